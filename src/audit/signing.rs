@@ -1,0 +1,73 @@
+//! Signed checkpoints of the chain's head (Ed25519 over the head's sequence number and hash).
+//!
+//! The signing key is derived from `[security] audit_key`, which lives outside the store: someone
+//! who can rewrite the store can recompute every hash, but cannot sign the result.
+
+use aws_lc_rs::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::config::SecretKey;
+
+/// A signature over the chain's head at one moment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub seq: u64,
+    pub hash: String,
+    pub at: String,
+    /// The signer's public key (hex), so a reader can tell which key signed.
+    pub public_key: String,
+    /// Ed25519 signature (base64) over [`Checkpoint::message`].
+    pub signature: String,
+}
+
+impl Checkpoint {
+    /// The exact bytes that are signed. Versioned, so the format can change without ambiguity.
+    pub fn message(seq: u64, hash: &str, at: &str) -> Vec<u8> {
+        format!("doorman-audit-head-v1\n{seq}\n{hash}\n{at}").into_bytes()
+    }
+}
+
+/// Signs and checks checkpoints with the key derived from `[security] audit_key`.
+pub struct HeadSigner {
+    key_pair: Ed25519KeyPair,
+    public_key: Vec<u8>,
+}
+
+impl HeadSigner {
+    pub fn new(audit_key: &SecretKey) -> Self {
+        // Any 32 bytes are a valid Ed25519 seed, so this cannot fail for a SecretKey.
+        let key_pair = Ed25519KeyPair::from_seed_unchecked(audit_key.expose())
+            .expect("every 32-byte seed is a valid Ed25519 private key");
+        let public_key = key_pair.public_key().as_ref().to_vec();
+        HeadSigner { key_pair, public_key }
+    }
+
+    pub fn sign(&self, seq: u64, hash: &str, at: DateTime<Utc>) -> Checkpoint {
+        let at = at.to_rfc3339_opts(SecondsFormat::Millis, true);
+        let signature = self.key_pair.sign(&Checkpoint::message(seq, hash, &at));
+        Checkpoint {
+            seq,
+            hash: hash.to_owned(),
+            at,
+            public_key: hex::encode(&self.public_key),
+            signature: STANDARD.encode(signature.as_ref()),
+        }
+    }
+
+    /// Whether `checkpoint` was signed by this key. The stored public key is not trusted: the
+    /// check always uses the key from the configuration.
+    pub fn verifies(&self, checkpoint: &Checkpoint) -> bool {
+        let Ok(signature) = STANDARD.decode(&checkpoint.signature) else {
+            return false;
+        };
+        let message = Checkpoint::message(checkpoint.seq, &checkpoint.hash, &checkpoint.at);
+        UnparsedPublicKey::new(&ED25519, &self.public_key).verify(&message, &signature).is_ok()
+    }
+
+    pub fn public_key_hex(&self) -> String {
+        hex::encode(&self.public_key)
+    }
+}

@@ -1,0 +1,150 @@
+//! The sections of the config file, one struct each, with their defaults and checks.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+use url::Url;
+
+use super::{ConfigError, SecretKey};
+
+/// `[server]`: where the daemon listens and how it is reached from outside.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// The URL people and chat services use to reach this daemon (sign-in links, callbacks).
+    pub public_url: Url,
+    #[serde(default)]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written (always to standard error).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl ServerConfig {
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        require_http("server.public_url", &self.public_url)
+    }
+}
+
+/// `[storage]`: the folder that holds the store (sled admits one process at a time).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    pub path: PathBuf,
+}
+
+/// `[microsoft]`: the Entra app registration and the Microsoft endpoints.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MicrosoftConfig {
+    pub tenant_id: String,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// The identity platform's base URL; the tenant goes after it.
+    #[serde(default = "default_authority")]
+    pub authority: Url,
+    /// Graph's versioned base URL, `https://graph.microsoft.com/v1.0` in the global cloud.
+    #[serde(default = "default_graph_url")]
+    pub graph_url: Url,
+    /// The UPN of the helpdesk account whose delegated token carries out auto-approved grants.
+    #[serde(default)]
+    pub operator: Option<String>,
+}
+
+fn default_authority() -> Url {
+    Url::parse("https://login.microsoftonline.com").expect("a constant URL parses")
+}
+
+fn default_graph_url() -> Url {
+    Url::parse("https://graph.microsoft.com/v1.0").expect("a constant URL parses")
+}
+
+impl MicrosoftConfig {
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        if uuid::Uuid::parse_str(&self.tenant_id).is_err() {
+            return Err(ConfigError::invalid(
+                "microsoft.tenant_id",
+                "must be the tenant's id (a GUID), as in the tid claim of its tokens",
+            ));
+        }
+        if self.client_id.trim().is_empty() {
+            return Err(ConfigError::invalid("microsoft.client_id", "must not be empty"));
+        }
+        require_http("microsoft.authority", &self.authority)?;
+        require_http("microsoft.graph_url", &self.graph_url)?;
+        if let Some(operator) = &self.operator {
+            if !operator.contains('@') {
+                return Err(ConfigError::invalid("microsoft.operator", "must be a user principal name"));
+            }
+        }
+        Ok(())
+    }
+
+    /// `{authority}/{tenant}` with no trailing slash.
+    pub fn tenant_authority(&self) -> String {
+        format!("{}/{}", self.authority.as_str().trim_end_matches('/'), self.tenant_id)
+    }
+}
+
+/// `[policy]`: the policy file. With none configured, every request is denied.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyConfig {
+    #[serde(default)]
+    pub file: Option<PathBuf>,
+}
+
+/// `[security]`: keys kept outside the store.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityConfig {
+    /// Encrypts delegated tokens at rest (AES-256-GCM).
+    pub token_key: SecretKey,
+    /// Signs the head of the audit chain (Ed25519, from this 32-byte seed).
+    pub audit_key: SecretKey,
+}
+
+/// `[admin]`: the loopback listener command-line tools use while `serve` holds the store.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    #[serde(default = "default_admin_listen")]
+    pub listen: SocketAddr,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig { listen: default_admin_listen() }
+    }
+}
+
+fn default_admin_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 9797))
+}
+
+impl AdminConfig {
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        // The admin listener answers audit exports and grant revocations: it must never be
+        // reachable from another machine, whatever the token file's permissions.
+        if !self.listen.ip().is_loopback() {
+            return Err(ConfigError::invalid("admin.listen", "must be a loopback address"));
+        }
+        Ok(())
+    }
+}
+
+fn require_http(key: &str, url: &Url) -> Result<(), ConfigError> {
+    match url.scheme() {
+        "http" | "https" => Ok(()),
+        other => Err(ConfigError::invalid(key, format!("must be an http or https URL, not {other}:"))),
+    }
+}

@@ -1,0 +1,138 @@
+use super::*;
+
+const KEY_A: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const KEY_B: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+
+fn keys() -> Vec<(String, String)> {
+    vec![
+        ("DOORMAN__SECURITY__TOKEN_KEY".into(), KEY_A.into()),
+        ("DOORMAN__SECURITY__AUDIT_KEY".into(), KEY_B.into()),
+        ("DOORMAN__MICROSOFT__CLIENT_SECRET".into(), "s3cr3t-value".into()),
+    ]
+}
+
+fn example_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/doorman.example.toml")
+}
+
+fn minimal() -> String {
+    format!(
+        r#"
+[server]
+listen = "127.0.0.1:3978"
+public_url = "http://127.0.0.1:3978"
+[storage]
+path = "data"
+[microsoft]
+tenant_id = "7a1c0e52-3f0b-4c7e-9d1e-2b6f4a0c1d11"
+client_id = "app"
+client_secret = "s3cr3t-value"
+[security]
+token_key = "{KEY_A}"
+audit_key = "{KEY_B}"
+"#
+    )
+}
+
+fn error_of(text: &str, environment: Vec<(String, String)>) -> String {
+    match Config::from_toml(text, environment) {
+        Ok(_) => panic!("expected the config to be refused"),
+        Err(error) => error.to_string(),
+    }
+}
+
+#[test]
+fn the_shipped_example_config_loads_with_secrets_from_the_environment() {
+    let config = Config::load(&example_path(), keys()).expect("example config loads");
+    assert_eq!(config.server.log_format, LogFormat::Json);
+    assert_eq!(config.microsoft.operator.as_deref(), Some("helpdesk.ops@contoso.com"));
+    assert_eq!(config.admin.listen.port(), 9797);
+    assert_eq!(config.security.token_key.expose()[1], 1);
+}
+
+#[test]
+fn environment_overrides_win_over_the_file_and_are_case_insensitive_in_names() {
+    let environment = vec![
+        ("DOORMAN__SERVER__LISTEN".to_owned(), "127.0.0.1:4000".to_owned()),
+        ("DOORMAN__storage__PATH".to_owned(), "/tmp/elsewhere".to_owned()),
+        ("UNRELATED".to_owned(), "ignored".to_owned()),
+    ];
+    let config = Config::from_toml(&minimal(), environment).expect("loads");
+    assert_eq!(config.server.listen.port(), 4000);
+    assert_eq!(config.storage.path, PathBuf::from("/tmp/elsewhere"));
+}
+
+#[test]
+fn defaults_fill_the_optional_keys() {
+    let config = Config::from_toml(&minimal(), Vec::new()).expect("loads");
+    assert_eq!(config.microsoft.graph_url.as_str(), "https://graph.microsoft.com/v1.0");
+    assert_eq!(
+        config.microsoft.tenant_authority(),
+        "https://login.microsoftonline.com/7a1c0e52-3f0b-4c7e-9d1e-2b6f4a0c1d11"
+    );
+    assert!(config.policy.file.is_none());
+    assert_eq!(config.server.log_format, LogFormat::Text);
+}
+
+#[test]
+fn every_refusal_names_the_key_it_is_about() {
+    let cases: Vec<(String, Vec<(String, String)>, &str)> = vec![
+        (minimal().replace("127.0.0.1:3978\"\npublic", "nowhere\"\npublic"), vec![], "server.listen"),
+        (minimal().replace(KEY_A, "c2hvcnQ="), vec![], "security.token_key"),
+        (minimal().replace(KEY_B, "not base64!"), vec![], "security.audit_key"),
+        (minimal().replace("client_id = \"app\"\n", ""), vec![], "microsoft.client_id: is required"),
+        (minimal().split("[security]").next().unwrap_or_default().to_owned(), vec![], "security: is required"),
+        (minimal().replace("[storage]", "[storage]\nsize = 3"), vec![], "storage"),
+        (minimal().replace("7a1c0e52-3f0b-4c7e-9d1e-2b6f4a0c1d11", "contoso"), vec![], "microsoft.tenant_id"),
+        (minimal().replace("http://127.0.0.1:3978", "ftp://x"), vec![], "server.public_url"),
+        (
+            minimal(),
+            vec![("DOORMAN__ADMIN__LISTEN".into(), "0.0.0.0:9797".into())],
+            "admin.listen",
+        ),
+        (minimal(), vec![("DOORMAN__NOPE".into(), "x".into())], "DOORMAN__NOPE"),
+        (minimal(), vec![("DOORMAN__SERVER__COLOUR".into(), "x".into())], "server"),
+        (minimal() + "\n[teems]\nx = 1\n", vec![], "teems"),
+    ];
+    for (text, environment, key) in cases {
+        let message = error_of(&text, environment);
+        assert!(message.contains(key), "{message:?} should name {key}");
+        assert!(!message.contains('\n'), "{message:?} should be one line");
+        assert!(!message.contains("s3cr3t"), "{message:?} leaks a secret");
+    }
+}
+
+#[test]
+fn unknown_keys_are_named_with_their_section() {
+    let message = error_of(&(minimal().replace("[storage]", "[storage]\npaht = 3")), vec![]);
+    assert!(message.contains("storage") && message.contains("paht"), "{message}");
+}
+
+#[test]
+fn debug_output_never_shows_secrets() {
+    let config = Config::from_toml(&minimal(), Vec::new()).expect("loads");
+    let printed = format!("{config:?}");
+    assert!(!printed.contains("s3cr3t-value"), "{printed}");
+    assert!(!printed.contains(KEY_A) && !printed.contains(KEY_B));
+    assert!(printed.contains("REDACTED"));
+}
+
+#[test]
+fn a_missing_file_and_broken_toml_are_reported_as_such() {
+    let missing = Config::load(Path::new("/nonexistent/doorman.toml"), Vec::new());
+    assert!(matches!(missing, Err(ConfigError::Read { .. })));
+    let broken = Config::from_toml("[server\nlisten =", Vec::new());
+    assert!(matches!(broken, Err(ConfigError::Syntax { .. })));
+}
+
+#[test]
+fn array_overrides_are_read_as_toml_arrays() {
+    let mut table = toml::Table::new();
+    env::apply_overrides(
+        &mut table,
+        vec![("DOORMAN__TEAMS__ALLOWED_TENANTS".to_owned(), r#"["a", "b"]"#.to_owned())],
+    )
+    .expect("applies");
+    let tenants = &table["teams"]["allowed_tenants"];
+    assert_eq!(tenants.as_array().map(Vec::len), Some(2));
+}

@@ -1,0 +1,3 @@
+//! Small value types shared by many modules. Nothing here does I/O.
+
+pub mod duration;

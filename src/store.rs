@@ -1,0 +1,88 @@
+//! Durable storage behind a narrow trait. This is the only module that touches sled.
+//!
+//! A [`Store`] hands out ordered byte-keyed [`Tree`]s, one per [`Domain`]; [`Table`] puts typed
+//! keys and JSON values on top. The trait is small on purpose (get, insert, remove,
+//! compare-and-swap, ordered scans, flush) so that a server database can stand behind it later
+//! without the rest of Doorman noticing. Writes reach sled's cache at once; [`Store::flush`]
+//! makes them durable, and callers flush before any side effect the data guards.
+
+mod sled_store;
+mod table;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+pub use sled_store::SledStore;
+pub use table::{Table, TableKey};
+
+/// The trees Doorman keeps, one per domain. Adding a domain means adding a variant here, so
+/// every tree name in the store is listed in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Domain {
+    /// Audit records by sequence number.
+    Audit,
+    /// Signed checkpoints of the audit chain's head, by the sequence number they sign.
+    AuditHeads,
+}
+
+impl Domain {
+    pub const ALL: [Domain; 2] = [Domain::Audit, Domain::AuditHeads];
+
+    pub fn tree_name(self) -> &'static str {
+        match self {
+            Domain::Audit => "audit",
+            Domain::AuditHeads => "audit_heads",
+        }
+    }
+}
+
+/// A key-value store made of ordered trees.
+pub trait Store: Send + Sync + 'static {
+    fn tree(&self, domain: Domain) -> Result<Arc<dyn Tree>, StoreError>;
+    /// Makes every write so far durable on disk.
+    fn flush(&self) -> Result<(), StoreError>;
+}
+
+/// One ordered map from byte keys to byte values.
+pub trait Tree: Send + Sync {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Stores `value` under `key`, returning the previous value.
+    fn insert(&self, key: &[u8], value: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    fn remove(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Replaces `expected` by `new` atomically (`None` means absent). `Ok(false)` when the
+    /// current value was not `expected`: someone else won the race.
+    fn compare_and_swap(
+        &self,
+        key: &[u8],
+        expected: Option<&[u8]>,
+        new: Option<&[u8]>,
+    ) -> Result<bool, StoreError>;
+    /// Entries with `start <= key`, in key order.
+    fn scan_from(&self, start: &[u8]) -> Box<dyn Iterator<Item = Result<Entry, StoreError>> + '_>;
+    /// Entries whose key starts with `prefix`, in key order.
+    fn scan_prefix(&self, prefix: &[u8]) -> Box<dyn Iterator<Item = Result<Entry, StoreError>> + '_>;
+    /// The entry with the greatest key.
+    fn last(&self) -> Result<Option<Entry>, StoreError>;
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A raw key and value.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
+/// Why the store could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the store at {path} is in use by another process")]
+    Locked { path: String },
+    #[error("store i/o failed: {0}")]
+    Io(String),
+    #[error("stored {domain} entry {key} cannot be decoded: {reason}")]
+    Corrupt { domain: &'static str, key: String, reason: String },
+    #[error("cannot encode a {domain} entry: {reason}")]
+    Encode { domain: &'static str, reason: String },
+}
