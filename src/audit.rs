@@ -69,14 +69,22 @@ impl AuditLog {
         let records = store.tree(Domain::Audit)?;
         let heads: Table<u64, Checkpoint> = Table::open(store.as_ref(), Domain::AuditHeads)?;
         let head = match records.last()? {
-            None => Head { last_seq: 0, last_hash: GENESIS_PREV.to_owned(), last_signed_seq: 0 },
+            None => Head {
+                last_seq: 0,
+                last_hash: GENESIS_PREV.to_owned(),
+                last_signed_seq: 0,
+            },
             Some((key, bytes)) => {
                 let seq = u64::from_key(&key)
                     .ok_or_else(|| AuditError::UnreadableHead("malformed key".into()))?;
                 let record: AuditRecord = serde_json::from_slice(&bytes)
                     .map_err(|error| AuditError::UnreadableHead(error.to_string()))?;
                 let last_signed_seq = heads.last()?.map(|(seq, _)| seq).unwrap_or(0);
-                Head { last_seq: seq, last_hash: record.hash, last_signed_seq }
+                Head {
+                    last_seq: seq,
+                    last_hash: record.hash,
+                    last_signed_seq,
+                }
             }
         };
         Ok(AuditLog {
@@ -96,8 +104,10 @@ impl AuditLog {
     fn append_at(&self, new: NewRecord, at: DateTime<Utc>) -> Result<AuditRecord, AuditError> {
         let mut head = self.lock();
         let record = AuditRecord::seal(head.last_seq + 1, at, new, &head.last_hash);
-        let bytes = serde_json::to_vec(&record)
-            .map_err(|error| StoreError::Encode { domain: "audit", reason: error.to_string() })?;
+        let bytes = serde_json::to_vec(&record).map_err(|error| StoreError::Encode {
+            domain: "audit",
+            reason: error.to_string(),
+        })?;
         self.records.insert(&record.seq.to_key(), &bytes)?;
         self.store.flush()?;
         head.last_seq = record.seq;
@@ -131,7 +141,11 @@ impl AuditLog {
     }
 
     /// Writes the records that pass `filter` as JSON lines.
-    pub fn export(&self, filter: &ExportFilter, out: &mut dyn std::io::Write) -> Result<u64, AuditError> {
+    pub fn export(
+        &self,
+        filter: &ExportFilter,
+        out: &mut dyn std::io::Write,
+    ) -> Result<u64, AuditError> {
         export::export(self.records.as_ref(), filter, out)
     }
 
@@ -147,7 +161,9 @@ impl AuditLog {
     fn lock(&self) -> std::sync::MutexGuard<'_, Head> {
         // A panic while holding this lock can only come from a bug between two plain field
         // updates; the head it leaves is still a consistent (seq, hash) pair, so recover it.
-        self.head.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.head
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -58,7 +58,10 @@ pub enum ConfigError {
 
 impl ConfigError {
     pub(crate) fn invalid(key: impl Into<String>, message: impl Into<String>) -> Self {
-        ConfigError::Invalid { key: key.into(), message: message.into() }
+        ConfigError::Invalid {
+            key: key.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -69,10 +72,15 @@ impl Config {
         path: &Path,
         environment: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         Self::from_toml(&text, environment).map_err(|error| match error {
-            ConfigError::Syntax { message, .. } => ConfigError::Syntax { path: path.to_owned(), message },
+            ConfigError::Syntax { message, .. } => ConfigError::Syntax {
+                path: path.to_owned(),
+                message,
+            },
             other => other,
         })
     }
@@ -82,12 +90,15 @@ impl Config {
         text: &str,
         environment: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        let mut table: toml::Table = text.parse().map_err(|error: toml::de::Error| {
-            ConfigError::Syntax { path: PathBuf::new(), message: one_line(error.message()) }
-        })?;
+        let mut table: toml::Table =
+            text.parse()
+                .map_err(|error: toml::de::Error| ConfigError::Syntax {
+                    path: PathBuf::new(),
+                    message: one_line(error.message()),
+                })?;
         env::apply_overrides(&mut table, environment)?;
-        let config: Config = serde_path_to_error::deserialize(toml::Value::Table(table))
-            .map_err(|error| {
+        let config: Config =
+            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|error| {
                 let path = error.path().to_string();
                 describe_type_error(path, &error.into_inner().to_string())
             })?;
@@ -112,8 +123,15 @@ fn describe_type_error(path: String, message: &str) -> ConfigError {
         Some(at) if message.ends_with('`') => message[..at].to_owned(),
         _ => message,
     };
-    if let Some(field) = message.strip_prefix("missing field `").and_then(|rest| rest.strip_suffix('`')) {
-        let key = if path == "." || path.is_empty() { field.to_owned() } else { format!("{path}.{field}") };
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'))
+    {
+        let key = if path == "." || path.is_empty() {
+            field.to_owned()
+        } else {
+            format!("{path}.{field}")
+        };
         return ConfigError::invalid(key, "is required");
     }
     ConfigError::invalid(path, message)

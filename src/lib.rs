@@ -15,14 +15,14 @@
 //! - [`cli`] implements the commands behind the `doorman` binary.
 #![forbid(unsafe_code)]
 
-// pub mod admin;
-// pub mod app;
+pub mod admin;
+pub mod app;
 pub mod audit;
-// pub mod cli;
+pub mod cli;
 pub mod config;
 pub mod domain;
-// pub mod graph;
-// pub mod metrics;
-// pub mod sim;
+pub mod graph;
+pub mod metrics;
+pub mod sim;
 pub mod store;
-// pub mod telemetry;
+pub mod telemetry;

@@ -1,1 +1,113 @@
-fn main(){}
+//! The `doorman` command line. Parsing and exit statuses live here; every command's work is in
+//! the library (`doorman::cli`), and signals become a shutdown future passed down.
+#![forbid(unsafe_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use doorman::cli;
+use url::Url;
+
+#[derive(Parser)]
+#[command(
+    name = "doorman",
+    version,
+    about = "Microsoft 365 access requests from Teams and Slack, governed and audited"
+)]
+struct Arguments {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the daemon.
+    Serve {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Run the simulated Microsoft cloud (login, Graph) for tests and the demo.
+    Sim {
+        #[arg(long, default_value = "127.0.0.1:8990")]
+        listen: SocketAddr,
+        /// A tenant file in Graph's JSON shape.
+        #[arg(long)]
+        tenant: PathBuf,
+        /// Where the bot listens (its sign-in redirect URI is this plus /auth/callback).
+        #[arg(long, default_value = "http://127.0.0.1:3978")]
+        bot: Url,
+    },
+    /// Check or export the audit chain.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the chain and its signed heads; exit 1 naming the first broken record.
+    Verify {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Write records as JSON lines.
+    Export {
+        #[arg(long)]
+        config: PathBuf,
+        /// Only records at or after this time (RFC 3339, or YYYY-MM-DD).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only the records of this request.
+        #[arg(long)]
+        request: Option<String>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let arguments = Arguments::parse();
+    let outcome = match arguments.command {
+        Command::Serve { config } => cli::serve::run(&config, shutdown_signal()).await,
+        Command::Sim {
+            listen,
+            tenant,
+            bot,
+        } => cli::sim::run(listen, &tenant, bot, shutdown_signal()).await,
+        Command::Audit {
+            command: AuditCommand::Verify { config },
+        } => cli::audit::verify(&config).await,
+        Command::Audit {
+            command:
+                AuditCommand::Export {
+                    config,
+                    since,
+                    request,
+                },
+        } => cli::audit::export(&config, since.as_deref(), request).await,
+    };
+    outcome.into()
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}

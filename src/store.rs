@@ -62,7 +62,10 @@ pub trait Tree: Send + Sync {
     /// Entries with `start <= key`, in key order.
     fn scan_from(&self, start: &[u8]) -> Box<dyn Iterator<Item = Result<Entry, StoreError>> + '_>;
     /// Entries whose key starts with `prefix`, in key order.
-    fn scan_prefix(&self, prefix: &[u8]) -> Box<dyn Iterator<Item = Result<Entry, StoreError>> + '_>;
+    fn scan_prefix(
+        &self,
+        prefix: &[u8],
+    ) -> Box<dyn Iterator<Item = Result<Entry, StoreError>> + '_>;
     /// The entry with the greatest key.
     fn last(&self) -> Result<Option<Entry>, StoreError>;
     fn len(&self) -> usize;
@@ -82,7 +85,14 @@ pub enum StoreError {
     #[error("store i/o failed: {0}")]
     Io(String),
     #[error("stored {domain} entry {key} cannot be decoded: {reason}")]
-    Corrupt { domain: &'static str, key: String, reason: String },
+    Corrupt {
+        domain: &'static str,
+        key: String,
+        reason: String,
+    },
     #[error("cannot encode a {domain} entry: {reason}")]
-    Encode { domain: &'static str, reason: String },
+    Encode {
+        domain: &'static str,
+        reason: String,
+    },
 }

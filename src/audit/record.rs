@@ -81,7 +81,9 @@ impl AuditRecord {
 
     /// When the record was written.
     pub fn at(&self) -> Option<DateTime<Utc>> {
-        DateTime::parse_from_rfc3339(&self.at).ok().map(|at| at.with_timezone(&Utc))
+        DateTime::parse_from_rfc3339(&self.at)
+            .ok()
+            .map(|at| at.with_timezone(&Utc))
     }
 }
 

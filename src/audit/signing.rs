@@ -42,7 +42,10 @@ impl HeadSigner {
         let key_pair = Ed25519KeyPair::from_seed_unchecked(audit_key.expose())
             .expect("every 32-byte seed is a valid Ed25519 private key");
         let public_key = key_pair.public_key().as_ref().to_vec();
-        HeadSigner { key_pair, public_key }
+        HeadSigner {
+            key_pair,
+            public_key,
+        }
     }
 
     pub fn sign(&self, seq: u64, hash: &str, at: DateTime<Utc>) -> Checkpoint {
@@ -64,7 +67,9 @@ impl HeadSigner {
             return false;
         };
         let message = Checkpoint::message(checkpoint.seq, &checkpoint.hash, &checkpoint.at);
-        UnparsedPublicKey::new(&ED25519, &self.public_key).verify(&message, &signature).is_ok()
+        UnparsedPublicKey::new(&ED25519, &self.public_key)
+            .verify(&message, &signature)
+            .is_ok()
     }
 
     pub fn public_key_hex(&self) -> String {

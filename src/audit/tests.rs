@@ -28,7 +28,8 @@ fn record(request: &str, kind: AuditKind) -> NewRecord {
 fn fill(log: &AuditLog, count: u64) {
     for n in 0..count {
         let request = if n % 2 == 0 { "R-1" } else { "R-2" };
-        log.append(record(request, AuditKind::Received)).expect("append");
+        log.append(record(request, AuditKind::Received))
+            .expect("append");
     }
 }
 
@@ -40,8 +41,12 @@ fn raw_records(store: &Arc<dyn Store>) -> Arc<dyn Tree> {
 fn records_chain_from_sixty_four_zeros() {
     let dir = tempfile::tempdir().expect("dir");
     let (_store, log) = open_log(dir.path(), 1);
-    let first = log.append(record("R-1", AuditKind::Received)).expect("append");
-    let second = log.append(record("R-1", AuditKind::Understood)).expect("append");
+    let first = log
+        .append(record("R-1", AuditKind::Received))
+        .expect("append");
+    let second = log
+        .append(record("R-1", AuditKind::Understood))
+        .expect("append");
     assert_eq!(first.seq, 1);
     assert_eq!(first.prev, GENESIS_PREV);
     assert_eq!(second.prev, first.hash);
@@ -53,11 +58,19 @@ fn records_chain_from_sixty_four_zeros() {
 
 #[test]
 fn the_hash_is_sha256_of_prev_and_canonical_json_of_the_rest() {
-    let at = chrono::Utc.with_ymd_and_hms(2026, 11, 22, 9, 30, 0).single().expect("valid time");
+    let at = chrono::Utc
+        .with_ymd_and_hms(2026, 11, 22, 9, 30, 0)
+        .single()
+        .expect("valid time");
     let sealed = AuditRecord::seal(
         1,
         at,
-        NewRecord { request_id: None, kind: AuditKind::SignedIn, actor: "a@b".into(), data: json!({"b": 1, "a": [true]}) },
+        NewRecord {
+            request_id: None,
+            kind: AuditKind::SignedIn,
+            actor: "a@b".into(),
+            data: json!({"b": 1, "a": [true]}),
+        },
         GENESIS_PREV,
     );
     // Canonical JSON sorts keys and drops whitespace; computed independently here.
@@ -77,9 +90,11 @@ fn a_tampered_record_is_named_by_verify() {
     fill(&log, 5);
     let tree = raw_records(&store);
     let key = 3_u64.to_key();
-    let mut value: Value = serde_json::from_slice(&tree.get(&key).expect("get").expect("present")).expect("json");
+    let mut value: Value =
+        serde_json::from_slice(&tree.get(&key).expect("get").expect("present")).expect("json");
     value["actor"] = json!("mallory@contoso.com");
-    tree.insert(&key, &serde_json::to_vec(&value).expect("encode")).expect("tamper");
+    tree.insert(&key, &serde_json::to_vec(&value).expect("encode"))
+        .expect("tamper");
     let report = log.verify().expect("verify runs");
     let broken = report.broken.expect("tampering is detected");
     assert_eq!(broken.seq, 3);
@@ -105,7 +120,9 @@ fn a_consistently_rewritten_history_fails_against_the_signed_head() {
     let tree = raw_records(&store);
     let mut prev = GENESIS_PREV.to_owned();
     for seq in 1..=3_u64 {
-        let mut value: Value = serde_json::from_slice(&tree.get(&seq.to_key()).expect("get").expect("present")).expect("json");
+        let mut value: Value =
+            serde_json::from_slice(&tree.get(&seq.to_key()).expect("get").expect("present"))
+                .expect("json");
         if seq == 2 {
             value["data"] = json!({"resource": "Helpdesk Admins"});
         }
@@ -115,10 +132,15 @@ fn a_consistently_rewritten_history_fails_against_the_signed_head() {
         let hash = record::chain_hash(&prev, &Value::Object(rest));
         value["prev"] = json!(prev);
         value["hash"] = json!(hash);
-        tree.insert(&seq.to_key(), &serde_json::to_vec(&value).expect("encode")).expect("rewrite");
+        tree.insert(&seq.to_key(), &serde_json::to_vec(&value).expect("encode"))
+            .expect("rewrite");
         prev = hash;
     }
-    let broken = log.verify().expect("runs").broken.expect("rewrite is detected");
+    let broken = log
+        .verify()
+        .expect("runs")
+        .broken
+        .expect("rewrite is detected");
     assert_eq!(broken.seq, 3);
     assert!(broken.reason.contains("rewritten"), "{}", broken.reason);
 }
@@ -130,7 +152,11 @@ fn cutting_records_off_a_signed_tail_is_detected() {
     fill(&log, 3);
     log.sign_head().expect("sign");
     raw_records(&store).remove(&3_u64.to_key()).expect("remove");
-    let broken = log.verify().expect("runs").broken.expect("truncation is detected");
+    let broken = log
+        .verify()
+        .expect("runs")
+        .broken
+        .expect("truncation is detected");
     assert!(broken.reason.contains("removed"), "{}", broken.reason);
 }
 
@@ -143,7 +169,11 @@ fn a_head_signed_with_another_key_does_not_verify() {
         log.sign_head().expect("sign");
     }
     let (_store, log) = open_log(dir.path(), 2);
-    let broken = log.verify().expect("runs").broken.expect("foreign key is detected");
+    let broken = log
+        .verify()
+        .expect("runs")
+        .broken
+        .expect("foreign key is detected");
     assert!(broken.reason.contains("audit_key"), "{}", broken.reason);
 }
 
@@ -154,11 +184,15 @@ fn the_head_is_signed_every_sign_every_records_and_survives_reopening() {
         let (_store, log) = open_log(dir.path(), 1);
         fill(&log, SIGN_EVERY + 1);
         assert!(log.sign_head().expect("sign").is_some());
-        assert!(log.sign_head().expect("sign").is_none(), "nothing new to sign");
+        assert!(
+            log.sign_head().expect("sign").is_none(),
+            "nothing new to sign"
+        );
     }
     let (_store, log) = open_log(dir.path(), 1);
     assert_eq!(log.len(), SIGN_EVERY + 1);
-    log.append(record("R-9", AuditKind::Verified)).expect("append after reopen");
+    log.append(record("R-9", AuditKind::Verified))
+        .expect("append after reopen");
     let report = log.verify().expect("runs");
     assert!(report.is_ok(), "{report}");
     assert_eq!(report.signed_heads, 2);
@@ -171,10 +205,20 @@ fn export_filters_by_request_and_time() {
     let (_store, log) = open_log(dir.path(), 1);
     fill(&log, 5);
     let mut out = Vec::new();
-    let filter = ExportFilter { request_id: Some("R-2".into()), since: None };
+    let filter = ExportFilter {
+        request_id: Some("R-2".into()),
+        since: None,
+    };
     assert_eq!(log.export(&filter, &mut out).expect("export"), 2);
-    let lines: Vec<Value> = String::from_utf8(out).expect("utf8").lines().map(|l| serde_json::from_str(l).expect("json line")).collect();
+    let lines: Vec<Value> = String::from_utf8(out)
+        .expect("utf8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
     assert!(lines.iter().all(|line| line["request_id"] == "R-2"));
-    let future = ExportFilter { since: Some(chrono::Utc::now() + chrono::Duration::hours(1)), request_id: None };
+    let future = ExportFilter {
+        since: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+        request_id: None,
+    };
     assert_eq!(log.export(&future, &mut Vec::new()).expect("export"), 0);
 }

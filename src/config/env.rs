@@ -38,7 +38,10 @@ pub(super) fn apply_overrides(
         let toml::Value::Table(section_table) = entry else {
             return Err(ConfigError::invalid(section, "must be a table"));
         };
-        section_table.insert(key.clone(), parse_value(&value, &format!("{section}.{key}"))?);
+        section_table.insert(
+            key.clone(),
+            parse_value(&value, &format!("{section}.{key}"))?,
+        );
     }
     Ok(())
 }
@@ -49,7 +52,10 @@ fn parse_value(value: &str, key: &str) -> Result<toml::Value, ConfigError> {
     }
     let wrapped = format!("value = {value}");
     let parsed: toml::Table = wrapped.parse().map_err(|_| {
-        ConfigError::invalid(key, "an array override must be written as a TOML array, like [\"a\", \"b\"]")
+        ConfigError::invalid(
+            key,
+            "an array override must be written as a TOML array, like [\"a\", \"b\"]",
+        )
     })?;
     parsed
         .get("value")

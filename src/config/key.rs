@@ -21,7 +21,9 @@ impl SecretKey {
         let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
             .decode(trimmed)
             .map_err(|_| KeyError::NotBase64)?;
-        let array: [u8; 32] = bytes.try_into().map_err(|bytes: Vec<u8>| KeyError::Length(bytes.len()))?;
+        let array: [u8; 32] = bytes
+            .try_into()
+            .map_err(|bytes: Vec<u8>| KeyError::Length(bytes.len()))?;
         Ok(Self::from_bytes(array))
     }
 

@@ -77,13 +77,19 @@ impl MicrosoftConfig {
             ));
         }
         if self.client_id.trim().is_empty() {
-            return Err(ConfigError::invalid("microsoft.client_id", "must not be empty"));
+            return Err(ConfigError::invalid(
+                "microsoft.client_id",
+                "must not be empty",
+            ));
         }
         require_http("microsoft.authority", &self.authority)?;
         require_http("microsoft.graph_url", &self.graph_url)?;
         if let Some(operator) = &self.operator {
             if !operator.contains('@') {
-                return Err(ConfigError::invalid("microsoft.operator", "must be a user principal name"));
+                return Err(ConfigError::invalid(
+                    "microsoft.operator",
+                    "must be a user principal name",
+                ));
             }
         }
         Ok(())
@@ -91,7 +97,11 @@ impl MicrosoftConfig {
 
     /// `{authority}/{tenant}` with no trailing slash.
     pub fn tenant_authority(&self) -> String {
-        format!("{}/{}", self.authority.as_str().trim_end_matches('/'), self.tenant_id)
+        format!(
+            "{}/{}",
+            self.authority.as_str().trim_end_matches('/'),
+            self.tenant_id
+        )
     }
 }
 
@@ -123,7 +133,9 @@ pub struct AdminConfig {
 
 impl Default for AdminConfig {
     fn default() -> Self {
-        AdminConfig { listen: default_admin_listen() }
+        AdminConfig {
+            listen: default_admin_listen(),
+        }
     }
 }
 
@@ -136,7 +148,10 @@ impl AdminConfig {
         // The admin listener answers audit exports and grant revocations: it must never be
         // reachable from another machine, whatever the token file's permissions.
         if !self.listen.ip().is_loopback() {
-            return Err(ConfigError::invalid("admin.listen", "must be a loopback address"));
+            return Err(ConfigError::invalid(
+                "admin.listen",
+                "must be a loopback address",
+            ));
         }
         Ok(())
     }
@@ -145,6 +160,9 @@ impl AdminConfig {
 fn require_http(key: &str, url: &Url) -> Result<(), ConfigError> {
     match url.scheme() {
         "http" | "https" => Ok(()),
-        other => Err(ConfigError::invalid(key, format!("must be an http or https URL, not {other}:"))),
+        other => Err(ConfigError::invalid(
+            key,
+            format!("must be an http or https URL, not {other}:"),
+        )),
     }
 }

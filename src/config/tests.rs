@@ -7,7 +7,10 @@ fn keys() -> Vec<(String, String)> {
     vec![
         ("DOORMAN__SECURITY__TOKEN_KEY".into(), KEY_A.into()),
         ("DOORMAN__SECURITY__AUDIT_KEY".into(), KEY_B.into()),
-        ("DOORMAN__MICROSOFT__CLIENT_SECRET".into(), "s3cr3t-value".into()),
+        (
+            "DOORMAN__MICROSOFT__CLIENT_SECRET".into(),
+            "s3cr3t-value".into(),
+        ),
     ]
 }
 
@@ -45,7 +48,10 @@ fn error_of(text: &str, environment: Vec<(String, String)>) -> String {
 fn the_shipped_example_config_loads_with_secrets_from_the_environment() {
     let config = Config::load(&example_path(), keys()).expect("example config loads");
     assert_eq!(config.server.log_format, LogFormat::Json);
-    assert_eq!(config.microsoft.operator.as_deref(), Some("helpdesk.ops@contoso.com"));
+    assert_eq!(
+        config.microsoft.operator.as_deref(),
+        Some("helpdesk.ops@contoso.com")
+    );
     assert_eq!(config.admin.listen.port(), 9797);
     assert_eq!(config.security.token_key.expose()[1], 1);
 }
@@ -53,8 +59,14 @@ fn the_shipped_example_config_loads_with_secrets_from_the_environment() {
 #[test]
 fn environment_overrides_win_over_the_file_and_are_case_insensitive_in_names() {
     let environment = vec![
-        ("DOORMAN__SERVER__LISTEN".to_owned(), "127.0.0.1:4000".to_owned()),
-        ("DOORMAN__storage__PATH".to_owned(), "/tmp/elsewhere".to_owned()),
+        (
+            "DOORMAN__SERVER__LISTEN".to_owned(),
+            "127.0.0.1:4000".to_owned(),
+        ),
+        (
+            "DOORMAN__storage__PATH".to_owned(),
+            "/tmp/elsewhere".to_owned(),
+        ),
         ("UNRELATED".to_owned(), "ignored".to_owned()),
     ];
     let config = Config::from_toml(&minimal(), environment).expect("loads");
@@ -65,7 +77,10 @@ fn environment_overrides_win_over_the_file_and_are_case_insensitive_in_names() {
 #[test]
 fn defaults_fill_the_optional_keys() {
     let config = Config::from_toml(&minimal(), Vec::new()).expect("loads");
-    assert_eq!(config.microsoft.graph_url.as_str(), "https://graph.microsoft.com/v1.0");
+    assert_eq!(
+        config.microsoft.graph_url.as_str(),
+        "https://graph.microsoft.com/v1.0"
+    );
     assert_eq!(
         config.microsoft.tenant_authority(),
         "https://login.microsoftonline.com/7a1c0e52-3f0b-4c7e-9d1e-2b6f4a0c1d11"
@@ -77,21 +92,65 @@ fn defaults_fill_the_optional_keys() {
 #[test]
 fn every_refusal_names_the_key_it_is_about() {
     let cases: Vec<(String, Vec<(String, String)>, &str)> = vec![
-        (minimal().replace("127.0.0.1:3978\"\npublic", "nowhere\"\npublic"), vec![], "server.listen"),
-        (minimal().replace(KEY_A, "c2hvcnQ="), vec![], "security.token_key"),
-        (minimal().replace(KEY_B, "not base64!"), vec![], "security.audit_key"),
-        (minimal().replace("client_id = \"app\"\n", ""), vec![], "microsoft.client_id: is required"),
-        (minimal().split("[security]").next().unwrap_or_default().to_owned(), vec![], "security: is required"),
-        (minimal().replace("[storage]", "[storage]\nsize = 3"), vec![], "storage"),
-        (minimal().replace("7a1c0e52-3f0b-4c7e-9d1e-2b6f4a0c1d11", "contoso"), vec![], "microsoft.tenant_id"),
-        (minimal().replace("http://127.0.0.1:3978", "ftp://x"), vec![], "server.public_url"),
+        (
+            minimal().replace("127.0.0.1:3978\"\npublic", "nowhere\"\npublic"),
+            vec![],
+            "server.listen",
+        ),
+        (
+            minimal().replace(KEY_A, "c2hvcnQ="),
+            vec![],
+            "security.token_key",
+        ),
+        (
+            minimal().replace(KEY_B, "not base64!"),
+            vec![],
+            "security.audit_key",
+        ),
+        (
+            minimal().replace("client_id = \"app\"\n", ""),
+            vec![],
+            "microsoft.client_id: is required",
+        ),
+        (
+            minimal()
+                .split("[security]")
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+            vec![],
+            "security: is required",
+        ),
+        (
+            minimal().replace("[storage]", "[storage]\nsize = 3"),
+            vec![],
+            "storage",
+        ),
+        (
+            minimal().replace("7a1c0e52-3f0b-4c7e-9d1e-2b6f4a0c1d11", "contoso"),
+            vec![],
+            "microsoft.tenant_id",
+        ),
+        (
+            minimal().replace("http://127.0.0.1:3978", "ftp://x"),
+            vec![],
+            "server.public_url",
+        ),
         (
             minimal(),
             vec![("DOORMAN__ADMIN__LISTEN".into(), "0.0.0.0:9797".into())],
             "admin.listen",
         ),
-        (minimal(), vec![("DOORMAN__NOPE".into(), "x".into())], "DOORMAN__NOPE"),
-        (minimal(), vec![("DOORMAN__SERVER__COLOUR".into(), "x".into())], "server"),
+        (
+            minimal(),
+            vec![("DOORMAN__NOPE".into(), "x".into())],
+            "DOORMAN__NOPE",
+        ),
+        (
+            minimal(),
+            vec![("DOORMAN__SERVER__COLOUR".into(), "x".into())],
+            "server",
+        ),
         (minimal() + "\n[teems]\nx = 1\n", vec![], "teems"),
     ];
     for (text, environment, key) in cases {
@@ -104,8 +163,14 @@ fn every_refusal_names_the_key_it_is_about() {
 
 #[test]
 fn unknown_keys_are_named_with_their_section() {
-    let message = error_of(&(minimal().replace("[storage]", "[storage]\npaht = 3")), vec![]);
-    assert!(message.contains("storage") && message.contains("paht"), "{message}");
+    let message = error_of(
+        &(minimal().replace("[storage]", "[storage]\npaht = 3")),
+        vec![],
+    );
+    assert!(
+        message.contains("storage") && message.contains("paht"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -130,7 +195,10 @@ fn array_overrides_are_read_as_toml_arrays() {
     let mut table = toml::Table::new();
     env::apply_overrides(
         &mut table,
-        vec![("DOORMAN__TEAMS__ALLOWED_TENANTS".to_owned(), r#"["a", "b"]"#.to_owned())],
+        vec![(
+            "DOORMAN__TEAMS__ALLOWED_TENANTS".to_owned(),
+            r#"["a", "b"]"#.to_owned(),
+        )],
     )
     .expect("applies");
     let tenants = &table["teams"]["allowed_tenants"];

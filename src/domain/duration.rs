@@ -10,7 +10,9 @@ use std::time::Duration;
 pub enum DurationError {
     #[error("empty duration")]
     Empty,
-    #[error("duration '{0}' must be a whole number followed by s, m, h, d or w (for example \"30d\")")]
+    #[error(
+        "duration '{0}' must be a whole number followed by s, m, h, d or w (for example \"30d\")"
+    )]
     Malformed(String),
     #[error("duration '{0}' must be greater than zero")]
     Zero(String),
@@ -86,17 +88,26 @@ mod tests {
             (" 1d ", 86_400),
         ];
         for (text, seconds) in cases {
-            assert_eq!(parse_duration(text), Ok(Duration::from_secs(seconds)), "{text}");
+            assert_eq!(
+                parse_duration(text),
+                Ok(Duration::from_secs(seconds)),
+                "{text}"
+            );
         }
     }
 
     #[test]
     fn malformed_zero_and_huge_durations_are_refused() {
-        for text in ["", "d", "10", "1.5d", "-1d", "1y", "1 d", "ten d", "１d", "d１", "é"] {
+        for text in [
+            "", "d", "10", "1.5d", "-1d", "1y", "1 d", "ten d", "１d", "d１", "é",
+        ] {
             assert!(parse_duration(text).is_err(), "{text:?} should be refused");
         }
         assert_eq!(parse_duration("0d"), Err(DurationError::Zero("0d".into())));
-        assert!(matches!(parse_duration("99999999999w"), Err(DurationError::TooLong(_))));
+        assert!(matches!(
+            parse_duration("99999999999w"),
+            Err(DurationError::TooLong(_))
+        ));
     }
 
     #[test]

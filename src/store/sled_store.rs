@@ -20,7 +20,9 @@ impl SledStore {
             .open()
             .map_err(|error| match error {
                 sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
-                    StoreError::Locked { path: path.display().to_string() }
+                    StoreError::Locked {
+                        path: path.display().to_string(),
+                    }
                 }
                 other => StoreError::Io(other.to_string()),
             })?;
@@ -48,7 +50,8 @@ fn io(error: sled::Error) -> StoreError {
 }
 
 fn entry(item: sled::Result<(sled::IVec, sled::IVec)>) -> Result<Entry, StoreError> {
-    item.map(|(key, value)| (key.to_vec(), value.to_vec())).map_err(io)
+    item.map(|(key, value)| (key.to_vec(), value.to_vec()))
+        .map_err(io)
 }
 
 impl Tree for SledTree {
@@ -57,11 +60,19 @@ impl Tree for SledTree {
     }
 
     fn insert(&self, key: &[u8], value: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.tree.insert(key, value).map_err(io)?.map(|value| value.to_vec()))
+        Ok(self
+            .tree
+            .insert(key, value)
+            .map_err(io)?
+            .map(|value| value.to_vec()))
     }
 
     fn remove(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.tree.remove(key).map_err(io)?.map(|value| value.to_vec()))
+        Ok(self
+            .tree
+            .remove(key)
+            .map_err(io)?
+            .map(|value| value.to_vec()))
     }
 
     fn compare_and_swap(
@@ -70,19 +81,29 @@ impl Tree for SledTree {
         expected: Option<&[u8]>,
         new: Option<&[u8]>,
     ) -> Result<bool, StoreError> {
-        Ok(self.tree.compare_and_swap(key, expected, new).map_err(io)?.is_ok())
+        Ok(self
+            .tree
+            .compare_and_swap(key, expected, new)
+            .map_err(io)?
+            .is_ok())
     }
 
     fn scan_from(&self, start: &[u8]) -> Box<dyn Iterator<Item = Result<Entry, StoreError>> + '_> {
         Box::new(self.tree.range(start.to_vec()..).map(entry))
     }
 
-    fn scan_prefix(&self, prefix: &[u8]) -> Box<dyn Iterator<Item = Result<Entry, StoreError>> + '_> {
+    fn scan_prefix(
+        &self,
+        prefix: &[u8],
+    ) -> Box<dyn Iterator<Item = Result<Entry, StoreError>> + '_> {
         Box::new(self.tree.scan_prefix(prefix).map(entry))
     }
 
     fn last(&self) -> Result<Option<Entry>, StoreError> {
-        self.tree.last().map_err(io).map(|found| found.map(|(k, v)| (k.to_vec(), v.to_vec())))
+        self.tree
+            .last()
+            .map_err(io)
+            .map(|found| found.map(|(k, v)| (k.to_vec(), v.to_vec())))
     }
 
     fn len(&self) -> usize {

@@ -44,37 +44,56 @@ pub struct Table<K, V> {
 
 impl<K, V> Clone for Table<K, V> {
     fn clone(&self) -> Self {
-        Table { domain: self.domain, tree: Arc::clone(&self.tree), _types: PhantomData }
+        Table {
+            domain: self.domain,
+            tree: Arc::clone(&self.tree),
+            _types: PhantomData,
+        }
     }
 }
 
 impl<K: TableKey, V: Serialize + DeserializeOwned> Table<K, V> {
     pub fn open(store: &dyn Store, domain: Domain) -> Result<Self, StoreError> {
-        Ok(Table { domain, tree: store.tree(domain)?, _types: PhantomData })
+        Ok(Table {
+            domain,
+            tree: store.tree(domain)?,
+            _types: PhantomData,
+        })
     }
 
     pub fn get(&self, key: &K) -> Result<Option<V>, StoreError> {
         let raw_key = key.to_key();
-        self.tree.get(&raw_key)?.map(|bytes| self.decode(&raw_key, &bytes)).transpose()
+        self.tree
+            .get(&raw_key)?
+            .map(|bytes| self.decode(&raw_key, &bytes))
+            .transpose()
     }
 
     pub fn insert(&self, key: &K, value: &V) -> Result<(), StoreError> {
-        self.tree.insert(&key.to_key(), &self.encode(value)?).map(drop)
+        self.tree
+            .insert(&key.to_key(), &self.encode(value)?)
+            .map(drop)
     }
 
     /// Inserts only when `key` is absent; `Ok(false)` when it was already there.
     pub fn insert_new(&self, key: &K, value: &V) -> Result<bool, StoreError> {
-        self.tree.compare_and_swap(&key.to_key(), None, Some(&self.encode(value)?))
+        self.tree
+            .compare_and_swap(&key.to_key(), None, Some(&self.encode(value)?))
     }
 
     pub fn remove(&self, key: &K) -> Result<Option<V>, StoreError> {
         let raw_key = key.to_key();
-        self.tree.remove(&raw_key)?.map(|bytes| self.decode(&raw_key, &bytes)).transpose()
+        self.tree
+            .remove(&raw_key)?
+            .map(|bytes| self.decode(&raw_key, &bytes))
+            .transpose()
     }
 
     /// Every entry from `start` on, in key order.
     pub fn scan_from(&self, start: &K) -> impl Iterator<Item = Result<(K, V), StoreError>> + '_ {
-        self.tree.scan_from(&start.to_key()).map(|item| self.typed(item?))
+        self.tree
+            .scan_from(&start.to_key())
+            .map(|item| self.typed(item?))
     }
 
     /// Every entry, in key order.

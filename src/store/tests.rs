@@ -11,13 +11,18 @@ fn typed_tables_round_trip_and_sort_numeric_keys_numerically() {
     let (_dir, store) = open();
     let table: Table<u64, String> = Table::open(&store, Domain::Audit).expect("table");
     for seq in [300_u64, 2, 10] {
-        table.insert(&seq, &format!("record {seq}")).expect("insert");
+        table
+            .insert(&seq, &format!("record {seq}"))
+            .expect("insert");
     }
     let keys: Vec<u64> = table.iter().map(|item| item.expect("decodes").0).collect();
     assert_eq!(keys, vec![2, 10, 300]);
     assert_eq!(table.last().expect("last").map(|(k, _)| k), Some(300));
     assert_eq!(table.get(&10).expect("get").as_deref(), Some("record 10"));
-    let from_ten: Vec<u64> = table.scan_from(&10).map(|item| item.expect("decodes").0).collect();
+    let from_ten: Vec<u64> = table
+        .scan_from(&10)
+        .map(|item| item.expect("decodes").0)
+        .collect();
     assert_eq!(from_ten, vec![10, 300]);
 }
 
@@ -34,7 +39,8 @@ fn insert_new_refuses_to_overwrite() {
 fn a_garbled_value_is_reported_as_corrupt_not_a_panic() {
     let (_dir, store) = open();
     let raw = store.tree(Domain::Audit).expect("tree");
-    raw.insert(&7_u64.to_key(), b"{not json").expect("raw insert");
+    raw.insert(&7_u64.to_key(), b"{not json")
+        .expect("raw insert");
     let table: Table<u64, serde_json::Value> = Table::open(&store, Domain::Audit).expect("table");
     assert!(matches!(table.get(&7), Err(StoreError::Corrupt { .. })));
 }

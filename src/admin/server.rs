@@ -1,0 +1,97 @@
+//! The daemon's side: a router on the admin listener, behind the bearer token.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Query, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+
+use crate::audit::{AuditLog, ExportFilter};
+
+#[derive(Clone)]
+struct AdminState {
+    audit: Arc<AuditLog>,
+    token: Arc<str>,
+}
+
+/// The admin routes, answering only requests that carry `token`.
+pub fn router(audit: Arc<AuditLog>, token: &str) -> Router {
+    let state = AdminState {
+        audit,
+        token: Arc::from(token),
+    };
+    Router::new()
+        .route("/admin/audit/verify", get(verify))
+        .route("/admin/audit/export", get(export))
+        .layer(middleware::from_fn_with_state(state.clone(), require_token))
+        .with_state(state)
+}
+
+async fn require_token(State(state): State<AdminState>, request: Request, next: Next) -> Response {
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if aws_lc_rs::constant_time::verify_slices_are_equal(
+        presented.as_bytes(),
+        state.token.as_bytes(),
+    )
+    .is_err()
+    {
+        return (StatusCode::UNAUTHORIZED, "admin token required").into_response();
+    }
+    next.run(request).await
+}
+
+async fn verify(State(state): State<AdminState>) -> Response {
+    let audit = Arc::clone(&state.audit);
+    match tokio::task::spawn_blocking(move || audit.verify()).await {
+        Ok(Ok(report)) => Json(report).into_response(),
+        Ok(Err(error)) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
+        Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
+    }
+}
+
+async fn export(
+    State(state): State<AdminState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let filter = match super::client::export_filter(
+        params.get("since").map(String::as_str),
+        params.get("request").cloned(),
+    ) {
+        Ok(filter) => filter,
+        Err(message) => return (StatusCode::BAD_REQUEST, message).into_response(),
+    };
+    let audit = Arc::clone(&state.audit);
+    let exported = tokio::task::spawn_blocking(move || {
+        let mut lines = Vec::new();
+        audit.export(&filter, &mut lines).map(|_| lines)
+    })
+    .await;
+    match exported {
+        Ok(Ok(lines)) => ([(header::CONTENT_TYPE, "application/x-ndjson")], lines).into_response(),
+        Ok(Err(error)) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
+        Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
+    }
+}
+
+impl ExportFilter {
+    /// The query string the client sends for this filter.
+    pub fn to_query(&self) -> Vec<(&'static str, String)> {
+        let mut query = Vec::new();
+        if let Some(since) = self.since {
+            query.push(("since", since.to_rfc3339()));
+        }
+        if let Some(request) = &self.request_id {
+            query.push(("request", request.clone()));
+        }
+        query
+    }
+}

@@ -1,0 +1,179 @@
+//! Wiring for `doorman serve`: opens the store and the audit chain, binds the public and admin
+//! listeners, runs the background tasks, and shuts everything down in order.
+//!
+//! [`App::build`] binds (port 0 in tests) and reports the real addresses; [`App::run_until`]
+//! serves until the shutdown future resolves, then drains requests, signs the audit chain's
+//! head, flushes the store and removes the admin token file. The library never reads signals:
+//! `main` passes them in, tests pass their own future.
+
+mod readiness;
+mod routes;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::admin;
+use crate::audit::{AuditError, AuditLog};
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::store::{SledStore, Store, StoreError};
+pub use readiness::{Check, Readiness};
+
+/// How often the audit chain's head is signed while records keep coming.
+const SIGN_HEAD_EVERY: Duration = Duration::from_secs(60);
+
+/// A daemon, bound and ready to run.
+pub struct App {
+    listener: TcpListener,
+    admin_listener: TcpListener,
+    admin_token: String,
+    storage: PathBuf,
+    store: Arc<dyn Store>,
+    audit: Arc<AuditLog>,
+    metrics: Arc<Metrics>,
+    readiness: Arc<Readiness>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    #[error("cannot create the storage folder {path}: {source}")]
+    Storage {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write the admin token file: {0}")]
+    TokenFile(#[source] std::io::Error),
+    #[error("the server stopped: {0}")]
+    Serve(#[source] std::io::Error),
+}
+
+impl App {
+    pub async fn build(config: Config) -> Result<Self, AppError> {
+        let storage = config.storage.path.clone();
+        std::fs::create_dir_all(&storage).map_err(|source| AppError::Storage {
+            path: storage.clone(),
+            source,
+        })?;
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(&storage)?);
+        let audit = Arc::new(AuditLog::open(
+            Arc::clone(&store),
+            &config.security.audit_key,
+        )?);
+        let metrics = Metrics::new();
+        let readiness = Arc::new(Readiness::evaluate(&config));
+        metrics.ready.set(i64::from(readiness.is_ready()));
+        let listener = bind(config.server.listen).await?;
+        let admin_listener = bind(config.admin.listen).await?;
+        Ok(App {
+            listener,
+            admin_listener,
+            admin_token: admin::new_token(),
+            storage,
+            store,
+            audit,
+            metrics,
+            readiness,
+        })
+    }
+
+    /// Where the public listener is bound (the real port when the config said 0).
+    pub fn address(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn admin_address(&self) -> SocketAddr {
+        self.admin_listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn audit(&self) -> Arc<AuditLog> {
+        Arc::clone(&self.audit)
+    }
+
+    /// Serves until `shutdown` resolves, then stops in order.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), AppError> {
+        let token_path =
+            admin::write_token_file(&self.storage, self.admin_address(), &self.admin_token)
+                .map_err(AppError::TokenFile)?;
+        let (stop, stopped) = watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        });
+        let signer = tokio::spawn(sign_head_periodically(
+            Arc::clone(&self.audit),
+            stopped.clone(),
+        ));
+        let public = routes::router(Arc::clone(&self.metrics), Arc::clone(&self.readiness));
+        let admin_routes = admin::router(Arc::clone(&self.audit), &self.admin_token);
+        tracing::info!(address = %self.address(), admin = %self.admin_address(), "doorman serving");
+        let served = tokio::try_join!(
+            axum::serve(self.listener, public).with_graceful_shutdown(wait_for(stopped.clone())),
+            axum::serve(self.admin_listener, admin_routes)
+                .with_graceful_shutdown(wait_for(stopped.clone())),
+        );
+        signer.abort();
+        if let Err(error) = self.audit.sign_head() {
+            tracing::error!(%error, "could not sign the audit chain's head on shutdown");
+        }
+        if let Err(error) = self.store.flush() {
+            tracing::error!(%error, "could not flush the store on shutdown");
+        }
+        if let Err(error) = std::fs::remove_file(&token_path) {
+            tracing::warn!(%error, "could not remove the admin token file");
+        }
+        tracing::info!("doorman stopped");
+        served.map(drop).map_err(AppError::Serve)
+    }
+}
+
+async fn bind(address: SocketAddr) -> Result<TcpListener, AppError> {
+    TcpListener::bind(address)
+        .await
+        .map_err(|source| AppError::Listen { address, source })
+}
+
+async fn wait_for(mut stopped: watch::Receiver<bool>) {
+    // An error means the sender is gone, which only happens after it sent `true`.
+    let _ = stopped.wait_for(|stop| *stop).await;
+}
+
+async fn sign_head_periodically(audit: Arc<AuditLog>, mut stopped: watch::Receiver<bool>) {
+    let mut ticks = tokio::time::interval(SIGN_HEAD_EVERY);
+    ticks.tick().await;
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {
+                let audit = Arc::clone(&audit);
+                match tokio::task::spawn_blocking(move || audit.sign_head()).await {
+                    Ok(Err(error)) => tracing::error!(%error, "could not sign the audit chain's head"),
+                    Err(error) => tracing::error!(%error, "the audit signing task failed"),
+                    Ok(Ok(_)) => {}
+                }
+            }
+            _ = stopped.changed() => return,
+        }
+    }
+}

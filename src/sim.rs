@@ -1,0 +1,173 @@
+//! `doorman sim`: a simulated Microsoft cloud on loopback, for tests and the demo (DESIGN.md
+//! section 8).
+//!
+//! It serves the identity platform's login endpoints ([`login`]), a subset of Graph v1.0 with
+//! Graph's paths, bodies, status codes, error shapes and authorization rules ([`graph`]), and a
+//! control API under `/_sim/` ([`control`]) that tests use to inspect and steer it. It must refuse
+//! what the real services refuse: passing against it should mean something.
+//!
+//! The simulator is seeded from a tenant file in Graph's JSON shape ([`directory`]). All state is
+//! in memory; a restart starts from the file again.
+
+pub mod control;
+pub mod directory;
+pub mod graph;
+pub mod keys;
+pub mod login;
+pub mod odata;
+pub mod roles;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::Router;
+use tokio::net::TcpListener;
+use url::Url;
+
+use crate::config::SecretKey;
+use directory::{Directory, TenantError};
+use graph::{Faults, GraphLog};
+use keys::SigningKey;
+use login::{LoginState, Registration};
+
+/// Everything the simulator knows, shared by its handlers.
+pub struct SimState {
+    /// `http://127.0.0.1:PORT`, the simulator's own base URL.
+    pub base_url: String,
+    /// The tenant's id (it never changes, so it is kept outside the directory's lock).
+    pub tenant_id: String,
+    /// Where the bot listens; its redirect URI is `{bot_url}/auth/callback`.
+    pub bot_url: Url,
+    pub registration: Registration,
+    pub keys: SigningKey,
+    /// Keys handed to the bot in `/_sim/doorman.toml`, fresh for every simulator run.
+    pub doorman_token_key: String,
+    pub doorman_audit_key: String,
+    directory: Mutex<Directory>,
+    login: Mutex<LoginState>,
+    pub graph_log: GraphLog,
+    faults: Mutex<Faults>,
+}
+
+/// Why the simulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error(transparent)]
+    Tenant(#[from] TenantError),
+    #[error(transparent)]
+    Key(#[from] keys::KeyError),
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the simulator stopped: {0}")]
+    Serve(#[source] std::io::Error),
+}
+
+impl SimState {
+    /// A simulator for the tenant in `tenant_json`, answering at `base_url`.
+    pub fn new(tenant_json: &str, base_url: String, bot_url: Url) -> Result<Self, SimError> {
+        let directory = Directory::load(tenant_json)?;
+        let registration = Registration::new(&bot_url);
+        Ok(SimState {
+            base_url,
+            tenant_id: directory.tenant.id.clone(),
+            bot_url,
+            registration,
+            keys: SigningKey::generate()?,
+            doorman_token_key: SecretKey::generate_base64(),
+            doorman_audit_key: SecretKey::generate_base64(),
+            directory: Mutex::new(directory),
+            login: Mutex::new(LoginState::default()),
+            graph_log: GraphLog::default(),
+            faults: Mutex::new(Faults::default()),
+        })
+    }
+
+    /// The tenant. Handlers hold this lock only for synchronous work, never across an await.
+    pub fn directory(&self) -> MutexGuard<'_, Directory> {
+        // Handlers mutate the directory in single steps; a panic mid-handler leaves it usable.
+        self.directory
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn login_state(&self) -> MutexGuard<'_, LoginState> {
+        self.login
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn faults(&self) -> Faults {
+        self.faults
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn set_faults(&self, faults: Faults) {
+        *self
+            .faults
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = faults;
+    }
+}
+
+/// Every route the simulator serves.
+pub fn router(state: Arc<SimState>) -> Router {
+    Router::new()
+        .merge(login::routes())
+        .merge(graph::routes())
+        .merge(control::routes())
+        .with_state(state)
+}
+
+/// A running simulator.
+pub struct RunningSim {
+    pub address: SocketAddr,
+    pub state: Arc<SimState>,
+}
+
+/// Binds `address` (port 0 picks a free one) and builds the simulator's state for it.
+pub async fn bind(
+    address: SocketAddr,
+    tenant_json: &str,
+    bot_url: Url,
+) -> Result<(TcpListener, Arc<SimState>), SimError> {
+    let listener = TcpListener::bind(address)
+        .await
+        .map_err(|source| SimError::Listen { address, source })?;
+    let bound = listener
+        .local_addr()
+        .map_err(|source| SimError::Listen { address, source })?;
+    let state = SimState::new(tenant_json, format!("http://{bound}"), bot_url)?;
+    Ok((listener, Arc::new(state)))
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<SimState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), SimError> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(SimError::Serve)
+}
+
+/// Starts a simulator on a free loopback port in the background, for tests.
+pub async fn start(tenant_json: &str, bot_url: Url) -> Result<RunningSim, SimError> {
+    let (listener, state) =
+        bind(SocketAddr::from(([127, 0, 0, 1], 0)), tenant_json, bot_url).await?;
+    let address = listener.local_addr().map_err(SimError::Serve)?;
+    let serving = Arc::clone(&state);
+    tokio::spawn(async move {
+        if let Err(error) = serve(listener, serving, std::future::pending()).await {
+            tracing::error!(%error, "simulator stopped");
+        }
+    });
+    Ok(RunningSim { address, state })
+}

@@ -1,0 +1,100 @@
+//! The simulator's control API under `/_sim/` (DESIGN.md section 8): read the tenant and the
+//! Graph log, switch faults, and fetch a `doorman.toml` that wires `serve` to this simulator.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+use super::SimState;
+use super::graph::FaultsUpdate;
+
+pub(super) fn routes() -> Router<Arc<SimState>> {
+    Router::new()
+        .route("/_sim/state", get(state))
+        .route("/_sim/graph/log", get(graph_log))
+        .route("/_sim/faults", get(faults).post(set_faults))
+        .route("/_sim/doorman.toml", get(doorman_toml))
+}
+
+async fn state(State(sim): State<Arc<SimState>>) -> Response {
+    Json(sim.directory().state()).into_response()
+}
+
+async fn graph_log(State(sim): State<Arc<SimState>>) -> Response {
+    Json(sim.graph_log.entries()).into_response()
+}
+
+async fn faults(State(sim): State<Arc<SimState>>) -> Response {
+    Json(sim.faults()).into_response()
+}
+
+async fn set_faults(State(sim): State<Arc<SimState>>, body: axum::body::Bytes) -> Response {
+    let update: FaultsUpdate = match serde_json::from_slice(&body) {
+        Ok(update) => update,
+        Err(error) => return problem(StatusCode::BAD_REQUEST, &format!("invalid faults: {error}")),
+    };
+    match sim.faults().updated(update) {
+        Ok(faults) => {
+            sim.set_faults(faults.clone());
+            Json(faults).into_response()
+        }
+        Err(message) => problem(StatusCode::BAD_REQUEST, &message),
+    }
+}
+
+fn problem(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({"error": message}))).into_response()
+}
+
+/// A configuration for `doorman serve` against this simulator. Storage and the admin listener
+/// are left to the caller's environment (`DOORMAN__STORAGE__PATH`, `DOORMAN__ADMIN__LISTEN`).
+pub fn doorman_config(sim: &SimState) -> String {
+    let bot = sim.bot_url.as_str().trim_end_matches('/');
+    let listen = match (sim.bot_url.host_str(), sim.bot_url.port_or_known_default()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        _ => "127.0.0.1:3978".to_owned(),
+    };
+    let registration = &sim.registration;
+    format!(
+        r#"# Doorman configuration wired to the simulator at {sim_url}.
+# Secrets here are fresh for this simulator run and worthless elsewhere.
+
+[server]
+listen = "{listen}"
+public_url = "{bot}"
+
+[storage]
+path = "doorman-data"
+
+[microsoft]
+tenant_id = "{tenant}"
+client_id = "{client_id}"
+client_secret = "{client_secret}"
+authority = "{sim_url}"
+graph_url = "{sim_url}/v1.0"
+
+[security]
+token_key = "{token_key}"
+audit_key = "{audit_key}"
+"#,
+        sim_url = sim.base_url,
+        tenant = sim.tenant_id,
+        client_id = registration.client_id,
+        client_secret = registration.client_secret,
+        token_key = sim.doorman_token_key,
+        audit_key = sim.doorman_audit_key,
+    )
+}
+
+async fn doorman_toml(State(sim): State<Arc<SimState>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/toml; charset=utf-8")],
+        doorman_config(&sim),
+    )
+        .into_response()
+}

@@ -1,0 +1,148 @@
+//! The directory written back in the tenant file's shape (`GET /_sim/state`): Graph properties
+//! plus the sim-only facts, with references as UPNs again.
+
+use serde_json::{Value, json};
+
+use super::{Directory, Link, Props};
+
+impl Directory {
+    /// The tenant now, in the shape of the file it was loaded from.
+    pub fn state(&self) -> Value {
+        let users: Vec<Value> = self
+            .users
+            .iter()
+            .filter(|user| user.mailbox.is_none())
+            .map(|user| {
+                let mut entry = user.props.clone();
+                if let Some(manager) = user.manager.as_deref().and_then(|id| self.upn_of(id)) {
+                    entry.insert("manager".into(), json!(manager));
+                }
+                if let Some(slack) = &user.slack_user_id {
+                    entry.insert("slackUserId".into(), json!(slack));
+                }
+                let roles: Vec<&str> = self
+                    .roles_of(&user.id)
+                    .map(|role| role.template.display_name)
+                    .collect();
+                if !roles.is_empty() {
+                    entry.insert("roles".into(), json!(roles));
+                }
+                if let Some(password) = &user.password {
+                    entry.insert("password".into(), json!(password));
+                }
+                entry.insert("lockedOut".into(), json!(user.locked_out));
+                let methods: Vec<&str> = user
+                    .methods
+                    .iter()
+                    .map(|method| method.kind.name())
+                    .collect();
+                entry.insert("authenticationMethods".into(), json!(methods));
+                Value::Object(entry)
+            })
+            .collect();
+        let groups: Vec<Value> = self
+            .groups
+            .iter()
+            .map(|group| {
+                let mut entry = group.props.clone();
+                entry.insert("owners".into(), self.upns(&group.owners));
+                entry.insert("members".into(), self.upns(&group.members));
+                Value::Object(entry)
+            })
+            .collect();
+        let teams: Vec<Value> = self
+            .teams
+            .iter()
+            .map(|team| {
+                let mut entry = team.raw.clone();
+                entry.insert("groupId".into(), json!(team.group_id));
+                let channels: Vec<Value> = team
+                    .channels
+                    .iter()
+                    .map(|channel| {
+                        let mut entry = channel.props.clone();
+                        if channel.has_explicit_members() {
+                            let owners: Vec<&Link> = channel
+                                .members
+                                .iter()
+                                .filter(|m| m.owner)
+                                .map(|m| &m.link)
+                                .collect();
+                            let members: Vec<&Link> =
+                                channel.members.iter().map(|m| &m.link).collect();
+                            entry.insert("owners".into(), self.upns(owners));
+                            entry.insert("members".into(), self.upns(members));
+                        }
+                        Value::Object(entry)
+                    })
+                    .collect();
+                entry.insert("channels".into(), json!(channels));
+                Value::Object(entry)
+            })
+            .collect();
+        let sites: Vec<Value> = self
+            .sites
+            .iter()
+            .map(|site| {
+                let mut entry = site.props.clone();
+                entry.insert("groupId".into(), json!(site.group_id));
+                let drives: Vec<Value> = site
+                    .drives
+                    .iter()
+                    .map(|drive| {
+                        let mut entry = drive.props.clone();
+                        if !drive.grants.is_empty() {
+                            let grants: Vec<Value> = drive
+                                .grants
+                                .iter()
+                                .map(|grant| {
+                                    json!({
+                                        "user": self.upn_of(&grant.user_id),
+                                        "role": grant.role,
+                                    })
+                                })
+                                .collect();
+                            entry.insert("grants".into(), json!(grants));
+                        }
+                        Value::Object(entry)
+                    })
+                    .collect();
+                entry.insert("drives".into(), json!(drives));
+                Value::Object(entry)
+            })
+            .collect();
+        let mailboxes: Vec<Value> = self
+            .users
+            .iter()
+            .filter_map(|user| {
+                let mailbox = user.mailbox.as_ref()?;
+                let mut entry: Props = mailbox.raw.clone();
+                entry.insert("owners".into(), self.upns_of_ids(&mailbox.owners));
+                entry.insert("fullAccess".into(), self.upns_of_ids(&mailbox.full_access));
+                entry.insert("sendAs".into(), self.upns_of_ids(&mailbox.send_as));
+                Some(Value::Object(entry))
+            })
+            .collect();
+        json!({
+            "tenant": self.tenant.raw,
+            "users": users,
+            "groups": groups,
+            "teams": teams,
+            "sites": sites,
+            "mailboxes": mailboxes,
+        })
+    }
+
+    fn upns<'a>(&self, links: impl IntoIterator<Item = &'a Link>) -> Value {
+        let upns: Vec<&str> = links
+            .into_iter()
+            .filter_map(|link| self.upn_of(&link.id))
+            .collect();
+        json!(upns)
+    }
+
+    fn upns_of_ids(&self, ids: &[String]) -> Value {
+        let upns: Vec<&str> = ids.iter().filter_map(|id| self.upn_of(id)).collect();
+        json!(upns)
+    }
+}

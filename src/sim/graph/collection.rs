@@ -1,0 +1,166 @@
+//! Serving collections and single entities the way Graph does: `$filter`, `$search`,
+//! `$orderby`, `$count`, paging with `$top` and `@odata.nextLink`, and `$select`.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Map, Value, json};
+
+use super::call::{Call, GraphErr, Outcome, Reply};
+use super::views::Shape;
+
+/// How a collection behaves.
+#[derive(Debug, Clone, Copy)]
+pub struct Listing {
+    /// Directory collections (users, groups, members, memberOf) need `ConsistencyLevel:
+    /// eventual` for advanced queries, and support `$search`.
+    pub directory: bool,
+    /// Items per page when `$top` is absent.
+    pub page_size: usize,
+}
+
+impl Listing {
+    pub const DIRECTORY: Listing = Listing {
+        directory: true,
+        page_size: 100,
+    };
+    pub const SERVICE: Listing = Listing {
+        directory: false,
+        page_size: 100,
+    };
+}
+
+impl Call<'_> {
+    /// Answers a collection request over `items`, full Graph objects that `shape` projects
+    /// after filtering (so `$filter` sees properties that `$select` leaves out).
+    pub fn list(&self, mut items: Vec<Value>, listing: Listing, shape: Shape) -> Outcome {
+        self.check_advanced_query(listing)?;
+        shape.check_select(&self.query)?;
+        items.retain(|item| self.query.matches(item));
+        self.query.sort(&mut items);
+        let total = items.len();
+        let offset = match self.query.skip_token() {
+            None => 0,
+            Some(token) => decode_skip_token(token).ok_or_else(|| {
+                GraphErr::bad_request(
+                    "Request_UnsupportedQuery",
+                    "The specified page token value has expired or is invalid.",
+                )
+            })?,
+        };
+        let page_size = self
+            .query
+            .top()
+            .map_or(listing.page_size, |top| top as usize);
+        let page: Vec<Value> = items
+            .iter()
+            .skip(offset)
+            .take(page_size)
+            .map(|item| self.project(item, shape))
+            .collect();
+        let mut body = Map::new();
+        if self.query.count_requested() {
+            body.insert("@odata.count".into(), json!(total));
+        }
+        body.insert("value".into(), Value::Array(page));
+        if offset + page_size < total {
+            body.insert(
+                "@odata.nextLink".into(),
+                json!(self.next_link(offset + page_size)),
+            );
+        }
+        Ok(Reply::ok(Value::Object(body)))
+    }
+
+    /// Answers `$count` on a collection: a bare number, after `$filter` and `$search`.
+    pub fn count_of(&self, items: Vec<Value>) -> Outcome {
+        if !self.eventual {
+            return Err(GraphErr::bad_request(
+                "Request_BadRequest",
+                "Count is not currently supported without the request header 'ConsistencyLevel: eventual'.",
+            ));
+        }
+        Ok(Reply::count(
+            items.iter().filter(|item| self.query.matches(item)).count(),
+        ))
+    }
+
+    /// Answers a single entity, projected by `$select`.
+    pub fn entity(&self, item: Value, shape: Shape) -> Outcome {
+        shape.check_select(&self.query)?;
+        Ok(Reply::ok(self.project(&item, shape)))
+    }
+
+    /// Applies `$select` the way Graph does for `shape`, keeping `@odata.type` and anything
+    /// `$expand` added.
+    pub fn project(&self, item: &Value, shape: Shape) -> Value {
+        let mut projected = shape.project(item, &self.query);
+        if let (Some(target), Some(source)) = (projected.as_object_mut(), item.as_object()) {
+            for expanded in self.query.expand() {
+                let name = expanded.navigation_property();
+                if let Some(value) = source.get(name) {
+                    target.insert(name.to_owned(), value.clone());
+                }
+            }
+        }
+        projected
+    }
+
+    fn check_advanced_query(&self, listing: Listing) -> Result<(), GraphErr> {
+        if !listing.directory && self.query.search().is_some() {
+            return Err(GraphErr::bad_request(
+                "BadRequest",
+                "Query option '$search' is not allowed on this resource.",
+            ));
+        }
+        if listing.directory && self.query.needs_eventual_consistency() && !self.eventual {
+            let message = if self.query.search().is_some() {
+                "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'"
+            } else {
+                "Unsupported query: this query needs advanced query capabilities (the 'ConsistencyLevel: eventual' header and $count=true)."
+            };
+            return Err(GraphErr::bad_request("Request_UnsupportedQuery", message));
+        }
+        Ok(())
+    }
+
+    /// The current URL with `$skiptoken` pointing at `offset`.
+    fn next_link(&self, offset: usize) -> String {
+        let mut url = match url::Url::parse(&format!("{}{}", self.graph_base, self.path)) {
+            Ok(url) => url,
+            Err(_) => return String::new(),
+        };
+        let kept: Vec<(String, String)> = self
+            .raw_pairs()
+            .into_iter()
+            .filter(|(name, _)| !name.eq_ignore_ascii_case("$skiptoken"))
+            .collect();
+        {
+            let mut pairs = url.query_pairs_mut();
+            for (name, value) in &kept {
+                pairs.append_pair(name, value);
+            }
+            pairs.append_pair("$skiptoken", &encode_skip_token(offset));
+        }
+        url.to_string()
+    }
+
+    fn raw_pairs(&self) -> Vec<(String, String)> {
+        url::form_urlencoded::parse(self.raw_query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
+    }
+}
+
+/// Skip tokens are opaque to clients; here they carry the offset of the next page.
+fn encode_skip_token(offset: usize) -> String {
+    URL_SAFE_NO_PAD.encode(format!("doorman-sim-page:{offset}"))
+}
+
+fn decode_skip_token(token: &str) -> Option<usize> {
+    let bytes = URL_SAFE_NO_PAD.decode(token.trim()).ok()?;
+    String::from_utf8(bytes)
+        .ok()?
+        .strip_prefix("doorman-sim-page:")?
+        .parse()
+        .ok()
+}

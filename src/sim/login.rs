@@ -1,0 +1,101 @@
+//! The identity platform's endpoints: authorize (auth code + PKCE), token (authorization code,
+//! refresh token, client credentials), OpenID metadata and JWKS.
+//!
+//! Behaviour follows Microsoft's v2.0 endpoint, with two deliberate differences: the user is
+//! never asked anything (consent is automatic for the user named by `login_hint`), and refresh
+//! tokens are single-use, which is stricter than Entra so that a bot that loses or races its
+//! rotation is caught in tests.
+
+mod authorize;
+mod scopes;
+mod token;
+mod tokens;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use url::Url;
+
+use super::SimState;
+pub use scopes::{APP_READ_ROLES, DELEGATED_SCOPES};
+pub use tokens::{AccessClaims, GRAPH_AUDIENCES};
+
+/// The Entra app registration the simulator hands to the bot in `/_sim/doorman.toml`.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub client_id: String,
+    pub client_secret: String,
+    /// The only redirect URI registered: `{bot}/auth/callback`.
+    pub redirect_uri: String,
+    /// The object id of the app's service principal (the `oid` of app-only tokens).
+    pub service_principal_id: String,
+}
+
+impl Registration {
+    pub fn new(bot_url: &Url) -> Self {
+        Registration {
+            client_id: uuid::Uuid::new_v4().to_string(),
+            client_secret: random_token(32),
+            redirect_uri: format!("{}/auth/callback", bot_url.as_str().trim_end_matches('/')),
+            service_principal_id: uuid::Uuid::new_v4().to_string(),
+        }
+    }
+}
+
+/// Codes and refresh tokens in flight.
+#[derive(Debug, Default)]
+pub struct LoginState {
+    codes: HashMap<String, AuthorizationCode>,
+    redeemed_codes: HashSet<String>,
+    refresh_tokens: HashMap<String, RefreshGrant>,
+}
+
+#[derive(Debug, Clone)]
+struct AuthorizationCode {
+    user_id: String,
+    client_id: String,
+    redirect_uri: String,
+    scopes: Vec<String>,
+    code_challenge: Option<String>,
+    nonce: Option<String>,
+    expires: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+struct RefreshGrant {
+    user_id: String,
+    client_id: String,
+    scopes: Vec<String>,
+    issued: DateTime<Utc>,
+    used: bool,
+}
+
+pub(super) fn routes() -> Router<Arc<SimState>> {
+    Router::new()
+        .route("/{tenant}/oauth2/v2.0/authorize", get(authorize::authorize))
+        .route("/{tenant}/oauth2/v2.0/token", post(token::token))
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(tokens::openid_configuration),
+        )
+        .route("/{tenant}/discovery/v2.0/keys", get(tokens::jwks))
+}
+
+/// `n` random bytes as base64url: codes, refresh tokens, secrets.
+pub(crate) fn random_token(bytes: usize) -> String {
+    use base64::Engine;
+    let random: Vec<u8> = (0..bytes).map(|_| rand::random::<u8>()).collect();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random)
+}
+
+/// Whether `tenant` in a login URL names this tenant (its id or domain, or a multi-tenant alias).
+fn names_tenant(state: &SimState, tenant: &str) -> bool {
+    let directory = state.directory();
+    tenant.eq_ignore_ascii_case(&directory.tenant.id)
+        || tenant.eq_ignore_ascii_case(&directory.tenant.domain)
+        || tenant.eq_ignore_ascii_case("organizations")
+        || tenant.eq_ignore_ascii_case("common")
+}

@@ -1,0 +1,341 @@
+//! `POST /{tenant}/oauth2/v2.0/token`: authorization code (with PKCE), refresh token (single-use
+//! here, on purpose), and client credentials (app-only, read-only roles).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Form, Json};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use chrono::Utc;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::scopes::RequestedScopes;
+use super::tokens::{TOKEN_LIFETIME_SECONDS, app_token, delegated_token, id_token};
+use super::{RefreshGrant, names_tenant, random_token};
+use crate::sim::SimState;
+
+/// `BASE64URL(SHA256(verifier))`, the S256 PKCE transform.
+pub(super) fn s256(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+pub(super) async fn token(
+    State(state): State<Arc<SimState>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if !names_tenant(&state, &tenant) {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            90002,
+            &format!("Tenant '{tenant}' not found."),
+        );
+    }
+    if let Err(response) = authenticate_client(&state, &headers, &form) {
+        return response;
+    }
+    let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
+    match field("grant_type") {
+        "authorization_code" => redeem_code(&state, &form),
+        "refresh_token" => redeem_refresh_token(&state, &form),
+        "client_credentials" => client_credentials(&state, field("scope")),
+        "" => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'grant_type'.",
+        ),
+        other => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            70003,
+            &format!("The app requested an unsupported grant type '{other}'."),
+        ),
+    }
+}
+
+/// Confidential clients authenticate with their secret, in the form or as HTTP Basic.
+fn authenticate_client(
+    state: &SimState,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Result<(), Response> {
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Basic "))
+        .and_then(|encoded| STANDARD.decode(encoded.trim()).ok())
+        .and_then(|decoded| String::from_utf8(decoded).ok())
+        .and_then(|pair| {
+            pair.split_once(':')
+                .map(|(id, secret)| (id.to_owned(), secret.to_owned()))
+        });
+    let (client_id, secret) = match basic {
+        Some((id, secret)) => (Some(id), Some(secret)),
+        None => (
+            form.get("client_id").cloned(),
+            form.get("client_secret").cloned(),
+        ),
+    };
+    let registration = &state.registration;
+    if client_id.as_deref() != Some(registration.client_id.as_str()) {
+        return Err(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            700016,
+            &format!(
+                "Application with identifier '{}' was not found in the directory.",
+                client_id.unwrap_or_default()
+            ),
+        ));
+    }
+    match secret {
+        None => Err(oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            7000218,
+            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+        )),
+        Some(secret)
+            if !constant_time_eq(secret.as_bytes(), registration.client_secret.as_bytes()) =>
+        {
+            Err(oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                7000215,
+                "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.",
+            ))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
+    aws_lc_rs::constant_time::verify_slices_are_equal(left, right).is_ok()
+}
+
+fn redeem_code(state: &SimState, form: &HashMap<String, String>) -> Response {
+    let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
+    let code_text = field("code");
+    let grant = {
+        let mut login = state.login_state();
+        if login.redeemed_codes.contains(code_text) {
+            return invalid_grant(
+                54005,
+                "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.",
+            );
+        }
+        let Some(code) = login.codes.remove(code_text) else {
+            return invalid_grant(
+                9002313,
+                "Invalid request. Request is malformed or invalid: the code is unknown.",
+            );
+        };
+        login.redeemed_codes.insert(code_text.to_owned());
+        code
+    };
+    if grant.expires < Utc::now() {
+        return invalid_grant(
+            70008,
+            "The provided authorization code or refresh token has expired due to inactivity.",
+        );
+    }
+    if grant.redirect_uri != field("redirect_uri") {
+        return invalid_grant(
+            500112,
+            "The reply address does not match the reply address provided when requesting the authorization code.",
+        );
+    }
+    if let Some(challenge) = &grant.code_challenge {
+        let verifier = field("code_verifier");
+        if verifier.is_empty() {
+            return invalid_grant(
+                50148,
+                "The code_verifier does not match the code_challenge supplied in the authorization request for PKCE.",
+            );
+        }
+        if !constant_time_eq(s256(verifier).as_bytes(), challenge.as_bytes()) {
+            return invalid_grant(
+                501481,
+                "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
+            );
+        }
+    }
+    issue_user_tokens(
+        state,
+        &grant.user_id,
+        &grant.client_id,
+        &grant.scopes,
+        grant.nonce.as_deref(),
+    )
+}
+
+fn redeem_refresh_token(state: &SimState, form: &HashMap<String, String>) -> Response {
+    let presented = form
+        .get("refresh_token")
+        .map(String::as_str)
+        .unwrap_or_default();
+    let grant = {
+        let mut login = state.login_state();
+        let Some(grant) = login.refresh_tokens.get_mut(presented) else {
+            return invalid_grant(
+                9002313,
+                "Invalid request. Request is malformed or invalid: the refresh token is unknown.",
+            );
+        };
+        if grant.used {
+            return invalid_grant(
+                70000,
+                "The provided grant has already been redeemed. Refresh tokens are single-use in this simulator: store the new one from every response.",
+            );
+        }
+        grant.used = true;
+        grant.clone()
+    };
+    {
+        let directory = state.directory();
+        let Some(user) = directory.user(&grant.user_id) else {
+            return invalid_grant(50034, "The user account does not exist in the directory.");
+        };
+        if user.props.get("accountEnabled").and_then(Value::as_bool) == Some(false) {
+            return invalid_grant(50057, "The user account is disabled.");
+        }
+        if grant.issued < user.sessions_valid_from {
+            return invalid_grant(
+                50173,
+                "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.",
+            );
+        }
+    }
+    // A refresh may ask for fewer scopes than were consented, never for new ones.
+    let scopes = match form.get("scope").map(|scope| RequestedScopes::parse(scope)) {
+        None => grant.scopes.clone(),
+        Some(Err(description)) => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_scope",
+                70011,
+                &description,
+            );
+        }
+        Some(Ok(requested)) => {
+            let asked: Vec<String> = requested.graph.into_iter().chain(requested.oidc).collect();
+            if let Some(new) = asked.iter().find(|scope| !grant.scopes.contains(scope)) {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    65001,
+                    &format!(
+                        "The user or administrator has not consented to use the application with scope '{new}'."
+                    ),
+                );
+            }
+            asked
+        }
+    };
+    issue_user_tokens(state, &grant.user_id, &grant.client_id, &scopes, None)
+}
+
+fn issue_user_tokens(
+    state: &SimState,
+    user_id: &str,
+    client_id: &str,
+    scopes: &[String],
+    nonce: Option<&str>,
+) -> Response {
+    let graph_scopes: Vec<&str> = scopes
+        .iter()
+        .map(String::as_str)
+        .filter(|s| !super::scopes::OIDC_SCOPES.contains(s))
+        .collect();
+    let wants = |name: &str| scopes.iter().any(|scope| scope == name);
+    let Some((access_token, id_token)) = ({
+        let directory = state.directory();
+        directory.user(user_id).map(|user| {
+            let access = delegated_token(state, &directory, user, &graph_scopes);
+            let id = wants("openid").then(|| id_token(state, &directory, user, nonce));
+            (access, id)
+        })
+    }) else {
+        return invalid_grant(50034, "The user account does not exist in the directory.");
+    };
+    let mut body = json!({
+        "token_type": "Bearer",
+        "scope": scopes.join(" "),
+        "expires_in": TOKEN_LIFETIME_SECONDS,
+        "ext_expires_in": TOKEN_LIFETIME_SECONDS,
+        "access_token": access_token,
+    });
+    if wants("offline_access") {
+        let refresh_token = random_token(64);
+        state.login_state().refresh_tokens.insert(
+            refresh_token.clone(),
+            RefreshGrant {
+                user_id: user_id.to_owned(),
+                client_id: client_id.to_owned(),
+                scopes: scopes.to_vec(),
+                issued: Utc::now(),
+                used: false,
+            },
+        );
+        body["refresh_token"] = json!(refresh_token);
+    }
+    if let Some(id_token) = id_token {
+        body["id_token"] = json!(id_token);
+    }
+    no_store(Json(body).into_response())
+}
+
+fn client_credentials(state: &SimState, scope: &str) -> Response {
+    if scope.trim() != "https://graph.microsoft.com/.default" {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            1002012,
+            "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).",
+        );
+    }
+    let token = app_token(state);
+    no_store(
+        Json(json!({
+            "token_type": "Bearer",
+            "expires_in": TOKEN_LIFETIME_SECONDS,
+            "ext_expires_in": TOKEN_LIFETIME_SECONDS,
+            "access_token": token,
+        }))
+        .into_response(),
+    )
+}
+
+fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store, no-cache"),
+    );
+    response
+}
+
+fn invalid_grant(code: u32, message: &str) -> Response {
+    oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", code, message)
+}
+
+/// The identity platform's error body.
+pub(crate) fn oauth_error(status: StatusCode, error: &str, code: u32, message: &str) -> Response {
+    let trace = uuid::Uuid::new_v4().to_string();
+    let body = json!({
+        "error": error,
+        "error_description": format!("AADSTS{code}: {message} Trace ID: {trace} Timestamp: {}", Utc::now().format("%Y-%m-%d %H:%M:%SZ")),
+        "error_codes": [code],
+        "timestamp": Utc::now().format("%Y-%m-%d %H:%M:%SZ").to_string(),
+        "trace_id": trace,
+        "correlation_id": uuid::Uuid::new_v4().to_string(),
+    });
+    no_store((status, Json(body)).into_response())
+}
