@@ -91,7 +91,8 @@ fn defaults_fill_the_optional_keys() {
 
 #[test]
 fn every_refusal_names_the_key_it_is_about() {
-    let cases: Vec<(String, Vec<(String, String)>, &str)> = vec![
+    type Case = (String, Vec<(String, String)>, &'static str);
+    let cases: Vec<Case> = vec![
         (
             minimal().replace("127.0.0.1:3978\"\npublic", "nowhere\"\npublic"),
             vec![],

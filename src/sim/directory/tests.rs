@@ -1,1 +1,168 @@
+use super::*;
 
+const CONTOSO: &str = include_str!("../../../tests/fixtures/contoso.json");
+const FABRIKAM: &str = include_str!("../../../tests/fixtures/fabrikam.json");
+
+fn contoso() -> Directory {
+    Directory::load(CONTOSO).expect("the contoso fixture loads")
+}
+
+fn group_named<'d>(directory: &'d Directory, name: &str) -> &'d Group {
+    directory
+        .groups
+        .iter()
+        .find(|group| group.display_name() == name)
+        .expect("group exists")
+}
+
+#[test]
+fn upn_references_become_links_to_user_ids() {
+    let directory = contoso();
+    let vpn = group_named(&directory, "VPN Users");
+    let nina = directory.user("nina.patel@contoso.com").expect("nina");
+    assert!(vpn.has_owner(&nina.id) && vpn.has_member(&nina.id));
+    let tom = directory
+        .user("TOM.BECKER@contoso.com")
+        .expect("lookups ignore case");
+    let maria = directory.user("maria.garcia@contoso.com").expect("maria");
+    assert_eq!(tom.manager.as_deref(), Some(maria.id.as_str()));
+}
+
+#[test]
+fn sim_only_facts_are_taken_out_of_graph_properties() {
+    let directory = contoso();
+    for user in &directory.users {
+        for key in [
+            "slackUserId",
+            "roles",
+            "password",
+            "lockedOut",
+            "authenticationMethods",
+            "manager",
+        ] {
+            assert!(
+                !user.props.contains_key(key),
+                "{} still has {key}",
+                user.upn
+            );
+        }
+    }
+    for group in &directory.groups {
+        assert!(!group.props.contains_key("owners") && !group.props.contains_key("members"));
+    }
+    let sarah = directory.user("sarah.chen@contoso.com").expect("sarah");
+    assert!(sarah.locked_out);
+    assert_eq!(sarah.slack_user_id.as_deref(), Some("U01SARAH"));
+    assert_eq!(
+        sarah.methods.iter().map(|m| m.kind).collect::<Vec<_>>(),
+        vec![MethodKind::Password, MethodKind::MicrosoftAuthenticator]
+    );
+}
+
+#[test]
+fn roles_become_directory_role_memberships() {
+    let directory = contoso();
+    let operator = directory
+        .user("helpdesk.ops@contoso.com")
+        .expect("operator");
+    let names: Vec<&str> = directory
+        .roles_of(&operator.id)
+        .map(|role| role.template.display_name)
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            "Authentication Administrator",
+            "Groups Administrator",
+            "Exchange Recipient Administrator"
+        ]
+    );
+    assert!(directory.is_admin(&operator.id));
+    let tom = directory.user("tom.becker@contoso.com").expect("tom");
+    assert!(!directory.is_admin(&tom.id));
+}
+
+#[test]
+fn group_kinds_follow_graphs_flags() {
+    let directory = contoso();
+    let kinds: Vec<(&str, GroupKind)> = directory
+        .groups
+        .iter()
+        .map(|g| (g.display_name(), g.kind()))
+        .collect();
+    assert!(
+        kinds.contains(&("Finance", GroupKind::Unified)),
+        "{kinds:?}"
+    );
+    assert!(kinds.contains(&("GRP-FINANCE-BI-READ", GroupKind::Security)));
+    assert!(kinds.contains(&("all-hands", GroupKind::Distribution)));
+    let fabrikam = Directory::load(FABRIKAM).expect("fabrikam loads");
+    assert_eq!(
+        group_named(&fabrikam, "Badge Readers").kind(),
+        GroupKind::MailEnabledSecurity
+    );
+    assert!(group_named(&fabrikam, "Tier0 Admins").is_role_assignable());
+}
+
+#[test]
+fn shared_mailboxes_become_users_that_cannot_sign_in() {
+    let directory = contoso();
+    let support = directory
+        .user("support@contoso.com")
+        .expect("the mailbox is a user");
+    assert_eq!(
+        support.props.get("accountEnabled"),
+        Some(&serde_json::json!(false))
+    );
+    let mailbox = support.mailbox.as_ref().expect("mailbox facts");
+    let priya = directory.user("priya.nair@contoso.com").expect("priya");
+    assert_eq!(mailbox.owners, vec![priya.id.clone()]);
+    assert!(support.drive.is_none());
+}
+
+#[test]
+fn broken_references_are_refused_with_a_sentence_saying_where() {
+    let cases = [
+        (
+            CONTOSO.replace(
+                "\"manager\": \"david.okafor@contoso.com\"",
+                "\"manager\": \"ghost@contoso.com\"",
+            ),
+            "manager 'ghost@contoso.com'",
+        ),
+        (
+            CONTOSO.replace("\"Global Administrator\"]", "\"Supreme Leader\"]"),
+            "Supreme Leader",
+        ),
+        (
+            CONTOSO.replace("\"fido2\"]", "\"carrier pigeon\"]"),
+            "carrier pigeon",
+        ),
+        (
+            CONTOSO.replace(
+                "\"owners\": [\"nina.patel@contoso.com\"]",
+                "\"owners\": [\"x@y\"]",
+            ),
+            "x@y",
+        ),
+        (
+            CONTOSO.replace(
+                "\"groupId\": \"22222222-0000-4000-8000-000000000009\", \"channels\"",
+                "\"groupId\": \"nope\", \"channels\"",
+            ),
+            "nope",
+        ),
+        ("[]".to_owned(), "top level"),
+        ("{\"users\": []}".to_owned(), "tenant"),
+        ("not json".to_owned(), "not valid JSON"),
+    ];
+    for (text, expected) in cases {
+        match Directory::load(&text) {
+            Ok(_) => panic!("{expected}: the file should be refused"),
+            Err(error) => assert!(
+                error.to_string().contains(expected),
+                "{error} should mention {expected}"
+            ),
+        }
+    }
+}

@@ -196,7 +196,7 @@ pub type Outcome = Result<Reply, GraphErr>;
 pub struct Call<'a> {
     pub caller: &'a Caller,
     pub dir: &'a mut Directory,
-    pub params: Vec<(&'static str, String)>,
+    pub params: super::route::Params,
     pub query: Query,
     pub body: Option<Value>,
     /// The request carried `ConsistencyLevel: eventual`.

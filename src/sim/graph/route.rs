@@ -13,6 +13,9 @@ use super::{groups, mail, methods, sites, teams, users};
 
 pub type Handler = fn(&mut Call<'_>) -> Outcome;
 
+/// Path parameters captured by a route, by name.
+pub type Params = Vec<(&'static str, String)>;
+
 /// One route of the simulated Graph.
 pub struct Route {
     pub method: Method,
@@ -504,11 +507,8 @@ pub enum NoRoute {
 }
 
 /// The best route for `method` and the decoded path `segments`, with its captured parameters.
-pub fn find(
-    method: &Method,
-    segments: &[String],
-) -> Result<(&'static Route, Vec<(&'static str, String)>), NoRoute> {
-    let mut best: Option<(&'static Route, Vec<(&'static str, String)>, usize)> = None;
+pub fn find(method: &Method, segments: &[String]) -> Result<(&'static Route, Params), NoRoute> {
+    let mut best: Option<(&'static Route, Params, usize)> = None;
     let mut path_exists = false;
     let mut deepest_match = 0;
     for candidate in ROUTES {
@@ -537,10 +537,7 @@ pub fn find(
 
 /// Matches one pattern: the captured parameters (or none), how many literal segments matched,
 /// and how many leading segments matched at all (for the error message).
-fn match_pattern(
-    pattern: &'static str,
-    segments: &[String],
-) -> (Option<Vec<(&'static str, String)>>, usize, usize) {
+fn match_pattern(pattern: &'static str, segments: &[String]) -> (Option<Params>, usize, usize) {
     let parts: Vec<&'static str> = pattern.trim_start_matches('/').split('/').collect();
     let mut params = Vec::new();
     let mut literals = 0;

@@ -38,8 +38,8 @@ pub(super) async fn token(
             &format!("Tenant '{tenant}' not found."),
         );
     }
-    if let Err(response) = authenticate_client(&state, &headers, &form) {
-        return response;
+    if let Some(refusal) = refuse_client(&state, &headers, &form) {
+        return refusal;
     }
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
     match field("grant_type") {
@@ -61,12 +61,13 @@ pub(super) async fn token(
     }
 }
 
-/// Confidential clients authenticate with their secret, in the form or as HTTP Basic.
-fn authenticate_client(
+/// Confidential clients authenticate with their secret, in the form or as HTTP Basic; the
+/// answer for a client that did not.
+fn refuse_client(
     state: &SimState,
     headers: &HeaderMap,
     form: &HashMap<String, String>,
-) -> Result<(), Response> {
+) -> Option<Response> {
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -86,7 +87,7 @@ fn authenticate_client(
     };
     let registration = &state.registration;
     if client_id.as_deref() != Some(registration.client_id.as_str()) {
-        return Err(oauth_error(
+        return Some(oauth_error(
             StatusCode::BAD_REQUEST,
             "unauthorized_client",
             700016,
@@ -97,7 +98,7 @@ fn authenticate_client(
         ));
     }
     match secret {
-        None => Err(oauth_error(
+        None => Some(oauth_error(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             7000218,
@@ -106,14 +107,14 @@ fn authenticate_client(
         Some(secret)
             if !constant_time_eq(secret.as_bytes(), registration.client_secret.as_bytes()) =>
         {
-            Err(oauth_error(
+            Some(oauth_error(
                 StatusCode::UNAUTHORIZED,
                 "invalid_client",
                 7000215,
                 "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.",
             ))
         }
-        Some(_) => Ok(()),
+        Some(_) => None,
     }
 }
 

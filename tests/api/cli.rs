@@ -1,0 +1,345 @@
+//! The `doorman` binary, run as an operator runs it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use doorman::audit::{AuditKind, AuditLog, NewRecord};
+use doorman::config::SecretKey;
+use doorman::store::{Domain, SledStore, Store, TableKey};
+use serde_json::{Value, json};
+
+pub const AUDIT_KEY: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+pub const TOKEN_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+pub fn doorman(arguments: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_doorman"))
+        .args(arguments)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("doorman runs")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// A config in a temporary folder; the store lives beside it.
+pub struct TestConfig {
+    pub dir: tempfile::TempDir,
+    pub path: PathBuf,
+    pub listen: u16,
+}
+
+impl TestConfig {
+    pub fn new() -> Self {
+        Self::with_extra("")
+    }
+
+    pub fn with_extra(extra: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let listen = free_port();
+        let admin = free_port();
+        let text = format!(
+            r#"[server]
+listen = "127.0.0.1:{listen}"
+public_url = "http://127.0.0.1:{listen}"
+[storage]
+path = "{storage}"
+[microsoft]
+tenant_id = "7a1c0e52-3f0b-4c7e-9d1e-2b6f4a0c1d11"
+client_id = "doorman-tests"
+client_secret = "not-a-real-secret"
+[security]
+token_key = "{TOKEN_KEY}"
+audit_key = "{AUDIT_KEY}"
+[admin]
+listen = "127.0.0.1:{admin}"
+{extra}"#,
+            storage = dir.path().join("data").display(),
+        );
+        let path = dir.path().join("doorman.toml");
+        std::fs::write(&path, text).expect("write config");
+        TestConfig { dir, path, listen }
+    }
+
+    pub fn storage(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn arg(&self) -> &str {
+        self.path.to_str().expect("utf-8 path")
+    }
+
+    /// Appends records to the chain directly, as the daemon would.
+    pub fn write_records(&self, requests: &[&str]) {
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(&self.storage()).expect("store"));
+        let audit =
+            AuditLog::open(store, &SecretKey::from_base64(AUDIT_KEY).expect("key")).expect("audit");
+        for request in requests {
+            audit
+                .append(NewRecord {
+                    request_id: Some((*request).to_owned()),
+                    kind: AuditKind::Received,
+                    actor: "tom.becker@contoso.com".into(),
+                    data: json!({"text": "add me to VPN Users"}),
+                })
+                .expect("append");
+        }
+        audit.sign_head().expect("sign");
+    }
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn verify_on_a_fresh_store_reports_an_empty_chain_that_holds() {
+    let config = TestConfig::new();
+    let output = doorman(&["audit", "verify", "--config", config.arg()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).starts_with("audit chain ok: 0 records"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn a_tampered_record_makes_verify_fail_and_name_it() {
+    let config = TestConfig::new();
+    config.write_records(&["R-1", "R-2", "R-3", "R-4"]);
+    assert!(
+        doorman(&["audit", "verify", "--config", config.arg()])
+            .status
+            .success()
+    );
+    {
+        let store = SledStore::open(&config.storage()).expect("store");
+        let tree = store.tree(Domain::Audit).expect("tree");
+        let key = 3_u64.to_key();
+        let mut record: Value =
+            serde_json::from_slice(&tree.get(&key).expect("read").expect("record 3"))
+                .expect("json");
+        record["data"]["text"] = json!("add me to Helpdesk Admins");
+        tree.insert(&key, &serde_json::to_vec(&record).expect("encode"))
+            .expect("tamper");
+        store.flush().expect("flush");
+    }
+    let output = doorman(&["audit", "verify", "--config", config.arg()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stdout(&output).contains("broken at seq 3"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn export_writes_json_lines_filtered_by_request_and_time() {
+    let config = TestConfig::new();
+    config.write_records(&["R-1", "R-2", "R-1"]);
+    let output = doorman(&[
+        "audit",
+        "export",
+        "--config",
+        config.arg(),
+        "--request",
+        "R-1",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lines: Vec<Value> = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert!(
+        lines.iter().all(|line| line["request_id"] == "R-1"
+            && line["hash"].as_str().is_some_and(|h| h.len() == 64))
+    );
+    let future = doorman(&[
+        "audit",
+        "export",
+        "--config",
+        config.arg(),
+        "--since",
+        "2999-01-01",
+    ]);
+    assert!(future.status.success());
+    assert!(stdout(&future).is_empty());
+    let bad = doorman(&[
+        "audit",
+        "export",
+        "--config",
+        config.arg(),
+        "--since",
+        "yesterday",
+    ]);
+    assert_eq!(bad.status.code(), Some(64));
+}
+
+#[test]
+fn an_invalid_config_prints_one_line_naming_the_key_and_exits_64() {
+    let config = TestConfig::with_extra("");
+    let text = std::fs::read_to_string(&config.path)
+        .expect("read")
+        .replace(AUDIT_KEY, "c2hvcnQ=");
+    std::fs::write(&config.path, text).expect("write");
+    for command in [
+        vec!["serve", "--config", config.arg()],
+        vec!["audit", "verify", "--config", config.arg()],
+    ] {
+        let output = doorman(&command);
+        assert_eq!(output.status.code(), Some(64), "{command:?}");
+        let message = stderr(&output);
+        assert_eq!(message.trim().lines().count(), 1, "{message}");
+        assert!(message.contains("security.audit_key"), "{message}");
+    }
+    let missing = doorman(&["serve", "--config", "/nonexistent/doorman.toml"]);
+    assert_eq!(missing.status.code(), Some(64));
+    let overridden = Command::new(env!("CARGO_BIN_EXE_doorman"))
+        .args(["audit", "verify", "--config", config.arg()])
+        .env("DOORMAN__SECURITY__AUDIT_KEY", AUDIT_KEY)
+        .output()
+        .expect("runs");
+    assert!(
+        overridden.status.success(),
+        "an environment override fixes the key: {}",
+        stderr(&overridden)
+    );
+}
+
+/// A `doorman serve` process, stopped with SIGTERM when dropped.
+pub struct Daemon {
+    child: std::process::Child,
+}
+
+impl Daemon {
+    pub fn start(config: &TestConfig) -> Self {
+        let child = Command::new(env!("CARGO_BIN_EXE_doorman"))
+            .args(["serve", "--config", config.arg()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("serve starts");
+        let daemon = Daemon { child };
+        let token_file = config.storage().join("admin.token");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !(token_file.exists()
+            && std::net::TcpStream::connect(("127.0.0.1", config.listen)).is_ok())
+        {
+            assert!(Instant::now() < deadline, "serve did not come up");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        daemon
+    }
+
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.child.wait().expect("serve exits")
+    }
+
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn token_file_mode(storage: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(storage.join("admin.token"))
+        .expect("token file")
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[test]
+fn audit_commands_work_while_serve_holds_the_store() {
+    let config = TestConfig::new();
+    config.write_records(&["R-1", "R-2"]);
+    let daemon = Daemon::start(&config);
+    assert_eq!(
+        token_file_mode(&config.storage()),
+        0o600,
+        "the admin token file is the owner's alone"
+    );
+    let verify = doorman(&["audit", "verify", "--config", config.arg()]);
+    assert!(verify.status.success(), "{}", stderr(&verify));
+    assert!(
+        stdout(&verify).starts_with("audit chain ok: 2 records"),
+        "{}",
+        stdout(&verify)
+    );
+    let export = doorman(&[
+        "audit",
+        "export",
+        "--config",
+        config.arg(),
+        "--request",
+        "R-2",
+    ]);
+    assert!(export.status.success(), "{}", stderr(&export));
+    assert_eq!(stdout(&export).lines().count(), 1);
+    let status = daemon.terminate();
+    assert!(status.success(), "serve exits cleanly on SIGTERM");
+    assert!(
+        !config.storage().join("admin.token").exists(),
+        "the token file goes with the daemon"
+    );
+}
+
+#[test]
+fn a_stale_token_file_from_a_killed_daemon_does_not_block_the_commands() {
+    let config = TestConfig::new();
+    config.write_records(&["R-1"]);
+    Daemon::start(&config).kill();
+    assert!(
+        config.storage().join("admin.token").exists(),
+        "kill -9 leaves the token file behind"
+    );
+    let verify = doorman(&["audit", "verify", "--config", config.arg()]);
+    assert!(verify.status.success(), "{}", stderr(&verify));
+    assert!(stdout(&verify).starts_with("audit chain ok: 1 records"));
+}
+
+#[test]
+fn the_admin_listener_refuses_requests_without_the_token() {
+    let config = TestConfig::new();
+    let _daemon = Daemon::start(&config);
+    let file: Value = serde_json::from_str(
+        &std::fs::read_to_string(config.storage().join("admin.token")).expect("token file"),
+    )
+    .expect("json");
+    let address = file["address"].as_str().expect("address");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let status = runtime.block_on(async {
+        reqwest::get(format!("http://{address}/admin/audit/verify"))
+            .await
+            .expect("answers")
+            .status()
+            .as_u16()
+    });
+    assert_eq!(status, 401);
+}

@@ -1,0 +1,11 @@
+//! Integration tests, one binary: the simulator over HTTP with real tokens, Doorman's Graph
+//! client against it with faults on, the command line, and the daemon's endpoints.
+
+mod cli;
+mod graph_client;
+mod graph_fidelity;
+mod helpers;
+mod serve;
+mod sim_control;
+mod sim_graph_rules;
+mod sim_login;

@@ -1,0 +1,106 @@
+//! `doorman serve`'s own endpoints, with the app built in-process on free ports.
+
+use doorman::app::App;
+use doorman::config::Config;
+use tokio::sync::oneshot;
+
+use crate::cli::TestConfig;
+
+async fn start(config: &TestConfig) -> (String, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+    let loaded = Config::load(&config.path, Vec::new()).expect("config");
+    let app = App::build(loaded).await.expect("app builds");
+    let url = format!("http://{}", app.address());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let running = tokio::spawn(async move {
+        app.run_until(async {
+            let _ = stopped.await;
+        })
+        .await
+        .expect("app runs");
+    });
+    (url, stop, running)
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics_answer() {
+    let config = TestConfig::new();
+    let (url, stop, running) = start(&config).await;
+    let health = reqwest::get(format!("{url}/healthz"))
+        .await
+        .expect("healthz");
+    assert_eq!(health.status(), 200);
+    let ready = reqwest::get(format!("{url}/readyz")).await.expect("readyz");
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.expect("json");
+    assert_eq!(body["status"], "ready");
+    let metrics = reqwest::get(format!("{url}/metrics"))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(metrics.contains("doorman_build_info"), "{metrics}");
+    assert!(
+        metrics.contains(
+            "doorman_http_requests_total{route=\"/readyz\",method=\"GET\",status=\"200\"} 1"
+        ),
+        "{metrics}"
+    );
+    let missing = reqwest::get(format!("{url}/nothing-here"))
+        .await
+        .expect("answers");
+    assert_eq!(missing.status(), 404);
+    let _ = stop.send(());
+    running.await.expect("stops");
+    assert!(!config.storage().join("admin.token").exists());
+}
+
+#[tokio::test]
+async fn readiness_fails_while_the_policy_file_is_not_valid_toml() {
+    let broken = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(broken.path(), "[global\nmax_duration = ").expect("write");
+    let config = TestConfig::with_extra(&format!(
+        "[policy]\nfile = \"{}\"\n",
+        broken.path().display()
+    ));
+    let (url, stop, running) = start(&config).await;
+    let ready = reqwest::get(format!("{url}/readyz")).await.expect("readyz");
+    assert_eq!(ready.status(), 503);
+    let body: serde_json::Value = ready.json().await.expect("json");
+    assert_eq!(body["status"], "not ready");
+    assert!(
+        body["checks"].to_string().contains("not valid TOML"),
+        "{body}"
+    );
+    assert_eq!(
+        reqwest::get(format!("{url}/healthz"))
+            .await
+            .expect("healthz")
+            .status(),
+        200,
+        "the process is still up"
+    );
+    let _ = stop.send(());
+    running.await.expect("stops");
+}
+
+#[tokio::test]
+async fn shutdown_signs_the_audit_chains_head() {
+    let config = TestConfig::new();
+    config.write_records(&["R-1"]);
+    let loaded = Config::load(&config.path, Vec::new()).expect("config");
+    let app = App::build(loaded).await.expect("app builds");
+    let audit = app.audit();
+    audit
+        .append(doorman::audit::NewRecord {
+            request_id: None,
+            kind: doorman::audit::AuditKind::SignedIn,
+            actor: "tom.becker@contoso.com".into(),
+            data: serde_json::json!({}),
+        })
+        .expect("append");
+    app.run_until(async {}).await.expect("runs and stops");
+    let report = audit.verify().expect("verify");
+    assert!(report.is_ok());
+    assert_eq!(report.last_signed_seq, 2, "the head at shutdown is signed");
+}
