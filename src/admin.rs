@@ -5,6 +5,10 @@
 //! random bearer token to `{storage}/admin.token`, readable by its owner only. A command that
 //! finds the file asks the daemon; one that finds none (or a stale one whose daemon is gone)
 //! opens the store itself.
+//!
+//! The daemon is asked for data, never for verdicts: `audit verify` fetches the raw chain and
+//! checks it with its own copy of `[security] audit_key`, so whatever answers on the admin
+//! address cannot make a broken chain pass.
 
 mod client;
 mod server;
@@ -21,11 +25,30 @@ pub use server::router;
 pub const TOKEN_FILE: &str = "admin.token";
 
 /// What the token file holds.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct TokenFile {
     pub address: SocketAddr,
     pub token: String,
-    pub pid: u32,
+}
+
+impl std::fmt::Debug for TokenFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenFile")
+            .field("address", &self.address)
+            .field("token", &"[REDACTED]")
+            .finish()
+    }
+}
+
+/// One stored entry of the audit chain, as the admin listener streams it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChainLine {
+    /// `heads` or `records`.
+    pub tree: String,
+    /// The key, hex.
+    pub key: String,
+    /// The stored bytes, base64.
+    pub value: String,
 }
 
 pub fn token_path(storage: &Path) -> PathBuf {
@@ -37,7 +60,9 @@ pub fn new_token() -> String {
     hex::encode(rand::random::<[u8; 32]>())
 }
 
-/// Writes the token file with owner-only permissions, replacing any stale one atomically.
+/// Writes the token file with owner-only permissions, replacing any stale one atomically. The
+/// temporary file is created fresh (never opened through an existing file or link), so its
+/// mode is the one asked for.
 pub fn write_token_file(
     storage: &Path,
     address: SocketAddr,
@@ -50,13 +75,15 @@ pub fn write_token_file(
     let contents = serde_json::to_vec(&TokenFile {
         address,
         token: token.to_owned(),
-        pid: std::process::id(),
     })
     .map_err(std::io::Error::other)?;
+    match std::fs::remove_file(&temporary) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
+        _ => {}
+    }
     let mut file = std::fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o600)
         .open(&temporary)?;
     file.write_all(&contents)?;

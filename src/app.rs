@@ -66,7 +66,7 @@ pub enum AppError {
 impl App {
     pub async fn build(config: Config) -> Result<Self, AppError> {
         let storage = config.storage.path.clone();
-        std::fs::create_dir_all(&storage).map_err(|source| AppError::Storage {
+        create_private_dir(&storage).map_err(|source| AppError::Storage {
             path: storage.clone(),
             source,
         })?;
@@ -124,6 +124,7 @@ impl App {
         });
         let signer = tokio::spawn(sign_head_periodically(
             Arc::clone(&self.audit),
+            Arc::clone(&self.metrics),
             stopped.clone(),
         ));
         let public = routes::router(Arc::clone(&self.metrics), Arc::clone(&self.readiness));
@@ -149,6 +150,16 @@ impl App {
     }
 }
 
+/// Creates the storage folder readable by its owner only (the store holds encrypted tokens and
+/// the audit trail); an existing folder is left as its owner set it.
+fn create_private_dir(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+}
+
 async fn bind(address: SocketAddr) -> Result<TcpListener, AppError> {
     TcpListener::bind(address)
         .await
@@ -160,10 +171,18 @@ async fn wait_for(mut stopped: watch::Receiver<bool>) {
     let _ = stopped.wait_for(|stop| *stop).await;
 }
 
-async fn sign_head_periodically(audit: Arc<AuditLog>, mut stopped: watch::Receiver<bool>) {
+/// Signs the chain's head every [`SIGN_HEAD_EVERY`] while records arrive, and publishes the
+/// signed position, so monitoring notices if it ever goes backwards (a cut-off tail).
+async fn sign_head_periodically(
+    audit: Arc<AuditLog>,
+    metrics: Arc<Metrics>,
+    mut stopped: watch::Receiver<bool>,
+) {
     let mut ticks = tokio::time::interval(SIGN_HEAD_EVERY);
-    ticks.tick().await;
     loop {
+        metrics
+            .audit_signed_seq
+            .set(i64::try_from(audit.last_signed_seq()).unwrap_or(i64::MAX));
         tokio::select! {
             _ = ticks.tick() => {
                 let audit = Arc::clone(&audit);

@@ -22,15 +22,14 @@ mod tests;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
 use crate::config::SecretKey;
-use crate::store::{Domain, Store, StoreError, Table, TableKey, Tree};
+use crate::store::{Domain, Entry, Store, StoreError, Table, TableKey, Tree};
 
 pub use export::ExportFilter;
 pub use record::{AuditKind, AuditRecord, GENESIS_PREV, NewRecord};
 pub use signing::{Checkpoint, HeadSigner};
-pub use verify::{Broken, VerifyReport};
+pub use verify::{Broken, VerifyReport, verify_entries};
 
 /// Sign the head after this many unsigned records, besides the daemon's periodic signing and
 /// the signature made on shutdown.
@@ -41,6 +40,7 @@ pub struct AuditLog {
     store: Arc<dyn Store>,
     records: Arc<dyn Tree>,
     heads: Table<u64, Checkpoint>,
+    raw_heads: Arc<dyn Tree>,
     signer: HeadSigner,
     head: Mutex<Head>,
 }
@@ -88,6 +88,7 @@ impl AuditLog {
             }
         };
         Ok(AuditLog {
+            raw_heads: store.tree(Domain::AuditHeads)?,
             store,
             records,
             heads,
@@ -96,7 +97,8 @@ impl AuditLog {
         })
     }
 
-    /// Appends one record, flushes it to disk and returns it.
+    /// Appends one record, flushes it to disk and returns it. An `Err` means nothing was
+    /// recorded, so the caller must not go on to the side effect the record guards.
     pub fn append(&self, new: NewRecord) -> Result<AuditRecord, AuditError> {
         self.append_at(new, Utc::now())
     }
@@ -108,12 +110,22 @@ impl AuditLog {
             domain: "audit",
             reason: error.to_string(),
         })?;
-        self.records.insert(&record.seq.to_key(), &bytes)?;
-        self.store.flush()?;
+        let key = record.seq.to_key();
+        self.records.insert(&key, &bytes)?;
+        if let Err(error) = self.store.flush() {
+            // Not durable, so not recorded: take it back so the chain stays as the caller
+            // believes it is.
+            let _ = self.records.remove(&key);
+            return Err(error.into());
+        }
         head.last_seq = record.seq;
         head.last_hash.clone_from(&record.hash);
-        if head.last_seq - head.last_signed_seq >= SIGN_EVERY {
-            self.sign_locked(&mut head)?;
+        if head.last_seq.saturating_sub(head.last_signed_seq) >= SIGN_EVERY {
+            // The record is durable whatever happens here; a failed signature is retried at
+            // the next append or tick, and verification reports a tail left too long unsigned.
+            if let Err(error) = self.sign_locked(&mut head) {
+                tracing::error!(%error, "could not sign the audit chain's head");
+            }
         }
         Ok(record)
     }
@@ -128,7 +140,12 @@ impl AuditLog {
     }
 
     fn sign_locked(&self, head: &mut Head) -> Result<Checkpoint, AuditError> {
-        let checkpoint = self.signer.sign(head.last_seq, &head.last_hash, Utc::now());
+        let checkpoint = self.signer.sign(
+            head.last_seq,
+            &head.last_hash,
+            head.last_signed_seq,
+            Utc::now(),
+        );
         self.heads.insert(&checkpoint.seq, &checkpoint)?;
         self.store.flush()?;
         head.last_signed_seq = checkpoint.seq;
@@ -137,7 +154,26 @@ impl AuditLog {
 
     /// Recomputes the whole chain and every signed head.
     pub fn verify(&self) -> Result<VerifyReport, AuditError> {
-        verify::verify(self.records.as_ref(), &self.heads, &self.signer)
+        Ok(verify_entries(
+            self.records.scan_prefix(&[]),
+            self.raw_heads.scan_prefix(&[]),
+            &self.signer,
+        )?)
+    }
+
+    /// The stored records, raw, in order: what a remote verifier checks.
+    pub fn raw_records(&self) -> impl Iterator<Item = Result<Entry, StoreError>> + '_ {
+        self.records.scan_prefix(&[])
+    }
+
+    /// The stored signed heads, raw, in order.
+    pub fn raw_heads(&self) -> impl Iterator<Item = Result<Entry, StoreError>> + '_ {
+        self.raw_heads.scan_prefix(&[])
+    }
+
+    /// The sequence number of the last signed head (0 when none).
+    pub fn last_signed_seq(&self) -> u64 {
+        self.lock().last_signed_seq
     }
 
     /// Writes the records that pass `filter` as JSON lines.
@@ -165,9 +201,4 @@ impl AuditLog {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
-}
-
-/// Parses a stored record for display or export, keeping unknown shapes as raw JSON.
-pub fn record_json(bytes: &[u8]) -> Option<Value> {
-    serde_json::from_slice(bytes).ok()
 }

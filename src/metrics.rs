@@ -35,7 +35,7 @@ pub struct Metrics {
     registry: Registry,
     pub http_requests: Family<HttpLabels, Counter>,
     pub http_duration: Family<RouteLabels, Histogram>,
-    pub audit_records: Counter,
+    pub audit_signed_seq: Gauge,
     pub ready: Gauge,
 }
 
@@ -56,11 +56,11 @@ impl Metrics {
             "Time to answer an HTTP request",
             http_duration.clone(),
         );
-        let audit_records = Counter::default();
+        let audit_signed_seq = Gauge::default();
         registry.register(
-            "audit_records_appended",
-            "Audit records appended since start",
-            audit_records.clone(),
+            "audit_signed_seq",
+            "Sequence number of the audit chain's last signed head; it never goes down",
+            audit_signed_seq.clone(),
         );
         let ready = Gauge::default();
         registry.register(
@@ -79,7 +79,7 @@ impl Metrics {
             registry,
             http_requests,
             http_duration,
-            audit_records,
+            audit_signed_seq,
             ready,
         })
     }

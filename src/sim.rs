@@ -56,6 +56,8 @@ pub enum SimError {
     Tenant(#[from] TenantError),
     #[error(transparent)]
     Key(#[from] keys::KeyError),
+    #[error("the simulator listens on loopback only, not {0}: its control API hands out secrets")]
+    NotLoopback(SocketAddr),
     #[error("cannot listen on {address}: {source}")]
     Listen {
         address: SocketAddr,
@@ -94,7 +96,8 @@ impl SimState {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    pub(crate) fn login_state(&self) -> MutexGuard<'_, LoginState> {
+    /// Codes and refresh tokens in flight.
+    pub fn login_state(&self) -> MutexGuard<'_, LoginState> {
         self.login
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -136,6 +139,9 @@ pub async fn bind(
     tenant_json: &str,
     bot_url: Url,
 ) -> Result<(TcpListener, Arc<SimState>), SimError> {
+    if !address.ip().is_loopback() {
+        return Err(SimError::NotLoopback(address));
+    }
     let listener = TcpListener::bind(address)
         .await
         .map_err(|source| SimError::Listen { address, source })?;

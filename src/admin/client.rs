@@ -5,8 +5,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{TokenFile, token_path};
-use crate::audit::{ExportFilter, VerifyReport};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use super::{ChainLine, TokenFile, token_path};
+use crate::audit::ExportFilter;
+use crate::store::Entry;
 
 /// A connection to a running daemon's admin listener.
 pub struct AdminClient {
@@ -29,14 +33,24 @@ pub enum AdminError {
 }
 
 impl AdminClient {
-    /// The daemon announced in `storage`'s token file, if there is one.
+    /// The daemon announced in `storage`'s token file, if there is one. A file others may
+    /// read or write is not trusted: the daemon never writes one.
     pub fn discover(storage: &Path) -> Result<Option<AdminClient>, AdminError> {
+        use std::os::unix::fs::PermissionsExt;
         let path = token_path(storage);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
+        let metadata = match std::fs::symlink_metadata(&path) {
+            Ok(metadata) => metadata,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(error) => return Err(AdminError::TokenFile(error.to_string())),
         };
+        if !metadata.is_file() || metadata.permissions().mode() & 0o077 != 0 {
+            return Err(AdminError::TokenFile(format!(
+                "{} is not a private regular file (mode must be 0600); remove it if no daemon is running",
+                path.display()
+            )));
+        }
+        let text = std::fs::read_to_string(&path)
+            .map_err(|error| AdminError::TokenFile(error.to_string()))?;
         let file: TokenFile = serde_json::from_str(&text)
             .map_err(|error| AdminError::TokenFile(error.to_string()))?;
         let http = reqwest::Client::builder()
@@ -52,12 +66,29 @@ impl AdminClient {
         }))
     }
 
-    pub async fn verify(&self) -> Result<VerifyReport, AdminError> {
-        let response = self.get("/admin/audit/verify", &[]).await?;
-        response
-            .json()
+    /// The stored audit chain: its signed heads and its records, raw, in order.
+    pub async fn chain(&self) -> Result<(Vec<Entry>, Vec<Entry>), AdminError> {
+        let response = self.get("/admin/audit/chain", &[]).await?;
+        let body = response
+            .text()
             .await
-            .map_err(|error| AdminError::BadAnswer(error.to_string()))
+            .map_err(|error| AdminError::BadAnswer(error.to_string()))?;
+        let (mut heads, mut records) = (Vec::new(), Vec::new());
+        for line in body.lines().filter(|line| !line.is_empty()) {
+            let line: ChainLine = serde_json::from_str(line)
+                .map_err(|error| AdminError::BadAnswer(error.to_string()))?;
+            let key =
+                hex::decode(&line.key).map_err(|error| AdminError::BadAnswer(error.to_string()))?;
+            let value = STANDARD
+                .decode(&line.value)
+                .map_err(|error| AdminError::BadAnswer(error.to_string()))?;
+            match line.tree.as_str() {
+                "heads" => heads.push((key, value)),
+                "records" => records.push((key, value)),
+                other => return Err(AdminError::BadAnswer(format!("unknown tree '{other}'"))),
+            }
+        }
+        Ok((heads, records))
     }
 
     /// Streams the daemon's export into `out`.

@@ -3,12 +3,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::{Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 
 use crate::audit::{AuditLog, ExportFilter};
 
@@ -25,7 +27,7 @@ pub fn router(audit: Arc<AuditLog>, token: &str) -> Router {
         token: Arc::from(token),
     };
     Router::new()
-        .route("/admin/audit/verify", get(verify))
+        .route("/admin/audit/chain", get(chain))
         .route("/admin/audit/export", get(export))
         .layer(middleware::from_fn_with_state(state.clone(), require_token))
         .with_state(state)
@@ -49,10 +51,33 @@ async fn require_token(State(state): State<AdminState>, request: Request, next: 
     next.run(request).await
 }
 
-async fn verify(State(state): State<AdminState>) -> Response {
+/// The raw chain as JSON lines (`{"tree", "key", "value"}`, key hex, value base64): the signed
+/// heads first, then the records, exactly as stored.
+async fn chain(State(state): State<AdminState>) -> Response {
     let audit = Arc::clone(&state.audit);
-    match tokio::task::spawn_blocking(move || audit.verify()).await {
-        Ok(Ok(report)) => Json(report).into_response(),
+    let lines =
+        tokio::task::spawn_blocking(move || -> Result<Vec<u8>, crate::store::StoreError> {
+            let mut lines = Vec::new();
+            for (tree, entries) in [
+                ("heads", audit.raw_heads().collect::<Vec<_>>()),
+                ("records", audit.raw_records().collect()),
+            ] {
+                for entry in entries {
+                    let (key, value) = entry?;
+                    let line = super::ChainLine {
+                        tree: tree.to_owned(),
+                        key: hex::encode(key),
+                        value: STANDARD.encode(value),
+                    };
+                    lines.extend(serde_json::to_vec(&line).unwrap_or_default());
+                    lines.push(b'\n');
+                }
+            }
+            Ok(lines)
+        })
+        .await;
+    match lines {
+        Ok(Ok(lines)) => ([(header::CONTENT_TYPE, "application/x-ndjson")], lines).into_response(),
         Ok(Err(error)) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
         Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
     }

@@ -11,11 +11,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::SecretKey;
 
-/// A signature over the chain's head at one moment.
+/// A signature over the chain's head at one moment. Each checkpoint also signs the sequence
+/// number of the one before it, so the checkpoints form a chain of their own: removing one is
+/// as visible as removing a record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Checkpoint {
     pub seq: u64,
     pub hash: String,
+    /// The `seq` of the previous checkpoint (0 for the first).
+    pub prev_signed_seq: u64,
     pub at: String,
     /// The signer's public key (hex), so a reader can tell which key signed.
     pub public_key: String,
@@ -25,8 +30,8 @@ pub struct Checkpoint {
 
 impl Checkpoint {
     /// The exact bytes that are signed. Versioned, so the format can change without ambiguity.
-    pub fn message(seq: u64, hash: &str, at: &str) -> Vec<u8> {
-        format!("doorman-audit-head-v1\n{seq}\n{hash}\n{at}").into_bytes()
+    pub fn message(seq: u64, hash: &str, prev_signed_seq: u64, at: &str) -> Vec<u8> {
+        format!("doorman-audit-head-v1\n{seq}\n{hash}\n{prev_signed_seq}\n{at}").into_bytes()
     }
 }
 
@@ -48,12 +53,21 @@ impl HeadSigner {
         }
     }
 
-    pub fn sign(&self, seq: u64, hash: &str, at: DateTime<Utc>) -> Checkpoint {
+    pub fn sign(
+        &self,
+        seq: u64,
+        hash: &str,
+        prev_signed_seq: u64,
+        at: DateTime<Utc>,
+    ) -> Checkpoint {
         let at = at.to_rfc3339_opts(SecondsFormat::Millis, true);
-        let signature = self.key_pair.sign(&Checkpoint::message(seq, hash, &at));
+        let signature = self
+            .key_pair
+            .sign(&Checkpoint::message(seq, hash, prev_signed_seq, &at));
         Checkpoint {
             seq,
             hash: hash.to_owned(),
+            prev_signed_seq,
             at,
             public_key: hex::encode(&self.public_key),
             signature: STANDARD.encode(signature.as_ref()),
@@ -66,13 +80,14 @@ impl HeadSigner {
         let Ok(signature) = STANDARD.decode(&checkpoint.signature) else {
             return false;
         };
-        let message = Checkpoint::message(checkpoint.seq, &checkpoint.hash, &checkpoint.at);
+        let message = Checkpoint::message(
+            checkpoint.seq,
+            &checkpoint.hash,
+            checkpoint.prev_signed_seq,
+            &checkpoint.at,
+        );
         UnparsedPublicKey::new(&ED25519, &self.public_key)
             .verify(&message, &signature)
             .is_ok()
-    }
-
-    pub fn public_key_hex(&self) -> String {
-        hex::encode(&self.public_key)
     }
 }

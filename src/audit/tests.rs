@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use chrono::TimeZone;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::*;
 use crate::store::SledStore;
@@ -221,4 +221,107 @@ fn export_filters_by_request_and_time() {
         request_id: None,
     };
     assert_eq!(log.export(&future, &mut Vec::new()).expect("export"), 0);
+}
+
+fn raw_heads(store: &Arc<dyn Store>) -> Arc<dyn Tree> {
+    store.tree(Domain::AuditHeads).expect("tree")
+}
+
+#[test]
+fn stripping_every_signed_head_from_a_long_chain_is_detected() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (store, log) = open_log(dir.path(), 1);
+    fill(&log, SIGN_EVERY * 2 + 5);
+    let heads = raw_heads(&store);
+    let keys: Vec<Vec<u8>> = heads
+        .scan_prefix(&[])
+        .map(|item| item.expect("entry").0)
+        .collect();
+    assert_eq!(
+        keys.len(),
+        2,
+        "the head was signed at every {SIGN_EVERY} records"
+    );
+    for key in keys {
+        heads.remove(&key).expect("strip");
+    }
+    let broken = log
+        .verify()
+        .expect("runs")
+        .broken
+        .expect("stripped heads are detected");
+    assert_eq!(broken.seq, 1);
+    assert!(
+        broken.reason.contains("no signed head"),
+        "{}",
+        broken.reason
+    );
+}
+
+#[test]
+fn removing_a_signed_head_in_the_middle_is_detected() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (store, log) = open_log(dir.path(), 1);
+    fill(&log, SIGN_EVERY * 2);
+    log.append(record("R-3", AuditKind::Verified))
+        .expect("append");
+    log.sign_head().expect("sign").expect("a third head");
+    raw_heads(&store)
+        .remove(&(SIGN_EVERY * 2).to_key())
+        .expect("remove the middle head");
+    let broken = log
+        .verify()
+        .expect("runs")
+        .broken
+        .expect("a removed head is detected");
+    assert_eq!(broken.seq, SIGN_EVERY * 2 + 1);
+    assert!(
+        broken.reason.contains("signed head was removed"),
+        "{}",
+        broken.reason
+    );
+}
+
+#[test]
+fn an_unreadable_signed_head_breaks_the_chain_instead_of_failing_verification() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (store, log) = open_log(dir.path(), 1);
+    fill(&log, 3);
+    log.sign_head().expect("sign");
+    raw_heads(&store)
+        .insert(&3_u64.to_key(), b"garbage")
+        .expect("garble");
+    let report = log.verify().expect("verification itself succeeds");
+    assert_eq!(report.broken.map(|b| b.seq), Some(3));
+}
+
+#[test]
+fn a_store_cut_behind_its_last_signed_head_still_opens_and_reports_it() {
+    let dir = tempfile::tempdir().expect("dir");
+    {
+        let (store, log) = open_log(dir.path(), 1);
+        fill(&log, 5);
+        log.sign_head().expect("sign");
+        let tree = raw_records(&store);
+        tree.remove(&5_u64.to_key()).expect("cut");
+        tree.remove(&4_u64.to_key()).expect("cut");
+    }
+    let (_store, log) = open_log(dir.path(), 1);
+    log.append(record("R-9", AuditKind::Received))
+        .expect("appending does not panic");
+    assert!(log.verify().expect("runs").broken.is_some());
+}
+
+#[test]
+fn a_short_unsigned_tail_is_reported_but_not_broken() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (_store, log) = open_log(dir.path(), 1);
+    fill(&log, 3);
+    let report = log.verify().expect("runs");
+    assert!(report.is_ok());
+    assert_eq!(report.unsigned_tail(), 3);
+    assert!(
+        report.to_string().starts_with("audit chain ok: 3 records"),
+        "{report}"
+    );
 }

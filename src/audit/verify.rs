@@ -1,4 +1,16 @@
 //! Recomputes the chain from the first record and checks every signed head.
+//!
+//! Verification works on raw stored entries (key and value bytes), so that it judges exactly
+//! what is on disk, and so that a command-line tool can verify entries streamed from a running
+//! daemon with its own copy of the key, trusting nothing the daemon says about them.
+//!
+//! What it proves: every record's content and position (hash chain); every signed head, and
+//! that no signed head was removed (each signs its predecessor's position); that no record after
+//! a signed head was cut off; and that the unsigned tail is shorter than the daemon ever leaves
+//! it ([`SIGN_EVERY`]), so stripping signatures from a chain of any length is visible too.
+//! What it cannot prove: that the newest records written after the last signed head, or the
+//! newest signed heads with them, were not removed together; the signed-head metric
+//! (`doorman_audit_signed_seq`) lets monitoring notice such a step back.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -6,10 +18,10 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::AuditError;
+use super::SIGN_EVERY;
 use super::record::{GENESIS_PREV, chain_hash};
 use super::signing::{Checkpoint, HeadSigner};
-use crate::store::{Table, TableKey, Tree};
+use crate::store::{Entry, StoreError, TableKey};
 
 /// The outcome of a verification: the chain holds, or where it first breaks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,51 +50,69 @@ impl VerifyReport {
     pub fn is_ok(&self) -> bool {
         self.broken.is_none()
     }
+
+    /// Records written after the last signed head.
+    pub fn unsigned_tail(&self) -> u64 {
+        self.records.saturating_sub(self.last_signed_seq)
+    }
 }
 
 impl fmt::Display for VerifyReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.broken {
-            Some(broken) => broken.fmt(f),
-            None => write!(
-                f,
-                "audit chain ok: {} records, {} signed heads (last signed seq {})",
-                self.records, self.signed_heads, self.last_signed_seq
-            ),
+        if let Some(broken) = &self.broken {
+            return broken.fmt(f);
+        }
+        write!(
+            f,
+            "audit chain ok: {} records, {} signed heads",
+            self.records, self.signed_heads
+        )?;
+        match self.unsigned_tail() {
+            0 => Ok(()),
+            tail => write!(f, ", {tail} newest not yet signed"),
         }
     }
 }
 
-pub(super) fn verify(
-    records: &dyn Tree,
-    heads: &Table<u64, Checkpoint>,
+/// Verifies the chain in `records` against the signed heads in `heads` (raw entries, in key
+/// order, as the store holds them).
+pub fn verify_entries(
+    records: impl Iterator<Item = Result<Entry, StoreError>>,
+    heads: impl Iterator<Item = Result<Entry, StoreError>>,
     signer: &HeadSigner,
-) -> Result<VerifyReport, AuditError> {
-    let mut checkpoints = BTreeMap::new();
-    for item in heads.iter() {
-        let (seq, checkpoint) = item?;
-        checkpoints.insert(seq, checkpoint);
-    }
+) -> Result<VerifyReport, StoreError> {
     let mut report = VerifyReport {
         records: 0,
         signed_heads: 0,
         last_signed_seq: 0,
         broken: None,
     };
-    let mut prev = GENESIS_PREV.to_owned();
-    let mut expected_seq = 1_u64;
-    for item in records.scan_prefix(&[]) {
-        let (key, bytes) = item?;
-        if let Err(reason) = check_record(&key, &bytes, expected_seq, &prev) {
-            report.broken = Some(Broken {
-                seq: expected_seq,
-                reason,
-            });
+    let checkpoints = match read_checkpoints(heads)? {
+        Ok(checkpoints) => checkpoints,
+        Err(broken) => {
+            report.broken = Some(broken);
             return Ok(report);
         }
-        let hash = stored_hash(&bytes);
-        if let Some(checkpoint) = checkpoints.remove(&expected_seq) {
-            if let Err(reason) = check_checkpoint(&checkpoint, &hash, signer) {
+    };
+    let mut checkpoints = checkpoints.into_iter().peekable();
+    let mut prev = GENESIS_PREV.to_owned();
+    let mut expected_seq = 1_u64;
+    for item in records {
+        let (key, bytes) = item?;
+        let hash = match check_record(&key, &bytes, expected_seq, &prev) {
+            Ok(hash) => hash,
+            Err(reason) => {
+                report.broken = Some(Broken {
+                    seq: expected_seq,
+                    reason,
+                });
+                return Ok(report);
+            }
+        };
+        if let Some((_, checkpoint)) = checkpoints.next_if(|(seq, _)| *seq == expected_seq) {
+            if let Err(reason) =
+                check_checkpoint(&checkpoint, &hash, report.last_signed_seq, signer)
+            {
                 report.broken = Some(Broken {
                     seq: expected_seq,
                     reason,
@@ -96,8 +126,7 @@ pub(super) fn verify(
         report.records = expected_seq;
         expected_seq += 1;
     }
-    // A signed head past the end means records were cut off the tail.
-    if let Some((seq, _)) = checkpoints.into_iter().next() {
+    if let Some((seq, _)) = checkpoints.next() {
         report.broken = Some(Broken {
             seq: expected_seq,
             reason: format!(
@@ -105,11 +134,49 @@ pub(super) fn verify(
                 report.records
             ),
         });
+    } else if report.unsigned_tail() >= SIGN_EVERY {
+        report.broken = Some(Broken {
+            seq: report.last_signed_seq + 1,
+            reason: format!(
+                "{} records from here on carry no signed head, more than the daemon ever leaves unsigned ({}): signed heads were removed",
+                report.unsigned_tail(),
+                SIGN_EVERY - 1
+            ),
+        });
     }
     Ok(report)
 }
 
-fn check_record(key: &[u8], bytes: &[u8], expected_seq: u64, prev: &str) -> Result<(), String> {
+/// Decodes every checkpoint, in order; an unreadable one breaks the chain where it stands.
+fn read_checkpoints(
+    heads: impl Iterator<Item = Result<Entry, StoreError>>,
+) -> Result<Result<BTreeMap<u64, Checkpoint>, Broken>, StoreError> {
+    let mut checkpoints = BTreeMap::new();
+    for item in heads {
+        let (key, bytes) = item?;
+        let Some(seq) = u64::from_key(&key) else {
+            return Ok(Err(Broken {
+                seq: 0,
+                reason: "a signed head is stored under a malformed key".into(),
+            }));
+        };
+        match serde_json::from_slice::<Checkpoint>(&bytes) {
+            Ok(checkpoint) if checkpoint.seq == seq => {
+                checkpoints.insert(seq, checkpoint);
+            }
+            _ => {
+                return Ok(Err(Broken {
+                    seq,
+                    reason: "the signed head stored for this record cannot be read".into(),
+                }));
+            }
+        }
+    }
+    Ok(Ok(checkpoints))
+}
+
+/// Checks one record in place; returns its hash.
+fn check_record(key: &[u8], bytes: &[u8], expected_seq: u64, prev: &str) -> Result<String, String> {
     let seq_in_key = u64::from_key(key).ok_or("malformed key")?;
     if seq_in_key != expected_seq {
         return Err(format!(
@@ -154,28 +221,28 @@ fn check_record(key: &[u8], bytes: &[u8], expected_seq: u64, prev: &str) -> Resu
     if stored_hash.as_deref() != Some(recomputed.as_str()) {
         return Err("hash does not match the record's content (the record was altered)".into());
     }
-    Ok(())
-}
-
-fn stored_hash(bytes: &[u8]) -> String {
-    serde_json::from_slice::<Value>(bytes)
-        .ok()
-        .and_then(|value| value.get("hash").and_then(Value::as_str).map(str::to_owned))
-        .unwrap_or_default()
+    Ok(recomputed)
 }
 
 fn check_checkpoint(
     checkpoint: &Checkpoint,
     hash: &str,
+    previous_signed: u64,
     signer: &HeadSigner,
 ) -> Result<(), String> {
+    if !signer.verifies(checkpoint) {
+        return Err("the head signature does not verify with [security] audit_key".into());
+    }
     if checkpoint.hash != hash {
         return Err(
             "the signed head's hash differs from the record's hash (history was rewritten)".into(),
         );
     }
-    if !signer.verifies(checkpoint) {
-        return Err("the head signature does not verify with [security] audit_key".into());
+    if checkpoint.prev_signed_seq != previous_signed {
+        return Err(format!(
+            "this signed head follows one at seq {}, but the previous signed head is at seq {previous_signed}: a signed head was removed",
+            checkpoint.prev_signed_seq
+        ));
     }
     Ok(())
 }

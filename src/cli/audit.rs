@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::{Outcome, load_config};
 use crate::admin::{AdminClient, AdminError, export_filter_from_args};
-use crate::audit::{AuditLog, ExportFilter, VerifyReport};
+use crate::audit::{AuditLog, ExportFilter, HeadSigner, VerifyReport, verify_entries};
 use crate::config::{Config, LogFormat};
 use crate::store::{SledStore, Store, StoreError};
 
@@ -16,9 +16,19 @@ pub async fn verify(config_path: &Path) -> Outcome {
         Ok(config) => config,
         Err(outcome) => return outcome,
     };
-    let report = match through_daemon(&config, |client| async move { client.verify().await }).await
-    {
-        Some(Ok(report)) => Ok(report),
+    let through = through_daemon(&config, |client| async move { client.chain().await }).await;
+    let report = match through {
+        // The daemon hands over the stored entries; the verdict is reached here, with this
+        // command's own copy of the key.
+        Some(Ok((heads, records))) => {
+            let signer = HeadSigner::new(&config.security.audit_key);
+            verify_entries(
+                records.into_iter().map(Ok),
+                heads.into_iter().map(Ok),
+                &signer,
+            )
+            .map_err(|error| error.to_string())
+        }
         Some(Err(error)) => Err(error.to_string()),
         None => open_locally(&config)
             .and_then(|audit| audit.verify().map_err(|error| error.to_string())),

@@ -61,7 +61,8 @@ pub struct User {
     /// Exactly the Graph properties served for this user.
     pub props: Props,
     pub slack_user_id: Option<String>,
-    pub password: Option<String>,
+    /// The tenant file's password; `Debug` redacts it.
+    pub password: Option<secrecy::SecretString>,
     pub locked_out: bool,
     /// The manager's user id.
     pub manager: Option<String>,
@@ -375,9 +376,14 @@ impl Directory {
             .filter(move |role| role.members.iter().any(|m| m.eq_ignore_ascii_case(user_id)))
     }
 
-    /// Whether `user_id` holds any directory role (an "admin", for credential-reset rules).
+    /// Whether `user_id` is privileged: holds a directory role, or is a member of a
+    /// role-assignable group (whose members' credentials only privileged roles may change).
     pub fn is_admin(&self, user_id: &str) -> bool {
         self.roles_of(user_id).next().is_some()
+            || self
+                .groups
+                .iter()
+                .any(|group| group.is_role_assignable() && group.has_member(user_id))
     }
 
     /// The UPN of a user id, for the state file and logs.

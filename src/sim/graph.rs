@@ -42,23 +42,6 @@ pub(super) fn routes() -> Router<Arc<SimState>> {
     Router::new().route("/v1.0/{*path}", any(handle))
 }
 
-/// What the log and the response need to know about a finished call.
-struct Finished {
-    status: StatusCode,
-    body: Body,
-    headers: Vec<(header::HeaderName, String)>,
-}
-
-impl From<Reply> for Finished {
-    fn from(reply: Reply) -> Self {
-        Finished {
-            status: reply.status,
-            body: reply.body,
-            headers: reply.headers,
-        }
-    }
-}
-
 async fn handle(
     State(state): State<Arc<SimState>>,
     method: Method,
@@ -125,7 +108,7 @@ async fn handle(
         }
     };
     let mut finished = match outcome {
-        Ok(reply) => Finished::from(reply),
+        Ok(reply) => reply,
         Err(error) => {
             let mut headers = Vec::new();
             if error.status == StatusCode::TOO_MANY_REQUESTS {
@@ -137,7 +120,7 @@ async fn handle(
                     "Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\"".to_owned(),
                 ));
             }
-            Finished {
+            Reply {
                 status: error.status,
                 body: Body::Json(error.body(&request_id, client_request_id.as_deref())),
                 headers,
@@ -200,15 +183,7 @@ fn dispatch(
             "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
         ));
     }
-    let segments: Vec<String> = path
-        .trim_start_matches('/')
-        .split('/')
-        .map(|segment| {
-            percent_encoding::percent_decode_str(segment)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-        .collect();
+    let segments = path_segments(path);
     let (found, params) = route::find(method, &segments).map_err(|missing| match missing {
         route::NoRoute::UnknownSegment(segment) => GraphErr::bad_request(
             "BadRequest",
@@ -242,6 +217,33 @@ fn dispatch(
         raw_query,
     };
     (found.handler)(&mut call)
+}
+
+/// The decoded segments of a Graph path, with OData key syntax (`users('$x@y.com')`) turned
+/// into the segment form (`users/$x@y.com`) the route table uses.
+fn path_segments(path: &str) -> Vec<String> {
+    let mut segments = Vec::new();
+    for raw in path.trim_start_matches('/').split('/') {
+        let segment = percent_encoding::percent_decode_str(raw)
+            .decode_utf8_lossy()
+            .into_owned();
+        let keyed = segment
+            .strip_suffix("')")
+            .and_then(|rest| rest.split_once("('"))
+            .filter(|(name, key)| {
+                !name.is_empty()
+                    && name.chars().all(|c| c.is_ascii_alphanumeric())
+                    && !key.is_empty()
+            });
+        match keyed {
+            Some((name, key)) => {
+                segments.push(name.to_owned());
+                segments.push(key.replace("''", "'"));
+            }
+            None => segments.push(segment),
+        }
+    }
+    segments
 }
 
 /// Checks the bearer token as Graph does: signature, audience, issuer, lifetime and tenant.
@@ -318,7 +320,7 @@ fn authenticate(state: &SimState, headers: &HeaderMap) -> Result<Caller, GraphEr
     })
 }
 
-fn respond(finished: Finished) -> Response {
+fn respond(finished: Reply) -> Response {
     let mut response = match finished.body {
         Body::Empty => finished.status.into_response(),
         Body::Json(value) => {

@@ -24,7 +24,7 @@ pub use scopes::{APP_READ_ROLES, DELEGATED_SCOPES};
 pub use tokens::{AccessClaims, GRAPH_AUDIENCES};
 
 /// The Entra app registration the simulator hands to the bot in `/_sim/doorman.toml`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Registration {
     pub client_id: String,
     pub client_secret: String,
@@ -32,6 +32,17 @@ pub struct Registration {
     pub redirect_uri: String,
     /// The object id of the app's service principal (the `oid` of app-only tokens).
     pub service_principal_id: String,
+}
+
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registration")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[REDACTED]")
+            .field("redirect_uri", &self.redirect_uri)
+            .field("service_principal_id", &self.service_principal_id)
+            .finish()
+    }
 }
 
 impl Registration {
@@ -45,26 +56,37 @@ impl Registration {
     }
 }
 
-/// Codes and refresh tokens in flight.
-#[derive(Debug, Default)]
+/// Codes and refresh tokens in flight. `Debug` shows how many, never which.
+#[derive(Default)]
 pub struct LoginState {
     codes: HashMap<String, AuthorizationCode>,
     redeemed_codes: HashSet<String>,
     refresh_tokens: HashMap<String, RefreshGrant>,
 }
 
-#[derive(Debug, Clone)]
+impl std::fmt::Debug for LoginState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginState")
+            .field("codes", &self.codes.len())
+            .field("redeemed_codes", &self.redeemed_codes.len())
+            .field("refresh_tokens", &self.refresh_tokens.len())
+            .finish()
+    }
+}
+
+#[derive(Clone)]
 struct AuthorizationCode {
     user_id: String,
     client_id: String,
     redirect_uri: String,
     scopes: Vec<String>,
-    code_challenge: Option<String>,
+    /// The S256 form of the PKCE challenge.
+    code_challenge: String,
     nonce: Option<String>,
     expires: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct RefreshGrant {
     user_id: String,
     client_id: String,

@@ -15,13 +15,18 @@ pub enum Right {
     ManageSecurityGroups,
     /// Change role-assignable groups.
     ManageRoleAssignableGroups,
-    /// Reset passwords and create temporary access passes for users without admin roles.
-    ResetNonAdminCredentials,
-    /// Reset passwords and authentication methods of anyone, admins included.
-    ResetAnyCredentials,
+    /// Reset the passwords of users who hold no admin role (Helpdesk, Password, User and
+    /// Authentication administrators).
+    ResetPasswords,
+    /// Create temporary access passes and remove methods of users who hold no admin role
+    /// (Authentication Administrator and above only).
+    ManageAuthenticationMethods,
+    /// Reset passwords, methods and sessions of admins too (Privileged Authentication
+    /// Administrator, Global Administrator).
+    ManageAdminCredentials,
     /// Read other users' authentication methods.
     ReadAuthenticationMethods,
-    /// Revoke other users' sign-in sessions.
+    /// Revoke the sign-in sessions of users who hold no admin role.
     RevokeSessions,
     /// Manage any team's and channel's membership.
     ManageTeams,
@@ -48,8 +53,9 @@ pub static ROLE_TEMPLATES: &[RoleTemplate] = &[
         rights: &[
             ManageAnyGroup,
             ManageRoleAssignableGroups,
-            ResetAnyCredentials,
-            ResetNonAdminCredentials,
+            ResetPasswords,
+            ManageAuthenticationMethods,
+            ManageAdminCredentials,
             ReadAuthenticationMethods,
             RevokeSessions,
             ManageTeams,
@@ -72,7 +78,7 @@ pub static ROLE_TEMPLATES: &[RoleTemplate] = &[
         display_name: "User Administrator",
         template_id: "fe930be7-5e62-47db-91af-98c3a49a38b1",
         description: "Can manage all aspects of users and groups, including resetting passwords for limited admins.",
-        rights: &[ManageAnyGroup, ResetNonAdminCredentials, RevokeSessions],
+        rights: &[ManageAnyGroup, ResetPasswords, RevokeSessions],
     },
     RoleTemplate {
         display_name: "Directory Writers",
@@ -90,15 +96,20 @@ pub static ROLE_TEMPLATES: &[RoleTemplate] = &[
         display_name: "Authentication Administrator",
         template_id: "c4e39bd9-1100-46d3-8c65-fb160da0071f",
         description: "Can access to view, set and reset authentication method information for any non-admin user.",
-        rights: &[ResetNonAdminCredentials, ReadAuthenticationMethods],
+        rights: &[
+            ResetPasswords,
+            ManageAuthenticationMethods,
+            ReadAuthenticationMethods,
+        ],
     },
     RoleTemplate {
         display_name: "Privileged Authentication Administrator",
         template_id: "7be44c8a-adaf-4e2a-84d6-ab2649e08a13",
         description: "Can access to view, set and reset authentication method information for any user (admin or non-admin).",
         rights: &[
-            ResetAnyCredentials,
-            ResetNonAdminCredentials,
+            ResetPasswords,
+            ManageAuthenticationMethods,
+            ManageAdminCredentials,
             ReadAuthenticationMethods,
             RevokeSessions,
         ],
@@ -107,13 +118,13 @@ pub static ROLE_TEMPLATES: &[RoleTemplate] = &[
         display_name: "Helpdesk Administrator",
         template_id: "729827e3-9c14-49f7-bb1b-9608f156bbb8",
         description: "Can reset passwords for non-administrators and Helpdesk Administrators.",
-        rights: &[ResetNonAdminCredentials, RevokeSessions],
+        rights: &[ResetPasswords, RevokeSessions],
     },
     RoleTemplate {
         display_name: "Password Administrator",
         template_id: "966707d0-3269-4727-9be2-8c3a10f19b9d",
         description: "Can reset passwords for non-administrators and Password Administrators.",
-        rights: &[ResetNonAdminCredentials],
+        rights: &[ResetPasswords],
     },
     RoleTemplate {
         display_name: "Exchange Administrator",

@@ -225,10 +225,15 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(config: &TestConfig) -> Self {
+        Self::start_logging_to(config, std::process::Stdio::null())
+    }
+
+    pub fn start_logging_to(config: &TestConfig, stderr: std::process::Stdio) -> Self {
         let child = Command::new(env!("CARGO_BIN_EXE_doorman"))
             .args(["serve", "--config", config.arg()])
+            .env("RUST_LOG", "debug")
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("serve starts");
         let daemon = Daemon { child };
@@ -342,4 +347,84 @@ fn the_admin_listener_refuses_requests_without_the_token() {
             .as_u16()
     });
     assert_eq!(status, 401);
+}
+
+#[test]
+fn json_logs_are_one_object_per_line_and_never_carry_secrets() {
+    let config = TestConfig::with_extra("");
+    let text = std::fs::read_to_string(&config.path)
+        .expect("read")
+        .replace(
+            &format!("public_url = \"http://127.0.0.1:{}\"", config.listen),
+            &format!(
+                "public_url = \"http://127.0.0.1:{}\"\nlog_format = \"json\"",
+                config.listen
+            ),
+        );
+    std::fs::write(&config.path, text).expect("write");
+    let log_path = config.dir.path().join("serve.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let daemon = Daemon::start_logging_to(&config, log.into());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let url = format!(
+            "http://127.0.0.1:{}/readyz?code=secret-code-123",
+            config.listen
+        );
+        assert_eq!(reqwest::get(url).await.expect("readyz").status(), 200);
+    });
+    assert!(daemon.terminate().success());
+    let logged = std::fs::read_to_string(&log_path).expect("read log");
+    assert!(logged.lines().count() >= 2, "{logged}");
+    for line in logged.lines() {
+        let entry: Value =
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not a JSON line: {line}"));
+        assert!(entry.get("level").is_some(), "{line}");
+    }
+    for secret in ["not-a-real-secret", AUDIT_KEY, TOKEN_KEY, "secret-code-123"] {
+        assert!(
+            !logged.contains(secret),
+            "a secret reached the log: {secret}"
+        );
+    }
+}
+
+#[test]
+fn verifying_through_a_daemon_trusts_only_the_commands_own_key() {
+    let config = TestConfig::new();
+    config.write_records(&["R-1", "R-2"]);
+    let _daemon = Daemon::start(&config);
+    let other_key = "ZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmY=";
+    let output = Command::new(env!("CARGO_BIN_EXE_doorman"))
+        .args(["audit", "verify", "--config", config.arg()])
+        .env("DOORMAN__SECURITY__AUDIT_KEY", other_key)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(stdout(&output).contains("audit_key"), "{}", stdout(&output));
+}
+
+#[test]
+fn the_simulator_refuses_to_listen_beyond_loopback() {
+    let output = doorman(&[
+        "sim",
+        "--listen",
+        "0.0.0.0:0",
+        "--tenant",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/contoso.json"),
+    ]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("loopback"), "{}", stderr(&output));
+}
+
+#[test]
+fn the_token_files_debug_output_hides_the_token() {
+    let file = doorman::admin::TokenFile {
+        address: "127.0.0.1:9797".parse().expect("address"),
+        token: "very-secret-token".into(),
+    };
+    assert!(!format!("{file:?}").contains("very-secret-token"));
 }

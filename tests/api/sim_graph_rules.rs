@@ -692,3 +692,221 @@ async fn unknown_segments_and_methods_get_graphs_errors() {
         .expect("answers");
     assert_eq!(malformed.status(), 400);
 }
+
+const RESET: &str = "/authentication/methods/28c10230-6103-485e-b985-444c60001490/resetPassword";
+
+#[tokio::test]
+async fn a_helpdesk_administrator_resets_passwords_but_cannot_issue_temporary_access_passes() {
+    let sim = TestSim::start_with(FABRIKAM).await;
+    let junior = sim
+        .access_token(
+            "desk.junior@fabrikam.net",
+            "UserAuthenticationMethod.ReadWrite.All",
+        )
+        .await;
+    let reset = sim
+        .graph(
+            &junior,
+            Method::POST,
+            &format!("/users/kofi.mensah@fabrikam.net{RESET}"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(reset.status, 202);
+    let pass = sim
+        .graph(
+            &junior,
+            Method::POST,
+            "/users/kofi.mensah@fabrikam.net/authentication/temporaryAccessPassMethods",
+            Some(json!({"lifetimeInMinutes": 60})),
+        )
+        .await;
+    assert_eq!(
+        pass.status, 403,
+        "temporary access passes need an Authentication Administrator"
+    );
+}
+
+#[tokio::test]
+async fn members_of_role_assignable_groups_are_protected_like_admins() {
+    let sim = TestSim::start_with(FABRIKAM).await;
+    let path = format!("/users/break.glass@fabrikam.net{RESET}");
+    let desk = sim
+        .access_token(
+            "service.desk@fabrikam.net",
+            "UserAuthenticationMethod.ReadWrite.All",
+        )
+        .await;
+    assert_eq!(
+        sim.graph(&desk, Method::POST, &path, Some(json!({})))
+            .await
+            .status,
+        403
+    );
+    let root = sim
+        .access_token(
+            "root.admin@fabrikam.net",
+            "UserAuthenticationMethod.ReadWrite.All",
+        )
+        .await;
+    assert_eq!(
+        sim.graph(&root, Method::POST, &path, Some(json!({})))
+            .await
+            .status,
+        202
+    );
+}
+
+#[tokio::test]
+async fn a_role_assignable_team_obeys_its_groups_rules_through_the_teams_api_too() {
+    let sim = TestSim::start_with(FABRIKAM).await;
+    let team = sim.group_id("Leadership");
+    let body = json!({
+        "@odata.type": "#microsoft.graph.aadUserConversationMember",
+        "roles": [],
+        "user@odata.bind": "https://graph.microsoft.com/v1.0/users('kofi.mensah@fabrikam.net')",
+    });
+    let desk = sim
+        .access_token(
+            "service.desk@fabrikam.net",
+            "TeamMember.ReadWrite.All GroupMember.ReadWrite.All",
+        )
+        .await;
+    assert_eq!(
+        sim.graph(
+            &desk,
+            Method::POST,
+            &format!("/teams/{team}/members"),
+            Some(body.clone())
+        )
+        .await
+        .status,
+        403
+    );
+    let root = sim
+        .access_token(
+            "root.admin@fabrikam.net",
+            "TeamMember.ReadWrite.All RoleManagement.ReadWrite.Directory",
+        )
+        .await;
+    assert_eq!(
+        sim.graph(
+            &root,
+            Method::POST,
+            &format!("/teams/{team}/members"),
+            Some(body)
+        )
+        .await
+        .status,
+        201
+    );
+}
+
+#[tokio::test]
+async fn a_patch_with_one_bad_reference_changes_nothing() {
+    let sim = TestSim::start().await;
+    let owner = sim
+        .access_token("nina.patel@contoso.com", "GroupMember.ReadWrite.All")
+        .await;
+    let group = sim.group_id("VPN Users");
+    let url = |upn: &str| {
+        format!(
+            "https://graph.microsoft.com/v1.0/directoryObjects/{}",
+            sim.user_id(upn)
+        )
+    };
+    let patch = json!({"members@odata.bind": [url("tom.becker@contoso.com"), url("nina.patel@contoso.com")]});
+    let refused = sim
+        .graph(
+            &owner,
+            Method::PATCH,
+            &format!("/groups/{group}"),
+            Some(patch),
+        )
+        .await;
+    assert_eq!(refused.status, 400, "nina is already a member");
+    assert!(
+        !sim.members("VPN Users")
+            .await
+            .contains(&"tom.becker@contoso.com".to_owned()),
+        "tom was not added either"
+    );
+    let patch =
+        json!({"members@odata.bind": [url("tom.becker@contoso.com"), url("alex.kim@contoso.com")]});
+    assert_eq!(
+        sim.graph(
+            &owner,
+            Method::PATCH,
+            &format!("/groups/{group}"),
+            Some(patch)
+        )
+        .await
+        .status,
+        204
+    );
+    assert_eq!(sim.members("VPN Users").await.len(), 3);
+}
+
+#[tokio::test]
+async fn the_basic_read_scope_shows_only_basic_profiles_in_lists_too() {
+    let sim = TestSim::start().await;
+    let token = sim
+        .access_token("tom.becker@contoso.com", "User.ReadBasic.All")
+        .await;
+    let listed = sim
+        .get(&token, "/users?$select=displayName,department")
+        .await;
+    assert_eq!(listed.status, 200);
+    let departments: Vec<&serde_json::Value> = listed.body["value"]
+        .as_array()
+        .map(|v| v.iter().map(|u| &u["department"]).collect())
+        .unwrap_or_default();
+    assert!(
+        departments.iter().filter(|d| !d.is_null()).count() <= 1,
+        "only tom's own department may show: {departments:?}"
+    );
+    let filtered = sim
+        .get(&token, "/users?$filter=department%20eq%20'Finance'")
+        .await;
+    assert_eq!(filtered.body["value"].as_array().map(Vec::len), Some(0));
+}
+
+#[tokio::test]
+async fn odata_key_syntax_addresses_users_too() {
+    let sim = TestSim::start().await;
+    let token = sim
+        .access_token("tom.becker@contoso.com", "User.Read.All")
+        .await;
+    let answer = sim.get(&token, "/users('alex.kim@contoso.com')").await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.body["displayName"], "Alex Kim");
+}
+
+#[tokio::test]
+async fn forged_page_tokens_and_absurd_faults_are_refused() {
+    let mut sim = TestSim::start().await;
+    sim.skip_log_check();
+    let app = sim.app_token().await;
+    assert_eq!(sim.get(&app, "/groups?$skiptoken=bm9wZQ").await.status, 400);
+    let huge = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        format!("doorman-sim-page:{}", usize::MAX),
+    );
+    assert_eq!(
+        sim.get(&app, &format!("/groups?$skiptoken={huge}"))
+            .await
+            .status,
+        400
+    );
+    for fault in [
+        json!({"replication_lag_ms": u64::MAX}),
+        json!({"latency_ms": 10_000_000_000_u64}),
+    ] {
+        assert_eq!(
+            sim.control(Method::POST, "faults", Some(fault))
+                .await
+                .status,
+            400
+        );
+    }
+}

@@ -304,3 +304,59 @@ async fn client_credentials_need_the_secret_and_give_read_only_roles() {
         "/me means nothing to an app-only token"
     );
 }
+
+#[tokio::test]
+async fn a_sign_in_without_pkce_is_refused() {
+    let sim = TestSim::start().await;
+    let registration = sim.state.registration.clone();
+    let response = sim
+        .http
+        .get(format!(
+            "{}/{}/oauth2/v2.0/authorize",
+            sim.url,
+            sim.tenant_id()
+        ))
+        .query(&[
+            ("client_id", registration.client_id.as_str()),
+            ("response_type", "code"),
+            ("redirect_uri", registration.redirect_uri.as_str()),
+            ("scope", "openid"),
+            ("state", "s"),
+            ("login_hint", "tom.becker@contoso.com"),
+        ])
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), 302);
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        location.contains("error=invalid_request") && !location.contains("code="),
+        "{location}"
+    );
+}
+
+#[tokio::test]
+async fn debug_output_of_the_registration_and_sign_in_state_shows_no_secret() {
+    let sim = TestSim::start().await;
+    let signed_in = sim.sign_in("tom.becker@contoso.com", MEMBER_SCOPES).await;
+    let registration = format!("{:?}", sim.state.registration);
+    assert!(
+        !registration.contains(&sim.state.registration.client_secret),
+        "{registration}"
+    );
+    let login = format!("{:?}", sim.state.login_state());
+    assert!(
+        !login.contains(signed_in.refresh_token.as_deref().unwrap_or("x")),
+        "{login}"
+    );
+    let directory = format!("{:?}", sim.state.directory().user("sarah.chen@contoso.com"));
+    assert!(
+        !directory.contains("Winter-2026-Sarah"),
+        "a password reached Debug output"
+    );
+}

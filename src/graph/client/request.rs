@@ -38,14 +38,26 @@ pub(in crate::graph) struct GraphRequest {
     pub(super) replay: Replay,
 }
 
-/// A success answer, before it is decoded.
-#[derive(Debug)]
+/// A success answer, before it is decoded. Its body may hold a generated password or a
+/// temporary access pass, so `Debug` shows only its length.
 pub(in crate::graph) struct RawAnswer {
     pub(in crate::graph) status: StatusCode,
     pub(in crate::graph) request_id: Option<String>,
     pub(in crate::graph) client_request_id: String,
     pub(in crate::graph) location: Option<String>,
     pub(in crate::graph) body: Vec<u8>,
+}
+
+impl std::fmt::Debug for RawAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawAnswer")
+            .field("status", &self.status)
+            .field("request_id", &self.request_id)
+            .field("client_request_id", &self.client_request_id)
+            .field("location", &self.location)
+            .field("body_bytes", &self.body.len())
+            .finish()
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -374,7 +374,8 @@ fn user_from(
     let who = format!("user {upn}");
     let slack_user_id =
         optional_string(props.remove("slackUserId"), &format!("{who}'s slackUserId"))?;
-    let password = optional_string(props.remove("password"), &format!("{who}'s password"))?;
+    let password = optional_string(props.remove("password"), &format!("{who}'s password"))?
+        .map(secrecy::SecretString::from);
     let locked_out = match props.remove("lockedOut") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(flag)) => flag,

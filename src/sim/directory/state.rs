@@ -28,7 +28,11 @@ impl Directory {
                     entry.insert("roles".into(), json!(roles));
                 }
                 if let Some(password) = &user.password {
-                    entry.insert("password".into(), json!(password));
+                    // The state is the tenant file's shape, and the file holds passwords.
+                    entry.insert(
+                        "password".into(),
+                        json!(secrecy::ExposeSecret::expose_secret(password)),
+                    );
                 }
                 entry.insert("lockedOut".into(), json!(user.locked_out));
                 let methods: Vec<&str> = user

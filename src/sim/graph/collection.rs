@@ -40,12 +40,14 @@ impl Call<'_> {
         let total = items.len();
         let offset = match self.query.skip_token() {
             None => 0,
-            Some(token) => decode_skip_token(token).ok_or_else(|| {
-                GraphErr::bad_request(
-                    "Request_UnsupportedQuery",
-                    "The specified page token value has expired or is invalid.",
-                )
-            })?,
+            Some(token) => decode_skip_token(token)
+                .filter(|offset| *offset <= total)
+                .ok_or_else(|| {
+                    GraphErr::bad_request(
+                        "Request_UnsupportedQuery",
+                        "The specified page token value has expired or is invalid.",
+                    )
+                })?,
         };
         let page_size = self
             .query
@@ -62,11 +64,9 @@ impl Call<'_> {
             body.insert("@odata.count".into(), json!(total));
         }
         body.insert("value".into(), Value::Array(page));
-        if offset + page_size < total {
-            body.insert(
-                "@odata.nextLink".into(),
-                json!(self.next_link(offset + page_size)),
-            );
+        let next = offset.saturating_add(page_size);
+        if next < total {
+            body.insert("@odata.nextLink".into(), json!(self.next_link(next)));
         }
         Ok(Reply::ok(Value::Object(body)))
     }

@@ -4,6 +4,12 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+/// Bounds that keep every fault meaningful (and `Instant` arithmetic safe): ten minutes of
+/// latency, an hour of replication lag, an hour of `Retry-After`.
+const MAX_LATENCY_MS: u64 = 600_000;
+const MAX_LAG_MS: u64 = 3_600_000;
+const MAX_RETRY_AFTER_SECONDS: u64 = 3_600;
+
 /// The faults in force. Rates are probabilities per Graph call, from 0 to 1.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Faults {
@@ -40,14 +46,32 @@ impl Faults {
             Some(rate) => Ok(rate),
             None => Ok(current),
         };
+        let at_most = |name: &str, value: Option<u64>, current: u64, limit: u64| match value {
+            Some(value) if value > limit => Err(format!("{name} must be at most {limit}")),
+            Some(value) => Ok(value),
+            None => Ok(current),
+        };
         Ok(Faults {
-            latency_ms: update.latency_ms.unwrap_or(self.latency_ms),
+            latency_ms: at_most(
+                "latency_ms",
+                update.latency_ms,
+                self.latency_ms,
+                MAX_LATENCY_MS,
+            )?,
             throttle_rate: rate("throttle_rate", update.throttle_rate, self.throttle_rate)?,
             error_rate: rate("error_rate", update.error_rate, self.error_rate)?,
-            replication_lag_ms: update.replication_lag_ms.unwrap_or(self.replication_lag_ms),
-            retry_after_seconds: update
-                .retry_after_seconds
-                .unwrap_or(self.retry_after_seconds),
+            replication_lag_ms: at_most(
+                "replication_lag_ms",
+                update.replication_lag_ms,
+                self.replication_lag_ms,
+                MAX_LAG_MS,
+            )?,
+            retry_after_seconds: at_most(
+                "retry_after_seconds",
+                update.retry_after_seconds,
+                self.retry_after_seconds,
+                MAX_RETRY_AFTER_SECONDS,
+            )?,
         })
     }
 

@@ -139,9 +139,16 @@ pub fn user_members_count(call: &mut Call<'_>) -> Outcome {
     call.count_of(members)
 }
 
-/// Refuses the write unless the calling person may change this group's references.
-fn authorize_write(call: &Call<'_>, group: &Group) -> Result<String, GraphErr> {
-    let caller = call.require_delegated_write(Service::Directory, WRITE_MEMBERS)?;
+/// Refuses a membership change the group itself does not admit, whichever API asks (groups or
+/// teams): Exchange-managed kinds and dynamic membership answer 400; a role-assignable group
+/// admits only callers with `RoleManagement.ReadWrite.Directory` who own it or are Privileged
+/// Role Administrators.
+pub(super) fn check_group_admits_change(
+    call: &Call<'_>,
+    group: &Group,
+    caller: &str,
+    service: Service,
+) -> Result<(), GraphErr> {
     if matches!(
         group.kind(),
         GroupKind::Distribution | GroupKind::MailEnabledSecurity
@@ -157,16 +164,25 @@ fn authorize_write(call: &Call<'_>, group: &Group) -> Result<String, GraphErr> {
             "Members of a group with dynamic membership cannot be added or removed manually.",
         ));
     }
-    let owner = group.has_owner(&caller);
-    let allowed = if group.is_role_assignable() {
-        call.has_scope(ROLE_ASSIGNABLE_WRITE)
-            && (owner || call.caller_has(Right::ManageRoleAssignableGroups))
+    let admitted = !group.is_role_assignable()
+        || (call.has_scope(ROLE_ASSIGNABLE_WRITE)
+            && (group.has_owner(caller) || call.caller_has(Right::ManageRoleAssignableGroups)));
+    if admitted {
+        Ok(())
     } else {
-        owner
-            || call.caller_has(Right::ManageAnyGroup)
-            || (group.kind() == GroupKind::Unified && call.caller_has(Right::ManageUnifiedGroups))
-            || (group.kind() == GroupKind::Security && call.caller_has(Right::ManageSecurityGroups))
-    };
+        Err(GraphErr::forbidden(service))
+    }
+}
+
+/// Refuses the write unless the calling person may change this group's references.
+fn authorize_write(call: &Call<'_>, group: &Group) -> Result<String, GraphErr> {
+    let caller = call.require_delegated_write(Service::Directory, WRITE_MEMBERS)?;
+    check_group_admits_change(call, group, &caller, Service::Directory)?;
+    let allowed = group.is_role_assignable()
+        || group.has_owner(&caller)
+        || call.caller_has(Right::ManageAnyGroup)
+        || (group.kind() == GroupKind::Unified && call.caller_has(Right::ManageUnifiedGroups))
+        || (group.kind() == GroupKind::Security && call.caller_has(Right::ManageSecurityGroups));
     if allowed {
         Ok(caller)
     } else {
@@ -205,15 +221,23 @@ fn add_reference(call: &mut Call<'_>, relation: Relation) -> Outcome {
         ));
     };
     let ids = vec![referenced_id(url)?];
-    add_references(call, relation, &ids)?;
+    let group = group(call)?;
+    authorize_write(call, group)?;
+    let additions = new_references(call, group, relation, &ids)?;
+    apply_references(call, relation, &additions);
     Ok(Reply::no_content())
 }
 
-/// Adds every reference or none (one bad entry fails the whole request, as in Graph).
-fn add_references(call: &mut Call<'_>, relation: Relation, ids: &[String]) -> Result<(), GraphErr> {
-    let group = group(call)?;
-    authorize_write(call, group)?;
-    let mut resolved = Vec::new();
+/// The users `ids` name, checked to exist and not to be there yet; nothing is changed, so a
+/// request can check all its additions before applying any (one bad entry fails the whole
+/// request, as in Graph).
+fn new_references(
+    call: &Call<'_>,
+    group: &Group,
+    relation: Relation,
+    ids: &[String],
+) -> Result<Vec<String>, GraphErr> {
+    let mut resolved: Vec<String> = Vec::new();
     for id in ids {
         let Some(user) = call.dir.user(id) else {
             return Err(GraphErr::not_found(Service::Directory, id));
@@ -233,15 +257,18 @@ fn add_references(call: &mut Call<'_>, relation: Relation, ids: &[String]) -> Re
         }
         resolved.push(user.id.clone());
     }
-    let links: Vec<_> = resolved.iter().map(|id| call.new_link(id)).collect();
-    let group_id = group.id.clone();
+    Ok(resolved)
+}
+
+fn apply_references(call: &mut Call<'_>, relation: Relation, user_ids: &[String]) {
+    let links: Vec<_> = user_ids.iter().map(|id| call.new_link(id)).collect();
+    let group_id = call.param("group").to_owned();
     if let Some(group) = call.dir.group_mut(&group_id) {
         match relation {
             Relation::Members => group.members.extend(links),
             Relation::Owners => group.owners.extend(links),
         }
     }
-    Ok(())
 }
 
 fn remove_reference(call: &mut Call<'_>, relation: Relation) -> Outcome {
@@ -293,7 +320,8 @@ pub fn remove_owner(call: &mut Call<'_>) -> Outcome {
 }
 
 /// `PATCH /groups/{id}`: `members@odata.bind` / `owners@odata.bind` (up to 20 each) and the few
-/// descriptive properties a group owner may change.
+/// descriptive properties a group owner may change. Everything is checked before anything is
+/// applied: a PATCH succeeds or changes nothing.
 pub fn patch(call: &mut Call<'_>) -> Outcome {
     let body: Map<String, Value> = call.body_object()?.clone();
     let group = group(call)?;
@@ -303,6 +331,7 @@ pub fn patch(call: &mut Call<'_>) -> Outcome {
     }
     authorize_write(call, group)?;
     let mut properties = Map::new();
+    let mut additions = Vec::new();
     for (key, value) in &body {
         match key.as_str() {
             "members@odata.bind" | "owners@odata.bind" => {
@@ -311,29 +340,8 @@ pub fn patch(call: &mut Call<'_>) -> Outcome {
                 } else {
                     Relation::Owners
                 };
-                let urls = value.as_array().ok_or_else(|| {
-                    GraphErr::bad_request(
-                        "Request_BadRequest",
-                        format!("'{key}' must be an array of URLs."),
-                    )
-                })?;
-                if urls.len() > MAX_BINDS {
-                    return Err(GraphErr::bad_request(
-                        "Request_BadRequest",
-                        format!("A maximum of {MAX_BINDS} references may be added in one request."),
-                    ));
-                }
-                let ids = urls
-                    .iter()
-                    .map(|url| {
-                        url.as_str()
-                            .ok_or_else(|| {
-                                GraphErr::bad_request("Request_BadRequest", "Invalid URL.")
-                            })
-                            .and_then(referenced_id)
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                add_references(call, relation, &ids)?;
+                let ids = bound_ids(key, value)?;
+                additions.push((relation, new_references(call, group, relation, &ids)?));
             }
             "displayName" | "description" | "visibility" | "classification" => {
                 properties.insert(key.clone(), value.clone());
@@ -354,9 +362,35 @@ pub fn patch(call: &mut Call<'_>) -> Outcome {
             }
         }
     }
+    for (relation, user_ids) in &additions {
+        apply_references(call, *relation, user_ids);
+    }
     let group_id = call.param("group").to_owned();
     if let Some(group) = call.dir.group_mut(&group_id) {
         group.props.extend(properties);
     }
     Ok(Reply::no_content())
+}
+
+/// The object ids of an `@odata.bind` array.
+fn bound_ids(key: &str, value: &Value) -> Result<Vec<String>, GraphErr> {
+    let urls = value.as_array().ok_or_else(|| {
+        GraphErr::bad_request(
+            "Request_BadRequest",
+            format!("'{key}' must be an array of URLs."),
+        )
+    })?;
+    if urls.len() > MAX_BINDS {
+        return Err(GraphErr::bad_request(
+            "Request_BadRequest",
+            format!("A maximum of {MAX_BINDS} references may be added in one request."),
+        ));
+    }
+    urls.iter()
+        .map(|url| {
+            url.as_str()
+                .ok_or_else(|| GraphErr::bad_request("Request_BadRequest", "Invalid URL."))
+                .and_then(referenced_id)
+        })
+        .collect()
 }

@@ -36,12 +36,24 @@ fn now_text() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// Whether the calling person may change `target`'s credentials.
-fn may_manage_credentials(call: &Call<'_>, target: &str) -> bool {
+/// What a credential operation changes, which decides the role it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Credential {
+    /// An admin password reset: Helpdesk, Password, User or Authentication Administrator.
+    Password,
+    /// A temporary access pass, or removing a method: Authentication Administrator and above.
+    Methods,
+}
+
+/// Whether the calling person may change `target`'s credentials of this kind. Admins (role
+/// holders and members of role-assignable groups) need a privileged role whatever the kind.
+fn may_manage(call: &Call<'_>, target: &str, credential: Credential) -> bool {
     if call.dir.is_admin(target) {
-        call.caller_has(Right::ResetAnyCredentials)
-    } else {
-        call.caller_has(Right::ResetNonAdminCredentials)
+        return call.caller_has(Right::ManageAdminCredentials);
+    }
+    match credential {
+        Credential::Password => call.caller_has(Right::ResetPasswords),
+        Credential::Methods => call.caller_has(Right::ManageAuthenticationMethods),
     }
 }
 
@@ -54,7 +66,7 @@ fn readable_target(call: &Call<'_>) -> Result<String, GraphErr> {
     call.require_scope(Service::Directory, READ_OTHERS)?;
     let allowed = call.caller_id().is_none()
         || call.caller_has(Right::ReadAuthenticationMethods)
-        || may_manage_credentials(call, &target);
+        || may_manage(call, &target, Credential::Methods);
     if allowed {
         Ok(target)
     } else {
@@ -92,8 +104,12 @@ pub fn get(call: &mut Call<'_>) -> Outcome {
     }
 }
 
-/// Refuses unless the calling person may change `target`'s methods with one of `accepted`.
-fn writable_target(call: &Call<'_>, accepted: &[&str]) -> Result<String, GraphErr> {
+/// Refuses unless the calling person may change `target`'s credential with one of `accepted`.
+fn writable_target(
+    call: &Call<'_>,
+    accepted: &[&str],
+    credential: Credential,
+) -> Result<String, GraphErr> {
     let caller = call.require_delegated_write(Service::Directory, accepted)?;
     let target = call.target_user_id()?;
     if caller == target {
@@ -103,7 +119,7 @@ fn writable_target(call: &Call<'_>, accepted: &[&str]) -> Result<String, GraphEr
             "This operation cannot be performed on the caller's own account.",
         ));
     }
-    if !may_manage_credentials(call, &target) {
+    if !may_manage(call, &target, credential) {
         return Err(GraphErr::forbidden(Service::Directory));
     }
     Ok(target)
@@ -111,7 +127,7 @@ fn writable_target(call: &Call<'_>, accepted: &[&str]) -> Result<String, GraphEr
 
 /// `resetPassword`: 202 with a `Location` to poll; a generated password comes back in the body.
 pub fn reset_password(call: &mut Call<'_>) -> Outcome {
-    let target = writable_target(call, WRITE_OTHERS)?;
+    let target = writable_target(call, WRITE_OTHERS, Credential::Password)?;
     if call.param("method") != PASSWORD_METHOD_ID {
         return Err(GraphErr::bad_request(
             "badRequest",
@@ -143,7 +159,7 @@ pub fn reset_password(call: &mut Call<'_>) -> Outcome {
         .dir
         .user_mut(&target)
         .ok_or_else(|| GraphErr::not_found(Service::Directory, &target))?;
-    user.password = Some(new_password);
+    user.password = Some(secrecy::SecretString::from(new_password));
     // An administrator's reset is how a smart-lockout is cleared (graph-operations.md 6.6).
     user.locked_out = false;
     user.operations.push(json!({
@@ -198,7 +214,7 @@ pub fn list_temporary_access_passes(call: &mut Call<'_>) -> Outcome {
 
 /// Creates a temporary access pass; the pass itself is shown only in this response.
 pub fn create_temporary_access_pass(call: &mut Call<'_>) -> Outcome {
-    let target = writable_target(call, WRITE_TAP)?;
+    let target = writable_target(call, WRITE_TAP, Credential::Methods)?;
     let body = call.body.clone().unwrap_or_else(|| json!({}));
     let lifetime = body
         .get("lifetimeInMinutes")
@@ -259,7 +275,7 @@ pub fn create_temporary_access_pass(call: &mut Call<'_>) -> Outcome {
 
 /// `DELETE /users/{id}/authentication/{kind}Methods/{id}`.
 pub fn delete_method(call: &mut Call<'_>) -> Outcome {
-    let target = writable_target(call, WRITE_OTHERS)?;
+    let target = writable_target(call, WRITE_OTHERS, Credential::Methods)?;
     let collection = call.path.rsplit('/').nth(1).unwrap_or_default().to_owned();
     let kind = MethodKind::ALL
         .into_iter()

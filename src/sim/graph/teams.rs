@@ -222,11 +222,14 @@ fn bound_user(call: &Call<'_>) -> Result<(String, bool), GraphErr> {
     Ok((user.id.clone(), owner))
 }
 
-fn may_manage_team(call: &Call<'_>, group: &Group, caller: &str) -> bool {
-    group.has_owner(caller)
+/// Whether the caller may change the team's membership: the group's own rules first, then team
+/// owners and administrators.
+fn may_manage_team(call: &Call<'_>, group: &Group, caller: &str) -> Result<bool, GraphErr> {
+    super::groups::check_group_admits_change(call, group, caller, Service::Teams)?;
+    Ok(group.has_owner(caller)
         || call.caller_has(Right::ManageTeams)
         || call.caller_has(Right::ManageAnyGroup)
-        || call.caller_has(Right::ManageUnifiedGroups)
+        || call.caller_has(Right::ManageUnifiedGroups))
 }
 
 pub fn add_member(call: &mut Call<'_>) -> Outcome {
@@ -238,7 +241,7 @@ pub fn add_member(call: &mut Call<'_>) -> Outcome {
     };
     let caller = call.require_delegated_write(Service::Teams, accepted)?;
     let (_, group) = team(call)?;
-    if !may_manage_team(call, group, &caller) {
+    if !may_manage_team(call, group, &caller)? {
         return Err(GraphErr::forbidden(Service::Teams));
     }
     let already = if owner {
@@ -281,7 +284,7 @@ pub fn remove_member(call: &mut Call<'_>) -> Outcome {
     let membership = call.param("membership").to_owned();
     let user_id = user_of_membership(&membership)
         .ok_or_else(|| GraphErr::not_found(Service::Teams, &membership))?;
-    if !may_manage_team(call, group, &caller) {
+    if !may_manage_team(call, group, &caller)? {
         return Err(GraphErr::forbidden(Service::Teams));
     }
     if !group.has_member(&user_id) && !group.has_owner(&user_id) {
@@ -398,12 +401,11 @@ pub fn channel_member(call: &mut Call<'_>) -> Outcome {
     }
 }
 
-fn may_manage_channel(call: &Call<'_>, group: &Group, channel: &Channel, caller: &str) -> bool {
+fn may_manage_channel(call: &Call<'_>, channel: &Channel, caller: &str) -> bool {
     channel
         .members
         .iter()
         .any(|m| m.owner && m.link.id.eq_ignore_ascii_case(caller))
-        || group.has_owner(caller)
         || call.caller_has(Right::ManageTeams)
 }
 
@@ -417,7 +419,7 @@ pub fn add_channel_member(call: &mut Call<'_>) -> Outcome {
             "Members can be added only to private or shared channels.",
         ));
     }
-    if !may_manage_channel(call, group, channel, &caller) {
+    if !may_manage_channel(call, channel, &caller) {
         return Err(GraphErr::forbidden(Service::Teams));
     }
     if channel.membership_type() == "private"
@@ -478,7 +480,7 @@ pub fn remove_channel_member(call: &mut Call<'_>) -> Outcome {
     {
         return Err(GraphErr::not_found(Service::Teams, &membership));
     }
-    if !may_manage_channel(call, group, channel, &caller) {
+    if !may_manage_channel(call, channel, &caller) {
         return Err(GraphErr::forbidden(Service::Teams));
     }
     let (group_id, channel_id) = (group.id.clone(), channel.id.clone());

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 use super::call::{Call, GraphErr, Outcome, Reply, Service};
 use super::collection::Listing;
 use super::views::{Shape, typed_group, typed_role, typed_user, user_object};
+use crate::sim::directory::User;
 use crate::sim::roles::Right;
 
 /// Reading one's own profile.
@@ -81,12 +82,7 @@ pub fn get(call: &mut Call<'_>) -> Outcome {
     let target = call.target_user_id()?;
     require_read(call, &target, READ_OTHERS)?;
     let user = call.target_user()?;
-    let mut object = user_object(user);
-    if !is_self(call, &target) && !call.has_scope(READ_OTHERS_FULL) {
-        if let Some(fields) = object.as_object_mut() {
-            fields.retain(|name, _| BASIC_PROPERTIES.contains(&name.as_str()));
-        }
-    }
+    let mut object = as_seen_by_caller(call, user);
     if call
         .query
         .expand()
@@ -103,15 +99,38 @@ pub fn get(call: &mut Call<'_>) -> Outcome {
     call.entity(object, Shape::User)
 }
 
+/// A user as the caller may see them: everything with a full-read scope (or for oneself),
+/// only the basic profile with `User.ReadBasic.All`, so that neither `$select` nor `$filter`
+/// reaches what the token may not read.
+fn as_seen_by_caller(call: &Call<'_>, user: &User) -> Value {
+    let mut object = user_object(user);
+    if !is_self(call, &user.id) && !call.has_scope(READ_OTHERS_FULL) {
+        if let Some(fields) = object.as_object_mut() {
+            fields.retain(|name, _| BASIC_PROPERTIES.contains(&name.as_str()));
+        }
+    }
+    object
+}
+
 pub fn list(call: &mut Call<'_>) -> Outcome {
     call.require_scope(Service::Directory, READ_OTHERS)?;
-    let users: Vec<Value> = call.dir.users.iter().map(user_object).collect();
+    let users: Vec<Value> = call
+        .dir
+        .users
+        .iter()
+        .map(|user| as_seen_by_caller(call, user))
+        .collect();
     call.list(users, Listing::DIRECTORY, Shape::User)
 }
 
 pub fn count(call: &mut Call<'_>) -> Outcome {
     call.require_scope(Service::Directory, READ_OTHERS)?;
-    let users: Vec<Value> = call.dir.users.iter().map(user_object).collect();
+    let users: Vec<Value> = call
+        .dir
+        .users
+        .iter()
+        .map(|user| as_seen_by_caller(call, user))
+        .collect();
     call.count_of(users)
 }
 
@@ -225,8 +244,11 @@ pub fn revoke_sign_in_sessions(call: &mut Call<'_>) -> Outcome {
     let caller = call.require_delegated_write(Service::Directory, REVOKE_SESSIONS)?;
     let target = call.target_user_id()?;
     if !caller.eq_ignore_ascii_case(&target) {
-        let allowed = call.caller_has(Right::RevokeSessions)
-            && (!call.dir.is_admin(&target) || call.caller_has(Right::ResetAnyCredentials));
+        let allowed = if call.dir.is_admin(&target) {
+            call.caller_has(Right::ManageAdminCredentials)
+        } else {
+            call.caller_has(Right::RevokeSessions)
+        };
         if !allowed {
             return Err(GraphErr::forbidden(Service::Directory));
         }

@@ -69,13 +69,29 @@ pub(super) async fn authorize(
         Ok(requested) => requested,
         Err(description) => return back("invalid_scope", &description),
     };
-    let challenge = params.get("code_challenge").cloned();
-    if challenge.is_some() && !matches!(param("code_challenge_method"), "S256" | "plain" | "") {
+    // Entra lets confidential clients skip PKCE; the simulator does not, because Doorman
+    // always uses it and a bot that forgot would otherwise pass every test.
+    let Some(challenge) = params
+        .get("code_challenge")
+        .filter(|c| !c.is_empty())
+        .cloned()
+    else {
         return back(
             "invalid_request",
-            "AADSTS501491: Invalid code_challenge_method.",
+            "AADSTS9002325: Proof Key for Code Exchange is required: send code_challenge (S256).",
         );
-    }
+    };
+    // Without a method, RFC 7636 (and Entra) take the challenge as plain.
+    let plain = match param("code_challenge_method") {
+        "S256" => false,
+        "plain" | "" => true,
+        _ => {
+            return back(
+                "invalid_request",
+                "AADSTS501491: Invalid code_challenge_method.",
+            );
+        }
+    };
     if let Some(response_mode) = params.get("response_mode") {
         if response_mode != "query" {
             return back(
@@ -118,10 +134,11 @@ pub(super) async fn authorize(
         }
         user.id.clone()
     };
-    // PKCE "plain" keeps the challenge as is; S256 compares digests at the token endpoint.
-    let challenge = match (challenge, param("code_challenge_method")) {
-        (Some(verifier), "plain") => Some(super::token::s256(&verifier)),
-        (challenge, _) => challenge,
+    // Codes keep the S256 form of the challenge, so the token endpoint has one comparison.
+    let challenge = if plain {
+        super::token::s256(&challenge)
+    } else {
+        challenge
     };
     let code = random_token(48);
     state.login_state().codes.insert(

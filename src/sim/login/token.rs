@@ -154,20 +154,18 @@ fn redeem_code(state: &SimState, form: &HashMap<String, String>) -> Response {
             "The reply address does not match the reply address provided when requesting the authorization code.",
         );
     }
-    if let Some(challenge) = &grant.code_challenge {
-        let verifier = field("code_verifier");
-        if verifier.is_empty() {
-            return invalid_grant(
-                50148,
-                "The code_verifier does not match the code_challenge supplied in the authorization request for PKCE.",
-            );
-        }
-        if !constant_time_eq(s256(verifier).as_bytes(), challenge.as_bytes()) {
-            return invalid_grant(
-                501481,
-                "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
-            );
-        }
+    let verifier = field("code_verifier");
+    if verifier.is_empty() {
+        return invalid_grant(
+            50148,
+            "The code_verifier does not match the code_challenge supplied in the authorization request for PKCE.",
+        );
+    }
+    if !constant_time_eq(s256(verifier).as_bytes(), grant.code_challenge.as_bytes()) {
+        return invalid_grant(
+            501481,
+            "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
+        );
     }
     issue_user_tokens(
         state,
