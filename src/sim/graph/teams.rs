@@ -70,6 +70,20 @@ fn member_object(scope: &str, user: &User, owner: bool, tenant_id: &str) -> Valu
     })
 }
 
+/// The 201 answer to an added member of a team or channel (`scope`).
+fn created_member(call: &Call<'_>, scope: &str, user_id: &str, owner: bool) -> Outcome {
+    let user = call
+        .dir
+        .user(user_id)
+        .ok_or_else(|| GraphErr::not_found(Service::Teams, user_id))?;
+    Ok(Reply::created(member_object(
+        scope,
+        user,
+        owner,
+        &call.dir.tenant.id,
+    )))
+}
+
 fn team<'d>(call: &'d Call<'_>) -> Result<(&'d Team, &'d Group), GraphErr> {
     let id = call.param("group");
     let team = call
@@ -266,16 +280,7 @@ pub fn add_member(call: &mut Call<'_>) -> Outcome {
             group.owners.push(link);
         }
     }
-    let user = call
-        .dir
-        .user(&user_id)
-        .ok_or_else(|| GraphErr::not_found(Service::Teams, &user_id))?;
-    Ok(Reply::created(member_object(
-        &group_id,
-        user,
-        owner,
-        &call.dir.tenant.id,
-    )))
+    created_member(call, &group_id, &user_id, owner)
 }
 
 pub fn remove_member(call: &mut Call<'_>) -> Outcome {
@@ -454,16 +459,7 @@ pub fn add_channel_member(call: &mut Call<'_>) -> Outcome {
             .retain(|m| !m.link.id.eq_ignore_ascii_case(&user_id));
         channel.members.push(ChannelMember { link, owner });
     }
-    let user = call
-        .dir
-        .user(&user_id)
-        .ok_or_else(|| GraphErr::not_found(Service::Teams, &user_id))?;
-    Ok(Reply::created(member_object(
-        &channel_id,
-        user,
-        owner,
-        &call.dir.tenant.id,
-    )))
+    created_member(call, &channel_id, &user_id, owner)
 }
 
 pub fn remove_channel_member(call: &mut Call<'_>) -> Outcome {

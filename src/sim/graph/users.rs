@@ -112,25 +112,24 @@ fn as_seen_by_caller(call: &Call<'_>, user: &User) -> Value {
     object
 }
 
-pub fn list(call: &mut Call<'_>) -> Outcome {
+/// Every user of the tenant, as the caller may see them.
+fn users_as_seen(call: &Call<'_>) -> Result<Vec<Value>, GraphErr> {
     call.require_scope(Service::Directory, READ_OTHERS)?;
-    let users: Vec<Value> = call
+    Ok(call
         .dir
         .users
         .iter()
         .map(|user| as_seen_by_caller(call, user))
-        .collect();
+        .collect())
+}
+
+pub fn list(call: &mut Call<'_>) -> Outcome {
+    let users = users_as_seen(call)?;
     call.list(users, Listing::DIRECTORY, Shape::User)
 }
 
 pub fn count(call: &mut Call<'_>) -> Outcome {
-    call.require_scope(Service::Directory, READ_OTHERS)?;
-    let users: Vec<Value> = call
-        .dir
-        .users
-        .iter()
-        .map(|user| as_seen_by_caller(call, user))
-        .collect();
+    let users = users_as_seen(call)?;
     call.count_of(users)
 }
 
