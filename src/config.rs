@@ -21,7 +21,7 @@ use serde::Deserialize;
 pub use key::SecretKey;
 pub use sections::{
     AdminConfig, LogFormat, MicrosoftConfig, PolicyConfig, SecurityConfig, ServerConfig,
-    StorageConfig,
+    SlackConfig, StorageConfig, TeamsConfig,
 };
 
 /// The prefix of environment overrides: `DOORMAN__SERVER__LISTEN=127.0.0.1:8080`.
@@ -34,6 +34,12 @@ pub struct Config {
     pub server: ServerConfig,
     pub storage: StorageConfig,
     pub microsoft: MicrosoftConfig,
+    /// Absent when the deployment does not use Teams.
+    #[serde(default)]
+    pub teams: Option<TeamsConfig>,
+    /// Absent when the deployment does not use Slack.
+    #[serde(default)]
+    pub slack: Option<SlackConfig>,
     #[serde(default)]
     pub policy: PolicyConfig,
     pub security: SecurityConfig,
@@ -106,10 +112,25 @@ impl Config {
         Ok(config)
     }
 
+    /// The tenants whose Teams activities are accepted: `[teams] allowed_tenants`, or the
+    /// deployment's own tenant when the list is empty.
+    pub fn teams_allowed_tenants(&self) -> Vec<String> {
+        match &self.teams {
+            Some(teams) if !teams.allowed_tenants.is_empty() => teams.allowed_tenants.clone(),
+            _ => vec![self.microsoft.tenant_id.clone()],
+        }
+    }
+
     /// Checks that hold between keys or go beyond a key's type.
     fn validate(&self) -> Result<(), ConfigError> {
         self.server.validate()?;
         self.microsoft.validate()?;
+        if let Some(teams) = &self.teams {
+            teams.validate()?;
+        }
+        if let Some(slack) = &self.slack {
+            slack.validate()?;
+        }
         self.admin.validate()?;
         Ok(())
     }

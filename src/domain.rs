@@ -1,3 +1,4 @@
 //! Small value types shared by many modules. Nothing here does I/O.
 
+pub mod chat;
 pub mod duration;

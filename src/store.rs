@@ -25,15 +25,42 @@ pub enum Domain {
     Audit,
     /// Signed checkpoints of the audit chain's head, by the sequence number they sign.
     AuditHeads,
+    /// Delivery ids (Teams activity ids, Slack event ids) already handled, with when.
+    Deliveries,
+    /// Chat accounts linked to Entra users (Slack), by chat user key.
+    Links,
+    /// Encrypted delegated refresh tokens, by Entra object id.
+    Tokens,
+    /// Sign-ins in progress, by their single-use state.
+    SignIns,
+    /// Messages waiting for their sender to sign in, by chat user key.
+    Pending,
+    /// Teams conversation references (for proactive messages), by Entra object id.
+    TeamsConversations,
 }
 
 impl Domain {
-    pub const ALL: [Domain; 2] = [Domain::Audit, Domain::AuditHeads];
+    pub const ALL: [Domain; 8] = [
+        Domain::Audit,
+        Domain::AuditHeads,
+        Domain::Deliveries,
+        Domain::Links,
+        Domain::Tokens,
+        Domain::SignIns,
+        Domain::Pending,
+        Domain::TeamsConversations,
+    ];
 
     pub fn tree_name(self) -> &'static str {
         match self {
             Domain::Audit => "audit",
             Domain::AuditHeads => "audit_heads",
+            Domain::Deliveries => "deliveries",
+            Domain::Links => "links",
+            Domain::Tokens => "tokens",
+            Domain::SignIns => "sign_ins",
+            Domain::Pending => "pending",
+            Domain::TeamsConversations => "teams_conversations",
         }
     }
 }

@@ -166,3 +166,77 @@ fn require_http(key: &str, url: &Url) -> Result<(), ConfigError> {
         )),
     }
 }
+
+/// `[teams]`: the Azure Bot registration and the Bot Framework endpoints. Absent: no Teams.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamsConfig {
+    /// The bot's Microsoft App ID: the audience of inbound tokens.
+    pub app_id: String,
+    pub app_password: SecretString,
+    /// Where the Bot Connector's signing keys are published.
+    #[serde(default = "default_openid_metadata_url")]
+    pub openid_metadata_url: Url,
+    /// Where the bot gets its own token for the Bot Connector (client credentials).
+    pub token_url: Url,
+    /// The Bot Connector base URL for proactive messages to people Doorman has no conversation
+    /// with yet.
+    #[serde(default = "default_service_url")]
+    pub service_url: Url,
+    /// Tenants whose activities are accepted (default: `[microsoft] tenant_id`).
+    #[serde(default)]
+    pub allowed_tenants: Vec<String>,
+}
+
+fn default_openid_metadata_url() -> Url {
+    Url::parse("https://login.botframework.com/v1/.well-known/openidconfiguration")
+        .expect("a constant URL parses")
+}
+
+fn default_service_url() -> Url {
+    Url::parse("https://smba.trafficmanager.net/teams/").expect("a constant URL parses")
+}
+
+impl TeamsConfig {
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        if self.app_id.trim().is_empty() {
+            return Err(ConfigError::invalid("teams.app_id", "must not be empty"));
+        }
+        require_http("teams.openid_metadata_url", &self.openid_metadata_url)?;
+        require_http("teams.token_url", &self.token_url)?;
+        require_http("teams.service_url", &self.service_url)
+    }
+}
+
+/// `[slack]`: the Slack app. Absent: no Slack.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlackConfig {
+    pub signing_secret: SecretString,
+    /// The bot token (`xoxb-...`).
+    pub bot_token: SecretString,
+    /// The Web API base, without a trailing slash.
+    #[serde(default = "default_slack_api_url")]
+    pub api_url: Url,
+    /// The workspace whose events are accepted.
+    pub team_id: String,
+    /// The app whose events are accepted.
+    pub app_id: String,
+}
+
+fn default_slack_api_url() -> Url {
+    Url::parse("https://slack.com/api").expect("a constant URL parses")
+}
+
+impl SlackConfig {
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        require_http("slack.api_url", &self.api_url)?;
+        if self.team_id.trim().is_empty() {
+            return Err(ConfigError::invalid("slack.team_id", "must not be empty"));
+        }
+        if self.app_id.trim().is_empty() {
+            return Err(ConfigError::invalid("slack.app_id", "must not be empty"));
+        }
+        Ok(())
+    }
+}
