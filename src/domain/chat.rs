@@ -216,6 +216,13 @@ pub enum ButtonStyle {
     Destructive,
 }
 
+/// A person's profile as the chat service has it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+}
+
 /// Why a chat service did not take a message.
 #[derive(Debug, thiserror::Error)]
 pub enum ChatError {
@@ -244,12 +251,12 @@ pub trait ChatPort: Send + Sync {
         sent: &'a SentMessage,
         message: &'a Message,
     ) -> BoxFuture<'a, Result<(), ChatError>>;
-    /// The 1:1 conversation with a person on `channel`, opened if needed (proactively).
-    fn open_direct<'a>(
-        &'a self,
-        channel: Channel,
-        person: &'a EntraUser,
-    ) -> BoxFuture<'a, Result<Place, ChatError>>;
+    /// The 1:1 conversation with a person, opened if needed (proactively, for Teams through the
+    /// configured service URL when Doorman has no conversation with them yet).
+    fn open_direct<'a>(&'a self, person: &'a ChatUser) -> BoxFuture<'a, Result<Place, ChatError>>;
+    /// What the chat service says about a person: display name and profile email (Slack's
+    /// `users.info`; Teams knows no email).
+    fn contact<'a>(&'a self, person: &'a ChatUser) -> BoxFuture<'a, Result<Contact, ChatError>>;
     /// Shows that Doorman is working on an answer.
     fn typing<'a>(&'a self, place: &'a Place) -> BoxFuture<'a, Result<(), ChatError>>;
 }
