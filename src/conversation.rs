@@ -1,0 +1,248 @@
+//! The dialogue: what Doorman says back to each message and click.
+//!
+//! For now it is thin on purpose: it identifies the sender (a Teams sender is known from the
+//! verified activity; a Slack sender once linked), keeps the message of someone who must sign in
+//! first and carries it on after they have, and answers greetings, help, sign-in and sign-out.
+//! Understanding requests comes next. Nothing here knows which chat platform it talks to.
+
+mod commands;
+mod pending;
+mod replies;
+
+use std::sync::Arc;
+
+use crate::domain::chat::{
+    BoxFuture, ChatAction, ChatMessage, ChatPort, ChatUser, EntraUser, InboundHandler, Message,
+    Place, Sender,
+};
+use crate::identity::{Expectation, Identity, Role, SignedIn, TokenError};
+use crate::store::{Store, StoreError};
+use commands::Command;
+use pending::Pending;
+
+pub struct Conversation {
+    port: Arc<dyn ChatPort>,
+    identity: Arc<Identity>,
+    pending: Pending,
+}
+
+impl Conversation {
+    pub fn new(
+        port: Arc<dyn ChatPort>,
+        identity: Arc<Identity>,
+        store: Arc<dyn Store>,
+    ) -> Result<Arc<Self>, StoreError> {
+        Ok(Arc::new(Conversation {
+            port,
+            identity,
+            pending: Pending::open(store)?,
+        }))
+    }
+
+    async fn handle_message(&self, message: ChatMessage) {
+        let command = Command::parse(&message.text);
+        let entra = match &message.sender.entra {
+            Some(entra) => Some(entra.clone()),
+            None => match self.identity.entra_of(&message.sender.user) {
+                Ok(entra) => entra,
+                Err(error) => {
+                    tracing::error!(%error, "cannot read account links");
+                    self.say(&message.place, &replies::trouble()).await;
+                    return;
+                }
+            },
+        };
+        match (command, entra) {
+            (Command::SignOut, entra) => self.sign_out(&message, entra.as_ref()).await,
+            (Command::SignIn, Some(entra)) if self.identity.is_signed_in(&entra.id) => {
+                let who = self.name_of(&entra).await;
+                self.say(&message.place, &replies::already_signed_in(&who))
+                    .await;
+            }
+            (Command::SignIn, entra) => {
+                self.prompt_sign_in(&message.sender, &message.place, entra.as_ref(), false)
+                    .await
+            }
+            (_, None) => {
+                // Nobody acts before they are identified: keep the message, ask for a sign-in,
+                // and carry it on once they have.
+                if let Err(error) = self.pending.keep(&message) {
+                    tracing::error!(%error, "cannot keep a message for later");
+                }
+                self.prompt_sign_in(&message.sender, &message.place, None, true)
+                    .await;
+            }
+            (Command::WhoAmI, Some(entra)) => self.who_am_i(&message, &entra).await,
+            (Command::Help, Some(_)) => self.say(&message.place, &replies::help()).await,
+            (Command::Greeting, Some(_)) => {
+                self.say(
+                    &message.place,
+                    &replies::greeting(message.sender.display_name.as_deref()),
+                )
+                .await;
+            }
+            (Command::Other, Some(_)) => self.say(&message.place, &replies::not_yet()).await,
+        }
+    }
+
+    /// Reads the person's profile with their own token; a dead token leads back to sign-in.
+    async fn who_am_i(&self, message: &ChatMessage, entra: &EntraUser) {
+        match self.identity.me(&entra.id).await {
+            Ok(me) => {
+                let upn = me
+                    .user_principal_name
+                    .clone()
+                    .unwrap_or_else(|| entra.id.clone());
+                let name = me.display_name.clone().unwrap_or_else(|| upn.clone());
+                self.say(
+                    &message.place,
+                    &replies::you_are(&name, &upn, me.department.as_deref()),
+                )
+                .await;
+            }
+            Err(TokenError::NeedsSignIn(reason)) => {
+                tracing::info!(%reason, "a new sign-in is needed");
+                self.say(&message.place, &replies::sign_in_again()).await;
+                self.prompt_sign_in(
+                    &message.sender,
+                    &message.place,
+                    message.sender.entra.as_ref(),
+                    false,
+                )
+                .await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the person's profile");
+                self.say(&message.place, &replies::trouble()).await;
+            }
+        }
+    }
+
+    async fn sign_out(&self, message: &ChatMessage, entra: Option<&EntraUser>) {
+        let reply = match self.identity.sign_out(&message.sender.user, entra) {
+            Ok(()) => replies::signed_out(),
+            Err(error) => {
+                tracing::error!(%error, "sign-out failed");
+                replies::trouble()
+            }
+        };
+        self.say(&message.place, &reply).await;
+    }
+
+    /// Sends `sender` a single-use sign-in link that only their own account can complete.
+    async fn prompt_sign_in(
+        &self,
+        sender: &Sender,
+        place: &Place,
+        entra: Option<&EntraUser>,
+        waiting: bool,
+    ) {
+        let (expect, hint) = match entra {
+            // Teams: the account that signs in must be the verified sender's.
+            Some(entra) => (
+                Expectation::EntraObject {
+                    id: entra.id.clone(),
+                },
+                self.identity.upn_of(&entra.id).await,
+            ),
+            // Slack: the account is linked when its mail or UPN is the Slack profile's email.
+            None => {
+                let email = match self.port.contact(&sender.user).await {
+                    Ok(contact) => contact.email,
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot read the chat profile");
+                        None
+                    }
+                };
+                (
+                    Expectation::ChatEmail {
+                        email: email.clone(),
+                    },
+                    email,
+                )
+            }
+        };
+        match self
+            .identity
+            .sign_in_link(&sender.user, expect, Role::Requester, hint)
+        {
+            Ok(link) => {
+                self.say(place, &replies::sign_in_prompt(&link, waiting))
+                    .await
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot create a sign-in link");
+                self.say(place, &replies::trouble()).await;
+            }
+        }
+    }
+
+    /// Carries on after a sign-in: confirms it, then handles what was waiting.
+    pub async fn signed_in(&self, event: SignedIn) {
+        let waiting = match self.pending.take(&event.chat_user) {
+            Ok(waiting) => waiting,
+            Err(error) => {
+                tracing::error!(%error, "cannot read waiting messages");
+                Vec::new()
+            }
+        };
+        let who = self.name_of(&event.entra).await;
+        let place = match waiting.first() {
+            Some(first) => Some(first.place.clone()),
+            None => self.direct_place(&event.chat_user).await,
+        };
+        if let Some(place) = &place {
+            self.say(place, &replies::signed_in(&who, !waiting.is_empty()))
+                .await;
+        }
+        for mut message in waiting {
+            message.sender.entra = Some(event.entra.clone());
+            self.handle_message(message).await;
+        }
+    }
+
+    async fn direct_place(&self, user: &ChatUser) -> Option<Place> {
+        match self.port.open_direct(user).await {
+            Ok(place) => Some(place),
+            Err(error) => {
+                tracing::warn!(%error, "cannot open a direct conversation");
+                None
+            }
+        }
+    }
+
+    async fn name_of(&self, entra: &EntraUser) -> String {
+        match &entra.upn {
+            Some(upn) => upn.clone(),
+            None => self
+                .identity
+                .upn_of(&entra.id)
+                .await
+                .unwrap_or_else(|| entra.id.clone()),
+        }
+    }
+
+    async fn say(&self, place: &Place, message: &Message) {
+        if let Err(error) = self.port.send(place, message).await {
+            tracing::warn!(%error, "could not deliver a reply");
+        }
+    }
+}
+
+impl InboundHandler for Conversation {
+    fn message(&self, message: ChatMessage) -> BoxFuture<'_, ()> {
+        Box::pin(self.handle_message(message))
+    }
+
+    fn action(&self, _action: ChatAction) -> BoxFuture<'_, Option<Message>> {
+        // No card carries live actions yet; a click on an old card is answered, not acted on.
+        Box::pin(async { Some(replies::inactive_button()) })
+    }
+
+    fn installed(&self, sender: Sender, place: Place) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.say(&place, &replies::greeting(sender.display_name.as_deref()))
+                .await;
+        })
+    }
+}

@@ -1,0 +1,314 @@
+//! The browser side of sign-in: `GET /auth/start`, `GET /auth/callback`, `POST /auth/confirm`.
+//!
+//! Every page is plain HTML with every interpolated value escaped. A page never shows or logs a
+//! code, a token or a secret; a refusal says what happened and that nothing was linked.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Form, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{Duration, Utc};
+
+use super::oauth::OAuthError;
+use super::signin::{Expectation, PendingConfirmation, SIGN_IN_LIFETIME_MINUTES};
+use super::{Identity, Obtained};
+use crate::domain::chat::{Channel, EntraUser};
+
+pub(super) fn router(identity: Arc<Identity>) -> Router {
+    Router::new()
+        .route("/auth/start", get(start))
+        .route("/auth/callback", get(callback))
+        .route("/auth/confirm", post(confirm))
+        .with_state(identity)
+}
+
+async fn start(
+    State(identity): State<Arc<Identity>>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(state) = params.get("state") else {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Sign-in link incomplete",
+            "This link is missing its sign-in code. Ask Doorman for a new link.",
+        );
+    };
+    let pending = match identity.signins.peek(state) {
+        Ok(Some(pending)) => pending,
+        Ok(None) => return expired(),
+        Err(error) => return unavailable(&error.to_string()),
+    };
+    let scopes = pending.role.requested_scopes();
+    let (url, verifier) = identity.oauth.authorize_url(
+        state,
+        &pending.nonce,
+        pending.login_hint.as_deref(),
+        &scopes,
+    );
+    if let Err(error) = identity.signins.set_verifier(state, &verifier) {
+        return unavailable(&error.to_string());
+    }
+    (
+        StatusCode::FOUND,
+        [
+            (header::LOCATION, url.to_string()),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+    )
+        .into_response()
+}
+
+async fn callback(
+    State(identity): State<Arc<Identity>>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(state) = params.get("state") else {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Sign-in failed",
+            "The identity platform's answer has no state. Nothing was linked.",
+        );
+    };
+    // Taken out at once: a state is good for one callback, whatever happens next.
+    let pending = match identity.signins.take(state) {
+        Ok(Some(pending)) => pending,
+        Ok(None) => return expired(),
+        Err(error) => return unavailable(&error.to_string()),
+    };
+    if let Some(error) = params.get("error") {
+        tracing::info!(error = %error, "sign-in refused by the identity platform");
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Sign-in did not complete",
+            &format!(
+                "The identity platform answered: {error}. Nothing was linked. Ask Doorman for a new link to try again."
+            ),
+        );
+    }
+    let (Some(code), Some(verifier)) = (params.get("code"), pending.verifier.as_deref()) else {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Sign-in failed",
+            "This sign-in did not start from Doorman's link. Nothing was linked.",
+        );
+    };
+    let tokens = match identity.oauth.exchange(code, verifier).await {
+        Ok(tokens) => tokens,
+        Err(OAuthError::InvalidGrant(reason)) => {
+            tracing::warn!(%reason, "sign-in code refused");
+            return page(
+                StatusCode::BAD_REQUEST,
+                "Sign-in failed",
+                "The sign-in could not be completed. Nothing was linked. Ask Doorman for a new link.",
+            );
+        }
+        Err(error) => return unavailable(&error.to_string()),
+    };
+    let Some(id_token) = tokens.id_token.as_deref() else {
+        return unavailable("the identity platform returned no ID token");
+    };
+    let claims = match identity.verifier.verify(id_token, &pending.nonce).await {
+        Ok(claims) => claims,
+        Err(error) => {
+            tracing::warn!(%error, "ID token refused");
+            return page(
+                StatusCode::BAD_REQUEST,
+                "Sign-in failed",
+                "Doorman could not verify who signed in. Nothing was linked.",
+            );
+        }
+    };
+    let signed_in_as = claims
+        .preferred_username
+        .clone()
+        .or_else(|| claims.email.clone())
+        .unwrap_or_else(|| claims.oid.clone());
+    let entra = EntraUser {
+        id: claims.oid.clone(),
+        upn: claims.preferred_username.clone(),
+    };
+    match &pending.expect {
+        Expectation::EntraObject { id } if !id.eq_ignore_ascii_case(&claims.oid) => {
+            tracing::warn!(chat_user = %pending.chat_user.key(), "sign-in as a different Entra user than the Teams sender");
+            page(
+                StatusCode::FORBIDDEN,
+                "Wrong account",
+                &format!(
+                    "You signed in as {signed_in_as}, but this link was sent to a different Teams user. Nothing was linked. Ask Doorman for a link in your own chat."
+                ),
+            )
+        }
+        Expectation::ChatEmail { email }
+            if !matches_email(email.as_deref(), &claims.email, &claims.preferred_username) =>
+        {
+            let Some(refresh_token) = tokens.refresh_token.as_ref() else {
+                return unavailable("the identity platform returned no refresh token");
+            };
+            let confirmation = match identity.vault.seal(
+                &format!("confirm|{}", pending.chat_user.key()),
+                refresh_token,
+            ) {
+                Ok(sealed) => PendingConfirmation {
+                    chat_user: pending.chat_user.clone(),
+                    entra,
+                    chat_email: email.clone(),
+                    scopes: tokens.scopes.clone(),
+                    refresh_token: sealed,
+                    expires: Utc::now() + Duration::minutes(SIGN_IN_LIFETIME_MINUTES),
+                },
+                Err(error) => return unavailable(&error.to_string()),
+            };
+            match identity.signins.park(confirmation) {
+                Ok(id) => confirmation_page(
+                    &id,
+                    &signed_in_as,
+                    email.as_deref(),
+                    pending.chat_user.channel,
+                ),
+                Err(error) => unavailable(&error.to_string()),
+            }
+        }
+        _ => match identity.complete(&pending.chat_user, &entra, Obtained::Fresh(tokens)) {
+            Ok(()) => signed_in_page(&signed_in_as, pending.chat_user.channel),
+            Err(error) => unavailable(&error.to_string()),
+        },
+    }
+}
+
+async fn confirm(
+    State(identity): State<Arc<Identity>>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let Some(id) = form.get("confirmation") else {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Nothing to confirm",
+            "This confirmation is incomplete. Nothing was linked.",
+        );
+    };
+    let confirmation = match identity.signins.take_confirmation(id) {
+        Ok(Some(confirmation)) => confirmation,
+        Ok(None) => return expired(),
+        Err(error) => return unavailable(&error.to_string()),
+    };
+    let refresh_token = match identity.vault.unseal(
+        &format!("confirm|{}", confirmation.chat_user.key()),
+        &confirmation.refresh_token,
+    ) {
+        Ok(token) => token,
+        Err(error) => return unavailable(&error.to_string()),
+    };
+    let signed_in_as = confirmation
+        .entra
+        .upn
+        .clone()
+        .unwrap_or_else(|| confirmation.entra.id.clone());
+    let obtained = Obtained::Confirmed {
+        refresh_token,
+        scopes: confirmation.scopes.clone(),
+    };
+    match identity.complete(&confirmation.chat_user, &confirmation.entra, obtained) {
+        Ok(()) => signed_in_page(&signed_in_as, confirmation.chat_user.channel),
+        Err(error) => unavailable(&error.to_string()),
+    }
+}
+
+/// Whether the signed-in account's mail or UPN is the chat profile's email.
+fn matches_email(chat_email: Option<&str>, email: &Option<String>, upn: &Option<String>) -> bool {
+    let Some(chat_email) = chat_email else {
+        return false;
+    };
+    [email, upn]
+        .into_iter()
+        .flatten()
+        .any(|address| address.trim().eq_ignore_ascii_case(chat_email.trim()))
+}
+
+fn channel_name(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Teams => "Teams",
+        Channel::Slack => "Slack",
+    }
+}
+
+fn signed_in_page(who: &str, channel: Channel) -> Response {
+    page(
+        StatusCode::OK,
+        "You're signed in",
+        &format!(
+            "Signed in as {who}. You can close this window and go back to {}: Doorman carries on with your request.",
+            channel_name(channel)
+        ),
+    )
+}
+
+fn confirmation_page(
+    id: &str,
+    signed_in_as: &str,
+    chat_email: Option<&str>,
+    channel: Channel,
+) -> Response {
+    let chat = chat_email.map_or_else(
+        || format!("your {} account (it shows no email)", channel_name(channel)),
+        |email| format!("the {} account of {email}", channel_name(channel)),
+    );
+    let body = format!(
+        "<p>You signed in as <strong>{}</strong>, but the link came from {}.</p>\
+         <p>Link these two accounts? Only confirm if both are yours: Doorman will act as {} for requests made from that {} account.</p>\
+         <form method=\"post\" action=\"/auth/confirm\"><input type=\"hidden\" name=\"confirmation\" value=\"{}\">\
+         <button type=\"submit\">Yes, link them</button></form><p>If not, close this window: nothing is linked.</p>",
+        escape(signed_in_as),
+        escape(&chat),
+        escape(signed_in_as),
+        channel_name(channel),
+        escape(id),
+    );
+    html(StatusCode::OK, "Confirm the link", &body)
+}
+
+fn expired() -> Response {
+    page(
+        StatusCode::BAD_REQUEST,
+        "Link expired",
+        "This sign-in link has expired or was already used. Nothing was linked. Ask Doorman for a new one.",
+    )
+}
+
+fn unavailable(reason: &str) -> Response {
+    tracing::error!(reason, "sign-in could not be completed");
+    page(
+        StatusCode::BAD_GATEWAY,
+        "Sign-in unavailable",
+        "Doorman could not complete the sign-in right now. Nothing was linked. Try again in a moment.",
+    )
+}
+
+fn page(status: StatusCode, title: &str, message: &str) -> Response {
+    html(status, title, &format!("<p>{}</p>", escape(message)))
+}
+
+fn html(status: StatusCode, title: &str, body: &str) -> Response {
+    let document = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Doorman: {}</title></head><body><h1>{}</h1>{body}</body></html>",
+        escape(title),
+        escape(title)
+    );
+    (
+        status,
+        [(header::CACHE_CONTROL, "no-store")],
+        Html(document),
+    )
+        .into_response()
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}

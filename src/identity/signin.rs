@@ -1,0 +1,175 @@
+//! Sign-ins in progress: each is created for one chat user, carried by a random single-use
+//! `state`, and expires in minutes. A sign-in whose account does not match what the chat service
+//! says about the person waits for an explicit confirmation instead of linking.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::scopes::Role;
+use super::vault::SealedSecret;
+use crate::domain::chat::{ChatUser, EntraUser};
+use crate::store::{Domain, Store, StoreError, Table};
+
+/// How long a sign-in link (and a pending confirmation) stays usable.
+pub const SIGN_IN_LIFETIME_MINUTES: i64 = 10;
+
+/// What the account that signs in must be, to be linked without asking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Expectation {
+    /// Teams: the Entra object id of the verified activity's sender.
+    EntraObject { id: String },
+    /// Slack: the email on the Slack profile (none when the profile shows none).
+    ChatEmail { email: Option<String> },
+}
+
+/// A sign-in link that was sent and not yet used.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PendingSignIn {
+    pub chat_user: ChatUser,
+    pub expect: Expectation,
+    pub role: Role,
+    pub nonce: String,
+    pub expires: DateTime<Utc>,
+    /// Who the identity platform should sign in (the Slack profile email, the Teams user's UPN).
+    #[serde(default)]
+    pub login_hint: Option<String>,
+    /// The PKCE verifier, set when the browser starts the flow.
+    #[serde(default)]
+    pub verifier: Option<String>,
+}
+
+/// A sign-in that succeeded as a different account than the chat profile names, waiting for the
+/// person to confirm the link on the page that says which accounts are being linked.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PendingConfirmation {
+    pub chat_user: ChatUser,
+    pub entra: EntraUser,
+    pub chat_email: Option<String>,
+    pub scopes: Vec<String>,
+    /// The refresh token, sealed with the vault's key for this confirmation.
+    pub refresh_token: SealedSecret,
+    pub expires: DateTime<Utc>,
+}
+
+/// What a stored sign-in record is.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "record", rename_all = "snake_case")]
+enum Record {
+    SignIn(PendingSignIn),
+    Confirmation(PendingConfirmation),
+}
+
+#[derive(Clone)]
+pub struct SignIns {
+    store: Arc<dyn Store>,
+    records: Table<String, Record>,
+}
+
+impl SignIns {
+    pub fn open(store: Arc<dyn Store>) -> Result<Self, StoreError> {
+        let records = Table::open(store.as_ref(), Domain::SignIns)?;
+        Ok(SignIns { store, records })
+    }
+
+    /// Creates a sign-in for `chat_user`; returns its state.
+    pub fn create(
+        &self,
+        chat_user: &ChatUser,
+        expect: Expectation,
+        role: Role,
+        login_hint: Option<String>,
+    ) -> Result<String, StoreError> {
+        let state = random_id();
+        let record = PendingSignIn {
+            chat_user: chat_user.clone(),
+            expect,
+            role,
+            nonce: random_id(),
+            expires: Utc::now() + Duration::minutes(SIGN_IN_LIFETIME_MINUTES),
+            login_hint,
+            verifier: None,
+        };
+        self.records
+            .insert(&format!("s:{state}"), &Record::SignIn(record))?;
+        self.store.flush()?;
+        Ok(state)
+    }
+
+    /// The unexpired sign-in for `state`, without using it up (the browser may open the link
+    /// twice before finishing).
+    pub fn peek(&self, state: &str) -> Result<Option<PendingSignIn>, StoreError> {
+        Ok(match self.records.get(&format!("s:{state}"))? {
+            Some(Record::SignIn(record)) if record.expires > Utc::now() => Some(record),
+            _ => None,
+        })
+    }
+
+    /// Records the PKCE verifier of a started flow.
+    pub fn set_verifier(&self, state: &str, verifier: &str) -> Result<(), StoreError> {
+        if let Some(Record::SignIn(mut record)) = self.records.get(&format!("s:{state}"))? {
+            record.verifier = Some(verifier.to_owned());
+            self.records
+                .insert(&format!("s:{state}"), &Record::SignIn(record))?;
+            self.store.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Takes the sign-in for `state` out, so it can be used exactly once: of two concurrent
+    /// callbacks with the same state, one gets it and the other gets `None`.
+    pub fn take(&self, state: &str) -> Result<Option<PendingSignIn>, StoreError> {
+        let taken = self.records.remove(&format!("s:{state}"))?;
+        self.store.flush()?;
+        Ok(match taken {
+            Some(Record::SignIn(record)) if record.expires > Utc::now() => Some(record),
+            _ => None,
+        })
+    }
+
+    /// Parks a sign-in that needs confirming; returns the confirmation's id.
+    pub fn park(&self, confirmation: PendingConfirmation) -> Result<String, StoreError> {
+        let id = random_id();
+        self.records
+            .insert(&format!("c:{id}"), &Record::Confirmation(confirmation))?;
+        self.store.flush()?;
+        Ok(id)
+    }
+
+    /// Takes a parked confirmation out (single use).
+    pub fn take_confirmation(&self, id: &str) -> Result<Option<PendingConfirmation>, StoreError> {
+        let taken = self.records.remove(&format!("c:{id}"))?;
+        self.store.flush()?;
+        Ok(match taken {
+            Some(Record::Confirmation(record)) if record.expires > Utc::now() => Some(record),
+            _ => None,
+        })
+    }
+
+    /// Drops expired records; returns how many.
+    pub fn sweep(&self) -> Result<usize, StoreError> {
+        let now = Utc::now();
+        let expired: Vec<String> = self
+            .records
+            .iter()
+            .filter_map(Result::ok)
+            .filter(|(_, record)| match record {
+                Record::SignIn(record) => record.expires <= now,
+                Record::Confirmation(record) => record.expires <= now,
+            })
+            .map(|(key, _)| key)
+            .collect();
+        for key in &expired {
+            self.records.remove(key)?;
+        }
+        Ok(expired.len())
+    }
+}
+
+/// 32 random bytes, base64url: unguessable, URL-safe.
+fn random_id() -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+}

@@ -1,0 +1,184 @@
+//! Delegated access tokens on demand: from a cache while fresh, otherwise by redeeming the
+//! person's refresh token, one refresh at a time per person, with the rotated refresh token
+//! saved before the new access token is handed out. A token the identity platform refuses means
+//! the person must sign in again; Doorman never falls back to another identity.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::oauth::{OAuth, OAuthError, Tokens};
+use super::scopes::Role;
+use super::vault::{StoredGrant, TokenVault, VaultError};
+use crate::graph::DelegatedToken;
+
+/// Refresh an access token this long before it expires.
+const EARLY_REFRESH: Duration = Duration::from_secs(300);
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// The person has no usable token (never signed in, signed out, revoked, or it lacks the
+    /// permissions this role needs): ask them to sign in.
+    #[error("a new sign-in is needed: {0}")]
+    NeedsSignIn(String),
+    #[error("the identity platform is unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+struct Cached {
+    token: SecretString,
+    scopes: Vec<String>,
+    fresh_until: Instant,
+}
+
+pub struct TokenBroker {
+    vault: TokenVault,
+    oauth: Arc<OAuth>,
+    cache: Mutex<HashMap<String, Cached>>,
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl TokenBroker {
+    pub fn new(vault: TokenVault, oauth: Arc<OAuth>) -> Self {
+        TokenBroker {
+            vault,
+            oauth,
+            cache: Mutex::new(HashMap::new()),
+            locks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// An access token for `object_id` good for `role`.
+    pub async fn access_token(
+        &self,
+        object_id: &str,
+        role: Role,
+    ) -> Result<DelegatedToken, TokenError> {
+        let lock = self.lock_for(object_id);
+        let _one_at_a_time = lock.lock().await;
+        if let Some(token) = self.cached(object_id, role) {
+            return Ok(token);
+        }
+        let grant = self
+            .vault
+            .get(object_id)?
+            .ok_or_else(|| TokenError::NeedsSignIn("no sign-in on record".into()))?;
+        if !role.covered_by(&grant.scopes) {
+            return Err(TokenError::NeedsSignIn(format!(
+                "{role:?} permissions were not granted at sign-in"
+            )));
+        }
+        match self
+            .oauth
+            .refresh(&grant.refresh_token, &grant.scopes)
+            .await
+        {
+            Ok(tokens) => {
+                self.keep(object_id, tokens, grant.scopes, grant.upn)?;
+                self.cached(object_id, role)
+                    .ok_or_else(|| TokenError::Unavailable("no access token in the answer".into()))
+            }
+            Err(OAuthError::InvalidGrant(reason)) => {
+                self.forget(object_id)?;
+                Err(TokenError::NeedsSignIn(reason))
+            }
+            Err(other) => Err(TokenError::Unavailable(other.to_string())),
+        }
+    }
+
+    /// Keeps what a sign-in or refresh returned: the refresh token in the vault (flushed
+    /// first), the access token in memory.
+    pub fn keep(
+        &self,
+        object_id: &str,
+        tokens: Tokens,
+        previous_scopes: Vec<String>,
+        upn: Option<String>,
+    ) -> Result<(), TokenError> {
+        let scopes = if tokens.scopes.is_empty() {
+            previous_scopes
+        } else {
+            tokens.scopes
+        };
+        if let Some(refresh_token) = tokens.refresh_token {
+            self.vault.put(
+                object_id,
+                &StoredGrant {
+                    refresh_token,
+                    scopes: scopes.clone(),
+                    upn,
+                    updated: Utc::now(),
+                },
+            )?;
+        }
+        let fresh_until = Instant::now() + tokens.expires_in.saturating_sub(EARLY_REFRESH);
+        self.lock_cache().insert(
+            object_id.to_owned(),
+            Cached {
+                token: tokens.access_token,
+                scopes,
+                fresh_until,
+            },
+        );
+        Ok(())
+    }
+
+    /// Keeps a refresh token alone (a sign-in confirmed later, whose access token is gone).
+    pub fn keep_refresh_token(
+        &self,
+        object_id: &str,
+        refresh_token: SecretString,
+        scopes: Vec<String>,
+        upn: Option<String>,
+    ) -> Result<(), VaultError> {
+        self.lock_cache().remove(object_id);
+        self.vault.put(
+            object_id,
+            &StoredGrant {
+                refresh_token,
+                scopes,
+                upn,
+                updated: Utc::now(),
+            },
+        )
+    }
+
+    /// Whether a refresh token is on record.
+    pub fn has_grant(&self, object_id: &str) -> bool {
+        matches!(self.vault.get(object_id), Ok(Some(_)))
+    }
+
+    /// Drops everything held for `object_id`.
+    pub fn forget(&self, object_id: &str) -> Result<(), TokenError> {
+        self.lock_cache().remove(object_id);
+        self.vault.remove(object_id)?;
+        Ok(())
+    }
+
+    fn cached(&self, object_id: &str, role: Role) -> Option<DelegatedToken> {
+        let cache = self.lock_cache();
+        let cached = cache.get(object_id).filter(|cached| {
+            cached.fresh_until > Instant::now() && role.covered_by(&cached.scopes)
+        })?;
+        Some(DelegatedToken::new(cached.token.expose_secret().to_owned()))
+    }
+
+    fn lock_for(&self, object_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self
+            .locks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Arc::clone(locks.entry(object_id.to_owned()).or_default())
+    }
+
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, Cached>> {
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
