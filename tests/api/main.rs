@@ -5,6 +5,7 @@ mod cli;
 mod graph_client;
 mod graph_fidelity;
 mod helpers;
+mod manifests;
 mod serve;
 mod sim_control;
 mod sim_graph_rules;
