@@ -5,6 +5,7 @@
 //! human-readable text go to standard error.
 
 pub mod audit;
+pub mod demo;
 pub mod serve;
 pub mod sim;
 

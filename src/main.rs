@@ -39,6 +39,15 @@ enum Command {
         #[arg(long, default_value = "http://127.0.0.1:3978")]
         bot: Url,
     },
+    /// The simulator and the daemon wired to it, with a fresh temporary store: a working demo.
+    Demo {
+        /// The simulator's port (0 picks a free one).
+        #[arg(long, default_value_t = 8990)]
+        sim_port: u16,
+        /// Doorman's port (0 picks a free one).
+        #[arg(long, default_value_t = 3978)]
+        bot_port: u16,
+    },
     /// Check or export the audit chain.
     Audit {
         #[command(subcommand)]
@@ -76,6 +85,9 @@ async fn main() -> ExitCode {
             tenant,
             bot,
         } => cli::sim::run(listen, &tenant, bot, shutdown_signal()).await,
+        Command::Demo { sim_port, bot_port } => {
+            cli::demo::run(sim_port, bot_port, shutdown_signal()).await
+        }
         Command::Audit {
             command: AuditCommand::Verify { config },
         } => cli::audit::verify(&config).await,

@@ -1,0 +1,89 @@
+//! `doorman demo`: the simulated Microsoft cloud (on the contoso tenant) and `serve` wired to
+//! it, in one process, with a fresh temporary store, and copy-paste lines to talk to it.
+
+use std::net::SocketAddr;
+
+use url::Url;
+
+use super::Outcome;
+use crate::app::App;
+use crate::config::{Config, LogFormat};
+
+/// The demo tenant, compiled in so the demo runs from any directory.
+const CONTOSO: &str = include_str!("../../tests/fixtures/contoso.json");
+
+pub async fn run(sim_port: u16, bot_port: u16, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Outcome {
+    crate::telemetry::init(LogFormat::Text);
+    let storage = match tempfile::Builder::new().prefix("doorman-demo-").tempdir() {
+        Ok(dir) => dir,
+        Err(error) => return fail(&format!("cannot create a temporary store: {error}")),
+    };
+    let bot_address = SocketAddr::from(([127, 0, 0, 1], bot_port));
+    let Ok(bot_url) = Url::parse(&format!("http://{bot_address}")) else {
+        return fail("invalid bot address");
+    };
+    let (listener, sim) = match crate::sim::bind(SocketAddr::from(([127, 0, 0, 1], sim_port)), CONTOSO, bot_url.clone()).await {
+        Ok(bound) => bound,
+        Err(error) => return fail(&format!("the simulator cannot start: {error} (try --sim-port 0)")),
+    };
+    let admin = match std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
+        Ok(address) => address,
+        Err(error) => return fail(&format!("no free port for the admin listener: {error}")),
+    };
+    let overrides = vec![
+        ("DOORMAN__STORAGE__PATH".to_owned(), storage.path().display().to_string()),
+        ("DOORMAN__ADMIN__LISTEN".to_owned(), admin.to_string()),
+        ("DOORMAN__MICROSOFT__OPERATOR".to_owned(), "helpdesk.ops@contoso.com".to_owned()),
+    ];
+    let config = match Config::from_toml(&crate::sim::control::doorman_config(&sim), overrides) {
+        Ok(config) => config,
+        Err(error) => return fail(&error.to_string()),
+    };
+    let sim_url = sim.base_url.clone();
+    let (stop_sim, sim_stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(crate::sim::serve(listener, sim, async {
+        let _ = sim_stopped.await;
+    }));
+    let app = match App::build(config).await {
+        Ok(app) => app,
+        Err(error) => return fail(&format!("Doorman cannot start: {error} (try --bot-port 0)")),
+    };
+    eprintln!("{}", instructions(&sim_url, &format!("http://{}", app.address())));
+    let outcome = match app.run_until(shutdown).await {
+        Ok(()) => Outcome::Success,
+        Err(error) => fail(&error.to_string()),
+    };
+    let _ = stop_sim.send(());
+    let _ = serving.await;
+    outcome
+}
+
+fn fail(message: &str) -> Outcome {
+    eprintln!("doorman demo: {message}");
+    Outcome::Unavailable
+}
+
+fn instructions(sim: &str, bot: &str) -> String {
+    format!(
+        r#"
+Doorman demo is running (Ctrl-C to stop; the store is temporary).
+  simulated Microsoft 365, Teams and Slack  {sim}
+  Doorman                                   {bot}
+
+Talk to it as people of the contoso tenant (tests/fixtures/contoso.json):
+
+  # Teams: Maria Garcia says "help", then reads what Doorman answered
+  curl -s -X POST {sim}/_sim/teams/message -H 'content-type: application/json' -d '{{"from": "maria.garcia@contoso.com", "text": "help"}}'
+  curl -s {sim}/_sim/teams/conversations/maria.garcia@contoso.com
+
+  # Slack: Tom Becker asks who he is; Doorman first sends a sign-in link
+  curl -s -X POST {sim}/_sim/slack/message -H 'content-type: application/json' -d '{{"user": "U04TOM", "text": "who am I"}}'
+  curl -s '{sim}/_sim/slack/messages?user=U04TOM'
+  # open the /auth/start link from that answer in a browser (or curl -L it): Doorman then answers by itself
+
+  # Behind the scenes
+  curl -s {sim}/_sim/graph/log        # every Graph call, with its caller and bodies
+  curl -s {bot}/metrics               # Doorman's metrics
+"#
+    )
+}
