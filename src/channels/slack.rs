@@ -1,0 +1,174 @@
+//! The Slack channel: the Events API endpoint (`POST /slack/events`), the interactivity endpoint
+//! (`POST /slack/interactions`) and the Web API client behind the [`ChatPort`].
+//!
+//! Owns the Slack wire: request signatures, payload parsing (slack-morphism's models), which
+//! events count as a person talking to Doorman, the delivery ledger keys, Block Kit rendering and
+//! the Web API calls. Must not: resolve who a Slack user is in Entra (that is `identity`'s job,
+//! so every [`Sender`](crate::domain::chat::Sender) leaves here with `entra: None`), decide
+//! anything about a request, or log a secret or the text people write.
+//!
+//! Every inbound request is answered at once (Slack wants a 2xx within 3 s); the
+//! [`InboundHandler`] runs on a spawned task after the delivery is recorded in the ledger.
+
+mod blocks;
+mod events;
+mod interactions;
+mod place;
+mod signature;
+mod web;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::post;
+use secrecy::ExposeSecret;
+
+use crate::channels::Deliveries;
+use crate::config::SlackConfig;
+use crate::domain::chat::{
+    BoxFuture, ChatError, ChatPort, ChatUser, Contact, InboundHandler, Message, Place, SentMessage,
+};
+use crate::store::StoreError;
+use signature::RequestSignature;
+pub use web::SlackWeb;
+
+/// The Slack adapter: verifies and normalises what Slack sends, and talks back through
+/// [`SlackWeb`].
+pub struct Slack {
+    team_id: String,
+    app_id: String,
+    signature: RequestSignature,
+    deliveries: Deliveries,
+    handler: Arc<dyn InboundHandler>,
+    web: Arc<SlackWeb>,
+}
+
+/// Why the Slack adapter cannot be built. Messages never carry the secrets themselves.
+#[derive(Debug, thiserror::Error)]
+pub enum SlackError {
+    #[error("the slack signing secret is empty")]
+    EmptySigningSecret,
+    #[error("the slack bot token is empty")]
+    EmptyBotToken,
+    #[error("cannot load the trusted root certificates for the slack web api")]
+    Roots(#[source] std::io::Error),
+}
+
+/// Why a delivery could not be recorded; the request is then refused with a 500 so that Slack
+/// delivers it again later, rather than handled without a record.
+#[derive(Debug, thiserror::Error)]
+enum LedgerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the ledger task did not finish: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+impl Slack {
+    /// Builds the adapter with its own Web API client.
+    pub fn new(
+        config: &SlackConfig,
+        deliveries: Deliveries,
+        handler: Arc<dyn InboundHandler>,
+    ) -> Result<Arc<Slack>, SlackError> {
+        let web = SlackWeb::new(config)?;
+        Slack::with_web(config, web, deliveries, handler)
+    }
+
+    /// Builds the adapter around a Web API client made earlier, for wiring in which the
+    /// handler itself needs the [`ChatPort`] before the adapter exists.
+    pub fn with_web(
+        config: &SlackConfig,
+        web: Arc<SlackWeb>,
+        deliveries: Deliveries,
+        handler: Arc<dyn InboundHandler>,
+    ) -> Result<Arc<Slack>, SlackError> {
+        let secret = config.signing_secret.expose_secret();
+        if secret.is_empty() {
+            return Err(SlackError::EmptySigningSecret);
+        }
+        Ok(Arc::new(Slack {
+            team_id: config.team_id.clone(),
+            app_id: config.app_id.clone(),
+            signature: RequestSignature::new(secret),
+            deliveries,
+            handler,
+            web,
+        }))
+    }
+
+    /// The Web API client this adapter answers through.
+    pub fn web(&self) -> Arc<SlackWeb> {
+        Arc::clone(&self.web)
+    }
+
+    /// Whether a payload comes from the workspace and app this deployment serves. Slack signs
+    /// every app's requests with that app's own secret, so a mismatch means a misrouted or
+    /// misconfigured install, never a person to serve.
+    fn serves(&self, team_id: &str, app_id: &str) -> bool {
+        team_id == self.team_id && app_id == self.app_id
+    }
+
+    /// Records a delivery in the ledger off the async runtime (the ledger flushes to disk) and
+    /// says whether it is new.
+    async fn first_time(&self, key: String) -> Result<bool, LedgerError> {
+        let deliveries = self.deliveries.clone();
+        Ok(tokio::task::spawn_blocking(move || deliveries.first_time(&key)).await??)
+    }
+}
+
+/// The two Slack endpoints. Both read the raw body themselves, because the signature covers
+/// the exact bytes Slack sent.
+pub fn routes(slack: Arc<Slack>) -> Router {
+    Router::new()
+        .route("/slack/events", post(events::receive))
+        .route("/slack/interactions", post(interactions::receive))
+        .with_state(slack)
+}
+
+impl fmt::Debug for Slack {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Slack")
+            .field("team_id", &self.team_id)
+            .field("app_id", &self.app_id)
+            .field("web", &self.web)
+            .finish_non_exhaustive()
+    }
+}
+
+// === impl ChatPort for Slack ===
+
+/// The adapter answers through its Web API client, so whoever holds the adapter holds the port.
+impl ChatPort for Slack {
+    fn send<'a>(
+        &'a self,
+        place: &'a Place,
+        message: &'a Message,
+    ) -> BoxFuture<'a, Result<SentMessage, ChatError>> {
+        self.web.send(place, message)
+    }
+
+    fn update<'a>(
+        &'a self,
+        sent: &'a SentMessage,
+        message: &'a Message,
+    ) -> BoxFuture<'a, Result<(), ChatError>> {
+        self.web.update(sent, message)
+    }
+
+    fn open_direct<'a>(&'a self, person: &'a ChatUser) -> BoxFuture<'a, Result<Place, ChatError>> {
+        self.web.open_direct(person)
+    }
+
+    fn contact<'a>(&'a self, person: &'a ChatUser) -> BoxFuture<'a, Result<Contact, ChatError>> {
+        self.web.contact(person)
+    }
+
+    fn typing<'a>(&'a self, place: &'a Place) -> BoxFuture<'a, Result<(), ChatError>> {
+        self.web.typing(place)
+    }
+}

@@ -1,0 +1,220 @@
+//! Block Kit rendering of the neutral [`Message`] and [`Card`]: a `header` for the title,
+//! `section` blocks (mrkdwn text, facts as `fields`) and `actions` blocks of buttons.
+//!
+//! Owns the mapping of card buttons to Slack buttons: an `Execute` button's `action_id` is its
+//! verb and its `value` the data as a JSON string; an `OpenUrl` button is a link button with
+//! `action_id` `sign_in`. Must not: put identity into a button, or call Slack.
+//!
+//! Card inputs are not rendered in messages: a message cannot collect text in Slack the way an
+//! Adaptive Card does, so inputs (a deny reason) will be asked for in a modal opened from the
+//! click (`views.open` with its `trigger_id`), which comes with a later change.
+
+use serde_json::Value;
+use slack_morphism::prelude::*;
+use url::Url;
+
+use crate::domain::chat::{ButtonStyle, Card, CardButton, CardSection, Message};
+
+/// The `action_id` of link buttons. Slack reports clicks on them too, and the interactions
+/// endpoint ignores them because this is not a [`Verb`](crate::domain::chat::Verb).
+pub(super) const SIGN_IN_ACTION: &str = "sign_in";
+
+// Block Kit's limits; longer text is rejected with `invalid_blocks`, so it is clipped here.
+const HEADER_TEXT_MAX: usize = 150;
+const SECTION_TEXT_MAX: usize = 3000;
+const FIELD_TEXT_MAX: usize = 2000;
+const FIELDS_PER_SECTION: usize = 10;
+const BUTTON_TEXT_MAX: usize = 75;
+const BUTTON_VALUE_MAX: usize = 2000;
+const ELEMENTS_PER_ACTIONS: usize = 25;
+const MESSAGE_TEXT_MAX: usize = 40_000;
+
+/// Escapes the three characters Slack's mrkdwn gives meaning to (`<@U1>`, `<url|label>`), so
+/// that text people or the catalog wrote shows as written and cannot mention or link.
+pub(super) fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for character in text.chars() {
+        match character {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            other => escaped.push(other),
+        }
+    }
+    escaped
+}
+
+/// The content of a new message: the text (which is also the notification text) and the card's
+/// blocks when there is a card.
+pub(super) fn new_message(message: &Message) -> SlackMessageContent {
+    SlackMessageContent::new()
+        .with_text(message_text(message))
+        .opt_blocks(message.card.as_ref().map(render))
+}
+
+/// The content that replaces a message. Without a card the blocks are sent empty, because
+/// `chat.update` keeps the previous blocks when none are given, and a decided card must keep
+/// no live buttons.
+pub(super) fn replacement(message: &Message) -> SlackMessageContent {
+    SlackMessageContent::new()
+        .with_text(message_text(message))
+        .with_blocks(message.card.as_ref().map(render).unwrap_or_default())
+}
+
+/// A card as blocks: header, sections, then the buttons.
+pub(super) fn render(card: &Card) -> Vec<SlackBlock> {
+    let mut blocks = Vec::new();
+    if !card.title.trim().is_empty() {
+        let title = clip(&card.title, HEADER_TEXT_MAX);
+        blocks.push(SlackHeaderBlock::new(SlackBlockPlainText::new(title).into()).into());
+    }
+    for section in &card.sections {
+        blocks.extend(sections(section));
+    }
+    blocks.extend(actions(&card.buttons));
+    blocks
+}
+
+/// The text field: the message's own text, or the card's title when the message has none, so
+/// notifications and screen readers have something to say.
+fn message_text(message: &Message) -> String {
+    let text = match &message.card {
+        Some(card) if message.text.trim().is_empty() => &card.title,
+        _ => &message.text,
+    };
+    clip(&escape(text), MESSAGE_TEXT_MAX)
+}
+
+/// One section for the text, with up to ten facts as fields; further facts continue in
+/// sections of fields alone.
+fn sections(section: &CardSection) -> Vec<SlackBlock> {
+    let text = (!section.text.trim().is_empty())
+        .then(|| markdown(clip(&escape(&section.text), SECTION_TEXT_MAX)));
+    let fields: Vec<SlackBlockText> = section
+        .facts
+        .iter()
+        .map(|(label, value)| {
+            let field = format!("*{}*\n{}", escape(label), escape(value));
+            markdown(clip(&field, FIELD_TEXT_MAX))
+        })
+        .collect();
+    let mut chunks = fields.chunks(FIELDS_PER_SECTION);
+    let mut blocks: Vec<SlackBlock> = Vec::new();
+    let first_fields = chunks.next().map(<[SlackBlockText]>::to_vec);
+    if text.is_some() || first_fields.is_some() {
+        blocks.push(
+            SlackSectionBlock::new()
+                .opt_text(text)
+                .opt_fields(first_fields)
+                .into(),
+        );
+    }
+    for more in chunks {
+        blocks.push(SlackSectionBlock::new().with_fields(more.to_vec()).into());
+    }
+    blocks
+}
+
+/// The buttons, in order, in as many `actions` blocks as needed: a new block starts when one
+/// is full or already holds a button with the same `action_id` (several `choose` buttons, say),
+/// because Slack wants action ids unique within a block and the action id must stay the verb.
+fn actions(buttons: &[CardButton]) -> Vec<SlackBlock> {
+    let mut blocks: Vec<Vec<SlackBlockButtonElement>> = Vec::new();
+    for button in buttons.iter().filter_map(button) {
+        let fits = blocks.last().is_some_and(|elements| {
+            elements.len() < ELEMENTS_PER_ACTIONS
+                && !elements
+                    .iter()
+                    .any(|element| element.action_id == button.action_id)
+        });
+        match blocks.last_mut() {
+            Some(elements) if fits => elements.push(button),
+            _ => blocks.push(vec![button]),
+        }
+    }
+    blocks
+        .into_iter()
+        .map(|elements| {
+            SlackActionsBlock::new(elements.into_iter().map(Into::into).collect()).into()
+        })
+        .collect()
+}
+
+/// One Slack button, or none when the card's button cannot be one (a value or URL past Slack's
+/// limits); that is logged, because it is a bug in the card, not the person's doing.
+fn button(button: &CardButton) -> Option<SlackBlockButtonElement> {
+    match button {
+        CardButton::Execute {
+            title,
+            verb,
+            data,
+            style,
+        } => {
+            let value = button_value(data);
+            if value.len() > BUTTON_VALUE_MAX {
+                tracing::warn!(
+                    verb = verb.as_str(),
+                    "button data too long for slack, left out"
+                );
+                return None;
+            }
+            Some(
+                SlackBlockButtonElement::new(button_text(title))
+                    .with_action_id(SlackActionId::new(verb.as_str().to_owned()))
+                    .with_value(value)
+                    .opt_style(button_style(*style)),
+            )
+        }
+        CardButton::OpenUrl { title, url } => match Url::parse(url) {
+            Ok(url) => Some(
+                SlackBlockButtonElement::new(button_text(title))
+                    .with_action_id(SlackActionId::new(SIGN_IN_ACTION.to_owned()))
+                    .with_url(url),
+            ),
+            Err(_) => {
+                tracing::warn!("link button without a valid url, left out");
+                None
+            }
+        },
+    }
+}
+
+/// The button's data as a JSON string. `null` data stays `null`, which still parses back.
+fn button_value(data: &Value) -> String {
+    data.to_string()
+}
+
+fn button_text(title: &str) -> SlackBlockPlainTextOnly {
+    SlackBlockPlainText::new(clip(title, BUTTON_TEXT_MAX)).into()
+}
+
+fn button_style(style: ButtonStyle) -> Option<SlackBlockButtonStyle> {
+    match style {
+        ButtonStyle::Default => None,
+        ButtonStyle::Positive => Some(SlackBlockButtonStyle::Primary),
+        ButtonStyle::Destructive => Some(SlackBlockButtonStyle::Danger),
+    }
+}
+
+fn markdown(text: String) -> SlackBlockText {
+    SlackBlockMarkDownText::new(text).into()
+}
+
+/// `text` cut to at most `max` characters, ending in an ellipsis when cut. Cutting happens on
+/// character boundaries, and never inside an escape like `&amp;`.
+fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut clipped: String = text.chars().take(max.saturating_sub(1)).collect();
+    if let Some(ampersand) = clipped.rfind('&') {
+        if !clipped[ampersand..].contains(';') {
+            clipped.truncate(ampersand);
+        }
+    }
+    clipped.push('…');
+    clipped
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,240 @@
+//! `POST /slack/events`: the Events API. Verifies the signature, answers `url_verification`,
+//! keeps the direct messages (`message` with `channel_type: "im"`) and mentions (`app_mention`)
+//! that people send to Doorman, records each `event_id` in the ledger, answers 200 at once and
+//! hands the message on from a spawned task.
+//!
+//! Must not: process anything before the signature is checked, hand on a delivery twice (Slack
+//! retries on a slow answer, with `X-Slack-Retry-Num`), hand on what bots, edits or Doorman
+//! itself wrote, or log the text of a message.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use slack_morphism::prelude::*;
+use tracing::Instrument;
+
+use super::Slack;
+use super::place::Conversation;
+use crate::domain::chat::{Channel, ChatMessage, ChatUser, Sender};
+
+/// What a person said to Doorman, as read from a kept event.
+#[derive(Debug, PartialEq, Eq)]
+struct Said {
+    user: String,
+    conversation: Conversation,
+    text: String,
+}
+
+pub(super) async fn receive(
+    State(slack): State<Arc<Slack>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(rejection) = slack.signature.check(&headers, &body) {
+        tracing::warn!(%rejection, "slack event refused");
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let Ok(raw) = serde_json::from_slice::<Value>(&body) else {
+        tracing::warn!("slack event body is not json");
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    let push = match SlackPushEvent::deserialize(&raw) {
+        Ok(push) => push,
+        Err(_) => {
+            // A signed payload of a shape slack-morphism does not know is Slack's news, not an
+            // attack: acknowledging it keeps Slack from retrying and disabling the subscription.
+            // The parse error is not logged, because it may quote what someone wrote.
+            let kind = raw.get("type").and_then(Value::as_str).unwrap_or("none");
+            tracing::warn!(kind, "slack event of an unknown shape, ignored");
+            return StatusCode::OK.into_response();
+        }
+    };
+    match push {
+        SlackPushEvent::UrlVerification(verification) => {
+            Json(json!({"challenge": verification.challenge})).into_response()
+        }
+        SlackPushEvent::EventCallback(callback) => {
+            let retry = headers
+                .get("x-slack-retry-num")
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned);
+            on_callback(&slack, callback, raw.get("event"), retry).await
+        }
+        SlackPushEvent::AppRateLimited(limited) => {
+            tracing::warn!(team_id = %limited.team_id, "slack dropped events: app rate limited");
+            StatusCode::OK.into_response()
+        }
+    }
+}
+
+async fn on_callback(
+    slack: &Arc<Slack>,
+    callback: SlackPushEventCallback,
+    raw_event: Option<&Value>,
+    retry: Option<String>,
+) -> Response {
+    let team_id = callback.team_id.0.clone();
+    let event_id = callback.event_id.0.clone();
+    let span = tracing::info_span!("slack_event", %event_id, %team_id, retry = retry.as_deref());
+    let kept = span.in_scope(|| {
+        if !slack.serves(&team_id, &callback.api_app_id.0) {
+            tracing::info!(app_id = %callback.api_app_id, "event for another workspace or app, ignored");
+            return None;
+        }
+        said_to_doorman(&callback, raw_event)
+    });
+    let Some(said) = kept else {
+        return StatusCode::OK.into_response();
+    };
+    match slack
+        .first_time(format!("slack:{event_id}"))
+        .instrument(span.clone())
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            span.in_scope(|| tracing::info!("event delivered before, ignored"));
+            return StatusCode::OK.into_response();
+        }
+        Err(error) => {
+            // Without a record the event could be handed on twice; refusing makes Slack
+            // deliver it again once the store is back.
+            span.in_scope(|| tracing::error!(%error, "cannot record the slack event"));
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    }
+    let message = ChatMessage {
+        id: event_id,
+        sender: Sender {
+            user: ChatUser {
+                channel: Channel::Slack,
+                tenant: team_id,
+                id: said.user,
+            },
+            // Who this is in Entra is for identity to say, from a link made at sign-in.
+            entra: None,
+            display_name: None,
+        },
+        place: said.conversation.place(),
+        text: said.text,
+        received_at: Utc::now(),
+    };
+    // Slack wants its answer within 3 s; the conversation may take longer. From here on the
+    // delivery is the handler's: the ledger already says it was handled, so keeping a message
+    // across a crash is the conversation's part, not a redelivery's.
+    let handler = Arc::clone(&slack.handler);
+    tokio::spawn(async move { handler.message(message).await }.instrument(span));
+    StatusCode::OK.into_response()
+}
+
+/// The person's words when the event is one Doorman answers: a direct message or a mention,
+/// written by a person other than Doorman, and not an edit, a deletion or other system event.
+fn said_to_doorman(callback: &SlackPushEventCallback, raw_event: Option<&Value>) -> Option<Said> {
+    // Read from the raw event, because slack-morphism's mention model has no `bot_id`.
+    if let Some(reason) = raw_event.and_then(not_a_person) {
+        tracing::debug!(reason, "event not written by a person, ignored");
+        return None;
+    }
+    let bot_user = callback
+        .authorizations
+        .iter()
+        .flatten()
+        .find(|authorization| authorization.is_bot == Some(true))
+        .map(|authorization| authorization.user_id.0.as_str());
+    let (user, conversation, text) = match &callback.event {
+        SlackEventCallbackBody::Message(message) => {
+            let direct = message
+                .origin
+                .channel_type
+                .as_ref()
+                .is_some_and(|kind| kind.0 == "im");
+            if !direct {
+                tracing::debug!("message outside a direct conversation, ignored");
+                return None;
+            }
+            let conversation = Conversation::new(message.origin.channel.as_ref()?.0.clone())
+                .in_thread(message.origin.thread_ts.as_ref().map(|ts| ts.0.clone()));
+            let text = message.content.as_ref()?.text.as_deref()?;
+            (message.sender.user.as_ref()?.0.clone(), conversation, text)
+        }
+        SlackEventCallbackBody::AppMention(mention) => {
+            // A mention in a channel is answered in its thread, so the channel stays quiet.
+            let thread = mention
+                .origin
+                .thread_ts
+                .as_ref()
+                .unwrap_or(&mention.origin.ts);
+            let conversation =
+                Conversation::new(mention.channel.0.clone()).in_thread(Some(thread.0.clone()));
+            let text = mention.content.text.as_deref()?;
+            (mention.user.0.clone(), conversation, text)
+        }
+        _ => {
+            tracing::debug!("event type not handled, ignored");
+            return None;
+        }
+    };
+    if bot_user == Some(user.as_str()) {
+        tracing::debug!("event written by doorman itself, ignored");
+        return None;
+    }
+    let text = strip_mentions(text, bot_user);
+    if text.is_empty() {
+        return None;
+    }
+    Some(Said {
+        user,
+        conversation,
+        text,
+    })
+}
+
+/// Why an event is not a person's words: Slack marks bot posts with `bot_id`, and edits,
+/// deletions, joins and the like with a `subtype` (some also `hidden`).
+fn not_a_person(event: &Value) -> Option<&'static str> {
+    let present = |key: &str| event.get(key).is_some_and(|value| !value.is_null());
+    if present("bot_id") {
+        Some("bot_id")
+    } else if present("subtype") {
+        Some("subtype")
+    } else if event.get("hidden").and_then(Value::as_bool) == Some(true) {
+        Some("hidden")
+    } else {
+        None
+    }
+}
+
+/// `text` without Doorman's own mentions (`<@UBOT>` or `<@UBOT|name>`), trimmed. When Slack
+/// did not say which user Doorman is, only a leading mention is taken as Doorman's, as in an
+/// `app_mention`.
+pub(super) fn strip_mentions(text: &str, bot_user: Option<&str>) -> String {
+    let mut kept = String::with_capacity(text.len());
+    let mut rest = text.trim_start();
+    let mut leading = true;
+    while let Some(start) = rest.find("<@") {
+        let Some(length) = rest[start..].find('>') else {
+            break;
+        };
+        let end = start + length;
+        let user = rest[start + 2..end].split('|').next().unwrap_or_default();
+        let doormans = match bot_user {
+            Some(bot) => user == bot,
+            None => leading && start == 0,
+        };
+        kept.push_str(&rest[..start]);
+        if !doormans {
+            kept.push_str(&rest[start..=end]);
+        }
+        rest = &rest[end + 1..];
+        leading = false;
+    }
+    kept.push_str(rest);
+    kept.trim().to_owned()
+}
