@@ -8,5 +8,6 @@
 //! knows which platform a message came from.
 
 mod deliveries;
+pub mod teams;
 
 pub use deliveries::Deliveries;
