@@ -23,6 +23,9 @@ mod routes;
 mod token;
 mod wire;
 
+#[cfg(test)]
+mod tests;
+
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
