@@ -95,9 +95,11 @@ impl SigningKeys {
             }
         }
         // A stale key is still better than none when the refresh failed: keys rotate slowly.
-        match (self.lookup(kid), failure) {
-            ((Some(key), _), _) => Ok(key),
-            (_, Some(reason)) if self.is_empty() => Err(KeyError::Unavailable { reason }),
+        match self.lookup(kid) {
+            (Some(key), _) => Ok(key),
+            _ if self.is_empty() => Err(KeyError::Unavailable {
+                reason: failure.unwrap_or_else(|| "no key set fetched yet".to_owned()),
+            }),
             _ => Err(KeyError::Unknown {
                 kid: kid.to_owned(),
             }),
