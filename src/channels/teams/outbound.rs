@@ -190,7 +190,7 @@ impl TypingThrottle {
 
 /// `{serviceUrl}v3/conversations/{conversation}/activities[/{id}]`, whether or not the service
 /// URL ends in a slash.
-fn activities_url(reference: &ConversationRef, activity_id: Option<&str>) -> String {
+pub(super) fn activities_url(reference: &ConversationRef, activity_id: Option<&str>) -> String {
     let mut url = format!(
         "{}/v3/conversations/{}/activities",
         reference.service_url.trim_end_matches('/'),

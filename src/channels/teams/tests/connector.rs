@@ -257,3 +257,22 @@ async fn typing_is_sent_at_most_every_three_seconds() -> TestResult {
     assert_eq!(calls[0].body, json!({"type": "typing"}));
     Ok(())
 }
+
+#[test]
+fn connector_urls_encode_the_conversation_and_mind_the_trailing_slash() {
+    use super::super::conversations::ConversationRef;
+    use super::super::outbound::activities_url;
+    for service_url in ["https://smba.example/amer/", "https://smba.example/amer"] {
+        let reference = ConversationRef {
+            service_url: service_url.to_owned(),
+            conversation_id: "19:abc@thread.skype;messageid=17".to_owned(),
+            user_id: None,
+            tenant_id: TENANT.to_owned(),
+            bot_id: BOT_ID.to_owned(),
+        };
+        assert_eq!(
+            activities_url(&reference, Some("1:x")),
+            "https://smba.example/amer/v3/conversations/19%3Aabc%40thread.skype%3Bmessageid%3D17/activities/1%3Ax"
+        );
+    }
+}
