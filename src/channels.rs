@@ -9,5 +9,6 @@
 
 mod deliveries;
 pub mod slack;
+pub mod teams;
 
 pub use deliveries::Deliveries;

@@ -1,0 +1,166 @@
+//! Inbound authentication: the Bot Connector's JWT on every activity, checked as the Bot
+//! Framework requires, plus the tenant allow-list.
+//!
+//! Owns [`Authenticator`] and [`Authenticated`], the only way to get an activity the rest of the
+//! channel may act on. Must not: accept any algorithm but RS256, skip a check for any
+//! configuration, or put the token (or a part of it) into an error or a log line.
+
+use axum::http::HeaderValue;
+use jsonwebtoken::{Algorithm, Validation};
+use serde::Deserialize;
+
+use super::keys::{KeyError, SigningKeys};
+use super::wire::Activity;
+
+/// The issuer of every Bot Connector token.
+pub(super) const BOT_FRAMEWORK_ISSUER: &str = "https://api.botframework.com";
+
+/// The clock skew the Bot Framework allows on `exp` and `nbf`.
+const LEEWAY_SECONDS: u64 = 300;
+
+/// An activity whose token passed every check and whose tenant is allowed. Only
+/// [`Authenticator::verify`] makes one.
+#[derive(Debug)]
+pub(super) struct Authenticated {
+    activity: Activity,
+    tenant: String,
+    service_url: String,
+}
+
+/// Why an activity was refused. None of the messages holds the token.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum AuthError {
+    #[error("no authorization header")]
+    MissingToken,
+    #[error("the authorization header is not a bearer token")]
+    NotBearer,
+    #[error("the token header is unreadable: {0}")]
+    UnreadableHeader(jsonwebtoken::errors::Error),
+    #[error("the token is signed with {0:?}, not RS256")]
+    Algorithm(Algorithm),
+    #[error("the token names no key id")]
+    MissingKeyId,
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error("the token was rejected: {0}")]
+    Rejected(jsonwebtoken::errors::Error),
+    #[error("the activity has no serviceUrl")]
+    MissingServiceUrl,
+    #[error("the token's serviceurl claim does not match the activity's serviceUrl")]
+    ServiceUrlMismatch,
+    #[error("the signing key is not endorsed for channel {channel:?}")]
+    NotEndorsed { channel: String },
+    #[error("the activity names no tenant")]
+    MissingTenant,
+    #[error("tenant {tenant} is not allowed")]
+    TenantNotAllowed { tenant: String },
+}
+
+pub(super) struct Authenticator {
+    keys: SigningKeys,
+    validation: Validation,
+    allowed_tenants: Vec<String>,
+}
+
+/// The claims checked here rather than by `jsonwebtoken` (which checks `iss`, `aud`, `exp` and
+/// `nbf`). Bot Framework spells this claim in lower case.
+#[derive(Deserialize)]
+struct ConnectorClaims {
+    #[serde(default)]
+    serviceurl: Option<String>,
+}
+
+impl Authenticator {
+    pub fn new(keys: SigningKeys, app_id: String, allowed_tenants: Vec<String>) -> Self {
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_issuer(&[BOT_FRAMEWORK_ISSUER]);
+        validation.set_audience(&[app_id]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+        validation.leeway = LEEWAY_SECONDS;
+        validation.validate_nbf = true;
+        Authenticator {
+            keys,
+            validation,
+            allowed_tenants,
+        }
+    }
+
+    /// Runs every check on `activity` and the `Authorization` header it came with.
+    pub async fn verify(
+        &self,
+        authorization: Option<&HeaderValue>,
+        activity: Activity,
+    ) -> Result<Authenticated, AuthError> {
+        let token = bearer_token(authorization)?;
+        let header = jsonwebtoken::decode_header(token).map_err(AuthError::UnreadableHeader)?;
+        if header.alg != Algorithm::RS256 {
+            return Err(AuthError::Algorithm(header.alg));
+        }
+        let kid = header.kid.ok_or(AuthError::MissingKeyId)?;
+        let key = self.keys.key(&kid).await?;
+        let claims =
+            jsonwebtoken::decode::<ConnectorClaims>(token, &key.decoding, &self.validation)
+                .map_err(AuthError::Rejected)?
+                .claims;
+        let service_url = activity
+            .service_url
+            .clone()
+            .ok_or(AuthError::MissingServiceUrl)?;
+        if claims.serviceurl.as_deref() != Some(service_url.as_str()) {
+            return Err(AuthError::ServiceUrlMismatch);
+        }
+        let channel = activity.channel_id.clone().unwrap_or_default();
+        if !key.endorsements.contains(&channel) {
+            return Err(AuthError::NotEndorsed { channel });
+        }
+        let tenant = activity
+            .tenant()
+            .ok_or(AuthError::MissingTenant)?
+            .to_owned();
+        if !self.allows_tenant(&tenant) {
+            return Err(AuthError::TenantNotAllowed { tenant });
+        }
+        Ok(Authenticated {
+            activity,
+            tenant,
+            service_url,
+        })
+    }
+}
+
+impl Authenticator {
+    /// Whether activities from `tenant` are accepted (and people there may be written to).
+    pub fn allows_tenant(&self, tenant: &str) -> bool {
+        self.allowed_tenants
+            .iter()
+            .any(|allowed| allowed.eq_ignore_ascii_case(tenant))
+    }
+}
+
+impl Authenticated {
+    pub fn activity(&self) -> &Activity {
+        &self.activity
+    }
+
+    /// The allowed tenant the activity came from.
+    pub fn tenant(&self) -> &str {
+        &self.tenant
+    }
+
+    /// The activity's `serviceUrl`, vouched for by the token's `serviceurl` claim.
+    pub fn service_url(&self) -> &str {
+        &self.service_url
+    }
+}
+
+/// The token of `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 9110).
+fn bearer_token(authorization: Option<&HeaderValue>) -> Result<&str, AuthError> {
+    let value = authorization.ok_or(AuthError::MissingToken)?;
+    let value = value.to_str().map_err(|_| AuthError::NotBearer)?;
+    let (scheme, token) = value.split_once(' ').ok_or(AuthError::NotBearer)?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+        return Err(AuthError::NotBearer);
+    }
+    Ok(token)
+}
