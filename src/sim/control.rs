@@ -47,7 +47,8 @@ async fn set_faults(State(sim): State<Arc<SimState>>, body: axum::body::Bytes) -
     }
 }
 
-fn problem(status: StatusCode, message: &str) -> Response {
+/// The control API's error body: `{"error": message}`.
+pub(crate) fn problem(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({"error": message}))).into_response()
 }
 
