@@ -3,7 +3,8 @@
 //!
 //! It serves the identity platform's login endpoints ([`login`]), a subset of Graph v1.0 with
 //! Graph's paths, bodies, status codes, error shapes and authorization rules ([`graph`]), Teams
-//! as the Bot Framework shows it to a bot ([`teams`]), and a control API under `/_sim/` ([`control`], plus the chat services' own parts)
+//! as the Bot Framework shows it to a bot ([`teams`]), Slack's Events API and Web API
+//! ([`slack`]), and a control API under `/_sim/` ([`control`], plus the chat services' own parts)
 //! that tests use to inspect and steer it. It must refuse what the real services refuse: passing
 //! against it should mean something. Chat traffic never enters the Graph log.
 //!
@@ -18,6 +19,7 @@ pub mod keys;
 pub mod login;
 pub mod odata;
 pub mod roles;
+pub mod slack;
 pub mod teams;
 
 use std::net::SocketAddr;
@@ -33,6 +35,7 @@ use directory::{Directory, TenantError};
 use graph::{Faults, GraphLog};
 use keys::SigningKey;
 use login::{LoginState, Registration};
+use slack::SlackState;
 use teams::TeamsState;
 
 /// Everything the simulator knows, shared by its handlers.
@@ -54,6 +57,8 @@ pub struct SimState {
     faults: Mutex<Faults>,
     /// Teams: the Bot Framework's key, conversations and deliveries.
     pub teams: TeamsState,
+    /// Slack: the app's secrets, the workspace, DMs and deliveries.
+    pub slack: SlackState,
     /// How activities, events and interactions reach the bot.
     pub bot: BotClient,
 }
@@ -85,6 +90,7 @@ impl SimState {
         let directory = Directory::load(tenant_json)?;
         let registration = Registration::new(&bot_url);
         let bot = BotClient::new(&bot_url)?;
+        let slack = SlackState::new(&directory);
         Ok(SimState {
             base_url,
             tenant_id: directory.tenant.id.clone(),
@@ -98,6 +104,7 @@ impl SimState {
             graph_log: GraphLog::default(),
             faults: Mutex::new(Faults::default()),
             teams: TeamsState::new()?,
+            slack,
             bot,
         })
     }
@@ -139,6 +146,7 @@ pub fn router(state: Arc<SimState>) -> Router {
         .merge(graph::routes())
         .merge(control::routes())
         .merge(teams::routes())
+        .merge(slack::routes())
         .with_state(state)
 }
 
