@@ -1,11 +1,13 @@
 //! Integration tests, one binary: the simulator over HTTP with real tokens, Doorman's Graph
-//! client against it with faults on, the command line, and the daemon's endpoints.
+//! client against it with faults on, the simulated Teams and Slack seen from a fake bot, the
+//! command line, and the daemon's endpoints.
 
 mod cli;
 mod graph_client;
 mod graph_fidelity;
 mod helpers;
 mod serve;
+mod sim_chat;
 mod sim_control;
 mod sim_graph_rules;
 mod sim_login;

@@ -196,7 +196,10 @@ async fn the_handed_out_config_loads_as_a_doorman_config() {
     assert_eq!(teams.app_id, sim.state.registration.client_id);
     assert_eq!(
         teams.openid_metadata_url.as_str(),
-        format!("{}/botframework/v1/.well-known/openidconfiguration", sim.url)
+        format!(
+            "{}/botframework/v1/.well-known/openidconfiguration",
+            sim.url
+        )
     );
     assert_eq!(
         teams.token_url.as_str(),
