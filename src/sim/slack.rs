@@ -79,7 +79,7 @@ impl SlackState {
                 "xoxb-{}-{}-{}",
                 random_digits(12),
                 random_digits(13),
-                super::login::random_token(18)
+                random_alphanumerics(24)
             ),
             verification_token: super::login::random_token(18),
             team_id,
@@ -192,6 +192,13 @@ fn random_hex(bytes: usize) -> String {
     hex::encode(random)
 }
 
+fn random_alphanumerics(count: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    (0..count)
+        .map(|_| char::from(ALPHABET[rand::random_range(0..ALPHABET.len())]))
+        .collect()
+}
+
 fn random_digits(count: usize) -> String {
     (0..count)
         .map(|_| char::from(b'0' + rand::random_range(0..10_u8)))
@@ -220,5 +227,10 @@ mod tests {
         assert_ne!(id, short_id("im", "T1", "U2"));
         assert_eq!(random_digits(12).len(), 12);
         assert_eq!(random_hex(16).len(), 32);
+        assert!(
+            random_alphanumerics(24)
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric())
+        );
     }
 }
