@@ -1,14 +1,17 @@
-//! `doorman sim`: a simulated Microsoft cloud on loopback, for tests and the demo (DESIGN.md
-//! section 8).
+//! `doorman sim`: a simulated Microsoft cloud and the two chat services on loopback, for tests
+//! and the demo (DESIGN.md section 8).
 //!
 //! It serves the identity platform's login endpoints ([`login`]), a subset of Graph v1.0 with
-//! Graph's paths, bodies, status codes, error shapes and authorization rules ([`graph`]), and a
-//! control API under `/_sim/` ([`control`]) that tests use to inspect and steer it. It must refuse
-//! what the real services refuse: passing against it should mean something.
+//! Graph's paths, bodies, status codes, error shapes and authorization rules ([`graph`]), Teams
+//! as the Bot Framework shows it to a bot ([`teams`]), Slack's Events API and Web API
+//! ([`slack`]), and a control API under `/_sim/` ([`control`], plus the chat services' own parts)
+//! that tests use to inspect and steer it. It must refuse what the real services refuse: passing
+//! against it should mean something. Chat traffic never enters the Graph log.
 //!
 //! The simulator is seeded from a tenant file in Graph's JSON shape ([`directory`]). All state is
 //! in memory; a restart starts from the file again.
 
+pub mod bot;
 pub mod control;
 pub mod directory;
 pub mod graph;
@@ -16,6 +19,8 @@ pub mod keys;
 pub mod login;
 pub mod odata;
 pub mod roles;
+pub mod slack;
+pub mod teams;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -25,10 +30,13 @@ use tokio::net::TcpListener;
 use url::Url;
 
 use crate::config::SecretKey;
+use bot::BotClient;
 use directory::{Directory, TenantError};
 use graph::{Faults, GraphLog};
 use keys::SigningKey;
 use login::{LoginState, Registration};
+use slack::SlackState;
+use teams::TeamsState;
 
 /// Everything the simulator knows, shared by its handlers.
 pub struct SimState {
@@ -47,6 +55,12 @@ pub struct SimState {
     login: Mutex<LoginState>,
     pub graph_log: GraphLog,
     faults: Mutex<Faults>,
+    /// Teams: the Bot Framework's key, conversations and deliveries.
+    pub teams: TeamsState,
+    /// Slack: the app's secrets, the workspace, DMs and deliveries.
+    pub slack: SlackState,
+    /// How activities, events and interactions reach the bot.
+    pub bot: BotClient,
 }
 
 /// Why the simulator could not start.
@@ -56,6 +70,8 @@ pub enum SimError {
     Tenant(#[from] TenantError),
     #[error(transparent)]
     Key(#[from] keys::KeyError),
+    #[error(transparent)]
+    Bot(#[from] bot::ClientError),
     #[error("the simulator listens on loopback only, not {0}: its control API hands out secrets")]
     NotLoopback(SocketAddr),
     #[error("cannot listen on {address}: {source}")]
@@ -73,6 +89,8 @@ impl SimState {
     pub fn new(tenant_json: &str, base_url: String, bot_url: Url) -> Result<Self, SimError> {
         let directory = Directory::load(tenant_json)?;
         let registration = Registration::new(&bot_url);
+        let bot = BotClient::new(&bot_url)?;
+        let slack = SlackState::new(&directory);
         Ok(SimState {
             base_url,
             tenant_id: directory.tenant.id.clone(),
@@ -85,6 +103,9 @@ impl SimState {
             login: Mutex::new(LoginState::default()),
             graph_log: GraphLog::default(),
             faults: Mutex::new(Faults::default()),
+            teams: TeamsState::new()?,
+            slack,
+            bot,
         })
     }
 
@@ -124,6 +145,8 @@ pub fn router(state: Arc<SimState>) -> Router {
         .merge(login::routes())
         .merge(graph::routes())
         .merge(control::routes())
+        .merge(teams::routes())
+        .merge(slack::routes())
         .with_state(state)
 }
 

@@ -1,5 +1,7 @@
 //! The simulator's control API under `/_sim/` (DESIGN.md section 8): read the tenant and the
-//! Graph log, switch faults, and fetch a `doorman.toml` that wires `serve` to this simulator.
+//! Graph log, switch faults, and fetch a `doorman.toml` that wires `serve` to this simulator
+//! (login, Graph, Teams and Slack). The chat services' own control routes live beside them
+//! (`teams/control.rs`, `slack/control.rs`) and share [`problem`].
 
 use std::sync::Arc;
 
@@ -47,7 +49,8 @@ async fn set_faults(State(sim): State<Arc<SimState>>, body: axum::body::Bytes) -
     }
 }
 
-fn problem(status: StatusCode, message: &str) -> Response {
+/// The control API's error body: `{"error": message}`.
+pub(crate) fn problem(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({"error": message}))).into_response()
 }
 
@@ -78,6 +81,23 @@ client_secret = "{client_secret}"
 authority = "{sim_url}"
 graph_url = "{sim_url}/v1.0"
 
+# The Azure Bot is the same app registration; its connector token comes from the same
+# token endpoint with the Bot Framework scope.
+[teams]
+app_id = "{client_id}"
+app_password = "{client_secret}"
+openid_metadata_url = "{sim_url}/botframework/v1/.well-known/openidconfiguration"
+token_url = "{sim_url}/{tenant}/oauth2/v2.0/token"
+service_url = "{sim_url}/teams/"
+allowed_tenants = ["{tenant}"]
+
+[slack]
+signing_secret = "{signing_secret}"
+bot_token = "{bot_token}"
+api_url = "{sim_url}/slack/api"
+team_id = "{team_id}"
+app_id = "{slack_app_id}"
+
 [security]
 token_key = "{token_key}"
 audit_key = "{audit_key}"
@@ -88,6 +108,10 @@ audit_key = "{audit_key}"
         client_secret = registration.client_secret,
         token_key = sim.doorman_token_key,
         audit_key = sim.doorman_audit_key,
+        signing_secret = sim.slack.signing_secret,
+        bot_token = sim.slack.bot_token,
+        team_id = sim.slack.team_id,
+        slack_app_id = super::slack::APP_ID,
     )
 }
 

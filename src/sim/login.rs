@@ -1,5 +1,5 @@
 //! The identity platform's endpoints: authorize (auth code + PKCE), token (authorization code,
-//! refresh token, client credentials), OpenID metadata and JWKS.
+//! refresh token, client credentials for Graph and the Bot Connector), OpenID metadata and JWKS.
 //!
 //! Behaviour follows Microsoft's v2.0 endpoint, with two deliberate differences: the user is
 //! never asked anything (consent is automatic for the user named by `login_hint`), and refresh
@@ -21,7 +21,8 @@ use url::Url;
 
 use super::SimState;
 pub use scopes::{APP_READ_ROLES, DELEGATED_SCOPES};
-pub use tokens::{AccessClaims, GRAPH_AUDIENCES};
+pub(crate) use tokens::graph_issuer;
+pub use tokens::{AccessClaims, BOT_CONNECTOR_AUDIENCE, GRAPH_AUDIENCES};
 
 /// The Entra app registration the simulator hands to the bot in `/_sim/doorman.toml`.
 #[derive(Clone)]

@@ -65,6 +65,11 @@ impl TestSim {
 
     pub async fn start_with(tenant: &str) -> TestSim {
         let bot = url::Url::parse("http://127.0.0.1:3978").expect("bot url");
+        Self::start_for_bot(tenant, bot).await
+    }
+
+    /// A simulator that delivers chat traffic to the bot at `bot`.
+    pub async fn start_for_bot(tenant: &str, bot: url::Url) -> TestSim {
         let running = doorman::sim::start(tenant, bot)
             .await
             .expect("simulator starts");
@@ -309,7 +314,7 @@ impl TestSim {
     }
 }
 
-async fn answer(response: reqwest::Response) -> Answer {
+pub async fn answer(response: reqwest::Response) -> Answer {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let text = response.text().await.unwrap_or_default();

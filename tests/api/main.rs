@@ -1,5 +1,6 @@
 //! Integration tests, one binary: the simulator over HTTP with real tokens, Doorman's Graph
-//! client against it with faults on, the command line, and the daemon's endpoints.
+//! client against it with faults on, the simulated Teams and Slack seen from a fake bot, the
+//! command line, and the daemon's endpoints.
 
 mod cli;
 mod graph_client;
@@ -7,6 +8,7 @@ mod graph_fidelity;
 mod helpers;
 mod manifests;
 mod serve;
+mod sim_chat;
 mod sim_control;
 mod sim_graph_rules;
 mod sim_login;

@@ -192,4 +192,31 @@ async fn the_handed_out_config_loads_as_a_doorman_config() {
         format!("{}/v1.0", sim.url)
     );
     assert_eq!(config.server.listen.port(), 3978);
+    let teams = config.teams.expect("a [teams] section");
+    assert_eq!(teams.app_id, sim.state.registration.client_id);
+    assert_eq!(
+        teams.openid_metadata_url.as_str(),
+        format!(
+            "{}/botframework/v1/.well-known/openidconfiguration",
+            sim.url
+        )
+    );
+    assert_eq!(
+        teams.token_url.as_str(),
+        format!("{}/{}/oauth2/v2.0/token", sim.url, sim.tenant_id())
+    );
+    assert_eq!(teams.service_url.as_str(), format!("{}/teams/", sim.url));
+    assert_eq!(teams.allowed_tenants, vec![sim.tenant_id()]);
+    let slack = config.slack.expect("a [slack] section");
+    assert_eq!(slack.api_url.as_str(), format!("{}/slack/api", sim.url));
+    assert_eq!(slack.team_id, "T0CONTOSO");
+    assert_eq!(slack.app_id, "A0DOORMAN");
+    assert!(
+        secrecy::ExposeSecret::expose_secret(&slack.bot_token).starts_with("xoxb-"),
+        "a bot token"
+    );
+    assert_eq!(
+        secrecy::ExposeSecret::expose_secret(&slack.signing_secret),
+        sim.state.slack.signing_secret
+    );
 }

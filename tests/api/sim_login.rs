@@ -306,6 +306,37 @@ async fn client_credentials_need_the_secret_and_give_read_only_roles() {
 }
 
 #[tokio::test]
+async fn client_credentials_for_the_bot_framework_give_a_connector_token_graph_refuses() {
+    let sim = TestSim::start().await;
+    let answer = sim
+        .token(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "https://api.botframework.com/.default"),
+        ])
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(answer.body["expires_in"], 3600);
+    let token = answer.body["access_token"].as_str().unwrap_or_default();
+    let issued = claims(token);
+    assert_eq!(issued["aud"], "https://api.botframework.com");
+    assert_eq!(issued["appid"], sim.state.registration.client_id.as_str());
+    assert_eq!(issued["azp"], sim.state.registration.client_id.as_str());
+    assert!(
+        issued.get("roles").is_none(),
+        "a connector token holds no Graph roles"
+    );
+    assert_eq!(sim.get(token, "/users").await.status, 401);
+    let elsewhere = sim
+        .token(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "https://management.azure.com/.default"),
+        ])
+        .await;
+    assert_eq!(elsewhere.status, 400);
+    assert_eq!(elsewhere.body["error"], "invalid_scope");
+}
+
+#[tokio::test]
 async fn a_sign_in_without_pkce_is_refused() {
     let sim = TestSim::start().await;
     let registration = sim.state.registration.clone();

@@ -1,5 +1,6 @@
 //! `POST /{tenant}/oauth2/v2.0/token`: authorization code (with PKCE), refresh token (single-use
-//! here, on purpose), and client credentials (app-only, read-only roles).
+//! here, on purpose), and client credentials (app-only: read-only roles for Graph, or a Bot
+//! Connector token for the Bot Framework scope).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,7 +16,10 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::scopes::RequestedScopes;
-use super::tokens::{TOKEN_LIFETIME_SECONDS, app_token, delegated_token, id_token};
+use super::tokens::{
+    BOT_CONNECTOR_AUDIENCE, TOKEN_LIFETIME_SECONDS, app_token, connector_token, delegated_token,
+    id_token,
+};
 use super::{RefreshGrant, names_tenant, random_token};
 use crate::sim::SimState;
 
@@ -293,15 +297,21 @@ fn issue_user_tokens(
 }
 
 fn client_credentials(state: &SimState, scope: &str) -> Response {
-    if scope.trim() != "https://graph.microsoft.com/.default" {
+    // The registration is also the Azure Bot's, so the same secret buys a connector token; any
+    // other resource is refused as Entra refuses a scope without `/.default`.
+    let scope = scope.trim();
+    let token = if scope == "https://graph.microsoft.com/.default" {
+        app_token(state)
+    } else if scope.strip_suffix("/.default") == Some(BOT_CONNECTOR_AUDIENCE) {
+        connector_token(state)
+    } else {
         return oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_scope",
             1002012,
             "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).",
         );
-    }
-    let token = app_token(state);
+    };
     no_store(
         Json(json!({
             "token_type": "Bearer",

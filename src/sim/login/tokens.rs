@@ -3,7 +3,8 @@
 //! Access tokens for Graph are v1.0-format JWTs, like Entra's (`aud` Graph, `iss`
 //! `https://sts.windows.net/{tid}/`): delegated ones carry `oid`, `tid`, `upn`, `scp` and `wids`;
 //! app-only ones carry `roles`. ID tokens are v2.0 (`iss` `{authority}/{tid}/v2.0`, `aud` the
-//! client) with `nonce`, `email` and `preferred_username`.
+//! client) with `nonce`, `email` and `preferred_username`. Bot Connector tokens are app-only
+//! tokens for the Bot Framework's audience: the bot's key to the simulated Teams connector.
 
 use std::sync::Arc;
 
@@ -26,6 +27,9 @@ pub const GRAPH_AUDIENCES: [&str; 2] = [
     "https://graph.microsoft.com",
     "00000003-0000-0000-c000-000000000000",
 ];
+
+/// The audience of the tokens the Bot Connector accepts (scope `{this}/.default`).
+pub const BOT_CONNECTOR_AUDIENCE: &str = "https://api.botframework.com";
 
 /// The claims Graph reads from an access token.
 #[derive(Debug, Clone, Deserialize)]
@@ -50,7 +54,7 @@ fn times() -> (i64, i64) {
     (now, now + TOKEN_LIFETIME_SECONDS)
 }
 
-fn graph_issuer(tenant_id: &str) -> String {
+pub(crate) fn graph_issuer(tenant_id: &str) -> String {
     format!("https://sts.windows.net/{tenant_id}/")
 }
 
@@ -112,6 +116,30 @@ pub(super) fn app_token(state: &SimState) -> String {
         "idtyp": "app",
         "oid": service_principal,
         "roles": APP_READ_ROLES,
+        "sub": service_principal,
+        "tid": tenant_id,
+        "uti": uuid::Uuid::new_v4().simple().to_string(),
+        "ver": "1.0",
+    }))
+}
+
+/// A token for the Bot Connector, as Entra issues one to a single-tenant Azure Bot: v1.0, the
+/// bot's app id in both `appid` and `azp`, no roles (the connector needs none).
+pub(super) fn connector_token(state: &SimState) -> String {
+    let (now, exp) = times();
+    let tenant_id = &state.tenant_id;
+    let service_principal = &state.registration.service_principal_id;
+    state.keys.sign(&json!({
+        "aud": BOT_CONNECTOR_AUDIENCE,
+        "iss": graph_issuer(tenant_id),
+        "iat": now,
+        "nbf": now,
+        "exp": exp,
+        "appid": state.registration.client_id,
+        "appidacr": "1",
+        "azp": state.registration.client_id,
+        "idtyp": "app",
+        "oid": service_principal,
         "sub": service_principal,
         "tid": tenant_id,
         "uti": uuid::Uuid::new_v4().simple().to_string(),

@@ -1,0 +1,231 @@
+//! What Slack sends an app, built as Slack builds it (reference/chat-protocols.md B1-B3): an
+//! Events API `event_callback` for a DM, a `block_actions` interaction for a button click, and
+//! the request signature over the raw body.
+
+use aws_lc_rs::hmac;
+use serde_json::{Map, Value, json};
+
+use super::records::Message;
+use super::{APP_ID, BOT_ID, BOT_USER_ID, SlackState, SlackUser};
+
+/// `v0=` and the hex HMAC-SHA256 of `v0:{timestamp}:{body}` under the signing secret.
+pub fn signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
+    let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
+    let mut context = hmac::Context::with_key(&key);
+    context.update(format!("v0:{timestamp}:").as_bytes());
+    context.update(body);
+    format!("v0={}", hex::encode(context.sign().as_ref()))
+}
+
+/// A fresh event id: `Ev` and ten uppercase alphanumerics.
+pub fn event_id() -> String {
+    format!("Ev{}", hex::encode_upper(rand::random::<[u8; 5]>()))
+}
+
+/// A message someone typed in their DM with the bot, as an `event_callback`.
+pub struct DirectMessage<'a> {
+    pub event_id: &'a str,
+    pub user: &'a SlackUser,
+    pub channel: &'a str,
+    pub text: &'a str,
+    pub ts: &'a str,
+}
+
+pub fn event_callback(slack: &SlackState, message: &DirectMessage<'_>) -> Value {
+    let event_time = message
+        .ts
+        .split('.')
+        .next()
+        .and_then(|seconds| seconds.parse::<i64>().ok())
+        .unwrap_or_default();
+    json!({
+        "token": slack.verification_token,
+        "team_id": slack.team_id,
+        "context_team_id": slack.team_id,
+        "api_app_id": APP_ID,
+        "event": {
+            "type": "message",
+            "client_msg_id": uuid::Uuid::new_v4().to_string(),
+            "user": message.user.id,
+            "text": message.text,
+            "ts": message.ts,
+            "team": slack.team_id,
+            "channel": message.channel,
+            "event_ts": message.ts,
+            "channel_type": "im",
+        },
+        "type": "event_callback",
+        "event_id": message.event_id,
+        "event_time": event_time,
+        "authorizations": [{
+            "enterprise_id": null,
+            "team_id": slack.team_id,
+            "user_id": BOT_USER_ID,
+            "is_bot": true,
+            "is_enterprise_install": false,
+        }],
+        "is_ext_shared_channel": false,
+        "event_context": format!("4-{}", crate::sim::login::random_token(24)),
+    })
+}
+
+/// A click on a button of a message the bot posted in someone's DM.
+pub struct Click<'a> {
+    pub user: &'a SlackUser,
+    pub channel: &'a str,
+    pub message: &'a Message,
+    pub action_id: &'a str,
+    /// The button's value: the one the test gave, else the one on the button.
+    pub value: Option<Value>,
+    /// What the person typed or picked in the message's inputs, as `state.values`.
+    pub state: Map<String, Value>,
+    pub trigger_id: &'a str,
+    pub response_url: &'a str,
+    pub action_ts: &'a str,
+}
+
+pub fn block_actions(slack: &SlackState, click: Click<'_>) -> Value {
+    let element = find_element(&click.message.blocks, click.action_id);
+    let block_id = element
+        .as_ref()
+        .map(|(block_id, _)| block_id.clone())
+        .unwrap_or_else(|| click.action_id.to_owned());
+    let button = element.map(|(_, element)| element).unwrap_or_default();
+    let mut action = json!({
+        "action_id": click.action_id,
+        "block_id": block_id,
+        "type": button.get("type").cloned().unwrap_or_else(|| json!("button")),
+        "action_ts": click.action_ts,
+    });
+    if let Some(text) = button.get("text") {
+        action["text"] = text.clone();
+    }
+    if let Some(value) = click.value.or_else(|| button.get("value").cloned()) {
+        action["value"] = value;
+    }
+    json!({
+        "type": "block_actions",
+        "user": {
+            "id": click.user.id,
+            "username": click.user.name,
+            "name": click.user.name,
+            "team_id": slack.team_id,
+        },
+        "api_app_id": APP_ID,
+        "token": slack.verification_token,
+        "container": {
+            "type": "message",
+            "message_ts": click.message.ts,
+            "channel_id": click.channel,
+            "is_ephemeral": false,
+        },
+        "trigger_id": click.trigger_id,
+        "team": {"id": slack.team_id, "domain": slack.team_domain},
+        "enterprise": null,
+        "is_enterprise_install": false,
+        "channel": {"id": click.channel, "name": "directmessage"},
+        "message": {
+            "type": "message",
+            "user": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "app_id": APP_ID,
+            "team": slack.team_id,
+            "ts": click.message.ts,
+            "text": click.message.text,
+            "blocks": click.message.blocks,
+        },
+        "state": {"values": click.state},
+        "response_url": click.response_url,
+        "actions": [action],
+    })
+}
+
+/// `state.values` for typed inputs given as `{action_id: value}`: each is filed under the
+/// block holding the element with that action id, with the element's type.
+pub fn state_values(blocks: &Value, inputs: &Map<String, Value>) -> Map<String, Value> {
+    let mut values = Map::new();
+    for (action_id, given) in inputs {
+        let (block_id, element) =
+            find_element(blocks, action_id).unwrap_or_else(|| (action_id.clone(), Map::new()));
+        let kind = element
+            .get("type")
+            .cloned()
+            .unwrap_or_else(|| json!("plain_text_input"));
+        let entry = match given {
+            Value::Object(fields) => {
+                let mut entry = fields.clone();
+                entry.entry("type").or_insert(kind);
+                Value::Object(entry)
+            }
+            other => json!({"type": kind, "value": other}),
+        };
+        let block = values
+            .entry(block_id)
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Some(block) = block.as_object_mut() {
+            block.insert(action_id.clone(), entry);
+        }
+    }
+    values
+}
+
+/// Whether a message's blocks hold an interactive element with this `action_id`.
+pub fn has_element(blocks: &Value, action_id: &str) -> bool {
+    find_element(blocks, action_id).is_some()
+}
+
+/// The interactive element with this `action_id` in a message's blocks, with its block's id:
+/// in an `actions` block's `elements`, a section's `accessory`, or an `input` block's `element`.
+fn find_element(blocks: &Value, action_id: &str) -> Option<(String, Map<String, Value>)> {
+    blocks.as_array()?.iter().find_map(|block| {
+        let elements = block
+            .get("elements")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .chain(block.get("accessory"))
+            .chain(block.get("element"));
+        let found = elements
+            .filter_map(Value::as_object)
+            .find(|element| element.get("action_id").and_then(Value::as_str) == Some(action_id))?;
+        let block_id = block
+            .get("block_id")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .unwrap_or_else(|| action_id.to_owned());
+        Some((block_id, found.clone()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signature_matches_slacks_documented_example() {
+        // From Slack's "Verifying requests from Slack" walkthrough.
+        let body = b"token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
+        assert_eq!(
+            signature("8f742231b10e8888abcd99yyyzzz85a5", "1531420618", body),
+            "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
+        );
+    }
+
+    #[test]
+    fn inputs_are_filed_under_their_blocks() {
+        let blocks = json!([
+            {"type": "input", "block_id": "reason", "element": {"type": "plain_text_input", "action_id": "reason_input"}},
+            {"type": "actions", "block_id": "decide", "elements": [{"type": "button", "action_id": "deny", "value": "r1"}]},
+        ]);
+        let mut inputs = Map::new();
+        inputs.insert("reason_input".into(), json!("not now"));
+        let values = state_values(&blocks, &inputs);
+        assert_eq!(
+            values["reason"]["reason_input"],
+            json!({"type": "plain_text_input", "value": "not now"})
+        );
+        let (block, button) = find_element(&blocks, "deny").expect("found");
+        assert_eq!(block, "decide");
+        assert_eq!(button["value"], "r1");
+    }
+}
