@@ -12,7 +12,11 @@ use crate::config::{Config, LogFormat};
 /// The demo tenant, compiled in so the demo runs from any directory.
 const CONTOSO: &str = include_str!("../../tests/fixtures/contoso.json");
 
-pub async fn run(sim_port: u16, bot_port: u16, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Outcome {
+pub async fn run(
+    sim_port: u16,
+    bot_port: u16,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Outcome {
     crate::telemetry::init(LogFormat::Text);
     let storage = match tempfile::Builder::new().prefix("doorman-demo-").tempdir() {
         Ok(dir) => dir,
@@ -22,18 +26,34 @@ pub async fn run(sim_port: u16, bot_port: u16, shutdown: impl std::future::Futur
     let Ok(bot_url) = Url::parse(&format!("http://{bot_address}")) else {
         return fail("invalid bot address");
     };
-    let (listener, sim) = match crate::sim::bind(SocketAddr::from(([127, 0, 0, 1], sim_port)), CONTOSO, bot_url.clone()).await {
+    let (listener, sim) = match crate::sim::bind(
+        SocketAddr::from(([127, 0, 0, 1], sim_port)),
+        CONTOSO,
+        bot_url.clone(),
+    )
+    .await
+    {
         Ok(bound) => bound,
-        Err(error) => return fail(&format!("the simulator cannot start: {error} (try --sim-port 0)")),
+        Err(error) => {
+            return fail(&format!(
+                "the simulator cannot start: {error} (try --sim-port 0)"
+            ));
+        }
     };
     let admin = match std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
         Ok(address) => address,
         Err(error) => return fail(&format!("no free port for the admin listener: {error}")),
     };
     let overrides = vec![
-        ("DOORMAN__STORAGE__PATH".to_owned(), storage.path().display().to_string()),
+        (
+            "DOORMAN__STORAGE__PATH".to_owned(),
+            storage.path().display().to_string(),
+        ),
         ("DOORMAN__ADMIN__LISTEN".to_owned(), admin.to_string()),
-        ("DOORMAN__MICROSOFT__OPERATOR".to_owned(), "helpdesk.ops@contoso.com".to_owned()),
+        (
+            "DOORMAN__MICROSOFT__OPERATOR".to_owned(),
+            "helpdesk.ops@contoso.com".to_owned(),
+        ),
     ];
     let config = match Config::from_toml(&crate::sim::control::doorman_config(&sim), overrides) {
         Ok(config) => config,
@@ -48,7 +68,10 @@ pub async fn run(sim_port: u16, bot_port: u16, shutdown: impl std::future::Futur
         Ok(app) => app,
         Err(error) => return fail(&format!("Doorman cannot start: {error} (try --bot-port 0)")),
     };
-    eprintln!("{}", instructions(&sim_url, &format!("http://{}", app.address())));
+    eprintln!(
+        "{}",
+        instructions(&sim_url, &format!("http://{}", app.address()))
+    );
     let outcome = match app.run_until(shutdown).await {
         Ok(()) => Outcome::Success,
         Err(error) => fail(&error.to_string()),

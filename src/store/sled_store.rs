@@ -13,13 +13,34 @@ pub struct SledStore {
 
 impl SledStore {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        // A store closed a moment ago in this process may still be locked: sled's flusher
+        // thread lets go of the folder shortly after the last handle is dropped. Waiting
+        // briefly makes an in-process restart (tests, `serve` rebuilt) reliable; another live
+        // process still gets `Locked` after the wait.
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        loop {
+            match Self::try_open(path) {
+                Err(StoreError::Locked { .. }) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    fn try_open(path: &Path) -> Result<Self, StoreError> {
         let db = sled::Config::new()
             .path(path)
             // Doorman's data is small; a modest cache keeps the daemon's memory predictable.
             .cache_capacity(64 * 1024 * 1024)
             .open()
             .map_err(|error| match error {
-                sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
+                // sled reports a held lock as a plain I/O error with this message; matching it
+                // is the only way to tell "in use" from "broken".
+                sled::Error::Io(io)
+                    if io.kind() == std::io::ErrorKind::WouldBlock
+                        || io.to_string().contains("could not acquire lock") =>
+                {
                     StoreError::Locked {
                         path: path.display().to_string(),
                     }
@@ -29,6 +50,9 @@ impl SledStore {
         Ok(SledStore { db })
     }
 }
+
+/// How long opening waits for a lock held by a store that is just closing.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Store for SledStore {
     fn tree(&self, domain: Domain) -> Result<Arc<dyn Tree>, StoreError> {

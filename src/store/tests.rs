@@ -58,3 +58,13 @@ fn data_survives_reopening_after_a_flush() {
     let table: Table<u64, String> = Table::open(&store, Domain::Audit).expect("table");
     assert_eq!(table.get(&1).expect("get").as_deref(), Some("kept"));
 }
+
+#[test]
+fn a_store_held_elsewhere_is_reported_as_locked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let _held = SledStore::open(dir.path()).expect("opens");
+    assert!(matches!(
+        SledStore::open(dir.path()),
+        Err(StoreError::Locked { .. })
+    ));
+}
