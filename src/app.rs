@@ -6,6 +6,7 @@
 //! head, flushes the store and removes the admin token file. The library never reads signals:
 //! `main` passes them in, tests pass their own future.
 
+mod chat;
 mod readiness;
 mod routes;
 
@@ -37,6 +38,7 @@ pub struct App {
     audit: Arc<AuditLog>,
     metrics: Arc<Metrics>,
     readiness: Arc<Readiness>,
+    chat: chat::ChatSide,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +63,8 @@ pub enum AppError {
     TokenFile(#[source] std::io::Error),
     #[error("the server stopped: {0}")]
     Serve(#[source] std::io::Error),
+    #[error("the chat side cannot start: {0}")]
+    Chat(String),
 }
 
 impl App {
@@ -78,6 +82,7 @@ impl App {
         let metrics = Metrics::new();
         let readiness = Arc::new(Readiness::evaluate(&config));
         metrics.ready.set(i64::from(readiness.is_ready()));
+        let chat = chat::build(&config, Arc::clone(&store), Arc::clone(&audit))?;
         let listener = bind(config.server.listen).await?;
         let admin_listener = bind(config.admin.listen).await?;
         Ok(App {
@@ -89,6 +94,7 @@ impl App {
             audit,
             metrics,
             readiness,
+            chat,
         })
     }
 
@@ -127,15 +133,35 @@ impl App {
             Arc::clone(&self.metrics),
             stopped.clone(),
         ));
-        let public = routes::router(Arc::clone(&self.metrics), Arc::clone(&self.readiness));
+        let (address, admin_address) = (self.address(), self.admin_address());
+        let chat::ChatSide {
+            routes: chat_routes,
+            conversation,
+            identity,
+            deliveries,
+            signed_in,
+        } = self.chat;
+        let carrying_on = tokio::spawn(chat::carry_on_after_sign_ins(
+            conversation,
+            signed_in,
+            stopped.clone(),
+        ));
+        let housekeeping = tokio::spawn(chat::housekeeping(identity, deliveries, stopped.clone()));
+        let public = routes::router(
+            Arc::clone(&self.metrics),
+            Arc::clone(&self.readiness),
+            chat_routes,
+        );
         let admin_routes = admin::router(Arc::clone(&self.audit), &self.admin_token);
-        tracing::info!(address = %self.address(), admin = %self.admin_address(), "doorman serving");
+        tracing::info!(%address, admin = %admin_address, "doorman serving");
         let served = tokio::try_join!(
             axum::serve(self.listener, public).with_graceful_shutdown(wait_for(stopped.clone())),
             axum::serve(self.admin_listener, admin_routes)
                 .with_graceful_shutdown(wait_for(stopped.clone())),
         );
         signer.abort();
+        carrying_on.abort();
+        housekeeping.abort();
         if let Err(error) = self.audit.sign_head() {
             tracing::error!(%error, "could not sign the audit chain's head on shutdown");
         }

@@ -8,7 +8,9 @@
 //! knows which platform a message came from.
 
 mod deliveries;
+mod router;
 pub mod slack;
 pub mod teams;
 
 pub use deliveries::Deliveries;
+pub use router::ChatRouter;

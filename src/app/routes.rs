@@ -1,5 +1,5 @@
 //! The daemon's public routes: health, readiness and metrics, with a request span and metrics
-//! for every request. Channel routes join here as the channels land.
+//! for every request; the channel and sign-in routes join them.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -16,7 +16,8 @@ use tracing::Instrument;
 use super::Readiness;
 use crate::metrics::Metrics;
 
-pub fn router(metrics: Arc<Metrics>, readiness: Arc<Readiness>) -> Router {
+/// The probes and metrics, plus `chat` (the channel and sign-in routes), all observed.
+pub fn router(metrics: Arc<Metrics>, readiness: Arc<Readiness>, chat: Router) -> Router {
     let probes = Router::new().route("/healthz", get(healthz)).merge(
         Router::new()
             .route("/readyz", get(readyz))
@@ -27,6 +28,7 @@ pub fn router(metrics: Arc<Metrics>, readiness: Arc<Readiness>) -> Router {
         .with_state(Arc::clone(&metrics));
     probes
         .merge(exposition)
+        .merge(chat)
         .layer(middleware::from_fn_with_state(metrics, observe))
 }
 

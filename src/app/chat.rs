@@ -1,0 +1,111 @@
+//! Wiring of the chat side: identity, the conversation, the channel adapters configured, their
+//! routes, and the background work they need (carrying on after sign-ins, housekeeping).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::sync::{mpsc, watch};
+
+use super::AppError;
+use crate::audit::AuditLog;
+use crate::channels::{ChatRouter, Deliveries, slack, teams};
+use crate::config::Config;
+use crate::conversation::Conversation;
+use crate::domain::chat::{Channel, ChatPort, InboundHandler};
+use crate::identity::{self, Identity, SignedIn};
+use crate::store::Store;
+
+/// Deliveries are remembered this long: chat services stop retrying within minutes.
+const REMEMBER_DELIVERIES: Duration = Duration::from_secs(24 * 3600);
+/// How often expired sign-ins and old deliveries are dropped.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(60);
+
+pub(super) struct ChatSide {
+    pub routes: Router,
+    pub conversation: Arc<Conversation>,
+    pub identity: Arc<Identity>,
+    pub deliveries: Deliveries,
+    pub signed_in: mpsc::UnboundedReceiver<SignedIn>,
+}
+
+pub(super) fn build(
+    config: &Config,
+    store: Arc<dyn Store>,
+    audit: Arc<AuditLog>,
+) -> Result<ChatSide, AppError> {
+    let deliveries = Deliveries::open(Arc::clone(&store))?;
+    let (identity, signed_in) = Identity::new(config, Arc::clone(&store), audit)
+        .map_err(|error| AppError::Chat(error.to_string()))?;
+    let chat = ChatRouter::new();
+    let port: Arc<dyn ChatPort> = Arc::clone(&chat) as Arc<dyn ChatPort>;
+    let conversation = Conversation::new(port, Arc::clone(&identity), Arc::clone(&store))?;
+    let handler: Arc<dyn InboundHandler> = Arc::clone(&conversation) as Arc<dyn InboundHandler>;
+    let mut routes = identity::router(Arc::clone(&identity));
+    if config.teams.is_some() {
+        let adapter = teams::Teams::new(
+            config,
+            Arc::clone(&store),
+            deliveries.clone(),
+            Arc::clone(&handler),
+        )
+        .map_err(|error| AppError::Chat(format!("teams: {error}")))?;
+        chat.attach(Channel::Teams, Arc::clone(&adapter) as Arc<dyn ChatPort>);
+        routes = routes.merge(teams::routes(adapter));
+    }
+    if let Some(slack_config) = &config.slack {
+        let adapter = slack::Slack::new(slack_config, deliveries.clone(), Arc::clone(&handler))
+            .map_err(|error| AppError::Chat(format!("slack: {error}")))?;
+        chat.attach(Channel::Slack, Arc::clone(&adapter) as Arc<dyn ChatPort>);
+        routes = routes.merge(slack::routes(adapter));
+    }
+    Ok(ChatSide {
+        routes,
+        conversation,
+        identity,
+        deliveries,
+        signed_in,
+    })
+}
+
+/// Carries on each person's waiting messages once they have signed in.
+pub(super) async fn carry_on_after_sign_ins(
+    conversation: Arc<Conversation>,
+    mut signed_in: mpsc::UnboundedReceiver<SignedIn>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            event = signed_in.recv() => match event {
+                Some(event) => {
+                    let conversation = Arc::clone(&conversation);
+                    tokio::spawn(async move { conversation.signed_in(event).await });
+                }
+                None => return,
+            },
+            _ = stopped.changed() => return,
+        }
+    }
+}
+
+/// Drops expired sign-in links and deliveries too old to be retried.
+pub(super) async fn housekeeping(
+    identity: Arc<Identity>,
+    deliveries: Deliveries,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut ticks = tokio::time::interval(HOUSEKEEPING_EVERY);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {
+                if let Err(error) = identity.sweep() {
+                    tracing::warn!(%error, "could not drop expired sign-ins");
+                }
+                if let Err(error) = deliveries.forget_older_than(REMEMBER_DELIVERIES) {
+                    tracing::warn!(%error, "could not drop old deliveries");
+                }
+            }
+            _ = stopped.changed() => return,
+        }
+    }
+}

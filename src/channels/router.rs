@@ -1,0 +1,72 @@
+//! The one [`ChatPort`] the conversation sees: it hands each call to the adapter of the
+//! platform the place or person belongs to.
+//!
+//! Adapters are attached after the conversation is built, because each adapter needs the
+//! conversation (to deliver what arrives) and the conversation needs this port (to answer).
+
+use std::sync::{Arc, OnceLock};
+
+use crate::domain::chat::{
+    BoxFuture, Channel, ChatError, ChatPort, ChatUser, Contact, Message, Place, SentMessage,
+};
+
+#[derive(Default)]
+pub struct ChatRouter {
+    teams: OnceLock<Arc<dyn ChatPort>>,
+    slack: OnceLock<Arc<dyn ChatPort>>,
+}
+
+impl ChatRouter {
+    pub fn new() -> Arc<Self> {
+        Arc::new(ChatRouter::default())
+    }
+
+    /// Attaches the adapter for `channel`; the first one attached stays.
+    pub fn attach(&self, channel: Channel, port: Arc<dyn ChatPort>) {
+        let slot = match channel {
+            Channel::Teams => &self.teams,
+            Channel::Slack => &self.slack,
+        };
+        if slot.set(port).is_err() {
+            tracing::warn!(?channel, "an adapter was already attached for this channel");
+        }
+    }
+
+    fn port(&self, channel: Channel) -> Result<&Arc<dyn ChatPort>, ChatError> {
+        let slot = match channel {
+            Channel::Teams => &self.teams,
+            Channel::Slack => &self.slack,
+        };
+        slot.get().ok_or(ChatError::NotConfigured(channel))
+    }
+}
+
+impl ChatPort for ChatRouter {
+    fn send<'a>(
+        &'a self,
+        place: &'a Place,
+        message: &'a Message,
+    ) -> BoxFuture<'a, Result<SentMessage, ChatError>> {
+        Box::pin(async move { self.port(place.channel)?.send(place, message).await })
+    }
+
+    fn update<'a>(
+        &'a self,
+        sent: &'a SentMessage,
+        message: &'a Message,
+    ) -> BoxFuture<'a, Result<(), ChatError>> {
+        Box::pin(async move { self.port(sent.place.channel)?.update(sent, message).await })
+    }
+
+    fn open_direct<'a>(&'a self, person: &'a ChatUser) -> BoxFuture<'a, Result<Place, ChatError>> {
+        Box::pin(async move { self.port(person.channel)?.open_direct(person).await })
+    }
+
+    fn contact<'a>(&'a self, person: &'a ChatUser) -> BoxFuture<'a, Result<Contact, ChatError>> {
+        Box::pin(async move { self.port(person.channel)?.contact(person).await })
+    }
+
+    fn typing<'a>(&'a self, place: &'a Place) -> BoxFuture<'a, Result<(), ChatError>> {
+        Box::pin(async move { self.port(place.channel)?.typing(place).await })
+    }
+}
