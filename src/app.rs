@@ -159,9 +159,12 @@ impl App {
             axum::serve(self.admin_listener, admin_routes)
                 .with_graceful_shutdown(wait_for(stopped.clone())),
         );
-        signer.abort();
-        carrying_on.abort();
-        housekeeping.abort();
+        // Background work holds parts of the store: wait until it is really gone, so the store
+        // is closed when this returns.
+        for task in [signer, carrying_on, housekeeping] {
+            task.abort();
+            let _ = task.await;
+        }
         if let Err(error) = self.audit.sign_head() {
             tracing::error!(%error, "could not sign the audit chain's head on shutdown");
         }

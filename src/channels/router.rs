@@ -3,8 +3,10 @@
 //!
 //! Adapters are attached after the conversation is built, because each adapter needs the
 //! conversation (to deliver what arrives) and the conversation needs this port (to answer).
+//! The router holds them weakly: the served routes own the adapters, so when the server stops
+//! everything is dropped and the store is released (a strong cycle would keep it open).
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, Weak};
 
 use crate::domain::chat::{
     BoxFuture, Channel, ChatError, ChatPort, ChatUser, Contact, Message, Place, SentMessage,
@@ -12,8 +14,8 @@ use crate::domain::chat::{
 
 #[derive(Default)]
 pub struct ChatRouter {
-    teams: OnceLock<Arc<dyn ChatPort>>,
-    slack: OnceLock<Arc<dyn ChatPort>>,
+    teams: OnceLock<Weak<dyn ChatPort>>,
+    slack: OnceLock<Weak<dyn ChatPort>>,
 }
 
 impl ChatRouter {
@@ -21,23 +23,25 @@ impl ChatRouter {
         Arc::new(ChatRouter::default())
     }
 
-    /// Attaches the adapter for `channel`; the first one attached stays.
-    pub fn attach(&self, channel: Channel, port: Arc<dyn ChatPort>) {
+    /// Attaches the adapter for `channel` (held weakly); the first one attached stays.
+    pub fn attach(&self, channel: Channel, port: &Arc<dyn ChatPort>) {
         let slot = match channel {
             Channel::Teams => &self.teams,
             Channel::Slack => &self.slack,
         };
-        if slot.set(port).is_err() {
+        if slot.set(Arc::downgrade(port)).is_err() {
             tracing::warn!(?channel, "an adapter was already attached for this channel");
         }
     }
 
-    fn port(&self, channel: Channel) -> Result<&Arc<dyn ChatPort>, ChatError> {
+    fn port(&self, channel: Channel) -> Result<Arc<dyn ChatPort>, ChatError> {
         let slot = match channel {
             Channel::Teams => &self.teams,
             Channel::Slack => &self.slack,
         };
-        slot.get().ok_or(ChatError::NotConfigured(channel))
+        slot.get()
+            .and_then(Weak::upgrade)
+            .ok_or(ChatError::NotConfigured(channel))
     }
 }
 

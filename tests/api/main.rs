@@ -2,10 +2,14 @@
 //! client against it with faults on, the simulated Teams and Slack seen from a fake bot, the
 //! command line, and the daemon's endpoints.
 
+mod app;
 mod cli;
+mod conversations;
+mod forged;
 mod graph_client;
 mod graph_fidelity;
 mod helpers;
+mod logs;
 mod manifests;
 mod serve;
 mod sim_chat;

@@ -1,0 +1,241 @@
+//! A whole deployment in-process: the simulator (Microsoft cloud, Teams, Slack) and Doorman's
+//! `App` wired to it on free ports, with a store that survives restarts of the bot.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+use crate::helpers::{CONTOSO, TestSim};
+
+pub struct TestApp {
+    pub sim: TestSim,
+    pub bot_url: String,
+    storage: tempfile::TempDir,
+    config_text: String,
+    admin: String,
+    running: Option<(oneshot::Sender<()>, tokio::task::JoinHandle<()>)>,
+    browser: reqwest::Client,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let bot_port = free_port();
+        let bot_url = format!("http://127.0.0.1:{bot_port}");
+        let sim =
+            TestSim::start_for_bot(CONTOSO, url::Url::parse(&bot_url).expect("bot url")).await;
+        let config_text = doorman::sim::control::doorman_config(&sim.state);
+        let mut app = TestApp {
+            sim,
+            bot_url,
+            storage: tempfile::tempdir().expect("temp dir"),
+            config_text,
+            admin: format!("127.0.0.1:{}", free_port()),
+            running: None,
+            // A browser follows redirects and keeps nothing between requests.
+            browser: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::limited(10))
+                .build()
+                .expect("client"),
+        };
+        app.start().await;
+        app
+    }
+
+    async fn start(&mut self) {
+        let overrides = vec![
+            (
+                "DOORMAN__STORAGE__PATH".to_owned(),
+                self.storage.path().display().to_string(),
+            ),
+            ("DOORMAN__ADMIN__LISTEN".to_owned(), self.admin.clone()),
+        ];
+        let config = doorman::config::Config::from_toml(&self.config_text, overrides)
+            .expect("the sim's config loads");
+        let app = doorman::app::App::build(config)
+            .await
+            .expect("the app builds");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let handle = tokio::spawn(async move {
+            let _ = app
+                .run_until(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        self.running = Some((stop, handle));
+    }
+
+    /// Stops the bot and starts it again on the same store, as a redeploy would.
+    pub async fn restart(&mut self) {
+        if let Some((stop, handle)) = self.running.take() {
+            let _ = stop.send(());
+            let _ = handle.await;
+        }
+        self.start().await;
+    }
+
+    pub async fn teams(&self, upn: &str, text: &str) -> Value {
+        let answer = self
+            .sim
+            .control(
+                Method::POST,
+                "teams/message",
+                Some(json!({"from": upn, "text": text})),
+            )
+            .await;
+        assert!(answer.status < 300, "teams/message: {}", answer.text);
+        answer.body
+    }
+
+    pub async fn teams_seen(&self, upn: &str) -> Vec<Value> {
+        let answer = self
+            .sim
+            .control(Method::GET, &format!("teams/conversations/{upn}"), None)
+            .await;
+        answer.body.as_array().cloned().unwrap_or_default()
+    }
+
+    pub async fn slack(&self, user: &str, text: &str) -> Value {
+        let answer = self
+            .sim
+            .control(
+                Method::POST,
+                "slack/message",
+                Some(json!({"user": user, "text": text})),
+            )
+            .await;
+        assert!(answer.status < 300, "slack/message: {}", answer.text);
+        answer.body
+    }
+
+    pub async fn slack_seen(&self, user: &str) -> Vec<Value> {
+        let answer = self
+            .sim
+            .control(Method::GET, &format!("slack/messages?user={user}"), None)
+            .await;
+        answer.body.as_array().cloned().unwrap_or_default()
+    }
+
+    /// Waits (up to 15 s) until `seen()` holds more than `count` messages; returns them all.
+    pub async fn more_than<F, Fut>(&self, count: usize, seen: F) -> Vec<Value>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Vec<Value>>,
+    {
+        for _ in 0..150 {
+            let messages = seen().await;
+            if messages.len() > count {
+                return messages;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no new message after 15 s (had {count})");
+    }
+
+    /// The sign-in links (to this bot's `/auth/start`) in some messages.
+    pub fn sign_in_links(&self, messages: &[Value]) -> Vec<String> {
+        let text = serde_json::to_string(messages).unwrap_or_default();
+        let prefix = format!("{}/auth/start", self.bot_url);
+        let mut links = Vec::new();
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find(&prefix) {
+            let tail = &rest[at..];
+            let end = tail.find(['"', '\\', ' ', '>', '|']).unwrap_or(tail.len());
+            links.push(tail[..end].replace("&amp;", "&"));
+            rest = &tail[end..];
+        }
+        links
+    }
+
+    /// Follows a link as a browser would; returns the final status and page.
+    pub async fn follow(&self, link: &str) -> (u16, String) {
+        let response = self
+            .browser
+            .get(link)
+            .send()
+            .await
+            .expect("the link answers");
+        (
+            response.status().as_u16(),
+            response.text().await.unwrap_or_default(),
+        )
+    }
+
+    /// Follows a sign-in link but lets the identity platform sign in `someone_else` instead
+    /// (as if the link were opened by another person); returns the final status and page.
+    pub async fn follow_as(&self, link: &str, someone_else: &str) -> (u16, String, String) {
+        let no_redirects = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let start = no_redirects.get(link).send().await.expect("start answers");
+        let authorize = start
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .expect("start redirects")
+            .to_owned();
+        let mut url = url::Url::parse(&authorize).expect("authorize URL");
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                if k == "login_hint" {
+                    (k.into_owned(), someone_else.to_owned())
+                } else {
+                    (k.into_owned(), v.into_owned())
+                }
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+        let signed_in = no_redirects
+            .get(url.as_str())
+            .send()
+            .await
+            .expect("authorize answers");
+        let callback = signed_in
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .expect("authorize redirects")
+            .to_owned();
+        let (status, page) = self.follow(&callback).await;
+        (status, page, callback)
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+        let response = self
+            .browser
+            .post(format!("{}{path}", self.bot_url))
+            .form(form)
+            .send()
+            .await
+            .expect("answers");
+        (
+            response.status().as_u16(),
+            response.text().await.unwrap_or_default(),
+        )
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some((stop, handle)) = self.running.take() {
+            let _ = stop.send(());
+            handle.abort();
+        }
+    }
+}
+
+/// The text of a message as a person reads it (Slack text and blocks, Teams text and cards).
+pub fn words(message: &Value) -> String {
+    message.to_string()
+}

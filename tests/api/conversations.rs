@@ -1,0 +1,284 @@
+//! Whole conversations through the simulator: Slack and Teams users, sign-in once, links that
+//! survive restarts, refusals of the wrong account, duplicates with one effect.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::app::{TestApp, words};
+
+/// Waits (up to 15 s) until some message `seen()` returns contains `needle`; returns them all.
+async fn until_said<F, Fut>(seen: F, needle: &str) -> Vec<Value>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Vec<Value>>,
+{
+    for _ in 0..150 {
+        let messages = seen().await;
+        if messages
+            .iter()
+            .any(|message| words(message).contains(needle))
+        {
+            return messages;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("nobody said {needle:?} within 15 s: {:?}", seen().await);
+}
+
+/// Gives the bot a moment, then returns what `seen()` holds.
+async fn after_a_moment<F, Fut>(seen: F) -> Vec<Value>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Vec<Value>>,
+{
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    seen().await
+}
+
+#[tokio::test]
+async fn a_slack_user_signs_in_once_and_their_waiting_message_is_answered_also_after_a_restart() {
+    let mut app = TestApp::spawn().await;
+    app.slack("U04TOM", "who am I").await;
+    let prompt = app.more_than(0, || app.slack_seen("U04TOM")).await;
+    let links = app.sign_in_links(&prompt);
+    assert_eq!(links.len(), 1, "one sign-in link: {prompt:?}");
+    let (status, page) = app.follow(&links[0]).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("tom.becker@contoso.com"), "{page}");
+    let seen = until_said(
+        || app.slack_seen("U04TOM"),
+        "You're Tom Becker (tom.becker@contoso.com, Marketing)",
+    )
+    .await;
+    assert!(
+        seen.iter()
+            .any(|m| words(m).contains("you're signed in as tom.becker@contoso.com")),
+        "{seen:?}"
+    );
+    let count = seen.len();
+    app.slack("U04TOM", "help").await;
+    let later = app.more_than(count, || app.slack_seen("U04TOM")).await;
+    assert!(
+        app.sign_in_links(&later[count..]).is_empty(),
+        "no new sign-in prompt: {:?}",
+        &later[count..]
+    );
+    assert!(words(&later[count]).contains("What Doorman does"));
+
+    app.restart().await;
+    let count = app.slack_seen("U04TOM").await.len();
+    app.slack("U04TOM", "who am I").await;
+    let after = until_said(|| app.slack_seen("U04TOM"), "You're Tom Becker").await;
+    assert!(
+        app.sign_in_links(&after[count..]).is_empty(),
+        "the link survived the restart"
+    );
+}
+
+#[tokio::test]
+async fn a_teams_user_is_answered_at_once_and_signs_in_only_when_their_token_is_needed() {
+    let app = TestApp::spawn().await;
+    app.teams("maria.garcia@contoso.com", "help").await;
+    let seen = app
+        .more_than(0, || app.teams_seen("maria.garcia@contoso.com"))
+        .await;
+    assert!(words(&seen[0]).contains("What Doorman does"), "{seen:?}");
+    assert!(app.sign_in_links(&seen).is_empty(), "help needs no sign-in");
+
+    app.teams("maria.garcia@contoso.com", "who am I").await;
+    let seen = until_said(|| app.teams_seen("maria.garcia@contoso.com"), "/auth/start").await;
+    let links = app.sign_in_links(&seen);
+    let (status, page) = app.follow(&links[0]).await;
+    assert_eq!(status, 200, "{page}");
+    until_said(
+        || app.teams_seen("maria.garcia@contoso.com"),
+        "you're signed in as maria.garcia@contoso.com",
+    )
+    .await;
+    app.teams("maria.garcia@contoso.com", "who am I").await;
+    until_said(
+        || app.teams_seen("maria.garcia@contoso.com"),
+        "You're Maria Garcia (maria.garcia@contoso.com, Marketing)",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn signing_in_as_another_entra_user_than_the_teams_sender_links_nothing() {
+    let app = TestApp::spawn().await;
+    app.teams("maria.garcia@contoso.com", "sign in").await;
+    let seen = until_said(|| app.teams_seen("maria.garcia@contoso.com"), "/auth/start").await;
+    let link = app.sign_in_links(&seen).remove(0);
+    let (status, page, _) = app.follow_as(&link, "tom.becker@contoso.com").await;
+    assert_eq!(status, 403, "{page}");
+    assert!(
+        page.contains("Nothing was linked") && page.contains("tom.becker@contoso.com"),
+        "{page}"
+    );
+    let count = app.teams_seen("maria.garcia@contoso.com").await.len();
+    app.teams("maria.garcia@contoso.com", "who am I").await;
+    until_said(
+        || app.teams_seen("maria.garcia@contoso.com"),
+        "sign in again",
+    )
+    .await;
+    let after = app
+        .more_than(count + 1, || app.teams_seen("maria.garcia@contoso.com"))
+        .await;
+    assert!(
+        !app.sign_in_links(&after[count..]).is_empty(),
+        "maria is asked to sign in again"
+    );
+}
+
+#[tokio::test]
+async fn a_slack_account_with_another_email_is_linked_only_after_the_person_confirms() {
+    let app = TestApp::spawn().await;
+    app.slack("U04TOM", "help").await;
+    let prompt = app.more_than(0, || app.slack_seen("U04TOM")).await;
+    let link = app.sign_in_links(&prompt).remove(0);
+    let (status, page, _) = app.follow_as(&link, "alex.kim@contoso.com").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("alex.kim@contoso.com") && page.contains("tom.becker@contoso.com"),
+        "both accounts are named: {page}"
+    );
+    let seen = after_a_moment(|| app.slack_seen("U04TOM")).await;
+    assert!(
+        !seen.iter().any(|m| words(m).contains("signed in as")),
+        "nothing is linked before confirming"
+    );
+    let id = page
+        .split("name=\"confirmation\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a confirmation id");
+    let (status, page) = app
+        .post_form("/auth/confirm", &[("confirmation", id)])
+        .await;
+    assert_eq!(status, 200, "{page}");
+    until_said(|| app.slack_seen("U04TOM"), "What Doorman does").await;
+    let (again, _) = app
+        .post_form("/auth/confirm", &[("confirmation", id)])
+        .await;
+    assert_eq!(again, 400, "a confirmation is single-use");
+}
+
+#[tokio::test]
+async fn a_used_sign_in_state_cannot_be_replayed() {
+    let app = TestApp::spawn().await;
+    app.slack("U06ALEX", "sign in").await;
+    let prompt = app.more_than(0, || app.slack_seen("U06ALEX")).await;
+    let link = app.sign_in_links(&prompt).remove(0);
+    let (status, _, callback) = app.follow_as(&link, "alex.kim@contoso.com").await;
+    assert_eq!(status, 200);
+    let (replayed, page) = app.follow(&callback).await;
+    assert_eq!(replayed, 400, "{page}");
+    assert!(page.contains("expired or was already used"), "{page}");
+    let (restarted, _) = app.follow(&link).await;
+    assert_eq!(restarted, 400, "the link is used up too");
+}
+
+#[tokio::test]
+async fn sign_out_forgets_the_link_and_the_tokens() {
+    let app = TestApp::spawn().await;
+    app.slack("U06ALEX", "help").await;
+    let prompt = app.more_than(0, || app.slack_seen("U06ALEX")).await;
+    app.follow(&app.sign_in_links(&prompt)[0]).await;
+    until_said(|| app.slack_seen("U06ALEX"), "What Doorman does").await;
+    app.slack("U06ALEX", "sign out").await;
+    let seen = until_said(|| app.slack_seen("U06ALEX"), "You're signed out").await;
+    let count = seen.len();
+    app.slack("U06ALEX", "who am I").await;
+    let after = app.more_than(count, || app.slack_seen("U06ALEX")).await;
+    assert!(
+        !app.sign_in_links(&after[count..]).is_empty(),
+        "signed out: asked to sign in again"
+    );
+}
+
+#[tokio::test]
+async fn a_revoked_refresh_token_makes_doorman_ask_for_a_new_sign_in() {
+    let mut app = TestApp::spawn().await;
+    app.teams("priya.nair@contoso.com", "sign in").await;
+    let seen = until_said(|| app.teams_seen("priya.nair@contoso.com"), "/auth/start").await;
+    app.follow(&app.sign_in_links(&seen)[0]).await;
+    until_said(|| app.teams_seen("priya.nair@contoso.com"), "signed in as").await;
+    // Priya revokes her sessions (as an admin or a password change would).
+    let token = app
+        .sim
+        .access_token("priya.nair@contoso.com", "User.RevokeSessions.All")
+        .await;
+    assert_eq!(
+        app.sim
+            .graph(&token, Method::POST, "/me/revokeSignInSessions", None)
+            .await
+            .status,
+        200
+    );
+    // A restart drops the cached access token, so the next use must redeem the refresh token.
+    app.restart().await;
+    app.teams("priya.nair@contoso.com", "who am I").await;
+    let seen = until_said(|| app.teams_seen("priya.nair@contoso.com"), "sign in again").await;
+    assert!(!app.sign_in_links(&seen).is_empty());
+}
+
+#[tokio::test]
+async fn a_redelivered_slack_event_gets_one_answer_even_across_a_restart() {
+    let mut app = TestApp::spawn().await;
+    let first = app
+        .sim
+        .control(
+            Method::POST,
+            "slack/message",
+            Some(json!({"user": "U03MARIA", "text": "hello"})),
+        )
+        .await;
+    let event_id = first.body["event_id"]
+        .as_str()
+        .expect("an event id")
+        .to_owned();
+    app.more_than(0, || app.slack_seen("U03MARIA")).await;
+    for retry in [1, 2] {
+        let again = app.sim.control(Method::POST, "slack/message", Some(json!({"user": "U03MARIA", "text": "hello", "event_id": event_id, "retry": retry}))).await;
+        assert_eq!(again.body["status"], 200);
+    }
+    app.restart().await;
+    let again = app
+        .sim
+        .control(
+            Method::POST,
+            "slack/message",
+            Some(json!({"user": "U03MARIA", "text": "hello", "event_id": event_id, "retry": 3})),
+        )
+        .await;
+    assert_eq!(again.body["status"], 200);
+    let seen = after_a_moment(|| app.slack_seen("U03MARIA")).await;
+    assert_eq!(seen.len(), 1, "one answer for one event: {seen:?}");
+}
+
+#[tokio::test]
+async fn a_greeting_is_answered_with_what_doorman_is() {
+    let app = TestApp::spawn().await;
+    app.teams("tom.becker@contoso.com", "hello").await;
+    let seen = until_said(|| app.teams_seen("tom.becker@contoso.com"), "I'm Doorman").await;
+    assert_eq!(seen.len(), 1);
+}
+
+#[tokio::test]
+async fn anything_doorman_cannot_do_yet_gets_a_polite_answer() {
+    let app = TestApp::spawn().await;
+    app.teams(
+        "tom.becker@contoso.com",
+        "I need edit access to the Finance site",
+    )
+    .await;
+    let seen = until_said(
+        || app.teams_seen("tom.becker@contoso.com"),
+        "can't act on requests like that yet",
+    )
+    .await;
+    assert_eq!(seen.len(), 1);
+}
