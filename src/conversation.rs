@@ -24,7 +24,13 @@ pub struct Conversation {
     port: Arc<dyn ChatPort>,
     identity: Arc<Identity>,
     pending: Pending,
+    /// When each person was last greeted on install: Teams announces one install twice
+    /// (`conversationUpdate` and `installationUpdate`), and one greeting is enough.
+    greeted: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
 }
+
+/// Install events closer together than this get one greeting.
+const GREET_AT_MOST_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 
 impl Conversation {
     pub fn new(
@@ -36,6 +42,7 @@ impl Conversation {
             port,
             identity,
             pending: Pending::open(store)?,
+            greeted: std::sync::Mutex::new(std::collections::HashMap::new()),
         }))
     }
 
@@ -241,8 +248,19 @@ impl InboundHandler for Conversation {
 
     fn installed(&self, sender: Sender, place: Place) -> BoxFuture<'_, ()> {
         Box::pin(async move {
-            self.say(&place, &replies::greeting(sender.display_name.as_deref()))
-                .await;
+            let first = {
+                let mut greeted = self
+                    .greeted
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let now = std::time::Instant::now();
+                greeted.retain(|_, at| now.duration_since(*at) < GREET_AT_MOST_EVERY);
+                greeted.insert(sender.user.key(), now).is_none()
+            };
+            if first {
+                self.say(&place, &replies::greeting(sender.display_name.as_deref()))
+                    .await;
+            }
         })
     }
 }

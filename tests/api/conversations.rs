@@ -282,3 +282,41 @@ async fn anything_doorman_cannot_do_yet_gets_a_polite_answer() {
     .await;
     assert_eq!(seen.len(), 1);
 }
+
+#[tokio::test]
+async fn a_requesters_sign_in_asks_for_no_write_permission() {
+    let app = TestApp::spawn().await;
+    app.slack("U06ALEX", "sign in").await;
+    let prompt = app.more_than(0, || app.slack_seen("U06ALEX")).await;
+    let link = app.sign_in_links(&prompt).remove(0);
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let start = no_redirects.get(&link).send().await.expect("start");
+    let authorize =
+        url::Url::parse(start.headers()["location"].to_str().expect("location")).expect("URL");
+    let param = |name: &str| {
+        authorize
+            .query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    let scope = param("scope");
+    assert!(
+        scope.contains("offline_access") && scope.contains("User.Read"),
+        "{scope}"
+    );
+    assert!(
+        !scope.contains("ReadWrite"),
+        "a requester is never asked for a write permission: {scope}"
+    );
+    assert_eq!(param("code_challenge_method"), "S256");
+    assert_eq!(
+        param("login_hint"),
+        "alex.kim@contoso.com",
+        "the Slack profile's email"
+    );
+    assert!(!param("nonce").is_empty() && !param("state").is_empty());
+}

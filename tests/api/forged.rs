@@ -248,3 +248,35 @@ mod hmac_sign {
         )
     }
 }
+
+#[tokio::test]
+async fn installing_the_app_greets_the_person_once() {
+    let app = TestApp::spawn().await;
+    let upn = "alex.kim@contoso.com";
+    app.teams(upn, "help").await;
+    app.more_than(0, || app.teams_seen(upn)).await;
+    let mut added = activity(&app, upn, "3003", "");
+    added["type"] = json!("conversationUpdate");
+    added["membersAdded"] = json!([{"id": added["recipient"]["id"].clone()}]);
+    let mut installed = activity(&app, upn, "3004", "");
+    installed["type"] = json!("installationUpdate");
+    installed["action"] = json!("add");
+    for event in [&added, &installed] {
+        let token = app.sim.state.teams.key.sign(&connector_claims(&app));
+        assert_eq!(post_activity(&app, event, Some(&token)).await, 200);
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let greetings = app
+        .teams_seen(upn)
+        .await
+        .iter()
+        .filter(|m| m.to_string().contains("I'm Doorman"))
+        .count();
+    let texts: Vec<String> = app
+        .teams_seen(upn)
+        .await
+        .iter()
+        .map(|m| m["text"].to_string())
+        .collect();
+    assert_eq!(greetings, 1, "one install, one greeting: {texts:?}");
+}
