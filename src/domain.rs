@@ -2,3 +2,4 @@
 
 pub mod chat;
 pub mod duration;
+pub mod resource;

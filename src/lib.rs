@@ -18,6 +18,7 @@
 pub mod admin;
 pub mod app;
 pub mod audit;
+pub mod catalog;
 pub mod channels;
 pub mod cli;
 pub mod config;

@@ -79,6 +79,12 @@ impl Directory {
         }
         for entry in array(&mut file, "teams")? {
             let team = directory.team_from(entry)?;
+            // Graph marks a team-enabled group this way, which is how clients list teams.
+            if let Some(group) = directory.group_mut(&team.group_id) {
+                group
+                    .props
+                    .insert("resourceProvisioningOptions".into(), json!(["Team"]));
+            }
             directory.teams.push(team);
         }
         for entry in array(&mut file, "sites")? {
@@ -237,6 +243,9 @@ impl Directory {
         );
         let owners = self.resolve_links(&mut props, "owners", &owner)?;
         let members = self.resolve_links(&mut props, "members", &owner)?;
+        props
+            .entry("resourceProvisioningOptions")
+            .or_insert_with(|| json!([]));
         Ok(Group {
             id,
             props,

@@ -1,0 +1,121 @@
+//! One entry of the catalog: a resource that can be requested, with what policy, approval and
+//! provisioning need to know about it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::resource::ResourceKind;
+
+/// A person or object Graph names by id, with the UPN when Graph gave it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Principal {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upn: Option<String>,
+}
+
+/// The resource a channel or library belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParentRef {
+    pub kind: ResourceKind,
+    pub id: String,
+    pub name: String,
+}
+
+/// Where an entry came from: Graph's listing, or the catalog file alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    #[default]
+    Graph,
+    File,
+}
+
+/// A requestable resource.
+///
+/// `id` is Graph's id of the object the kind names: the group id of a group, team or list, the
+/// channel id of a channel (its team in `parent`), the site id of a site, the drive id of a
+/// library (its site in `parent`), the user id of a shared mailbox. `group_id` is the group whose
+/// membership or ownership carries the grant, where one does (a team, a site's group, a channel's
+/// team), which is how policy "follows the effect" (DESIGN.md section 4).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resource {
+    pub kind: ResourceKind,
+    pub id: String,
+    /// Display name; for a library, the drive's name.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `Public`, `Private`, `HiddenMembership` for groups and teams; `private` / `shared` for a
+    /// channel's membership type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classification: Option<String>,
+    /// A role-assignable group (or a team or site on one): never provisioned.
+    #[serde(default)]
+    pub role_assignable: bool,
+    #[serde(default)]
+    pub owners: Vec<Principal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<ParentRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web_url: Option<String>,
+    /// Other names people use for it (catalog file; a site's URL name).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    /// Labels policy rules can match (`match = { tag = "finance" }`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub origin: Origin,
+}
+
+impl Resource {
+    /// A bare entry; the sync and the catalog file fill in the rest.
+    pub fn new(kind: ResourceKind, id: impl Into<String>, name: impl Into<String>) -> Self {
+        Resource {
+            kind,
+            id: id.into(),
+            name: name.into(),
+            mail: None,
+            description: None,
+            visibility: None,
+            classification: None,
+            role_assignable: false,
+            owners: Vec::new(),
+            parent: None,
+            group_id: None,
+            web_url: None,
+            aliases: Vec::new(),
+            tags: Vec::new(),
+            origin: Origin::Graph,
+        }
+    }
+
+    /// How the bot names it in a sentence: "the Finance site (SharePoint)", "Brand Assets
+    /// (document library of Marketing)".
+    pub fn describe(&self) -> String {
+        match (&self.parent, self.kind) {
+            (Some(parent), ResourceKind::Channel) => {
+                format!("the {} channel of the {} team", self.name, parent.name)
+            }
+            (Some(parent), ResourceKind::Library) => {
+                format!("the {} library of the {} site", self.name, parent.name)
+            }
+            (_, ResourceKind::Site) => format!("the {} site (SharePoint)", self.name),
+            (_, ResourceKind::Mailbox) => match &self.mail {
+                Some(mail) => format!("the {} shared mailbox ({mail})", self.name),
+                None => format!("the {} shared mailbox", self.name),
+            },
+            (_, ResourceKind::DistributionList) => match &self.mail {
+                Some(mail) => format!("the {} distribution list ({mail})", self.name),
+                None => format!("the {} distribution list", self.name),
+            },
+            (_, kind) => format!("the {} {}", self.name, kind.label()),
+        }
+    }
+}
