@@ -6,7 +6,10 @@
 //! snapshot after each sync and keeps the last good one when Graph fails.
 
 mod index;
+pub mod resolve;
 mod resource;
+pub mod text;
 
 pub use index::{Catalog, Person};
+pub use resolve::{Candidate, Query, Resolution, Word};
 pub use resource::{Origin, ParentRef, Principal, Resource};

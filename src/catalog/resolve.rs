@@ -1,0 +1,490 @@
+//! Fuzzy resolution of a resource phrase against the catalog: which entries could the words mean,
+//! how well, and whether one of them clearly wins.
+//!
+//! A candidate's score mixes two coverages, both weighted by how rare each term is (idf): how much
+//! of the phrase the entry explains, and how much of the entry's best name the phrase covers. So
+//! "VPN" fits "VPN Users" (the rare word is there; "users" is common) and "finance bi" fits
+//! "GRP-FINANCE-BI-READ" better than "Finance". A word may be *optional*: a word that could be
+//! part of a name or could be something else (an access word like "read", a kind like "team");
+//! it counts for an entry whose name holds it and is ignored by the rest, and the caller learns
+//! which entries used it.
+//!
+//! [`decide`] never guesses: a clear winner resolves, close competitors are returned to ask
+//! about, and a phrase nothing fits well yields the nearest names as suggestions.
+
+use std::collections::HashMap;
+
+use super::index::{Catalog, Field, TermId};
+use super::resource::Resource;
+use super::text;
+
+/// How good a typo or prefix match is next to an exact one.
+const TYPO_QUALITY: f32 = 0.85;
+const PREFIX_QUALITY: f32 = 0.7;
+/// How much a word found only in the parent's name or the description counts.
+const CONTEXT_WEIGHT: f32 = 0.6;
+const DESCRIPTION_WEIGHT: f32 = 0.4;
+/// Share of the score from covering the phrase (the rest: covering the name).
+const PHRASE_SHARE: f32 = 0.6;
+/// Bonus for the phrase being exactly a name or alias.
+const EXACT_BONUS: f32 = 0.15;
+/// A mail address (or its local part) names its resource outright.
+const MAIL_SCORE: f32 = 1.3;
+/// Postings beyond this for one word are left out of candidate generation (the word still
+/// scores the candidates other words found).
+const COMMON_WORD_POSTINGS: usize = 20_000;
+/// Candidates scored in full, after a cheap first ranking.
+const SHORTLIST: usize = 128;
+/// At most this many prefix extensions of one word.
+const PREFIX_LIMIT: usize = 32;
+
+/// The lowest score that can resolve.
+pub const RESOLVE_SCORE: f32 = 0.55;
+/// Candidates this close to the best are competitors.
+pub const MARGIN: f32 = 0.1;
+/// The lowest score worth suggesting.
+pub const SUGGEST_SCORE: f32 = 0.25;
+
+/// One word of a phrase.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Word {
+    /// The normalised term ([`text::term`]).
+    pub term: String,
+    /// Counts only for entries whose name holds it.
+    pub optional: bool,
+}
+
+impl Word {
+    pub fn new(word: &str, optional: bool) -> Self {
+        Word {
+            term: text::term(word),
+            optional,
+        }
+    }
+}
+
+/// What to look for.
+#[derive(Clone, Debug, Default)]
+pub struct Query {
+    /// At most 64 words; more are ignored.
+    pub words: Vec<Word>,
+    /// The local part of a mail address the text gave (`support` for `support@` or
+    /// `support@contoso.com`).
+    pub mail_local: Option<String>,
+}
+
+impl Query {
+    /// A query of plain (non-optional) words.
+    pub fn phrase(text: &str) -> Self {
+        Query {
+            words: text::terms(text)
+                .map(|term| Word {
+                    term,
+                    optional: false,
+                })
+                .collect(),
+            mail_local: None,
+        }
+    }
+}
+
+/// An entry the phrase could mean.
+#[derive(Clone, Debug)]
+pub struct Candidate<'c> {
+    pub resource: &'c Resource,
+    pub score: f32,
+    /// Bit `i` is set when word `i` of the query occurs in one of the entry's names.
+    pub named: u64,
+}
+
+impl Candidate<'_> {
+    /// Whether word `i` of the query is part of this entry's name.
+    pub fn names_word(&self, i: usize) -> bool {
+        i < 64 && self.named & (1 << i) != 0
+    }
+}
+
+/// The outcome of resolving a phrase.
+#[derive(Clone, Debug)]
+pub enum Resolution<'c> {
+    Resolved(Candidate<'c>),
+    /// Several entries fit about equally well: ask which.
+    Ambiguous(Vec<Candidate<'c>>),
+    /// Nothing fits well enough; the nearest entries, best first (maybe none).
+    NotFound(Vec<Candidate<'c>>),
+}
+
+/// The matches of one query word: term → quality.
+struct WordMatches {
+    terms: Vec<(TermId, f32)>,
+    weight: f32,
+    optional: bool,
+    generating: bool,
+}
+
+impl Catalog {
+    /// The entries the query could mean, best first, at most `limit`.
+    pub fn search(&self, query: &Query, limit: usize) -> Vec<Candidate<'_>> {
+        let index = &self.index;
+        let total = index.resource_count().max(1) as f32;
+        let idf = |id: TermId| (1.0 + total / index.document_frequency(id).max(1) as f32).ln();
+        let words: Vec<WordMatches> = query
+            .words
+            .iter()
+            .take(64)
+            .map(|word| {
+                let mut terms: Vec<(TermId, f32)> = Vec::new();
+                if let Some(id) = index.term(&word.term) {
+                    terms.push((id, 1.0));
+                } else {
+                    terms.extend(
+                        index
+                            .near(&word.term)
+                            .into_iter()
+                            .map(|id| (id, TYPO_QUALITY)),
+                    );
+                }
+                if word.term.chars().count() >= 3 {
+                    for id in index.extending(&word.term, PREFIX_LIMIT) {
+                        if !terms.iter().any(|(known, _)| *known == id) {
+                            terms.push((id, PREFIX_QUALITY));
+                        }
+                    }
+                }
+                let weight = terms
+                    .iter()
+                    .map(|(id, quality)| idf(*id) * quality)
+                    .fold(0.0_f32, f32::max);
+                let postings: usize = terms
+                    .iter()
+                    .map(|(id, _)| index.document_frequency(*id))
+                    .sum();
+                WordMatches {
+                    // A word the catalog does not hold weighs like the rarest term: it is
+                    // likely a name, and nothing here is called that.
+                    weight: if terms.is_empty() {
+                        (1.0 + total).ln()
+                    } else {
+                        weight
+                    },
+                    generating: postings <= COMMON_WORD_POSTINGS,
+                    terms,
+                    optional: word.optional,
+                }
+            })
+            .collect();
+
+        // First ranking: the rarer the words an entry holds, the better.
+        let mut rough: HashMap<u32, f32> = HashMap::new();
+        let any_generating = words
+            .iter()
+            .any(|word| word.generating && !word.terms.is_empty());
+        for word in &words {
+            if !(word.generating || !any_generating) {
+                continue;
+            }
+            for (id, quality) in &word.terms {
+                let gain = idf(*id) * quality;
+                for (at, field) in index.postings(*id) {
+                    let weight = match field {
+                        Field::Name => 1.0,
+                        Field::Context => CONTEXT_WEIGHT,
+                        Field::Description => DESCRIPTION_WEIGHT,
+                    };
+                    let slot = rough.entry(at).or_insert(0.0);
+                    *slot += gain * weight;
+                }
+            }
+        }
+        let mail_hits: &[u32] = query
+            .mail_local
+            .as_deref()
+            .map_or(&[], |local| index.mail_positions(local));
+        let mut shortlist: Vec<(u32, f32)> = rough.into_iter().collect();
+        shortlist.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        shortlist.truncate(SHORTLIST);
+        for at in mail_hits {
+            if !shortlist.iter().any(|(known, _)| known == at) {
+                shortlist.push((*at, 0.0));
+            }
+        }
+
+        let mut candidates: Vec<Candidate<'_>> = shortlist
+            .into_iter()
+            .filter_map(|(at, _)| {
+                let resource = self.resource_at(at)?;
+                let mut candidate = self.score(at, resource, &words, &idf);
+                if mail_hits.contains(&at) {
+                    candidate.score = candidate.score.max(MAIL_SCORE);
+                }
+                (candidate.score > 0.0).then_some(candidate)
+            })
+            .collect();
+        candidates.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.resource.name.len().cmp(&b.resource.name.len()))
+                .then_with(|| a.resource.id.cmp(&b.resource.id))
+        });
+        candidates.truncate(limit);
+        candidates
+    }
+
+    fn score<'c>(
+        &'c self,
+        at: u32,
+        resource: &'c Resource,
+        words: &[WordMatches],
+        idf: &dyn Fn(TermId) -> f32,
+    ) -> Candidate<'c> {
+        let Some(entry) = self.index.entries.get(at as usize) else {
+            return Candidate {
+                resource,
+                score: 0.0,
+                named: 0,
+            };
+        };
+        let quality_in = |terms: &[TermId], word: &WordMatches| -> f32 {
+            word.terms
+                .iter()
+                .filter(|(id, _)| terms.contains(id))
+                .map(|(_, quality)| *quality)
+                .fold(0.0, f32::max)
+        };
+        let mut covered = 0.0_f32;
+        let mut wanted = 0.0_f32;
+        let mut named = 0u64;
+        // Per name: which of its terms the phrase matched.
+        let mut name_hits: Vec<Vec<bool>> = entry
+            .names
+            .iter()
+            .map(|name| vec![false; name.len()])
+            .collect();
+        for (i, word) in words.iter().enumerate() {
+            let mut best_name = 0.0_f32;
+            for (name, hits) in entry.names.iter().zip(name_hits.iter_mut()) {
+                for (term, hit) in name.iter().zip(hits.iter_mut()) {
+                    if let Some((_, quality)) = word.terms.iter().find(|(id, _)| id == term) {
+                        *hit = true;
+                        best_name = best_name.max(*quality);
+                    }
+                }
+            }
+            if best_name > 0.0 {
+                named |= 1 << i;
+            }
+            let best = best_name
+                .max(quality_in(&entry.context, word) * CONTEXT_WEIGHT)
+                .max(quality_in(&entry.description, word) * DESCRIPTION_WEIGHT);
+            if word.optional && best_name == 0.0 {
+                continue;
+            }
+            wanted += word.weight;
+            covered += word.weight * best;
+        }
+        if wanted == 0.0 {
+            return Candidate {
+                resource,
+                score: 0.0,
+                named,
+            };
+        }
+        let phrase_coverage = covered / wanted;
+        let mut name_coverage = 0.0_f32;
+        let mut exact = false;
+        for (name, hits) in entry.names.iter().zip(&name_hits) {
+            let total: f32 = name.iter().map(|id| idf(*id)).sum();
+            if total == 0.0 {
+                continue;
+            }
+            let matched: f32 = name
+                .iter()
+                .zip(hits)
+                .filter(|(_, hit)| **hit)
+                .map(|(id, _)| idf(*id))
+                .sum();
+            name_coverage = name_coverage.max(matched / total);
+            if hits.iter().all(|hit| *hit) && phrase_coverage >= 0.999 {
+                exact = true;
+            }
+        }
+        let mut score = PHRASE_SHARE * phrase_coverage + (1.0 - PHRASE_SHARE) * name_coverage;
+        if exact {
+            score += EXACT_BONUS;
+        }
+        Candidate {
+            resource,
+            score,
+            named,
+        }
+    }
+}
+
+/// Resolves ranked candidates (best first, scores already adjusted by the caller): one clear
+/// winner, competitors to ask about, or suggestions.
+pub fn decide(mut candidates: Vec<Candidate<'_>>) -> Resolution<'_> {
+    candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let Some(best) = candidates.first() else {
+        return Resolution::NotFound(Vec::new());
+    };
+    if best.score < RESOLVE_SCORE {
+        candidates.retain(|candidate| candidate.score >= SUGGEST_SCORE);
+        candidates.truncate(3);
+        return Resolution::NotFound(candidates);
+    }
+    let floor = best.score - MARGIN;
+    let competitors = candidates
+        .iter()
+        .filter(|candidate| candidate.score >= floor.max(RESOLVE_SCORE))
+        .count();
+    if competitors == 1 {
+        Resolution::Resolved(candidates.swap_remove(0))
+    } else {
+        candidates.truncate(competitors.min(5));
+        Resolution::Ambiguous(candidates)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::ParentRef;
+    use crate::domain::resource::ResourceKind;
+
+    fn resource(kind: ResourceKind, id: &str, name: &str) -> Resource {
+        Resource::new(kind, id, name)
+    }
+
+    fn catalog() -> Catalog {
+        let mut bi = resource(ResourceKind::Group, "bi", "GRP-FINANCE-BI-READ");
+        bi.description = Some("Read access to the Finance BI app".into());
+        let finance = resource(ResourceKind::Group, "fin", "Finance");
+        let mut vpn = resource(ResourceKind::Group, "vpn", "VPN Users");
+        vpn.description = Some("Grants the corporate VPN app".into());
+        let mut atlas = resource(ResourceKind::Site, "atlas", "Project Atlas");
+        atlas.aliases.push("Atlas".into());
+        let mut assets = resource(ResourceKind::Library, "assets", "Brand Assets");
+        assets.parent = Some(ParentRef {
+            kind: ResourceKind::Site,
+            id: "mkt".into(),
+            name: "Marketing".into(),
+        });
+        let marketing_site = resource(ResourceKind::Site, "mkt", "Marketing");
+        let marketing_team = resource(ResourceKind::Team, "mktg", "Marketing");
+        let mut support = resource(ResourceKind::Mailbox, "support", "Support");
+        support.mail = Some("support@contoso.com".into());
+        let mut support_team = resource(ResourceKind::Group, "cs", "Customer Support");
+        support_team.mail = Some("support-team@contoso.com".into());
+        Catalog::build(
+            vec![
+                bi,
+                finance,
+                vpn,
+                atlas,
+                assets,
+                marketing_site,
+                marketing_team,
+                support,
+                support_team,
+            ],
+            Vec::new(),
+        )
+    }
+
+    fn resolve<'c>(catalog: &'c Catalog, query: &Query) -> Resolution<'c> {
+        decide(catalog.search(query, 10))
+    }
+
+    fn resolved_id(resolution: &Resolution<'_>) -> Option<String> {
+        match resolution {
+            Resolution::Resolved(candidate) => Some(candidate.resource.id.clone()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_clear_winner_resolves() {
+        let catalog = catalog();
+        for (phrase, id) in [
+            ("vpn", "vpn"),
+            ("finance bi", "bi"),
+            ("grp finance bi read", "bi"),
+            ("atlas", "atlas"),
+            ("brand assets", "assets"),
+            ("brand asets", "assets"),
+            ("customer support", "cs"),
+        ] {
+            let resolution = resolve(&catalog, &Query::phrase(phrase));
+            assert_eq!(
+                resolved_id(&resolution).as_deref(),
+                Some(id),
+                "{phrase}: {resolution:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn equally_good_entries_are_asked_about() {
+        let catalog = catalog();
+        match resolve(&catalog, &Query::phrase("marketing")) {
+            Resolution::Ambiguous(candidates) => {
+                let mut ids: Vec<&str> = candidates
+                    .iter()
+                    .map(|candidate| candidate.resource.id.as_str())
+                    .collect();
+                ids.sort_unstable();
+                assert_eq!(ids, ["mkt", "mktg"]);
+            }
+            other => panic!("expected a question, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn nothing_good_gives_suggestions_or_nothing() {
+        let catalog = catalog();
+        assert!(matches!(
+            resolve(&catalog, &Query::phrase("global administrator")),
+            Resolution::NotFound(suggestions) if suggestions.is_empty()
+        ));
+        match resolve(&catalog, &Query::phrase("project phoenix")) {
+            Resolution::NotFound(suggestions) => {
+                assert_eq!(suggestions[0].resource.id, "atlas", "{suggestions:?}");
+            }
+            other => panic!("expected not found, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_mail_address_names_its_resource() {
+        let catalog = catalog();
+        let query = Query {
+            words: vec![Word::new("support", false)],
+            mail_local: Some("support".into()),
+        };
+        assert_eq!(
+            resolved_id(&resolve(&catalog, &query)).as_deref(),
+            Some("support")
+        );
+    }
+
+    #[test]
+    fn optional_words_count_only_where_they_name_the_entry() {
+        let catalog = catalog();
+        let query = Query {
+            words: vec![Word::new("finance", false), Word::new("read", true)],
+            mail_local: None,
+        };
+        let found = catalog.search(&query, 5);
+        let bi = found
+            .iter()
+            .find(|candidate| candidate.resource.id == "bi")
+            .expect("bi found");
+        assert!(bi.names_word(1), "read is part of its name");
+        let finance = found
+            .iter()
+            .find(|candidate| candidate.resource.id == "fin")
+            .expect("finance found");
+        assert!(!finance.names_word(1));
+        assert!(finance.score > 0.9, "an unused optional word costs nothing");
+    }
+}
