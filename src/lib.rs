@@ -26,6 +26,7 @@ pub mod conversation;
 pub mod domain;
 pub mod graph;
 pub mod identity;
+pub mod intent;
 pub mod metrics;
 pub mod sim;
 pub mod store;

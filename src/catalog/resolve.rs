@@ -26,7 +26,10 @@ const CONTEXT_WEIGHT: f32 = 0.6;
 const DESCRIPTION_WEIGHT: f32 = 0.4;
 /// Share of the score from covering the phrase (the rest: covering the name).
 const PHRASE_SHARE: f32 = 0.6;
-/// Bonus for the phrase being exactly a name or alias.
+/// Bonus for the phrase covering every word of a name or alias.
+const WHOLE_NAME_BONUS: f32 = 0.1;
+/// Further bonus for the phrase being exactly a name or alias, optional words included
+/// ("all-sales" is the list, not the Sales mailbox).
 const EXACT_BONUS: f32 = 0.15;
 /// A mail address (or its local part) names its resource outright.
 const MAIL_SCORE: f32 = 1.3;
@@ -180,7 +183,7 @@ impl Catalog {
             .iter()
             .any(|word| word.generating && !word.terms.is_empty());
         for word in &words {
-            if !(word.generating || !any_generating) {
+            if !word.generating && any_generating {
                 continue;
             }
             for (id, quality) in &word.terms {
@@ -254,6 +257,9 @@ impl Catalog {
         let mut covered = 0.0_f32;
         let mut wanted = 0.0_f32;
         let mut named = 0u64;
+        // Optional words alone ("admin", "all") cannot make an entry a candidate when the phrase
+        // has words of its own.
+        let mut plain_found = words.iter().all(|word| word.optional);
         // Per name: which of its terms the phrase matched.
         let mut name_hits: Vec<Vec<bool>> = entry
             .names
@@ -279,10 +285,13 @@ impl Catalog {
             if word.optional && best_name == 0.0 {
                 continue;
             }
+            if !word.optional && best > 0.0 {
+                plain_found = true;
+            }
             wanted += word.weight;
             covered += word.weight * best;
         }
-        if wanted == 0.0 {
+        if wanted == 0.0 || !plain_found {
             return Candidate {
                 resource,
                 score: 0.0,
@@ -291,6 +300,7 @@ impl Catalog {
         }
         let phrase_coverage = covered / wanted;
         let mut name_coverage = 0.0_f32;
+        let mut whole = false;
         let mut exact = false;
         for (name, hits) in entry.names.iter().zip(&name_hits) {
             let total: f32 = name.iter().map(|id| idf(*id)).sum();
@@ -305,10 +315,20 @@ impl Catalog {
                 .sum();
             name_coverage = name_coverage.max(matched / total);
             if hits.iter().all(|hit| *hit) && phrase_coverage >= 0.999 {
-                exact = true;
+                whole = true;
+                // Exactly: every word of the phrase, optional ones too, is in this name.
+                let all_words_here = words.iter().all(|word| {
+                    word.terms
+                        .iter()
+                        .any(|(id, quality)| *quality >= 1.0 && name.contains(id))
+                });
+                exact |= all_words_here && name.len() == words.len();
             }
         }
         let mut score = PHRASE_SHARE * phrase_coverage + (1.0 - PHRASE_SHARE) * name_coverage;
+        if whole {
+            score += WHOLE_NAME_BONUS;
+        }
         if exact {
             score += EXACT_BONUS;
         }
