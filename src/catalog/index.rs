@@ -171,6 +171,15 @@ impl Catalog {
             .collect()
     }
 
+    /// Whether some resource's name (or alias or mail) holds this word.
+    pub fn names_word(&self, word: &str) -> bool {
+        self.index.term(&text::term(word)).is_some_and(|id| {
+            self.index
+                .postings(id)
+                .any(|(_, field)| field == Field::Name)
+        })
+    }
+
     pub(super) fn resource_at(&self, at: u32) -> Option<&Resource> {
         self.resources.get(at as usize)
     }
@@ -208,7 +217,9 @@ impl Index {
         sorted.sort_unstable_by(|a, b| index.texts[*a as usize].cmp(&index.texts[*b as usize]));
         index.sorted = sorted;
         for (id, term) in index.texts.iter().enumerate() {
-            if term.chars().count() >= TYPO_MIN_LEN {
+            // Numbers and codes are not misspelt the way words are; their neighbourhoods would
+            // dominate the index of a large tenant.
+            if term.chars().count() >= TYPO_MIN_LEN && term.chars().all(char::is_alphabetic) {
                 for shorter in text::deletions(term) {
                     index
                         .typos

@@ -12,8 +12,6 @@
 //! [`decide`] never guesses: a clear winner resolves, close competitors are returned to ask
 //! about, and a phrase nothing fits well yields the nearest names as suggestions.
 
-use std::collections::HashMap;
-
 use super::index::{Catalog, Field, TermId};
 use super::resource::Resource;
 use super::text;
@@ -33,9 +31,9 @@ const WHOLE_NAME_BONUS: f32 = 0.1;
 const EXACT_BONUS: f32 = 0.15;
 /// A mail address (or its local part) names its resource outright.
 const MAIL_SCORE: f32 = 1.3;
-/// Postings beyond this for one word are left out of candidate generation (the word still
-/// scores the candidates other words found).
-const COMMON_WORD_POSTINGS: usize = 20_000;
+/// Postings read to find candidates, rarest words first (the rarest is always read); the other
+/// words still score the candidates found.
+const GENERATION_BUDGET: usize = 40_000;
 /// Candidates scored in full, after a cheap first ranking.
 const SHORTLIST: usize = 128;
 /// At most this many prefix extensions of one word.
@@ -122,7 +120,20 @@ struct WordMatches {
     terms: Vec<(TermId, f32)>,
     weight: f32,
     optional: bool,
-    generating: bool,
+    /// How many postings its terms have together.
+    postings: usize,
+}
+
+/// Per-thread accumulator for the first ranking: one slot per resource, reset after each query
+/// through the list of slots it touched, so a query costs what its postings cost.
+#[derive(Default)]
+struct Scratch {
+    sums: Vec<f32>,
+    touched: Vec<u32>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
 }
 
 impl Catalog {
@@ -170,42 +181,75 @@ impl Catalog {
                     } else {
                         weight
                     },
-                    generating: postings <= COMMON_WORD_POSTINGS,
+                    postings,
                     terms,
                     optional: word.optional,
                 }
             })
             .collect();
 
-        // First ranking: the rarer the words an entry holds, the better.
-        let mut rough: HashMap<u32, f32> = HashMap::new();
-        let any_generating = words
+        // First ranking: the rarer the words an entry holds, the better. Candidates come from
+        // the rarest words, as many as fit the budget (always at least the rarest); common words
+        // only score what the rare ones found.
+        let mut order: Vec<(usize, usize)> = words
             .iter()
-            .any(|word| word.generating && !word.terms.is_empty());
-        for word in &words {
-            if !word.generating && any_generating {
-                continue;
+            .enumerate()
+            .filter(|(_, word)| !word.terms.is_empty())
+            .map(|(i, word)| (word.postings, i))
+            .collect();
+        order.sort_unstable();
+        let mut budget = GENERATION_BUDGET;
+        let mut shortlist: Vec<(u32, f32)> = SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            let Scratch { sums, touched } = &mut *scratch;
+            if sums.len() < index.resource_count() {
+                sums.resize(index.resource_count(), 0.0);
             }
-            for (id, quality) in &word.terms {
-                let gain = idf(*id) * quality;
-                for (at, field) in index.postings(*id) {
-                    let weight = match field {
-                        Field::Name => 1.0,
-                        Field::Context => CONTEXT_WEIGHT,
-                        Field::Description => DESCRIPTION_WEIGHT,
-                    };
-                    let slot = rough.entry(at).or_insert(0.0);
-                    *slot += gain * weight;
+            touched.clear();
+            for (n, (postings, i)) in order.iter().enumerate() {
+                if n > 0 && *postings > budget {
+                    break;
+                }
+                budget = budget.saturating_sub(*postings);
+                for (id, quality) in &words[*i].terms {
+                    let gain = idf(*id) * quality;
+                    for (at, field) in index.postings(*id) {
+                        let weight = match field {
+                            Field::Name => 1.0,
+                            Field::Context => CONTEXT_WEIGHT,
+                            Field::Description => DESCRIPTION_WEIGHT,
+                        };
+                        let Some(slot) = sums.get_mut(at as usize) else {
+                            continue;
+                        };
+                        if *slot == 0.0 {
+                            touched.push(at);
+                        }
+                        *slot += gain * weight;
+                    }
                 }
             }
+            let shortlist: Vec<(u32, f32)> = touched
+                .iter()
+                .map(|at| (*at, sums.get(*at as usize).copied().unwrap_or(0.0)))
+                .collect();
+            for at in touched.iter() {
+                if let Some(slot) = sums.get_mut(*at as usize) {
+                    *slot = 0.0;
+                }
+            }
+            shortlist
+        });
+        let by_rough = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if shortlist.len() > SHORTLIST {
+            shortlist.select_nth_unstable_by(SHORTLIST, by_rough);
+            shortlist.truncate(SHORTLIST);
         }
+        shortlist.sort_unstable_by(by_rough);
         let mail_hits: &[u32] = query
             .mail_local
             .as_deref()
             .map_or(&[], |local| index.mail_positions(local));
-        let mut shortlist: Vec<(u32, f32)> = rough.into_iter().collect();
-        shortlist.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        shortlist.truncate(SHORTLIST);
         for at in mail_hits {
             if !shortlist.iter().any(|(known, _)| known == at) {
                 shortlist.push((*at, 0.0));

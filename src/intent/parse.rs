@@ -350,13 +350,8 @@ impl<'m, 'c> Parser<'m, 'c> {
                 continue;
             }
             let first = self.tokens[at].text.clone();
-            // A first name counts only where a resource is unlikely to be named.
-            if self
-                .catalog
-                .search(&Query::phrase(&first), 1)
-                .first()
-                .is_some_and(|hit| hit.score >= resolve::RESOLVE_SCORE)
-            {
+            // A first name counts only when no resource name uses the word.
+            if self.catalog.names_word(&first) {
                 continue;
             }
             if let [person] = self.catalog.people_named(&[&first]).as_slice() {
