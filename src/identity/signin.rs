@@ -21,8 +21,13 @@ pub const SIGN_IN_LIFETIME_MINUTES: i64 = 10;
 pub enum Expectation {
     /// Teams: the Entra object id of the verified activity's sender.
     EntraObject { id: String },
-    /// Slack: the email on the Slack profile (none when the profile shows none).
-    ChatEmail { email: Option<String> },
+    /// Slack: the email on the Slack profile (none when the profile shows none), and the
+    /// profile's name, so that a confirmation page can say which Slack account asked.
+    ChatEmail {
+        email: Option<String>,
+        #[serde(default)]
+        name: Option<String>,
+    },
 }
 
 /// A sign-in link that was sent and not yet used.
@@ -48,6 +53,9 @@ pub struct PendingConfirmation {
     pub chat_user: ChatUser,
     pub entra: EntraUser,
     pub chat_email: Option<String>,
+    /// The chat profile's display name, when the chat service told one.
+    #[serde(default)]
+    pub chat_name: Option<String>,
     pub scopes: Vec<String>,
     /// The refresh token, sealed with the vault's key for this confirmation.
     pub refresh_token: SealedSecret,

@@ -145,6 +145,10 @@ async fn a_slack_account_with_another_email_is_linked_only_after_the_person_conf
         page.contains("alex.kim@contoso.com") && page.contains("tom.becker@contoso.com"),
         "both accounts are named: {page}"
     );
+    assert!(
+        page.contains("Tom Becker") && page.contains("user U04TOM in workspace T0CONTOSO"),
+        "the Slack account is named by its name, user id and workspace: {page}"
+    );
     let seen = after_a_moment(|| app.slack_seen("U04TOM")).await;
     assert!(
         !seen.iter().any(|m| words(m).contains("signed in as")),
@@ -319,4 +323,49 @@ async fn a_requesters_sign_in_asks_for_no_write_permission() {
         "the Slack profile's email"
     );
     assert!(!param("nonce").is_empty() && !param("state").is_empty());
+}
+
+#[tokio::test]
+async fn no_sign_in_page_can_be_framed_by_another_site() {
+    let app = TestApp::spawn().await;
+    app.slack("U06ALEX", "sign in").await;
+    let prompt = app.more_than(0, || app.slack_seen("U06ALEX")).await;
+    let link = app.sign_in_links(&prompt).remove(0);
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let bot = &app.bot_url;
+    let answers = [
+        http.get(&link).send().await,
+        http.get(format!("{bot}/auth/start")).send().await,
+        http.get(format!("{bot}/auth/start?state=nope"))
+            .send()
+            .await,
+        http.get(format!("{bot}/auth/callback?state=nope&code=x"))
+            .send()
+            .await,
+        http.post(format!("{bot}/auth/confirm"))
+            .form(&[("confirmation", "nope")])
+            .send()
+            .await,
+    ];
+    for answer in answers {
+        let answer = answer.expect("answers");
+        let status = answer.status();
+        let header = |name: &str| {
+            answer
+                .headers()
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert_eq!(header("x-frame-options"), "DENY", "{status}");
+        assert!(
+            header("content-security-policy").contains("frame-ancestors 'none'"),
+            "{status}: {}",
+            header("content-security-policy")
+        );
+    }
 }
