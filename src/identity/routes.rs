@@ -19,7 +19,7 @@ use chrono::{Duration, Utc};
 mod tests;
 
 use super::oauth::OAuthError;
-use super::signin::{Expectation, PendingConfirmation, SIGN_IN_LIFETIME_MINUTES};
+use super::signin::{Expectation, PendingConfirmation, SIGN_IN_LIFETIME_MINUTES, Start};
 use super::{Identity, Obtained};
 use crate::domain::chat::{Channel, ChatUser, EntraUser};
 
@@ -77,8 +77,11 @@ async fn start(
         pending.login_hint.as_deref(),
         &scopes,
     );
-    if let Err(error) = identity.signins.set_verifier(state, &verifier) {
-        return unavailable(&error.to_string());
+    match identity.signins.set_verifier(state, &verifier) {
+        Ok(Start::Begun) => {}
+        Ok(Start::AlreadyOpened) => return already_opened(),
+        Ok(Start::Expired) => return expired(),
+        Err(error) => return unavailable(&error.to_string()),
     }
     (
         StatusCode::FOUND,
@@ -326,6 +329,14 @@ fn expired() -> Response {
         StatusCode::BAD_REQUEST,
         "Link expired",
         "This sign-in link has expired or was already used. Nothing was linked. Ask Doorman for a new one.",
+    )
+}
+
+fn already_opened() -> Response {
+    page(
+        StatusCode::CONFLICT,
+        "Link already opened",
+        "This sign-in link was already opened. Nothing was linked. Ask Doorman for a new one.",
     )
 }
 

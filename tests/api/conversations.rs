@@ -369,3 +369,31 @@ async fn no_sign_in_page_can_be_framed_by_another_site() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_sign_in_link_opened_twice_keeps_the_first_flow_and_refuses_the_second() {
+    let app = TestApp::spawn().await;
+    app.slack("U06ALEX", "sign in").await;
+    let prompt = app.more_than(0, || app.slack_seen("U06ALEX")).await;
+    let link = app.sign_in_links(&prompt).remove(0);
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let first = no_redirects.get(&link).send().await.expect("start");
+    assert_eq!(first.status(), 302);
+    let authorize = first.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    let (again, page) = app.follow(&link).await;
+    assert_eq!(again, 409, "{page}");
+    assert!(
+        page.contains("already opened") && page.contains("Ask Doorman for a new one"),
+        "{page}"
+    );
+    // The first browser still finishes: its PKCE verifier was not replaced.
+    let (status, page) = app.follow(&authorize).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Signed in as alex.kim@contoso.com"), "{page}");
+}
