@@ -126,7 +126,7 @@ impl Conversation {
     }
 
     async fn sign_out(&self, message: &ChatMessage, entra: Option<&EntraUser>) {
-        let reply = match self.identity.sign_out(&message.sender.user, entra) {
+        let reply = match self.identity.sign_out(&message.sender.user, entra).await {
             Ok(()) => replies::signed_out(),
             Err(error) => {
                 tracing::error!(%error, "sign-out failed");

@@ -200,15 +200,15 @@ impl Identity {
             Ok(answer) => Ok(answer.value),
             // A token Graph refuses is as good as no token: the person signs in again.
             Err(crate::graph::GraphError::Unauthorized(_)) => {
-                let _ = self.broker.forget(object_id);
+                let _ = self.broker.forget(object_id).await;
                 Err(TokenError::NeedsSignIn("Graph refused the token".into()))
             }
             Err(error) => Err(TokenError::Unavailable(error.to_string())),
         }
     }
 
-    /// Forgets a person's link and tokens.
-    pub fn sign_out(
+    /// Forgets a person's link and tokens (after any refresh of theirs in flight).
+    pub async fn sign_out(
         &self,
         user: &ChatUser,
         entra: Option<&EntraUser>,
@@ -219,6 +219,7 @@ impl Identity {
         if let Some(entra) = entra {
             self.broker
                 .forget(&entra.id)
+                .await
                 .map_err(|error| IdentityError::Setup(error.to_string()))?;
         }
         Ok(())
@@ -230,7 +231,7 @@ impl Identity {
     }
 
     /// Records a completed sign-in: tokens kept, account linked (Slack), audited, announced.
-    fn complete(
+    async fn complete(
         &self,
         chat_user: &ChatUser,
         entra: &EntraUser,
@@ -241,6 +242,7 @@ impl Identity {
                 let scopes = tokens.scopes.clone();
                 self.broker
                     .keep(&entra.id, tokens, Vec::new(), entra.upn.clone())
+                    .await
                     .map_err(|error| IdentityError::Setup(error.to_string()))?;
                 (scopes, false)
             }
@@ -248,12 +250,9 @@ impl Identity {
                 refresh_token,
                 scopes,
             } => {
-                self.broker.keep_refresh_token(
-                    &entra.id,
-                    refresh_token,
-                    scopes.clone(),
-                    entra.upn.clone(),
-                )?;
+                self.broker
+                    .keep_refresh_token(&entra.id, refresh_token, scopes.clone(), entra.upn.clone())
+                    .await?;
                 (scopes, true)
             }
         };

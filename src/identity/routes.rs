@@ -206,7 +206,10 @@ async fn callback(
                 Err(error) => unavailable(&error.to_string()),
             }
         }
-        _ => match identity.complete(&pending.chat_user, &entra, Obtained::Fresh(tokens)) {
+        _ => match identity
+            .complete(&pending.chat_user, &entra, Obtained::Fresh(tokens))
+            .await
+        {
             Ok(()) => signed_in_page(&signed_in_as, pending.chat_user.channel),
             Err(error) => unavailable(&error.to_string()),
         },
@@ -245,7 +248,10 @@ async fn confirm(
         refresh_token,
         scopes: confirmation.scopes.clone(),
     };
-    match identity.complete(&confirmation.chat_user, &confirmation.entra, obtained) {
+    match identity
+        .complete(&confirmation.chat_user, &confirmation.entra, obtained)
+        .await
+    {
         Ok(()) => signed_in_page(&signed_in_as, confirmation.chat_user.channel),
         Err(error) => unavailable(&error.to_string()),
     }
