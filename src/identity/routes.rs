@@ -13,13 +13,14 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 #[cfg(test)]
 mod tests;
 
 use super::oauth::OAuthError;
 use super::signin::{Expectation, PendingConfirmation, SIGN_IN_LIFETIME_MINUTES, Start};
+use super::vault::Binding;
 use super::{Identity, Obtained};
 use crate::domain::chat::{Channel, ChatUser, EntraUser};
 
@@ -179,10 +180,9 @@ async fn callback(
             let Some(refresh_token) = tokens.refresh_token.as_ref() else {
                 return unavailable("the identity platform returned no refresh token");
             };
-            let confirmation = match identity.vault.seal(
-                &format!("confirm|{}", pending.chat_user.key()),
-                refresh_token,
-            ) {
+            let expires = Utc::now() + Duration::minutes(SIGN_IN_LIFETIME_MINUTES);
+            let binding = confirmation_binding(&pending.chat_user, &entra, &tokens.scopes, expires);
+            let confirmation = match identity.vault.seal(&binding, refresh_token) {
                 Ok(sealed) => PendingConfirmation {
                     chat_user: pending.chat_user.clone(),
                     entra,
@@ -190,7 +190,7 @@ async fn callback(
                     chat_name: name.clone(),
                     scopes: tokens.scopes.clone(),
                     refresh_token: sealed,
-                    expires: Utc::now() + Duration::minutes(SIGN_IN_LIFETIME_MINUTES),
+                    expires,
                 },
                 Err(error) => return unavailable(&error.to_string()),
             };
@@ -232,10 +232,13 @@ async fn confirm(
         Ok(None) => return expired(),
         Err(error) => return unavailable(&error.to_string()),
     };
-    let refresh_token = match identity.vault.unseal(
-        &format!("confirm|{}", confirmation.chat_user.key()),
-        &confirmation.refresh_token,
-    ) {
+    let binding = confirmation_binding(
+        &confirmation.chat_user,
+        &confirmation.entra,
+        &confirmation.scopes,
+        confirmation.expires,
+    );
+    let refresh_token = match identity.vault.unseal(&binding, &confirmation.refresh_token) {
         Ok(token) => token,
         Err(error) => return unavailable(&error.to_string()),
     };
@@ -255,6 +258,19 @@ async fn confirm(
         Ok(()) => signed_in_page(&signed_in_as, confirmation.chat_user.channel),
         Err(error) => unavailable(&error.to_string()),
     }
+}
+
+/// What the refresh token of a parked confirmation is sealed to: the chat user and Entra user
+/// being linked, the scopes granted and the confirmation's expiry, so that none of them can be
+/// changed in the store without the token becoming unreadable.
+fn confirmation_binding(
+    chat_user: &ChatUser,
+    entra: &EntraUser,
+    scopes: &[String],
+    expires: DateTime<Utc>,
+) -> Binding {
+    let owner = format!("confirm|{}|{}", chat_user.key(), entra.id);
+    Binding::new(&owner, scopes, entra.upn.as_deref(), expires)
 }
 
 /// Whether the signed-in account's mail or UPN is the chat profile's email.
