@@ -107,7 +107,8 @@ impl Identity {
                 &microsoft.tenant_authority(),
                 &microsoft.client_id,
                 &microsoft.tenant_id,
-            ),
+            )
+            .map_err(|error| IdentityError::Setup(error.to_string()))?,
             broker: tokens::TokenBroker::new(vault.clone(), Arc::clone(&oauth)),
             oauth,
             signins: signin::SignIns::open(Arc::clone(&store))?,
