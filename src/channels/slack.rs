@@ -7,8 +7,9 @@
 //! so every [`Sender`](crate::domain::chat::Sender) leaves here with `entra: None`), decide
 //! anything about a request, or log a secret or the text people write.
 //!
-//! Every inbound request is answered at once (Slack wants a 2xx within 3 s); the
-//! [`InboundHandler`] runs on a spawned task after the delivery is recorded in the ledger.
+//! Every inbound request is answered at once (Slack wants a 2xx within 3 s): the delivery is
+//! recorded as accepted in the ledger ([`Deliveries`]) first, and the [`InboundHandler`] runs on
+//! a task the ledger tracks and marks done.
 
 mod blocks;
 mod events;
@@ -32,7 +33,6 @@ use crate::config::SlackConfig;
 use crate::domain::chat::{
     BoxFuture, ChatError, ChatPort, ChatUser, Contact, InboundHandler, Message, Place, SentMessage,
 };
-use crate::store::StoreError;
 use signature::RequestSignature;
 pub use web::SlackWeb;
 
@@ -56,16 +56,6 @@ pub enum SlackError {
     EmptyBotToken,
     #[error("cannot load the trusted root certificates for the slack web api")]
     Roots(#[source] std::io::Error),
-}
-
-/// Why a delivery could not be recorded; the request is then refused with a 500 so that Slack
-/// delivers it again later, rather than handled without a record.
-#[derive(Debug, thiserror::Error)]
-enum LedgerError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("the ledger task did not finish: {0}")]
-    Task(#[from] tokio::task::JoinError),
 }
 
 impl Slack {
@@ -111,13 +101,6 @@ impl Slack {
     /// misconfigured install, never a person to serve.
     fn serves(&self, team_id: &str, app_id: &str) -> bool {
         team_id == self.team_id && app_id == self.app_id
-    }
-
-    /// Records a delivery in the ledger off the async runtime (the ledger flushes to disk) and
-    /// says whether it is new.
-    async fn first_time(&self, key: String) -> Result<bool, LedgerError> {
-        let deliveries = self.deliveries.clone();
-        Ok(tokio::task::spawn_blocking(move || deliveries.first_time(&key)).await??)
     }
 }
 

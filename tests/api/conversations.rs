@@ -397,3 +397,61 @@ async fn a_sign_in_link_opened_twice_keeps_the_first_flow_and_refuses_the_second
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Signed in as alex.kim@contoso.com"), "{page}");
 }
+
+#[tokio::test]
+async fn a_slack_message_accepted_but_not_handled_before_a_crash_is_answered_once_after_it() {
+    use doorman::channels::Deliveries;
+    use doorman::domain::chat::{Channel, ChatMessage, ChatUser, Inbound, Place, Sender};
+    use doorman::store::{SledStore, Store};
+
+    let mut app = TestApp::spawn().await;
+    app.stop().await;
+    // What a crash between acknowledging the event and handling it leaves in the ledger.
+    {
+        let store: std::sync::Arc<dyn Store> =
+            std::sync::Arc::new(SledStore::open(&app.storage_path()).expect("the store"));
+        let deliveries = Deliveries::open(store).expect("the ledger");
+        let slack = &app.sim.state.slack;
+        let hello = Inbound::Message(ChatMessage {
+            id: "Ev0CRASHED".into(),
+            sender: Sender {
+                user: ChatUser {
+                    channel: Channel::Slack,
+                    tenant: slack.team_id.clone(),
+                    id: "U03MARIA".into(),
+                },
+                entra: None,
+                display_name: None,
+            },
+            place: Place {
+                channel: Channel::Slack,
+                reference: json!({"channel": slack.dm_id("U03MARIA")}),
+            },
+            text: "hello".into(),
+            received_at: chrono::Utc::now(),
+        });
+        let accepted = deliveries.accept("slack:Ev0CRASHED", &hello).await;
+        assert!(accepted.expect("recorded"), "a new delivery");
+    }
+    app.start().await;
+    app.more_than(0, || app.slack_seen("U03MARIA")).await;
+    // Slack's retry of the same event after the restart is not handled besides.
+    let retried = app
+        .sim
+        .control(
+            Method::POST,
+            "slack/message",
+            Some(
+                json!({"user": "U03MARIA", "text": "hello", "event_id": "Ev0CRASHED", "retry": 1}),
+            ),
+        )
+        .await;
+    assert_eq!(retried.body["status"], 200);
+    app.restart().await;
+    let seen = after_a_moment(|| app.slack_seen("U03MARIA")).await;
+    assert_eq!(
+        seen.len(),
+        1,
+        "one answer, also after another restart: {seen:?}"
+    );
+}
