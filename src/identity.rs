@@ -58,7 +58,6 @@ pub enum IdentityError {
 
 pub struct Identity {
     public_url: Url,
-    tenant_id: String,
     oauth: Arc<oauth::OAuth>,
     verifier: oidc::IdTokenVerifier,
     signins: signin::SignIns,
@@ -101,7 +100,6 @@ impl Identity {
         let (signed_in, events) = mpsc::unbounded_channel();
         let identity = Identity {
             public_url: config.server.public_url.clone(),
-            tenant_id: microsoft.tenant_id.clone(),
             verifier: oidc::IdTokenVerifier::new(
                 http,
                 &microsoft.tenant_authority(),
@@ -131,22 +129,6 @@ impl Identity {
                 upn: None,
             }),
             Channel::Slack => self.links.get(user)?.map(|link| link.entra),
-        })
-    }
-
-    /// The chat account of an Entra user on `channel`, to reach them there.
-    pub fn chat_user_for(
-        &self,
-        channel: Channel,
-        entra: &EntraUser,
-    ) -> Result<Option<ChatUser>, IdentityError> {
-        Ok(match channel {
-            Channel::Teams => Some(ChatUser {
-                channel,
-                tenant: self.tenant_id.clone(),
-                id: entra.id.clone(),
-            }),
-            Channel::Slack => self.links.chat_user_of(channel, &entra.id)?,
         })
     }
 

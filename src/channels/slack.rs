@@ -66,17 +66,6 @@ impl Slack {
         handler: Arc<dyn InboundHandler>,
     ) -> Result<Arc<Slack>, SlackError> {
         let web = SlackWeb::new(config)?;
-        Slack::with_web(config, web, deliveries, handler)
-    }
-
-    /// Builds the adapter around a Web API client made earlier, for wiring in which the
-    /// handler itself needs the [`ChatPort`] before the adapter exists.
-    pub fn with_web(
-        config: &SlackConfig,
-        web: Arc<SlackWeb>,
-        deliveries: Deliveries,
-        handler: Arc<dyn InboundHandler>,
-    ) -> Result<Arc<Slack>, SlackError> {
         let secret = config.signing_secret.expose_secret();
         if secret.is_empty() {
             return Err(SlackError::EmptySigningSecret);
@@ -89,11 +78,6 @@ impl Slack {
             handler,
             web,
         }))
-    }
-
-    /// The Web API client this adapter answers through.
-    pub fn web(&self) -> Arc<SlackWeb> {
-        Arc::clone(&self.web)
     }
 
     /// Whether a payload comes from the workspace and app this deployment serves. Slack signs
