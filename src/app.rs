@@ -27,6 +27,9 @@ pub use readiness::{Check, Readiness};
 
 /// How often the audit chain's head is signed while records keep coming.
 const SIGN_HEAD_EVERY: Duration = Duration::from_secs(60);
+/// How long shutdown waits for chat handlers still running; a delivery whose handler did not
+/// finish by then is handed on again at the next start.
+const HANDLERS_GRACE: Duration = Duration::from_secs(5);
 
 /// A daemon, bound and ready to run.
 pub struct App {
@@ -140,13 +143,29 @@ impl App {
             identity,
             deliveries,
             signed_in,
+            port,
         } = self.chat;
+        // Read before serving, so that only what an earlier run left unfinished is replayed.
+        let unfinished = deliveries.unfinished().await.unwrap_or_else(|error| {
+            tracing::error!(%error, "cannot read unfinished deliveries");
+            Vec::new()
+        });
+        let replaying = tokio::spawn(chat::replay_unfinished(
+            deliveries.clone(),
+            unfinished,
+            Arc::clone(&conversation),
+            port,
+        ));
         let carrying_on = tokio::spawn(chat::carry_on_after_sign_ins(
             conversation,
             signed_in,
             stopped.clone(),
         ));
-        let housekeeping = tokio::spawn(chat::housekeeping(identity, deliveries, stopped.clone()));
+        let housekeeping = tokio::spawn(chat::housekeeping(
+            identity,
+            deliveries.clone(),
+            stopped.clone(),
+        ));
         let public = routes::router(
             Arc::clone(&self.metrics),
             Arc::clone(&self.readiness),
@@ -159,6 +178,16 @@ impl App {
             axum::serve(self.admin_listener, admin_routes)
                 .with_graceful_shutdown(wait_for(stopped.clone())),
         );
+        // No new delivery is replayed from here on; the handlers already running get a bounded
+        // time to finish, and what they leave unfinished stays accepted for the next start.
+        replaying.abort();
+        let _ = replaying.await;
+        if !deliveries.wait_idle(HANDLERS_GRACE).await {
+            tracing::warn!(
+                "chat handlers still running at shutdown; their deliveries are handled again at the next start"
+            );
+        }
+        drop(deliveries);
         // Background work holds parts of the store: wait until it is really gone, so the store
         // is closed when this returns.
         for task in [signer, carrying_on, housekeeping] {

@@ -127,6 +127,20 @@ impl Config {
         self.microsoft.validate()?;
         if let Some(teams) = &self.teams {
             teams.validate()?;
+            // Sign-in is single-tenant: a Teams user of another tenant could talk to Doorman
+            // but never sign in, so accepting their activities would only strand them.
+            let foreign = teams
+                .allowed_tenants
+                .iter()
+                .find(|tenant| !tenant.eq_ignore_ascii_case(&self.microsoft.tenant_id));
+            if let Some(foreign) = foreign {
+                return Err(ConfigError::invalid(
+                    "teams.allowed_tenants",
+                    format!(
+                        "{foreign} is not microsoft.tenant_id; sign-in is single-tenant, so only that tenant may be listed"
+                    ),
+                ));
+            }
         }
         if let Some(slack) = &self.slack {
             slack.validate()?;

@@ -12,8 +12,8 @@ mod replies;
 use std::sync::Arc;
 
 use crate::domain::chat::{
-    BoxFuture, ChatAction, ChatMessage, ChatPort, ChatUser, EntraUser, InboundHandler, Message,
-    Place, Sender,
+    BoxFuture, ChatAction, ChatMessage, ChatPort, ChatUser, Contact, EntraUser, InboundHandler,
+    Message, Place, Sender,
 };
 use crate::identity::{Expectation, Identity, Role, SignedIn, TokenError};
 use crate::store::{Store, StoreError};
@@ -126,7 +126,7 @@ impl Conversation {
     }
 
     async fn sign_out(&self, message: &ChatMessage, entra: Option<&EntraUser>) {
-        let reply = match self.identity.sign_out(&message.sender.user, entra) {
+        let reply = match self.identity.sign_out(&message.sender.user, entra).await {
             Ok(()) => replies::signed_out(),
             Err(error) => {
                 tracing::error!(%error, "sign-out failed");
@@ -154,18 +154,20 @@ impl Conversation {
             ),
             // Slack: the account is linked when its mail or UPN is the Slack profile's email.
             None => {
-                let email = match self.port.contact(&sender.user).await {
-                    Ok(contact) => contact.email,
+                let contact = match self.port.contact(&sender.user).await {
+                    Ok(contact) => contact,
                     Err(error) => {
                         tracing::warn!(%error, "cannot read the chat profile");
-                        None
+                        Contact::default()
                     }
                 };
+                let name = contact.display_name.or_else(|| sender.display_name.clone());
                 (
                     Expectation::ChatEmail {
-                        email: email.clone(),
+                        email: contact.email.clone(),
+                        name,
                     },
-                    email,
+                    contact.email,
                 )
             }
         };

@@ -58,7 +58,6 @@ pub enum IdentityError {
 
 pub struct Identity {
     public_url: Url,
-    tenant_id: String,
     oauth: Arc<oauth::OAuth>,
     verifier: oidc::IdTokenVerifier,
     signins: signin::SignIns,
@@ -101,13 +100,13 @@ impl Identity {
         let (signed_in, events) = mpsc::unbounded_channel();
         let identity = Identity {
             public_url: config.server.public_url.clone(),
-            tenant_id: microsoft.tenant_id.clone(),
             verifier: oidc::IdTokenVerifier::new(
                 http,
                 &microsoft.tenant_authority(),
                 &microsoft.client_id,
                 &microsoft.tenant_id,
-            ),
+            )
+            .map_err(|error| IdentityError::Setup(error.to_string()))?,
             broker: tokens::TokenBroker::new(vault.clone(), Arc::clone(&oauth)),
             oauth,
             signins: signin::SignIns::open(Arc::clone(&store))?,
@@ -130,22 +129,6 @@ impl Identity {
                 upn: None,
             }),
             Channel::Slack => self.links.get(user)?.map(|link| link.entra),
-        })
-    }
-
-    /// The chat account of an Entra user on `channel`, to reach them there.
-    pub fn chat_user_for(
-        &self,
-        channel: Channel,
-        entra: &EntraUser,
-    ) -> Result<Option<ChatUser>, IdentityError> {
-        Ok(match channel {
-            Channel::Teams => Some(ChatUser {
-                channel,
-                tenant: self.tenant_id.clone(),
-                id: entra.id.clone(),
-            }),
-            Channel::Slack => self.links.chat_user_of(channel, &entra.id)?,
         })
     }
 
@@ -200,15 +183,15 @@ impl Identity {
             Ok(answer) => Ok(answer.value),
             // A token Graph refuses is as good as no token: the person signs in again.
             Err(crate::graph::GraphError::Unauthorized(_)) => {
-                let _ = self.broker.forget(object_id);
+                let _ = self.broker.forget(object_id).await;
                 Err(TokenError::NeedsSignIn("Graph refused the token".into()))
             }
             Err(error) => Err(TokenError::Unavailable(error.to_string())),
         }
     }
 
-    /// Forgets a person's link and tokens.
-    pub fn sign_out(
+    /// Forgets a person's link and tokens (after any refresh of theirs in flight).
+    pub async fn sign_out(
         &self,
         user: &ChatUser,
         entra: Option<&EntraUser>,
@@ -219,6 +202,7 @@ impl Identity {
         if let Some(entra) = entra {
             self.broker
                 .forget(&entra.id)
+                .await
                 .map_err(|error| IdentityError::Setup(error.to_string()))?;
         }
         Ok(())
@@ -230,7 +214,7 @@ impl Identity {
     }
 
     /// Records a completed sign-in: tokens kept, account linked (Slack), audited, announced.
-    fn complete(
+    async fn complete(
         &self,
         chat_user: &ChatUser,
         entra: &EntraUser,
@@ -241,6 +225,7 @@ impl Identity {
                 let scopes = tokens.scopes.clone();
                 self.broker
                     .keep(&entra.id, tokens, Vec::new(), entra.upn.clone())
+                    .await
                     .map_err(|error| IdentityError::Setup(error.to_string()))?;
                 (scopes, false)
             }
@@ -248,12 +233,9 @@ impl Identity {
                 refresh_token,
                 scopes,
             } => {
-                self.broker.keep_refresh_token(
-                    &entra.id,
-                    refresh_token,
-                    scopes.clone(),
-                    entra.upn.clone(),
-                )?;
+                self.broker
+                    .keep_refresh_token(&entra.id, refresh_token, scopes.clone(), entra.upn.clone())
+                    .await?;
                 (scopes, true)
             }
         };

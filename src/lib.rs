@@ -10,6 +10,8 @@
 //! - [`graph`] is the Microsoft Graph client: retries, throttling, correlation ids, typed errors and
 //!   operations. Writes take only delegated tokens; the type system refuses an app-only token there.
 //! - [`sim`] simulates the Microsoft cloud (login and Graph) for tests and the demo.
+//! - [`signing_keys`] caches the token-signing keys an OpenID provider publishes (the Bot
+//!   Connector's, the tenant's), keeping the ones it has when a refetch fails.
 //! - [`admin`] lets command-line tools reach a running daemon that holds the store.
 //! - [`app`] wires the daemon: routes, background tasks, graceful shutdown.
 //! - [`cli`] implements the commands behind the `doorman` binary.
@@ -28,6 +30,7 @@ pub mod graph;
 pub mod identity;
 pub mod intent;
 pub mod metrics;
+pub mod signing_keys;
 pub mod sim;
 pub mod store;
 pub mod telemetry;

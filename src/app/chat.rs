@@ -1,5 +1,6 @@
 //! Wiring of the chat side: identity, the conversation, the channel adapters configured, their
-//! routes, and the background work they need (carrying on after sign-ins, housekeeping).
+//! routes, and the background work they need (handing on deliveries an earlier run accepted but
+//! did not finish, carrying on after sign-ins, housekeeping).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +13,7 @@ use crate::audit::AuditLog;
 use crate::channels::{ChatRouter, Deliveries, slack, teams};
 use crate::config::Config;
 use crate::conversation::Conversation;
-use crate::domain::chat::{Channel, ChatPort, InboundHandler};
+use crate::domain::chat::{Channel, ChatPort, Inbound, InboundHandler};
 use crate::identity::{self, Identity, SignedIn};
 use crate::store::Store;
 
@@ -27,6 +28,8 @@ pub(super) struct ChatSide {
     pub identity: Arc<Identity>,
     pub deliveries: Deliveries,
     pub signed_in: mpsc::UnboundedReceiver<SignedIn>,
+    /// The way out through whichever adapter a place belongs to, for replayed deliveries.
+    pub port: Arc<dyn ChatPort>,
 }
 
 pub(super) fn build(
@@ -39,7 +42,8 @@ pub(super) fn build(
         .map_err(|error| AppError::Chat(error.to_string()))?;
     let chat = ChatRouter::new();
     let port: Arc<dyn ChatPort> = Arc::clone(&chat) as Arc<dyn ChatPort>;
-    let conversation = Conversation::new(port, Arc::clone(&identity), Arc::clone(&store))?;
+    let conversation =
+        Conversation::new(Arc::clone(&port), Arc::clone(&identity), Arc::clone(&store))?;
     let handler: Arc<dyn InboundHandler> = Arc::clone(&conversation) as Arc<dyn InboundHandler>;
     let mut routes = identity::router(Arc::clone(&identity));
     if config.teams.is_some() {
@@ -65,7 +69,20 @@ pub(super) fn build(
         identity,
         deliveries,
         signed_in,
+        port,
     })
+}
+
+/// Hands on, once, the deliveries an earlier run acknowledged but did not finish (`unfinished`,
+/// read before this run accepted anything), through the same handler as new ones.
+pub(super) async fn replay_unfinished(
+    deliveries: Deliveries,
+    unfinished: Vec<(String, Inbound)>,
+    conversation: Arc<Conversation>,
+    port: Arc<dyn ChatPort>,
+) {
+    let handler: Arc<dyn InboundHandler> = conversation;
+    deliveries.replay(unfinished, handler, port).await;
 }
 
 /// Carries on each person's waiting messages once they have signed in.
@@ -101,7 +118,7 @@ pub(super) async fn housekeeping(
                 if let Err(error) = identity.sweep() {
                     tracing::warn!(%error, "could not drop expired sign-ins");
                 }
-                if let Err(error) = deliveries.forget_older_than(REMEMBER_DELIVERIES) {
+                if let Err(error) = deliveries.forget_older_than(REMEMBER_DELIVERIES).await {
                     tracing::warn!(%error, "could not drop old deliveries");
                 }
             }

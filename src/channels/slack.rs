@@ -7,8 +7,9 @@
 //! so every [`Sender`](crate::domain::chat::Sender) leaves here with `entra: None`), decide
 //! anything about a request, or log a secret or the text people write.
 //!
-//! Every inbound request is answered at once (Slack wants a 2xx within 3 s); the
-//! [`InboundHandler`] runs on a spawned task after the delivery is recorded in the ledger.
+//! Every inbound request is answered at once (Slack wants a 2xx within 3 s): the delivery is
+//! recorded as accepted in the ledger ([`Deliveries`]) first, and the [`InboundHandler`] runs on
+//! a task the ledger tracks and marks done.
 
 mod blocks;
 mod events;
@@ -32,7 +33,6 @@ use crate::config::SlackConfig;
 use crate::domain::chat::{
     BoxFuture, ChatError, ChatPort, ChatUser, Contact, InboundHandler, Message, Place, SentMessage,
 };
-use crate::store::StoreError;
 use signature::RequestSignature;
 pub use web::SlackWeb;
 
@@ -58,16 +58,6 @@ pub enum SlackError {
     Roots(#[source] std::io::Error),
 }
 
-/// Why a delivery could not be recorded; the request is then refused with a 500 so that Slack
-/// delivers it again later, rather than handled without a record.
-#[derive(Debug, thiserror::Error)]
-enum LedgerError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("the ledger task did not finish: {0}")]
-    Task(#[from] tokio::task::JoinError),
-}
-
 impl Slack {
     /// Builds the adapter with its own Web API client.
     pub fn new(
@@ -76,17 +66,6 @@ impl Slack {
         handler: Arc<dyn InboundHandler>,
     ) -> Result<Arc<Slack>, SlackError> {
         let web = SlackWeb::new(config)?;
-        Slack::with_web(config, web, deliveries, handler)
-    }
-
-    /// Builds the adapter around a Web API client made earlier, for wiring in which the
-    /// handler itself needs the [`ChatPort`] before the adapter exists.
-    pub fn with_web(
-        config: &SlackConfig,
-        web: Arc<SlackWeb>,
-        deliveries: Deliveries,
-        handler: Arc<dyn InboundHandler>,
-    ) -> Result<Arc<Slack>, SlackError> {
         let secret = config.signing_secret.expose_secret();
         if secret.is_empty() {
             return Err(SlackError::EmptySigningSecret);
@@ -101,23 +80,11 @@ impl Slack {
         }))
     }
 
-    /// The Web API client this adapter answers through.
-    pub fn web(&self) -> Arc<SlackWeb> {
-        Arc::clone(&self.web)
-    }
-
     /// Whether a payload comes from the workspace and app this deployment serves. Slack signs
     /// every app's requests with that app's own secret, so a mismatch means a misrouted or
     /// misconfigured install, never a person to serve.
     fn serves(&self, team_id: &str, app_id: &str) -> bool {
         team_id == self.team_id && app_id == self.app_id
-    }
-
-    /// Records a delivery in the ledger off the async runtime (the ledger flushes to disk) and
-    /// says whether it is new.
-    async fn first_time(&self, key: String) -> Result<bool, LedgerError> {
-        let deliveries = self.deliveries.clone();
-        Ok(tokio::task::spawn_blocking(move || deliveries.first_time(&key)).await??)
     }
 }
 

@@ -121,7 +121,7 @@ impl Teams {
         tuning: Tuning,
     ) -> Result<Arc<Teams>, TeamsError> {
         let http = http_client()?;
-        let keys = keys::SigningKeys::new(
+        let keys = keys::signing_keys(
             http.clone(),
             section.openid_metadata_url.clone(),
             tuning.key_refetch_interval,

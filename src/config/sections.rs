@@ -183,7 +183,8 @@ pub struct TeamsConfig {
     /// with yet.
     #[serde(default = "default_service_url")]
     pub service_url: Url,
-    /// Tenants whose activities are accepted (default: `[microsoft] tenant_id`).
+    /// Tenants whose activities are accepted (default: `[microsoft] tenant_id`). Sign-in is
+    /// single-tenant, so `[microsoft] tenant_id` is the only tenant it may list.
     #[serde(default)]
     pub allowed_tenants: Vec<String>,
 }

@@ -205,3 +205,40 @@ fn array_overrides_are_read_as_toml_arrays() {
     let tenants = &table["teams"]["allowed_tenants"];
     assert_eq!(tenants.as_array().map(Vec::len), Some(2));
 }
+
+fn with_teams(allowed_tenants: &str) -> String {
+    format!(
+        r#"{}
+[teams]
+app_id = "bot"
+app_password = "p"
+token_url = "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token"
+allowed_tenants = {allowed_tenants}
+"#,
+        minimal()
+    )
+}
+
+#[test]
+fn teams_may_allow_only_the_tenant_people_sign_in_to() {
+    for allowed in [
+        "[]",
+        r#"["7a1c0e52-3f0b-4c7e-9d1e-2b6f4a0c1d11"]"#,
+        r#"["7A1C0E52-3F0B-4C7E-9D1E-2B6F4A0C1D11"]"#,
+    ] {
+        let config = Config::from_toml(&with_teams(allowed), Vec::new());
+        assert!(config.is_ok(), "{allowed}: {config:?}");
+    }
+    let message = error_of(
+        &with_teams(
+            r#"["7a1c0e52-3f0b-4c7e-9d1e-2b6f4a0c1d11", "0e0e0e0e-1111-4222-8333-444444444444"]"#,
+        ),
+        Vec::new(),
+    );
+    assert!(
+        message.starts_with("invalid config: teams.allowed_tenants:"),
+        "{message}"
+    );
+    assert!(message.contains("0e0e0e0e-1111-4222-8333-444444444444"));
+    assert_eq!(message.lines().count(), 1);
+}

@@ -145,6 +145,20 @@ pub struct ChatAction {
     pub card: Option<SentMessage>,
 }
 
+/// One verified, normalised delivery from a chat service: what a channel hands to the
+/// [`InboundHandler`], and what the delivery ledger keeps until it has been handled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "item", rename_all = "snake_case")]
+pub enum Inbound {
+    Message(ChatMessage),
+    Action(ChatAction),
+    /// The bot was installed or added to a conversation.
+    Installed {
+        sender: Sender,
+        place: Place,
+    },
+}
+
 /// Something Doorman says: text, and optionally a card.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Message {
@@ -300,6 +314,50 @@ mod tests {
             None,
             "sign-in is a link, not an action"
         );
+    }
+
+    #[test]
+    fn an_inbound_item_survives_a_round_trip_through_json() {
+        let sender = Sender {
+            user: ChatUser {
+                channel: Channel::Slack,
+                tenant: "T1".into(),
+                id: "U1".into(),
+            },
+            entra: None,
+            display_name: Some("Ana".into()),
+        };
+        let place = Place {
+            channel: Channel::Slack,
+            reference: serde_json::json!({"channel": "D1"}),
+        };
+        let items = [
+            Inbound::Message(ChatMessage {
+                id: "Ev1".into(),
+                sender: sender.clone(),
+                place: place.clone(),
+                text: "hello".into(),
+                received_at: Utc::now(),
+            }),
+            Inbound::Action(ChatAction {
+                id: "trigger:0".into(),
+                sender: sender.clone(),
+                place: place.clone(),
+                verb: Verb::Approve,
+                data: serde_json::json!({"request": "r1"}),
+                inputs: Map::new(),
+                card: Some(SentMessage {
+                    place: place.clone(),
+                    id: "1.2".into(),
+                }),
+            }),
+            Inbound::Installed { sender, place },
+        ];
+        for item in items {
+            let json = serde_json::to_string(&item).expect("serializes");
+            let back: Inbound = serde_json::from_str(&json).expect("deserializes");
+            assert_eq!(back, item);
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::chat::{Channel, ChatUser, EntraUser};
+use crate::domain::chat::{ChatUser, EntraUser};
 use crate::store::{Domain, Store, StoreError, Table};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -45,20 +45,5 @@ impl Links {
     pub fn remove(&self, chat_user: &ChatUser) -> Result<(), StoreError> {
         self.links.remove(&chat_user.key())?;
         self.store.flush()
-    }
-
-    /// The chat account on `channel` linked to an Entra user, if any.
-    pub fn chat_user_of(
-        &self,
-        channel: Channel,
-        entra_id: &str,
-    ) -> Result<Option<ChatUser>, StoreError> {
-        for entry in self.links.iter() {
-            let (_, link) = entry?;
-            if link.chat_user.channel == channel && link.entra.id.eq_ignore_ascii_case(entra_id) {
-                return Ok(Some(link.chat_user));
-            }
-        }
-        Ok(None)
     }
 }

@@ -1,15 +1,17 @@
 //! Verifying ID tokens from the identity platform: signature against the tenant's published
-//! keys (fetched from its OpenID metadata, cached, refetched on an unknown key id), issuer,
-//! audience (this app), lifetime, tenant and nonce.
+//! keys (fetched from its OpenID metadata by the shared [`crate::signing_keys`] cache, refetched
+//! daily and on an unknown key id, kept when a refetch fails), issuer, audience (this app),
+//! lifetime, tenant and nonce.
 //!
 //! Access tokens for Graph are never verified here: they are not meant for Doorman.
 
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
-use tokio::sync::Mutex;
+use url::Url;
+
+use crate::signing_keys::{KeyError, SigningKeys, rsa_signing_key};
 
 /// The claims Doorman reads from an ID token.
 #[derive(Debug, Clone, Deserialize)]
@@ -32,46 +34,15 @@ pub enum IdTokenError {
     Invalid(String),
 }
 
-#[derive(Deserialize)]
-struct Metadata {
-    issuer: String,
-    jwks_uri: String,
-}
-
-#[derive(Deserialize)]
-struct Jwks {
-    keys: Vec<Jwk>,
-}
-
-#[derive(Deserialize)]
-struct Jwk {
-    #[serde(default)]
-    kid: Option<String>,
-    #[serde(default)]
-    kty: Option<String>,
-    #[serde(default)]
-    n: Option<String>,
-    #[serde(default)]
-    e: Option<String>,
-}
-
-struct KeySet {
-    issuer: String,
-    keys: HashMap<String, DecodingKey>,
-    fetched: Instant,
-}
-
 /// Don't refetch keys more often than this, however many unknown key ids arrive.
 const REFETCH_AT_MOST_EVERY: Duration = Duration::from_secs(60);
 /// Refetch keys at least this often, so rotated keys are picked up.
 const KEYS_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
 
 pub struct IdTokenVerifier {
-    http: reqwest::Client,
-    metadata_url: String,
     client_id: String,
     tenant_id: String,
-    keys: Mutex<Option<KeySet>>,
+    keys: SigningKeys<DecodingKey>,
 }
 
 impl IdTokenVerifier {
@@ -81,14 +52,41 @@ impl IdTokenVerifier {
         tenant_authority: &str,
         client_id: &str,
         tenant_id: &str,
-    ) -> Self {
-        IdTokenVerifier {
+    ) -> Result<Self, IdTokenError> {
+        Self::with_schedule(
             http,
-            metadata_url: format!("{tenant_authority}/v2.0/.well-known/openid-configuration"),
+            tenant_authority,
+            client_id,
+            tenant_id,
+            REFETCH_AT_MOST_EVERY,
+            KEYS_MAX_AGE,
+        )
+    }
+
+    /// Like [`IdTokenVerifier::new`], with the key refetch schedule given (tests shrink it).
+    fn with_schedule(
+        http: reqwest::Client,
+        tenant_authority: &str,
+        client_id: &str,
+        tenant_id: &str,
+        refetch_interval: Duration,
+        max_age: Duration,
+    ) -> Result<Self, IdTokenError> {
+        let metadata_url = Url::parse(&format!(
+            "{tenant_authority}/v2.0/.well-known/openid-configuration"
+        ))
+        .map_err(|error| IdTokenError::Keys(format!("the metadata url is invalid: {error}")))?;
+        Ok(IdTokenVerifier {
             client_id: client_id.to_owned(),
             tenant_id: tenant_id.to_owned(),
-            keys: Mutex::new(None),
-        }
+            keys: SigningKeys::new(
+                http,
+                metadata_url,
+                refetch_interval,
+                max_age,
+                rsa_signing_key,
+            ),
+        })
     }
 
     /// Verifies `token` and that it carries `nonce`.
@@ -101,29 +99,22 @@ impl IdTokenVerifier {
         let kid = header
             .kid
             .ok_or_else(|| IdTokenError::Invalid("no key id".into()))?;
-        let mut keys = self.keys.lock().await;
-        let stale = keys
-            .as_ref()
-            .is_none_or(|set| set.fetched.elapsed() > KEYS_MAX_AGE);
-        let unknown = keys.as_ref().is_some_and(|set| {
-            !set.keys.contains_key(&kid) && set.fetched.elapsed() > REFETCH_AT_MOST_EVERY
-        });
-        if stale || unknown {
-            *keys = Some(self.fetch().await?);
-        }
-        let set = keys
-            .as_ref()
-            .ok_or_else(|| IdTokenError::Keys("no keys".into()))?;
-        let key = set
+        // A refetch that fails keeps the keys held, so a token signed with one of them still
+        // verifies while the identity platform's key endpoint is down.
+        let key = self.keys.key(&kid).await.map_err(|error| match error {
+            KeyError::Unknown { .. } => IdTokenError::Invalid("signed with an unknown key".into()),
+            KeyError::Unavailable { reason } => IdTokenError::Keys(reason),
+        })?;
+        let issuer = self
             .keys
-            .get(&kid)
-            .ok_or_else(|| IdTokenError::Invalid("signed with an unknown key".into()))?;
+            .issuer()
+            .ok_or_else(|| IdTokenError::Keys("the openid metadata names no issuer".into()))?;
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_audience(&[self.client_id.as_str()]);
-        validation.set_issuer(&[set.issuer.as_str()]);
+        validation.set_issuer(&[issuer.as_str()]);
         validation.validate_nbf = true;
         validation.leeway = 300;
-        let claims: IdClaims = jsonwebtoken::decode(token, key, &validation)
+        let claims: IdClaims = jsonwebtoken::decode(token, &key, &validation)
             .map_err(|error| IdTokenError::Invalid(error.to_string()))?
             .claims;
         if !claims.tid.eq_ignore_ascii_case(&self.tenant_id) {
@@ -140,46 +131,7 @@ impl IdTokenVerifier {
         }
         Ok(claims)
     }
-
-    async fn fetch(&self) -> Result<KeySet, IdTokenError> {
-        let fetch_error =
-            |error: reqwest::Error| IdTokenError::Keys(error.without_url().to_string());
-        let metadata: Metadata = self
-            .http
-            .get(&self.metadata_url)
-            .send()
-            .await
-            .map_err(fetch_error)?
-            .error_for_status()
-            .map_err(fetch_error)?
-            .json()
-            .await
-            .map_err(fetch_error)?;
-        let jwks: Jwks = self
-            .http
-            .get(&metadata.jwks_uri)
-            .send()
-            .await
-            .map_err(fetch_error)?
-            .error_for_status()
-            .map_err(fetch_error)?
-            .json()
-            .await
-            .map_err(fetch_error)?;
-        let mut keys = HashMap::new();
-        for jwk in jwks.keys {
-            if let (Some(kid), Some("RSA"), Some(n), Some(e)) =
-                (jwk.kid, jwk.kty.as_deref(), jwk.n, jwk.e)
-            {
-                if let Ok(key) = DecodingKey::from_rsa_components(&n, &e) {
-                    keys.insert(kid, key);
-                }
-            }
-        }
-        Ok(KeySet {
-            issuer: metadata.issuer,
-            keys,
-            fetched: Instant::now(),
-        })
-    }
 }
+
+#[cfg(test)]
+mod tests;

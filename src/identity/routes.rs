@@ -1,22 +1,34 @@
 //! The browser side of sign-in: `GET /auth/start`, `GET /auth/callback`, `POST /auth/confirm`.
 //!
-//! Every page is plain HTML with every interpolated value escaped. A page never shows or logs a
-//! code, a token or a secret; a refusal says what happened and that nothing was linked.
+//! Every page is plain HTML with every interpolated value escaped, served with a policy that
+//! forbids framing and any script or style. A page never shows or logs a code, a token or a
+//! secret; a refusal says what happened and that nothing was linked.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Form, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
+
+#[cfg(test)]
+mod tests;
 
 use super::oauth::OAuthError;
-use super::signin::{Expectation, PendingConfirmation, SIGN_IN_LIFETIME_MINUTES};
+use super::signin::{Expectation, PendingConfirmation, SIGN_IN_LIFETIME_MINUTES, Start};
+use super::vault::Binding;
 use super::{Identity, Obtained};
-use crate::domain::chat::{Channel, EntraUser};
+use crate::domain::chat::{Channel, ChatUser, EntraUser};
+
+/// What every sign-in page may do: nothing but render its own markup (no scripts, styles,
+/// images or frames; the pages use none), post its form back here, and never be framed, so a
+/// confirmation button cannot be clickjacked from another site.
+const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
 pub(super) fn router(identity: Arc<Identity>) -> Router {
     Router::new()
@@ -24,6 +36,23 @@ pub(super) fn router(identity: Arc<Identity>) -> Router {
         .route("/auth/callback", get(callback))
         .route("/auth/confirm", post(confirm))
         .with_state(identity)
+        .layer(middleware::map_response(page_policy))
+}
+
+/// Adds the framing and content policy to every `/auth/*` answer, refusals and redirects
+/// included. `no-referrer`, because a callback URL carries the authorization code.
+async fn page_policy(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
 }
 
 async fn start(
@@ -49,8 +78,11 @@ async fn start(
         pending.login_hint.as_deref(),
         &scopes,
     );
-    if let Err(error) = identity.signins.set_verifier(state, &verifier) {
-        return unavailable(&error.to_string());
+    match identity.signins.set_verifier(state, &verifier) {
+        Ok(Start::Begun) => {}
+        Ok(Start::AlreadyOpened) => return already_opened(),
+        Ok(Start::Expired) => return expired(),
+        Err(error) => return unavailable(&error.to_string()),
     }
     (
         StatusCode::FOUND,
@@ -142,37 +174,42 @@ async fn callback(
                 ),
             )
         }
-        Expectation::ChatEmail { email }
+        Expectation::ChatEmail { email, name }
             if !matches_email(email.as_deref(), &claims.email, &claims.preferred_username) =>
         {
             let Some(refresh_token) = tokens.refresh_token.as_ref() else {
                 return unavailable("the identity platform returned no refresh token");
             };
-            let confirmation = match identity.vault.seal(
-                &format!("confirm|{}", pending.chat_user.key()),
-                refresh_token,
-            ) {
+            let expires = Utc::now() + Duration::minutes(SIGN_IN_LIFETIME_MINUTES);
+            let binding = confirmation_binding(&pending.chat_user, &entra, &tokens.scopes, expires);
+            let confirmation = match identity.vault.seal(&binding, refresh_token) {
                 Ok(sealed) => PendingConfirmation {
                     chat_user: pending.chat_user.clone(),
                     entra,
                     chat_email: email.clone(),
+                    chat_name: name.clone(),
                     scopes: tokens.scopes.clone(),
                     refresh_token: sealed,
-                    expires: Utc::now() + Duration::minutes(SIGN_IN_LIFETIME_MINUTES),
+                    expires,
                 },
                 Err(error) => return unavailable(&error.to_string()),
             };
+            let page = ConfirmationPage {
+                signed_in_as: signed_in_as.clone(),
+                entra_id: confirmation.entra.id.clone(),
+                chat_user: confirmation.chat_user.clone(),
+                chat_name: confirmation.chat_name.clone(),
+                chat_email: confirmation.chat_email.clone(),
+            };
             match identity.signins.park(confirmation) {
-                Ok(id) => confirmation_page(
-                    &id,
-                    &signed_in_as,
-                    email.as_deref(),
-                    pending.chat_user.channel,
-                ),
+                Ok(id) => page.render(&id),
                 Err(error) => unavailable(&error.to_string()),
             }
         }
-        _ => match identity.complete(&pending.chat_user, &entra, Obtained::Fresh(tokens)) {
+        _ => match identity
+            .complete(&pending.chat_user, &entra, Obtained::Fresh(tokens))
+            .await
+        {
             Ok(()) => signed_in_page(&signed_in_as, pending.chat_user.channel),
             Err(error) => unavailable(&error.to_string()),
         },
@@ -195,10 +232,13 @@ async fn confirm(
         Ok(None) => return expired(),
         Err(error) => return unavailable(&error.to_string()),
     };
-    let refresh_token = match identity.vault.unseal(
-        &format!("confirm|{}", confirmation.chat_user.key()),
-        &confirmation.refresh_token,
-    ) {
+    let binding = confirmation_binding(
+        &confirmation.chat_user,
+        &confirmation.entra,
+        &confirmation.scopes,
+        confirmation.expires,
+    );
+    let refresh_token = match identity.vault.unseal(&binding, &confirmation.refresh_token) {
         Ok(token) => token,
         Err(error) => return unavailable(&error.to_string()),
     };
@@ -211,10 +251,26 @@ async fn confirm(
         refresh_token,
         scopes: confirmation.scopes.clone(),
     };
-    match identity.complete(&confirmation.chat_user, &confirmation.entra, obtained) {
+    match identity
+        .complete(&confirmation.chat_user, &confirmation.entra, obtained)
+        .await
+    {
         Ok(()) => signed_in_page(&signed_in_as, confirmation.chat_user.channel),
         Err(error) => unavailable(&error.to_string()),
     }
+}
+
+/// What the refresh token of a parked confirmation is sealed to: the chat user and Entra user
+/// being linked, the scopes granted and the confirmation's expiry, so that none of them can be
+/// changed in the store without the token becoming unreadable.
+fn confirmation_binding(
+    chat_user: &ChatUser,
+    entra: &EntraUser,
+    scopes: &[String],
+    expires: DateTime<Utc>,
+) -> Binding {
+    let owner = format!("confirm|{}|{}", chat_user.key(), entra.id);
+    Binding::new(&owner, scopes, entra.upn.as_deref(), expires)
 }
 
 /// Whether the signed-in account's mail or UPN is the chat profile's email.
@@ -246,28 +302,48 @@ fn signed_in_page(who: &str, channel: Channel) -> Response {
     )
 }
 
-fn confirmation_page(
-    id: &str,
-    signed_in_as: &str,
-    chat_email: Option<&str>,
-    channel: Channel,
-) -> Response {
-    let chat = chat_email.map_or_else(
-        || format!("your {} account (it shows no email)", channel_name(channel)),
-        |email| format!("the {} account of {email}", channel_name(channel)),
-    );
-    let body = format!(
-        "<p>You signed in as <strong>{}</strong>, but the link came from {}.</p>\
-         <p>Link these two accounts? Only confirm if both are yours: Doorman will act as {} for requests made from that {} account.</p>\
-         <form method=\"post\" action=\"/auth/confirm\"><input type=\"hidden\" name=\"confirmation\" value=\"{}\">\
-         <button type=\"submit\">Yes, link them</button></form><p>If not, close this window: nothing is linked.</p>",
-        escape(signed_in_as),
-        escape(&chat),
-        escape(signed_in_as),
-        channel_name(channel),
-        escape(id),
-    );
-    html(StatusCode::OK, "Confirm the link", &body)
+/// The page asking a person to confirm a link between two accounts whose emails differ. It
+/// names both accounts concretely (a vague "your Slack account" would let a forwarded link be
+/// confirmed by someone who never looked at whose account it is).
+struct ConfirmationPage {
+    /// The Entra account that signed in: its UPN (or mail, or object id).
+    signed_in_as: String,
+    entra_id: String,
+    /// The chat account the sign-in link was sent to.
+    chat_user: ChatUser,
+    chat_name: Option<String>,
+    chat_email: Option<String>,
+}
+
+impl ConfirmationPage {
+    fn render(&self, confirmation_id: &str) -> Response {
+        let channel = channel_name(self.chat_user.channel);
+        let who = self.chat_name.as_deref().unwrap_or(&self.chat_user.id);
+        let place = match self.chat_user.channel {
+            Channel::Slack => "workspace",
+            Channel::Teams => "tenant",
+        };
+        let email = match &self.chat_email {
+            Some(email) => format!("whose profile email is <strong>{}</strong>", escape(email)),
+            None => "whose profile shows no email".to_owned(),
+        };
+        let body = format!(
+            "<p>You signed in to Microsoft as <strong>{entra}</strong> (Entra object id {entra_id}).</p>\
+             <p>The sign-in link was sent to the {channel} account <strong>{who}</strong> \
+             (user {user} in {place} {tenant}), {email}.</p>\
+             <p>Link these two accounts? Only confirm if both are yours: Doorman will act as \
+             <strong>{entra}</strong> for requests made by {channel} user {user}.</p>\
+             <form method=\"post\" action=\"/auth/confirm\"><input type=\"hidden\" name=\"confirmation\" value=\"{id}\">\
+             <button type=\"submit\">Yes, link them</button></form><p>If not, close this window: nothing is linked.</p>",
+            entra = escape(&self.signed_in_as),
+            entra_id = escape(&self.entra_id),
+            who = escape(who),
+            user = escape(&self.chat_user.id),
+            tenant = escape(&self.chat_user.tenant),
+            id = escape(confirmation_id),
+        );
+        html(StatusCode::OK, "Confirm the link", &body)
+    }
 }
 
 fn expired() -> Response {
@@ -275,6 +351,14 @@ fn expired() -> Response {
         StatusCode::BAD_REQUEST,
         "Link expired",
         "This sign-in link has expired or was already used. Nothing was linked. Ask Doorman for a new one.",
+    )
+}
+
+fn already_opened() -> Response {
+    page(
+        StatusCode::CONFLICT,
+        "Link already opened",
+        "This sign-in link was already opened. Nothing was linked. Ask Doorman for a new one.",
     )
 }
 

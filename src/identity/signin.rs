@@ -21,8 +21,13 @@ pub const SIGN_IN_LIFETIME_MINUTES: i64 = 10;
 pub enum Expectation {
     /// Teams: the Entra object id of the verified activity's sender.
     EntraObject { id: String },
-    /// Slack: the email on the Slack profile (none when the profile shows none).
-    ChatEmail { email: Option<String> },
+    /// Slack: the email on the Slack profile (none when the profile shows none), and the
+    /// profile's name, so that a confirmation page can say which Slack account asked.
+    ChatEmail {
+        email: Option<String>,
+        #[serde(default)]
+        name: Option<String>,
+    },
 }
 
 /// A sign-in link that was sent and not yet used.
@@ -48,10 +53,24 @@ pub struct PendingConfirmation {
     pub chat_user: ChatUser,
     pub entra: EntraUser,
     pub chat_email: Option<String>,
+    /// The chat profile's display name, when the chat service told one.
+    #[serde(default)]
+    pub chat_name: Option<String>,
     pub scopes: Vec<String>,
     /// The refresh token, sealed with the vault's key for this confirmation.
     pub refresh_token: SealedSecret,
     pub expires: DateTime<Utc>,
+}
+
+/// What became of an attempt to start a sign-in's flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// This start holds the flow: its verifier is the one on record.
+    Begun,
+    /// The link was opened before; the first start keeps the flow.
+    AlreadyOpened,
+    /// No unexpired sign-in has this state.
+    Expired,
 }
 
 /// What a stored sign-in record is.
@@ -98,8 +117,7 @@ impl SignIns {
         Ok(state)
     }
 
-    /// The unexpired sign-in for `state`, without using it up (the browser may open the link
-    /// twice before finishing).
+    /// The unexpired sign-in for `state`, without using it up.
     pub fn peek(&self, state: &str) -> Result<Option<PendingSignIn>, StoreError> {
         Ok(match self.records.get(&format!("s:{state}"))? {
             Some(Record::SignIn(record)) if record.expires > Utc::now() => Some(record),
@@ -107,15 +125,30 @@ impl SignIns {
         })
     }
 
-    /// Records the PKCE verifier of a started flow.
-    pub fn set_verifier(&self, state: &str, verifier: &str) -> Result<(), StoreError> {
-        if let Some(Record::SignIn(mut record)) = self.records.get(&format!("s:{state}"))? {
-            record.verifier = Some(verifier.to_owned());
-            self.records
-                .insert(&format!("s:{state}"), &Record::SignIn(record))?;
+    /// Records the PKCE verifier of a started flow, once: the first start of a state wins, and
+    /// a later one (a second tab, a forwarded link) neither replaces the verifier nor gets a
+    /// flow of its own, so only the browser that started first can finish the sign-in.
+    pub fn set_verifier(&self, state: &str, verifier: &str) -> Result<Start, StoreError> {
+        let now = Utc::now();
+        let start = self
+            .records
+            .update(&format!("s:{state}"), |current| match current {
+                Some(Record::SignIn(record)) if record.expires > now => {
+                    if record.verifier.is_some() {
+                        return (None, Start::AlreadyOpened);
+                    }
+                    let started = PendingSignIn {
+                        verifier: Some(verifier.to_owned()),
+                        ..record
+                    };
+                    (Some(Record::SignIn(started)), Start::Begun)
+                }
+                _ => (None, Start::Expired),
+            })?;
+        if start == Start::Begun {
             self.store.flush()?;
         }
-        Ok(())
+        Ok(start)
     }
 
     /// Takes the sign-in for `state` out, so it can be used exactly once: of two concurrent
@@ -172,4 +205,49 @@ impl SignIns {
 fn random_id() -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::chat::Channel;
+    use crate::store::SledStore;
+
+    #[test]
+    fn the_first_start_of_a_sign_in_keeps_its_verifier() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).expect("store"));
+        let signins = SignIns::open(store).expect("open");
+        let tom = ChatUser {
+            channel: Channel::Slack,
+            tenant: "T1".into(),
+            id: "U1".into(),
+        };
+        let expect = Expectation::ChatEmail {
+            email: None,
+            name: None,
+        };
+        let state = signins
+            .create(&tom, expect, Role::Requester, None)
+            .expect("create");
+        let nonce = signins.peek(&state).expect("peek").expect("pending").nonce;
+        assert_eq!(
+            signins.set_verifier(&state, "first").expect("set"),
+            Start::Begun
+        );
+        assert_eq!(
+            signins.set_verifier(&state, "second").expect("set"),
+            Start::AlreadyOpened
+        );
+        let taken = signins.take(&state).expect("take").expect("pending");
+        assert_eq!(taken.verifier.as_deref(), Some("first"));
+        assert_eq!(
+            taken.nonce, nonce,
+            "the nonce is the one created with the link"
+        );
+        assert_eq!(
+            signins.set_verifier(&state, "third").expect("set"),
+            Start::Expired
+        );
+    }
 }

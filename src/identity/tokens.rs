@@ -2,6 +2,10 @@
 //! person's refresh token, one refresh at a time per person, with the rotated refresh token
 //! saved before the new access token is handed out. A token the identity platform refuses means
 //! the person must sign in again; Doorman never falls back to another identity.
+//!
+//! Every change to what is held for a person (a refresh, a sign-in kept, a sign-out) happens
+//! under that person's lock, so a sign-out that arrives while a refresh is in flight waits for
+//! it and then removes what it saved: a rotated token can never resurrect a signed-out grant.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -79,21 +83,69 @@ impl TokenBroker {
             .await
         {
             Ok(tokens) => {
-                self.keep(object_id, tokens, grant.scopes, grant.upn)?;
+                self.keep_locked(object_id, tokens, grant.scopes, grant.upn)?;
                 self.cached(object_id, role)
                     .ok_or_else(|| TokenError::Unavailable("no access token in the answer".into()))
             }
             Err(OAuthError::InvalidGrant(reason)) => {
-                self.forget(object_id)?;
+                self.forget_locked(object_id)?;
                 Err(TokenError::NeedsSignIn(reason))
             }
             Err(other) => Err(TokenError::Unavailable(other.to_string())),
         }
     }
 
-    /// Keeps what a sign-in or refresh returned: the refresh token in the vault (flushed
-    /// first), the access token in memory.
-    pub fn keep(
+    /// Keeps what a sign-in returned: the refresh token in the vault (flushed first), the
+    /// access token in memory. Waits for a refresh of the same person in flight.
+    pub async fn keep(
+        &self,
+        object_id: &str,
+        tokens: Tokens,
+        previous_scopes: Vec<String>,
+        upn: Option<String>,
+    ) -> Result<(), TokenError> {
+        let lock = self.lock_for(object_id);
+        let _held = lock.lock().await;
+        self.keep_locked(object_id, tokens, previous_scopes, upn)
+    }
+
+    /// Keeps a refresh token alone (a sign-in confirmed later, whose access token is gone).
+    pub async fn keep_refresh_token(
+        &self,
+        object_id: &str,
+        refresh_token: SecretString,
+        scopes: Vec<String>,
+        upn: Option<String>,
+    ) -> Result<(), VaultError> {
+        let lock = self.lock_for(object_id);
+        let _held = lock.lock().await;
+        self.lock_cache().remove(object_id);
+        self.vault.put(
+            object_id,
+            &StoredGrant {
+                refresh_token,
+                scopes,
+                upn,
+                updated: Utc::now(),
+            },
+        )
+    }
+
+    /// Whether a refresh token is on record.
+    pub fn has_grant(&self, object_id: &str) -> bool {
+        matches!(self.vault.get(object_id), Ok(Some(_)))
+    }
+
+    /// Drops everything held for `object_id`, after any refresh of theirs in flight has saved
+    /// what it got (which is then dropped too).
+    pub async fn forget(&self, object_id: &str) -> Result<(), TokenError> {
+        let lock = self.lock_for(object_id);
+        let _held = lock.lock().await;
+        self.forget_locked(object_id)
+    }
+
+    /// [`TokenBroker::keep`], for a caller that holds the person's lock.
+    fn keep_locked(
         &self,
         object_id: &str,
         tokens: Tokens,
@@ -128,33 +180,8 @@ impl TokenBroker {
         Ok(())
     }
 
-    /// Keeps a refresh token alone (a sign-in confirmed later, whose access token is gone).
-    pub fn keep_refresh_token(
-        &self,
-        object_id: &str,
-        refresh_token: SecretString,
-        scopes: Vec<String>,
-        upn: Option<String>,
-    ) -> Result<(), VaultError> {
-        self.lock_cache().remove(object_id);
-        self.vault.put(
-            object_id,
-            &StoredGrant {
-                refresh_token,
-                scopes,
-                upn,
-                updated: Utc::now(),
-            },
-        )
-    }
-
-    /// Whether a refresh token is on record.
-    pub fn has_grant(&self, object_id: &str) -> bool {
-        matches!(self.vault.get(object_id), Ok(Some(_)))
-    }
-
-    /// Drops everything held for `object_id`.
-    pub fn forget(&self, object_id: &str) -> Result<(), TokenError> {
+    /// [`TokenBroker::forget`], for a caller that holds the person's lock.
+    fn forget_locked(&self, object_id: &str) -> Result<(), TokenError> {
         self.lock_cache().remove(object_id);
         self.vault.remove(object_id)?;
         Ok(())
@@ -182,3 +209,6 @@ impl TokenBroker {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
+
+#[cfg(test)]
+mod tests;

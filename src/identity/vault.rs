@@ -1,16 +1,19 @@
 //! The token vault: delegated refresh tokens encrypted at rest with AES-256-GCM under
 //! `[security] token_key`, one per Entra user.
 //!
-//! Each entry is sealed with a fresh random nonce and the user's object id as associated data,
-//! so a ciphertext copied onto another user's entry does not open. Plaintext tokens exist only
-//! in memory, inside `SecretString`s; nothing here logs or prints them.
+//! Each entry is sealed with a fresh random nonce. Its associated data ([`Binding`]) is
+//! everything the entry stores beside the ciphertext: the owner (the user's object id), the
+//! granted scopes, the UPN and the time it was kept. So a ciphertext copied onto another user's
+//! entry does not open, and neither does an entry whose scopes were widened or whose UPN was
+//! changed in the store. Plaintext tokens exist only in memory, inside `SecretString`s; nothing
+//! here logs or prints them.
 
 use std::sync::Arc;
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
@@ -38,7 +41,7 @@ impl std::fmt::Debug for StoredGrant {
     }
 }
 
-/// A secret sealed with the vault's key, bound to what it is for (`purpose`).
+/// A secret sealed with the vault's key, bound to what it is for (a [`Binding`]).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SealedSecret {
     nonce: String,
@@ -54,6 +57,30 @@ struct Sealed {
     upn: Option<String>,
     updated: DateTime<Utc>,
 }
+
+/// What a sealed secret is bound to: the AES-GCM associated data. A secret opens only with a
+/// binding equal in every part to the one it was sealed with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding(String);
+
+impl Binding {
+    /// `owner` says whose secret this is and what for (an Entra object id for a kept grant);
+    /// `scopes`, `upn` and `time` are the facts stored beside it, which must not change apart.
+    pub fn new(owner: &str, scopes: &[String], upn: Option<&str>, time: DateTime<Utc>) -> Self {
+        // JSON, so that no owner, scope or UPN can be written to look like another split.
+        let facts = serde_json::json!({
+            "owner": owner,
+            "scopes": scopes,
+            "upn": upn,
+            "time": time.to_rfc3339_opts(SecondsFormat::Nanos, true),
+        });
+        Binding(format!("{BINDING_VERSION}|{facts}"))
+    }
+}
+
+/// The version of the binding's layout, part of the associated data: entries sealed under
+/// another layout do not open (the person signs in again).
+const BINDING_VERSION: &str = "doorman-token-v2";
 
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
@@ -85,14 +112,18 @@ impl TokenVault {
         })
     }
 
-    /// Seals `secret` for `purpose` (associated data: it opens only for the same purpose).
-    pub fn seal(&self, purpose: &str, secret: &SecretString) -> Result<SealedSecret, VaultError> {
+    /// Seals `secret` bound to `binding`: it opens only with the same binding.
+    pub fn seal(
+        &self,
+        binding: &Binding,
+        secret: &SecretString,
+    ) -> Result<SealedSecret, VaultError> {
         let nonce_bytes: [u8; NONCE_LEN] = rand::random();
         let mut data = secret.expose_secret().as_bytes().to_vec();
         self.key
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce_bytes),
-                Aad::from(associated(purpose).as_bytes()),
+                Aad::from(binding.0.as_bytes()),
                 &mut data,
             )
             .map_err(|_| VaultError::Undecryptable)?;
@@ -102,8 +133,12 @@ impl TokenVault {
         })
     }
 
-    /// Opens what [`TokenVault::seal`] sealed for the same `purpose`.
-    pub fn unseal(&self, purpose: &str, sealed: &SealedSecret) -> Result<SecretString, VaultError> {
+    /// Opens what [`TokenVault::seal`] sealed with the same `binding`.
+    pub fn unseal(
+        &self,
+        binding: &Binding,
+        sealed: &SealedSecret,
+    ) -> Result<SecretString, VaultError> {
         let nonce: [u8; NONCE_LEN] = STANDARD
             .decode(&sealed.nonce)
             .ok()
@@ -116,7 +151,7 @@ impl TokenVault {
             .key
             .open_in_place(
                 Nonce::assume_unique_for_key(nonce),
-                Aad::from(associated(purpose).as_bytes()),
+                Aad::from(binding.0.as_bytes()),
                 &mut data,
             )
             .map_err(|_| VaultError::Undecryptable)?;
@@ -128,8 +163,14 @@ impl TokenVault {
     /// Seals and stores `grant` for `object_id`, flushed to disk before returning: a rotated
     /// refresh token must be saved before the access token it came with is used.
     pub fn put(&self, object_id: &str, grant: &StoredGrant) -> Result<(), VaultError> {
+        let binding = Binding::new(
+            object_id,
+            &grant.scopes,
+            grant.upn.as_deref(),
+            grant.updated,
+        );
         let sealed = Sealed {
-            secret: self.seal(object_id, &grant.refresh_token)?,
+            secret: self.seal(&binding, &grant.refresh_token)?,
             scopes: grant.scopes.clone(),
             upn: grant.upn.clone(),
             updated: grant.updated,
@@ -143,7 +184,13 @@ impl TokenVault {
         let Some(sealed) = self.entries.get(&object_id.to_owned())? else {
             return Ok(None);
         };
-        let refresh_token = self.unseal(object_id, &sealed.secret)?;
+        let binding = Binding::new(
+            object_id,
+            &sealed.scopes,
+            sealed.upn.as_deref(),
+            sealed.updated,
+        );
+        let refresh_token = self.unseal(&binding, &sealed.secret)?;
         Ok(Some(StoredGrant {
             refresh_token,
             scopes: sealed.scopes,
@@ -158,10 +205,6 @@ impl TokenVault {
         self.store.flush()?;
         Ok(())
     }
-}
-
-fn associated(purpose: &str) -> String {
-    format!("doorman-token-v1|{purpose}")
 }
 
 #[cfg(test)]
@@ -224,5 +267,74 @@ mod tests {
         }
         let (_store, other) = vault(dir.path(), 8);
         assert!(matches!(other.get("oid-1"), Err(VaultError::Undecryptable)));
+    }
+
+    /// Rewrites one field of `oid-1`'s stored entry, as someone with the store but not the key
+    /// could.
+    fn tamper(store: &Arc<dyn Store>, field: &str, value: serde_json::Value) {
+        let tree = store.tree(Domain::Tokens).expect("tree");
+        let key = "oid-1".to_owned().to_key();
+        let raw = tree.get(&key).expect("raw").expect("present");
+        let mut entry: serde_json::Value = serde_json::from_slice(&raw).expect("json");
+        entry[field] = value;
+        tree.insert(&key, &serde_json::to_vec(&entry).expect("json"))
+            .expect("rewrite");
+    }
+
+    #[test]
+    fn an_entry_whose_scopes_upn_or_time_were_changed_in_the_store_does_not_open() {
+        for (field, value) in [
+            (
+                "scopes",
+                serde_json::json!(["User.Read", "GroupMember.ReadWrite.All"]),
+            ),
+            ("scopes", serde_json::json!([])),
+            ("upn", serde_json::json!("mallory@contoso.com")),
+            ("upn", serde_json::Value::Null),
+            ("updated", serde_json::json!("2030-01-01T00:00:00Z")),
+        ] {
+            let dir = tempfile::tempdir().expect("dir");
+            let (store, vault) = vault(dir.path(), 7);
+            vault.put("oid-1", &grant("secret")).expect("put");
+            assert!(vault.get("oid-1").is_ok(), "untouched, it opens");
+            tamper(&store, field, value.clone());
+            assert!(
+                matches!(vault.get("oid-1"), Err(VaultError::Undecryptable)),
+                "{field} = {value}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_sealed_secret_opens_only_with_the_binding_it_was_sealed_with() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (_store, vault) = vault(dir.path(), 7);
+        let scopes = vec!["User.Read".to_owned()];
+        let now = Utc::now();
+        let binding = Binding::new("confirm|slack:T1:U1", &scopes, Some("a@b"), now);
+        let secret = SecretString::from("refresh".to_owned());
+        let sealed = vault.seal(&binding, &secret).expect("seal");
+        assert_eq!(
+            vault
+                .unseal(&binding, &sealed)
+                .expect("opens")
+                .expose_secret(),
+            "refresh"
+        );
+        let wider = vec!["User.Read".to_owned(), "Sites.Read.All".to_owned()];
+        for other in [
+            Binding::new("confirm|slack:T1:U2", &scopes, Some("a@b"), now),
+            Binding::new("confirm|slack:T1:U1", &wider, Some("a@b"), now),
+            Binding::new("confirm|slack:T1:U1", &scopes, Some("c@d"), now),
+            Binding::new("confirm|slack:T1:U1", &scopes, None, now),
+        ] {
+            assert!(
+                matches!(
+                    vault.unseal(&other, &sealed),
+                    Err(VaultError::Undecryptable)
+                ),
+                "{other:?}"
+            );
+        }
     }
 }

@@ -81,6 +81,35 @@ impl<K: TableKey, V: Serialize + DeserializeOwned> Table<K, V> {
             .compare_and_swap(&key.to_key(), None, Some(&self.encode(value)?))
     }
 
+    /// Changes the entry at `key` atomically. `change` sees the current value (`None` when
+    /// absent) and returns the value to store (`None` leaves the entry as it is) and what to
+    /// answer. When another writer changed the entry in between, `change` runs again on what
+    /// that writer stored, so no write is lost and no decision rests on a stale read.
+    pub fn update<R>(
+        &self,
+        key: &K,
+        mut change: impl FnMut(Option<V>) -> (Option<V>, R),
+    ) -> Result<R, StoreError> {
+        let raw_key = key.to_key();
+        loop {
+            let raw = self.tree.get(&raw_key)?;
+            let current = raw
+                .as_deref()
+                .map(|bytes| self.decode(&raw_key, bytes))
+                .transpose()?;
+            let (new, answer) = change(current);
+            let Some(new) = new else {
+                return Ok(answer);
+            };
+            let swapped =
+                self.tree
+                    .compare_and_swap(&raw_key, raw.as_deref(), Some(&self.encode(&new)?))?;
+            if swapped {
+                return Ok(answer);
+            }
+        }
+    }
+
     pub fn remove(&self, key: &K) -> Result<Option<V>, StoreError> {
         let raw_key = key.to_key();
         self.tree

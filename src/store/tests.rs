@@ -36,6 +36,26 @@ fn insert_new_refuses_to_overwrite() {
 }
 
 #[test]
+fn update_decides_on_the_current_value_and_can_leave_it_alone() {
+    let (_dir, store) = open();
+    let table: Table<String, u64> = Table::open(&store, Domain::AuditHeads).expect("table");
+    let key = "a".to_owned();
+    let absent = table
+        .update(&key, |current| (None, current))
+        .expect("update");
+    assert_eq!(absent, None, "nothing is written when change says so");
+    assert_eq!(table.get(&key).expect("get"), None);
+    let first = table
+        .update(&key, |current| (Some(current.unwrap_or(0) + 1), "written"))
+        .expect("update");
+    assert_eq!(first, "written");
+    table
+        .update(&key, |current| (current.map(|n| n + 1), ()))
+        .expect("update");
+    assert_eq!(table.get(&key).expect("get"), Some(2));
+}
+
+#[test]
 fn a_garbled_value_is_reported_as_corrupt_not_a_panic() {
     let (_dir, store) = open();
     let raw = store.tree(Domain::Audit).expect("tree");

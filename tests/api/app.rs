@@ -50,7 +50,8 @@ impl TestApp {
         app
     }
 
-    async fn start(&mut self) {
+    /// Starts the bot on its store (again, after [`TestApp::stop`]).
+    pub async fn start(&mut self) {
         let overrides = vec![
             (
                 "DOORMAN__STORAGE__PATH".to_owned(),
@@ -76,11 +77,21 @@ impl TestApp {
 
     /// Stops the bot and starts it again on the same store, as a redeploy would.
     pub async fn restart(&mut self) {
+        self.stop().await;
+        self.start().await;
+    }
+
+    /// Stops the bot and waits until it has let go of its store.
+    pub async fn stop(&mut self) {
         if let Some((stop, handle)) = self.running.take() {
             let _ = stop.send(());
             let _ = handle.await;
         }
-        self.start().await;
+    }
+
+    /// Where the bot keeps its store, to be opened while it is stopped.
+    pub fn storage_path(&self) -> std::path::PathBuf {
+        self.storage.path().to_owned()
     }
 
     pub async fn teams(&self, upn: &str, text: &str) -> Value {

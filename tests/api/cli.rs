@@ -204,6 +204,19 @@ fn an_invalid_config_prints_one_line_naming_the_key_and_exits_64() {
         assert_eq!(message.trim().lines().count(), 1, "{message}");
         assert!(message.contains("security.audit_key"), "{message}");
     }
+    let foreign_tenant = TestConfig::with_extra(
+        r#"[teams]
+app_id = "bot"
+app_password = "p"
+token_url = "http://127.0.0.1:9/token"
+allowed_tenants = ["0e0e0e0e-1111-4222-8333-444444444444"]
+"#,
+    );
+    let output = doorman(&["serve", "--config", foreign_tenant.arg()]);
+    assert_eq!(output.status.code(), Some(64));
+    let message = stderr(&output);
+    assert_eq!(message.trim().lines().count(), 1, "{message}");
+    assert!(message.contains("teams.allowed_tenants"), "{message}");
     let missing = doorman(&["serve", "--config", "/nonexistent/doorman.toml"]);
     assert_eq!(missing.status.code(), Some(64));
     let overridden = Command::new(env!("CARGO_BIN_EXE_doorman"))

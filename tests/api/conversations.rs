@@ -145,6 +145,10 @@ async fn a_slack_account_with_another_email_is_linked_only_after_the_person_conf
         page.contains("alex.kim@contoso.com") && page.contains("tom.becker@contoso.com"),
         "both accounts are named: {page}"
     );
+    assert!(
+        page.contains("Tom Becker") && page.contains("user U04TOM in workspace T0CONTOSO"),
+        "the Slack account is named by its name, user id and workspace: {page}"
+    );
     let seen = after_a_moment(|| app.slack_seen("U04TOM")).await;
     assert!(
         !seen.iter().any(|m| words(m).contains("signed in as")),
@@ -319,4 +323,135 @@ async fn a_requesters_sign_in_asks_for_no_write_permission() {
         "the Slack profile's email"
     );
     assert!(!param("nonce").is_empty() && !param("state").is_empty());
+}
+
+#[tokio::test]
+async fn no_sign_in_page_can_be_framed_by_another_site() {
+    let app = TestApp::spawn().await;
+    app.slack("U06ALEX", "sign in").await;
+    let prompt = app.more_than(0, || app.slack_seen("U06ALEX")).await;
+    let link = app.sign_in_links(&prompt).remove(0);
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let bot = &app.bot_url;
+    let answers = [
+        http.get(&link).send().await,
+        http.get(format!("{bot}/auth/start")).send().await,
+        http.get(format!("{bot}/auth/start?state=nope"))
+            .send()
+            .await,
+        http.get(format!("{bot}/auth/callback?state=nope&code=x"))
+            .send()
+            .await,
+        http.post(format!("{bot}/auth/confirm"))
+            .form(&[("confirmation", "nope")])
+            .send()
+            .await,
+    ];
+    for answer in answers {
+        let answer = answer.expect("answers");
+        let status = answer.status();
+        let header = |name: &str| {
+            answer
+                .headers()
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert_eq!(header("x-frame-options"), "DENY", "{status}");
+        assert!(
+            header("content-security-policy").contains("frame-ancestors 'none'"),
+            "{status}: {}",
+            header("content-security-policy")
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_sign_in_link_opened_twice_keeps_the_first_flow_and_refuses_the_second() {
+    let app = TestApp::spawn().await;
+    app.slack("U06ALEX", "sign in").await;
+    let prompt = app.more_than(0, || app.slack_seen("U06ALEX")).await;
+    let link = app.sign_in_links(&prompt).remove(0);
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let first = no_redirects.get(&link).send().await.expect("start");
+    assert_eq!(first.status(), 302);
+    let authorize = first.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    let (again, page) = app.follow(&link).await;
+    assert_eq!(again, 409, "{page}");
+    assert!(
+        page.contains("already opened") && page.contains("Ask Doorman for a new one"),
+        "{page}"
+    );
+    // The first browser still finishes: its PKCE verifier was not replaced.
+    let (status, page) = app.follow(&authorize).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Signed in as alex.kim@contoso.com"), "{page}");
+}
+
+#[tokio::test]
+async fn a_slack_message_accepted_but_not_handled_before_a_crash_is_answered_once_after_it() {
+    use doorman::channels::Deliveries;
+    use doorman::domain::chat::{Channel, ChatMessage, ChatUser, Inbound, Place, Sender};
+    use doorman::store::{SledStore, Store};
+
+    let mut app = TestApp::spawn().await;
+    app.stop().await;
+    // What a crash between acknowledging the event and handling it leaves in the ledger.
+    {
+        let store: std::sync::Arc<dyn Store> =
+            std::sync::Arc::new(SledStore::open(&app.storage_path()).expect("the store"));
+        let deliveries = Deliveries::open(store).expect("the ledger");
+        let slack = &app.sim.state.slack;
+        let hello = Inbound::Message(ChatMessage {
+            id: "Ev0CRASHED".into(),
+            sender: Sender {
+                user: ChatUser {
+                    channel: Channel::Slack,
+                    tenant: slack.team_id.clone(),
+                    id: "U03MARIA".into(),
+                },
+                entra: None,
+                display_name: None,
+            },
+            place: Place {
+                channel: Channel::Slack,
+                reference: json!({"channel": slack.dm_id("U03MARIA")}),
+            },
+            text: "hello".into(),
+            received_at: chrono::Utc::now(),
+        });
+        let accepted = deliveries.accept("slack:Ev0CRASHED", &hello).await;
+        assert!(accepted.expect("recorded"), "a new delivery");
+    }
+    app.start().await;
+    app.more_than(0, || app.slack_seen("U03MARIA")).await;
+    // Slack's retry of the same event after the restart is not handled besides.
+    let retried = app
+        .sim
+        .control(
+            Method::POST,
+            "slack/message",
+            Some(
+                json!({"user": "U03MARIA", "text": "hello", "event_id": "Ev0CRASHED", "retry": 1}),
+            ),
+        )
+        .await;
+    assert_eq!(retried.body["status"], 200);
+    app.restart().await;
+    let seen = after_a_moment(|| app.slack_seen("U03MARIA")).await;
+    assert_eq!(
+        seen.len(),
+        1,
+        "one answer, also after another restart: {seen:?}"
+    );
 }

@@ -1,7 +1,7 @@
 //! `POST /slack/events`: the Events API. Verifies the signature, answers `url_verification`,
 //! keeps the direct messages (`message` with `channel_type: "im"`) and mentions (`app_mention`)
-//! that people send to Doorman, records each `event_id` in the ledger, answers 200 at once and
-//! hands the message on from a spawned task.
+//! that people send to Doorman, records each `event_id` with its message in the ledger as
+//! accepted, answers 200 at once and hands the message on from a task the ledger tracks.
 //!
 //! Must not: process anything before the signature is checked, hand on a delivery twice (Slack
 //! retries on a slow answer, with `X-Slack-Retry-Num`), hand on what bots, edits or Doorman
@@ -22,7 +22,8 @@ use tracing::Instrument;
 
 use super::Slack;
 use super::place::Conversation;
-use crate::domain::chat::{Channel, ChatMessage, ChatUser, Sender};
+use crate::channels::deliveries::hand_on;
+use crate::domain::chat::{Channel, ChatMessage, ChatUser, Inbound, Sender};
 
 /// What a person said to Doorman, as read from a kept event.
 #[derive(Debug, PartialEq, Eq)]
@@ -93,24 +94,8 @@ async fn on_callback(
     let Some(said) = kept else {
         return StatusCode::OK.into_response();
     };
-    match slack
-        .first_time(format!("slack:{event_id}"))
-        .instrument(span.clone())
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => {
-            span.in_scope(|| tracing::info!("event delivered before, ignored"));
-            return StatusCode::OK.into_response();
-        }
-        Err(error) => {
-            // Without a record the event could be handed on twice; refusing makes Slack
-            // deliver it again once the store is back.
-            span.in_scope(|| tracing::error!(%error, "cannot record the slack event"));
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
-    }
-    let message = ChatMessage {
+    let key = format!("slack:{event_id}");
+    let message = Inbound::Message(ChatMessage {
         id: event_id,
         sender: Sender {
             user: ChatUser {
@@ -125,12 +110,34 @@ async fn on_callback(
         place: said.conversation.place(),
         text: said.text,
         received_at: Utc::now(),
-    };
-    // Slack wants its answer within 3 s; the conversation may take longer. From here on the
-    // delivery is the handler's: the ledger already says it was handled, so keeping a message
-    // across a crash is the conversation's part, not a redelivery's.
-    let handler = Arc::clone(&slack.handler);
-    tokio::spawn(async move { handler.message(message).await }.instrument(span));
+    });
+    match slack
+        .deliveries
+        .accept(&key, &message)
+        .instrument(span.clone())
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            span.in_scope(|| tracing::info!("event delivered before, ignored"));
+            return StatusCode::OK.into_response();
+        }
+        Err(error) => {
+            // Without a record the event could be handed on twice, or lost in a crash;
+            // refusing makes Slack deliver it again once the store is back.
+            span.in_scope(|| tracing::error!(%error, "cannot record the slack event"));
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    }
+    // Slack wants its answer within 3 s; the conversation may take longer. The ledger holds
+    // the message as accepted until the handler has finished, so a crash before then hands it
+    // on again at the next start, while Slack's retries of it are dropped.
+    let adapter = Arc::clone(slack);
+    slack.deliveries.spawn(
+        key,
+        async move { hand_on(message, adapter.handler.as_ref(), adapter.as_ref()).await }
+            .instrument(span),
+    );
     StatusCode::OK.into_response()
 }
 

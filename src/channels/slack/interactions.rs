@@ -5,7 +5,8 @@
 //! delivery key of a click, and replacing the clicked message with the handler's answer
 //! (`chat.update`). Must not: take identity from a button's value (it carries ids only), hand on
 //! a click twice (a replayed request has the same `trigger_id`), or wait for the handler before
-//! answering Slack.
+//! answering Slack. Each click is recorded in the ledger as accepted before Slack is answered,
+//! and handled on a task the ledger tracks and marks done.
 //!
 //! The delivery key of a click is `<trigger_id>:<n>`, `n` being the action's position in the
 //! payload: Slack mints a new `trigger_id` for every interaction, and a replay of the same
@@ -25,8 +26,9 @@ use tracing::Instrument;
 
 use super::Slack;
 use super::place::Conversation;
+use crate::channels::deliveries::hand_on;
 use crate::domain::chat::{
-    Channel, ChatAction, ChatPort, ChatUser, Place, Sender, SentMessage, Verb,
+    Channel, ChatAction, ChatUser, Inbound, Place, Sender, SentMessage, Verb,
 };
 
 pub(super) async fn receive(
@@ -78,18 +80,19 @@ async fn on_block_actions(
     let span = tracing::info_span!("slack_interaction", team_id = %event.team.id);
     let actions = span.in_scope(|| clicks(slack, &event));
     for action in actions {
+        let key = format!("slack:{}", action.id);
+        let verb = action.verb;
+        let click = Inbound::Action(action);
         match slack
-            .first_time(format!("slack:{}", action.id))
+            .deliveries
+            .accept(&key, &click)
             .instrument(span.clone())
             .await
         {
             Ok(true) => {}
             Ok(false) => {
                 span.in_scope(|| {
-                    tracing::info!(
-                        verb = action.verb.as_str(),
-                        "click delivered before, ignored"
-                    )
+                    tracing::info!(verb = verb.as_str(), "click delivered before, ignored")
                 });
                 continue;
             }
@@ -98,27 +101,16 @@ async fn on_block_actions(
                 return StatusCode::INTERNAL_SERVER_ERROR.into_response();
             }
         }
-        let slack = Arc::clone(slack);
-        tokio::spawn(async move { answer(&slack, action).await }.instrument(span.clone()));
+        // The handler's answer replaces the clicked message (`chat.update`).
+        let adapter = Arc::clone(slack);
+        slack.deliveries.spawn(
+            key,
+            async move { hand_on(click, adapter.handler.as_ref(), adapter.as_ref()).await }
+                .instrument(span.clone()),
+        );
     }
     // An empty 200 within 3 s is all Slack wants; the answer comes as a `chat.update`.
     StatusCode::OK.into_response()
-}
-
-/// Hands a click on and, when the handler has a new card for it, puts that card in place of
-/// the clicked message.
-async fn answer(slack: &Slack, action: ChatAction) {
-    let card = action.card.clone();
-    let Some(message) = slack.handler.action(action).await else {
-        return;
-    };
-    let Some(card) = card else {
-        tracing::debug!("no clicked message to update");
-        return;
-    };
-    if let Err(error) = slack.web.update(&card, &message).await {
-        tracing::warn!(%error, "cannot update the clicked slack message");
-    }
 }
 
 /// The verb clicks of a `block_actions` payload from the workspace and app this deployment

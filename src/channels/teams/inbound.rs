@@ -14,19 +14,12 @@ use super::cards::split_action_data;
 use super::conversations::{ConversationRef, PersonalConversation};
 use super::wire::{Activity, AdaptiveCardInvoke, ChannelAccount, InvokeResponse};
 use crate::domain::chat::{
-    Channel, ChatAction, ChatMessage, ChatUser, EntraUser, Place, Sender, SentMessage, Verb,
+    Channel, ChatAction, ChatMessage, ChatUser, EntraUser, Inbound, Place, Sender, SentMessage,
+    Verb,
 };
 
 /// The invoke name of an `Action.Execute` click.
 const ADAPTIVE_CARD_ACTION: &str = "adaptiveCard/action";
-
-/// An activity for the handler.
-#[derive(Debug)]
-pub(super) enum Inbound {
-    Message(ChatMessage),
-    Action(ChatAction),
-    Installed { sender: Sender, place: Place },
-}
 
 /// Why an activity goes no further than the route.
 #[derive(Debug)]

@@ -1,10 +1,12 @@
 //! `POST /api/messages`: the Bot Connector's door into Doorman.
 //!
 //! Owns the HTTP answers: 400 for a body that is not an activity, 401 for any failed check
-//! (with nothing recorded and no handler called), 200 at once for messages (handled on a spawned
-//! task, since the connector wants an answer within 15 seconds), and the invoke response, which
-//! is the handler's answer to a click. Must not: log a token or message text, or call the handler
-//! for a delivery the ledger has seen.
+//! (with nothing recorded and no handler called), 500 when the delivery cannot be recorded (the
+//! connector delivers it again), 200 at once for messages and installs (recorded as accepted in
+//! the ledger first, then handled on a tracked task, since the connector wants an answer within
+//! 15 seconds), and the invoke response, which is the handler's answer to a click (recorded,
+//! then handled within the invoke's own exchange). Must not: log a token or message text, or
+//! call the handler for a delivery the ledger has seen.
 
 use std::sync::Arc;
 
@@ -19,9 +21,10 @@ use tracing::Instrument;
 use super::Teams;
 use super::auth::Authenticated;
 use super::cards;
-use super::inbound::{self, Inbound, Skip};
+use super::inbound::{self, Skip};
 use super::wire::{Activity, InvokeResponse};
-use crate::domain::chat::Message;
+use crate::channels::deliveries::hand_on;
+use crate::domain::chat::{Inbound, Message};
 
 /// The Teams route, `POST /api/messages`, with its state applied.
 pub fn routes(teams: Arc<Teams>) -> Router {
@@ -61,7 +64,7 @@ async fn receive(State(teams): State<Arc<Teams>>, headers: HeaderMap, body: Byte
 }
 
 impl Teams {
-    async fn handle(&self, authenticated: Authenticated) -> Response {
+    async fn handle(self: &Arc<Self>, authenticated: Authenticated) -> Response {
         self.conversations.trust(authenticated.service_url());
         let is_invoke = authenticated.activity().kind == "invoke";
         let inbound = match inbound::interpret(&authenticated, &self.bot_id) {
@@ -79,7 +82,7 @@ impl Teams {
         let Some(key) = inbound::delivery_key(&authenticated) else {
             return StatusCode::BAD_REQUEST.into_response();
         };
-        match self.deliveries.first_time(&key) {
+        match self.deliveries.accept(&key, &inbound).await {
             Ok(true) => {}
             Ok(false) => {
                 tracing::debug!("a delivery seen before");
@@ -98,7 +101,7 @@ impl Teams {
         }
         tracing::debug!("accepted");
         self.remember_conversation(&authenticated);
-        self.dispatch(inbound).await
+        self.dispatch(key, inbound).await
     }
 
     /// Stores the sender's 1:1 conversation, so Doorman can write to them later.
@@ -113,26 +116,17 @@ impl Teams {
         }
     }
 
-    async fn dispatch(&self, inbound: Inbound) -> Response {
+    /// Hands an accepted delivery on, on a task the ledger tracks and marks done.
+    async fn dispatch(self: &Arc<Self>, key: String, inbound: Inbound) -> Response {
+        let handler = Arc::clone(&self.handler);
         match inbound {
-            Inbound::Message(message) => {
-                let handler = Arc::clone(&self.handler);
-                tokio::spawn(async move { handler.message(message).await }.in_current_span());
-                StatusCode::OK.into_response()
-            }
-            Inbound::Installed { sender, place } => {
-                let handler = Arc::clone(&self.handler);
-                tokio::spawn(
-                    async move { handler.installed(sender, place).await }.in_current_span(),
-                );
-                StatusCode::OK.into_response()
-            }
             Inbound::Action(action) => {
-                let handler = Arc::clone(&self.handler);
-                // The handler runs on its own task, so a slow one finishes its work even after
-                // the invoke has been answered.
-                let work =
-                    tokio::spawn(async move { handler.action(action).await }.in_current_span());
+                // The handler runs on its own task, so a slow one finishes its work (and the
+                // delivery is marked done) even after the invoke has been answered.
+                let work = self.deliveries.spawn(
+                    key,
+                    async move { handler.action(action).await }.in_current_span(),
+                );
                 let answer = match tokio::time::timeout(self.invoke_budget, work).await {
                     Ok(Ok(Some(message))) => answer_with(&message),
                     Ok(Ok(None)) => InvokeResponse::message(""),
@@ -146,6 +140,15 @@ impl Teams {
                     }
                 };
                 invoke_answer(&answer)
+            }
+            other => {
+                let port = Arc::clone(self);
+                self.deliveries.spawn(
+                    key,
+                    async move { hand_on(other, handler.as_ref(), port.as_ref()).await }
+                        .in_current_span(),
+                );
+                StatusCode::OK.into_response()
             }
         }
     }

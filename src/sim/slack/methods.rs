@@ -4,7 +4,9 @@
 //!
 //! Each is a plain function from the call's arguments to Slack's answer; the token has been
 //! checked already. Only DMs with the bot exist: a channel is a `D…` id from
-//! `conversations.open` or a user id, which Slack also accepts for the app's DM.
+//! `conversations.open`. `chat.postMessage` also takes a user id (Slack posts to the app's DM
+//! with them); `chat.update` and `conversations.open`'s `channel` do not, and answer
+//! `channel_not_found` for one, as Slack does (`conversations.open` takes people as `users`).
 
 use serde_json::{Value, json};
 
@@ -28,7 +30,8 @@ pub fn auth_test(sim: &SimState, _args: &Args) -> Value {
     })
 }
 
-/// The person whose DM with the bot `channel` names: a `D…` id or their user id.
+/// The person whose DM with the bot `channel` names: a `D…` id or, for `chat.postMessage`
+/// only, their user id.
 fn dm_partner(sim: &SimState, channel: &str) -> Option<SlackUser> {
     if channel.starts_with('D') {
         sim.slack_user_by_dm(channel)
@@ -93,7 +96,8 @@ pub fn chat_post_message(sim: &SimState, args: &Args) -> Value {
 }
 
 pub fn chat_update(sim: &SimState, args: &Args) -> Value {
-    let Some(partner) = text(args, "channel").and_then(|channel| dm_partner(sim, channel)) else {
+    let Some(partner) = text(args, "channel").and_then(|channel| sim.slack_user_by_dm(channel))
+    else {
         return failure("channel_not_found");
     };
     let Some(ts) = text(args, "ts") else {
@@ -119,7 +123,8 @@ pub fn chat_update(sim: &SimState, args: &Args) -> Value {
 
 pub fn conversations_open(sim: &SimState, args: &Args) -> Value {
     if let Some(channel) = text(args, "channel") {
-        return match dm_partner(sim, channel) {
+        // `channel` resumes a conversation by its id; a person is named in `users`.
+        return match sim.slack_user_by_dm(channel) {
             Some(partner) => json!({"ok": true, "channel": {"id": sim.slack.dm_id(&partner.id)}}),
             None => failure("channel_not_found"),
         };

@@ -121,6 +121,43 @@ async fn the_bots_posts_and_updates_show_in_the_persons_dm() {
     )
     .await;
     assert_eq!(missing["error"], "message_not_found");
+    let by_user_id = slack_call(
+        &sim,
+        &config,
+        Method::POST,
+        "chat.update",
+        json!({"channel": "U04TOM", "ts": ts, "text": "x"}),
+    )
+    .await;
+    assert_eq!(
+        by_user_id,
+        json!({"ok": false, "error": "channel_not_found"}),
+        "chat.update takes a conversation id, not a user id"
+    );
+    for user in ["U04TOM", "W04TOM"] {
+        let resumed = slack_call(
+            &sim,
+            &config,
+            Method::POST,
+            "conversations.open",
+            json!({"channel": user}),
+        )
+        .await;
+        assert_eq!(
+            resumed,
+            json!({"ok": false, "error": "channel_not_found"}),
+            "conversations.open names people in users, not channel"
+        );
+    }
+    let resumed = slack_call(
+        &sim,
+        &config,
+        Method::POST,
+        "conversations.open",
+        json!({"channel": channel}),
+    )
+    .await;
+    assert_eq!(resumed["channel"]["id"], channel, "a DM id resumes the DM");
     let by_user = slack_call(
         &sim,
         &config,
