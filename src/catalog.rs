@@ -7,6 +7,7 @@
 
 mod index;
 mod resource;
+pub mod sync;
 
 pub use index::{Catalog, Person};
 pub use resource::{Origin, ParentRef, Principal, Resource};
