@@ -5,6 +5,7 @@
 //! A [`Catalog`] is an immutable snapshot with its search index; the [`service`] swaps in a new
 //! snapshot after each sync and keeps the last good one when Graph fails.
 
+pub mod file;
 mod index;
 mod resource;
 pub mod sync;

@@ -128,6 +128,11 @@ pub async fn fetch_with(
     Ok(snapshot)
 }
 
+/// Puts entries in catalog order: by kind, then name regardless of case, then id.
+pub(crate) fn sort_entries(resources: &mut [Resource]) {
+    resources.sort_by_cached_key(|entry| (entry.kind, entry.name.to_lowercase(), entry.id.clone()));
+}
+
 /// A group with what was read about it.
 pub(super) struct GroupRead {
     pub group: Group,

@@ -104,7 +104,7 @@ pub(super) fn snapshot(
         .filter(|user| !not_people.contains(user.id.as_str()))
         .filter_map(person)
         .collect();
-    resources.sort_by_cached_key(|entry| (entry.kind, entry.name.to_lowercase(), entry.id.clone()));
+    super::sort_entries(&mut resources);
     people.sort_by_cached_key(|person| person.upn.to_lowercase());
     Snapshot { resources, people }
 }
