@@ -111,9 +111,10 @@ pub async fn fetch_with(
         tokio::try_join!(reader.groups(), reader.users(), reader.searched_sites())?;
     let groups: Vec<GroupRead> = reader.each(groups, |group| reader.group(group)).await?;
     let sites = assemble::sites_to_read(&groups, searched_sites);
-    let disabled: Vec<&User> = users
+    let disabled: Vec<User> = users
         .iter()
         .filter(|user| user.account_enabled == Some(false))
+        .cloned()
         .collect();
     let (sites, purposes) = tokio::try_join!(
         reader.each(sites, |site| reader.site(site)),
@@ -143,22 +144,24 @@ pub(super) struct GroupRead {
     pub channels: Vec<(Channel, Vec<ConversationMember>)>,
 }
 
-/// A site to read the libraries of, with the group it belongs to, if any.
-pub(super) struct SiteToRead<'g> {
+/// A site to read the libraries of, with the group it belongs to, if any (an index into the
+/// groups read). Reads take and give owned values: a borrowed one in a closure argument makes
+/// the sync's future unprovably `Send` (rust-lang/rust#102211).
+pub(super) struct SiteToRead {
     pub site: Site,
-    pub group: Option<&'g GroupRead>,
+    pub group: Option<usize>,
 }
 
 /// A site with its document libraries.
-pub(super) struct SiteRead<'g> {
+pub(super) struct SiteRead {
     pub site: Site,
-    pub group: Option<&'g GroupRead>,
+    pub group: Option<usize>,
     pub drives: Vec<Drive>,
 }
 
 /// What a disabled account's mailbox turned out to be, if it has one.
-pub(super) struct PurposeRead<'u> {
-    pub user: &'u User,
+pub(super) struct PurposeRead {
+    pub user: User,
     pub purpose: Option<UserPurpose>,
 }
 
@@ -246,7 +249,7 @@ impl<'a> Reader<'a> {
         })
     }
 
-    async fn site<'g>(&self, to_read: SiteToRead<'g>) -> Result<SiteRead<'g>, SyncError> {
+    async fn site(&self, to_read: SiteToRead) -> Result<SiteRead, SyncError> {
         let site_id = to_read.site.id.as_str();
         let drives = self
             .read(
@@ -261,7 +264,7 @@ impl<'a> Reader<'a> {
         })
     }
 
-    async fn purpose<'u>(&self, user: &'u User) -> Result<PurposeRead<'u>, SyncError> {
+    async fn purpose(&self, user: User) -> Result<PurposeRead, SyncError> {
         let id = user.id.as_str();
         let purpose = self
             .read_if_found(
@@ -283,8 +286,7 @@ impl<'a> Reader<'a> {
         F: FnMut(I) -> Fut,
         Fut: Future<Output = Result<T, SyncError>>,
     {
-        stream::iter(items)
-            .map(read)
+        stream::iter(items.into_iter().map(read))
             .buffered(self.settings.concurrency.max(1))
             .try_collect()
             .await

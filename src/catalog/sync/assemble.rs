@@ -15,15 +15,15 @@ use crate::graph::model::{
 
 /// The sites whose libraries are read: each group's team site, then every searched site that no
 /// group led to. A site is read once, with the group it belongs to.
-pub(super) fn sites_to_read(groups: &[GroupRead], searched: Vec<Site>) -> Vec<SiteToRead<'_>> {
+pub(super) fn sites_to_read(groups: &[GroupRead], searched: Vec<Site>) -> Vec<SiteToRead> {
     let mut seen = HashSet::new();
     let mut sites = Vec::new();
-    for group in groups {
+    for (at, group) in groups.iter().enumerate() {
         if let Some(site) = &group.site {
             if seen.insert(site.id.to_ascii_lowercase()) {
                 sites.push(SiteToRead {
                     site: site.clone(),
-                    group: Some(group),
+                    group: Some(at),
                 });
             }
         }
@@ -39,9 +39,9 @@ pub(super) fn sites_to_read(groups: &[GroupRead], searched: Vec<Site>) -> Vec<Si
 /// The snapshot: every entry, sorted, and every person.
 pub(super) fn snapshot(
     groups: &[GroupRead],
-    sites: &[SiteRead<'_>],
+    sites: &[SiteRead],
     users: &[User],
-    purposes: &[PurposeRead<'_>],
+    purposes: &[PurposeRead],
 ) -> Snapshot {
     let upns: HashMap<&str, &str> = users
         .iter()
@@ -62,7 +62,8 @@ pub(super) fn snapshot(
         resources.push(entry);
     }
     for read in sites {
-        let site = site_entry(read);
+        let group = read.group.and_then(|at| groups.get(at));
+        let site = site_entry(read, group);
         for drive in &read.drives {
             // OneDrives and other drive types are not libraries anyone requests.
             if drive
@@ -91,7 +92,7 @@ pub(super) fn snapshot(
         match read.purpose {
             Some(UserPurpose::Shared) => {
                 not_people.insert(read.user.id.as_str());
-                resources.push(mailbox_entry(read.user));
+                resources.push(mailbox_entry(&read.user));
             }
             Some(UserPurpose::Room | UserPurpose::Equipment) => {
                 not_people.insert(read.user.id.as_str());
@@ -172,7 +173,7 @@ fn channel_entry(
 
 /// A site: a group's team site inherits the group's owners, classification and visibility (its
 /// permissions follow the group); a site without a group has no owners Graph can tell.
-fn site_entry(read: &SiteRead<'_>) -> Resource {
+fn site_entry(read: &SiteRead, group: Option<&GroupRead>) -> Resource {
     let site = &read.site;
     let name = site
         .display_name
@@ -188,7 +189,7 @@ fn site_entry(read: &SiteRead<'_>) -> Resource {
             entry.aliases.push(url_name.trim().to_owned());
         }
     }
-    if let Some(group) = read.group {
+    if let Some(group) = group {
         entry.group_id = Some(group.group.id.clone());
         entry.owners = owner_principals(&group.owners);
         entry.classification = group.group.classification.clone();

@@ -185,7 +185,7 @@ fn a_group_site_and_its_libraries_inherit_the_group_and_a_site_without_one_stand
     let to_read = sites_to_read(&groups, searched);
     assert_eq!(to_read.len(), 2, "the team site is read once");
     let drives = |list: Value| -> Vec<Drive> { from(list) };
-    let sites: Vec<SiteRead<'_>> = to_read
+    let sites: Vec<SiteRead> = to_read
         .into_iter()
         .map(|site| SiteRead {
             drives: if site.group.is_some() {
@@ -242,23 +242,15 @@ fn shared_mailboxes_are_entries_and_everyone_else_but_rooms_is_a_person() {
         user("u-sarah", "sarah@contoso.com", true),
         user("u-nobox", "nobox@contoso.com", false),
     ];
+    let read = |at: usize, purpose| PurposeRead {
+        user: users[at].clone(),
+        purpose,
+    };
     let purposes = vec![
-        PurposeRead {
-            user: &users[0],
-            purpose: Some(UserPurpose::Shared),
-        },
-        PurposeRead {
-            user: &users[1],
-            purpose: Some(UserPurpose::User),
-        },
-        PurposeRead {
-            user: &users[2],
-            purpose: Some(UserPurpose::Room),
-        },
-        PurposeRead {
-            user: &users[4],
-            purpose: None,
-        },
+        read(0, Some(UserPurpose::Shared)),
+        read(1, Some(UserPurpose::User)),
+        read(2, Some(UserPurpose::Room)),
+        read(4, None),
     ];
     let snapshot = snapshot(&[], &[], &users, &purposes);
     let mailboxes: Vec<&str> = snapshot
