@@ -26,7 +26,7 @@ use crate::catalog::file::{CatalogFile, CatalogFileError};
 use crate::catalog::service::GraphSource;
 use crate::catalog::sync::FetchSettings;
 use crate::config::Config;
-use crate::graph::{AppTokenSource, GraphClient, RetryPolicy};
+use crate::graph::{AppTokenError, AppTokenSource, GraphClient, GraphError, RetryPolicy};
 use crate::metrics::Metrics;
 use crate::store::{SledStore, Store, StoreError};
 pub use readiness::{Check, Readiness};
@@ -75,8 +75,10 @@ pub enum AppError {
     /// The catalog file is invalid: a configuration error, like one in the config file.
     #[error(transparent)]
     CatalogFile(#[from] CatalogFileError),
-    #[error("the catalog cannot be read from graph: {0}")]
-    Catalog(String),
+    #[error("the catalog's app-only token source cannot be set up: {0}")]
+    CatalogTokens(#[source] AppTokenError),
+    #[error("the catalog's graph client cannot be set up: {0}")]
+    CatalogGraph(#[source] GraphError),
 }
 
 impl App {
@@ -222,9 +224,9 @@ fn catalog_service(
         microsoft.client_id.clone(),
         microsoft.client_secret.clone(),
     )
-    .map_err(|error| AppError::Catalog(error.to_string()))?;
+    .map_err(AppError::CatalogTokens)?;
     let graph = GraphClient::new(microsoft.graph_url.clone(), RetryPolicy::default())
-        .map_err(|error| AppError::Catalog(error.to_string()))?;
+        .map_err(AppError::CatalogGraph)?;
     let source = GraphSource::new(graph, tokens, FetchSettings::default());
     Ok(CatalogService::new(
         Arc::new(source),
