@@ -1,5 +1,6 @@
-//! Wiring for `doorman serve`: opens the store and the audit chain, binds the public and admin
-//! listeners, runs the background tasks, and shuts everything down in order.
+//! Wiring for `doorman serve`: opens the store and the audit chain, loads the catalog file, binds
+//! the public and admin listeners, runs the background tasks (catalog sync among them), and shuts
+//! everything down in order.
 //!
 //! [`App::build`] binds (port 0 in tests) and reports the real addresses; [`App::run_until`]
 //! serves until the shutdown future resolves, then drains requests, signs the audit chain's
@@ -20,7 +21,12 @@ use tokio::sync::watch;
 
 use crate::admin;
 use crate::audit::{AuditError, AuditLog};
+use crate::catalog::CatalogService;
+use crate::catalog::file::{CatalogFile, CatalogFileError};
+use crate::catalog::service::GraphSource;
+use crate::catalog::sync::FetchSettings;
 use crate::config::Config;
+use crate::graph::{AppTokenError, AppTokenSource, GraphClient, GraphError, RetryPolicy};
 use crate::metrics::Metrics;
 use crate::store::{SledStore, Store, StoreError};
 pub use readiness::{Check, Readiness};
@@ -41,6 +47,7 @@ pub struct App {
     audit: Arc<AuditLog>,
     metrics: Arc<Metrics>,
     readiness: Arc<Readiness>,
+    catalog: Arc<CatalogService>,
     chat: chat::ChatSide,
 }
 
@@ -68,6 +75,13 @@ pub enum AppError {
     Serve(#[source] std::io::Error),
     #[error("the chat side cannot start: {0}")]
     Chat(String),
+    /// The catalog file is invalid: a configuration error, like one in the config file.
+    #[error(transparent)]
+    CatalogFile(#[from] CatalogFileError),
+    #[error("the catalog's app-only token source cannot be set up: {0}")]
+    CatalogTokens(#[source] AppTokenError),
+    #[error("the catalog's graph client cannot be set up: {0}")]
+    CatalogGraph(#[source] GraphError),
 }
 
 impl App {
@@ -83,7 +97,8 @@ impl App {
             &config.security.audit_key,
         )?);
         let metrics = Metrics::new();
-        let readiness = Arc::new(Readiness::evaluate(&config));
+        let catalog = catalog_service(&config, Arc::clone(&metrics))?;
+        let readiness = Arc::new(Readiness::evaluate(&config, Arc::clone(&catalog)));
         metrics.ready.set(i64::from(readiness.is_ready()));
         let chat = chat::build(&config, Arc::clone(&store), Arc::clone(&audit))?;
         let listener = bind(config.server.listen).await?;
@@ -97,6 +112,7 @@ impl App {
             audit,
             metrics,
             readiness,
+            catalog,
             chat,
         })
     }
@@ -116,6 +132,11 @@ impl App {
 
     pub fn audit(&self) -> Arc<AuditLog> {
         Arc::clone(&self.audit)
+    }
+
+    /// The catalog: `current()` for what can be requested now, `refresh()` to sync at once.
+    pub fn catalog(&self) -> Arc<CatalogService> {
+        Arc::clone(&self.catalog)
     }
 
     /// Serves until `shutdown` resolves, then stops in order.
@@ -166,6 +187,13 @@ impl App {
             deliveries.clone(),
             stopped.clone(),
         ));
+        // The first sync starts now, in the background: `/readyz` answers 503 until it succeeds.
+        let syncing = tokio::spawn(Arc::clone(&self.catalog).run(stopped.clone()));
+        let publishing = tokio::spawn(readiness::publish(
+            Arc::clone(&self.readiness),
+            Arc::clone(&self.metrics),
+            stopped.clone(),
+        ));
         let public = routes::router(
             Arc::clone(&self.metrics),
             Arc::clone(&self.readiness),
@@ -190,7 +218,7 @@ impl App {
         drop(deliveries);
         // Background work holds parts of the store: wait until it is really gone, so the store
         // is closed when this returns.
-        for task in [signer, carrying_on, housekeeping] {
+        for task in [signer, carrying_on, housekeeping, syncing, publishing] {
             task.abort();
             let _ = task.await;
         }
@@ -206,6 +234,35 @@ impl App {
         tracing::info!("doorman stopped");
         served.map(drop).map_err(AppError::Serve)
     }
+}
+
+/// The catalog service, reading Graph with the app-only token of the app registration and
+/// applying the catalog file, which is loaded here so that a bad one stops the start.
+fn catalog_service(
+    config: &Config,
+    metrics: Arc<Metrics>,
+) -> Result<Arc<CatalogService>, AppError> {
+    let file = match &config.catalog.file {
+        Some(path) => CatalogFile::load(path)?,
+        None => CatalogFile::default(),
+    };
+    let microsoft = &config.microsoft;
+    let tokens = AppTokenSource::new(
+        &microsoft.authority,
+        &microsoft.tenant_id,
+        microsoft.client_id.clone(),
+        microsoft.client_secret.clone(),
+    )
+    .map_err(AppError::CatalogTokens)?;
+    let graph = GraphClient::new(microsoft.graph_url.clone(), RetryPolicy::default())
+        .map_err(AppError::CatalogGraph)?;
+    let source = GraphSource::new(graph, tokens, FetchSettings::default());
+    Ok(CatalogService::new(
+        Arc::new(source),
+        file,
+        config.catalog.refresh,
+        metrics,
+    ))
 }
 
 /// Creates the storage folder readable by its owner only (the store holds encrypted tokens and

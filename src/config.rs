@@ -20,8 +20,8 @@ use serde::Deserialize;
 
 pub use key::SecretKey;
 pub use sections::{
-    AdminConfig, LogFormat, MicrosoftConfig, PolicyConfig, SecurityConfig, ServerConfig,
-    SlackConfig, StorageConfig, TeamsConfig,
+    AdminConfig, CatalogConfig, LogFormat, MicrosoftConfig, PolicyConfig, SecurityConfig,
+    ServerConfig, SlackConfig, StorageConfig, TeamsConfig,
 };
 
 /// The prefix of environment overrides: `DOORMAN__SERVER__LISTEN=127.0.0.1:8080`.
@@ -42,6 +42,8 @@ pub struct Config {
     pub slack: Option<SlackConfig>,
     #[serde(default)]
     pub policy: PolicyConfig,
+    #[serde(default)]
+    pub catalog: CatalogConfig,
     pub security: SecurityConfig,
     #[serde(default)]
     pub admin: AdminConfig,
@@ -145,6 +147,7 @@ impl Config {
         if let Some(slack) = &self.slack {
             slack.validate()?;
         }
+        self.catalog.validate()?;
         self.admin.validate()?;
         Ok(())
     }

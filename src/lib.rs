@@ -9,6 +9,8 @@
 //! - [`audit`] is the append-only, hash-chained audit log with signed heads.
 //! - [`graph`] is the Microsoft Graph client: retries, throttling, correlation ids, typed errors and
 //!   operations. Writes take only delegated tokens; the type system refuses an app-only token there.
+//! - [`catalog`] is what can be requested: synced from Graph, extended by the catalog file,
+//!   served whole and kept when a sync fails.
 //! - [`sim`] simulates the Microsoft cloud (login and Graph) for tests and the demo.
 //! - [`signing_keys`] caches the token-signing keys an OpenID provider publishes (the Bot
 //!   Connector's, the tenant's), keeping the ones it has when a refetch fails.

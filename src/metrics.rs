@@ -37,6 +37,14 @@ pub struct Metrics {
     pub http_duration: Family<RouteLabels, Histogram>,
     pub audit_signed_seq: Gauge,
     pub ready: Gauge,
+    /// Entries in the catalog being served.
+    pub catalog_resources: Gauge,
+    /// Time each catalog sync took, failed ones included.
+    pub catalog_sync_duration: Histogram,
+    pub catalog_sync_failures: Counter,
+    /// When the catalog being served was read, in seconds since the Unix epoch (0: never), so
+    /// that monitoring can alert on a catalog that has stopped being refreshed.
+    pub catalog_last_success: Gauge,
 }
 
 impl Metrics {
@@ -68,6 +76,31 @@ impl Metrics {
             "1 when the daemon is ready to serve",
             ready.clone(),
         );
+        let catalog_resources = Gauge::default();
+        registry.register(
+            "catalog_resources",
+            "Entries in the catalog being served",
+            catalog_resources.clone(),
+        );
+        let catalog_sync_duration =
+            Histogram::new([0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0]);
+        registry.register(
+            "catalog_sync_duration_seconds",
+            "Time to read the catalog from Graph, failed syncs included",
+            catalog_sync_duration.clone(),
+        );
+        let catalog_sync_failures = Counter::default();
+        registry.register(
+            "catalog_sync_failures",
+            "Catalog syncs that failed, leaving the last good catalog in use",
+            catalog_sync_failures.clone(),
+        );
+        let catalog_last_success = Gauge::default();
+        registry.register(
+            "catalog_last_success_timestamp_seconds",
+            "When the catalog being served was read from Graph (Unix time; 0 before the first sync)",
+            catalog_last_success.clone(),
+        );
         let build = Family::<BuildLabels, Gauge>::default();
         build
             .get_or_create(&BuildLabels {
@@ -81,6 +114,10 @@ impl Metrics {
             http_duration,
             audit_signed_seq,
             ready,
+            catalog_resources,
+            catalog_sync_duration,
+            catalog_sync_failures,
+            catalog_last_success,
         })
     }
 

@@ -1,8 +1,18 @@
 //! What `/readyz` reports: one named check per precondition of serving.
+//!
+//! Some checks are settled at start (the store is open, the config and policy file are valid);
+//! the catalog's is live, read from the catalog service each time: not ready until the first sync
+//! has succeeded, then ready for good, with a detail that says when the catalog was read or that
+//! the last sync failed and an older catalog is being served.
+
+use std::sync::Arc;
 
 use serde::Serialize;
+use tokio::sync::watch;
 
+use crate::catalog::CatalogService;
 use crate::config::Config;
+use crate::metrics::Metrics;
 
 /// One precondition and whether it holds.
 #[derive(Debug, Clone, Serialize)]
@@ -13,17 +23,17 @@ pub struct Check {
 }
 
 /// The daemon is ready when every check holds.
-#[derive(Debug, Serialize)]
 pub struct Readiness {
-    checks: Vec<Check>,
+    settled: Vec<Check>,
+    catalog: Arc<CatalogService>,
 }
 
 impl Readiness {
-    /// Checks made once at start: the store is open by the time this runs, and the config was
-    /// typed and validated by loading it. Until the policy engine exists, a configured policy
-    /// file must at least be valid TOML.
-    pub fn evaluate(config: &Config) -> Self {
-        let mut checks = vec![
+    /// Settles the checks made once at start: the store is open by the time this runs, and the
+    /// config was typed and validated by loading it. Until the policy engine exists, a
+    /// configured policy file must at least be valid TOML. The catalog is checked live.
+    pub fn evaluate(config: &Config, catalog: Arc<CatalogService>) -> Self {
+        let mut settled = vec![
             Check {
                 name: "store",
                 ok: true,
@@ -35,7 +45,7 @@ impl Readiness {
                 detail: "valid".into(),
             },
         ];
-        checks.push(match &config.policy.file {
+        settled.push(match &config.policy.file {
             None => Check {
                 name: "policy",
                 ok: true,
@@ -65,14 +75,39 @@ impl Readiness {
                 },
             },
         });
-        Readiness { checks }
+        Readiness { settled, catalog }
+    }
+
+    /// Every check as it stands now.
+    pub fn checks(&self) -> Vec<Check> {
+        let status = self.catalog.status();
+        let mut checks = self.settled.clone();
+        checks.push(Check {
+            name: "catalog",
+            ok: status.has_catalog(),
+            detail: status.to_string(),
+        });
+        checks
     }
 
     pub fn is_ready(&self) -> bool {
-        self.checks.iter().all(|check| check.ok)
+        self.checks().iter().all(|check| check.ok)
     }
+}
 
-    pub fn checks(&self) -> &[Check] {
-        &self.checks
+/// Keeps the `ready` gauge equal to what `/readyz` would answer, updating it as catalog syncs
+/// succeed and fail, until `stopped` turns true.
+pub(super) async fn publish(
+    readiness: Arc<Readiness>,
+    metrics: Arc<Metrics>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut status = readiness.catalog.watch_status();
+    loop {
+        metrics.ready.set(i64::from(readiness.is_ready()));
+        tokio::select! {
+            changed = status.changed() => if changed.is_err() { return },
+            _ = stopped.wait_for(|stop| *stop) => return,
+        }
     }
 }

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::{Outcome, load_config};
-use crate::app::App;
+use crate::app::{App, AppError};
 
 pub async fn run(
     config_path: &Path,
@@ -16,6 +16,10 @@ pub async fn run(
     crate::telemetry::init(config.server.log_format);
     let app = match App::build(config).await {
         Ok(app) => app,
+        Err(error @ AppError::CatalogFile(_)) => {
+            eprintln!("doorman: {error}");
+            return Outcome::BadConfig;
+        }
         Err(error) => {
             tracing::error!(%error, "doorman cannot start");
             eprintln!("doorman: {error}");

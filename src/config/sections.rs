@@ -2,12 +2,14 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use secrecy::SecretString;
 use serde::Deserialize;
 use url::Url;
 
 use super::{ConfigError, SecretKey};
+use crate::domain::duration::{format_duration, parse_duration};
 
 /// `[server]`: where the daemon listens and how it is reached from outside.
 #[derive(Debug, Clone, Deserialize)]
@@ -111,6 +113,64 @@ impl MicrosoftConfig {
 pub struct PolicyConfig {
     #[serde(default)]
     pub file: Option<PathBuf>,
+}
+
+/// `[catalog]`: what can be requested. The catalog is synced from Graph every `refresh`; the
+/// optional catalog file adds aliases and tags and declares what Graph cannot list.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogConfig {
+    /// The catalog file (TOML); see `catalog::file` for its format.
+    #[serde(default)]
+    pub file: Option<PathBuf>,
+    /// How often the catalog is synced from Graph, written like `"15m"`.
+    #[serde(
+        default = "default_catalog_refresh",
+        deserialize_with = "deserialize_duration"
+    )]
+    pub refresh: Duration,
+}
+
+/// A directory of thousands of groups takes a while to read; syncing more often than this would
+/// mostly add throttling.
+pub const MINIMUM_CATALOG_REFRESH: Duration = Duration::from_secs(60);
+
+fn default_catalog_refresh() -> Duration {
+    Duration::from_secs(15 * 60)
+}
+
+impl Default for CatalogConfig {
+    fn default() -> Self {
+        CatalogConfig {
+            file: None,
+            refresh: default_catalog_refresh(),
+        }
+    }
+}
+
+impl CatalogConfig {
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        if self.refresh < MINIMUM_CATALOG_REFRESH {
+            return Err(ConfigError::invalid(
+                "catalog.refresh",
+                format!(
+                    "must be at least {}, not {}",
+                    format_duration(MINIMUM_CATALOG_REFRESH),
+                    format_duration(self.refresh)
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Reads a duration the way every Doorman file writes one (`"30m"`, `"1h"`).
+fn deserialize_duration<'de, D>(deserializer: D) -> Result<Duration, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let text = String::deserialize(deserializer)?;
+    parse_duration(&text).map_err(serde::de::Error::custom)
 }
 
 /// `[security]`: keys kept outside the store.

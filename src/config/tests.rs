@@ -87,6 +87,53 @@ fn defaults_fill_the_optional_keys() {
     );
     assert!(config.policy.file.is_none());
     assert_eq!(config.server.log_format, LogFormat::Text);
+    assert!(config.catalog.file.is_none());
+    assert_eq!(
+        config.catalog.refresh,
+        std::time::Duration::from_secs(15 * 60)
+    );
+}
+
+#[test]
+fn the_catalog_refresh_is_a_duration_of_at_least_a_minute() {
+    let with_catalog = |section: &str| format!("{}\n[catalog]\n{section}\n", minimal());
+    let config = Config::from_toml(
+        &with_catalog("file = \"/etc/doorman/catalog.toml\"\nrefresh = \"1h\""),
+        Vec::new(),
+    )
+    .expect("loads");
+    assert_eq!(
+        config.catalog.refresh,
+        std::time::Duration::from_secs(3_600)
+    );
+    assert_eq!(
+        config.catalog.file.as_deref(),
+        Some(Path::new("/etc/doorman/catalog.toml"))
+    );
+    let overridden = Config::from_toml(
+        &minimal(),
+        vec![("DOORMAN__CATALOG__REFRESH".into(), "1m".into())],
+    )
+    .expect("loads");
+    assert_eq!(
+        overridden.catalog.refresh,
+        std::time::Duration::from_secs(60)
+    );
+    let too_often = error_of(&with_catalog("refresh = \"30s\""), vec![]);
+    assert!(
+        too_often.contains("catalog.refresh") && too_often.contains("at least 1m"),
+        "{too_often}"
+    );
+    let unreadable = error_of(&with_catalog("refresh = \"15 minutes\""), vec![]);
+    assert!(
+        unreadable.contains("catalog.refresh") && unreadable.contains("15 minutes"),
+        "{unreadable}"
+    );
+    let unknown = error_of(&with_catalog("refesh = \"1h\""), vec![]);
+    assert!(
+        unknown.contains("catalog") && unknown.contains("refesh"),
+        "{unknown}"
+    );
 }
 
 #[test]

@@ -80,15 +80,22 @@ impl GraphClient {
         self.call_json(Access::Read(bearer.into()), request).await
     }
 
-    /// The group's owners, every page: `GET /groups/{id}/owners`. Groups created in Exchange
-    /// or synced from on-premises expose no owners. Graph page: "List group owners"
-    /// (group-list-owners). Least delegated scope: `GroupMember.Read.All`.
+    /// The group's owners, every page: `GET /groups/{id}/owners?$select=`. An empty `select`
+    /// returns Graph's default set; `id` is always added, and Graph keeps each owner's
+    /// `@odata.type` whatever is selected, so users stay distinguishable from service
+    /// principals. Groups created in Exchange or synced from on-premises expose no owners.
+    /// Graph page: "List group owners" (group-list-owners). Least delegated scope:
+    /// `GroupMember.Read.All`.
     pub async fn owners(
         &self,
         bearer: impl Into<Bearer<'_>>,
         group_id: &str,
+        select: &[&str],
     ) -> Result<Graphed<Vec<DirectoryObject>>, GraphError> {
-        let request = GraphRequest::get(format!("/groups/{}/owners", encode_key(group_id)?));
+        let mut query = QueryOptions::new();
+        query.push_select_with_id(select);
+        let request =
+            GraphRequest::get(query.apply_to(&format!("/groups/{}/owners", encode_key(group_id)?)));
         self.list_all(Access::Read(bearer.into()), request).await
     }
 

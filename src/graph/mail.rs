@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::client::{Access, GraphClient, GraphRequest, Graphed};
 use super::error::GraphError;
-use super::model::{CalendarPermission, MailboxSettings, MessageRule};
+use super::model::{CalendarPermission, MailboxSettings, MessageRule, ODataValue, UserPurpose};
 use super::path::{encode_key, user_path};
 use super::token::{Bearer, DelegatedToken};
 
@@ -142,5 +142,24 @@ impl GraphClient {
     ) -> Result<Graphed<MailboxSettings>, GraphError> {
         let request = GraphRequest::get(format!("{}/mailboxSettings", user_path(id_or_upn)?));
         self.call_json(Access::Read(bearer.into()), request).await
+    }
+
+    /// Whether a mailbox is a person's, shared, a room's ...: `GET
+    /// /users/{id}/mailboxSettings/userPurpose`, answered as `{"value": "shared"}`. A user
+    /// without an Exchange mailbox yields [`GraphError::NotFound`]. Graph page: "Get user
+    /// mailbox settings" (user-get-mailboxsettings). Least delegated scope:
+    /// `MailboxSettings.Read`; application: `MailboxSettings.Read`.
+    pub async fn user_purpose(
+        &self,
+        bearer: impl Into<Bearer<'_>>,
+        id_or_upn: &str,
+    ) -> Result<Graphed<UserPurpose>, GraphError> {
+        let request = GraphRequest::get(format!(
+            "{}/mailboxSettings/userPurpose",
+            user_path(id_or_upn)?
+        ));
+        let answer: Graphed<ODataValue<UserPurpose>> =
+            self.call_json(Access::Read(bearer.into()), request).await?;
+        Ok(answer.map(|wrapped| wrapped.value))
     }
 }

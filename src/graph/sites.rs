@@ -62,15 +62,19 @@ impl GraphClient {
         self.call_json(Access::Read(bearer.into()), request).await
     }
 
-    /// Sites matching a keyword, every page: `GET /sites?search={query}`. Graph page: "Search
-    /// for sites" (site-search). Least delegated scope: `Sites.Read.All`.
+    /// Sites matching a keyword, every page: `GET /sites?search={query}&$select=`; `*` lists
+    /// every site the caller may see. An empty `select` returns Graph's default set; `id` is
+    /// always added. Graph page: "Search for sites" (site-search). Least delegated scope:
+    /// `Sites.Read.All`.
     pub async fn search_sites(
         &self,
         bearer: impl Into<Bearer<'_>>,
         query: &str,
+        select: &[&str],
     ) -> Result<Graphed<Vec<Site>>, GraphError> {
         let mut options = QueryOptions::new();
         options.push("search", query);
+        options.push_select_with_id(select);
         let request = GraphRequest::get(options.apply_to("/sites"));
         self.list_all(Access::Read(bearer.into()), request).await
     }
@@ -86,14 +90,19 @@ impl GraphClient {
         self.call_json(Access::Read(bearer.into()), request).await
     }
 
-    /// The site's document libraries, every page: `GET /sites/{id}/drives`. Graph page: "List
-    /// available drives" (drive-list). Least delegated scope: `Files.Read.All`.
+    /// The site's document libraries, every page: `GET /sites/{id}/drives?$select=`. An empty
+    /// `select` returns Graph's default set; `id` is always added. Graph page: "List available
+    /// drives" (drive-list). Least delegated scope: `Files.Read.All`.
     pub async fn site_drives(
         &self,
         bearer: impl Into<Bearer<'_>>,
         site_id: &str,
+        select: &[&str],
     ) -> Result<Graphed<Vec<Drive>>, GraphError> {
-        let request = GraphRequest::get(format!("/sites/{}/drives", encode_key(site_id)?));
+        let mut query = QueryOptions::new();
+        query.push_select_with_id(select);
+        let request =
+            GraphRequest::get(query.apply_to(&format!("/sites/{}/drives", encode_key(site_id)?)));
         self.list_all(Access::Read(bearer.into()), request).await
     }
 

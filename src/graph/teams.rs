@@ -9,7 +9,7 @@ use super::GRAPH_REFERENCE_ROOT;
 use super::client::{Access, GraphClient, GraphRequest, Graphed};
 use super::error::GraphError;
 use super::model::{Channel, ConversationMember, Team};
-use super::path::{encode_key, quoted_key};
+use super::path::{QueryOptions, encode_key, quoted_key};
 use super::token::{Bearer, DelegatedToken};
 
 /// The role a person is given in a team or channel.
@@ -93,14 +93,21 @@ impl GraphClient {
             .await
     }
 
-    /// The team's channels: `GET /teams/{id}/channels`. Graph page: "List channels"
-    /// (channel-list). Least delegated scope: `Channel.ReadBasic.All`.
+    /// The team's channels: `GET /teams/{id}/channels?$select=` (an empty `select` returns
+    /// Graph's default set; `id` is always added). An app-only token with
+    /// `Channel.ReadBasic.All` sees private and shared channels too; a person sees only those
+    /// they belong to. Graph page: "List channels" (channel-list). Least delegated scope:
+    /// `Channel.ReadBasic.All`.
     pub async fn channels(
         &self,
         bearer: impl Into<Bearer<'_>>,
         team_id: &str,
+        select: &[&str],
     ) -> Result<Graphed<Vec<Channel>>, GraphError> {
-        let request = GraphRequest::get(format!("/teams/{}/channels", encode_key(team_id)?));
+        let mut query = QueryOptions::new();
+        query.push_select_with_id(select);
+        let request =
+            GraphRequest::get(query.apply_to(&format!("/teams/{}/channels", encode_key(team_id)?)));
         self.list_all(Access::Read(bearer.into()), request).await
     }
 

@@ -12,6 +12,9 @@ use super::model::{Collection, DirectoryObject, User};
 use super::path::{QueryOptions, user_path};
 use super::token::{Bearer, DelegatedToken};
 
+/// Graph's largest page size for `/users`.
+pub const USERS_MAX_PAGE_SIZE: u32 = 999;
+
 /// `checkMemberGroups` accepts at most this many group ids per request.
 pub const CHECK_MEMBER_GROUPS_LIMIT: usize = 20;
 
@@ -39,6 +42,32 @@ impl GraphClient {
         query.push_select_with_id(select);
         let request = GraphRequest::get(query.apply_to(&user_path(id_or_upn)?));
         self.call_json(Access::Read(bearer.into()), request).await
+    }
+
+    /// Every user matching `filter` (an OData `$filter` expression such as
+    /// `accountEnabled eq false`), every page: `GET /users?$filter=&$select=&$top=`. `top` is
+    /// the page size (1 to 999), `id` is always selected, and `accountEnabled`, `department`,
+    /// `userType` and `employeeType` arrive only when selected. Filters that need advanced
+    /// query support (`ne`, `not`, `endsWith`, `$count`) are not sent with
+    /// `ConsistencyLevel: eventual` here. Graph page: "List users" (user-list). Least delegated
+    /// scope: `User.ReadBasic.All` (basic profile only); `User.Read.All` for the rest.
+    pub async fn users(
+        &self,
+        bearer: impl Into<Bearer<'_>>,
+        filter: Option<&str>,
+        select: &[&str],
+        top: Option<u32>,
+    ) -> Result<Graphed<Vec<User>>, GraphError> {
+        let mut query = QueryOptions::new();
+        if let Some(filter) = filter {
+            query.push("$filter", filter);
+        }
+        query.push_select_with_id(select);
+        if let Some(top) = top {
+            query.push("$top", &top.clamp(1, USERS_MAX_PAGE_SIZE).to_string());
+        }
+        let request = GraphRequest::get(query.apply_to("/users"));
+        self.list_all(Access::Read(bearer.into()), request).await
     }
 
     /// The user's manager: `GET /users/{id}/manager`, or `None` when Graph answers

@@ -5,9 +5,18 @@ use doorman::config::Config;
 use tokio::sync::oneshot;
 
 use crate::cli::TestConfig;
+use crate::helpers::TestSim;
 
 async fn start(config: &TestConfig) -> (String, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
-    let loaded = Config::load(&config.path, Vec::new()).expect("config");
+    start_with(config, Vec::new()).await
+}
+
+/// Starts the daemon with `DOORMAN__...` overrides.
+async fn start_with(
+    config: &TestConfig,
+    overrides: Vec<(String, String)>,
+) -> (String, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+    let loaded = Config::load(&config.path, overrides).expect("config");
     let app = App::build(loaded).await.expect("app builds");
     let url = format!("http://{}", app.address());
     let (stop, stopped) = oneshot::channel::<()>();
@@ -21,17 +30,49 @@ async fn start(config: &TestConfig) -> (String, oneshot::Sender<()>, tokio::task
     (url, stop, running)
 }
 
+/// Overrides that point the daemon's Microsoft side at `sim`.
+pub fn microsoft_of(sim: &TestSim) -> Vec<(String, String)> {
+    let registration = &sim.state.registration;
+    vec![
+        ("DOORMAN__MICROSOFT__AUTHORITY".into(), sim.url.clone()),
+        (
+            "DOORMAN__MICROSOFT__GRAPH_URL".into(),
+            sim.graph_base().to_string(),
+        ),
+        ("DOORMAN__MICROSOFT__TENANT_ID".into(), sim.tenant_id()),
+        (
+            "DOORMAN__MICROSOFT__CLIENT_ID".into(),
+            registration.client_id.clone(),
+        ),
+        (
+            "DOORMAN__MICROSOFT__CLIENT_SECRET".into(),
+            registration.client_secret.clone(),
+        ),
+    ]
+}
+
+/// Asks `/readyz` until it answers 200 (up to 20 s); returns the body.
+pub async fn ready_body(url: &str) -> serde_json::Value {
+    for _ in 0..200 {
+        let answer = reqwest::get(format!("{url}/readyz")).await.expect("readyz");
+        if answer.status() == 200 {
+            return answer.json().await.expect("json");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("/readyz did not turn 200 within 20 s");
+}
+
 #[tokio::test]
 async fn health_readiness_and_metrics_answer() {
+    let sim = TestSim::start().await;
     let config = TestConfig::new();
-    let (url, stop, running) = start(&config).await;
+    let (url, stop, running) = start_with(&config, microsoft_of(&sim)).await;
     let health = reqwest::get(format!("{url}/healthz"))
         .await
         .expect("healthz");
     assert_eq!(health.status(), 200);
-    let ready = reqwest::get(format!("{url}/readyz")).await.expect("readyz");
-    assert_eq!(ready.status(), 200);
-    let body: serde_json::Value = ready.json().await.expect("json");
+    let body = ready_body(&url).await;
     assert_eq!(body["status"], "ready");
     let metrics = reqwest::get(format!("{url}/metrics"))
         .await

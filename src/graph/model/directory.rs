@@ -41,6 +41,9 @@ pub struct Group {
     pub classification: Option<String>,
     pub is_assignable_to_role: Option<bool>,
     pub membership_rule: Option<String>,
+    /// `["Team"]` on a Microsoft 365 group that has a team: the documented way to list teams
+    /// with the groups they belong to.
+    pub resource_provisioning_options: Option<Vec<String>>,
 }
 
 /// The kinds of group Graph distinguishes, which decide whether Graph may change membership.
@@ -94,6 +97,13 @@ impl Group {
             (Some(false), Some(true), Some(false)) => GroupKind::Distribution,
             _ => GroupKind::Undetermined,
         }
+    }
+
+    /// Whether the group has a team (`resourceProvisioningOptions` contains `Team`).
+    pub fn has_team(&self) -> bool {
+        self.resource_provisioning_options
+            .as_ref()
+            .is_some_and(|options| options.iter().any(|option| option == "Team"))
     }
 
     /// Whether members come from a rule; Graph refuses manual member changes on such groups.

@@ -12,7 +12,10 @@ use serde::Deserialize;
 pub struct Site {
     pub id: String,
     pub display_name: Option<String>,
+    /// The last segment of the site's URL (`Atlas` for `.../sites/Atlas`), which people also
+    /// use to name it.
     pub name: Option<String>,
+    pub description: Option<String>,
     pub web_url: Option<String>,
 }
 

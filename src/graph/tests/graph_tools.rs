@@ -16,9 +16,9 @@ use crate::graph::{
 /// The shared tools, relative to the crate's manifest (the project keeps `shared/` beside it).
 const GRAPH_TOOLS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/tools");
 
-/// How many calls [`send_every_operation`] makes (44 operations, three called twice with other
-/// kinds of id); each sends exactly one request.
-const CALL_COUNT: usize = 47;
+/// How many calls [`send_every_operation`] makes (46 operations, three called twice with other
+/// kinds of id and site search twice with other options); each sends exactly one request.
+const CALL_COUNT: usize = 50;
 
 const USER: &str = "6ea91a8d-e32e-41a1-b7bd-d2d185eed0e0";
 const GUEST_UPN: &str = "adele_contoso.com#EXT#@fabrikam.onmicrosoft.com";
@@ -45,6 +45,15 @@ async fn send_every_operation(client: &GraphClient) {
     let _ = client.check_member_groups(token, USER, &[GROUP]).await;
     let _ = client.revoke_sign_in_sessions(token, USER).await;
     let _ = client.mailbox_settings(token, USER).await;
+    let _ = client.user_purpose(token, USER).await;
+    let _ = client
+        .users(
+            token,
+            Some("accountEnabled eq false"),
+            &["displayName", "userPrincipalName", "accountEnabled"],
+            Some(999),
+        )
+        .await;
     let _ = client
         .groups(
             token,
@@ -55,7 +64,7 @@ async fn send_every_operation(client: &GraphClient) {
         .await;
     let _ = client.search_groups(token, "finance").await;
     let _ = client.group(token, GROUP).await;
-    let _ = client.owners(token, GROUP).await;
+    let _ = client.owners(token, GROUP, &["userPrincipalName"]).await;
     let _ = client.members(token, GROUP).await;
     let _ = client.add_member(token, GROUP, USER).await;
     let _ = client.remove_member(token, GROUP, USER).await;
@@ -70,7 +79,9 @@ async fn send_every_operation(client: &GraphClient) {
         .add_team_member(token, TEAM, GUEST_UPN, TeamRole::Member)
         .await;
     let _ = client.remove_team_member(token, TEAM, MEMBERSHIP).await;
-    let _ = client.channels(token, TEAM).await;
+    let _ = client
+        .channels(token, TEAM, &["displayName", "membershipType"])
+        .await;
     let _ = client.channel(token, TEAM, CHANNEL).await;
     let _ = client.channel_members(token, TEAM, CHANNEL).await;
     let _ = client
@@ -83,9 +94,14 @@ async fn send_every_operation(client: &GraphClient) {
     let _ = client
         .site_by_path(token, "contoso.sharepoint.com", "/sites/Finance Team")
         .await;
-    let _ = client.search_sites(token, "finance").await;
+    let _ = client.search_sites(token, "finance", &[]).await;
+    let _ = client
+        .search_sites(token, "*", &["displayName", "name", "webUrl"])
+        .await;
     let _ = client.group_root_site(token, GROUP).await;
-    let _ = client.site_drives(token, SITE).await;
+    let _ = client
+        .site_drives(token, SITE, &["name", "webUrl", "driveType"])
+        .await;
     let _ = client.site_default_drive(token, SITE).await;
     let _ = client.drive_root(token, DRIVE).await;
     let recipients = [

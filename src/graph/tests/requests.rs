@@ -368,6 +368,47 @@ async fn group_search_sends_eventual_consistency_and_a_quoted_term() -> TestResu
 }
 
 #[tokio::test]
+async fn user_listing_filters_and_selects_and_user_purpose_reads_the_bare_value() -> TestResult {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/users"))
+        .respond_with(json_answer(json!({
+            "value": [{"id": "m1", "displayName": "Support", "accountEnabled": false}]
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/users/m1/mailboxSettings/userPurpose"))
+        .respond_with(json_answer(json!({
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users('m1')/mailboxSettings/userPurpose",
+            "value": "shared"
+        })))
+        .mount(&server)
+        .await;
+    let client = client_for(&server, fast_policy())?;
+    let app = app_token();
+    let disabled = client
+        .users(
+            &app,
+            Some("accountEnabled eq false"),
+            &["displayName", "accountEnabled"],
+            Some(5000),
+        )
+        .await?;
+    assert_eq!(disabled.value.len(), 1);
+    assert_eq!(disabled.value[0].account_enabled, Some(false));
+    let purpose = client.user_purpose(&app, "m1").await?;
+    assert_eq!(purpose.value, crate::graph::model::UserPurpose::Shared);
+    let requests = server.received_requests().await.unwrap_or_default();
+    assert_eq!(
+        requests[0].url.query(),
+        Some("$filter=accountEnabled%20eq%20false&$select=id,displayName,accountEnabled&$top=999"),
+        "the page size is capped at Graph's largest"
+    );
+    Ok(())
+}
+
+#[tokio::test]
 async fn invalid_ids_are_refused_before_anything_is_sent() -> TestResult {
     let server = MockServer::start().await;
     let client = client_for(&server, fast_policy())?;
