@@ -231,7 +231,10 @@ fn understanding(criterion: &mut Criterion) {
     let after = resident_bytes();
     let resident = match (before, after) {
         (Some(before), Some(after)) => {
-            format!(", {:.1} MB resident", after.saturating_sub(before) as f64 / 1_048_576.0)
+            format!(
+                ", {:.1} MB resident",
+                after.saturating_sub(before) as f64 / 1_048_576.0
+            )
         }
         _ => String::new(),
     };

@@ -242,6 +242,18 @@ fn catalog_service(
     config: &Config,
     metrics: Arc<Metrics>,
 ) -> Result<Arc<CatalogService>, AppError> {
+    let (source, file) = catalog_source(config)?;
+    Ok(CatalogService::new(
+        Arc::new(source),
+        file,
+        config.catalog.refresh,
+        metrics,
+    ))
+}
+
+/// Where the catalog comes from: Graph read with the registration's app-only token, and the
+/// catalog file. Shared by the daemon and the commands that resolve without it (`intent`).
+pub fn catalog_source(config: &Config) -> Result<(GraphSource, CatalogFile), AppError> {
     let file = match &config.catalog.file {
         Some(path) => CatalogFile::load(path)?,
         None => CatalogFile::default(),
@@ -256,12 +268,9 @@ fn catalog_service(
     .map_err(AppError::CatalogTokens)?;
     let graph = GraphClient::new(microsoft.graph_url.clone(), RetryPolicy::default())
         .map_err(AppError::CatalogGraph)?;
-    let source = GraphSource::new(graph, tokens, FetchSettings::default());
-    Ok(CatalogService::new(
-        Arc::new(source),
+    Ok((
+        GraphSource::new(graph, tokens, FetchSettings::default()),
         file,
-        config.catalog.refresh,
-        metrics,
     ))
 }
 

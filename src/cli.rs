@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod demo;
+pub mod intent;
 pub mod serve;
 pub mod sim;
 

@@ -48,6 +48,17 @@ enum Command {
         #[arg(long, default_value_t = 3978)]
         bot_port: u16,
     },
+    /// Print the intent JSON of one message, resolved against the tenant's catalog.
+    Intent {
+        #[arg(long)]
+        config: PathBuf,
+        /// The UPN of the person asking.
+        #[arg(long = "as")]
+        upn: String,
+        /// The message, as typed in chat.
+        #[arg(long)]
+        text: String,
+    },
     /// Check or export the audit chain.
     Audit {
         #[command(subcommand)]
@@ -88,6 +99,7 @@ async fn main() -> ExitCode {
         Command::Demo { sim_port, bot_port } => {
             cli::demo::run(sim_port, bot_port, shutdown_signal()).await
         }
+        Command::Intent { config, upn, text } => cli::intent::run(&config, &upn, &text).await,
         Command::Audit {
             command: AuditCommand::Verify { config },
         } => cli::audit::verify(&config).await,

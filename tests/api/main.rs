@@ -10,6 +10,7 @@ mod forged;
 mod graph_client;
 mod graph_fidelity;
 mod helpers;
+mod intent;
 mod logs;
 mod manifests;
 mod serve;
