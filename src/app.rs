@@ -100,7 +100,12 @@ impl App {
         let catalog = catalog_service(&config, Arc::clone(&metrics))?;
         let readiness = Arc::new(Readiness::evaluate(&config, Arc::clone(&catalog)));
         metrics.ready.set(i64::from(readiness.is_ready()));
-        let chat = chat::build(&config, Arc::clone(&store), Arc::clone(&audit))?;
+        let chat = chat::build(
+            &config,
+            Arc::clone(&store),
+            Arc::clone(&audit),
+            Arc::clone(&catalog),
+        )?;
         let listener = bind(config.server.listen).await?;
         let admin_listener = bind(config.admin.listen).await?;
         Ok(App {
@@ -178,12 +183,13 @@ impl App {
             port,
         ));
         let carrying_on = tokio::spawn(chat::carry_on_after_sign_ins(
-            conversation,
+            Arc::clone(&conversation),
             signed_in,
             stopped.clone(),
         ));
         let housekeeping = tokio::spawn(chat::housekeeping(
             identity,
+            conversation,
             deliveries.clone(),
             stopped.clone(),
         ));

@@ -1,16 +1,23 @@
 //! The dialogue: what Doorman says back to each message and click.
 //!
-//! For now it is thin on purpose: it identifies the sender (a Teams sender is known from the
-//! verified activity; a Slack sender once linked), keeps the message of someone who must sign in
-//! first and carries it on after they have, and answers greetings, help, sign-in and sign-out.
-//! Understanding requests comes next. Nothing here knows which chat platform it talks to.
+//! It identifies the sender (a Teams sender is known from the verified activity; a Slack sender
+//! once linked), keeps the message of someone who must sign in first and carries it on after
+//! they have, answers greetings, help, sign-in and sign-out, and hands everything else to the
+//! request dialogue ([`requests`]): understood against the catalog, restated, clarified with
+//! buttons, a reason asked for when policy needs one. Nothing here knows which chat platform it
+//! talks to.
 
 mod commands;
+mod dialogue;
 mod pending;
 mod replies;
+mod requests;
 
 use std::sync::Arc;
 
+use crate::audit::AuditLog;
+use crate::catalog::CatalogService;
+use crate::domain::chat::Verb;
 use crate::domain::chat::{
     BoxFuture, ChatAction, ChatMessage, ChatPort, ChatUser, Contact, EntraUser, InboundHandler,
     Message, Place, Sender,
@@ -18,32 +25,62 @@ use crate::domain::chat::{
 use crate::identity::{Expectation, Identity, Role, SignedIn, TokenError};
 use crate::store::{Store, StoreError};
 use commands::Command;
+use dialogue::Dialogue;
 use pending::Pending;
 
 pub struct Conversation {
     port: Arc<dyn ChatPort>,
     identity: Arc<Identity>,
+    catalog: Arc<CatalogService>,
+    audit: Arc<AuditLog>,
     pending: Pending,
+    dialogue: Dialogue,
+    /// The policy's `[global] require_reason`: ask for a reason before going on.
+    require_reason: bool,
     /// When each person was last greeted on install: Teams announces one install twice
     /// (`conversationUpdate` and `installationUpdate`), and one greeting is enough.
     greeted: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
+}
+
+/// What a conversation is made of.
+pub struct Parts {
+    pub port: Arc<dyn ChatPort>,
+    pub identity: Arc<Identity>,
+    pub store: Arc<dyn Store>,
+    pub catalog: Arc<CatalogService>,
+    pub audit: Arc<AuditLog>,
+    /// The policy's `[global] require_reason`.
+    pub require_reason: bool,
 }
 
 /// Install events closer together than this get one greeting.
 const GREET_AT_MOST_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 
 impl Conversation {
-    pub fn new(
-        port: Arc<dyn ChatPort>,
-        identity: Arc<Identity>,
-        store: Arc<dyn Store>,
-    ) -> Result<Arc<Self>, StoreError> {
+    pub fn new(parts: Parts) -> Result<Arc<Self>, StoreError> {
+        let Parts {
+            port,
+            identity,
+            store,
+            catalog,
+            audit,
+            require_reason,
+        } = parts;
         Ok(Arc::new(Conversation {
             port,
             identity,
+            catalog,
+            audit,
+            require_reason,
+            dialogue: Dialogue::open(Arc::clone(&store))?,
             pending: Pending::open(store)?,
             greeted: std::sync::Mutex::new(std::collections::HashMap::new()),
         }))
+    }
+
+    /// Drops questions and reason waits nobody answered in time.
+    pub fn forget_stale(&self) -> Result<usize, StoreError> {
+        self.dialogue.forget_stale(chrono::Utc::now())
     }
 
     async fn handle_message(&self, message: ChatMessage) {
@@ -88,7 +125,7 @@ impl Conversation {
                 )
                 .await;
             }
-            (Command::Other, Some(_)) => self.say(&message.place, &replies::not_yet()).await,
+            (Command::Other, Some(entra)) => self.request(&message, &entra).await,
         }
     }
 
@@ -243,9 +280,18 @@ impl InboundHandler for Conversation {
         Box::pin(self.handle_message(message))
     }
 
-    fn action(&self, _action: ChatAction) -> BoxFuture<'_, Option<Message>> {
-        // No card carries live actions yet; a click on an old card is answered, not acted on.
-        Box::pin(async { Some(replies::inactive_button()) })
+    fn action(&self, action: ChatAction) -> BoxFuture<'_, Option<Message>> {
+        Box::pin(async move {
+            match action.verb {
+                Verb::Choose => self.choose(&action).await,
+                // No card carries other live actions yet. The click is answered beside the card,
+                // which stays as it is: replacing it would change it for everyone who sees it.
+                _ => {
+                    self.say(&action.place, &replies::inactive_button()).await;
+                    None
+                }
+            }
+        })
     }
 
     fn installed(&self, sender: Sender, place: Place) -> BoxFuture<'_, ()> {

@@ -37,10 +37,14 @@ pub enum Domain {
     Pending,
     /// Teams conversation references (for proactive messages), by Entra object id.
     TeamsConversations,
+    /// Questions "which one did you mean?" awaiting a click, by question id.
+    Clarifications,
+    /// Understood requests waiting for their reason, by chat user key.
+    AwaitingReasons,
 }
 
 impl Domain {
-    pub const ALL: [Domain; 8] = [
+    pub const ALL: [Domain; 10] = [
         Domain::Audit,
         Domain::AuditHeads,
         Domain::Deliveries,
@@ -49,6 +53,8 @@ impl Domain {
         Domain::SignIns,
         Domain::Pending,
         Domain::TeamsConversations,
+        Domain::Clarifications,
+        Domain::AwaitingReasons,
     ];
 
     pub fn tree_name(self) -> &'static str {
@@ -61,6 +67,8 @@ impl Domain {
             Domain::SignIns => "sign_ins",
             Domain::Pending => "pending",
             Domain::TeamsConversations => "teams_conversations",
+            Domain::Clarifications => "clarifications",
+            Domain::AwaitingReasons => "awaiting_reasons",
         }
     }
 }

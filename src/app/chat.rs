@@ -10,9 +10,10 @@ use tokio::sync::{mpsc, watch};
 
 use super::AppError;
 use crate::audit::AuditLog;
+use crate::catalog::CatalogService;
 use crate::channels::{ChatRouter, Deliveries, slack, teams};
 use crate::config::Config;
-use crate::conversation::Conversation;
+use crate::conversation::{self, Conversation};
 use crate::domain::chat::{Channel, ChatPort, Inbound, InboundHandler};
 use crate::identity::{self, Identity, SignedIn};
 use crate::store::Store;
@@ -36,14 +37,21 @@ pub(super) fn build(
     config: &Config,
     store: Arc<dyn Store>,
     audit: Arc<AuditLog>,
+    catalog: Arc<CatalogService>,
 ) -> Result<ChatSide, AppError> {
     let deliveries = Deliveries::open(Arc::clone(&store))?;
-    let (identity, signed_in) = Identity::new(config, Arc::clone(&store), audit)
+    let (identity, signed_in) = Identity::new(config, Arc::clone(&store), Arc::clone(&audit))
         .map_err(|error| AppError::Chat(error.to_string()))?;
     let chat = ChatRouter::new();
     let port: Arc<dyn ChatPort> = Arc::clone(&chat) as Arc<dyn ChatPort>;
-    let conversation =
-        Conversation::new(Arc::clone(&port), Arc::clone(&identity), Arc::clone(&store))?;
+    let conversation = Conversation::new(conversation::Parts {
+        port: Arc::clone(&port),
+        identity: Arc::clone(&identity),
+        store: Arc::clone(&store),
+        catalog,
+        audit,
+        require_reason: reason_required(config),
+    })?;
     let handler: Arc<dyn InboundHandler> = Arc::clone(&conversation) as Arc<dyn InboundHandler>;
     let mut routes = identity::router(Arc::clone(&identity));
     if config.teams.is_some() {
@@ -108,6 +116,7 @@ pub(super) async fn carry_on_after_sign_ins(
 /// Drops expired sign-in links and deliveries too old to be retried.
 pub(super) async fn housekeeping(
     identity: Arc<Identity>,
+    conversation: Arc<Conversation>,
     deliveries: Deliveries,
     mut stopped: watch::Receiver<bool>,
 ) {
@@ -118,6 +127,9 @@ pub(super) async fn housekeeping(
                 if let Err(error) = identity.sweep() {
                     tracing::warn!(%error, "could not drop expired sign-ins");
                 }
+                if let Err(error) = conversation.forget_stale() {
+                    tracing::warn!(%error, "could not drop stale questions");
+                }
                 if let Err(error) = deliveries.forget_older_than(REMEMBER_DELIVERIES).await {
                     tracing::warn!(%error, "could not drop old deliveries");
                 }
@@ -125,4 +137,18 @@ pub(super) async fn housekeeping(
             _ = stopped.changed() => return,
         }
     }
+}
+
+/// The policy's `[global] require_reason`. Until the policy engine reads the whole file, this one
+/// key is read here; a file that does not parse was already reported by `/readyz`, and then no
+/// reason is asked for (the policy engine will deny what it cannot read).
+fn reason_required(config: &Config) -> bool {
+    let Some(path) = &config.policy.file else {
+        return false;
+    };
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .and_then(|policy| policy.get("global")?.get("require_reason")?.as_bool())
+        .unwrap_or(false)
 }

@@ -1,8 +1,12 @@
 //! What Doorman says in the conversation basics. Kept together so the voice stays one voice.
 
+use chrono::{DateTime, Utc};
+use serde_json::json;
 use url::Url;
 
-use crate::domain::chat::{Card, CardButton, CardSection, Message};
+use crate::domain::chat::{ButtonStyle, Card, CardButton, CardSection, Message, Verb};
+use crate::domain::resource::{Access, ResourceKind};
+use crate::intent::{AccessRequest, Change};
 
 pub fn greeting(name: Option<&str>) -> Message {
     let hello = name.map_or_else(|| "Hi".to_owned(), |name| format!("Hi {name}"));
@@ -39,13 +43,6 @@ pub fn help() -> Message {
         buttons: Vec::new(),
     };
     Message::with_card("Here's what I can do.", card)
-}
-
-pub fn not_yet() -> Message {
-    Message::text(
-        "I can't act on requests like that yet: I'm still learning. For now I can sign you in (\"sign in\"), \
-         sign you out (\"sign out\"), or show what I'll be able to do (\"help\").",
-    )
 }
 
 /// The prompt that carries a single-use sign-in link.
@@ -113,4 +110,182 @@ pub fn trouble() -> Message {
 
 pub fn inactive_button() -> Message {
     Message::text("That button isn't active any more.")
+}
+
+// --- requests -----------------------------------------------------------------------------
+
+/// "Read access to the Finance site (SharePoint), for 30 days — reason: Q3 numbers".
+pub fn restatement(request: &AccessRequest, resource: &str, now: DateTime<Utc>) -> String {
+    let what = match request.change {
+        Change::Grant => format!("{} {resource}", access_phrase(request.access)),
+        Change::Revoke => format!("Removing your {} {resource}", revoke_phrase(request.access)),
+    };
+    let how_long = match request.terms.duration_seconds {
+        Some(seconds) => format!(", {}", span(seconds, now)),
+        None if request.change == Change::Grant => ", with no end date given".to_owned(),
+        None => String::new(),
+    };
+    let why = match &request.terms.reason {
+        Some(reason) => format!(" — reason: {reason}"),
+        None if request.change == Change::Grant => " — no reason given".to_owned(),
+        None => String::new(),
+    };
+    format!("{what}{how_long}{why}")
+}
+
+fn access_phrase(access: Access) -> &'static str {
+    match access {
+        Access::Member => "Membership of",
+        Access::Owner => "Ownership of",
+        Access::Read => "Read access to",
+        Access::Edit | Access::Write => "Edit access to",
+        Access::FullAccess => "Full access to",
+        Access::SendAs => "Send As on",
+        Access::SendOnBehalf => "Send on behalf on",
+        Access::FreeBusy => "Free/busy access to",
+    }
+}
+
+fn revoke_phrase(access: Access) -> &'static str {
+    match access {
+        Access::Member => "membership of",
+        Access::Owner => "ownership of",
+        Access::Read | Access::Edit | Access::Write | Access::FreeBusy => "access to",
+        Access::FullAccess => "full access to",
+        Access::SendAs => "Send As on",
+        Access::SendOnBehalf => "send on behalf on",
+    }
+}
+
+/// "for 2 weeks", "for 30 minutes", "until Fri 27 Nov, 23:59 UTC".
+pub fn span(seconds: u64, now: DateTime<Utc>) -> String {
+    let plural = |count: u64, unit: &str| {
+        if count == 1 {
+            format!("for 1 {unit}")
+        } else {
+            format!("for {count} {unit}s")
+        }
+    };
+    const WEEK: u64 = 7 * 86_400;
+    if seconds % WEEK == 0 {
+        plural(seconds / WEEK, "week")
+    } else if seconds % 86_400 == 0 {
+        plural(seconds / 86_400, "day")
+    } else if seconds % 3_600 == 0 {
+        plural(seconds / 3_600, "hour")
+    } else if seconds % 60 == 0 {
+        plural(seconds / 60, "minute")
+    } else {
+        let end = i64::try_from(seconds)
+            .ok()
+            .and_then(|seconds| now.checked_add_signed(chrono::Duration::seconds(seconds)));
+        match end {
+            Some(end) => format!("until {}", end.format("%a %-d %b, %H:%M UTC")),
+            None => plural(seconds, "second"),
+        }
+    }
+}
+
+/// The restatement and what happens next, while policy and provisioning are not built in.
+pub fn understood(line: &str, kind: ResourceKind, change: Change) -> Message {
+    let next = if kind.is_exchange() {
+        "Shared mailboxes and distribution lists are managed in Exchange, which I can't change yet. \
+         I've noted your request; nothing has been changed."
+    } else if change == Change::Revoke {
+        "Next I'll remove it with the right person's sign-in and check it's gone. Nothing has been changed yet."
+    } else {
+        "Next I'll check this against the access policy and ask whoever must approve it. Nothing has been changed yet."
+    };
+    Message::text(format!("{line}.\n{next}"))
+}
+
+pub fn reason_needed(line: &str) -> Message {
+    Message::text(format!(
+        "{line}.\nThe access policy needs a reason for every request: why do you need it? Reply with a short reason."
+    ))
+}
+
+pub fn only_for_yourself(other: &str) -> Message {
+    Message::text(format!(
+        "I can only ask for access for you yourself, not for {other}: they need to ask me themselves."
+    ))
+}
+
+/// "Which one do you mean?" with one button per candidate.
+pub fn which_one(question: &str, candidates: &[(String, usize)]) -> Message {
+    let card = Card {
+        title: "Which one do you mean?".into(),
+        sections: vec![CardSection {
+            text: "More than one thing matches what you asked for. Pick the one you mean:".into(),
+            facts: Vec::new(),
+        }],
+        inputs: Vec::new(),
+        buttons: candidates
+            .iter()
+            .map(|(label, choice)| CardButton::Execute {
+                title: label.clone(),
+                verb: Verb::Choose,
+                data: json!({ "question": question, "choice": choice }),
+                style: ButtonStyle::Default,
+            })
+            .collect(),
+    };
+    Message::with_card("Which one do you mean?", card)
+}
+
+/// The question card once answered: no live buttons.
+pub fn chosen(label: &str) -> Message {
+    let card = Card {
+        title: format!("You chose {label}."),
+        sections: Vec::new(),
+        inputs: Vec::new(),
+        buttons: Vec::new(),
+    };
+    Message::with_card(format!("You chose {label}."), card)
+}
+
+pub fn not_your_question() -> Message {
+    Message::text("That question was for the person who asked; ask me yourself if you need access.")
+}
+
+pub fn already_answered() -> Message {
+    Message::text("That question has already been answered.")
+}
+
+pub fn question_expired() -> Message {
+    Message::text("That question has expired. Please ask again.")
+}
+
+/// "I couldn't find ..." with the nearest names.
+pub fn not_found(query: &str, suggestions: &[String]) -> Message {
+    let query = query.trim();
+    if query.is_empty() {
+        return not_understood();
+    }
+    let mut text = format!("I couldn't find \"{query}\".");
+    if !suggestions.is_empty() {
+        text.push_str(&format!(" Did you mean {}?", suggestions.join(", or ")));
+    }
+    text.push_str(" Say \"help\" for examples of what you can ask.");
+    Message::text(text)
+}
+
+pub fn not_understood() -> Message {
+    Message::text(
+        "I'm not sure what you're asking for. I can get you access to SharePoint sites, teams and channels, \
+         groups, shared mailboxes and distribution lists; say \"help\" for examples.",
+    )
+}
+
+/// A self-service request understood but not built yet.
+pub fn self_service(what: &str) -> Message {
+    Message::text(format!(
+        "Understood: {what}. I can't do that myself yet; I've noted your request. Please contact the service desk in the meantime."
+    ))
+}
+
+pub fn catalog_loading() -> Message {
+    Message::text(
+        "I'm still loading the list of sites, teams and groups. Please try again in a minute.",
+    )
 }

@@ -127,7 +127,7 @@ pub enum Change {
 }
 
 /// A resolved grant or revoke.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessRequest {
     pub change: Change,
     pub resource: ResourceRef,

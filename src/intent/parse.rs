@@ -722,8 +722,17 @@ impl<'m, 'c> Parser<'m, 'c> {
     /// The resource phrase in the person's own words, for "I couldn't find ...".
     fn query_text(&self, phrase: &Phrase) -> String {
         let mut parts: Vec<&str> = Vec::new();
-        for word in &phrase.words {
-            if word.access.is_some() || word.kind.is_some() {
+        let plain = |word: &PhraseWord| word.access.is_none() && word.kind.is_none();
+        for (i, word) in phrase.words.iter().enumerate() {
+            // An access word right beside a name word is likely part of the name ("Global
+            // Administrator", "Helpdesk Admins"); kind nouns never are said back.
+            let beside_name = word.access.is_some()
+                && [i.checked_sub(1), Some(i + 1)]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|j| phrase.words.get(j))
+                    .any(|other| plain(other) && other.token.abs_diff(word.token) == 1);
+            if !plain(word) && !beside_name {
                 continue;
             }
             let token = &self.tokens[word.token];

@@ -17,6 +17,8 @@ pub struct TestApp {
     admin: String,
     running: Option<(oneshot::Sender<()>, tokio::task::JoinHandle<()>)>,
     browser: reqwest::Client,
+    /// More `DOORMAN__...` overrides for every start.
+    overrides: Vec<(String, String)>,
 }
 
 fn free_port() -> u16 {
@@ -45,8 +47,22 @@ impl TestApp {
                 .redirect(reqwest::redirect::Policy::limited(10))
                 .build()
                 .expect("client"),
+            overrides: Vec::new(),
         };
         app.start().await;
+        app
+    }
+
+    /// Like [`TestApp::spawn`], with this policy file configured.
+    pub async fn spawn_with_policy(policy: &str) -> TestApp {
+        let mut app = TestApp::spawn().await;
+        let path = app.storage.path().join("policy.toml");
+        std::fs::write(&path, policy).expect("policy written");
+        app.overrides.push((
+            "DOORMAN__POLICY__FILE".to_owned(),
+            path.display().to_string(),
+        ));
+        app.restart().await;
         app
     }
 
@@ -58,7 +74,10 @@ impl TestApp {
                 self.storage.path().display().to_string(),
             ),
             ("DOORMAN__ADMIN__LISTEN".to_owned(), self.admin.clone()),
-        ];
+        ]
+        .into_iter()
+        .chain(self.overrides.iter().cloned())
+        .collect::<Vec<_>>();
         let config = doorman::config::Config::from_toml(&self.config_text, overrides)
             .expect("the sim's config loads");
         let app = doorman::app::App::build(config)
@@ -73,6 +92,24 @@ impl TestApp {
                 .await;
         });
         self.running = Some((stop, handle));
+        self.wait_ready().await;
+    }
+
+    /// Waits (up to 15 s) until `/readyz` says the bot is ready: its first catalog sync is done.
+    pub async fn wait_ready(&self) {
+        for _ in 0..150 {
+            let ready = self
+                .browser
+                .get(format!("{}/readyz", self.bot_url))
+                .send()
+                .await
+                .is_ok_and(|response| response.status() == 200);
+            if ready {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the bot was not ready within 15 s");
     }
 
     /// Stops the bot and starts it again on the same store, as a redeploy would.

@@ -272,22 +272,6 @@ async fn a_greeting_is_answered_with_what_doorman_is() {
 }
 
 #[tokio::test]
-async fn anything_doorman_cannot_do_yet_gets_a_polite_answer() {
-    let app = TestApp::spawn().await;
-    app.teams(
-        "tom.becker@contoso.com",
-        "I need edit access to the Finance site",
-    )
-    .await;
-    let seen = until_said(
-        || app.teams_seen("tom.becker@contoso.com"),
-        "can't act on requests like that yet",
-    )
-    .await;
-    assert_eq!(seen.len(), 1);
-}
-
-#[tokio::test]
 async fn a_requesters_sign_in_asks_for_no_write_permission() {
     let app = TestApp::spawn().await;
     app.slack("U06ALEX", "sign in").await;

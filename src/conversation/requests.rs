@@ -1,0 +1,287 @@
+//! The dialogue of a request: understand the message against the catalog, say back in one line
+//! what was understood, ask which one when several resources fit (the click continues the same
+//! request), and ask for a reason when the policy needs one.
+//!
+//! Until the policy engine and provisioning exist, a request ends with what would happen next;
+//! nothing is changed. Every understood request is audited, without the message's text (people
+//! paste anything into chat, passwords included).
+
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use super::Conversation;
+use super::dialogue::{AnswerRefused, Clarification};
+use super::replies;
+use crate::audit::{AuditKind, NewRecord};
+use crate::domain::chat::{ChatAction, ChatMessage, EntraUser, Message, Place};
+use crate::domain::resource::ResourceKind;
+use crate::intent::{AccessRequest, Asker, Change, Intent, ResourceRef, level_meeting, understand};
+
+impl Conversation {
+    /// Handles a message that is not one of the conversation's commands.
+    pub(super) async fn request(&self, message: &ChatMessage, entra: &EntraUser) {
+        let upn = self.name_of(entra).await;
+        let who = message.sender.user.key();
+        let now = Utc::now();
+        let status = self.catalog.status();
+        if !status.has_catalog() {
+            self.say(&message.place, &replies::catalog_loading()).await;
+            return;
+        }
+        let catalog = self.catalog.current();
+        let intent = understand(&message.text, Asker { upn: &upn, now }, &catalog);
+
+        // A reason owed for an earlier request: this message is it, unless it asks for
+        // something new itself.
+        match self.dialogue.take_awaiting(&who, now) {
+            Ok(Some(mut waiting)) if matches!(intent, Intent::Unknown { .. }) => {
+                waiting.terms.reason = Some(message.text.trim().chars().take(500).collect());
+                self.proceed(&message.place, &upn, &who, waiting).await;
+                return;
+            }
+            Ok(_) => {}
+            Err(error) => tracing::error!(%error, "cannot read a request waiting for its reason"),
+        }
+
+        self.audit_understood(&upn, &intent);
+        match intent {
+            Intent::Access(request) => self.proceed(&message.place, &upn, &who, request).await,
+            Intent::Clarify {
+                change,
+                candidates,
+                terms,
+            } => {
+                let labels: Vec<(String, usize)> = candidates
+                    .iter()
+                    .enumerate()
+                    .map(|(choice, candidate)| (self.label(candidate), choice))
+                    .collect();
+                let question = Clarification {
+                    asker: who,
+                    entra_id: entra.id.clone(),
+                    upn,
+                    change,
+                    candidates,
+                    terms,
+                    asked_at: now,
+                    chosen: None,
+                };
+                match self.dialogue.ask(&question) {
+                    Ok(id) => {
+                        self.say(&message.place, &replies::which_one(&id, &labels))
+                            .await
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, "cannot keep a question");
+                        self.say(&message.place, &replies::trouble()).await;
+                    }
+                }
+            }
+            Intent::Unknown { query, suggestions } => {
+                let suggestions: Vec<String> = suggestions
+                    .iter()
+                    .map(|found| self.describe(found))
+                    .collect();
+                self.say(&message.place, &replies::not_found(&query, &suggestions))
+                    .await;
+            }
+            Intent::Help => self.say(&message.place, &replies::help()).await,
+            Intent::ResetPassword { on_behalf_of }
+            | Intent::UnlockAccount { on_behalf_of }
+            | Intent::RecoverMfa { on_behalf_of }
+                if on_behalf_of.is_some() =>
+            {
+                let other = on_behalf_of.unwrap_or_default();
+                self.say(&message.place, &replies::only_for_yourself(&other))
+                    .await;
+            }
+            Intent::ResetPassword { .. } => {
+                self.say(
+                    &message.place,
+                    &replies::self_service("you need a password reset"),
+                )
+                .await
+            }
+            Intent::UnlockAccount { .. } => {
+                self.say(
+                    &message.place,
+                    &replies::self_service("your account is locked"),
+                )
+                .await
+            }
+            Intent::RecoverMfa { .. } => {
+                self.say(
+                    &message.place,
+                    &replies::self_service("you need to set up multi-factor sign-in again"),
+                )
+                .await
+            }
+            Intent::ShareCalendar { with, access, .. } => {
+                let what = match with {
+                    Some(with) => format!("share your calendar ({}) with {with}", access.label()),
+                    None => "share your calendar, but with whom? Name the person".to_owned(),
+                };
+                self.say(&message.place, &replies::self_service(&what))
+                    .await
+            }
+            Intent::ForwardMail { to, .. } => {
+                let what = match to {
+                    Some(to) => format!("forward your mail to {to}"),
+                    None => "forward your mail, but to whom? Name the person".to_owned(),
+                };
+                self.say(&message.place, &replies::self_service(&what))
+                    .await
+            }
+            Intent::ListAccess => {
+                self.say(
+                    &message.place,
+                    &replies::self_service("you want to see your access"),
+                )
+                .await
+            }
+            Intent::Status => {
+                self.say(
+                    &message.place,
+                    &replies::self_service("you want the status of your requests"),
+                )
+                .await
+            }
+        }
+    }
+
+    /// A click on a "which one do you mean?" button. Answers with the card to show instead of
+    /// the question, or `None` to leave it as it is.
+    pub(super) async fn choose(&self, action: &ChatAction) -> Option<Message> {
+        let question = action.data.get("question").and_then(Value::as_str);
+        let choice = action
+            .data
+            .get("choice")
+            .and_then(Value::as_u64)
+            .and_then(|choice| usize::try_from(choice).ok());
+        let (Some(question), Some(choice)) = (question, choice) else {
+            self.say(&action.place, &replies::inactive_button()).await;
+            return None;
+        };
+        let who = action.sender.user.key();
+        let answered = match self
+            .dialogue
+            .answer(question, &who, choice, Utc::now())
+            .await
+        {
+            Ok(answered) => answered,
+            Err(error) => {
+                tracing::error!(%error, "cannot record an answer");
+                self.say(&action.place, &replies::trouble()).await;
+                return None;
+            }
+        };
+        let clarification = match answered {
+            Ok(clarification) => clarification,
+            Err(refused) => {
+                let reply = match refused {
+                    AnswerRefused::NotYours => replies::not_your_question(),
+                    AnswerRefused::AlreadyAnswered => replies::already_answered(),
+                    AnswerRefused::Expired => replies::question_expired(),
+                    AnswerRefused::Unknown | AnswerRefused::NoSuchChoice => {
+                        replies::inactive_button()
+                    }
+                };
+                self.say(&action.place, &reply).await;
+                return None;
+            }
+        };
+        let resource = clarification.candidates.get(choice).cloned()?;
+        let label = self.describe(&resource);
+        let access = level_meeting(resource.kind, &clarification.terms.access_words)
+            .unwrap_or_else(|| resource.kind.default_access());
+        let request = AccessRequest {
+            change: clarification.change,
+            resource,
+            access,
+            terms: clarification.terms,
+        };
+        self.audit_understood(&clarification.upn, &Intent::Access(request.clone()));
+        self.proceed(&action.place, &clarification.upn, &who, request)
+            .await;
+        Some(replies::chosen(&label))
+    }
+
+    /// Says back what was understood and what comes next, or asks for what is missing.
+    async fn proceed(&self, place: &Place, upn: &str, who: &str, request: AccessRequest) {
+        if let Some(other) = &request.terms.on_behalf_of {
+            self.say(place, &replies::only_for_yourself(other)).await;
+            return;
+        }
+        let now = Utc::now();
+        let line = replies::restatement(&request, &self.describe(&request.resource), now);
+        let needs_reason = self.require_reason
+            && request.change == Change::Grant
+            && request.terms.reason.is_none();
+        if needs_reason {
+            match self.dialogue.await_reason(who, &request) {
+                Ok(()) => self.say(place, &replies::reason_needed(&line)).await,
+                Err(error) => {
+                    tracing::error!(%error, "cannot keep a request waiting for its reason");
+                    self.say(place, &replies::trouble()).await;
+                }
+            }
+            return;
+        }
+        tracing::info!(
+            requester = upn,
+            action = ?request.change,
+            kind = %request.resource.kind,
+            resource = %request.resource.id,
+            access = %request.access,
+            "request understood"
+        );
+        self.say(
+            place,
+            &replies::understood(&line, request.resource.kind, request.change),
+        )
+        .await;
+    }
+
+    /// "the Finance site (SharePoint)", from the catalog when it still holds the resource.
+    fn describe(&self, resource: &ResourceRef) -> String {
+        self.catalog
+            .current()
+            .get(resource.kind, &resource.id)
+            .map(|entry| entry.describe())
+            .unwrap_or_else(|| format!("the {} {}", resource.name, resource.kind.label()))
+    }
+
+    /// A button's label: "Marketing (team)", "Documents (library of Finance)".
+    fn label(&self, resource: &ResourceRef) -> String {
+        let catalog = self.catalog.current();
+        let parent = catalog
+            .get(resource.kind, &resource.id)
+            .and_then(|entry| entry.parent.as_ref().map(|parent| parent.name.clone()));
+        match (resource.kind, parent) {
+            (ResourceKind::Library | ResourceKind::Channel, Some(parent)) => {
+                format!("{} ({} of {parent})", resource.name, resource.kind.label())
+            }
+            (kind, _) => format!("{} ({})", resource.name, kind.label()),
+        }
+    }
+
+    fn audit_understood(&self, upn: &str, intent: &Intent) {
+        let mut data = intent.to_json();
+        // The reason is the person's own text: its presence is what the trail needs.
+        if let Some(object) = data.as_object_mut() {
+            if let Some(reason) = object.remove("reason") {
+                object.insert("has_reason".into(), json!(reason.is_string()));
+            }
+            object.remove("query");
+        }
+        let record = NewRecord {
+            request_id: None,
+            kind: AuditKind::Understood,
+            actor: upn.to_owned(),
+            data,
+        };
+        if let Err(error) = self.audit.append(record) {
+            tracing::error!(%error, "cannot audit an understood request");
+        }
+    }
+}
