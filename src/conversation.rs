@@ -212,10 +212,20 @@ impl Conversation {
             .identity
             .sign_in_link(&sender.user, expect, Role::Requester, hint)
         {
-            Ok(link) => {
+            // The link is the person's alone: in a conversation others see, it goes to their
+            // direct messages instead.
+            Ok(link) if self.port.is_direct(place) => {
                 self.say(place, &replies::sign_in_prompt(&link, waiting))
                     .await
             }
+            Ok(link) => match self.direct_place(&sender.user).await {
+                Some(direct) => {
+                    self.say(&direct, &replies::sign_in_prompt(&link, waiting))
+                        .await;
+                    self.say(place, &replies::sign_in_sent_directly()).await;
+                }
+                None => self.say(place, &replies::trouble()).await,
+            },
             Err(error) => {
                 tracing::error!(%error, "cannot create a sign-in link");
                 self.say(place, &replies::trouble()).await;

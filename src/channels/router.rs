@@ -73,4 +73,9 @@ impl ChatPort for ChatRouter {
     fn typing<'a>(&'a self, place: &'a Place) -> BoxFuture<'a, Result<(), ChatError>> {
         Box::pin(async move { self.port(place.channel)?.typing(place).await })
     }
+
+    fn is_direct(&self, place: &Place) -> bool {
+        self.port(place.channel)
+            .is_ok_and(|port| port.is_direct(place))
+    }
 }

@@ -138,4 +138,8 @@ impl ChatPort for Slack {
     fn typing<'a>(&'a self, place: &'a Place) -> BoxFuture<'a, Result<(), ChatError>> {
         self.web.typing(place)
     }
+
+    fn is_direct(&self, place: &Place) -> bool {
+        self.web.is_direct(place)
+    }
 }

@@ -70,6 +70,10 @@ pub fn sign_in_prompt(link: &Url, waiting: bool) -> Message {
     Message::with_card("Please sign in to Doorman.", card)
 }
 
+pub fn sign_in_sent_directly() -> Message {
+    Message::text("I've sent you a direct message with a sign-in link.")
+}
+
 pub fn signed_in(who: &str, carrying_on: bool) -> Message {
     let next = if carrying_on {
         " Carrying on with your message."

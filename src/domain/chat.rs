@@ -273,6 +273,12 @@ pub trait ChatPort: Send + Sync {
     fn contact<'a>(&'a self, person: &'a ChatUser) -> BoxFuture<'a, Result<Contact, ChatError>>;
     /// Shows that Doorman is working on an answer.
     fn typing<'a>(&'a self, place: &'a Place) -> BoxFuture<'a, Result<(), ChatError>>;
+    /// Whether only the person and Doorman see this conversation (a 1:1 chat, a Slack DM), so
+    /// that something meant for the person alone, a sign-in link, may be posted there. Unsure
+    /// means no.
+    fn is_direct(&self, _place: &Place) -> bool {
+        false
+    }
 }
 
 /// The way in: what the channels call with verified, deduplicated input.

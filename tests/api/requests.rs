@@ -320,3 +320,37 @@ async fn asking_for_someone_else_is_refused() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_sign_in_link_asked_for_in_a_channel_goes_to_the_direct_chat() {
+    let app = TestApp::spawn().await;
+    let maria = "maria.garcia@contoso.com";
+    let posted = app
+        .sim
+        .control(
+            Method::POST,
+            "teams/message",
+            Some(json!({"from": maria, "text": "sign in", "mention": true})),
+        )
+        .await;
+    assert_eq!(posted.status, 200, "{}", posted.text);
+    let direct = until_said(|| app.teams_seen(maria), "Sign in to Doorman").await;
+    assert_eq!(app.sign_in_links(&direct).len(), 1, "the link is in the 1:1 chat");
+    let log = app.sim.control(Method::GET, "teams/log", None).await.body;
+    let in_channel: Vec<&Value> = log
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|entry| {
+            entry["direction"] == "from_bot"
+                && entry["conversationId"]
+                    .as_str()
+                    .is_some_and(|id| id.starts_with("19:"))
+        })
+        .collect();
+    assert_eq!(in_channel.len(), 1, "one notice in the channel: {log}");
+    assert_eq!(
+        in_channel[0]["text"],
+        "I've sent you a direct message with a sign-in link."
+    );
+}

@@ -248,4 +248,9 @@ impl ChatPort for SlackWeb {
     fn typing<'a>(&'a self, _place: &'a Place) -> BoxFuture<'a, Result<(), ChatError>> {
         Box::pin(async { Ok(()) })
     }
+
+    /// Slack's direct-message conversation ids start with `D`.
+    fn is_direct(&self, place: &Place) -> bool {
+        Conversation::from_place(place).is_ok_and(|conversation| conversation.channel.starts_with('D'))
+    }
 }

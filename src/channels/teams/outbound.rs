@@ -122,6 +122,12 @@ impl ChatPort for Teams {
             Ok(())
         })
     }
+
+    /// A personal (1:1) conversation: its reference carries the person's `29:` id, which channel
+    /// and group conversations do not.
+    fn is_direct(&self, place: &Place) -> bool {
+        ConversationRef::of(place).is_some_and(|reference| reference.user_id.is_some())
+    }
 }
 
 impl Teams {
