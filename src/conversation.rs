@@ -96,6 +96,19 @@ impl Conversation {
                 }
             },
         };
+        // Messages kept while the person was unknown are carried on before this one, should the
+        // sign-in's own hand-over have been missed (a restart at the wrong moment).
+        if let (Some(entra), Command::Other | Command::Help | Command::WhoAmI) = (&entra, command) {
+            match self.pending.take(&message.sender.user) {
+                Ok(waiting) => {
+                    for mut earlier in waiting {
+                        earlier.sender.entra = Some(entra.clone());
+                        Box::pin(self.handle_message(earlier)).await;
+                    }
+                }
+                Err(error) => tracing::error!(%error, "cannot read waiting messages"),
+            }
+        }
         match (command, entra) {
             (Command::SignOut, entra) => self.sign_out(&message, entra.as_ref()).await,
             (Command::SignIn, Some(entra)) if self.identity.is_signed_in(&entra.id) => {

@@ -335,7 +335,11 @@ async fn a_sign_in_link_asked_for_in_a_channel_goes_to_the_direct_chat() {
         .await;
     assert_eq!(posted.status, 200, "{}", posted.text);
     let direct = until_said(|| app.teams_seen(maria), "Sign in to Doorman").await;
-    assert_eq!(app.sign_in_links(&direct).len(), 1, "the link is in the 1:1 chat");
+    assert_eq!(
+        app.sign_in_links(&direct).len(),
+        1,
+        "the link is in the 1:1 chat"
+    );
     let log = app.sim.control(Method::GET, "teams/log", None).await.body;
     let in_channel: Vec<&Value> = log
         .as_array()

@@ -251,6 +251,7 @@ impl ChatPort for SlackWeb {
 
     /// Slack's direct-message conversation ids start with `D`.
     fn is_direct(&self, place: &Place) -> bool {
-        Conversation::from_place(place).is_ok_and(|conversation| conversation.channel.starts_with('D'))
+        Conversation::from_place(place)
+            .is_ok_and(|conversation| conversation.channel.starts_with('D'))
     }
 }
