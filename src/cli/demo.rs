@@ -99,6 +99,16 @@ Talk to it as people of the contoso tenant (tests/fixtures/contoso.json):
   curl -s -X POST {sim}/_sim/teams/message -H 'content-type: application/json' -d '{{"from": "maria.garcia@contoso.com", "text": "help"}}'
   curl -s {sim}/_sim/teams/conversations/maria.garcia@contoso.com
 
+  # Teams: Sarah Chen asks for access in plain words; Doorman says back what it understood
+  curl -s -X POST {sim}/_sim/teams/message -H 'content-type: application/json' -d '{{"from": "sarah.chen@contoso.com", "text": "can I get read access to the finance site? need to check the Q3 numbers"}}'
+  curl -s {sim}/_sim/teams/conversations/sarah.chen@contoso.com
+
+  # Teams: "marketing" is a team and a site, so Doorman asks which; click a choice (an
+  # Action.Execute from that card, and the id of the message that carries it)
+  curl -s -X POST {sim}/_sim/teams/message -H 'content-type: application/json' -d '{{"from": "tom.becker@contoso.com", "text": "I need access to marketing for 3 days"}}'
+  curl -s {sim}/_sim/teams/conversations/tom.becker@contoso.com
+  curl -s -X POST {sim}/_sim/teams/invoke -H 'content-type: application/json' -d '{{"from": "tom.becker@contoso.com", "replyToId": "<message id>", "action": <the action object>}}'
+
   # Slack: Tom Becker asks who he is; Doorman first sends a sign-in link
   curl -s -X POST {sim}/_sim/slack/message -H 'content-type: application/json' -d '{{"user": "U04TOM", "text": "who am I"}}'
   curl -s '{sim}/_sim/slack/messages?user=U04TOM'
