@@ -283,6 +283,25 @@ impl Drop for TestApp {
     }
 }
 
+/// Waits (up to 15 s) until some message `seen()` returns contains `needle`; returns them all.
+pub async fn until_said<F, Fut>(seen: F, needle: &str) -> Vec<Value>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Vec<Value>>,
+{
+    for _ in 0..150 {
+        let messages = seen().await;
+        if messages
+            .iter()
+            .any(|message| words(message).contains(needle))
+        {
+            return messages;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("nobody said {needle:?} within 15 s: {:?}", seen().await);
+}
+
 /// The text of a message as a person reads it (Slack text and blocks, Teams text and cards).
 pub fn words(message: &Value) -> String {
     message.to_string()

@@ -6,26 +6,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::app::{TestApp, words};
-
-/// Waits (up to 15 s) until some message `seen()` returns contains `needle`; returns them all.
-async fn until_said<F, Fut>(seen: F, needle: &str) -> Vec<Value>
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Vec<Value>>,
-{
-    for _ in 0..150 {
-        let messages = seen().await;
-        if messages
-            .iter()
-            .any(|message| words(message).contains(needle))
-        {
-            return messages;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("nobody said {needle:?} within 15 s: {:?}", seen().await);
-}
+use crate::app::{TestApp, until_said, words};
 
 /// Gives the bot a moment, then returns what `seen()` holds.
 async fn after_a_moment<F, Fut>(seen: F) -> Vec<Value>

@@ -2,31 +2,10 @@
 //! line, clarified with buttons (the click continues the same request), a reason asked for when
 //! the policy needs one, and nothing changed in the tenant.
 
-use std::time::Duration;
-
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::app::{TestApp, words};
-
-/// Waits (up to 15 s) until some message holds `needle`.
-async fn until_said<F, Fut>(seen: F, needle: &str) -> Vec<Value>
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Vec<Value>>,
-{
-    for _ in 0..150 {
-        let messages = seen().await;
-        if messages
-            .iter()
-            .any(|message| words(message).contains(needle))
-        {
-            return messages;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("nobody said {needle:?} within 15 s: {:?}", seen().await);
-}
+use crate::app::{TestApp, until_said, words};
 
 /// Every JSON object inside `value` for which `keep` holds.
 fn objects<'v>(value: &'v Value, keep: &dyn Fn(&Value) -> bool, found: &mut Vec<&'v Value>) {
