@@ -22,6 +22,15 @@ pub async fn run(
         Ok(dir) => dir,
         Err(error) => return fail(&format!("cannot create a temporary store: {error}")),
     };
+    // The simulator must know the bot's address before the bot listens: a port of 0 is turned
+    // into a free one here rather than left for the listener to pick.
+    let bot_port = match bot_port {
+        0 => match free_port() {
+            Ok(port) => port,
+            Err(error) => return fail(&format!("no free port for Doorman: {error}")),
+        },
+        port => port,
+    };
     let bot_address = SocketAddr::from(([127, 0, 0, 1], bot_port));
     let Ok(bot_url) = Url::parse(&format!("http://{bot_address}")) else {
         return fail("invalid bot address");
@@ -40,8 +49,8 @@ pub async fn run(
             ));
         }
     };
-    let admin = match std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
-        Ok(address) => address,
+    let admin = match free_port() {
+        Ok(port) => SocketAddr::from(([127, 0, 0, 1], port)),
         Err(error) => return fail(&format!("no free port for the admin listener: {error}")),
     };
     let overrides = vec![
@@ -68,6 +77,13 @@ pub async fn run(
         Ok(app) => app,
         Err(error) => return fail(&format!("Doorman cannot start: {error} (try --bot-port 0)")),
     };
+    // Read the catalog once before saying how to talk to the bot, so the first request pasted
+    // is understood rather than answered "still loading".
+    if let Err(error) = app.catalog().refresh().await {
+        return fail(&format!(
+            "the catalog cannot be read from the simulator: {error}"
+        ));
+    }
     eprintln!(
         "{}",
         instructions(&sim_url, &format!("http://{}", app.address()))
@@ -79,6 +95,13 @@ pub async fn run(
     let _ = stop_sim.send(());
     let _ = serving.await;
     outcome
+}
+
+/// A loopback port nobody listens on right now.
+fn free_port() -> std::io::Result<u16> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
 }
 
 fn fail(message: &str) -> Outcome {

@@ -446,3 +446,75 @@ fn the_token_files_debug_output_hides_the_token() {
     };
     assert!(!format!("{file:?}").contains("very-secret-token"));
 }
+
+/// `doorman demo` on free ports: the printed lines work as printed.
+#[tokio::test]
+async fn the_demo_answers_a_request_as_its_printed_lines_say() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let mut demo = tokio::process::Command::new(env!("CARGO_BIN_EXE_doorman"))
+        .args(["demo", "--sim-port", "0", "--bot-port", "0"])
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("demo starts");
+    let stderr = demo.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let mut sim = None;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while sim.is_none() && tokio::time::Instant::now() < deadline {
+        let Ok(Ok(Some(line))) =
+            tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line()).await
+        else {
+            break;
+        };
+        if let Some(url) = line
+            .trim()
+            .strip_prefix("simulated Microsoft 365, Teams and Slack")
+        {
+            sim = Some(url.trim().to_owned());
+        }
+    }
+    let sim = sim.expect("the demo prints the simulator's address");
+    // Keep reading the demo's logs so it never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let http = reqwest::Client::new();
+    let mut ready = false;
+    for _ in 0..150 {
+        let posted = http
+            .post(format!("{sim}/_sim/teams/message"))
+            .json(&serde_json::json!({
+                "from": "sarah.chen@contoso.com",
+                "text": "can I get read access to the finance site? need to check the Q3 numbers",
+            }))
+            .send()
+            .await
+            .expect("the simulator answers");
+        let answer: serde_json::Value = posted.json().await.expect("json");
+        if answer["status"] == 200 {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ready, "the bot takes the message");
+    let mut said = String::new();
+    for _ in 0..150 {
+        said = http
+            .get(format!(
+                "{sim}/_sim/teams/conversations/sarah.chen@contoso.com"
+            ))
+            .send()
+            .await
+            .expect("the simulator answers")
+            .text()
+            .await
+            .unwrap_or_default();
+        if said.contains("Read access to the Finance site") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(said.contains("Read access to the Finance site"), "{said}");
+    let _ = demo.kill().await;
+}
