@@ -28,6 +28,7 @@ use crate::catalog::sync::FetchSettings;
 use crate::config::Config;
 use crate::graph::{AppTokenError, AppTokenSource, GraphClient, GraphError, RetryPolicy};
 use crate::metrics::Metrics;
+use crate::policy::Directory;
 use crate::store::{SledStore, Store, StoreError};
 pub use readiness::{Check, Readiness};
 
@@ -78,9 +79,9 @@ pub enum AppError {
     /// The catalog file is invalid: a configuration error, like one in the config file.
     #[error(transparent)]
     CatalogFile(#[from] CatalogFileError),
-    #[error("the catalog's app-only token source cannot be set up: {0}")]
+    #[error("the app-only token source for directory reads cannot be set up: {0}")]
     CatalogTokens(#[source] AppTokenError),
-    #[error("the catalog's graph client cannot be set up: {0}")]
+    #[error("the graph client for directory reads cannot be set up: {0}")]
     CatalogGraph(#[source] GraphError),
 }
 
@@ -264,6 +265,21 @@ pub fn catalog_source(config: &Config) -> Result<(GraphSource, CatalogFile), App
         Some(path) => CatalogFile::load(path)?,
         None => CatalogFile::default(),
     };
+    let (graph, tokens) = app_reader(config)?;
+    Ok((
+        GraphSource::new(graph, tokens, FetchSettings::default()),
+        file,
+    ))
+}
+
+/// Where policy reads requesters from: the directory, with the registration's app-only token.
+pub fn directory(config: &Config) -> Result<Directory, AppError> {
+    let (graph, tokens) = app_reader(config)?;
+    Ok(Directory::new(graph, Arc::new(tokens)))
+}
+
+/// A Graph client and the app-only token source for reads no person is behind.
+fn app_reader(config: &Config) -> Result<(GraphClient, AppTokenSource), AppError> {
     let microsoft = &config.microsoft;
     let tokens = AppTokenSource::new(
         &microsoft.authority,
@@ -274,10 +290,7 @@ pub fn catalog_source(config: &Config) -> Result<(GraphSource, CatalogFile), App
     .map_err(AppError::CatalogTokens)?;
     let graph = GraphClient::new(microsoft.graph_url.clone(), RetryPolicy::default())
         .map_err(AppError::CatalogGraph)?;
-    Ok((
-        GraphSource::new(graph, tokens, FetchSettings::default()),
-        file,
-    ))
+    Ok((graph, tokens))
 }
 
 /// Creates the storage folder readable by its owner only (the store holds encrypted tokens and

@@ -7,12 +7,16 @@
 pub mod audit;
 pub mod demo;
 pub mod intent;
+pub mod policy;
 pub mod serve;
 pub mod sim;
 
 use std::path::Path;
 use std::process::ExitCode;
 
+use crate::app::{AppError, catalog_source};
+use crate::catalog::Catalog;
+use crate::catalog::service::SnapshotSource;
 use crate::config::{Config, ConfigError};
 
 /// How a command ended, as an exit status.
@@ -44,4 +48,32 @@ pub fn load_config(path: &Path) -> Result<Config, Outcome> {
         eprintln!("doorman: {error}");
         Outcome::BadConfig
     })
+}
+
+/// The tenant's catalog as the daemon would serve it: Graph read with the app-only token, the
+/// catalog file applied. `command` names the command in error lines.
+pub async fn read_catalog(config: &Config, command: &str) -> Result<Catalog, Outcome> {
+    let (source, file) = match catalog_source(config) {
+        Ok(parts) => parts,
+        Err(error @ AppError::CatalogFile(_)) => {
+            eprintln!("doorman {command}: {error}");
+            return Err(Outcome::BadConfig);
+        }
+        Err(error) => {
+            eprintln!("doorman {command}: {error}");
+            return Err(Outcome::Unavailable);
+        }
+    };
+    let snapshot = match source.read().await {
+        Ok(snapshot) => snapshot,
+        Err(error) => {
+            eprintln!("doorman {command}: cannot read the catalog from Graph: {error}");
+            return Err(Outcome::Unavailable);
+        }
+    };
+    let (snapshot, warnings) = file.apply(snapshot);
+    for warning in warnings {
+        tracing::warn!(%warning, "catalog file");
+    }
+    Ok(Catalog::build(snapshot.resources, snapshot.people))
 }

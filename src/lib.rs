@@ -32,6 +32,7 @@ pub mod graph;
 pub mod identity;
 pub mod intent;
 pub mod metrics;
+pub mod policy;
 pub mod signing_keys;
 pub mod sim;
 pub mod store;

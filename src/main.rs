@@ -59,10 +59,51 @@ enum Command {
         #[arg(long)]
         text: String,
     },
+    /// Check a policy file, explain a decision, or run a policy's test cases.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
     /// Check or export the audit chain.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Validate a policy file; exit 1 with every problem and its line.
+    Check {
+        #[arg(long)]
+        policy: PathBuf,
+    },
+    /// Print the decision on one message and its trail as JSON, changing nothing.
+    Explain {
+        #[arg(long)]
+        config: PathBuf,
+        /// Use this policy file instead of the configured one.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// The UPN of the person asking.
+        #[arg(long = "as")]
+        upn: String,
+        /// The message, as typed in chat.
+        #[arg(long)]
+        text: String,
+        /// Decide as at this moment (RFC 3339), for change windows.
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Run a file of expected decisions (JSON lines, a JSON list, or TOML [[case]] tables).
+    Test {
+        #[arg(long)]
+        config: PathBuf,
+        /// Use this policy file instead of the configured one.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        #[arg(long)]
+        cases: PathBuf,
     },
 }
 
@@ -100,6 +141,21 @@ async fn main() -> ExitCode {
             cli::demo::run(sim_port, bot_port, shutdown_signal()).await
         }
         Command::Intent { config, upn, text } => cli::intent::run(&config, &upn, &text).await,
+        Command::Policy { command } => match command {
+            PolicyCommand::Check { policy } => cli::policy::check(&policy),
+            PolicyCommand::Explain {
+                config,
+                policy,
+                upn,
+                text,
+                at,
+            } => cli::policy::explain(&config, policy.as_deref(), &upn, &text, at.as_deref()).await,
+            PolicyCommand::Test {
+                config,
+                policy,
+                cases,
+            } => cli::policy::test(&config, policy.as_deref(), &cases).await,
+        },
         Command::Audit {
             command: AuditCommand::Verify { config },
         } => cli::audit::verify(&config).await,

@@ -8,10 +8,7 @@
 
 use std::path::Path;
 
-use super::{Outcome, load_config};
-use crate::app::{AppError, catalog_source};
-use crate::catalog::Catalog;
-use crate::catalog::service::SnapshotSource;
+use super::{Outcome, load_config, read_catalog};
 use crate::config::LogFormat;
 use crate::intent::{Asker, understand};
 
@@ -21,29 +18,10 @@ pub async fn run(config_path: &Path, upn: &str, text: &str) -> Outcome {
         Ok(config) => config,
         Err(outcome) => return outcome,
     };
-    let (source, file) = match catalog_source(&config) {
-        Ok(parts) => parts,
-        Err(error @ AppError::CatalogFile(_)) => {
-            eprintln!("doorman intent: {error}");
-            return Outcome::BadConfig;
-        }
-        Err(error) => {
-            eprintln!("doorman intent: {error}");
-            return Outcome::Unavailable;
-        }
+    let catalog = match read_catalog(&config, "intent").await {
+        Ok(catalog) => catalog,
+        Err(outcome) => return outcome,
     };
-    let snapshot = match source.read().await {
-        Ok(snapshot) => snapshot,
-        Err(error) => {
-            eprintln!("doorman intent: cannot read the catalog from Graph: {error}");
-            return Outcome::Unavailable;
-        }
-    };
-    let (snapshot, warnings) = file.apply(snapshot);
-    for warning in warnings {
-        tracing::warn!(%warning, "catalog file");
-    }
-    let catalog = Catalog::build(snapshot.resources, snapshot.people);
     let intent = understand(
         text,
         Asker {

@@ -1,0 +1,34 @@
+//! Policy: the deterministic six-layer decision of DESIGN.md section 4, and the file that
+//! configures it.
+//!
+//! - [`model`] is the file as typed rules; [`load`] reads and checks a file, naming the line
+//!   and key of every problem.
+//! - [`engine::decide`] is a pure function from a request and the facts about the requester
+//!   and the moment to a [`Decision`]: deny with the layer and rule, or allow with the effective
+//!   access, duration, approval stages and acting identity, and a trail explaining each step.
+//! - [`directory`] gathers the facts about a requester from Graph (app-only, read-only).
+//! - [`cases`] runs a file of expected decisions (`doorman policy test`).
+//!
+//! Must not: do I/O in the engine, or let anything but typed rules reach it. Wording never
+//! reaches a decision except through the resolved intent, and the engine evaluates the effect of
+//! a request (the group it is carried out through), not its words.
+
+pub mod cases;
+pub mod decision;
+pub mod directory;
+pub mod engine;
+pub mod evaluate;
+pub mod load;
+pub mod model;
+
+#[cfg(test)]
+mod props;
+#[cfg(test)]
+mod tests;
+
+pub use decision::{Approvers, Decision, Denial, Grant, Layer, StageNeed, Step, Verdict};
+pub use directory::{Directory, DirectoryError};
+pub use engine::{Facts, Request, Requester, carried_as, decide};
+pub use evaluate::Evaluator;
+pub use load::{PolicyFileError, Problem};
+pub use model::{Acting, ActionName, Policy, Stage};

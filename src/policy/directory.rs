@@ -1,0 +1,86 @@
+//! The facts about a requester that policy needs, read from Graph with the app-only token:
+//! whether the account is a guest or disabled, its department and employee type, and its
+//! manager. Read fresh for each decision, so a disabled account or a changed department counts
+//! at once.
+
+use std::sync::Arc;
+
+use super::engine::Requester;
+use crate::graph::error::CODE_RESOURCE_NOT_FOUND;
+use crate::graph::model::DirectoryObject;
+use crate::graph::{AppTokenError, AppTokenSource, GraphClient, GraphError};
+
+const FIELDS: &[&str] = &[
+    "userPrincipalName",
+    "accountEnabled",
+    "userType",
+    "department",
+    "employeeType",
+];
+
+/// Why the facts about a person could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    #[error("cannot get an app-only token for graph: {0}")]
+    Token(#[from] AppTokenError),
+    #[error("reading {who} from the directory: {source}")]
+    Graph {
+        who: String,
+        #[source]
+        source: GraphError,
+    },
+}
+
+/// Reads requesters from the directory.
+pub struct Directory {
+    graph: GraphClient,
+    tokens: Arc<AppTokenSource>,
+}
+
+impl Directory {
+    pub fn new(graph: GraphClient, tokens: Arc<AppTokenSource>) -> Self {
+        Directory { graph, tokens }
+    }
+
+    /// The requester by object id or UPN, or `None` when the directory has no such user.
+    pub async fn requester(&self, id_or_upn: &str) -> Result<Option<Requester>, DirectoryError> {
+        let token = self.tokens.token().await?;
+        let failed = |source| DirectoryError::Graph {
+            who: id_or_upn.to_owned(),
+            source,
+        };
+        let user = match self.graph.user(&token, id_or_upn, FIELDS).await {
+            Ok(found) => found.value,
+            Err(GraphError::NotFound(failure))
+                if failure.code.as_deref() == Some(CODE_RESOURCE_NOT_FOUND) =>
+            {
+                return Ok(None);
+            }
+            Err(error) => return Err(failed(error)),
+        };
+        let manager = self
+            .graph
+            .manager(&token, &user.id)
+            .await
+            .map_err(failed)?
+            .value;
+        Ok(Some(Requester {
+            upn: user
+                .user_principal_name
+                .unwrap_or_else(|| id_or_upn.to_owned()),
+            tenant_id: None,
+            guest: user
+                .user_type
+                .is_some_and(|kind| kind.eq_ignore_ascii_case("guest")),
+            // Graph leaves accountEnabled out only when it was not selected; absent means
+            // unknown, and unknown is not enabled.
+            enabled: user.account_enabled == Some(true),
+            department: user.department,
+            employee_type: user.employee_type,
+            manager: match manager {
+                Some(DirectoryObject::User(manager)) => manager.user_principal_name,
+                _ => None,
+            },
+        }))
+    }
+}

@@ -1,0 +1,160 @@
+//! From an understood message to a decision: the intent's resource looked up in the catalog,
+//! the requester's facts read from the directory, and the engine run on both. Shared by the
+//! daemon's conversation and the `policy explain` and `policy test` commands, so the bot and the
+//! commands can never disagree about a request.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::decision::{Decision, Denial, Layer, Step, Verdict};
+use super::directory::{Directory, DirectoryError};
+use super::engine::{Facts, Request, decide};
+use super::model::{ActionName, Policy};
+use crate::catalog::Catalog;
+use crate::domain::resource::ResourceKind;
+use crate::intent::{Change, Intent};
+
+/// Decides requests against one policy, reading requesters from the directory.
+pub struct Evaluator {
+    /// `None` when no policy file is configured: everything is denied.
+    policy: Option<Arc<Policy>>,
+    directory: Directory,
+    home_tenant: String,
+}
+
+impl Evaluator {
+    pub fn new(policy: Option<Arc<Policy>>, directory: Directory, home_tenant: &str) -> Self {
+        Evaluator {
+            policy,
+            directory,
+            home_tenant: home_tenant.to_owned(),
+        }
+    }
+
+    pub fn policy(&self) -> Option<&Policy> {
+        self.policy.as_deref()
+    }
+
+    /// The decision on `intent` asked by `upn`, or `None` when the intent is nothing policy
+    /// governs (help, status, a question back). `recent_requests` is how many requests the
+    /// person made in the last hour before this one.
+    pub async fn decide(
+        &self,
+        catalog: &Catalog,
+        upn: &str,
+        intent: &Intent,
+        recent_requests: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Decision>, DirectoryError> {
+        let mut request = Request {
+            action: ActionName::Grant,
+            resource: None,
+            access: None,
+            duration: None,
+            has_reason: false,
+            on_behalf_of: None,
+            counterpart_internal: None,
+        };
+        let internal = |address: &Option<String>| {
+            address
+                .as_deref()
+                .map(|address| catalog.person_by_address(address).is_some())
+        };
+        let terms = match intent {
+            Intent::Access(access) => {
+                let Some(resource) = catalog.get(access.resource.kind, &access.resource.id) else {
+                    return Ok(Some(unknown_resource(&access.resource.name)));
+                };
+                request.action = match access.change {
+                    Change::Grant => ActionName::Grant,
+                    Change::Revoke => ActionName::Revoke,
+                };
+                request.resource = Some(resource);
+                request.access = Some(access.access);
+                &access.terms
+            }
+            Intent::ResetPassword { on_behalf_of }
+            | Intent::UnlockAccount { on_behalf_of }
+            | Intent::RecoverMfa { on_behalf_of } => {
+                request.action = match intent {
+                    Intent::ResetPassword { .. } => ActionName::ResetPassword,
+                    Intent::UnlockAccount { .. } => ActionName::UnlockAccount,
+                    _ => ActionName::RecoverMfa,
+                };
+                request.on_behalf_of = on_behalf_of.as_deref();
+                return self.run(&request, upn, None, recent_requests, now).await;
+            }
+            Intent::ShareCalendar {
+                with,
+                access,
+                terms,
+            } => {
+                request.action = ActionName::ShareCalendar;
+                request.access = Some(*access);
+                request.counterpart_internal = internal(with);
+                terms
+            }
+            Intent::ForwardMail { to, terms } => {
+                request.action = ActionName::ForwardMail;
+                request.counterpart_internal = internal(to);
+                terms
+            }
+            Intent::Unknown { query, .. } => return Ok(Some(unknown_resource(query))),
+            Intent::Clarify { .. } | Intent::ListAccess | Intent::Status | Intent::Help => {
+                return Ok(None);
+            }
+        };
+        request.duration = terms.duration_seconds.map(std::time::Duration::from_secs);
+        request.has_reason = terms.reason.is_some();
+        request.on_behalf_of = terms.on_behalf_of.as_deref();
+        let group = request
+            .resource
+            .filter(|resource| resource.kind != ResourceKind::Group)
+            .and_then(|resource| resource.group_id.as_deref())
+            .and_then(|id| catalog.get(ResourceKind::Group, id));
+        self.run(&request, upn, group, recent_requests, now).await
+    }
+
+    async fn run(
+        &self,
+        request: &Request<'_>,
+        upn: &str,
+        group: Option<&crate::catalog::Resource>,
+        recent_requests: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Decision>, DirectoryError> {
+        let Some(requester) = self.directory.requester(upn).await? else {
+            let message = format!("{upn} is not an account in this organisation's directory.");
+            return Ok(Some(Decision::Deny(Denial {
+                layer: Layer::Global,
+                rule: None,
+                trail: vec![Step::new(Layer::Global, Verdict::Deny, &message)],
+                message,
+            })));
+        };
+        let facts = Facts {
+            requester: &requester,
+            home_tenant: &self.home_tenant,
+            group,
+            recent_requests,
+            now,
+        };
+        Ok(Some(decide(self.policy.as_deref(), request, &facts)))
+    }
+}
+
+/// Nothing the catalog holds: nothing a rule can allow.
+fn unknown_resource(query: &str) -> Decision {
+    let message = if query.trim().is_empty() {
+        "The request names nothing Doorman can grant.".to_owned()
+    } else {
+        format!("Doorman knows no resource called \"{query}\", so nothing can be granted.")
+    };
+    Decision::Deny(Denial {
+        layer: Layer::Target,
+        rule: None,
+        trail: vec![Step::new(Layer::Target, Verdict::Deny, &message)],
+        message,
+    })
+}
