@@ -28,7 +28,7 @@ use crate::catalog::sync::FetchSettings;
 use crate::config::Config;
 use crate::graph::{AppTokenError, AppTokenSource, GraphClient, GraphError, RetryPolicy};
 use crate::metrics::Metrics;
-use crate::policy::Directory;
+use crate::policy::{Directory, Evaluator};
 use crate::store::{SledStore, Store, StoreError};
 pub use readiness::{Check, Readiness};
 
@@ -99,13 +99,24 @@ impl App {
         )?);
         let metrics = Metrics::new();
         let catalog = catalog_service(&config, Arc::clone(&metrics))?;
-        let readiness = Arc::new(Readiness::evaluate(&config, Arc::clone(&catalog)));
+        let (policy, policy_check) = readiness::load_policy(&config);
+        let readiness = Arc::new(Readiness::evaluate(
+            &config,
+            policy_check,
+            Arc::clone(&catalog),
+        ));
         metrics.ready.set(i64::from(readiness.is_ready()));
+        let evaluator = Arc::new(Evaluator::new(
+            policy,
+            directory(&config)?,
+            &config.microsoft.tenant_id,
+        ));
         let chat = chat::build(
             &config,
             Arc::clone(&store),
             Arc::clone(&audit),
             Arc::clone(&catalog),
+            evaluator,
         )?;
         let listener = bind(config.server.listen).await?;
         let admin_listener = bind(config.admin.listen).await?;

@@ -10,6 +10,7 @@
 mod commands;
 mod dialogue;
 mod pending;
+mod rate;
 mod replies;
 mod requests;
 
@@ -23,10 +24,12 @@ use crate::domain::chat::{
     Message, Place, Sender,
 };
 use crate::identity::{Expectation, Identity, Role, SignedIn, TokenError};
+use crate::policy::Evaluator;
 use crate::store::{Store, StoreError};
 use commands::Command;
 use dialogue::Dialogue;
 use pending::Pending;
+use rate::RequestRate;
 
 pub struct Conversation {
     port: Arc<dyn ChatPort>,
@@ -35,8 +38,10 @@ pub struct Conversation {
     audit: Arc<AuditLog>,
     pending: Pending,
     dialogue: Dialogue,
-    /// The policy's `[global] require_reason`: ask for a reason before going on.
-    require_reason: bool,
+    /// Decides each request against the policy.
+    policy: Arc<Evaluator>,
+    /// Requests per person in the last hour, for the policy's rate limit.
+    rate: RequestRate,
     /// When each person was last greeted on install: Teams announces one install twice
     /// (`conversationUpdate` and `installationUpdate`), and one greeting is enough.
     greeted: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
@@ -49,8 +54,8 @@ pub struct Parts {
     pub store: Arc<dyn Store>,
     pub catalog: Arc<CatalogService>,
     pub audit: Arc<AuditLog>,
-    /// The policy's `[global] require_reason`.
-    pub require_reason: bool,
+    /// Decides each request against the policy.
+    pub policy: Arc<Evaluator>,
 }
 
 /// Install events closer together than this get one greeting.
@@ -64,23 +69,26 @@ impl Conversation {
             store,
             catalog,
             audit,
-            require_reason,
+            policy,
         } = parts;
         Ok(Arc::new(Conversation {
             port,
             identity,
             catalog,
             audit,
-            require_reason,
+            policy,
+            rate: RequestRate::open(Arc::clone(&store))?,
             dialogue: Dialogue::open(Arc::clone(&store))?,
             pending: Pending::open(store)?,
             greeted: std::sync::Mutex::new(std::collections::HashMap::new()),
         }))
     }
 
-    /// Drops questions and reason waits nobody answered in time.
+    /// Drops questions and reason waits nobody answered in time, and request counts older
+    /// than the rate limit's hour.
     pub fn forget_stale(&self) -> Result<usize, StoreError> {
-        self.dialogue.forget_stale(chrono::Utc::now())
+        let now = chrono::Utc::now();
+        Ok(self.dialogue.forget_stale(now)? + self.rate.forget_before(now - rate::WINDOW)?)
     }
 
     async fn handle_message(&self, message: ChatMessage) {

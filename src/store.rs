@@ -41,10 +41,12 @@ pub enum Domain {
     Clarifications,
     /// Understood requests waiting for their reason, by chat user key.
     AwaitingReasons,
+    /// When each person made their recent requests, for the policy's rate limit.
+    RequestTimes,
 }
 
 impl Domain {
-    pub const ALL: [Domain; 10] = [
+    pub const ALL: [Domain; 11] = [
         Domain::Audit,
         Domain::AuditHeads,
         Domain::Deliveries,
@@ -55,6 +57,7 @@ impl Domain {
         Domain::TeamsConversations,
         Domain::Clarifications,
         Domain::AwaitingReasons,
+        Domain::RequestTimes,
     ];
 
     pub fn tree_name(self) -> &'static str {
@@ -69,6 +72,7 @@ impl Domain {
             Domain::TeamsConversations => "teams_conversations",
             Domain::Clarifications => "clarifications",
             Domain::AwaitingReasons => "awaiting_reasons",
+            Domain::RequestTimes => "request_times",
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::conversation::{self, Conversation};
 use crate::domain::chat::{Channel, ChatPort, Inbound, InboundHandler};
 use crate::identity::{self, Identity, SignedIn};
+use crate::policy::Evaluator;
 use crate::store::Store;
 
 /// Deliveries are remembered this long: chat services stop retrying within minutes.
@@ -38,6 +39,7 @@ pub(super) fn build(
     store: Arc<dyn Store>,
     audit: Arc<AuditLog>,
     catalog: Arc<CatalogService>,
+    policy: Arc<Evaluator>,
 ) -> Result<ChatSide, AppError> {
     let deliveries = Deliveries::open(Arc::clone(&store))?;
     let (identity, signed_in) = Identity::new(config, Arc::clone(&store), Arc::clone(&audit))
@@ -50,7 +52,7 @@ pub(super) fn build(
         store: Arc::clone(&store),
         catalog,
         audit,
-        require_reason: reason_required(config),
+        policy,
     })?;
     let handler: Arc<dyn InboundHandler> = Arc::clone(&conversation) as Arc<dyn InboundHandler>;
     let mut routes = identity::router(Arc::clone(&identity));
@@ -137,18 +139,4 @@ pub(super) async fn housekeeping(
             _ = stopped.changed() => return,
         }
     }
-}
-
-/// The policy's `[global] require_reason`. Until the policy engine reads the whole file, this one
-/// key is read here; a file that does not parse was already reported by `/readyz`, and then no
-/// reason is asked for (the policy engine will deny what it cannot read).
-fn reason_required(config: &Config) -> bool {
-    let Some(path) = &config.policy.file else {
-        return false;
-    };
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|text| text.parse::<toml::Table>().ok())
-        .and_then(|policy| policy.get("global")?.get("require_reason")?.as_bool())
-        .unwrap_or(false)
 }

@@ -13,6 +13,65 @@ use tokio::sync::watch;
 use crate::catalog::CatalogService;
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::policy::Policy;
+
+/// The configured policy, with its readiness check. A file that cannot be read or has problems
+/// leaves the daemon unready and serving no policy at all, so every request is denied until it
+/// is fixed; no policy file configured is ready, and denies everything too.
+pub fn load_policy(config: &Config) -> (Option<Arc<Policy>>, Check) {
+    let Some(path) = &config.policy.file else {
+        return (
+            None,
+            Check {
+                name: "policy",
+                ok: true,
+                detail: "no policy file: every request will be denied".into(),
+            },
+        );
+    };
+    match Policy::load(path) {
+        Ok(policy) => {
+            let detail = format!(
+                "{}: {} target rules, {} department rules, {} action rules",
+                path.display(),
+                policy.targets.len(),
+                policy.departments.len(),
+                policy.actions.len()
+            );
+            (
+                Some(Arc::new(policy)),
+                Check {
+                    name: "policy",
+                    ok: true,
+                    detail,
+                },
+            )
+        }
+        Err(error) => {
+            tracing::error!(%error, "the policy file is invalid: every request will be denied");
+            let count = error.problems.len();
+            let first = error
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            let detail = if count > 1 {
+                format!("{first} (and {} more; run doorman policy check)", count - 1)
+            } else {
+                first
+            };
+            (
+                None,
+                Check {
+                    name: "policy",
+                    ok: false,
+                    detail,
+                },
+            )
+        }
+    }
+}
 
 /// One precondition and whether it holds.
 #[derive(Debug, Clone, Serialize)]
@@ -29,11 +88,11 @@ pub struct Readiness {
 }
 
 impl Readiness {
-    /// Settles the checks made once at start: the store is open by the time this runs, and the
-    /// config was typed and validated by loading it. Until the policy engine exists, a
-    /// configured policy file must at least be valid TOML. The catalog is checked live.
-    pub fn evaluate(config: &Config, catalog: Arc<CatalogService>) -> Self {
-        let mut settled = vec![
+    /// Settles the checks made once at start: the store is open by the time this runs, the
+    /// config was typed and validated by loading it, and `policy` is the policy file's check
+    /// ([`load_policy`]). The catalog is checked live.
+    pub fn evaluate(config: &Config, policy: Check, catalog: Arc<CatalogService>) -> Self {
+        let settled = vec![
             Check {
                 name: "store",
                 ok: true,
@@ -44,37 +103,8 @@ impl Readiness {
                 ok: true,
                 detail: "valid".into(),
             },
+            policy,
         ];
-        settled.push(match &config.policy.file {
-            None => Check {
-                name: "policy",
-                ok: true,
-                detail: "no policy file: every request will be denied".into(),
-            },
-            Some(path) => match std::fs::read_to_string(path) {
-                Err(error) => Check {
-                    name: "policy",
-                    ok: false,
-                    detail: format!("cannot read {}: {error}", path.display()),
-                },
-                Ok(text) => match text.parse::<toml::Table>() {
-                    Ok(_) => Check {
-                        name: "policy",
-                        ok: true,
-                        detail: format!("{} parses", path.display()),
-                    },
-                    Err(error) => Check {
-                        name: "policy",
-                        ok: false,
-                        detail: format!(
-                            "{} is not valid TOML: {}",
-                            path.display(),
-                            error.message()
-                        ),
-                    },
-                },
-            },
-        });
         Readiness { settled, catalog }
     }
 

@@ -7,6 +7,7 @@ use url::Url;
 use crate::domain::chat::{ButtonStyle, Card, CardButton, CardSection, Message, Verb};
 use crate::domain::resource::{Access, ResourceKind};
 use crate::intent::{AccessRequest, Change};
+use crate::policy::Decision;
 
 pub fn greeting(name: Option<&str>) -> Message {
     let hello = name.map_or_else(|| "Hi".to_owned(), |name| format!("Hi {name}"));
@@ -191,16 +192,31 @@ pub fn span(seconds: u64, now: DateTime<Utc>) -> String {
 }
 
 /// The restatement and what happens next, while policy and provisioning are not built in.
-pub fn understood(line: &str, kind: ResourceKind, change: Change) -> Message {
-    let next = if kind.is_exchange() {
-        "Shared mailboxes and distribution lists are managed in Exchange, which I can't change yet. \
-         I've noted your request; nothing has been changed."
-    } else if change == Change::Revoke {
-        "Next I'll remove it with the right person's sign-in and check it's gone. Nothing has been changed yet."
-    } else {
-        "Next I'll check this against the access policy and ask whoever must approve it. Nothing has been changed yet."
+/// What policy decided on an understood request, and what happens next.
+pub fn decided(line: &str, decision: &Decision, kind: ResourceKind, change: Change) -> Message {
+    let next = match decision {
+        Decision::Deny(_) => "Nothing has been changed.",
+        Decision::Allow(_) if kind.is_exchange() => {
+            "Shared mailboxes and distribution lists are managed in Exchange, which I can't change yet. \
+             I've noted your request; nothing has been changed."
+        }
+        Decision::Allow(_) if change == Change::Revoke => {
+            "Next I'll remove it with the right person's sign-in and check it's gone. Nothing has been changed yet."
+        }
+        Decision::Allow(grant) if grant.stages.is_empty() => {
+            "Next I'll make the change and check it took effect. Nothing has been changed yet."
+        }
+        Decision::Allow(_) => "Next I'll ask for those approvals. Nothing has been changed yet.",
     };
-    Message::text(format!("{line}.\n{next}"))
+    Message::text(format!("{line}.\n{}\n{next}", decision.sentence()))
+}
+
+/// The directory could not be read to decide: nothing is lost, the person asks again.
+pub fn policy_unavailable(line: &str) -> Message {
+    Message::text(format!(
+        "{line}.\nI can't check this against the access policy right now (the directory isn't answering). \
+         Nothing has been changed; please ask again in a few minutes."
+    ))
 }
 
 pub fn reason_needed(line: &str) -> Message {

@@ -2,8 +2,8 @@
 //! what was understood, ask which one when several resources fit (the click continues the same
 //! request), and ask for a reason when the policy needs one.
 //!
-//! Until the policy engine and provisioning exist, a request ends with what would happen next;
-//! nothing is changed. Every understood request is audited, without the message's text (people
+//! Every understood request is decided by the policy engine and the person is told, in a
+//! sentence or two, what policy decided and why; until provisioning exists nothing is changed. Every understood request is audited, without the message's text (people
 //! paste anything into chat, passwords included).
 
 use chrono::Utc;
@@ -16,6 +16,7 @@ use crate::audit::{AuditKind, NewRecord};
 use crate::domain::chat::{ChatAction, ChatMessage, EntraUser, Message, Place};
 use crate::domain::resource::ResourceKind;
 use crate::intent::{AccessRequest, Asker, Change, Intent, ResourceRef, level_meeting, understand};
+use crate::policy::Decision;
 
 impl Conversation {
     /// Handles a message that is not one of the conversation's commands.
@@ -206,7 +207,7 @@ impl Conversation {
         Some(replies::chosen(&label))
     }
 
-    /// Says back what was understood and what comes next, or asks for what is missing.
+    /// Says back what was understood and what policy decided, or asks for what is missing.
     async fn proceed(&self, place: &Place, upn: &str, who: &str, request: AccessRequest) {
         if let Some(other) = &request.terms.on_behalf_of {
             self.say(place, &replies::only_for_yourself(other)).await;
@@ -214,32 +215,89 @@ impl Conversation {
         }
         let now = Utc::now();
         let line = replies::restatement(&request, &self.describe(&request.resource), now);
-        let needs_reason = self.require_reason
-            && request.change == Change::Grant
-            && request.terms.reason.is_none();
-        if needs_reason {
-            match self.dialogue.await_reason(who, &request) {
-                Ok(()) => self.say(place, &replies::reason_needed(&line)).await,
-                Err(error) => {
-                    tracing::error!(%error, "cannot keep a request waiting for its reason");
-                    self.say(place, &replies::trouble()).await;
-                }
+        // The rate limit counts people, whichever platform they ask from.
+        let person = upn.to_lowercase();
+        let recent = match self.rate.recent(&person, now) {
+            Ok(recent) => recent,
+            Err(error) => {
+                tracing::error!(%error, "cannot read request counts");
+                self.say(place, &replies::trouble()).await;
+                return;
             }
-            return;
+        };
+        let catalog = self.catalog.current();
+        let intent = Intent::Access(request.clone());
+        let decision = match self
+            .policy
+            .decide(&catalog, upn, &intent, recent, now)
+            .await
+        {
+            Ok(Some(decision)) => decision,
+            Ok(None) => {
+                tracing::error!("policy had nothing to decide on an access request");
+                self.say(place, &replies::trouble()).await;
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the requester to decide");
+                self.say(place, &replies::policy_unavailable(&line)).await;
+                return;
+            }
+        };
+        if let Decision::Allow(grant) = &decision {
+            if grant.needs_reason && request.change == Change::Grant {
+                match self.dialogue.await_reason(who, &request) {
+                    Ok(()) => self.say(place, &replies::reason_needed(&line)).await,
+                    Err(error) => {
+                        tracing::error!(%error, "cannot keep a request waiting for its reason");
+                        self.say(place, &replies::trouble()).await;
+                    }
+                }
+                return;
+            }
         }
+        if let Err(error) = self.rate.record(&person, now) {
+            tracing::error!(%error, "cannot count a request");
+        }
+        self.audit_decided(upn, &request, &decision);
         tracing::info!(
             requester = upn,
             action = ?request.change,
             kind = %request.resource.kind,
             resource = %request.resource.id,
             access = %request.access,
-            "request understood"
+            allowed = decision.is_allow(),
+            "request decided"
         );
         self.say(
             place,
-            &replies::understood(&line, request.resource.kind, request.change),
+            &replies::decided(&line, &decision, request.resource.kind, request.change),
         )
         .await;
+    }
+
+    fn audit_decided(&self, upn: &str, request: &AccessRequest, decision: &Decision) {
+        let mut data = decision.to_json();
+        if let Some(object) = data.as_object_mut() {
+            object.insert(
+                "resource".into(),
+                json!({
+                    "kind": request.resource.kind,
+                    "id": request.resource.id,
+                    "name": request.resource.name,
+                }),
+            );
+            object.insert("action".into(), json!(request.change));
+        }
+        let record = NewRecord {
+            request_id: None,
+            kind: AuditKind::Decided,
+            actor: upn.to_owned(),
+            data,
+        };
+        if let Err(error) = self.audit.append(record) {
+            tracing::error!(%error, "cannot audit a decision");
+        }
     }
 
     /// "the Finance site (SharePoint)", from the catalog when it still holds the resource.

@@ -897,7 +897,7 @@ fn resolve_stages(
             None => {
                 let missing = match plan.stage {
                     Stage::Manager => "you have no manager in the directory".to_owned(),
-                    _ => format!("{who} has nobody in it"),
+                    _ => format!("nobody owns {}", resource.describe()),
                 };
                 return Err((
                     plan.layer,

@@ -21,6 +21,9 @@ pub struct TestApp {
     overrides: Vec<(String, String)>,
 }
 
+/// The policy every test deployment runs unless it says otherwise: the one the project ships.
+pub const EXAMPLE_POLICY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/policy.example.toml");
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -47,17 +50,22 @@ impl TestApp {
                 .redirect(reqwest::redirect::Policy::limited(10))
                 .build()
                 .expect("client"),
-            overrides: Vec::new(),
+            overrides: vec![(
+                "DOORMAN__POLICY__FILE".to_owned(),
+                EXAMPLE_POLICY.to_owned(),
+            )],
         };
         app.start().await;
         app
     }
 
-    /// Like [`TestApp::spawn`], with this policy file configured.
+    /// Like [`TestApp::spawn`], with this policy file configured instead of the example one.
     pub async fn spawn_with_policy(policy: &str) -> TestApp {
         let mut app = TestApp::spawn().await;
         let path = app.storage.path().join("policy.toml");
         std::fs::write(&path, policy).expect("policy written");
+        app.overrides
+            .retain(|(key, _)| key != "DOORMAN__POLICY__FILE");
         app.overrides.push((
             "DOORMAN__POLICY__FILE".to_owned(),
             path.display().to_string(),

@@ -13,6 +13,7 @@ mod helpers;
 mod intent;
 mod logs;
 mod manifests;
+mod policy;
 mod requests;
 mod serve;
 mod sim_chat;

@@ -267,22 +267,24 @@ async fn nothing_found_gives_the_nearest_names() {
 
 #[tokio::test]
 async fn a_missing_reason_is_asked_for_when_the_policy_needs_one() {
-    let app = TestApp::spawn_with_policy("[global]\nrequire_reason = true\n").await;
-    let jordan = "jordan.lee@contoso.com";
-    app.teams(jordan, "join the Project Atlas team please")
-        .await;
-    until_said(|| app.teams_seen(jordan), "why do you need it?").await;
-    app.teams(jordan, "I start on the Atlas migration on Monday")
+    let policy = std::fs::read_to_string(crate::app::EXAMPLE_POLICY)
+        .expect("example policy")
+        .replace("require_reason = false", "require_reason = true");
+    let app = TestApp::spawn_with_policy(&policy).await;
+    let alex = "alex.kim@contoso.com";
+    app.teams(alex, "join the Project Atlas team please").await;
+    until_said(|| app.teams_seen(alex), "why do you need it?").await;
+    app.teams(alex, "I start on the Atlas migration on Monday")
         .await;
     until_said(
-        || app.teams_seen(jordan),
+        || app.teams_seen(alex),
         "Membership of the Project Atlas team, with no end date given — reason: I start on the Atlas migration on Monday",
     )
     .await;
     // A request that carries its reason is not asked again.
-    app.teams(jordan, "add me to VPN Users because I work remotely")
+    app.teams(alex, "add me to VPN Users because I work remotely")
         .await;
-    until_said(|| app.teams_seen(jordan), "reason: I work remotely").await;
+    until_said(|| app.teams_seen(alex), "reason: I work remotely").await;
 }
 
 #[tokio::test]

@@ -126,6 +126,31 @@ async fn readiness_fails_while_the_policy_file_is_not_valid_toml() {
 }
 
 #[tokio::test]
+async fn readiness_names_the_line_and_key_of_an_invalid_policy() {
+    let broken = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(
+        broken.path(),
+        "[[target]]\nname = \"all\"\nmatch = {}\nmax_access = \"root\"\n",
+    )
+    .expect("write");
+    let config = TestConfig::with_extra(&format!(
+        "[policy]\nfile = \"{}\"\n",
+        broken.path().display()
+    ));
+    let (url, stop, running) = start(&config).await;
+    let ready = reqwest::get(format!("{url}/readyz")).await.expect("readyz");
+    assert_eq!(ready.status(), 503);
+    let body: serde_json::Value = ready.json().await.expect("json");
+    let checks = body["checks"].to_string();
+    assert!(
+        checks.contains(":4:") && checks.contains("max_access") && checks.contains("root"),
+        "{body}"
+    );
+    let _ = stop.send(());
+    running.await.expect("stops");
+}
+
+#[tokio::test]
 async fn shutdown_signs_the_audit_chains_head() {
     let config = TestConfig::new();
     config.write_records(&["R-1"]);
