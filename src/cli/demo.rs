@@ -9,8 +9,9 @@ use super::Outcome;
 use crate::app::App;
 use crate::config::{Config, LogFormat};
 
-/// The demo tenant, compiled in so the demo runs from any directory.
+/// The demo tenant and its policy, compiled in so the demo runs from any directory.
 const CONTOSO: &str = include_str!("../../tests/fixtures/contoso.json");
+const POLICY: &str = include_str!("../../deploy/policy.example.toml");
 
 pub async fn run(
     sim_port: u16,
@@ -49,6 +50,10 @@ pub async fn run(
             ));
         }
     };
+    let policy = storage.path().join("policy.toml");
+    if let Err(error) = std::fs::write(&policy, POLICY) {
+        return fail(&format!("cannot write the demo policy: {error}"));
+    }
     let admin = match free_port() {
         Ok(port) => SocketAddr::from(([127, 0, 0, 1], port)),
         Err(error) => return fail(&format!("no free port for the admin listener: {error}")),
@@ -59,6 +64,10 @@ pub async fn run(
             storage.path().display().to_string(),
         ),
         ("DOORMAN__ADMIN__LISTEN".to_owned(), admin.to_string()),
+        (
+            "DOORMAN__POLICY__FILE".to_owned(),
+            policy.display().to_string(),
+        ),
         (
             "DOORMAN__MICROSOFT__OPERATOR".to_owned(),
             "helpdesk.ops@contoso.com".to_owned(),
@@ -123,8 +132,14 @@ Talk to it as people of the contoso tenant (tests/fixtures/contoso.json):
   curl -s {sim}/_sim/teams/conversations/maria.garcia@contoso.com
 
   # Teams: Sarah Chen asks for access in plain words; Doorman says back what it understood
+  # and what the policy (deploy/policy.example.toml) decided
   curl -s -X POST {sim}/_sim/teams/message -H 'content-type: application/json' -d '{{"from": "sarah.chen@contoso.com", "text": "can I get read access to the finance site? need to check the Q3 numbers"}}'
   curl -s {sim}/_sim/teams/conversations/sarah.chen@contoso.com
+
+  # Teams: a contractor asks to edit the Atlas site; policy follows the effect (the site's
+  # group) and refuses, saying why
+  curl -s -X POST {sim}/_sim/teams/message -H 'content-type: application/json' -d '{{"from": "jordan.lee@contoso.com", "text": "I need edit access to the Atlas site"}}'
+  curl -s {sim}/_sim/teams/conversations/jordan.lee@contoso.com
 
   # Teams: "marketing" is a team and a site, so Doorman asks which; click a choice (an
   # Action.Execute from that card, and the id of the message that carries it)

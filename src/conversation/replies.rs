@@ -298,10 +298,19 @@ pub fn not_understood() -> Message {
 }
 
 /// A self-service request understood but not built yet.
-pub fn self_service(what: &str) -> Message {
-    Message::text(format!(
-        "Understood: {what}. I can't do that myself yet; I've noted your request. Please contact the service desk in the meantime."
-    ))
+/// A self-service action understood, with what policy says of it when policy governs it.
+pub fn self_service(what: &str, decision: Option<&Decision>) -> Message {
+    let not_yet = "I can't do that myself yet; I've noted your request. Please contact the service desk in the meantime.";
+    Message::text(match decision {
+        Some(decision @ Decision::Deny(_)) => {
+            format!(
+                "Understood: {what}. {} Nothing has been changed.",
+                decision.sentence()
+            )
+        }
+        Some(decision) => format!("Understood: {what}. {} But {not_yet}", decision.sentence()),
+        None => format!("Understood: {what}. {not_yet}"),
+    })
 }
 
 pub fn catalog_loading() -> Message {

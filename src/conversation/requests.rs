@@ -45,6 +45,8 @@ impl Conversation {
         }
 
         self.audit_understood(&upn, &intent);
+        let verdict = self.self_service_verdict(&upn, &intent, now).await;
+        let verdict = verdict.as_ref();
         match intent {
             Intent::Access(request) => self.proceed(&message.place, &upn, &who, request).await,
             Intent::Clarify {
@@ -99,21 +101,24 @@ impl Conversation {
             Intent::ResetPassword { .. } => {
                 self.say(
                     &message.place,
-                    &replies::self_service("you need a password reset"),
+                    &replies::self_service("you need a password reset", verdict),
                 )
                 .await
             }
             Intent::UnlockAccount { .. } => {
                 self.say(
                     &message.place,
-                    &replies::self_service("your account is locked"),
+                    &replies::self_service("your account is locked", verdict),
                 )
                 .await
             }
             Intent::RecoverMfa { .. } => {
                 self.say(
                     &message.place,
-                    &replies::self_service("you need to set up multi-factor sign-in again"),
+                    &replies::self_service(
+                        "you need to set up multi-factor sign-in again",
+                        verdict,
+                    ),
                 )
                 .await
             }
@@ -122,7 +127,7 @@ impl Conversation {
                     Some(with) => format!("share your calendar ({}) with {with}", access.label()),
                     None => "share your calendar, but with whom? Name the person".to_owned(),
                 };
-                self.say(&message.place, &replies::self_service(&what))
+                self.say(&message.place, &replies::self_service(&what, verdict))
                     .await
             }
             Intent::ForwardMail { to, .. } => {
@@ -130,20 +135,20 @@ impl Conversation {
                     Some(to) => format!("forward your mail to {to}"),
                     None => "forward your mail, but to whom? Name the person".to_owned(),
                 };
-                self.say(&message.place, &replies::self_service(&what))
+                self.say(&message.place, &replies::self_service(&what, verdict))
                     .await
             }
             Intent::ListAccess => {
                 self.say(
                     &message.place,
-                    &replies::self_service("you want to see your access"),
+                    &replies::self_service("you want to see your access", None),
                 )
                 .await
             }
             Intent::Status => {
                 self.say(
                     &message.place,
-                    &replies::self_service("you want the status of your requests"),
+                    &replies::self_service("you want the status of your requests", None),
                 )
                 .await
             }
@@ -259,7 +264,15 @@ impl Conversation {
         if let Err(error) = self.rate.record(&person, now) {
             tracing::error!(%error, "cannot count a request");
         }
-        self.audit_decided(upn, &request, &decision);
+        let subject = json!({
+            "action": request.change,
+            "resource": {
+                "kind": request.resource.kind,
+                "id": request.resource.id,
+                "name": request.resource.name,
+            },
+        });
+        self.audit_decided(upn, subject, &decision);
         tracing::info!(
             requester = upn,
             action = ?request.change,
@@ -276,18 +289,46 @@ impl Conversation {
         .await;
     }
 
-    fn audit_decided(&self, upn: &str, request: &AccessRequest, decision: &Decision) {
+    /// What policy says about a self-service action, decided and audited; `None` for intents
+    /// policy does not govern, or when the directory cannot be read (the reply says nothing
+    /// about policy then).
+    async fn self_service_verdict(
+        &self,
+        upn: &str,
+        intent: &Intent,
+        now: chrono::DateTime<Utc>,
+    ) -> Option<Decision> {
+        let governed = match intent {
+            Intent::ResetPassword { on_behalf_of }
+            | Intent::UnlockAccount { on_behalf_of }
+            | Intent::RecoverMfa { on_behalf_of } => on_behalf_of.is_none(),
+            Intent::ShareCalendar { with, .. } => with.is_some(),
+            Intent::ForwardMail { to, .. } => to.is_some(),
+            _ => false,
+        };
+        if !governed {
+            return None;
+        }
+        let catalog = self.catalog.current();
+        let recent = self.rate.recent(&upn.to_lowercase(), now).unwrap_or(0);
+        match self.policy.decide(&catalog, upn, intent, recent, now).await {
+            Ok(Some(decision)) => {
+                self.audit_decided(upn, json!({ "action": intent.action() }), &decision);
+                Some(decision)
+            }
+            Ok(None) => None,
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the requester to decide");
+                None
+            }
+        }
+    }
+
+    /// Appends the decision, its trail and what it was about (`subject`) to the audit trail.
+    fn audit_decided(&self, upn: &str, subject: Value, decision: &Decision) {
         let mut data = decision.to_json();
-        if let Some(object) = data.as_object_mut() {
-            object.insert(
-                "resource".into(),
-                json!({
-                    "kind": request.resource.kind,
-                    "id": request.resource.id,
-                    "name": request.resource.name,
-                }),
-            );
-            object.insert("action".into(), json!(request.change));
+        if let (Some(object), Value::Object(subject)) = (data.as_object_mut(), subject) {
+            object.extend(subject);
         }
         let record = NewRecord {
             request_id: None,

@@ -516,5 +516,10 @@ async fn the_demo_answers_a_request_as_its_printed_lines_say() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(said.contains("Read access to the Finance site"), "{said}");
+    // The demo runs the shipped policy: the Finance site's owner approves.
+    assert!(
+        said.contains("with approval from the owner (david.okafor@contoso.com)"),
+        "{said}"
+    );
     let _ = demo.kill().await;
 }

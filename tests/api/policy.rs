@@ -347,3 +347,22 @@ async fn the_rate_limit_counts_requests_across_restarts() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn self_service_answers_say_what_policy_allows() {
+    let app = TestApp::spawn().await;
+    let alex = "alex.kim@contoso.com";
+    app.teams(alex, "please forward my mail to alex.private@gmail.com")
+        .await;
+    until_said(
+        || app.teams_seen(alex),
+        "Mail can be forwarded only to people inside the organisation. Nothing has been changed.",
+    )
+    .await;
+    app.teams(alex, "I forgot my password").await;
+    until_said(
+        || app.teams_seen(alex),
+        "Policy allows it without approval. But I can't do that myself yet",
+    )
+    .await;
+}
