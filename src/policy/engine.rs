@@ -328,6 +328,12 @@ fn grant(
             let back = level_from_group(resource.kind, second.access, access);
             passes.push(second);
             if back != access && rounds < 4 {
+                // The group allows less: keep why, and decide again at the narrower level.
+                trail.extend(
+                    round_trail
+                        .into_iter()
+                        .filter(|step| step.verdict == Verdict::Narrow),
+                );
                 access = back;
                 continue;
             }
