@@ -515,6 +515,15 @@ name = "groups"
 match = { kind = "group" }
 "#;
 
+const MEMBER_ENDS: &str = r#"
+[tenant]
+duration_required_for = ["member"]
+
+[[target]]
+name = "everything"
+match = {}
+"#;
+
 const TARGETS: &str = r#"
 [[target]]
 name = "no-tier0"
@@ -807,6 +816,17 @@ fn tenant_defaults_and_duration_caps() {
             => deny_builtin(Tenant);
         "owner with an end": CAP_ONLY, ask("alice", "vpn").level(Owner).days(7)
             => allow(Owner, &[], Some(7));
+        // A level carried out as a group's membership needs an end as membership does.
+        "membership must have an end": MEMBER_ENDS, ask("alice", "g-finsite")
+            => deny_builtin(Tenant);
+        "so must editing a site": MEMBER_ENDS, ask("alice", "finsite").level(Edit)
+            => deny_builtin(Tenant);
+        "and owning a channel": MEMBER_ENDS, ask("alice", "secret").level(Owner)
+            => deny_builtin(Tenant);
+        "editing with an end": MEMBER_ENDS, ask("alice", "finsite").level(Edit).days(7)
+            => allow(Edit, &[], Some(7));
+        "reading is no membership": MEMBER_ENDS, ask("alice", "finsite")
+            => allow(Read, &[], None);
     }
 }
 
