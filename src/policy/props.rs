@@ -16,7 +16,7 @@ use proptest::sample::{Index, select, subsequence};
 use proptest::test_runner::TestCaseError;
 
 use super::model::{ActionName, Policy};
-use super::{Decision, Facts, Request, Requester, carried_as, decide};
+use super::{Approvers, Decision, Facts, Request, Requester, carried_as, decide};
 use crate::catalog::{Principal, Resource};
 use crate::domain::resource::{Access, ResourceKind};
 
@@ -782,6 +782,24 @@ proptest! {
                 "the group alone needs {} approval, the effect does not",
                 need.stage
             );
+        }
+    }
+
+    /// Nobody is ever among the approvers of their own request.
+    #[test]
+    fn nobody_approves_their_own_request(case in case(ResourceKind::ALL.to_vec())) {
+        let policy = parsed(&case.policy.toml(None))?;
+        if let Decision::Allow(grant) = case.decide(&policy) {
+            for need in &grant.stages {
+                if let Approvers::People(people) = &need.approvers {
+                    prop_assert!(
+                        !people.iter().any(|upn| upn.eq_ignore_ascii_case(&case.requester.upn)),
+                        "{} approves their own {} stage",
+                        case.requester.upn,
+                        need.stage
+                    );
+                }
+            }
         }
     }
 }
