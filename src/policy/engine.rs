@@ -343,7 +343,11 @@ fn grant(
     }
     let governing = &passes[0];
 
-    // Duration: what was asked, else the tenant's default; then every cap.
+    // Duration: what was asked, else the tenant's default; then every cap. A level that must
+    // have an end must have one whether it is asked for or carried out as a group's level.
+    let must_end = std::iter::once(access)
+        .chain(group_for(access))
+        .find(|level| policy.tenant.duration_required_for.contains(level));
     let mut caps: Vec<(Duration, String)> = Vec::new();
     if let Some(max) = policy.global.max_duration {
         caps.push((max, "the global maximum".into()));
@@ -351,26 +355,31 @@ fn grant(
     for pass in &passes {
         caps.extend(pass.caps.iter().cloned());
     }
-    let duration = match cap_duration(
+    let duration = cap_duration(
         request.duration,
         policy.tenant.default_duration,
         &caps,
         &mut trail,
-    ) {
-        Some(duration) => Some(duration),
-        None if policy.tenant.duration_required_for.contains(&access) => {
-            return deny(
-                trail,
-                Layer::Tenant,
-                None,
-                format!(
-                    "{} access must have an end: ask again with how long you need it, like \"for 7 days\".",
-                    capitalised(access.label())
-                ),
-            );
-        }
-        None => None,
-    };
+    );
+    if let (None, Some(level)) = (duration, must_end) {
+        let what = if level == access {
+            format!("{} access", capitalised(access.label()))
+        } else {
+            format!(
+                "{} access is granted as {} of its group, which",
+                capitalised(access.label()),
+                level.label()
+            )
+        };
+        return deny(
+            trail,
+            Layer::Tenant,
+            None,
+            format!(
+                "{what} must have an end: ask again with how long you need it, like \"for 7 days\"."
+            ),
+        );
+    }
 
     // Stages: target stages, then action stages, each in order, without repeats.
     let mut planned: Vec<Planned> = Vec::new();
