@@ -265,6 +265,25 @@ fn grant(
     let asked = request
         .access
         .unwrap_or_else(|| resource.kind.default_access());
+    if !resource.kind.offers(asked) {
+        let levels: Vec<&str> = resource
+            .kind
+            .levels()
+            .iter()
+            .map(|level| level.as_str())
+            .collect();
+        return deny(
+            trail,
+            Layer::Target,
+            None,
+            format!(
+                "{} has no {} access to give; its levels are {}.",
+                capitalised(&resource.describe()),
+                asked.label(),
+                levels.join(", ")
+            ),
+        );
+    }
     let group_for = |access: Access| {
         carried_as(resource.kind, access).filter(|_| resource.kind != ResourceKind::Group)
     };
@@ -391,7 +410,15 @@ fn grant(
     }
 
     // Runtime.
-    if let Err((layer, message)) = runtime(policy, facts, &mut planned, governing, &mut trail) {
+    let timing = governing.rule.timing.over(&policy.approval);
+    if let Err((layer, message)) = runtime(
+        policy,
+        facts,
+        &mut planned,
+        Stage::Owner,
+        timing,
+        &mut trail,
+    ) {
         return deny(trail, layer, None, message);
     }
 
@@ -735,11 +762,15 @@ fn cap_duration(
     }
 }
 
+/// The runtime layer: the rate limit and the change window. Outside a window that asks for
+/// approval, `outside_stage` is added (the owner of a resource; the manager for self-service,
+/// where nobody owns the requester's account) with `timing`.
 fn runtime(
     policy: &Policy,
     facts: &Facts<'_>,
     planned: &mut Vec<Planned>,
-    governing: &Pass<'_>,
+    outside_stage: Stage,
+    timing: Timing,
     trail: &mut Vec<Step>,
 ) -> Result<(), (Layer, String)> {
     if let Some(limit) = policy.runtime.max_requests_per_hour {
@@ -786,17 +817,17 @@ fn runtime(
                         Layer::Runtime,
                         Verdict::Approval,
                         &format!(
-                            "outside the change window ({}): the owner must approve",
+                            "outside the change window ({}): {outside_stage} approval is needed",
                             window.text
                         ),
                     ));
                     push_unique(
                         planned,
                         &[Planned {
-                            stage: Stage::Owner,
+                            stage: outside_stage.clone(),
                             layer: Layer::Runtime,
                             rule: "change_window".into(),
-                            timing: governing.rule.timing.over(&policy.approval),
+                            timing,
                         }],
                     );
                 }
@@ -995,18 +1026,15 @@ fn self_service(
         ),
         _ => None,
     };
-    if let Some(limit) = policy.runtime.max_requests_per_hour {
-        if facts.recent_requests >= limit {
-            return deny(
-                trail,
-                Layer::Runtime,
-                None,
-                format!(
-                    "You have made {} requests in the last hour, the most policy allows; try again later.",
-                    facts.recent_requests
-                ),
-            );
-        }
+    if let Err((layer, message)) = runtime(
+        policy,
+        facts,
+        &mut planned,
+        Stage::Manager,
+        policy.approval.clone(),
+        &mut trail,
+    ) {
+        return deny(trail, layer, None, message);
     }
     // Nothing owns a person's own account: an owner stage here means nobody can approve.
     let nobody = Resource::new(ResourceKind::Group, "", "your account");

@@ -656,6 +656,15 @@ match = { kind = "group" }
 approval = ["manager"]
 "#;
 
+const SELF_SERVICE_WINDOW: &str = r#"
+[[action]]
+action = "reset_password"
+approval = []
+
+[runtime]
+change_window = { days = "Mon-Fri", hours = "09:00-17:00", tz = "America/New_York", outside = "approve" }
+"#;
+
 const SELF_APPROVAL: &str = r#"
 [[target]]
 name = "groups"
@@ -784,6 +793,8 @@ fn global_invariants_and_the_tenant_list() {
         "someone else's password": SELF_SERVICE,
             own("alice", ActionName::ResetPassword).for_someone(someone) => deny_builtin(Global);
         "no rule at all": "", ask("alice", "vpn") => deny_builtin(Target);
+        "a level the kind does not have": OPEN, ask("alice", "vpn").level(Access::Read)
+            => deny_builtin(Target);
         "another tenant": OPEN, ask("foreign", "vpn") => deny(Tenant);
         "a listed tenant": TENANTS, ask("foreign", "vpn") => allow(Member, &[], None);
         "the home tenant unlisted": TENANTS, ask("alice", "vpn") => deny(Tenant);
@@ -976,6 +987,11 @@ fn revoke_and_self_service() {
         "forwarding outside": SELF_SERVICE, own("alice", ForwardMail).internal(false)
             => deny_builtin(Global);
         "a guest's password": SELF_SERVICE, own("guest", ResetPassword) => deny_builtin(Global);
+        "a reset inside the window": SELF_SERVICE_WINDOW, own("alice", ResetPassword)
+            => allow(None, &[], None);
+        "outside it nobody owns an account: the manager approves": SELF_SERVICE_WINDOW,
+            own("alice", ResetPassword).at(SATURDAY)
+            => allow(None, &["manager by mike@contoso.com"], None);
     }
 }
 
@@ -1142,5 +1158,21 @@ fn a_denial_through_the_group_names_the_group() {
         denial.message.contains("through the Finance Site group"),
         "{}",
         denial.message
+    );
+}
+
+#[test]
+fn narrowing_by_the_group_is_explained_in_the_trail() {
+    let policy = parse(EFFECT);
+    let decision = run(Some(&policy), &ask("alice", "finsite").level(Access::Owner));
+    let grant = granted(decision);
+    assert_eq!(grant.access, Some(Access::Edit));
+    assert!(
+        grant
+            .trail
+            .iter()
+            .any(|step| step.verdict == super::Verdict::Narrow && step.note.starts_with("via the")),
+        "{:#?}",
+        grant.trail
     );
 }
