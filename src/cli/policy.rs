@@ -186,7 +186,7 @@ impl Judge {
         let intent = understand(text, Asker { upn, now }, &self.catalog);
         match self
             .evaluator
-            .decide(&self.catalog, upn, &intent, recent_requests, now)
+            .decide(&self.catalog, upn, None, &intent, recent_requests, now)
             .await
         {
             Ok(Some(decision)) => Ok(decision.to_json()),

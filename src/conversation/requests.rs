@@ -13,7 +13,7 @@ use super::Conversation;
 use super::dialogue::{AnswerRefused, Clarification};
 use super::replies;
 use crate::audit::{AuditKind, NewRecord};
-use crate::domain::chat::{ChatAction, ChatMessage, EntraUser, Message, Place};
+use crate::domain::chat::{Channel, ChatAction, ChatMessage, ChatUser, EntraUser, Message, Place};
 use crate::domain::resource::ResourceKind;
 use crate::intent::{AccessRequest, Asker, Change, Intent, ResourceRef, level_meeting, understand};
 use crate::policy::Decision;
@@ -37,7 +37,8 @@ impl Conversation {
         match self.dialogue.take_awaiting(&who, now) {
             Ok(Some(mut waiting)) if matches!(intent, Intent::Unknown { .. }) => {
                 waiting.terms.reason = Some(message.text.trim().chars().take(500).collect());
-                self.proceed(&message.place, &upn, &who, waiting).await;
+                self.proceed(&message.place, &upn, &message.sender.user, waiting)
+                    .await;
                 return;
             }
             Ok(_) => {}
@@ -45,10 +46,15 @@ impl Conversation {
         }
 
         self.audit_understood(&upn, &intent);
-        let verdict = self.self_service_verdict(&upn, &intent, now).await;
+        let verdict = self
+            .self_service_verdict(&upn, &message.sender.user, &intent, now)
+            .await;
         let verdict = verdict.as_ref();
         match intent {
-            Intent::Access(request) => self.proceed(&message.place, &upn, &who, request).await,
+            Intent::Access(request) => {
+                self.proceed(&message.place, &upn, &message.sender.user, request)
+                    .await
+            }
             Intent::Clarify {
                 change,
                 candidates,
@@ -207,13 +213,20 @@ impl Conversation {
             terms: clarification.terms,
         };
         self.audit_understood(&clarification.upn, &Intent::Access(request.clone()));
-        self.proceed(&action.place, &clarification.upn, &who, request)
-            .await;
+        self.proceed(
+            &action.place,
+            &clarification.upn,
+            &action.sender.user,
+            request,
+        )
+        .await;
         Some(replies::chosen(&label))
     }
 
     /// Says back what was understood and what policy decided, or asks for what is missing.
-    async fn proceed(&self, place: &Place, upn: &str, who: &str, request: AccessRequest) {
+    async fn proceed(&self, place: &Place, upn: &str, user: &ChatUser, request: AccessRequest) {
+        let who = user.key();
+        let who = who.as_str();
         if let Some(other) = &request.terms.on_behalf_of {
             self.say(place, &replies::only_for_yourself(other)).await;
             return;
@@ -234,7 +247,7 @@ impl Conversation {
         let intent = Intent::Access(request.clone());
         let decision = match self
             .policy
-            .decide(&catalog, upn, &intent, recent, now)
+            .decide(&catalog, upn, home_tenant_of(user), &intent, recent, now)
             .await
         {
             Ok(Some(decision)) => decision,
@@ -295,6 +308,7 @@ impl Conversation {
     async fn self_service_verdict(
         &self,
         upn: &str,
+        user: &ChatUser,
         intent: &Intent,
         now: chrono::DateTime<Utc>,
     ) -> Option<Decision> {
@@ -311,7 +325,11 @@ impl Conversation {
         }
         let catalog = self.catalog.current();
         let recent = self.rate.recent(&upn.to_lowercase(), now).unwrap_or(0);
-        match self.policy.decide(&catalog, upn, intent, recent, now).await {
+        match self
+            .policy
+            .decide(&catalog, upn, home_tenant_of(user), intent, recent, now)
+            .await
+        {
             Ok(Some(decision)) => {
                 self.audit_decided(upn, json!({ "action": intent.action() }), &decision);
                 Some(decision)
@@ -382,5 +400,14 @@ impl Conversation {
         if let Err(error) = self.audit.append(record) {
             tracing::error!(%error, "cannot audit an understood request");
         }
+    }
+}
+
+/// The Entra tenant a person asks from, when the chat service says: a Teams activity carries
+/// it; a Slack user is linked to an account of the tenant Doorman serves.
+fn home_tenant_of(user: &ChatUser) -> Option<&str> {
+    match user.channel {
+        Channel::Teams => Some(&user.tenant),
+        Channel::Slack => None,
     }
 }

@@ -37,12 +37,14 @@ impl Evaluator {
     }
 
     /// The decision on `intent` asked by `upn`, or `None` when the intent is nothing policy
-    /// governs (help, status, a question back). `recent_requests` is how many requests the
-    /// person made in the last hour before this one.
+    /// governs (help, status, a question back). `tenant` is the Entra tenant the person asks
+    /// from when the channel says (a Teams activity); `recent_requests` is how many requests
+    /// the person made in the last hour before this one.
     pub async fn decide(
         &self,
         catalog: &Catalog,
         upn: &str,
+        tenant: Option<&str>,
         intent: &Intent,
         recent_requests: u32,
         now: DateTime<Utc>,
@@ -83,7 +85,9 @@ impl Evaluator {
                     _ => ActionName::RecoverMfa,
                 };
                 request.on_behalf_of = on_behalf_of.as_deref();
-                return self.run(&request, upn, None, recent_requests, now).await;
+                return self
+                    .run(&request, upn, tenant, None, recent_requests, now)
+                    .await;
             }
             Intent::ShareCalendar {
                 with,
@@ -113,18 +117,20 @@ impl Evaluator {
             .filter(|resource| resource.kind != ResourceKind::Group)
             .and_then(|resource| resource.group_id.as_deref())
             .and_then(|id| catalog.get(ResourceKind::Group, id));
-        self.run(&request, upn, group, recent_requests, now).await
+        self.run(&request, upn, tenant, group, recent_requests, now)
+            .await
     }
 
     async fn run(
         &self,
         request: &Request<'_>,
         upn: &str,
+        tenant: Option<&str>,
         group: Option<&crate::catalog::Resource>,
         recent_requests: u32,
         now: DateTime<Utc>,
     ) -> Result<Option<Decision>, DirectoryError> {
-        let Some(requester) = self.directory.requester(upn).await? else {
+        let Some(mut requester) = self.directory.requester(upn).await? else {
             let message = format!("{upn} is not an account in this organisation's directory.");
             return Ok(Some(Decision::Deny(Denial {
                 layer: Layer::Global,
@@ -133,6 +139,7 @@ impl Evaluator {
                 message,
             })));
         };
+        requester.tenant_id = tenant.map(str::to_owned);
         let facts = Facts {
             requester: &requester,
             home_tenant: &self.home_tenant,

@@ -366,3 +366,21 @@ async fn self_service_answers_say_what_policy_allows() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_teams_tenant_the_policy_does_not_list_is_refused() {
+    let policy = std::fs::read_to_string(EXAMPLE_POLICY)
+        .expect("example policy")
+        .replace(
+            "tenant_ids = [\"7a1c0e52-3f0b-4c7e-9d1e-2b6f4a0c1d11\"]",
+            "tenant_ids = [\"00000000-0000-4000-8000-000000000000\"]",
+        );
+    let app = TestApp::spawn_with_policy(&policy).await;
+    let jordan = "jordan.lee@contoso.com";
+    app.teams(jordan, "join the Marketing team please").await;
+    until_said(
+        || app.teams_seen(jordan),
+        "Your organisation is not one this Doorman serves.",
+    )
+    .await;
+}
