@@ -293,6 +293,16 @@ impl TestSim {
         assert_eq!(answer.status, 200, "faults: {}", answer.text);
     }
 
+    /// How many Graph calls so far were writes (anything but a GET).
+    pub fn writes(&self) -> usize {
+        self.state
+            .graph_log
+            .entries()
+            .iter()
+            .filter(|entry| entry.method != "GET")
+            .count()
+    }
+
     /// The UPNs of a group's members in `/_sim/state`.
     pub async fn members(&self, group: &str) -> Vec<String> {
         let state = self.control(reqwest::Method::GET, "state", None).await.body;

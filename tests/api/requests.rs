@@ -108,16 +108,6 @@ async fn sign_in_on_slack(app: &TestApp, user: &str) {
     until_said(|| app.slack_seen(user), "signed in as").await;
 }
 
-fn writes(app: &TestApp) -> usize {
-    app.sim
-        .state
-        .graph_log
-        .entries()
-        .iter()
-        .filter(|entry| entry.method != "GET")
-        .count()
-}
-
 #[tokio::test]
 async fn a_teams_request_is_restated_in_one_line_and_changes_nothing() {
     let app = TestApp::spawn().await;
@@ -136,7 +126,7 @@ async fn a_teams_request_is_restated_in_one_line_and_changes_nothing() {
         "{seen:?}"
     );
     assert_eq!(
-        writes(&app),
+        app.sim.writes(),
         0,
         "understanding changes nothing in the tenant"
     );
@@ -240,7 +230,7 @@ async fn a_slack_clarification_is_answered_by_a_click_that_continues_the_request
         !question.to_string().contains("\"choose\""),
         "the answered question keeps no buttons: {question}"
     );
-    assert_eq!(writes(&app), 0);
+    assert_eq!(app.sim.writes(), 0);
 }
 
 #[tokio::test]
