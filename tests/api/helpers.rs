@@ -293,6 +293,17 @@ impl TestSim {
         assert_eq!(answer.status, 200, "faults: {}", answer.text);
     }
 
+    /// Writes the config this sim hands out (`/_sim/doorman.toml`) into `dir`; returns its path.
+    pub async fn write_config(&self, dir: &Path) -> PathBuf {
+        let path = dir.join("doorman.toml");
+        let text = self
+            .control(reqwest::Method::GET, "doorman.toml", None)
+            .await
+            .text;
+        std::fs::write(&path, text).expect("config written");
+        path
+    }
+
     /// How many Graph calls so far were writes (anything but a GET).
     pub fn writes(&self) -> usize {
         self.state

@@ -66,12 +66,7 @@ fn meets(got: &Value, expect: &Value) -> bool {
 
 async fn corpus_through_the_binary(sim: &TestSim, corpus: &str) {
     let dir = tempfile::tempdir().expect("dir");
-    let config = dir.path().join("doorman.toml");
-    let text = sim
-        .control(reqwest::Method::GET, "doorman.toml", None)
-        .await
-        .text;
-    std::fs::write(&config, text).expect("config written");
+    let config = sim.write_config(dir.path()).await;
     let storage = dir.path().join("data");
     let mut misses = Vec::new();
     for line in corpus.lines().filter(|line| !line.trim().is_empty()) {

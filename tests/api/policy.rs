@@ -125,12 +125,7 @@ async fn check_names_the_line_and_key_of_each_problem() {
 async fn tenant() -> (TestSim, tempfile::TempDir, String) {
     let sim = TestSim::start().await;
     let dir = tempfile::tempdir().expect("dir");
-    let config = dir.path().join("doorman.toml");
-    let text = sim
-        .control(reqwest::Method::GET, "doorman.toml", None)
-        .await
-        .text;
-    std::fs::write(&config, text).expect("config written");
+    let config = sim.write_config(dir.path()).await;
     (sim, dir, config.display().to_string())
 }
 
