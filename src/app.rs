@@ -182,6 +182,7 @@ impl App {
             deliveries,
             signed_in,
             port,
+            requests,
         } = self.chat;
         // Read before serving, so that only what an earlier run left unfinished is replayed.
         let unfinished = deliveries.unfinished().await.unwrap_or_else(|error| {
@@ -203,6 +204,12 @@ impl App {
             identity,
             conversation,
             deliveries.clone(),
+            stopped.clone(),
+        ));
+        // Requests in flight carry on once the catalog (who is who) has been read.
+        let resuming = tokio::spawn(chat::resume_requests(
+            requests,
+            Arc::clone(&self.catalog),
             stopped.clone(),
         ));
         // The first sync starts now, in the background: `/readyz` answers 503 until it succeeds.
@@ -236,7 +243,14 @@ impl App {
         drop(deliveries);
         // Background work holds parts of the store: wait until it is really gone, so the store
         // is closed when this returns.
-        for task in [signer, carrying_on, housekeeping, syncing, publishing] {
+        for task in [
+            signer,
+            carrying_on,
+            housekeeping,
+            syncing,
+            publishing,
+            resuming,
+        ] {
             task.abort();
             let _ = task.await;
         }
@@ -290,7 +304,7 @@ pub fn directory(config: &Config) -> Result<Directory, AppError> {
 }
 
 /// A Graph client and the app-only token source for reads no person is behind.
-fn app_reader(config: &Config) -> Result<(GraphClient, AppTokenSource), AppError> {
+pub(crate) fn app_reader(config: &Config) -> Result<(GraphClient, AppTokenSource), AppError> {
     let microsoft = &config.microsoft;
     let tokens = AppTokenSource::new(
         &microsoft.authority,

@@ -25,6 +25,7 @@ use crate::domain::chat::{
 };
 use crate::identity::{Expectation, Identity, Role, SignedIn, TokenError};
 use crate::policy::Evaluator;
+use crate::requests::Requests;
 use crate::store::{Store, StoreError};
 use commands::Command;
 use dialogue::Dialogue;
@@ -42,6 +43,8 @@ pub struct Conversation {
     policy: Arc<Evaluator>,
     /// Requests per person in the last hour, for the policy's rate limit.
     rate: RequestRate,
+    /// Allowed requests, through approval to provisioning.
+    requests: Arc<Requests>,
     /// When each person was last greeted on install: Teams announces one install twice
     /// (`conversationUpdate` and `installationUpdate`), and one greeting is enough.
     greeted: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
@@ -56,6 +59,8 @@ pub struct Parts {
     pub audit: Arc<AuditLog>,
     /// Decides each request against the policy.
     pub policy: Arc<Evaluator>,
+    /// Allowed requests, through approval to provisioning.
+    pub requests: Arc<Requests>,
 }
 
 /// Install events closer together than this get one greeting.
@@ -70,6 +75,7 @@ impl Conversation {
             catalog,
             audit,
             policy,
+            requests,
         } = parts;
         Ok(Arc::new(Conversation {
             port,
@@ -77,6 +83,7 @@ impl Conversation {
             catalog,
             audit,
             policy,
+            requests,
             rate: RequestRate::open(Arc::clone(&store))?,
             dialogue: Dialogue::open(Arc::clone(&store))?,
             pending: Pending::open(store)?,
@@ -276,6 +283,7 @@ impl Conversation {
             message.sender.entra = Some(event.entra.clone());
             self.handle_message(message).await;
         }
+        self.requests.signed_in(&event.entra).await;
     }
 
     async fn direct_place(&self, user: &ChatUser) -> Option<Place> {
@@ -315,6 +323,8 @@ impl InboundHandler for Conversation {
         Box::pin(async move {
             match action.verb {
                 Verb::Choose => self.choose(&action).await,
+                Verb::Approve => self.requests.decide(&action, true).await,
+                Verb::Deny => self.requests.decide(&action, false).await,
                 // No card carries other live actions yet. The click is answered beside the card,
                 // which stays as it is: replacing it would change it for everyone who sees it.
                 _ => {

@@ -21,6 +21,7 @@
 
 pub mod admin;
 pub mod app;
+pub mod approval;
 pub mod audit;
 pub mod catalog;
 pub mod channels;
@@ -33,6 +34,8 @@ pub mod identity;
 pub mod intent;
 pub mod metrics;
 pub mod policy;
+pub mod provision;
+pub mod requests;
 pub mod signing_keys;
 pub mod sim;
 pub mod store;

@@ -43,10 +43,12 @@ pub enum Domain {
     AwaitingReasons,
     /// When each person made their recent requests, for the policy's rate limit.
     RequestTimes,
+    /// Access requests and where they stand, by request id.
+    Requests,
 }
 
 impl Domain {
-    pub const ALL: [Domain; 11] = [
+    pub const ALL: [Domain; 12] = [
         Domain::Audit,
         Domain::AuditHeads,
         Domain::Deliveries,
@@ -58,6 +60,7 @@ impl Domain {
         Domain::Clarifications,
         Domain::AwaitingReasons,
         Domain::RequestTimes,
+        Domain::Requests,
     ];
 
     pub fn tree_name(self) -> &'static str {
@@ -73,6 +76,7 @@ impl Domain {
             Domain::Clarifications => "clarifications",
             Domain::AwaitingReasons => "awaiting_reasons",
             Domain::RequestTimes => "request_times",
+            Domain::Requests => "requests",
         }
     }
 }

@@ -17,6 +17,7 @@ use crate::conversation::{self, Conversation};
 use crate::domain::chat::{Channel, ChatPort, Inbound, InboundHandler};
 use crate::identity::{self, Identity, SignedIn};
 use crate::policy::Evaluator;
+use crate::requests::{self, Requests};
 use crate::store::Store;
 
 /// Deliveries are remembered this long: chat services stop retrying within minutes.
@@ -32,6 +33,8 @@ pub(super) struct ChatSide {
     pub signed_in: mpsc::UnboundedReceiver<SignedIn>,
     /// The way out through whichever adapter a place belongs to, for replayed deliveries.
     pub port: Arc<dyn ChatPort>,
+    /// The request state machine, resumed at start.
+    pub requests: Arc<Requests>,
 }
 
 pub(super) fn build(
@@ -46,6 +49,19 @@ pub(super) fn build(
         .map_err(|error| AppError::Chat(error.to_string()))?;
     let chat = ChatRouter::new();
     let port: Arc<dyn ChatPort> = Arc::clone(&chat) as Arc<dyn ChatPort>;
+    let (graph, app_tokens) = super::app_reader(config)?;
+    let requests = Requests::open(requests::Parts {
+        store: Arc::clone(&store),
+        port: Arc::clone(&port),
+        identity: Arc::clone(&identity),
+        catalog: Arc::clone(&catalog),
+        audit: Arc::clone(&audit),
+        graph,
+        app_tokens: Arc::new(app_tokens),
+        operator: config.microsoft.operator.clone(),
+        tenant_id: config.microsoft.tenant_id.clone(),
+        teams: config.teams.is_some(),
+    })?;
     let conversation = Conversation::new(conversation::Parts {
         port: Arc::clone(&port),
         identity: Arc::clone(&identity),
@@ -53,6 +69,7 @@ pub(super) fn build(
         catalog,
         audit,
         policy,
+        requests: Arc::clone(&requests),
     })?;
     let handler: Arc<dyn InboundHandler> = Arc::clone(&conversation) as Arc<dyn InboundHandler>;
     let mut routes = identity::router(Arc::clone(&identity));
@@ -80,6 +97,7 @@ pub(super) fn build(
         deliveries,
         signed_in,
         port,
+        requests,
     })
 }
 
@@ -134,6 +152,27 @@ pub(super) async fn housekeeping(
                 }
                 if let Err(error) = deliveries.forget_older_than(REMEMBER_DELIVERIES).await {
                     tracing::warn!(%error, "could not drop old deliveries");
+                }
+            }
+            _ = stopped.changed() => return,
+        }
+    }
+}
+
+/// Carries on the requests an earlier run left in flight, once the catalog has been read (the
+/// approvers and acting people are found in it).
+pub(super) async fn resume_requests(
+    requests: Arc<Requests>,
+    catalog: Arc<CatalogService>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut every = tokio::time::interval(Duration::from_millis(250));
+    loop {
+        tokio::select! {
+            _ = every.tick() => {
+                if catalog.status().has_catalog() {
+                    requests.resume().await;
+                    return;
                 }
             }
             _ = stopped.changed() => return,

@@ -8,6 +8,7 @@ use crate::domain::chat::{ButtonStyle, Card, CardButton, CardSection, Message, V
 use crate::domain::resource::{Access, ResourceKind};
 use crate::intent::{AccessRequest, Change};
 use crate::policy::Decision;
+use crate::requests::RequestRecord;
 
 pub fn greeting(name: Option<&str>) -> Message {
     let hello = name.map_or_else(|| "Hi".to_owned(), |name| format!("Hi {name}"));
@@ -209,6 +210,26 @@ pub fn decided(line: &str, decision: &Decision, kind: ResourceKind, change: Chan
         Decision::Allow(_) => "Next I'll ask for those approvals. Nothing has been changed yet.",
     };
     Message::text(format!("{line}.\n{}\n{next}", decision.sentence()))
+}
+
+/// An allowed request has started: its id, what policy decided, what happens next.
+pub fn started(line: &str, sentence: &str, record: &RequestRecord) -> Message {
+    let next = if record.stages.is_empty() {
+        "I'm making the change now and will tell you when it's done."
+    } else {
+        "I've sent the approval request; I'll tell you as soon as there is an answer."
+    };
+    Message::text(format!(
+        "{line}.\n{sentence}\nRequest {}: {next}",
+        record.id
+    ))
+}
+
+/// Policy wants an approval step that only the requester could approve.
+pub fn no_approvers(line: &str, stage: &str) -> Message {
+    Message::text(format!(
+        "{line}.\nPolicy needs a {stage} approval, but nobody other than you can give it, so I can't send this request. Nothing has been changed."
+    ))
 }
 
 /// The directory could not be read to decide: nothing is lost, the person asks again.

@@ -17,6 +17,9 @@ use crate::domain::chat::{Channel, ChatAction, ChatMessage, ChatUser, EntraUser,
 use crate::domain::resource::ResourceKind;
 use crate::intent::{AccessRequest, Asker, Change, Intent, ResourceRef, level_meeting, understand};
 use crate::policy::Decision;
+use crate::provision;
+use crate::requests::StartError;
+use crate::requests::record::Requester as RequestRequester;
 
 impl Conversation {
     /// Handles a message that is not one of the conversation's commands.
@@ -295,11 +298,57 @@ impl Conversation {
             allowed = decision.is_allow(),
             "request decided"
         );
-        self.say(
-            place,
-            &replies::decided(&line, &decision, request.resource.kind, request.change),
-        )
-        .await;
+        let grant = match &decision {
+            Decision::Allow(grant)
+                if request.change == Change::Grant
+                    && grant.access.is_some_and(|access| {
+                        provision::supports(request.resource.kind, access)
+                    }) =>
+            {
+                grant
+            }
+            _ => {
+                self.say(
+                    place,
+                    &replies::decided(&line, &decision, request.resource.kind, request.change),
+                )
+                .await;
+                return;
+            }
+        };
+        let entra_id = match self.identity.entra_of(user) {
+            Ok(Some(entra)) => entra.id,
+            Ok(None) | Err(_) => {
+                self.say(place, &replies::trouble()).await;
+                return;
+            }
+        };
+        let requester = RequestRequester {
+            upn: upn.to_lowercase(),
+            entra_id,
+            chat_user: user.clone(),
+            place: place.clone(),
+            department: None,
+        };
+        let sentence = decision.sentence();
+        let started = self
+            .requests
+            .start(requester, &request, grant, sentence.clone())
+            .await;
+        match started {
+            Ok(record) => {
+                self.say(place, &replies::started(&line, &sentence, &record))
+                    .await;
+                self.requests.advance(&record.id).await;
+            }
+            Err(StartError::NoApprovers(stage)) => {
+                self.say(place, &replies::no_approvers(&line, &stage)).await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot start a request");
+                self.say(place, &replies::trouble()).await;
+            }
+        }
     }
 
     /// What policy says about a self-service action, decided and audited; `None` for intents

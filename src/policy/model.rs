@@ -137,7 +137,8 @@ impl fmt::Display for Stage {
 }
 
 /// Whose delegated token carries out the grant (DESIGN.md section 3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Acting {
     Requester,
     /// The approver of the last `owner` stage.

@@ -21,6 +21,9 @@ pub struct TestApp {
     overrides: Vec<(String, String)>,
 }
 
+/// The helpdesk account that carries out auto-approved grants in every test deployment.
+pub const OPERATOR: &str = "helpdesk.ops@contoso.com";
+
 /// The policy every test deployment runs unless it says otherwise: the one the project ships.
 pub const EXAMPLE_POLICY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/policy.example.toml");
 
@@ -50,10 +53,16 @@ impl TestApp {
                 .redirect(reqwest::redirect::Policy::limited(10))
                 .build()
                 .expect("client"),
-            overrides: vec![(
-                "DOORMAN__POLICY__FILE".to_owned(),
-                EXAMPLE_POLICY.to_owned(),
-            )],
+            overrides: vec![
+                (
+                    "DOORMAN__POLICY__FILE".to_owned(),
+                    EXAMPLE_POLICY.to_owned(),
+                ),
+                (
+                    "DOORMAN__MICROSOFT__OPERATOR".to_owned(),
+                    OPERATOR.to_owned(),
+                ),
+            ],
         };
         app.start().await;
         app

@@ -3,6 +3,7 @@
 //! command line, and the daemon's endpoints.
 
 mod app;
+mod approvals;
 mod catalog;
 mod cli;
 mod conversations;

@@ -8,7 +8,11 @@ use serde_json::{Value, json};
 use crate::app::{TestApp, until_said, words};
 
 /// Every JSON object inside `value` for which `keep` holds.
-fn objects<'v>(value: &'v Value, keep: &dyn Fn(&Value) -> bool, found: &mut Vec<&'v Value>) {
+pub(crate) fn objects<'v>(
+    value: &'v Value,
+    keep: &dyn Fn(&Value) -> bool,
+    found: &mut Vec<&'v Value>,
+) {
     match value {
         Value::Object(map) => {
             if keep(value) {
@@ -73,7 +77,7 @@ fn slack_choice(messages: &[Value], title: &str) -> (String, String) {
     panic!("no choice titled {title:?} in {messages:?}");
 }
 
-async fn click_teams(app: &TestApp, upn: &str, reply_to: &str, action: &Value) -> Value {
+pub(crate) async fn click_teams(app: &TestApp, upn: &str, reply_to: &str, action: &Value) -> Value {
     let answer = app
         .sim
         .control(

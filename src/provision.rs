@@ -1,0 +1,205 @@
+//! Carrying out an approved request: a plan of idempotent Graph steps per resource kind, run
+//! under the acting identity's delegated token, undone in reverse when a later step fails, and
+//! read back (with the app-only token, through replication lag) before anyone is told "done".
+//!
+//! Kinds carried out through a group are planned here: group and team membership or ownership,
+//! and a site's `edit`/`owner` through the site's group. Must not: write with anything but a
+//! person's token (the types refuse an app token), or report a grant it has not read back.
+
+use std::time::Duration;
+
+use crate::domain::resource::{Access, ResourceKind};
+use crate::graph::{AppTokenSource, DelegatedToken, GraphClient, GraphError};
+use crate::requests::record::RequestRecord;
+
+/// One idempotent change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    AddMember { group_id: String },
+    AddOwner { group_id: String },
+}
+
+impl Step {
+    fn describe(&self) -> String {
+        match self {
+            Step::AddMember { group_id } => format!("add member to group {group_id}"),
+            Step::AddOwner { group_id } => format!("add owner to group {group_id}"),
+        }
+    }
+}
+
+/// The steps of one request, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    pub steps: Vec<Step>,
+}
+
+impl Plan {
+    pub fn describe(&self) -> Vec<String> {
+        self.steps.iter().map(Step::describe).collect()
+    }
+}
+
+/// Why a plan could not be made or carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("{step}: {source}")]
+    Graph {
+        step: String,
+        #[source]
+        source: Box<GraphError>,
+        /// The earlier steps that were undone.
+        undone: Vec<String>,
+    },
+    #[error("cannot get an app-only token to read the change back: {0}")]
+    Token(String),
+    #[error("{0}")]
+    NotVisible(String),
+}
+
+/// Whether Doorman can carry out this kind and level itself yet.
+pub fn supports(kind: ResourceKind, access: Access) -> bool {
+    matches!(
+        (kind, access),
+        (
+            ResourceKind::Group | ResourceKind::Team,
+            Access::Member | Access::Owner
+        ) | (ResourceKind::Site, Access::Edit | Access::Owner)
+    )
+}
+
+/// The plan for a request.
+pub fn plan(record: &RequestRecord) -> Result<Plan, ProvisionError> {
+    let kind = record.resource.kind;
+    if !supports(kind, record.access) {
+        return Err(ProvisionError::Unsupported(format!(
+            "{} access to a {} is not something I can carry out yet",
+            record.access.label(),
+            kind.label()
+        )));
+    }
+    let group_id = match kind {
+        ResourceKind::Group => record.resource.id.clone(),
+        _ => record.group_id.clone().ok_or_else(|| {
+            ProvisionError::Unsupported(format!(
+                "the {} {} has no group to grant through",
+                record.resource.name,
+                kind.label()
+            ))
+        })?,
+    };
+    let owner = matches!(record.access, Access::Owner);
+    // An owner of a Microsoft 365 group is made a member too, so the team and site follow.
+    let mut steps = vec![Step::AddMember {
+        group_id: group_id.clone(),
+    }];
+    if owner {
+        steps.push(Step::AddOwner { group_id });
+    }
+    Ok(Plan { steps })
+}
+
+/// Runs the plan for `user_id`; "already there" counts as done. A failing step undoes the
+/// steps before it (in reverse) that this run made. Returns Graph's request ids.
+pub async fn execute(
+    graph: &GraphClient,
+    token: &DelegatedToken,
+    plan: &Plan,
+    user_id: &str,
+) -> Result<Vec<String>, ProvisionError> {
+    let mut made: Vec<&Step> = Vec::new();
+    let mut request_ids = Vec::new();
+    for step in &plan.steps {
+        let outcome = match step {
+            Step::AddMember { group_id } => graph.add_member(token, group_id, user_id).await,
+            Step::AddOwner { group_id } => graph.add_owner(token, group_id, user_id).await,
+        };
+        match outcome {
+            Ok(done) => {
+                request_ids.extend(done.request_id);
+                made.push(step);
+            }
+            Err(GraphError::AlreadyExists(failure)) => request_ids.extend(failure.request_id),
+            Err(source) => {
+                let mut undone = Vec::new();
+                for earlier in made.iter().rev() {
+                    let undo = match earlier {
+                        Step::AddMember { group_id } => {
+                            graph.remove_member(token, group_id, user_id).await
+                        }
+                        Step::AddOwner { group_id } => {
+                            graph.remove_owner(token, group_id, user_id).await
+                        }
+                    };
+                    match undo {
+                        Ok(_) => undone.push(earlier.describe()),
+                        Err(error) => {
+                            tracing::error!(%error, step = %earlier.describe(), "cannot undo a step");
+                        }
+                    }
+                }
+                return Err(ProvisionError::Graph {
+                    step: step.describe(),
+                    source: Box::new(source),
+                    undone,
+                });
+            }
+        }
+    }
+    Ok(request_ids)
+}
+
+/// Reads the plan's effect back with the app-only token until it shows, for at most `within`.
+pub async fn verify(
+    graph: &GraphClient,
+    app_tokens: &AppTokenSource,
+    plan: &Plan,
+    user_id: &str,
+    within: Duration,
+) -> Result<(), ProvisionError> {
+    let started = tokio::time::Instant::now();
+    let mut wait = Duration::from_millis(250);
+    loop {
+        let token = app_tokens
+            .token()
+            .await
+            .map_err(|error| ProvisionError::Token(error.to_string()))?;
+        let mut missing = None;
+        for step in &plan.steps {
+            let present = match step {
+                Step::AddMember { group_id } => graph
+                    .check_member_groups(&token, user_id, &[group_id.as_str()])
+                    .await
+                    .map(|found| found.value.iter().any(|id| id == group_id)),
+                Step::AddOwner { group_id } => graph
+                    .owners(&token, group_id, &["id"])
+                    .await
+                    .map(|found| found.value.iter().any(|owner| owner.id() == user_id)),
+            };
+            match present {
+                Ok(true) => {}
+                Ok(false) => {
+                    missing = Some(step.describe());
+                    break;
+                }
+                Err(error) => {
+                    missing = Some(format!("{}: {error}", step.describe()));
+                    break;
+                }
+            }
+        }
+        let Some(missing) = missing else {
+            return Ok(());
+        };
+        if started.elapsed() + wait > within {
+            return Err(ProvisionError::NotVisible(format!(
+                "not visible after {}s: {missing}",
+                within.as_secs()
+            )));
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(Duration::from_secs(5));
+    }
+}

@@ -1,0 +1,147 @@
+//! One access request as it is kept: who asked, what policy allowed, who must approve, where it
+//! stands. Written (and flushed) before every side effect, so a restart resumes it.
+
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::chat::{ChatUser, Place, SentMessage};
+use crate::domain::resource::Access;
+use crate::intent::ResourceRef;
+use crate::policy::Acting;
+
+/// A short id a person can quote: `R-` and six letters and digits without look-alikes.
+pub fn new_id() -> String {
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    let mut random = rand::rng();
+    let suffix: String = (0..6)
+        .map(|_| char::from(ALPHABET[random.random_range(0..ALPHABET.len())]))
+        .collect();
+    format!("R-{suffix}")
+}
+
+/// The person who asked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Requester {
+    pub upn: String,
+    pub entra_id: String,
+    pub chat_user: ChatUser,
+    /// Where they asked: told there at each step.
+    pub place: Place,
+    #[serde(default)]
+    pub department: Option<String>,
+}
+
+/// A card sent to one approver.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SentCard {
+    pub approver: String,
+    pub sent: SentMessage,
+}
+
+/// One approval stage: who may decide it, and who did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StageRecord {
+    /// As the policy names it: `owner`, `manager`, `user:UPN`, `group:NAME`.
+    pub name: String,
+    /// UPNs, lower case; never the requester.
+    pub approvers: Vec<String>,
+    #[serde(default)]
+    pub cards: Vec<SentCard>,
+    #[serde(default)]
+    pub decided_by: Option<String>,
+    #[serde(default)]
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+/// Where a request stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum State {
+    /// Waiting for the approvers of `stage` (an index into `stages`).
+    AwaitingApproval { stage: usize },
+    /// Approved; the change is being made (or will be, once `waiting_for` has signed in).
+    Provisioning {
+        #[serde(default)]
+        waiting_for: Option<String>,
+    },
+    /// Made and read back.
+    Active,
+    Denied {
+        by: String,
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// The change could not be made; what had been made was undone.
+    Failed { why: String },
+}
+
+impl State {
+    pub fn label(&self) -> &'static str {
+        match self {
+            State::AwaitingApproval { .. } => "awaiting approval",
+            State::Provisioning { .. } => "provisioning",
+            State::Active => "active",
+            State::Denied { .. } => "denied",
+            State::Failed { .. } => "failed",
+        }
+    }
+
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            State::Active | State::Denied { .. } | State::Failed { .. }
+        )
+    }
+}
+
+/// An access request.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RequestRecord {
+    pub id: String,
+    pub requester: Requester,
+    pub resource: ResourceRef,
+    /// The group whose membership or ownership carries the grant.
+    #[serde(default)]
+    pub group_id: Option<String>,
+    /// What will be granted, and what the words asked for.
+    pub access: Access,
+    pub requested_access: Access,
+    #[serde(default)]
+    pub duration_seconds: Option<u64>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    pub acting: Acting,
+    pub stages: Vec<StageRecord>,
+    /// The policy's decision in one line, for the approval card.
+    pub policy_line: String,
+    pub state: State,
+    pub created_at: DateTime<Utc>,
+    /// When the grant ends; fixed when provisioning starts.
+    #[serde(default)]
+    pub ends_at: Option<DateTime<Utc>>,
+    /// The person whose token made the change.
+    #[serde(default)]
+    pub made_by: Option<String>,
+}
+
+impl RequestRecord {
+    /// The stage waiting for a decision, if any.
+    pub fn current_stage(&self) -> Option<(usize, &StageRecord)> {
+        match self.state {
+            State::AwaitingApproval { stage } => {
+                self.stages.get(stage).map(|record| (stage, record))
+            }
+            _ => None,
+        }
+    }
+
+    /// Who approved the last `owner` stage: the identity `acting = "approver"` means.
+    pub fn owner_approver(&self) -> Option<&str> {
+        self.stages
+            .iter()
+            .rev()
+            .find(|stage| stage.name == "owner")
+            .and_then(|stage| stage.decided_by.as_deref())
+    }
+}

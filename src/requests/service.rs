@@ -1,0 +1,721 @@
+//! The request state machine: an allowed request waits for each approval stage in turn, is
+//! carried out under the acting identity's delegated token, read back, and reported.
+//!
+//! Every change of state is written through [`Table::update`] (so two approvers clicking at
+//! once make exactly one decision) and flushed to disk before the side effect it leads to: a
+//! card is sent after the stage is recorded, Graph is written after "provisioning" is recorded.
+//! On start, [`Requests::resume`] picks up whatever was in flight; provisioning steps are
+//! idempotent ("already a member" is success), so resuming never grants twice.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use super::record::{RequestRecord, Requester, SentCard, StageRecord, State};
+use crate::approval::{self, ClickRefused};
+use crate::audit::{AuditKind, AuditLog, NewRecord};
+use crate::catalog::CatalogService;
+use crate::domain::chat::{Channel, ChatAction, ChatPort, ChatUser, EntraUser, Message, Place};
+use crate::domain::resource::ResourceKind;
+use crate::graph::model::DirectoryObject;
+use crate::graph::{AppTokenSource, GraphClient};
+use crate::identity::{Expectation, Identity, Role, TokenError};
+use crate::intent::AccessRequest;
+use crate::policy::{Acting, Approvers, Grant};
+use crate::provision::{self, ProvisionError};
+use crate::store::{Domain, Store, StoreError, Table};
+
+/// How long verification reads back before giving up on replication lag.
+const VERIFY_FOR: Duration = Duration::from_secs(60);
+
+/// Why an allowed request could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("the resource is no longer in the catalog")]
+    Gone,
+    #[error("nobody but you can approve the {0} step")]
+    NoApprovers(String),
+    #[error("the directory cannot be read: {0}")]
+    Directory(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What the state machine needs from the rest of Doorman.
+pub struct Parts {
+    pub store: Arc<dyn Store>,
+    pub port: Arc<dyn ChatPort>,
+    pub identity: Arc<Identity>,
+    pub catalog: Arc<CatalogService>,
+    pub audit: Arc<AuditLog>,
+    pub graph: GraphClient,
+    pub app_tokens: Arc<AppTokenSource>,
+    /// `[microsoft] operator`.
+    pub operator: Option<String>,
+    /// `[microsoft] tenant_id`: approvers are reached in Teams in this tenant.
+    pub tenant_id: String,
+    /// Whether Teams is configured (approvers are reached there).
+    pub teams: bool,
+}
+
+pub struct Requests {
+    store: Arc<dyn Store>,
+    table: Table<String, RequestRecord>,
+    port: Arc<dyn ChatPort>,
+    identity: Arc<Identity>,
+    catalog: Arc<CatalogService>,
+    audit: Arc<AuditLog>,
+    graph: GraphClient,
+    app_tokens: Arc<AppTokenSource>,
+    operator: Option<String>,
+    tenant_id: String,
+    teams: bool,
+    /// A lock per request in flight, so its steps never run twice at once.
+    steps: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Requests {
+    pub fn open(parts: Parts) -> Result<Arc<Self>, StoreError> {
+        Ok(Arc::new(Requests {
+            table: Table::open(parts.store.as_ref(), Domain::Requests)?,
+            store: parts.store,
+            port: parts.port,
+            identity: parts.identity,
+            catalog: parts.catalog,
+            audit: parts.audit,
+            graph: parts.graph,
+            app_tokens: parts.app_tokens,
+            operator: parts.operator.map(|upn| upn.to_lowercase()),
+            tenant_id: parts.tenant_id,
+            teams: parts.teams,
+            steps: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// A request by id.
+    pub fn get(&self, id: &str) -> Result<Option<RequestRecord>, StoreError> {
+        self.table.get(&id.to_owned())
+    }
+
+    /// Every request, oldest id first.
+    pub fn all(&self) -> Result<Vec<RequestRecord>, StoreError> {
+        self.table
+            .iter()
+            .map(|entry| entry.map(|(_, record)| record))
+            .collect()
+    }
+
+    /// Turns an allowed request into a kept one; [`Requests::advance`] then starts it. Stages
+    /// naming a group are resolved to its members (never the requester) now, so the cards go
+    /// to people.
+    pub async fn start(
+        &self,
+        requester: Requester,
+        request: &AccessRequest,
+        grant: &Grant,
+        policy_line: String,
+    ) -> Result<RequestRecord, StartError> {
+        let catalog = self.catalog.current();
+        let resource = catalog
+            .get(request.resource.kind, &request.resource.id)
+            .ok_or(StartError::Gone)?;
+        let group_id = match resource.kind {
+            ResourceKind::Group => Some(resource.id.clone()),
+            _ => resource.group_id.clone(),
+        };
+        let mut stages = Vec::new();
+        for need in &grant.stages {
+            let approvers: Vec<String> = match &need.approvers {
+                Approvers::People(people) => people.iter().map(|upn| upn.to_lowercase()).collect(),
+                Approvers::MembersOf(name) => self.members_of(name).await?,
+            }
+            .into_iter()
+            .filter(|upn| !upn.eq_ignore_ascii_case(&requester.upn))
+            .collect();
+            if approvers.is_empty() {
+                return Err(StartError::NoApprovers(need.stage.to_string()));
+            }
+            stages.push(StageRecord {
+                name: need.stage.to_string(),
+                approvers,
+                cards: Vec::new(),
+                decided_by: None,
+                decided_at: None,
+            });
+        }
+        let record = RequestRecord {
+            id: super::record::new_id(),
+            requester,
+            resource: request.resource.clone(),
+            group_id,
+            access: grant.access.unwrap_or(request.access),
+            requested_access: grant.requested_access.unwrap_or(request.access),
+            duration_seconds: grant.duration.map(|span| span.as_secs()),
+            reason: request.terms.reason.clone(),
+            acting: grant.acting,
+            stages,
+            policy_line,
+            state: State::AwaitingApproval { stage: 0 },
+            created_at: Utc::now(),
+            ends_at: None,
+            made_by: None,
+        };
+        self.submit(record.clone()).await?;
+        Ok(record)
+    }
+
+    /// The UPNs of the members of the group the catalog names `name`.
+    async fn members_of(&self, name: &str) -> Result<Vec<String>, StartError> {
+        let group_id = self
+            .catalog
+            .current()
+            .resources()
+            .iter()
+            .find(|resource| {
+                resource.kind == ResourceKind::Group && resource.name.eq_ignore_ascii_case(name)
+            })
+            .map(|resource| resource.id.clone())
+            .ok_or_else(|| StartError::NoApprovers(format!("group:{name}")))?;
+        let token = self
+            .app_tokens
+            .token()
+            .await
+            .map_err(|error| StartError::Directory(error.to_string()))?;
+        let members = self
+            .graph
+            .members(&token, &group_id)
+            .await
+            .map_err(|error| StartError::Directory(error.to_string()))?;
+        Ok(members
+            .value
+            .into_iter()
+            .filter_map(|member| match member {
+                DirectoryObject::User(user) => {
+                    user.user_principal_name.map(|upn| upn.to_lowercase())
+                }
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Keeps a new, allowed request and starts it: cards to the first stage's approvers, or
+    /// straight to provisioning when no approval is needed.
+    async fn submit(&self, mut record: RequestRecord) -> Result<(), StoreError> {
+        record.state = if record.stages.is_empty() {
+            State::Provisioning { waiting_for: None }
+        } else {
+            State::AwaitingApproval { stage: 0 }
+        };
+        self.table.insert(&record.id, &record)?;
+        self.store.flush()?;
+        self.audit(&record, AuditKind::Received, &record.requester.upn, json!({
+            "resource": record.resource, "access": record.access,
+            "requested_access": record.requested_access,
+            "duration_seconds": record.duration_seconds, "has_reason": record.reason.is_some(),
+            "stages": record.stages.iter().map(|stage| json!({"stage": stage.name, "approvers": stage.approvers})).collect::<Vec<_>>(),
+            "acting": record.acting.as_str(),
+        }));
+        Ok(())
+    }
+
+    /// Carries on every request in flight: after a restart, or a sign-in.
+    pub async fn resume(&self) {
+        let records = match self.all() {
+            Ok(records) => records,
+            Err(error) => {
+                tracing::error!(%error, "cannot read requests to resume");
+                return;
+            }
+        };
+        for record in records
+            .into_iter()
+            .filter(|record| !record.state.is_final())
+        {
+            self.advance(&record.id).await;
+        }
+    }
+
+    /// Someone signed in: requests waiting for their token go on.
+    pub async fn signed_in(&self, entra: &EntraUser) {
+        let upn = match &entra.upn {
+            Some(upn) => Some(upn.to_lowercase()),
+            None => self
+                .identity
+                .upn_of(&entra.id)
+                .await
+                .map(|upn| upn.to_lowercase()),
+        };
+        let Some(upn) = upn else { return };
+        let waiting: Vec<String> = match self.all() {
+            Ok(records) => records
+                .into_iter()
+                .filter(|record| {
+                    matches!(&record.state, State::Provisioning { waiting_for: Some(who) } if *who == upn)
+                })
+                .map(|record| record.id)
+                .collect(),
+            Err(error) => {
+                tracing::error!(%error, "cannot read requests waiting for a sign-in");
+                return;
+            }
+        };
+        for id in waiting {
+            self.advance(&id).await;
+        }
+    }
+
+    /// Does what the request's state calls for next: send the waiting stage's cards, or make
+    /// the change. Safe to call again: what was done is recorded and not done twice.
+    pub async fn advance(&self, id: &str) {
+        // One step at a time per request: a resume, a sign-in and a click may all ask at once.
+        let lock = {
+            let mut locks = self.steps.lock().unwrap_or_else(PoisonError::into_inner);
+            Arc::clone(locks.entry(id.to_owned()).or_default())
+        };
+        let _one_at_a_time = lock.lock().await;
+        self.step(id).await;
+        let finished = matches!(self.get(id), Ok(Some(record)) if record.state.is_final());
+        if finished {
+            let mut locks = self.steps.lock().unwrap_or_else(PoisonError::into_inner);
+            locks.remove(id);
+        }
+    }
+
+    async fn step(&self, id: &str) {
+        let record = match self.get(id) {
+            Ok(Some(record)) => record,
+            Ok(None) => return,
+            Err(error) => {
+                tracing::error!(%error, request = id, "cannot read a request");
+                return;
+            }
+        };
+        match record.state.clone() {
+            State::AwaitingApproval { stage } => self.send_cards(record, stage).await,
+            State::Provisioning { .. } => self.provision(record).await,
+            _ => {}
+        }
+    }
+
+    /// Sends the stage's card to each of its approvers who has none yet.
+    async fn send_cards(&self, record: RequestRecord, stage: usize) {
+        let Some(stage_record) = record.stages.get(stage) else {
+            return;
+        };
+        let card = approval::card(&record, stage);
+        for approver in &stage_record.approvers {
+            if stage_record
+                .cards
+                .iter()
+                .any(|card| &card.approver == approver)
+            {
+                continue;
+            }
+            let Some(place) = self.direct_to(approver).await else {
+                tracing::warn!(request = %record.id, approver, "cannot reach an approver");
+                continue;
+            };
+            let sent = match self.port.send(&place, &card).await {
+                Ok(sent) => sent,
+                Err(error) => {
+                    tracing::warn!(%error, request = %record.id, "cannot send an approval card");
+                    continue;
+                }
+            };
+            let keep = SentCard {
+                approver: approver.clone(),
+                sent,
+            };
+            let kept = self.table.update(&record.id, |current| {
+                let Some(mut current) = current else {
+                    return (None, ());
+                };
+                if let Some(stage_record) = current.stages.get_mut(stage) {
+                    stage_record.cards.push(keep.clone());
+                }
+                (Some(current), ())
+            });
+            if let Err(error) = kept.and_then(|()| self.store.flush()) {
+                tracing::error!(%error, request = %record.id, "cannot record a sent card");
+            }
+            self.audit(
+                &record,
+                AuditKind::ApprovalRequested,
+                "doorman",
+                json!({
+                    "stage": stage_record.name, "approver": approver,
+                }),
+            );
+        }
+    }
+
+    /// An Approve or Deny click. Answers with the card to show the clicker in place of the
+    /// clicked one, or `None` to leave it (the clicker is told why beside it).
+    pub async fn decide(&self, action: &ChatAction, approve: bool) -> Option<Message> {
+        let (id, stage) = approval::target_of(action)?;
+        let clicker = self
+            .clicker_upn(&action.sender.user, action.sender.entra.as_ref())
+            .await;
+        let reason = approval::deny_reason(action);
+        let now = Utc::now();
+        let outcome = self.table.update(&id, |current| {
+            let Some(mut record) = current else {
+                return (None, Err(ClickRefused::Unknown));
+            };
+            if let Err(refused) = approval::may_decide(&record, stage, clicker.as_deref()) {
+                return (None, Err(refused));
+            }
+            let who = clicker.clone().unwrap_or_default();
+            if let Some(stage_record) = record.stages.get_mut(stage) {
+                stage_record.decided_by = Some(who.clone());
+                stage_record.decided_at = Some(now);
+            }
+            record.state = if !approve {
+                State::Denied {
+                    by: who,
+                    reason: reason.clone(),
+                }
+            } else if stage + 1 < record.stages.len() {
+                State::AwaitingApproval { stage: stage + 1 }
+            } else {
+                State::Provisioning { waiting_for: None }
+            };
+            (Some(record.clone()), Ok(record))
+        });
+        let record = match outcome {
+            Ok(Ok(record)) => record,
+            Ok(Err(refused)) => {
+                self.say(&action.place, &Message::text(refused.sentence()))
+                    .await;
+                return None;
+            }
+            Err(error) => {
+                tracing::error!(%error, request = %id, "cannot record a decision");
+                self.say(
+                    &action.place,
+                    &Message::text(
+                        "Sorry, something went wrong on my side. Please try again in a moment.",
+                    ),
+                )
+                .await;
+                return None;
+            }
+        };
+        if let Err(error) = self.store.flush() {
+            tracing::error!(%error, request = %id, "cannot flush a decision");
+        }
+        let who = clicker.unwrap_or_default();
+        self.audit(
+            &record,
+            if approve { AuditKind::Approved } else { AuditKind::Denied },
+            &who,
+            json!({"stage": record.stages.get(stage).map(|stage| stage.name.clone()), "has_reason": reason.is_some()}),
+        );
+        // Every approver's card of the stage shows who decided.
+        let decided = approval::decided_card(&record, stage, approve, &who, reason.as_deref());
+        if let Some(stage_record) = record.stages.get(stage) {
+            for card in &stage_record.cards {
+                if action.card.as_ref() == Some(&card.sent) {
+                    continue;
+                }
+                if let Err(error) = self.port.update(&card.sent, &decided).await {
+                    tracing::warn!(%error, request = %record.id, "cannot update an approval card");
+                }
+            }
+        }
+        let told = approval::requester_update(&record, stage, approve, &who, reason.as_deref());
+        self.say(&record.requester.place, &told).await;
+        let id = record.id.clone();
+        self.advance(&id).await;
+        Some(decided)
+    }
+
+    /// Makes the change under the acting identity's token, reads it back, and reports.
+    async fn provision(&self, record: RequestRecord) {
+        let Some(acting_upn) = self.acting_upn(&record) else {
+            self.fail(
+                &record,
+                "no operator account is configured ([microsoft] operator)",
+            )
+            .await;
+            return;
+        };
+        let Some(acting_id) = self.entra_id_of(&acting_upn) else {
+            self.fail(&record, &format!("{acting_upn} is not in the directory"))
+                .await;
+            return;
+        };
+        let role = match record.acting {
+            Acting::Operator => Role::Operator,
+            Acting::Approver => Role::Approver,
+            Acting::Requester => Role::Requester,
+        };
+        let token = match self.identity.delegated_token(&acting_id, role).await {
+            Ok(token) => token,
+            Err(TokenError::NeedsSignIn(_)) => {
+                self.wait_for_sign_in(&record, &acting_upn, &acting_id, role)
+                    .await;
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(%error, request = %record.id, "no token to provision with yet");
+                return;
+            }
+        };
+        // The end is fixed before the first write, and kept when a request resumes.
+        let ends_at = record.ends_at.or_else(|| {
+            record
+                .duration_seconds
+                .and_then(|seconds| i64::try_from(seconds).ok())
+                .map(|seconds| Utc::now() + chrono::Duration::seconds(seconds))
+        });
+        let fixed = self.table.update(&record.id, |current| {
+            let Some(mut current) = current else {
+                return (None, ());
+            };
+            current.ends_at = ends_at;
+            current.made_by = Some(acting_upn.clone());
+            current.state = State::Provisioning { waiting_for: None };
+            (Some(current), ())
+        });
+        if let Err(error) = fixed.and_then(|()| self.store.flush()) {
+            tracing::error!(%error, request = %record.id, "cannot record provisioning");
+            return;
+        }
+        let plan = match provision::plan(&record) {
+            Ok(plan) => plan,
+            Err(error) => {
+                self.fail(&record, &error.to_string()).await;
+                return;
+            }
+        };
+        let outcome =
+            provision::execute(&self.graph, &token, &plan, &record.requester.entra_id).await;
+        let request_ids = match outcome {
+            Ok(ids) => ids,
+            Err(ProvisionError::Graph {
+                step,
+                source,
+                undone,
+            }) => {
+                self.audit(&record, AuditKind::Failed, &acting_upn, json!({
+                    "step": step, "error": source.to_string(), "request_id": source.request_id(),
+                    "rolled_back": undone,
+                }));
+                self.fail(&record, &format!("{step}: {source}")).await;
+                return;
+            }
+            Err(error) => {
+                self.fail(&record, &error.to_string()).await;
+                return;
+            }
+        };
+        self.audit(
+            &record,
+            AuditKind::Provisioned,
+            &acting_upn,
+            json!({
+                "steps": plan.describe(), "graph_request_ids": request_ids, "ends_at": ends_at,
+            }),
+        );
+        let verified = provision::verify(
+            &self.graph,
+            &self.app_tokens,
+            &plan,
+            &record.requester.entra_id,
+            VERIFY_FOR,
+        )
+        .await;
+        match verified {
+            Ok(()) => {}
+            Err(error) => {
+                self.fail(
+                    &record,
+                    &format!("the change could not be read back: {error}"),
+                )
+                .await;
+                return;
+            }
+        }
+        let done = self.table.update(&record.id, |current| {
+            let Some(mut current) = current else {
+                return (None, None);
+            };
+            current.state = State::Active;
+            (Some(current.clone()), Some(current))
+        });
+        let record = match done {
+            Ok(Some(record)) => record,
+            Ok(None) => return,
+            Err(error) => {
+                tracing::error!(%error, request = %record.id, "cannot record an active grant");
+                return;
+            }
+        };
+        if let Err(error) = self.store.flush() {
+            tracing::error!(%error, "cannot flush an active grant");
+        }
+        self.audit(
+            &record,
+            AuditKind::Verified,
+            "doorman",
+            json!({"ends_at": record.ends_at}),
+        );
+        self.say(&record.requester.place, &approval::done(&record))
+            .await;
+    }
+
+    async fn wait_for_sign_in(
+        &self,
+        record: &RequestRecord,
+        upn: &str,
+        entra_id: &str,
+        role: Role,
+    ) {
+        let already =
+            matches!(&record.state, State::Provisioning { waiting_for: Some(who) } if who == upn);
+        let marked = self.table.update(&record.id, |current| {
+            let Some(mut current) = current else {
+                return (None, ());
+            };
+            current.state = State::Provisioning {
+                waiting_for: Some(upn.to_owned()),
+            };
+            (Some(current), ())
+        });
+        if let Err(error) = marked.and_then(|()| self.store.flush()) {
+            tracing::error!(%error, request = %record.id, "cannot record a wait for a sign-in");
+            return;
+        }
+        if already {
+            return;
+        }
+        let user = self.teams_user(entra_id);
+        let link = match self.identity.sign_in_link(
+            &user,
+            Expectation::EntraObject {
+                id: entra_id.to_owned(),
+            },
+            role,
+            Some(upn.to_owned()),
+        ) {
+            Ok(link) => link,
+            Err(error) => {
+                tracing::error!(%error, "cannot create a sign-in link");
+                return;
+            }
+        };
+        if let Some(place) = self.direct_to(upn).await {
+            self.say(&place, &approval::sign_in_to_act(record, &link))
+                .await;
+        }
+        self.say(
+            &record.requester.place,
+            &Message::text(format!(
+                "{}: approved. It will be carried out with {upn}'s sign-in, which I've asked them for.",
+                record.id
+            )),
+        )
+        .await;
+    }
+
+    async fn fail(&self, record: &RequestRecord, why: &str) {
+        let failed = self.table.update(&record.id, |current| {
+            let Some(mut current) = current else {
+                return (None, ());
+            };
+            current.state = State::Failed {
+                why: why.to_owned(),
+            };
+            (Some(current), ())
+        });
+        if let Err(error) = failed.and_then(|()| self.store.flush()) {
+            tracing::error!(%error, request = %record.id, "cannot record a failure");
+        }
+        self.audit(record, AuditKind::Failed, "doorman", json!({"why": why}));
+        self.say(
+            &record.requester.place,
+            &Message::text(format!(
+                "{}: I could not make this change ({why}). Nothing is left half done.",
+                record.id
+            )),
+        )
+        .await;
+    }
+
+    /// The UPN of the acting identity the policy named.
+    fn acting_upn(&self, record: &RequestRecord) -> Option<String> {
+        match record.acting {
+            Acting::Operator => self.operator.clone(),
+            Acting::Approver => record.owner_approver().map(str::to_owned),
+            Acting::Requester => Some(record.requester.upn.clone()),
+        }
+    }
+
+    fn entra_id_of(&self, upn: &str) -> Option<String> {
+        self.catalog
+            .current()
+            .person_by_address(upn)
+            .map(|person| person.id.clone())
+    }
+
+    fn teams_user(&self, entra_id: &str) -> ChatUser {
+        ChatUser {
+            channel: Channel::Teams,
+            tenant: self.tenant_id.clone(),
+            id: entra_id.to_owned(),
+        }
+    }
+
+    /// The 1:1 conversation with a person of the tenant.
+    async fn direct_to(&self, upn: &str) -> Option<Place> {
+        if !self.teams {
+            return None;
+        }
+        let entra_id = self.entra_id_of(upn)?;
+        match self.port.open_direct(&self.teams_user(&entra_id)).await {
+            Ok(place) => Some(place),
+            Err(error) => {
+                tracing::warn!(%error, "cannot open a direct conversation");
+                None
+            }
+        }
+    }
+
+    /// Who clicked, as the verified envelope says.
+    async fn clicker_upn(&self, user: &ChatUser, entra: Option<&EntraUser>) -> Option<String> {
+        let entra = match entra {
+            Some(entra) => entra.clone(),
+            None => self.identity.entra_of(user).ok().flatten()?,
+        };
+        match entra.upn {
+            Some(upn) => Some(upn.to_lowercase()),
+            None => self
+                .identity
+                .upn_of(&entra.id)
+                .await
+                .map(|upn| upn.to_lowercase()),
+        }
+    }
+
+    async fn say(&self, place: &Place, message: &Message) {
+        if let Err(error) = self.port.send(place, message).await {
+            tracing::warn!(%error, "could not deliver a message");
+        }
+    }
+
+    fn audit(&self, record: &RequestRecord, kind: AuditKind, actor: &str, data: Value) {
+        let entry = NewRecord {
+            request_id: Some(record.id.clone()),
+            kind,
+            actor: actor.to_owned(),
+            data,
+        };
+        if let Err(error) = self.audit.append(entry) {
+            tracing::error!(%error, request = %record.id, "cannot audit a request step");
+        }
+    }
+}

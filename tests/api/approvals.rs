@@ -1,0 +1,216 @@
+//! Requests end to end through the simulator: approval cards, clicks judged by who clicked,
+//! the change made with the acting identity's own token, read back, and reported.
+
+use serde_json::Value;
+
+use crate::app::{OPERATOR, TestApp, until_said};
+use crate::requests::{click_teams, objects};
+
+/// The newest card action with `verb` in these messages, with the id of its message.
+fn card_action(messages: &[Value], verb: &str) -> Option<(String, Value)> {
+    messages.iter().rev().find_map(|message| {
+        let mut found = Vec::new();
+        objects(
+            message,
+            &|object| object["type"] == "Action.Execute" && object["verb"] == verb,
+            &mut found,
+        );
+        let action = found.first()?;
+        Some((message["id"].as_str()?.to_owned(), (*action).clone()))
+    })
+}
+
+/// Waits until `upn` has a card action with `verb`.
+async fn card_for(app: &TestApp, upn: &str, verb: &str) -> (String, Value) {
+    for _ in 0..150 {
+        if let Some(found) = card_action(&app.teams_seen(upn).await, verb) {
+            return found;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!(
+        "{upn} got no card with {verb}: {:?}",
+        app.teams_seen(upn).await
+    );
+}
+
+/// Follows the newest sign-in link Doorman sent `upn`.
+async fn sign_in_when_asked(app: &TestApp, upn: &str) {
+    let asked = until_said(|| app.teams_seen(upn), "/auth/start").await;
+    let link = app.sign_in_links(&asked).pop().expect("a sign-in link");
+    let (status, page) = app.follow(&link).await;
+    assert_eq!(status, 200, "{page}");
+}
+
+/// Graph writes so far, as (method, path, the UPN whose token made it).
+async fn writes(app: &TestApp) -> Vec<(String, String, String)> {
+    let log = app
+        .sim
+        .control(reqwest::Method::GET, "graph/log", None)
+        .await
+        .body;
+    log.as_array()
+        .into_iter()
+        .flatten()
+        .filter(|entry| {
+            entry["method"] != "GET"
+                && !entry["path"]
+                    .as_str()
+                    .unwrap_or("")
+                    .ends_with("checkMemberGroups")
+        })
+        .map(|entry| {
+            (
+                entry["method"].as_str().unwrap_or("").to_owned(),
+                entry["path"].as_str().unwrap_or("").to_owned(),
+                entry["user"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_auto_approved_join_is_made_with_the_operators_token_and_verified() {
+    let app = TestApp::spawn().await;
+    let jordan = "jordan.lee@contoso.com";
+    app.teams(jordan, "join the Marketing team please").await;
+    until_said(|| app.teams_seen(jordan), "I'm making the change now").await;
+    // The operator has not signed in yet: Doorman asks them, and the request waits.
+    sign_in_when_asked(&app, OPERATOR).await;
+    until_said(
+        || app.teams_seen(jordan),
+        "done. You now have membership on Marketing",
+    )
+    .await;
+    assert!(
+        app.sim
+            .members("Marketing")
+            .await
+            .contains(&jordan.to_owned())
+    );
+    let made = writes(&app).await;
+    assert_eq!(made.len(), 1, "{made:?}");
+    assert_eq!(made[0].0, "POST");
+    assert!(made[0].1.ends_with("/members/$ref"), "{made:?}");
+    assert_eq!(made[0].2, OPERATOR, "made with the operator's own token");
+}
+
+#[tokio::test]
+async fn the_owner_approves_by_card_and_the_change_is_made_with_their_token() {
+    let app = TestApp::spawn().await;
+    let tom = "tom.becker@contoso.com";
+    let nina = "nina.patel@contoso.com";
+    app.teams(tom, "please add me to VPN Users because I work remotely")
+        .await;
+    until_said(|| app.teams_seen(tom), "I've sent the approval request").await;
+    let (card, approve) = card_for(&app, nina, "approve").await;
+    let shown = Value::Array(app.teams_seen(nina).await).to_string();
+    assert!(
+        shown.contains("tom.becker@contoso.com asks for membership on VPN Users"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("I work remotely"),
+        "the card says why: {shown}"
+    );
+
+    // The requester replaying the owner's action changes nothing.
+    click_teams(&app, tom, &card, &approve).await;
+    until_said(
+        || app.teams_seen(tom),
+        "You can't approve or deny your own request",
+    )
+    .await;
+    // Nor does someone who is not an approver.
+    click_teams(&app, "maria.garcia@contoso.com", &card, &approve).await;
+    until_said(
+        || app.teams_seen("maria.garcia@contoso.com"),
+        "Only the approvers of this step",
+    )
+    .await;
+    assert!(writes(&app).await.is_empty());
+
+    let answered = click_teams(&app, nina, &card, &approve).await;
+    let answered = answered.to_string();
+    assert!(
+        answered.contains("Approved by nina.patel@contoso.com"),
+        "{answered}"
+    );
+    assert!(
+        !answered.contains("Action.Execute"),
+        "a decided card keeps no buttons: {answered}"
+    );
+    // The owner carries it out with her own sign-in.
+    sign_in_when_asked(&app, nina).await;
+    until_said(
+        || app.teams_seen(tom),
+        "done. You now have membership on VPN Users",
+    )
+    .await;
+    assert!(app.sim.members("VPN Users").await.contains(&tom.to_owned()));
+    let made = writes(&app).await;
+    assert!(made.iter().all(|(_, _, user)| user == nina), "{made:?}");
+
+    // A second click on the decided card changes nothing.
+    click_teams(&app, nina, &card, &approve).await;
+    until_said(|| app.teams_seen(nina), "already been decided").await;
+    assert_eq!(writes(&app).await.len(), made.len());
+}
+
+#[tokio::test]
+async fn the_owner_denies_with_a_reason_and_nothing_is_written() {
+    let app = TestApp::spawn().await;
+    let tom = "tom.becker@contoso.com";
+    let nina = "nina.patel@contoso.com";
+    app.teams(tom, "please add me to VPN Users").await;
+    let (card, _) = card_for(&app, nina, "approve").await;
+    let (_, deny) = card_for(&app, nina, "deny").await;
+    let answer = app
+        .sim
+        .control(
+            reqwest::Method::POST,
+            "teams/invoke",
+            Some(serde_json::json!({
+                "from": nina, "replyToId": card, "action": deny,
+                "inputs": {"deny_reason": "use the office network"},
+            })),
+        )
+        .await;
+    assert!(
+        answer.text.contains("Denied by nina.patel@contoso.com"),
+        "{}",
+        answer.text
+    );
+    until_said(|| app.teams_seen(tom), "nina.patel@contoso.com denied your request for membership on VPN Users (group). Their reason: use the office network").await;
+    assert!(writes(&app).await.is_empty());
+}
+
+#[tokio::test]
+async fn two_stages_survive_a_restart_and_the_last_owner_makes_the_change() {
+    let mut app = TestApp::spawn().await;
+    let alex = "alex.kim@contoso.com";
+    let (priya, nina) = ("priya.nair@contoso.com", "nina.patel@contoso.com");
+    app.teams(alex, "add me to the Project Atlas group").await;
+    let (card, approve) = card_for(&app, priya, "approve").await;
+    app.restart().await;
+    click_teams(&app, priya, &card, &approve).await;
+    until_said(|| app.teams_seen(alex), "approved step 1 of 2").await;
+    let (card, approve) = card_for(&app, nina, "approve").await;
+    app.restart().await;
+    click_teams(&app, nina, &card, &approve).await;
+    sign_in_when_asked(&app, nina).await;
+    until_said(
+        || app.teams_seen(alex),
+        "done. You now have membership on Project Atlas",
+    )
+    .await;
+    assert!(
+        app.sim
+            .members("Project Atlas")
+            .await
+            .contains(&alex.to_owned())
+    );
+    let made = writes(&app).await;
+    assert_eq!(made.len(), 1, "granted once: {made:?}");
+    assert_eq!(made[0].2, nina);
+}
