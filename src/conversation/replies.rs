@@ -8,7 +8,7 @@ use crate::domain::chat::{ButtonStyle, Card, CardButton, CardSection, Message, V
 use crate::domain::resource::{Access, ResourceKind};
 use crate::intent::{AccessRequest, Change};
 use crate::policy::Decision;
-use crate::requests::RequestRecord;
+use crate::requests::{RequestRecord, State};
 
 pub fn greeting(name: Option<&str>) -> Message {
     let hello = name.map_or_else(|| "Hi".to_owned(), |name| format!("Hi {name}"));
@@ -223,6 +223,72 @@ pub fn started(line: &str, sentence: &str, record: &RequestRecord) -> Message {
         "{line}.\n{sentence}\nRequest {}: {next}",
         record.id
     ))
+}
+
+/// "Status of my requests": the latest ten, one line each.
+pub fn my_requests(mine: &[RequestRecord]) -> Message {
+    if mine.is_empty() {
+        return Message::text("You have no requests with me yet.");
+    }
+    let lines: Vec<String> = mine
+        .iter()
+        .take(10)
+        .map(|record| {
+            let state = match &record.state {
+                State::AwaitingApproval { stage } => format!(
+                    "waiting for {}",
+                    record
+                        .stages
+                        .get(*stage)
+                        .map(|stage| stage.approvers.join(" or "))
+                        .unwrap_or_default()
+                ),
+                State::Provisioning {
+                    waiting_for: Some(who),
+                } => format!("approved, waiting for {who} to sign in"),
+                State::Provisioning { waiting_for: None } => "being carried out".to_owned(),
+                State::Active => match record.ends_at {
+                    Some(end) => format!("active until {}", end.format("%Y-%m-%d %H:%M UTC")),
+                    None => "active".to_owned(),
+                },
+                State::Denied { by, .. } => format!("denied by {by}"),
+                State::Failed { why } => format!("failed: {why}"),
+            };
+            format!(
+                "{}: {} on {} ({}): {state}",
+                record.id,
+                record.access.label(),
+                record.resource.name,
+                record.resource.kind.label()
+            )
+        })
+        .collect();
+    Message::text(format!("Your requests:\n{}", lines.join("\n")))
+}
+
+/// "What access do I have?": the grants Doorman made and still holds as active.
+pub fn my_access(mine: &[RequestRecord]) -> Message {
+    let active: Vec<String> = mine
+        .iter()
+        .filter(|record| record.state == State::Active)
+        .map(|record| {
+            let until = record
+                .ends_at
+                .map(|end| format!(" until {}", end.format("%Y-%m-%d %H:%M UTC")))
+                .unwrap_or_default();
+            format!(
+                "{} on {} ({}){until} ({})",
+                record.access.label(),
+                record.resource.name,
+                record.resource.kind.label(),
+                record.id
+            )
+        })
+        .collect();
+    if active.is_empty() {
+        return Message::text("You have no access granted through me right now.");
+    }
+    Message::text(format!("Access granted through me:\n{}", active.join("\n")))
 }
 
 /// Policy wants an approval step that only the requester could approve.

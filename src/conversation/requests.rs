@@ -148,18 +148,12 @@ impl Conversation {
                     .await
             }
             Intent::ListAccess => {
-                self.say(
-                    &message.place,
-                    &replies::self_service("you want to see your access", None),
-                )
-                .await
+                let mine = self.requests.of(&upn);
+                self.say(&message.place, &replies::my_access(&mine)).await
             }
             Intent::Status => {
-                self.say(
-                    &message.place,
-                    &replies::self_service("you want the status of your requests", None),
-                )
-                .await
+                let mine = self.requests.of(&upn);
+                self.say(&message.place, &replies::my_requests(&mine)).await
             }
         }
     }

@@ -108,6 +108,22 @@ impl Requests {
             .collect()
     }
 
+    /// The requests `upn` made, newest first (none when the store cannot be read).
+    pub fn of(&self, upn: &str) -> Vec<RequestRecord> {
+        let mut mine: Vec<RequestRecord> = match self.all() {
+            Ok(all) => all
+                .into_iter()
+                .filter(|record| record.requester.upn.eq_ignore_ascii_case(upn))
+                .collect(),
+            Err(error) => {
+                tracing::error!(%error, "cannot read requests");
+                Vec::new()
+            }
+        };
+        mine.sort_by(|left, right| right.created_at.cmp(&left.created_at));
+        mine
+    }
+
     /// Turns an allowed request into a kept one; [`Requests::advance`] then starts it. Stages
     /// naming a group are resolved to its members (never the requester) now, so the cards go
     /// to people.

@@ -151,6 +151,16 @@ async fn the_owner_approves_by_card_and_the_change_is_made_with_their_token() {
     let made = writes(&app).await;
     assert!(made.iter().all(|(_, _, user)| user == nina), "{made:?}");
 
+    // The requester can ask where things stand, and what they hold.
+    app.teams(tom, "what access do I have?").await;
+    until_said(
+        || app.teams_seen(tom),
+        "Access granted through me:\\nmembership on VPN Users (group) until",
+    )
+    .await;
+    app.teams(tom, "status of my requests").await;
+    until_said(|| app.teams_seen(tom), "Your requests:\\nR-").await;
+
     // A second click on the decided card changes nothing.
     click_teams(&app, nina, &card, &approve).await;
     until_said(|| app.teams_seen(nina), "already been decided").await;
