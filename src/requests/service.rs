@@ -120,7 +120,7 @@ impl Requests {
                 Vec::new()
             }
         };
-        mine.sort_by(|left, right| right.created_at.cmp(&left.created_at));
+        mine.sort_by_key(|record| std::cmp::Reverse(record.created_at));
         mine
     }
 
