@@ -180,6 +180,18 @@ impl Requests {
             made_by: None,
         };
         self.submit(record.clone()).await?;
+        let trail: Vec<Value> = grant
+            .trail
+            .iter()
+            .map(|step| json!({"layer": step.layer.as_str(), "verdict": step.verdict.as_str(), "note": step.note}))
+            .collect();
+        self.audit(&record, AuditKind::Received, &record.requester.upn, json!({
+            "resource": record.resource, "access": record.access,
+            "requested_access": record.requested_access,
+            "duration_seconds": record.duration_seconds, "has_reason": record.reason.is_some(),
+            "stages": record.stages.iter().map(|stage| json!({"stage": stage.name, "approvers": stage.approvers})).collect::<Vec<_>>(),
+            "acting": record.acting.as_str(), "target": grant.target, "trail": trail,
+        }));
         Ok(record)
     }
 
@@ -227,13 +239,6 @@ impl Requests {
         };
         self.table.insert(&record.id, &record)?;
         self.store.flush()?;
-        self.audit(&record, AuditKind::Received, &record.requester.upn, json!({
-            "resource": record.resource, "access": record.access,
-            "requested_access": record.requested_access,
-            "duration_seconds": record.duration_seconds, "has_reason": record.reason.is_some(),
-            "stages": record.stages.iter().map(|stage| json!({"stage": stage.name, "approvers": stage.approvers})).collect::<Vec<_>>(),
-            "acting": record.acting.as_str(),
-        }));
         Ok(())
     }
 

@@ -165,6 +165,51 @@ async fn the_owner_approves_by_card_and_the_change_is_made_with_their_token() {
     click_teams(&app, nina, &card, &approve).await;
     until_said(|| app.teams_seen(nina), "already been decided").await;
     assert_eq!(writes(&app).await.len(), made.len());
+
+    // The audit trail tells the request's whole story under its id.
+    let id = approve["data"]["request"]
+        .as_str()
+        .expect("the card names its request")
+        .to_owned();
+    let mut app = app;
+    app.stop().await;
+    let kinds: Vec<String> = story(&app, &id)
+        .iter()
+        .map(|record| record["kind"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "received",
+            "approval_requested",
+            "approved",
+            "provisioned",
+            "verified"
+        ],
+        "{id}"
+    );
+}
+
+/// The audit records of one request, read from the stopped app's store.
+fn story(app: &TestApp, request: &str) -> Vec<Value> {
+    use doorman::audit::{AuditLog, ExportFilter};
+    use doorman::config::SecretKey;
+    use doorman::store::{SledStore, Store};
+    let store: std::sync::Arc<dyn Store> =
+        std::sync::Arc::new(SledStore::open(&app.storage_path()).expect("store"));
+    let key = SecretKey::from_base64(&app.sim.state.doorman_audit_key).expect("key");
+    let audit = AuditLog::open(store, &key).expect("audit");
+    let mut lines = Vec::new();
+    let filter = ExportFilter {
+        since: None,
+        request_id: Some(request.to_owned()),
+    };
+    audit.export(&filter, &mut lines).expect("export");
+    String::from_utf8(lines)
+        .expect("utf-8")
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("JSON line"))
+        .collect()
 }
 
 #[tokio::test]
@@ -223,4 +268,60 @@ async fn two_stages_survive_a_restart_and_the_last_owner_makes_the_change() {
     let made = writes(&app).await;
     assert_eq!(made.len(), 1, "granted once: {made:?}");
     assert_eq!(made[0].2, nina);
+}
+
+#[tokio::test]
+async fn throttling_and_replication_lag_still_end_verified_and_granted_once() {
+    let app = TestApp::spawn().await;
+    let jordan = "jordan.lee@contoso.com";
+    // Sign the operator in first, so the grant runs straight through under the faults.
+    app.teams(jordan, "join the Marketing team please").await;
+    sign_in_when_asked(&app, OPERATOR).await;
+    until_said(
+        || app.teams_seen(jordan),
+        "done. You now have membership on Marketing",
+    )
+    .await;
+
+    app.sim
+        .faults(serde_json::json!({"throttle_rate": 0.5, "replication_lag_ms": 2000}))
+        .await;
+    let alex = "alex.kim@contoso.com";
+    app.teams(alex, "join the Marketing team please").await;
+    until_said(
+        || app.teams_seen(alex),
+        "done. You now have membership on Marketing",
+    )
+    .await;
+    app.sim
+        .faults(serde_json::json!({"throttle_rate": 0.0, "replication_lag_ms": 0}))
+        .await;
+    let members = app.sim.members("Marketing").await;
+    assert_eq!(
+        members.iter().filter(|member| *member == alex).count(),
+        1,
+        "{members:?}"
+    );
+    let log = app
+        .sim
+        .control(reqwest::Method::GET, "graph/log", None)
+        .await
+        .body;
+    let accepted: Vec<&Value> = log
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|entry| {
+            entry["method"] == "POST"
+                && entry["path"]
+                    .as_str()
+                    .is_some_and(|path| path.ends_with("/members/$ref"))
+                && entry["status"] == 204
+        })
+        .collect();
+    assert_eq!(
+        accepted.len(),
+        2,
+        "one accepted write per grant: {accepted:?}"
+    );
 }
