@@ -224,7 +224,11 @@ impl App {
             Arc::clone(&self.readiness),
             chat_routes,
         );
-        let admin_routes = admin::router(Arc::clone(&self.audit), &self.admin_token);
+        let admin_routes = admin::router(
+            Arc::clone(&self.audit),
+            Arc::clone(&self.store),
+            &self.admin_token,
+        );
         tracing::info!(%address, admin = %admin_address, "doorman serving");
         let served = tokio::try_join!(
             axum::serve(self.listener, public).with_graceful_shutdown(wait_for(stopped.clone())),

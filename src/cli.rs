@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod demo;
+pub mod grants;
 pub mod intent;
 pub mod policy;
 pub mod serve;

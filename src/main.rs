@@ -64,6 +64,11 @@ enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// The grants Doorman made that are active.
+    Grants {
+        #[command(subcommand)]
+        command: GrantsCommand,
+    },
     /// Check or export the audit chain.
     Audit {
         #[command(subcommand)]
@@ -104,6 +109,17 @@ enum PolicyCommand {
         policy: Option<PathBuf>,
         #[arg(long)]
         cases: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum GrantsCommand {
+    /// One line per active grant (or JSON lines with --json).
+    List {
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -156,6 +172,9 @@ async fn main() -> ExitCode {
                 cases,
             } => cli::policy::test(&config, policy.as_deref(), &cases).await,
         },
+        Command::Grants {
+            command: GrantsCommand::List { config, json },
+        } => cli::grants::list(&config, json).await,
         Command::Audit {
             command: AuditCommand::Verify { config },
         } => cli::audit::verify(&config).await,

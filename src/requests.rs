@@ -7,3 +7,20 @@ mod service;
 
 pub use record::{RequestRecord, State};
 pub use service::{Parts, Requests, StartError};
+
+/// The requests whose grant is active, oldest first: what `doorman grants list` shows.
+pub fn active_grants(
+    store: &dyn crate::store::Store,
+) -> Result<Vec<RequestRecord>, crate::store::StoreError> {
+    let table: crate::store::Table<String, RequestRecord> =
+        crate::store::Table::open(store, crate::store::Domain::Requests)?;
+    let mut active = Vec::new();
+    for entry in table.iter() {
+        let (_, record) = entry?;
+        if record.state == State::Active {
+            active.push(record);
+        }
+    }
+    active.sort_by_key(|record| record.created_at);
+    Ok(active)
+}

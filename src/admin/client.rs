@@ -107,6 +107,15 @@ impl AdminClient {
             .map_err(|error| AdminError::BadAnswer(error.to_string()))
     }
 
+    /// The active grants the daemon holds.
+    pub async fn grants(&self) -> Result<Vec<crate::requests::RequestRecord>, AdminError> {
+        self.get("/admin/grants", &[])
+            .await?
+            .json()
+            .await
+            .map_err(|error| AdminError::BadAnswer(error.to_string()))
+    }
+
     async fn get(
         &self,
         path: &str,

@@ -13,22 +13,26 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::audit::{AuditLog, ExportFilter};
+use crate::store::Store;
 
 #[derive(Clone)]
 struct AdminState {
     audit: Arc<AuditLog>,
+    store: Arc<dyn Store>,
     token: Arc<str>,
 }
 
 /// The admin routes, answering only requests that carry `token`.
-pub fn router(audit: Arc<AuditLog>, token: &str) -> Router {
+pub fn router(audit: Arc<AuditLog>, store: Arc<dyn Store>, token: &str) -> Router {
     let state = AdminState {
         audit,
+        store,
         token: Arc::from(token),
     };
     Router::new()
         .route("/admin/audit/chain", get(chain))
         .route("/admin/audit/export", get(export))
+        .route("/admin/grants", get(grants))
         .layer(middleware::from_fn_with_state(state.clone(), require_token))
         .with_state(state)
 }
@@ -102,6 +106,18 @@ async fn export(
     .await;
     match exported {
         Ok(Ok(lines)) => ([(header::CONTENT_TYPE, "application/x-ndjson")], lines).into_response(),
+        Ok(Err(error)) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
+        Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
+    }
+}
+
+/// The kept requests that are active grants, as a JSON array.
+async fn grants(State(state): State<AdminState>) -> Response {
+    let store = Arc::clone(&state.store);
+    let found =
+        tokio::task::spawn_blocking(move || crate::requests::active_grants(store.as_ref())).await;
+    match found {
+        Ok(Ok(grants)) => axum::Json(grants).into_response(),
         Ok(Err(error)) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
         Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
     }

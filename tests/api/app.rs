@@ -143,6 +143,22 @@ impl TestApp {
         }
     }
 
+    /// Runs the `doorman` binary against this deployment's config and store (through the
+    /// admin listener while the bot runs, on the store when it is stopped).
+    pub async fn cli(&self, arguments: &[&str]) -> std::process::Output {
+        let config = self.storage.path().join("cli.toml");
+        std::fs::write(&config, &self.config_text).expect("config written");
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_doorman"));
+        command
+            .args(arguments)
+            .arg("--config")
+            .arg(&config)
+            .env("DOORMAN__STORAGE__PATH", self.storage.path())
+            .env("DOORMAN__ADMIN__LISTEN", &self.admin)
+            .env_remove("RUST_LOG");
+        command.output().await.expect("doorman runs")
+    }
+
     /// Where the bot keeps its store, to be opened while it is stopped.
     pub fn storage_path(&self) -> std::path::PathBuf {
         self.storage.path().to_owned()

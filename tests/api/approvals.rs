@@ -93,6 +93,24 @@ async fn an_auto_approved_join_is_made_with_the_operators_token_and_verified() {
     assert_eq!(made[0].0, "POST");
     assert!(made[0].1.ends_with("/members/$ref"), "{made:?}");
     assert_eq!(made[0].2, OPERATOR, "made with the operator's own token");
+
+    // The identity team sees the grant, beside the running bot and after it stops.
+    let mut app = app;
+    for _ in 0..2 {
+        let output = app.cli(&["grants", "list"]).await;
+        let listed = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            listed.contains("jordan.lee@contoso.com  member on Marketing (team)  until ")
+                && listed.contains("made by helpdesk.ops@contoso.com"),
+            "{listed}"
+        );
+        app.stop().await;
+    }
 }
 
 #[tokio::test]
