@@ -124,6 +124,9 @@ impl Conversation {
                 Err(error) => tracing::error!(%error, "cannot read waiting messages"),
             }
         }
+        if let Some(entra) = &entra {
+            self.requests.seen(&entra.id, &message.sender.user);
+        }
         match (command, entra) {
             (Command::SignOut, entra) => self.sign_out(&message, entra.as_ref()).await,
             (Command::SignIn, Some(entra)) if self.identity.is_signed_in(&entra.id) => {

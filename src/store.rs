@@ -45,10 +45,12 @@ pub enum Domain {
     RequestTimes,
     /// Access requests and where they stand, by request id.
     Requests,
+    /// The chat account each person last talked to Doorman from, by Entra object id.
+    LastSeen,
 }
 
 impl Domain {
-    pub const ALL: [Domain; 12] = [
+    pub const ALL: [Domain; 13] = [
         Domain::Audit,
         Domain::AuditHeads,
         Domain::Deliveries,
@@ -61,6 +63,7 @@ impl Domain {
         Domain::AwaitingReasons,
         Domain::RequestTimes,
         Domain::Requests,
+        Domain::LastSeen,
     ];
 
     pub fn tree_name(self) -> &'static str {
@@ -77,6 +80,7 @@ impl Domain {
             Domain::AwaitingReasons => "awaiting_reasons",
             Domain::RequestTimes => "request_times",
             Domain::Requests => "requests",
+            Domain::LastSeen => "last_seen",
         }
     }
 }

@@ -73,6 +73,8 @@ pub struct Requests {
     operator: Option<String>,
     tenant_id: String,
     teams: bool,
+    /// Where each person last talked to Doorman, so approvers are reached there.
+    last_seen: Table<String, ChatUser>,
     /// A lock per request in flight, so its steps never run twice at once.
     steps: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -81,6 +83,7 @@ impl Requests {
     pub fn open(parts: Parts) -> Result<Arc<Self>, StoreError> {
         Ok(Arc::new(Requests {
             table: Table::open(parts.store.as_ref(), Domain::Requests)?,
+            last_seen: Table::open(parts.store.as_ref(), Domain::LastSeen)?,
             store: parts.store,
             port: parts.port,
             identity: parts.identity,
@@ -93,6 +96,17 @@ impl Requests {
             teams: parts.teams,
             steps: Mutex::new(HashMap::new()),
         }))
+    }
+
+    /// Remembers the chat account a person just talked from: where they are reached next.
+    pub fn seen(&self, entra_id: &str, user: &ChatUser) {
+        let known = self.last_seen.get(&entra_id.to_owned());
+        if matches!(&known, Ok(Some(known)) if known == user) {
+            return;
+        }
+        if let Err(error) = self.last_seen.insert(&entra_id.to_owned(), user) {
+            tracing::warn!(%error, "cannot remember where a person talks from");
+        }
     }
 
     /// A request by id.
@@ -614,7 +628,10 @@ impl Requests {
         if already {
             return;
         }
-        let user = self.teams_user(entra_id);
+        let user = match self.last_seen.get(&entra_id.to_owned()) {
+            Ok(Some(user)) => user,
+            _ => self.teams_user(entra_id),
+        };
         let link = match self.identity.sign_in_link(
             &user,
             Expectation::EntraObject {
@@ -691,13 +708,20 @@ impl Requests {
         }
     }
 
-    /// The 1:1 conversation with a person of the tenant.
+    /// The 1:1 conversation with a person of the tenant: on the platform where they last
+    /// talked to Doorman, otherwise in Teams (installed tenant-wide).
     async fn direct_to(&self, upn: &str) -> Option<Place> {
-        if !self.teams {
-            return None;
-        }
         let entra_id = self.entra_id_of(upn)?;
-        match self.port.open_direct(&self.teams_user(&entra_id)).await {
+        let user = match self.last_seen.get(&entra_id) {
+            Ok(Some(user)) => user,
+            Ok(None) if self.teams => self.teams_user(&entra_id),
+            Ok(None) => return None,
+            Err(error) => {
+                tracing::warn!(%error, "cannot read where a person talks from");
+                return None;
+            }
+        };
+        match self.port.open_direct(&user).await {
             Ok(place) => Some(place),
             Err(error) => {
                 tracing::warn!(%error, "cannot open a direct conversation");

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::app::{OPERATOR, TestApp, until_said};
-use crate::requests::{click_teams, objects};
+use crate::requests::{click_teams, objects, sign_in_on_slack};
 
 /// The newest card action with `verb` in these messages, with the id of its message.
 fn card_action(messages: &[Value], verb: &str) -> Option<(String, Value)> {
@@ -341,5 +341,88 @@ async fn throttling_and_replication_lag_still_end_verified_and_granted_once() {
         accepted.len(),
         2,
         "one accepted write per grant: {accepted:?}"
+    );
+}
+
+/// The newest Slack button with this `action_id`, with its message's ts and its value.
+fn slack_button(messages: &[Value], action_id: &str) -> Option<(String, String)> {
+    messages.iter().rev().find_map(|message| {
+        let mut found = Vec::new();
+        objects(
+            message,
+            &|object| object["type"] == "button" && object["action_id"] == action_id,
+            &mut found,
+        );
+        let button = found.first()?;
+        Some((
+            message["ts"].as_str()?.to_owned(),
+            button["value"].as_str()?.to_owned(),
+        ))
+    })
+}
+
+#[tokio::test]
+async fn on_slack_the_approver_is_reached_where_she_talks_and_decides_there() {
+    let app = TestApp::spawn().await;
+    let (tom, nina) = ("U04TOM", "U08NINA");
+    sign_in_on_slack(&app, nina).await;
+    app.slack(nina, "help").await;
+    sign_in_on_slack(&app, tom).await;
+    app.slack(tom, "please add me to VPN Users").await;
+    until_said(|| app.slack_seen(tom), "I've sent the approval request").await;
+    let mut found = None;
+    for _ in 0..150 {
+        found = slack_button(&app.slack_seen(nina).await, "approve");
+        if found.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (ts, value) = found.expect("nina gets the card in Slack");
+    let click = |user: &'static str| {
+        let value = value.clone();
+        let ts = ts.clone();
+        let app = &app;
+        async move {
+            let answer = app
+                .sim
+                .control(
+                    reqwest::Method::POST,
+                    "slack/action",
+                    Some(serde_json::json!({"user": user, "message_ts": ts, "action_id": "approve", "value": value})),
+                )
+                .await;
+            assert_eq!(answer.status, 200, "{}", answer.text);
+        }
+    };
+    // (Slack shows a DM's buttons to its one person only: nobody else can click them.)
+    click(nina).await;
+    // Her sign-in as a requester does not cover changing groups: she is asked to sign in as
+    // the approver, in Slack, and the change is made with that sign-in.
+    let asked = until_said(|| app.slack_seen(nina), "carry out an approved request").await;
+    let link = app.sign_in_links(&asked).pop().expect("a sign-in link");
+    let (status, page) = app.follow(&link).await;
+    assert_eq!(status, 200, "{page}");
+    until_said(
+        || app.slack_seen(tom),
+        "done. You now have membership on VPN Users",
+    )
+    .await;
+    assert!(
+        app.sim
+            .members("VPN Users")
+            .await
+            .contains(&"tom.becker@contoso.com".to_owned())
+    );
+    let made = writes(&app).await;
+    assert!(
+        made.iter()
+            .all(|(_, _, user)| user == "nina.patel@contoso.com"),
+        "{made:?}"
+    );
+    let card = Value::Array(app.slack_seen(nina).await).to_string();
+    assert!(
+        card.contains("Approved by nina.patel@contoso.com"),
+        "{card}"
     );
 }

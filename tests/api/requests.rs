@@ -103,7 +103,7 @@ async fn click_slack(app: &TestApp, user: &str, ts: &str, value: &str) {
 }
 
 /// Signs a Slack user in through the sign-in link the bot sends.
-async fn sign_in_on_slack(app: &TestApp, user: &str) {
+pub(crate) async fn sign_in_on_slack(app: &TestApp, user: &str) {
     app.slack(user, "sign in").await;
     let prompt = app.more_than(0, || app.slack_seen(user)).await;
     let link = app.sign_in_links(&prompt).remove(0);
