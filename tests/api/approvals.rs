@@ -426,3 +426,74 @@ async fn on_slack_the_approver_is_reached_where_she_talks_and_decides_there() {
         "{card}"
     );
 }
+
+#[tokio::test]
+async fn a_grant_waiting_for_the_operators_sign_in_survives_a_restart_and_is_made_once() {
+    let mut app = TestApp::spawn().await;
+    let jordan = "jordan.lee@contoso.com";
+    app.teams(jordan, "join the Marketing team please").await;
+    let asked = until_said(|| app.teams_seen(OPERATOR), "/auth/start").await;
+    app.restart().await;
+    // The link sent before the restart still works, and the request carries on by itself.
+    let link = app.sign_in_links(&asked).pop().expect("a sign-in link");
+    let (status, page) = app.follow(&link).await;
+    assert_eq!(status, 200, "{page}");
+    until_said(
+        || app.teams_seen(jordan),
+        "done. You now have membership on Marketing",
+    )
+    .await;
+    app.restart().await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let made = writes(&app).await;
+    assert_eq!(
+        made.len(),
+        1,
+        "made once, not again after the restart: {made:?}"
+    );
+}
+
+#[tokio::test]
+async fn two_approvers_clicking_at_once_make_one_decision() {
+    let policy = std::fs::read_to_string(crate::app::EXAMPLE_POLICY)
+        .expect("example policy")
+        .replace(
+            "match = { kind = \"group\", name = \"VPN *\" }\nmax_access = \"member\"\napproval = [\"owner\"]\nmax_duration = \"30d\"\nacting = \"approver\"",
+            "match = { kind = \"group\", name = \"VPN *\" }\nmax_access = \"member\"\napproval = [\"group:Customer Support\"]\nmax_duration = \"30d\"\nacting = \"operator\"",
+        );
+    assert!(policy.contains("group:Customer Support"));
+    let app = TestApp::spawn_with_policy(&policy).await;
+    let tom = "tom.becker@contoso.com";
+    let (priya, alex) = ("priya.nair@contoso.com", "alex.kim@contoso.com");
+    app.teams(tom, "please add me to VPN Users").await;
+    let (priya_card, priya_approve) = card_for(&app, priya, "approve").await;
+    let (alex_card, alex_approve) = card_for(&app, alex, "approve").await;
+    let (first, second) = tokio::join!(
+        click_teams(&app, priya, &priya_card, &priya_approve),
+        click_teams(&app, alex, &alex_card, &alex_approve),
+    );
+    let approved = [first, second]
+        .iter()
+        .filter(|answer| answer.to_string().contains("Approved by"))
+        .count();
+    assert_eq!(approved, 1, "exactly one click decides");
+    until_said(
+        || app.teams_seen(tom),
+        "approved. I'm making the change now",
+    )
+    .await;
+    let told = Value::Array(app.teams_seen(tom).await).to_string();
+    assert_eq!(
+        told.matches("approved. I'm making the change now").count(),
+        1,
+        "{told}"
+    );
+    // Both approvers' cards end up showing the one decision.
+    for who in [priya, alex] {
+        until_said(|| app.teams_seen(who), "Approved by").await;
+        assert!(
+            card_action(&app.teams_seen(who).await, "approve").is_none(),
+            "{who}'s card keeps no buttons"
+        );
+    }
+}
