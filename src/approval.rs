@@ -71,16 +71,29 @@ pub fn deny_reason(action: &ChatAction) -> Option<String> {
         .map(|reason| reason.chars().take(500).collect())
 }
 
-/// Whether `clicker` may decide `stage` of `record` now.
+/// Who clicked, from the verified envelope: their Entra object id, and their UPN.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Clicker {
+    pub entra_id: String,
+    pub upn: String,
+}
+
+/// Whether `clicker` may decide `stage` of `record` now. The requester is recognised by object
+/// id as well as UPN, so a name that could not be read never lets them through.
 pub fn may_decide(
     record: &RequestRecord,
     stage: usize,
-    clicker: Option<&str>,
+    clicker: Option<&Clicker>,
 ) -> Result<(), ClickRefused> {
     let clicker = clicker.ok_or(ClickRefused::Unidentified)?;
-    if clicker.eq_ignore_ascii_case(&record.requester.upn) {
+    if clicker
+        .entra_id
+        .eq_ignore_ascii_case(&record.requester.entra_id)
+        || clicker.upn.eq_ignore_ascii_case(&record.requester.upn)
+    {
         return Err(ClickRefused::OwnRequest);
     }
+    let clicker = clicker.upn.as_str();
     let stage_record = record.stages.get(stage).ok_or(ClickRefused::Unknown)?;
     if !stage_record
         .approvers
@@ -311,4 +324,100 @@ pub fn sign_in_to_act(record: &RequestRecord, link: &Url) -> Message {
         "Please sign in to Doorman to carry out an approved request.",
         card,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::chat::{Channel, ChatUser, Place};
+    use crate::domain::resource::{Access, ResourceKind};
+    use crate::intent::ResourceRef;
+    use crate::policy::Acting;
+    use crate::requests::record::{Requester, StageRecord};
+
+    fn record(state: State) -> RequestRecord {
+        RequestRecord {
+            id: "R-TEST01".into(),
+            requester: Requester {
+                upn: "tom@contoso.com".into(),
+                entra_id: "id-tom".into(),
+                chat_user: ChatUser {
+                    channel: Channel::Teams,
+                    tenant: "t".into(),
+                    id: "id-tom".into(),
+                },
+                place: Place {
+                    channel: Channel::Teams,
+                    reference: serde_json::json!({}),
+                },
+                department: None,
+            },
+            resource: ResourceRef {
+                kind: ResourceKind::Group,
+                id: "g".into(),
+                name: "VPN Users".into(),
+            },
+            group_id: Some("g".into()),
+            access: Access::Member,
+            requested_access: Access::Member,
+            duration_seconds: None,
+            reason: None,
+            acting: Acting::Approver,
+            stages: vec![StageRecord {
+                name: "owner".into(),
+                approvers: vec!["nina@contoso.com".into(), "tom@contoso.com".into()],
+                cards: Vec::new(),
+                decided_by: None,
+                decided_at: None,
+            }],
+            policy_line: String::new(),
+            state,
+            created_at: chrono::Utc::now(),
+            ends_at: None,
+            made_by: None,
+        }
+    }
+
+    fn clicker(id: &str, upn: &str) -> Clicker {
+        Clicker {
+            entra_id: id.into(),
+            upn: upn.into(),
+        }
+    }
+
+    #[test]
+    fn only_an_approver_of_the_waiting_stage_other_than_the_requester_decides() {
+        let waiting = record(State::AwaitingApproval { stage: 0 });
+        let nina = clicker("id-nina", "nina@contoso.com");
+        assert_eq!(may_decide(&waiting, 0, Some(&nina)), Ok(()));
+        assert_eq!(
+            may_decide(&waiting, 0, None),
+            Err(ClickRefused::Unidentified)
+        );
+        // The requester, by name or by object id, even when listed as an approver.
+        let tom = clicker("id-tom", "tom@contoso.com");
+        assert_eq!(
+            may_decide(&waiting, 0, Some(&tom)),
+            Err(ClickRefused::OwnRequest)
+        );
+        let tom_by_id = clicker("ID-TOM", "someone-else@contoso.com");
+        assert_eq!(
+            may_decide(&waiting, 0, Some(&tom_by_id)),
+            Err(ClickRefused::OwnRequest)
+        );
+        let maria = clicker("id-maria", "maria@contoso.com");
+        assert_eq!(
+            may_decide(&waiting, 0, Some(&maria)),
+            Err(ClickRefused::NotAnApprover)
+        );
+        assert_eq!(
+            may_decide(&waiting, 1, Some(&nina)),
+            Err(ClickRefused::Unknown)
+        );
+        let moved_on = record(State::Provisioning { waiting_for: None });
+        assert_eq!(
+            may_decide(&moved_on, 0, Some(&nina)),
+            Err(ClickRefused::AlreadyDecided)
+        );
+    }
 }

@@ -151,6 +151,28 @@ pub async fn execute(
     Ok(request_ids)
 }
 
+/// Undoes every step of the plan, in reverse; returns the steps undone (a step that was not
+/// there counts as undone).
+pub async fn undo(
+    graph: &GraphClient,
+    token: &DelegatedToken,
+    plan: &Plan,
+    user_id: &str,
+) -> Vec<String> {
+    let mut undone = Vec::new();
+    for step in plan.steps.iter().rev() {
+        let outcome = match step {
+            Step::AddMember { group_id } => graph.remove_member(token, group_id, user_id).await,
+            Step::AddOwner { group_id } => graph.remove_owner(token, group_id, user_id).await,
+        };
+        match outcome {
+            Ok(_) | Err(GraphError::NotFound(_)) => undone.push(step.describe()),
+            Err(error) => tracing::error!(%error, step = %step.describe(), "cannot undo a step"),
+        }
+    }
+    undone
+}
+
 /// Reads the plan's effect back with the app-only token until it shows, for at most `within`.
 pub async fn verify(
     graph: &GraphClient,

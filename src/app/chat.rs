@@ -22,6 +22,8 @@ use crate::store::Store;
 
 /// Deliveries are remembered this long: chat services stop retrying within minutes.
 const REMEMBER_DELIVERIES: Duration = Duration::from_secs(24 * 3600);
+/// How often requests still in flight are tried again.
+const RETRY_REQUESTS_EVERY: Duration = Duration::from_secs(60);
 /// How often expired sign-ins and old deliveries are dropped.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(60);
 
@@ -160,7 +162,8 @@ pub(super) async fn housekeeping(
 }
 
 /// Carries on the requests an earlier run left in flight, once the catalog has been read (the
-/// approvers and acting people are found in it).
+/// approvers and acting people are found in it), and then every minute whatever is still in
+/// flight: a card that could not be delivered, a change that met a passing failure.
 pub(super) async fn resume_requests(
     requests: Arc<Requests>,
     catalog: Arc<CatalogService>,
@@ -171,10 +174,16 @@ pub(super) async fn resume_requests(
         tokio::select! {
             _ = every.tick() => {
                 if catalog.status().has_catalog() {
-                    requests.resume().await;
-                    return;
+                    break;
                 }
             }
+            _ = stopped.changed() => return,
+        }
+    }
+    let mut every = tokio::time::interval(RETRY_REQUESTS_EVERY);
+    loop {
+        tokio::select! {
+            _ = every.tick() => requests.resume().await,
             _ = stopped.changed() => return,
         }
     }

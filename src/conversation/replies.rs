@@ -291,6 +291,13 @@ pub fn my_access(mine: &[RequestRecord]) -> Message {
     Message::text(format!("Access granted through me:\n{}", active.join("\n")))
 }
 
+/// Policy names an approver group that is not one group.
+pub fn ambiguous_approvers(line: &str, group: &str) -> Message {
+    Message::text(format!(
+        "{line}.\nPolicy asks the {group} group to approve this, but more than one group has that name, so I can't tell who may approve. Nothing has been changed; please tell the identity team."
+    ))
+}
+
 /// Policy wants an approval step that only the requester could approve.
 pub fn no_approvers(line: &str, stage: &str) -> Message {
     Message::text(format!(

@@ -310,6 +310,12 @@ impl Conversation {
                 return;
             }
         };
+        // A requester whose account name could not be read is not started: the approver checks
+        // compare names as well as ids, and a name must be a name.
+        if !upn.contains('@') {
+            self.say(place, &replies::trouble()).await;
+            return;
+        }
         let entra_id = match self.identity.entra_of(user) {
             Ok(Some(entra)) => entra.id,
             Ok(None) | Err(_) => {
@@ -334,6 +340,10 @@ impl Conversation {
                 self.say(place, &replies::started(&line, &sentence, &record))
                     .await;
                 self.requests.advance(&record.id).await;
+            }
+            Err(StartError::AmbiguousGroup(group)) => {
+                self.say(place, &replies::ambiguous_approvers(&line, &group))
+                    .await;
             }
             Err(StartError::NoApprovers(stage)) => {
                 self.say(place, &replies::no_approvers(&line, &stage)).await;

@@ -15,7 +15,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::record::{RequestRecord, Requester, SentCard, StageRecord, State};
-use crate::approval::{self, ClickRefused};
+use crate::approval::{self, ClickRefused, Clicker};
 use crate::audit::{AuditKind, AuditLog, NewRecord};
 use crate::catalog::CatalogService;
 use crate::domain::chat::{Channel, ChatAction, ChatPort, ChatUser, EntraUser, Message, Place};
@@ -38,6 +38,8 @@ pub enum StartError {
     Gone,
     #[error("nobody but you can approve the {0} step")]
     NoApprovers(String),
+    #[error("more than one group is called {0}, so policy's approver group is ambiguous")]
+    AmbiguousGroup(String),
     #[error("the directory cannot be read: {0}")]
     Directory(String),
     #[error(transparent)]
@@ -211,16 +213,16 @@ impl Requests {
 
     /// The UPNs of the members of the group the catalog names `name`.
     async fn members_of(&self, name: &str) -> Result<Vec<String>, StartError> {
-        let group_id = self
-            .catalog
-            .current()
-            .resources()
-            .iter()
-            .find(|resource| {
-                resource.kind == ResourceKind::Group && resource.name.eq_ignore_ascii_case(name)
-            })
-            .map(|resource| resource.id.clone())
-            .ok_or_else(|| StartError::NoApprovers(format!("group:{name}")))?;
+        // Group names are not unique in Entra: an approver group must be named unambiguously.
+        let catalog = self.catalog.current();
+        let mut named = catalog.resources().iter().filter(|resource| {
+            resource.kind == ResourceKind::Group && resource.name.eq_ignore_ascii_case(name)
+        });
+        let group_id = match (named.next(), named.next()) {
+            (Some(group), None) => group.id.clone(),
+            (Some(_), Some(_)) => return Err(StartError::AmbiguousGroup(name.to_owned())),
+            (None, _) => return Err(StartError::NoApprovers(format!("group:{name}"))),
+        };
         let token = self
             .app_tokens
             .token()
@@ -251,7 +253,10 @@ impl Requests {
         } else {
             State::AwaitingApproval { stage: 0 }
         };
-        self.table.insert(&record.id, &record)?;
+        // A fresh id until one is free: a clash must never overwrite another request.
+        while !self.table.insert_new(&record.id, &record)? {
+            record.id = super::record::new_id();
+        }
         self.store.flush()?;
         Ok(())
     }
@@ -389,10 +394,10 @@ impl Requests {
 
     /// An Approve or Deny click. Answers with the card to show the clicker in place of the
     /// clicked one, or `None` to leave it (the clicker is told why beside it).
-    pub async fn decide(&self, action: &ChatAction, approve: bool) -> Option<Message> {
+    pub async fn decide(self: &Arc<Self>, action: &ChatAction, approve: bool) -> Option<Message> {
         let (id, stage) = approval::target_of(action)?;
         let clicker = self
-            .clicker_upn(&action.sender.user, action.sender.entra.as_ref())
+            .clicker(&action.sender.user, action.sender.entra.as_ref())
             .await;
         let reason = approval::deny_reason(action);
         let now = Utc::now();
@@ -400,10 +405,13 @@ impl Requests {
             let Some(mut record) = current else {
                 return (None, Err(ClickRefused::Unknown));
             };
-            if let Err(refused) = approval::may_decide(&record, stage, clicker.as_deref()) {
+            if let Err(refused) = approval::may_decide(&record, stage, clicker.as_ref()) {
                 return (None, Err(refused));
             }
-            let who = clicker.clone().unwrap_or_default();
+            let who = clicker
+                .as_ref()
+                .map(|clicker| clicker.upn.clone())
+                .unwrap_or_default();
             if let Some(stage_record) = record.stages.get_mut(stage) {
                 stage_record.decided_by = Some(who.clone());
                 stage_record.decided_at = Some(now);
@@ -440,9 +448,18 @@ impl Requests {
             }
         };
         if let Err(error) = self.store.flush() {
+            // Not on disk: nobody is told, so a retry after a crash finds the stage still open.
             tracing::error!(%error, request = %id, "cannot flush a decision");
+            self.say(
+                &action.place,
+                &Message::text(
+                    "Sorry, something went wrong on my side. Please try again in a moment.",
+                ),
+            )
+            .await;
+            return None;
         }
-        let who = clicker.unwrap_or_default();
+        let who = clicker.map(|clicker| clicker.upn).unwrap_or_default();
         self.audit(
             &record,
             if approve { AuditKind::Approved } else { AuditKind::Denied },
@@ -463,19 +480,22 @@ impl Requests {
         }
         let told = approval::requester_update(&record, stage, approve, &who, reason.as_deref());
         self.say(&record.requester.place, &told).await;
+        // The next step (cards, or the change itself) runs apart from the click, whose answer
+        // the chat service is waiting for.
+        let requests = Arc::clone(self);
         let id = record.id.clone();
-        self.advance(&id).await;
+        tokio::spawn(async move { requests.advance(&id).await });
         Some(decided)
     }
 
     /// Makes the change under the acting identity's token, reads it back, and reports.
     async fn provision(&self, record: RequestRecord) {
         let Some(acting_upn) = self.acting_upn(&record) else {
-            self.fail(
-                &record,
-                "no operator account is configured ([microsoft] operator)",
-            )
-            .await;
+            let why = match record.acting {
+                Acting::Operator => "no operator account is configured ([microsoft] operator)",
+                _ => "no owner approved it, and only an approving owner may make this change",
+            };
+            self.fail(&record, why).await;
             return;
         };
         let Some(acting_id) = self.entra_id_of(&acting_upn) else {
@@ -501,12 +521,24 @@ impl Requests {
             }
         };
         // The end is fixed before the first write, and kept when a request resumes.
-        let ends_at = record.ends_at.or_else(|| {
-            record
-                .duration_seconds
-                .and_then(|seconds| i64::try_from(seconds).ok())
-                .map(|seconds| Utc::now() + chrono::Duration::seconds(seconds))
-        });
+        let ends_at = match (record.ends_at, record.duration_seconds) {
+            (Some(end), _) => Some(end),
+            (None, None) => None,
+            (None, Some(seconds)) => {
+                let end = i64::try_from(seconds)
+                    .ok()
+                    .and_then(chrono::TimeDelta::try_seconds)
+                    .and_then(|span| Utc::now().checked_add_signed(span));
+                match end {
+                    Some(end) => Some(end),
+                    None => {
+                        self.fail(&record, "the duration asked for is too long")
+                            .await;
+                        return;
+                    }
+                }
+            }
+        };
         let fixed = self.table.update(&record.id, |current| {
             let Some(mut current) = current else {
                 return (None, ());
@@ -540,7 +572,13 @@ impl Requests {
                     "step": step, "error": source.to_string(), "request_id": source.request_id(),
                     "rolled_back": undone,
                 }));
-                self.fail(&record, &format!("{step}: {source}")).await;
+                let left = if undone.is_empty() {
+                    "nothing had been changed".to_owned()
+                } else {
+                    format!("undone: {}", undone.join(", "))
+                };
+                self.fail(&record, &format!("{step}: {source}; {left}"))
+                    .await;
                 return;
             }
             Err(error) => {
@@ -567,9 +605,25 @@ impl Requests {
         match verified {
             Ok(()) => {}
             Err(error) => {
+                // Unverified access is not left in place: the change is undone.
+                let undone =
+                    provision::undo(&self.graph, &token, &plan, &record.requester.entra_id).await;
+                self.audit(
+                    &record,
+                    AuditKind::RolledBack,
+                    &acting_upn,
+                    json!({
+                        "why": error.to_string(), "undone": undone,
+                    }),
+                );
+                let left = if undone.len() == plan.steps.len() {
+                    "so it was undone".to_owned()
+                } else {
+                    "and it could not be fully undone; the identity team has been alerted in the audit trail".to_owned()
+                };
                 self.fail(
                     &record,
-                    &format!("the change could not be read back: {error}"),
+                    &format!("the change could not be read back ({error}), {left}"),
                 )
                 .await;
                 return;
@@ -677,7 +731,7 @@ impl Requests {
         self.say(
             &record.requester.place,
             &Message::text(format!(
-                "{}: I could not make this change ({why}). Nothing is left half done.",
+                "{}: I could not make this change: {why}.",
                 record.id
             )),
         )
@@ -730,20 +784,20 @@ impl Requests {
         }
     }
 
-    /// Who clicked, as the verified envelope says.
-    async fn clicker_upn(&self, user: &ChatUser, entra: Option<&EntraUser>) -> Option<String> {
+    /// Who clicked, as the verified envelope says; `None` when their account cannot be read.
+    async fn clicker(&self, user: &ChatUser, entra: Option<&EntraUser>) -> Option<Clicker> {
         let entra = match entra {
             Some(entra) => entra.clone(),
             None => self.identity.entra_of(user).ok().flatten()?,
         };
-        match entra.upn {
-            Some(upn) => Some(upn.to_lowercase()),
-            None => self
-                .identity
-                .upn_of(&entra.id)
-                .await
-                .map(|upn| upn.to_lowercase()),
-        }
+        let upn = match entra.upn {
+            Some(upn) => upn,
+            None => self.identity.upn_of(&entra.id).await?,
+        };
+        Some(Clicker {
+            entra_id: entra.id,
+            upn: upn.to_lowercase(),
+        })
     }
 
     async fn say(&self, place: &Place, message: &Message) {
