@@ -9,14 +9,24 @@
 use std::time::Duration;
 
 use crate::domain::resource::{Access, ResourceKind};
-use crate::graph::{AppTokenSource, DelegatedToken, GraphClient, GraphError};
+use crate::graph::{AppTokenSource, DelegatedToken, GraphClient, GraphError, TeamRole};
 use crate::requests::record::RequestRecord;
 
 /// One idempotent change.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
-    AddMember { group_id: String },
-    AddOwner { group_id: String },
+    AddMember {
+        group_id: String,
+    },
+    AddOwner {
+        group_id: String,
+    },
+    /// Membership of a private or shared channel (after the team's, for a private one).
+    AddChannelMember {
+        team_id: String,
+        channel_id: String,
+        owner: bool,
+    },
 }
 
 impl Step {
@@ -24,6 +34,14 @@ impl Step {
         match self {
             Step::AddMember { group_id } => format!("add member to group {group_id}"),
             Step::AddOwner { group_id } => format!("add owner to group {group_id}"),
+            Step::AddChannelMember {
+                team_id,
+                channel_id,
+                owner,
+            } => format!(
+                "add {} to channel {channel_id} of team {team_id}",
+                if *owner { "owner" } else { "member" }
+            ),
         }
     }
 }
@@ -64,7 +82,7 @@ pub fn supports(kind: ResourceKind, access: Access) -> bool {
     matches!(
         (kind, access),
         (
-            ResourceKind::Group | ResourceKind::Team,
+            ResourceKind::Group | ResourceKind::Team | ResourceKind::Channel,
             Access::Member | Access::Owner
         ) | (ResourceKind::Site, Access::Edit | Access::Owner)
     )
@@ -91,11 +109,18 @@ pub fn plan(record: &RequestRecord) -> Result<Plan, ProvisionError> {
         })?,
     };
     let owner = matches!(record.access, Access::Owner);
-    // An owner of a Microsoft 365 group is made a member too, so the team and site follow.
+    // An owner of a Microsoft 365 group is made a member too, so the team and site follow;
+    // a channel's members must be members of its team first.
     let mut steps = vec![Step::AddMember {
         group_id: group_id.clone(),
     }];
-    if owner {
+    if kind == ResourceKind::Channel {
+        steps.push(Step::AddChannelMember {
+            team_id: group_id,
+            channel_id: record.resource.id.clone(),
+            owner,
+        });
+    } else if owner {
         steps.push(Step::AddOwner { group_id });
     }
     Ok(Plan { steps })
@@ -115,6 +140,14 @@ pub async fn execute(
         let outcome = match step {
             Step::AddMember { group_id } => graph.add_member(token, group_id, user_id).await,
             Step::AddOwner { group_id } => graph.add_owner(token, group_id, user_id).await,
+            Step::AddChannelMember {
+                team_id,
+                channel_id,
+                owner,
+            } => graph
+                .add_channel_member(token, team_id, channel_id, user_id, role(*owner))
+                .await
+                .map(|done| done.map(drop)),
         };
         match outcome {
             Ok(done) => {
@@ -125,16 +158,8 @@ pub async fn execute(
             Err(source) => {
                 let mut undone = Vec::new();
                 for earlier in made.iter().rev() {
-                    let undo = match earlier {
-                        Step::AddMember { group_id } => {
-                            graph.remove_member(token, group_id, user_id).await
-                        }
-                        Step::AddOwner { group_id } => {
-                            graph.remove_owner(token, group_id, user_id).await
-                        }
-                    };
-                    match undo {
-                        Ok(_) => undone.push(earlier.describe()),
+                    match undo_step(graph, token, earlier, user_id).await {
+                        Ok(()) => undone.push(earlier.describe()),
                         Err(error) => {
                             tracing::error!(%error, step = %earlier.describe(), "cannot undo a step");
                         }
@@ -161,16 +186,54 @@ pub async fn undo(
 ) -> Vec<String> {
     let mut undone = Vec::new();
     for step in plan.steps.iter().rev() {
-        let outcome = match step {
-            Step::AddMember { group_id } => graph.remove_member(token, group_id, user_id).await,
-            Step::AddOwner { group_id } => graph.remove_owner(token, group_id, user_id).await,
-        };
-        match outcome {
-            Ok(_) | Err(GraphError::NotFound(_)) => undone.push(step.describe()),
+        match undo_step(graph, token, step, user_id).await {
+            Ok(()) | Err(GraphError::NotFound(_)) => undone.push(step.describe()),
             Err(error) => tracing::error!(%error, step = %step.describe(), "cannot undo a step"),
         }
     }
     undone
+}
+
+fn role(owner: bool) -> TeamRole {
+    if owner {
+        TeamRole::Owner
+    } else {
+        TeamRole::Member
+    }
+}
+
+/// Takes one step back. A channel membership is removed by its membership id, found first.
+async fn undo_step(
+    graph: &GraphClient,
+    token: &DelegatedToken,
+    step: &Step,
+    user_id: &str,
+) -> Result<(), GraphError> {
+    match step {
+        Step::AddMember { group_id } => graph
+            .remove_member(token, group_id, user_id)
+            .await
+            .map(drop),
+        Step::AddOwner { group_id } => graph.remove_owner(token, group_id, user_id).await.map(drop),
+        Step::AddChannelMember {
+            team_id,
+            channel_id,
+            ..
+        } => {
+            let members = graph.channel_members(token, team_id, channel_id).await?;
+            let mine = members
+                .value
+                .iter()
+                .find(|member| member.user_id.as_deref() == Some(user_id));
+            match mine {
+                Some(member) => graph
+                    .remove_channel_member(token, team_id, channel_id, &member.id)
+                    .await
+                    .map(drop),
+                None => Ok(()),
+            }
+        }
+    }
 }
 
 /// Reads the plan's effect back with the app-only token until it shows, for at most `within`.
@@ -199,6 +262,19 @@ pub async fn verify(
                     .owners(&token, group_id, &["id"])
                     .await
                     .map(|found| found.value.iter().any(|owner| owner.id() == user_id)),
+                Step::AddChannelMember {
+                    team_id,
+                    channel_id,
+                    owner,
+                } => graph
+                    .channel_members(&token, team_id, channel_id)
+                    .await
+                    .map(|found| {
+                        found.value.iter().any(|member| {
+                            member.user_id.as_deref() == Some(user_id)
+                                && (!owner || member.is_owner())
+                        })
+                    }),
             };
             match present {
                 Ok(true) => {}

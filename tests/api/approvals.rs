@@ -497,3 +497,90 @@ async fn two_approvers_clicking_at_once_make_one_decision() {
         );
     }
 }
+
+/// Whether `upn` is a member of the channel, in `/_sim/state`.
+async fn in_channel(app: &TestApp, channel: &str, upn: &str) -> bool {
+    let state = app
+        .sim
+        .control(reqwest::Method::GET, "state", None)
+        .await
+        .body;
+    state["teams"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|team| team["channels"].as_array().into_iter().flatten())
+        .filter(|found| found["displayName"] == channel)
+        .flat_map(|found| found["members"].as_array().into_iter().flatten())
+        .any(|member| member.as_str() == Some(upn))
+}
+
+#[tokio::test]
+async fn a_private_channel_is_joined_after_its_team_with_the_owners_token() {
+    let app = TestApp::spawn().await;
+    let sarah = "sarah.chen@contoso.com";
+    let david = "david.okafor@contoso.com";
+    app.teams(sarah, "add me to the Month-End Close channel")
+        .await;
+    until_said(|| app.teams_seen(sarah), "I've sent the approval request").await;
+    // David owns the channel and the Finance team, and is Sarah's manager: one card per stage.
+    let (card, approve) = card_for(&app, david, "approve").await;
+    click_teams(&app, david, &card, &approve).await;
+    until_said(|| app.teams_seen(sarah), "approved step 1 of 2").await;
+    let mut second = None;
+    for _ in 0..150 {
+        second = card_action(&app.teams_seen(david).await, "approve").filter(|(id, _)| *id != card);
+        if second.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (card, approve) = second.expect("a card for the second stage");
+    click_teams(&app, david, &card, &approve).await;
+    sign_in_when_asked(&app, david).await;
+    until_said(
+        || app.teams_seen(sarah),
+        "done. You now have membership on Month-End Close",
+    )
+    .await;
+    assert!(app.sim.members("Finance").await.contains(&sarah.to_owned()));
+    assert!(in_channel(&app, "Month-End Close", sarah).await);
+    assert!(writes(&app).await.iter().all(|(_, _, user)| user == david));
+}
+
+#[tokio::test]
+async fn a_failed_channel_step_rolls_the_team_membership_back() {
+    // The helpdesk may change groups but not channels: the channel step is refused.
+    let policy = std::fs::read_to_string(crate::app::EXAMPLE_POLICY)
+        .expect("example policy")
+        .replace(
+            "match = { kind = \"channel\" }\nmax_access = \"member\"\napproval = [\"owner\"]\nacting = \"approver\"",
+            "match = { kind = \"channel\" }\nmax_access = \"member\"\napproval = []\nacting = \"operator\"",
+        );
+    assert!(
+        policy.contains(
+            "approval = []\nacting = \"operator\"\n\n[[target]]\nname = \"other-groups\""
+        )
+    );
+    let app = TestApp::spawn_with_policy(&policy).await;
+    let jordan = "jordan.lee@contoso.com";
+    app.teams(jordan, "add me to the Product Launch channel")
+        .await;
+    sign_in_when_asked(&app, OPERATOR).await;
+    until_said(|| app.teams_seen(jordan), "I could not make this change").await;
+    let told = Value::Array(app.teams_seen(jordan).await).to_string();
+    assert!(told.contains("undone: add member to group"), "{told}");
+    assert!(
+        !app.sim
+            .members("Marketing")
+            .await
+            .contains(&jordan.to_owned())
+    );
+    assert!(!in_channel(&app, "Product Launch", jordan).await);
+    let made = writes(&app).await;
+    assert!(
+        made.iter()
+            .any(|(method, path, _)| method == "DELETE" && path.contains("/members/")),
+        "{made:?}"
+    );
+}
