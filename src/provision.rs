@@ -9,7 +9,11 @@
 use std::time::Duration;
 
 use crate::domain::resource::{Access, ResourceKind};
-use crate::graph::{AppTokenSource, DelegatedToken, GraphClient, GraphError, TeamRole};
+use crate::graph::model::Permission;
+use crate::graph::{
+    AppTokenSource, Bearer, DelegatedToken, DriveRole, GraphClient, GraphError, Graphed,
+    InviteRecipient, TeamRole,
+};
 use crate::requests::record::RequestRecord;
 
 /// One idempotent change.
@@ -27,6 +31,19 @@ pub enum Step {
         channel_id: String,
         owner: bool,
     },
+    /// A sharing invite on the root of a document library: a site's default library for
+    /// site `read`, the library itself for library access.
+    Invite {
+        library: Library,
+        write: bool,
+    },
+}
+
+/// Which document library an invite is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Library {
+    SiteDefault { site_id: String },
+    Drive { drive_id: String },
 }
 
 impl Step {
@@ -41,6 +58,15 @@ impl Step {
             } => format!(
                 "add {} to channel {channel_id} of team {team_id}",
                 if *owner { "owner" } else { "member" }
+            ),
+            Step::Invite { library, write } => format!(
+                "invite to {} the root of {}",
+                if *write { "write" } else { "read" },
+                match library {
+                    Library::SiteDefault { site_id } =>
+                        format!("the default library of site {site_id}"),
+                    Library::Drive { drive_id } => format!("library {drive_id}"),
+                }
             ),
         }
     }
@@ -84,7 +110,10 @@ pub fn supports(kind: ResourceKind, access: Access) -> bool {
         (
             ResourceKind::Group | ResourceKind::Team | ResourceKind::Channel,
             Access::Member | Access::Owner
-        ) | (ResourceKind::Site, Access::Edit | Access::Owner)
+        ) | (
+            ResourceKind::Site,
+            Access::Read | Access::Edit | Access::Owner
+        ) | (ResourceKind::Library, Access::Read | Access::Edit)
     )
 }
 
@@ -97,6 +126,30 @@ pub fn plan(record: &RequestRecord) -> Result<Plan, ProvisionError> {
             record.access.label(),
             kind.label()
         )));
+    }
+    // Reading a site, and a library, are sharing invites rather than group memberships.
+    match (kind, record.access) {
+        (ResourceKind::Site, Access::Read) => {
+            return Ok(Plan {
+                steps: vec![Step::Invite {
+                    library: Library::SiteDefault {
+                        site_id: record.resource.id.clone(),
+                    },
+                    write: false,
+                }],
+            });
+        }
+        (ResourceKind::Library, access) => {
+            return Ok(Plan {
+                steps: vec![Step::Invite {
+                    library: Library::Drive {
+                        drive_id: record.resource.id.clone(),
+                    },
+                    write: access == Access::Edit,
+                }],
+            });
+        }
+        _ => {}
     }
     let group_id = match kind {
         ResourceKind::Group => record.resource.id.clone(),
@@ -148,6 +201,14 @@ pub async fn execute(
                 .add_channel_member(token, team_id, channel_id, user_id, role(*owner))
                 .await
                 .map(|done| done.map(drop)),
+            Step::Invite { library, write } => {
+                match invite(graph, token, library, *write, user_id).await {
+                    Ok(Some(done)) => Ok(done),
+                    // Already held there: nothing made, nothing to undo.
+                    Ok(None) => continue,
+                    Err(error) => Err(error),
+                }
+            }
         };
         match outcome {
             Ok(done) => {
@@ -233,7 +294,86 @@ async fn undo_step(
                 None => Ok(()),
             }
         }
+        Step::Invite { library, .. } => {
+            let (drive_id, root) = library_root(graph, token, library).await?;
+            let permissions = graph.item_permissions(token, &drive_id, &root).await?;
+            for permission in permissions.value.iter().filter(|permission| {
+                granted_to(permission, user_id) && permission.inherited_from.is_none()
+            }) {
+                graph
+                    .delete_item_permission(token, &drive_id, &root, &permission.id)
+                    .await?;
+            }
+            Ok(())
+        }
     }
+}
+
+/// The drive and root item id of a library.
+async fn library_root(
+    graph: &GraphClient,
+    bearer: impl Into<Bearer<'_>> + Copy,
+    library: &Library,
+) -> Result<(String, String), GraphError> {
+    let drive_id = match library {
+        Library::SiteDefault { site_id } => {
+            graph.site_default_drive(bearer, site_id).await?.value.id
+        }
+        Library::Drive { drive_id } => drive_id.clone(),
+    };
+    let root = graph.drive_root(bearer, &drive_id).await?.value.id;
+    Ok((drive_id, root))
+}
+
+fn granted_to(permission: &Permission, user_id: &str) -> bool {
+    [&permission.granted_to_v2, &permission.granted_to]
+        .into_iter()
+        .flatten()
+        .filter_map(|set| set.user.as_ref())
+        .any(|user| user.id.as_deref() == Some(user_id))
+}
+
+fn grants_role(permission: &Permission, write: bool) -> bool {
+    permission.roles.as_ref().is_some_and(|roles| {
+        roles
+            .iter()
+            .any(|role| role == "write" || role == "owner" || (!write && role == "read"))
+    })
+}
+
+/// Invites the user to the library's root with the role; `None` when they already hold it there.
+async fn invite(
+    graph: &GraphClient,
+    token: &DelegatedToken,
+    library: &Library,
+    write: bool,
+    user_id: &str,
+) -> Result<Option<Graphed<()>>, GraphError> {
+    let (drive_id, root) = library_root(graph, token, library).await?;
+    let existing = graph.item_permissions(token, &drive_id, &root).await?;
+    let held = existing
+        .value
+        .iter()
+        .any(|permission| granted_to(permission, user_id) && grants_role(permission, write));
+    if held {
+        return Ok(None);
+    }
+    let role = if write {
+        DriveRole::Write
+    } else {
+        DriveRole::Read
+    };
+    graph
+        .invite(
+            token,
+            &drive_id,
+            &root,
+            &[InviteRecipient::ObjectId(user_id.to_owned())],
+            role,
+            None,
+        )
+        .await
+        .map(|done| Some(done.map(drop)))
 }
 
 /// Reads the plan's effect back with the app-only token until it shows, for at most `within`.
@@ -275,6 +415,20 @@ pub async fn verify(
                                 && (!owner || member.is_owner())
                         })
                     }),
+                Step::Invite { library, write } => {
+                    match library_root(graph, &token, library).await {
+                        Ok((drive_id, root)) => graph
+                            .item_permissions(&token, &drive_id, &root)
+                            .await
+                            .map(|found| {
+                                found.value.iter().any(|permission| {
+                                    granted_to(permission, user_id)
+                                        && grants_role(permission, *write)
+                                })
+                            }),
+                        Err(error) => Err(error),
+                    }
+                }
             };
             match present {
                 Ok(true) => {}

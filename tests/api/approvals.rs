@@ -584,3 +584,31 @@ async fn a_failed_channel_step_rolls_the_team_membership_back() {
         "{made:?}"
     );
 }
+
+#[tokio::test]
+async fn site_read_is_a_read_invite_on_its_library_made_by_the_owner() {
+    let app = TestApp::spawn().await;
+    let sarah = "sarah.chen@contoso.com";
+    let david = "david.okafor@contoso.com";
+    app.teams(
+        sarah,
+        "can I get read access to the finance site? need to check the Q3 numbers",
+    )
+    .await;
+    let (card, approve) = card_for(&app, david, "approve").await;
+    click_teams(&app, david, &card, &approve).await;
+    sign_in_when_asked(&app, david).await;
+    until_said(
+        || app.teams_seen(sarah),
+        "done. You now have read on Finance",
+    )
+    .await;
+    let made = writes(&app).await;
+    assert_eq!(made.len(), 1, "{made:?}");
+    assert!(made[0].1.ends_with("/invite"), "{made:?}");
+    assert_eq!(made[0].2, david);
+    assert!(
+        !app.sim.members("Finance").await.contains(&sarah.to_owned()),
+        "read is no group membership"
+    );
+}
