@@ -133,8 +133,12 @@ fn how_long(record: &RequestRecord) -> String {
 }
 
 fn facts(record: &RequestRecord) -> Vec<(String, String)> {
+    let who = match &record.requester.display_name {
+        Some(name) => format!("{name} ({})", record.requester.upn),
+        None => record.requester.upn.clone(),
+    };
     let mut facts = vec![
-        ("Who".to_owned(), record.requester.upn.clone()),
+        ("Who".to_owned(), who),
         ("What".to_owned(), what(record)),
         ("How long".to_owned(), how_long(record)),
         (
@@ -146,8 +150,14 @@ fn facts(record: &RequestRecord) -> Vec<(String, String)> {
         ),
         ("Policy".to_owned(), record.policy_line.clone()),
     ];
-    if let Some(department) = &record.requester.department {
-        facts.insert(1, ("Department".to_owned(), department.clone()));
+    let role = [&record.requester.job_title, &record.requester.department]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if !role.is_empty() {
+        facts.insert(1, ("Role".to_owned(), role));
     }
     facts
 }
@@ -350,7 +360,9 @@ mod tests {
                     channel: Channel::Teams,
                     reference: serde_json::json!({}),
                 },
+                display_name: None,
                 department: None,
+                job_title: None,
             },
             resource: ResourceRef {
                 kind: ResourceKind::Group,

@@ -328,7 +328,9 @@ impl Conversation {
             entra_id,
             chat_user: user.clone(),
             place: place.clone(),
+            display_name: None,
             department: None,
+            job_title: None,
         };
         let sentence = decision.sentence();
         let started = self

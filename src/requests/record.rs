@@ -28,8 +28,13 @@ pub struct Requester {
     pub chat_user: ChatUser,
     /// Where they asked: told there at each step.
     pub place: Place,
+    /// As the directory had them when the request was made, for the approval card.
+    #[serde(default)]
+    pub display_name: Option<String>,
     #[serde(default)]
     pub department: Option<String>,
+    #[serde(default)]
+    pub job_title: Option<String>,
 }
 
 /// A card sent to one approver.

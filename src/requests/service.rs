@@ -145,7 +145,7 @@ impl Requests {
     /// to people.
     pub async fn start(
         &self,
-        requester: Requester,
+        mut requester: Requester,
         request: &AccessRequest,
         grant: &Grant,
         policy_line: String,
@@ -158,6 +158,18 @@ impl Requests {
             ResourceKind::Group => Some(resource.id.clone()),
             _ => resource.group_id.clone(),
         };
+        // Who asks, as the directory describes them, for the approvers' card.
+        if let Ok(token) = self.app_tokens.token().await {
+            let select = ["displayName", "department", "jobTitle"];
+            match self.graph.user(&token, &requester.entra_id, &select).await {
+                Ok(found) => {
+                    requester.display_name = found.value.display_name;
+                    requester.department = found.value.department;
+                    requester.job_title = found.value.job_title;
+                }
+                Err(error) => tracing::warn!(%error, "cannot read the requester's profile"),
+            }
+        }
         let mut stages = Vec::new();
         for need in &grant.stages {
             let approvers: Vec<String> = match &need.approvers {
@@ -233,6 +245,21 @@ impl Requests {
             .members(&token, &group_id)
             .await
             .map_err(|error| StartError::Directory(error.to_string()))?;
+        // Disabled accounts cannot approve anything: they get no card.
+        let disabled: std::collections::HashSet<String> = self
+            .graph
+            .users(
+                &token,
+                Some("accountEnabled eq false"),
+                &["userPrincipalName"],
+                None,
+            )
+            .await
+            .map_err(|error| StartError::Directory(error.to_string()))?
+            .value
+            .into_iter()
+            .filter_map(|user| user.user_principal_name.map(|upn| upn.to_lowercase()))
+            .collect();
         Ok(members
             .value
             .into_iter()
@@ -242,6 +269,7 @@ impl Requests {
                 }
                 _ => None,
             })
+            .filter(|upn| !disabled.contains(upn))
             .collect())
     }
 

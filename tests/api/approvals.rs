@@ -131,6 +131,10 @@ async fn the_owner_approves_by_card_and_the_change_is_made_with_their_token() {
         shown.contains("I work remotely"),
         "the card says why: {shown}"
     );
+    assert!(
+        shown.contains("Tom Becker (tom.becker@contoso.com)") && shown.contains("Marketing"),
+        "the card says who, and their department: {shown}"
+    );
 
     // The requester replaying the owner's action changes nothing.
     click_teams(&app, tom, &card, &approve).await;
@@ -610,5 +614,32 @@ async fn site_read_is_a_read_invite_on_its_library_made_by_the_owner() {
     assert!(
         !app.sim.members("Finance").await.contains(&sarah.to_owned()),
         "read is no group membership"
+    );
+}
+
+#[tokio::test]
+async fn a_disabled_member_of_an_approver_group_gets_no_card() {
+    let policy = std::fs::read_to_string(crate::app::EXAMPLE_POLICY)
+        .expect("example policy")
+        .replace(
+            "match = { kind = \"group\", name = \"VPN *\" }\nmax_access = \"member\"\napproval = [\"owner\"]\nmax_duration = \"30d\"\nacting = \"approver\"",
+            "match = { kind = \"group\", name = \"VPN *\" }\nmax_access = \"member\"\napproval = [\"group:Finance\"]\nmax_duration = \"30d\"\nacting = \"operator\"",
+        );
+    assert!(policy.contains("group:Finance"));
+    let app = TestApp::spawn_with_policy(&policy).await;
+    let tom = "tom.becker@contoso.com";
+    app.teams(tom, "please add me to VPN Users").await;
+    card_for(&app, "david.okafor@contoso.com", "approve").await;
+    until_said(|| app.teams_seen(tom), "I've sent the approval request").await;
+    // Only the enabled member is asked: the status names who the request waits for.
+    app.teams(tom, "status of my requests").await;
+    let seen = until_said(
+        || app.teams_seen(tom),
+        "waiting for david.okafor@contoso.com",
+    )
+    .await;
+    assert!(
+        !Value::Array(seen).to_string().contains("liam.ward"),
+        "a disabled account is no approver"
     );
 }

@@ -113,7 +113,7 @@ pub(crate) async fn sign_in_on_slack(app: &TestApp, user: &str) {
 }
 
 #[tokio::test]
-async fn a_teams_request_is_restated_in_one_line_and_changes_nothing() {
+async fn a_teams_request_is_restated_in_one_line_and_changes_nothing_before_approval() {
     let app = TestApp::spawn().await;
     app.teams(
         "sarah.chen@contoso.com",
@@ -126,13 +126,13 @@ async fn a_teams_request_is_restated_in_one_line_and_changes_nothing() {
     )
     .await;
     assert!(
-        words(&seen[0]).contains("Nothing has been changed yet"),
+        words(&seen[0]).contains("I've sent the approval request"),
         "{seen:?}"
     );
     assert_eq!(
         app.sim.writes(),
         0,
-        "understanding changes nothing in the tenant"
+        "nothing changes in the tenant before the approval"
     );
 }
 
