@@ -299,9 +299,21 @@ impl Conversation {
         }
     }
 
+    /// The person's UPN: as the envelope or link says, else from the catalog's people, else
+    /// read from the directory; the object id when none of them can tell.
     async fn name_of(&self, entra: &EntraUser) -> String {
-        match &entra.upn {
-            Some(upn) => upn.clone(),
+        if let Some(upn) = &entra.upn {
+            return upn.clone();
+        }
+        let known = self
+            .catalog
+            .current()
+            .people()
+            .iter()
+            .find(|person| person.id.eq_ignore_ascii_case(&entra.id))
+            .map(|person| person.upn.clone());
+        match known {
+            Some(upn) => upn,
             None => self
                 .identity
                 .upn_of(&entra.id)

@@ -818,9 +818,16 @@ impl Requests {
             Some(entra) => entra.clone(),
             None => self.identity.entra_of(user).ok().flatten()?,
         };
-        let upn = match entra.upn {
-            Some(upn) => upn,
-            None => self.identity.upn_of(&entra.id).await?,
+        let known = self
+            .catalog
+            .current()
+            .people()
+            .iter()
+            .find(|person| person.id.eq_ignore_ascii_case(&entra.id))
+            .map(|person| person.upn.clone());
+        let upn = match (entra.upn, known) {
+            (Some(upn), _) | (None, Some(upn)) => upn,
+            (None, None) => self.identity.upn_of(&entra.id).await?,
         };
         Some(Clicker {
             entra_id: entra.id,

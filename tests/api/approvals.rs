@@ -306,7 +306,7 @@ async fn throttling_and_replication_lag_still_end_verified_and_granted_once() {
     .await;
 
     app.sim
-        .faults(serde_json::json!({"throttle_rate": 0.5, "replication_lag_ms": 2000}))
+        .faults(serde_json::json!({"throttle_rate": 0.3, "replication_lag_ms": 2000}))
         .await;
     let alex = "alex.kim@contoso.com";
     app.teams(alex, "join the Marketing team please").await;
