@@ -387,6 +387,7 @@ mod tests {
             created_at: chrono::Utc::now(),
             ends_at: None,
             made_by: None,
+            sign_in_asked_at: None,
         }
     }
 

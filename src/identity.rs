@@ -35,7 +35,7 @@ use crate::graph::{AppTokenSource, GraphClient, RetryPolicy};
 use crate::store::{Store, StoreError};
 pub use links::{Link, Links};
 pub use scopes::Role;
-pub use signin::Expectation;
+pub use signin::{Expectation, SIGN_IN_LIFETIME_MINUTES};
 pub use tokens::TokenError;
 pub use vault::{TokenVault, VaultError};
 

@@ -128,6 +128,9 @@ pub struct RequestRecord {
     /// The person whose token made the change.
     #[serde(default)]
     pub made_by: Option<String>,
+    /// When the acting person was last sent a sign-in link (sent again once it has expired).
+    #[serde(default)]
+    pub sign_in_asked_at: Option<DateTime<Utc>>,
 }
 
 impl RequestRecord {

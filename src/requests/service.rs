@@ -28,6 +28,10 @@ use crate::policy::{Acting, Approvers, Grant};
 use crate::provision::{self, ProvisionError};
 use crate::store::{Domain, Store, StoreError, Table};
 
+/// How long a sign-in link works.
+const SIGN_IN_LINK_LIFETIME: chrono::TimeDelta =
+    chrono::TimeDelta::minutes(crate::identity::SIGN_IN_LIFETIME_MINUTES);
+
 /// How long verification reads back before giving up on replication lag.
 const VERIFY_FOR: Duration = Duration::from_secs(60);
 
@@ -206,6 +210,7 @@ impl Requests {
             created_at: Utc::now(),
             ends_at: None,
             made_by: None,
+            sign_in_asked_at: None,
         };
         self.submit(record.clone()).await?;
         let trail: Vec<Value> = grant
@@ -692,8 +697,13 @@ impl Requests {
         entra_id: &str,
         role: Role,
     ) {
-        let already =
-            matches!(&record.state, State::Provisioning { waiting_for: Some(who) } if who == upn);
+        // A link lives ten minutes: one still alive is not sent again, an expired one is.
+        let now = Utc::now();
+        let asked_lately = record
+            .sign_in_asked_at
+            .is_some_and(|asked| now - asked < SIGN_IN_LINK_LIFETIME);
+        let already = asked_lately
+            && matches!(&record.state, State::Provisioning { waiting_for: Some(who) } if who == upn);
         let marked = self.table.update(&record.id, |current| {
             let Some(mut current) = current else {
                 return (None, ());
@@ -701,6 +711,9 @@ impl Requests {
             current.state = State::Provisioning {
                 waiting_for: Some(upn.to_owned()),
             };
+            if !already {
+                current.sign_in_asked_at = Some(now);
+            }
             (Some(current), ())
         });
         if let Err(error) = marked.and_then(|()| self.store.flush()) {
