@@ -198,11 +198,23 @@ pub fn card(record: &RequestRecord, stage: usize) -> Message {
             CardButton::Execute {
                 title: "Deny".to_owned(),
                 verb: Verb::Deny,
-                data,
+                data: data.clone(),
                 style: ButtonStyle::Destructive,
             },
         ],
     };
+    let mut card = card;
+    if record.allow_standing && stage_name == "owner" {
+        card.buttons.insert(
+            1,
+            CardButton::Execute {
+                title: "Approve always".to_owned(),
+                verb: Verb::ApproveAlways,
+                data,
+                style: ButtonStyle::Default,
+            },
+        );
+    }
     Message::with_card(
         format!(
             "{} asks for {}: approve or deny?",
@@ -279,7 +291,7 @@ pub fn requester_update(
                 what(record)
             ),
         }
-    } else if stage + 1 < record.stages.len() {
+    } else if let State::AwaitingApproval { stage: next } = record.state {
         format!(
             "{}: {by} approved step {} of {}. Now waiting for {}.",
             record.id,
@@ -287,7 +299,7 @@ pub fn requester_update(
             record.stages.len(),
             record
                 .stages
-                .get(stage + 1)
+                .get(next)
                 .map(|next| next.approvers.join(" or "))
                 .unwrap_or_default()
         )
@@ -381,12 +393,14 @@ mod tests {
                 cards: Vec::new(),
                 decided_by: None,
                 decided_at: None,
+                standing: false,
             }],
             policy_line: String::new(),
             state,
             created_at: chrono::Utc::now(),
             ends_at: None,
             made_by: None,
+            allow_standing: false,
             sign_in_asked_at: None,
         }
     }

@@ -338,8 +338,9 @@ impl InboundHandler for Conversation {
         Box::pin(async move {
             match action.verb {
                 Verb::Choose => self.choose(&action).await,
-                Verb::Approve => self.requests.decide(&action, true).await,
-                Verb::Deny => self.requests.decide(&action, false).await,
+                Verb::Approve => self.requests.decide(&action, true, false).await,
+                Verb::ApproveAlways => self.requests.decide(&action, true, true).await,
+                Verb::Deny => self.requests.decide(&action, false, false).await,
                 // No card carries other live actions yet. The click is answered beside the card,
                 // which stays as it is: replacing it would change it for everyone who sees it.
                 _ => {

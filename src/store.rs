@@ -47,10 +47,12 @@ pub enum Domain {
     Requests,
     /// The chat account each person last talked to Doorman from, by Entra object id.
     LastSeen,
+    /// Standing approvals an owner gave ("approve always"), by owner, resource and level.
+    StandingApprovals,
 }
 
 impl Domain {
-    pub const ALL: [Domain; 13] = [
+    pub const ALL: [Domain; 14] = [
         Domain::Audit,
         Domain::AuditHeads,
         Domain::Deliveries,
@@ -64,6 +66,7 @@ impl Domain {
         Domain::RequestTimes,
         Domain::Requests,
         Domain::LastSeen,
+        Domain::StandingApprovals,
     ];
 
     pub fn tree_name(self) -> &'static str {
@@ -81,6 +84,7 @@ impl Domain {
             Domain::RequestTimes => "request_times",
             Domain::Requests => "requests",
             Domain::LastSeen => "last_seen",
+            Domain::StandingApprovals => "standing_approvals",
         }
     }
 }

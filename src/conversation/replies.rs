@@ -214,10 +214,22 @@ pub fn decided(line: &str, decision: &Decision, kind: ResourceKind, change: Chan
 
 /// An allowed request has started: its id, what policy decided, what happens next.
 pub fn started(line: &str, sentence: &str, record: &RequestRecord) -> Message {
-    let next = if record.stages.is_empty() {
-        "I'm making the change now and will tell you when it's done."
-    } else {
-        "I've sent the approval request; I'll tell you as soon as there is an answer."
+    let standing: Vec<&str> = record
+        .stages
+        .iter()
+        .filter(|stage| stage.standing)
+        .filter_map(|stage| stage.decided_by.as_deref())
+        .collect();
+    let next = match (&record.state, standing.is_empty()) {
+        (State::AwaitingApproval { .. }, _) => {
+            "I've sent the approval request; I'll tell you as soon as there is an answer."
+                .to_owned()
+        }
+        (_, true) => "I'm making the change now and will tell you when it's done.".to_owned(),
+        (_, false) => format!(
+            "{} approved this kind of request always, so I'm making the change now and will tell you when it's done.",
+            standing.join(" and ")
+        ),
     };
     Message::text(format!(
         "{line}.\n{sentence}\nRequest {}: {next}",

@@ -57,6 +57,9 @@ pub struct StageRecord {
     pub decided_by: Option<String>,
     #[serde(default)]
     pub decided_at: Option<DateTime<Utc>>,
+    /// Decided by a standing approval the approver gave earlier, not by a click.
+    #[serde(default)]
+    pub standing: bool,
 }
 
 /// Where a request stands.
@@ -128,6 +131,9 @@ pub struct RequestRecord {
     /// The person whose token made the change.
     #[serde(default)]
     pub made_by: Option<String>,
+    /// Whether an owner may "approve always" here (the target rule's `allow_standing`).
+    #[serde(default)]
+    pub allow_standing: bool,
     /// When the acting person was last sent a sign-in link (sent again once it has expired).
     #[serde(default)]
     pub sign_in_asked_at: Option<DateTime<Utc>>,

@@ -35,6 +35,26 @@ const SIGN_IN_LINK_LIFETIME: chrono::TimeDelta =
 /// How long verification reads back before giving up on replication lag.
 const VERIFY_FOR: Duration = Duration::from_secs(60);
 
+/// An owner's "approve always" for one resource and level.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StandingApproval {
+    pub by: String,
+    pub at: chrono::DateTime<Utc>,
+    /// The request it was given on.
+    pub request: String,
+}
+
+/// The key of `owner`'s standing approval for the request's resource and level.
+fn standing_key(owner: &str, record: &RequestRecord) -> String {
+    format!(
+        "{}|{}:{}|{}",
+        owner.to_lowercase(),
+        record.resource.kind,
+        record.resource.id,
+        record.access
+    )
+}
+
 /// Why an allowed request could not be started.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -81,6 +101,8 @@ pub struct Requests {
     teams: bool,
     /// Where each person last talked to Doorman, so approvers are reached there.
     last_seen: Table<String, ChatUser>,
+    /// "Approve always": by owner, resource and level.
+    standing: Table<String, StandingApproval>,
     /// A lock per request in flight, so its steps never run twice at once.
     steps: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -90,6 +112,7 @@ impl Requests {
         Ok(Arc::new(Requests {
             table: Table::open(parts.store.as_ref(), Domain::Requests)?,
             last_seen: Table::open(parts.store.as_ref(), Domain::LastSeen)?,
+            standing: Table::open(parts.store.as_ref(), Domain::StandingApprovals)?,
             store: parts.store,
             port: parts.port,
             identity: parts.identity,
@@ -192,6 +215,7 @@ impl Requests {
                 cards: Vec::new(),
                 decided_by: None,
                 decided_at: None,
+                standing: false,
             });
         }
         let record = RequestRecord {
@@ -210,9 +234,35 @@ impl Requests {
             created_at: Utc::now(),
             ends_at: None,
             made_by: None,
+            allow_standing: grant.allow_standing,
             sign_in_asked_at: None,
         };
-        self.submit(record.clone()).await?;
+        let mut record = record;
+        if record.allow_standing {
+            let now = Utc::now();
+            for index in 0..record.stages.len() {
+                if record.stages[index].name != "owner" {
+                    continue;
+                }
+                let standing = record.stages[index]
+                    .approvers
+                    .iter()
+                    .find(|approver| {
+                        matches!(
+                            self.standing.get(&standing_key(approver, &record)),
+                            Ok(Some(_))
+                        )
+                    })
+                    .cloned();
+                if let Some(owner) = standing {
+                    let stage = &mut record.stages[index];
+                    stage.decided_by = Some(owner);
+                    stage.decided_at = Some(now);
+                    stage.standing = true;
+                }
+            }
+        }
+        let record = self.submit(record).await?;
         let trail: Vec<Value> = grant
             .trail
             .iter()
@@ -280,18 +330,22 @@ impl Requests {
 
     /// Keeps a new, allowed request and starts it: cards to the first stage's approvers, or
     /// straight to provisioning when no approval is needed.
-    async fn submit(&self, mut record: RequestRecord) -> Result<(), StoreError> {
-        record.state = if record.stages.is_empty() {
-            State::Provisioning { waiting_for: None }
-        } else {
-            State::AwaitingApproval { stage: 0 }
+    async fn submit(&self, mut record: RequestRecord) -> Result<RequestRecord, StoreError> {
+        // Stages a standing approval already decided are passed over.
+        record.state = match record
+            .stages
+            .iter()
+            .position(|stage| stage.decided_by.is_none())
+        {
+            Some(stage) => State::AwaitingApproval { stage },
+            None => State::Provisioning { waiting_for: None },
         };
         // A fresh id until one is free: a clash must never overwrite another request.
         while !self.table.insert_new(&record.id, &record)? {
             record.id = super::record::new_id();
         }
         self.store.flush()?;
-        Ok(())
+        Ok(record)
     }
 
     /// Carries on every request in flight: after a restart, or a sign-in.
@@ -427,7 +481,14 @@ impl Requests {
 
     /// An Approve or Deny click. Answers with the card to show the clicker in place of the
     /// clicked one, or `None` to leave it (the clicker is told why beside it).
-    pub async fn decide(self: &Arc<Self>, action: &ChatAction, approve: bool) -> Option<Message> {
+    /// `always` keeps the approval standing for later requests of the same resource and level,
+    /// where the request's target rule allows it.
+    pub async fn decide(
+        self: &Arc<Self>,
+        action: &ChatAction,
+        approve: bool,
+        always: bool,
+    ) -> Option<Message> {
         let (id, stage) = approval::target_of(action)?;
         let clicker = self
             .clicker(&action.sender.user, action.sender.entra.as_ref())
@@ -449,15 +510,20 @@ impl Requests {
                 stage_record.decided_by = Some(who.clone());
                 stage_record.decided_at = Some(now);
             }
-            record.state = if !approve {
-                State::Denied {
+            let next = record
+                .stages
+                .iter()
+                .enumerate()
+                .skip(stage + 1)
+                .find(|(_, later)| later.decided_by.is_none())
+                .map(|(index, _)| index);
+            record.state = match (approve, next) {
+                (false, _) => State::Denied {
                     by: who,
                     reason: reason.clone(),
-                }
-            } else if stage + 1 < record.stages.len() {
-                State::AwaitingApproval { stage: stage + 1 }
-            } else {
-                State::Provisioning { waiting_for: None }
+                },
+                (true, Some(next)) => State::AwaitingApproval { stage: next },
+                (true, None) => State::Provisioning { waiting_for: None },
             };
             (Some(record.clone()), Ok(record))
         });
@@ -493,11 +559,33 @@ impl Requests {
             return None;
         }
         let who = clicker.map(|clicker| clicker.upn).unwrap_or_default();
+        let standing = approve
+            && always
+            && record.allow_standing
+            && record
+                .stages
+                .get(stage)
+                .is_some_and(|stage| stage.name == "owner");
+        if standing {
+            let key = standing_key(&who, &record);
+            let given = StandingApproval {
+                by: who.clone(),
+                at: Utc::now(),
+                request: record.id.clone(),
+            };
+            if let Err(error) = self
+                .standing
+                .insert(&key, &given)
+                .and_then(|()| self.store.flush())
+            {
+                tracing::error!(%error, "cannot keep a standing approval");
+            }
+        }
         self.audit(
             &record,
             if approve { AuditKind::Approved } else { AuditKind::Denied },
             &who,
-            json!({"stage": record.stages.get(stage).map(|stage| stage.name.clone()), "has_reason": reason.is_some()}),
+            json!({"stage": record.stages.get(stage).map(|stage| stage.name.clone()), "has_reason": reason.is_some(), "standing": standing}),
         );
         // Every approver's card of the stage shows who decided.
         let decided = approval::decided_card(&record, stage, approve, &who, reason.as_deref());

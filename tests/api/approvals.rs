@@ -643,3 +643,47 @@ async fn a_disabled_member_of_an_approver_group_gets_no_card() {
         "a disabled account is no approver"
     );
 }
+
+#[tokio::test]
+async fn an_owner_who_approves_always_is_not_asked_again_for_the_same_access() {
+    let app = TestApp::spawn().await;
+    let (tom, jordan, nina) = (
+        "tom.becker@contoso.com",
+        "jordan.lee@contoso.com",
+        "nina.patel@contoso.com",
+    );
+    app.teams(tom, "please add me to VPN Users").await;
+    let (card, always) = card_for(&app, nina, "approve_always").await;
+    click_teams(&app, nina, &card, &always).await;
+    sign_in_when_asked(&app, nina).await;
+    until_said(
+        || app.teams_seen(tom),
+        "done. You now have membership on VPN Users",
+    )
+    .await;
+    let cards_before = Value::Array(app.teams_seen(nina).await)
+        .to_string()
+        .matches("Access request R-")
+        .count();
+
+    // The next request for the same group and level goes straight through, with her token.
+    app.teams(jordan, "please add me to VPN Users").await;
+    until_said(
+        || app.teams_seen(jordan),
+        "nina.patel@contoso.com approved this kind of request always",
+    )
+    .await;
+    until_said(
+        || app.teams_seen(jordan),
+        "done. You now have membership on VPN Users",
+    )
+    .await;
+    let cards_after = Value::Array(app.teams_seen(nina).await)
+        .to_string()
+        .matches("Access request R-")
+        .count();
+    assert_eq!(cards_after, cards_before, "nina was not asked again");
+    let made = writes(&app).await;
+    assert_eq!(made.len(), 2, "{made:?}");
+    assert!(made.iter().all(|(_, _, user)| user == nina), "{made:?}");
+}
