@@ -308,9 +308,7 @@ impl Conversation {
         let known = self
             .catalog
             .current()
-            .people()
-            .iter()
-            .find(|person| person.id.eq_ignore_ascii_case(&entra.id))
+            .person_by_id(&entra.id)
             .map(|person| person.upn.clone());
         match known {
             Some(upn) => upn,

@@ -152,6 +152,14 @@ impl Catalog {
             .and_then(|at| self.people.get(*at))
     }
 
+    /// The person with this Entra object id. A scan: used once per message or click whose
+    /// sender the chat service names by id only.
+    pub fn person_by_id(&self, id: &str) -> Option<&Person> {
+        self.people
+            .iter()
+            .find(|person| person.id.eq_ignore_ascii_case(id))
+    }
+
     /// The people whose display name is exactly these words ("tom becker"), or, given one
     /// word, whose first name it is.
     pub fn people_named(&self, words: &[&str]) -> Vec<&Person> {

@@ -527,13 +527,18 @@ impl Requests {
             };
             (Some(record.clone()), Ok(record))
         });
-        let record = match outcome {
-            Ok(Ok(record)) => record,
+        // Not on disk means not decided: nobody is told, and a retry finds the stage open.
+        let kept = match outcome {
+            Ok(Ok(record)) => self.store.flush().map(|()| record),
             Ok(Err(refused)) => {
                 self.say(&action.place, &Message::text(refused.sentence()))
                     .await;
                 return None;
             }
+            Err(error) => Err(error),
+        };
+        let record = match kept {
+            Ok(record) => record,
             Err(error) => {
                 tracing::error!(%error, request = %id, "cannot record a decision");
                 self.say(
@@ -546,18 +551,6 @@ impl Requests {
                 return None;
             }
         };
-        if let Err(error) = self.store.flush() {
-            // Not on disk: nobody is told, so a retry after a crash finds the stage still open.
-            tracing::error!(%error, request = %id, "cannot flush a decision");
-            self.say(
-                &action.place,
-                &Message::text(
-                    "Sorry, something went wrong on my side. Please try again in a moment.",
-                ),
-            )
-            .await;
-            return None;
-        }
         let who = clicker.map(|clicker| clicker.upn).unwrap_or_default();
         let standing = approve
             && always
@@ -922,9 +915,7 @@ impl Requests {
         let known = self
             .catalog
             .current()
-            .people()
-            .iter()
-            .find(|person| person.id.eq_ignore_ascii_case(&entra.id))
+            .person_by_id(&entra.id)
             .map(|person| person.upn.clone());
         let upn = match (entra.upn, known) {
             (Some(upn), _) | (None, Some(upn)) => upn,
