@@ -687,3 +687,40 @@ async fn an_owner_who_approves_always_is_not_asked_again_for_the_same_access() {
     assert_eq!(made.len(), 2, "{made:?}");
     assert!(made.iter().all(|(_, _, user)| user == nina), "{made:?}");
 }
+
+#[tokio::test]
+async fn on_slack_the_owner_denies_with_a_reason_typed_into_the_message() {
+    let app = TestApp::spawn().await;
+    let (tom, nina) = ("U04TOM", "U08NINA");
+    sign_in_on_slack(&app, nina).await;
+    app.slack(nina, "help").await;
+    sign_in_on_slack(&app, tom).await;
+    app.slack(tom, "please add me to VPN Users").await;
+    let mut found = None;
+    for _ in 0..150 {
+        found = slack_button(&app.slack_seen(nina).await, "deny");
+        if found.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (ts, value) = found.expect("nina gets the card in Slack");
+    let answer = app
+        .sim
+        .control(
+            reqwest::Method::POST,
+            "slack/action",
+            Some(serde_json::json!({
+                "user": nina, "message_ts": ts, "action_id": "deny", "value": value,
+                "inputs": {"deny_reason": "use the office network"},
+            })),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    until_said(
+        || app.slack_seen(tom),
+        "denied your request for membership on VPN Users (group). Their reason: use the office network",
+    )
+    .await;
+    assert!(writes(&app).await.is_empty());
+}
