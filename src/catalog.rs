@@ -17,5 +17,5 @@ pub mod text;
 
 pub use index::{Catalog, Person};
 pub use resolve::{Candidate, Query, Resolution, Word};
-pub use resource::{Origin, ParentRef, Principal, Resource};
+pub use resource::{Membership, Origin, ParentRef, Principal, Resource};
 pub use service::{CatalogService, SyncStatus};

@@ -30,6 +30,32 @@ pub enum Origin {
     File,
 }
 
+/// Who changes a group's membership: Graph (by assignment), Exchange (a mail-enabled security
+/// group), or a rule (a dynamic group). Only assigned membership can be granted through Graph.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Membership {
+    #[default]
+    Assigned,
+    Exchange,
+    Dynamic,
+}
+
+impl Membership {
+    pub fn is_assigned(&self) -> bool {
+        *self == Membership::Assigned
+    }
+
+    /// Why a grant through this membership cannot be made, in a sentence's words.
+    pub fn why_not(self) -> Option<&'static str> {
+        match self {
+            Membership::Assigned => None,
+            Membership::Exchange => Some("managed in Exchange"),
+            Membership::Dynamic => Some("set by a rule, not by assignment"),
+        }
+    }
+}
+
 /// A requestable resource.
 ///
 /// `id` is Graph's id of the object the kind names: the group id of a group, team or list, the
@@ -72,6 +98,9 @@ pub struct Resource {
     pub tags: Vec<String>,
     #[serde(default)]
     pub origin: Origin,
+    /// Who changes the membership of the group that carries the grant.
+    #[serde(default, skip_serializing_if = "Membership::is_assigned")]
+    pub membership: Membership,
 }
 
 impl Resource {
@@ -93,6 +122,7 @@ impl Resource {
             aliases: Vec::new(),
             tags: Vec::new(),
             origin: Origin::Graph,
+            membership: Membership::Assigned,
         }
     }
 

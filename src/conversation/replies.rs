@@ -303,6 +303,13 @@ pub fn my_access(mine: &[RequestRecord]) -> Message {
     Message::text(format!("Access granted through me:\n{}", active.join("\n")))
 }
 
+/// Policy allows it, but Graph cannot make this change (a group Exchange or a rule manages).
+pub fn cannot_carry_out(line: &str, sentence: &str, why: &str) -> Message {
+    Message::text(format!(
+        "{line}.\n{sentence}\nBut I can't carry it out: {why}. Nothing has been changed; the group's owner or the service desk can help."
+    ))
+}
+
 /// Policy names an approver group that is not one group.
 pub fn ambiguous_approvers(line: &str, group: &str) -> Message {
     Message::text(format!(

@@ -343,6 +343,10 @@ impl Conversation {
                     .await;
                 self.requests.advance(&record.id).await;
             }
+            Err(StartError::NotProvisionable(why)) => {
+                self.say(place, &replies::cannot_carry_out(&line, &sentence, &why))
+                    .await;
+            }
             Err(StartError::AmbiguousGroup(group)) => {
                 self.say(place, &replies::ambiguous_approvers(&line, &group))
                     .await;

@@ -62,6 +62,8 @@ pub enum StartError {
     Gone,
     #[error("nobody but you can approve the {0} step")]
     NoApprovers(String),
+    #[error("{0}")]
+    NotProvisionable(String),
     #[error("more than one group is called {0}, so policy's approver group is ambiguous")]
     AmbiguousGroup(String),
     #[error("the directory cannot be read: {0}")]
@@ -185,6 +187,23 @@ impl Requests {
             ResourceKind::Group => Some(resource.id.clone()),
             _ => resource.group_id.clone(),
         };
+        // A grant carried by a group whose members Graph does not assign cannot be made here.
+        let through_group = crate::policy::carried_as(resource.kind, request.access).is_some()
+            || resource.kind == ResourceKind::Group;
+        if through_group {
+            if let Some(why) = resource.membership.why_not() {
+                let what = match resource.kind {
+                    ResourceKind::Group => {
+                        format!("membership of {} is {why}", resource.describe())
+                    }
+                    _ => format!(
+                        "{} is granted through its group, whose membership is {why}",
+                        resource.describe()
+                    ),
+                };
+                return Err(StartError::NotProvisionable(what));
+            }
+        }
         // Who asks, as the directory describes them, for the approvers' card.
         if let Ok(token) = self.app_tokens.token().await {
             let select = ["displayName", "department", "jobTitle"];

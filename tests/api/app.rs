@@ -36,10 +36,14 @@ fn free_port() -> u16 {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        Self::spawn_on(CONTOSO, EXAMPLE_POLICY, OPERATOR).await
+    }
+
+    /// A deployment on another tenant, with its policy file and operator.
+    pub async fn spawn_on(tenant: &str, policy: &str, operator: &str) -> TestApp {
         let bot_port = free_port();
         let bot_url = format!("http://127.0.0.1:{bot_port}");
-        let sim =
-            TestSim::start_for_bot(CONTOSO, url::Url::parse(&bot_url).expect("bot url")).await;
+        let sim = TestSim::start_for_bot(tenant, url::Url::parse(&bot_url).expect("bot url")).await;
         let config_text = doorman::sim::control::doorman_config(&sim.state);
         let mut app = TestApp {
             sim,
@@ -54,13 +58,10 @@ impl TestApp {
                 .build()
                 .expect("client"),
             overrides: vec![
-                (
-                    "DOORMAN__POLICY__FILE".to_owned(),
-                    EXAMPLE_POLICY.to_owned(),
-                ),
+                ("DOORMAN__POLICY__FILE".to_owned(), policy.to_owned()),
                 (
                     "DOORMAN__MICROSOFT__OPERATOR".to_owned(),
-                    OPERATOR.to_owned(),
+                    operator.to_owned(),
                 ),
             ],
         };

@@ -273,6 +273,15 @@ async fn fabrikam_reads_with_its_url_named_site_groupless_intranet_and_shared_ch
         vec!["everyone-news"]
     );
     assert!(names(&catalog, ResourceKind::Group).contains(&"Badge Readers"));
+    // A mail-enabled security group: Exchange changes its members, not Graph.
+    assert_eq!(
+        entry(&catalog, ResourceKind::Group, "Badge Readers").membership,
+        doorman::catalog::Membership::Exchange
+    );
+    assert_eq!(
+        entry(&catalog, ResourceKind::Group, "SCADA Operators").membership,
+        doorman::catalog::Membership::Assigned
+    );
     assert_eq!(names(&catalog, ResourceKind::Mailbox), vec!["Orders"]);
     assert!(person(&catalog, "old.timer@fabrikam.net").is_some());
     assert!(person(&catalog, "orders@fabrikam.net").is_none());

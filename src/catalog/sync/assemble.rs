@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{GroupRead, PurposeRead, SiteRead, SiteToRead, Snapshot};
-use crate::catalog::{ParentRef, Person, Principal, Resource};
+use crate::catalog::{Membership, ParentRef, Person, Principal, Resource};
 use crate::domain::resource::ResourceKind;
 use crate::graph::model::{
     Channel, ChannelMembershipType, ConversationMember, DirectoryObject, GroupKind, Site, User,
@@ -132,7 +132,19 @@ fn group_entry(read: &GroupRead, owners: Vec<Principal>) -> Resource {
     entry.role_assignable = group.is_assignable_to_role.unwrap_or(false);
     entry.owners = owners;
     entry.group_id = Some(group.id.clone());
+    entry.membership = membership_of(group);
     entry
+}
+
+/// Who changes the group's members.
+fn membership_of(group: &crate::graph::model::Group) -> Membership {
+    if group.has_dynamic_membership() {
+        Membership::Dynamic
+    } else if group.kind() == GroupKind::MailEnabledSecurity {
+        Membership::Exchange
+    } else {
+        Membership::Assigned
+    }
 }
 
 /// A private or shared channel: granted through its team, classified as the team is, owned by
@@ -195,6 +207,7 @@ fn site_entry(read: &SiteRead, group: Option<&GroupRead>) -> Resource {
         entry.classification = group.group.classification.clone();
         entry.visibility = group.group.visibility.clone();
         entry.role_assignable = group.group.is_assignable_to_role.unwrap_or(false);
+        entry.membership = membership_of(&group.group);
     }
     entry
 }
