@@ -401,6 +401,8 @@ mod tests {
             ends_at: None,
             made_by: None,
             allow_standing: false,
+            made_steps: Vec::new(),
+            attempting: None,
             sign_in_asked_at: None,
         }
     }

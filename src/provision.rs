@@ -47,7 +47,7 @@ pub enum Library {
 }
 
 impl Step {
-    fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         match self {
             Step::AddMember { group_id } => format!("add member to group {group_id}"),
             Step::AddOwner { group_id } => format!("add owner to group {group_id}"),
@@ -179,17 +179,43 @@ pub fn plan(record: &RequestRecord) -> Result<Plan, ProvisionError> {
     Ok(Plan { steps })
 }
 
-/// Runs the plan for `user_id`; "already there" counts as done. A failing step undoes the
-/// steps before it (in reverse) that this run made. Returns Graph's request ids.
+/// Where a request keeps which of its steps it made, so that a run resumed after a crash can
+/// tell its own earlier changes (to undo if a later step fails) from access that was there
+/// before (never to be taken away).
+pub trait Journal: Send {
+    /// `step` is about to be tried; kept (on disk) before the Graph call.
+    fn attempting(&mut self, step: &Step);
+    /// The outcome of `step` is known: `made` when this request made the change.
+    fn settled(&mut self, step: &Step, made: bool);
+    /// Whether an earlier run made `step`, or tried it and stopped before it knew.
+    fn made_before(&self, step: &Step) -> bool;
+}
+
+/// A journal that keeps nothing: every "already there" is someone else's.
+pub struct NoJournal;
+
+impl Journal for NoJournal {
+    fn attempting(&mut self, _: &Step) {}
+    fn settled(&mut self, _: &Step, _: bool) {}
+    fn made_before(&self, _: &Step) -> bool {
+        false
+    }
+}
+
+/// Runs the plan for `user_id`; "already there" counts as done. A failing step undoes, in
+/// reverse, the steps before it that this request made (in this run or, by the journal, an
+/// earlier one). Returns Graph's request ids.
 pub async fn execute(
     graph: &GraphClient,
     token: &DelegatedToken,
     plan: &Plan,
     user_id: &str,
+    journal: &mut (dyn Journal + Send),
 ) -> Result<Vec<String>, ProvisionError> {
     let mut made: Vec<&Step> = Vec::new();
     let mut request_ids = Vec::new();
     for step in &plan.steps {
+        journal.attempting(step);
         let outcome = match step {
             Step::AddMember { group_id } => graph.add_member(token, group_id, user_id).await,
             Step::AddOwner { group_id } => graph.add_owner(token, group_id, user_id).await,
@@ -204,8 +230,15 @@ pub async fn execute(
             Step::Invite { library, write } => {
                 match invite(graph, token, library, *write, user_id).await {
                     Ok(Some(done)) => Ok(done),
-                    // Already held there: nothing made, nothing to undo.
-                    Ok(None) => continue,
+                    Ok(None) => {
+                        // Already held there: ours only if an earlier run made it.
+                        let ours = journal.made_before(step);
+                        if ours {
+                            made.push(step);
+                        }
+                        journal.settled(step, ours);
+                        continue;
+                    }
                     Err(error) => Err(error),
                 }
             }
@@ -214,9 +247,18 @@ pub async fn execute(
             Ok(done) => {
                 request_ids.extend(done.request_id);
                 made.push(step);
+                journal.settled(step, true);
             }
-            Err(GraphError::AlreadyExists(failure)) => request_ids.extend(failure.request_id),
+            Err(GraphError::AlreadyExists(failure)) => {
+                request_ids.extend(failure.request_id);
+                let ours = journal.made_before(step);
+                if ours {
+                    made.push(step);
+                }
+                journal.settled(step, ours);
+            }
             Err(source) => {
+                journal.settled(step, false);
                 let mut undone = Vec::new();
                 for earlier in made.iter().rev() {
                     match undo_step(graph, token, earlier, user_id).await {

@@ -134,6 +134,12 @@ pub struct RequestRecord {
     /// Whether an owner may "approve always" here (the target rule's `allow_standing`).
     #[serde(default)]
     pub allow_standing: bool,
+    /// The provisioning steps this request made (Graph confirmed them), by description.
+    #[serde(default)]
+    pub made_steps: Vec<String>,
+    /// A step tried whose outcome was not recorded (the process stopped in between).
+    #[serde(default)]
+    pub attempting: Option<String>,
     /// When the acting person was last sent a sign-in link (sent again once it has expired).
     #[serde(default)]
     pub sign_in_asked_at: Option<DateTime<Utc>>,

@@ -35,6 +35,52 @@ const SIGN_IN_LINK_LIFETIME: chrono::TimeDelta =
 /// How long verification reads back before giving up on replication lag.
 const VERIFY_FOR: Duration = Duration::from_secs(60);
 
+/// The request's record of its own provisioning steps, written (and flushed) as they go.
+struct StepJournal<'r> {
+    requests: &'r Requests,
+    id: String,
+    made: Vec<String>,
+    attempting: Option<String>,
+}
+
+impl StepJournal<'_> {
+    fn keep(&self) {
+        let (made, attempting) = (self.made.clone(), self.attempting.clone());
+        let kept = self.requests.table.update(&self.id, |current| {
+            let Some(mut current) = current else {
+                return (None, ());
+            };
+            current.made_steps = made.clone();
+            current.attempting = attempting.clone();
+            (Some(current), ())
+        });
+        if let Err(error) = kept.and_then(|()| self.requests.store.flush()) {
+            tracing::error!(%error, request = %self.id, "cannot record a provisioning step");
+        }
+    }
+}
+
+impl provision::Journal for StepJournal<'_> {
+    fn attempting(&mut self, step: &provision::Step) {
+        self.attempting = Some(step.describe());
+        self.keep();
+    }
+
+    fn settled(&mut self, step: &provision::Step, made: bool) {
+        let described = step.describe();
+        if made && !self.made.contains(&described) {
+            self.made.push(described);
+        }
+        self.attempting = None;
+        self.keep();
+    }
+
+    fn made_before(&self, step: &provision::Step) -> bool {
+        let described = step.describe();
+        self.made.contains(&described) || self.attempting.as_ref() == Some(&described)
+    }
+}
+
 /// An owner's "approve always" for one resource and level.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StandingApproval {
@@ -254,6 +300,8 @@ impl Requests {
             ends_at: None,
             made_by: None,
             allow_standing: grant.allow_standing,
+            made_steps: Vec::new(),
+            attempting: None,
             sign_in_asked_at: None,
         };
         let mut record = record;
@@ -692,8 +740,20 @@ impl Requests {
                 return;
             }
         };
-        let outcome =
-            provision::execute(&self.graph, &token, &plan, &record.requester.entra_id).await;
+        let mut journal = StepJournal {
+            requests: self,
+            id: record.id.clone(),
+            made: record.made_steps.clone(),
+            attempting: record.attempting.clone(),
+        };
+        let outcome = provision::execute(
+            &self.graph,
+            &token,
+            &plan,
+            &record.requester.entra_id,
+            &mut journal,
+        )
+        .await;
         let request_ids = match outcome {
             Ok(ids) => ids,
             Err(ProvisionError::Graph {
