@@ -27,8 +27,8 @@ mod props;
 mod tests;
 
 pub use decision::{Approvers, Decision, Denial, Grant, Layer, StageNeed, Step, Verdict};
-pub use directory::{Directory, DirectoryError};
+pub use directory::{Directory, DirectoryError, Profile};
 pub use engine::{Facts, Request, Requester, carried_as, decide};
-pub use evaluate::Evaluator;
+pub use evaluate::{Decided, Evaluator};
 pub use load::{PolicyFileError, Problem};
 pub use model::{Acting, ActionName, Policy, Stage};

@@ -189,7 +189,7 @@ impl Judge {
             .decide(&self.catalog, upn, None, &intent, recent_requests, now)
             .await
         {
-            Ok(Some(decision)) => Ok(decision.to_json()),
+            Ok(Some(decided)) => Ok(decided.decision.to_json()),
             Ok(None) => Ok(json!({
                 "outcome": "none",
                 "message": "the message asks for nothing policy decides",

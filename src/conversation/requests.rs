@@ -16,7 +16,7 @@ use crate::audit::{AuditKind, NewRecord};
 use crate::domain::chat::{Channel, ChatAction, ChatMessage, ChatUser, EntraUser, Message, Place};
 use crate::domain::resource::ResourceKind;
 use crate::intent::{AccessRequest, Asker, Change, Intent, ResourceRef, level_meeting, understand};
-use crate::policy::Decision;
+use crate::policy::{Decided, Decision};
 use crate::provision;
 use crate::requests::StartError;
 use crate::requests::record::Requester as RequestRequester;
@@ -242,12 +242,12 @@ impl Conversation {
         };
         let catalog = self.catalog.current();
         let intent = Intent::Access(request.clone());
-        let decision = match self
+        let Decided { decision, profile } = match self
             .policy
             .decide(&catalog, upn, home_tenant_of(user), &intent, recent, now)
             .await
         {
-            Ok(Some(decision)) => decision,
+            Ok(Some(decided)) => decided,
             Ok(None) => {
                 tracing::error!("policy had nothing to decide on an access request");
                 self.say(place, &replies::trouble()).await;
@@ -328,9 +328,13 @@ impl Conversation {
             entra_id,
             chat_user: user.clone(),
             place: place.clone(),
-            display_name: None,
-            department: None,
-            job_title: None,
+            display_name: profile
+                .as_ref()
+                .and_then(|known| known.display_name.clone()),
+            department: profile
+                .as_ref()
+                .and_then(|known| known.requester.department.clone()),
+            job_title: profile.and_then(|known| known.job_title),
         };
         let sentence = decision.sentence();
         let started = self
@@ -389,7 +393,7 @@ impl Conversation {
             .decide(&catalog, upn, home_tenant_of(user), intent, recent, now)
             .await
         {
-            Ok(Some(decision)) => {
+            Ok(Some(Decided { decision, .. })) => {
                 self.audit_decided(upn, json!({ "action": intent.action() }), &decision);
                 Some(decision)
             }

@@ -16,7 +16,18 @@ const FIELDS: &[&str] = &[
     "userType",
     "department",
     "employeeType",
+    "displayName",
+    "jobTitle",
 ];
+
+/// A person as the directory describes them: the facts policy decides on, and how an approval
+/// card names them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Profile {
+    pub requester: Requester,
+    pub display_name: Option<String>,
+    pub job_title: Option<String>,
+}
 
 /// Why the facts about a person could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -42,8 +53,8 @@ impl Directory {
         Directory { graph, tokens }
     }
 
-    /// The requester by object id or UPN, or `None` when the directory has no such user.
-    pub async fn requester(&self, id_or_upn: &str) -> Result<Option<Requester>, DirectoryError> {
+    /// The person by object id or UPN, or `None` when the directory has no such user.
+    pub async fn profile(&self, id_or_upn: &str) -> Result<Option<Profile>, DirectoryError> {
         let token = self.tokens.token().await?;
         let failed = |source| DirectoryError::Graph {
             who: id_or_upn.to_owned(),
@@ -64,7 +75,7 @@ impl Directory {
             .await
             .map_err(failed)?
             .value;
-        Ok(Some(Requester {
+        let requester = Requester {
             upn: user
                 .user_principal_name
                 .unwrap_or_else(|| id_or_upn.to_owned()),
@@ -81,6 +92,11 @@ impl Directory {
                 Some(DirectoryObject::User(manager)) => manager.user_principal_name,
                 _ => None,
             },
+        };
+        Ok(Some(Profile {
+            requester,
+            display_name: user.display_name,
+            job_title: user.job_title,
         }))
     }
 }

@@ -8,12 +8,29 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::decision::{Decision, Denial, Layer, Step, Verdict};
-use super::directory::{Directory, DirectoryError};
+use super::directory::{Directory, DirectoryError, Profile};
 use super::engine::{Facts, Request, decide};
 use super::model::{ActionName, Policy};
 use crate::catalog::Catalog;
 use crate::domain::resource::ResourceKind;
 use crate::intent::{Change, Intent};
+
+/// A decision, with the requester as the directory described them for it (`None` when the
+/// directory does not know them).
+#[derive(Clone, Debug)]
+pub struct Decided {
+    pub decision: Decision,
+    pub profile: Option<Profile>,
+}
+
+impl From<Decision> for Decided {
+    fn from(decision: Decision) -> Self {
+        Decided {
+            decision,
+            profile: None,
+        }
+    }
+}
 
 /// Decides requests against one policy, reading requesters from the directory.
 pub struct Evaluator {
@@ -48,7 +65,7 @@ impl Evaluator {
         intent: &Intent,
         recent_requests: u32,
         now: DateTime<Utc>,
-    ) -> Result<Option<Decision>, DirectoryError> {
+    ) -> Result<Option<Decided>, DirectoryError> {
         let mut request = Request {
             action: ActionName::Grant,
             resource: None,
@@ -66,7 +83,7 @@ impl Evaluator {
         let terms = match intent {
             Intent::Access(access) => {
                 let Some(resource) = catalog.get(access.resource.kind, &access.resource.id) else {
-                    return Ok(Some(unknown_resource(&access.resource.name)));
+                    return Ok(Some(unknown_resource(&access.resource.name).into()));
                 };
                 request.action = match access.change {
                     Change::Grant => ActionName::Grant,
@@ -104,7 +121,7 @@ impl Evaluator {
                 request.counterpart_internal = internal(to);
                 terms
             }
-            Intent::Unknown { query, .. } => return Ok(Some(unknown_resource(query))),
+            Intent::Unknown { query, .. } => return Ok(Some(unknown_resource(query).into())),
             Intent::Clarify { .. } | Intent::ListAccess | Intent::Status | Intent::Help => {
                 return Ok(None);
             }
@@ -129,25 +146,32 @@ impl Evaluator {
         group: Option<&crate::catalog::Resource>,
         recent_requests: u32,
         now: DateTime<Utc>,
-    ) -> Result<Option<Decision>, DirectoryError> {
-        let Some(mut requester) = self.directory.requester(upn).await? else {
+    ) -> Result<Option<Decided>, DirectoryError> {
+        let Some(mut profile) = self.directory.profile(upn).await? else {
             let message = format!("{upn} is not an account in this organisation's directory.");
-            return Ok(Some(Decision::Deny(Denial {
-                layer: Layer::Global,
-                rule: None,
-                trail: vec![Step::new(Layer::Global, Verdict::Deny, &message)],
-                message,
-            })));
+            return Ok(Some(Decided {
+                decision: Decision::Deny(Denial {
+                    layer: Layer::Global,
+                    rule: None,
+                    trail: vec![Step::new(Layer::Global, Verdict::Deny, &message)],
+                    message,
+                }),
+                profile: None,
+            }));
         };
-        requester.tenant_id = tenant.map(str::to_owned);
+        profile.requester.tenant_id = tenant.map(str::to_owned);
         let facts = Facts {
-            requester: &requester,
+            requester: &profile.requester,
             home_tenant: &self.home_tenant,
             group,
             recent_requests,
             now,
         };
-        Ok(Some(decide(self.policy.as_deref(), request, &facts)))
+        let decision = decide(self.policy.as_deref(), request, &facts);
+        Ok(Some(Decided {
+            decision,
+            profile: Some(profile),
+        }))
     }
 }
 

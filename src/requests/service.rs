@@ -220,7 +220,7 @@ impl Requests {
     /// to people.
     pub async fn start(
         &self,
-        mut requester: Requester,
+        requester: Requester,
         request: &AccessRequest,
         grant: &Grant,
         policy_line: String,
@@ -248,18 +248,6 @@ impl Requests {
                     ),
                 };
                 return Err(StartError::NotProvisionable(what));
-            }
-        }
-        // Who asks, as the directory describes them, for the approvers' card.
-        if let Ok(token) = self.app_tokens.token().await {
-            let select = ["displayName", "department", "jobTitle"];
-            match self.graph.user(&token, &requester.entra_id, &select).await {
-                Ok(found) => {
-                    requester.display_name = found.value.display_name;
-                    requester.department = found.value.department;
-                    requester.job_title = found.value.job_title;
-                }
-                Err(error) => tracing::warn!(%error, "cannot read the requester's profile"),
             }
         }
         let mut stages = Vec::new();
