@@ -317,6 +317,21 @@ impl Drop for TestApp {
     }
 }
 
+/// Asks `probe` every 100 ms, for up to 15 s, until it answers `Some`.
+pub async fn eventually<T, F, Fut>(probe: F) -> Option<T>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..150 {
+        if let Some(found) = probe().await {
+            return Some(found);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    None
+}
+
 /// Waits (up to 15 s) until some message `seen()` returns contains `needle`; returns them all.
 pub async fn until_said<F, Fut>(seen: F, needle: &str) -> Vec<Value>
 where

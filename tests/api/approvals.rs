@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::app::{OPERATOR, TestApp, until_said};
+use crate::app::{OPERATOR, TestApp, eventually, until_said};
 use crate::requests::{click_teams, objects, sign_in_on_slack};
 
 /// The newest card action with `verb` in these messages, with the id of its message.
@@ -22,11 +22,10 @@ fn card_action(messages: &[Value], verb: &str) -> Option<(String, Value)> {
 
 /// Waits until `upn` has a card action with `verb`.
 async fn card_for(app: &TestApp, upn: &str, verb: &str) -> (String, Value) {
-    for _ in 0..150 {
-        if let Some(found) = card_action(&app.teams_seen(upn).await, verb) {
-            return found;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    if let Some(found) =
+        eventually(|| async { card_action(&app.teams_seen(upn).await, verb) }).await
+    {
+        return found;
     }
     panic!(
         "{upn} got no card with {verb}: {:?}",
@@ -374,14 +373,7 @@ async fn on_slack_the_approver_is_reached_where_she_talks_and_decides_there() {
     sign_in_on_slack(&app, tom).await;
     app.slack(tom, "please add me to VPN Users").await;
     until_said(|| app.slack_seen(tom), "I've sent the approval request").await;
-    let mut found = None;
-    for _ in 0..150 {
-        found = slack_button(&app.slack_seen(nina).await, "approve");
-        if found.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let found = eventually(|| async { slack_button(&app.slack_seen(nina).await, "approve") }).await;
     let (ts, value) = found.expect("nina gets the card in Slack");
     let click = |user: &'static str| {
         let value = value.clone();
@@ -531,14 +523,10 @@ async fn a_private_channel_is_joined_after_its_team_with_the_owners_token() {
     let (card, approve) = card_for(&app, david, "approve").await;
     click_teams(&app, david, &card, &approve).await;
     until_said(|| app.teams_seen(sarah), "approved step 1 of 2").await;
-    let mut second = None;
-    for _ in 0..150 {
-        second = card_action(&app.teams_seen(david).await, "approve").filter(|(id, _)| *id != card);
-        if second.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let second = eventually(|| async {
+        card_action(&app.teams_seen(david).await, "approve").filter(|(id, _)| *id != card)
+    })
+    .await;
     let (card, approve) = second.expect("a card for the second stage");
     click_teams(&app, david, &card, &approve).await;
     sign_in_when_asked(&app, david).await;
@@ -696,14 +684,7 @@ async fn on_slack_the_owner_denies_with_a_reason_typed_into_the_message() {
     app.slack(nina, "help").await;
     sign_in_on_slack(&app, tom).await;
     app.slack(tom, "please add me to VPN Users").await;
-    let mut found = None;
-    for _ in 0..150 {
-        found = slack_button(&app.slack_seen(nina).await, "deny");
-        if found.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let found = eventually(|| async { slack_button(&app.slack_seen(nina).await, "deny") }).await;
     let (ts, value) = found.expect("nina gets the card in Slack");
     let answer = app
         .sim
