@@ -544,7 +544,14 @@ impl Requests {
         approve: bool,
         always: bool,
     ) -> Option<Message> {
-        let (id, stage) = approval::target_of(action)?;
+        let Some((id, stage)) = approval::target_of(action) else {
+            self.say(
+                &action.place,
+                &Message::text(ClickRefused::Unknown.sentence()),
+            )
+            .await;
+            return None;
+        };
         let clicker = self
             .clicker(&action.sender.user, action.sender.entra.as_ref())
             .await;

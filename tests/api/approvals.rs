@@ -795,3 +795,41 @@ async fn a_step_made_before_a_crash_is_undone_when_a_later_one_fails_but_earlier
     assert!(failed.is_err());
     assert!(member().await, "access held before is kept");
 }
+
+#[tokio::test]
+async fn a_click_with_forged_card_data_is_answered_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let nina = "nina.patel@contoso.com";
+    app.teams("tom.becker@contoso.com", "please add me to VPN Users")
+        .await;
+    let (card, _) = card_for(&app, nina, "approve").await;
+    for data in [
+        serde_json::json!({"request": "R-NOSUCH", "stage": 0}),
+        serde_json::json!({"request": 7, "stage": "first"}),
+    ] {
+        let action = serde_json::json!({"type": "Action.Execute", "verb": "approve", "data": data});
+        let answer = app
+            .sim
+            .control(
+                reqwest::Method::POST,
+                "teams/invoke",
+                Some(serde_json::json!({"from": nina, "replyToId": card, "action": action})),
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{}", answer.text);
+    }
+    let seen = until_said(
+        || app.teams_seen(nina),
+        "That button isn't active any more.",
+    )
+    .await;
+    assert_eq!(
+        Value::Array(seen)
+            .to_string()
+            .matches("That button isn't active any more.")
+            .count(),
+        2,
+        "both forged clicks are answered"
+    );
+    assert!(writes(&app).await.is_empty());
+}
