@@ -4,15 +4,20 @@
 //! linked account of a signed Slack payload) against the stage recorded in the store; the
 //! card's data carries the request id and stage number, never an identity. The requester never
 //! approves; a stage already decided, or a request no longer waiting for that stage, refuses
-//! the click and changes nothing.
+//! the click and changes nothing. A stage with a quorum counts one yes per approver and is
+//! approved by the yes that completes it; one no denies it.
+//!
+//! The messages themselves (the approval card and what everyone is told) live in [`cards`].
 
-use serde_json::{Value, json};
-use url::Url;
+mod cards;
 
-use crate::domain::chat::{
-    ButtonStyle, Card, CardButton, CardInput, CardSection, ChatAction, Message, Verb,
+use serde_json::Value;
+
+pub use cards::{
+    card, counted_card, decided_card, done, requester_counted, requester_update, sign_in_to_act,
 };
-use crate::domain::duration::format_duration;
+
+use crate::domain::chat::ChatAction;
 use crate::requests::record::{RequestRecord, State};
 
 /// The input a deny reason is typed into.
@@ -31,6 +36,8 @@ pub enum ClickRefused {
     NotAnApprover,
     /// The stage was decided already, or the request moved on.
     AlreadyDecided,
+    /// The clicker said yes to this stage already; it waits for other approvers.
+    AlreadyApproved,
 }
 
 impl ClickRefused {
@@ -48,6 +55,9 @@ impl ClickRefused {
             }
             ClickRefused::AlreadyDecided => {
                 "This step has already been decided; nothing was changed."
+            }
+            ClickRefused::AlreadyApproved => {
+                "You have approved this step already; it is waiting for another approver."
             }
         }
     }
@@ -103,249 +113,13 @@ pub fn may_decide(
         return Err(ClickRefused::NotAnApprover);
     }
     match record.state {
-        State::AwaitingApproval { stage: waiting } if waiting == stage => Ok(()),
-        _ => Err(ClickRefused::AlreadyDecided),
+        State::AwaitingApproval { stage: waiting } if waiting == stage => {}
+        _ => return Err(ClickRefused::AlreadyDecided),
     }
-}
-
-fn what(record: &RequestRecord) -> String {
-    let access = if record.access == record.requested_access {
-        record.access.label().to_owned()
-    } else {
-        format!(
-            "{} (asked for {})",
-            record.access.label(),
-            record.requested_access.label()
-        )
-    };
-    format!(
-        "{access} on {} ({})",
-        record.resource.name,
-        record.resource.kind.label()
-    )
-}
-
-fn how_long(record: &RequestRecord) -> String {
-    match record.duration_seconds {
-        Some(seconds) => format_duration(std::time::Duration::from_secs(seconds)),
-        None => "no end".to_owned(),
+    if stage_record.approved_by(clicker) {
+        return Err(ClickRefused::AlreadyApproved);
     }
-}
-
-fn facts(record: &RequestRecord) -> Vec<(String, String)> {
-    let who = match &record.requester.display_name {
-        Some(name) => format!("{name} ({})", record.requester.upn),
-        None => record.requester.upn.clone(),
-    };
-    let mut facts = vec![
-        ("Who".to_owned(), who),
-        ("What".to_owned(), what(record)),
-        ("How long".to_owned(), how_long(record)),
-        (
-            "Why".to_owned(),
-            record
-                .reason
-                .clone()
-                .unwrap_or_else(|| "no reason given".to_owned()),
-        ),
-        ("Policy".to_owned(), record.policy_line.clone()),
-    ];
-    let role = [&record.requester.job_title, &record.requester.department]
-        .into_iter()
-        .flatten()
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if !role.is_empty() {
-        facts.insert(1, ("Role".to_owned(), role));
-    }
-    facts
-}
-
-/// The approval card for `stage` of `record`.
-pub fn card(record: &RequestRecord, stage: usize) -> Message {
-    let stage_name = record
-        .stages
-        .get(stage)
-        .map(|stage| stage.name.clone())
-        .unwrap_or_default();
-    let data = json!({ "request": record.id, "stage": stage });
-    let card = Card {
-        title: format!("Access request {}", record.id),
-        sections: vec![CardSection {
-            text: format!(
-                "{} asks for {}. You are asked as {} (step {} of {}).",
-                record.requester.upn,
-                what(record),
-                stage_label(&stage_name),
-                stage + 1,
-                record.stages.len()
-            ),
-            facts: facts(record),
-        }],
-        inputs: vec![CardInput {
-            id: DENY_REASON.to_owned(),
-            label: "Reason if you deny (optional)".to_owned(),
-            placeholder: "Why not?".to_owned(),
-        }],
-        buttons: vec![
-            CardButton::Execute {
-                title: "Approve".to_owned(),
-                verb: Verb::Approve,
-                data: data.clone(),
-                style: ButtonStyle::Positive,
-            },
-            CardButton::Execute {
-                title: "Deny".to_owned(),
-                verb: Verb::Deny,
-                data: data.clone(),
-                style: ButtonStyle::Destructive,
-            },
-        ],
-    };
-    let mut card = card;
-    if record.allow_standing && stage_name == "owner" {
-        card.buttons.insert(
-            1,
-            CardButton::Execute {
-                title: "Approve always".to_owned(),
-                verb: Verb::ApproveAlways,
-                data,
-                style: ButtonStyle::Default,
-            },
-        );
-    }
-    Message::with_card(
-        format!(
-            "{} asks for {}: approve or deny?",
-            record.requester.upn,
-            what(record)
-        ),
-        card,
-    )
-}
-
-fn stage_label(name: &str) -> String {
-    match name {
-        "owner" => "an owner".to_owned(),
-        "manager" => "their manager".to_owned(),
-        other => other.to_owned(),
-    }
-}
-
-/// The card every approver of the stage sees after the decision: no live buttons.
-pub fn decided_card(
-    record: &RequestRecord,
-    stage: usize,
-    approved: bool,
-    by: &str,
-    reason: Option<&str>,
-) -> Message {
-    let verdict = if approved { "Approved" } else { "Denied" };
-    let at = record
-        .stages
-        .get(stage)
-        .and_then(|stage| stage.decided_at)
-        .map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_default();
-    let mut text = format!("{verdict} by {by} at {at}.");
-    if let Some(reason) = reason {
-        text.push_str(&format!(" Reason: {reason}"));
-    }
-    let card = Card {
-        title: format!("Access request {}: {}", record.id, verdict.to_lowercase()),
-        sections: vec![
-            CardSection {
-                text: format!("{} asked for {}.", record.requester.upn, what(record)),
-                facts: facts(record),
-            },
-            CardSection {
-                text,
-                facts: Vec::new(),
-            },
-        ],
-        inputs: Vec::new(),
-        buttons: Vec::new(),
-    };
-    Message::with_card(format!("{}: {}", record.id, verdict.to_lowercase()), card)
-}
-
-/// What the requester is told after a decision.
-pub fn requester_update(
-    record: &RequestRecord,
-    stage: usize,
-    approved: bool,
-    by: &str,
-    reason: Option<&str>,
-) -> Message {
-    let text = if !approved {
-        match reason {
-            Some(reason) => format!(
-                "{}: {by} denied your request for {}. Their reason: {reason}",
-                record.id,
-                what(record)
-            ),
-            None => format!(
-                "{}: {by} denied your request for {}.",
-                record.id,
-                what(record)
-            ),
-        }
-    } else if let State::AwaitingApproval { stage: next } = record.state {
-        format!(
-            "{}: {by} approved step {} of {}. Now waiting for {}.",
-            record.id,
-            stage + 1,
-            record.stages.len(),
-            record
-                .stages
-                .get(next)
-                .map(|next| next.approvers.join(" or "))
-                .unwrap_or_default()
-        )
-    } else {
-        format!("{}: {by} approved. I'm making the change now.", record.id)
-    };
-    Message::text(text)
-}
-
-/// What the requester is told once the grant is made and read back.
-pub fn done(record: &RequestRecord) -> Message {
-    let until = match record.ends_at {
-        Some(end) => format!(" until {}", end.format("%Y-%m-%d %H:%M UTC")),
-        None => String::new(),
-    };
-    Message::text(format!(
-        "{}: done. You now have {}{until}; I checked that it took effect.",
-        record.id,
-        what(record)
-    ))
-}
-
-/// Asks the acting person to sign in so their request-approved change can be made.
-pub fn sign_in_to_act(record: &RequestRecord, link: &Url) -> Message {
-    let card = Card {
-        title: "Sign in to carry out an approved request".into(),
-        sections: vec![CardSection {
-            text: format!(
-                "{} is approved: {} for {}. It is carried out with your own Microsoft 365 sign-in. \
-                 Sign in once; this link works for 10 minutes and only for you.",
-                record.id,
-                what(record),
-                record.requester.upn
-            ),
-            facts: Vec::new(),
-        }],
-        inputs: Vec::new(),
-        buttons: vec![CardButton::OpenUrl {
-            title: "Sign in".into(),
-            url: link.to_string(),
-        }],
-    };
-    Message::with_card(
-        "Please sign in to Doorman to carry out an approved request.",
-        card,
-    )
+    Ok(())
 }
 
 #[cfg(test)]
@@ -387,14 +161,11 @@ mod tests {
             duration_seconds: None,
             reason: None,
             acting: Acting::Approver,
-            stages: vec![StageRecord {
-                name: "owner".into(),
-                approvers: vec!["nina@contoso.com".into(), "tom@contoso.com".into()],
-                cards: Vec::new(),
-                decided_by: None,
-                decided_at: None,
-                standing: false,
-            }],
+            stages: vec![StageRecord::new(
+                "owner".into(),
+                vec!["nina@contoso.com".into(), "tom@contoso.com".into()],
+                1,
+            )],
             policy_line: String::new(),
             state,
             created_at: chrono::Utc::now(),
@@ -442,6 +213,17 @@ mod tests {
         assert_eq!(
             may_decide(&waiting, 1, Some(&nina)),
             Err(ClickRefused::Unknown)
+        );
+        // A yes towards a quorum is counted once per approver.
+        let mut counting = record(State::AwaitingApproval { stage: 0 });
+        counting.stages[0].quorum = 2;
+        counting.stages[0].approvals.push(crate::requests::record::Approval {
+            by: "nina@contoso.com".into(),
+            at: chrono::Utc::now(),
+        });
+        assert_eq!(
+            may_decide(&counting, 0, Some(&nina)),
+            Err(ClickRefused::AlreadyApproved)
         );
         let moved_on = record(State::Provisioning { waiting_for: None });
         assert_eq!(

@@ -324,6 +324,14 @@ pub fn no_approvers(line: &str, stage: &str) -> Message {
     ))
 }
 
+/// A stage needs more approvals than it has people to give them.
+pub fn short_of_quorum(line: &str, stage: &str, quorum: u32, people: usize) -> Message {
+    let who = if people == 1 { "person" } else { "people" };
+    Message::text(format!(
+        "{line}.\nPolicy needs {quorum} approvals at the {stage} step, but only {people} {who} other than you can give one, so I can't send this request. Nothing has been changed."
+    ))
+}
+
 /// The directory could not be read to decide: nothing is lost, the person asks again.
 pub fn policy_unavailable(line: &str) -> Message {
     Message::text(format!(

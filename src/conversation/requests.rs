@@ -358,6 +358,17 @@ impl Conversation {
             Err(StartError::NoApprovers(stage)) => {
                 self.say(place, &replies::no_approvers(&line, &stage)).await;
             }
+            Err(StartError::ShortOfQuorum {
+                stage,
+                quorum,
+                people,
+            }) => {
+                self.say(
+                    place,
+                    &replies::short_of_quorum(&line, &stage, quorum, people),
+                )
+                .await;
+            }
             Err(error) => {
                 tracing::error!(%error, "cannot start a request");
                 self.say(place, &replies::trouble()).await;

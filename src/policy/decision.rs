@@ -102,6 +102,8 @@ impl fmt::Display for Approvers {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StageNeed {
     pub stage: Stage,
+    /// How many different approvers must say yes (1: any one of them).
+    pub quorum: u32,
     pub approvers: Approvers,
     pub timing: Timing,
     /// The layer and rule that asked for it, for the approval card's "why".
@@ -187,6 +189,7 @@ impl Decision {
                     "duration_days": seconds.map(days),
                     "stages": grant.stages.iter().map(|need| need.stage.to_string()).collect::<Vec<_>>(),
                     "approvers": grant.stages.iter().map(|need| need.approvers.to_string()).collect::<Vec<_>>(),
+                    "quorums": grant.stages.iter().map(|need| need.quorum).collect::<Vec<_>>(),
                     "acting": grant.acting.as_str(),
                     "target": grant.target,
                     "allow_standing": grant.allow_standing,
@@ -221,10 +224,17 @@ impl Decision {
                     let who: Vec<String> = grant
                         .stages
                         .iter()
-                        .map(|need| match &need.stage {
-                            Stage::Owner => format!("the owner ({})", need.approvers),
-                            Stage::Manager => format!("your manager ({})", need.approvers),
-                            Stage::User(_) | Stage::Group(_) => need.approvers.to_string(),
+                        .map(|need| {
+                            let who = match &need.stage {
+                                Stage::Owner => format!("the owner ({})", need.approvers),
+                                Stage::Manager => format!("your manager ({})", need.approvers),
+                                Stage::User(_) | Stage::Group(_) => need.approvers.to_string(),
+                            };
+                            if need.quorum > 1 {
+                                format!("{} approvals from {who}", need.quorum)
+                            } else {
+                                who
+                            }
                         })
                         .collect();
                     parts.push(format!(

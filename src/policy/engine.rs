@@ -14,7 +14,8 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 
 use super::decision::{Approvers, Decision, Denial, Grant, Layer, StageNeed, Step, Verdict};
 use super::model::{
-    Acting, ActionName, ActionRule, Escalation, Outside, Policy, Stage, TargetRule, Timing,
+    Acting, ActionName, ActionRule, Escalation, Outside, Policy, Stage, StageRule, TargetRule,
+    Timing,
 };
 use crate::catalog::Resource;
 use crate::domain::duration::format_duration;
@@ -234,6 +235,8 @@ struct Pass<'p> {
 #[derive(Clone)]
 struct Planned {
     stage: Stage,
+    /// How many of the stage's approvers must say yes.
+    quorum: u32,
     layer: Layer,
     rule: String,
     timing: Timing,
@@ -546,8 +549,9 @@ fn evaluate<'p>(
     let target_stages: Vec<Planned> = rule
         .approval
         .iter()
-        .map(|stage| Planned {
-            stage: stage.clone(),
+        .map(|entry| Planned {
+            stage: entry.stage.clone(),
+            quorum: entry.quorum,
             layer: Layer::Target,
             rule: rule.name.clone(),
             timing: timing.clone(),
@@ -657,8 +661,9 @@ fn evaluate<'p>(
             return Err((Layer::Action, Some(action.label()), message));
         }
         let timing = action.timing.over(&policy.approval);
-        action_stages.extend(action.approval.iter().map(|stage| Planned {
-            stage: stage.clone(),
+        action_stages.extend(action.approval.iter().map(|entry| Planned {
+            stage: entry.stage.clone(),
+            quorum: entry.quorum,
             layer: Layer::Action,
             rule: action.label(),
             timing: timing.clone(),
@@ -694,19 +699,21 @@ fn action_applies(rule: &ActionRule, action: ActionName, access: Option<Access>)
         && rule.access.is_none_or(|wanted| Some(wanted) == access)
 }
 
-fn stage_note(stages: &[Stage]) -> String {
+fn stage_note(stages: &[StageRule]) -> String {
     if stages.is_empty() {
         String::new()
     } else {
-        let names: Vec<String> = stages.iter().map(Stage::to_string).collect();
+        let names: Vec<String> = stages.iter().map(StageRule::to_string).collect();
         format!(" and asks for approval by {}", names.join(", then "))
     }
 }
 
+/// Adds stages not planned yet; a stage asked for twice keeps the larger quorum.
 fn push_unique(planned: &mut Vec<Planned>, more: &[Planned]) {
     for stage in more {
-        if !planned.iter().any(|have| have.stage == stage.stage) {
-            planned.push(stage.clone());
+        match planned.iter_mut().find(|have| have.stage == stage.stage) {
+            Some(have) => have.quorum = have.quorum.max(stage.quorum),
+            None => planned.push(stage.clone()),
         }
     }
 }
@@ -825,6 +832,7 @@ fn runtime(
                         planned,
                         &[Planned {
                             stage: outside_stage.clone(),
+                            quorum: 1,
                             layer: Layer::Runtime,
                             rule: "change_window".into(),
                             timing,
@@ -868,6 +876,7 @@ fn resolve_stages(
             Stage::Group(name) => {
                 stages.push(StageNeed {
                     stage: plan.stage.clone(),
+                    quorum: plan.quorum,
                     approvers: Approvers::MembersOf(name.clone()),
                     timing: plan.timing.clone(),
                     layer: plan.layer,
@@ -879,8 +888,10 @@ fn resolve_stages(
         let only_me = !candidates.is_empty() && candidates.iter().all(|upn| !not_me(upn));
         let eligible: Vec<String> = candidates.into_iter().filter(|upn| not_me(upn)).collect();
         if !eligible.is_empty() {
+            short_of_quorum(plan, eligible.len(), resource)?;
             stages.push(StageNeed {
                 stage: plan.stage.clone(),
+                quorum: plan.quorum,
                 approvers: Approvers::People(eligible),
                 timing: plan.timing.clone(),
                 layer: plan.layer,
@@ -908,6 +919,9 @@ fn resolve_stages(
         }
         match fallback {
             Some(approvers) => {
+                if let Approvers::People(people) = &approvers {
+                    short_of_quorum(plan, people.len(), resource)?;
+                }
                 trail.push(Step::new(
                     plan.layer,
                     Verdict::Approval,
@@ -923,6 +937,7 @@ fn resolve_stages(
                 }
                 stages.push(StageNeed {
                     stage: plan.stage.clone(),
+                    quorum: plan.quorum,
                     approvers,
                     timing: plan.timing.clone(),
                     layer: plan.layer,
@@ -957,6 +972,27 @@ fn resolve_stages(
         }
     }
     Ok((stages, owner_fell_through))
+}
+
+/// Refuses a stage that needs more approvals than it has people to give them: a quorum is
+/// never lowered to fit.
+fn short_of_quorum(plan: &Planned, people: usize, resource: &Resource) -> Result<(), Refusal> {
+    let quorum = usize::try_from(plan.quorum).unwrap_or(usize::MAX);
+    if people >= quorum {
+        return Ok(());
+    }
+    Err((
+        plan.layer,
+        Some(plan.rule.clone()),
+        format!(
+            "Policy needs {} approvals at the {} stage for {}, but only {people} {} can give one, \
+             so the request cannot go ahead.",
+            plan.quorum,
+            plan.stage,
+            resource.describe(),
+            if people == 1 { "person" } else { "people" },
+        ),
+    ))
 }
 
 /// Self-service actions: only an `[[action]]` naming them enables them.
@@ -1000,8 +1036,9 @@ fn self_service(
             &rule
                 .approval
                 .iter()
-                .map(|stage| Planned {
-                    stage: stage.clone(),
+                .map(|entry| Planned {
+                    stage: entry.stage.clone(),
+                    quorum: entry.quorum,
                     layer: Layer::Action,
                     rule: rule.label(),
                     timing: timing.clone(),

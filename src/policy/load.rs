@@ -16,7 +16,7 @@ use toml_edit::{ImDocument, Item, TableLike, Value};
 
 use super::model::{
     Acting, ActionName, ActionRule, ChangeWindow, DepartmentRule, Escalation, Glob, Global, Match,
-    Outside, Policy, Runtime, Stage, TargetRule, Targets, Tenant, Timing, TimingOverride,
+    Outside, Policy, Runtime, Stage, StageRule, TargetRule, Targets, Tenant, Timing, TimingOverride,
 };
 use crate::domain::duration::parse_duration;
 use crate::domain::resource::{Access, ResourceKind};
@@ -175,6 +175,7 @@ const ACTION: &[&str] = &[
 ];
 const RUNTIME: &[&str] = &["max_requests_per_hour", "change_window"];
 const WINDOW: &[&str] = &["days", "hours", "tz", "outside"];
+const STAGE_ENTRY: &[&str] = &["stage", "quorum"];
 
 /// A walk over one document, collecting problems as it goes.
 struct Reader {
@@ -518,42 +519,136 @@ impl Reader {
         )
     }
 
-    fn stages(&mut self, table: &dyn TableLike, key: &str, section: Section<'_>) -> Vec<Stage> {
-        let mut stages: Vec<Stage> = Vec::new();
-        for (text, span) in self.strings(table, key, section).unwrap_or_default() {
-            let stage = match text.as_str() {
-                "owner" => Some(Stage::Owner),
-                "manager" => Some(Stage::Manager),
-                other => match other.split_once(':') {
-                    Some(("user", upn)) if looks_like_upn(upn) => {
-                        Some(Stage::User(upn.to_lowercase()))
-                    }
-                    Some(("group", name)) if !name.trim().is_empty() => {
-                        Some(Stage::Group(name.trim().to_owned()))
-                    }
-                    _ => None,
-                },
+    /// An `approval` list: each entry a stage name, or `{ stage = "...", quorum = N }` when
+    /// more than one of the stage's approvers must say yes.
+    fn stages(
+        &mut self,
+        table: &dyn TableLike,
+        key: &str,
+        section: Section<'_>,
+    ) -> Vec<StageRule> {
+        let mut stages: Vec<StageRule> = Vec::new();
+        let Some(value) = self.value(table, key, section) else {
+            return stages;
+        };
+        let Some(array) = value.as_array() else {
+            self.problem(
+                value.span(),
+                key,
+                section,
+                format!(
+                    "must be a list of stages, not {}",
+                    value.type_name()
+                ),
+            );
+            return stages;
+        };
+        for element in array.iter() {
+            let Some(rule) = self.stage_entry(element, key, section) else {
+                continue;
             };
-            match stage {
-                Some(stage) if stages.contains(&stage) => self.problem(
-                    span,
+            if stages.iter().any(|have| have.stage == rule.stage) {
+                self.problem(
+                    element.span(),
                     key,
                     section,
-                    format!("stage \"{text}\" is listed twice"),
-                ),
-                Some(stage) => stages.push(stage),
-                None => self.problem(
-                    span,
-                    key,
-                    section,
-                    format!(
-                        "unknown approver kind \"{text}\"; a stage is owner, manager, \
-                         \"user:UPN\" or \"group:NAME\""
-                    ),
-                ),
+                    format!("stage \"{}\" is listed twice", rule.stage),
+                );
+            } else {
+                stages.push(rule);
             }
         }
         stages
+    }
+
+    fn stage_entry(
+        &mut self,
+        element: &Value,
+        key: &str,
+        section: Section<'_>,
+    ) -> Option<StageRule> {
+        if let Some(text) = element.as_str() {
+            return self
+                .stage_name(text, element.span(), key, section)
+                .map(StageRule::any_one);
+        }
+        let Some(entry) = element.as_inline_table() else {
+            self.problem(
+                element.span(),
+                key,
+                section,
+                format!(
+                    "a stage is a string or {{ stage = \"...\", quorum = N }}; this element is {}",
+                    element.type_name()
+                ),
+            );
+            return None;
+        };
+        self.unknown_keys(entry, section, STAGE_ENTRY, "key of a stage");
+        let Some((text, span)) = self.string(entry, "stage", section) else {
+            if entry.get("stage").is_none() {
+                self.problem(
+                    element.span(),
+                    key,
+                    section,
+                    "a stage written as a table needs stage = \"...\"".into(),
+                );
+            }
+            return None;
+        };
+        let stage = self.stage_name(&text, span, key, section)?;
+        let quorum = match self.value(entry, "quorum", section) {
+            None => 1,
+            Some(value) => match value
+                .as_integer()
+                .and_then(|count| u32::try_from(count).ok())
+                .filter(|count| *count > 0)
+            {
+                Some(count) => count,
+                None => {
+                    self.problem(
+                        value.span(),
+                        "quorum",
+                        section,
+                        "must be a whole number greater than zero".into(),
+                    );
+                    return None;
+                }
+            },
+        };
+        Some(StageRule { stage, quorum })
+    }
+
+    fn stage_name(
+        &mut self,
+        text: &str,
+        span: Span,
+        key: &str,
+        section: Section<'_>,
+    ) -> Option<Stage> {
+        let stage = match text {
+            "owner" => Some(Stage::Owner),
+            "manager" => Some(Stage::Manager),
+            other => match other.split_once(':') {
+                Some(("user", upn)) if looks_like_upn(upn) => Some(Stage::User(upn.to_lowercase())),
+                Some(("group", name)) if !name.trim().is_empty() => {
+                    Some(Stage::Group(name.trim().to_owned()))
+                }
+                _ => None,
+            },
+        };
+        if stage.is_none() {
+            self.problem(
+                span,
+                key,
+                section,
+                format!(
+                    "unknown approver kind \"{text}\"; a stage is owner, manager, \
+                     \"user:UPN\" or \"group:NAME\""
+                ),
+            );
+        }
+        stage
     }
 
     fn timing(&mut self, table: &dyn TableLike, section: Section<'_>) -> TimingOverride {
@@ -641,7 +736,7 @@ impl Reader {
             Some((text, span)) => match text.as_str() {
                 "requester" => Some(Acting::Requester),
                 "operator" => Some(Acting::Operator),
-                "approver" if approval.contains(&Stage::Owner) => Some(Acting::Approver),
+                "approver" if approval.iter().any(|rule| rule.stage == Stage::Owner) => Some(Acting::Approver),
                 "approver" => {
                     self.problem(
                         span,
@@ -664,7 +759,7 @@ impl Reader {
                 }
             },
             // Owners may change what they own; anything else is the helpdesk's to carry out.
-            None if approval.contains(&Stage::Owner) => Some(Acting::Approver),
+            None if approval.iter().any(|rule| rule.stage == Stage::Owner) => Some(Acting::Approver),
             None => Some(Acting::Operator),
         };
         let allow_standing = self

@@ -136,6 +136,30 @@ impl fmt::Display for Stage {
     }
 }
 
+/// One entry of an `approval` list: the stage, and how many of its approvers must say yes
+/// (`quorum`, 1 unless the entry is written `{ stage = "group:NAME", quorum = 2 }`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct StageRule {
+    pub stage: Stage,
+    pub quorum: u32,
+}
+
+impl StageRule {
+    pub fn any_one(stage: Stage) -> Self {
+        StageRule { stage, quorum: 1 }
+    }
+}
+
+impl fmt::Display for StageRule {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.quorum > 1 {
+            write!(formatter, "{} ({} approvals)", self.stage, self.quorum)
+        } else {
+            self.stage.fmt(formatter)
+        }
+    }
+}
+
 /// Whose delegated token carries out the grant (DESIGN.md section 3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -238,7 +262,7 @@ pub struct TargetRule {
     pub matcher: Match,
     pub deny: bool,
     pub max_access: Option<Access>,
-    pub approval: Vec<Stage>,
+    pub approval: Vec<StageRule>,
     pub max_duration: Option<Duration>,
     pub acting: Acting,
     pub allow_standing: bool,
@@ -343,7 +367,7 @@ pub struct ActionRule {
     pub action: Option<ActionName>,
     pub access: Option<Access>,
     pub deny: bool,
-    pub approval: Vec<Stage>,
+    pub approval: Vec<StageRule>,
     pub max_duration: Option<Duration>,
     pub timing: TimingOverride,
     pub line: usize,

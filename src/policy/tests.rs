@@ -1176,3 +1176,48 @@ fn narrowing_by_the_group_is_explained_in_the_trail() {
         grant.trail
     );
 }
+
+#[test]
+fn a_quorum_is_kept_merged_upwards_and_never_lowered_to_fit() {
+    let text = |quorum: u32| {
+        format!(
+            "[[target]]\nname = \"vpn\"\nmatch = {{ kind = \"group\", name = \"VPN *\" }}\n\
+             approval = [{{ stage = \"group:Security\", quorum = {quorum} }}, \"owner\"]\n\
+             acting = \"operator\"\n\n\
+             [[action]]\naccess = \"member\"\napproval = [{{ stage = \"group:Security\", quorum = 3 }}]\n"
+        )
+    };
+    // The action asks the same stage for more: the larger quorum holds, in one stage.
+    let grant = granted(run(Some(&parse(&text(2))), &ask("alice", "vpn")));
+    let quorums: Vec<(String, u32)> = grant
+        .stages
+        .iter()
+        .map(|need| (need.stage.to_string(), need.quorum))
+        .collect();
+    assert_eq!(
+        quorums,
+        [("group:Security".to_owned(), 3), ("owner".to_owned(), 1)]
+    );
+    assert_eq!(
+        Decision::Allow(grant.clone()).to_json()["quorums"],
+        serde_json::json!([3, 1])
+    );
+    assert!(
+        Decision::Allow(grant)
+            .sentence()
+            .contains("3 approvals from a member of Security"),
+    );
+
+    // Two approvals from a single owner cannot be given: refused, not lowered.
+    let single = parse(
+        "[[target]]\nname = \"vpn\"\nmatch = { kind = \"group\", name = \"VPN *\" }\n\
+         approval = [{ stage = \"owner\", quorum = 2 }]\n",
+    );
+    let denial = refused(run(Some(&single), &ask("alice", "vpn")));
+    assert_eq!(denial.layer, Layer::Target);
+    assert!(
+        denial.message.contains("needs 2 approvals at the owner stage"),
+        "{}",
+        denial.message
+    );
+}

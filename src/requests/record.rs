@@ -51,8 +51,15 @@ pub struct StageRecord {
     pub name: String,
     /// UPNs, lower case; never the requester.
     pub approvers: Vec<String>,
+    /// How many different approvers must say yes.
+    #[serde(default = "one")]
+    pub quorum: u32,
+    /// The yeses so far, in order; the stage is approved when there are `quorum` of them.
+    #[serde(default)]
+    pub approvals: Vec<Approval>,
     #[serde(default)]
     pub cards: Vec<SentCard>,
+    /// Who settled the stage: the approver whose yes completed the quorum, or who said no.
     #[serde(default)]
     pub decided_by: Option<String>,
     #[serde(default)]
@@ -60,6 +67,47 @@ pub struct StageRecord {
     /// Decided by a standing approval the approver gave earlier, not by a click.
     #[serde(default)]
     pub standing: bool,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// One approver's yes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+impl StageRecord {
+    /// A stage not decided yet.
+    pub fn new(name: String, approvers: Vec<String>, quorum: u32) -> Self {
+        StageRecord {
+            name,
+            approvers,
+            quorum: quorum.max(1),
+            approvals: Vec::new(),
+            cards: Vec::new(),
+            decided_by: None,
+            decided_at: None,
+            standing: false,
+        }
+    }
+
+    /// Whether `upn` said yes to this stage already.
+    pub fn approved_by(&self, upn: &str) -> bool {
+        self.approvals
+            .iter()
+            .any(|approval| approval.by.eq_ignore_ascii_case(upn))
+    }
+
+    /// How many more yeses the stage needs.
+    pub fn still_needed(&self) -> usize {
+        usize::try_from(self.quorum)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(self.approvals.len())
+    }
 }
 
 /// Where a request stands.

@@ -14,7 +14,7 @@ use std::time::Duration;
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use super::record::{RequestRecord, Requester, SentCard, StageRecord, State};
+use super::record::{Approval, RequestRecord, Requester, SentCard, StageRecord, State};
 use crate::approval::{self, ClickRefused, Clicker};
 use crate::audit::{AuditKind, AuditLog, NewRecord};
 use crate::catalog::CatalogService;
@@ -108,6 +108,12 @@ pub enum StartError {
     Gone,
     #[error("nobody but you can approve the {0} step")]
     NoApprovers(String),
+    #[error("the {stage} step needs {quorum} approvals, but only {people} other people can give one")]
+    ShortOfQuorum {
+        stage: String,
+        quorum: u32,
+        people: usize,
+    },
     #[error("{0}")]
     NotProvisionable(String),
     #[error("more than one group is called {0}, so policy's approver group is ambiguous")]
@@ -262,14 +268,18 @@ impl Requests {
             if approvers.is_empty() {
                 return Err(StartError::NoApprovers(need.stage.to_string()));
             }
-            stages.push(StageRecord {
-                name: need.stage.to_string(),
+            if approvers.len() < usize::try_from(need.quorum).unwrap_or(usize::MAX) {
+                return Err(StartError::ShortOfQuorum {
+                    stage: need.stage.to_string(),
+                    quorum: need.quorum,
+                    people: approvers.len(),
+                });
+            }
+            stages.push(StageRecord::new(
+                need.stage.to_string(),
                 approvers,
-                cards: Vec::new(),
-                decided_by: None,
-                decided_at: None,
-                standing: false,
-            });
+                need.quorum,
+            ));
         }
         let record = RequestRecord {
             id: super::record::new_id(),
@@ -296,7 +306,7 @@ impl Requests {
         if record.allow_standing {
             let now = Utc::now();
             for index in 0..record.stages.len() {
-                if record.stages[index].name != "owner" {
+                if record.stages[index].name != "owner" || record.stages[index].quorum > 1 {
                     continue;
                 }
                 let standing = record.stages[index]
@@ -311,6 +321,10 @@ impl Requests {
                     .cloned();
                 if let Some(owner) = standing {
                     let stage = &mut record.stages[index];
+                    stage.approvals.push(Approval {
+                        by: owner.clone(),
+                        at: now,
+                    });
                     stage.decided_by = Some(owner);
                     stage.decided_at = Some(now);
                     stage.standing = true;
@@ -327,7 +341,7 @@ impl Requests {
             "resource": record.resource, "access": record.access,
             "requested_access": record.requested_access,
             "duration_seconds": record.duration_seconds, "has_reason": record.reason.is_some(),
-            "stages": record.stages.iter().map(|stage| json!({"stage": stage.name, "approvers": stage.approvers})).collect::<Vec<_>>(),
+            "stages": record.stages.iter().map(|stage| json!({"stage": stage.name, "approvers": stage.approvers, "quorum": stage.quorum})).collect::<Vec<_>>(),
             "acting": record.acting.as_str(), "target": grant.target, "trail": trail,
         }));
         Ok(record)
@@ -568,10 +582,21 @@ impl Requests {
                 .as_ref()
                 .map(|clicker| clicker.upn.clone())
                 .unwrap_or_default();
-            if let Some(stage_record) = record.stages.get_mut(stage) {
-                stage_record.decided_by = Some(who.clone());
-                stage_record.decided_at = Some(now);
+            let Some(stage_record) = record.stages.get_mut(stage) else {
+                return (None, Err(ClickRefused::Unknown));
+            };
+            if approve {
+                stage_record.approvals.push(Approval {
+                    by: who.clone(),
+                    at: now,
+                });
+                if stage_record.still_needed() > 0 {
+                    // A yes towards the quorum: the stage stays open for the others.
+                    return (Some(record.clone()), Ok(record));
+                }
             }
+            stage_record.decided_by = Some(who.clone());
+            stage_record.decided_at = Some(now);
             let next = record
                 .stages
                 .iter()
@@ -614,6 +639,13 @@ impl Requests {
             }
         };
         let who = clicker.map(|clicker| clicker.upn).unwrap_or_default();
+        let settled = record
+            .stages
+            .get(stage)
+            .is_some_and(|stage| stage.decided_by.is_some());
+        if !settled {
+            return Some(self.counted(action, &record, stage, &who).await);
+        }
         let standing = approve
             && always
             && record.allow_standing
@@ -662,6 +694,49 @@ impl Requests {
         let id = record.id.clone();
         tokio::spawn(async move { requests.advance(&id).await });
         Some(decided)
+    }
+
+    /// A yes that leaves the stage short of its quorum: the other approvers' cards show it,
+    /// the requester hears it, and the clicker's card says their yes is counted.
+    async fn counted(
+        &self,
+        action: &ChatAction,
+        record: &RequestRecord,
+        stage: usize,
+        who: &str,
+    ) -> Message {
+        let Some(stage_record) = record.stages.get(stage) else {
+            return Message::text(ClickRefused::Unknown.sentence());
+        };
+        self.audit(
+            record,
+            AuditKind::Approved,
+            who,
+            json!({
+                "stage": stage_record.name, "approvals": stage_record.approvals.len(),
+                "quorum": stage_record.quorum, "complete": false,
+            }),
+        );
+        let live = approval::card(record, stage);
+        for card in &stage_record.cards {
+            if action.card.as_ref() == Some(&card.sent) {
+                continue;
+            }
+            let shown = if stage_record.approved_by(&card.approver) {
+                approval::counted_card(record, stage, &card.approver)
+            } else {
+                live.clone()
+            };
+            if let Err(error) = self.port.update(&card.sent, &shown).await {
+                tracing::warn!(%error, request = %record.id, "cannot update an approval card");
+            }
+        }
+        self.say(
+            &record.requester.place,
+            &approval::requester_counted(record, stage, who),
+        )
+        .await;
+        approval::counted_card(record, stage, who)
     }
 
     /// Makes the change under the acting identity's token, reads it back, and reports.

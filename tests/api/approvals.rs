@@ -494,6 +494,80 @@ async fn two_approvers_clicking_at_once_make_one_decision() {
     }
 }
 
+/// The VPN rule of the example policy with `approval` in place of its owner stage, made by
+/// the operator.
+fn vpn_policy(approval: &str) -> String {
+    let policy = std::fs::read_to_string(crate::app::EXAMPLE_POLICY)
+        .expect("example policy")
+        .replace(
+            "match = { kind = \"group\", name = \"VPN *\" }\nmax_access = \"member\"\napproval = [\"owner\"]\nmax_duration = \"30d\"\nacting = \"approver\"",
+            &format!("match = {{ kind = \"group\", name = \"VPN *\" }}\nmax_access = \"member\"\napproval = {approval}\nmax_duration = \"30d\"\nacting = \"operator\""),
+        );
+    assert!(policy.contains(approval));
+    policy
+}
+
+#[tokio::test]
+async fn a_quorum_stage_waits_for_enough_different_approvers() {
+    let app = TestApp::spawn_with_policy(&vpn_policy(
+        "[{ stage = \"group:Customer Support\", quorum = 2 }]",
+    ))
+    .await;
+    let tom = "tom.becker@contoso.com";
+    let (priya, alex) = ("priya.nair@contoso.com", "alex.kim@contoso.com");
+    app.teams(tom, "please add me to VPN Users").await;
+    let (priya_card, priya_approve) = card_for(&app, priya, "approve").await;
+    let (alex_card, _) = card_for(&app, alex, "approve").await;
+    assert!(
+        priya_approve.to_string().contains("request") && !priya_approve.to_string().contains("@"),
+        "card data carries ids, never identity: {priya_approve}"
+    );
+    let mine = click_teams(&app, priya, &priya_card, &priya_approve).await;
+    assert!(
+        mine.to_string().contains("your approval is counted"),
+        "{mine}"
+    );
+    until_said(|| app.teams_seen(tom), "It needs 1 more approval").await;
+    // Alex's card shows the yes so far and still asks him.
+    until_said(|| app.teams_seen(alex), "1 so far (priya.nair@contoso.com)").await;
+    let (card_now, alex_approve) = card_for(&app, alex, "approve").await;
+    assert_eq!(card_now, alex_card, "the card is updated in place");
+    assert!(writes(&app).await.is_empty(), "nothing is made on one yes");
+
+    let decided = click_teams(&app, alex, &alex_card, &alex_approve).await;
+    assert!(
+        decided
+            .to_string()
+            .contains("Approved by priya.nair@contoso.com and alex.kim@contoso.com"),
+        "{decided}"
+    );
+    until_said(|| app.teams_seen(priya), "Approved by priya.nair@contoso.com and alex.kim").await;
+    sign_in_when_asked(&app, OPERATOR).await;
+    until_said(|| app.teams_seen(tom), "done. You now have membership on VPN Users").await;
+    let made = writes(&app).await;
+    assert_eq!(made.len(), 1, "{made:?}");
+    assert_eq!(made[0].2, OPERATOR);
+}
+
+#[tokio::test]
+async fn a_quorum_larger_than_the_approvers_is_refused_before_anyone_is_asked() {
+    let app = TestApp::spawn_with_policy(&vpn_policy(
+        "[{ stage = \"group:Customer Support\", quorum = 3 }]",
+    ))
+    .await;
+    let tom = "tom.becker@contoso.com";
+    app.teams(tom, "please add me to VPN Users").await;
+    until_said(
+        || app.teams_seen(tom),
+        "needs 3 approvals at the group:Customer Support step, but only 2 people other than you",
+    )
+    .await;
+    assert!(
+        card_action(&app.teams_seen("priya.nair@contoso.com").await, "approve").is_none(),
+        "no card goes out"
+    );
+}
+
 /// Whether `upn` is a member of the channel, in `/_sim/state`.
 async fn in_channel(app: &TestApp, channel: &str, upn: &str) -> bool {
     let state = app

@@ -76,6 +76,10 @@ async fn check_names_the_line_and_key_of_each_problem() {
         (format!("{target}\n{target}"), 6, "name", "already has this name"),
         ("[global]\nmax_duration = \"90d\n".into(), 2, "syntax", "not valid TOML"),
         (format!("{target}escalate_to = [\"the boss\"]\n"), 4, "escalate_to", "unknown approver kind"),
+        (format!("{target}approval = [{{ stage = \"owner\", quorum = 0 }}]\n"), 4, "quorum", "greater than zero"),
+        (format!("{target}approval = [{{ quorum = 2 }}]\n"), 4, "approval", "needs stage"),
+        (format!("{target}approval = [{{ stage = \"owner\", count = 2 }}]\n"), 4, "count", "unknown key of a stage"),
+        (format!("{target}approval = [\"owner\", {{ stage = \"owner\", quorum = 2 }}]\n"), 4, "approval", "listed twice"),
     ];
     assert!(cases.len() >= 12);
     let dir = tempfile::tempdir().expect("dir");

@@ -1,0 +1,334 @@
+//! The messages of an approval: the card each approver gets, the card after a decision, and
+//! what the requester is told at each step.
+//!
+//! Cards say who asks (name, role), what (and what was asked, when policy narrowed it), for how
+//! long, why, and the policy line. Their buttons carry the request id and stage only.
+
+use serde_json::json;
+use url::Url;
+
+use super::DENY_REASON;
+use crate::domain::chat::{ButtonStyle, Card, CardButton, CardInput, CardSection, Message, Verb};
+use crate::domain::duration::format_duration;
+use crate::requests::record::{Approval, RequestRecord, StageRecord, State};
+
+fn what(record: &RequestRecord) -> String {
+    let access = if record.access == record.requested_access {
+        record.access.label().to_owned()
+    } else {
+        format!(
+            "{} (asked for {})",
+            record.access.label(),
+            record.requested_access.label()
+        )
+    };
+    format!(
+        "{access} on {} ({})",
+        record.resource.name,
+        record.resource.kind.label()
+    )
+}
+
+fn how_long(record: &RequestRecord) -> String {
+    match record.duration_seconds {
+        Some(seconds) => format_duration(std::time::Duration::from_secs(seconds)),
+        None => "no end".to_owned(),
+    }
+}
+
+fn facts(record: &RequestRecord) -> Vec<(String, String)> {
+    let who = match &record.requester.display_name {
+        Some(name) => format!("{name} ({})", record.requester.upn),
+        None => record.requester.upn.clone(),
+    };
+    let mut facts = vec![
+        ("Who".to_owned(), who),
+        ("What".to_owned(), what(record)),
+        ("How long".to_owned(), how_long(record)),
+        (
+            "Why".to_owned(),
+            record
+                .reason
+                .clone()
+                .unwrap_or_else(|| "no reason given".to_owned()),
+        ),
+        ("Policy".to_owned(), record.policy_line.clone()),
+    ];
+    let role = [&record.requester.job_title, &record.requester.department]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if !role.is_empty() {
+        facts.insert(1, ("Role".to_owned(), role));
+    }
+    facts
+}
+
+/// The approval card for `stage` of `record`.
+pub fn card(record: &RequestRecord, stage: usize) -> Message {
+    let stage_name = record
+        .stages
+        .get(stage)
+        .map(|stage| stage.name.clone())
+        .unwrap_or_default();
+    let data = json!({ "request": record.id, "stage": stage });
+    let card = Card {
+        title: format!("Access request {}", record.id),
+        sections: vec![CardSection {
+            text: format!(
+                "{} asks for {}. You are asked as {} (step {} of {}).{}",
+                record.requester.upn,
+                what(record),
+                stage_label(&stage_name),
+                stage + 1,
+                record.stages.len(),
+                record
+                    .stages
+                    .get(stage)
+                    .map(quorum_note)
+                    .unwrap_or_default()
+            ),
+            facts: facts(record),
+        }],
+        inputs: vec![CardInput {
+            id: DENY_REASON.to_owned(),
+            label: "Reason if you deny (optional)".to_owned(),
+            placeholder: "Why not?".to_owned(),
+        }],
+        buttons: vec![
+            CardButton::Execute {
+                title: "Approve".to_owned(),
+                verb: Verb::Approve,
+                data: data.clone(),
+                style: ButtonStyle::Positive,
+            },
+            CardButton::Execute {
+                title: "Deny".to_owned(),
+                verb: Verb::Deny,
+                data: data.clone(),
+                style: ButtonStyle::Destructive,
+            },
+        ],
+    };
+    let mut card = card;
+    let single = record.stages.get(stage).is_none_or(|stage| stage.quorum <= 1);
+    if record.allow_standing && stage_name == "owner" && single {
+        card.buttons.insert(
+            1,
+            CardButton::Execute {
+                title: "Approve always".to_owned(),
+                verb: Verb::ApproveAlways,
+                data,
+                style: ButtonStyle::Default,
+            },
+        );
+    }
+    Message::with_card(
+        format!(
+            "{} asks for {}: approve or deny?",
+            record.requester.upn,
+            what(record)
+        ),
+        card,
+    )
+}
+
+fn stage_label(name: &str) -> String {
+    match name {
+        "owner" => "an owner".to_owned(),
+        "manager" => "their manager".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// The card every approver of the stage sees after the decision: no live buttons.
+pub fn decided_card(
+    record: &RequestRecord,
+    stage: usize,
+    approved: bool,
+    by: &str,
+    reason: Option<&str>,
+) -> Message {
+    let verdict = if approved { "Approved" } else { "Denied" };
+    let at = record
+        .stages
+        .get(stage)
+        .and_then(|stage| stage.decided_at)
+        .map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default();
+    let deciders = match record.stages.get(stage) {
+        Some(stage) if approved && stage.approvals.len() > 1 => names(&stage.approvals),
+        _ => by.to_owned(),
+    };
+    let mut text = format!("{verdict} by {deciders} at {at}.");
+    if let Some(reason) = reason {
+        text.push_str(&format!(" Reason: {reason}"));
+    }
+    let card = Card {
+        title: format!("Access request {}: {}", record.id, verdict.to_lowercase()),
+        sections: vec![
+            CardSection {
+                text: format!("{} asked for {}.", record.requester.upn, what(record)),
+                facts: facts(record),
+            },
+            CardSection {
+                text,
+                facts: Vec::new(),
+            },
+        ],
+        inputs: Vec::new(),
+        buttons: Vec::new(),
+    };
+    Message::with_card(format!("{}: {}", record.id, verdict.to_lowercase()), card)
+}
+
+/// What the requester is told after a decision.
+pub fn requester_update(
+    record: &RequestRecord,
+    stage: usize,
+    approved: bool,
+    by: &str,
+    reason: Option<&str>,
+) -> Message {
+    let text = if !approved {
+        match reason {
+            Some(reason) => format!(
+                "{}: {by} denied your request for {}. Their reason: {reason}",
+                record.id,
+                what(record)
+            ),
+            None => format!(
+                "{}: {by} denied your request for {}.",
+                record.id,
+                what(record)
+            ),
+        }
+    } else if let State::AwaitingApproval { stage: next } = record.state {
+        format!(
+            "{}: {by} approved step {} of {}. Now waiting for {}.",
+            record.id,
+            stage + 1,
+            record.stages.len(),
+            record
+                .stages
+                .get(next)
+                .map(|next| next.approvers.join(" or "))
+                .unwrap_or_default()
+        )
+    } else {
+        format!("{}: {by} approved. I'm making the change now.", record.id)
+    };
+    Message::text(text)
+}
+
+/// " This step needs 2 approvals; 1 so far (nina@contoso.com)." for a quorum, else nothing.
+fn quorum_note(stage: &StageRecord) -> String {
+    if stage.quorum <= 1 {
+        return String::new();
+    }
+    let so_far = if stage.approvals.is_empty() {
+        "none yet".to_owned()
+    } else {
+        format!(
+            "{} so far ({})",
+            stage.approvals.len(),
+            names(&stage.approvals)
+        )
+    };
+    format!(" This step needs {} approvals; {so_far}.", stage.quorum)
+}
+
+fn names(approvals: &[Approval]) -> String {
+    let names: Vec<&str> = approvals
+        .iter()
+        .map(|approval| approval.by.as_str())
+        .collect();
+    names.join(" and ")
+}
+
+/// What an approver who said yes sees while the stage waits for the rest of its quorum: their
+/// yes is counted, and the card has no live buttons.
+pub fn counted_card(record: &RequestRecord, stage: usize, approver: &str) -> Message {
+    let needed = record.stages.get(stage).map_or(0, StageRecord::still_needed);
+    let card = Card {
+        title: format!("Access request {}: your approval is counted", record.id),
+        sections: vec![
+            CardSection {
+                text: format!("{} asks for {}.", record.requester.upn, what(record)),
+                facts: facts(record),
+            },
+            CardSection {
+                text: format!(
+                    "You ({approver}) approved.{} It needs {needed} more {}.",
+                    record
+                        .stages
+                        .get(stage)
+                        .map(quorum_note)
+                        .unwrap_or_default(),
+                    if needed == 1 { "approval" } else { "approvals" }
+                ),
+                facts: Vec::new(),
+            },
+        ],
+        inputs: Vec::new(),
+        buttons: Vec::new(),
+    };
+    Message::with_card(
+        format!("{}: your approval is counted", record.id),
+        card,
+    )
+}
+
+/// What the requester is told when one approver's yes leaves the stage short of its quorum.
+pub fn requester_counted(record: &RequestRecord, stage: usize, by: &str) -> Message {
+    let needed = record.stages.get(stage).map_or(0, StageRecord::still_needed);
+    Message::text(format!(
+        "{}: {by} approved step {} of {}. It needs {needed} more {} before I go on.",
+        record.id,
+        stage + 1,
+        record.stages.len(),
+        if needed == 1 { "approval" } else { "approvals" }
+    ))
+}
+
+/// What the requester is told once the grant is made and read back.
+pub fn done(record: &RequestRecord) -> Message {
+    let until = match record.ends_at {
+        Some(end) => format!(" until {}", end.format("%Y-%m-%d %H:%M UTC")),
+        None => String::new(),
+    };
+    Message::text(format!(
+        "{}: done. You now have {}{until}; I checked that it took effect.",
+        record.id,
+        what(record)
+    ))
+}
+
+/// Asks the acting person to sign in so their request-approved change can be made.
+pub fn sign_in_to_act(record: &RequestRecord, link: &Url) -> Message {
+    let card = Card {
+        title: "Sign in to carry out an approved request".into(),
+        sections: vec![CardSection {
+            text: format!(
+                "{} is approved: {} for {}. It is carried out with your own Microsoft 365 sign-in. \
+                 Sign in once; this link works for 10 minutes and only for you.",
+                record.id,
+                what(record),
+                record.requester.upn
+            ),
+            facts: Vec::new(),
+        }],
+        inputs: Vec::new(),
+        buttons: vec![CardButton::OpenUrl {
+            title: "Sign in".into(),
+            url: link.to_string(),
+        }],
+    };
+    Message::with_card(
+        "Please sign in to Doorman to carry out an approved request.",
+        card,
+    )
+}
+
