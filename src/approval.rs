@@ -14,10 +14,11 @@ mod cards;
 use serde_json::Value;
 
 pub use cards::{
-    card, counted_card, decided_card, done, requester_counted, requester_update, sign_in_to_act,
+    addressed, card, closed_card, counted_card, decided_card, done, requester_counted,
+    requester_update, sign_in_to_act,
 };
 
-use crate::domain::chat::ChatAction;
+use crate::domain::chat::{ChatAction, Message};
 use crate::requests::record::{RequestRecord, State};
 
 /// The input a deny reason is typed into.
@@ -122,6 +123,39 @@ pub fn may_decide(
     Ok(())
 }
 
+/// What the card of `stage` shows `viewer` now, when their chat client fetches it again (a
+/// Teams refresh): the live card while they can still decide, their counted yes while the
+/// stage waits for others, else the decision or the request's end. `None` for someone the card
+/// was never meant for. Changes nothing.
+pub fn view(record: &RequestRecord, stage: usize, viewer: Option<&Clicker>) -> Option<Message> {
+    let stage_record = record.stages.get(stage)?;
+    match may_decide(record, stage, viewer) {
+        Ok(()) => Some(card(record, stage)),
+        Err(ClickRefused::AlreadyApproved) => Some(counted_card(record, stage, &viewer?.upn)),
+        Err(ClickRefused::AlreadyDecided) => Some(match &stage_record.decided_by {
+            Some(by) => {
+                let denied_here = match &record.state {
+                    State::Denied { .. } => {
+                        record
+                            .stages
+                            .iter()
+                            .rposition(|stage| stage.decided_by.is_some())
+                            == Some(stage)
+                    }
+                    _ => false,
+                };
+                let reason = match &record.state {
+                    State::Denied { reason, .. } if denied_here => reason.as_deref(),
+                    _ => None,
+                };
+                decided_card(record, stage, !denied_here, by, reason)
+            }
+            None => closed_card(record),
+        }),
+        Err(_) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,10 +251,12 @@ mod tests {
         // A yes towards a quorum is counted once per approver.
         let mut counting = record(State::AwaitingApproval { stage: 0 });
         counting.stages[0].quorum = 2;
-        counting.stages[0].approvals.push(crate::requests::record::Approval {
-            by: "nina@contoso.com".into(),
-            at: chrono::Utc::now(),
-        });
+        counting.stages[0]
+            .approvals
+            .push(crate::requests::record::Approval {
+                by: "nina@contoso.com".into(),
+                at: chrono::Utc::now(),
+            });
         assert_eq!(
             may_decide(&counting, 0, Some(&nina)),
             Err(ClickRefused::AlreadyApproved)

@@ -8,7 +8,9 @@ use serde_json::json;
 use url::Url;
 
 use super::DENY_REASON;
-use crate::domain::chat::{ButtonStyle, Card, CardButton, CardInput, CardSection, Message, Verb};
+use crate::domain::chat::{
+    ButtonStyle, Card, CardButton, CardInput, CardRefresh, CardSection, ChatUser, Message, Verb,
+};
 use crate::domain::duration::format_duration;
 use crate::requests::record::{Approval, RequestRecord, StageRecord, State};
 
@@ -66,7 +68,16 @@ fn facts(record: &RequestRecord) -> Vec<(String, String)> {
     facts
 }
 
-/// The approval card for `stage` of `record`.
+/// `message` with its card's refresh addressed to `person`: the approver whose card it is.
+pub fn addressed(mut message: Message, person: &ChatUser) -> Message {
+    if let Some(refresh) = message.card.as_mut().and_then(|card| card.refresh.as_mut()) {
+        refresh.people = vec![person.clone()];
+    }
+    message
+}
+
+/// The approval card for `stage` of `record`. It asks to be refreshed, so that an approver
+/// who opens it later sees where the request stands (see [`super::view`]).
 pub fn card(record: &RequestRecord, stage: usize) -> Message {
     let stage_name = record
         .stages
@@ -75,6 +86,10 @@ pub fn card(record: &RequestRecord, stage: usize) -> Message {
         .unwrap_or_default();
     let data = json!({ "request": record.id, "stage": stage });
     let card = Card {
+        refresh: Some(CardRefresh {
+            data: data.clone(),
+            people: Vec::new(),
+        }),
         title: format!("Access request {}", record.id),
         sections: vec![CardSection {
             text: format!(
@@ -113,7 +128,10 @@ pub fn card(record: &RequestRecord, stage: usize) -> Message {
         ],
     };
     let mut card = card;
-    let single = record.stages.get(stage).is_none_or(|stage| stage.quorum <= 1);
+    let single = record
+        .stages
+        .get(stage)
+        .is_none_or(|stage| stage.quorum <= 1);
     if record.allow_standing && stage_name == "owner" && single {
         card.buttons.insert(
             1,
@@ -167,6 +185,7 @@ pub fn decided_card(
         text.push_str(&format!(" Reason: {reason}"));
     }
     let card = Card {
+        refresh: None,
         title: format!("Access request {}: {}", record.id, verdict.to_lowercase()),
         sections: vec![
             CardSection {
@@ -182,6 +201,26 @@ pub fn decided_card(
         buttons: Vec::new(),
     };
     Message::with_card(format!("{}: {}", record.id, verdict.to_lowercase()), card)
+}
+
+/// The card of a stage that was never decided because the request ended first.
+pub fn closed_card(record: &RequestRecord) -> Message {
+    let card = Card {
+        title: format!("Access request {}: {}", record.id, record.state.label()),
+        sections: vec![CardSection {
+            text: format!(
+                "{} asked for {}. The request is no longer waiting for approval: it is {}.",
+                record.requester.upn,
+                what(record),
+                record.state.label()
+            ),
+            facts: facts(record),
+        }],
+        inputs: Vec::new(),
+        buttons: Vec::new(),
+        refresh: None,
+    };
+    Message::with_card(format!("{}: {}", record.id, record.state.label()), card)
 }
 
 /// What the requester is told after a decision.
@@ -251,8 +290,12 @@ fn names(approvals: &[Approval]) -> String {
 /// What an approver who said yes sees while the stage waits for the rest of its quorum: their
 /// yes is counted, and the card has no live buttons.
 pub fn counted_card(record: &RequestRecord, stage: usize, approver: &str) -> Message {
-    let needed = record.stages.get(stage).map_or(0, StageRecord::still_needed);
+    let needed = record
+        .stages
+        .get(stage)
+        .map_or(0, StageRecord::still_needed);
     let card = Card {
+        refresh: None,
         title: format!("Access request {}: your approval is counted", record.id),
         sections: vec![
             CardSection {
@@ -275,15 +318,15 @@ pub fn counted_card(record: &RequestRecord, stage: usize, approver: &str) -> Mes
         inputs: Vec::new(),
         buttons: Vec::new(),
     };
-    Message::with_card(
-        format!("{}: your approval is counted", record.id),
-        card,
-    )
+    Message::with_card(format!("{}: your approval is counted", record.id), card)
 }
 
 /// What the requester is told when one approver's yes leaves the stage short of its quorum.
 pub fn requester_counted(record: &RequestRecord, stage: usize, by: &str) -> Message {
-    let needed = record.stages.get(stage).map_or(0, StageRecord::still_needed);
+    let needed = record
+        .stages
+        .get(stage)
+        .map_or(0, StageRecord::still_needed);
     Message::text(format!(
         "{}: {by} approved step {} of {}. It needs {needed} more {} before I go on.",
         record.id,
@@ -309,6 +352,7 @@ pub fn done(record: &RequestRecord) -> Message {
 /// Asks the acting person to sign in so their request-approved change can be made.
 pub fn sign_in_to_act(record: &RequestRecord, link: &Url) -> Message {
     let card = Card {
+        refresh: None,
         title: "Sign in to carry out an approved request".into(),
         sections: vec![CardSection {
             text: format!(
@@ -331,4 +375,3 @@ pub fn sign_in_to_act(record: &RequestRecord, link: &Url) -> Message {
         card,
     )
 }
-

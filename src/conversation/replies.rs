@@ -21,6 +21,7 @@ pub fn greeting(name: Option<&str>) -> Message {
 
 pub fn help() -> Message {
     let card = Card {
+refresh: None,
         title: "What Doorman does".into(),
         sections: vec![
             CardSection {
@@ -55,6 +56,7 @@ pub fn sign_in_prompt(link: &Url, waiting: bool) -> Message {
         ""
     };
     let card = Card {
+        refresh: None,
         title: "Sign in to Doorman".into(),
         sections: vec![CardSection {
             text: format!(
@@ -355,6 +357,7 @@ pub fn only_for_yourself(other: &str) -> Message {
 /// "Which one do you mean?" with one button per candidate.
 pub fn which_one(question: &str, candidates: &[(String, usize)]) -> Message {
     let card = Card {
+        refresh: None,
         title: "Which one do you mean?".into(),
         sections: vec![CardSection {
             text: "More than one thing matches what you asked for. Pick the one you mean:".into(),
@@ -377,6 +380,7 @@ pub fn which_one(question: &str, candidates: &[(String, usize)]) -> Message {
 /// The question card once answered: no live buttons.
 pub fn chosen(label: &str) -> Message {
     let card = Card {
+        refresh: None,
         title: format!("You chose {label}."),
         sections: Vec::new(),
         inputs: Vec::new(),

@@ -101,16 +101,19 @@ pub enum Verb {
     Choose,
     Extend,
     Revoke,
+    /// The chat client asks for the card's current state as it shows it (Teams `refresh`).
+    Refresh,
 }
 
 impl Verb {
-    pub const ALL: [Verb; 6] = [
+    pub const ALL: [Verb; 7] = [
         Verb::Approve,
         Verb::Deny,
         Verb::ApproveAlways,
         Verb::Choose,
         Verb::Extend,
         Verb::Revoke,
+        Verb::Refresh,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -121,6 +124,7 @@ impl Verb {
             Verb::Choose => "choose",
             Verb::Extend => "extend",
             Verb::Revoke => "revoke",
+            Verb::Refresh => "refresh",
         }
     }
 
@@ -190,6 +194,20 @@ pub struct Card {
     pub inputs: Vec<CardInput>,
     /// Buttons; a decided card has none.
     pub buttons: Vec<CardButton>,
+    /// Whether the chat client should fetch the card again when it shows it.
+    #[serde(default)]
+    pub refresh: Option<CardRefresh>,
+}
+
+/// Asks the chat client to fetch a card's current state whenever it shows the card (Teams
+/// `refresh`; Slack has no such thing and ignores it). The fetch comes back as a
+/// [`Verb::Refresh`] action carrying `data`, from the person looking at the card.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CardRefresh {
+    /// Ids only, like button data.
+    pub data: Value,
+    /// Whose clients refresh on their own: the people the card is live for.
+    pub people: Vec<ChatUser>,
 }
 
 /// A paragraph with optional label/value facts.
@@ -305,7 +323,8 @@ mod tests {
                 "approve_always",
                 "choose",
                 "extend",
-                "revoke"
+                "revoke",
+                "refresh"
             ]
         );
         for verb in Verb::ALL {

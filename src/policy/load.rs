@@ -16,7 +16,8 @@ use toml_edit::{ImDocument, Item, TableLike, Value};
 
 use super::model::{
     Acting, ActionName, ActionRule, ChangeWindow, DepartmentRule, Escalation, Glob, Global, Match,
-    Outside, Policy, Runtime, Stage, StageRule, TargetRule, Targets, Tenant, Timing, TimingOverride,
+    Outside, Policy, Runtime, Stage, StageRule, TargetRule, Targets, Tenant, Timing,
+    TimingOverride,
 };
 use crate::domain::duration::parse_duration;
 use crate::domain::resource::{Access, ResourceKind};
@@ -521,12 +522,7 @@ impl Reader {
 
     /// An `approval` list: each entry a stage name, or `{ stage = "...", quorum = N }` when
     /// more than one of the stage's approvers must say yes.
-    fn stages(
-        &mut self,
-        table: &dyn TableLike,
-        key: &str,
-        section: Section<'_>,
-    ) -> Vec<StageRule> {
+    fn stages(&mut self, table: &dyn TableLike, key: &str, section: Section<'_>) -> Vec<StageRule> {
         let mut stages: Vec<StageRule> = Vec::new();
         let Some(value) = self.value(table, key, section) else {
             return stages;
@@ -536,10 +532,7 @@ impl Reader {
                 value.span(),
                 key,
                 section,
-                format!(
-                    "must be a list of stages, not {}",
-                    value.type_name()
-                ),
+                format!("must be a list of stages, not {}", value.type_name()),
             );
             return stages;
         };
@@ -736,7 +729,9 @@ impl Reader {
             Some((text, span)) => match text.as_str() {
                 "requester" => Some(Acting::Requester),
                 "operator" => Some(Acting::Operator),
-                "approver" if approval.iter().any(|rule| rule.stage == Stage::Owner) => Some(Acting::Approver),
+                "approver" if approval.iter().any(|rule| rule.stage == Stage::Owner) => {
+                    Some(Acting::Approver)
+                }
                 "approver" => {
                     self.problem(
                         span,
@@ -759,7 +754,9 @@ impl Reader {
                 }
             },
             // Owners may change what they own; anything else is the helpdesk's to carry out.
-            None if approval.iter().any(|rule| rule.stage == Stage::Owner) => Some(Acting::Approver),
+            None if approval.iter().any(|rule| rule.stage == Stage::Owner) => {
+                Some(Acting::Approver)
+            }
             None => Some(Acting::Operator),
         };
         let allow_standing = self

@@ -1216,7 +1216,9 @@ fn a_quorum_is_kept_merged_upwards_and_never_lowered_to_fit() {
     let denial = refused(run(Some(&single), &ask("alice", "vpn")));
     assert_eq!(denial.layer, Layer::Target);
     assert!(
-        denial.message.contains("needs 2 approvals at the owner stage"),
+        denial
+            .message
+            .contains("needs 2 approvals at the owner stage"),
         "{}",
         denial.message
     );

@@ -108,7 +108,9 @@ pub enum StartError {
     Gone,
     #[error("nobody but you can approve the {0} step")]
     NoApprovers(String),
-    #[error("the {stage} step needs {quorum} approvals, but only {people} other people can give one")]
+    #[error(
+        "the {stage} step needs {quorum} approvals, but only {people} other people can give one"
+    )]
     ShortOfQuorum {
         stage: String,
         quorum: u32,
@@ -510,10 +512,15 @@ impl Requests {
             {
                 continue;
             }
-            let Some(place) = self.direct_to(approver).await else {
+            let reached = match self.chat_user_of(approver) {
+                Some(user) => self.open_direct(&user).await.map(|place| (user, place)),
+                None => None,
+            };
+            let Some((user, place)) = reached else {
                 tracing::warn!(request = %record.id, approver, "cannot reach an approver");
                 continue;
             };
+            let card = approval::addressed(card.clone(), &user);
             let sent = match self.port.send(&place, &card).await {
                 Ok(sent) => sent,
                 Err(error) => {
@@ -696,6 +703,24 @@ impl Requests {
         Some(decided)
     }
 
+    /// The approval card as the person looking at it should see it now (a Teams refresh). Reads
+    /// only: no state changes and nothing is said in chat, however stale or foreign the card.
+    pub async fn view(&self, action: &ChatAction) -> Option<Message> {
+        let (id, stage) = approval::target_of(action)?;
+        let record = match self.get(&id) {
+            Ok(record) => record?,
+            Err(error) => {
+                tracing::warn!(%error, request = %id, "cannot read a request to refresh its card");
+                return None;
+            }
+        };
+        let viewer = self
+            .clicker(&action.sender.user, action.sender.entra.as_ref())
+            .await;
+        let view = approval::view(&record, stage, viewer.as_ref())?;
+        Some(approval::addressed(view, &action.sender.user))
+    }
+
     /// A yes that leaves the stage short of its quorum: the other approvers' cards show it,
     /// the requester hears it, and the clicker's card says their yes is counted.
     async fn counted(
@@ -725,7 +750,10 @@ impl Requests {
             let shown = if stage_record.approved_by(&card.approver) {
                 approval::counted_card(record, stage, &card.approver)
             } else {
-                live.clone()
+                match self.chat_user_of(&card.approver) {
+                    Some(user) => approval::addressed(live.clone(), &user),
+                    None => live.clone(),
+                }
             };
             if let Err(error) = self.port.update(&card.sent, &shown).await {
                 tracing::warn!(%error, request = %record.id, "cannot update an approval card");
@@ -1033,20 +1061,29 @@ impl Requests {
         }
     }
 
-    /// The 1:1 conversation with a person of the tenant: on the platform where they last
-    /// talked to Doorman, otherwise in Teams (installed tenant-wide).
-    async fn direct_to(&self, upn: &str) -> Option<Place> {
+    /// Who a person of the tenant is in chat: on the platform where they last talked to
+    /// Doorman, otherwise in Teams (installed tenant-wide).
+    fn chat_user_of(&self, upn: &str) -> Option<ChatUser> {
         let entra_id = self.entra_id_of(upn)?;
-        let user = match self.last_seen.get(&entra_id) {
-            Ok(Some(user)) => user,
-            Ok(None) if self.teams => self.teams_user(&entra_id),
-            Ok(None) => return None,
+        match self.last_seen.get(&entra_id) {
+            Ok(Some(user)) => Some(user),
+            Ok(None) if self.teams => Some(self.teams_user(&entra_id)),
+            Ok(None) => None,
             Err(error) => {
                 tracing::warn!(%error, "cannot read where a person talks from");
-                return None;
+                None
             }
-        };
-        match self.port.open_direct(&user).await {
+        }
+    }
+
+    /// The 1:1 conversation with a person of the tenant (see [`Self::chat_user_of`]).
+    async fn direct_to(&self, upn: &str) -> Option<Place> {
+        let user = self.chat_user_of(upn)?;
+        self.open_direct(&user).await
+    }
+
+    async fn open_direct(&self, user: &ChatUser) -> Option<Place> {
+        match self.port.open_direct(user).await {
             Ok(place) => Some(place),
             Err(error) => {
                 tracing::warn!(%error, "cannot open a direct conversation");

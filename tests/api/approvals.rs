@@ -541,9 +541,17 @@ async fn a_quorum_stage_waits_for_enough_different_approvers() {
             .contains("Approved by priya.nair@contoso.com and alex.kim@contoso.com"),
         "{decided}"
     );
-    until_said(|| app.teams_seen(priya), "Approved by priya.nair@contoso.com and alex.kim").await;
+    until_said(
+        || app.teams_seen(priya),
+        "Approved by priya.nair@contoso.com and alex.kim",
+    )
+    .await;
     sign_in_when_asked(&app, OPERATOR).await;
-    until_said(|| app.teams_seen(tom), "done. You now have membership on VPN Users").await;
+    until_said(
+        || app.teams_seen(tom),
+        "done. You now have membership on VPN Users",
+    )
+    .await;
     let made = writes(&app).await;
     assert_eq!(made.len(), 1, "{made:?}");
     assert_eq!(made[0].2, OPERATOR);
@@ -566,6 +574,99 @@ async fn a_quorum_larger_than_the_approvers_is_refused_before_anyone_is_asked() 
         card_action(&app.teams_seen("priya.nair@contoso.com").await, "approve").is_none(),
         "no card goes out"
     );
+}
+
+/// The Adaptive Card of a message the bot sent, as shown.
+fn card_of(message: &Value) -> &Value {
+    &message["attachments"][0]["content"]
+}
+
+/// The person looks at the card `activity` in their chat (`/_sim/teams/refresh`).
+async fn look_at(app: &TestApp, upn: &str, activity: &str) -> Value {
+    let answer = app
+        .sim
+        .control(
+            reqwest::Method::POST,
+            "teams/refresh",
+            Some(serde_json::json!({"user": upn, "activityId": activity})),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    answer.body
+}
+
+#[tokio::test]
+async fn an_approval_card_refreshes_to_its_current_state_for_its_own_approver_only() {
+    let app = TestApp::spawn_with_policy(&vpn_policy("[\"group:Customer Support\"]")).await;
+    let tom = "tom.becker@contoso.com";
+    let (priya, alex) = ("priya.nair@contoso.com", "alex.kim@contoso.com");
+    app.teams(tom, "please add me to VPN Users").await;
+    let (priya_card, priya_approve) = card_for(&app, priya, "approve").await;
+    let (alex_card, _) = card_for(&app, alex, "approve").await;
+
+    // Each card refreshes for its own approver, named by the 29: id Doorman learned when it
+    // opened the chat, with the refresh verb and ids only.
+    let seen = app.teams_seen(alex).await;
+    let shown = seen
+        .iter()
+        .find(|message| message["id"] == alex_card.as_str())
+        .expect("alex's card");
+    let refresh = card_of(shown)["refresh"].clone();
+    assert_eq!(refresh["action"]["verb"], "refresh", "{refresh}");
+    let ids = refresh["userIds"].as_array().cloned().unwrap_or_default();
+    assert_eq!(ids.len(), 1, "{refresh}");
+    assert!(
+        ids[0].as_str().is_some_and(|id| id.starts_with("29:")),
+        "{refresh}"
+    );
+    assert!(
+        !refresh.to_string().contains('@'),
+        "no identity in card data: {refresh}"
+    );
+    let refreshed = look_at(&app, alex, &alex_card).await;
+    assert_eq!(refreshed["refreshed"], true, "{refreshed}");
+    assert!(card_action(&app.teams_seen(alex).await, "approve").is_some());
+    // Priya's card does not name Alex: shown to Alex it would not refresh.
+    let priya_seen = app.teams_seen(priya).await;
+    let priya_shown = priya_seen
+        .iter()
+        .find(|message| message["id"] == priya_card.as_str())
+        .expect("priya's card");
+    assert_ne!(
+        card_of(priya_shown)["refresh"]["userIds"],
+        refresh["userIds"]
+    );
+
+    // The requester fetching a card's refresh gets nothing and is told nothing.
+    let before = app.teams_seen(tom).await.len();
+    let foreign = click_teams(&app, tom, &alex_card, &refresh["action"]).await;
+    assert_eq!(
+        foreign["body"]["type"], "application/vnd.microsoft.activity.message",
+        "{foreign}"
+    );
+
+    click_teams(&app, priya, &priya_card, &priya_approve).await;
+    until_said(
+        || app.teams_seen(tom),
+        "approved. I'm making the change now",
+    )
+    .await;
+    // A card fetched again after the decision shows it, with no buttons left.
+    let stale = click_teams(&app, alex, &alex_card, &refresh["action"]).await;
+    let stale = stale.to_string();
+    assert!(
+        stale.contains("Approved by priya.nair@contoso.com"),
+        "{stale}"
+    );
+    assert!(!stale.contains("\"verb\":\"approve\""), "{stale}");
+    // Told of the decision, and nothing about the refreshes.
+    let told = Value::Array(app.teams_seen(tom).await[before..].to_vec()).to_string();
+    assert!(
+        !told.contains("nothing was changed") && !told.contains("isn't active"),
+        "{told}"
+    );
+    let told_alex = Value::Array(app.teams_seen(alex).await).to_string();
+    assert!(!told_alex.contains("nothing was changed"), "{told_alex}");
 }
 
 /// Whether `upn` is a member of the channel, in `/_sim/state`.

@@ -2,7 +2,8 @@
 //!
 //! Owns the rendering and the `Action.Execute` data convention. The skeleton lives in
 //! `adaptive-cards/card.json`: a valid card holding one prototype of each element (found by its
-//! `id`: `title`, `text`, `facts`, `input`, `execute`, `open_url`); rendering clones prototypes
+//! `id`: `title`, `text`, `facts`, `input`, `execute`, `open_url`, and the root's `refresh`);
+//! rendering clones prototypes
 //! and fills them structurally, never by splicing strings into JSON. Must not: put identity into
 //! action data, or emit anything outside Adaptive Cards 1.5 (Teams renders no newer bot cards).
 //!
@@ -14,7 +15,7 @@ use std::sync::LazyLock;
 
 use serde_json::{Map, Value, json};
 
-use crate::domain::chat::{ButtonStyle, Card, CardButton, CardInput, CardSection};
+use crate::domain::chat::{ButtonStyle, Card, CardButton, CardInput, CardSection, Verb};
 
 /// The member of an action's data that lists the ids of the card's inputs.
 pub(super) const INPUTS_KEY: &str = "doorman.inputs";
@@ -24,8 +25,11 @@ pub(super) const DATA_KEY: &str = "doorman.data";
 /// The skeleton, compiled in.
 pub(super) const CARD_TEMPLATE: &str = include_str!("../../../adaptive-cards/card.json");
 
-/// The Adaptive Card for `card`, with `text` (the message's text) under its title.
-pub(super) fn render(card: &Card, text: &str) -> Value {
+/// The Adaptive Card for `card`, with `text` (the message's text) under its title. A card that
+/// asks to be refreshed gets a `refresh` whose `userIds` are `user_ids` (the `29:` ids of its
+/// people, at most 60 as Teams allows); none known leaves `userIds` out, which in a 1:1 chat
+/// refreshes for the one person there.
+pub(super) fn render(card: &Card, text: &str, user_ids: &[String]) -> Value {
     let template = &*TEMPLATE;
     let mut body = Vec::new();
     if !card.title.is_empty() {
@@ -53,8 +57,39 @@ pub(super) fn render(card: &Card, text: &str) -> Value {
         if !actions.is_empty() {
             root.insert("actions".to_owned(), Value::Array(actions));
         }
+        if let Some(refresh) = &card.refresh {
+            root.insert(
+                "refresh".to_owned(),
+                render_refresh(template, &refresh.data, user_ids),
+            );
+        }
     }
     rendered
+}
+
+/// Teams takes at most 60 people in `refresh.userIds`.
+const MAX_REFRESH_USERS: usize = 60;
+
+fn render_refresh(template: &Template, data: &Value, user_ids: &[String]) -> Value {
+    let mut refresh = template.refresh.clone();
+    if let Some(fields) = refresh.as_object_mut() {
+        let mut action = fields.get("action").cloned().unwrap_or_else(|| json!({}));
+        if let Some(action) = action.as_object_mut() {
+            action.insert("verb".to_owned(), json!(Verb::Refresh.as_str()));
+            match action_data(data, &[]) {
+                Some(data) => action.insert("data".to_owned(), data),
+                None => action.remove("data"),
+            };
+        }
+        fields.insert("action".to_owned(), action);
+        if user_ids.is_empty() {
+            fields.remove("userIds");
+        } else {
+            let ids: Vec<&String> = user_ids.iter().take(MAX_REFRESH_USERS).collect();
+            fields.insert("userIds".to_owned(), json!(ids));
+        }
+    }
+    refresh
 }
 
 /// Splits a click's `value.action.data` into the button's data and the typed inputs, by the
@@ -82,6 +117,7 @@ pub(super) fn split_action_data(data: Value) -> (Value, Map<String, Value>) {
 /// The prototypes of `adaptive-cards/card.json`, taken apart once.
 struct Template {
     root: Value,
+    refresh: Value,
     title: Value,
     text: Value,
     facts: Value,
@@ -104,7 +140,11 @@ impl Template {
             .ok_or("the template is not an object")?;
         let body = take_array(fields, "body")?;
         let actions = take_array(fields, "actions")?;
+        let refresh = fields
+            .remove("refresh")
+            .ok_or("the template has no refresh")?;
         Ok(Template {
+            refresh,
             title: prototype(&body, "title")?,
             text: prototype(&body, "text")?,
             facts: prototype(&body, "facts")?,

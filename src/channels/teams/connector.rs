@@ -63,13 +63,17 @@ impl Connector {
         let mut failed_attempts = 0_u32;
         loop {
             let token = self.tokens.token().await?;
-            let sent = self
+            let request = self
                 .http
                 .request(method.clone(), url)
-                .bearer_auth(token.expose())
-                .json(body)
-                .send()
-                .await;
+                .bearer_auth(token.expose());
+            // `Null` is no body at all (a GET), not the JSON `null`.
+            let request = if body.is_null() {
+                request
+            } else {
+                request.json(body)
+            };
+            let sent = request.send().await;
             let (error, retry_after) = match sent {
                 Ok(response) if response.status().is_success() => return read_body(response).await,
                 Ok(response) => {

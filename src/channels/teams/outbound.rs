@@ -20,7 +20,7 @@ use super::connector::ConnectorError;
 use super::conversations::{ConversationRef, PersonalConversation};
 use super::wire::ADAPTIVE_CARD;
 use crate::domain::chat::{
-    BoxFuture, Channel, ChatError, ChatPort, ChatUser, Contact, Message, Place, SentMessage,
+    BoxFuture, Card, Channel, ChatError, ChatPort, ChatUser, Contact, Message, Place, SentMessage,
 };
 
 /// Teams asks for typing indicators at most every three seconds per conversation.
@@ -48,7 +48,7 @@ impl ChatPort for Teams {
             let url = activities_url(&reference, None);
             let answer = self
                 .connector
-                .call(Method::POST, &url, &message_activity(message))
+                .call(Method::POST, &url, &self.message_activity(message))
                 .await
                 .map_err(chat_error)?;
             Ok(SentMessage {
@@ -67,7 +67,7 @@ impl ChatPort for Teams {
         Box::pin(async move {
             let reference = self.reference_of(&sent.place)?;
             let url = activities_url(&reference, Some(&sent.id));
-            let mut activity = message_activity(message);
+            let mut activity = self.message_activity(message);
             if let Some(fields) = activity.as_object_mut() {
                 fields.insert("id".to_owned(), json!(sent.id));
             }
@@ -131,6 +131,40 @@ impl ChatPort for Teams {
 }
 
 impl Teams {
+    /// A message as one activity: the card alone (with the text inside it), or the text alone.
+    fn message_activity(&self, message: &Message) -> Value {
+        match &message.card {
+            Some(card) => json!({
+                "type": "message",
+                "attachments": [{
+                    "contentType": ADAPTIVE_CARD,
+                    "content": self.render(card, &message.text),
+                }],
+            }),
+            None => json!({"type": "message", "text": message.text}),
+        }
+    }
+
+    /// The Adaptive Card for `card`, its refresh addressed to the `29:` ids of its people that
+    /// Doorman knows (a person whose id is not known yet is left out: a 1:1 chat refreshes
+    /// for everyone in it anyway).
+    pub(super) fn render(&self, card: &Card, text: &str) -> Value {
+        let user_ids: Vec<String> = card
+            .refresh
+            .iter()
+            .flat_map(|refresh| &refresh.people)
+            .filter(|person| person.channel == Channel::Teams)
+            .filter_map(|person| match self.conversations.find(&person.id) {
+                Ok(found) => found.and_then(|found| found.reference.user_id),
+                Err(error) => {
+                    tracing::warn!(%error, "cannot read a person's teams conversation");
+                    None
+                }
+            })
+            .collect();
+        cards::render(card, text, &user_ids)
+    }
+
     /// The conversation behind `place`, if it is a Teams place whose service URL is vouched for.
     fn reference_of(&self, place: &Place) -> Result<ConversationRef, ChatError> {
         let reference =
@@ -161,11 +195,14 @@ impl Teams {
             .map_err(chat_error)?;
         let conversation_id =
             id_of(&answer).ok_or_else(|| failed("the connector returned no conversation id"))?;
+        let user_id = self
+            .member_id(&service_url, &conversation_id, &person.id)
+            .await;
         let conversation = PersonalConversation {
             reference: ConversationRef {
                 service_url,
                 conversation_id,
-                user_id: None,
+                user_id,
                 tenant_id: person.tenant.clone(),
                 bot_id: self.bot_id.clone(),
             },
@@ -175,6 +212,36 @@ impl Teams {
             .remember(&person.id, &conversation)
             .map_err(store_failed)?;
         Ok(conversation.reference.place())
+    }
+}
+
+impl Teams {
+    /// The person's app-scoped `29:` id in a conversation, asked of the connector by their
+    /// object id (`GET …/members/{id}`). Without it the conversation still works; only card
+    /// refreshes cannot name them.
+    async fn member_id(
+        &self,
+        service_url: &str,
+        conversation_id: &str,
+        object_id: &str,
+    ) -> Option<String> {
+        let url = format!(
+            "{}/v3/conversations/{}/members/{}",
+            service_url.trim_end_matches('/'),
+            utf8_percent_encode(conversation_id, PATH_SEGMENT),
+            utf8_percent_encode(object_id, PATH_SEGMENT)
+        );
+        match self.connector.call(Method::GET, &url, &Value::Null).await {
+            Ok(member) => member
+                .get("id")
+                .and_then(Value::as_str)
+                .filter(|id| id.starts_with("29:"))
+                .map(str::to_owned),
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the member of a new conversation");
+                None
+            }
+        }
     }
 }
 
@@ -207,20 +274,6 @@ pub(super) fn activities_url(reference: &ConversationRef, activity_id: Option<&s
         url.extend(utf8_percent_encode(id, PATH_SEGMENT));
     }
     url
-}
-
-/// A message as one activity: the card alone (with the text inside it), or the text alone.
-fn message_activity(message: &Message) -> Value {
-    match &message.card {
-        Some(card) => json!({
-            "type": "message",
-            "attachments": [{
-                "contentType": ADAPTIVE_CARD,
-                "content": cards::render(card, &message.text),
-            }],
-        }),
-        None => json!({"type": "message", "text": message.text}),
-    }
 }
 
 fn id_of(answer: &Value) -> Option<String> {

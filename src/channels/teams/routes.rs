@@ -20,7 +20,6 @@ use tracing::Instrument;
 
 use super::Teams;
 use super::auth::Authenticated;
-use super::cards;
 use super::inbound::{self, Skip};
 use super::wire::{Activity, InvokeResponse};
 use crate::channels::deliveries::hand_on;
@@ -128,7 +127,7 @@ impl Teams {
                     async move { handler.action(action).await }.in_current_span(),
                 );
                 let answer = match tokio::time::timeout(self.invoke_budget, work).await {
-                    Ok(Ok(Some(message))) => answer_with(&message),
+                    Ok(Ok(Some(message))) => self.answer_with(&message),
                     Ok(Ok(None)) => InvokeResponse::message(""),
                     Ok(Err(error)) => {
                         tracing::error!(%error, "the card action handler failed");
@@ -154,11 +153,13 @@ impl Teams {
     }
 }
 
-/// The invoke answer for the handler's message: its card, or its text.
-fn answer_with(message: &Message) -> InvokeResponse {
-    match &message.card {
-        Some(card) => InvokeResponse::card(cards::render(card, &message.text)),
-        None => InvokeResponse::message(message.text.clone()),
+impl Teams {
+    /// The invoke answer for the handler's message: its card, or its text.
+    fn answer_with(&self, message: &Message) -> InvokeResponse {
+        match &message.card {
+            Some(card) => InvokeResponse::card(self.render(card, &message.text)),
+            None => InvokeResponse::message(message.text.clone()),
+        }
     }
 }
 

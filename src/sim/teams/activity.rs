@@ -115,18 +115,20 @@ pub fn message(sim: &SimState, id: &str, from: &TeamsUser, text: &str, place: &P
     activity
 }
 
-/// An `adaptiveCard/action` invoke: a click on an `Action.Execute` of the card `reply_to_id`.
+/// An `adaptiveCard/action` invoke: a click on an `Action.Execute` of the card `reply_to_id`
+/// (`trigger` "manual"), or the card refreshing itself as it is shown ("automatic").
 pub fn card_action(
     sim: &SimState,
     id: &str,
     from: &TeamsUser,
     reply_to_id: &str,
     action: Value,
+    trigger: &str,
 ) -> Value {
     let mut activity = envelope(sim, "invoke", id, from);
     activity["name"] = json!("adaptiveCard/action");
     activity["replyToId"] = json!(reply_to_id);
-    activity["value"] = json!({"action": action, "trigger": "manual"});
+    activity["value"] = json!({"action": action, "trigger": trigger});
     activity
 }
 

@@ -1,5 +1,6 @@
 //! The Bot Connector REST API under `{sim}/teams/` (the activities' `serviceUrl`): create a 1:1
-//! conversation, send, reply, update and delete activities.
+//! conversation, send, reply, update and delete activities, and read a conversation's members
+//! (Teams answers a member by `29:` id, object id or UPN, as a `TeamsChannelAccount`).
 //!
 //! Every call needs the bot's connector token (client credentials for
 //! `https://api.botframework.com/.default` at the simulated Entra): signed with Entra's key,
@@ -14,7 +15,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
@@ -36,6 +37,14 @@ pub(super) fn routes() -> Router<Arc<SimState>> {
             "/teams/v3/conversations/{conversation}/activities/{activity}",
             post(reply).put(update).delete(delete),
         )
+        .route(
+            "/teams/v3/conversations/{conversation}/members",
+            get(members),
+        )
+        .route(
+            "/teams/v3/conversations/{conversation}/members/{member}",
+            get(member),
+        )
 }
 
 /// The claims of a connector token the connector reads.
@@ -56,6 +65,8 @@ enum ConnectorError {
     BadArgument(String),
     #[error("member {0} is not a user of this tenant")]
     UnknownMember(String),
+    #[error("member {0} is not in the conversation")]
+    NotAMember(String),
     #[error(transparent)]
     Missing(#[from] RecordError),
 }
@@ -72,6 +83,9 @@ impl IntoResponse for ConnectorError {
             }
             ConnectorError::BadArgument(_) => (StatusCode::BAD_REQUEST, "BadArgument"),
             ConnectorError::UnknownMember(_) => (StatusCode::NOT_FOUND, "BadArgument"),
+            ConnectorError::NotAMember(_) => {
+                (StatusCode::NOT_FOUND, "MemberNotFoundInConversation")
+            }
             ConnectorError::Missing(RecordError::NoConversation(_)) => {
                 (StatusCode::NOT_FOUND, "ConversationNotFound")
             }
@@ -137,6 +151,52 @@ fn known_conversation(sim: &SimState, conversation_id: &str) -> Result<(), Conne
         .ok_or_else(|| RecordError::NoConversation(conversation_id.to_owned()))?;
     open_personal(sim, &user);
     Ok(())
+}
+
+/// The person of a 1:1 conversation, as `GET …/members` lists them.
+async fn members(
+    State(sim): State<Arc<SimState>>,
+    Path(conversation): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ConnectorError> {
+    authorize(&sim, &headers)?;
+    let user = personal_user(&sim, &conversation)?;
+    Ok(Json(json!([channel_account(&sim, &user)])).into_response())
+}
+
+/// One member of a conversation, named by `29:` id, object id or UPN.
+async fn member(
+    State(sim): State<Arc<SimState>>,
+    Path((conversation, member)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ConnectorError> {
+    authorize(&sim, &headers)?;
+    let user = personal_user(&sim, &conversation)?;
+    let named = member.eq_ignore_ascii_case(&user.teams_id)
+        || member.eq_ignore_ascii_case(&user.object_id)
+        || member.eq_ignore_ascii_case(&user.upn);
+    if !named {
+        return Err(ConnectorError::NotAMember(member));
+    }
+    Ok(Json(channel_account(&sim, &user)).into_response())
+}
+
+fn personal_user(sim: &SimState, conversation: &str) -> Result<TeamsUser, ConnectorError> {
+    sim.teams_user_by_conversation(conversation)
+        .ok_or_else(|| RecordError::NoConversation(conversation.to_owned()).into())
+}
+
+/// A `TeamsChannelAccount`.
+fn channel_account(sim: &SimState, user: &TeamsUser) -> Value {
+    json!({
+        "id": user.teams_id,
+        "name": user.name,
+        "aadObjectId": user.object_id,
+        "userPrincipalName": user.upn,
+        "email": user.upn,
+        "tenantId": sim.tenant_id,
+        "userRole": "user",
+    })
 }
 
 fn open_personal(sim: &SimState, user: &TeamsUser) {

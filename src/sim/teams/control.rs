@@ -1,6 +1,12 @@
 //! The control API for Teams under `/_sim/teams/` (DESIGN.md section 8): a person types a
 //! message or clicks a card action, and a test reads what the bot sent them.
 //!
+//! `POST refresh {user, activityId}` stands for the person looking at a card in their 1:1 chat:
+//! as Teams does, a card whose `refresh.userIds` names them (or leaves `userIds` out, in a chat
+//! this small) is fetched again with an automatic `adaptiveCard/action` invoke of its refresh
+//! action, and the returned card is shown to them in its place. (Teams skips cards younger than
+//! a minute; the sim refreshes at any age so tests need not wait.)
+//!
 //! Every answer is JSON. A person the tenant does not know, a disabled account, a malformed
 //! body or a bot that cannot be reached gets a `{"error"}` answer with a 4xx or 502 status.
 
@@ -30,6 +36,7 @@ pub(super) fn routes() -> Router<Arc<SimState>> {
     Router::new()
         .route("/_sim/teams/message", post(message))
         .route("/_sim/teams/invoke", post(invoke))
+        .route("/_sim/teams/refresh", post(refresh))
         .route("/_sim/teams/conversations/{user}", get(conversation))
         .route("/_sim/teams/log", get(log))
 }
@@ -52,6 +59,13 @@ struct InvokeRequest {
     action: Value,
     #[serde(default)]
     inputs: Option<Map<String, Value>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RefreshRequest {
+    user: String,
+    activity_id: String,
 }
 
 /// Why a control request was refused.
@@ -233,7 +247,7 @@ async fn click(sim: &SimState, body: &Bytes) -> Result<Value, ControlError> {
     }
     // The click is delivered even when the card is in someone else's chat: a forged client
     // can send that, and the bot must refuse it on its own.
-    let activity = activity::card_action(sim, &id, &user, &reply_to_id, action);
+    let activity = activity::card_action(sim, &id, &user, &reply_to_id, action, "manual");
     let answer = deliver(sim, &activity, &user, &user.conversation_id).await?;
     if let Some(card) = returned_card(&answer) {
         let attachment = json!({"contentType": ADAPTIVE_CARD, "content": card});
@@ -246,6 +260,60 @@ async fn click(sim: &SimState, body: &Bytes) -> Result<Value, ControlError> {
         );
     }
     Ok(json!({"status": answer.status, "body": answer.body}))
+}
+
+async fn refresh(State(sim): State<Arc<SimState>>, body: Bytes) -> Response {
+    match shown(&sim, &body).await {
+        Ok(answer) => Json(answer).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+/// The person looks at a card in their 1:1 chat.
+async fn shown(sim: &SimState, body: &Bytes) -> Result<Value, ControlError> {
+    let request: RefreshRequest = parse(body)?;
+    let user = sender(sim, &request.user)?;
+    let card = sim
+        .teams
+        .records()
+        .activities(&user.conversation_id)
+        .into_iter()
+        .find(|activity| activity.id == request.activity_id)
+        .ok_or_else(|| ControlError::UnknownActivity(request.activity_id.clone()))?
+        .attachments
+        .into_iter()
+        .find(|attachment| attachment["contentType"] == ADAPTIVE_CARD)
+        .map(|attachment| attachment["content"].clone())
+        .unwrap_or(Value::Null);
+    let refresh = &card["refresh"];
+    let action = &refresh["action"];
+    let for_them = match refresh.get("userIds") {
+        None => true,
+        Some(Value::Array(ids)) => ids.iter().any(|id| id == user.teams_id.as_str()),
+        Some(_) => false,
+    };
+    if !action.is_object() || !for_them {
+        return Ok(json!({"refreshed": false}));
+    }
+    let action = executed_action(action, None)?;
+    let id = sim.teams.records().next_activity_id();
+    let activity =
+        activity::card_action(sim, &id, &user, &request.activity_id, action, "automatic");
+    let answer = deliver(sim, &activity, &user, &user.conversation_id).await?;
+    let returned = returned_card(&answer);
+    if let Some(card) = &returned {
+        let attachment = json!({"contentType": ADAPTIVE_CARD, "content": card});
+        let _ = sim.teams.records().replace_attachments(
+            &user.conversation_id,
+            &request.activity_id,
+            vec![attachment],
+        );
+    }
+    Ok(json!({
+        "refreshed": returned.is_some(),
+        "status": answer.status,
+        "body": answer.body,
+    }))
 }
 
 /// The invoke's `value.action`: the card's `Action.Execute` with the typed inputs merged into

@@ -242,3 +242,69 @@ async fn connector_calls_without_a_valid_connector_token_get_401() {
         .expect("answers");
     assert_eq!(malformed.status(), 400);
 }
+
+#[tokio::test]
+async fn the_member_of_a_personal_chat_is_read_by_object_id_teams_id_or_upn() {
+    let sim = TestSim::start().await;
+    let token = connector_token(&sim).await;
+    let nina = sim.user_id("nina.patel@contoso.com");
+    let created = connector(
+        &sim,
+        Some(&token),
+        Method::POST,
+        "v3/conversations",
+        Some(json!({"members": [{"id": nina}], "tenantId": sim.tenant_id()})),
+    )
+    .await;
+    let chat = encoded(created.body["id"].as_str().expect("an id"));
+    let listed = connector(
+        &sim,
+        Some(&token),
+        Method::GET,
+        &format!("v3/conversations/{chat}/members"),
+        None,
+    )
+    .await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    let member = listed.body[0].clone();
+    assert_eq!(member["aadObjectId"], nina.as_str());
+    assert_eq!(member["userPrincipalName"], "nina.patel@contoso.com");
+    let teams_id = member["id"].as_str().expect("a 29: id").to_owned();
+    assert!(teams_id.starts_with("29:"));
+    for named in [nina.as_str(), teams_id.as_str(), "nina.patel@contoso.com"] {
+        let one = connector(
+            &sim,
+            Some(&token),
+            Method::GET,
+            &format!("v3/conversations/{chat}/members/{}", encoded(named)),
+            None,
+        )
+        .await;
+        assert_eq!(one.status, 200, "{named}: {}", one.text);
+        assert_eq!(one.body, member);
+    }
+    // Someone else is not a member of Nina's chat; without a token nobody reads it.
+    let other = sim.user_id("tom.becker@contoso.com");
+    let refused = connector(
+        &sim,
+        Some(&token),
+        Method::GET,
+        &format!("v3/conversations/{chat}/members/{other}"),
+        None,
+    )
+    .await;
+    assert_eq!(refused.status, 404, "{}", refused.text);
+    assert_eq!(
+        refused.body["error"]["code"],
+        "MemberNotFoundInConversation"
+    );
+    let anonymous = connector(
+        &sim,
+        None,
+        Method::GET,
+        &format!("v3/conversations/{chat}/members"),
+        None,
+    )
+    .await;
+    assert_eq!(anonymous.status, 401);
+}

@@ -12,6 +12,7 @@ fn as_json(blocks: &[SlackBlock]) -> Value {
 
 fn approval() -> Card {
     Card {
+        refresh: None,
         title: "Edit access to Finance".into(),
         sections: vec![CardSection {
             text: "Ana asks for *edit* access".into(),

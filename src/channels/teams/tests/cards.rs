@@ -10,7 +10,9 @@ use super::super::cards::{
     CARD_TEMPLATE, DATA_KEY, INPUTS_KEY, render, split_action_data, template_parses,
 };
 use super::TestResult;
-use crate::domain::chat::{ButtonStyle, Card, CardButton, CardInput, CardSection, Verb};
+use crate::domain::chat::{
+    ButtonStyle, Card, CardButton, CardInput, CardRefresh, CardSection, Verb,
+};
 
 fn repository_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -61,6 +63,7 @@ fn describe(error: &jsonschema::ValidationError<'_>) -> String {
 
 fn approval() -> Card {
     Card {
+        refresh: None,
         title: "Access request: Finance (edit)".into(),
         sections: vec![
             CardSection {
@@ -157,14 +160,14 @@ fn shapes() -> Vec<(&'static str, Card, &'static str)> {
 fn every_rendered_shape_is_a_valid_adaptive_card_1_5() -> TestResult {
     let validator = validator()?;
     for (what, card, text) in shapes() {
-        assert_valid(&validator, &render(&card, text), what);
+        assert_valid(&validator, &render(&card, text, &[]), what);
     }
     Ok(())
 }
 
 #[test]
 fn an_approval_card_has_title_text_facts_input_and_styled_execute_actions() {
-    let card = render(&approval(), "Please decide.");
+    let card = render(&approval(), "Please decide.", &[]);
     assert_eq!(
         card["body"][0],
         json!({"type": "TextBlock", "text": "Access request: Finance (edit)", "weight": "Bolder", "size": "Medium", "wrap": true})
@@ -195,14 +198,45 @@ fn an_approval_card_has_title_text_facts_input_and_styled_execute_actions() {
 }
 
 #[test]
+fn a_refreshing_card_names_its_people_and_asks_with_the_refresh_verb() -> TestResult {
+    let validator = validator()?;
+    let mut card = approval();
+    card.refresh = Some(CardRefresh {
+        data: json!({"request": "r-1", "stage": 0}),
+        people: Vec::new(),
+    });
+    let ids: Vec<String> = (0..70).map(|n| format!("29:person-{n}")).collect();
+    let rendered = render(&card, "Please decide.", &ids);
+    assert_valid(&validator, &rendered, "refreshing");
+    let refresh = &rendered["refresh"];
+    assert_eq!(
+        refresh["action"],
+        json!({"type": "Action.Execute", "verb": "refresh", "data": {"request": "r-1", "stage": 0}})
+    );
+    assert_eq!(
+        refresh["userIds"].as_array().map(Vec::len),
+        Some(60),
+        "Teams takes at most 60"
+    );
+    assert_eq!(refresh["userIds"][0], "29:person-0");
+    // Nobody's id known: no userIds at all (a 1:1 chat refreshes for its one person).
+    let rendered = render(&card, "", &[]);
+    assert_valid(&validator, &rendered, "refreshing, nobody known");
+    assert!(rendered["refresh"].get("userIds").is_none());
+    // A card that does not ask has no refresh.
+    assert!(render(&approval(), "", &ids).get("refresh").is_none());
+    Ok(())
+}
+
+#[test]
 fn a_card_without_buttons_has_no_actions() {
-    let card = render(&shapes()[3].1, "Approved.");
+    let card = render(&shapes()[3].1, "Approved.", &[]);
     assert!(card.get("actions").is_none());
 }
 
 #[test]
 fn click_data_splits_back_into_button_data_and_typed_inputs() {
-    let rendered = render(&approval(), "");
+    let rendered = render(&approval(), "", &[]);
     for (index, expected) in [
         (0, json!({"request": "r-1", "stage": 1})),
         (2, json!("r-1")),
