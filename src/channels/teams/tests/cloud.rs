@@ -147,6 +147,10 @@ async fn connector(State(state): State<Arc<CloudState>>, request: Request) -> Re
     if method == "POST" && path.ends_with("/v3/conversations") {
         return axum::Json(json!({"id": "a:1created-by-doorman"})).into_response();
     }
+    if method == "GET" && path.contains("/members/") {
+        return axum::Json(json!({"id": "29:1ana", "aadObjectId": path.rsplit('/').next()}))
+            .into_response();
+    }
     axum::Json(json!({"id": format!("activity-{count}")})).into_response()
 }
 

@@ -143,7 +143,7 @@ async fn a_direct_message_to_someone_new_creates_the_conversation_first() -> Tes
     assert_eq!(again, place, "the new conversation is remembered");
 
     let calls = harness.cloud.calls();
-    assert_eq!(calls.len(), 2, "one create, one send");
+    assert_eq!(calls.len(), 3, "one create, one member read, one send");
     assert_eq!(calls[0].path, "/teams/v3/conversations");
     assert_eq!(
         calls[0].body,
@@ -155,9 +155,20 @@ async fn a_direct_message_to_someone_new_creates_the_conversation_first() -> Tes
             "isGroup": false,
         })
     );
+    // Its 29: id is read by object id, for card refreshes; a GET carries no body.
+    assert_eq!(calls[1].method, "GET");
     assert_eq!(
         calls[1].path,
+        format!("/teams/v3/conversations/a%3A1created-by-doorman/members/{ANA}")
+    );
+    assert_eq!(calls[1].body, serde_json::Value::Null);
+    assert_eq!(
+        calls[2].path,
         "/teams/v3/conversations/a%3A1created-by-doorman/activities"
+    );
+    assert!(
+        harness.teams.is_direct(&place),
+        "a chat whose person is known is a 1:1"
     );
     Ok(())
 }
