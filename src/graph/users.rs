@@ -117,8 +117,27 @@ impl GraphClient {
         id_or_upn: &str,
         group_ids: &[&str],
     ) -> Result<Graphed<Vec<String>>, GraphError> {
-        let bearer = bearer.into();
         let path = format!("{}/checkMemberGroups", user_path(id_or_upn)?);
+        self.member_groups_at(bearer.into(), path, group_ids).await
+    }
+
+    /// Which of `group_ids` the signed-in user belongs to, as they see it:
+    /// `POST /me/checkMemberGroups`. Needs only `User.Read` on a delegated token.
+    pub async fn my_member_groups(
+        &self,
+        bearer: impl Into<Bearer<'_>>,
+        group_ids: &[&str],
+    ) -> Result<Graphed<Vec<String>>, GraphError> {
+        self.member_groups_at(bearer.into(), "/me/checkMemberGroups".to_owned(), group_ids)
+            .await
+    }
+
+    async fn member_groups_at(
+        &self,
+        bearer: Bearer<'_>,
+        path: String,
+        group_ids: &[&str],
+    ) -> Result<Graphed<Vec<String>>, GraphError> {
         let mut matching = Vec::new();
         let mut first_request_id = None;
         for (batch_number, batch) in group_ids.chunks(CHECK_MEMBER_GROUPS_LIMIT).enumerate() {

@@ -938,14 +938,41 @@ impl Requests {
         if let Err(error) = self.store.flush() {
             tracing::error!(%error, "cannot flush an active grant");
         }
+        let requester_view = if acting_upn.eq_ignore_ascii_case(&record.requester.upn) {
+            "acting".to_owned()
+        } else {
+            self.requester_view(&record, &plan).await
+        };
         self.audit(
             &record,
             AuditKind::Verified,
             "doorman",
-            json!({"ends_at": record.ends_at}),
+            json!({"ends_at": record.ends_at, "requester_view": requester_view}),
         );
         self.say(&record.requester.place, &approval::done(&record))
             .await;
+    }
+
+    /// The grant as the requester sees it with their own token, when someone else made it and
+    /// the requester has signed in (their view is a second opinion: the app-only read-back
+    /// already proved the directory holds it, so a lagging or failing view is audited, not
+    /// fatal).
+    async fn requester_view(&self, record: &RequestRecord, plan: &provision::Plan) -> String {
+        let token = match self
+            .identity
+            .delegated_token(&record.requester.entra_id, Role::Requester)
+            .await
+        {
+            Ok(token) => token,
+            Err(_) => return "not_signed_in".to_owned(),
+        };
+        match provision::confirm_as_requester(&self.graph, &token, plan, VERIFY_FOR).await {
+            Ok(view) => view.as_str().to_owned(),
+            Err(error) => {
+                tracing::warn!(%error, request = %record.id, "the requester's view could not be read");
+                "unreadable".to_owned()
+            }
+        }
     }
 
     async fn wait_for_sign_in(

@@ -209,6 +209,14 @@ async fn the_owner_approves_by_card_and_the_change_is_made_with_their_token() {
         ],
         "{id}"
     );
+    // Tom never signed in: his side cannot be asked, and the audit says so.
+    let verified = story(&app, &id).pop().expect("records");
+    assert!(
+        verified
+            .to_string()
+            .contains("\"requester_view\":\"not_signed_in\""),
+        "{verified}"
+    );
 }
 
 /// The audit records of one request, read from the stopped app's store.
@@ -420,6 +428,39 @@ async fn on_slack_the_approver_is_reached_where_she_talks_and_decides_there() {
     assert!(
         card.contains("Approved by nina.patel@contoso.com"),
         "{card}"
+    );
+    // Tom signed in, so the grant is also confirmed from his side, with his own token.
+    let log = app
+        .sim
+        .control(reqwest::Method::GET, "graph/log", None)
+        .await
+        .body;
+    assert!(
+        log.as_array().into_iter().flatten().any(|entry| {
+            entry["method"] == "POST"
+                && entry["path"] == "/me/checkMemberGroups"
+                && entry["user"] == "tom.becker@contoso.com"
+        }),
+        "{log}"
+    );
+    let told = Value::Array(app.slack_seen(tom).await).to_string();
+    let id = told
+        .split("Request ")
+        .nth(1)
+        .and_then(|rest| rest.get(..8))
+        .expect("a request id")
+        .to_owned();
+    let mut app = app;
+    app.stop().await;
+    let verified = story(&app, &id)
+        .into_iter()
+        .find(|record| record["kind"] == "verified")
+        .expect("a verified record");
+    assert!(
+        verified
+            .to_string()
+            .contains("\"requester_view\":\"confirmed\""),
+        "{verified}"
     );
 }
 
