@@ -55,8 +55,12 @@ async fn handle(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let faults = state.faults();
-    if faults.latency_ms > 0 {
-        tokio::time::sleep(faults.latency()).await;
+    // Latency is the request's way in and the answer's way out: half before the call is carried
+    // out, half after, so a caller that gives up (or dies) late may have changed the tenant
+    // without hearing so, as on a real network.
+    let (way_in, way_out) = faults.latency_halves();
+    if !way_in.is_zero() {
+        tokio::time::sleep(way_in).await;
     }
     let path = uri
         .path()
@@ -141,6 +145,9 @@ async fn handle(
         response: logged_response,
         request_id: request_id.clone(),
     });
+    if !way_out.is_zero() {
+        tokio::time::sleep(way_out).await;
+    }
     finished
         .headers
         .push((header::HeaderName::from_static("request-id"), request_id));

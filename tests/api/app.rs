@@ -9,13 +9,20 @@ use tokio::sync::oneshot;
 
 use crate::helpers::{CONTOSO, TestSim};
 
+/// How the bot runs: in this process (stopped gracefully), or as its own `doorman serve`
+/// process (which a test may kill outright).
+enum Running {
+    InProcess(oneshot::Sender<()>, tokio::task::JoinHandle<()>),
+    Process(tokio::process::Child),
+}
+
 pub struct TestApp {
     pub sim: TestSim,
     pub bot_url: String,
     storage: tempfile::TempDir,
     config_text: String,
     admin: String,
-    running: Option<(oneshot::Sender<()>, tokio::task::JoinHandle<()>)>,
+    running: Option<Running>,
     browser: reqwest::Client,
     /// More `DOORMAN__...` overrides for every start.
     overrides: Vec<(String, String)>,
@@ -84,9 +91,9 @@ impl TestApp {
         app
     }
 
-    /// Starts the bot on its store (again, after [`TestApp::stop`]).
-    pub async fn start(&mut self) {
-        let overrides = vec![
+    /// Every `DOORMAN__...` setting of this deployment.
+    fn settings(&self) -> Vec<(String, String)> {
+        vec![
             (
                 "DOORMAN__STORAGE__PATH".to_owned(),
                 self.storage.path().display().to_string(),
@@ -95,8 +102,12 @@ impl TestApp {
         ]
         .into_iter()
         .chain(self.overrides.iter().cloned())
-        .collect::<Vec<_>>();
-        let config = doorman::config::Config::from_toml(&self.config_text, overrides)
+        .collect()
+    }
+
+    /// Starts the bot on its store (again, after [`TestApp::stop`]).
+    pub async fn start(&mut self) {
+        let config = doorman::config::Config::from_toml(&self.config_text, self.settings())
             .expect("the sim's config loads");
         let app = doorman::app::App::build(config)
             .await
@@ -109,8 +120,43 @@ impl TestApp {
                 })
                 .await;
         });
-        self.running = Some((stop, handle));
+        self.running = Some(Running::InProcess(stop, handle));
         self.wait_ready().await;
+    }
+
+    /// Starts the bot as its own `doorman serve` process on its store, so that a test can kill
+    /// it with SIGKILL ([`TestApp::kill`]) the way a crash or an OOM kill would.
+    pub async fn start_process(&mut self) {
+        let config = self.storage.path().join("serve.toml");
+        std::fs::write(&config, &self.config_text).expect("config written");
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_doorman"));
+        command
+            .arg("serve")
+            .arg("--config")
+            .arg(&config)
+            .envs(self.settings())
+            .env_remove("RUST_LOG")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true);
+        let child = command.spawn().expect("doorman serve starts");
+        self.running = Some(Running::Process(child));
+        self.wait_ready().await;
+    }
+
+    /// Kills the bot outright (SIGKILL for a process; an in-process bot is aborted mid-task),
+    /// with no chance to finish or flush anything.
+    pub async fn kill(&mut self) {
+        match self.running.take() {
+            Some(Running::Process(mut child)) => {
+                let _ = child.kill().await;
+            }
+            Some(Running::InProcess(_, handle)) => {
+                handle.abort();
+                let _ = handle.await;
+            }
+            None => {}
+        }
     }
 
     /// Waits (up to 15 s) until `/readyz` says the bot is ready: its first catalog sync is done.
@@ -138,9 +184,16 @@ impl TestApp {
 
     /// Stops the bot and waits until it has let go of its store.
     pub async fn stop(&mut self) {
-        if let Some((stop, handle)) = self.running.take() {
-            let _ = stop.send(());
-            let _ = handle.await;
+        match self.running.take() {
+            Some(Running::InProcess(stop, handle)) => {
+                let _ = stop.send(());
+                let _ = handle.await;
+            }
+            // The daemon's own shutdown is tested elsewhere; here it only has to be gone.
+            Some(Running::Process(mut child)) => {
+                let _ = child.kill().await;
+            }
+            None => {}
         }
     }
 
@@ -310,9 +363,15 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if let Some((stop, handle)) = self.running.take() {
-            let _ = stop.send(());
-            handle.abort();
+        match self.running.take() {
+            Some(Running::InProcess(stop, handle)) => {
+                let _ = stop.send(());
+                handle.abort();
+            }
+            Some(Running::Process(mut child)) => {
+                let _ = child.start_kill();
+            }
+            None => {}
         }
     }
 }

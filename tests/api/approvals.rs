@@ -21,7 +21,7 @@ fn card_action(messages: &[Value], verb: &str) -> Option<(String, Value)> {
 }
 
 /// Waits until `upn` has a card action with `verb`.
-async fn card_for(app: &TestApp, upn: &str, verb: &str) -> (String, Value) {
+pub(crate) async fn card_for(app: &TestApp, upn: &str, verb: &str) -> (String, Value) {
     if let Some(found) =
         eventually(|| async { card_action(&app.teams_seen(upn).await, verb) }).await
     {
@@ -34,7 +34,7 @@ async fn card_for(app: &TestApp, upn: &str, verb: &str) -> (String, Value) {
 }
 
 /// Follows the newest sign-in link Doorman sent `upn`.
-async fn sign_in_when_asked(app: &TestApp, upn: &str) {
+pub(crate) async fn sign_in_when_asked(app: &TestApp, upn: &str) {
     let asked = until_said(|| app.teams_seen(upn), "/auth/start").await;
     let link = app.sign_in_links(&asked).pop().expect("a sign-in link");
     let (status, page) = app.follow(&link).await;
@@ -42,7 +42,7 @@ async fn sign_in_when_asked(app: &TestApp, upn: &str) {
 }
 
 /// Graph writes so far, as (method, path, the UPN whose token made it).
-async fn writes(app: &TestApp) -> Vec<(String, String, String)> {
+pub(crate) async fn writes(app: &TestApp) -> Vec<(String, String, String)> {
     let log = app
         .sim
         .control(reqwest::Method::GET, "graph/log", None)
@@ -220,7 +220,7 @@ async fn the_owner_approves_by_card_and_the_change_is_made_with_their_token() {
 }
 
 /// The audit records of one request, read from the stopped app's store.
-fn story(app: &TestApp, request: &str) -> Vec<Value> {
+pub(crate) fn story(app: &TestApp, request: &str) -> Vec<Value> {
     use doorman::audit::{AuditLog, ExportFilter};
     use doorman::config::SecretKey;
     use doorman::store::{SledStore, Store};

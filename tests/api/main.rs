@@ -7,6 +7,7 @@ mod approvals;
 mod catalog;
 mod cli;
 mod conversations;
+mod crashes;
 mod forged;
 mod graph_client;
 mod graph_fidelity;

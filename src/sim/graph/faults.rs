@@ -13,7 +13,7 @@ const MAX_RETRY_AFTER_SECONDS: u64 = 3_600;
 /// The faults in force. Rates are probabilities per Graph call, from 0 to 1.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Faults {
-    /// Added to every Graph call before it is answered.
+    /// Added to every Graph call: half before it is carried out, half before it is answered.
     pub latency_ms: u64,
     /// Share of calls answered 429 with `Retry-After`.
     pub throttle_rate: f64,
@@ -75,8 +75,13 @@ impl Faults {
         })
     }
 
-    pub fn latency(&self) -> Duration {
-        Duration::from_millis(self.latency_ms)
+    /// The latency before a call is carried out, and after.
+    pub fn latency_halves(&self) -> (Duration, Duration) {
+        let way_in = self.latency_ms / 2;
+        (
+            Duration::from_millis(way_in),
+            Duration::from_millis(self.latency_ms - way_in),
+        )
     }
 
     pub fn replication_lag(&self) -> Duration {
