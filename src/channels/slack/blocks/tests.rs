@@ -24,6 +24,7 @@ fn approval() -> Card {
             id: "reason".into(),
             label: "Reason".into(),
             placeholder: "Why not?".into(),
+            for_verb: None,
         }],
         buttons: vec![
             CardButton::Execute {
