@@ -21,3 +21,4 @@ mod sim_chat;
 mod sim_control;
 mod sim_graph_rules;
 mod sim_login;
+mod slack_modals;
