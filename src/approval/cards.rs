@@ -111,6 +111,7 @@ pub fn card(record: &RequestRecord, stage: usize) -> Message {
             id: DENY_REASON.to_owned(),
             label: "Reason if you deny (optional)".to_owned(),
             placeholder: "Why not?".to_owned(),
+            for_verb: Some(Verb::Deny),
         }],
         buttons: vec![
             CardButton::Execute {

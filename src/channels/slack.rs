@@ -9,11 +9,14 @@
 //!
 //! Every inbound request is answered at once (Slack wants a 2xx within 3 s): the delivery is
 //! recorded as accepted in the ledger ([`Deliveries`]) first, and the [`InboundHandler`] runs on
-//! a task the ledger tracks and marks done.
+//! a task the ledger tracks and marks done. The one wait is a click that opens a modal (a deny
+//! reason, [`modal`]): its answer waits, at most two seconds, for `views.open`, because the
+//! click's `trigger_id` expires with Slack's patience.
 
 mod blocks;
 mod events;
 mod interactions;
+mod modal;
 mod place;
 mod signature;
 mod web;

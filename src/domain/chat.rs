@@ -223,6 +223,12 @@ pub struct CardInput {
     pub id: String,
     pub label: String,
     pub placeholder: String,
+    /// The verb of the one button this input goes with (a deny reason goes with Deny), when it
+    /// means nothing to the others. A channel whose messages cannot collect text asks for it
+    /// once that button is clicked (Slack, in a modal); Teams shows it in the card either way.
+    /// Cards stored before this field existed read as `None`: tied to no button.
+    #[serde(default)]
+    pub for_verb: Option<Verb>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,9 +1,9 @@
 //! The simulated Slack workspace, as a Slack app sees it (DESIGN.md section 8;
 //! reference/chat-protocols.md part B).
 //!
-//! Inbound, the control API ([`control`]) builds Events API callbacks and `block_actions`
-//! interaction payloads as Slack does ([`payloads`]) and delivers them to the bot signed with the
-//! app's signing secret. Outbound, the Web API ([`web_api`], [`methods`]) under
+//! Inbound, the control API ([`control`]) builds Events API callbacks, `block_actions` and
+//! `view_submission` interaction payloads as Slack does ([`payloads`]) and delivers them to the
+//! bot signed with the app's signing secret. Outbound, the Web API ([`web_api`], [`methods`]) under
 //! `{sim}/slack/api/{method}` accepts the bot's messages, updates, DMs, user look-ups and modals,
 //! and [`records`] keeps what each DM shows. A `response_url` from an interaction works too
 //! ([`respond`]). Nothing here touches Graph or its log.

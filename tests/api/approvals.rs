@@ -372,6 +372,55 @@ fn slack_button(messages: &[Value], action_id: &str) -> Option<(String, String)>
     })
 }
 
+/// Waits until `user` has a Slack card with a button `action_id`; its message's ts and value.
+pub(crate) async fn slack_card(app: &TestApp, user: &str, action_id: &str) -> (String, String) {
+    let found = eventually(|| async { slack_button(&app.slack_seen(user).await, action_id) }).await;
+    found.unwrap_or_else(|| panic!("{user} got no card with {action_id} in Slack"))
+}
+
+/// `user` clicks the button `action_id` of the message `ts` in their DM, with `value`.
+pub(crate) async fn slack_click(app: &TestApp, user: &str, ts: &str, action_id: &str, value: &str) {
+    let click =
+        serde_json::json!({"user": user, "message_ts": ts, "action_id": action_id, "value": value});
+    let answer = app
+        .sim
+        .control(reqwest::Method::POST, "slack/action", Some(click))
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(answer.body["status"], 200, "{}", answer.text);
+}
+
+/// The newest modal the bot opened for `user` that is still open, as `GET /_sim/slack/views`
+/// shows it (`{id, user, view, closed}`).
+pub(crate) async fn open_view(app: &TestApp, user: &str) -> Value {
+    let views = app
+        .sim
+        .control(reqwest::Method::GET, "slack/views", None)
+        .await
+        .body;
+    views
+        .as_array()
+        .into_iter()
+        .flatten()
+        .rev()
+        .find(|view| view["user"] == user && view["closed"] == false)
+        .cloned()
+        .unwrap_or_else(|| panic!("no modal open for {user}: {views}"))
+}
+
+/// `user` submits the modal `view_id` with `values` (`{action_id: text}`); the sim's answer.
+pub(crate) async fn submit_view(
+    app: &TestApp,
+    user: &str,
+    view_id: &str,
+    values: Value,
+) -> crate::helpers::Answer {
+    let submission = serde_json::json!({"user": user, "view_id": view_id, "values": values});
+    app.sim
+        .control(reqwest::Method::POST, "slack/view", Some(submission))
+        .await
+}
+
 #[tokio::test]
 async fn on_slack_the_approver_is_reached_where_she_talks_and_decides_there() {
     let app = TestApp::spawn().await;
@@ -893,32 +942,36 @@ async fn an_owner_who_approves_always_is_not_asked_again_for_the_same_access() {
 }
 
 #[tokio::test]
-async fn on_slack_the_owner_denies_with_a_reason_typed_into_the_message() {
+async fn on_slack_the_owner_denies_with_a_reason_typed_into_a_modal() {
     let app = TestApp::spawn().await;
     let (tom, nina) = ("U04TOM", "U08NINA");
     sign_in_on_slack(&app, nina).await;
     app.slack(nina, "help").await;
     sign_in_on_slack(&app, tom).await;
     app.slack(tom, "please add me to VPN Users").await;
-    let found = eventually(|| async { slack_button(&app.slack_seen(nina).await, "deny") }).await;
-    let (ts, value) = found.expect("nina gets the card in Slack");
-    let answer = app
-        .sim
-        .control(
-            reqwest::Method::POST,
-            "slack/action",
-            Some(serde_json::json!({
-                "user": nina, "message_ts": ts, "action_id": "deny", "value": value,
-                "inputs": {"deny_reason": "use the office network"},
-            })),
-        )
-        .await;
-    assert_eq!(answer.status, 200, "{}", answer.text);
+    let (ts, value) = slack_card(&app, nina, "deny").await;
+    slack_click(&app, nina, &ts, "deny", &value).await;
+    let view = open_view(&app, nina).await;
+    assert_eq!(view["view"]["title"]["text"], "Deny request");
+    let view_id = view["id"].as_str().expect("a view id");
+    let answer = submit_view(
+        &app,
+        nina,
+        view_id,
+        serde_json::json!({"deny_reason": "use the office network"}),
+    )
+    .await;
+    assert_eq!(
+        answer.body,
+        serde_json::json!({"status": 200, "body": null}),
+        "an empty 200 closes the modal"
+    );
     until_said(
         || app.slack_seen(tom),
         "denied your request for membership on VPN Users (group). Their reason: use the office network",
     )
     .await;
+    until_said(|| app.slack_seen(nina), "Denied by nina.patel@contoso.com").await;
     assert!(writes(&app).await.is_empty());
 }
 

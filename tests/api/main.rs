@@ -22,3 +22,4 @@ mod sim_chat;
 mod sim_control;
 mod sim_graph_rules;
 mod sim_login;
+mod slack_modals;

@@ -6,14 +6,17 @@
 //! `action_id` `sign_in`. Must not: put identity into a button, or call Slack.
 //!
 //! Card inputs are not rendered in messages: a message cannot collect text in Slack the way an
-//! Adaptive Card does, so inputs (a deny reason) will be asked for in a modal opened from the
-//! click (`views.open` with its `trigger_id`), which comes with a later change.
+//! Adaptive Card does. An input tied to one button's verb ([`CardInput::for_verb`], a deny
+//! reason) is asked for in a modal once that button is clicked: the button's value is then an
+//! [`AskFirst`], the data with what to ask, from which the interactions endpoint opens the
+//! modal (`views.open`). An input tied to no verb is left out, as it always was.
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use slack_morphism::prelude::*;
 use url::Url;
 
-use crate::domain::chat::{ButtonStyle, Card, CardButton, CardSection, Message};
+use crate::domain::chat::{ButtonStyle, Card, CardButton, CardInput, CardSection, Message, Verb};
 
 /// The `action_id` of link buttons. Slack reports clicks on them too, and the interactions
 /// endpoint ignores them because this is not a [`Verb`](crate::domain::chat::Verb).
@@ -28,6 +31,62 @@ const BUTTON_TEXT_MAX: usize = 75;
 const BUTTON_VALUE_MAX: usize = 2000;
 const ELEMENTS_PER_ACTIONS: usize = 25;
 const MESSAGE_TEXT_MAX: usize = 40_000;
+// What a button value keeps of an input's texts: Slack's limit on a placeholder, and a label
+// no card needs more of, so the value stays well under its own limit.
+const ASKED_LABEL_MAX: usize = 150;
+const ASKED_PLACEHOLDER_MAX: usize = 150;
+
+/// The member that sets an [`AskFirst`] value apart from a button's plain data.
+const ASK_KEY: &str = "doorman.ask";
+
+/// The `value` of a button whose click needs inputs first: the button's data as it is, and
+/// what to ask for (the card's inputs tied to the button's verb, and the button's title).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AskFirst {
+    #[serde(rename = "doorman.ask")]
+    pub(super) ask: Ask,
+    pub(super) data: Value,
+}
+
+/// What a modal asks before a click counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Ask {
+    /// The clicked button's title ("Deny"): the modal says it again on its submit button.
+    pub(super) title: String,
+    pub(super) inputs: Vec<AskedInput>,
+}
+
+/// One input a modal asks for: the card input's id, label and placeholder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AskedInput {
+    pub(super) id: String,
+    pub(super) label: String,
+    pub(super) placeholder: String,
+}
+
+/// A Slack button's value, read back.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum ButtonValue {
+    /// The button's data: the click counts as it comes.
+    Data(Value),
+    /// The data, with inputs to ask for before the click counts.
+    AskFirst(AskFirst),
+}
+
+/// Reads a button's value as [`button`] wrote it; `None` when it is not JSON, or claims to ask
+/// first and does not say what.
+pub(super) fn read_button_value(value: &str) -> Option<ButtonValue> {
+    let value: Value = serde_json::from_str(value).ok()?;
+    if value.get(ASK_KEY).is_none() {
+        return Some(ButtonValue::Data(value));
+    }
+    serde_json::from_value(value)
+        .ok()
+        .map(ButtonValue::AskFirst)
+}
 
 /// Escapes the three characters Slack's mrkdwn gives meaning to (`<@U1>`, `<url|label>`), so
 /// that text people or the catalog wrote shows as written and cannot mention or link.
@@ -71,7 +130,7 @@ pub(super) fn render(card: &Card) -> Vec<SlackBlock> {
     for section in &card.sections {
         blocks.extend(sections(section));
     }
-    blocks.extend(actions(&card.buttons));
+    blocks.extend(actions(&card.buttons, &card.inputs));
     blocks
 }
 
@@ -118,9 +177,12 @@ fn sections(section: &CardSection) -> Vec<SlackBlock> {
 /// The buttons, in order, in as many `actions` blocks as needed: a new block starts when one
 /// is full or already holds a button with the same `action_id` (several `choose` buttons, say),
 /// because Slack wants action ids unique within a block and the action id must stay the verb.
-fn actions(buttons: &[CardButton]) -> Vec<SlackBlock> {
+fn actions(buttons: &[CardButton], inputs: &[CardInput]) -> Vec<SlackBlock> {
     let mut blocks: Vec<Vec<SlackBlockButtonElement>> = Vec::new();
-    for button in buttons.iter().filter_map(button) {
+    for button in buttons
+        .iter()
+        .filter_map(|card_button| button(card_button, inputs))
+    {
         let fits = blocks.last().is_some_and(|elements| {
             elements.len() < ELEMENTS_PER_ACTIONS
                 && !elements
@@ -141,8 +203,9 @@ fn actions(buttons: &[CardButton]) -> Vec<SlackBlock> {
 }
 
 /// One Slack button, or none when the card's button cannot be one (a value or URL past Slack's
-/// limits); that is logged, because it is a bug in the card, not the person's doing.
-fn button(button: &CardButton) -> Option<SlackBlockButtonElement> {
+/// limits); that is logged, because it is a bug in the card, not the person's doing. `inputs`
+/// are the card's, of which the button asks first for those tied to its verb.
+fn button(button: &CardButton, inputs: &[CardInput]) -> Option<SlackBlockButtonElement> {
     match button {
         CardButton::Execute {
             title,
@@ -150,7 +213,7 @@ fn button(button: &CardButton) -> Option<SlackBlockButtonElement> {
             data,
             style,
         } => {
-            let value = button_value(data);
+            let value = button_value(title, *verb, data, inputs);
             if value.len() > BUTTON_VALUE_MAX {
                 tracing::warn!(
                     verb = verb.as_str(),
@@ -179,9 +242,31 @@ fn button(button: &CardButton) -> Option<SlackBlockButtonElement> {
     }
 }
 
-/// The button's data as a JSON string. `null` data stays `null`, which still parses back.
-fn button_value(data: &Value) -> String {
-    data.to_string()
+/// The button's value: its data as a JSON string (`null` stays `null`, which still parses
+/// back), or an [`AskFirst`] when the card has inputs tied to the button's verb.
+fn button_value(title: &str, verb: Verb, data: &Value, inputs: &[CardInput]) -> String {
+    let asked: Vec<AskedInput> = inputs
+        .iter()
+        .filter(|input| input.for_verb == Some(verb))
+        .map(|input| AskedInput {
+            id: input.id.clone(),
+            label: clip(&input.label, ASKED_LABEL_MAX),
+            placeholder: clip(&input.placeholder, ASKED_PLACEHOLDER_MAX),
+        })
+        .collect();
+    if asked.is_empty() {
+        return data.to_string();
+    }
+    let ask_first = AskFirst {
+        ask: Ask {
+            title: clip(title, BUTTON_TEXT_MAX),
+            inputs: asked,
+        },
+        data: data.clone(),
+    };
+    // Strings and a JSON value always serialise; were it ever to fail, the plain data still
+    // makes a working button, whose click counts without asking.
+    serde_json::to_string(&ask_first).unwrap_or_else(|_| data.to_string())
 }
 
 fn button_text(title: &str) -> SlackBlockPlainTextOnly {
@@ -202,7 +287,7 @@ fn markdown(text: String) -> SlackBlockText {
 
 /// `text` cut to at most `max` characters, ending in an ellipsis when cut. Cutting happens on
 /// character boundaries, and never inside an escape like `&amp;`.
-fn clip(text: &str, max: usize) -> String {
+pub(super) fn clip(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_owned();
     }

@@ -1,20 +1,32 @@
-//! `POST /slack/interactions`: clicks on Doorman's buttons. The body is a form with one field,
-//! `payload`, holding JSON; the signature covers the raw form body.
+//! `POST /slack/interactions`: clicks on Doorman's buttons and submissions of its modals. The
+//! body is a form with one field, `payload`, holding JSON; the signature covers the raw form
+//! body.
 //!
-//! Owns turning a signed `block_actions` click on a verb button into a [`ChatAction`], the
-//! delivery key of a click, and replacing the clicked message with the handler's answer
-//! (`chat.update`). Must not: take identity from a button's value (it carries ids only), hand on
-//! a click twice (a replayed request has the same `trigger_id`), or wait for the handler before
-//! answering Slack. Each click is recorded in the ledger as accepted before Slack is answered,
-//! and handled on a task the ledger tracks and marks done.
+//! Owns turning a signed `block_actions` click on a verb button into a [`ChatAction`], opening
+//! the modal of a button that asks first ([`modal`]) and turning that modal's signed
+//! `view_submission` into the [`ChatAction`] the click would have been, the delivery keys of
+//! both, and replacing the clicked message with the handler's answer (`chat.update`). Must not:
+//! take identity from a button's value or a modal's metadata (they carry ids only), hand on a
+//! click or a submission twice (a replayed request has the same `trigger_id`, or the same view
+//! id and hash), hand on the click that opens a modal at all (the submission stands for it), or
+//! wait for the handler before answering Slack. Each click or submission is recorded in the
+//! ledger as accepted before Slack is answered, and handled on a task the ledger tracks and
+//! marks done.
 //!
 //! The delivery key of a click is `<trigger_id>:<n>`, `n` being the action's position in the
 //! payload: Slack mints a new `trigger_id` for every interaction, and a replay of the same
-//! signed request carries the same one. Link buttons (`sign_in`) report clicks too and are
-//! ignored, as is every action id that is not a verb.
+//! signed request carries the same one. The key of a submission is `view:<view id>:<hash>`.
+//! Link buttons (`sign_in`) report clicks too and are ignored, as is every action id that is not
+//! a verb.
+//!
+//! A click that opens a modal waits for `views.open` before Slack is answered, because the
+//! trigger expires in about three seconds. A submission is answered with an empty 200, which
+//! closes the modal, or with `response_action: errors` naming an input whose text is too long,
+//! which keeps it open.
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -25,6 +37,8 @@ use slack_morphism::prelude::*;
 use tracing::Instrument;
 
 use super::Slack;
+use super::blocks::{Ask, ButtonValue, read_button_value};
+use super::modal::{self, Submission};
 use super::place::Conversation;
 use crate::channels::deliveries::hand_on;
 use crate::domain::chat::{
@@ -57,12 +71,19 @@ pub(super) async fn receive(
                 StatusCode::BAD_REQUEST.into_response()
             }
         },
-        // Deny reasons will come back from a modal as `view_submission` (answered with an
-        // empty 200 to close it, or `response_action: errors`); nothing opens that modal yet.
-        Some("view_submission") => {
-            tracing::debug!("view submission before modals exist, ignored");
-            StatusCode::OK.into_response()
-        }
+        Some("view_submission") => match SlackInteractionEvent::deserialize(&raw) {
+            Ok(SlackInteractionEvent::ViewSubmission(event)) => {
+                // slack-morphism's model has no `api_app_id` for submissions; the signed
+                // payload does.
+                let app_id = raw.get("api_app_id").and_then(Value::as_str);
+                on_view_submission(&slack, app_id.unwrap_or_default(), event).await
+            }
+            Ok(_) => StatusCode::OK.into_response(),
+            Err(_) => {
+                tracing::warn!("slack view_submission of an unknown shape");
+                StatusCode::BAD_REQUEST.into_response()
+            }
+        },
         other => {
             tracing::debug!(
                 kind = other.unwrap_or("none"),
@@ -78,44 +99,115 @@ async fn on_block_actions(
     event: SlackInteractionBlockActionsEvent,
 ) -> Response {
     let span = tracing::info_span!("slack_interaction", team_id = %event.team.id);
-    let actions = span.in_scope(|| clicks(slack, &event));
-    for action in actions {
-        let key = format!("slack:{}", action.id);
-        let verb = action.verb;
-        let click = Inbound::Action(action);
-        match slack
-            .deliveries
-            .accept(&key, &click)
-            .instrument(span.clone())
-            .await
-        {
-            Ok(true) => {}
-            Ok(false) => {
-                span.in_scope(|| {
-                    tracing::info!(verb = verb.as_str(), "click delivered before, ignored")
-                });
+    let clicked = span.in_scope(|| clicks(slack, &event));
+    let mut trigger_used = false;
+    for Clicked { action, ask } in clicked {
+        if let Some(ask) = ask {
+            // A trigger opens one view; Slack reports one button click per payload anyway.
+            if std::mem::replace(&mut trigger_used, true) {
+                span.in_scope(|| tracing::info!("a second modal in one payload, ignored"));
                 continue;
             }
-            Err(error) => {
-                span.in_scope(|| tracing::error!(%error, "cannot record the slack click"));
-                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-            }
+            // The submission stands for this click, so the click itself is not handed on.
+            modal::open(slack, &event.trigger_id.0, &action, &ask)
+                .instrument(span.clone())
+                .await;
+            continue;
         }
-        // The handler's answer replaces the clicked message (`chat.update`).
-        let adapter = Arc::clone(slack);
-        slack.deliveries.spawn(
-            key,
-            async move { hand_on(click, adapter.handler.as_ref(), adapter.as_ref()).await }
-                .instrument(span.clone()),
-        );
+        if let Err(refused) = hand_on_later(slack, action, &span).await {
+            return refused;
+        }
     }
     // An empty 200 within 3 s is all Slack wants; the answer comes as a `chat.update`.
     StatusCode::OK.into_response()
 }
 
+async fn on_view_submission(
+    slack: &Arc<Slack>,
+    app_id: &str,
+    event: SlackInteractionViewSubmissionEvent,
+) -> Response {
+    let span = tracing::info_span!("slack_interaction", team_id = %event.team.id);
+    if !slack.serves(&event.team.id.0, app_id) {
+        span.in_scope(|| {
+            tracing::info!(
+                app_id,
+                "view submission for another workspace or app, ignored"
+            )
+        });
+        return StatusCode::OK.into_response();
+    }
+    match modal::read(&event) {
+        Submission::Action(action) => match hand_on_later(slack, *action, &span).await {
+            // The empty 200 closes the modal; the answer comes as a `chat.update`.
+            Ok(()) => StatusCode::OK.into_response(),
+            Err(refused) => refused,
+        },
+        Submission::TooLong(errors) => {
+            span.in_scope(|| tracing::info!("view submission with text too long, kept open"));
+            let errors =
+                SlackViewSubmissionResponse::Errors(SlackViewSubmissionErrorsResponse::new(errors));
+            Json(errors).into_response()
+        }
+        Submission::NotOurs => {
+            span.in_scope(|| tracing::debug!("submission of another modal, ignored"));
+            StatusCode::OK.into_response()
+        }
+        Submission::Garbled => {
+            span.in_scope(|| tracing::warn!("doorman modal with unreadable metadata, refused"));
+            StatusCode::BAD_REQUEST.into_response()
+        }
+    }
+}
+
+/// Records `action` in the ledger and hands it on, on a task the ledger tracks; the handler's
+/// answer replaces the clicked message (`chat.update`). A delivery seen before is dropped. When
+/// the ledger cannot record it, the answer for Slack is an error, so that nothing acknowledged
+/// is lost.
+async fn hand_on_later(
+    slack: &Arc<Slack>,
+    action: ChatAction,
+    span: &tracing::Span,
+) -> Result<(), Response> {
+    let key = format!("slack:{}", action.id);
+    let verb = action.verb;
+    let click = Inbound::Action(action);
+    match slack
+        .deliveries
+        .accept(&key, &click)
+        .instrument(span.clone())
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            span.in_scope(|| {
+                tracing::info!(verb = verb.as_str(), "click delivered before, ignored")
+            });
+            return Ok(());
+        }
+        Err(error) => {
+            span.in_scope(|| tracing::error!(%error, "cannot record the slack click"));
+            return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());
+        }
+    }
+    let adapter = Arc::clone(slack);
+    slack.deliveries.spawn(
+        key,
+        async move { hand_on(click, adapter.handler.as_ref(), adapter.as_ref()).await }
+            .instrument(span.clone()),
+    );
+    Ok(())
+}
+
+/// A verb click, and what its button asks first when it does.
+struct Clicked {
+    action: ChatAction,
+    ask: Option<Ask>,
+}
+
 /// The verb clicks of a `block_actions` payload from the workspace and app this deployment
 /// serves, in the order Slack lists them.
-fn clicks(slack: &Slack, event: &SlackInteractionBlockActionsEvent) -> Vec<ChatAction> {
+fn clicks(slack: &Slack, event: &SlackInteractionBlockActionsEvent) -> Vec<Clicked> {
     if !slack.serves(&event.team.id.0, &event.api_app_id.0) {
         tracing::info!(app_id = %event.api_app_id, "click for another workspace or app, ignored");
         return Vec::new();
@@ -146,15 +238,15 @@ fn clicks(slack: &Slack, event: &SlackInteractionBlockActionsEvent) -> Vec<ChatA
             tracing::debug!(action_id = %action.action_id, "not a verb (a link button), ignored");
             continue;
         };
-        let data = action
-            .value
-            .as_deref()
-            .and_then(|value| serde_json::from_str::<Value>(value).ok());
-        let Some(data) = data else {
-            tracing::warn!(verb = verb.as_str(), "button value is not json, ignored");
-            continue;
+        let (data, ask) = match action.value.as_deref().and_then(read_button_value) {
+            Some(ButtonValue::Data(data)) => (data, None),
+            Some(ButtonValue::AskFirst(ask_first)) => (ask_first.data, Some(ask_first.ask)),
+            None => {
+                tracing::warn!(verb = verb.as_str(), "button value is not json, ignored");
+                continue;
+            }
         };
-        clicks.push(ChatAction {
+        let action = ChatAction {
             id: format!("{}:{index}", event.trigger_id.0),
             sender: sender.clone(),
             place: place.clone(),
@@ -162,7 +254,8 @@ fn clicks(slack: &Slack, event: &SlackInteractionBlockActionsEvent) -> Vec<ChatA
             data,
             inputs: inputs.clone(),
             card: Some(card.clone()),
-        });
+        };
+        clicks.push(Clicked { action, ask });
     }
     clicks
 }

@@ -3,5 +3,6 @@
 
 mod events;
 mod interactions;
+mod modals;
 mod support;
 mod web;

@@ -1,11 +1,12 @@
 //! The Slack Web API client behind the [`ChatPort`]: `chat.postMessage`, `chat.update`,
 //! `conversations.open` and `users.info`, through slack-morphism's client with the bot token,
-//! against `[slack] api_url`.
+//! against `[slack] api_url`; and `views.open` for the interactions endpoint's modals.
 //!
 //! Owns retrying on 429 (waiting `Retry-After`, a bounded number of times) and turning Slack's
 //! `ok: false` answers into [`ChatError`]s that name Slack's error code. Must not: put the bot
 //! token into an error, a log line or `Debug`, or retry anything but a rate limit (a failed post
-//! may have been delivered, and a repeat would show twice).
+//! may have been delivered, and a repeat would show twice). `views.open` is never retried: its
+//! `trigger_id` lives three seconds and opens one view.
 
 use std::fmt;
 use std::future::Future;
@@ -102,6 +103,37 @@ impl SlackWeb {
                     return Err(failed(reason));
                 }
             }
+        }
+    }
+}
+
+/// Why `views.open` opened no modal.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum ViewNotOpened {
+    /// The trigger has opened a view already: the click is a replay of one handled before.
+    #[error("views.open: exchanged_trigger_id")]
+    TriggerUsed,
+    /// Slack refused, or could not be reached; the words name Slack's error code.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl SlackWeb {
+    /// Opens `view` for the person whose interaction gave `trigger_id`: one attempt, because a
+    /// trigger outlives no wait for a rate limit.
+    pub(super) async fn open_view(
+        &self,
+        trigger_id: &str,
+        view: SlackView,
+    ) -> Result<(), ViewNotOpened> {
+        let request =
+            SlackApiViewsOpenRequest::new(SlackTriggerId::new(trigger_id.to_owned()), view);
+        match self.session().views_open(&request).await {
+            Ok(_) => Ok(()),
+            Err(SlackClientError::ApiError(api)) if api.code == "exchanged_trigger_id" => {
+                Err(ViewNotOpened::TriggerUsed)
+            }
+            Err(error) => Err(ViewNotOpened::Failed(describe("views.open", &error))),
         }
     }
 }

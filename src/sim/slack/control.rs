@@ -1,9 +1,13 @@
 //! The control API for Slack under `/_sim/slack/` (DESIGN.md section 8): a person types in
-//! their DM with the bot or clicks a button on one of its messages, and a test reads the DM.
+//! their DM with the bot, clicks a button on one of its messages or submits a modal it opened
+//! ([`view`]), and a test reads the DM and the modals.
 //!
 //! `user` is a Slack user id or a UPN. Every answer is JSON; an unknown person, a deactivated
-//! account, a malformed body, a message or button that is not in the person's DM, or a bot that
-//! cannot be reached gets a `{"error"}` answer with a 4xx or 502 status.
+//! account, a malformed body, a message or button that is not in the person's DM, a modal that
+//! was not opened for the person or is closed, or a bot that cannot be reached gets a
+//! `{"error"}` answer with a 4xx or 502 status.
+
+mod view;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -31,6 +35,7 @@ pub(super) fn routes() -> Router<Arc<SimState>> {
         .route("/_sim/slack/action", post(action))
         .route("/_sim/slack/messages", get(messages))
         .route("/_sim/slack/views", get(views))
+        .route("/_sim/slack/view", post(submit_view))
 }
 
 #[derive(Deserialize)]
@@ -72,8 +77,16 @@ enum ControlError {
     Deactivated(String),
     #[error("there is no message {0} from the bot in this person's DM")]
     UnknownMessage(String),
-    #[error("the message has no element with action_id {0}")]
+    #[error("there is no element with action_id {0}")]
     UnknownAction(String),
+    #[error("the bot opened no view {0}")]
+    UnknownView(String),
+    #[error("view {0} was opened for someone else")]
+    NotTheirView(String),
+    #[error("view {0} is closed")]
+    ViewClosed(String),
+    #[error("view {0} was never submitted, so there is nothing to deliver again")]
+    NeverSubmitted(String),
     #[error(transparent)]
     Unreachable(#[from] Unreachable),
 }
@@ -84,8 +97,10 @@ impl IntoResponse for ControlError {
             ControlError::Malformed(_) => StatusCode::BAD_REQUEST,
             ControlError::UnknownUser(_)
             | ControlError::UnknownMessage(_)
-            | ControlError::UnknownAction(_) => StatusCode::NOT_FOUND,
-            ControlError::Deactivated(_) => StatusCode::FORBIDDEN,
+            | ControlError::UnknownAction(_)
+            | ControlError::UnknownView(_) => StatusCode::NOT_FOUND,
+            ControlError::Deactivated(_) | ControlError::NotTheirView(_) => StatusCode::FORBIDDEN,
+            ControlError::ViewClosed(_) | ControlError::NeverSubmitted(_) => StatusCode::CONFLICT,
             ControlError::Unreachable(_) => StatusCode::BAD_GATEWAY,
         };
         problem(status, &self.to_string())
@@ -243,6 +258,13 @@ async fn click(sim: &SimState, body: &Bytes) -> Result<Value, ControlError> {
     )
     .await?;
     Ok(json!({"status": answer.status}))
+}
+
+async fn submit_view(State(sim): State<Arc<SimState>>, body: Bytes) -> Response {
+    match view::submit(&sim, &body).await {
+        Ok(answer) => Json(answer).into_response(),
+        Err(error) => error.into_response(),
+    }
 }
 
 async fn messages(

@@ -1,6 +1,7 @@
 //! The Web API methods the simulator serves, with Slack's arguments, answers and error words
 //! (reference/chat-protocols.md B4): `auth.test`, `chat.postMessage`, `chat.update`,
-//! `conversations.open`, `users.info`, `users.lookupByEmail`, `views.open`.
+//! `conversations.open`, `users.info`, `users.lookupByEmail`, `views.open` (a modal within
+//! Slack's limits, else `invalid_arguments`).
 //!
 //! Each is a plain function from the call's arguments to Slack's answer; the token has been
 //! checked already. Only DMs with the bot exist: a channel is a `D…` id from
@@ -8,7 +9,7 @@
 //! with them); `chat.update` and `conversations.open`'s `channel` do not, and answer
 //! `channel_not_found` for one, as Slack does (`conversations.open` takes people as `users`).
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::records::{Message, OpenedView};
 use super::web_api::{Args, failure, structured, text};
@@ -223,6 +224,79 @@ pub fn users_lookup_by_email(sim: &SimState, args: &Args) -> Value {
     }
 }
 
+// Slack's limits on a modal view (the `view` of `views.open`).
+const VIEW_TITLE_MAX: usize = 24;
+const VIEW_BUTTON_MAX: usize = 24;
+const CALLBACK_ID_MAX: usize = 255;
+const PRIVATE_METADATA_MAX: usize = 3000;
+const VIEW_BLOCKS_MAX: usize = 100;
+const INPUT_LABEL_MAX: usize = 2000;
+
+/// A `plain_text` object of at most `max` characters, not blank.
+fn plain_text_within(text: Option<&Value>, max: usize) -> bool {
+    text.is_some_and(|text| {
+        text["type"] == "plain_text"
+            && text["text"]
+                .as_str()
+                .is_some_and(|text| !text.trim().is_empty() && text.chars().count() <= max)
+    })
+}
+
+/// Whether a modal view is one Slack opens: `type: modal`, a title, blocks, and Slack's limits
+/// on the texts, `callback_id` and `private_metadata`. A view with an `input` block needs a
+/// `submit` button, and every `input` block a label and an element.
+fn is_openable_modal(view: &Map<String, Value>) -> bool {
+    let within = |name: &str, max: usize| match view.get(name) {
+        None | Some(Value::Null) => true,
+        Some(Value::String(text)) => text.chars().count() <= max,
+        Some(_) => false,
+    };
+    let Some(blocks) = view.get("blocks").and_then(Value::as_array) else {
+        return false;
+    };
+    let has_input = blocks.iter().any(|block| block["type"] == "input");
+    let inputs_whole = blocks
+        .iter()
+        .filter(|block| block["type"] == "input")
+        .all(|block| {
+            plain_text_within(block.get("label"), INPUT_LABEL_MAX) && block["element"].is_object()
+        });
+    let button = |name: &str| match view.get(name) {
+        None => true,
+        given => plain_text_within(given, VIEW_BUTTON_MAX),
+    };
+    view.get("type").and_then(Value::as_str) == Some("modal")
+        && plain_text_within(view.get("title"), VIEW_TITLE_MAX)
+        && blocks.len() <= VIEW_BLOCKS_MAX
+        && inputs_whole
+        && (!has_input || view.contains_key("submit"))
+        && button("submit")
+        && button("close")
+        && within("callback_id", CALLBACK_ID_MAX)
+        && within("private_metadata", PRIVATE_METADATA_MAX)
+}
+
+/// Slack names blocks and elements that came without an id.
+fn name_unnamed(blocks: &mut Value) {
+    for block in blocks.as_array_mut().into_iter().flatten() {
+        if block.get("block_id").is_none() {
+            block["block_id"] = json!(random_id());
+        }
+        if let Some(element) = block
+            .get_mut("element")
+            .filter(|element| element.is_object())
+        {
+            if element.get("action_id").is_none() {
+                element["action_id"] = json!(random_id());
+            }
+        }
+    }
+}
+
+fn random_id() -> String {
+    crate::sim::login::random_token(5)
+}
+
 pub fn views_open(sim: &SimState, args: &Args) -> Value {
     let Some(trigger_id) = text(args, "trigger_id") else {
         return failure("invalid_arguments");
@@ -231,16 +305,32 @@ pub fn views_open(sim: &SimState, args: &Args) -> Value {
         Ok(Some(Value::Object(view))) => view,
         _ => return failure("invalid_arguments"),
     };
-    if view.get("type").and_then(Value::as_str).is_none() {
+    if !is_openable_modal(&view) {
         return failure("invalid_arguments");
     }
     let id = format!("V{}", hex::encode_upper(rand::random::<[u8; 5]>()));
-    let mut opened = Value::Object(view);
+    let mut opened = json!({
+        "private_metadata": "",
+        "callback_id": "",
+        "external_id": "",
+        "clear_on_close": false,
+        "notify_on_close": false,
+        "close": null,
+        "submit": null,
+    });
+    for (name, value) in view {
+        opened[name] = value;
+    }
+    name_unnamed(&mut opened["blocks"]);
     opened["id"] = json!(id);
     opened["team_id"] = json!(sim.slack.team_id);
     opened["app_id"] = json!(APP_ID);
+    opened["app_installed_team_id"] = json!(sim.slack.team_id);
     opened["bot_id"] = json!(BOT_ID);
     opened["state"] = json!({"values": {}});
+    opened["hash"] = json!(view_hash());
+    opened["previous_view_id"] = Value::Null;
+    opened["root_view_id"] = json!(id);
     {
         let mut records = sim.slack.records();
         let user = match records.redeem_trigger(trigger_id) {
@@ -251,7 +341,18 @@ pub fn views_open(sim: &SimState, args: &Args) -> Value {
             id,
             user,
             view: opened.clone(),
+            closed: false,
+            submission: None,
         });
     }
     json!({"ok": true, "view": opened})
+}
+
+/// A view's `hash`, in Slack's `seconds.hex` shape: it changes whenever the view does.
+fn view_hash() -> String {
+    format!(
+        "{}.{}",
+        chrono::Utc::now().timestamp(),
+        hex::encode(rand::random::<[u8; 4]>())
+    )
 }

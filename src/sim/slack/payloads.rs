@@ -1,6 +1,6 @@
 //! What Slack sends an app, built as Slack builds it (reference/chat-protocols.md B1-B3): an
-//! Events API `event_callback` for a DM, a `block_actions` interaction for a button click, and
-//! the request signature over the raw body.
+//! Events API `event_callback` for a DM, a `block_actions` interaction for a button click, a
+//! `view_submission` for a submitted modal, and the request signature over the raw body.
 
 use aws_lc_rs::hmac;
 use serde_json::{Map, Value, json};
@@ -140,6 +140,93 @@ pub fn block_actions(slack: &SlackState, click: Click<'_>) -> Value {
     })
 }
 
+/// A modal someone submitted, with what they typed.
+pub struct Submission<'a> {
+    pub user: &'a SlackUser,
+    /// The view as Slack keeps it, `id`, `hash` and all.
+    pub view: &'a Value,
+    /// The view's `state.values`, from [`view_state`].
+    pub state: Map<String, Value>,
+    pub trigger_id: &'a str,
+}
+
+pub fn view_submission(slack: &SlackState, submission: Submission<'_>) -> Value {
+    let mut view = submission.view.clone();
+    view["state"] = json!({"values": submission.state});
+    json!({
+        "type": "view_submission",
+        "team": {"id": slack.team_id, "domain": slack.team_domain},
+        "user": {
+            "id": submission.user.id,
+            "username": submission.user.name,
+            "name": submission.user.name,
+            "team_id": slack.team_id,
+        },
+        "api_app_id": APP_ID,
+        "token": slack.verification_token,
+        "trigger_id": submission.trigger_id,
+        "view": view,
+        "response_urls": [],
+        "is_enterprise_install": false,
+        "enterprise": null,
+    })
+}
+
+/// Why what a test typed does not fit a view.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the view has no input with action_id {0}")]
+pub struct NoSuchInput(pub String);
+
+/// A view's `state.values` once someone typed `values` (`{action_id: text}`) into its `input`
+/// blocks: every input block is there, under its `block_id` and its element's `action_id`,
+/// with `value: null` where nothing was typed, as Slack sends it.
+pub fn view_state(
+    blocks: &Value,
+    values: &Map<String, Value>,
+) -> Result<Map<String, Value>, NoSuchInput> {
+    let mut state = Map::new();
+    let mut used = 0;
+    for block in blocks.as_array().into_iter().flatten() {
+        if block["type"] != "input" {
+            continue;
+        }
+        let (Some(block_id), Some(action_id)) = (
+            block["block_id"].as_str(),
+            block["element"]["action_id"].as_str(),
+        ) else {
+            continue;
+        };
+        let kind = block["element"]["type"].clone();
+        let entry = match values.get(action_id) {
+            Some(Value::Object(fields)) => {
+                let mut entry = fields.clone();
+                entry.entry("type").or_insert(kind);
+                Value::Object(entry)
+            }
+            Some(given) => json!({"type": kind, "value": given}),
+            None => json!({"type": kind, "value": null}),
+        };
+        used += usize::from(values.contains_key(action_id));
+        let mut element = Map::new();
+        element.insert(action_id.to_owned(), entry);
+        state.insert(block_id.to_owned(), Value::Object(element));
+    }
+    if used < values.len() {
+        let known: Vec<&str> = state
+            .values()
+            .filter_map(Value::as_object)
+            .flat_map(|element| element.keys().map(String::as_str))
+            .collect();
+        let unknown = values
+            .keys()
+            .find(|action_id| !known.contains(&action_id.as_str()))
+            .cloned()
+            .unwrap_or_default();
+        return Err(NoSuchInput(unknown));
+    }
+    Ok(state)
+}
+
 /// `state.values` for typed inputs given as `{action_id: value}`: each is filed under the
 /// block holding the element with that action id, with the element's type.
 pub fn state_values(blocks: &Value, inputs: &Map<String, Value>) -> Map<String, Value> {
@@ -209,6 +296,29 @@ mod tests {
             signature("8f742231b10e8888abcd99yyyzzz85a5", "1531420618", body),
             "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
         );
+    }
+
+    #[test]
+    fn a_views_state_holds_every_input_and_refuses_unknown_ones() {
+        let blocks = json!([
+            {"type": "section", "text": {"type": "mrkdwn", "text": "Deny?"}},
+            {"type": "input", "block_id": "deny_reason", "label": {"type": "plain_text", "text": "Reason"},
+             "element": {"type": "plain_text_input", "action_id": "deny_reason"}},
+            {"type": "input", "block_id": "b2", "label": {"type": "plain_text", "text": "Note"},
+             "element": {"type": "plain_text_input", "action_id": "note"}},
+        ]);
+        let mut typed = Map::new();
+        typed.insert("deny_reason".into(), json!("not now"));
+        let state = view_state(&blocks, &typed).expect("fits");
+        assert_eq!(
+            Value::Object(state),
+            json!({
+                "deny_reason": {"deny_reason": {"type": "plain_text_input", "value": "not now"}},
+                "b2": {"note": {"type": "plain_text_input", "value": null}},
+            })
+        );
+        typed.insert("nope".into(), json!("x"));
+        assert_eq!(view_state(&blocks, &typed), Err(NoSuchInput("nope".into())));
     }
 
     #[test]

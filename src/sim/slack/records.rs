@@ -1,6 +1,7 @@
 //! What Slack remembers between calls: each DM's messages from the bot (updates applied in
 //! place), the events delivered (so a test can redeliver one byte for byte), the `trigger_id`s
-//! and `response_url`s handed to the bot with interactions, and the modals it opened.
+//! and `response_url`s handed to the bot with interactions, and the modals it opened, whether
+//! each is still open, and the last submission of each (so a test can replay one).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -40,9 +41,15 @@ pub struct Message {
 #[derive(Debug, Clone, Serialize)]
 pub struct OpenedView {
     pub id: String,
-    /// The Slack id of the person whose click gave the trigger.
+    /// The Slack id of the person whose click gave the trigger: the only one who sees it.
     pub user: String,
+    /// The view as Slack keeps it (with `id`, `hash`, `state`, ...).
     pub view: Value,
+    /// Whether the person has closed it, or submitted it and the bot let it close.
+    pub closed: bool,
+    /// The exact body of the last `view_submission` delivered for it.
+    #[serde(skip)]
+    pub submission: Option<Vec<u8>>,
 }
 
 #[derive(Debug)]
@@ -206,6 +213,18 @@ impl Records {
 
     pub fn views(&self) -> Vec<OpenedView> {
         self.views.clone()
+    }
+
+    pub fn view(&self, id: &str) -> Option<OpenedView> {
+        self.views.iter().find(|view| view.id == id).cloned()
+    }
+
+    /// Keeps the body of a submission of view `id`, and closes the view when `closes`.
+    pub fn submitted(&mut self, id: &str, body: Vec<u8>, closes: bool) {
+        if let Some(view) = self.views.iter_mut().find(|view| view.id == id) {
+            view.submission = Some(body);
+            view.closed |= closes;
+        }
     }
 }
 

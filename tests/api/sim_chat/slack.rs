@@ -272,3 +272,156 @@ async fn the_slack_control_api_answers_unknown_people_and_bad_input_with_clear_e
         .await;
     assert_eq!((quiet.status, quiet.body), (200, json!([])));
 }
+
+/// The payload of a form-encoded interaction.
+fn payload_of(delivery: &Received) -> Value {
+    url::form_urlencoded::parse(&delivery.body)
+        .find(|(name, _)| name == "payload")
+        .map(|(_, json)| serde_json::from_str(&json).expect("JSON payload"))
+        .expect("a payload field")
+}
+
+#[tokio::test]
+async fn a_modal_is_opened_within_slacks_limits_and_submitted_once_by_its_person() {
+    let (sim, bot) = sim_with_bot().await;
+    let config = slack_config(&sim).await;
+    let blocks = json!([{"type": "actions", "block_id": "decide", "elements": [
+        {"type": "button", "action_id": "deny", "value": "r1", "text": {"type": "plain_text", "text": "Deny"}},
+    ]}]);
+    let posted = slack_call(
+        &sim,
+        &config,
+        Method::POST,
+        "chat.postMessage",
+        json!({"channel": "U08NINA", "text": "Approval needed", "blocks": blocks}),
+    )
+    .await;
+    let click = json!({"user": "U08NINA", "message_ts": posted["ts"], "action_id": "deny"});
+    let click = sim.control(Method::POST, "slack/action", Some(click)).await;
+    assert_eq!(click.status, 200, "{}", click.text);
+    let trigger = payload_of(&bot.only("/slack/interactions"))["trigger_id"].clone();
+
+    let modal = |title: &str, metadata: usize| {
+        json!({
+            "type": "modal", "callback_id": "doorman_inputs",
+            "title": {"type": "plain_text", "text": title},
+            "submit": {"type": "plain_text", "text": "Deny"},
+            "close": {"type": "plain_text", "text": "Cancel"},
+            "private_metadata": "m".repeat(metadata),
+            "blocks": [{"type": "input", "block_id": "deny_reason", "optional": true,
+                        "label": {"type": "plain_text", "text": "Reason"},
+                        "element": {"type": "plain_text_input", "action_id": "deny_reason", "multiline": true}}],
+        })
+    };
+    for (title, metadata) in [("A title longer than 24 chars", 10), ("Deny request", 3001)] {
+        let refused = slack_call(
+            &sim,
+            &config,
+            Method::POST,
+            "views.open",
+            json!({"trigger_id": trigger, "view": modal(title, metadata)}),
+        )
+        .await;
+        assert_eq!(refused["error"], "invalid_arguments", "{title}, {metadata}");
+    }
+    let opened = slack_call(
+        &sim,
+        &config,
+        Method::POST,
+        "views.open",
+        json!({"trigger_id": trigger, "view": modal("Deny request", 3000)}),
+    )
+    .await;
+    assert_eq!(
+        opened["ok"], true,
+        "a refused view leaves the trigger unused: {opened}"
+    );
+    let view_id = opened["view"]["id"].as_str().expect("a view id").to_owned();
+    assert!(opened["view"]["hash"].is_string());
+    let views = sim.control(Method::GET, "slack/views", None).await.body;
+    assert_eq!(views[0]["user"], "U08NINA");
+    assert_eq!(views[0]["closed"], false);
+
+    let submit =
+        |user: &str, values: Value| json!({"user": user, "view_id": view_id, "values": values});
+    let someone_else = sim
+        .control(
+            Method::POST,
+            "slack/view",
+            Some(submit("U04TOM", json!({}))),
+        )
+        .await;
+    assert_eq!(someone_else.status, 403, "{}", someone_else.text);
+    let no_such_input = submit("U08NINA", json!({"note": "x"}));
+    let no_such_input = sim
+        .control(Method::POST, "slack/view", Some(no_such_input))
+        .await;
+    assert_eq!(no_such_input.status, 404, "{}", no_such_input.text);
+    let never = json!({"user": "U08NINA", "view_id": view_id, "redeliver": true});
+    assert_eq!(
+        sim.control(Method::POST, "slack/view", Some(never))
+            .await
+            .status,
+        409
+    );
+
+    let submitted = submit("nina.patel@contoso.com", json!({"deny_reason": "not now"}));
+    let submitted = sim
+        .control(Method::POST, "slack/view", Some(submitted))
+        .await;
+    assert_eq!(submitted.status, 200, "{}", submitted.text);
+    assert_eq!(submitted.body, json!({"status": 200, "body": null}));
+    let delivery = bot
+        .received("/slack/interactions")
+        .pop()
+        .expect("delivered");
+    verify_signature(&delivery, config.signing_secret.expose_secret());
+    let payload = payload_of(&delivery);
+    assert_eq!(payload["type"], "view_submission");
+    assert_eq!(payload["team"]["id"], config.team_id.as_str());
+    assert_eq!(payload["user"]["id"], "U08NINA");
+    assert_eq!(payload["user"]["team_id"], config.team_id.as_str());
+    assert_eq!(payload["api_app_id"], config.app_id.as_str());
+    assert_eq!(payload["response_urls"], json!([]));
+    assert_ne!(payload["trigger_id"], trigger, "a fresh trigger");
+    let view = &payload["view"];
+    assert_eq!(
+        (&view["id"], &view["hash"]),
+        (&opened["view"]["id"], &opened["view"]["hash"])
+    );
+    assert_eq!(view["callback_id"], "doorman_inputs");
+    assert_eq!(view["private_metadata"], "m".repeat(3000));
+    assert_eq!(
+        view["state"]["values"]["deny_reason"]["deny_reason"],
+        json!({"type": "plain_text_input", "value": "not now"})
+    );
+    // Parsed as the bot's Slack library reads it.
+    let parsed: Result<slack_morphism::prelude::SlackInteractionEvent, _> =
+        serde_json::from_value(payload.clone());
+    assert!(parsed.is_ok(), "{parsed:?}");
+
+    // The fake bot answered an empty 200, which closes the view: it cannot be submitted again,
+    // though the same request can be replayed.
+    let views = sim.control(Method::GET, "slack/views", None).await.body;
+    assert_eq!(views[0]["closed"], true);
+    let again = submit("U08NINA", json!({"deny_reason": "really not"}));
+    assert_eq!(
+        sim.control(Method::POST, "slack/view", Some(again))
+            .await
+            .status,
+        409
+    );
+    let replay = json!({"user": "U08NINA", "view_id": view_id, "redeliver": true});
+    let replay = sim.control(Method::POST, "slack/view", Some(replay)).await;
+    assert_eq!(replay.status, 200, "{}", replay.text);
+    let deliveries = bot.received("/slack/interactions");
+    assert_eq!(deliveries.len(), 3);
+    assert_eq!(deliveries[2].body, deliveries[1].body, "byte for byte");
+    let unknown = json!({"user": "U08NINA", "view_id": "VNOSUCH", "values": {}});
+    assert_eq!(
+        sim.control(Method::POST, "slack/view", Some(unknown))
+            .await
+            .status,
+        404
+    );
+}

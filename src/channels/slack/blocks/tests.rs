@@ -25,6 +25,7 @@ fn approval() -> Card {
             id: "reason".into(),
             label: "Reason".into(),
             placeholder: "Why not?".into(),
+            for_verb: None,
         }],
         buttons: vec![
             CardButton::Execute {
@@ -224,4 +225,78 @@ fn clipping_keeps_within_the_limit_and_never_cuts_an_escape() {
     assert_eq!(clip("abcdefghijkl", 5), "abcd…");
     assert_eq!(clip("abc&amp;def", 6), "abc…");
     assert_eq!(clip("ééééé", 3).chars().count(), 3);
+}
+
+/// The approval card with its reason tied to Deny, as `approval::card` makes it.
+fn approval_with_deny_reason() -> Card {
+    let mut card = approval();
+    card.inputs = vec![CardInput {
+        id: "deny_reason".into(),
+        label: "Reason if you deny (optional)".into(),
+        placeholder: "Why not?".into(),
+        for_verb: Some(Verb::Deny),
+    }];
+    card
+}
+
+#[test]
+fn an_input_tied_to_a_verb_is_not_in_the_message_but_in_that_buttons_value() {
+    let card = approval_with_deny_reason();
+    let blocks = as_json(&render(&card));
+    let kinds: Vec<&str> = blocks
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|block| block["type"].as_str())
+        .collect();
+    assert_eq!(kinds, ["header", "section", "actions"], "no input block");
+    let values: Vec<Option<ButtonValue>> = blocks[2]["elements"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|button| button["value"].as_str().and_then(read_button_value))
+        .collect();
+    let data = json!({"request": "R1", "stage": 2});
+    let ask = Ask {
+        title: "Deny".into(),
+        inputs: vec![AskedInput {
+            id: "deny_reason".into(),
+            label: "Reason if you deny (optional)".into(),
+            placeholder: "Why not?".into(),
+        }],
+    };
+    assert_eq!(
+        values,
+        [
+            Some(ButtonValue::Data(data.clone())),
+            Some(ButtonValue::AskFirst(AskFirst { ask, data })),
+            Some(ButtonValue::Data(json!({"request": "R1"}))),
+        ],
+        "only Deny asks first"
+    );
+    for value in blocks[2]["elements"].as_array().into_iter().flatten() {
+        let text = value["value"].as_str().unwrap_or_default();
+        assert!(text.len() < 500, "well under Slack's 2000: {text}");
+    }
+}
+
+#[test]
+fn a_long_label_is_clipped_in_the_value_and_plain_data_that_looks_like_an_ask_is_refused() {
+    let mut card = approval_with_deny_reason();
+    card.inputs[0].label = "why ".repeat(500);
+    let blocks = as_json(&render(&card));
+    let value = blocks[2]["elements"][1]["value"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(value.len() < 1000, "{}", value.len());
+    assert!(matches!(
+        read_button_value(value),
+        Some(ButtonValue::AskFirst(_))
+    ));
+    assert_eq!(read_button_value(r#"{"doorman.ask": "R1"}"#), None);
+    assert_eq!(read_button_value("R1"), None);
+    assert_eq!(
+        read_button_value("null"),
+        Some(ButtonValue::Data(Value::Null))
+    );
 }

@@ -195,12 +195,15 @@ async fn clicks_of_another_workspace_or_app_and_other_interactions_are_acknowled
     other_team["team"]["id"] = json!("T0OTHER");
     let mut other_app = block_actions(vec![button("approve", r#"{"request":"R1"}"#)]);
     other_app["api_app_id"] = json!("A0OTHER");
+    // A submission of a modal some other code opened (not Doorman's callback id).
     let submission = json!({
         "type": "view_submission",
         "team": {"id": TEAM, "domain": "contoso"},
         "user": {"id": "U2147483697", "username": "ana", "name": "ana", "team_id": TEAM},
         "api_app_id": APP,
-        "view": {"id": "V1", "type": "modal", "callback_id": "deny_reason", "private_metadata": "R1",
+        "view": {"id": "V1", "team_id": TEAM, "type": "modal", "callback_id": "deny_reason",
+                  "private_metadata": "R1", "hash": "1700000002.abcd1234", "blocks": [],
+                  "title": {"type": "plain_text", "text": "Deny"},
                   "state": {"values": {"reason": {"reason_input": {"type": "plain_text_input", "value": "no"}}}}}
     });
     let shortcut = json!({"type": "shortcut", "callback_id": "doorman", "trigger_id": TRIGGER,

@@ -82,6 +82,8 @@ fn approval() -> Card {
             id: "reason".into(),
             label: "Reason (for a denial)".into(),
             placeholder: "Why not?".into(),
+            // Tied to Deny, and shown in the card all the same: Teams collects it there.
+            for_verb: Some(Verb::Deny),
         }],
         buttons: vec![
             CardButton::Execute {
