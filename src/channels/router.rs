@@ -70,6 +70,14 @@ impl ChatPort for ChatRouter {
         Box::pin(async move { self.port(person.channel)?.contact(person).await })
     }
 
+    fn find_by_email<'a>(
+        &'a self,
+        channel: Channel,
+        email: &'a str,
+    ) -> BoxFuture<'a, Result<Option<ChatUser>, ChatError>> {
+        Box::pin(async move { self.port(channel)?.find_by_email(channel, email).await })
+    }
+
     fn typing<'a>(&'a self, place: &'a Place) -> BoxFuture<'a, Result<(), ChatError>> {
         Box::pin(async move { self.port(place.channel)?.typing(place).await })
     }

@@ -34,7 +34,8 @@ use secrecy::ExposeSecret;
 use crate::channels::Deliveries;
 use crate::config::SlackConfig;
 use crate::domain::chat::{
-    BoxFuture, ChatError, ChatPort, ChatUser, Contact, InboundHandler, Message, Place, SentMessage,
+    BoxFuture, Channel, ChatError, ChatPort, ChatUser, Contact, InboundHandler, Message, Place,
+    SentMessage,
 };
 use signature::RequestSignature;
 pub use web::SlackWeb;
@@ -136,6 +137,24 @@ impl ChatPort for Slack {
 
     fn contact<'a>(&'a self, person: &'a ChatUser) -> BoxFuture<'a, Result<Contact, ChatError>> {
         self.web.contact(person)
+    }
+
+    fn find_by_email<'a>(
+        &'a self,
+        channel: Channel,
+        email: &'a str,
+    ) -> BoxFuture<'a, Result<Option<ChatUser>, ChatError>> {
+        Box::pin(async move {
+            if channel != Channel::Slack {
+                return Ok(None);
+            }
+            let found = self.web.user_id_by_email(email).await?;
+            Ok(found.map(|id| ChatUser {
+                channel: Channel::Slack,
+                tenant: self.team_id.clone(),
+                id,
+            }))
+        })
     }
 
     fn typing<'a>(&'a self, place: &'a Place) -> BoxFuture<'a, Result<(), ChatError>> {

@@ -295,6 +295,16 @@ pub trait ChatPort: Send + Sync {
     /// What the chat service says about a person: display name and profile email (Slack's
     /// `users.info`; Teams knows no email).
     fn contact<'a>(&'a self, person: &'a ChatUser) -> BoxFuture<'a, Result<Contact, ChatError>>;
+    /// The person with this work email on `channel`, for reaching someone who never wrote to
+    /// Doorman there (Slack's `users.lookupByEmail`). `Ok(None)`: no such account, or a
+    /// platform that cannot look people up (Teams reaches anyone of the tenant by object id).
+    fn find_by_email<'a>(
+        &'a self,
+        _channel: Channel,
+        _email: &'a str,
+    ) -> BoxFuture<'a, Result<Option<ChatUser>, ChatError>> {
+        Box::pin(async { Ok(None) })
+    }
     /// Shows that Doorman is working on an answer.
     fn typing<'a>(&'a self, place: &'a Place) -> BoxFuture<'a, Result<(), ChatError>>;
     /// Whether only the person and Doorman see this conversation (a 1:1 chat, a Slack DM), so

@@ -512,7 +512,8 @@ impl Requests {
             {
                 continue;
             }
-            let reached = match self.chat_user_of(approver) {
+            let origin = record.requester.chat_user.channel;
+            let reached = match self.chat_user_of(approver, origin).await {
                 Some(user) => self.open_direct(&user).await.map(|place| (user, place)),
                 None => None,
             };
@@ -750,7 +751,10 @@ impl Requests {
             let shown = if stage_record.approved_by(&card.approver) {
                 approval::counted_card(record, stage, &card.approver)
             } else {
-                match self.chat_user_of(&card.approver) {
+                match self
+                    .chat_user_of(&card.approver, record.requester.chat_user.channel)
+                    .await
+                {
                     Some(user) => approval::addressed(live.clone(), &user),
                     None => live.clone(),
                 }
@@ -1026,7 +1030,10 @@ impl Requests {
                 return;
             }
         };
-        if let Some(place) = self.direct_to(upn).await {
+        if let Some(place) = self
+            .direct_to(upn, record.requester.chat_user.channel)
+            .await
+        {
             self.say(&place, &approval::sign_in_to_act(record, &link))
                 .await;
         }
@@ -1088,24 +1095,33 @@ impl Requests {
         }
     }
 
-    /// Who a person of the tenant is in chat: on the platform where they last talked to
-    /// Doorman, otherwise in Teams (installed tenant-wide).
-    fn chat_user_of(&self, upn: &str) -> Option<ChatUser> {
-        let entra_id = self.entra_id_of(upn)?;
-        match self.last_seen.get(&entra_id) {
-            Ok(Some(user)) => Some(user),
-            Ok(None) if self.teams => Some(self.teams_user(&entra_id)),
-            Ok(None) => None,
+    /// Who a person of the tenant is in chat (DESIGN.md section 7): on the platform where they
+    /// last talked to Doorman; otherwise on the platform the request came from (Slack finds
+    /// them by their email); otherwise in Teams, which deployments install tenant-wide.
+    async fn chat_user_of(&self, upn: &str, origin: Channel) -> Option<ChatUser> {
+        let person = self.catalog.current().person_by_address(upn).cloned()?;
+        match self.last_seen.get(&person.id) {
+            Ok(Some(user)) => return Some(user),
+            Ok(None) => {}
             Err(error) => {
                 tracing::warn!(%error, "cannot read where a person talks from");
-                None
+                return None;
             }
         }
+        if origin == Channel::Slack {
+            let email = person.mail.as_deref().unwrap_or(&person.upn);
+            match self.port.find_by_email(Channel::Slack, email).await {
+                Ok(Some(user)) => return Some(user),
+                Ok(None) => {}
+                Err(error) => tracing::warn!(%error, "cannot look a person up in slack"),
+            }
+        }
+        self.teams.then(|| self.teams_user(&person.id))
     }
 
     /// The 1:1 conversation with a person of the tenant (see [`Self::chat_user_of`]).
-    async fn direct_to(&self, upn: &str) -> Option<Place> {
-        let user = self.chat_user_of(upn)?;
+    async fn direct_to(&self, upn: &str, origin: Channel) -> Option<Place> {
+        let user = self.chat_user_of(upn, origin).await?;
         self.open_direct(&user).await
     }
 

@@ -514,6 +514,28 @@ async fn on_slack_the_approver_is_reached_where_she_talks_and_decides_there() {
 }
 
 #[tokio::test]
+async fn a_slack_request_reaches_an_approver_who_never_wrote_on_slack_by_email() {
+    let app = TestApp::spawn().await;
+    let (tom, nina) = ("U04TOM", "U08NINA");
+    sign_in_on_slack(&app, tom).await;
+    app.slack(tom, "please add me to VPN Users").await;
+    until_said(|| app.slack_seen(tom), "I've sent the approval request").await;
+    // Nina never talked to Doorman: the request came from Slack, so she is found there.
+    let (ts, value) = slack_card(&app, nina, "approve").await;
+    assert!(
+        card_action(&app.teams_seen("nina.patel@contoso.com").await, "approve").is_none(),
+        "not sent to Teams as well"
+    );
+    // Slack's click names a Slack account: until she links it by signing in, it decides nothing.
+    slack_click(&app, nina, &ts, "approve", &value).await;
+    until_said(|| app.slack_seen(nina), "couldn't tell who clicked").await;
+    assert!(writes(&app).await.is_empty());
+    sign_in_on_slack(&app, nina).await;
+    slack_click(&app, nina, &ts, "approve", &value).await;
+    until_said(|| app.slack_seen(tom), "nina.patel@contoso.com approved").await;
+}
+
+#[tokio::test]
 async fn a_grant_waiting_for_the_operators_sign_in_survives_a_restart_and_is_made_once() {
     let mut app = TestApp::spawn().await;
     let jordan = "jordan.lee@contoso.com";

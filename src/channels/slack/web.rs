@@ -107,6 +107,29 @@ impl SlackWeb {
     }
 }
 
+impl SlackWeb {
+    /// The id of the workspace member with this email (`users.lookupByEmail`, which needs
+    /// `users:read.email`); `None` when Slack has nobody by it, or only a deactivated account.
+    pub async fn user_id_by_email(&self, email: &str) -> Result<Option<String>, ChatError> {
+        let request = SlackApiUsersLookupByEmailRequest::new(EmailAddress(email.to_owned()));
+        let request = &request;
+        let found = self
+            .call("users.lookupByEmail", || async move {
+                match self.session().users_lookup_by_email(request).await {
+                    Ok(found) => Ok(Some(found.user)),
+                    Err(SlackClientError::ApiError(api)) if api.code == "users_not_found" => {
+                        Ok(None)
+                    }
+                    Err(error) => Err(error),
+                }
+            })
+            .await?;
+        Ok(found
+            .filter(|user| user.deleted != Some(true))
+            .map(|user| user.id.0))
+    }
+}
+
 /// Why `views.open` opened no modal.
 #[derive(Debug, thiserror::Error)]
 pub(super) enum ViewNotOpened {
