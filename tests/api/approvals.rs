@@ -536,6 +536,73 @@ async fn a_slack_request_reaches_an_approver_who_never_wrote_on_slack_by_email()
 }
 
 #[tokio::test]
+async fn on_slack_an_auto_approved_join_is_made_by_the_operator_and_a_denial_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let jordan = "U07JORDAN";
+    sign_in_on_slack(&app, jordan).await;
+    app.slack(jordan, "join the Marketing team please").await;
+    until_said(|| app.slack_seen(jordan), "I'm making the change now").await;
+    // The operator has no Slack account, so they are asked in Teams.
+    sign_in_when_asked(&app, OPERATOR).await;
+    until_said(
+        || app.slack_seen(jordan),
+        "done. You now have membership on Marketing",
+    )
+    .await;
+    assert!(
+        app.sim
+            .members("Marketing")
+            .await
+            .contains(&"jordan.lee@contoso.com".to_owned())
+    );
+    let made = writes(&app).await;
+    assert_eq!(made.len(), 1, "{made:?}");
+    assert_eq!(made[0].2, OPERATOR);
+
+    let tom = "U04TOM";
+    sign_in_on_slack(&app, tom).await;
+    app.slack(tom, "add me to Helpdesk Admins").await;
+    until_said(|| app.slack_seen(tom), "Policy does not allow this").await;
+    assert_eq!(writes(&app).await, made, "a denial writes nothing");
+}
+
+#[tokio::test]
+async fn on_slack_two_stages_go_manager_then_owner_and_the_owner_makes_the_change() {
+    let app = TestApp::spawn().await;
+    let (alex, priya, nina) = ("U06ALEX", "U05PRIYA", "U08NINA");
+    for user in [alex, priya, nina] {
+        sign_in_on_slack(&app, user).await;
+    }
+    app.slack(alex, "add me to the Project Atlas group").await;
+    until_said(|| app.slack_seen(alex), "I've sent the approval request").await;
+    let (ts, value) = slack_card(&app, priya, "approve").await;
+    assert!(
+        slack_button(&app.slack_seen(nina).await, "approve").is_none(),
+        "the owner is asked only after the manager"
+    );
+    slack_click(&app, priya, &ts, "approve", &value).await;
+    until_said(|| app.slack_seen(alex), "approved step 1 of 2").await;
+    let (ts, value) = slack_card(&app, nina, "approve").await;
+    slack_click(&app, nina, &ts, "approve", &value).await;
+    let asked = until_said(|| app.slack_seen(nina), "carry out an approved request").await;
+    let link = app.sign_in_links(&asked).pop().expect("a sign-in link");
+    let (status, page) = app.follow(&link).await;
+    assert_eq!(status, 200, "{page}");
+    until_said(
+        || app.slack_seen(alex),
+        "done. You now have membership on Project Atlas",
+    )
+    .await;
+    let made = writes(&app).await;
+    assert!(!made.is_empty());
+    assert!(
+        made.iter()
+            .all(|(_, _, user)| user == "nina.patel@contoso.com"),
+        "{made:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_grant_waiting_for_the_operators_sign_in_survives_a_restart_and_is_made_once() {
     let mut app = TestApp::spawn().await;
     let jordan = "jordan.lee@contoso.com";
