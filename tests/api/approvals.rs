@@ -113,6 +113,23 @@ async fn an_auto_approved_join_is_made_with_the_operators_token_and_verified() {
 }
 
 #[tokio::test]
+async fn a_policy_denial_in_teams_asks_nobody_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let tom = "tom.becker@contoso.com";
+    app.teams(tom, "add me to Helpdesk Admins").await;
+    until_said(|| app.teams_seen(tom), "Policy does not allow this").await;
+    app.teams(tom, "please add me to GRP-FINANCE-BI-READ").await;
+    until_said(|| app.teams_seen(tom), "Only people in Finance can request").await;
+    assert!(writes(&app).await.is_empty());
+    for owner in ["grace.admin@contoso.com", "david.okafor@contoso.com"] {
+        assert!(
+            card_action(&app.teams_seen(owner).await, "approve").is_none(),
+            "{owner} is not asked"
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_owner_approves_by_card_and_the_change_is_made_with_their_token() {
     let app = TestApp::spawn().await;
     let tom = "tom.becker@contoso.com";
