@@ -36,6 +36,7 @@ pub mod metrics;
 pub mod policy;
 pub mod provision;
 pub mod requests;
+pub mod scheduler;
 pub mod signing_keys;
 pub mod sim;
 pub mod store;

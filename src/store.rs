@@ -49,10 +49,14 @@ pub enum Domain {
     LastSeen,
     /// Standing approvals an owner gave ("approve always"), by owner, resource and level.
     StandingApprovals,
+    /// Scheduled jobs, by due time and job id.
+    Timers,
+    /// When each scheduled job is due, by job id.
+    TimerIds,
 }
 
 impl Domain {
-    pub const ALL: [Domain; 14] = [
+    pub const ALL: [Domain; 16] = [
         Domain::Audit,
         Domain::AuditHeads,
         Domain::Deliveries,
@@ -67,6 +71,8 @@ impl Domain {
         Domain::Requests,
         Domain::LastSeen,
         Domain::StandingApprovals,
+        Domain::Timers,
+        Domain::TimerIds,
     ];
 
     pub fn tree_name(self) -> &'static str {
@@ -85,6 +91,8 @@ impl Domain {
             Domain::Requests => "requests",
             Domain::LastSeen => "last_seen",
             Domain::StandingApprovals => "standing_approvals",
+            Domain::Timers => "timers",
+            Domain::TimerIds => "timer_ids",
         }
     }
 }
