@@ -7,6 +7,8 @@
 //! On start, [`Requests::resume`] picks up whatever was in flight; provisioning steps are
 //! idempotent ("already a member" is success), so resuming never grants twice.
 
+mod lifecycle;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -26,6 +28,7 @@ use crate::identity::{Expectation, Identity, Role, TokenError};
 use crate::intent::AccessRequest;
 use crate::policy::{Acting, Approvers, Grant};
 use crate::provision::{self, ProvisionError};
+use crate::scheduler::Scheduler;
 use crate::store::{Domain, Store, StoreError, Table};
 
 /// How long a sign-in link works.
@@ -41,6 +44,8 @@ struct StepJournal<'r> {
     id: String,
     made: Vec<String>,
     attempting: Option<String>,
+    /// The step an earlier run tried and never heard back about (the process stopped).
+    unsettled_before: Option<String>,
 }
 
 impl StepJournal<'_> {
@@ -77,7 +82,7 @@ impl provision::Journal for StepJournal<'_> {
 
     fn made_before(&self, step: &provision::Step) -> bool {
         let described = step.describe();
-        self.made.contains(&described) || self.attempting.as_ref() == Some(&described)
+        self.made.contains(&described) || self.unsettled_before.as_ref() == Some(&described)
     }
 }
 
@@ -99,6 +104,15 @@ fn standing_key(owner: &str, record: &RequestRecord) -> String {
         record.resource.id,
         record.access
     )
+}
+
+/// The sign-in role whose permissions the acting identity needs.
+fn role_of(acting: Acting) -> Role {
+    match acting {
+        Acting::Operator => Role::Operator,
+        Acting::Approver => Role::Approver,
+        Acting::Requester => Role::Requester,
+    }
 }
 
 /// Why an allowed request could not be started.
@@ -141,6 +155,8 @@ pub struct Parts {
     pub tenant_id: String,
     /// Whether Teams is configured (approvers are reached there).
     pub teams: bool,
+    /// Durable timers: a grant's end, reminders.
+    pub scheduler: Arc<Scheduler>,
 }
 
 pub struct Requests {
@@ -161,6 +177,7 @@ pub struct Requests {
     standing: Table<String, StandingApproval>,
     /// A lock per request in flight, so its steps never run twice at once.
     steps: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    scheduler: Arc<Scheduler>,
 }
 
 impl Requests {
@@ -180,6 +197,7 @@ impl Requests {
             tenant_id: parts.tenant_id,
             teams: parts.teams,
             steps: Mutex::new(HashMap::new()),
+            scheduler: parts.scheduler,
         }))
     }
 
@@ -468,18 +486,24 @@ impl Requests {
     /// Does what the request's state calls for next: send the waiting stage's cards, or make
     /// the change. Safe to call again: what was done is recorded and not done twice.
     pub async fn advance(&self, id: &str) {
-        // One step at a time per request: a resume, a sign-in and a click may all ask at once.
-        let lock = {
-            let mut locks = self.steps.lock().unwrap_or_else(PoisonError::into_inner);
-            Arc::clone(locks.entry(id.to_owned()).or_default())
-        };
+        let lock = self.lock_of(id);
         let _one_at_a_time = lock.lock().await;
         self.step(id).await;
-        let finished = matches!(self.get(id), Ok(Some(record)) if record.state.is_final());
+        let finished = matches!(
+            self.get(id),
+            Ok(Some(record)) if record.state.is_final() || record.state == State::Active
+        );
         if finished {
             let mut locks = self.steps.lock().unwrap_or_else(PoisonError::into_inner);
             locks.remove(id);
         }
+    }
+
+    /// The lock of one request: its steps run one at a time, whether a resume, a sign-in, a
+    /// click or a timer asks.
+    fn lock_of(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.steps.lock().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(locks.entry(id.to_owned()).or_default())
     }
 
     async fn step(&self, id: &str) {
@@ -494,6 +518,10 @@ impl Requests {
         match record.state.clone() {
             State::AwaitingApproval { stage } => self.send_cards(record, stage).await,
             State::Provisioning { .. } => self.provision(record).await,
+            State::Active => self.keep_timers(&record),
+            State::Revoking { cause } => {
+                self.take_away(record, cause).await;
+            }
             _ => {}
         }
     }
@@ -786,11 +814,7 @@ impl Requests {
                 .await;
             return;
         };
-        let role = match record.acting {
-            Acting::Operator => Role::Operator,
-            Acting::Approver => Role::Approver,
-            Acting::Requester => Role::Requester,
-        };
+        let role = role_of(record.acting);
         let token = match self.identity.delegated_token(&acting_id, role).await {
             Ok(token) => token,
             Err(TokenError::NeedsSignIn(_)) => {
@@ -811,7 +835,7 @@ impl Requests {
                 let end = i64::try_from(seconds)
                     .ok()
                     .and_then(chrono::TimeDelta::try_seconds)
-                    .and_then(|span| Utc::now().checked_add_signed(span));
+                    .and_then(|span| self.now().checked_add_signed(span));
                 match end {
                     Some(end) => Some(end),
                     None => {
@@ -835,6 +859,21 @@ impl Requests {
             tracing::error!(%error, request = %record.id, "cannot record provisioning");
             return;
         }
+        if let Some(end) = ends_at {
+            // A grant whose time ran out before it could be made is not made at all.
+            if end <= self.now() && record.made_steps.is_empty() && record.attempting.is_none() {
+                self.fail(&record, "its time ran out before it could be made")
+                    .await;
+                return;
+            }
+            // Its end is on the timers before the first write.
+            let mut timed = record.clone();
+            timed.ends_at = Some(end);
+            if let Err(error) = self.schedule_end(&timed) {
+                tracing::error!(%error, request = %record.id, "cannot schedule the grant's end");
+                return;
+            }
+        }
         let plan = match provision::plan(&record) {
             Ok(plan) => plan,
             Err(error) => {
@@ -847,6 +886,7 @@ impl Requests {
             id: record.id.clone(),
             made: record.made_steps.clone(),
             attempting: record.attempting.clone(),
+            unsettled_before: record.attempting.clone(),
         };
         let outcome = provision::execute(
             &self.graph,
