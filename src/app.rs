@@ -29,6 +29,7 @@ use crate::config::Config;
 use crate::graph::{AppTokenError, AppTokenSource, GraphClient, GraphError, RetryPolicy};
 use crate::metrics::Metrics;
 use crate::policy::{Directory, Evaluator};
+use crate::scheduler::{Clock, Scheduler, SystemClock};
 use crate::store::{SledStore, Store, StoreError};
 pub use readiness::{Check, Readiness};
 
@@ -50,6 +51,7 @@ pub struct App {
     readiness: Arc<Readiness>,
     catalog: Arc<CatalogService>,
     chat: chat::ChatSide,
+    scheduler: Arc<Scheduler>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +89,11 @@ pub enum AppError {
 
 impl App {
     pub async fn build(config: Config) -> Result<Self, AppError> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// Like [`App::build`], with the clock the timers go by (tests move it forward).
+    pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Self, AppError> {
         let storage = config.storage.path.clone();
         create_private_dir(&storage).map_err(|source| AppError::Storage {
             path: storage.clone(),
@@ -111,12 +118,14 @@ impl App {
             directory(&config)?,
             &config.microsoft.tenant_id,
         ));
+        let scheduler = Scheduler::open(Arc::clone(&store), clock)?;
         let chat = chat::build(
             &config,
             Arc::clone(&store),
             Arc::clone(&audit),
             Arc::clone(&catalog),
             evaluator,
+            Arc::clone(&scheduler),
         )?;
         let listener = bind(config.server.listen).await?;
         let admin_listener = bind(config.admin.listen).await?;
@@ -131,6 +140,7 @@ impl App {
             readiness,
             catalog,
             chat,
+            scheduler,
         })
     }
 
@@ -209,6 +219,7 @@ impl App {
         // Requests in flight carry on once the catalog (who is who) has been read.
         let resuming = tokio::spawn(chat::resume_requests(
             requests,
+            Arc::clone(&self.scheduler),
             Arc::clone(&self.catalog),
             stopped.clone(),
         ));

@@ -14,7 +14,7 @@ mod cards;
 use serde_json::Value;
 
 pub use cards::{
-    addressed, card, closed_card, counted_card, decided_card, done, requester_counted,
+    addressed, card, closed_card, counted_card, decided_card, done, ended, requester_counted,
     requester_update, sign_in_to_act,
 };
 

@@ -426,6 +426,72 @@ pub async fn verify(
     user_id: &str,
     within: Duration,
 ) -> Result<(), ProvisionError> {
+    settle(graph, app_tokens, plan, user_id, within, true).await
+}
+
+/// Reads back, with the app-only token, until none of the plan's effects shows any more (a
+/// revocation through replication lag), for at most `within`.
+pub async fn verify_gone(
+    graph: &GraphClient,
+    app_tokens: &AppTokenSource,
+    plan: &Plan,
+    user_id: &str,
+    within: Duration,
+) -> Result<(), ProvisionError> {
+    settle(graph, app_tokens, plan, user_id, within, false).await
+}
+
+/// Whether `step`'s effect is there for `user_id`, as the app-only token reads it.
+pub async fn present(
+    graph: &GraphClient,
+    token: &crate::graph::AppToken,
+    step: &Step,
+    user_id: &str,
+) -> Result<bool, GraphError> {
+    match step {
+        Step::AddMember { group_id } => graph
+            .check_member_groups(token, user_id, &[group_id.as_str()])
+            .await
+            .map(|found| found.value.iter().any(|id| id == group_id)),
+        Step::AddOwner { group_id } => graph
+            .owners(token, group_id, &["id"])
+            .await
+            .map(|found| found.value.iter().any(|owner| owner.id() == user_id)),
+        Step::AddChannelMember {
+            team_id,
+            channel_id,
+            owner,
+        } => graph
+            .channel_members(token, team_id, channel_id)
+            .await
+            .map(|found| {
+                found.value.iter().any(|member| {
+                    member.user_id.as_deref() == Some(user_id) && (!owner || member.is_owner())
+                })
+            }),
+        Step::Invite { library, write } => {
+            let (drive_id, root) = library_root(graph, token, library).await?;
+            graph
+                .item_permissions(token, &drive_id, &root)
+                .await
+                .map(|found| {
+                    found.value.iter().any(|permission| {
+                        granted_to(permission, user_id) && grants_role(permission, *write)
+                    })
+                })
+        }
+    }
+}
+
+/// Waits until every step's effect is there (`wanted`), or none is.
+async fn settle(
+    graph: &GraphClient,
+    app_tokens: &AppTokenSource,
+    plan: &Plan,
+    user_id: &str,
+    within: Duration,
+    wanted: bool,
+) -> Result<(), ProvisionError> {
     let started = tokio::time::Instant::now();
     let mut wait = Duration::from_millis(250);
     loop {
@@ -433,63 +499,27 @@ pub async fn verify(
             .token()
             .await
             .map_err(|error| ProvisionError::Token(error.to_string()))?;
-        let mut missing = None;
+        let mut off = None;
         for step in &plan.steps {
-            let present = match step {
-                Step::AddMember { group_id } => graph
-                    .check_member_groups(&token, user_id, &[group_id.as_str()])
-                    .await
-                    .map(|found| found.value.iter().any(|id| id == group_id)),
-                Step::AddOwner { group_id } => graph
-                    .owners(&token, group_id, &["id"])
-                    .await
-                    .map(|found| found.value.iter().any(|owner| owner.id() == user_id)),
-                Step::AddChannelMember {
-                    team_id,
-                    channel_id,
-                    owner,
-                } => graph
-                    .channel_members(&token, team_id, channel_id)
-                    .await
-                    .map(|found| {
-                        found.value.iter().any(|member| {
-                            member.user_id.as_deref() == Some(user_id)
-                                && (!owner || member.is_owner())
-                        })
-                    }),
-                Step::Invite { library, write } => {
-                    match library_root(graph, &token, library).await {
-                        Ok((drive_id, root)) => graph
-                            .item_permissions(&token, &drive_id, &root)
-                            .await
-                            .map(|found| {
-                                found.value.iter().any(|permission| {
-                                    granted_to(permission, user_id)
-                                        && grants_role(permission, *write)
-                                })
-                            }),
-                        Err(error) => Err(error),
-                    }
-                }
-            };
-            match present {
-                Ok(true) => {}
-                Ok(false) => {
-                    missing = Some(step.describe());
+            match present(graph, &token, step, user_id).await {
+                Ok(there) if there == wanted => {}
+                Ok(_) => {
+                    off = Some(step.describe());
                     break;
                 }
                 Err(error) => {
-                    missing = Some(format!("{}: {error}", step.describe()));
+                    off = Some(format!("{}: {error}", step.describe()));
                     break;
                 }
             }
         }
-        let Some(missing) = missing else {
+        let Some(off) = off else {
             return Ok(());
         };
         if started.elapsed() + wait > within {
+            let how = if wanted { "not visible" } else { "still there" };
             return Err(ProvisionError::NotVisible(format!(
-                "not visible after {}s: {missing}",
+                "{how} after {}s: {off}",
                 within.as_secs()
             )));
         }

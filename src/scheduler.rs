@@ -61,14 +61,6 @@ impl Clock for ShiftedClock {
 pub enum Job {
     /// Revoke a time-bound grant at its end.
     Expire { request: String },
-    /// Tell the requester their grant ends soon, with an Extend button.
-    RemindEnd { request: String },
-    /// Chase the approvers of a stage that waits.
-    RemindApprovers { request: String, stage: usize },
-    /// Add the escalation approvers to a stage that still waits.
-    Escalate { request: String, stage: usize },
-    /// End a request whose stage waited too long.
-    TimeOut { request: String, stage: usize },
 }
 
 impl Job {
@@ -76,20 +68,12 @@ impl Job {
     pub fn id(&self) -> String {
         match self {
             Job::Expire { request } => format!("expire:{request}"),
-            Job::RemindEnd { request } => format!("remind_end:{request}"),
-            Job::RemindApprovers { request, stage } => format!("remind:{request}:{stage}"),
-            Job::Escalate { request, stage } => format!("escalate:{request}:{stage}"),
-            Job::TimeOut { request, stage } => format!("time_out:{request}:{stage}"),
         }
     }
 
     pub fn request(&self) -> &str {
         match self {
-            Job::Expire { request }
-            | Job::RemindEnd { request }
-            | Job::RemindApprovers { request, .. }
-            | Job::Escalate { request, .. }
-            | Job::TimeOut { request, .. } => request,
+            Job::Expire { request } => request,
         }
     }
 }

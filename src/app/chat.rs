@@ -18,6 +18,7 @@ use crate::domain::chat::{Channel, ChatPort, Inbound, InboundHandler};
 use crate::identity::{self, Identity, SignedIn};
 use crate::policy::Evaluator;
 use crate::requests::{self, Requests};
+use crate::scheduler::{JobHandler, Scheduler};
 use crate::store::Store;
 
 /// Deliveries are remembered this long: chat services stop retrying within minutes.
@@ -45,6 +46,7 @@ pub(super) fn build(
     audit: Arc<AuditLog>,
     catalog: Arc<CatalogService>,
     policy: Arc<Evaluator>,
+    scheduler: Arc<Scheduler>,
 ) -> Result<ChatSide, AppError> {
     let deliveries = Deliveries::open(Arc::clone(&store))?;
     let (identity, signed_in) = Identity::new(config, Arc::clone(&store), Arc::clone(&audit))
@@ -63,6 +65,7 @@ pub(super) fn build(
         operator: config.microsoft.operator.clone(),
         tenant_id: config.microsoft.tenant_id.clone(),
         teams: config.teams.is_some(),
+        scheduler,
     })?;
     let conversation = Conversation::new(conversation::Parts {
         port: Arc::clone(&port),
@@ -164,8 +167,11 @@ pub(super) async fn housekeeping(
 /// Carries on the requests an earlier run left in flight, once the catalog has been read (the
 /// approvers and acting people are found in it), and then every minute whatever is still in
 /// flight: a card that could not be delivered, a change that met a passing failure.
+/// Once the catalog (who is who) has been read: requests in flight carry on, every minute
+/// again, and the timers run.
 pub(super) async fn resume_requests(
     requests: Arc<Requests>,
+    scheduler: Arc<Scheduler>,
     catalog: Arc<CatalogService>,
     mut stopped: watch::Receiver<bool>,
 ) {
@@ -180,11 +186,17 @@ pub(super) async fn resume_requests(
             _ = stopped.changed() => return,
         }
     }
-    let mut every = tokio::time::interval(RETRY_REQUESTS_EVERY);
-    loop {
-        tokio::select! {
-            _ = every.tick() => requests.resume().await,
-            _ = stopped.changed() => return,
+    let handler: Arc<dyn JobHandler> = Arc::clone(&requests) as Arc<dyn JobHandler>;
+    let resuming = async {
+        let mut every = tokio::time::interval(RETRY_REQUESTS_EVERY);
+        loop {
+            every.tick().await;
+            requests.resume().await;
         }
+    };
+    tokio::select! {
+        () = resuming => {}
+        () = scheduler.run(handler) => {}
+        _ = stopped.changed() => {}
     }
 }

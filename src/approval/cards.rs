@@ -12,7 +12,7 @@ use crate::domain::chat::{
     ButtonStyle, Card, CardButton, CardInput, CardRefresh, CardSection, ChatUser, Message, Verb,
 };
 use crate::domain::duration::format_duration;
-use crate::requests::record::{Approval, RequestRecord, StageRecord, State};
+use crate::requests::record::{Approval, EndCause, RequestRecord, StageRecord, State};
 
 fn what(record: &RequestRecord) -> String {
     let access = if record.access == record.requested_access {
@@ -345,6 +345,30 @@ pub fn done(record: &RequestRecord) -> Message {
     };
     Message::text(format!(
         "{}: done. You now have {}{until}; I checked that it took effect.",
+        record.id,
+        what(record)
+    ))
+}
+
+/// What the requester is told when a grant is over and read back gone.
+pub fn ended(record: &RequestRecord, cause: &EndCause) -> Message {
+    let why = match cause {
+        EndCause::Expired => match record.ends_at {
+            Some(end) => format!("its time ran out at {}", end.format("%Y-%m-%d %H:%M UTC")),
+            None => "its time ran out".to_owned(),
+        },
+        EndCause::Revoked { by } if by.eq_ignore_ascii_case(&record.requester.upn) => {
+            "you asked me to remove it".to_owned()
+        }
+        EndCause::Revoked { by } => format!("{by} revoked it"),
+    };
+    let done = if record.made_steps.is_empty() {
+        "You had this access before your request, so I left it as it was.".to_owned()
+    } else {
+        "I removed it and checked that it is gone.".to_owned()
+    };
+    Message::text(format!(
+        "{}: your {} has ended: {why}. {done}",
         record.id,
         what(record)
     ))

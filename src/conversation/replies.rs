@@ -267,6 +267,10 @@ pub fn my_requests(mine: &[RequestRecord]) -> Message {
                 },
                 State::Denied { by, .. } => format!("denied by {by}"),
                 State::Failed { why } => format!("failed: {why}"),
+                State::Revoking { .. } => "being removed".to_owned(),
+                State::Ended { cause, at } => {
+                    format!("{} {}", cause.label(), at.format("%Y-%m-%d %H:%M UTC"))
+                }
             };
             format!(
                 "{}: {} on {} ({}): {state}",

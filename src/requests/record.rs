@@ -130,6 +130,29 @@ pub enum State {
     },
     /// The change could not be made; what had been made was undone.
     Failed { why: String },
+    /// Being taken away; kept before the first removal, so a restart finishes it.
+    Revoking { cause: EndCause },
+    /// Taken away and read back gone (or found gone): the grant is over.
+    Ended { cause: EndCause, at: DateTime<Utc> },
+}
+
+/// Why a grant ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "cause", rename_all = "snake_case")]
+pub enum EndCause {
+    /// Its time ran out.
+    Expired,
+    /// Someone took it away: the requester, or an owner of the resource.
+    Revoked { by: String },
+}
+
+impl EndCause {
+    pub fn label(&self) -> &'static str {
+        match self {
+            EndCause::Expired => "expired",
+            EndCause::Revoked { .. } => "revoked",
+        }
+    }
 }
 
 impl State {
@@ -140,13 +163,15 @@ impl State {
             State::Active => "active",
             State::Denied { .. } => "denied",
             State::Failed { .. } => "failed",
+            State::Revoking { .. } => "being removed",
+            State::Ended { cause, .. } => cause.label(),
         }
     }
 
     pub fn is_final(&self) -> bool {
         matches!(
             self,
-            State::Active | State::Denied { .. } | State::Failed { .. }
+            State::Denied { .. } | State::Failed { .. } | State::Ended { .. }
         )
     }
 }

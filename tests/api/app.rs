@@ -26,6 +26,8 @@ pub struct TestApp {
     browser: reqwest::Client,
     /// More `DOORMAN__...` overrides for every start.
     overrides: Vec<(String, String)>,
+    /// The clock the bot's timers go by (in-process only): tests move it forward.
+    pub clock: std::sync::Arc<doorman::scheduler::ShiftedClock>,
 }
 
 /// The helpdesk account that carries out auto-approved grants in every test deployment.
@@ -64,6 +66,7 @@ impl TestApp {
                 .redirect(reqwest::redirect::Policy::limited(10))
                 .build()
                 .expect("client"),
+            clock: std::sync::Arc::default(),
             overrides: vec![
                 ("DOORMAN__POLICY__FILE".to_owned(), policy.to_owned()),
                 (
@@ -109,7 +112,9 @@ impl TestApp {
     pub async fn start(&mut self) {
         let config = doorman::config::Config::from_toml(&self.config_text, self.settings())
             .expect("the sim's config loads");
-        let app = doorman::app::App::build(config)
+        let clock =
+            std::sync::Arc::clone(&self.clock) as std::sync::Arc<dyn doorman::scheduler::Clock>;
+        let app = doorman::app::App::build_with_clock(config, clock)
             .await
             .expect("the app builds");
         let (stop, stopped) = oneshot::channel::<()>();

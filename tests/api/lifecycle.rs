@@ -1,0 +1,144 @@
+//! Grants that end: revoked when their time is up (the bot's clock moved forward), under the
+//! identity that made them, read back gone, audited, and told; caught up after the bot was down
+//! at the due time, once; access the person had before is left alone.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::app::{OPERATOR, TestApp, until_said};
+use crate::approvals::{sign_in_when_asked, story, writes};
+
+/// The request id in the first message that names one.
+fn request_id(messages: &[Value]) -> String {
+    Value::Array(messages.to_vec())
+        .to_string()
+        .split("Request ")
+        .nth(1)
+        .and_then(|rest| rest.get(..8))
+        .expect("a request id")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_thirty_minute_grant_is_removed_when_it_ends_and_read_back_gone() {
+    let mut app = TestApp::spawn().await;
+    let jordan = "jordan.lee@contoso.com";
+    app.teams(jordan, "join the Marketing team for 30 minutes")
+        .await;
+    sign_in_when_asked(&app, OPERATOR).await;
+    let told = until_said(
+        || app.teams_seen(jordan),
+        "done. You now have membership on Marketing",
+    )
+    .await;
+    let id = request_id(&told);
+    assert!(
+        app.sim
+            .members("Marketing")
+            .await
+            .contains(&jordan.to_owned())
+    );
+
+    // Not before its end.
+    app.clock.advance(Duration::from_secs(25 * 60));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        app.sim
+            .members("Marketing")
+            .await
+            .contains(&jordan.to_owned())
+    );
+
+    app.clock.advance(Duration::from_secs(6 * 60));
+    until_said(
+        || app.teams_seen(jordan),
+        "your membership on Marketing (team) has ended: its time ran out",
+    )
+    .await;
+    assert!(
+        !app.sim
+            .members("Marketing")
+            .await
+            .contains(&jordan.to_owned())
+    );
+    let made = writes(&app).await;
+    assert_eq!(made.len(), 2, "one add, one removal: {made:?}");
+    assert_eq!(made[1].0, "DELETE");
+    assert_eq!(made[1].2, OPERATOR, "removed by the identity that made it");
+
+    app.stop().await;
+    let kinds: Vec<String> = story(&app, &id)
+        .iter()
+        .map(|record| record["kind"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        kinds.last().map(String::as_str),
+        Some("expired"),
+        "{kinds:?}"
+    );
+    let listed = app.cli(&["grants", "list"]).await;
+    assert!(
+        !String::from_utf8_lossy(&listed.stdout).contains(jordan),
+        "an ended grant is not active"
+    );
+}
+
+#[tokio::test]
+async fn a_grant_that_ends_while_the_bot_is_down_is_removed_once_after_it_is_back() {
+    let mut app = TestApp::spawn().await;
+    let jordan = "jordan.lee@contoso.com";
+    app.teams(jordan, "join the Marketing team for 30 minutes")
+        .await;
+    sign_in_when_asked(&app, OPERATOR).await;
+    until_said(
+        || app.teams_seen(jordan),
+        "done. You now have membership on Marketing",
+    )
+    .await;
+    app.stop().await;
+    app.clock.advance(Duration::from_secs(2 * 3600));
+    app.start().await;
+    until_said(|| app.teams_seen(jordan), "has ended: its time ran out").await;
+    assert!(
+        !app.sim
+            .members("Marketing")
+            .await
+            .contains(&jordan.to_owned())
+    );
+    // And not again after another restart.
+    app.restart().await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let removals = writes(&app)
+        .await
+        .into_iter()
+        .filter(|(method, _, _)| method == "DELETE")
+        .count();
+    assert_eq!(removals, 1);
+    let told = Value::Array(app.teams_seen(jordan).await).to_string();
+    assert_eq!(told.matches("has ended").count(), 1, "{told}");
+}
+
+#[tokio::test]
+async fn access_the_person_had_before_the_grant_is_left_when_it_ends() {
+    let app = TestApp::spawn().await;
+    let tom = "tom.becker@contoso.com";
+    assert!(app.sim.members("Marketing").await.contains(&tom.to_owned()));
+    app.teams(tom, "join the Marketing team for 30 minutes")
+        .await;
+    sign_in_when_asked(&app, OPERATOR).await;
+    until_said(|| app.teams_seen(tom), "done. You now have membership").await;
+    app.clock.advance(Duration::from_secs(31 * 60));
+    until_said(
+        || app.teams_seen(tom),
+        "You had this access before your request, so I left it as it was.",
+    )
+    .await;
+    assert!(app.sim.members("Marketing").await.contains(&tom.to_owned()));
+    assert!(
+        writes(&app)
+            .await
+            .iter()
+            .all(|(method, _, _)| method != "DELETE")
+    );
+}
