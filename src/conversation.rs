@@ -340,6 +340,7 @@ impl InboundHandler for Conversation {
                 Verb::ApproveAlways => self.requests.decide(&action, true, true).await,
                 Verb::Deny => self.requests.decide(&action, false, false).await,
                 Verb::Refresh => self.requests.view(&action).await,
+                Verb::Revoke => self.requests.revoke_clicked(&action).await,
                 // No card carries other live actions yet. The click is answered beside the card,
                 // which stays as it is: replacing it would change it for everyone who sees it.
                 _ => {

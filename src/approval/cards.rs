@@ -350,6 +350,25 @@ pub fn done(record: &RequestRecord) -> Message {
     ))
 }
 
+/// A grant is being taken away on `by`'s word: what they are told.
+pub fn removing(record: &RequestRecord, by: &str) -> Message {
+    let text = if by.eq_ignore_ascii_case(&record.requester.upn) {
+        format!(
+            "{}: removing your {} now; I'll tell you when it's gone.",
+            record.id,
+            what(record)
+        )
+    } else {
+        format!(
+            "{}: removing {} for {} now; I'll tell them when it's gone.",
+            record.id,
+            what(record),
+            record.requester.upn
+        )
+    };
+    Message::text(text)
+}
+
 /// What the requester is told when a grant is over and read back gone.
 pub fn ended(record: &RequestRecord, cause: &EndCause) -> Message {
     let why = match cause {

@@ -284,29 +284,62 @@ pub fn my_requests(mine: &[RequestRecord]) -> Message {
     Message::text(format!("Your requests:\n{}", lines.join("\n")))
 }
 
-/// "What access do I have?": the grants Doorman made and still holds as active.
+/// "What access do I have?": the grants Doorman made and still holds as active, each with a
+/// Remove button (its data names the request only).
 pub fn my_access(mine: &[RequestRecord]) -> Message {
-    let active: Vec<String> = mine
+    let active: Vec<&RequestRecord> = mine
         .iter()
         .filter(|record| record.state == State::Active)
-        .map(|record| {
-            let until = record
-                .ends_at
-                .map(|end| format!(" until {}", end.format("%Y-%m-%d %H:%M UTC")))
-                .unwrap_or_default();
-            format!(
-                "{} on {} ({}){until} ({})",
-                record.access.label(),
-                record.resource.name,
-                record.resource.kind.label(),
-                record.id
-            )
-        })
         .collect();
     if active.is_empty() {
         return Message::text("You have no access granted through me right now.");
     }
-    Message::text(format!("Access granted through me:\n{}", active.join("\n")))
+    let line = |record: &RequestRecord| {
+        let until = record
+            .ends_at
+            .map(|end| format!(" until {}", end.format("%Y-%m-%d %H:%M UTC")))
+            .unwrap_or_default();
+        format!(
+            "{} on {} ({}){until} ({})",
+            record.access.label(),
+            record.resource.name,
+            record.resource.kind.label(),
+            record.id
+        )
+    };
+    let card = Card {
+        title: "Access granted through me".to_owned(),
+        sections: active
+            .iter()
+            .map(|record| CardSection {
+                text: line(record),
+                facts: Vec::new(),
+            })
+            .collect(),
+        inputs: Vec::new(),
+        buttons: active
+            .iter()
+            .map(|record| CardButton::Execute {
+                title: format!("Remove {}", record.resource.name),
+                verb: Verb::Revoke,
+                data: json!({ "request": record.id }),
+                style: ButtonStyle::Destructive,
+            })
+            .collect(),
+        refresh: None,
+    };
+    Message::with_card(
+        "Each Remove button ends that access now; I'll tell you when it's gone.",
+        card,
+    )
+}
+
+/// "Remove me from X" when Doorman granted nothing there.
+pub fn nothing_to_remove(line: &str) -> Message {
+    Message::text(format!(
+        "{line}.\nYou have no active access there that I granted, so there is nothing for me to remove. \
+         Access given another way is removed by the resource's owners."
+    ))
 }
 
 /// Policy allows it, but Graph cannot make this change (a group Exchange or a rule manages).

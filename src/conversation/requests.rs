@@ -12,14 +12,15 @@ use serde_json::{Value, json};
 use super::Conversation;
 use super::dialogue::{AnswerRefused, Clarification};
 use super::replies;
+use crate::approval::{self, Clicker};
 use crate::audit::{AuditKind, NewRecord};
 use crate::domain::chat::{Channel, ChatAction, ChatMessage, ChatUser, EntraUser, Message, Place};
 use crate::domain::resource::ResourceKind;
 use crate::intent::{AccessRequest, Asker, Change, Intent, ResourceRef, level_meeting, understand};
 use crate::policy::{Decided, Decision};
 use crate::provision;
-use crate::requests::StartError;
 use crate::requests::record::Requester as RequestRequester;
+use crate::requests::{StartError, State};
 
 impl Conversation {
     /// Handles a message that is not one of the conversation's commands.
@@ -30,6 +31,10 @@ impl Conversation {
         let status = self.catalog.status();
         if !status.has_catalog() {
             self.say(&message.place, &replies::catalog_loading()).await;
+            return;
+        }
+        if let Some(id) = quoted_revocation(&message.text) {
+            self.revoke_by_id(&message.place, &upn, entra, &id).await;
             return;
         }
         let catalog = self.catalog.current();
@@ -155,6 +160,65 @@ impl Conversation {
                 let mine = self.requests.of(&upn);
                 self.say(&message.place, &replies::my_requests(&mine)).await
             }
+        }
+    }
+
+    /// "Revoke R-7K3QX2": the requester or an owner ends a grant by its id.
+    async fn revoke_by_id(&self, place: &Place, upn: &str, entra: &EntraUser, id: &str) {
+        let by = Clicker {
+            entra_id: entra.id.clone(),
+            upn: upn.to_lowercase(),
+        };
+        let said = match self.requests.revoke(id, &by).await {
+            Ok(record) => approval::removing(&record, upn),
+            Err(refused) => Message::text(refused.sentence(id)),
+        };
+        self.say(place, &said).await;
+    }
+
+    /// "Remove me from X": the grants Doorman made the person on X end now.
+    async fn revoke_own(
+        &self,
+        place: &Place,
+        upn: &str,
+        user: &ChatUser,
+        request: &AccessRequest,
+        line: &str,
+    ) {
+        let entra_id = match self.identity.entra_of(user) {
+            Ok(Some(entra)) => entra.id,
+            Ok(None) | Err(_) => {
+                self.say(place, &replies::trouble()).await;
+                return;
+            }
+        };
+        let by = Clicker {
+            entra_id,
+            upn: upn.to_lowercase(),
+        };
+        let resource = &request.resource;
+        let theirs: Vec<String> = self
+            .requests
+            .of(upn)
+            .into_iter()
+            .filter(|record| record.state == State::Active)
+            .filter(|record| {
+                (record.resource.kind == resource.kind && record.resource.id == resource.id)
+                    || (resource.kind == ResourceKind::Group
+                        && record.group_id.as_deref() == Some(resource.id.as_str()))
+            })
+            .map(|record| record.id)
+            .collect();
+        if theirs.is_empty() {
+            self.say(place, &replies::nothing_to_remove(line)).await;
+            return;
+        }
+        for id in theirs {
+            let said = match self.requests.revoke(&id, &by).await {
+                Ok(record) => approval::removing(&record, upn),
+                Err(refused) => Message::text(refused.sentence(&id)),
+            };
+            self.say(place, &said).await;
         }
     }
 
@@ -292,6 +356,10 @@ impl Conversation {
             allowed = decision.is_allow(),
             "request decided"
         );
+        if request.change == Change::Revoke && decision.is_allow() {
+            self.revoke_own(place, upn, user, &request, &line).await;
+            return;
+        }
         let grant = match &decision {
             Decision::Allow(grant)
                 if request.change == Change::Grant
@@ -483,5 +551,41 @@ fn home_tenant_of(user: &ChatUser) -> Option<&str> {
     match user.channel {
         Channel::Teams => Some(&user.tenant),
         Channel::Slack => None,
+    }
+}
+
+/// The request id of a message that only asks to end one ("revoke R-7K3QX2", "remove
+/// R-7K3QX2", "end r-7k3qx2").
+fn quoted_revocation(text: &str) -> Option<String> {
+    let mut words = text.split_whitespace();
+    let verb = words.next()?.to_lowercase();
+    let id = words.next()?.trim_end_matches(['.', '!']);
+    if words.next().is_some() || !matches!(verb.as_str(), "revoke" | "remove" | "end") {
+        return None;
+    }
+    let id = id.to_uppercase();
+    let valid =
+        id.len() == 8 && id.starts_with("R-") && id[2..].chars().all(|c| c.is_ascii_alphanumeric());
+    valid.then_some(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quoted_revocation;
+
+    #[test]
+    fn only_a_bare_verb_and_request_id_is_a_revocation_by_id() {
+        assert_eq!(
+            quoted_revocation("revoke R-7K3QX2"),
+            Some("R-7K3QX2".into())
+        );
+        assert_eq!(
+            quoted_revocation("  End r-7k3qx2. "),
+            Some("R-7K3QX2".into())
+        );
+        assert_eq!(quoted_revocation("remove me from VPN Users"), None);
+        assert_eq!(quoted_revocation("revoke R-7K3QX2 please"), None);
+        assert_eq!(quoted_revocation("revoke R-7K3"), None);
+        assert_eq!(quoted_revocation("approve R-7K3QX2"), None);
     }
 }

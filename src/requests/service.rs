@@ -9,6 +9,8 @@
 
 mod lifecycle;
 
+pub use lifecycle::RevokeRefused;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;

@@ -193,7 +193,7 @@ async fn the_owner_approves_by_card_and_the_change_is_made_with_their_token() {
     app.teams(tom, "what access do I have?").await;
     until_said(
         || app.teams_seen(tom),
-        "Access granted through me:\\nmembership on VPN Users (group) until",
+        "membership on VPN Users (group) until",
     )
     .await;
     app.teams(tom, "status of my requests").await;

@@ -142,3 +142,117 @@ async fn access_the_person_had_before_the_grant_is_left_when_it_ends() {
             .all(|(method, _, _)| method != "DELETE")
     );
 }
+
+/// The newest card action with `verb` in these messages, with its message id.
+fn action_in(messages: &[Value], verb: &str) -> Option<(String, Value)> {
+    messages.iter().rev().find_map(|message| {
+        let actions = message["attachments"][0]["content"]["actions"].as_array()?;
+        let action = actions.iter().find(|action| action["verb"] == verb)?;
+        Some((message["id"].as_str()?.to_owned(), action.clone()))
+    })
+}
+
+#[tokio::test]
+async fn a_grant_is_removed_on_request_by_words_by_button_and_by_its_owner() {
+    let app = TestApp::spawn().await;
+    let jordan = "jordan.lee@contoso.com";
+    app.teams(jordan, "join the Marketing team").await;
+    sign_in_when_asked(&app, OPERATOR).await;
+    until_said(|| app.teams_seen(jordan), "done. You now have membership").await;
+
+    // In words.
+    app.teams(jordan, "remove me from the Marketing team").await;
+    until_said(
+        || app.teams_seen(jordan),
+        "removing your membership on Marketing",
+    )
+    .await;
+    until_said(
+        || app.teams_seen(jordan),
+        "has ended: you asked me to remove it. I removed it and checked that it is gone.",
+    )
+    .await;
+    assert!(
+        !app.sim
+            .members("Marketing")
+            .await
+            .contains(&jordan.to_owned())
+    );
+    app.teams(jordan, "remove me from the Marketing team").await;
+    until_said(|| app.teams_seen(jordan), "nothing for me to remove").await;
+
+    // By the Remove button in "what access do I have?".
+    app.teams(jordan, "join the Marketing team").await;
+    let again = crate::app::eventually(|| async {
+        let told = Value::Array(app.teams_seen(jordan).await).to_string();
+        (told.matches("done. You now have membership").count() == 2).then_some(())
+    })
+    .await;
+    assert!(again.is_some(), "the second grant is made");
+    app.teams(jordan, "what access do I have?").await;
+    let found =
+        crate::app::eventually(|| async { action_in(&app.teams_seen(jordan).await, "revoke") })
+            .await;
+    let (card, remove) = found.expect("a Remove button");
+    assert!(!remove.to_string().contains('@'), "ids only: {remove}");
+    // Someone else's click on it is refused, and changes nothing.
+    crate::requests::click_teams(&app, "priya.nair@contoso.com", &card, &remove).await;
+    until_said(
+        || app.teams_seen("priya.nair@contoso.com"),
+        "Only the person who asked for",
+    )
+    .await;
+    assert!(
+        app.sim
+            .members("Marketing")
+            .await
+            .contains(&jordan.to_owned())
+    );
+    crate::requests::click_teams(&app, jordan, &card, &remove).await;
+    until_said(
+        || app.teams_seen(jordan),
+        "I removed it and checked that it is gone",
+    )
+    .await;
+    assert!(
+        !app.sim
+            .members("Marketing")
+            .await
+            .contains(&jordan.to_owned())
+    );
+
+    // By its id, from an owner of the resource.
+    let tom = "tom.becker@contoso.com";
+    let nina = "nina.patel@contoso.com";
+    app.teams(tom, "please add me to VPN Users").await;
+    let (card, approve) = crate::approvals::card_for(&app, nina, "approve").await;
+    crate::requests::click_teams(&app, nina, &card, &approve).await;
+    sign_in_when_asked(&app, nina).await;
+    let told = until_said(
+        || app.teams_seen(tom),
+        "done. You now have membership on VPN Users",
+    )
+    .await;
+    let id = request_id(&told);
+    app.teams(jordan, &format!("revoke {id}")).await;
+    until_said(|| app.teams_seen(jordan), "Only the person who asked for").await;
+    app.teams(nina, &format!("revoke {id}")).await;
+    until_said(
+        || app.teams_seen(nina),
+        "removing membership on VPN Users (group) for tom",
+    )
+    .await;
+    until_said(
+        || app.teams_seen(tom),
+        "has ended: nina.patel@contoso.com revoked it",
+    )
+    .await;
+    assert!(!app.sim.members("VPN Users").await.contains(&tom.to_owned()));
+    let removals: Vec<(String, String, String)> = writes(&app)
+        .await
+        .into_iter()
+        .filter(|(method, path, _)| method == "DELETE" && path.contains("/groups/"))
+        .collect();
+    assert_eq!(removals.len(), 3, "{removals:?}");
+    assert_eq!(removals[2].2, nina, "removed by the identity that made it");
+}

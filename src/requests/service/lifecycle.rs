@@ -7,15 +7,17 @@
 //! person had it before) is left alone. Taking away is recorded (`Revoking`) before the first
 //! removal, so a restart finishes it; every removal is idempotent.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::json;
 
 use super::{Requests, role_of};
-use crate::approval;
+use crate::approval::{self, ClickRefused, Clicker};
 use crate::audit::AuditKind;
-use crate::domain::chat::BoxFuture;
+use crate::domain::chat::{BoxFuture, ChatAction, Message};
+use crate::domain::resource::ResourceKind;
 use crate::graph::DelegatedToken;
 use crate::identity::Role;
 use crate::provision::{self, Plan};
@@ -29,7 +31,147 @@ const GONE_WITHIN: Duration = Duration::from_secs(60);
 /// When a removal that could not be made (no usable token, Graph refusing) is tried again.
 const TRY_AGAIN_IN: TimeDelta = TimeDelta::minutes(1);
 
+/// Why a grant was not taken away on someone's word.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RevokeRefused {
+    /// No such request.
+    Unknown,
+    /// Only its requester and the resource's owners may end a grant early.
+    NotYours,
+    /// It is not an active grant (any more): its state says what it is.
+    NotActive(&'static str),
+}
+
+impl RevokeRefused {
+    pub fn sentence(&self, id: &str) -> String {
+        match self {
+            RevokeRefused::Unknown => format!("I have no request {id}."),
+            RevokeRefused::NotYours => format!(
+                "Only the person who asked for {id} and the owners of what it grants can end it; nothing was changed."
+            ),
+            RevokeRefused::NotActive(state) => {
+                format!("{id} is not an active grant (it is {state}); nothing was changed.")
+            }
+        }
+    }
+}
+
 impl Requests {
+    /// Ends an active grant now, on the word of its requester or an owner of the resource (who
+    /// is judged from the verified sender, never from card data). The removal runs apart; the
+    /// requester is told when it is gone.
+    pub async fn revoke(
+        self: &Arc<Self>,
+        id: &str,
+        by: &Clicker,
+    ) -> Result<RequestRecord, RevokeRefused> {
+        let record = match self.get(id) {
+            Ok(Some(record)) => record,
+            Ok(None) => return Err(RevokeRefused::Unknown),
+            Err(error) => {
+                tracing::error!(%error, request = id, "cannot read a request to revoke");
+                return Err(RevokeRefused::Unknown);
+            }
+        };
+        if !self.may_revoke(&record, by) {
+            return Err(RevokeRefused::NotYours);
+        }
+        let lock = self.lock_of(id);
+        let _one_at_a_time = lock.lock().await;
+        let cause = EndCause::Revoked { by: by.upn.clone() };
+        let started = self.table.update(&id.to_owned(), |current| match current {
+            Some(mut current) if current.state == State::Active => {
+                current.state = State::Revoking {
+                    cause: cause.clone(),
+                };
+                (Some(current.clone()), Ok(current))
+            }
+            Some(current) => (None, Err(RevokeRefused::NotActive(current.state.label()))),
+            None => (None, Err(RevokeRefused::Unknown)),
+        });
+        let record = match started {
+            Ok(Ok(record)) => record,
+            Ok(Err(refused)) => return Err(refused),
+            Err(error) => {
+                tracing::error!(%error, request = id, "cannot record a revocation");
+                return Err(RevokeRefused::Unknown);
+            }
+        };
+        if let Err(error) = self.store.flush() {
+            tracing::error!(%error, request = id, "cannot record a revocation");
+        }
+        let expiry = Job::Expire {
+            request: id.to_owned(),
+        };
+        if let Err(error) = self.scheduler.cancel(&expiry.id()) {
+            tracing::warn!(%error, request = id, "cannot drop the grant's end from the timers");
+        }
+        let requests = Arc::clone(self);
+        let taken = record.clone();
+        tokio::spawn(async move {
+            let lock = requests.lock_of(&taken.id);
+            let _one_at_a_time = lock.lock().await;
+            // A removal that cannot be made now is tried again by the minutely resume.
+            requests.take_away(taken, cause).await;
+        });
+        Ok(record)
+    }
+
+    /// A click on a grant's Revoke button: the clicker (from the verified envelope) ends it,
+    /// if they may; either way they are told beside the card.
+    pub async fn revoke_clicked(self: &Arc<Self>, action: &ChatAction) -> Option<Message> {
+        let id = action
+            .data
+            .get("request")
+            .and_then(serde_json::Value::as_str);
+        let Some(id) = id else {
+            self.say(
+                &action.place,
+                &Message::text(ClickRefused::Unknown.sentence()),
+            )
+            .await;
+            return None;
+        };
+        let clicker = self
+            .clicker(&action.sender.user, action.sender.entra.as_ref())
+            .await;
+        let said = match clicker {
+            None => Message::text(ClickRefused::Unidentified.sentence()),
+            Some(clicker) => match self.revoke(id, &clicker).await {
+                Ok(record) => approval::removing(&record, &clicker.upn),
+                Err(refused) => Message::text(refused.sentence(id)),
+            },
+        };
+        self.say(&action.place, &said).await;
+        None
+    }
+
+    /// The requester, or an owner of the resource (or of the group that carries it).
+    fn may_revoke(&self, record: &RequestRecord, by: &Clicker) -> bool {
+        if by.entra_id.eq_ignore_ascii_case(&record.requester.entra_id)
+            || by.upn.eq_ignore_ascii_case(&record.requester.upn)
+        {
+            return true;
+        }
+        let catalog = self.catalog.current();
+        let owns = |kind: ResourceKind, id: &str| {
+            catalog.get(kind, id).is_some_and(|resource| {
+                resource.owners.iter().any(|owner| {
+                    owner.id.eq_ignore_ascii_case(&by.entra_id)
+                        || owner
+                            .upn
+                            .as_deref()
+                            .is_some_and(|upn| upn.eq_ignore_ascii_case(&by.upn))
+                })
+            })
+        };
+        owns(record.resource.kind, &record.resource.id)
+            || record
+                .group_id
+                .as_deref()
+                .is_some_and(|group| owns(ResourceKind::Group, group))
+    }
+
     /// Now, by the scheduler's clock.
     pub(super) fn now(&self) -> DateTime<Utc> {
         self.scheduler.now()
