@@ -14,8 +14,8 @@ mod cards;
 use serde_json::Value;
 
 pub use cards::{
-    addressed, card, closed_card, counted_card, decided_card, done, ended, removing,
-    requester_counted, requester_update, sign_in_to_act,
+    addressed, card, closed_card, counted_card, decided_card, done, ended, ending_soon, extended,
+    removing, requester_counted, requester_update, sign_in_to_act,
 };
 
 use crate::domain::chat::{ChatAction, Message};

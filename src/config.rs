@@ -20,8 +20,8 @@ use serde::Deserialize;
 
 pub use key::SecretKey;
 pub use sections::{
-    AdminConfig, CatalogConfig, LogFormat, MicrosoftConfig, PolicyConfig, SecurityConfig,
-    ServerConfig, SlackConfig, StorageConfig, TeamsConfig,
+    AdminConfig, CatalogConfig, LifecycleConfig, LogFormat, MicrosoftConfig, PolicyConfig,
+    SecurityConfig, ServerConfig, SlackConfig, StorageConfig, TeamsConfig,
 };
 
 /// The prefix of environment overrides: `DOORMAN__SERVER__LISTEN=127.0.0.1:8080`.
@@ -47,6 +47,8 @@ pub struct Config {
     pub security: SecurityConfig,
     #[serde(default)]
     pub admin: AdminConfig,
+    #[serde(default)]
+    pub lifecycle: LifecycleConfig,
 }
 
 /// Why a configuration was refused. The message is one line that names the key.

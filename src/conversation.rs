@@ -9,6 +9,7 @@
 
 mod commands;
 mod dialogue;
+mod extend;
 mod pending;
 mod rate;
 mod replies;
@@ -341,12 +342,7 @@ impl InboundHandler for Conversation {
                 Verb::Deny => self.requests.decide(&action, false, false).await,
                 Verb::Refresh => self.requests.view(&action).await,
                 Verb::Revoke => self.requests.revoke_clicked(&action).await,
-                // No card carries other live actions yet. The click is answered beside the card,
-                // which stays as it is: replacing it would change it for everyone who sees it.
-                _ => {
-                    self.say(&action.place, &replies::inactive_button()).await;
-                    None
-                }
+                Verb::Extend => self.extend(&action).await,
             }
         })
     }

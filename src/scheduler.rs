@@ -61,6 +61,8 @@ impl Clock for ShiftedClock {
 pub enum Job {
     /// Revoke a time-bound grant at its end.
     Expire { request: String },
+    /// Tell the requester their grant ends soon, with an Extend button.
+    RemindEnd { request: String },
 }
 
 impl Job {
@@ -68,12 +70,13 @@ impl Job {
     pub fn id(&self) -> String {
         match self {
             Job::Expire { request } => format!("expire:{request}"),
+            Job::RemindEnd { request } => format!("remind_end:{request}"),
         }
     }
 
     pub fn request(&self) -> &str {
         match self {
-            Job::Expire { request } => request,
+            Job::Expire { request } | Job::RemindEnd { request } => request,
         }
     }
 }

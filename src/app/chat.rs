@@ -66,6 +66,7 @@ pub(super) fn build(
         tenant_id: config.microsoft.tenant_id.clone(),
         teams: config.teams.is_some(),
         scheduler,
+        remind_before: config.lifecycle.remind_before,
     })?;
     let conversation = Conversation::new(conversation::Parts {
         port: Arc::clone(&port),

@@ -32,6 +32,12 @@ fn what(record: &RequestRecord) -> String {
 }
 
 fn how_long(record: &RequestRecord) -> String {
+    if let (Some(of), Some(end)) = (&record.extends, record.ends_at) {
+        return format!(
+            "until {} (extends {of} without a gap)",
+            end.format("%Y-%m-%d %H:%M UTC")
+        );
+    }
     match record.duration_seconds {
         Some(seconds) => format_duration(std::time::Duration::from_secs(seconds)),
         None => "no end".to_owned(),
@@ -350,6 +356,45 @@ pub fn done(record: &RequestRecord) -> Message {
     ))
 }
 
+/// The reminder before a grant's end, with an Extend button (its data names the request only).
+pub fn ending_soon(record: &RequestRecord) -> Message {
+    let until = record
+        .ends_at
+        .map(|end| end.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default();
+    let text = format!(
+        "{}: your {} ends at {until}. Extend it to keep it without a gap; policy and approvals apply again.",
+        record.id,
+        what(record)
+    );
+    let card = Card {
+        title: format!("Your access ends at {until}"),
+        sections: Vec::new(),
+        inputs: Vec::new(),
+        buttons: vec![CardButton::Execute {
+            title: "Extend".to_owned(),
+            verb: Verb::Extend,
+            data: json!({ "request": record.id }),
+            style: ButtonStyle::Positive,
+        }],
+        refresh: None,
+    };
+    Message::with_card(text, card)
+}
+
+/// An extension took its grant over.
+pub fn extended(record: &RequestRecord, from: &str) -> Message {
+    let until = record
+        .ends_at
+        .map(|end| format!(" until {}", end.format("%Y-%m-%d %H:%M UTC")))
+        .unwrap_or_default();
+    Message::text(format!(
+        "{}: extended. You keep {}{until} without a gap (it continues {from}).",
+        record.id,
+        what(record)
+    ))
+}
+
 /// A grant is being taken away on `by`'s word: what they are told.
 pub fn removing(record: &RequestRecord, by: &str) -> Message {
     let text = if by.eq_ignore_ascii_case(&record.requester.upn) {
@@ -380,6 +425,7 @@ pub fn ended(record: &RequestRecord, cause: &EndCause) -> Message {
             "you asked me to remove it".to_owned()
         }
         EndCause::Revoked { by } => format!("{by} revoked it"),
+        EndCause::Extended { into } => format!("{into} extended it"),
     };
     let done = if record.made_steps.is_empty() {
         "You had this access before your request, so I left it as it was.".to_owned()

@@ -25,6 +25,8 @@ pub enum AuditKind {
     RolledBack,
     Expired,
     Revoked,
+    /// An active grant was taken over by an approved extension.
+    Extended,
     SignedIn,
 }
 

@@ -183,6 +183,31 @@ pub struct SecurityConfig {
     pub audit_key: SecretKey,
 }
 
+/// `[lifecycle]`: what happens around a grant's end.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LifecycleConfig {
+    /// How long before a grant's end its requester is reminded (with an Extend button), like
+    /// `"24h"`; a grant shorter than twice this is reminded halfway.
+    #[serde(
+        default = "default_remind_before",
+        deserialize_with = "deserialize_duration"
+    )]
+    pub remind_before: Duration,
+}
+
+fn default_remind_before() -> Duration {
+    Duration::from_secs(24 * 3600)
+}
+
+impl Default for LifecycleConfig {
+    fn default() -> Self {
+        LifecycleConfig {
+            remind_before: default_remind_before(),
+        }
+    }
+}
+
 /// `[admin]`: the loopback listener command-line tools use while `serve` holds the store.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -407,7 +407,7 @@ impl Conversation {
         let sentence = decision.sentence();
         let started = self
             .requests
-            .start(requester, &request, grant, sentence.clone())
+            .start(requester, &request, grant, sentence.clone(), None)
             .await;
         match started {
             Ok(record) => {
@@ -547,7 +547,7 @@ impl Conversation {
 
 /// The Entra tenant a person asks from, when the chat service says: a Teams activity carries
 /// it; a Slack user is linked to an account of the tenant Doorman serves.
-fn home_tenant_of(user: &ChatUser) -> Option<&str> {
+pub(super) fn home_tenant_of(user: &ChatUser) -> Option<&str> {
     match user.channel {
         Channel::Teams => Some(&user.tenant),
         Channel::Slack => None,

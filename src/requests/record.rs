@@ -144,6 +144,8 @@ pub enum EndCause {
     Expired,
     /// Someone took it away: the requester, or an owner of the resource.
     Revoked { by: String },
+    /// An extension took it over: the access goes on under that request.
+    Extended { into: String },
 }
 
 impl EndCause {
@@ -151,6 +153,7 @@ impl EndCause {
         match self {
             EndCause::Expired => "expired",
             EndCause::Revoked { .. } => "revoked",
+            EndCause::Extended { .. } => "extended",
         }
     }
 }
@@ -216,6 +219,13 @@ pub struct RequestRecord {
     /// When the acting person was last sent a sign-in link (sent again once it has expired).
     #[serde(default)]
     pub sign_in_asked_at: Option<DateTime<Utc>>,
+    /// This request extends that active grant: once approved it takes the grant over, with
+    /// the end fixed when it was decided, and nothing is written.
+    #[serde(default)]
+    pub extends: Option<String>,
+    /// An approved extension is taking this grant over: its end removes nothing.
+    #[serde(default)]
+    pub extended_by: Option<String>,
 }
 
 impl RequestRecord {

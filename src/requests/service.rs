@@ -142,6 +142,13 @@ pub enum StartError {
     Store(#[from] StoreError),
 }
 
+/// A request that extends an active grant: which, and the end policy allowed for the whole.
+#[derive(Clone, Debug)]
+pub struct Extension {
+    pub of: String,
+    pub ends_at: chrono::DateTime<Utc>,
+}
+
 /// What the state machine needs from the rest of Doorman.
 pub struct Parts {
     pub store: Arc<dyn Store>,
@@ -159,6 +166,8 @@ pub struct Parts {
     pub teams: bool,
     /// Durable timers: a grant's end, reminders.
     pub scheduler: Arc<Scheduler>,
+    /// `[lifecycle] remind_before`.
+    pub remind_before: Duration,
 }
 
 pub struct Requests {
@@ -180,6 +189,7 @@ pub struct Requests {
     /// A lock per request in flight, so its steps never run twice at once.
     steps: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     scheduler: Arc<Scheduler>,
+    remind_before: Duration,
 }
 
 impl Requests {
@@ -200,6 +210,7 @@ impl Requests {
             teams: parts.teams,
             steps: Mutex::new(HashMap::new()),
             scheduler: parts.scheduler,
+            remind_before: parts.remind_before,
         }))
     }
 
@@ -252,6 +263,7 @@ impl Requests {
         request: &AccessRequest,
         grant: &Grant,
         policy_line: String,
+        extension: Option<Extension>,
     ) -> Result<RequestRecord, StartError> {
         let catalog = self.catalog.current();
         let resource = catalog
@@ -323,8 +335,14 @@ impl Requests {
             made_steps: Vec::new(),
             attempting: None,
             sign_in_asked_at: None,
+            extends: extension.as_ref().map(|extension| extension.of.clone()),
+            extended_by: None,
         };
         let mut record = record;
+        if let Some(extension) = &extension {
+            // An extension's end was fixed when policy decided it, from the grant's start.
+            record.ends_at = Some(extension.ends_at);
+        }
         if record.allow_standing {
             let now = Utc::now();
             for index in 0..record.stages.len() {
@@ -365,6 +383,7 @@ impl Requests {
             "duration_seconds": record.duration_seconds, "has_reason": record.reason.is_some(),
             "stages": record.stages.iter().map(|stage| json!({"stage": stage.name, "approvers": stage.approvers, "quorum": stage.quorum})).collect::<Vec<_>>(),
             "acting": record.acting.as_str(), "target": grant.target, "trail": trail,
+            "extends": record.extends,
         }));
         Ok(record)
     }
@@ -803,6 +822,11 @@ impl Requests {
 
     /// Makes the change under the acting identity's token, reads it back, and reports.
     async fn provision(&self, record: RequestRecord) {
+        if let Some(from) = record.extends.clone() {
+            if self.hand_over(&record, &from).await {
+                return;
+            }
+        }
         let Some(acting_upn) = self.acting_upn(&record) else {
             let why = match record.acting {
                 Acting::Operator => "no operator account is configured ([microsoft] operator)",

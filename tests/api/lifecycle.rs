@@ -256,3 +256,162 @@ async fn a_grant_is_removed_on_request_by_words_by_button_and_by_its_owner() {
     assert_eq!(removals.len(), 3, "{removals:?}");
     assert_eq!(removals[2].2, nina, "removed by the identity that made it");
 }
+
+/// Waits until `upn` has been told `needle` `times` times.
+async fn told_times(app: &TestApp, upn: &str, needle: &str, times: usize) {
+    let reached = crate::app::eventually(|| async {
+        let told = Value::Array(app.teams_seen(upn).await).to_string();
+        (told.matches(needle).count() >= times).then_some(())
+    })
+    .await;
+    assert!(
+        reached.is_some(),
+        "{upn} was not told {needle:?} {times} times: {:?}",
+        app.teams_seen(upn).await
+    );
+}
+
+#[tokio::test]
+async fn a_reminder_before_the_end_extends_an_auto_approved_grant_without_a_gap() {
+    let app = TestApp::spawn().await;
+    let jordan = "jordan.lee@contoso.com";
+    app.teams(jordan, "join the Marketing team for 2 days")
+        .await;
+    sign_in_when_asked(&app, OPERATOR).await;
+    until_said(|| app.teams_seen(jordan), "done. You now have membership").await;
+    // A day before the end (the default lead), the reminder comes with an Extend button.
+    app.clock.advance(Duration::from_secs(25 * 3600));
+    until_said(
+        || app.teams_seen(jordan),
+        "Extend it to keep it without a gap",
+    )
+    .await;
+    let (card, extend) =
+        crate::app::eventually(|| async { action_in(&app.teams_seen(jordan).await, "extend") })
+            .await
+            .expect("an Extend button");
+    assert!(!extend.to_string().contains('@'), "ids only: {extend}");
+    // Nobody else extends it.
+    crate::requests::click_teams(&app, "maria.garcia@contoso.com", &card, &extend).await;
+    until_said(
+        || app.teams_seen("maria.garcia@contoso.com"),
+        "Only jordan.lee@contoso.com can extend",
+    )
+    .await;
+    crate::requests::click_teams(&app, jordan, &card, &extend).await;
+    until_said(|| app.teams_seen(jordan), "No approval is needed").await;
+    until_said(
+        || app.teams_seen(jordan),
+        "extended. You keep membership on Marketing",
+    )
+    .await;
+    // Past the first end: still there. Past the second: gone, removed by the operator.
+    app.clock.advance(Duration::from_secs(24 * 3600));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        app.sim
+            .members("Marketing")
+            .await
+            .contains(&jordan.to_owned())
+    );
+    app.clock.advance(Duration::from_secs(2 * 24 * 3600 + 60));
+    until_said(|| app.teams_seen(jordan), "has ended: its time ran out").await;
+    assert!(
+        !app.sim
+            .members("Marketing")
+            .await
+            .contains(&jordan.to_owned())
+    );
+    let made = writes(&app).await;
+    assert_eq!(
+        made.len(),
+        2,
+        "one add, one removal, nothing for the extension: {made:?}"
+    );
+    assert_eq!(made[1].2, OPERATOR);
+}
+
+/// Tom's VPN Users membership for 20 days, approved and made by Nina; then the reminder and
+/// Tom's click on Extend. Returns Nina's new card for the extension.
+async fn vpn_extension_asked(app: &TestApp) -> (String, Value, Value) {
+    let tom = "tom.becker@contoso.com";
+    let nina = "nina.patel@contoso.com";
+    app.teams(tom, "please add me to VPN Users for 20 days")
+        .await;
+    let (card, approve) = crate::approvals::card_for(app, nina, "approve").await;
+    crate::requests::click_teams(app, nina, &card, &approve).await;
+    sign_in_when_asked(app, nina).await;
+    until_said(
+        || app.teams_seen(tom),
+        "done. You now have membership on VPN Users",
+    )
+    .await;
+    app.clock
+        .advance(Duration::from_secs(19 * 24 * 3600 + 3600));
+    until_said(|| app.teams_seen(tom), "Extend it to keep it without a gap").await;
+    let (reminder, extend) =
+        crate::app::eventually(|| async { action_in(&app.teams_seen(tom).await, "extend") })
+            .await
+            .expect("an Extend button");
+    crate::requests::click_teams(app, tom, &reminder, &extend).await;
+    // VPN access is at most 30 days in all: the extension is for 10 more, and the owner asked.
+    until_said(
+        || app.teams_seen(tom),
+        "I've asked for the approvals it needs",
+    )
+    .await;
+    until_said(|| app.teams_seen(nina), "extends R-").await;
+    let (card, approve) = crate::approvals::card_for(app, nina, "approve").await;
+    let deny = crate::app::eventually(|| async {
+        action_in(&app.teams_seen(nina).await, "deny").map(|(_, deny)| deny)
+    })
+    .await
+    .expect("a Deny button");
+    (card, approve, deny)
+}
+
+#[tokio::test]
+async fn an_extension_the_owner_approves_keeps_the_grant_and_one_she_denies_lets_it_end() {
+    let tom = "tom.becker@contoso.com";
+    let nina = "nina.patel@contoso.com";
+
+    let app = TestApp::spawn().await;
+    let (card, approve, _) = vpn_extension_asked(&app).await;
+    crate::requests::click_teams(&app, nina, &card, &approve).await;
+    until_said(
+        || app.teams_seen(tom),
+        "extended. You keep membership on VPN Users",
+    )
+    .await;
+    app.clock.advance(Duration::from_secs(2 * 24 * 3600));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(app.sim.members("VPN Users").await.contains(&tom.to_owned()));
+    // At 30 days in all, there is no more to give.
+    app.clock.advance(Duration::from_secs(8 * 24 * 3600));
+    told_times(&app, tom, "Extend it to keep it without a gap", 2).await;
+    let (reminder, extend) =
+        crate::app::eventually(|| async { action_in(&app.teams_seen(tom).await, "extend") })
+            .await
+            .expect("an Extend button");
+    crate::requests::click_teams(&app, tom, &reminder, &extend).await;
+    until_said(
+        || app.teams_seen(tom),
+        "policy allows no more time for this in all",
+    )
+    .await;
+
+    let app = TestApp::spawn().await;
+    let (card, _, deny) = vpn_extension_asked(&app).await;
+    crate::requests::click_teams(&app, nina, &card, &deny).await;
+    until_said(|| app.teams_seen(tom), "denied your request").await;
+    app.clock.advance(Duration::from_secs(24 * 3600));
+    until_said(|| app.teams_seen(tom), "has ended: its time ran out").await;
+    assert!(!app.sim.members("VPN Users").await.contains(&tom.to_owned()));
+    let removals: Vec<(String, String, String)> = writes(&app)
+        .await
+        .into_iter()
+        .filter(|(method, _, _)| method == "DELETE")
+        .collect();
+    assert_eq!(removals.len(), 1);
+    assert_eq!(removals[0].2, nina, "removed by the owner who made it");
+}

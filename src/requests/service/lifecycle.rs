@@ -146,6 +146,16 @@ impl Requests {
         None
     }
 
+    /// The extension of this grant still in flight, if its requester asked for one.
+    pub fn extension_of(&self, record: &RequestRecord) -> Option<String> {
+        self.of(&record.requester.upn)
+            .into_iter()
+            .find(|other| {
+                other.extends.as_deref() == Some(record.id.as_str()) && !other.state.is_final()
+            })
+            .map(|other| other.id)
+    }
+
     /// The requester, or an owner of the resource (or of the group that carries it).
     fn may_revoke(&self, record: &RequestRecord, by: &Clicker) -> bool {
         if by.entra_id.eq_ignore_ascii_case(&record.requester.entra_id)
@@ -177,17 +187,165 @@ impl Requests {
         self.scheduler.now()
     }
 
-    /// Puts the grant's end on the timers (on disk before it returns).
+    /// Puts the grant's end on the timers, and the reminder before it while that is still
+    /// ahead (on disk before it returns).
     pub(super) fn schedule_end(&self, record: &RequestRecord) -> Result<(), StoreError> {
-        match record.ends_at {
-            Some(end) => self.scheduler.schedule(
-                end,
-                Job::Expire {
+        let Some(end) = record.ends_at else {
+            return Ok(());
+        };
+        self.scheduler.schedule(
+            end,
+            Job::Expire {
+                request: record.id.clone(),
+            },
+        )?;
+        let reminder = end - self.reminder_lead(record);
+        if reminder > self.now() {
+            self.scheduler.schedule(
+                reminder,
+                Job::RemindEnd {
                     request: record.id.clone(),
                 },
-            ),
-            None => Ok(()),
+            )?;
         }
+        Ok(())
+    }
+
+    /// How long before its end a grant's requester is reminded: `[lifecycle] remind_before`,
+    /// or half the grant when it is shorter than twice that.
+    fn reminder_lead(&self, record: &RequestRecord) -> TimeDelta {
+        let configured = TimeDelta::from_std(self.remind_before).unwrap_or(TimeDelta::days(1));
+        let half = record
+            .duration_seconds
+            .and_then(|seconds| i64::try_from(seconds / 2).ok())
+            .map(TimeDelta::seconds);
+        match half {
+            Some(half) if half < configured => half,
+            _ => configured,
+        }
+    }
+
+    /// The `RemindEnd` job: the requester of a grant that ends soon is told when, with an
+    /// Extend button.
+    async fn remind_end(&self, id: &str) -> Outcome {
+        let record = match self.get(id) {
+            Ok(Some(record)) => record,
+            Ok(None) => return Outcome::Done,
+            Err(error) => {
+                tracing::error!(%error, request = id, "cannot read a request to remind");
+                return Outcome::RetryAt(self.now() + TRY_AGAIN_IN);
+            }
+        };
+        let ending = record.state == State::Active
+            && record.extended_by.is_none()
+            && record.ends_at.is_some_and(|end| end > self.now());
+        if ending {
+            self.say(&record.requester.place, &approval::ending_soon(&record))
+                .await;
+        }
+        Outcome::Done
+    }
+
+    /// An approved extension takes its grant over: the access stays as it is, the extension
+    /// holds it (with what the grant made, and who made it) until its own end, and the old
+    /// grant ends as "extended". Returns false when there is no active grant to take over (it
+    /// ended before the extension was approved): the extension is then made as a new grant.
+    ///
+    /// Crash-safe by order: the old grant first names its successor (its end then removes
+    /// nothing), then the extension becomes active, then the old grant ends.
+    pub(super) async fn hand_over(&self, record: &RequestRecord, from: &str) -> bool {
+        let lock = self.lock_of(from);
+        let _one_at_a_time = lock.lock().await;
+        let Ok(Some(original)) = self.get(from) else {
+            return false;
+        };
+        let ours = original.extended_by.as_deref() == Some(record.id.as_str());
+        let taken_over = matches!(
+            &original.state,
+            State::Ended { cause: EndCause::Extended { into }, .. } if *into == record.id
+        );
+        if !(original.state == State::Active || taken_over) {
+            return false;
+        }
+        if !ours && !taken_over {
+            let named = self
+                .table
+                .update(&from.to_owned(), |current| match current {
+                    Some(mut current) if current.state == State::Active => {
+                        current.extended_by = Some(record.id.clone());
+                        (Some(current), true)
+                    }
+                    _ => (None, false),
+                });
+            match named.and_then(|named| self.store.flush().map(|()| named)) {
+                Ok(true) => {}
+                Ok(false) => return false,
+                Err(error) => {
+                    tracing::error!(%error, request = %record.id, "cannot hand a grant over");
+                    return true;
+                }
+            }
+        }
+        let active = self.table.update(&record.id, |current| match current {
+            Some(mut current) if matches!(current.state, State::Provisioning { .. }) => {
+                current.made_steps = original.made_steps.clone();
+                current.made_by = original.made_by.clone();
+                current.acting = original.acting;
+                current.state = State::Active;
+                (Some(current.clone()), Some(current))
+            }
+            _ => (None, None),
+        });
+        let active = match active.and_then(|active| self.store.flush().map(|()| active)) {
+            Ok(Some(active)) => active,
+            Ok(None) => return true,
+            Err(error) => {
+                tracing::error!(%error, request = %record.id, "cannot hand a grant over");
+                return true;
+            }
+        };
+        if let Err(error) = self.schedule_end(&active) {
+            tracing::error!(%error, request = %record.id, "cannot schedule the extended end");
+        }
+        let at = self.now();
+        let ended = self
+            .table
+            .update(&from.to_owned(), |current| match current {
+                Some(mut current) if current.state == State::Active => {
+                    current.state = State::Ended {
+                        cause: EndCause::Extended {
+                            into: record.id.clone(),
+                        },
+                        at,
+                    };
+                    (Some(current), ())
+                }
+                _ => (None, ()),
+            });
+        if let Err(error) = ended.and_then(|()| self.store.flush()) {
+            tracing::error!(%error, request = from, "cannot end an extended grant");
+        }
+        for job in [
+            Job::Expire {
+                request: from.to_owned(),
+            },
+            Job::RemindEnd {
+                request: from.to_owned(),
+            },
+        ] {
+            if let Err(error) = self.scheduler.cancel(&job.id()) {
+                tracing::warn!(%error, request = from, "cannot drop an extended grant's timers");
+            }
+        }
+        self.audit(
+            &active,
+            AuditKind::Extended,
+            "doorman",
+            json!({"extends": from, "ends_at": active.ends_at, "was_until": original.ends_at}),
+        );
+        self.say(&active.requester.place, &approval::extended(&active, from))
+            .await;
+        true
     }
 
     /// An active grant with an end has its timer: a request made before timers existed, or
@@ -224,8 +382,19 @@ impl Requests {
         match record.state.clone() {
             State::Active => {
                 if let Some(end) = record.ends_at.filter(|end| *end > self.now()) {
-                    // Extended meanwhile: its end moved.
+                    // Its end moved.
                     return Outcome::RetryAt(end);
+                }
+                if let Some(successor) = &record.extended_by {
+                    // An approved extension is taking it over: nothing is removed, unless
+                    // that extension never got anywhere.
+                    let going_on = matches!(
+                        self.get(successor),
+                        Ok(Some(next)) if matches!(next.state, State::Provisioning { .. } | State::Active)
+                    );
+                    if going_on {
+                        return Outcome::RetryAt(self.now() + TRY_AGAIN_IN);
+                    }
                 }
                 let started = self.table.update(&id.to_owned(), |current| match current {
                     Some(mut current) if current.state == State::Active => {
@@ -322,6 +491,7 @@ impl Requests {
         let kind = match cause {
             EndCause::Expired => AuditKind::Expired,
             EndCause::Revoked { .. } => AuditKind::Revoked,
+            EndCause::Extended { .. } => AuditKind::Extended,
         };
         self.audit(
             &record,
@@ -380,6 +550,7 @@ impl JobHandler for Requests {
         Box::pin(async move {
             match job {
                 Job::Expire { request } => self.expire(&request).await,
+                Job::RemindEnd { request } => self.remind_end(&request).await,
             }
         })
     }
