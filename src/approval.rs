@@ -209,6 +209,8 @@ mod tests {
             made_steps: Vec::new(),
             attempting: None,
             sign_in_asked_at: None,
+            extends: None,
+            extended_by: None,
         }
     }
 
