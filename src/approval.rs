@@ -14,8 +14,9 @@ mod cards;
 use serde_json::Value;
 
 pub use cards::{
-    addressed, card, closed_card, counted_card, decided_card, done, ended, ending_soon, extended,
-    removing, requester_counted, requester_update, sign_in_to_act,
+    addressed, approver_reminder, card, closed_card, counted_card, decided_card, done, ended,
+    ending_soon, extended, removing, requester_counted, requester_escalated, requester_update,
+    requester_waiting, sign_in_to_act, timed_out,
 };
 
 use crate::domain::chat::{ChatAction, Message};

@@ -63,6 +63,12 @@ pub enum Job {
     Expire { request: String },
     /// Tell the requester their grant ends soon, with an Extend button.
     RemindEnd { request: String },
+    /// Remind the approvers of a stage that still waits.
+    RemindApprovers { request: String, stage: usize },
+    /// Ask the stage's escalation approvers too.
+    Escalate { request: String, stage: usize },
+    /// End a request whose stage waited too long.
+    TimeOut { request: String, stage: usize },
 }
 
 impl Job {
@@ -71,12 +77,19 @@ impl Job {
         match self {
             Job::Expire { request } => format!("expire:{request}"),
             Job::RemindEnd { request } => format!("remind_end:{request}"),
+            Job::RemindApprovers { request, stage } => format!("remind:{request}:{stage}"),
+            Job::Escalate { request, stage } => format!("escalate:{request}:{stage}"),
+            Job::TimeOut { request, stage } => format!("time_out:{request}:{stage}"),
         }
     }
 
     pub fn request(&self) -> &str {
         match self {
-            Job::Expire { request } | Job::RemindEnd { request } => request,
+            Job::Expire { request }
+            | Job::RemindEnd { request }
+            | Job::RemindApprovers { request, .. }
+            | Job::Escalate { request, .. }
+            | Job::TimeOut { request, .. } => request,
         }
     }
 }

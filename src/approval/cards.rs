@@ -356,6 +356,54 @@ pub fn done(record: &RequestRecord) -> Message {
     ))
 }
 
+/// Reminds an approver that a request still waits for them.
+pub fn approver_reminder(record: &RequestRecord, stage: usize) -> Message {
+    let since = record
+        .stages
+        .get(stage)
+        .and_then(|stage| stage.opened_at)
+        .map(|at| format!(" since {}", at.format("%Y-%m-%d %H:%M UTC")))
+        .unwrap_or_default();
+    Message::text(format!(
+        "Reminder: {} has been waiting{since} for your decision on {} ({}). The card with Approve and Deny is above.",
+        record.requester.upn,
+        record.id,
+        what(record)
+    ))
+}
+
+/// The requester hears that the approvers were reminded.
+pub fn requester_waiting(record: &RequestRecord, reminded: &[String]) -> Message {
+    Message::text(format!(
+        "{}: still waiting for {}; I've reminded them.",
+        record.id,
+        reminded.join(" or ")
+    ))
+}
+
+/// The requester hears that more approvers were asked.
+pub fn requester_escalated(record: &RequestRecord, added: &[String]) -> Message {
+    Message::text(format!(
+        "{}: no decision yet, so I've also asked {}.",
+        record.id,
+        added.join(" and ")
+    ))
+}
+
+/// Nobody decided in time.
+pub fn timed_out(record: &RequestRecord, stage: usize) -> Message {
+    let waited_for = record
+        .stages
+        .get(stage)
+        .map(|stage| stage.approvers.join(" or "))
+        .unwrap_or_default();
+    Message::text(format!(
+        "{}: nobody decided in time ({waited_for} were asked), so the request has expired and nothing was changed. Ask again if you still need {}.",
+        record.id,
+        what(record)
+    ))
+}
+
 /// The reminder before a grant's end, with an Extend button (its data names the request only).
 pub fn ending_soon(record: &RequestRecord) -> Message {
     let until = record

@@ -268,6 +268,7 @@ pub fn my_requests(mine: &[RequestRecord]) -> Message {
                 State::Denied { by, .. } => format!("denied by {by}"),
                 State::Failed { why } => format!("failed: {why}"),
                 State::Revoking { .. } => "being removed".to_owned(),
+                State::TimedOut { .. } => "timed out: nobody decided in time".to_owned(),
                 State::Ended { cause, at } => {
                     format!("{} {}", cause.label(), at.format("%Y-%m-%d %H:%M UTC"))
                 }

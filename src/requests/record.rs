@@ -64,6 +64,13 @@ pub struct StageRecord {
     pub decided_by: Option<String>,
     #[serde(default)]
     pub decided_at: Option<DateTime<Utc>>,
+    /// When the stage's approvers are reminded, more are asked, and the request gives up, as
+    /// policy said when it decided.
+    #[serde(default)]
+    pub timing: Option<StageTiming>,
+    /// When the stage began to wait: its timing counts from here.
+    #[serde(default)]
+    pub opened_at: Option<DateTime<Utc>>,
     /// Decided by a standing approval the approver gave earlier, not by a click.
     #[serde(default)]
     pub standing: bool,
@@ -71,6 +78,16 @@ pub struct StageRecord {
 
 fn one() -> u32 {
     1
+}
+
+/// A stage's timing, in seconds, and whom it escalates to (`manager_of_approver`,
+/// `user:UPN`, `group:NAME`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageTiming {
+    pub remind_after: u64,
+    pub escalate_after: u64,
+    pub escalate_to: Vec<String>,
+    pub expire_after: u64,
 }
 
 /// One approver's yes.
@@ -91,6 +108,8 @@ impl StageRecord {
             cards: Vec::new(),
             decided_by: None,
             decided_at: None,
+            timing: None,
+            opened_at: None,
             standing: false,
         }
     }
@@ -134,6 +153,8 @@ pub enum State {
     Revoking { cause: EndCause },
     /// Taken away and read back gone (or found gone): the grant is over.
     Ended { cause: EndCause, at: DateTime<Utc> },
+    /// Nobody decided `stage` in the time policy gives: the request ended, nothing was made.
+    TimedOut { stage: usize, at: DateTime<Utc> },
 }
 
 /// Why a grant ended.
@@ -168,13 +189,17 @@ impl State {
             State::Failed { .. } => "failed",
             State::Revoking { .. } => "being removed",
             State::Ended { cause, .. } => cause.label(),
+            State::TimedOut { .. } => "timed out",
         }
     }
 
     pub fn is_final(&self) -> bool {
         matches!(
             self,
-            State::Denied { .. } | State::Failed { .. } | State::Ended { .. }
+            State::Denied { .. }
+                | State::Failed { .. }
+                | State::Ended { .. }
+                | State::TimedOut { .. }
         )
     }
 }

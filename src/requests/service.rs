@@ -8,6 +8,7 @@
 //! idempotent ("already a member" is success), so resuming never grants twice.
 
 mod lifecycle;
+mod waiting;
 
 pub use lifecycle::RevokeRefused;
 
@@ -18,7 +19,9 @@ use std::time::Duration;
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use super::record::{Approval, RequestRecord, Requester, SentCard, StageRecord, State};
+use super::record::{
+    Approval, RequestRecord, Requester, SentCard, StageRecord, StageTiming, State,
+};
 use crate::approval::{self, ClickRefused, Clicker};
 use crate::audit::{AuditKind, AuditLog, NewRecord};
 use crate::catalog::CatalogService;
@@ -309,11 +312,19 @@ impl Requests {
                     people: approvers.len(),
                 });
             }
-            stages.push(StageRecord::new(
-                need.stage.to_string(),
-                approvers,
-                need.quorum,
-            ));
+            let mut stage = StageRecord::new(need.stage.to_string(), approvers, need.quorum);
+            stage.timing = Some(StageTiming {
+                remind_after: need.timing.remind_after.as_secs(),
+                escalate_after: need.timing.escalate_after.as_secs(),
+                escalate_to: need
+                    .timing
+                    .escalate_to
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+                expire_after: need.timing.expire_after.as_secs(),
+            });
+            stages.push(stage);
         }
         let record = RequestRecord {
             id: super::record::new_id(),
@@ -547,11 +558,15 @@ impl Requests {
         }
     }
 
-    /// Sends the stage's card to each of its approvers who has none yet.
+    /// Sends the stage's card to each of its approvers who has none yet (the first time,
+    /// after putting the stage's reminder, escalation and time-out on the timers).
     async fn send_cards(&self, record: RequestRecord, stage: usize) {
         let Some(stage_record) = record.stages.get(stage) else {
             return;
         };
+        if stage_record.opened_at.is_none() {
+            self.open_stage(&record, stage);
+        }
         let card = approval::card(&record, stage);
         for approver in &stage_record.approvers {
             if stage_record

@@ -415,3 +415,72 @@ async fn an_extension_the_owner_approves_keeps_the_grant_and_one_she_denies_lets
     assert_eq!(removals.len(), 1);
     assert_eq!(removals[0].2, nina, "removed by the owner who made it");
 }
+
+#[tokio::test]
+async fn an_unanswered_approval_is_reminded_then_escalated_then_timed_out() {
+    let policy = std::fs::read_to_string(crate::app::EXAMPLE_POLICY)
+        .expect("example policy")
+        .replace(
+            "allow_standing = true       # the owner may \"approve always\"",
+            "allow_standing = true\nescalate_to = [\"user:grace.admin@contoso.com\"]",
+        );
+    assert!(policy.contains("escalate_to = [\"user:grace.admin"));
+    let app = TestApp::spawn_with_policy(&policy).await;
+    let tom = "tom.becker@contoso.com";
+    let nina = "nina.patel@contoso.com";
+    let grace = "grace.admin@contoso.com";
+    app.teams(tom, "please add me to VPN Users").await;
+    crate::approvals::card_for(&app, nina, "approve").await;
+
+    // [approval] remind_after = "4h".
+    app.clock.advance(Duration::from_secs(3 * 3600));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        !Value::Array(app.teams_seen(nina).await)
+            .to_string()
+            .contains("Reminder:")
+    );
+    app.clock.advance(Duration::from_secs(3600 + 60));
+    until_said(
+        || app.teams_seen(nina),
+        "Reminder: tom.becker@contoso.com has been waiting",
+    )
+    .await;
+    until_said(
+        || app.teams_seen(tom),
+        "still waiting for nina.patel@contoso.com; I've reminded them",
+    )
+    .await;
+
+    // escalate_after = "1d": Grace is asked too, with the same card.
+    app.clock.advance(Duration::from_secs(20 * 3600));
+    until_said(
+        || app.teams_seen(tom),
+        "no decision yet, so I've also asked grace.admin@contoso.com",
+    )
+    .await;
+    let (grace_card, _) = crate::approvals::card_for(&app, grace, "approve").await;
+
+    // expire_after = "3d": the request ends, and every card says so.
+    app.clock.advance(Duration::from_secs(2 * 24 * 3600));
+    until_said(|| app.teams_seen(tom), "nobody decided in time").await;
+    for approver in [nina, grace] {
+        until_said(
+            || app.teams_seen(approver),
+            "no longer waiting for approval",
+        )
+        .await;
+    }
+    let seen = app.teams_seen(grace).await;
+    let card = seen
+        .iter()
+        .find(|message| message["id"] == grace_card.as_str())
+        .expect("grace's card");
+    assert!(
+        card["attachments"][0]["content"].get("actions").is_none(),
+        "no live buttons"
+    );
+    assert!(writes(&app).await.is_empty());
+    app.teams(tom, "status of my requests").await;
+    until_said(|| app.teams_seen(tom), "timed out: nobody decided in time").await;
+}

@@ -551,6 +551,11 @@ impl JobHandler for Requests {
             match job {
                 Job::Expire { request } => self.expire(&request).await,
                 Job::RemindEnd { request } => self.remind_end(&request).await,
+                Job::RemindApprovers { request, stage } => {
+                    self.remind_approvers(&request, stage).await
+                }
+                Job::Escalate { request, stage } => self.escalate(&request, stage).await,
+                Job::TimeOut { request, stage } => self.time_out(&request, stage).await,
             }
         })
     }

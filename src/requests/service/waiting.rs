@@ -1,0 +1,256 @@
+//! A stage that waits: its approvers are reminded after `remind_after`, its escalation
+//! approvers (`escalate_to`) are asked too after `escalate_after`, and after `expire_after`
+//! the request times out, as policy's `[approval]` keys (or the rule's overrides) said when it
+//! was decided. The requester is told each time.
+//!
+//! The timers are put on the scheduler when the stage opens, before its first card goes out;
+//! each job checks that the request still waits for that stage, so a stage decided meanwhile
+//! makes them no-ops.
+
+use chrono::TimeDelta;
+use serde_json::json;
+
+use super::Requests;
+use crate::approval;
+use crate::audit::AuditKind;
+use crate::graph::model::DirectoryObject;
+use crate::requests::record::{RequestRecord, State};
+use crate::scheduler::{Job, Outcome};
+
+impl Requests {
+    /// Puts the stage's reminder, escalation and time-out on the timers, then records when it
+    /// opened (a crash in between schedules them again, moved, not doubled).
+    pub(super) fn open_stage(&self, record: &RequestRecord, stage: usize) {
+        let now = self.now();
+        let Some(timing) = record
+            .stages
+            .get(stage)
+            .and_then(|stage| stage.timing.clone())
+        else {
+            return;
+        };
+        let after = |seconds: u64| now + TimeDelta::seconds(i64::try_from(seconds).unwrap_or(0));
+        let request = record.id.clone();
+        let jobs = [
+            (
+                after(timing.remind_after),
+                Job::RemindApprovers {
+                    request: request.clone(),
+                    stage,
+                },
+            ),
+            (
+                after(timing.escalate_after),
+                Job::Escalate {
+                    request: request.clone(),
+                    stage,
+                },
+            ),
+            (
+                after(timing.expire_after),
+                Job::TimeOut {
+                    request: request.clone(),
+                    stage,
+                },
+            ),
+        ];
+        for (at, job) in jobs {
+            if let Err(error) = self.scheduler.schedule(at, job) {
+                tracing::error!(%error, request = %record.id, "cannot schedule a stage's timing");
+                return;
+            }
+        }
+        let opened = self.table.update(&record.id, |current| {
+            let Some(mut current) = current else {
+                return (None, ());
+            };
+            if let Some(stage) = current.stages.get_mut(stage) {
+                stage.opened_at.get_or_insert(now);
+            }
+            (Some(current), ())
+        });
+        if let Err(error) = opened.and_then(|()| self.store.flush()) {
+            tracing::error!(%error, request = %record.id, "cannot record when a stage opened");
+        }
+    }
+
+    /// The record, if it still waits for `stage`.
+    fn waiting_at(&self, id: &str, stage: usize) -> Option<RequestRecord> {
+        match self.get(id) {
+            Ok(Some(record)) if record.state == (State::AwaitingApproval { stage }) => Some(record),
+            Ok(_) => None,
+            Err(error) => {
+                tracing::error!(%error, request = id, "cannot read a waiting request");
+                None
+            }
+        }
+    }
+
+    /// The `RemindApprovers` job: every approver of the stage who has not said yes is
+    /// reminded in their 1:1 chat, and the requester hears so.
+    pub(super) async fn remind_approvers(&self, id: &str, stage: usize) -> Outcome {
+        let Some(record) = self.waiting_at(id, stage) else {
+            return Outcome::Done;
+        };
+        let Some(stage_record) = record.stages.get(stage) else {
+            return Outcome::Done;
+        };
+        let origin = record.requester.chat_user.channel;
+        let mut reminded = Vec::new();
+        for approver in &stage_record.approvers {
+            if stage_record.approved_by(approver) {
+                continue;
+            }
+            if let Some(place) = self.direct_to(approver, origin).await {
+                self.say(&place, &approval::approver_reminder(&record, stage))
+                    .await;
+                reminded.push(approver.clone());
+            }
+        }
+        if !reminded.is_empty() {
+            self.say(
+                &record.requester.place,
+                &approval::requester_waiting(&record, &reminded),
+            )
+            .await;
+        }
+        Outcome::Done
+    }
+
+    /// The `Escalate` job: the stage's escalation approvers (the unanswering approvers'
+    /// managers, named people, members of a named group) are added to it and get its card.
+    pub(super) async fn escalate(&self, id: &str, stage: usize) -> Outcome {
+        let Some(record) = self.waiting_at(id, stage) else {
+            return Outcome::Done;
+        };
+        let Some(stage_record) = record.stages.get(stage) else {
+            return Outcome::Done;
+        };
+        let escalate_to = stage_record
+            .timing
+            .as_ref()
+            .map(|timing| timing.escalate_to.clone())
+            .unwrap_or_default();
+        let mut extra: Vec<String> = Vec::new();
+        for target in &escalate_to {
+            let found = match target.split_once(':') {
+                None if target == "manager_of_approver" => {
+                    self.managers_of(&stage_record.approvers).await
+                }
+                Some(("user", upn)) => vec![upn.to_lowercase()],
+                Some(("group", name)) => self.members_of(name).await.unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            extra.extend(found);
+        }
+        extra.retain(|upn| {
+            !upn.eq_ignore_ascii_case(&record.requester.upn)
+                && !stage_record
+                    .approvers
+                    .iter()
+                    .any(|approver| approver.eq_ignore_ascii_case(upn))
+        });
+        extra.sort();
+        extra.dedup();
+        if extra.is_empty() {
+            return Outcome::Done;
+        }
+        let added = self.table.update(&record.id, |current| match current {
+            Some(mut current) if current.state == (State::AwaitingApproval { stage }) => {
+                if let Some(stage) = current.stages.get_mut(stage) {
+                    stage.approvers.extend(extra.iter().cloned());
+                }
+                (Some(current.clone()), Some(current))
+            }
+            _ => (None, None),
+        });
+        let record = match added.and_then(|record| self.store.flush().map(|()| record)) {
+            Ok(Some(record)) => record,
+            Ok(None) => return Outcome::Done,
+            Err(error) => {
+                tracing::error!(%error, request = id, "cannot add escalation approvers");
+                return Outcome::RetryAt(self.now() + TimeDelta::minutes(1));
+            }
+        };
+        self.audit(
+            &record,
+            AuditKind::ApprovalRequested,
+            "doorman",
+            json!({"stage": stage, "escalated_to": extra}),
+        );
+        self.say(
+            &record.requester.place,
+            &approval::requester_escalated(&record, &extra),
+        )
+        .await;
+        // The new approvers get the stage's card like the first ones did.
+        let lock = self.lock_of(id);
+        let _one_at_a_time = lock.lock().await;
+        self.send_cards(record, stage).await;
+        Outcome::Done
+    }
+
+    /// The managers of these people, from the directory (app-only read).
+    async fn managers_of(&self, people: &[String]) -> Vec<String> {
+        let Ok(token) = self.app_tokens.token().await else {
+            return Vec::new();
+        };
+        let mut managers = Vec::new();
+        for person in people {
+            if let Ok(found) = self.graph.manager(&token, person).await {
+                if let Some(DirectoryObject::User(manager)) = found.value {
+                    managers.extend(manager.user_principal_name.map(|upn| upn.to_lowercase()));
+                }
+            }
+        }
+        managers
+    }
+
+    /// The `TimeOut` job: nobody decided the stage in time, so the request ends; every card
+    /// of the stage says so, and the requester is told.
+    pub(super) async fn time_out(&self, id: &str, stage: usize) -> Outcome {
+        let lock = self.lock_of(id);
+        let _one_at_a_time = lock.lock().await;
+        let at = self.now();
+        let ended = self.table.update(&id.to_owned(), |current| match current {
+            Some(mut current) if current.state == (State::AwaitingApproval { stage }) => {
+                current.state = State::TimedOut { stage, at };
+                (Some(current.clone()), Some(current))
+            }
+            _ => (None, None),
+        });
+        let record = match ended.and_then(|record| self.store.flush().map(|()| record)) {
+            Ok(Some(record)) => record,
+            Ok(None) => return Outcome::Done,
+            Err(error) => {
+                tracing::error!(%error, request = id, "cannot time a request out");
+                return Outcome::RetryAt(self.now() + TimeDelta::minutes(1));
+            }
+        };
+        let waited = record
+            .stages
+            .get(stage)
+            .and_then(|stage| stage.opened_at)
+            .map(|opened| (at - opened).num_seconds());
+        self.audit(
+            &record,
+            AuditKind::Expired,
+            "doorman",
+            json!({"stage": stage, "waited_seconds": waited, "undecided": true}),
+        );
+        let closed = approval::closed_card(&record);
+        if let Some(stage_record) = record.stages.get(stage) {
+            for card in &stage_record.cards {
+                if let Err(error) = self.port.update(&card.sent, &closed).await {
+                    tracing::warn!(%error, request = id, "cannot close an approval card");
+                }
+            }
+        }
+        self.say(
+            &record.requester.place,
+            &approval::timed_out(&record, stage),
+        )
+        .await;
+        Outcome::Done
+    }
+}
