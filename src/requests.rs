@@ -6,7 +6,7 @@ pub mod record;
 mod service;
 
 pub use record::{RequestRecord, State};
-pub use service::{Extension, Parts, Requests, RevokeRefused, StartError};
+pub use service::{Extension, Parts, Requests, RevokeRefused, StandingApproval, StartError};
 
 /// The requests whose grant is active, oldest first: what `doorman grants list` shows.
 pub fn active_grants(

@@ -8,7 +8,7 @@ use crate::domain::chat::{ButtonStyle, Card, CardButton, CardSection, Message, V
 use crate::domain::resource::{Access, ResourceKind};
 use crate::intent::{AccessRequest, Change};
 use crate::policy::Decision;
-use crate::requests::{RequestRecord, State};
+use crate::requests::{RequestRecord, StandingApproval, State};
 
 pub fn greeting(name: Option<&str>) -> Message {
     let hello = name.map_or_else(|| "Hi".to_owned(), |name| format!("Hi {name}"));
@@ -331,6 +331,47 @@ pub fn my_access(mine: &[RequestRecord]) -> Message {
     };
     Message::with_card(
         "Each Remove button ends that access now; I'll tell you when it's gone.",
+        card,
+    )
+}
+
+/// An owner's standing approvals, each with a Withdraw button (its data names the resource and
+/// level only; whose approval it is comes from who clicks).
+pub fn standing_approvals(mine: &[(String, StandingApproval)]) -> Message {
+    if mine.is_empty() {
+        return Message::text(
+            "You have no standing approvals. \"Approve always\" on an approval card gives one, where policy allows it.",
+        );
+    }
+    let card = Card {
+        title: "Your standing approvals".to_owned(),
+        sections: mine
+            .iter()
+            .map(|(_, standing)| CardSection {
+                text: standing.describe(),
+                facts: Vec::new(),
+            })
+            .collect(),
+        inputs: Vec::new(),
+        buttons: mine
+            .iter()
+            .map(|(subject, standing)| CardButton::Execute {
+                title: format!(
+                    "Withdraw {}",
+                    standing
+                        .resource
+                        .as_ref()
+                        .map_or(standing.request.as_str(), |resource| resource.name.as_str())
+                ),
+                verb: Verb::Revoke,
+                data: json!({ "standing": subject }),
+                style: ButtonStyle::Destructive,
+            })
+            .collect(),
+        refresh: None,
+    };
+    Message::with_card(
+        "Requests these cover skip your approval. Withdraw one and you are asked again.",
         card,
     )
 }

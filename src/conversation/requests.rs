@@ -33,6 +33,12 @@ impl Conversation {
             self.say(&message.place, &replies::catalog_loading()).await;
             return;
         }
+        if asks_for_standing_approvals(&message.text) {
+            let mine = self.requests.standing_of(&upn);
+            self.say(&message.place, &replies::standing_approvals(&mine))
+                .await;
+            return;
+        }
         if let Some(id) = quoted_revocation(&message.text) {
             self.revoke_by_id(&message.place, &upn, entra, &id).await;
             return;
@@ -569,9 +575,22 @@ fn quoted_revocation(text: &str) -> Option<String> {
     valid.then_some(id)
 }
 
+/// "My standing approvals", "list standing approvals", "withdraw a standing approval".
+fn asks_for_standing_approvals(text: &str) -> bool {
+    let text = text.to_lowercase();
+    text.contains("standing approval") || text.contains("approve always")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::quoted_revocation;
+    use super::{asks_for_standing_approvals, quoted_revocation};
+
+    #[test]
+    fn standing_approvals_are_asked_for_by_name() {
+        assert!(asks_for_standing_approvals("my standing approvals"));
+        assert!(asks_for_standing_approvals("Withdraw a standing approval"));
+        assert!(!asks_for_standing_approvals("add me to VPN Users"));
+    }
 
     #[test]
     fn only_a_bare_verb_and_request_id_is_a_revocation_by_id() {

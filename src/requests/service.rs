@@ -8,9 +8,11 @@
 //! idempotent ("already a member" is success), so resuming never grants twice.
 
 mod lifecycle;
+mod standing;
 mod waiting;
 
 pub use lifecycle::RevokeRefused;
+pub use standing::StandingApproval;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -89,26 +91,6 @@ impl provision::Journal for StepJournal<'_> {
         let described = step.describe();
         self.made.contains(&described) || self.unsettled_before.as_ref() == Some(&described)
     }
-}
-
-/// An owner's "approve always" for one resource and level.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct StandingApproval {
-    pub by: String,
-    pub at: chrono::DateTime<Utc>,
-    /// The request it was given on.
-    pub request: String,
-}
-
-/// The key of `owner`'s standing approval for the request's resource and level.
-fn standing_key(owner: &str, record: &RequestRecord) -> String {
-    format!(
-        "{}|{}:{}|{}",
-        owner.to_lowercase(),
-        record.resource.kind,
-        record.resource.id,
-        record.access
-    )
 }
 
 /// The sign-in role whose permissions the acting identity needs.
@@ -354,34 +336,7 @@ impl Requests {
             // An extension's end was fixed when policy decided it, from the grant's start.
             record.ends_at = Some(extension.ends_at);
         }
-        if record.allow_standing {
-            let now = Utc::now();
-            for index in 0..record.stages.len() {
-                if record.stages[index].name != "owner" || record.stages[index].quorum > 1 {
-                    continue;
-                }
-                let standing = record.stages[index]
-                    .approvers
-                    .iter()
-                    .find(|approver| {
-                        matches!(
-                            self.standing.get(&standing_key(approver, &record)),
-                            Ok(Some(_))
-                        )
-                    })
-                    .cloned();
-                if let Some(owner) = standing {
-                    let stage = &mut record.stages[index];
-                    stage.approvals.push(Approval {
-                        by: owner.clone(),
-                        at: now,
-                    });
-                    stage.decided_by = Some(owner);
-                    stage.decided_at = Some(now);
-                    stage.standing = true;
-                }
-            }
-        }
+        let standing_used = self.apply_standing(&mut record);
         let record = self.submit(record).await?;
         let trail: Vec<Value> = grant
             .trail
@@ -394,7 +349,7 @@ impl Requests {
             "duration_seconds": record.duration_seconds, "has_reason": record.reason.is_some(),
             "stages": record.stages.iter().map(|stage| json!({"stage": stage.name, "approvers": stage.approvers, "quorum": stage.quorum})).collect::<Vec<_>>(),
             "acting": record.acting.as_str(), "target": grant.target, "trail": trail,
-            "extends": record.extends,
+            "extends": record.extends, "standing_used": standing_used,
         }));
         Ok(record)
     }
@@ -726,19 +681,7 @@ impl Requests {
                 .get(stage)
                 .is_some_and(|stage| stage.name == "owner");
         if standing {
-            let key = standing_key(&who, &record);
-            let given = StandingApproval {
-                by: who.clone(),
-                at: Utc::now(),
-                request: record.id.clone(),
-            };
-            if let Err(error) = self
-                .standing
-                .insert(&key, &given)
-                .and_then(|()| self.store.flush())
-            {
-                tracing::error!(%error, "cannot keep a standing approval");
-            }
+            self.keep_standing(&who, &record);
         }
         self.audit(
             &record,

@@ -484,3 +484,93 @@ async fn an_unanswered_approval_is_reminded_then_escalated_then_timed_out() {
     app.teams(tom, "status of my requests").await;
     until_said(|| app.teams_seen(tom), "timed out: nobody decided in time").await;
 }
+
+/// How many live Approve buttons `upn` has.
+async fn live_cards(app: &TestApp, upn: &str) -> usize {
+    Value::Array(app.teams_seen(upn).await)
+        .to_string()
+        .matches("\"verb\":\"approve\"")
+        .count()
+}
+
+#[tokio::test]
+async fn a_standing_approval_covers_what_it_was_given_for_until_its_owner_withdraws_it() {
+    let mut app = TestApp::spawn().await;
+    let (tom, jordan, sarah, liam, nina) = (
+        "tom.becker@contoso.com",
+        "jordan.lee@contoso.com",
+        "sarah.chen@contoso.com",
+        "alex.kim@contoso.com",
+        "nina.patel@contoso.com",
+    );
+    app.teams(tom, "please add me to VPN Users for 7 days")
+        .await;
+    let (card, always) = crate::approvals::card_for(&app, nina, "approve_always").await;
+    crate::requests::click_teams(&app, nina, &card, &always).await;
+    sign_in_when_asked(&app, nina).await;
+    let told = until_said(|| app.teams_seen(tom), "done. You now have membership").await;
+    let given_on = request_id(&told);
+    assert_eq!(
+        live_cards(&app, nina).await,
+        0,
+        "her decided card has no buttons"
+    );
+
+    // Covered: the same group and level, no longer than seven days.
+    app.teams(jordan, "please add me to VPN Users for 3 days")
+        .await;
+    let told = until_said(
+        || app.teams_seen(jordan),
+        "approved this kind of request always",
+    )
+    .await;
+    let used_by = request_id(&told);
+    until_said(|| app.teams_seen(jordan), "done. You now have membership").await;
+    assert_eq!(live_cards(&app, nina).await, 0, "nina was not asked");
+    // Not covered: longer than what she approved.
+    app.teams(sarah, "please add me to VPN Users for 20 days")
+        .await;
+    until_said(|| app.teams_seen(sarah), "I've sent the approval request").await;
+    crate::approvals::card_for(&app, nina, "approve").await;
+
+    // She lists hers, and withdraws it.
+    app.teams(nina, "my standing approvals").await;
+    until_said(
+        || app.teams_seen(nina),
+        "membership on VPN Users (group), up to 1w",
+    )
+    .await;
+    let (list, withdraw) = crate::app::eventually(|| async {
+        let seen = app.teams_seen(nina).await;
+        seen.iter().rev().find_map(|message| {
+            let actions = message["attachments"][0]["content"]["actions"].as_array()?;
+            let action = actions
+                .iter()
+                .find(|action| action["title"] == "Withdraw VPN Users")?;
+            Some((message["id"].as_str()?.to_owned(), action.clone()))
+        })
+    })
+    .await
+    .expect("a Withdraw button");
+    assert!(
+        !withdraw.to_string().contains('@'),
+        "no identity in the button: {withdraw}"
+    );
+    // Someone else clicking it withdraws nothing of hers.
+    crate::requests::click_teams(&app, tom, &list, &withdraw).await;
+    until_said(|| app.teams_seen(tom), "You have no such standing approval").await;
+    crate::requests::click_teams(&app, nina, &list, &withdraw).await;
+    until_said(|| app.teams_seen(nina), "Withdrawn: your standing approval").await;
+    app.teams(liam, "please add me to VPN Users for 3 days")
+        .await;
+    until_said(|| app.teams_seen(liam), "I've sent the approval request").await;
+
+    // The audit names the standing approval the covered request used.
+    app.stop().await;
+    let received = story(&app, &used_by)
+        .into_iter()
+        .find(|record| record["kind"] == "received")
+        .expect("received");
+    let used = received["data"]["standing_used"].to_string();
+    assert!(used.contains(&given_on) && used.contains(nina), "{used}");
+}

@@ -120,6 +120,13 @@ impl Requests {
     /// A click on a grant's Revoke button: the clicker (from the verified envelope) ends it,
     /// if they may; either way they are told beside the card.
     pub async fn revoke_clicked(self: &Arc<Self>, action: &ChatAction) -> Option<Message> {
+        if let Some(subject) = action
+            .data
+            .get("standing")
+            .and_then(serde_json::Value::as_str)
+        {
+            return self.withdraw_standing_clicked(action, subject).await;
+        }
         let id = action
             .data
             .get("request")
