@@ -126,6 +126,7 @@ impl App {
             Arc::clone(&catalog),
             evaluator,
             Arc::clone(&scheduler),
+            Arc::clone(&metrics),
         )?;
         let listener = bind(config.server.listen).await?;
         let admin_listener = bind(config.admin.listen).await?;

@@ -20,6 +20,18 @@ pub struct HttpLabels {
     pub status: u16,
 }
 
+/// How long approvals have been waiting: `under_1h`, `under_1d`, `1d_or_more`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AgeLabels {
+    pub age: String,
+}
+
+/// Why grants ended: `expired`, `revoked`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EndLabels {
+    pub cause: String,
+}
+
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabels {
     pub route: String,
@@ -45,6 +57,16 @@ pub struct Metrics {
     /// When the catalog being served was read, in seconds since the Unix epoch (0: never), so
     /// that monitoring can alert on a catalog that has stopped being refreshed.
     pub catalog_last_success: Gauge,
+    /// Grants Doorman made that are active now.
+    pub grants_active: Gauge,
+    /// Active grants that end within a day.
+    pub grants_expiring_soon: Gauge,
+    /// Grants taken away, by why.
+    pub grants_ended: Family<EndLabels, Counter>,
+    /// Reconciliation findings: ended grants present again, active grants gone.
+    pub drift_found: Counter,
+    /// Requests waiting for approval, by how long they have waited.
+    pub approvals_pending: Family<AgeLabels, Gauge>,
 }
 
 impl Metrics {
@@ -101,6 +123,36 @@ impl Metrics {
             "When the catalog being served was read from Graph (Unix time; 0 before the first sync)",
             catalog_last_success.clone(),
         );
+        let grants_active = Gauge::default();
+        registry.register(
+            "grants_active",
+            "Grants Doorman made that are active now",
+            grants_active.clone(),
+        );
+        let grants_expiring_soon = Gauge::default();
+        registry.register(
+            "grants_expiring_soon",
+            "Active grants that end within a day",
+            grants_expiring_soon.clone(),
+        );
+        let grants_ended = Family::<EndLabels, Counter>::default();
+        registry.register(
+            "grants_ended",
+            "Grants taken away, by cause (expired, revoked)",
+            grants_ended.clone(),
+        );
+        let drift_found = Counter::default();
+        registry.register(
+            "drift_found",
+            "Reconciliation findings: an ended grant present again, or an active grant gone",
+            drift_found.clone(),
+        );
+        let approvals_pending = Family::<AgeLabels, Gauge>::default();
+        registry.register(
+            "approvals_pending",
+            "Requests waiting for approval, by how long they have waited",
+            approvals_pending.clone(),
+        );
         let build = Family::<BuildLabels, Gauge>::default();
         build
             .get_or_create(&BuildLabels {
@@ -118,6 +170,11 @@ impl Metrics {
             catalog_sync_duration,
             catalog_sync_failures,
             catalog_last_success,
+            grants_active,
+            grants_expiring_soon,
+            grants_ended,
+            drift_found,
+            approvals_pending,
         })
     }
 

@@ -69,6 +69,9 @@ pub enum Job {
     Escalate { request: String, stage: usize },
     /// End a request whose stage waited too long.
     TimeOut { request: String, stage: usize },
+    /// Compare Doorman's grants with the tenant, and repair drift (one timer, run again and
+    /// again).
+    Reconcile,
 }
 
 impl Job {
@@ -80,16 +83,7 @@ impl Job {
             Job::RemindApprovers { request, stage } => format!("remind:{request}:{stage}"),
             Job::Escalate { request, stage } => format!("escalate:{request}:{stage}"),
             Job::TimeOut { request, stage } => format!("time_out:{request}:{stage}"),
-        }
-    }
-
-    pub fn request(&self) -> &str {
-        match self {
-            Job::Expire { request }
-            | Job::RemindEnd { request }
-            | Job::RemindApprovers { request, .. }
-            | Job::Escalate { request, .. }
-            | Job::TimeOut { request, .. } => request,
+            Job::Reconcile => "reconcile".to_owned(),
         }
     }
 }

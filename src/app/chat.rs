@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::conversation::{self, Conversation};
 use crate::domain::chat::{Channel, ChatPort, Inbound, InboundHandler};
 use crate::identity::{self, Identity, SignedIn};
+use crate::metrics::Metrics;
 use crate::policy::Evaluator;
 use crate::requests::{self, Requests};
 use crate::scheduler::{JobHandler, Scheduler};
@@ -47,6 +48,7 @@ pub(super) fn build(
     catalog: Arc<CatalogService>,
     policy: Arc<Evaluator>,
     scheduler: Arc<Scheduler>,
+    metrics: Arc<Metrics>,
 ) -> Result<ChatSide, AppError> {
     let deliveries = Deliveries::open(Arc::clone(&store))?;
     let (identity, signed_in) = Identity::new(config, Arc::clone(&store), Arc::clone(&audit))
@@ -67,6 +69,8 @@ pub(super) fn build(
         teams: config.teams.is_some(),
         scheduler,
         remind_before: config.lifecycle.remind_before,
+        reconcile_every: config.lifecycle.reconcile_every,
+        metrics,
     })?;
     let conversation = Conversation::new(conversation::Parts {
         port: Arc::clone(&port),
@@ -187,6 +191,7 @@ pub(super) async fn resume_requests(
             _ = stopped.changed() => return,
         }
     }
+    requests.start_reconciling();
     let handler: Arc<dyn JobHandler> = Arc::clone(&requests) as Arc<dyn JobHandler>;
     let resuming = async {
         let mut every = tokio::time::interval(RETRY_REQUESTS_EVERY);

@@ -474,6 +474,7 @@ pub fn ended(record: &RequestRecord, cause: &EndCause) -> Message {
         }
         EndCause::Revoked { by } => format!("{by} revoked it"),
         EndCause::Extended { into } => format!("{into} extended it"),
+        EndCause::Vanished => "it was removed outside Doorman".to_owned(),
     };
     let done = if record.made_steps.is_empty() {
         "You had this access before your request, so I left it as it was.".to_owned()

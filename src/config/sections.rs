@@ -194,16 +194,27 @@ pub struct LifecycleConfig {
         deserialize_with = "deserialize_duration"
     )]
     pub remind_before: Duration,
+    /// How often Doorman's grants are compared with the tenant (drift repair), like `"15m"`.
+    #[serde(
+        default = "default_reconcile_every",
+        deserialize_with = "deserialize_duration"
+    )]
+    pub reconcile_every: Duration,
 }
 
 fn default_remind_before() -> Duration {
     Duration::from_secs(24 * 3600)
 }
 
+fn default_reconcile_every() -> Duration {
+    Duration::from_secs(15 * 60)
+}
+
 impl Default for LifecycleConfig {
     fn default() -> Self {
         LifecycleConfig {
             remind_before: default_remind_before(),
+            reconcile_every: default_reconcile_every(),
         }
     }
 }

@@ -167,6 +167,8 @@ pub enum EndCause {
     Revoked { by: String },
     /// An extension took it over: the access goes on under that request.
     Extended { into: String },
+    /// It was removed outside Doorman (reconciliation found it gone).
+    Vanished,
 }
 
 impl EndCause {
@@ -175,6 +177,7 @@ impl EndCause {
             EndCause::Expired => "expired",
             EndCause::Revoked { .. } => "revoked",
             EndCause::Extended { .. } => "extended",
+            EndCause::Vanished => "ended",
         }
     }
 }

@@ -7,6 +7,7 @@
 //! On start, [`Requests::resume`] picks up whatever was in flight; provisioning steps are
 //! idempotent ("already a member" is success), so resuming never grants twice.
 
+mod drift;
 mod lifecycle;
 mod standing;
 mod waiting;
@@ -33,6 +34,7 @@ use crate::graph::model::DirectoryObject;
 use crate::graph::{AppTokenSource, GraphClient};
 use crate::identity::{Expectation, Identity, Role, TokenError};
 use crate::intent::AccessRequest;
+use crate::metrics::Metrics;
 use crate::policy::{Acting, Approvers, Grant};
 use crate::provision::{self, ProvisionError};
 use crate::scheduler::Scheduler;
@@ -153,6 +155,9 @@ pub struct Parts {
     pub scheduler: Arc<Scheduler>,
     /// `[lifecycle] remind_before`.
     pub remind_before: Duration,
+    /// `[lifecycle] reconcile_every`.
+    pub reconcile_every: Duration,
+    pub metrics: Arc<Metrics>,
 }
 
 pub struct Requests {
@@ -175,6 +180,8 @@ pub struct Requests {
     steps: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     scheduler: Arc<Scheduler>,
     remind_before: Duration,
+    reconcile_every: Duration,
+    metrics: Arc<Metrics>,
 }
 
 impl Requests {
@@ -196,6 +203,8 @@ impl Requests {
             steps: Mutex::new(HashMap::new()),
             scheduler: parts.scheduler,
             remind_before: parts.remind_before,
+            reconcile_every: parts.reconcile_every,
+            metrics: parts.metrics,
         }))
     }
 

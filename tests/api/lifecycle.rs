@@ -574,3 +574,112 @@ async fn a_standing_approval_covers_what_it_was_given_for_until_its_owner_withdr
     let used = received["data"]["standing_used"].to_string();
     assert!(used.contains(&given_on) && used.contains(nina), "{used}");
 }
+
+#[tokio::test]
+async fn reconciliation_removes_access_added_back_after_it_ended_and_ends_a_grant_removed_outside()
+{
+    use crate::helpers::MEMBER_SCOPES;
+    let app = TestApp::spawn().await;
+    let jordan = "jordan.lee@contoso.com";
+    app.teams(jordan, "join the Marketing team for 30 minutes")
+        .await;
+    sign_in_when_asked(&app, OPERATOR).await;
+    let told = until_said(|| app.teams_seen(jordan), "done. You now have membership").await;
+    let id = request_id(&told);
+    app.clock.advance(Duration::from_secs(31 * 60));
+    until_said(|| app.teams_seen(jordan), "has ended: its time ran out").await;
+
+    // Maria, who owns Marketing, adds Jordan back behind Doorman's back.
+    let maria = app
+        .sim
+        .access_token("maria.garcia@contoso.com", MEMBER_SCOPES)
+        .await;
+    let group = app.sim.group_id("Marketing");
+    let reference = app.sim.reference(&app.sim.user_id(jordan));
+    let added = app
+        .sim
+        .graph(
+            &maria,
+            reqwest::Method::POST,
+            &format!("/groups/{group}/members/$ref"),
+            Some(reference),
+        )
+        .await;
+    assert_eq!(added.status, 204, "{}", added.text);
+    assert!(
+        app.sim
+            .members("Marketing")
+            .await
+            .contains(&jordan.to_owned())
+    );
+    // The next reconciliation ([lifecycle] reconcile_every, 15 minutes) removes it again.
+    app.clock.advance(Duration::from_secs(16 * 60));
+    let gone = crate::app::eventually(|| async {
+        (!app
+            .sim
+            .members("Marketing")
+            .await
+            .contains(&jordan.to_owned()))
+        .then_some(())
+    })
+    .await;
+    assert!(gone.is_some(), "removed again");
+
+    // Nina removes Tom's Doorman-made VPN membership herself: the grant ends in Doorman too.
+    let tom = "tom.becker@contoso.com";
+    let nina = "nina.patel@contoso.com";
+    app.teams(tom, "please add me to VPN Users").await;
+    let (card, approve) = crate::approvals::card_for(&app, nina, "approve").await;
+    crate::requests::click_teams(&app, nina, &card, &approve).await;
+    sign_in_when_asked(&app, nina).await;
+    until_said(
+        || app.teams_seen(tom),
+        "done. You now have membership on VPN Users",
+    )
+    .await;
+    let owner = app.sim.access_token(nina, MEMBER_SCOPES).await;
+    let vpn = app.sim.group_id("VPN Users");
+    let tom_id = app.sim.user_id(tom);
+    let removed = app
+        .sim
+        .graph(
+            &owner,
+            reqwest::Method::DELETE,
+            &format!("/groups/{vpn}/members/{tom_id}/$ref"),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, 204, "{}", removed.text);
+    app.clock.advance(Duration::from_secs(16 * 60));
+    until_said(
+        || app.teams_seen(tom),
+        "has ended: it was removed outside Doorman",
+    )
+    .await;
+    app.teams(tom, "what access do I have?").await;
+    until_said(
+        || app.teams_seen(tom),
+        "You have no access granted through me right now.",
+    )
+    .await;
+
+    // Both findings are counted, and the first is on the audit chain.
+    let metrics = reqwest::get(format!("{}/metrics", app.bot_url))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(metrics.contains("doorman_drift_found_total 2"), "{metrics}");
+    assert!(
+        metrics.contains("doorman_grants_ended_total{cause=\"expired\"} 1"),
+        "{metrics}"
+    );
+    let mut app = app;
+    app.stop().await;
+    let drift = story(&app, &id)
+        .into_iter()
+        .filter(|record| record["data"]["drift"] == "present again after it ended")
+        .count();
+    assert_eq!(drift, 1);
+}

@@ -20,6 +20,7 @@ use crate::domain::chat::{BoxFuture, ChatAction, Message};
 use crate::domain::resource::ResourceKind;
 use crate::graph::DelegatedToken;
 use crate::identity::Role;
+use crate::metrics::EndLabels;
 use crate::provision::{self, Plan};
 use crate::requests::record::{EndCause, RequestRecord, State};
 use crate::scheduler::{Job, JobHandler, Outcome};
@@ -497,9 +498,15 @@ impl Requests {
         };
         let kind = match cause {
             EndCause::Expired => AuditKind::Expired,
-            EndCause::Revoked { .. } => AuditKind::Revoked,
+            EndCause::Revoked { .. } | EndCause::Vanished => AuditKind::Revoked,
             EndCause::Extended { .. } => AuditKind::Extended,
         };
+        self.metrics
+            .grants_ended
+            .get_or_create(&EndLabels {
+                cause: cause.label().to_owned(),
+            })
+            .inc();
         self.audit(
             &record,
             kind,
@@ -517,7 +524,10 @@ impl Requests {
     /// The token a revocation is made with: the grant's acting person's while it works,
     /// otherwise the operator's. Nobody is asked to sign in first: access is never left in
     /// place waiting for a person.
-    async fn revoking_token(&self, record: &RequestRecord) -> Option<(String, DelegatedToken)> {
+    pub(super) async fn revoking_token(
+        &self,
+        record: &RequestRecord,
+    ) -> Option<(String, DelegatedToken)> {
         if let Some(upn) = &record.made_by {
             if let Some(id) = self.entra_id_of(upn) {
                 if let Ok(token) = self
@@ -539,7 +549,7 @@ impl Requests {
 }
 
 /// The steps of the request's plan that this request made (its journal says so).
-fn made_by_this_request(record: &RequestRecord) -> Plan {
+pub(super) fn made_by_this_request(record: &RequestRecord) -> Plan {
     let steps = match provision::plan(record) {
         Ok(plan) => plan.steps,
         Err(_) => Vec::new(),
@@ -563,6 +573,7 @@ impl JobHandler for Requests {
                 }
                 Job::Escalate { request, stage } => self.escalate(&request, stage).await,
                 Job::TimeOut { request, stage } => self.time_out(&request, stage).await,
+                Job::Reconcile => self.reconcile().await,
             }
         })
     }
