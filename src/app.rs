@@ -219,7 +219,7 @@ impl App {
         ));
         // Requests in flight carry on once the catalog (who is who) has been read.
         let resuming = tokio::spawn(chat::resume_requests(
-            requests,
+            Arc::clone(&requests),
             Arc::clone(&self.scheduler),
             Arc::clone(&self.catalog),
             stopped.clone(),
@@ -239,6 +239,7 @@ impl App {
         let admin_routes = admin::router(
             Arc::clone(&self.audit),
             Arc::clone(&self.store),
+            requests,
             &self.admin_token,
         );
         tracing::info!(%address, admin = %admin_address, "doorman serving");

@@ -121,6 +121,14 @@ enum GrantsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// End an active grant now: removed, read back gone, audited, and its requester told
+    /// (by the running daemon; with the daemon stopped, at its next start).
+    Revoke {
+        #[arg(long)]
+        config: PathBuf,
+        /// The request id, like R-7K3QX2.
+        request: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -175,6 +183,9 @@ async fn main() -> ExitCode {
         Command::Grants {
             command: GrantsCommand::List { config, json },
         } => cli::grants::list(&config, json).await,
+        Command::Grants {
+            command: GrantsCommand::Revoke { config, request },
+        } => cli::grants::revoke(&config, &request).await,
         Command::Audit {
             command: AuditCommand::Verify { config },
         } => cli::audit::verify(&config).await,

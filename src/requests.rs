@@ -24,3 +24,30 @@ pub fn active_grants(
     active.sort_by_key(|record| record.created_at);
     Ok(active)
 }
+
+/// Marks an active grant for removal in a store no daemon holds (`doorman grants revoke` with
+/// the daemon stopped): it is `Revoking` on disk, and the daemon's next start removes it, reads
+/// it back gone and tells the requester.
+pub fn mark_revoking(
+    store: &dyn crate::store::Store,
+    id: &str,
+) -> Result<RequestRecord, RevokeRefused> {
+    let table: crate::store::Table<String, RequestRecord> =
+        crate::store::Table::open(store, crate::store::Domain::Requests)
+            .map_err(|_| RevokeRefused::Unknown)?;
+    let marked = table.update(&id.to_owned(), |current| match current {
+        Some(mut current) if current.state == State::Active => {
+            current.state = State::Revoking {
+                cause: record::EndCause::Revoked {
+                    by: service::ADMIN.to_owned(),
+                },
+            };
+            (Some(current.clone()), Ok(current))
+        }
+        Some(current) => (None, Err(RevokeRefused::NotActive(current.state.label()))),
+        None => (None, Err(RevokeRefused::Unknown)),
+    });
+    let marked = marked.map_err(|_| RevokeRefused::Unknown)??;
+    store.flush().map_err(|_| RevokeRefused::Unknown)?;
+    Ok(marked)
+}

@@ -116,6 +116,32 @@ impl AdminClient {
             .map_err(|error| AdminError::BadAnswer(error.to_string()))
     }
 
+    /// Asks the daemon to end an active grant now.
+    pub async fn revoke(&self, id: &str) -> Result<crate::requests::RequestRecord, AdminError> {
+        let response = self
+            .http
+            .post(format!("{}/admin/grants/{id}/revoke", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|error| {
+                if error.is_connect() {
+                    AdminError::Unreachable(self.base.clone())
+                } else {
+                    AdminError::BadAnswer(error.to_string())
+                }
+            })?;
+        if !response.status().is_success() {
+            let status = response.status().as_u16();
+            let message = response.text().await.unwrap_or_default();
+            return Err(AdminError::Refused { status, message });
+        }
+        response
+            .json()
+            .await
+            .map_err(|error| AdminError::BadAnswer(error.to_string()))
+    }
+
     async fn get(
         &self,
         path: &str,

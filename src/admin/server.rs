@@ -4,35 +4,45 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::Path;
 use axum::extract::{Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::audit::{AuditLog, ExportFilter};
+use crate::requests::{Requests, RevokeRefused};
 use crate::store::Store;
 
 #[derive(Clone)]
 struct AdminState {
     audit: Arc<AuditLog>,
     store: Arc<dyn Store>,
+    requests: Arc<Requests>,
     token: Arc<str>,
 }
 
 /// The admin routes, answering only requests that carry `token`.
-pub fn router(audit: Arc<AuditLog>, store: Arc<dyn Store>, token: &str) -> Router {
+pub fn router(
+    audit: Arc<AuditLog>,
+    store: Arc<dyn Store>,
+    requests: Arc<Requests>,
+    token: &str,
+) -> Router {
     let state = AdminState {
         audit,
         store,
+        requests,
         token: Arc::from(token),
     };
     Router::new()
         .route("/admin/audit/chain", get(chain))
         .route("/admin/audit/export", get(export))
         .route("/admin/grants", get(grants))
+        .route("/admin/grants/{id}/revoke", post(revoke))
         .layer(middleware::from_fn_with_state(state.clone(), require_token))
         .with_state(state)
 }
@@ -108,6 +118,21 @@ async fn export(
         Ok(Ok(lines)) => ([(header::CONTENT_TYPE, "application/x-ndjson")], lines).into_response(),
         Ok(Err(error)) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
         Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
+    }
+}
+
+/// Ends an active grant now (`doorman grants revoke`): 202 with the request, whose removal
+/// runs on; 404 for an unknown id, 409 for one that is not an active grant.
+async fn revoke(State(state): State<AdminState>, Path(id): Path<String>) -> Response {
+    match state.requests.revoke_as_admin(&id).await {
+        Ok(record) => (StatusCode::ACCEPTED, axum::Json(record)).into_response(),
+        Err(refused) => {
+            let status = match refused {
+                RevokeRefused::Unknown => StatusCode::NOT_FOUND,
+                _ => StatusCode::CONFLICT,
+            };
+            (status, refused.sentence(&id)).into_response()
+        }
     }
 }
 

@@ -12,7 +12,7 @@ mod lifecycle;
 mod standing;
 mod waiting;
 
-pub use lifecycle::RevokeRefused;
+pub use lifecycle::{ADMIN, RevokeRefused};
 pub use standing::StandingApproval;
 
 use std::collections::HashMap;

@@ -683,3 +683,75 @@ async fn reconciliation_removes_access_added_back_after_it_ended_and_ends_a_gran
         .count();
     assert_eq!(drift, 1);
 }
+
+#[tokio::test]
+async fn the_identity_team_revokes_a_grant_from_the_command_line_with_the_daemon_up_or_down() {
+    let mut app = TestApp::spawn().await;
+    let jordan = "jordan.lee@contoso.com";
+    app.teams(jordan, "join the Marketing team").await;
+    sign_in_when_asked(&app, OPERATOR).await;
+    let told = until_said(|| app.teams_seen(jordan), "done. You now have membership").await;
+    let first = request_id(&told);
+
+    let output = app.cli(&["grants", "revoke", &first]).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("removing now"));
+    until_said(
+        || app.teams_seen(jordan),
+        "the identity team (doorman grants revoke) revoked it",
+    )
+    .await;
+    assert!(
+        !app.sim
+            .members("Marketing")
+            .await
+            .contains(&jordan.to_owned())
+    );
+    // Again: it is not an active grant any more.
+    let again = app.cli(&["grants", "revoke", &first]).await;
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("is not an active grant"));
+
+    // With the daemon stopped, it is marked, and removed when the daemon starts.
+    app.teams(jordan, "join the Marketing team").await;
+    let second = crate::app::eventually(|| async {
+        let seen = app.teams_seen(jordan).await;
+        let told = Value::Array(seen).to_string();
+        (told.matches("done. You now have membership").count() == 2).then_some(())
+    })
+    .await;
+    assert!(second.is_some());
+    let listed = app.cli(&["grants", "list", "--json"]).await;
+    let line = String::from_utf8_lossy(&listed.stdout).to_string();
+    let grant: Value = serde_json::from_str(line.trim()).expect("one JSON line");
+    let second = grant["request"].as_str().expect("an id").to_owned();
+    app.stop().await;
+    let output = app.cli(&["grants", "revoke", &second]).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("marked for removal"));
+    assert!(
+        app.sim
+            .members("Marketing")
+            .await
+            .contains(&jordan.to_owned())
+    );
+    app.start().await;
+    let gone = crate::app::eventually(|| async {
+        (!app
+            .sim
+            .members("Marketing")
+            .await
+            .contains(&jordan.to_owned()))
+        .then_some(())
+    })
+    .await;
+    assert!(gone.is_some(), "removed after the start");
+}

@@ -26,6 +26,9 @@ use crate::requests::record::{EndCause, RequestRecord, State};
 use crate::scheduler::{Job, JobHandler, Outcome};
 use crate::store::StoreError;
 
+/// Who revoked, when it was the identity team from the command line.
+pub const ADMIN: &str = "the identity team (doorman grants revoke)";
+
 /// How long a removal is given to show through replication lag.
 const GONE_WITHIN: Duration = Duration::from_secs(60);
 
@@ -77,9 +80,26 @@ impl Requests {
         if !self.may_revoke(&record, by) {
             return Err(RevokeRefused::NotYours);
         }
+        self.start_revocation(id, &by.upn).await
+    }
+
+    /// Ends an active grant now for the identity team (`doorman grants revoke`, through the
+    /// admin listener, which only the host's operators can reach).
+    pub async fn revoke_as_admin(
+        self: &Arc<Self>,
+        id: &str,
+    ) -> Result<RequestRecord, RevokeRefused> {
+        self.start_revocation(id, ADMIN).await
+    }
+
+    async fn start_revocation(
+        self: &Arc<Self>,
+        id: &str,
+        by: &str,
+    ) -> Result<RequestRecord, RevokeRefused> {
         let lock = self.lock_of(id);
         let _one_at_a_time = lock.lock().await;
-        let cause = EndCause::Revoked { by: by.upn.clone() };
+        let cause = EndCause::Revoked { by: by.to_owned() };
         let started = self.table.update(&id.to_owned(), |current| match current {
             Some(mut current) if current.state == State::Active => {
                 current.state = State::Revoking {
