@@ -755,3 +755,30 @@ async fn the_identity_team_revokes_a_grant_from_the_command_line_with_the_daemon
     .await;
     assert!(gone.is_some(), "removed after the start");
 }
+
+#[tokio::test]
+async fn a_standing_approval_is_inert_once_policy_no_longer_allows_them() {
+    let example = std::fs::read_to_string(crate::app::EXAMPLE_POLICY).expect("example policy");
+    let mut app = TestApp::spawn_with_policy(&example).await;
+    let (tom, jordan, nina) = (
+        "tom.becker@contoso.com",
+        "jordan.lee@contoso.com",
+        "nina.patel@contoso.com",
+    );
+    app.teams(tom, "please add me to VPN Users").await;
+    let (card, always) = crate::approvals::card_for(&app, nina, "approve_always").await;
+    crate::requests::click_teams(&app, nina, &card, &always).await;
+    sign_in_when_asked(&app, nina).await;
+    until_said(|| app.teams_seen(tom), "done. You now have membership").await;
+
+    let stricter = example.replace(
+        "allow_standing = true       # the owner may \"approve always\"",
+        "allow_standing = false",
+    );
+    assert_ne!(stricter, example);
+    std::fs::write(app.storage_path().join("policy.toml"), stricter).expect("policy written");
+    app.restart().await;
+    app.teams(jordan, "please add me to VPN Users").await;
+    until_said(|| app.teams_seen(jordan), "I've sent the approval request").await;
+    crate::approvals::card_for(&app, nina, "approve").await;
+}
