@@ -118,25 +118,12 @@ impl AdminClient {
 
     /// Asks the daemon to end an active grant now.
     pub async fn revoke(&self, id: &str) -> Result<crate::requests::RequestRecord, AdminError> {
-        let response = self
+        let id = url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>();
+        let request = self
             .http
-            .post(format!("{}/admin/grants/{id}/revoke", self.base))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(|error| {
-                if error.is_connect() {
-                    AdminError::Unreachable(self.base.clone())
-                } else {
-                    AdminError::BadAnswer(error.to_string())
-                }
-            })?;
-        if !response.status().is_success() {
-            let status = response.status().as_u16();
-            let message = response.text().await.unwrap_or_default();
-            return Err(AdminError::Refused { status, message });
-        }
-        response
+            .post(format!("{}/admin/grants/{id}/revoke", self.base));
+        self.send(request)
+            .await?
             .json()
             .await
             .map_err(|error| AdminError::BadAnswer(error.to_string()))
@@ -147,11 +134,17 @@ impl AdminClient {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<reqwest::Response, AdminError> {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
+        let request = self.http.get(format!("{}{path}", self.base)).query(query);
+        self.send(request).await
+    }
+
+    /// Sends `request` with the admin token; a refusal carries the daemon's status and words.
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, AdminError> {
+        let response = request
             .bearer_auth(&self.token)
-            .query(query)
             .send()
             .await
             .map_err(|error| {

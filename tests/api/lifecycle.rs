@@ -782,3 +782,37 @@ async fn a_standing_approval_is_inert_once_policy_no_longer_allows_them() {
     until_said(|| app.teams_seen(jordan), "I've sent the approval request").await;
     crate::approvals::card_for(&app, nina, "approve").await;
 }
+
+#[tokio::test]
+async fn on_slack_a_grant_is_removed_by_its_button_and_extended_from_its_reminder() {
+    use crate::approvals::{slack_card, slack_click};
+    let app = TestApp::spawn().await;
+    let jordan = "U07JORDAN";
+    crate::requests::sign_in_on_slack(&app, jordan).await;
+    app.slack(jordan, "join the Marketing team for 2 days")
+        .await;
+    sign_in_when_asked(&app, OPERATOR).await;
+    until_said(|| app.slack_seen(jordan), "done. You now have membership").await;
+    app.clock.advance(Duration::from_secs(25 * 3600));
+    let (ts, value) = slack_card(&app, jordan, "extend").await;
+    slack_click(&app, jordan, &ts, "extend", &value).await;
+    until_said(
+        || app.slack_seen(jordan),
+        "extended. You keep membership on Marketing",
+    )
+    .await;
+    app.slack(jordan, "what access do I have?").await;
+    let (ts, value) = slack_card(&app, jordan, "revoke").await;
+    slack_click(&app, jordan, &ts, "revoke", &value).await;
+    until_said(
+        || app.slack_seen(jordan),
+        "I removed it and checked that it is gone",
+    )
+    .await;
+    assert!(
+        !app.sim
+            .members("Marketing")
+            .await
+            .contains(&"jordan.lee@contoso.com".to_owned())
+    );
+}
