@@ -675,6 +675,26 @@ async fn reconciliation_removes_access_added_back_after_it_ended_and_ends_a_gran
         metrics.contains("doorman_grants_ended_total{cause=\"expired\"} 1"),
         "{metrics}"
     );
+    // Ninety days after a grant ended, access that appears is not that grant coming back.
+    app.clock.advance(Duration::from_secs(91 * 24 * 3600));
+    let again = app
+        .sim
+        .graph(
+            &maria,
+            reqwest::Method::POST,
+            &format!("/groups/{group}/members/$ref"),
+            Some(app.sim.reference(&app.sim.user_id(jordan))),
+        )
+        .await;
+    assert_eq!(again.status, 204, "{}", again.text);
+    app.clock.advance(Duration::from_secs(16 * 60));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        app.sim
+            .members("Marketing")
+            .await
+            .contains(&jordan.to_owned())
+    );
     let mut app = app;
     app.stop().await;
     let drift = story(&app, &id)

@@ -3,11 +3,16 @@
 //! under the identity revocation uses, and reported; an active grant whose access is gone was
 //! removed outside Doorman, so it is marked ended and its requester told. Findings go to the
 //! audit chain and the `drift_found` metric. The same pass refreshes the lifecycle gauges.
+//! Ended grants are watched for [`WATCH_ENDED_FOR`] after their end; after that, access that
+//! appears is someone else's business, not a grant coming back.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::json;
 
 use super::Requests;
+
+/// How long after its end an ended grant is still checked for access that came back.
+const WATCH_ENDED_FOR: TimeDelta = TimeDelta::days(90);
 use super::lifecycle::made_by_this_request;
 use crate::approval;
 use crate::audit::AuditKind;
@@ -51,6 +56,7 @@ impl Requests {
                 return Outcome::RetryAt(next);
             }
         };
+        let watched_since = self.now() - WATCH_ENDED_FOR;
         for record in records {
             let plan = made_by_this_request(&record);
             if plan.steps.is_empty() {
@@ -59,8 +65,8 @@ impl Requests {
             match &record.state {
                 State::Ended {
                     cause: EndCause::Expired | EndCause::Revoked { .. } | EndCause::Vanished,
-                    ..
-                } => self.remove_again(&record, &plan, &token).await,
+                    at,
+                } if *at >= watched_since => self.remove_again(&record, &plan, &token).await,
                 State::Active if record.extended_by.is_none() => {
                     self.notice_gone(&record, &plan, &token).await;
                 }
