@@ -321,6 +321,14 @@ impl Conversation {
         }
     }
 
+    /// Whether the clicker has no Entra account Doorman knows (only possible on Slack before
+    /// a sign-in links one). A store that cannot be read is not "unknown": the click goes on
+    /// and is judged as usual.
+    fn unidentified(&self, action: &ChatAction) -> bool {
+        action.sender.entra.is_none()
+            && matches!(self.identity.entra_of(&action.sender.user), Ok(None))
+    }
+
     async fn say(&self, place: &Place, message: &Message) {
         if let Err(error) = self.port.send(place, message).await {
             tracing::warn!(%error, "could not deliver a reply");
@@ -335,6 +343,15 @@ impl InboundHandler for Conversation {
 
     fn action(&self, action: ChatAction) -> BoxFuture<'_, Option<Message>> {
         Box::pin(async move {
+            // A click decides only as someone Doorman knows: a Slack account not linked yet
+            // is asked to sign in (the link ties it to the Entra account), then to click again.
+            if action.verb != Verb::Choose && self.unidentified(&action) {
+                self.say(&action.place, &replies::click_after_sign_in())
+                    .await;
+                self.prompt_sign_in(&action.sender, &action.place, None, false)
+                    .await;
+                return None;
+            }
             match action.verb {
                 Verb::Choose => self.choose(&action).await,
                 Verb::Approve => self.requests.decide(&action, true, false).await,

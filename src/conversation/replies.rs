@@ -74,6 +74,13 @@ pub fn sign_in_prompt(link: &Url, waiting: bool) -> Message {
     Message::with_card("Please sign in to Doorman.", card)
 }
 
+/// A click from a chat account not linked yet: nothing was decided.
+pub fn click_after_sign_in() -> Message {
+    Message::text(
+        "I don't know who you are in Microsoft 365 yet, so that click changed nothing. Sign in with the link below, then click again.",
+    )
+}
+
 pub fn sign_in_sent_directly() -> Message {
     Message::text("I've sent you a direct message with a sign-in link.")
 }

@@ -543,11 +543,22 @@ async fn a_slack_request_reaches_an_approver_who_never_wrote_on_slack_by_email()
         card_action(&app.teams_seen("nina.patel@contoso.com").await, "approve").is_none(),
         "not sent to Teams as well"
     );
-    // Slack's click names a Slack account: until she links it by signing in, it decides nothing.
+    // Slack's click names a Slack account: until she links it by signing in, it decides
+    // nothing, and she gets the link to do so right there.
     slack_click(&app, nina, &ts, "approve", &value).await;
-    until_said(|| app.slack_seen(nina), "couldn't tell who clicked").await;
+    until_said(|| app.slack_seen(nina), "that click changed nothing").await;
+    let offered = until_said(|| app.slack_seen(nina), "/auth/start").await;
     assert!(writes(&app).await.is_empty());
-    sign_in_on_slack(&app, nina).await;
+    let told = Value::Array(app.slack_seen(tom).await).to_string();
+    assert!(!told.contains("approved"), "{told}");
+    let link = app.sign_in_links(&offered).pop().expect("a sign-in link");
+    let (status, page) = app.follow(&link).await;
+    assert_eq!(status, 200, "{page}");
+    until_said(
+        || app.slack_seen(nina),
+        "signed in as nina.patel@contoso.com",
+    )
+    .await;
     slack_click(&app, nina, &ts, "approve", &value).await;
     until_said(|| app.slack_seen(tom), "nina.patel@contoso.com approved").await;
 }
