@@ -495,6 +495,26 @@ impl Requests {
         }
     }
 
+    /// Moves request `id` on under compare-and-swap, on disk before it returns. `change` gets
+    /// the stored record and returns the next one, or `None` when the record is not where the
+    /// step expects it (then nothing is written, and `Ok(None)` says so).
+    fn transition(
+        &self,
+        id: &str,
+        change: impl Fn(RequestRecord) -> Option<RequestRecord>,
+    ) -> Result<Option<RequestRecord>, StoreError> {
+        let changed =
+            self.table
+                .update(&id.to_owned(), |current| match current.and_then(&change) {
+                    Some(next) => (Some(next.clone()), Some(next)),
+                    None => (None, None),
+                })?;
+        if changed.is_some() {
+            self.store.flush()?;
+        }
+        Ok(changed)
+    }
+
     /// The lock of one request: its steps run one at a time, whether a resume, a sign-in, a
     /// click or a timer asks.
     fn lock_of(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {

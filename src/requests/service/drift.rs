@@ -144,17 +144,16 @@ impl Requests {
         let lock = self.lock_of(&record.id);
         let _one_at_a_time = lock.lock().await;
         let at = self.now();
-        let ended = self.table.update(&record.id, |current| match current {
-            Some(mut current) if current.state == State::Active => {
+        let ended = self.transition(&record.id, |mut current| {
+            (current.state == State::Active).then(|| {
                 current.state = State::Ended {
                     cause: EndCause::Vanished,
                     at,
                 };
-                (Some(current.clone()), Some(current))
-            }
-            _ => (None, None),
+                current
+            })
         });
-        let record = match ended.and_then(|record| self.store.flush().map(|()| record)) {
+        let record = match ended {
             Ok(Some(record)) => record,
             Ok(None) => return,
             Err(error) => {

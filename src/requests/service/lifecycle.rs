@@ -314,17 +314,16 @@ impl Requests {
                 }
             }
         }
-        let active = self.table.update(&record.id, |current| match current {
-            Some(mut current) if matches!(current.state, State::Provisioning { .. }) => {
+        let active = self.transition(&record.id, |mut current| {
+            matches!(current.state, State::Provisioning { .. }).then(|| {
                 current.made_steps = original.made_steps.clone();
                 current.made_by = original.made_by.clone();
                 current.acting = original.acting;
                 current.state = State::Active;
-                (Some(current.clone()), Some(current))
-            }
-            _ => (None, None),
+                current
+            })
         });
-        let active = match active.and_then(|active| self.store.flush().map(|()| active)) {
+        let active = match active {
             Ok(Some(active)) => active,
             Ok(None) => return true,
             Err(error) => {
@@ -424,16 +423,15 @@ impl Requests {
                         return Outcome::RetryAt(self.now() + TRY_AGAIN_IN);
                     }
                 }
-                let started = self.table.update(&id.to_owned(), |current| match current {
-                    Some(mut current) if current.state == State::Active => {
+                let started = self.transition(id, |mut current| {
+                    (current.state == State::Active).then(|| {
                         current.state = State::Revoking {
                             cause: EndCause::Expired,
                         };
-                        (Some(current.clone()), Some(current))
-                    }
-                    _ => (None, None),
+                        current
+                    })
                 });
-                match started.and_then(|record| self.store.flush().map(|()| record)) {
+                match started {
                     Ok(Some(record)) => self.take_away(record, EndCause::Expired).await,
                     Ok(None) => Outcome::Done,
                     Err(error) => {
@@ -498,17 +496,16 @@ impl Requests {
             by = who;
         }
         let at = self.now();
-        let ended = self.table.update(&record.id, |current| match current {
-            Some(mut current) if matches!(current.state, State::Revoking { .. }) => {
+        let ended = self.transition(&record.id, |mut current| {
+            matches!(current.state, State::Revoking { .. }).then(|| {
                 current.state = State::Ended {
                     cause: cause.clone(),
                     at,
                 };
-                (Some(current.clone()), Some(current))
-            }
-            _ => (None, None),
+                current
+            })
         });
-        let record = match ended.and_then(|record| self.store.flush().map(|()| record)) {
+        let record = match ended {
             Ok(Some(record)) => record,
             Ok(None) => return Outcome::Done,
             Err(error) => {

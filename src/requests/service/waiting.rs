@@ -155,16 +155,15 @@ impl Requests {
         if extra.is_empty() {
             return Outcome::Done;
         }
-        let added = self.table.update(&record.id, |current| match current {
-            Some(mut current) if current.state == (State::AwaitingApproval { stage }) => {
+        let added = self.transition(&record.id, |mut current| {
+            (current.state == State::AwaitingApproval { stage }).then(|| {
                 if let Some(stage) = current.stages.get_mut(stage) {
                     stage.approvers.extend(extra.iter().cloned());
                 }
-                (Some(current.clone()), Some(current))
-            }
-            _ => (None, None),
+                current
+            })
         });
-        let record = match added.and_then(|record| self.store.flush().map(|()| record)) {
+        let record = match added {
             Ok(Some(record)) => record,
             Ok(None) => return Outcome::Done,
             Err(error) => {
@@ -212,14 +211,13 @@ impl Requests {
         let lock = self.lock_of(id);
         let _one_at_a_time = lock.lock().await;
         let at = self.now();
-        let ended = self.table.update(&id.to_owned(), |current| match current {
-            Some(mut current) if current.state == (State::AwaitingApproval { stage }) => {
+        let ended = self.transition(id, |mut current| {
+            (current.state == State::AwaitingApproval { stage }).then(|| {
                 current.state = State::TimedOut { stage, at };
-                (Some(current.clone()), Some(current))
-            }
-            _ => (None, None),
+                current
+            })
         });
-        let record = match ended.and_then(|record| self.store.flush().map(|()| record)) {
+        let record = match ended {
             Ok(Some(record)) => record,
             Ok(None) => return Outcome::Done,
             Err(error) => {
