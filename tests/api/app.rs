@@ -381,6 +381,17 @@ impl Drop for TestApp {
     }
 }
 
+/// The request id in the first of these messages that names one ("Request R-7K3QX2: ...").
+pub fn request_id(messages: &[Value]) -> String {
+    Value::Array(messages.to_vec())
+        .to_string()
+        .split("Request ")
+        .nth(1)
+        .and_then(|rest| rest.get(..8))
+        .expect("a request id")
+        .to_owned()
+}
+
 /// Asks `probe` every 100 ms, for up to 15 s, until it answers `Some`.
 pub async fn eventually<T, F, Fut>(probe: F) -> Option<T>
 where

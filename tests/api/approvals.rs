@@ -3,11 +3,11 @@
 
 use serde_json::Value;
 
-use crate::app::{OPERATOR, TestApp, eventually, until_said};
+use crate::app::{OPERATOR, TestApp, eventually, request_id, until_said};
 use crate::requests::{click_teams, objects, sign_in_on_slack};
 
 /// The newest card action with `verb` in these messages, with the id of its message.
-fn card_action(messages: &[Value], verb: &str) -> Option<(String, Value)> {
+pub(crate) fn card_action(messages: &[Value], verb: &str) -> Option<(String, Value)> {
     messages.iter().rev().find_map(|message| {
         let mut found = Vec::new();
         objects(
@@ -509,13 +509,7 @@ async fn on_slack_the_approver_is_reached_where_she_talks_and_decides_there() {
         }),
         "{log}"
     );
-    let told = Value::Array(app.slack_seen(tom).await).to_string();
-    let id = told
-        .split("Request ")
-        .nth(1)
-        .and_then(|rest| rest.get(..8))
-        .expect("a request id")
-        .to_owned();
+    let id = request_id(&app.slack_seen(tom).await);
     let mut app = app;
     app.stop().await;
     let verified = story(&app, &id)

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::app::{TestApp, until_said};
+use crate::app::{TestApp, request_id, until_said};
 use crate::approvals::{card_for, story, writes};
 use crate::requests::click_teams;
 
@@ -91,12 +91,7 @@ async fn a_bot_killed_awaiting_approval_and_mid_write_makes_the_grant_once() {
         "{}",
         String::from_utf8_lossy(&verified.stderr)
     );
-    let id = told
-        .split("Request ")
-        .nth(1)
-        .and_then(|rest| rest.get(..8))
-        .expect("a request id")
-        .to_owned();
+    let id = request_id(&app.teams_seen(tom).await);
     let kinds: Vec<String> = story(&app, &id)
         .iter()
         .map(|record| record["kind"].as_str().unwrap_or_default().to_owned())

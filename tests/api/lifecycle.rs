@@ -6,19 +6,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::app::{OPERATOR, TestApp, until_said};
-use crate::approvals::{sign_in_when_asked, story, writes};
-
-/// The request id in the first message that names one.
-fn request_id(messages: &[Value]) -> String {
-    Value::Array(messages.to_vec())
-        .to_string()
-        .split("Request ")
-        .nth(1)
-        .and_then(|rest| rest.get(..8))
-        .expect("a request id")
-        .to_owned()
-}
+use crate::app::{OPERATOR, TestApp, request_id, until_said};
+use crate::approvals::{card_action, sign_in_when_asked, story, writes};
 
 #[tokio::test]
 async fn a_thirty_minute_grant_is_removed_when_it_ends_and_read_back_gone() {
@@ -143,15 +132,6 @@ async fn access_the_person_had_before_the_grant_is_left_when_it_ends() {
     );
 }
 
-/// The newest card action with `verb` in these messages, with its message id.
-fn action_in(messages: &[Value], verb: &str) -> Option<(String, Value)> {
-    messages.iter().rev().find_map(|message| {
-        let actions = message["attachments"][0]["content"]["actions"].as_array()?;
-        let action = actions.iter().find(|action| action["verb"] == verb)?;
-        Some((message["id"].as_str()?.to_owned(), action.clone()))
-    })
-}
-
 #[tokio::test]
 async fn a_grant_is_removed_on_request_by_words_by_button_and_by_its_owner() {
     let app = TestApp::spawn().await;
@@ -191,7 +171,7 @@ async fn a_grant_is_removed_on_request_by_words_by_button_and_by_its_owner() {
     assert!(again.is_some(), "the second grant is made");
     app.teams(jordan, "what access do I have?").await;
     let found =
-        crate::app::eventually(|| async { action_in(&app.teams_seen(jordan).await, "revoke") })
+        crate::app::eventually(|| async { card_action(&app.teams_seen(jordan).await, "revoke") })
             .await;
     let (card, remove) = found.expect("a Remove button");
     assert!(!remove.to_string().contains('@'), "ids only: {remove}");
@@ -287,7 +267,7 @@ async fn a_reminder_before_the_end_extends_an_auto_approved_grant_without_a_gap(
     )
     .await;
     let (card, extend) =
-        crate::app::eventually(|| async { action_in(&app.teams_seen(jordan).await, "extend") })
+        crate::app::eventually(|| async { card_action(&app.teams_seen(jordan).await, "extend") })
             .await
             .expect("an Extend button");
     assert!(!extend.to_string().contains('@'), "ids only: {extend}");
@@ -350,7 +330,7 @@ async fn vpn_extension_asked(app: &TestApp) -> (String, Value, Value) {
         .advance(Duration::from_secs(19 * 24 * 3600 + 3600));
     until_said(|| app.teams_seen(tom), "Extend it to keep it without a gap").await;
     let (reminder, extend) =
-        crate::app::eventually(|| async { action_in(&app.teams_seen(tom).await, "extend") })
+        crate::app::eventually(|| async { card_action(&app.teams_seen(tom).await, "extend") })
             .await
             .expect("an Extend button");
     crate::requests::click_teams(app, tom, &reminder, &extend).await;
@@ -363,7 +343,7 @@ async fn vpn_extension_asked(app: &TestApp) -> (String, Value, Value) {
     until_said(|| app.teams_seen(nina), "extends R-").await;
     let (card, approve) = crate::approvals::card_for(app, nina, "approve").await;
     let deny = crate::app::eventually(|| async {
-        action_in(&app.teams_seen(nina).await, "deny").map(|(_, deny)| deny)
+        card_action(&app.teams_seen(nina).await, "deny").map(|(_, deny)| deny)
     })
     .await
     .expect("a Deny button");
@@ -390,7 +370,7 @@ async fn an_extension_the_owner_approves_keeps_the_grant_and_one_she_denies_lets
     app.clock.advance(Duration::from_secs(8 * 24 * 3600));
     told_times(&app, tom, "Extend it to keep it without a gap", 2).await;
     let (reminder, extend) =
-        crate::app::eventually(|| async { action_in(&app.teams_seen(tom).await, "extend") })
+        crate::app::eventually(|| async { card_action(&app.teams_seen(tom).await, "extend") })
             .await
             .expect("an Extend button");
     crate::requests::click_teams(&app, tom, &reminder, &extend).await;
