@@ -205,6 +205,7 @@ impl App {
             unfinished,
             Arc::clone(&conversation),
             port,
+            Arc::clone(&self.catalog),
         ));
         let carrying_on = tokio::spawn(chat::carry_on_after_sign_ins(
             Arc::clone(&conversation),

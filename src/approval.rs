@@ -10,14 +10,16 @@
 //! The messages themselves (the approval card and what everyone is told) live in [`cards`].
 
 mod cards;
+mod outcomes;
 
 use serde_json::Value;
 
 pub use cards::{
-    addressed, approver_reminder, card, closed_card, counted_card, decided_card, done, ended,
-    ending_soon, extended, removing, requester_counted, requester_escalated, requester_update,
+    addressed, approver_reminder, card, closed_card, counted_card, decided_card, ending_soon,
+    extended, removing, requester_counted, requester_escalated, requester_update,
     requester_waiting, sign_in_to_act, timed_out,
 };
+pub use outcomes::{Left, done, ended, failed, undoing, undone};
 
 use crate::domain::chat::{ChatAction, Message};
 use crate::requests::record::{RequestRecord, State};
@@ -207,6 +209,7 @@ mod tests {
             ends_at: None,
             made_by: None,
             allow_standing: false,
+            plan: None,
             made_steps: Vec::new(),
             attempting: None,
             sign_in_asked_at: None,

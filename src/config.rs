@@ -21,7 +21,7 @@ use serde::Deserialize;
 pub use key::SecretKey;
 pub use sections::{
     AdminConfig, CatalogConfig, LifecycleConfig, LogFormat, MicrosoftConfig, PolicyConfig,
-    SecurityConfig, ServerConfig, SlackConfig, StorageConfig, TeamsConfig,
+    ProvisionConfig, SecurityConfig, ServerConfig, SlackConfig, StorageConfig, TeamsConfig,
 };
 
 /// The prefix of environment overrides: `DOORMAN__SERVER__LISTEN=127.0.0.1:8080`.
@@ -49,6 +49,8 @@ pub struct Config {
     pub admin: AdminConfig,
     #[serde(default)]
     pub lifecycle: LifecycleConfig,
+    #[serde(default)]
+    pub provision: ProvisionConfig,
 }
 
 /// Why a configuration was refused. The message is one line that names the key.

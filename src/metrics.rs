@@ -67,6 +67,10 @@ pub struct Metrics {
     pub drift_found: Counter,
     /// Requests waiting for approval, by how long they have waited.
     pub approvals_pending: Family<AgeLabels, Gauge>,
+    /// Removals of access no grant covers that failed (each is tried again).
+    pub removals_failed: Counter,
+    /// Facts Doorman made that no grant covers and whose removal is still owed.
+    pub access_uncovered: Gauge,
 }
 
 impl Metrics {
@@ -153,6 +157,18 @@ impl Metrics {
             "Requests waiting for approval, by how long they have waited",
             approvals_pending.clone(),
         );
+        let removals_failed = Counter::default();
+        registry.register(
+            "removals_failed",
+            "Removals of access no grant covers that failed; each is tried again",
+            removals_failed.clone(),
+        );
+        let access_uncovered = Gauge::default();
+        registry.register(
+            "access_uncovered",
+            "Access Doorman made that no grant covers and whose removal is still owed",
+            access_uncovered.clone(),
+        );
         let build = Family::<BuildLabels, Gauge>::default();
         build
             .get_or_create(&BuildLabels {
@@ -175,6 +191,8 @@ impl Metrics {
             grants_ended,
             drift_found,
             approvals_pending,
+            removals_failed,
+            access_uncovered,
         })
     }
 

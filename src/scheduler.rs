@@ -72,6 +72,8 @@ pub enum Job {
     /// Compare Doorman's grants with the tenant, and repair drift (one timer, run again and
     /// again).
     Reconcile,
+    /// Take back what a request that failed had made, until nothing of it is left.
+    Undo { request: String },
 }
 
 impl Job {
@@ -84,6 +86,7 @@ impl Job {
             Job::Escalate { request, stage } => format!("escalate:{request}:{stage}"),
             Job::TimeOut { request, stage } => format!("time_out:{request}:{stage}"),
             Job::Reconcile => "reconcile".to_owned(),
+            Job::Undo { request } => format!("undo:{request}"),
         }
     }
 }
@@ -157,6 +160,11 @@ impl Scheduler {
 
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// The clock the timers go by, for others that keep time with them.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        Arc::clone(&self.clock)
     }
 
     /// Runs `job` at `at` (now, if that has passed), replacing a timer with the same id; on

@@ -19,6 +19,7 @@ pub mod keys;
 pub mod login;
 pub mod odata;
 pub mod roles;
+pub mod severable;
 pub mod slack;
 pub mod teams;
 
@@ -125,17 +126,32 @@ impl SimState {
     }
 
     pub fn faults(&self) -> Faults {
+        self.faults_lock().clone()
+    }
+
+    /// Applies a partial update to the faults in force, in one step.
+    pub(crate) fn update_faults(&self, update: graph::FaultsUpdate) -> Result<Faults, String> {
+        let mut faults = self.faults_lock();
+        let updated = faults.updated(update)?;
+        *faults = updated.clone();
+        Ok(updated)
+    }
+
+    /// Whether the answer to the write being carried out now is to be lost (`lose_next_writes`),
+    /// counting it off when it is.
+    pub(crate) fn take_lost_write(&self) -> bool {
+        let mut faults = self.faults_lock();
+        if faults.lose_next_writes == 0 {
+            return false;
+        }
+        faults.lose_next_writes -= 1;
+        true
+    }
+
+    fn faults_lock(&self) -> MutexGuard<'_, Faults> {
         self.faults
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-    }
-
-    pub(crate) fn set_faults(&self, faults: Faults) {
-        *self
-            .faults
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = faults;
     }
 }
 
@@ -181,7 +197,8 @@ pub async fn serve(
     state: Arc<SimState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), SimError> {
-    axum::serve(listener, router(state))
+    let service = router(state).into_make_service_with_connect_info::<severable::Severance>();
+    axum::serve(severable::SimListener::new(listener), service)
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(SimError::Serve)

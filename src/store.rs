@@ -53,10 +53,13 @@ pub enum Domain {
     Timers,
     /// When each scheduled job is due, by job id.
     TimerIds,
+    /// The grant ledger: what each person had before Doorman wrote a fact, and which grants
+    /// cover it, by person and fact.
+    Holdings,
 }
 
 impl Domain {
-    pub const ALL: [Domain; 16] = [
+    pub const ALL: [Domain; 17] = [
         Domain::Audit,
         Domain::AuditHeads,
         Domain::Deliveries,
@@ -73,6 +76,7 @@ impl Domain {
         Domain::StandingApprovals,
         Domain::Timers,
         Domain::TimerIds,
+        Domain::Holdings,
     ];
 
     pub fn tree_name(self) -> &'static str {
@@ -93,6 +97,7 @@ impl Domain {
             Domain::StandingApprovals => "standing_approvals",
             Domain::Timers => "timers",
             Domain::TimerIds => "timer_ids",
+            Domain::Holdings => "holdings",
         }
     }
 }

@@ -18,6 +18,7 @@ use crate::domain::chat::{Channel, ChatPort, Inbound, InboundHandler};
 use crate::identity::{self, Identity, SignedIn};
 use crate::metrics::Metrics;
 use crate::policy::Evaluator;
+use crate::provision::{Ledger, Provisioner, ProvisionerParts};
 use crate::requests::{self, Requests};
 use crate::scheduler::{JobHandler, Scheduler};
 use crate::store::Store;
@@ -56,6 +57,15 @@ pub(super) fn build(
     let chat = ChatRouter::new();
     let port: Arc<dyn ChatPort> = Arc::clone(&chat) as Arc<dyn ChatPort>;
     let (graph, app_tokens) = super::app_reader(config)?;
+    let app_tokens = Arc::new(app_tokens);
+    let provisioner = Arc::new(Provisioner::new(ProvisionerParts {
+        graph: graph.clone(),
+        app_tokens: Arc::clone(&app_tokens),
+        ledger: Ledger::open(Arc::clone(&store))?,
+        clock: scheduler.clock(),
+        metrics: Arc::clone(&metrics),
+        verify_within: config.provision.verify_within,
+    }));
     let requests = Requests::open(requests::Parts {
         store: Arc::clone(&store),
         port: Arc::clone(&port),
@@ -63,7 +73,7 @@ pub(super) fn build(
         catalog: Arc::clone(&catalog),
         audit: Arc::clone(&audit),
         graph,
-        app_tokens: Arc::new(app_tokens),
+        app_tokens,
         operator: config.microsoft.operator.clone(),
         tenant_id: config.microsoft.tenant_id.clone(),
         teams: config.teams.is_some(),
@@ -71,6 +81,7 @@ pub(super) fn build(
         remind_before: config.lifecycle.remind_before,
         reconcile_every: config.lifecycle.reconcile_every,
         metrics,
+        provisioner,
     })?;
     let conversation = Conversation::new(conversation::Parts {
         port: Arc::clone(&port),
@@ -112,13 +123,19 @@ pub(super) fn build(
 }
 
 /// Hands on, once, the deliveries an earlier run acknowledged but did not finish (`unfinished`,
-/// read before this run accepted anything), through the same handler as new ones.
+/// read before this run accepted anything), through the same handler as new ones, once the
+/// daemon is ready to answer them as if they had just arrived (its first catalog is read).
 pub(super) async fn replay_unfinished(
     deliveries: Deliveries,
     unfinished: Vec<(String, Inbound)>,
     conversation: Arc<Conversation>,
     port: Arc<dyn ChatPort>,
+    catalog: Arc<CatalogService>,
 ) {
+    if unfinished.is_empty() {
+        return;
+    }
+    catalog.loaded().await;
     let handler: Arc<dyn InboundHandler> = conversation;
     deliveries.replay(unfinished, handler, port).await;
 }
@@ -191,6 +208,7 @@ pub(super) async fn resume_requests(
             _ = stopped.changed() => return,
         }
     }
+    requests.adopt_legacy_grants().await;
     requests.start_reconciling();
     let handler: Arc<dyn JobHandler> = Arc::clone(&requests) as Arc<dyn JobHandler>;
     let resuming = async {

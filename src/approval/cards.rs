@@ -12,9 +12,9 @@ use crate::domain::chat::{
     ButtonStyle, Card, CardButton, CardInput, CardRefresh, CardSection, ChatUser, Message, Verb,
 };
 use crate::domain::duration::format_duration;
-use crate::requests::record::{Approval, EndCause, RequestRecord, StageRecord, State};
+use crate::requests::record::{Approval, RequestRecord, StageRecord, State};
 
-fn what(record: &RequestRecord) -> String {
+pub(super) fn what(record: &RequestRecord) -> String {
     let access = if record.access == record.requested_access {
         record.access.label().to_owned()
     } else {
@@ -343,19 +343,6 @@ pub fn requester_counted(record: &RequestRecord, stage: usize, by: &str) -> Mess
     ))
 }
 
-/// What the requester is told once the grant is made and read back.
-pub fn done(record: &RequestRecord) -> Message {
-    let until = match record.ends_at {
-        Some(end) => format!(" until {}", end.format("%Y-%m-%d %H:%M UTC")),
-        None => String::new(),
-    };
-    Message::text(format!(
-        "{}: done. You now have {}{until}; I checked that it took effect.",
-        record.id,
-        what(record)
-    ))
-}
-
 /// Reminds an approver that a request still waits for them.
 pub fn approver_reminder(record: &RequestRecord, stage: usize) -> Message {
     let since = record
@@ -460,32 +447,6 @@ pub fn removing(record: &RequestRecord, by: &str) -> Message {
         )
     };
     Message::text(text)
-}
-
-/// What the requester is told when a grant is over and read back gone.
-pub fn ended(record: &RequestRecord, cause: &EndCause) -> Message {
-    let why = match cause {
-        EndCause::Expired => match record.ends_at {
-            Some(end) => format!("its time ran out at {}", end.format("%Y-%m-%d %H:%M UTC")),
-            None => "its time ran out".to_owned(),
-        },
-        EndCause::Revoked { by } if by.eq_ignore_ascii_case(&record.requester.upn) => {
-            "you asked me to remove it".to_owned()
-        }
-        EndCause::Revoked { by } => format!("{by} revoked it"),
-        EndCause::Extended { into } => format!("{into} extended it"),
-        EndCause::Vanished => "it was removed outside Doorman".to_owned(),
-    };
-    let done = if record.made_steps.is_empty() {
-        "You had this access before your request, so I left it as it was.".to_owned()
-    } else {
-        "I removed it and checked that it is gone.".to_owned()
-    };
-    Message::text(format!(
-        "{}: your {} has ended: {why}. {done}",
-        record.id,
-        what(record)
-    ))
 }
 
 /// Asks the acting person to sign in so their request-approved change can be made.

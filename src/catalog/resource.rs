@@ -128,6 +128,16 @@ impl Resource {
 
     /// How the bot names it in a sentence: "the Finance site (SharePoint)", "Brand Assets
     /// (document library of Marketing)".
+    /// Whether this is a shared channel, which admits people from outside its team (so its
+    /// team is not part of a grant on it).
+    pub fn is_shared_channel(&self) -> bool {
+        self.kind == ResourceKind::Channel
+            && self
+                .visibility
+                .as_deref()
+                .is_some_and(|kind| kind.eq_ignore_ascii_case("shared"))
+    }
+
     pub fn describe(&self) -> String {
         match (&self.parent, self.kind) {
             (Some(parent), ResourceKind::Channel) => {

@@ -186,6 +186,13 @@ impl CatalogService {
         self.status.borrow().clone()
     }
 
+    /// Resolves once the first sync has succeeded (at once when it has).
+    pub async fn loaded(&self) {
+        let mut status = self.watch_status();
+        // The sender lives as long as `self`, so the wait ends only with a catalog.
+        let _ = status.wait_for(SyncStatus::has_catalog).await;
+    }
+
     /// Follows the status as syncs succeed and fail.
     pub fn watch_status(&self) -> watch::Receiver<SyncStatus> {
         self.status.subscribe()

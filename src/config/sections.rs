@@ -219,6 +219,31 @@ impl Default for LifecycleConfig {
     }
 }
 
+/// `[provision]`: carrying grants out.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvisionConfig {
+    /// How long a change is read back (through Graph's replication lag) before the request
+    /// fails and what it made is undone, like `"2m"`.
+    #[serde(
+        default = "default_verify_within",
+        deserialize_with = "deserialize_duration"
+    )]
+    pub verify_within: Duration,
+}
+
+fn default_verify_within() -> Duration {
+    Duration::from_secs(120)
+}
+
+impl Default for ProvisionConfig {
+    fn default() -> Self {
+        ProvisionConfig {
+            verify_within: default_verify_within(),
+        }
+    }
+}
+
 /// `[admin]`: the loopback listener command-line tools use while `serve` holds the store.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

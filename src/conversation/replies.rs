@@ -273,6 +273,9 @@ pub fn my_requests(mine: &[RequestRecord]) -> Message {
                     None => "active".to_owned(),
                 },
                 State::Denied { by, .. } => format!("denied by {by}"),
+                State::Undoing { why, .. } => {
+                    format!("failed: {why}; taking back what it made")
+                }
                 State::Failed { why } => format!("failed: {why}"),
                 State::Revoking { .. } => "being removed".to_owned(),
                 State::TimedOut { .. } => "timed out: nobody decided in time".to_owned(),

@@ -22,14 +22,21 @@ use crate::provision;
 use crate::requests::record::Requester as RequestRequester;
 use crate::requests::{StartError, State};
 
+/// How long a message waits for the first catalog sync before it is answered "still loading".
+const WAIT_FOR_CATALOG: std::time::Duration = std::time::Duration::from_secs(30);
+
 impl Conversation {
     /// Handles a message that is not one of the conversation's commands.
     pub(super) async fn request(&self, message: &ChatMessage, entra: &EntraUser) {
         let upn = self.name_of(entra).await;
         let who = message.sender.user.key();
         let now = Utc::now();
-        let status = self.catalog.status();
-        if !status.has_catalog() {
+        // A message that comes in while the first catalog sync runs waits for it, for a while.
+        let loaded = self.catalog.status().has_catalog()
+            || tokio::time::timeout(WAIT_FOR_CATALOG, self.catalog.loaded())
+                .await
+                .is_ok();
+        if !loaded {
             self.say(&message.place, &replies::catalog_loading()).await;
             return;
         }

@@ -188,6 +188,30 @@ impl GraphClient {
         self.list_all(Access::Read(bearer.into()), request).await
     }
 
+    /// Changes the role a sharing permission grants:
+    /// `PATCH /drives/{d}/items/{i}/permissions/{perm-id}` with `{"roles": [role]}`. Answers
+    /// `200` with the permission. Graph page: "Update sharing permission" (permission-update).
+    /// Least delegated scope: `Files.ReadWrite.All`.
+    pub async fn update_item_permission(
+        &self,
+        token: &DelegatedToken,
+        drive_id: &str,
+        item_id: &str,
+        permission_id: &str,
+        role: DriveRole,
+    ) -> Result<Graphed<Permission>, GraphError> {
+        let request = GraphRequest::patch(
+            format!(
+                "/drives/{}/items/{}/permissions/{}",
+                encode_key(drive_id)?,
+                encode_key(item_id)?,
+                encode_key(permission_id)?
+            ),
+            json!({ "roles": [role] }),
+        );
+        self.call_json(Access::Write(token), request).await
+    }
+
     /// Revokes a sharing permission: `DELETE /drives/{d}/items/{i}/permissions/{perm-id}`.
     /// Inherited permissions cannot be removed here. Graph page: "Delete a sharing permission"
     /// (permission-delete). Least delegated scope: `Files.ReadWrite.All`.

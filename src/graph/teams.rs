@@ -169,6 +169,34 @@ impl GraphClient {
         self.call_json(Access::Write(token), request).await
     }
 
+    /// Changes the role of a channel membership:
+    /// `PATCH /teams/{id}/channels/{channel-id}/members/{membership-id}` with the
+    /// `aadUserConversationMember` type and its `roles`. Answers `200` with the membership.
+    /// Graph page: "Update member in channel" (channel-update-members). Least delegated scope:
+    /// `ChannelMember.ReadWrite.All`.
+    pub async fn update_channel_member(
+        &self,
+        token: &DelegatedToken,
+        team_id: &str,
+        channel_id: &str,
+        membership_id: &str,
+        role: TeamRole,
+    ) -> Result<Graphed<ConversationMember>, GraphError> {
+        let request = GraphRequest::patch(
+            format!(
+                "/teams/{}/channels/{}/members/{}",
+                encode_key(team_id)?,
+                encode_key(channel_id)?,
+                encode_key(membership_id)?
+            ),
+            json!({
+                "@odata.type": "#microsoft.graph.aadUserConversationMember",
+                "roles": role.graph_roles(),
+            }),
+        );
+        self.call_json(Access::Write(token), request).await
+    }
+
     /// Removes a channel membership:
     /// `DELETE /teams/{id}/channels/{channel-id}/members/{membership-id}`. Graph page: "Remove
     /// member from channel" (channel-delete-members). Least delegated scope:

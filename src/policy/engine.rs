@@ -65,13 +65,15 @@ pub struct Facts<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// The group access a grant of `access` on `kind` is carried out as, where it is one.
-pub fn carried_as(kind: ResourceKind, access: Access) -> Option<Access> {
-    match (kind, access) {
+/// The group access a grant of `access` on `resource` is carried out as, where it is one.
+pub fn carried_as(resource: &Resource, access: Access) -> Option<Access> {
+    match (resource.kind, access) {
         (ResourceKind::Team, Access::Member | Access::Owner) => Some(access),
         (ResourceKind::Site, Access::Edit) => Some(Access::Member),
         (ResourceKind::Site, Access::Owner) => Some(Access::Owner),
-        // A private or shared channel needs its team first; channel ownership is channel-level.
+        // A shared channel admits people from outside its team: its team is not granted.
+        (ResourceKind::Channel, _) if resource.is_shared_channel() => None,
+        // A private channel needs its team first; channel ownership is channel-level.
         (ResourceKind::Channel, Access::Member | Access::Owner) => Some(Access::Member),
         _ => None,
     }
@@ -288,7 +290,7 @@ fn grant(
         );
     }
     let group_for = |access: Access| {
-        carried_as(resource.kind, access).filter(|_| resource.kind != ResourceKind::Group)
+        carried_as(resource, access).filter(|_| resource.kind != ResourceKind::Group)
     };
     // Evaluate the resource; then, where the grant is a group's membership or ownership, the
     // group too, and again until neither narrows further (levels are few: at most three rounds).

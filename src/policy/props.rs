@@ -750,7 +750,7 @@ proptest! {
             return Ok(());
         };
         let access = grant.access.expect("a grant has a level");
-        let Some(carried) = carried_as(case.resource.kind, access) else {
+        let Some(carried) = carried_as(&case.resource, access) else {
             return Ok(());
         };
         let alone = match case.decide_group_alone(&policy, carried, grant.duration) {

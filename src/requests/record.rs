@@ -9,6 +9,7 @@ use crate::domain::chat::{ChatUser, Place, SentMessage};
 use crate::domain::resource::Access;
 use crate::intent::ResourceRef;
 use crate::policy::Acting;
+use crate::provision::Plan;
 
 /// A short id a person can quote: `R-` and six letters and digits without look-alikes.
 pub fn new_id() -> String {
@@ -147,6 +148,13 @@ pub enum State {
         #[serde(default)]
         reason: Option<String>,
     },
+    /// The change could not be made; what it had made is being taken back (kept before the
+    /// first removal, so a restart finishes it). `told`: the requester has heard it failed.
+    Undoing {
+        why: String,
+        #[serde(default)]
+        told: bool,
+    },
     /// The change could not be made; what had been made was undone.
     Failed { why: String },
     /// Being taken away; kept before the first removal, so a restart finishes it.
@@ -189,6 +197,7 @@ impl State {
             State::Provisioning { .. } => "provisioning",
             State::Active => "active",
             State::Denied { .. } => "denied",
+            State::Undoing { .. } => "failed, being undone",
             State::Failed { .. } => "failed",
             State::Revoking { .. } => "being removed",
             State::Ended { cause, .. } => cause.label(),
@@ -238,10 +247,15 @@ pub struct RequestRecord {
     /// Whether an owner may "approve always" here (the target rule's `allow_standing`).
     #[serde(default)]
     pub allow_standing: bool,
-    /// The provisioning steps this request made (Graph confirmed them), by description.
+    /// The steps this grant takes, fixed when it was started (none on requests kept before
+    /// plans were: theirs is worked out again the way it was then).
+    #[serde(default)]
+    pub plan: Option<Plan>,
+    /// The steps this request wrote, by description (the grant ledger says whose each is).
     #[serde(default)]
     pub made_steps: Vec<String>,
-    /// A step tried whose outcome was not recorded (the process stopped in between).
+    /// Kept by requests made before the grant ledger: a step tried whose outcome was not
+    /// recorded (the process stopped in between). Read once, when the ledger adopts them.
     #[serde(default)]
     pub attempting: Option<String>,
     /// When the acting person was last sent a sign-in link (sent again once it has expired).

@@ -8,8 +8,10 @@
 //! idempotent ("already a member" is success), so resuming never grants twice.
 
 mod drift;
+mod legacy;
 mod lifecycle;
 mod standing;
+mod undo;
 mod waiting;
 
 pub use lifecycle::{ADMIN, RevokeRefused};
@@ -36,7 +38,7 @@ use crate::identity::{Expectation, Identity, Role, TokenError};
 use crate::intent::AccessRequest;
 use crate::metrics::Metrics;
 use crate::policy::{Acting, Approvers, Grant};
-use crate::provision::{self, ProvisionError};
+use crate::provision::{self, Plan, PlanError, Provisioner, Subject};
 use crate::scheduler::Scheduler;
 use crate::store::{Domain, Store, StoreError, Table};
 
@@ -44,56 +46,8 @@ use crate::store::{Domain, Store, StoreError, Table};
 const SIGN_IN_LINK_LIFETIME: chrono::TimeDelta =
     chrono::TimeDelta::minutes(crate::identity::SIGN_IN_LIFETIME_MINUTES);
 
-/// How long verification reads back before giving up on replication lag.
-const VERIFY_FOR: Duration = Duration::from_secs(60);
-
-/// The request's record of its own provisioning steps, written (and flushed) as they go.
-struct StepJournal<'r> {
-    requests: &'r Requests,
-    id: String,
-    made: Vec<String>,
-    attempting: Option<String>,
-    /// The step an earlier run tried and never heard back about (the process stopped).
-    unsettled_before: Option<String>,
-}
-
-impl StepJournal<'_> {
-    fn keep(&self) {
-        let (made, attempting) = (self.made.clone(), self.attempting.clone());
-        let kept = self.requests.table.update(&self.id, |current| {
-            let Some(mut current) = current else {
-                return (None, ());
-            };
-            current.made_steps = made.clone();
-            current.attempting = attempting.clone();
-            (Some(current), ())
-        });
-        if let Err(error) = kept.and_then(|()| self.requests.store.flush()) {
-            tracing::error!(%error, request = %self.id, "cannot record a provisioning step");
-        }
-    }
-}
-
-impl provision::Journal for StepJournal<'_> {
-    fn attempting(&mut self, step: &provision::Step) {
-        self.attempting = Some(step.describe());
-        self.keep();
-    }
-
-    fn settled(&mut self, step: &provision::Step, made: bool) {
-        let described = step.describe();
-        if made && !self.made.contains(&described) {
-            self.made.push(described);
-        }
-        self.attempting = None;
-        self.keep();
-    }
-
-    fn made_before(&self, step: &provision::Step) -> bool {
-        let described = step.describe();
-        self.made.contains(&described) || self.unsettled_before.as_ref() == Some(&described)
-    }
-}
+/// How long the requester's own view of a grant is read before it is audited as lagging.
+const REQUESTER_VIEW_WITHIN: Duration = Duration::from_secs(60);
 
 /// The sign-in role whose permissions the acting identity needs.
 fn role_of(acting: Acting) -> Role {
@@ -158,6 +112,8 @@ pub struct Parts {
     /// `[lifecycle] reconcile_every`.
     pub reconcile_every: Duration,
     pub metrics: Arc<Metrics>,
+    /// Carries grants out and takes them away through the grant ledger.
+    pub provisioner: Arc<Provisioner>,
 }
 
 pub struct Requests {
@@ -182,6 +138,7 @@ pub struct Requests {
     remind_before: Duration,
     reconcile_every: Duration,
     metrics: Arc<Metrics>,
+    provisioner: Arc<Provisioner>,
 }
 
 impl Requests {
@@ -205,6 +162,7 @@ impl Requests {
             remind_before: parts.remind_before,
             reconcile_every: parts.reconcile_every,
             metrics: parts.metrics,
+            provisioner: parts.provisioner,
         }))
     }
 
@@ -268,7 +226,7 @@ impl Requests {
             _ => resource.group_id.clone(),
         };
         // A grant carried by a group whose members Graph does not assign cannot be made here.
-        let through_group = crate::policy::carried_as(resource.kind, request.access).is_some()
+        let through_group = crate::policy::carried_as(resource, request.access).is_some()
             || resource.kind == ResourceKind::Group;
         if through_group {
             if let Some(why) = resource.membership.why_not() {
@@ -317,12 +275,22 @@ impl Requests {
             });
             stages.push(stage);
         }
+        let access = grant.access.unwrap_or(request.access);
+        // The plan is fixed now, from what the catalog says of the resource: taking the grant
+        // away later undoes exactly these steps, whatever the catalog says by then.
+        let plan = provision::plan(Subject {
+            resource: &request.resource,
+            group_id: group_id.as_deref(),
+            access,
+            shared_channel: resource.is_shared_channel(),
+        })
+        .map_err(|error| StartError::NotProvisionable(error.to_string()))?;
         let record = RequestRecord {
             id: super::record::new_id(),
             requester,
             resource: request.resource.clone(),
             group_id,
-            access: grant.access.unwrap_or(request.access),
+            access,
             requested_access: grant.requested_access.unwrap_or(request.access),
             duration_seconds: grant.duration.map(|span| span.as_secs()),
             reason: request.terms.reason.clone(),
@@ -330,10 +298,11 @@ impl Requests {
             stages,
             policy_line,
             state: State::AwaitingApproval { stage: 0 },
-            created_at: Utc::now(),
+            created_at: self.now(),
             ends_at: None,
             made_by: None,
             allow_standing: grant.allow_standing,
+            plan: Some(plan),
             made_steps: Vec::new(),
             attempting: None,
             sign_in_asked_at: None,
@@ -537,6 +506,9 @@ impl Requests {
             State::Active => self.keep_timers(&record),
             State::Revoking { cause } => {
                 self.take_away(record, cause).await;
+            }
+            State::Undoing { .. } => {
+                self.finish_undo(record).await;
             }
             _ => {}
         }
@@ -859,78 +831,75 @@ impl Requests {
                 }
             }
         };
-        let fixed = self.table.update(&record.id, |current| {
-            let Some(mut current) = current else {
-                return (None, ());
-            };
-            current.ends_at = ends_at;
-            current.made_by = Some(acting_upn.clone());
-            current.state = State::Provisioning { waiting_for: None };
-            (Some(current), ())
+        let fixed = self.transition(&record.id, |mut current| {
+            matches!(current.state, State::Provisioning { .. }).then(|| {
+                current.ends_at = ends_at;
+                current.made_by = Some(acting_upn.clone());
+                current.state = State::Provisioning { waiting_for: None };
+                current
+            })
         });
-        if let Err(error) = fixed.and_then(|()| self.store.flush()) {
-            tracing::error!(%error, request = %record.id, "cannot record provisioning");
-            return;
-        }
-        if let Some(end) = ends_at {
-            // A grant whose time ran out before it could be made is not made at all.
-            if end <= self.now() && record.made_steps.is_empty() && record.attempting.is_none() {
-                self.fail(&record, "its time ran out before it could be made")
-                    .await;
+        let record = match fixed {
+            Ok(Some(record)) => record,
+            Ok(None) => return,
+            Err(error) => {
+                tracing::error!(%error, request = %record.id, "cannot record provisioning");
                 return;
             }
-            // Its end is on the timers before the first write.
-            let mut timed = record.clone();
-            timed.ends_at = Some(end);
-            if let Err(error) = self.schedule_end(&timed) {
-                tracing::error!(%error, request = %record.id, "cannot schedule the grant's end");
-                return;
-            }
-        }
-        let plan = match provision::plan(&record) {
+        };
+        let plan = match plan_of(&record) {
             Ok(plan) => plan,
             Err(error) => {
                 self.fail(&record, &error.to_string()).await;
                 return;
             }
         };
-        let mut journal = StepJournal {
-            requests: self,
-            id: record.id.clone(),
-            made: record.made_steps.clone(),
-            attempting: record.attempting.clone(),
-            unsettled_before: record.attempting.clone(),
-        };
-        let outcome = provision::execute(
-            &self.graph,
-            &token,
-            &plan,
-            &record.requester.entra_id,
-            &mut journal,
-        )
-        .await;
-        let request_ids = match outcome {
-            Ok(ids) => ids,
-            Err(ProvisionError::Graph {
-                step,
-                source,
-                undone,
-            }) => {
-                self.audit(&record, AuditKind::Failed, &acting_upn, json!({
-                    "step": step, "error": source.to_string(), "request_id": source.request_id(),
-                    "rolled_back": undone,
-                }));
-                let left = if undone.is_empty() {
-                    "nothing had been changed".to_owned()
-                } else {
-                    format!("undone: {}", undone.join(", "))
-                };
-                self.fail(&record, &format!("{step}: {source}; {left}"))
-                    .await;
+        if let Some(end) = ends_at {
+            // A grant whose time ran out before it could be made is not made at all (what a
+            // run before a crash may have made of it is taken back).
+            if end <= self.now() {
+                self.give_up(
+                    &record,
+                    "its time ran out before it could be made".to_owned(),
+                )
+                .await;
                 return;
             }
+            // Its end is on the timers before the first write.
+            if let Err(error) = self.schedule_end(&record) {
+                tracing::error!(%error, request = %record.id, "cannot schedule the grant's end");
+                return;
+            }
+        }
+        let person = record.requester.entra_id.clone();
+        let made = match self
+            .provisioner
+            .carry_out(&record.id, &person, &plan, &token)
+            .await
+        {
+            Ok(made) => made,
             Err(error) => {
-                self.fail(&record, &error.to_string()).await;
+                if let provision::ProvisionError::Graph { step, source } = &error {
+                    self.audit(&record, AuditKind::Failed, &acting_upn, json!({
+                        "step": step, "error": source.to_string(), "request_id": source.request_id(),
+                    }));
+                }
+                self.give_up(&record, error.to_string()).await;
+                return;
+            }
+        };
+        let written: Vec<String> = made.written.iter().map(provision::Step::describe).collect();
+        let kept = self.transition(&record.id, |mut current| {
+            matches!(current.state, State::Provisioning { .. }).then(|| {
+                current.made_steps = written.clone();
+                current
+            })
+        });
+        let record = match kept {
+            Ok(Some(record)) => record,
+            Ok(None) => return,
+            Err(error) => {
+                tracing::error!(%error, request = %record.id, "cannot record what was made");
                 return;
             }
         };
@@ -939,50 +908,26 @@ impl Requests {
             AuditKind::Provisioned,
             &acting_upn,
             json!({
-                "steps": plan.describe(), "graph_request_ids": request_ids, "ends_at": ends_at,
+                "steps": plan.describe(), "written": written,
+                "held_before": made.held_before.iter().map(provision::Step::describe).collect::<Vec<_>>(),
+                "graph_request_ids": made.request_ids, "ends_at": ends_at,
             }),
         );
-        let verified = provision::verify(
-            &self.graph,
-            &self.app_tokens,
-            &plan,
-            &record.requester.entra_id,
-            VERIFY_FOR,
-        )
-        .await;
-        match verified {
-            Ok(()) => {}
-            Err(error) => {
-                // Unverified access is not left in place: the change is undone.
-                let undone =
-                    provision::undo(&self.graph, &token, &plan, &record.requester.entra_id).await;
-                self.audit(
-                    &record,
-                    AuditKind::RolledBack,
-                    &acting_upn,
-                    json!({
-                        "why": error.to_string(), "undone": undone,
-                    }),
-                );
-                let left = if undone.len() == plan.steps.len() {
-                    "so it was undone".to_owned()
-                } else {
-                    "and it could not be fully undone; the identity team has been alerted in the audit trail".to_owned()
-                };
-                self.fail(
-                    &record,
-                    &format!("the change could not be read back ({error}), {left}"),
-                )
-                .await;
-                return;
-            }
+        if let Err(error) = self.provisioner.verify(&person, &plan).await {
+            // Access that cannot be read back is not left in place: what this request made is
+            // taken back, and only that.
+            self.give_up(
+                &record,
+                format!("the change could not be read back ({error})"),
+            )
+            .await;
+            return;
         }
-        let done = self.table.update(&record.id, |current| {
-            let Some(mut current) = current else {
-                return (None, None);
-            };
-            current.state = State::Active;
-            (Some(current.clone()), Some(current))
+        let done = self.transition(&record.id, |mut current| {
+            matches!(current.state, State::Provisioning { .. }).then(|| {
+                current.state = State::Active;
+                current
+            })
         });
         let record = match done {
             Ok(Some(record)) => record,
@@ -992,9 +937,6 @@ impl Requests {
                 return;
             }
         };
-        if let Err(error) = self.store.flush() {
-            tracing::error!(%error, "cannot flush an active grant");
-        }
         let requester_view = if acting_upn.eq_ignore_ascii_case(&record.requester.upn) {
             "acting".to_owned()
         } else {
@@ -1006,8 +948,12 @@ impl Requests {
             "doorman",
             json!({"ends_at": record.ends_at, "requester_view": requester_view}),
         );
-        self.say(&record.requester.place, &approval::done(&record))
-            .await;
+        let alongside = self.alongside(&record);
+        self.say(
+            &record.requester.place,
+            &approval::done(&record, &alongside),
+        )
+        .await;
     }
 
     /// The grant as the requester sees it with their own token, when someone else made it and
@@ -1023,7 +969,9 @@ impl Requests {
             Ok(token) => token,
             Err(_) => return "not_signed_in".to_owned(),
         };
-        match provision::confirm_as_requester(&self.graph, &token, plan, VERIFY_FOR).await {
+        match provision::confirm_as_requester(&self.graph, &token, plan, REQUESTER_VIEW_WITHIN)
+            .await
+        {
             Ok(view) => view.as_str().to_owned(),
             Err(error) => {
                 tracing::warn!(%error, request = %record.id, "the requester's view could not be read");
@@ -1100,18 +1048,23 @@ impl Requests {
         .await;
     }
 
+    /// Ends a request that could not be carried out before anything was claimed for it.
     async fn fail(&self, record: &RequestRecord, why: &str) {
-        let failed = self.table.update(&record.id, |current| {
-            let Some(mut current) = current else {
-                return (None, ());
-            };
-            current.state = State::Failed {
-                why: why.to_owned(),
-            };
-            (Some(current), ())
+        let failed = self.transition(&record.id, |mut current| {
+            (!current.state.is_final() && current.state != State::Active).then(|| {
+                current.state = State::Failed {
+                    why: why.to_owned(),
+                };
+                current
+            })
         });
-        if let Err(error) = failed.and_then(|()| self.store.flush()) {
-            tracing::error!(%error, request = %record.id, "cannot record a failure");
+        match failed {
+            Ok(Some(_)) => {}
+            Ok(None) => return,
+            Err(error) => {
+                tracing::error!(%error, request = %record.id, "cannot record a failure");
+                return;
+            }
         }
         self.audit(record, AuditKind::Failed, "doorman", json!({"why": why}));
         self.say(
@@ -1226,4 +1179,18 @@ impl Requests {
             tracing::error!(%error, request = %record.id, "cannot audit a request step");
         }
     }
+}
+
+/// The steps of a request's grant: as fixed when it started, or, for a request kept before
+/// plans were, worked out again as they were then (no shared channels apart).
+pub(crate) fn plan_of(record: &RequestRecord) -> Result<Plan, PlanError> {
+    if let Some(plan) = &record.plan {
+        return Ok(plan.clone());
+    }
+    provision::plan(Subject {
+        resource: &record.resource,
+        group_id: record.group_id.as_deref(),
+        access: record.access,
+        shared_channel: false,
+    })
 }

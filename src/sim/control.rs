@@ -40,11 +40,8 @@ async fn set_faults(State(sim): State<Arc<SimState>>, body: axum::body::Bytes) -
         Ok(update) => update,
         Err(error) => return problem(StatusCode::BAD_REQUEST, &format!("invalid faults: {error}")),
     };
-    match sim.faults().updated(update) {
-        Ok(faults) => {
-            sim.set_faults(faults.clone());
-            Json(faults).into_response()
-        }
+    match sim.update_faults(update) {
+        Ok(faults) => Json(faults).into_response(),
         Err(message) => problem(StatusCode::BAD_REQUEST, &message),
     }
 }

@@ -34,6 +34,8 @@ use serde_json::Value;
 use super::SimState;
 use super::login::{AccessClaims, GRAPH_AUDIENCES};
 use super::odata::Query;
+use super::severable::Severance;
+use axum::extract::ConnectInfo;
 use call::{Body, Call, Caller, GraphErr, Reply};
 pub use faults::{Faults, FaultsUpdate};
 pub use log::{GraphLog, LogEntry};
@@ -42,8 +44,31 @@ pub(super) fn routes() -> Router<Arc<SimState>> {
     Router::new().route("/v1.0/{*path}", any(handle))
 }
 
+/// POSTs that read and change nothing: never counted as writes (`lose_next_writes`).
+const READ_ONLY_ACTIONS: [&str; 7] = [
+    "checkMemberGroups",
+    "checkMemberObjects",
+    "getMemberGroups",
+    "getMemberObjects",
+    "getByIds",
+    "$batch",
+    "validateProperties",
+];
+
+/// Whether a call may change the tenant, as `graph/log` counts writes.
+fn is_write(method: &Method, path: &str) -> bool {
+    let changes = [Method::POST, Method::PATCH, Method::PUT, Method::DELETE].contains(method);
+    let last = path
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
+    changes && !READ_ONLY_ACTIONS.contains(&last)
+}
+
 async fn handle(
     State(state): State<Arc<SimState>>,
+    extensions: axum::http::Extensions,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -80,6 +105,7 @@ async fn handle(
     };
 
     let caller = authenticate(&state, &headers);
+    let mut dispatched = false;
     let outcome: Result<Reply, GraphErr> = match &caller {
         Err(error) => Err(error.clone()),
         Ok(_) if faults.throttles_now() => Err(GraphErr::new(
@@ -108,9 +134,23 @@ async fn handle(
                 headers: &headers,
                 body: &body,
             };
+            dispatched = true;
             dispatch(&state, caller, incoming, request_json.clone(), &faults)
         }
     };
+    if dispatched && is_write(&method, &path) && state.take_lost_write() {
+        // Carried out, and then the answer is lost: the log says nobody heard.
+        state.graph_log.push(LogEntry {
+            method: method.to_string(),
+            path: logged_path,
+            user: caller.as_ref().ok().map(Caller::label),
+            status: None,
+            request: request_json,
+            response: None,
+            request_id,
+        });
+        return lose_answer(&extensions).await;
+    }
     let mut finished = match outcome {
         Ok(reply) => reply,
         Err(error) => {
@@ -140,7 +180,7 @@ async fn handle(
         method: method.to_string(),
         path: logged_path,
         user: caller.as_ref().ok().map(Caller::label),
-        status: finished.status.as_u16(),
+        status: Some(finished.status.as_u16()),
         request: request_json,
         response: logged_response,
         request_id: request_id.clone(),
@@ -158,6 +198,18 @@ async fn handle(
         ));
     }
     respond(finished)
+}
+
+/// Closes the connection of the call being answered without a response. Served without a
+/// severable listener (a router driven in-process), the call is simply never answered.
+async fn lose_answer(extensions: &axum::http::Extensions) -> Response {
+    match extensions.get::<ConnectInfo<Severance>>() {
+        Some(ConnectInfo(severance)) => {
+            severance.sever();
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+        None => std::future::pending().await,
+    }
 }
 
 /// The parts of an HTTP request routing needs.

@@ -13,6 +13,7 @@ mod graph_client;
 mod graph_fidelity;
 mod helpers;
 mod intent;
+mod ledger;
 mod lifecycle;
 mod logs;
 mod manifests;

@@ -77,6 +77,12 @@ impl GraphRequest {
         Self::new(Method::POST, path, body)
     }
 
+    /// `PATCH {base}{path}` with a JSON body: setting properties to given values, so sending it
+    /// twice has the effect of sending it once.
+    pub(in crate::graph) fn patch(path: String, body: serde_json::Value) -> Self {
+        Self::new(Method::PATCH, path, Some(body))
+    }
+
     /// `DELETE {base}{path}`.
     pub(in crate::graph) fn delete(path: String) -> Self {
         Self::new(Method::DELETE, path, None)

@@ -1,26 +1,30 @@
 //! Drift repair: every `[lifecycle] reconcile_every`, Doorman's grants are compared with the
-//! tenant (app-only reads). An ended grant whose access is present again is removed again,
-//! under the identity revocation uses, and reported; an active grant whose access is gone was
-//! removed outside Doorman, so it is marked ended and its requester told. Findings go to the
-//! audit chain and the `drift_found` metric. The same pass refreshes the lifecycle gauges.
-//! Ended grants are watched for [`WATCH_ENDED_FOR`] after their end; after that, access that
-//! appears is someone else's business, not a grant coming back.
+//! tenant (app-only reads), through the grant ledger.
+//!
+//! - An active grant whose access is gone (the fact that gives it, its plan's last step) was
+//!   removed outside Doorman: Doorman removes nothing a grant covers, so that is true when
+//!   said. The grant ends (`Revoking`, then `Ended` as "vanished"): what is left of it that no
+//!   other grant covers is removed, and its requester is told.
+//! - A fact no grant covers any more, removed (or owed a removal) within [`WATCH_ENDED_FOR`],
+//!   that is present again is removed again under the identity revocation uses, decided under
+//!   the fact's lock so that a grant claiming it meanwhile is never undone. A fact an active
+//!   grant covers is never drift.
+//!
+//! Findings go to the audit chain and the `drift_found` metric. The same pass refreshes the
+//! lifecycle gauges and forgets removed facts no longer watched.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::json;
 
-use super::Requests;
+use super::{Requests, plan_of};
+use crate::audit::AuditKind;
+use crate::metrics::AgeLabels;
+use crate::provision::{Holding, Repair};
+use crate::requests::record::{EndCause, RequestRecord, State};
+use crate::scheduler::{Job, Outcome};
 
 /// How long after its end an ended grant is still checked for access that came back.
 const WATCH_ENDED_FOR: TimeDelta = TimeDelta::days(90);
-use super::lifecycle::made_by_this_request;
-use crate::approval;
-use crate::audit::AuditKind;
-use crate::graph::AppToken;
-use crate::metrics::AgeLabels;
-use crate::provision::{self, Plan};
-use crate::requests::record::{EndCause, RequestRecord, State};
-use crate::scheduler::{Job, Outcome};
 
 impl Requests {
     /// Puts the reconciliation on the timers, unless it is there already.
@@ -49,142 +53,119 @@ impl Requests {
             }
         };
         self.publish_gauges(&records);
-        let token = match self.app_tokens.token().await {
-            Ok(token) => token,
-            Err(error) => {
-                tracing::warn!(%error, "no app-only token to reconcile with");
-                return Outcome::RetryAt(next);
-            }
-        };
-        let watched_since = self.now() - WATCH_ENDED_FOR;
         for record in records {
-            let plan = made_by_this_request(&record);
-            if plan.steps.is_empty() {
-                continue;
+            if record.state == State::Active && record.extended_by.is_none() {
+                self.notice_gone(record).await;
             }
-            match &record.state {
-                State::Ended {
-                    cause: EndCause::Expired | EndCause::Revoked { .. } | EndCause::Vanished,
-                    at,
-                } if *at >= watched_since => self.remove_again(&record, &plan, &token).await,
-                State::Active if record.extended_by.is_none() => {
-                    self.notice_gone(&record, &plan, &token).await;
+        }
+        let watched_since = self.now() - WATCH_ENDED_FOR;
+        match self.provisioner.watched(watched_since) {
+            Ok(watched) => {
+                for holding in watched {
+                    self.remove_again(&holding).await;
                 }
-                _ => {}
             }
+            Err(error) => tracing::error!(%error, "cannot read the grant ledger"),
+        }
+        if let Err(error) = self.provisioner.forget_removed_before(watched_since) {
+            tracing::warn!(%error, "cannot forget removals no longer watched");
+        }
+        match self.provisioner.owed() {
+            Ok(owed) => {
+                self.metrics.access_uncovered.set(count(owed));
+            }
+            Err(error) => tracing::warn!(%error, "cannot count removals still owed"),
         }
         Outcome::RetryAt(next)
     }
 
-    /// How many of the plan's effects are there for the requester; `None` when it cannot be
-    /// read (then nothing is concluded).
-    async fn present_count(
-        &self,
-        record: &RequestRecord,
-        plan: &Plan,
-        token: &AppToken,
-    ) -> Option<usize> {
-        let mut present = 0;
-        for step in &plan.steps {
-            match provision::present(&self.graph, token, step, &record.requester.entra_id).await {
-                Ok(true) => present += 1,
-                Ok(false) => {}
-                Err(error) => {
-                    tracing::warn!(%error, request = %record.id, "cannot read a grant back");
-                    return None;
-                }
-            }
-        }
-        Some(present)
-    }
-
-    /// An ended grant whose access came back is removed again, and reported.
-    async fn remove_again(&self, record: &RequestRecord, plan: &Plan, token: &AppToken) {
-        if self.present_count(record, plan, token).await.unwrap_or(0) == 0 {
-            return;
-        }
-        self.metrics.drift_found.inc();
-        tracing::warn!(request = %record.id, "access that ended is present again");
-        let lock = self.lock_of(&record.id);
-        let _one_at_a_time = lock.lock().await;
-        let Some((who, delegated)) = self.revoking_token(record).await else {
-            self.audit(
-                record,
-                AuditKind::Failed,
-                "doorman",
-                json!({"drift": "present again after it ended", "removing": plan.describe(),
-                       "why": "no identity can remove it", "retry": true}),
-            );
+    /// An active grant whose access is gone was removed outside Doorman: it ends here too.
+    async fn notice_gone(&self, record: RequestRecord) {
+        let Ok(plan) = plan_of(&record) else {
             return;
         };
-        let undone =
-            provision::undo(&self.graph, &delegated, plan, &record.requester.entra_id).await;
-        let gone = provision::verify_gone(
-            &self.graph,
-            &self.app_tokens,
-            plan,
-            &record.requester.entra_id,
-            std::time::Duration::from_secs(60),
-        )
-        .await
-        .is_ok();
-        self.audit(
-            record,
-            AuditKind::Revoked,
-            &who,
-            json!({"drift": "present again after it ended", "removed": undone, "verified_gone": gone}),
-        );
-    }
-
-    /// An active grant whose access is gone was removed outside Doorman: it ends here too.
-    async fn notice_gone(&self, record: &RequestRecord, plan: &Plan, token: &AppToken) {
-        if self.present_count(record, plan, token).await != Some(0) {
+        let Some(defining) = plan.defining() else {
             return;
+        };
+        match self
+            .provisioner
+            .present(&record.requester.entra_id, defining)
+            .await
+        {
+            Ok(false) => {}
+            Ok(true) => return,
+            Err(error) => {
+                tracing::warn!(%error, request = %record.id, "cannot read a grant back");
+                return;
+            }
         }
         let lock = self.lock_of(&record.id);
         let _one_at_a_time = lock.lock().await;
-        let at = self.now();
-        let ended = self.transition(&record.id, |mut current| {
-            (current.state == State::Active).then(|| {
-                current.state = State::Ended {
+        let started = self.transition(&record.id, |mut current| {
+            (current.state == State::Active && current.extended_by.is_none()).then(|| {
+                current.state = State::Revoking {
                     cause: EndCause::Vanished,
-                    at,
                 };
                 current
             })
         });
-        let record = match ended {
-            Ok(Some(record)) => record,
-            Ok(None) => return,
+        match started {
+            Ok(Some(record)) => {
+                self.metrics.drift_found.inc();
+                tracing::warn!(request = %record.id, "a grant's access was removed outside Doorman");
+                // What is left of it (a team membership a channel needed) goes the usual way.
+                let _ = self.take_away(record, EndCause::Vanished).await;
+            }
+            Ok(None) => {}
             Err(error) => {
                 tracing::error!(%error, request = %record.id, "cannot record a vanished grant");
-                return;
-            }
-        };
-        self.metrics.drift_found.inc();
-        for job in [
-            Job::Expire {
-                request: record.id.clone(),
-            },
-            Job::RemindEnd {
-                request: record.id.clone(),
-            },
-        ] {
-            if let Err(error) = self.scheduler.cancel(&job.id()) {
-                tracing::warn!(%error, request = %record.id, "cannot drop a vanished grant's timers");
             }
         }
-        self.audit(
-            &record,
-            AuditKind::Revoked,
-            "doorman",
-            json!({"drift": "removed outside Doorman", "missing": plan.describe()}),
-        );
-        self.say(
-            &record.requester.place,
-            &approval::ended(&record, &EndCause::Vanished),
-        )
-        .await;
+    }
+
+    /// A fact no grant covers that is present again is removed again, and reported.
+    async fn remove_again(&self, holding: &Holding) {
+        let grant = match &holding.last_grant {
+            Some(id) => self.get(id).ok().flatten(),
+            None => None,
+        };
+        let token = match &grant {
+            Some(record) => self.revoking_token(record).await,
+            None => self.operator_token().await,
+        };
+        let Some((who, token)) = token else {
+            if holding.removal_owed {
+                tracing::error!(fact = %holding.step.describe(), "no identity can remove access no grant covers");
+            }
+            return;
+        };
+        let repaired = self.provisioner.repair(holding, &token).await;
+        let Some(record) = grant else {
+            return;
+        };
+        match repaired {
+            Repair::Removed => {
+                self.metrics.drift_found.inc();
+                tracing::warn!(request = %record.id, "access that ended was present again, and is removed");
+                self.audit(
+                    &record,
+                    AuditKind::Revoked,
+                    &who,
+                    json!({"drift": "present again after it ended", "removed": [holding.step.describe()], "verified_gone": true}),
+                );
+            }
+            Repair::Failed(why) => {
+                self.metrics.removals_failed.inc();
+                tracing::error!(request = %record.id, why, "access no grant covers could not be removed");
+                self.audit(
+                    &record,
+                    AuditKind::Failed,
+                    &who,
+                    json!({"drift": "present again after it ended", "removing": [holding.step.describe()], "why": why, "retry": true}),
+                );
+            }
+            Repair::Absent | Repair::Covered => {}
+        }
     }
 
     /// Grants active and ending within a day; approvals pending by how long they waited.

@@ -8,12 +8,11 @@
 //! removal, so a restart finishes it; every removal is idempotent.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::json;
 
-use super::{Requests, role_of};
+use super::{Requests, plan_of, role_of};
 use crate::approval::{self, ClickRefused, Clicker};
 use crate::audit::AuditKind;
 use crate::domain::chat::{BoxFuture, ChatAction, Message};
@@ -21,16 +20,12 @@ use crate::domain::resource::ResourceKind;
 use crate::graph::DelegatedToken;
 use crate::identity::Role;
 use crate::metrics::EndLabels;
-use crate::provision::{self, Plan};
 use crate::requests::record::{EndCause, RequestRecord, State};
 use crate::scheduler::{Job, JobHandler, Outcome};
 use crate::store::StoreError;
 
 /// Who revoked, when it was the identity team from the command line.
 pub const ADMIN: &str = "the identity team (doorman grants revoke)";
-
-/// How long a removal is given to show through replication lag.
-const GONE_WITHIN: Duration = Duration::from_secs(60);
 
 /// When a removal that could not be made (no usable token, Graph refusing) is tried again.
 const TRY_AGAIN_IN: TimeDelta = TimeDelta::minutes(1);
@@ -314,8 +309,19 @@ impl Requests {
                 }
             }
         }
+        // The extension covers every fact the grant covers before the grant lets go of any.
+        let plan = plan_of(&original).unwrap_or_default();
+        if let Err(error) = self
+            .provisioner
+            .hand_over(from, &record.id, &original.requester.entra_id, &plan)
+            .await
+        {
+            tracing::error!(%error, request = %record.id, "cannot hand a grant's access over");
+            return true;
+        }
         let active = self.transition(&record.id, |mut current| {
             matches!(current.state, State::Provisioning { .. }).then(|| {
+                current.plan = Some(plan.clone());
                 current.made_steps = original.made_steps.clone();
                 current.made_by = original.made_by.clone();
                 current.acting = original.acting;
@@ -334,36 +340,7 @@ impl Requests {
         if let Err(error) = self.schedule_end(&active) {
             tracing::error!(%error, request = %record.id, "cannot schedule the extended end");
         }
-        let at = self.now();
-        let ended = self
-            .table
-            .update(&from.to_owned(), |current| match current {
-                Some(mut current) if current.state == State::Active => {
-                    current.state = State::Ended {
-                        cause: EndCause::Extended {
-                            into: record.id.clone(),
-                        },
-                        at,
-                    };
-                    (Some(current), ())
-                }
-                _ => (None, ()),
-            });
-        if let Err(error) = ended.and_then(|()| self.store.flush()) {
-            tracing::error!(%error, request = from, "cannot end an extended grant");
-        }
-        for job in [
-            Job::Expire {
-                request: from.to_owned(),
-            },
-            Job::RemindEnd {
-                request: from.to_owned(),
-            },
-        ] {
-            if let Err(error) = self.scheduler.cancel(&job.id()) {
-                tracing::warn!(%error, request = from, "cannot drop an extended grant's timers");
-            }
-        }
+        self.close_extended(&original, &record.id).await;
         self.audit(
             &active,
             AuditKind::Extended,
@@ -373,6 +350,47 @@ impl Requests {
         self.say(&active.requester.place, &approval::extended(&active, from))
             .await;
         true
+    }
+
+    /// The old grant of an extension that is active: the ledger lets go of it (the extension
+    /// covers all it covered, so nothing is removed), and it ends as "extended".
+    async fn close_extended(&self, original: &RequestRecord, into: &str) {
+        let plan = plan_of(original).unwrap_or_default();
+        let released = self
+            .provisioner
+            .release(&original.id, &original.requester.entra_id, &plan, None)
+            .await;
+        if !released.is_complete() {
+            tracing::error!(request = %original.id, "an extended grant could not let go of its access");
+            return;
+        }
+        let at = self.now();
+        let ended = self.transition(&original.id, |mut current| {
+            (current.state == State::Active).then(|| {
+                current.state = State::Ended {
+                    cause: EndCause::Extended {
+                        into: into.to_owned(),
+                    },
+                    at,
+                };
+                current
+            })
+        });
+        if let Err(error) = ended {
+            tracing::error!(%error, request = %original.id, "cannot end an extended grant");
+        }
+        for job in [
+            Job::Expire {
+                request: original.id.clone(),
+            },
+            Job::RemindEnd {
+                request: original.id.clone(),
+            },
+        ] {
+            if let Err(error) = self.scheduler.cancel(&job.id()) {
+                tracing::warn!(%error, request = %original.id, "cannot drop an extended grant's timers");
+            }
+        }
     }
 
     /// An active grant with an end has its timer: a request made before timers existed, or
@@ -415,12 +433,15 @@ impl Requests {
                 if let Some(successor) = &record.extended_by {
                     // An approved extension is taking it over: nothing is removed, unless
                     // that extension never got anywhere.
-                    let going_on = matches!(
-                        self.get(successor),
-                        Ok(Some(next)) if matches!(next.state, State::Provisioning { .. } | State::Active)
-                    );
-                    if going_on {
-                        return Outcome::RetryAt(self.now() + TRY_AGAIN_IN);
+                    match self.get(successor) {
+                        Ok(Some(next)) if next.state == State::Active => {
+                            self.close_extended(&record, successor).await;
+                            return Outcome::Done;
+                        }
+                        Ok(Some(next)) if matches!(next.state, State::Provisioning { .. }) => {
+                            return Outcome::RetryAt(self.now() + TRY_AGAIN_IN);
+                        }
+                        _ => {}
                     }
                 }
                 let started = self.transition(id, |mut current| {
@@ -447,53 +468,34 @@ impl Requests {
         }
     }
 
-    /// Takes a grant away: the steps this request made are undone, read back gone, and then the
-    /// grant is over and the requester told. Called with the request in `Revoking`.
+    /// Takes a grant away: the grant ledger releases it from every step of its plan, and what
+    /// no other grant covers and the person did not have before is removed and read back gone.
+    /// Then the grant is over and the requester is told what is left and why. Called with the
+    /// request in `Revoking`; a removal that cannot be made now is tried again.
     pub(super) async fn take_away(&self, record: RequestRecord, cause: EndCause) -> Outcome {
-        let plan = made_by_this_request(&record);
-        let mut by = "doorman".to_owned();
-        if !plan.steps.is_empty() {
-            let Some((who, token)) = self.revoking_token(&record).await else {
-                let why = "no identity can remove it: neither the person who made it nor the \
-                           operator has a usable sign-in";
-                tracing::error!(request = %record.id, "{why}");
-                self.audit(
-                    &record,
-                    AuditKind::Failed,
-                    "doorman",
-                    json!({"removing": plan.describe(), "why": why, "retry": true}),
-                );
-                return Outcome::RetryAt(self.now() + TRY_AGAIN_IN);
-            };
-            let undone =
-                provision::undo(&self.graph, &token, &plan, &record.requester.entra_id).await;
-            if undone.len() < plan.steps.len() {
-                self.audit(
-                    &record,
-                    AuditKind::Failed,
-                    &who,
-                    json!({"removing": plan.describe(), "removed": undone, "retry": true}),
-                );
-                return Outcome::RetryAt(self.now() + TRY_AGAIN_IN);
-            }
-            if let Err(error) = provision::verify_gone(
-                &self.graph,
-                &self.app_tokens,
-                &plan,
+        let plan = plan_of(&record).unwrap_or_default();
+        let revoking = self.revoking_token(&record).await;
+        let released = self
+            .provisioner
+            .release(
+                &record.id,
                 &record.requester.entra_id,
-                GONE_WITHIN,
+                &plan,
+                revoking.as_ref().map(|(_, token)| token),
             )
-            .await
-            {
-                self.audit(
-                    &record,
-                    AuditKind::Failed,
-                    &who,
-                    json!({"removing": plan.describe(), "why": error.to_string(), "retry": true}),
-                );
-                return Outcome::RetryAt(self.now() + TRY_AGAIN_IN);
-            }
-            by = who;
+            .await;
+        let by = match &revoking {
+            Some((who, _)) if !released.removed().is_empty() => who.clone(),
+            _ => "doorman".to_owned(),
+        };
+        if !released.is_complete() {
+            self.audit(
+                &record,
+                AuditKind::Failed,
+                &by,
+                json!({"removing": plan.describe(), "left": released.failures(), "retry": true}),
+            );
+            return Outcome::RetryAt(self.now() + TRY_AGAIN_IN);
         }
         let at = self.now();
         let ended = self.transition(&record.id, |mut current| {
@@ -513,6 +515,18 @@ impl Requests {
                 return Outcome::RetryAt(self.now() + TRY_AGAIN_IN);
             }
         };
+        for job in [
+            Job::Expire {
+                request: record.id.clone(),
+            },
+            Job::RemindEnd {
+                request: record.id.clone(),
+            },
+        ] {
+            if let Err(error) = self.scheduler.cancel(&job.id()) {
+                tracing::warn!(%error, request = %record.id, "cannot drop an ended grant's timers");
+            }
+        }
         let kind = match cause {
             EndCause::Expired => AuditKind::Expired,
             EndCause::Revoked { .. } | EndCause::Vanished => AuditKind::Revoked,
@@ -524,18 +538,50 @@ impl Requests {
                 cause: cause.label().to_owned(),
             })
             .inc();
-        self.audit(
-            &record,
-            kind,
-            &by,
-            json!({
-                "removed": plan.describe(), "ends_at": record.ends_at,
-                "kept": plan.steps.is_empty(),
-            }),
-        );
-        self.say(&record.requester.place, &approval::ended(&record, &cause))
-            .await;
+        let removed = released.removed();
+        let mut data = json!({
+            "removed": removed, "held_before": released.held_before(),
+            "kept_for": released.kept_for(), "ends_at": record.ends_at,
+            "kept": removed.is_empty(),
+        });
+        if cause == EndCause::Vanished {
+            data["drift"] = json!("removed outside Doorman");
+        }
+        self.audit(&record, kind, &by, data);
+        let left = approval::Left {
+            removed: !removed.is_empty(),
+            held_before: !released.held_before().is_empty(),
+            covering: self.active_among(&released.kept_for()),
+        };
+        self.say(
+            &record.requester.place,
+            &approval::ended(&record, &cause, &left),
+        )
+        .await;
         Outcome::Done
+    }
+
+    /// The active grants among these request ids.
+    pub(super) fn active_among(&self, ids: &[String]) -> Vec<RequestRecord> {
+        ids.iter()
+            .filter_map(|id| match self.get(id) {
+                Ok(Some(record)) if record.state == State::Active => Some(record),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The requester's other active grants on the same resource.
+    pub(super) fn alongside(&self, record: &RequestRecord) -> Vec<RequestRecord> {
+        self.of(&record.requester.upn)
+            .into_iter()
+            .filter(|other| {
+                other.id != record.id
+                    && other.state == State::Active
+                    && other.resource.kind == record.resource.kind
+                    && other.resource.id == record.resource.id
+            })
+            .collect()
     }
 
     /// The token a revocation is made with: the grant's acting person's while it works,
@@ -556,26 +602,17 @@ impl Requests {
                 }
             }
         }
+        self.operator_token().await
+    }
+
+    /// The operator's token, when they have signed in.
+    pub(super) async fn operator_token(&self) -> Option<(String, DelegatedToken)> {
         let operator = self.operator.clone()?;
         let id = self.entra_id_of(&operator)?;
         match self.identity.delegated_token(&id, Role::Operator).await {
             Ok(token) => Some((operator, token)),
             Err(_) => None,
         }
-    }
-}
-
-/// The steps of the request's plan that this request made (its journal says so).
-pub(super) fn made_by_this_request(record: &RequestRecord) -> Plan {
-    let steps = match provision::plan(record) {
-        Ok(plan) => plan.steps,
-        Err(_) => Vec::new(),
-    };
-    Plan {
-        steps: steps
-            .into_iter()
-            .filter(|step| record.made_steps.contains(&step.describe()))
-            .collect(),
     }
 }
 
@@ -591,6 +628,7 @@ impl JobHandler for Requests {
                 Job::Escalate { request, stage } => self.escalate(&request, stage).await,
                 Job::TimeOut { request, stage } => self.time_out(&request, stage).await,
                 Job::Reconcile => self.reconcile().await,
+                Job::Undo { request } => self.undo_job(&request).await,
             }
         })
     }

@@ -1,4 +1,5 @@
-//! Faults the control API switches on: latency, throttling, transient errors, replication lag.
+//! Faults the control API switches on: latency, throttling, transient errors, replication lag,
+//! and lost answers.
 
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use serde::{Deserialize, Serialize};
 const MAX_LATENCY_MS: u64 = 600_000;
 const MAX_LAG_MS: u64 = 3_600_000;
 const MAX_RETRY_AFTER_SECONDS: u64 = 3_600;
+const MAX_LOST_WRITES: u64 = 1_000;
 
 /// The faults in force. Rates are probabilities per Graph call, from 0 to 1.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -23,6 +25,9 @@ pub struct Faults {
     pub replication_lag_ms: u64,
     /// The `Retry-After` a throttled call carries, in seconds.
     pub retry_after_seconds: u64,
+    /// How many of the next writes are carried out and then go unanswered: the connection
+    /// closes without a response, as when a network drops it. Counts down as they happen.
+    pub lose_next_writes: u64,
 }
 
 /// A partial update from `POST /_sim/faults`: keys left out keep their value.
@@ -34,6 +39,7 @@ pub struct FaultsUpdate {
     pub error_rate: Option<f64>,
     pub replication_lag_ms: Option<u64>,
     pub retry_after_seconds: Option<u64>,
+    pub lose_next_writes: Option<u64>,
 }
 
 impl Faults {
@@ -71,6 +77,12 @@ impl Faults {
                 update.retry_after_seconds,
                 self.retry_after_seconds,
                 MAX_RETRY_AFTER_SECONDS,
+            )?,
+            lose_next_writes: at_most(
+                "lose_next_writes",
+                update.lose_next_writes,
+                self.lose_next_writes,
+                MAX_LOST_WRITES,
             )?,
         })
     }

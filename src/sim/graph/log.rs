@@ -15,7 +15,8 @@ pub struct LogEntry {
     /// The UPN whose delegated token made the call, `app` for an app-only token, or null when
     /// the call carried no valid token.
     pub user: Option<String>,
-    pub status: u16,
+    /// The status answered; null when the answer was lost (`lose_next_writes`).
+    pub status: Option<u16>,
     pub request: Option<Value>,
     pub response: Option<Value>,
     #[serde(rename = "request-id")]

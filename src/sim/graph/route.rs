@@ -154,6 +154,11 @@ pub static ROUTES: &[Route] = &[
         teams::channel_member,
     ),
     route(
+        PATCH,
+        "/teams/{group}/channels/{channel}/members/{membership}",
+        teams::update_channel_member,
+    ),
+    route(
         DELETE,
         "/teams/{group}/channels/{channel}/members/{membership}",
         teams::remove_channel_member,
@@ -183,6 +188,16 @@ pub static ROUTES: &[Route] = &[
         DELETE,
         "/drives/{drive}/root/permissions/{permission}",
         sites::delete_permission,
+    ),
+    route(
+        PATCH,
+        "/drives/{drive}/root/permissions/{permission}",
+        sites::update_permission,
+    ),
+    route(
+        PATCH,
+        "/drives/{drive}/items/{item}/permissions/{permission}",
+        sites::update_permission,
     ),
     route(
         DELETE,

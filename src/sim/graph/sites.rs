@@ -525,6 +525,65 @@ pub fn invite(call: &mut Call<'_>) -> Outcome {
     Ok(Reply::ok(json!({"value": value})))
 }
 
+/// `PATCH .../permissions/{permission}`: the role a direct sharing permission grants, `read` or
+/// `write`. Inherited permissions are changed where they are granted, not here.
+pub fn update_permission(call: &mut Call<'_>) -> Outcome {
+    call.require_delegated_write(Service::SharePoint, SHARE_FILES)?;
+    let body = call.body_object()?;
+    let role = match body
+        .get("roles")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+    {
+        Some([role]) if matches!(role.as_str(), Some("read" | "write")) => {
+            role.as_str().unwrap_or("read").to_owned()
+        }
+        _ => {
+            return Err(GraphErr::bad_request(
+                "invalidRequest",
+                "roles must hold exactly one of 'read' or 'write'.",
+            ));
+        }
+    };
+    let (home, drive) = addressed_drive(call, SHARE_FILES)?;
+    addressed_item(call, drive)?;
+    let permission = call.param("permission").to_owned();
+    if !drive
+        .grants
+        .iter()
+        .any(|grant| grant.permission_id.eq_ignore_ascii_case(&permission))
+    {
+        let inherited = permissions_of(call, home, drive)
+            .iter()
+            .any(|p| p["id"] == permission.as_str());
+        return Err(if inherited {
+            GraphErr::bad_request(
+                "invalidRequest",
+                "Inherited permissions cannot be changed on this item.",
+            )
+        } else {
+            GraphErr::not_found(Service::SharePoint, &permission)
+        });
+    }
+    if !may_manage_permissions(call, home) {
+        return Err(GraphErr::forbidden(Service::SharePoint));
+    }
+    let drive_id = drive.id.clone();
+    let mut updated = None;
+    if let Some(drive) = call.dir.drive_mut(&drive_id) {
+        if let Some(grant) = drive
+            .grants
+            .iter_mut()
+            .find(|grant| grant.permission_id.eq_ignore_ascii_case(&permission))
+        {
+            grant.role = role;
+            updated = Some(grant.clone());
+        }
+    }
+    let grant = updated.ok_or_else(|| GraphErr::not_found(Service::SharePoint, &permission))?;
+    Ok(Reply::ok(grant_object(call, &grant)))
+}
+
 pub fn delete_permission(call: &mut Call<'_>) -> Outcome {
     call.require_delegated_write(Service::SharePoint, SHARE_FILES)?;
     let (home, drive) = addressed_drive(call, SHARE_FILES)?;

@@ -462,6 +462,62 @@ pub fn add_channel_member(call: &mut Call<'_>) -> Outcome {
     created_member(call, &channel_id, &user_id, owner)
 }
 
+/// `PATCH .../channels/{channel}/members/{membership}`: the membership's role, `[]` or
+/// `["owner"]`. Like every write it sees memberships reads cannot see yet.
+pub fn update_channel_member(call: &mut Call<'_>) -> Outcome {
+    let caller = call.require_delegated_write(Service::Teams, WRITE_CHANNEL_MEMBERS)?;
+    let body = call.body_object()?;
+    let owner = match body.get("roles") {
+        Some(Value::Array(roles)) if roles.is_empty() => false,
+        Some(Value::Array(roles)) if roles.len() == 1 && roles[0] == "owner" => true,
+        _ => {
+            return Err(GraphErr::bad_request(
+                "BadRequest",
+                "The roles of a channel member must be \"owner\" or empty.",
+            ));
+        }
+    };
+    let (_, group, channel) = addressed_channel(call)?;
+    let membership = call.param("membership").to_owned();
+    let user_id = user_of_membership(&membership)
+        .ok_or_else(|| GraphErr::not_found(Service::Teams, &membership))?;
+    if !channel.has_explicit_members()
+        || !channel
+            .members
+            .iter()
+            .any(|m| m.link.id.eq_ignore_ascii_case(&user_id))
+    {
+        return Err(GraphErr::not_found(Service::Teams, &membership));
+    }
+    if !may_manage_channel(call, channel, &caller) {
+        return Err(GraphErr::forbidden(Service::Teams));
+    }
+    let (group_id, channel_id) = (group.id.clone(), channel.id.clone());
+    if let Some(member) = call
+        .dir
+        .team_mut(&group_id)
+        .and_then(|team| team.channels.iter_mut().find(|c| c.id == channel_id))
+        .and_then(|channel| {
+            channel
+                .members
+                .iter_mut()
+                .find(|m| m.link.id.eq_ignore_ascii_case(&user_id))
+        })
+    {
+        member.owner = owner;
+    }
+    let user = call
+        .dir
+        .user(&user_id)
+        .ok_or_else(|| GraphErr::not_found(Service::Teams, &user_id))?;
+    Ok(Reply::ok(member_object(
+        &channel_id,
+        user,
+        owner,
+        &call.dir.tenant.id,
+    )))
+}
+
 pub fn remove_channel_member(call: &mut Call<'_>) -> Outcome {
     let caller = call.require_delegated_write(Service::Teams, WRITE_CHANNEL_MEMBERS)?;
     let (_, group, channel) = addressed_channel(call)?;

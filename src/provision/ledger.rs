@@ -1,0 +1,222 @@
+//! The grant ledger: for every fact Doorman writes about a person ([`Step`]), whether they had
+//! it before Doorman's first write, and which grants cover it now.
+//!
+//! The invariant it keeps: what a person can reach is what they had before plus what their
+//! active grants cover. So "already there" is decided by a read *before* the write, never by
+//! the write's answer (a write whose answer was lost, retried, answers "already exists" for a
+//! change this very grant made); a fact is removed only when no grant covers it and it was not
+//! held before; and a fact that another grant still covers stays when one grant ends.
+//!
+//! A [`Holding`] changes only under its stripe lock ([`Ledger::lock`]), and every change is on
+//! disk before the Graph call it guards. The transitions themselves are pure
+//! ([`Holding::claim`], [`Holding::release`]), so the property tests can drive them.
+
+use std::collections::BTreeSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::plan::Step;
+use crate::store::{Domain, Store, StoreError, Table};
+
+/// How many locks the holdings are spread over. Holdings that share a stripe wait for each
+/// other; one operation only ever holds one stripe, so they cannot deadlock.
+const STRIPES: usize = 64;
+
+/// What Doorman knows of one fact about one person.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holding {
+    /// The person's Entra object id, lower case.
+    pub person: String,
+    pub step: Step,
+    /// Whether the person had it before Doorman first wrote it: read before that write, at a
+    /// time no grant of theirs covered it.
+    pub held_before: bool,
+    /// The grants (request ids) that cover it: being made, active, or being taken away.
+    pub grants: BTreeSet<String>,
+    /// No grant covers it and it was not held before, and its removal is not confirmed yet.
+    #[serde(default)]
+    pub removal_owed: bool,
+    /// Graph's id for it, where removing it needs one (a channel membership, a sharing
+    /// permission), as the write answered it.
+    #[serde(default)]
+    pub handle: Option<String>,
+    /// When Doorman last wrote it.
+    #[serde(default)]
+    pub written_at: Option<DateTime<Utc>>,
+    /// When Doorman removed it because no grant covered it any more: drift repair watches it
+    /// from then on.
+    #[serde(default)]
+    pub removed_at: Option<DateTime<Utc>>,
+    /// The grant whose end removed it, which a later drift repair is audited under.
+    #[serde(default)]
+    pub last_grant: Option<String>,
+}
+
+/// What a claim needs before the write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Before {
+    /// Nothing covers the fact now: read whether the person has it, and record that, before
+    /// writing.
+    Read,
+    /// Doorman's already (another grant covers it, or its removal is still owed): no read,
+    /// since what Doorman made must not pass for what the person had.
+    Known,
+}
+
+/// What taking a grant off a holding leaves to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Release {
+    /// Other grants still cover it: it stays.
+    Covered(Vec<String>),
+    /// The person had it before Doorman: it stays.
+    HeldBefore,
+    /// No grant covers it, and it was not held before: it is to be removed.
+    Remove,
+    /// The grant had no part in it, and nothing is owed.
+    Untouched,
+}
+
+impl Holding {
+    /// What claiming `existing` (the stored holding, if any) needs before the write.
+    pub fn before_claim(existing: Option<&Holding>) -> Before {
+        match existing {
+            Some(holding) if !holding.grants.is_empty() || holding.removal_owed => Before::Known,
+            _ => Before::Read,
+        }
+    }
+
+    /// `grant` covers the fact from now on. `held_now` is the read [`Before::Read`] asked
+    /// for (ignored otherwise).
+    pub fn claim(
+        existing: Option<Holding>,
+        person: &str,
+        step: &Step,
+        grant: &str,
+        held_now: bool,
+    ) -> Holding {
+        let mut holding = match existing {
+            Some(holding) if Self::before_claim(Some(&holding)) == Before::Known => holding,
+            // Nothing covers it: what the person holds now is what they had before.
+            Some(ended) => Holding {
+                held_before: held_now,
+                removed_at: None,
+                handle: None,
+                ..ended
+            },
+            None => Holding {
+                person: person.to_lowercase(),
+                step: step.clone(),
+                held_before: held_now,
+                grants: BTreeSet::new(),
+                removal_owed: false,
+                handle: None,
+                written_at: None,
+                removed_at: None,
+                last_grant: None,
+            },
+        };
+        // A removal still owed is not owed any more: the fact is covered again.
+        holding.removal_owed = false;
+        holding.removed_at = None;
+        holding.grants.insert(grant.to_owned());
+        holding
+    }
+
+    /// Takes `grant` off; says what is left to do.
+    pub fn release(&mut self, grant: &str) -> Release {
+        let was_covering = self.grants.remove(grant);
+        if !self.grants.is_empty() {
+            return Release::Covered(self.grants.iter().cloned().collect());
+        }
+        if self.held_before {
+            return Release::HeldBefore;
+        }
+        if was_covering || self.removal_owed {
+            self.removal_owed = true;
+            if was_covering {
+                self.last_grant = Some(grant.to_owned());
+            }
+            return Release::Remove;
+        }
+        Release::Untouched
+    }
+
+    /// The removal is confirmed (written and read back gone).
+    pub fn removed(&mut self, at: DateTime<Utc>) {
+        self.removal_owed = false;
+        self.removed_at = Some(at);
+        self.handle = None;
+    }
+
+    /// Whether Doorman keeps nothing worth knowing about it any more: no grant covers it, and
+    /// it was held before (so nothing is to be removed or watched).
+    pub fn is_spent(&self) -> bool {
+        self.grants.is_empty() && self.held_before && !self.removal_owed
+    }
+}
+
+/// The holdings, on disk, with their locks.
+pub struct Ledger {
+    store: Arc<dyn Store>,
+    table: Table<String, Holding>,
+    stripes: Vec<tokio::sync::Mutex<()>>,
+}
+
+/// A holding's key: the person and the fact.
+pub fn key(person: &str, step: &Step) -> String {
+    format!("{}|{}", person.to_lowercase(), step.key())
+}
+
+impl Ledger {
+    pub fn open(store: Arc<dyn Store>) -> Result<Self, StoreError> {
+        Ok(Ledger {
+            table: Table::open(store.as_ref(), Domain::Holdings)?,
+            store,
+            stripes: (0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
+        })
+    }
+
+    /// The lock of one holding: held across the reads and writes that decide and change it.
+    pub async fn lock(&self, person: &str, step: &Step) -> tokio::sync::MutexGuard<'_, ()> {
+        let mut hasher = DefaultHasher::new();
+        key(person, step).hash(&mut hasher);
+        let stripe = usize::try_from(hasher.finish() % STRIPES as u64).unwrap_or(0);
+        // `stripes` has STRIPES entries and `stripe` is below that.
+        self.stripes[stripe].lock().await
+    }
+
+    pub fn get(&self, person: &str, step: &Step) -> Result<Option<Holding>, StoreError> {
+        self.table.get(&key(person, step))
+    }
+
+    /// Keeps `holding` (or forgets it when it is spent), on disk before it returns.
+    pub fn put(&self, holding: &Holding) -> Result<(), StoreError> {
+        let key = key(&holding.person, &holding.step);
+        if holding.is_spent() {
+            self.table.remove(&key)?;
+        } else {
+            self.table.insert(&key, holding)?;
+        }
+        self.store.flush()
+    }
+
+    /// Forgets a holding altogether.
+    pub fn forget(&self, holding: &Holding) -> Result<(), StoreError> {
+        self.table.remove(&key(&holding.person, &holding.step))?;
+        self.store.flush()
+    }
+
+    /// Every holding.
+    pub fn all(&self) -> Result<Vec<Holding>, StoreError> {
+        self.table
+            .iter()
+            .map(|entry| entry.map(|(_, holding)| holding))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;

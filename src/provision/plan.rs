@@ -1,0 +1,331 @@
+//! What carrying out a grant takes: a plan of steps, each one fact about one person in the
+//! tenant (a group membership, a channel role, a sharing permission) that Graph can add, read
+//! and remove on its own.
+//!
+//! A level is the sum of the steps below it (a group owner is a member and an owner; library
+//! write is read and write), so a grant on top of a lower level held before adds only what was
+//! missing, and taking it away leaves that lower level in place.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::resource::{Access, ResourceKind};
+use crate::intent::ResourceRef;
+
+/// One fact about a person that a grant needs, added and removed on its own.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum Step {
+    /// Membership of a group (also a team's, or a site's group).
+    GroupMember { group_id: String },
+    /// Ownership of a group.
+    GroupOwner { group_id: String },
+    /// Membership of a private or shared channel.
+    ChannelMember { team_id: String, channel_id: String },
+    /// The owner role on a channel membership.
+    ChannelOwner { team_id: String, channel_id: String },
+    /// A read sharing permission on the root of a document library.
+    LibraryRead { library: Library },
+    /// Write on the root of a document library (on top of read).
+    LibraryWrite { library: Library },
+}
+
+/// Which document library an invite is for.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "library", rename_all = "snake_case")]
+pub enum Library {
+    SiteDefault { site_id: String },
+    Drive { drive_id: String },
+}
+
+impl Library {
+    fn describe(&self) -> String {
+        match self {
+            Library::SiteDefault { site_id } => format!("the default library of site {site_id}"),
+            Library::Drive { drive_id } => format!("library {drive_id}"),
+        }
+    }
+
+    fn key(&self) -> String {
+        match self {
+            Library::SiteDefault { site_id } => format!("site:{site_id}"),
+            Library::Drive { drive_id } => format!("drive:{drive_id}"),
+        }
+    }
+}
+
+impl Step {
+    /// The step in words, for the audit trail and logs.
+    pub fn describe(&self) -> String {
+        match self {
+            Step::GroupMember { group_id } => format!("member of group {group_id}"),
+            Step::GroupOwner { group_id } => format!("owner of group {group_id}"),
+            Step::ChannelMember {
+                team_id,
+                channel_id,
+            } => format!("member of channel {channel_id} of team {team_id}"),
+            Step::ChannelOwner {
+                team_id,
+                channel_id,
+            } => format!("owner of channel {channel_id} of team {team_id}"),
+            Step::LibraryRead { library } => format!("read on the root of {}", library.describe()),
+            Step::LibraryWrite { library } => {
+                format!("write on the root of {}", library.describe())
+            }
+        }
+    }
+
+    /// A stable name for the fact, unique per kind of fact and object: with a person's id it
+    /// keys the grant ledger.
+    pub fn key(&self) -> String {
+        match self {
+            Step::GroupMember { group_id } => format!("group-member:{group_id}"),
+            Step::GroupOwner { group_id } => format!("group-owner:{group_id}"),
+            Step::ChannelMember {
+                team_id,
+                channel_id,
+            } => format!("channel-member:{team_id}:{channel_id}"),
+            Step::ChannelOwner {
+                team_id,
+                channel_id,
+            } => format!("channel-owner:{team_id}:{channel_id}"),
+            Step::LibraryRead { library } => format!("library-read:{}", library.key()),
+            Step::LibraryWrite { library } => format!("library-write:{}", library.key()),
+        }
+    }
+}
+
+/// The steps of one grant, in the order they are made (and the reverse of how they are undone).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub steps: Vec<Step>,
+}
+
+impl Plan {
+    pub fn describe(&self) -> Vec<String> {
+        self.steps.iter().map(Step::describe).collect()
+    }
+
+    /// The step that gives the access asked for (the others make way for it): when it is gone,
+    /// the grant is gone.
+    pub fn defining(&self) -> Option<&Step> {
+        self.steps.last()
+    }
+}
+
+/// What a plan is made for.
+#[derive(Clone, Copy, Debug)]
+pub struct Subject<'a> {
+    pub resource: &'a ResourceRef,
+    /// The group whose membership or ownership carries a team, a site's edit and owner levels,
+    /// and a channel (its team).
+    pub group_id: Option<&'a str>,
+    pub access: Access,
+    /// A shared channel admits people outside its team (DESIGN.md section 2): no team step.
+    pub shared_channel: bool,
+}
+
+/// Why there is no plan.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error("{access} access to a {kind} is not something I can carry out yet")]
+    Unsupported { access: &'static str, kind: String },
+    #[error("the {name} {kind} has no group to grant through")]
+    NoGroup { name: String, kind: String },
+}
+
+/// Whether Doorman can carry out this kind and level itself yet.
+pub fn supports(kind: ResourceKind, access: Access) -> bool {
+    matches!(
+        (kind, access),
+        (
+            ResourceKind::Group | ResourceKind::Team | ResourceKind::Channel,
+            Access::Member | Access::Owner
+        ) | (
+            ResourceKind::Site,
+            Access::Read | Access::Edit | Access::Owner
+        ) | (ResourceKind::Library, Access::Read | Access::Edit)
+    )
+}
+
+/// The plan for a grant.
+pub fn plan(subject: Subject<'_>) -> Result<Plan, PlanError> {
+    let Subject {
+        resource,
+        group_id,
+        access,
+        shared_channel,
+    } = subject;
+    let kind = resource.kind;
+    if !supports(kind, access) {
+        return Err(PlanError::Unsupported {
+            access: access.label(),
+            kind: kind.label().to_owned(),
+        });
+    }
+    let library = match kind {
+        ResourceKind::Site => Library::SiteDefault {
+            site_id: resource.id.clone(),
+        },
+        _ => Library::Drive {
+            drive_id: resource.id.clone(),
+        },
+    };
+    // Reading a site, and a library, are sharing permissions rather than group memberships.
+    match (kind, access) {
+        (ResourceKind::Site, Access::Read) | (ResourceKind::Library, Access::Read) => {
+            return Ok(Plan {
+                steps: vec![Step::LibraryRead { library }],
+            });
+        }
+        (ResourceKind::Library, _) => {
+            return Ok(Plan {
+                steps: vec![
+                    Step::LibraryRead {
+                        library: library.clone(),
+                    },
+                    Step::LibraryWrite { library },
+                ],
+            });
+        }
+        _ => {}
+    }
+    let group_id = match kind {
+        ResourceKind::Group => resource.id.clone(),
+        _ => group_id
+            .map(str::to_owned)
+            .ok_or_else(|| PlanError::NoGroup {
+                name: resource.name.clone(),
+                kind: kind.label().to_owned(),
+            })?,
+    };
+    let owner = access == Access::Owner;
+    if kind == ResourceKind::Channel {
+        // A private channel's members must be members of its team first; a shared channel
+        // admits people from outside its team.
+        let mut steps = Vec::new();
+        if !shared_channel {
+            steps.push(Step::GroupMember {
+                group_id: group_id.clone(),
+            });
+        }
+        steps.push(Step::ChannelMember {
+            team_id: group_id.clone(),
+            channel_id: resource.id.clone(),
+        });
+        if owner {
+            steps.push(Step::ChannelOwner {
+                team_id: group_id,
+                channel_id: resource.id.clone(),
+            });
+        }
+        return Ok(Plan { steps });
+    }
+    // An owner of a Microsoft 365 group is made a member too, so the team and site follow.
+    let mut steps = vec![Step::GroupMember {
+        group_id: group_id.clone(),
+    }];
+    if owner {
+        steps.push(Step::GroupOwner { group_id });
+    }
+    Ok(Plan { steps })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resource(kind: ResourceKind, id: &str) -> ResourceRef {
+        ResourceRef {
+            kind,
+            id: id.to_owned(),
+            name: "X".to_owned(),
+        }
+    }
+
+    fn plan_for(kind: ResourceKind, access: Access, shared: bool) -> Vec<String> {
+        let resource = resource(kind, "r1");
+        plan(Subject {
+            resource: &resource,
+            group_id: Some("g1"),
+            access,
+            shared_channel: shared,
+        })
+        .map(|plan| plan.steps.iter().map(Step::key).collect())
+        .unwrap_or_default()
+    }
+
+    #[test]
+    fn each_kind_and_level_is_the_sum_of_its_steps() {
+        use Access::*;
+        use ResourceKind::*;
+        let cases: [(ResourceKind, Access, bool, &[&str]); 11] = [
+            (Group, Member, false, &["group-member:r1"]),
+            (Group, Owner, false, &["group-member:r1", "group-owner:r1"]),
+            (Team, Member, false, &["group-member:g1"]),
+            (Team, Owner, false, &["group-member:g1", "group-owner:g1"]),
+            (Site, Read, false, &["library-read:site:r1"]),
+            (Site, Edit, false, &["group-member:g1"]),
+            (Site, Owner, false, &["group-member:g1", "group-owner:g1"]),
+            (
+                Library,
+                Edit,
+                false,
+                &["library-read:drive:r1", "library-write:drive:r1"],
+            ),
+            (
+                Channel,
+                Member,
+                false,
+                &["group-member:g1", "channel-member:g1:r1"],
+            ),
+            (Channel, Member, true, &["channel-member:g1:r1"]),
+            (
+                Channel,
+                Owner,
+                true,
+                &["channel-member:g1:r1", "channel-owner:g1:r1"],
+            ),
+        ];
+        for (kind, access, shared, expected) in cases {
+            assert_eq!(
+                plan_for(kind, access, shared),
+                expected,
+                "{kind:?} {access:?} shared={shared}"
+            );
+        }
+    }
+
+    #[test]
+    fn levels_no_provider_carries_have_no_plan() {
+        let mailbox = resource(ResourceKind::Mailbox, "m1");
+        let refused = plan(Subject {
+            resource: &mailbox,
+            group_id: None,
+            access: Access::SendAs,
+            shared_channel: false,
+        });
+        assert!(matches!(refused, Err(PlanError::Unsupported { .. })));
+        let team = resource(ResourceKind::Team, "t1");
+        let orphan = plan(Subject {
+            resource: &team,
+            group_id: None,
+            access: Access::Member,
+            shared_channel: false,
+        });
+        assert!(matches!(orphan, Err(PlanError::NoGroup { .. })));
+    }
+
+    #[test]
+    fn a_step_keeps_its_shape_on_disk() {
+        let step = Step::ChannelOwner {
+            team_id: "t".into(),
+            channel_id: "c".into(),
+        };
+        let json = serde_json::to_value(&step).unwrap_or_default();
+        assert_eq!(json["step"], "channel_owner");
+        let back: Step = serde_json::from_value(json).unwrap_or(Step::GroupMember {
+            group_id: String::new(),
+        });
+        assert_eq!(back, step);
+    }
+}

@@ -1,0 +1,628 @@
+//! Carrying grants out and taking them away through the grant ledger.
+//!
+//! [`Provisioner::carry_out`] claims each step for its grant before writing it: when no grant
+//! covers the fact yet, it first reads whether the person already has it, and keeps that
+//! answer (on disk) as what they had before. [`Provisioner::release`] takes a grant off each
+//! step in reverse and removes only what no other grant covers and the person did not have
+//! before, then reads the removal back gone. Nothing here decides from a write's answer who
+//! owns a fact, so a lost answer, a retry or a crash between a write and its answer cannot turn
+//! Doorman's own change into someone else's access.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use super::ProvisionError;
+use super::effect::{self, Removal};
+use super::ledger::{Holding, Ledger, Release};
+use super::plan::{Plan, Step};
+use super::verify;
+use crate::graph::{AppToken, AppTokenSource, DelegatedToken, GraphClient, GraphError};
+use crate::metrics::Metrics;
+use crate::scheduler::Clock;
+use crate::store::StoreError;
+
+/// How long a removal is given to show through replication lag.
+const GONE_WITHIN: Duration = Duration::from_secs(60);
+
+/// A fact written longer ago than this is visible to every read: a read that does not show it
+/// then means it is not there. Until then, a fact only a read can find (a channel membership
+/// whose id the write's lost answer never gave) may just be hidden by replication lag.
+const LAG_BOUND: TimeDelta = TimeDelta::minutes(15);
+
+/// What carrying out a plan did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Made {
+    /// Graph's request ids of the writes, for the audit trail.
+    pub request_ids: Vec<String>,
+    /// The steps written for this grant.
+    pub written: Vec<Step>,
+    /// The steps the person had before the grant: left as they were, never written.
+    pub held_before: Vec<Step>,
+    /// The steps already there under another grant of theirs (or an earlier run of this one
+    /// whose answer was lost): shared, not written again.
+    pub covered: Vec<Step>,
+}
+
+/// What taking a grant off one step came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StepRelease {
+    /// Other grants (these request ids) still cover it: it stays.
+    Covered(Vec<String>),
+    /// The person had it before Doorman: it stays.
+    HeldBefore,
+    /// Taken away and read back gone.
+    Removed,
+    /// The grant had no part in it.
+    Untouched,
+    /// It is to be removed but could not be yet; the removal stays owed and is tried again.
+    Failed(String),
+}
+
+/// What taking a grant off its plan came to, step by step in the order undone.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Released {
+    pub steps: Vec<(Step, StepRelease)>,
+}
+
+impl Released {
+    /// Whether nothing is left to remove.
+    pub fn is_complete(&self) -> bool {
+        !self
+            .steps
+            .iter()
+            .any(|(_, outcome)| matches!(outcome, StepRelease::Failed(_)))
+    }
+
+    pub fn removed(&self) -> Vec<String> {
+        self.described(|outcome| matches!(outcome, StepRelease::Removed))
+    }
+
+    pub fn held_before(&self) -> Vec<String> {
+        self.described(|outcome| matches!(outcome, StepRelease::HeldBefore))
+    }
+
+    pub fn failures(&self) -> Vec<String> {
+        self.steps
+            .iter()
+            .filter_map(|(step, outcome)| match outcome {
+                StepRelease::Failed(why) => Some(format!("{}: {why}", step.describe())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The other grants that keep some of the access in place, without repeats.
+    pub fn kept_for(&self) -> Vec<String> {
+        let mut grants: Vec<String> = self
+            .steps
+            .iter()
+            .filter_map(|(_, outcome)| match outcome {
+                StepRelease::Covered(by) => Some(by.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        grants.sort();
+        grants.dedup();
+        grants
+    }
+
+    fn described(&self, keep: impl Fn(&StepRelease) -> bool) -> Vec<String> {
+        self.steps
+            .iter()
+            .filter(|(_, outcome)| keep(outcome))
+            .map(|(step, _)| step.describe())
+            .collect()
+    }
+}
+
+/// What a drift repair of a fact no grant covers came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Repair {
+    /// It is not there: nothing to do.
+    Absent,
+    /// A grant covers it again: not drift.
+    Covered,
+    /// It was there again and is removed (read back gone).
+    Removed,
+    /// It is there and could not be removed yet.
+    Failed(String),
+}
+
+/// What a provisioner needs.
+pub struct ProvisionerParts {
+    pub graph: GraphClient,
+    pub app_tokens: Arc<AppTokenSource>,
+    pub ledger: Ledger,
+    pub clock: Arc<dyn Clock>,
+    pub metrics: Arc<Metrics>,
+    /// `[provision] verify_within`: how long a change is read back before it counts as failed.
+    pub verify_within: Duration,
+}
+
+/// Makes and takes away grants' steps through the ledger.
+pub struct Provisioner {
+    graph: GraphClient,
+    app_tokens: Arc<AppTokenSource>,
+    ledger: Ledger,
+    clock: Arc<dyn Clock>,
+    metrics: Arc<Metrics>,
+    verify_within: Duration,
+}
+
+impl Provisioner {
+    pub fn new(parts: ProvisionerParts) -> Self {
+        Provisioner {
+            graph: parts.graph,
+            app_tokens: parts.app_tokens,
+            ledger: parts.ledger,
+            clock: parts.clock,
+            metrics: parts.metrics,
+            verify_within: parts.verify_within,
+        }
+    }
+
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// Makes the plan's steps true for `person` under `token`, for `grant`. Each step is
+    /// claimed in the ledger before it is written; a step the person already had when nothing
+    /// covered it is recorded as theirs and not written. Stops at the first failure: undoing is
+    /// [`Provisioner::release`]'s, which knows from the ledger what this grant made.
+    pub async fn carry_out(
+        &self,
+        grant: &str,
+        person: &str,
+        plan: &Plan,
+        token: &DelegatedToken,
+    ) -> Result<Made, ProvisionError> {
+        let mut made = Made::default();
+        // The id an earlier step's write answered, for a step that builds on it.
+        let mut earlier_handle: Option<String> = None;
+        for step in &plan.steps {
+            let claimed = self.claim(grant, person, step).await?;
+            if claimed.there {
+                if claimed.held_before {
+                    made.held_before.push(step.clone());
+                } else {
+                    made.covered.push(step.clone());
+                }
+                earlier_handle = claimed.handle;
+                continue;
+            }
+            let builds_on = match step {
+                Step::ChannelOwner { .. } => earlier_handle.clone().or(claimed.handle),
+                _ => None,
+            };
+            let reader = self.reader().await?;
+            let written = match effect::write(
+                &self.graph,
+                token,
+                &reader,
+                step,
+                person,
+                builds_on.as_deref(),
+            )
+            .await
+            {
+                Ok(written) => written,
+                Err(source) => {
+                    if refused(&source) {
+                        // Graph said no: nothing was written, so nothing can be hidden by lag.
+                        self.keep_written_at(grant, person, step, None).await?;
+                    }
+                    return Err(ProvisionError::Graph {
+                        step: step.describe(),
+                        source: Box::new(source),
+                    });
+                }
+            };
+            made.request_ids.extend(written.request_id.clone());
+            if let Some(handle) = &written.handle {
+                self.keep_handle(grant, person, step, handle).await?;
+            }
+            earlier_handle = written.handle;
+            made.written.push(step.clone());
+        }
+        Ok(made)
+    }
+
+    /// Reads the plan back with the app-only token until all of it shows, for at most
+    /// `[provision] verify_within`.
+    pub async fn verify(&self, person: &str, plan: &Plan) -> Result<(), ProvisionError> {
+        verify::settle(
+            &self.graph,
+            &self.app_tokens,
+            &plan.steps,
+            person,
+            self.verify_within,
+            true,
+        )
+        .await
+    }
+
+    /// The app-only token, for reads.
+    async fn reader(&self) -> Result<AppToken, ProvisionError> {
+        self.app_tokens
+            .token()
+            .await
+            .map_err(|error| ProvisionError::Token(error.to_string()))
+    }
+
+    /// Whether `step` is true for `person` now, as the app-only token reads it.
+    pub async fn present(&self, person: &str, step: &Step) -> Result<bool, ProvisionError> {
+        let token = self.reader().await?;
+        effect::present(&self.graph, &token, step, person)
+            .await
+            .map_err(|source| ProvisionError::Graph {
+                step: step.describe(),
+                source: Box::new(source),
+            })
+    }
+
+    /// Takes `grant` off every step of its plan, in reverse: what other grants cover or the
+    /// person had before stays; the rest is removed under `token` (none: no identity can
+    /// remove it now, so it stays owed) and read back gone. Safe to run again: a step the grant
+    /// no longer covers is removed only while its removal is still owed.
+    pub async fn release(
+        &self,
+        grant: &str,
+        person: &str,
+        plan: &Plan,
+        token: Option<&DelegatedToken>,
+    ) -> Released {
+        let mut released = Released::default();
+        for step in plan.steps.iter().rev() {
+            let outcome = self.release_step(grant, person, step, token).await;
+            released.steps.push((step.clone(), outcome));
+        }
+        let taken: Vec<Step> = released
+            .steps
+            .iter()
+            .filter(|(_, outcome)| *outcome == StepRelease::Removed)
+            .map(|(step, _)| step.clone())
+            .collect();
+        if !taken.is_empty() {
+            let gone = verify::settle(
+                &self.graph,
+                &self.app_tokens,
+                &taken,
+                person,
+                GONE_WITHIN,
+                false,
+            )
+            .await;
+            match gone {
+                Ok(()) => {
+                    for step in &taken {
+                        if let Err(error) = self.confirm_removed(person, step).await {
+                            tracing::error!(%error, "cannot record a confirmed removal");
+                        }
+                    }
+                }
+                Err(error) => {
+                    for (step, outcome) in &mut released.steps {
+                        if taken.contains(step) {
+                            *outcome = StepRelease::Failed(error.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        for failure in released.failures() {
+            self.metrics.removals_failed.inc();
+            tracing::error!(
+                grant,
+                failure,
+                "access no grant covers could not be removed yet; it will be tried again"
+            );
+        }
+        released
+    }
+
+    /// `into` covers every step `from` covers (an extension taking a grant over), with nothing
+    /// written and nothing read.
+    pub async fn hand_over(
+        &self,
+        from: &str,
+        into: &str,
+        person: &str,
+        plan: &Plan,
+    ) -> Result<(), StoreError> {
+        for step in &plan.steps {
+            let _one_at_a_time = self.ledger.lock(person, step).await;
+            if let Some(mut holding) = self.ledger.get(person, step)? {
+                if holding.grants.contains(from) && holding.grants.insert(into.to_owned()) {
+                    self.ledger.put(&holding)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Records what a grant made before the ledger existed: `made` steps as Doorman's, the
+    /// others as held before. Steps the ledger already knows for this grant are left alone.
+    pub async fn adopt(
+        &self,
+        grant: &str,
+        person: &str,
+        step: &Step,
+        made: bool,
+    ) -> Result<(), StoreError> {
+        let _one_at_a_time = self.ledger.lock(person, step).await;
+        let existing = self.ledger.get(person, step)?;
+        if existing
+            .as_ref()
+            .is_some_and(|holding| holding.grants.contains(grant))
+        {
+            return Ok(());
+        }
+        let mut holding = Holding::claim(existing, person, step, grant, !made);
+        holding.written_at = Some(self.clock.now());
+        self.ledger.put(&holding)
+    }
+
+    /// The facts drift repair watches: removed because no grant covers them, since `since`.
+    /// (A removal still owed is in the hands of the request that owes it.)
+    pub fn watched(&self, since: DateTime<Utc>) -> Result<Vec<Holding>, StoreError> {
+        Ok(self
+            .ledger
+            .all()?
+            .into_iter()
+            .filter(|holding| {
+                holding.grants.is_empty()
+                    && !holding.held_before
+                    && !holding.removal_owed
+                    && holding.removed_at.is_some_and(|at| at >= since)
+            })
+            .collect())
+    }
+
+    /// Forgets removed facts no longer watched (removed before `before`).
+    pub fn forget_removed_before(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        let mut forgotten = 0;
+        for holding in self.ledger.all()? {
+            let stale = holding.grants.is_empty()
+                && !holding.removal_owed
+                && holding.removed_at.is_some_and(|at| at < before);
+            if stale {
+                self.ledger.forget(&holding)?;
+                forgotten += 1;
+            }
+        }
+        Ok(forgotten)
+    }
+
+    /// How many facts no grant covers are still owed a removal.
+    pub fn owed(&self) -> Result<usize, StoreError> {
+        Ok(self
+            .ledger
+            .all()?
+            .iter()
+            .filter(|holding| holding.removal_owed)
+            .count())
+    }
+
+    /// Drift repair of a fact no grant covers: if it is there again, it is removed under
+    /// `token` and read back gone. Decided under the fact's lock, so a grant claiming it
+    /// meanwhile is never undone.
+    pub async fn repair(&self, watched: &Holding, token: &DelegatedToken) -> Repair {
+        let (person, step) = (&watched.person, &watched.step);
+        let lock = self.ledger.lock(person, step).await;
+        let mut holding = match self.ledger.get(person, step) {
+            Ok(Some(holding)) => holding,
+            Ok(None) => return Repair::Absent,
+            Err(error) => return Repair::Failed(error.to_string()),
+        };
+        // Covered again, or a removal in the hands of the request that owes it: not drift.
+        if !holding.grants.is_empty() || holding.held_before || holding.removal_owed {
+            return Repair::Covered;
+        }
+        match self.present(person, step).await {
+            Ok(false) => return Repair::Absent,
+            Ok(true) => {}
+            Err(error) => return Repair::Failed(error.to_string()),
+        }
+        holding.removal_owed = true;
+        if let Err(error) = self.ledger.put(&holding) {
+            return Repair::Failed(error.to_string());
+        }
+        let settled = self.settled(&holding);
+        let reader = match self.reader().await {
+            Ok(reader) => reader,
+            Err(error) => return Repair::Failed(error.to_string()),
+        };
+        let removal = effect::remove(
+            &self.graph,
+            token,
+            &reader,
+            step,
+            person,
+            holding.handle.as_deref(),
+            settled,
+        )
+        .await;
+        drop(lock);
+        match removal {
+            Ok(Removal::Removed | Removal::NotThere) => {}
+            Ok(Removal::NotYetVisible) => {
+                return Repair::Failed("not visible to remove yet".to_owned());
+            }
+            Err(error) => return Repair::Failed(error.to_string()),
+        }
+        let gone = verify::settle(
+            &self.graph,
+            &self.app_tokens,
+            std::slice::from_ref(step),
+            person,
+            GONE_WITHIN,
+            false,
+        )
+        .await;
+        if let Err(error) = gone {
+            return Repair::Failed(error.to_string());
+        }
+        match self.confirm_removed(person, step).await {
+            Ok(()) => Repair::Removed,
+            Err(error) => Repair::Failed(error.to_string()),
+        }
+    }
+
+    async fn release_step(
+        &self,
+        grant: &str,
+        person: &str,
+        step: &Step,
+        token: Option<&DelegatedToken>,
+    ) -> StepRelease {
+        let _one_at_a_time = self.ledger.lock(person, step).await;
+        let mut holding = match self.ledger.get(person, step) {
+            Ok(Some(holding)) => holding,
+            Ok(None) => return StepRelease::Untouched,
+            Err(error) => return StepRelease::Failed(error.to_string()),
+        };
+        let release = holding.release(grant);
+        // On disk before anything is removed: a crash from here on leaves the removal owed.
+        if release != Release::Untouched {
+            if let Err(error) = self.ledger.put(&holding) {
+                return StepRelease::Failed(error.to_string());
+            }
+        }
+        match release {
+            Release::Covered(by) => StepRelease::Covered(by),
+            Release::HeldBefore => StepRelease::HeldBefore,
+            Release::Untouched => StepRelease::Untouched,
+            Release::Remove => {
+                let Some(token) = token else {
+                    return StepRelease::Failed(
+                        "no identity can remove it: neither the person who made it nor the \
+                         operator has a usable sign-in"
+                            .to_owned(),
+                    );
+                };
+                let reader = match self.reader().await {
+                    Ok(reader) => reader,
+                    Err(error) => return StepRelease::Failed(error.to_string()),
+                };
+                let removal = effect::remove(
+                    &self.graph,
+                    token,
+                    &reader,
+                    step,
+                    person,
+                    holding.handle.as_deref(),
+                    self.settled(&holding),
+                )
+                .await;
+                match removal {
+                    Ok(Removal::Removed | Removal::NotThere) => StepRelease::Removed,
+                    Ok(Removal::NotYetVisible) => StepRelease::Failed(
+                        "written moments ago and not visible to remove yet".to_owned(),
+                    ),
+                    Err(error) => StepRelease::Failed(error.to_string()),
+                }
+            }
+        }
+    }
+
+    /// Claims `step` for `grant` after reading whether the person has it: when nothing covers
+    /// it, that read is what they had before.
+    async fn claim(
+        &self,
+        grant: &str,
+        person: &str,
+        step: &Step,
+    ) -> Result<Claimed, ProvisionError> {
+        let _one_at_a_time = self.ledger.lock(person, step).await;
+        let existing = self.ledger.get(person, step)?;
+        let there = self.present(person, step).await?;
+        let mut holding = Holding::claim(existing, person, step, grant, there);
+        // Kept before the write, so a removal later knows how long replication lag may hide it.
+        holding.written_at = Some(self.clock.now());
+        self.ledger.put(&holding)?;
+        Ok(Claimed {
+            there,
+            held_before: holding.held_before,
+            handle: holding.handle,
+        })
+    }
+
+    async fn keep_written_at(
+        &self,
+        grant: &str,
+        person: &str,
+        step: &Step,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        let _one_at_a_time = self.ledger.lock(person, step).await;
+        if let Some(mut holding) = self.ledger.get(person, step)? {
+            if holding.grants.contains(grant) && holding.written_at != at {
+                holding.written_at = at;
+                self.ledger.put(&holding)?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn keep_handle(
+        &self,
+        grant: &str,
+        person: &str,
+        step: &Step,
+        handle: &str,
+    ) -> Result<(), StoreError> {
+        let _one_at_a_time = self.ledger.lock(person, step).await;
+        if let Some(mut holding) = self.ledger.get(person, step)? {
+            if holding.grants.contains(grant) && holding.handle.as_deref() != Some(handle) {
+                holding.handle = Some(handle.to_owned());
+                self.ledger.put(&holding)?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn confirm_removed(&self, person: &str, step: &Step) -> Result<(), StoreError> {
+        let _one_at_a_time = self.ledger.lock(person, step).await;
+        if let Some(mut holding) = self.ledger.get(person, step)? {
+            // A grant that claimed it meanwhile called the removal off.
+            if holding.grants.is_empty() && holding.removal_owed {
+                holding.removed(self.clock.now());
+                self.ledger.put(&holding)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether replication lag can no longer hide the fact from a read.
+    fn settled(&self, holding: &Holding) -> bool {
+        holding
+            .written_at
+            .is_none_or(|at| self.clock.now() - at > LAG_BOUND)
+    }
+}
+
+/// Whether Graph answered a write with a refusal, so that it was certainly not carried out
+/// (a retry of a write that was carried out meets "already exists", never these).
+fn refused(error: &GraphError) -> bool {
+    matches!(
+        error,
+        GraphError::NotFound(_)
+            | GraphError::Forbidden(_)
+            | GraphError::Unauthorized(_)
+            | GraphError::BadRequest(_)
+            | GraphError::InvalidRequest { .. }
+    )
+}
+
+/// What a claim found.
+struct Claimed {
+    /// The fact is there now: it is not written (again).
+    there: bool,
+    /// The person had it before Doorman.
+    held_before: bool,
+    /// The id an earlier write of the fact answered.
+    handle: Option<String>,
+}
