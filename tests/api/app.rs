@@ -50,6 +50,21 @@ impl TestApp {
 
     /// A deployment on another tenant, with its policy file and operator.
     pub async fn spawn_on(tenant: &str, policy: &str, operator: &str) -> TestApp {
+        Self::spawn_configured(tenant, policy, operator, &[]).await
+    }
+
+    /// The default deployment with more `DOORMAN__...` settings.
+    pub async fn spawn_with_settings(settings: &[(&str, &str)]) -> TestApp {
+        Self::spawn_configured(CONTOSO, EXAMPLE_POLICY, OPERATOR, settings).await
+    }
+
+    /// A deployment on `tenant` with its policy file, operator and more settings.
+    pub async fn spawn_configured(
+        tenant: &str,
+        policy: &str,
+        operator: &str,
+        settings: &[(&str, &str)],
+    ) -> TestApp {
         let bot_port = free_port();
         let bot_url = format!("http://127.0.0.1:{bot_port}");
         let sim = TestSim::start_for_bot(tenant, url::Url::parse(&bot_url).expect("bot url")).await;
@@ -73,7 +88,14 @@ impl TestApp {
                     "DOORMAN__MICROSOFT__OPERATOR".to_owned(),
                     operator.to_owned(),
                 ),
-            ],
+            ]
+            .into_iter()
+            .chain(
+                settings
+                    .iter()
+                    .map(|(key, value)| ((*key).to_owned(), (*value).to_owned())),
+            )
+            .collect(),
         };
         app.start().await;
         app

@@ -12,6 +12,7 @@ mod forged;
 mod graph_client;
 mod graph_fidelity;
 mod helpers;
+mod integrity;
 mod intent;
 mod ledger;
 mod lifecycle;
