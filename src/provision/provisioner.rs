@@ -430,28 +430,10 @@ impl Provisioner {
         if let Err(error) = self.ledger.put(&holding) {
             return Repair::Failed(error.to_string());
         }
-        let settled = self.settled(&holding);
-        let reader = match self.reader().await {
-            Ok(reader) => reader,
-            Err(error) => return Repair::Failed(error.to_string()),
-        };
-        let removal = effect::remove(
-            &self.graph,
-            token,
-            &reader,
-            step,
-            person,
-            holding.handle.as_deref(),
-            settled,
-        )
-        .await;
+        let removal = self.remove_fact(&holding, token).await;
         drop(lock);
-        match removal {
-            Ok(Removal::Removed | Removal::NotThere) => {}
-            Ok(Removal::NotYetVisible) => {
-                return Repair::Failed("not visible to remove yet".to_owned());
-            }
-            Err(error) => return Repair::Failed(error.to_string()),
+        if let Err(why) = removal {
+            return Repair::Failed(why);
         }
         let gone = verify::settle(
             &self.graph,
@@ -503,28 +485,33 @@ impl Provisioner {
                             .to_owned(),
                     );
                 };
-                let reader = match self.reader().await {
-                    Ok(reader) => reader,
-                    Err(error) => return StepRelease::Failed(error.to_string()),
-                };
-                let removal = effect::remove(
-                    &self.graph,
-                    token,
-                    &reader,
-                    step,
-                    person,
-                    holding.handle.as_deref(),
-                    self.settled(&holding),
-                )
-                .await;
-                match removal {
-                    Ok(Removal::Removed | Removal::NotThere) => StepRelease::Removed,
-                    Ok(Removal::NotYetVisible) => StepRelease::Failed(
-                        "written moments ago and not visible to remove yet".to_owned(),
-                    ),
-                    Err(error) => StepRelease::Failed(error.to_string()),
+                match self.remove_fact(&holding, token).await {
+                    Ok(()) => StepRelease::Removed,
+                    Err(why) => StepRelease::Failed(why),
                 }
             }
+        }
+    }
+
+    /// Removes `holding`'s fact under `token`; `Ok` when it is gone (or was not there).
+    async fn remove_fact(&self, holding: &Holding, token: &DelegatedToken) -> Result<(), String> {
+        let reader = self.reader().await.map_err(|error| error.to_string())?;
+        let removal = effect::remove(
+            &self.graph,
+            token,
+            &reader,
+            &holding.step,
+            &holding.person,
+            holding.handle.as_deref(),
+            self.settled(holding),
+        )
+        .await;
+        match removal {
+            Ok(Removal::Removed | Removal::NotThere) => Ok(()),
+            Ok(Removal::NotYetVisible) => {
+                Err("written moments ago and not visible to remove yet".to_owned())
+            }
+            Err(error) => Err(error.to_string()),
         }
     }
 
@@ -559,7 +546,9 @@ impl Provisioner {
     ) -> Result<(), StoreError> {
         let _one_at_a_time = self.ledger.lock(person, step).await;
         if let Some(mut holding) = self.ledger.get(person, step)? {
-            if holding.grants.contains(grant) && holding.written_at != at {
+            // Another grant's write may be recent: its time stands.
+            let alone = holding.grants.len() == 1 && holding.grants.contains(grant);
+            if alone && holding.written_at != at {
                 holding.written_at = at;
                 self.ledger.put(&holding)?;
             }

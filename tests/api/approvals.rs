@@ -870,8 +870,9 @@ async fn an_approval_card_refreshes_to_its_current_state_for_its_own_approver_on
     assert!(!told_alex.contains("nothing was changed"), "{told_alex}");
 }
 
-/// Whether `upn` is a member of the channel, in `/_sim/state`.
-async fn in_channel(app: &TestApp, channel: &str, upn: &str) -> bool {
+/// Whether `upn` is a member of the channel, in `/_sim/state` (which shows what replication
+/// lag still hides from reads).
+pub(crate) async fn in_channel(app: &TestApp, channel: &str, upn: &str) -> bool {
     let state = app
         .sim
         .control(reqwest::Method::GET, "state", None)

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::app::{OPERATOR, TestApp, eventually, request_id, until_said};
-use crate::approvals::{card_for, sign_in_when_asked, writes};
+use crate::approvals::{card_for, in_channel, sign_in_when_asked, writes};
 use crate::requests::click_teams;
 
 const JORDAN: &str = "jordan.lee@contoso.com";
@@ -18,24 +18,6 @@ const MARIA: &str = "maria.garcia@contoso.com";
 
 async fn in_group(app: &TestApp, group: &str, upn: &str) -> bool {
     app.sim.members(group).await.contains(&upn.to_owned())
-}
-
-/// Whether `upn` is a member of the channel, in `/_sim/state` (which shows what replication
-/// lag still hides from reads).
-async fn in_channel(app: &TestApp, channel: &str, upn: &str) -> bool {
-    let state = app
-        .sim
-        .control(reqwest::Method::GET, "state", None)
-        .await
-        .body;
-    state["teams"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|team| team["channels"].as_array().into_iter().flatten())
-        .filter(|found| found["displayName"] == channel)
-        .flat_map(|found| found["members"].as_array().into_iter().flatten())
-        .any(|member| member.as_str() == Some(upn))
 }
 
 /// The active grants `doorman grants list --json` shows for `upn`.

@@ -220,3 +220,89 @@ async fn the_handed_out_config_loads_as_a_doorman_config() {
         sim.state.slack.signing_secret
     );
 }
+
+#[tokio::test]
+async fn a_lost_answer_carries_the_write_out_and_closes_the_connection_with_no_response() {
+    let sim = TestSim::start().await;
+    let owner = sim
+        .access_token("nina.patel@contoso.com", MEMBER_SCOPES)
+        .await;
+    let (group, tom) = (
+        sim.group_id("VPN Users"),
+        sim.user_id("tom.becker@contoso.com"),
+    );
+    let set = sim
+        .control(
+            Method::POST,
+            "faults",
+            Some(serde_json::json!({"lose_next_writes": 1})),
+        )
+        .await;
+    assert_eq!(set.body["lose_next_writes"], 1, "{}", set.text);
+    // Reads, and read-only actions, are answered as ever.
+    let read = sim
+        .graph(
+            &owner,
+            Method::POST,
+            &format!("/users/{tom}/checkMemberGroups"),
+            Some(serde_json::json!({"groupIds": [group]})),
+        )
+        .await;
+    assert_eq!(read.status, 200, "{}", read.text);
+
+    let lost = sim
+        .http
+        .post(format!("{}/v1.0/groups/{group}/members/$ref", sim.url))
+        .bearer_auth(&owner)
+        .json(&sim.reference(&tom))
+        .send()
+        .await;
+    let error = lost.expect_err("no answer comes back");
+    assert!(!error.is_connect(), "the connection was made: {error}");
+    assert!(
+        sim.members("VPN Users")
+            .await
+            .contains(&"tom.becker@contoso.com".to_owned()),
+        "the write was carried out"
+    );
+    let log = sim.control(Method::GET, "graph/log", None).await.body;
+    let last = log
+        .as_array()
+        .and_then(|entries| entries.last().cloned())
+        .unwrap_or_default();
+    assert_eq!(last["method"], "POST");
+    assert!(last["status"].is_null(), "{last}");
+    assert!(last["response"].is_null(), "{last}");
+
+    // Counted off: the retry is answered, and says the member is there.
+    let faults = sim.control(Method::GET, "faults", None).await.body;
+    assert_eq!(faults["lose_next_writes"], 0);
+    let retry = sim
+        .graph(
+            &owner,
+            Method::POST,
+            &format!("/groups/{group}/members/$ref"),
+            Some(sim.reference(&tom)),
+        )
+        .await;
+    assert_eq!(retry.status, 400, "{}", retry.text);
+    assert!(retry.text.contains("already exist"), "{}", retry.text);
+}
+
+#[tokio::test]
+async fn lost_answers_are_bounded_like_every_fault() {
+    let sim = TestSim::start().await;
+    let refused = sim
+        .control(
+            Method::POST,
+            "faults",
+            Some(serde_json::json!({"lose_next_writes": 1_000_000})),
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.text);
+    assert!(
+        refused.text.contains("lose_next_writes"),
+        "{}",
+        refused.text
+    );
+}

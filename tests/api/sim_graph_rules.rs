@@ -910,3 +910,128 @@ async fn forged_page_tokens_and_absurd_faults_are_refused() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_channel_owner_changes_a_members_role_and_nobody_else_can() {
+    let sim = TestSim::start().await;
+    let scopes = "ChannelMember.ReadWrite.All TeamMember.ReadWrite.All";
+    let owner = sim.access_token("maria.garcia@contoso.com", scopes).await;
+    let (team, channel) = (
+        sim.group_id("Marketing"),
+        "19:marketing-launch@thread.tacv2",
+    );
+    let added = sim
+        .graph(
+            &owner,
+            Method::POST,
+            &format!("/teams/{team}/channels/{channel}/members"),
+            Some(json!({
+                "@odata.type": "#microsoft.graph.aadUserConversationMember",
+                "roles": [],
+                "user@odata.bind": "https://graph.microsoft.com/v1.0/users('tom.becker@contoso.com')",
+            })),
+        )
+        .await;
+    assert_eq!(added.status, 201, "{}", added.text);
+    let membership = added.body["id"].as_str().unwrap_or_default().to_owned();
+    let path = format!("/teams/{team}/channels/{channel}/members/{membership}");
+    let role = |roles: serde_json::Value| json!({"@odata.type": "#microsoft.graph.aadUserConversationMember", "roles": roles});
+
+    let tom = sim.access_token("tom.becker@contoso.com", scopes).await;
+    let himself = sim
+        .graph(&tom, Method::PATCH, &path, Some(role(json!(["owner"]))))
+        .await;
+    assert_eq!(himself.status, 403, "a member cannot make himself owner");
+    let nonsense = sim
+        .graph(&owner, Method::PATCH, &path, Some(role(json!(["admin"]))))
+        .await;
+    assert_eq!(nonsense.status, 400, "{}", nonsense.text);
+    let promoted = sim
+        .graph(&owner, Method::PATCH, &path, Some(role(json!(["owner"]))))
+        .await;
+    assert_eq!(promoted.status, 200, "{}", promoted.text);
+    assert_eq!(promoted.body["roles"], json!(["owner"]));
+    let demoted = sim
+        .graph(&owner, Method::PATCH, &path, Some(role(json!([]))))
+        .await;
+    assert_eq!(demoted.status, 200, "{}", demoted.text);
+    assert_eq!(demoted.body["roles"], json!([]));
+    let gone = sim
+        .graph(
+            &owner,
+            Method::PATCH,
+            &format!("/teams/{team}/channels/{channel}/members/not-a-membership"),
+            Some(role(json!([]))),
+        )
+        .await;
+    assert_eq!(gone.status, 404);
+}
+
+#[tokio::test]
+async fn a_site_owner_changes_the_role_of_a_direct_sharing_permission_only() {
+    let sim = TestSim::start().await;
+    let owner = sim
+        .access_token(
+            "david.okafor@contoso.com",
+            "Sites.Read.All Files.ReadWrite.All",
+        )
+        .await;
+    let drive = "b!fin-docs";
+    let invited = sim
+        .graph(
+            &owner,
+            Method::POST,
+            &format!("/drives/{drive}/root/invite"),
+            Some(json!({"recipients": [{"email": "alex.kim@contoso.com"}], "roles": ["write"], "requireSignIn": true, "sendInvitation": false})),
+        )
+        .await;
+    assert_eq!(invited.status, 200, "{}", invited.text);
+    let permission = invited.body["value"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let path = format!("/drives/{drive}/root/permissions/{permission}");
+    let reader = sim
+        .access_token("alex.kim@contoso.com", "Files.ReadWrite.All")
+        .await;
+    let own = sim
+        .graph(
+            &reader,
+            Method::PATCH,
+            &path,
+            Some(json!({"roles": ["write"]})),
+        )
+        .await;
+    assert_eq!(
+        own.status, 403,
+        "only who manages the library changes roles"
+    );
+    let two = sim
+        .graph(
+            &owner,
+            Method::PATCH,
+            &path,
+            Some(json!({"roles": ["read", "write"]})),
+        )
+        .await;
+    assert_eq!(two.status, 400);
+    let read = sim
+        .graph(
+            &owner,
+            Method::PATCH,
+            &path,
+            Some(json!({"roles": ["read"]})),
+        )
+        .await;
+    assert_eq!(read.status, 200, "{}", read.text);
+    assert_eq!(read.body["roles"], json!(["read"]));
+    let missing = sim
+        .graph(
+            &owner,
+            Method::PATCH,
+            &format!("/drives/{drive}/root/permissions/NOPE"),
+            Some(json!({"roles": ["read"]})),
+        )
+        .await;
+    assert_eq!(missing.status, 404);
+}

@@ -379,16 +379,20 @@ impl Requests {
         if let Err(error) = ended {
             tracing::error!(%error, request = %original.id, "cannot end an extended grant");
         }
+        self.drop_grant_timers(&original.id);
+    }
+
+    /// Takes a grant's end and its reminder off the timers: it is over.
+    pub(super) fn drop_grant_timers(&self, id: &str) {
+        let request = id.to_owned();
         for job in [
             Job::Expire {
-                request: original.id.clone(),
+                request: request.clone(),
             },
-            Job::RemindEnd {
-                request: original.id.clone(),
-            },
+            Job::RemindEnd { request },
         ] {
             if let Err(error) = self.scheduler.cancel(&job.id()) {
-                tracing::warn!(%error, request = %original.id, "cannot drop an extended grant's timers");
+                tracing::warn!(%error, request = id, "cannot drop a grant's timers");
             }
         }
     }
@@ -515,18 +519,7 @@ impl Requests {
                 return Outcome::RetryAt(self.now() + TRY_AGAIN_IN);
             }
         };
-        for job in [
-            Job::Expire {
-                request: record.id.clone(),
-            },
-            Job::RemindEnd {
-                request: record.id.clone(),
-            },
-        ] {
-            if let Err(error) = self.scheduler.cancel(&job.id()) {
-                tracing::warn!(%error, request = %record.id, "cannot drop an ended grant's timers");
-            }
-        }
+        self.drop_grant_timers(&record.id);
         let kind = match cause {
             EndCause::Expired => AuditKind::Expired,
             EndCause::Revoked { .. } | EndCause::Vanished => AuditKind::Revoked,

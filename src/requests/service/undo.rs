@@ -125,18 +125,7 @@ impl Requests {
                 return Outcome::RetryAt(self.now() + TRY_AGAIN_IN);
             }
         };
-        for job in [
-            Job::Expire {
-                request: record.id.clone(),
-            },
-            Job::RemindEnd {
-                request: record.id.clone(),
-            },
-        ] {
-            if let Err(error) = self.scheduler.cancel(&job.id()) {
-                tracing::warn!(%error, request = %record.id, "cannot drop a failed request's timers");
-            }
-        }
+        self.drop_grant_timers(&record.id);
         let removed = released.removed();
         if !removed.is_empty() {
             self.audit(

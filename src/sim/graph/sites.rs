@@ -448,21 +448,7 @@ pub fn invite(call: &mut Call<'_>) -> Outcome {
         return Err(GraphErr::forbidden(Service::SharePoint));
     }
     let body = call.body_object()?;
-    let role = match body
-        .get("roles")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-    {
-        Some([role]) if matches!(role.as_str(), Some("read" | "write")) => {
-            role.as_str().unwrap_or("read").to_owned()
-        }
-        _ => {
-            return Err(GraphErr::bad_request(
-                "invalidRequest",
-                "roles must hold exactly one of 'read' or 'write'.",
-            ));
-        }
-    };
+    let role = sharing_role(body)?;
     let recipients = body
         .get("recipients")
         .and_then(Value::as_array)
@@ -525,26 +511,27 @@ pub fn invite(call: &mut Call<'_>) -> Outcome {
     Ok(Reply::ok(json!({"value": value})))
 }
 
-/// `PATCH .../permissions/{permission}`: the role a direct sharing permission grants, `read` or
-/// `write`. Inherited permissions are changed where they are granted, not here.
-pub fn update_permission(call: &mut Call<'_>) -> Outcome {
-    call.require_delegated_write(Service::SharePoint, SHARE_FILES)?;
-    let body = call.body_object()?;
-    let role = match body
+/// The one role, `read` or `write`, a sharing body's `roles` holds.
+fn sharing_role(body: &serde_json::Map<String, Value>) -> Result<String, GraphErr> {
+    match body
         .get("roles")
         .and_then(Value::as_array)
         .map(Vec::as_slice)
     {
         Some([role]) if matches!(role.as_str(), Some("read" | "write")) => {
-            role.as_str().unwrap_or("read").to_owned()
+            Ok(role.as_str().unwrap_or("read").to_owned())
         }
-        _ => {
-            return Err(GraphErr::bad_request(
-                "invalidRequest",
-                "roles must hold exactly one of 'read' or 'write'.",
-            ));
-        }
-    };
+        _ => Err(GraphErr::bad_request(
+            "invalidRequest",
+            "roles must hold exactly one of 'read' or 'write'.",
+        )),
+    }
+}
+
+/// The drive and permission a change of a direct sharing permission addresses, once the caller
+/// may make it. An inherited permission is changed where it is granted (400), an unknown one is
+/// 404. `done` says what cannot be done to an inherited one ("removed from", "changed on").
+fn direct_permission(call: &Call<'_>, done: &str) -> Result<(String, String), GraphErr> {
     let (home, drive) = addressed_drive(call, SHARE_FILES)?;
     addressed_item(call, drive)?;
     let permission = call.param("permission").to_owned();
@@ -559,7 +546,7 @@ pub fn update_permission(call: &mut Call<'_>) -> Outcome {
         return Err(if inherited {
             GraphErr::bad_request(
                 "invalidRequest",
-                "Inherited permissions cannot be changed on this item.",
+                format!("Inherited permissions cannot be {done} this item."),
             )
         } else {
             GraphErr::not_found(Service::SharePoint, &permission)
@@ -568,7 +555,16 @@ pub fn update_permission(call: &mut Call<'_>) -> Outcome {
     if !may_manage_permissions(call, home) {
         return Err(GraphErr::forbidden(Service::SharePoint));
     }
-    let drive_id = drive.id.clone();
+    Ok((drive.id.clone(), permission))
+}
+
+/// `PATCH .../permissions/{permission}`: the role a direct sharing permission grants, `read` or
+/// `write`. Inherited permissions are changed where they are granted, not here.
+pub fn update_permission(call: &mut Call<'_>) -> Outcome {
+    call.require_delegated_write(Service::SharePoint, SHARE_FILES)?;
+    let body = call.body_object()?;
+    let role = sharing_role(body)?;
+    let (drive_id, permission) = direct_permission(call, "changed on")?;
     let mut updated = None;
     if let Some(drive) = call.dir.drive_mut(&drive_id) {
         if let Some(grant) = drive
@@ -586,30 +582,7 @@ pub fn update_permission(call: &mut Call<'_>) -> Outcome {
 
 pub fn delete_permission(call: &mut Call<'_>) -> Outcome {
     call.require_delegated_write(Service::SharePoint, SHARE_FILES)?;
-    let (home, drive) = addressed_drive(call, SHARE_FILES)?;
-    addressed_item(call, drive)?;
-    let permission = call.param("permission").to_owned();
-    if !drive
-        .grants
-        .iter()
-        .any(|grant| grant.permission_id.eq_ignore_ascii_case(&permission))
-    {
-        let inherited = permissions_of(call, home, drive)
-            .iter()
-            .any(|p| p["id"] == permission.as_str());
-        return Err(if inherited {
-            GraphErr::bad_request(
-                "invalidRequest",
-                "Inherited permissions cannot be removed from this item.",
-            )
-        } else {
-            GraphErr::not_found(Service::SharePoint, &permission)
-        });
-    }
-    if !may_manage_permissions(call, home) {
-        return Err(GraphErr::forbidden(Service::SharePoint));
-    }
-    let drive_id = drive.id.clone();
+    let (drive_id, permission) = direct_permission(call, "removed from")?;
     if let Some(drive) = call.dir.drive_mut(&drive_id) {
         drive
             .grants

@@ -462,6 +462,38 @@ pub fn add_channel_member(call: &mut Call<'_>) -> Outcome {
     created_member(call, &channel_id, &user_id, owner)
 }
 
+/// A channel membership a write addresses.
+struct Membership {
+    group_id: String,
+    channel_id: String,
+    user_id: String,
+}
+
+/// The membership `{membership}` of a private or shared channel, once `caller` may change it.
+/// Writes see memberships that replication lag still hides from reads.
+fn addressed_membership(call: &Call<'_>, caller: &str) -> Result<Membership, GraphErr> {
+    let (_, group, channel) = addressed_channel(call)?;
+    let membership = call.param("membership");
+    let user_id = user_of_membership(membership)
+        .ok_or_else(|| GraphErr::not_found(Service::Teams, membership))?;
+    if !channel.has_explicit_members()
+        || !channel
+            .members
+            .iter()
+            .any(|m| m.link.id.eq_ignore_ascii_case(&user_id))
+    {
+        return Err(GraphErr::not_found(Service::Teams, membership));
+    }
+    if !may_manage_channel(call, channel, caller) {
+        return Err(GraphErr::forbidden(Service::Teams));
+    }
+    Ok(Membership {
+        group_id: group.id.clone(),
+        channel_id: channel.id.clone(),
+        user_id,
+    })
+}
+
 /// `PATCH .../channels/{channel}/members/{membership}`: the membership's role, `[]` or
 /// `["owner"]`. Like every write it sees memberships reads cannot see yet.
 pub fn update_channel_member(call: &mut Call<'_>) -> Outcome {
@@ -477,22 +509,11 @@ pub fn update_channel_member(call: &mut Call<'_>) -> Outcome {
             ));
         }
     };
-    let (_, group, channel) = addressed_channel(call)?;
-    let membership = call.param("membership").to_owned();
-    let user_id = user_of_membership(&membership)
-        .ok_or_else(|| GraphErr::not_found(Service::Teams, &membership))?;
-    if !channel.has_explicit_members()
-        || !channel
-            .members
-            .iter()
-            .any(|m| m.link.id.eq_ignore_ascii_case(&user_id))
-    {
-        return Err(GraphErr::not_found(Service::Teams, &membership));
-    }
-    if !may_manage_channel(call, channel, &caller) {
-        return Err(GraphErr::forbidden(Service::Teams));
-    }
-    let (group_id, channel_id) = (group.id.clone(), channel.id.clone());
+    let Membership {
+        group_id,
+        channel_id,
+        user_id,
+    } = addressed_membership(call, &caller)?;
     if let Some(member) = call
         .dir
         .team_mut(&group_id)
@@ -520,22 +541,11 @@ pub fn update_channel_member(call: &mut Call<'_>) -> Outcome {
 
 pub fn remove_channel_member(call: &mut Call<'_>) -> Outcome {
     let caller = call.require_delegated_write(Service::Teams, WRITE_CHANNEL_MEMBERS)?;
-    let (_, group, channel) = addressed_channel(call)?;
-    let membership = call.param("membership").to_owned();
-    let user_id = user_of_membership(&membership)
-        .ok_or_else(|| GraphErr::not_found(Service::Teams, &membership))?;
-    if !channel.has_explicit_members()
-        || !channel
-            .members
-            .iter()
-            .any(|m| m.link.id.eq_ignore_ascii_case(&user_id))
-    {
-        return Err(GraphErr::not_found(Service::Teams, &membership));
-    }
-    if !may_manage_channel(call, channel, &caller) {
-        return Err(GraphErr::forbidden(Service::Teams));
-    }
-    let (group_id, channel_id) = (group.id.clone(), channel.id.clone());
+    let Membership {
+        group_id,
+        channel_id,
+        user_id,
+    } = addressed_membership(call, &caller)?;
     if let Some(channel) = call
         .dir
         .team_mut(&group_id)
