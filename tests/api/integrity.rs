@@ -328,3 +328,47 @@ async fn messages_acknowledged_before_a_crash_are_answered_after_it_as_if_just_s
     assert!(!told.contains("still loading"), "{told}");
     assert!(in_group(&app, "Marketing", JORDAN).await);
 }
+
+#[tokio::test]
+async fn what_a_failed_request_made_and_cannot_find_yet_is_taken_back_on_the_timers() {
+    let app = TestApp::spawn_with_settings(&[("DOORMAN__PROVISION__VERIFY_WITHIN", "2s")]).await;
+    app.teams(TOM, "add me to the Product Launch channel").await;
+    let (card, approve) = card_for(&app, MARIA, "approve").await;
+    // The channel write is made, its answer lost (so its membership id is never heard), and
+    // replication lag hides it from every read for a while: the read-back fails, and the
+    // membership cannot be found to be taken back yet.
+    app.sim
+        .faults(json!({"replication_lag_ms": 12000, "lose_next_writes": 1}))
+        .await;
+    click_teams(&app, MARIA, &card, &approve).await;
+    sign_in_when_asked(&app, MARIA).await;
+    let told = until_said(|| app.teams_seen(TOM), "is taking a little longer").await;
+    assert!(said(&told).contains("I could not make this change"));
+    assert!(in_channel(&app, "Product Launch", TOM).await, "still there");
+    let metrics = reqwest::get(format!("{}/metrics", app.bot_url))
+        .await
+        .expect("metrics answer")
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(
+        metrics
+            .lines()
+            .any(|line| line.starts_with("doorman_removals_failed_total ") && !line.ends_with(" 0")),
+        "{metrics}"
+    );
+
+    // Once the lag has passed, the timers try again and it goes.
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    app.clock.advance(Duration::from_secs(2 * 60));
+    until_said(
+        || app.teams_seen(TOM),
+        "what I had made for this request is taken back",
+    )
+    .await;
+    assert!(!in_channel(&app, "Product Launch", TOM).await);
+    assert!(
+        in_group(&app, "Marketing", TOM).await,
+        "the team he had stays"
+    );
+}
