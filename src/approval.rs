@@ -19,7 +19,7 @@ pub use cards::{
     extended, removing, requester_counted, requester_escalated, requester_update,
     requester_waiting, sign_in_to_act, timed_out,
 };
-pub use outcomes::{Left, done, ended, failed, undoing, undone};
+pub use outcomes::{Left, done, ended, failed, removed_again, undoing, undone};
 
 use crate::domain::chat::{ChatAction, Message};
 use crate::requests::record::{RequestRecord, State};

@@ -6,7 +6,9 @@ pub mod record;
 mod service;
 
 pub use record::{RequestRecord, State};
-pub use service::{Extension, Parts, Requests, RevokeRefused, StandingApproval, StartError};
+pub use service::{
+    Extension, Parts, Requests, RevokeRefused, StandingApproval, StartError, revocable,
+};
 
 /// The requests whose grant is active, oldest first: what `doorman grants list` shows.
 pub fn active_grants(
@@ -36,7 +38,7 @@ pub fn mark_revoking(
         crate::store::Table::open(store, crate::store::Domain::Requests)
             .map_err(|_| RevokeRefused::Unknown)?;
     let marked = table.update(&id.to_owned(), |current| match current {
-        Some(mut current) if current.state == State::Active => {
+        Some(mut current) if service::revocable(&current.state) => {
             current.state = State::Revoking {
                 cause: record::EndCause::Revoked {
                     by: service::ADMIN.to_owned(),

@@ -56,10 +56,12 @@ pub enum Domain {
     /// The grant ledger: what each person had before Doorman wrote a fact, and which grants
     /// cover it, by person and fact.
     Holdings,
+    /// The request each recent chat delivery started, by delivery.
+    RequestOrigins,
 }
 
 impl Domain {
-    pub const ALL: [Domain; 17] = [
+    pub const ALL: [Domain; 18] = [
         Domain::Audit,
         Domain::AuditHeads,
         Domain::Deliveries,
@@ -77,6 +79,7 @@ impl Domain {
         Domain::Timers,
         Domain::TimerIds,
         Domain::Holdings,
+        Domain::RequestOrigins,
     ];
 
     pub fn tree_name(self) -> &'static str {
@@ -98,6 +101,7 @@ impl Domain {
             Domain::Timers => "timers",
             Domain::TimerIds => "timer_ids",
             Domain::Holdings => "holdings",
+            Domain::RequestOrigins => "request_origins",
         }
     }
 }

@@ -121,3 +121,18 @@ pub fn undone(record: &RequestRecord) -> Message {
         record.id
     ))
 }
+
+/// Access a grant gave came back outside Doorman after it ended, and was removed again.
+pub fn removed_again(record: &RequestRecord) -> Message {
+    let ended = match &record.state {
+        crate::requests::record::State::Ended { at, .. } => {
+            format!(" after it ended on {}", at.format("%Y-%m-%d %H:%M UTC"))
+        }
+        _ => String::new(),
+    };
+    Message::text(format!(
+        "{}: your {} came back outside Doorman{ended}, so I removed it again. If you need it, ask me for it and it goes through approval like any request.",
+        record.id,
+        what(record)
+    ))
+}

@@ -160,6 +160,7 @@ impl Conversation {
                     of: record.id.clone(),
                     ends_at: new_end,
                 }),
+                Some(&format!("{}|{}", action.sender.user.key(), action.id)),
             )
             .await;
         match started {

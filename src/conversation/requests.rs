@@ -19,8 +19,8 @@ use crate::domain::resource::ResourceKind;
 use crate::intent::{AccessRequest, Asker, Change, Intent, ResourceRef, level_meeting, understand};
 use crate::policy::{Decided, Decision};
 use crate::provision;
+use crate::requests::StartError;
 use crate::requests::record::Requester as RequestRequester;
-use crate::requests::{StartError, State};
 
 /// How long a message waits for the first catalog sync before it is answered "still loading".
 const WAIT_FOR_CATALOG: std::time::Duration = std::time::Duration::from_secs(30);
@@ -58,8 +58,14 @@ impl Conversation {
         match self.dialogue.take_awaiting(&who, now) {
             Ok(Some(mut waiting)) if matches!(intent, Intent::Unknown { .. }) => {
                 waiting.terms.reason = Some(message.text.trim().chars().take(500).collect());
-                self.proceed(&message.place, &upn, &message.sender.user, waiting)
-                    .await;
+                self.proceed(
+                    &message.place,
+                    &upn,
+                    &message.sender.user,
+                    waiting,
+                    &message.id,
+                )
+                .await;
                 return;
             }
             Ok(_) => {}
@@ -73,8 +79,14 @@ impl Conversation {
         let verdict = verdict.as_ref();
         match intent {
             Intent::Access(request) => {
-                self.proceed(&message.place, &upn, &message.sender.user, request)
-                    .await
+                self.proceed(
+                    &message.place,
+                    &upn,
+                    &message.sender.user,
+                    request,
+                    &message.id,
+                )
+                .await
             }
             Intent::Clarify {
                 change,
@@ -214,7 +226,7 @@ impl Conversation {
             .requests
             .of(upn)
             .into_iter()
-            .filter(|record| record.state == State::Active)
+            .filter(|record| crate::requests::revocable(&record.state))
             .filter(|record| {
                 (record.resource.kind == resource.kind && record.resource.id == resource.id)
                     || (resource.kind == ResourceKind::Group
@@ -292,13 +304,22 @@ impl Conversation {
             &clarification.upn,
             &action.sender.user,
             request,
+            &action.id,
         )
         .await;
         Some(replies::chosen(&label))
     }
 
     /// Says back what was understood and what policy decided, or asks for what is missing.
-    async fn proceed(&self, place: &Place, upn: &str, user: &ChatUser, request: AccessRequest) {
+    /// `origin` is the id of the delivery that asked (a message, or a click).
+    async fn proceed(
+        &self,
+        place: &Place,
+        upn: &str,
+        user: &ChatUser,
+        request: AccessRequest,
+        origin: &str,
+    ) {
         let who = user.key();
         let who = who.as_str();
         if let Some(other) = &request.terms.on_behalf_of {
@@ -420,7 +441,14 @@ impl Conversation {
         let sentence = decision.sentence();
         let started = self
             .requests
-            .start(requester, &request, grant, sentence.clone(), None)
+            .start(
+                requester,
+                &request,
+                grant,
+                sentence.clone(),
+                None,
+                Some(&format!("{}|{origin}", user.key())),
+            )
             .await;
         match started {
             Ok(record) => {

@@ -35,6 +35,10 @@ pub struct GraphFailure {
     pub request_id: Option<String>,
     /// The `client-request-id` Doorman sent on the failing attempt.
     pub client_request_id: Option<String>,
+    /// An earlier attempt of the same call may have been carried out (its answer never came,
+    /// or was a 500, 502 or 504) before this answer: "already exists" then may be that
+    /// attempt's own doing.
+    pub after_uncertain_attempt: bool,
 }
 
 /// A failed Graph call, by what the caller can do about it.
@@ -95,6 +99,39 @@ impl GraphError {
     /// Graph's `error.code`, where the answer carried one.
     pub fn code(&self) -> Option<&str> {
         self.failure().and_then(|failure| failure.code.as_deref())
+    }
+
+    /// Whether the write this answers was certainly not carried out by an earlier attempt of
+    /// the same call: "already exists" on a first-hand answer means someone else's change.
+    pub fn is_first_hand(&self) -> bool {
+        self.failure()
+            .is_none_or(|failure| !failure.after_uncertain_attempt)
+    }
+
+    fn failure_mut(&mut self) -> Option<&mut GraphFailure> {
+        match self {
+            GraphError::NotFound(failure)
+            | GraphError::Forbidden(failure)
+            | GraphError::Unauthorized(failure)
+            | GraphError::AlreadyExists(failure)
+            | GraphError::BadRequest(failure)
+            | GraphError::Transient(failure)
+            | GraphError::Network(failure)
+            | GraphError::Decode(failure)
+            | GraphError::Throttled { failure, .. }
+            | GraphError::Other { failure, .. } => Some(failure),
+            GraphError::ForeignNextLink { .. }
+            | GraphError::TooManyPages { .. }
+            | GraphError::InvalidRequest { .. } => None,
+        }
+    }
+
+    /// Marks the error as following an attempt that may have been carried out.
+    pub(in crate::graph) fn after_uncertain_attempt(mut self) -> Self {
+        if let Some(failure) = self.failure_mut() {
+            failure.after_uncertain_attempt = true;
+        }
+        self
     }
 
     /// The common fields, for every variant that describes an answer or a transport failure.
@@ -171,6 +208,7 @@ pub(in crate::graph) fn error_from_answer(
         message: detail.message,
         request_id,
         client_request_id: Some(client_request_id.to_owned()),
+        after_uncertain_attempt: false,
     };
     match status.as_u16() {
         400 if is_duplicate_reference(&failure) => GraphError::AlreadyExists(failure),
@@ -221,6 +259,7 @@ pub(in crate::graph) fn decode_error(
         message: Some(message),
         request_id,
         client_request_id: Some(client_request_id.to_owned()),
+        after_uncertain_attempt: false,
     })
 }
 

@@ -20,6 +20,9 @@ pub struct Written {
     /// The id a later removal addresses (a channel membership, a sharing permission), when
     /// the answer carried one.
     pub handle: Option<String>,
+    /// Graph answered, first-hand, that it was there already: somebody made it between the
+    /// read before the write and the write (or the read could not see it yet).
+    pub found_there: bool,
 }
 
 /// How a removal went.
@@ -92,14 +95,23 @@ pub async fn write(
         }
     };
     match outcome {
-        // Already there counts as done; whose it is was decided before the write.
-        Err(GraphError::AlreadyExists(failure)) => Ok(written(failure.request_id, None)),
+        // Already there counts as done. Whose it is was decided by the read before the write,
+        // unless this very answer says it was there before any attempt of ours.
+        Err(error @ GraphError::AlreadyExists(_)) => Ok(Written {
+            found_there: error.is_first_hand(),
+            request_id: error.request_id().map(str::to_owned),
+            handle: None,
+        }),
         other => other,
     }
 }
 
 fn written(request_id: Option<String>, handle: Option<String>) -> Written {
-    Written { request_id, handle }
+    Written {
+        request_id,
+        handle,
+        found_there: false,
+    }
 }
 
 /// Takes `step` away from `person` under `token`. `handle` is the id the write answered, if

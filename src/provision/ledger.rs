@@ -88,8 +88,9 @@ impl Holding {
         }
     }
 
-    /// `grant` covers the fact from now on. `held_now` is the read [`Before::Read`] asked
-    /// for (ignored otherwise).
+    /// `grant` covers the fact from now on. `held_now` is what the read before the write found:
+    /// when nothing covers the fact it is what the person had before; when grants do, a fact
+    /// not there any more means what they had before is gone.
     pub fn claim(
         existing: Option<Holding>,
         person: &str,
@@ -98,7 +99,12 @@ impl Holding {
         held_now: bool,
     ) -> Holding {
         let mut holding = match existing {
-            Some(holding) if Self::before_claim(Some(&holding)) == Before::Known => holding,
+            // What the person had before is gone if the fact is not there now (removed outside
+            // Doorman): whatever is written from here on is Doorman's.
+            Some(holding) if Self::before_claim(Some(&holding)) == Before::Known => Holding {
+                held_before: holding.held_before && held_now,
+                ..holding
+            },
             // Nothing covers it: what the person holds now is what they had before.
             Some(ended) => Holding {
                 held_before: held_now,

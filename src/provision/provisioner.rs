@@ -221,6 +221,11 @@ impl Provisioner {
                 }
             };
             made.request_ids.extend(written.request_id.clone());
+            if written.found_there && self.found_held(grant, person, step).await? {
+                made.held_before.push(step.clone());
+                earlier_handle = None;
+                continue;
+            }
             if let Some(handle) = &written.handle {
                 self.keep_handle(grant, person, step, handle).await?;
             }
@@ -554,6 +559,25 @@ impl Provisioner {
             }
         }
         Ok(())
+    }
+
+    /// Graph said, first-hand, that the fact this grant alone claims was there before its
+    /// write: someone outside Doorman made it after the read. It is theirs: recorded as held
+    /// before. Says whether it was.
+    async fn found_held(&self, grant: &str, person: &str, step: &Step) -> Result<bool, StoreError> {
+        let _one_at_a_time = self.ledger.lock(person, step).await;
+        let Some(mut holding) = self.ledger.get(person, step)? else {
+            return Ok(false);
+        };
+        let alone = holding.grants.len() == 1 && holding.grants.contains(grant);
+        if !alone {
+            return Ok(holding.held_before);
+        }
+        if !holding.held_before {
+            holding.held_before = true;
+            self.ledger.put(&holding)?;
+        }
+        Ok(true)
     }
 
     async fn keep_handle(

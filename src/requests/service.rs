@@ -10,11 +10,12 @@
 mod drift;
 mod legacy;
 mod lifecycle;
+mod origins;
 mod standing;
 mod undo;
 mod waiting;
 
-pub use lifecycle::{ADMIN, RevokeRefused};
+pub use lifecycle::{ADMIN, RevokeRefused, revocable};
 pub use standing::StandingApproval;
 
 use std::collections::HashMap;
@@ -132,6 +133,8 @@ pub struct Requests {
     last_seen: Table<String, ChatUser>,
     /// "Approve always": by owner, resource and level.
     standing: Table<String, StandingApproval>,
+    /// The request each recent delivery started, by delivery.
+    origins: Table<String, origins::Origin>,
     /// A lock per request in flight, so its steps never run twice at once.
     steps: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     scheduler: Arc<Scheduler>,
@@ -147,6 +150,7 @@ impl Requests {
             table: Table::open(parts.store.as_ref(), Domain::Requests)?,
             last_seen: Table::open(parts.store.as_ref(), Domain::LastSeen)?,
             standing: Table::open(parts.store.as_ref(), Domain::StandingApprovals)?,
+            origins: Table::open(parts.store.as_ref(), Domain::RequestOrigins)?,
             store: parts.store,
             port: parts.port,
             identity: parts.identity,
@@ -208,7 +212,8 @@ impl Requests {
 
     /// Turns an allowed request into a kept one; [`Requests::advance`] then starts it. Stages
     /// naming a group are resolved to its members (never the requester) now, so the cards go
-    /// to people.
+    /// to people. `origin` names the delivery that asked (the chat user's key and the
+    /// delivery's id): a delivery handled again after a crash gets the request it started.
     pub async fn start(
         &self,
         requester: Requester,
@@ -216,7 +221,12 @@ impl Requests {
         grant: &Grant,
         policy_line: String,
         extension: Option<Extension>,
+        origin: Option<&str>,
     ) -> Result<RequestRecord, StartError> {
+        let id = match self.reserve(origin)? {
+            origins::Reserved::Started(record) => return Ok(*record),
+            origins::Reserved::Id(id) => id,
+        };
         let catalog = self.catalog.current();
         let resource = catalog
             .get(request.resource.kind, &request.resource.id)
@@ -286,7 +296,7 @@ impl Requests {
         })
         .map_err(|error| StartError::NotProvisionable(error.to_string()))?;
         let record = RequestRecord {
-            id: super::record::new_id(),
+            id,
             requester,
             resource: request.resource.clone(),
             group_id,
@@ -316,6 +326,7 @@ impl Requests {
         }
         let standing_used = self.apply_standing(&mut record);
         let record = self.submit(record).await?;
+        self.settle_origin(origin, &record.id)?;
         let trail: Vec<Value> = grant
             .trail
             .iter()

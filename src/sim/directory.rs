@@ -333,6 +333,29 @@ impl Directory {
             .find(|team| team.group_id.eq_ignore_ascii_case(id))
     }
 
+    /// Someone who is no longer a member (nor an owner) of a team's group leaves its private
+    /// channels too, as Teams does; shared channels admit people from outside the team, so
+    /// they stay there.
+    pub fn left_team(&mut self, group_id: &str, user_id: &str) {
+        let still_in = self
+            .group(group_id)
+            .is_some_and(|group| group.has_member(user_id) || group.has_owner(user_id));
+        if still_in {
+            return;
+        }
+        if let Some(team) = self.team_mut(group_id) {
+            for channel in team
+                .channels
+                .iter_mut()
+                .filter(|channel| channel.membership_type() == "private")
+            {
+                channel
+                    .members
+                    .retain(|member| !member.link.id.eq_ignore_ascii_case(user_id));
+            }
+        }
+    }
+
     pub fn site(&self, id: &str) -> Option<&Site> {
         self.sites
             .iter()

@@ -372,3 +372,65 @@ async fn what_a_failed_request_made_and_cannot_find_yet_is_taken_back_on_the_tim
         "the team he had stays"
     );
 }
+
+#[tokio::test]
+async fn a_message_handled_again_after_a_crash_mid_grant_makes_one_request_and_one_grant() {
+    let mut app = TestApp::spawn().await;
+    app.stop().await;
+    app.start_process().await;
+    // The operator signs in once, for an earlier request.
+    app.teams(JORDAN, "join the Marketing team please").await;
+    sign_in_when_asked(&app, OPERATOR).await;
+    until_said(|| app.teams_seen(JORDAN), "done. You now have membership").await;
+    let before = app.sim.state.graph_log.len();
+
+    let alex = "alex.kim@contoso.com";
+    app.sim.faults(json!({"latency_ms": 2000})).await;
+    app.teams(alex, "join the Marketing team please").await;
+    // Killed after Graph made the membership, before its answer came back: the message was
+    // acknowledged but its handling never finished, so the next start handles it again.
+    let carried = eventually(|| async {
+        app.sim
+            .state
+            .graph_log
+            .entries()
+            .iter()
+            .skip(before)
+            .any(|entry| entry.method == "POST" && entry.path.ends_with("/members/$ref"))
+            .then_some(())
+    })
+    .await;
+    assert!(carried.is_some(), "the membership write reached Graph");
+    app.kill().await;
+    app.sim.faults(json!({"latency_ms": 0})).await;
+    app.start_process().await;
+    until_said(
+        || app.teams_seen(alex),
+        "done. You now have membership on Marketing",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let told = said(&app.teams_seen(alex).await);
+    assert_eq!(told.matches("done. You now have").count(), 1, "{told}");
+    let grants = active_grants(&app, alex).await;
+    assert_eq!(grants.len(), 1, "one message, one grant: {grants:?}");
+}
+
+#[tokio::test]
+async fn a_grant_removed_while_it_waits_to_be_made_is_never_made() {
+    let app = TestApp::spawn().await;
+    app.teams(JORDAN, "join the Marketing team please").await;
+    // Waiting for the operator's sign-in.
+    until_said(|| app.teams_seen(OPERATOR), "/auth/start").await;
+    app.teams(JORDAN, "remove me from the Marketing team").await;
+    until_said(
+        || app.teams_seen(JORDAN),
+        "has ended: you asked me to remove it. Nothing of it was left to remove.",
+    )
+    .await;
+    sign_in_when_asked(&app, OPERATOR).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(!in_group(&app, "Marketing", JORDAN).await);
+    assert!(writes(&app).await.is_empty(), "nothing was written");
+    assert!(active_grants(&app, JORDAN).await.is_empty());
+}

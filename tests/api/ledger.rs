@@ -448,3 +448,94 @@ async fn library_write_over_read_held_before_goes_back_to_read() {
         .await;
     assert_eq!(role().await, Value::Null, "and goes with it");
 }
+
+#[tokio::test]
+async fn access_an_owner_gave_that_the_read_before_the_write_could_not_see_stays_theirs() {
+    let sim = TestSim::start().await;
+    let bench = Bench::new();
+    let provisioner = bench.provisioner(&sim);
+    let (jordan_upn, jordan) = (
+        "jordan.lee@contoso.com",
+        sim.user_id("jordan.lee@contoso.com"),
+    );
+    let marketing = sim.group_id("Marketing");
+    let plan = Plan {
+        steps: vec![Step::GroupMember {
+            group_id: marketing.clone(),
+        }],
+    };
+    // Maria adds Jordan herself; replication lag hides it from the read before Doorman's write.
+    sim.faults(serde_json::json!({"replication_lag_ms": 30000}))
+        .await;
+    let maria = token(&sim, "maria.garcia@contoso.com").await;
+    GraphClient::new(sim.graph_base(), RetryPolicy::default())
+        .expect("client")
+        .add_member(&maria, &marketing, &jordan)
+        .await
+        .expect("added outside Doorman");
+    let operator = token(&sim, OPERATOR).await;
+    let made = provisioner
+        .carry_out("R-LAG001", &jordan, &plan, &operator)
+        .await
+        .expect("made");
+    assert_eq!(
+        made.held_before, plan.steps,
+        "Graph said first-hand it was there: {made:?}"
+    );
+    let released = provisioner
+        .release("R-LAG001", &jordan, &plan, Some(&operator))
+        .await;
+    assert_eq!(outcomes(&released), vec![StepRelease::HeldBefore]);
+    assert!(
+        sim.members("Marketing")
+            .await
+            .contains(&jordan_upn.to_owned())
+    );
+}
+
+#[tokio::test]
+async fn access_held_before_that_an_owner_removed_is_doormans_once_a_later_grant_writes_it() {
+    let sim = TestSim::start().await;
+    let bench = Bench::new();
+    let provisioner = bench.provisioner(&sim);
+    let (tom_upn, tom) = (
+        "tom.becker@contoso.com",
+        sim.user_id("tom.becker@contoso.com"),
+    );
+    let marketing = sim.group_id("Marketing");
+    let plan = Plan {
+        steps: vec![Step::GroupMember {
+            group_id: marketing.clone(),
+        }],
+    };
+    let operator = token(&sim, OPERATOR).await;
+    let first = provisioner
+        .carry_out("R-HELD01", &tom, &plan, &operator)
+        .await
+        .expect("made");
+    assert_eq!(first.held_before, plan.steps, "Tom was in the team already");
+    let maria = token(&sim, "maria.garcia@contoso.com").await;
+    GraphClient::new(sim.graph_base(), RetryPolicy::default())
+        .expect("client")
+        .remove_member(&maria, &marketing, &tom)
+        .await
+        .expect("removed outside Doorman");
+    let second = provisioner
+        .carry_out("R-HELD02", &tom, &plan, &operator)
+        .await
+        .expect("made");
+    assert_eq!(second.written, plan.steps, "Doorman wrote it this time");
+
+    provisioner
+        .release("R-HELD01", &tom, &plan, Some(&operator))
+        .await;
+    assert!(sim.members("Marketing").await.contains(&tom_upn.to_owned()));
+    let released = provisioner
+        .release("R-HELD02", &tom, &plan, Some(&operator))
+        .await;
+    assert_eq!(outcomes(&released), vec![StepRelease::Removed]);
+    assert!(
+        !sim.members("Marketing").await.contains(&tom_upn.to_owned()),
+        "what Doorman wrote is not left behind as 'held before'"
+    );
+}

@@ -604,6 +604,11 @@ async fn reconciliation_removes_access_added_back_after_it_ended_and_ends_a_gran
     })
     .await;
     assert!(gone.is_some(), "removed again");
+    until_said(
+        || app.teams_seen(jordan),
+        "came back outside Doorman after it ended on",
+    )
+    .await;
 
     // Nina removes Tom's Doorman-made VPN membership herself: the grant ends in Doorman too.
     let tom = "tom.becker@contoso.com";

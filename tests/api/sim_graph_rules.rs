@@ -1035,3 +1035,49 @@ async fn a_site_owner_changes_the_role_of_a_direct_sharing_permission_only() {
         .await;
     assert_eq!(missing.status, 404);
 }
+
+#[tokio::test]
+async fn leaving_a_team_leaves_its_private_channels_too() {
+    let sim = TestSim::start().await;
+    let owner = sim
+        .access_token(
+            "maria.garcia@contoso.com",
+            "GroupMember.ReadWrite.All ChannelMember.ReadWrite.All",
+        )
+        .await;
+    let (team, channel) = (
+        sim.group_id("Marketing"),
+        "19:marketing-launch@thread.tacv2",
+    );
+    let tom = sim.user_id("tom.becker@contoso.com");
+    let added = sim
+        .graph(
+            &owner,
+            Method::POST,
+            &format!("/teams/{team}/channels/{channel}/members"),
+            Some(json!({
+                "@odata.type": "#microsoft.graph.aadUserConversationMember",
+                "roles": [],
+                "user@odata.bind": format!("https://graph.microsoft.com/v1.0/users('{tom}')"),
+            })),
+        )
+        .await;
+    assert_eq!(added.status, 201, "{}", added.text);
+    let removed = sim
+        .graph(
+            &owner,
+            Method::DELETE,
+            &format!("/groups/{team}/members/{tom}/$ref"),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, 204, "{}", removed.text);
+    let members = sim
+        .get(&owner, &format!("/teams/{team}/channels/{channel}/members"))
+        .await;
+    assert!(
+        !members.text.contains(&tom),
+        "a private channel keeps only its team's members: {}",
+        members.text
+    );
+}

@@ -53,6 +53,8 @@ impl GraphClient {
     ) -> Result<RawAnswer, GraphError> {
         let started = Instant::now();
         let mut attempt: u32 = 0;
+        // Whether an attempt so far may have been carried out without its answer arriving.
+        let mut uncertain = false;
         loop {
             attempt += 1;
             let client_request_id = uuid::Uuid::new_v4().to_string();
@@ -66,10 +68,14 @@ impl GraphClient {
             let outcome = self
                 .send_once(token, request, &url, &client_request_id, timeout, span)
                 .await;
-            let failed = match outcome {
+            let mut failed = match outcome {
                 Ok(answer) => return Ok(answer),
                 Err(failed) => failed,
             };
+            if uncertain {
+                failed.error = failed.error.after_uncertain_attempt();
+            }
+            uncertain |= failed.retry == RetryClass::MayHaveBeenCarriedOut;
             let may_retry = match request.replay {
                 Replay::Harmless => failed.retry != RetryClass::Never,
                 Replay::OnlyIfNotCarriedOut => failed.retry == RetryClass::NotCarriedOut,
@@ -245,5 +251,6 @@ pub(super) fn transport_failure(
         message: Some(message),
         request_id: None,
         client_request_id: client_request_id.map(str::to_owned),
+        after_uncertain_attempt: false,
     }
 }

@@ -302,3 +302,58 @@ async fn unreachable_graph_gives_up_within_budget_as_network_error() -> TestResu
     assert!(started.elapsed() < Duration::from_secs(2));
     Ok(())
 }
+
+/// The duplicate-member answer Graph gives a `$ref` add.
+fn already_a_member() -> ResponseTemplate {
+    graph_error(
+        400,
+        "Request_BadRequest",
+        "One or more added object references already exist for the following modified properties: 'members'.",
+        "dup-id",
+    )
+}
+
+#[tokio::test]
+async fn already_exists_on_the_first_attempt_is_first_hand() -> TestResult {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(already_a_member())
+        .mount(&server)
+        .await;
+    let client = client_for(&server, fast_policy())?;
+    let outcome = client.add_member(&person_token(), "g1", "u1").await;
+    match outcome {
+        Err(error @ GraphError::AlreadyExists(_)) => {
+            assert!(error.is_first_hand(), "nothing of ours could have made it");
+        }
+        other => panic!("expected already exists: {other:?}"),
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn already_exists_after_an_attempt_that_may_have_been_carried_out_is_not_first_hand()
+-> TestResult {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(graph_error(504, "gatewayTimeout", "no answer in time", "t"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(already_a_member())
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let client = client_for(&server, fast_policy())?;
+    let outcome = client.add_member(&person_token(), "g1", "u1").await;
+    match outcome {
+        Err(error @ GraphError::AlreadyExists(_)) => {
+            assert!(!error.is_first_hand(), "the 504'd attempt may have made it");
+        }
+        other => panic!("expected already exists: {other:?}"),
+    }
+    assert_eq!(request_count(&server).await, 2);
+    Ok(())
+}

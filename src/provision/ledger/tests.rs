@@ -324,3 +324,20 @@ fn after_a_confirmed_removal_a_new_grant_reads_again() {
     assert!(again.held_before, "what the read says is what they had");
     assert_eq!(again.removed_at, None);
 }
+
+#[test]
+fn access_held_before_and_removed_outside_is_doormans_once_a_grant_writes_it_again() {
+    let step = fact(0);
+    // Had it before: the first grant wrote nothing.
+    let holding = Holding::claim(None, PERSON, &step, "R-1", true);
+    assert!(holding.held_before);
+    // An owner removed it outside Doorman; a second grant finds it gone and writes it.
+    let mut holding = Holding::claim(Some(holding), PERSON, &step, "R-2", false);
+    assert!(!holding.held_before, "what was held before is gone");
+    assert_eq!(holding.release("R-1"), Release::Covered(vec!["R-2".into()]));
+    assert_eq!(
+        holding.release("R-2"),
+        Release::Remove,
+        "Doorman's write goes with the last grant"
+    );
+}

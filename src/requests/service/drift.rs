@@ -17,6 +17,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::json;
 
 use super::{Requests, plan_of};
+use crate::approval;
 use crate::audit::AuditKind;
 use crate::metrics::AgeLabels;
 use crate::provision::{Holding, Repair};
@@ -69,6 +70,9 @@ impl Requests {
         }
         if let Err(error) = self.provisioner.forget_removed_before(watched_since) {
             tracing::warn!(%error, "cannot forget removals no longer watched");
+        }
+        if let Err(error) = self.forget_origins_before(self.now() - TimeDelta::days(1)) {
+            tracing::warn!(%error, "cannot forget old deliveries' requests");
         }
         match self.provisioner.owed() {
             Ok(owed) => {
@@ -153,6 +157,8 @@ impl Requests {
                     &who,
                     json!({"drift": "present again after it ended", "removed": [holding.step.describe()], "verified_gone": true}),
                 );
+                self.say(&record.requester.place, &approval::removed_again(&record))
+                    .await;
             }
             Repair::Failed(why) => {
                 self.metrics.removals_failed.inc();

@@ -95,8 +95,10 @@ impl Requests {
         let lock = self.lock_of(id);
         let _one_at_a_time = lock.lock().await;
         let cause = EndCause::Revoked { by: by.to_owned() };
+        // A grant still being made (waiting for a sign-in, or between attempts: its steps
+        // are not running, as this holds its lock) is taken away as it stands.
         let started = self.table.update(&id.to_owned(), |current| match current {
-            Some(mut current) if current.state == State::Active => {
+            Some(mut current) if revocable(&current.state) => {
                 current.state = State::Revoking {
                     cause: cause.clone(),
                 };
@@ -607,6 +609,11 @@ impl Requests {
             Err(_) => None,
         }
     }
+}
+
+/// Whether a grant in this state can be ended on someone's word: made, or being made.
+pub fn revocable(state: &State) -> bool {
+    matches!(state, State::Active | State::Provisioning { .. })
 }
 
 impl JobHandler for Requests {

@@ -300,6 +300,7 @@ fn remove_reference(call: &mut Call<'_>, relation: Relation) -> Outcome {
         };
         links.retain(|link| !link.id.eq_ignore_ascii_case(&member));
     }
+    call.dir.left_team(&group_id, &member);
     Ok(Reply::no_content())
 }
 

@@ -307,6 +307,7 @@ pub fn remove_member(call: &mut Call<'_>) -> Outcome {
             .owners
             .retain(|link| !link.id.eq_ignore_ascii_case(&user_id));
     }
+    call.dir.left_team(&group_id, &user_id);
     Ok(Reply::no_content())
 }
 
