@@ -22,7 +22,7 @@ pub use cards::{
 pub use outcomes::{Left, done, ended, failed, removed_again, undoing, undone};
 
 use crate::domain::chat::{ChatAction, Message};
-use crate::requests::record::{RequestRecord, State};
+use crate::domain::request::{RequestRecord, State};
 
 /// The input a deny reason is typed into.
 pub const DENY_REASON: &str = "deny_reason";
@@ -163,10 +163,10 @@ pub fn view(record: &RequestRecord, stage: usize, viewer: Option<&Clicker>) -> O
 mod tests {
     use super::*;
     use crate::domain::chat::{Channel, ChatUser, Place};
+    use crate::domain::request::{Requester, StageRecord};
     use crate::domain::resource::{Access, ResourceKind};
     use crate::intent::ResourceRef;
     use crate::policy::Acting;
-    use crate::requests::record::{Requester, StageRecord};
 
     fn record(state: State) -> RequestRecord {
         RequestRecord {
@@ -209,7 +209,6 @@ mod tests {
             ends_at: None,
             made_by: None,
             allow_standing: false,
-            plan: None,
             made_steps: Vec::new(),
             attempting: None,
             sign_in_asked_at: None,
@@ -259,7 +258,7 @@ mod tests {
         counting.stages[0].quorum = 2;
         counting.stages[0]
             .approvals
-            .push(crate::requests::record::Approval {
+            .push(crate::domain::request::Approval {
                 by: "nina@contoso.com".into(),
                 at: chrono::Utc::now(),
             });

@@ -2,4 +2,5 @@
 
 pub mod chat;
 pub mod duration;
+pub mod request;
 pub mod resource;

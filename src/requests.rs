@@ -2,10 +2,9 @@
 //! approval stages, is carried out under the acting identity's delegated token, read back and
 //! reported, with every step on the audit chain and its state flushed before each side effect.
 
-pub mod record;
 mod service;
 
-pub use record::{RequestRecord, State};
+pub use crate::domain::request::{RequestRecord, State};
 pub use service::{
     Extension, Parts, Requests, RevokeRefused, StandingApproval, StartError, revocable,
 };
@@ -40,7 +39,7 @@ pub fn mark_revoking(
     let marked = table.update(&id.to_owned(), |current| match current {
         Some(mut current) if service::revocable(&current.state) => {
             current.state = State::Revoking {
-                cause: record::EndCause::Revoked {
+                cause: crate::domain::request::EndCause::Revoked {
                     by: service::ADMIN.to_owned(),
                 },
             };

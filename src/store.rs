@@ -58,10 +58,12 @@ pub enum Domain {
     Holdings,
     /// The request each recent chat delivery started, by delivery.
     RequestOrigins,
+    /// The plan of each grant, fixed when it was started, by request id.
+    Plans,
 }
 
 impl Domain {
-    pub const ALL: [Domain; 18] = [
+    pub const ALL: [Domain; 19] = [
         Domain::Audit,
         Domain::AuditHeads,
         Domain::Deliveries,
@@ -80,6 +82,7 @@ impl Domain {
         Domain::TimerIds,
         Domain::Holdings,
         Domain::RequestOrigins,
+        Domain::Plans,
     ];
 
     pub fn tree_name(self) -> &'static str {
@@ -102,6 +105,7 @@ impl Domain {
             Domain::TimerIds => "timer_ids",
             Domain::Holdings => "holdings",
             Domain::RequestOrigins => "request_origins",
+            Domain::Plans => "plans",
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::domain::chat::{
     ButtonStyle, Card, CardButton, CardInput, CardRefresh, CardSection, ChatUser, Message, Verb,
 };
 use crate::domain::duration::format_duration;
-use crate::requests::record::{Approval, RequestRecord, StageRecord, State};
+use crate::domain::request::{Approval, RequestRecord, StageRecord, State};
 
 pub(super) fn what(record: &RequestRecord) -> String {
     let access = if record.access == record.requested_access {

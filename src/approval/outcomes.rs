@@ -4,7 +4,7 @@
 
 use super::cards::what;
 use crate::domain::chat::Message;
-use crate::requests::record::{EndCause, RequestRecord};
+use crate::domain::request::{EndCause, RequestRecord};
 
 fn until(record: &RequestRecord) -> String {
     match record.ends_at {
@@ -125,7 +125,7 @@ pub fn undone(record: &RequestRecord) -> Message {
 /// Access a grant gave came back outside Doorman after it ended, and was removed again.
 pub fn removed_again(record: &RequestRecord) -> Message {
     let ended = match &record.state {
-        crate::requests::record::State::Ended { at, .. } => {
+        crate::domain::request::State::Ended { at, .. } => {
             format!(" after it ended on {}", at.format("%Y-%m-%d %H:%M UTC"))
         }
         _ => String::new(),

@@ -159,3 +159,13 @@ impl Resource {
         }
     }
 }
+
+impl From<&Resource> for crate::domain::resource::ResourceRef {
+    fn from(resource: &Resource) -> Self {
+        crate::domain::resource::ResourceRef {
+            kind: resource.kind,
+            id: resource.id.clone(),
+            name: resource.name.clone(),
+        }
+    }
+}

@@ -15,12 +15,12 @@ use super::replies;
 use crate::approval::{self, Clicker};
 use crate::audit::{AuditKind, NewRecord};
 use crate::domain::chat::{Channel, ChatAction, ChatMessage, ChatUser, EntraUser, Message, Place};
+use crate::domain::request::Requester as RequestRequester;
 use crate::domain::resource::ResourceKind;
 use crate::intent::{AccessRequest, Asker, Change, Intent, ResourceRef, level_meeting, understand};
 use crate::policy::{Decided, Decision};
 use crate::provision;
 use crate::requests::StartError;
-use crate::requests::record::Requester as RequestRequester;
 
 /// How long a message waits for the first catalog sync before it is answered "still loading".
 const WAIT_FOR_CATALOG: std::time::Duration = std::time::Duration::from_secs(30);

@@ -241,6 +241,14 @@ impl std::str::FromStr for Access {
 #[error("unknown name '{0}'")]
 pub struct UnknownName(pub String);
 
+/// A resource as a request names it: its kind, id and display name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceRef {
+    pub kind: ResourceKind,
+    pub id: String,
+    pub name: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,26 +4,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::catalog::Resource;
 use crate::domain::resource::{Access, ResourceKind};
 
-/// A resource as an intent names it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ResourceRef {
-    pub kind: ResourceKind,
-    pub id: String,
-    pub name: String,
-}
-
-impl From<&Resource> for ResourceRef {
-    fn from(resource: &Resource) -> Self {
-        ResourceRef {
-            kind: resource.kind,
-            id: resource.id.clone(),
-            name: resource.name.clone(),
-        }
-    }
-}
+pub use crate::domain::resource::ResourceRef;
 
 /// What the access words of a message mean, before it is known which kind of resource they
 /// apply to ("edit" is `edit` on a site but `member` of a group).

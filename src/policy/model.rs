@@ -160,31 +160,7 @@ impl fmt::Display for StageRule {
     }
 }
 
-/// Whose delegated token carries out the grant (DESIGN.md section 3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Acting {
-    Requester,
-    /// The approver of the last `owner` stage.
-    Approver,
-    Operator,
-}
-
-impl Acting {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Acting::Requester => "requester",
-            Acting::Approver => "approver",
-            Acting::Operator => "operator",
-        }
-    }
-}
-
-impl fmt::Display for Acting {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(self.as_str())
-    }
-}
+pub use crate::domain::request::Acting;
 
 /// A `*`/`?` pattern compared without regard to case, as people write group names.
 #[derive(Clone, Debug)]

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::plan::Step;
+use super::plan::{Plan, Step};
 use crate::store::{Domain, Store, StoreError, Table};
 
 /// How many locks the holdings are spread over. Holdings that share a stripe wait for each
@@ -164,10 +164,11 @@ impl Holding {
     }
 }
 
-/// The holdings, on disk, with their locks.
+/// The holdings and the plans they were claimed for, on disk, with the holdings' locks.
 pub struct Ledger {
     store: Arc<dyn Store>,
     table: Table<String, Holding>,
+    plans: Table<String, Plan>,
     stripes: Vec<tokio::sync::Mutex<()>>,
 }
 
@@ -180,6 +181,7 @@ impl Ledger {
     pub fn open(store: Arc<dyn Store>) -> Result<Self, StoreError> {
         Ok(Ledger {
             table: Table::open(store.as_ref(), Domain::Holdings)?,
+            plans: Table::open(store.as_ref(), Domain::Plans)?,
             store,
             stripes: (0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
         })
@@ -213,6 +215,18 @@ impl Ledger {
     pub fn forget(&self, holding: &Holding) -> Result<(), StoreError> {
         self.table.remove(&key(&holding.person, &holding.step))?;
         self.store.flush()
+    }
+
+    /// Fixes the plan of `grant` (on disk before it returns): taking the grant away later undoes
+    /// these steps, whatever the catalog says by then.
+    pub fn fix_plan(&self, grant: &str, plan: &Plan) -> Result<(), StoreError> {
+        self.plans.insert(&grant.to_owned(), plan)?;
+        self.store.flush()
+    }
+
+    /// The plan `grant` was fixed with, if any.
+    pub fn plan(&self, grant: &str) -> Result<Option<Plan>, StoreError> {
+        self.plans.get(&grant.to_owned())
     }
 
     /// Every holding.

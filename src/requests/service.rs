@@ -25,13 +25,13 @@ use std::time::Duration;
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use super::record::{
-    Approval, RequestRecord, Requester, SentCard, StageRecord, StageTiming, State,
-};
 use crate::approval::{self, ClickRefused, Clicker};
 use crate::audit::{AuditKind, AuditLog, NewRecord};
 use crate::catalog::CatalogService;
 use crate::domain::chat::{Channel, ChatAction, ChatPort, ChatUser, EntraUser, Message, Place};
+use crate::domain::request::{
+    Approval, RequestRecord, Requester, SentCard, StageRecord, StageTiming, State,
+};
 use crate::domain::resource::ResourceKind;
 use crate::graph::model::DirectoryObject;
 use crate::graph::{AppTokenSource, GraphClient};
@@ -312,7 +312,6 @@ impl Requests {
             ends_at: None,
             made_by: None,
             allow_standing: grant.allow_standing,
-            plan: Some(plan),
             made_steps: Vec::new(),
             attempting: None,
             sign_in_asked_at: None,
@@ -325,6 +324,8 @@ impl Requests {
             record.ends_at = Some(extension.ends_at);
         }
         let standing_used = self.apply_standing(&mut record);
+        // The plan is on disk before the request that takes it.
+        self.provisioner.ledger().fix_plan(&record.id, &plan)?;
         let record = self.submit(record).await?;
         self.settle_origin(origin, &record.id)?;
         let trail: Vec<Value> = grant
@@ -407,7 +408,7 @@ impl Requests {
         };
         // A fresh id until one is free: a clash must never overwrite another request.
         while !self.table.insert_new(&record.id, &record)? {
-            record.id = super::record::new_id();
+            record.id = crate::domain::request::new_id();
         }
         self.store.flush()?;
         Ok(record)
@@ -858,7 +859,7 @@ impl Requests {
                 return;
             }
         };
-        let plan = match plan_of(&record) {
+        let plan = match self.plan_of(&record) {
             Ok(plan) => plan,
             Err(error) => {
                 self.fail(&record, &error.to_string()).await;
@@ -1088,6 +1089,19 @@ impl Requests {
         .await;
     }
 
+    /// The steps of a request's grant: as fixed when it started, or, for a request kept before
+    /// plans were, worked out again as they were then.
+    pub(crate) fn plan_of(&self, record: &RequestRecord) -> Result<Plan, PlanError> {
+        match self.provisioner.ledger().plan(&record.id) {
+            Ok(Some(plan)) => Ok(plan),
+            Ok(None) => legacy_plan(record),
+            Err(error) => {
+                tracing::error!(%error, request = %record.id, "cannot read a grant's plan");
+                legacy_plan(record)
+            }
+        }
+    }
+
     /// The UPN of the acting identity the policy named.
     fn acting_upn(&self, record: &RequestRecord) -> Option<String> {
         match record.acting {
@@ -1192,12 +1206,9 @@ impl Requests {
     }
 }
 
-/// The steps of a request's grant: as fixed when it started, or, for a request kept before
-/// plans were, worked out again as they were then (no shared channels apart).
-pub(crate) fn plan_of(record: &RequestRecord) -> Result<Plan, PlanError> {
-    if let Some(plan) = &record.plan {
-        return Ok(plan.clone());
-    }
+/// The steps of a request's grant as they would have been worked out before plans were kept
+/// (no shared channels apart): for requests kept then.
+pub(crate) fn legacy_plan(record: &RequestRecord) -> Result<Plan, PlanError> {
     provision::plan(Subject {
         resource: &record.resource,
         group_id: record.group_id.as_deref(),

@@ -16,12 +16,12 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::json;
 
-use super::{Requests, plan_of};
+use super::Requests;
 use crate::approval;
 use crate::audit::AuditKind;
+use crate::domain::request::{EndCause, RequestRecord, State};
 use crate::metrics::AgeLabels;
 use crate::provision::{Holding, Repair};
-use crate::requests::record::{EndCause, RequestRecord, State};
 use crate::scheduler::{Job, Outcome};
 
 /// How long after its end an ended grant is still checked for access that came back.
@@ -85,7 +85,7 @@ impl Requests {
 
     /// An active grant whose access is gone was removed outside Doorman: it ends here too.
     async fn notice_gone(&self, record: RequestRecord) {
-        let Ok(plan) = plan_of(&record) else {
+        let Ok(plan) = self.plan_of(&record) else {
             return;
         };
         let Some(defining) = plan.defining() else {

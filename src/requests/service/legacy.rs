@@ -2,9 +2,9 @@
 //! ledger what its journal knew (the steps it made are Doorman's, an active grant's other
 //! steps the person had before), and then keeps its plan like any request.
 
-use super::{Requests, plan_of};
+use super::Requests;
+use crate::domain::request::{RequestRecord, State};
 use crate::provision::{Library, Step};
-use crate::requests::record::{RequestRecord, State};
 
 impl Requests {
     /// Hands the grant ledger what requests kept before it knew. Runs once per such request:
@@ -25,7 +25,8 @@ impl Requests {
                     | State::Revoking { .. }
                     | State::Undoing { .. }
             );
-            if record.plan.is_some() || !in_flight {
+            let kept = self.provisioner.ledger().plan(&record.id);
+            if !in_flight || matches!(kept, Ok(Some(_))) {
                 continue;
             }
             if let Err(error) = self.adopt(&record).await {
@@ -35,7 +36,7 @@ impl Requests {
     }
 
     async fn adopt(&self, record: &RequestRecord) -> Result<(), crate::store::StoreError> {
-        let Ok(plan) = plan_of(record) else {
+        let Ok(plan) = super::legacy_plan(record) else {
             return Ok(());
         };
         let settled = !matches!(record.state, State::Provisioning { .. });
@@ -51,13 +52,7 @@ impl Requests {
                     .await?;
             }
         }
-        self.transition(&record.id, |mut current| {
-            current.plan.is_none().then(|| {
-                current.plan = Some(plan.clone());
-                current
-            })
-        })?;
-        Ok(())
+        self.provisioner.ledger().fix_plan(&record.id, &plan)
     }
 }
 

@@ -12,15 +12,15 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::json;
 
-use super::{Requests, plan_of, role_of};
+use super::{Requests, role_of};
 use crate::approval::{self, ClickRefused, Clicker};
 use crate::audit::AuditKind;
 use crate::domain::chat::{BoxFuture, ChatAction, Message};
+use crate::domain::request::{EndCause, RequestRecord, State};
 use crate::domain::resource::ResourceKind;
 use crate::graph::DelegatedToken;
 use crate::identity::Role;
 use crate::metrics::EndLabels;
-use crate::requests::record::{EndCause, RequestRecord, State};
 use crate::scheduler::{Job, JobHandler, Outcome};
 use crate::store::StoreError;
 
@@ -312,7 +312,7 @@ impl Requests {
             }
         }
         // The extension covers every fact the grant covers before the grant lets go of any.
-        let plan = plan_of(&original).unwrap_or_default();
+        let plan = self.plan_of(&original).unwrap_or_default();
         if let Err(error) = self
             .provisioner
             .hand_over(from, &record.id, &original.requester.entra_id, &plan)
@@ -321,9 +321,12 @@ impl Requests {
             tracing::error!(%error, request = %record.id, "cannot hand a grant's access over");
             return true;
         }
+        if let Err(error) = self.provisioner.ledger().fix_plan(&record.id, &plan) {
+            tracing::error!(%error, request = %record.id, "cannot keep an extension's plan");
+            return true;
+        }
         let active = self.transition(&record.id, |mut current| {
             matches!(current.state, State::Provisioning { .. }).then(|| {
-                current.plan = Some(plan.clone());
                 current.made_steps = original.made_steps.clone();
                 current.made_by = original.made_by.clone();
                 current.acting = original.acting;
@@ -357,7 +360,7 @@ impl Requests {
     /// The old grant of an extension that is active: the ledger lets go of it (the extension
     /// covers all it covered, so nothing is removed), and it ends as "extended".
     async fn close_extended(&self, original: &RequestRecord, into: &str) {
-        let plan = plan_of(original).unwrap_or_default();
+        let plan = self.plan_of(original).unwrap_or_default();
         let released = self
             .provisioner
             .release(&original.id, &original.requester.entra_id, &plan, None)
@@ -479,7 +482,7 @@ impl Requests {
     /// Then the grant is over and the requester is told what is left and why. Called with the
     /// request in `Revoking`; a removal that cannot be made now is tried again.
     pub(super) async fn take_away(&self, record: RequestRecord, cause: EndCause) -> Outcome {
-        let plan = plan_of(&record).unwrap_or_default();
+        let plan = self.plan_of(&record).unwrap_or_default();
         let revoking = self.revoking_token(&record).await;
         let released = self
             .provisioner

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::Requests;
-use crate::requests::record::{RequestRecord, new_id};
+use crate::domain::request::{RequestRecord, new_id};
 use crate::store::StoreError;
 
 /// A delivery and the request id it was given.

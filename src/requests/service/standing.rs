@@ -14,9 +14,9 @@ use super::Requests;
 use crate::approval::{ClickRefused, Clicker};
 use crate::audit::AuditKind;
 use crate::domain::chat::{ChatAction, Message};
+use crate::domain::request::{Approval, RequestRecord};
 use crate::domain::resource::Access;
 use crate::intent::ResourceRef;
-use crate::requests::record::{Approval, RequestRecord};
 
 /// An owner's "approve always" for one resource and level.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

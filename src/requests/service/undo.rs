@@ -10,10 +10,10 @@
 use chrono::TimeDelta;
 use serde_json::json;
 
-use super::{Requests, plan_of};
+use super::Requests;
 use crate::approval;
 use crate::audit::AuditKind;
-use crate::requests::record::{RequestRecord, State};
+use crate::domain::request::{RequestRecord, State};
 use crate::scheduler::{Job, Outcome};
 
 /// When taking back what a failed request made is tried again.
@@ -72,7 +72,7 @@ impl Requests {
         let State::Undoing { why, told } = record.state.clone() else {
             return Outcome::Done;
         };
-        let released = match plan_of(&record) {
+        let released = match self.plan_of(&record) {
             Ok(plan) => {
                 let token = self.revoking_token(&record).await;
                 self.provisioner

@@ -13,8 +13,8 @@ use serde_json::json;
 use super::Requests;
 use crate::approval;
 use crate::audit::AuditKind;
+use crate::domain::request::{RequestRecord, State};
 use crate::graph::model::DirectoryObject;
-use crate::requests::record::{RequestRecord, State};
 use crate::scheduler::{Job, Outcome};
 
 impl Requests {

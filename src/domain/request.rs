@@ -1,15 +1,40 @@
 //! One access request as it is kept: who asked, what policy allowed, who must approve, where it
 //! stands. Written (and flushed) before every side effect, so a restart resumes it.
+//!
+//! A shared value: `requests` drives it, `approval` reads and shows it; neither owns the type.
 
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::chat::{ChatUser, Place, SentMessage};
-use crate::domain::resource::Access;
-use crate::intent::ResourceRef;
-use crate::policy::Acting;
-use crate::provision::Plan;
+use crate::domain::resource::{Access, ResourceRef};
+
+/// Whose delegated token carries out the grant (DESIGN.md section 3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Acting {
+    Requester,
+    /// The approver of the last `owner` stage.
+    Approver,
+    Operator,
+}
+
+impl Acting {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Acting::Requester => "requester",
+            Acting::Approver => "approver",
+            Acting::Operator => "operator",
+        }
+    }
+}
+
+impl std::fmt::Display for Acting {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
 
 /// A short id a person can quote: `R-` and six letters and digits without look-alikes.
 pub fn new_id() -> String {
@@ -247,10 +272,6 @@ pub struct RequestRecord {
     /// Whether an owner may "approve always" here (the target rule's `allow_standing`).
     #[serde(default)]
     pub allow_standing: bool,
-    /// The steps this grant takes, fixed when it was started (none on requests kept before
-    /// plans were: theirs is worked out again the way it was then).
-    #[serde(default)]
-    pub plan: Option<Plan>,
     /// The steps this request wrote, by description (the grant ledger says whose each is).
     #[serde(default)]
     pub made_steps: Vec<String>,
