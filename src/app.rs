@@ -240,7 +240,7 @@ impl App {
         let admin_routes = admin::router(
             Arc::clone(&self.audit),
             Arc::clone(&self.store),
-            requests,
+            Arc::clone(&requests),
             &self.admin_token,
         );
         tracing::info!(%address, admin = %admin_address, "doorman serving");
@@ -259,6 +259,12 @@ impl App {
             );
         }
         drop(deliveries);
+        if !requests.wait_idle(HANDLERS_GRACE).await {
+            tracing::warn!(
+                "request steps still running at shutdown; they are resumed at the next start"
+            );
+        }
+        drop(requests);
         // Background work holds parts of the store: wait until it is really gone, so the store
         // is closed when this returns.
         for task in [

@@ -3,6 +3,7 @@
 //! reported, with every step on the audit chain and its state flushed before each side effect.
 
 mod service;
+mod table;
 
 pub use crate::domain::request::{RequestRecord, State};
 pub use service::{
@@ -36,19 +37,21 @@ pub fn mark_revoking(
     let table: crate::store::Table<String, RequestRecord> =
         crate::store::Table::open(store, crate::store::Domain::Requests)
             .map_err(|_| RevokeRefused::Unknown)?;
-    let marked = table.update(&id.to_owned(), |current| match current {
-        Some(mut current) if service::revocable(&current.state) => {
-            current.state = State::Revoking {
-                cause: crate::domain::request::EndCause::Revoked {
-                    by: service::ADMIN.to_owned(),
-                },
-            };
-            (Some(current.clone()), Ok(current))
+    let marked = table::change(&table, store, id, |mut current| {
+        if !service::revocable(&current.state) {
+            return Err(RevokeRefused::NotActive(current.state.label()));
         }
-        Some(current) => (None, Err(RevokeRefused::NotActive(current.state.label()))),
-        None => (None, Err(RevokeRefused::Unknown)),
+        current.state = State::Revoking {
+            cause: crate::domain::request::EndCause::Revoked {
+                by: service::ADMIN.to_owned(),
+            },
+        };
+        Ok(current)
     });
-    let marked = marked.map_err(|_| RevokeRefused::Unknown)??;
-    store.flush().map_err(|_| RevokeRefused::Unknown)?;
+    let marked = match marked {
+        Ok(Ok(record)) => record,
+        Ok(Err(Some(refused))) => return Err(refused),
+        Ok(Err(None)) | Err(_) => return Err(RevokeRefused::Unknown),
+    };
     Ok(marked)
 }

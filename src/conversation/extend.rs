@@ -165,9 +165,7 @@ impl Conversation {
             .await;
         match started {
             Ok(extension) => {
-                let id = extension.id.clone();
-                let requests = std::sync::Arc::clone(&self.requests);
-                tokio::spawn(async move { requests.advance(&id).await });
+                self.requests.advance_apart(&extension.id);
                 let next = if grant.stages.is_empty() {
                     "No approval is needed; I'm extending it now."
                 } else {

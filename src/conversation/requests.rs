@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::Conversation;
 use super::dialogue::{AnswerRefused, Clarification};
 use super::replies;
-use crate::approval::{self, Clicker};
+use crate::approval::Clicker;
 use crate::audit::{AuditKind, NewRecord};
 use crate::domain::chat::{Channel, ChatAction, ChatMessage, ChatUser, EntraUser, Message, Place};
 use crate::domain::request::Requester as RequestRequester;
@@ -194,11 +194,9 @@ impl Conversation {
             entra_id: entra.id.clone(),
             upn: upn.to_lowercase(),
         };
-        let said = match self.requests.revoke(id, &by).await {
-            Ok(record) => approval::removing(&record, upn),
-            Err(refused) => Message::text(refused.sentence(id)),
-        };
-        self.say(place, &said).await;
+        if let Err(refused) = self.requests.revoke(id, &by, place).await {
+            self.say(place, &Message::text(refused.sentence(id))).await;
+        }
     }
 
     /// "Remove me from X": the grants Doorman made the person on X end now.
@@ -239,11 +237,9 @@ impl Conversation {
             return;
         }
         for id in theirs {
-            let said = match self.requests.revoke(&id, &by).await {
-                Ok(record) => approval::removing(&record, upn),
-                Err(refused) => Message::text(refused.sentence(&id)),
-            };
-            self.say(place, &said).await;
+            if let Err(refused) = self.requests.revoke(&id, &by, place).await {
+                self.say(place, &Message::text(refused.sentence(&id))).await;
+            }
         }
     }
 

@@ -15,7 +15,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::ProvisionError;
 use super::effect::{self, Removal};
-use super::ledger::{Holding, Ledger, Release};
+use super::ledger::{Before, Holding, Ledger, Release};
 use super::plan::{Plan, Step};
 use super::verify;
 use crate::graph::{AppToken, AppTokenSource, DelegatedToken, GraphClient, GraphError};
@@ -221,7 +221,9 @@ impl Provisioner {
                 }
             };
             made.request_ids.extend(written.request_id.clone());
-            if written.found_there && self.found_held(grant, person, step).await? {
+            // Only a claim this run made fresh: a run resumed after a crash may meet its own
+            // earlier write (which replication lag hid from its read) as "already there".
+            if written.found_there && claimed.fresh && self.found_held(grant, person, step).await? {
                 made.held_before.push(step.clone());
                 earlier_handle = None;
                 continue;
@@ -530,6 +532,7 @@ impl Provisioner {
     ) -> Result<Claimed, ProvisionError> {
         let _one_at_a_time = self.ledger.lock(person, step).await;
         let existing = self.ledger.get(person, step)?;
+        let fresh = Holding::before_claim(existing.as_ref()) == Before::Read;
         let there = self.present(person, step).await?;
         let mut holding = Holding::claim(existing, person, step, grant, there);
         // Kept before the write, so a removal later knows how long replication lag may hide it.
@@ -537,6 +540,7 @@ impl Provisioner {
         self.ledger.put(&holding)?;
         Ok(Claimed {
             there,
+            fresh,
             held_before: holding.held_before,
             handle: holding.handle,
         })
@@ -634,6 +638,9 @@ fn refused(error: &GraphError) -> bool {
 struct Claimed {
     /// The fact is there now: it is not written (again).
     there: bool,
+    /// No grant covered the fact (nor was a removal owed): what the read found is what the
+    /// person had before.
+    fresh: bool,
     /// The person had it before Doorman.
     held_before: bool,
     /// The id an earlier write of the fact answered.

@@ -24,7 +24,11 @@ use std::time::Duration;
 
 use chrono::Utc;
 use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::Instrument;
 
+use super::table;
 use crate::approval::{self, ClickRefused, Clicker};
 use crate::audit::{AuditKind, AuditLog, NewRecord};
 use crate::catalog::CatalogService;
@@ -119,7 +123,7 @@ pub struct Parts {
 
 pub struct Requests {
     store: Arc<dyn Store>,
-    table: Table<String, RequestRecord>,
+    table: table::RequestTable,
     port: Arc<dyn ChatPort>,
     identity: Arc<Identity>,
     catalog: Arc<CatalogService>,
@@ -142,6 +146,10 @@ pub struct Requests {
     reconcile_every: Duration,
     metrics: Arc<Metrics>,
     provisioner: Arc<Provisioner>,
+    /// Work run apart from its caller, awaited (with a bound) at shutdown.
+    tasks: TaskTracker,
+    /// Stops that work once the bound has passed.
+    stopping: CancellationToken,
 }
 
 impl Requests {
@@ -167,6 +175,8 @@ impl Requests {
             reconcile_every: parts.reconcile_every,
             metrics: parts.metrics,
             provisioner: parts.provisioner,
+            tasks: TaskTracker::new(),
+            stopping: CancellationToken::new(),
         }))
     }
 
@@ -406,12 +416,12 @@ impl Requests {
             Some(stage) => State::AwaitingApproval { stage },
             None => State::Provisioning { waiting_for: None },
         };
-        // A fresh id until one is free: a clash must never overwrite another request.
-        while !self.table.insert_new(&record.id, &record)? {
-            record.id = crate::domain::request::new_id();
-        }
-        self.store.flush()?;
-        Ok(record)
+        table::create(
+            &self.table,
+            self.store.as_ref(),
+            record,
+            crate::domain::request::new_id,
+        )
     }
 
     /// Carries on every request in flight: after a restart, or a sign-in.
@@ -464,16 +474,58 @@ impl Requests {
     /// the change. Safe to call again: what was done is recorded and not done twice.
     pub async fn advance(&self, id: &str) {
         let lock = self.lock_of(id);
-        let _one_at_a_time = lock.lock().await;
+        let one_at_a_time = lock.lock().await;
         self.step(id).await;
+        drop(one_at_a_time);
         let finished = matches!(
             self.get(id),
             Ok(Some(record)) if record.state.is_final() || record.state == State::Active
         );
         if finished {
+            // Forgotten only while nobody else holds it (the map's clone and this one): a task
+            // that took it meanwhile keeps it, so two steps of one request never run at once.
             let mut locks = self.steps.lock().unwrap_or_else(PoisonError::into_inner);
-            locks.remove(id);
+            if locks
+                .get(id)
+                .is_some_and(|kept| Arc::strong_count(kept) <= 2)
+            {
+                locks.remove(id);
+            }
         }
+    }
+
+    /// Advances the request apart from the caller (a click's answer must not wait for the
+    /// change), in the caller's span, tracked so that shutdown waits for it.
+    pub fn advance_apart(self: &Arc<Self>, id: &str) {
+        let requests = Arc::clone(self);
+        let id = id.to_owned();
+        self.run_apart(async move { requests.advance(&id).await });
+    }
+
+    /// Runs `work` apart from its caller, in the caller's span, tracked so that shutdown waits
+    /// for it and then stops it: every step is on disk before its effect, so a step stopped
+    /// midway is resumed at the next start.
+    pub(super) fn run_apart(&self, work: impl std::future::Future<Output = ()> + Send + 'static) {
+        let stopping = self.stopping.clone();
+        let work = async move {
+            tokio::select! {
+                () = work => {}
+                () = stopping.cancelled() => {}
+            }
+        };
+        self.tasks.spawn(work.in_current_span());
+    }
+
+    /// Stops taking work apart and waits, up to `grace`, for what runs; what is still running
+    /// then is stopped. Says whether it all finished.
+    pub async fn wait_idle(&self, grace: Duration) -> bool {
+        self.tasks.close();
+        let finished = tokio::time::timeout(grace, self.tasks.wait()).await.is_ok();
+        if !finished {
+            self.stopping.cancel();
+            self.tasks.wait().await;
+        }
+        finished
     }
 
     /// Moves request `id` on under compare-and-swap, on disk before it returns. `change` gets
@@ -484,16 +536,20 @@ impl Requests {
         id: &str,
         change: impl Fn(RequestRecord) -> Option<RequestRecord>,
     ) -> Result<Option<RequestRecord>, StoreError> {
-        let changed =
-            self.table
-                .update(&id.to_owned(), |current| match current.and_then(&change) {
-                    Some(next) => (Some(next.clone()), Some(next)),
-                    None => (None, None),
-                })?;
-        if changed.is_some() {
-            self.store.flush()?;
-        }
-        Ok(changed)
+        let changed = table::change(&self.table, self.store.as_ref(), id, |current| {
+            change(current).ok_or(())
+        })?;
+        Ok(changed.ok())
+    }
+
+    /// Like [`Self::transition`], with the reason a step does not apply; `Err(None)` when
+    /// there is no such request.
+    fn transition_or<R>(
+        &self,
+        id: &str,
+        change: impl Fn(RequestRecord) -> Result<RequestRecord, R>,
+    ) -> Result<Result<RequestRecord, Option<R>>, StoreError> {
+        table::change(&self.table, self.store.as_ref(), id, change)
     }
 
     /// The lock of one request: its steps run one at a time, whether a resume, a sign-in, a
@@ -565,16 +621,12 @@ impl Requests {
                 approver: approver.clone(),
                 sent,
             };
-            let kept = self.table.update(&record.id, |current| {
-                let Some(mut current) = current else {
-                    return (None, ());
-                };
-                if let Some(stage_record) = current.stages.get_mut(stage) {
-                    stage_record.cards.push(keep.clone());
-                }
-                (Some(current), ())
+            // Kept even if the stage was decided meanwhile: the decision updates every card.
+            let kept = self.transition(&record.id, |mut current| {
+                current.stages.get_mut(stage)?.cards.push(keep.clone());
+                Some(current)
             });
-            if let Err(error) = kept.and_then(|()| self.store.flush()) {
+            if let Err(error) = kept {
                 tracing::error!(%error, request = %record.id, "cannot record a sent card");
             }
             self.audit(
@@ -610,21 +662,14 @@ impl Requests {
             .clicker(&action.sender.user, action.sender.entra.as_ref())
             .await;
         let reason = approval::deny_reason(action);
-        let now = Utc::now();
-        let outcome = self.table.update(&id, |current| {
-            let Some(mut record) = current else {
-                return (None, Err(ClickRefused::Unknown));
-            };
-            if let Err(refused) = approval::may_decide(&record, stage, clicker.as_ref()) {
-                return (None, Err(refused));
-            }
+        let now = self.now();
+        let outcome = self.transition_or(&id, |mut record| {
+            approval::may_decide(&record, stage, clicker.as_ref())?;
             let who = clicker
                 .as_ref()
                 .map(|clicker| clicker.upn.clone())
                 .unwrap_or_default();
-            let Some(stage_record) = record.stages.get_mut(stage) else {
-                return (None, Err(ClickRefused::Unknown));
-            };
+            let stage_record = record.stages.get_mut(stage).ok_or(ClickRefused::Unknown)?;
             if approve {
                 stage_record.approvals.push(Approval {
                     by: who.clone(),
@@ -632,7 +677,7 @@ impl Requests {
                 });
                 if stage_record.still_needed() > 0 {
                     // A yes towards the quorum: the stage stays open for the others.
-                    return (Some(record.clone()), Ok(record));
+                    return Ok(record);
                 }
             }
             stage_record.decided_by = Some(who.clone());
@@ -652,12 +697,13 @@ impl Requests {
                 (true, Some(next)) => State::AwaitingApproval { stage: next },
                 (true, None) => State::Provisioning { waiting_for: None },
             };
-            (Some(record.clone()), Ok(record))
+            Ok(record)
         });
         // Not on disk means not decided: nobody is told, and a retry finds the stage open.
         let kept = match outcome {
-            Ok(Ok(record)) => self.store.flush().map(|()| record),
+            Ok(Ok(record)) => Ok(record),
             Ok(Err(refused)) => {
+                let refused = refused.unwrap_or(ClickRefused::Unknown);
                 self.say(&action.place, &Message::text(refused.sentence()))
                     .await;
                 return None;
@@ -718,9 +764,7 @@ impl Requests {
         self.say(&record.requester.place, &told).await;
         // The next step (cards, or the change itself) runs apart from the click, whose answer
         // the chat service is waiting for.
-        let requests = Arc::clone(self);
-        let id = record.id.clone();
-        tokio::spawn(async move { requests.advance(&id).await });
+        self.advance_apart(&record.id);
         Some(decided)
     }
 
@@ -1000,27 +1044,30 @@ impl Requests {
         role: Role,
     ) {
         // A link lives ten minutes: one still alive is not sent again, an expired one is.
-        let now = Utc::now();
+        let now = self.now();
         let asked_lately = record
             .sign_in_asked_at
             .is_some_and(|asked| now - asked < SIGN_IN_LINK_LIFETIME);
         let already = asked_lately
             && matches!(&record.state, State::Provisioning { waiting_for: Some(who) } if who == upn);
-        let marked = self.table.update(&record.id, |current| {
-            let Some(mut current) = current else {
-                return (None, ());
-            };
-            current.state = State::Provisioning {
-                waiting_for: Some(upn.to_owned()),
-            };
-            if !already {
-                current.sign_in_asked_at = Some(now);
-            }
-            (Some(current), ())
+        let marked = self.transition(&record.id, |mut current| {
+            matches!(current.state, State::Provisioning { .. }).then(|| {
+                current.state = State::Provisioning {
+                    waiting_for: Some(upn.to_owned()),
+                };
+                if !already {
+                    current.sign_in_asked_at = Some(now);
+                }
+                current
+            })
         });
-        if let Err(error) = marked.and_then(|()| self.store.flush()) {
-            tracing::error!(%error, request = %record.id, "cannot record a wait for a sign-in");
-            return;
+        match marked {
+            Ok(Some(_)) => {}
+            Ok(None) => return,
+            Err(error) => {
+                tracing::error!(%error, request = %record.id, "cannot record a wait for a sign-in");
+                return;
+            }
         }
         if already {
             return;

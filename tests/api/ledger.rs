@@ -539,3 +539,63 @@ async fn access_held_before_that_an_owner_removed_is_doormans_once_a_later_grant
         "what Doorman wrote is not left behind as 'held before'"
     );
 }
+
+#[tokio::test]
+async fn a_run_resumed_after_a_crash_owns_its_earlier_write_that_lag_hides() {
+    let sim = TestSim::start().await;
+    let bench = Bench::new();
+    let (jordan_upn, jordan) = (
+        "jordan.lee@contoso.com",
+        sim.user_id("jordan.lee@contoso.com"),
+    );
+    let plan = Plan {
+        steps: vec![Step::GroupMember {
+            group_id: sim.group_id("Marketing"),
+        }],
+    };
+    let operator = token(&sim, OPERATOR).await;
+    // The write is carried out, the run is cut off before its answer, and replication lag
+    // hides the membership from the resumed run's read.
+    sim.faults(serde_json::json!({"latency_ms": 2000, "replication_lag_ms": 30000}))
+        .await;
+    {
+        let provisioner = bench.provisioner(&sim);
+        let run = provisioner.carry_out("R-RESUME", &jordan, &plan, &operator);
+        tokio::pin!(run);
+        let write_carried_out = async {
+            loop {
+                let carried =
+                    sim.state.graph_log.entries().iter().any(|entry| {
+                        entry.method == "POST" && entry.path.ends_with("/members/$ref")
+                    });
+                if carried {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        };
+        tokio::select! {
+            finished = &mut run => panic!("the run finished before it could be cut: {finished:?}"),
+            () = write_carried_out => {}
+        }
+    }
+    sim.faults(serde_json::json!({"latency_ms": 0})).await;
+    let provisioner = bench.provisioner(&sim);
+    let resumed = provisioner
+        .carry_out("R-RESUME", &jordan, &plan, &operator)
+        .await
+        .expect("the resumed write meets its own change");
+    assert!(
+        resumed.held_before.is_empty(),
+        "Doorman's own write is not what Jordan had before: {resumed:?}"
+    );
+    let released = provisioner
+        .release("R-RESUME", &jordan, &plan, Some(&operator))
+        .await;
+    assert_eq!(outcomes(&released), vec![StepRelease::Removed]);
+    assert!(
+        !sim.members("Marketing")
+            .await
+            .contains(&jordan_upn.to_owned())
+    );
+}

@@ -15,7 +15,7 @@ use serde_json::json;
 use super::{Requests, role_of};
 use crate::approval::{self, ClickRefused, Clicker};
 use crate::audit::AuditKind;
-use crate::domain::chat::{BoxFuture, ChatAction, Message};
+use crate::domain::chat::{BoxFuture, ChatAction, Message, Place};
 use crate::domain::request::{EndCause, RequestRecord, State};
 use crate::domain::resource::ResourceKind;
 use crate::graph::DelegatedToken;
@@ -57,12 +57,14 @@ impl RevokeRefused {
 
 impl Requests {
     /// Ends an active grant now, on the word of its requester or an owner of the resource (who
-    /// is judged from the verified sender, never from card data). The removal runs apart; the
-    /// requester is told when it is gone.
+    /// is judged from the verified sender, never from card data). `by` is told at `told`
+    /// that it is being removed before the removal starts (apart); the requester is told when
+    /// it is gone.
     pub async fn revoke(
         self: &Arc<Self>,
         id: &str,
         by: &Clicker,
+        told: &Place,
     ) -> Result<RequestRecord, RevokeRefused> {
         let record = match self.get(id) {
             Ok(Some(record)) => record,
@@ -75,7 +77,7 @@ impl Requests {
         if !self.may_revoke(&record, by) {
             return Err(RevokeRefused::NotYours);
         }
-        self.start_revocation(id, &by.upn).await
+        self.start_revocation(id, &by.upn, Some(told)).await
     }
 
     /// Ends an active grant now for the identity team (`doorman grants revoke`, through the
@@ -84,54 +86,55 @@ impl Requests {
         self: &Arc<Self>,
         id: &str,
     ) -> Result<RequestRecord, RevokeRefused> {
-        self.start_revocation(id, ADMIN).await
+        self.start_revocation(id, ADMIN, None).await
     }
 
     async fn start_revocation(
         self: &Arc<Self>,
         id: &str,
         by: &str,
+        told: Option<&Place>,
     ) -> Result<RequestRecord, RevokeRefused> {
         let lock = self.lock_of(id);
         let _one_at_a_time = lock.lock().await;
         let cause = EndCause::Revoked { by: by.to_owned() };
         // A grant still being made (waiting for a sign-in, or between attempts: its steps
         // are not running, as this holds its lock) is taken away as it stands.
-        let started = self.table.update(&id.to_owned(), |current| match current {
-            Some(mut current) if revocable(&current.state) => {
-                current.state = State::Revoking {
-                    cause: cause.clone(),
-                };
-                (Some(current.clone()), Ok(current))
+        let started = self.transition_or(id, |mut current| {
+            if !revocable(&current.state) {
+                return Err(RevokeRefused::NotActive(current.state.label()));
             }
-            Some(current) => (None, Err(RevokeRefused::NotActive(current.state.label()))),
-            None => (None, Err(RevokeRefused::Unknown)),
+            current.state = State::Revoking {
+                cause: cause.clone(),
+            };
+            Ok(current)
         });
         let record = match started {
             Ok(Ok(record)) => record,
-            Ok(Err(refused)) => return Err(refused),
+            Ok(Err(refused)) => return Err(refused.unwrap_or(RevokeRefused::Unknown)),
             Err(error) => {
                 tracing::error!(%error, request = id, "cannot record a revocation");
                 return Err(RevokeRefused::Unknown);
             }
         };
-        if let Err(error) = self.store.flush() {
-            tracing::error!(%error, request = id, "cannot record a revocation");
-        }
         let expiry = Job::Expire {
             request: id.to_owned(),
         };
         if let Err(error) = self.scheduler.cancel(&expiry.id()) {
             tracing::warn!(%error, request = id, "cannot drop the grant's end from the timers");
         }
+        if let Some(place) = told {
+            self.say(place, &approval::removing(&record, by)).await;
+        }
         let requests = Arc::clone(self);
         let taken = record.clone();
-        tokio::spawn(async move {
+        let removal = async move {
             let lock = requests.lock_of(&taken.id);
             let _one_at_a_time = lock.lock().await;
             // A removal that cannot be made now is tried again by the minutely resume.
             requests.take_away(taken, cause).await;
-        });
+        };
+        self.run_apart(removal);
         Ok(record)
     }
 
@@ -160,14 +163,14 @@ impl Requests {
         let clicker = self
             .clicker(&action.sender.user, action.sender.entra.as_ref())
             .await;
-        let said = match clicker {
+        let refused = match clicker {
             None => Message::text(ClickRefused::Unidentified.sentence()),
-            Some(clicker) => match self.revoke(id, &clicker).await {
-                Ok(record) => approval::removing(&record, &clicker.upn),
+            Some(clicker) => match self.revoke(id, &clicker, &action.place).await {
+                Ok(_) => return None,
                 Err(refused) => Message::text(refused.sentence(id)),
             },
         };
-        self.say(&action.place, &said).await;
+        self.say(&action.place, &refused).await;
         None
     }
 
@@ -293,18 +296,15 @@ impl Requests {
             return false;
         }
         if !ours && !taken_over {
-            let named = self
-                .table
-                .update(&from.to_owned(), |current| match current {
-                    Some(mut current) if current.state == State::Active => {
-                        current.extended_by = Some(record.id.clone());
-                        (Some(current), true)
-                    }
-                    _ => (None, false),
-                });
-            match named.and_then(|named| self.store.flush().map(|()| named)) {
-                Ok(true) => {}
-                Ok(false) => return false,
+            let named = self.transition(from, |mut current| {
+                (current.state == State::Active).then(|| {
+                    current.extended_by = Some(record.id.clone());
+                    current
+                })
+            });
+            match named {
+                Ok(Some(_)) => {}
+                Ok(None) => return false,
                 Err(error) => {
                     tracing::error!(%error, request = %record.id, "cannot hand a grant over");
                     return true;

@@ -90,7 +90,7 @@ impl Requests {
         if !record.allow_standing {
             return used;
         }
-        let now = Utc::now();
+        let now = self.now();
         let subject = subject(record);
         for index in 0..record.stages.len() {
             let stage = &record.stages[index];
@@ -127,7 +127,7 @@ impl Requests {
     pub(super) fn keep_standing(&self, owner: &str, record: &RequestRecord) {
         let given = StandingApproval {
             by: owner.to_owned(),
-            at: Utc::now(),
+            at: self.now(),
             request: record.id.clone(),
             resource: Some(record.resource.clone()),
             access: Some(record.access),

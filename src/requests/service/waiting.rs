@@ -60,16 +60,12 @@ impl Requests {
                 return;
             }
         }
-        let opened = self.table.update(&record.id, |current| {
-            let Some(mut current) = current else {
-                return (None, ());
-            };
-            if let Some(stage) = current.stages.get_mut(stage) {
-                stage.opened_at.get_or_insert(now);
-            }
-            (Some(current), ())
+        let opened = self.transition(&record.id, |mut current| {
+            let opening = current.stages.get_mut(stage)?;
+            opening.opened_at.get_or_insert(now);
+            Some(current)
         });
-        if let Err(error) = opened.and_then(|()| self.store.flush()) {
+        if let Err(error) = opened {
             tracing::error!(%error, request = %record.id, "cannot record when a stage opened");
         }
     }
