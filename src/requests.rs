@@ -2,6 +2,7 @@
 //! approval stages, is carried out under the acting identity's delegated token, read back and
 //! reported, with every step on the audit chain and its state flushed before each side effect.
 
+pub mod machine;
 mod service;
 mod table;
 
@@ -37,19 +38,19 @@ pub fn mark_revoking(
     let table: crate::store::Table<String, RequestRecord> =
         crate::store::Table::open(store, crate::store::Domain::Requests)
             .map_err(|_| RevokeRefused::Unknown)?;
-    let marked = table::change(&table, store, id, |mut current| {
-        if !service::revocable(&current.state) {
-            return Err(RevokeRefused::NotActive(current.state.label()));
+    let ending = machine::Event::Ending {
+        cause: crate::domain::request::EndCause::Revoked {
+            by: service::ADMIN.to_owned(),
+        },
+    };
+    let marked = table::change(&table, store, id, |current| {
+        match machine::next(&current, &ending) {
+            Ok(transition) => Ok((transition.record, ())),
+            Err(_) => Err(RevokeRefused::NotActive(current.state.label())),
         }
-        current.state = State::Revoking {
-            cause: crate::domain::request::EndCause::Revoked {
-                by: service::ADMIN.to_owned(),
-            },
-        };
-        Ok(current)
     });
     let marked = match marked {
-        Ok(Ok(record)) => record,
+        Ok(Ok((record, ()))) => record,
         Ok(Err(Some(refused))) => return Err(refused),
         Ok(Err(None)) | Err(_) => return Err(RevokeRefused::Unknown),
     };

@@ -7,6 +7,8 @@
 //! On start, [`Requests::resume`] picks up whatever was in flight; provisioning steps are
 //! idempotent ("already a member" is success), so resuming never grants twice.
 
+mod carry;
+mod decisions;
 mod drift;
 mod legacy;
 mod lifecycle;
@@ -28,18 +30,17 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
+use super::machine::{self, Event, Refusal, Transition};
 use super::table;
-use crate::approval::{self, ClickRefused, Clicker};
+use crate::approval::{self, Clicker};
 use crate::audit::{AuditKind, AuditLog, NewRecord};
 use crate::catalog::CatalogService;
-use crate::domain::chat::{Channel, ChatAction, ChatPort, ChatUser, EntraUser, Message, Place};
-use crate::domain::request::{
-    Approval, RequestRecord, Requester, SentCard, StageRecord, StageTiming, State,
-};
+use crate::domain::chat::{Channel, ChatPort, ChatUser, EntraUser, Message, Place};
+use crate::domain::request::{RequestRecord, Requester, SentCard, StageRecord, StageTiming, State};
 use crate::domain::resource::ResourceKind;
 use crate::graph::model::DirectoryObject;
 use crate::graph::{AppTokenSource, GraphClient};
-use crate::identity::{Expectation, Identity, Role, TokenError};
+use crate::identity::{Identity, Role};
 use crate::intent::AccessRequest;
 use crate::metrics::Metrics;
 use crate::policy::{Acting, Approvers, Grant};
@@ -48,11 +49,11 @@ use crate::scheduler::Scheduler;
 use crate::store::{Domain, Store, StoreError, Table};
 
 /// How long a sign-in link works.
-const SIGN_IN_LINK_LIFETIME: chrono::TimeDelta =
+pub(super) const SIGN_IN_LINK_LIFETIME: chrono::TimeDelta =
     chrono::TimeDelta::minutes(crate::identity::SIGN_IN_LIFETIME_MINUTES);
 
 /// How long the requester's own view of a grant is read before it is audited as lagging.
-const REQUESTER_VIEW_WITHIN: Duration = Duration::from_secs(60);
+pub(super) const REQUESTER_VIEW_WITHIN: Duration = Duration::from_secs(60);
 
 /// The sign-in role whose permissions the acting identity needs.
 fn role_of(acting: Acting) -> Role {
@@ -528,28 +529,28 @@ impl Requests {
         finished
     }
 
-    /// Moves request `id` on under compare-and-swap, on disk before it returns. `change` gets
-    /// the stored record and returns the next one, or `None` when the record is not where the
-    /// step expects it (then nothing is written, and `Ok(None)` says so).
-    fn transition(
+    /// Steps request `id` through the state machine with `event`, under compare-and-swap, on
+    /// disk before it returns: the transition (the record and its effects, for the caller to
+    /// carry out), or why the event does not apply (`None`: no such request).
+    fn apply(
         &self,
         id: &str,
-        change: impl Fn(RequestRecord) -> Option<RequestRecord>,
-    ) -> Result<Option<RequestRecord>, StoreError> {
-        let changed = table::change(&self.table, self.store.as_ref(), id, |current| {
-            change(current).ok_or(())
-        })?;
-        Ok(changed.ok())
+        event: &Event,
+    ) -> Result<Result<RequestRecord, Option<Refusal>>, StoreError> {
+        self.apply_with_effects(id, event)
+            .map(|applied| applied.map(|transition| transition.record))
     }
 
-    /// Like [`Self::transition`], with the reason a step does not apply; `Err(None)` when
-    /// there is no such request.
-    fn transition_or<R>(
+    /// Like [`Self::apply`], keeping the effects.
+    fn apply_with_effects(
         &self,
         id: &str,
-        change: impl Fn(RequestRecord) -> Result<RequestRecord, R>,
-    ) -> Result<Result<RequestRecord, Option<R>>, StoreError> {
-        table::change(&self.table, self.store.as_ref(), id, change)
+        event: &Event,
+    ) -> Result<Result<Transition, Option<Refusal>>, StoreError> {
+        let applied = table::change(&self.table, self.store.as_ref(), id, |current| {
+            machine::next(&current, event).map(|transition| (transition.record, transition.effects))
+        })?;
+        Ok(applied.map(|(record, effects)| Transition { record, effects }))
     }
 
     /// The lock of one request: its steps run one at a time, whether a resume, a sign-in, a
@@ -622,10 +623,7 @@ impl Requests {
                 sent,
             };
             // Kept even if the stage was decided meanwhile: the decision updates every card.
-            let kept = self.transition(&record.id, |mut current| {
-                current.stages.get_mut(stage)?.cards.push(keep.clone());
-                Some(current)
-            });
+            let kept = self.apply(&record.id, &Event::CardSent { stage, card: keep });
             if let Err(error) = kept {
                 tracing::error!(%error, request = %record.id, "cannot record a sent card");
             }
@@ -638,502 +636,6 @@ impl Requests {
                 }),
             );
         }
-    }
-
-    /// An Approve or Deny click. Answers with the card to show the clicker in place of the
-    /// clicked one, or `None` to leave it (the clicker is told why beside it).
-    /// `always` keeps the approval standing for later requests of the same resource and level,
-    /// where the request's target rule allows it.
-    pub async fn decide(
-        self: &Arc<Self>,
-        action: &ChatAction,
-        approve: bool,
-        always: bool,
-    ) -> Option<Message> {
-        let Some((id, stage)) = approval::target_of(action) else {
-            self.say(
-                &action.place,
-                &Message::text(ClickRefused::Unknown.sentence()),
-            )
-            .await;
-            return None;
-        };
-        let clicker = self
-            .clicker(&action.sender.user, action.sender.entra.as_ref())
-            .await;
-        let reason = approval::deny_reason(action);
-        let now = self.now();
-        let outcome = self.transition_or(&id, |mut record| {
-            approval::may_decide(&record, stage, clicker.as_ref())?;
-            let who = clicker
-                .as_ref()
-                .map(|clicker| clicker.upn.clone())
-                .unwrap_or_default();
-            let stage_record = record.stages.get_mut(stage).ok_or(ClickRefused::Unknown)?;
-            if approve {
-                stage_record.approvals.push(Approval {
-                    by: who.clone(),
-                    at: now,
-                });
-                if stage_record.still_needed() > 0 {
-                    // A yes towards the quorum: the stage stays open for the others.
-                    return Ok(record);
-                }
-            }
-            stage_record.decided_by = Some(who.clone());
-            stage_record.decided_at = Some(now);
-            let next = record
-                .stages
-                .iter()
-                .enumerate()
-                .skip(stage + 1)
-                .find(|(_, later)| later.decided_by.is_none())
-                .map(|(index, _)| index);
-            record.state = match (approve, next) {
-                (false, _) => State::Denied {
-                    by: who,
-                    reason: reason.clone(),
-                },
-                (true, Some(next)) => State::AwaitingApproval { stage: next },
-                (true, None) => State::Provisioning { waiting_for: None },
-            };
-            Ok(record)
-        });
-        // Not on disk means not decided: nobody is told, and a retry finds the stage open.
-        let kept = match outcome {
-            Ok(Ok(record)) => Ok(record),
-            Ok(Err(refused)) => {
-                let refused = refused.unwrap_or(ClickRefused::Unknown);
-                self.say(&action.place, &Message::text(refused.sentence()))
-                    .await;
-                return None;
-            }
-            Err(error) => Err(error),
-        };
-        let record = match kept {
-            Ok(record) => record,
-            Err(error) => {
-                tracing::error!(%error, request = %id, "cannot record a decision");
-                self.say(
-                    &action.place,
-                    &Message::text(
-                        "Sorry, something went wrong on my side. Please try again in a moment.",
-                    ),
-                )
-                .await;
-                return None;
-            }
-        };
-        let who = clicker.map(|clicker| clicker.upn).unwrap_or_default();
-        let settled = record
-            .stages
-            .get(stage)
-            .is_some_and(|stage| stage.decided_by.is_some());
-        if !settled {
-            return Some(self.counted(action, &record, stage, &who).await);
-        }
-        let standing = approve
-            && always
-            && record.allow_standing
-            && record
-                .stages
-                .get(stage)
-                .is_some_and(|stage| stage.name == "owner");
-        if standing {
-            self.keep_standing(&who, &record);
-        }
-        self.audit(
-            &record,
-            if approve { AuditKind::Approved } else { AuditKind::Denied },
-            &who,
-            json!({"stage": record.stages.get(stage).map(|stage| stage.name.clone()), "has_reason": reason.is_some(), "standing": standing}),
-        );
-        // Every approver's card of the stage shows who decided.
-        let decided = approval::decided_card(&record, stage, approve, &who, reason.as_deref());
-        if let Some(stage_record) = record.stages.get(stage) {
-            for card in &stage_record.cards {
-                if action.card.as_ref() == Some(&card.sent) {
-                    continue;
-                }
-                if let Err(error) = self.port.update(&card.sent, &decided).await {
-                    tracing::warn!(%error, request = %record.id, "cannot update an approval card");
-                }
-            }
-        }
-        let told = approval::requester_update(&record, stage, approve, &who, reason.as_deref());
-        self.say(&record.requester.place, &told).await;
-        // The next step (cards, or the change itself) runs apart from the click, whose answer
-        // the chat service is waiting for.
-        self.advance_apart(&record.id);
-        Some(decided)
-    }
-
-    /// The approval card as the person looking at it should see it now (a Teams refresh). Reads
-    /// only: no state changes and nothing is said in chat, however stale or foreign the card.
-    pub async fn view(&self, action: &ChatAction) -> Option<Message> {
-        let (id, stage) = approval::target_of(action)?;
-        let record = match self.get(&id) {
-            Ok(record) => record?,
-            Err(error) => {
-                tracing::warn!(%error, request = %id, "cannot read a request to refresh its card");
-                return None;
-            }
-        };
-        let viewer = self
-            .clicker(&action.sender.user, action.sender.entra.as_ref())
-            .await;
-        let view = approval::view(&record, stage, viewer.as_ref())?;
-        Some(approval::addressed(view, &action.sender.user))
-    }
-
-    /// A yes that leaves the stage short of its quorum: the other approvers' cards show it,
-    /// the requester hears it, and the clicker's card says their yes is counted.
-    async fn counted(
-        &self,
-        action: &ChatAction,
-        record: &RequestRecord,
-        stage: usize,
-        who: &str,
-    ) -> Message {
-        let Some(stage_record) = record.stages.get(stage) else {
-            return Message::text(ClickRefused::Unknown.sentence());
-        };
-        self.audit(
-            record,
-            AuditKind::Approved,
-            who,
-            json!({
-                "stage": stage_record.name, "approvals": stage_record.approvals.len(),
-                "quorum": stage_record.quorum, "complete": false,
-            }),
-        );
-        let live = approval::card(record, stage);
-        for card in &stage_record.cards {
-            if action.card.as_ref() == Some(&card.sent) {
-                continue;
-            }
-            let shown = if stage_record.approved_by(&card.approver) {
-                approval::counted_card(record, stage, &card.approver)
-            } else {
-                match self
-                    .chat_user_of(&card.approver, record.requester.chat_user.channel)
-                    .await
-                {
-                    Some(user) => approval::addressed(live.clone(), &user),
-                    None => live.clone(),
-                }
-            };
-            if let Err(error) = self.port.update(&card.sent, &shown).await {
-                tracing::warn!(%error, request = %record.id, "cannot update an approval card");
-            }
-        }
-        self.say(
-            &record.requester.place,
-            &approval::requester_counted(record, stage, who),
-        )
-        .await;
-        approval::counted_card(record, stage, who)
-    }
-
-    /// Makes the change under the acting identity's token, reads it back, and reports.
-    async fn provision(&self, record: RequestRecord) {
-        if let Some(from) = record.extends.clone() {
-            if self.hand_over(&record, &from).await {
-                return;
-            }
-        }
-        let Some(acting_upn) = self.acting_upn(&record) else {
-            let why = match record.acting {
-                Acting::Operator => "no operator account is configured ([microsoft] operator)",
-                _ => "no owner approved it, and only an approving owner may make this change",
-            };
-            self.fail(&record, why).await;
-            return;
-        };
-        let Some(acting_id) = self.entra_id_of(&acting_upn) else {
-            self.fail(&record, &format!("{acting_upn} is not in the directory"))
-                .await;
-            return;
-        };
-        let role = role_of(record.acting);
-        let token = match self.identity.delegated_token(&acting_id, role).await {
-            Ok(token) => token,
-            Err(TokenError::NeedsSignIn(_)) => {
-                self.wait_for_sign_in(&record, &acting_upn, &acting_id, role)
-                    .await;
-                return;
-            }
-            Err(error) => {
-                tracing::warn!(%error, request = %record.id, "no token to provision with yet");
-                return;
-            }
-        };
-        // The end is fixed before the first write, and kept when a request resumes.
-        let ends_at = match (record.ends_at, record.duration_seconds) {
-            (Some(end), _) => Some(end),
-            (None, None) => None,
-            (None, Some(seconds)) => {
-                let end = i64::try_from(seconds)
-                    .ok()
-                    .and_then(chrono::TimeDelta::try_seconds)
-                    .and_then(|span| self.now().checked_add_signed(span));
-                match end {
-                    Some(end) => Some(end),
-                    None => {
-                        self.fail(&record, "the duration asked for is too long")
-                            .await;
-                        return;
-                    }
-                }
-            }
-        };
-        let fixed = self.transition(&record.id, |mut current| {
-            matches!(current.state, State::Provisioning { .. }).then(|| {
-                current.ends_at = ends_at;
-                current.made_by = Some(acting_upn.clone());
-                current.state = State::Provisioning { waiting_for: None };
-                current
-            })
-        });
-        let record = match fixed {
-            Ok(Some(record)) => record,
-            Ok(None) => return,
-            Err(error) => {
-                tracing::error!(%error, request = %record.id, "cannot record provisioning");
-                return;
-            }
-        };
-        let plan = match self.plan_of(&record) {
-            Ok(plan) => plan,
-            Err(error) => {
-                self.fail(&record, &error.to_string()).await;
-                return;
-            }
-        };
-        if let Some(end) = ends_at {
-            // A grant whose time ran out before it could be made is not made at all (what a
-            // run before a crash may have made of it is taken back).
-            if end <= self.now() {
-                self.give_up(
-                    &record,
-                    "its time ran out before it could be made".to_owned(),
-                )
-                .await;
-                return;
-            }
-            // Its end is on the timers before the first write.
-            if let Err(error) = self.schedule_end(&record) {
-                tracing::error!(%error, request = %record.id, "cannot schedule the grant's end");
-                return;
-            }
-        }
-        let person = record.requester.entra_id.clone();
-        let made = match self
-            .provisioner
-            .carry_out(&record.id, &person, &plan, &token)
-            .await
-        {
-            Ok(made) => made,
-            Err(error) => {
-                if let provision::ProvisionError::Graph { step, source } = &error {
-                    self.audit(&record, AuditKind::Failed, &acting_upn, json!({
-                        "step": step, "error": source.to_string(), "request_id": source.request_id(),
-                    }));
-                }
-                self.give_up(&record, error.to_string()).await;
-                return;
-            }
-        };
-        let written: Vec<String> = made.written.iter().map(provision::Step::describe).collect();
-        let kept = self.transition(&record.id, |mut current| {
-            matches!(current.state, State::Provisioning { .. }).then(|| {
-                current.made_steps = written.clone();
-                current
-            })
-        });
-        let record = match kept {
-            Ok(Some(record)) => record,
-            Ok(None) => return,
-            Err(error) => {
-                tracing::error!(%error, request = %record.id, "cannot record what was made");
-                return;
-            }
-        };
-        self.audit(
-            &record,
-            AuditKind::Provisioned,
-            &acting_upn,
-            json!({
-                "steps": plan.describe(), "written": written,
-                "held_before": made.held_before.iter().map(provision::Step::describe).collect::<Vec<_>>(),
-                "graph_request_ids": made.request_ids, "ends_at": ends_at,
-            }),
-        );
-        if let Err(error) = self.provisioner.verify(&person, &plan).await {
-            // Access that cannot be read back is not left in place: what this request made is
-            // taken back, and only that.
-            self.give_up(
-                &record,
-                format!("the change could not be read back ({error})"),
-            )
-            .await;
-            return;
-        }
-        let done = self.transition(&record.id, |mut current| {
-            matches!(current.state, State::Provisioning { .. }).then(|| {
-                current.state = State::Active;
-                current
-            })
-        });
-        let record = match done {
-            Ok(Some(record)) => record,
-            Ok(None) => return,
-            Err(error) => {
-                tracing::error!(%error, request = %record.id, "cannot record an active grant");
-                return;
-            }
-        };
-        let requester_view = if acting_upn.eq_ignore_ascii_case(&record.requester.upn) {
-            "acting".to_owned()
-        } else {
-            self.requester_view(&record, &plan).await
-        };
-        self.audit(
-            &record,
-            AuditKind::Verified,
-            "doorman",
-            json!({"ends_at": record.ends_at, "requester_view": requester_view}),
-        );
-        let alongside = self.alongside(&record);
-        self.say(
-            &record.requester.place,
-            &approval::done(&record, &alongside),
-        )
-        .await;
-    }
-
-    /// The grant as the requester sees it with their own token, when someone else made it and
-    /// the requester has signed in (their view is a second opinion: the app-only read-back
-    /// already proved the directory holds it, so a lagging or failing view is audited, not
-    /// fatal).
-    async fn requester_view(&self, record: &RequestRecord, plan: &provision::Plan) -> String {
-        let token = match self
-            .identity
-            .delegated_token(&record.requester.entra_id, Role::Requester)
-            .await
-        {
-            Ok(token) => token,
-            Err(_) => return "not_signed_in".to_owned(),
-        };
-        match provision::confirm_as_requester(&self.graph, &token, plan, REQUESTER_VIEW_WITHIN)
-            .await
-        {
-            Ok(view) => view.as_str().to_owned(),
-            Err(error) => {
-                tracing::warn!(%error, request = %record.id, "the requester's view could not be read");
-                "unreadable".to_owned()
-            }
-        }
-    }
-
-    async fn wait_for_sign_in(
-        &self,
-        record: &RequestRecord,
-        upn: &str,
-        entra_id: &str,
-        role: Role,
-    ) {
-        // A link lives ten minutes: one still alive is not sent again, an expired one is.
-        let now = self.now();
-        let asked_lately = record
-            .sign_in_asked_at
-            .is_some_and(|asked| now - asked < SIGN_IN_LINK_LIFETIME);
-        let already = asked_lately
-            && matches!(&record.state, State::Provisioning { waiting_for: Some(who) } if who == upn);
-        let marked = self.transition(&record.id, |mut current| {
-            matches!(current.state, State::Provisioning { .. }).then(|| {
-                current.state = State::Provisioning {
-                    waiting_for: Some(upn.to_owned()),
-                };
-                if !already {
-                    current.sign_in_asked_at = Some(now);
-                }
-                current
-            })
-        });
-        match marked {
-            Ok(Some(_)) => {}
-            Ok(None) => return,
-            Err(error) => {
-                tracing::error!(%error, request = %record.id, "cannot record a wait for a sign-in");
-                return;
-            }
-        }
-        if already {
-            return;
-        }
-        let user = match self.last_seen.get(&entra_id.to_owned()) {
-            Ok(Some(user)) => user,
-            _ => self.teams_user(entra_id),
-        };
-        let link = match self.identity.sign_in_link(
-            &user,
-            Expectation::EntraObject {
-                id: entra_id.to_owned(),
-            },
-            role,
-            Some(upn.to_owned()),
-        ) {
-            Ok(link) => link,
-            Err(error) => {
-                tracing::error!(%error, "cannot create a sign-in link");
-                return;
-            }
-        };
-        if let Some(place) = self
-            .direct_to(upn, record.requester.chat_user.channel)
-            .await
-        {
-            self.say(&place, &approval::sign_in_to_act(record, &link))
-                .await;
-        }
-        self.say(
-            &record.requester.place,
-            &Message::text(format!(
-                "{}: approved. It will be carried out with {upn}'s sign-in, which I've asked them for.",
-                record.id
-            )),
-        )
-        .await;
-    }
-
-    /// Ends a request that could not be carried out before anything was claimed for it.
-    async fn fail(&self, record: &RequestRecord, why: &str) {
-        let failed = self.transition(&record.id, |mut current| {
-            (!current.state.is_final() && current.state != State::Active).then(|| {
-                current.state = State::Failed {
-                    why: why.to_owned(),
-                };
-                current
-            })
-        });
-        match failed {
-            Ok(Some(_)) => {}
-            Ok(None) => return,
-            Err(error) => {
-                tracing::error!(%error, request = %record.id, "cannot record a failure");
-                return;
-            }
-        }
-        self.audit(record, AuditKind::Failed, "doorman", json!({"why": why}));
-        self.say(
-            &record.requester.place,
-            &Message::text(format!(
-                "{}: I could not make this change: {why}.",
-                record.id
-            )),
-        )
-        .await;
     }
 
     /// The steps of a request's grant: as fixed when it started, or, for a request kept before

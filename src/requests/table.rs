@@ -11,18 +11,18 @@ use crate::store::{Store, StoreError, Table};
 pub(crate) type RequestTable = Table<String, RequestRecord>;
 
 /// Changes request `id` under compare-and-swap, on disk before it returns. `change` gets the
-/// stored record and returns the next one, or why it does not apply (then nothing is written).
-/// An unknown id is `Err(None)` for the caller to say what that means.
-pub(crate) fn change<R>(
+/// stored record and returns the next one (with anything else the step found out), or why it
+/// does not apply (then nothing is written). An unknown id is `Err(None)`.
+pub(crate) fn change<T, R>(
     table: &RequestTable,
     store: &dyn Store,
     id: &str,
-    change: impl Fn(RequestRecord) -> Result<RequestRecord, R>,
-) -> Result<Result<RequestRecord, Option<R>>, StoreError> {
+    change: impl Fn(RequestRecord) -> Result<(RequestRecord, T), R>,
+) -> Result<Result<(RequestRecord, T), Option<R>>, StoreError> {
     let outcome = table.update(&id.to_owned(), |current| match current {
         None => (None, Err(None)),
         Some(current) => match change(current) {
-            Ok(next) => (Some(next.clone()), Ok(next)),
+            Ok((next, found)) => (Some(next.clone()), Ok((next, found))),
             Err(why) => (None, Err(Some(why))),
         },
     })?;

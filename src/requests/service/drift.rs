@@ -22,6 +22,7 @@ use crate::audit::AuditKind;
 use crate::domain::request::{EndCause, RequestRecord, State};
 use crate::metrics::AgeLabels;
 use crate::provision::{Holding, Repair};
+use crate::requests::machine::Event;
 use crate::scheduler::{Job, Outcome};
 
 /// How long after its end an ended grant is still checked for access that came back.
@@ -105,22 +106,17 @@ impl Requests {
         }
         let lock = self.lock_of(&record.id);
         let _one_at_a_time = lock.lock().await;
-        let started = self.transition(&record.id, |mut current| {
-            (current.state == State::Active && current.extended_by.is_none()).then(|| {
-                current.state = State::Revoking {
-                    cause: EndCause::Vanished,
-                };
-                current
-            })
-        });
-        match started {
-            Ok(Some(record)) => {
+        let ending = Event::Ending {
+            cause: EndCause::Vanished,
+        };
+        match self.apply(&record.id, &ending) {
+            Ok(Ok(record)) => {
                 self.metrics.drift_found.inc();
                 tracing::warn!(request = %record.id, "a grant's access was removed outside Doorman");
                 // What is left of it (a team membership a channel needed) goes the usual way.
                 let _ = self.take_away(record, EndCause::Vanished).await;
             }
-            Ok(None) => {}
+            Ok(Err(_)) => {}
             Err(error) => {
                 tracing::error!(%error, request = %record.id, "cannot record a vanished grant");
             }

@@ -21,6 +21,7 @@ use crate::domain::resource::ResourceKind;
 use crate::graph::DelegatedToken;
 use crate::identity::Role;
 use crate::metrics::EndLabels;
+use crate::requests::machine::Event;
 use crate::scheduler::{Job, JobHandler, Outcome};
 use crate::store::StoreError;
 
@@ -100,18 +101,16 @@ impl Requests {
         let cause = EndCause::Revoked { by: by.to_owned() };
         // A grant still being made (waiting for a sign-in, or between attempts: its steps
         // are not running, as this holds its lock) is taken away as it stands.
-        let started = self.transition_or(id, |mut current| {
-            if !revocable(&current.state) {
-                return Err(RevokeRefused::NotActive(current.state.label()));
-            }
-            current.state = State::Revoking {
-                cause: cause.clone(),
-            };
-            Ok(current)
-        });
-        let record = match started {
+        let ending = Event::Ending {
+            cause: cause.clone(),
+        };
+        let record = match self.apply(id, &ending) {
             Ok(Ok(record)) => record,
-            Ok(Err(refused)) => return Err(refused.unwrap_or(RevokeRefused::Unknown)),
+            Ok(Err(Some(_))) => match self.get(id) {
+                Ok(Some(current)) => return Err(RevokeRefused::NotActive(current.state.label())),
+                _ => return Err(RevokeRefused::Unknown),
+            },
+            Ok(Err(None)) => return Err(RevokeRefused::Unknown),
             Err(error) => {
                 tracing::error!(%error, request = id, "cannot record a revocation");
                 return Err(RevokeRefused::Unknown);
@@ -296,15 +295,15 @@ impl Requests {
             return false;
         }
         if !ours && !taken_over {
-            let named = self.transition(from, |mut current| {
-                (current.state == State::Active).then(|| {
-                    current.extended_by = Some(record.id.clone());
-                    current
-                })
-            });
+            let named = self.apply(
+                from,
+                &Event::ExtendedBy {
+                    successor: record.id.clone(),
+                },
+            );
             match named {
-                Ok(Some(_)) => {}
-                Ok(None) => return false,
+                Ok(Ok(_)) => {}
+                Ok(Err(_)) => return false,
                 Err(error) => {
                     tracing::error!(%error, request = %record.id, "cannot hand a grant over");
                     return true;
@@ -325,18 +324,14 @@ impl Requests {
             tracing::error!(%error, request = %record.id, "cannot keep an extension's plan");
             return true;
         }
-        let active = self.transition(&record.id, |mut current| {
-            matches!(current.state, State::Provisioning { .. }).then(|| {
-                current.made_steps = original.made_steps.clone();
-                current.made_by = original.made_by.clone();
-                current.acting = original.acting;
-                current.state = State::Active;
-                current
-            })
-        });
-        let active = match active {
-            Ok(Some(active)) => active,
-            Ok(None) => return true,
+        let took_over = Event::TookOver {
+            made_steps: original.made_steps.clone(),
+            made_by: original.made_by.clone(),
+            acting: original.acting,
+        };
+        let active = match self.apply(&record.id, &took_over) {
+            Ok(Ok(active)) => active,
+            Ok(Err(_)) => return true,
             Err(error) => {
                 tracing::error!(%error, request = %record.id, "cannot hand a grant over");
                 return true;
@@ -369,22 +364,17 @@ impl Requests {
             tracing::error!(request = %original.id, "an extended grant could not let go of its access");
             return;
         }
-        let at = self.now();
-        let ended = self.transition(&original.id, |mut current| {
-            (current.state == State::Active).then(|| {
-                current.state = State::Ended {
-                    cause: EndCause::Extended {
-                        into: into.to_owned(),
-                    },
-                    at,
-                };
-                current
-            })
-        });
-        if let Err(error) = ended {
-            tracing::error!(%error, request = %original.id, "cannot end an extended grant");
+        let handed = Event::HandedOver {
+            into: into.to_owned(),
+            at: self.now(),
+        };
+        match self.apply(&original.id, &handed) {
+            Ok(Ok(_)) => self.drop_grant_timers(&original.id),
+            Ok(Err(_)) => {}
+            Err(error) => {
+                tracing::error!(%error, request = %original.id, "cannot end an extended grant");
+            }
         }
-        self.drop_grant_timers(&original.id);
     }
 
     /// Takes a grant's end and its reminder off the timers: it is over.
@@ -453,17 +443,12 @@ impl Requests {
                         _ => {}
                     }
                 }
-                let started = self.transition(id, |mut current| {
-                    (current.state == State::Active).then(|| {
-                        current.state = State::Revoking {
-                            cause: EndCause::Expired,
-                        };
-                        current
-                    })
-                });
-                match started {
-                    Ok(Some(record)) => self.take_away(record, EndCause::Expired).await,
-                    Ok(None) => Outcome::Done,
+                let ending = Event::Ending {
+                    cause: EndCause::Expired,
+                };
+                match self.apply(id, &ending) {
+                    Ok(Ok(record)) => self.take_away(record, EndCause::Expired).await,
+                    Ok(Err(_)) => Outcome::Done,
                     Err(error) => {
                         tracing::error!(%error, request = id, "cannot record an expiry");
                         Outcome::RetryAt(self.now() + TRY_AGAIN_IN)
@@ -506,19 +491,9 @@ impl Requests {
             );
             return Outcome::RetryAt(self.now() + TRY_AGAIN_IN);
         }
-        let at = self.now();
-        let ended = self.transition(&record.id, |mut current| {
-            matches!(current.state, State::Revoking { .. }).then(|| {
-                current.state = State::Ended {
-                    cause: cause.clone(),
-                    at,
-                };
-                current
-            })
-        });
-        let record = match ended {
-            Ok(Some(record)) => record,
-            Ok(None) => return Outcome::Done,
+        let record = match self.apply(&record.id, &Event::Ended { at: self.now() }) {
+            Ok(Ok(record)) => record,
+            Ok(Err(_)) => return Outcome::Done,
             Err(error) => {
                 tracing::error!(%error, request = %record.id, "cannot record a grant's end");
                 return Outcome::RetryAt(self.now() + TRY_AGAIN_IN);

@@ -14,6 +14,7 @@ use super::Requests;
 use crate::approval;
 use crate::audit::AuditKind;
 use crate::domain::request::{RequestRecord, State};
+use crate::requests::machine::Event;
 use crate::scheduler::{Job, Outcome};
 
 /// When taking back what a failed request made is tried again.
@@ -23,18 +24,9 @@ impl Requests {
     /// The change could not be made: the request becomes `Undoing` (on disk), and what it made
     /// is taken back.
     pub(super) async fn give_up(&self, record: &RequestRecord, why: String) {
-        let undoing = self.transition(&record.id, |mut current| {
-            matches!(current.state, State::Provisioning { .. }).then(|| {
-                current.state = State::Undoing {
-                    why: why.clone(),
-                    told: false,
-                };
-                current
-            })
-        });
-        let record = match undoing {
-            Ok(Some(record)) => record,
-            Ok(None) => return,
+        let record = match self.apply(&record.id, &Event::Failed { why: why.clone() }) {
+            Ok(Ok(record)) => record,
+            Ok(Err(_)) => return,
             Err(error) => {
                 tracing::error!(%error, request = %record.id, "cannot record a failed request");
                 return;
@@ -95,31 +87,16 @@ impl Requests {
                 json!({"undoing": true, "left": released.failures(), "retry": true}),
             );
             if !told {
-                let marked = self.transition(&record.id, |mut current| {
-                    matches!(current.state, State::Undoing { told: false, .. }).then(|| {
-                        current.state = State::Undoing {
-                            why: why.clone(),
-                            told: true,
-                        };
-                        current
-                    })
-                });
-                if let Ok(Some(marked)) = marked {
+                if let Ok(Ok(marked)) = self.apply(&record.id, &Event::UndoingTold) {
                     self.say(&marked.requester.place, &approval::undoing(&marked, &why))
                         .await;
                 }
             }
             return Outcome::RetryAt(self.now() + TRY_AGAIN_IN);
         }
-        let failed = self.transition(&record.id, |mut current| {
-            matches!(current.state, State::Undoing { .. }).then(|| {
-                current.state = State::Failed { why: why.clone() };
-                current
-            })
-        });
-        let record = match failed {
-            Ok(Some(record)) => record,
-            Ok(None) => return Outcome::Done,
+        let record = match self.apply(&record.id, &Event::Undone) {
+            Ok(Ok(record)) => record,
+            Ok(Err(_)) => return Outcome::Done,
             Err(error) => {
                 tracing::error!(%error, request = %record.id, "cannot record a failed request");
                 return Outcome::RetryAt(self.now() + TRY_AGAIN_IN);

@@ -15,6 +15,7 @@ use crate::approval;
 use crate::audit::AuditKind;
 use crate::domain::request::{RequestRecord, State};
 use crate::graph::model::DirectoryObject;
+use crate::requests::machine::{Effect, Event};
 use crate::scheduler::{Job, Outcome};
 
 impl Requests {
@@ -60,11 +61,7 @@ impl Requests {
                 return;
             }
         }
-        let opened = self.transition(&record.id, |mut current| {
-            let opening = current.stages.get_mut(stage)?;
-            opening.opened_at.get_or_insert(now);
-            Some(current)
-        });
+        let opened = self.apply(&record.id, &Event::StageOpened { stage, at: now });
         if let Err(error) = opened {
             tracing::error!(%error, request = %record.id, "cannot record when a stage opened");
         }
@@ -139,33 +136,31 @@ impl Requests {
             };
             extra.extend(found);
         }
-        extra.retain(|upn| {
-            !upn.eq_ignore_ascii_case(&record.requester.upn)
-                && !stage_record
-                    .approvers
-                    .iter()
-                    .any(|approver| approver.eq_ignore_ascii_case(upn))
-        });
         extra.sort();
         extra.dedup();
-        if extra.is_empty() {
-            return Outcome::Done;
-        }
-        let added = self.transition(&record.id, |mut current| {
-            (current.state == State::AwaitingApproval { stage }).then(|| {
-                if let Some(stage) = current.stages.get_mut(stage) {
-                    stage.approvers.extend(extra.iter().cloned());
-                }
-                current
-            })
-        });
-        let record = match added {
-            Ok(Some(record)) => record,
-            Ok(None) => return Outcome::Done,
+        // The machine keeps only people not asked yet, never the requester.
+        let escalated = Event::Escalated {
+            stage,
+            added: extra,
+        };
+        let transition = match self.apply_with_effects(&record.id, &escalated) {
+            Ok(Ok(transition)) => transition,
+            Ok(Err(_)) => return Outcome::Done,
             Err(error) => {
                 tracing::error!(%error, request = id, "cannot add escalation approvers");
                 return Outcome::RetryAt(self.now() + TimeDelta::minutes(1));
             }
+        };
+        let record = transition.record;
+        let Some(extra) = transition
+            .effects
+            .into_iter()
+            .find_map(|effect| match effect {
+                Effect::Escalated { added, .. } => Some(added),
+                _ => None,
+            })
+        else {
+            return Outcome::Done;
         };
         self.audit(
             &record,
@@ -207,15 +202,9 @@ impl Requests {
         let lock = self.lock_of(id);
         let _one_at_a_time = lock.lock().await;
         let at = self.now();
-        let ended = self.transition(id, |mut current| {
-            (current.state == State::AwaitingApproval { stage }).then(|| {
-                current.state = State::TimedOut { stage, at };
-                current
-            })
-        });
-        let record = match ended {
-            Ok(Some(record)) => record,
-            Ok(None) => return Outcome::Done,
+        let record = match self.apply(id, &Event::StageExpired { stage, at }) {
+            Ok(Ok(record)) => record,
+            Ok(Err(_)) => return Outcome::Done,
             Err(error) => {
                 tracing::error!(%error, request = id, "cannot time a request out");
                 return Outcome::RetryAt(self.now() + TimeDelta::minutes(1));
