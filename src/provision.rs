@@ -1,25 +1,28 @@
 //! Carrying out an approved request and taking it away again: a plan of steps per resource kind
-//! ([`plan`]), each one fact about one person that Graph adds, reads and removes on its own
-//! ([`effect`]); the grant ledger that knows, for every such fact, whether the person had it
-//! before Doorman wrote it and which grants cover it ([`ledger`]); and the [`Provisioner`] that
-//! writes and removes through that ledger and reads the result back ([`verify`]).
+//! ([`plan`]), each one fact about one person that a [`Provider`] adds, reads and removes on its
+//! own ([`provider`]; Graph's groups, channels and libraries in [`graph`]); the grant ledger
+//! that knows, for every such fact, whether the person had it before Doorman wrote it and which
+//! grants cover it ([`ledger`]); and the [`Provisioner`] that writes and removes through that
+//! ledger and reads the result back ([`verify`]).
 //!
 //! Must not: write with anything but a person's token (the types refuse an app token), decide
 //! who owns a fact from a write's answer, remove what another grant covers or what the person
 //! had before, or report a grant it has not read back.
 
-pub mod effect;
+pub mod graph;
 pub mod ledger;
 pub mod plan;
+pub mod provider;
 mod provisioner;
 pub mod verify;
 
+pub use graph::GraphProvider;
 pub use ledger::{Holding, Ledger};
 pub use plan::{Library, Plan, PlanError, Step, Subject, plan, supports};
+pub use provider::{Provider, ProviderError, Providers};
 pub use provisioner::{Made, Provisioner, ProvisionerParts, Released, Repair, StepRelease};
 pub use verify::{RequesterView, confirm_as_requester};
 
-use crate::graph::GraphError;
 use crate::store::StoreError;
 
 /// Why a plan could not be carried out.
@@ -28,13 +31,11 @@ pub enum ProvisionError {
     #[error(transparent)]
     Plan(#[from] PlanError),
     #[error("{step}: {source}")]
-    Graph {
+    Provider {
         step: String,
         #[source]
-        source: Box<GraphError>,
+        source: ProviderError,
     },
-    #[error("cannot get an app-only token to read the tenant: {0}")]
-    Token(String),
     #[error("{0}")]
     NotVisible(String),
     #[error(transparent)]

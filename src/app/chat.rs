@@ -18,7 +18,7 @@ use crate::domain::chat::{Channel, ChatPort, Inbound, InboundHandler};
 use crate::identity::{self, Identity, SignedIn};
 use crate::metrics::Metrics;
 use crate::policy::Evaluator;
-use crate::provision::{Ledger, Provisioner, ProvisionerParts};
+use crate::provision::{GraphProvider, Ledger, Providers, Provisioner, ProvisionerParts};
 use crate::requests::{self, Requests};
 use crate::scheduler::{JobHandler, Scheduler};
 use crate::store::Store;
@@ -59,8 +59,10 @@ pub(super) fn build(
     let (graph, app_tokens) = super::app_reader(config)?;
     let app_tokens = Arc::new(app_tokens);
     let provisioner = Arc::new(Provisioner::new(ProvisionerParts {
-        graph: graph.clone(),
-        app_tokens: Arc::clone(&app_tokens),
+        providers: Providers::new(vec![Arc::new(GraphProvider::new(
+            graph.clone(),
+            Arc::clone(&app_tokens),
+        ))]),
         ledger: Ledger::open(Arc::clone(&store))?,
         clock: scheduler.clock(),
         metrics: Arc::clone(&metrics),

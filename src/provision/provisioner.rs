@@ -14,11 +14,11 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::ProvisionError;
-use super::effect::{self, Removal};
 use super::ledger::{Before, Holding, Ledger, Release};
 use super::plan::{Plan, Step};
+use super::provider::{Providers, Removal, Remove, Write};
 use super::verify;
-use crate::graph::{AppToken, AppTokenSource, DelegatedToken, GraphClient, GraphError};
+use crate::graph::DelegatedToken;
 use crate::metrics::Metrics;
 use crate::scheduler::Clock;
 use crate::store::StoreError;
@@ -133,8 +133,8 @@ pub enum Repair {
 
 /// What a provisioner needs.
 pub struct ProvisionerParts {
-    pub graph: GraphClient,
-    pub app_tokens: Arc<AppTokenSource>,
+    /// The kinds of access Doorman can carry out.
+    pub providers: Providers,
     pub ledger: Ledger,
     pub clock: Arc<dyn Clock>,
     pub metrics: Arc<Metrics>,
@@ -144,8 +144,7 @@ pub struct ProvisionerParts {
 
 /// Makes and takes away grants' steps through the ledger.
 pub struct Provisioner {
-    graph: GraphClient,
-    app_tokens: Arc<AppTokenSource>,
+    providers: Providers,
     ledger: Ledger,
     clock: Arc<dyn Clock>,
     metrics: Arc<Metrics>,
@@ -155,8 +154,7 @@ pub struct Provisioner {
 impl Provisioner {
     pub fn new(parts: ProvisionerParts) -> Self {
         Provisioner {
-            graph: parts.graph,
-            app_tokens: parts.app_tokens,
+            providers: parts.providers,
             ledger: parts.ledger,
             clock: parts.clock,
             metrics: parts.metrics,
@@ -197,26 +195,27 @@ impl Provisioner {
                 Step::ChannelOwner { .. } => earlier_handle.clone().or(claimed.handle),
                 _ => None,
             };
-            let reader = self.reader().await?;
-            let written = match effect::write(
-                &self.graph,
+            let write = Write {
                 token,
-                &reader,
                 step,
                 person,
-                builds_on.as_deref(),
-            )
-            .await
-            {
+                builds_on: builds_on.as_deref(),
+            };
+            let written = match self.providers.of(step) {
+                Ok(provider) => provider.write(write).await,
+                Err(error) => Err(error),
+            };
+            let written = match written {
                 Ok(written) => written,
                 Err(source) => {
-                    if refused(&source) {
-                        // Graph said no: nothing was written, so nothing can be hidden by lag.
+                    if source.refused {
+                        // The service said no: nothing was written, so nothing can be hidden by
+                        // replication lag.
                         self.keep_written_at(grant, person, step, None).await?;
                     }
-                    return Err(ProvisionError::Graph {
+                    return Err(ProvisionError::Provider {
                         step: step.describe(),
-                        source: Box::new(source),
+                        source,
                     });
                 }
             };
@@ -241,8 +240,7 @@ impl Provisioner {
     /// `[provision] verify_within`.
     pub async fn verify(&self, person: &str, plan: &Plan) -> Result<(), ProvisionError> {
         verify::settle(
-            &self.graph,
-            &self.app_tokens,
+            &self.providers,
             &plan.steps,
             person,
             self.verify_within,
@@ -251,22 +249,14 @@ impl Provisioner {
         .await
     }
 
-    /// The app-only token, for reads.
-    async fn reader(&self) -> Result<AppToken, ProvisionError> {
-        self.app_tokens
-            .token()
-            .await
-            .map_err(|error| ProvisionError::Token(error.to_string()))
-    }
-
-    /// Whether `step` is true for `person` now, as the app-only token reads it.
+    /// Whether `step` is true for `person` now, as its service's own records say.
     pub async fn present(&self, person: &str, step: &Step) -> Result<bool, ProvisionError> {
-        let token = self.reader().await?;
-        effect::present(&self.graph, &token, step, person)
+        self.providers
+            .present(step, person)
             .await
-            .map_err(|source| ProvisionError::Graph {
+            .map_err(|source| ProvisionError::Provider {
                 step: step.describe(),
-                source: Box::new(source),
+                source,
             })
     }
 
@@ -293,15 +283,7 @@ impl Provisioner {
             .map(|(step, _)| step.clone())
             .collect();
         if !taken.is_empty() {
-            let gone = verify::settle(
-                &self.graph,
-                &self.app_tokens,
-                &taken,
-                person,
-                GONE_WITHIN,
-                false,
-            )
-            .await;
+            let gone = verify::settle(&self.providers, &taken, person, GONE_WITHIN, false).await;
             match gone {
                 Ok(()) => {
                     for step in &taken {
@@ -443,8 +425,7 @@ impl Provisioner {
             return Repair::Failed(why);
         }
         let gone = verify::settle(
-            &self.graph,
-            &self.app_tokens,
+            &self.providers,
             std::slice::from_ref(step),
             person,
             GONE_WITHIN,
@@ -502,17 +483,17 @@ impl Provisioner {
 
     /// Removes `holding`'s fact under `token`; `Ok` when it is gone (or was not there).
     async fn remove_fact(&self, holding: &Holding, token: &DelegatedToken) -> Result<(), String> {
-        let reader = self.reader().await.map_err(|error| error.to_string())?;
-        let removal = effect::remove(
-            &self.graph,
+        let removal = Remove {
             token,
-            &reader,
-            &holding.step,
-            &holding.person,
-            holding.handle.as_deref(),
-            self.settled(holding),
-        )
-        .await;
+            step: &holding.step,
+            person: &holding.person,
+            handle: holding.handle.as_deref(),
+            settled: self.settled(holding),
+        };
+        let removal = match self.providers.of(&holding.step) {
+            Ok(provider) => provider.remove(removal).await,
+            Err(error) => Err(error),
+        };
         match removal {
             Ok(Removal::Removed | Removal::NotThere) => Ok(()),
             Ok(Removal::NotYetVisible) => {
@@ -619,19 +600,6 @@ impl Provisioner {
             .written_at
             .is_none_or(|at| self.clock.now() - at > LAG_BOUND)
     }
-}
-
-/// Whether Graph answered a write with a refusal, so that it was certainly not carried out
-/// (a retry of a write that was carried out meets "already exists", never these).
-fn refused(error: &GraphError) -> bool {
-    matches!(
-        error,
-        GraphError::NotFound(_)
-            | GraphError::Forbidden(_)
-            | GraphError::Unauthorized(_)
-            | GraphError::BadRequest(_)
-            | GraphError::InvalidRequest { .. }
-    )
 }
 
 /// What a claim found.

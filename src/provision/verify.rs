@@ -5,15 +5,14 @@
 use std::time::Duration;
 
 use super::ProvisionError;
-use super::effect::present;
 use super::plan::{Plan, Step};
-use crate::graph::{AppTokenSource, DelegatedToken, GraphClient, GraphError};
+use super::provider::Providers;
+use crate::graph::{DelegatedToken, GraphClient, GraphError};
 
-/// Reads `steps` back with the app-only token until every one shows (`wanted`) or none does,
+/// Reads `steps` back from their providers until every one shows (`wanted`) or none does,
 /// for at most `within`.
 pub async fn settle(
-    graph: &GraphClient,
-    app_tokens: &AppTokenSource,
+    providers: &Providers,
     steps: &[Step],
     person: &str,
     within: Duration,
@@ -22,13 +21,9 @@ pub async fn settle(
     let started = tokio::time::Instant::now();
     let mut wait = Duration::from_millis(250);
     loop {
-        let token = app_tokens
-            .token()
-            .await
-            .map_err(|error| ProvisionError::Token(error.to_string()))?;
         let mut off = None;
         for step in steps {
-            match present(graph, &token, step, person).await {
+            match providers.present(step, person).await {
                 Ok(there) if there == wanted => {}
                 Ok(_) => {
                     off = Some(step.describe());

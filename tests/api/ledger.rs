@@ -11,7 +11,8 @@ use serde_json::Value;
 use doorman::graph::{DelegatedToken, GraphClient, RetryPolicy};
 use doorman::metrics::Metrics;
 use doorman::provision::{
-    Ledger, Library, Plan, Provisioner, ProvisionerParts, Released, Step, StepRelease,
+    GraphProvider, Ledger, Library, Plan, Providers, Provisioner, ProvisionerParts, Released, Step,
+    StepRelease,
 };
 use doorman::scheduler::SystemClock;
 use doorman::store::SledStore;
@@ -42,8 +43,7 @@ impl Bench {
         let store = Arc::new(SledStore::open(self.store_dir.path()).expect("store opens"));
         let (graph, tokens) = graph_for(sim, quick_retries());
         Provisioner::new(ProvisionerParts {
-            graph,
-            app_tokens: Arc::new(tokens),
+            providers: Providers::new(vec![Arc::new(GraphProvider::new(graph, Arc::new(tokens)))]),
             ledger: Ledger::open(store).expect("ledger opens"),
             clock: Arc::new(SystemClock),
             metrics: Metrics::new(),

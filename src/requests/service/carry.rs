@@ -103,22 +103,23 @@ impl Requests {
             return;
         }
         let person = record.requester.entra_id.clone();
-        let made = match self
-            .provisioner
-            .carry_out(&record.id, &person, &plan, &token)
-            .await
-        {
-            Ok(made) => made,
-            Err(error) => {
-                if let ProvisionError::Graph { step, source } = &error {
-                    self.audit(&record, AuditKind::Failed, &acting_upn, json!({
-                        "step": step, "error": source.to_string(), "request_id": source.request_id(),
+        let made =
+            match self
+                .provisioner
+                .carry_out(&record.id, &person, &plan, &token)
+                .await
+            {
+                Ok(made) => made,
+                Err(error) => {
+                    if let ProvisionError::Provider { step, source } = &error {
+                        self.audit(&record, AuditKind::Failed, &acting_upn, json!({
+                        "step": step, "error": source.message, "request_id": source.request_id,
                     }));
+                    }
+                    self.give_up(&record, error.to_string()).await;
+                    return;
                 }
-                self.give_up(&record, error.to_string()).await;
-                return;
-            }
-        };
+            };
         let written: Vec<String> = made.written.iter().map(provision::Step::describe).collect();
         let record = match self.apply(
             &record.id,

@@ -1,46 +1,128 @@
-//! One step against Graph: make it true for a person, read whether it is, take it away.
+//! The Graph provider: group membership and ownership, channel membership and roles, and
+//! library sharing, made true for a person, read, and taken away through Microsoft Graph.
 //!
 //! Writes run under a person's delegated token (the types refuse an app token); reads of what a
-//! person holds run under the app-only token. "Already there" is success for a write and "not
-//! there" is success for a removal, but neither says who made the fact: the grant ledger
-//! decides that, from a read before the write.
+//! person holds, and lookups of what a write or removal addresses, run under the app-only
+//! token. "Already there" is success for a write and "not there" is success for a removal, but
+//! neither says who made the fact: the grant ledger decides that, from a read before the write.
 
+use std::sync::Arc;
+
+use crate::domain::chat::BoxFuture;
 use crate::graph::model::Permission;
 use crate::graph::{
-    AppToken, Bearer, DelegatedToken, DriveRole, GraphClient, GraphError, InviteRecipient, TeamRole,
+    AppToken, AppTokenSource, Bearer, DelegatedToken, DriveRole, GraphClient, GraphError,
+    InviteRecipient, TeamRole,
 };
 
 use super::plan::{Library, Step};
+use super::provider::{Provider, ProviderError, Removal, Remove, Write, Written};
 
-/// What a write left behind.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Written {
-    /// Graph's `request-id`, for the audit trail.
-    pub request_id: Option<String>,
-    /// The id a later removal addresses (a channel membership, a sharing permission), when
-    /// the answer carried one.
-    pub handle: Option<String>,
-    /// Graph answered, first-hand, that it was there already: somebody made it between the
-    /// read before the write and the write (or the read could not see it yet).
-    pub found_there: bool,
+/// Groups, channels and libraries, through Graph.
+pub struct GraphProvider {
+    graph: GraphClient,
+    app_tokens: Arc<AppTokenSource>,
 }
 
-/// How a removal went.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Removal {
-    /// Graph took it away now.
-    Removed,
-    /// It was not there (any more).
-    NotThere,
-    /// It can only be found by a read, and the read does not show it yet: a fact written
-    /// moments ago may still be hidden by replication lag. Try again later.
-    NotYetVisible,
+impl GraphProvider {
+    pub fn new(graph: GraphClient, app_tokens: Arc<AppTokenSource>) -> Self {
+        GraphProvider { graph, app_tokens }
+    }
+
+    async fn reader(&self) -> Result<AppToken, ProviderError> {
+        self.app_tokens
+            .token()
+            .await
+            .map_err(|error| ProviderError {
+                message: format!("cannot get an app-only token to read the tenant: {error}"),
+                refused: false,
+                request_id: None,
+            })
+    }
+}
+
+impl Provider for GraphProvider {
+    fn carries(&self, step: &Step) -> bool {
+        matches!(
+            step,
+            Step::GroupMember { .. }
+                | Step::GroupOwner { .. }
+                | Step::ChannelMember { .. }
+                | Step::ChannelOwner { .. }
+                | Step::LibraryRead { .. }
+                | Step::LibraryWrite { .. }
+        )
+    }
+
+    fn write<'a>(&'a self, to: Write<'a>) -> BoxFuture<'a, Result<Written, ProviderError>> {
+        Box::pin(async move {
+            let reader = self.reader().await?;
+            write(
+                &self.graph,
+                to.token,
+                &reader,
+                to.step,
+                to.person,
+                to.builds_on,
+            )
+            .await
+            .map_err(failure)
+        })
+    }
+
+    fn present<'a>(
+        &'a self,
+        step: &'a Step,
+        person: &'a str,
+    ) -> BoxFuture<'a, Result<bool, ProviderError>> {
+        Box::pin(async move {
+            let reader = self.reader().await?;
+            present(&self.graph, &reader, step, person)
+                .await
+                .map_err(failure)
+        })
+    }
+
+    fn remove<'a>(&'a self, from: Remove<'a>) -> BoxFuture<'a, Result<Removal, ProviderError>> {
+        Box::pin(async move {
+            let reader = self.reader().await?;
+            remove(
+                &self.graph,
+                from.token,
+                &reader,
+                from.step,
+                from.person,
+                from.handle,
+                from.settled,
+            )
+            .await
+            .map_err(failure)
+        })
+    }
+}
+
+/// A Graph error as provisioning sees it: refused when Graph answered no (a retry of a write
+/// that was carried out meets "already exists", never these), uncertain otherwise.
+fn failure(error: GraphError) -> ProviderError {
+    let refused = matches!(
+        error,
+        GraphError::NotFound(_)
+            | GraphError::Forbidden(_)
+            | GraphError::Unauthorized(_)
+            | GraphError::BadRequest(_)
+            | GraphError::InvalidRequest { .. }
+    );
+    ProviderError {
+        request_id: error.request_id().map(str::to_owned),
+        message: error.to_string(),
+        refused,
+    }
 }
 
 /// Makes `step` true for `person` under `token`; `reader` (the app-only token) looks up what
 /// the write addresses. `handle` is the id the write of an earlier step answered where this
 /// one builds on it (the channel membership an owner role is set on).
-pub async fn write(
+async fn write(
     graph: &GraphClient,
     token: &DelegatedToken,
     reader: &AppToken,
@@ -118,7 +200,7 @@ fn written(request_id: Option<String>, handle: Option<String>) -> Written {
 /// known; without it the fact is looked up with `reader` (the app-only token), and `settled`
 /// says whether a read that does not show it is conclusive (the write is older than any
 /// replication lag) or not yet.
-pub async fn remove(
+async fn remove(
     graph: &GraphClient,
     token: &DelegatedToken,
     reader: &AppToken,
@@ -233,7 +315,7 @@ pub async fn remove(
 
 /// Whether `step` is true for `person`, as `token` reads it (the app-only token: what the
 /// directory holds, not what the acting person may see).
-pub async fn present(
+async fn present(
     graph: &GraphClient,
     token: &AppToken,
     step: &Step,
