@@ -194,6 +194,7 @@ impl App {
             signed_in,
             port,
             requests,
+            adapters,
         } = self.chat;
         // Read before serving, so that only what an earlier run left unfinished is replayed.
         let unfinished = deliveries.unfinished().await.unwrap_or_else(|error| {
@@ -265,6 +266,7 @@ impl App {
             );
         }
         drop(requests);
+        drop(adapters);
         // Background work holds parts of the store: wait until it is really gone, so the store
         // is closed when this returns.
         for task in [

@@ -40,6 +40,9 @@ pub(super) struct ChatSide {
     pub port: Arc<dyn ChatPort>,
     /// The request state machine, resumed at start.
     pub requests: Arc<Requests>,
+    /// The channel adapters, held until shutdown is done: the router only holds them weakly,
+    /// and work finishing during shutdown still has something to say.
+    pub adapters: Vec<Arc<dyn ChatPort>>,
 }
 
 pub(super) fn build(
@@ -96,6 +99,7 @@ pub(super) fn build(
     })?;
     let handler: Arc<dyn InboundHandler> = Arc::clone(&conversation) as Arc<dyn InboundHandler>;
     let mut routes = identity::router(Arc::clone(&identity));
+    let mut adapters = Vec::new();
     if config.teams.is_some() {
         let adapter = teams::Teams::new(
             config,
@@ -104,13 +108,17 @@ pub(super) fn build(
             Arc::clone(&handler),
         )
         .map_err(|error| AppError::Chat(format!("teams: {error}")))?;
-        chat.attach(Channel::Teams, &(Arc::clone(&adapter) as Arc<dyn ChatPort>));
+        let port = Arc::clone(&adapter) as Arc<dyn ChatPort>;
+        chat.attach(Channel::Teams, &port);
+        adapters.push(port);
         routes = routes.merge(teams::routes(adapter));
     }
     if let Some(slack_config) = &config.slack {
         let adapter = slack::Slack::new(slack_config, deliveries.clone(), Arc::clone(&handler))
             .map_err(|error| AppError::Chat(format!("slack: {error}")))?;
-        chat.attach(Channel::Slack, &(Arc::clone(&adapter) as Arc<dyn ChatPort>));
+        let port = Arc::clone(&adapter) as Arc<dyn ChatPort>;
+        chat.attach(Channel::Slack, &port);
+        adapters.push(port);
         routes = routes.merge(slack::routes(adapter));
     }
     Ok(ChatSide {
@@ -121,6 +129,7 @@ pub(super) fn build(
         signed_in,
         port,
         requests,
+        adapters,
     })
 }
 

@@ -72,6 +72,9 @@ pub enum Event {
     },
     /// (The grant extended.) Its extension is active: it ends as extended.
     HandedOver { into: String, at: DateTime<Utc> },
+    /// A request still waiting for approval is not wanted any more (the grant it would extend
+    /// was removed): it ends, decided by `by`.
+    Withdrawn { by: String, reason: String },
 }
 
 /// Why an event does not apply.
@@ -105,6 +108,8 @@ pub enum Effect {
     Escalated { stage: usize, added: Vec<String> },
     /// A stage nobody decided: audited, its cards closed, the requester told.
     TimedOut { stage: usize },
+    /// A request withdrawn while a stage waited: that stage's cards closed.
+    CloseCards { stage: usize },
     /// Ask `who` to sign in (a link went out now) and tell the requester.
     AskSignIn { who: String },
     /// The grant's end (and its reminder) on the timers.
@@ -326,6 +331,16 @@ pub fn next(record: &RequestRecord, event: &Event) -> Result<Transition, Refusal
             next.acting = *acting;
             next.state = State::Active;
             to(next, vec![Effect::ScheduleEnd])
+        }
+        Event::Withdrawn { by, reason } => {
+            let Some((stage, _)) = next.current_stage() else {
+                return Err(not_now(record));
+            };
+            next.state = State::Denied {
+                by: by.clone(),
+                reason: Some(reason.clone()),
+            };
+            to(next, vec![Effect::CloseCards { stage }])
         }
         Event::HandedOver { into, at } => {
             if next.state != State::Active || next.extended_by.as_deref() != Some(into.as_str()) {

@@ -8,6 +8,7 @@ mod catalog;
 mod cli;
 mod conversations;
 mod crashes;
+mod engine;
 mod forged;
 mod graph_client;
 mod graph_fidelity;

@@ -388,6 +388,22 @@ fn each_event_applies_only_where_the_request_is() {
             },
             false,
         ),
+        (
+            &waiting,
+            Event::Withdrawn {
+                by: REQUESTER.into(),
+                reason: "the grant it extends was removed".into(),
+            },
+            true,
+        ),
+        (
+            &active,
+            Event::Withdrawn {
+                by: REQUESTER.into(),
+                reason: "the grant it extends was removed".into(),
+            },
+            false,
+        ),
     ];
     for (record, event, applies) in cases {
         assert_eq!(

@@ -21,7 +21,7 @@ use crate::domain::resource::ResourceKind;
 use crate::graph::DelegatedToken;
 use crate::identity::Role;
 use crate::metrics::EndLabels;
-use crate::requests::machine::Event;
+use crate::requests::machine::{Effect, Event};
 use crate::scheduler::{Job, JobHandler, Outcome};
 use crate::store::StoreError;
 
@@ -125,6 +125,15 @@ impl Requests {
         if let Some(place) = told {
             self.say(place, &approval::removing(&record, by)).await;
         }
+        // An extension waiting for approval extends nothing any more.
+        if let Some(extension) = self.extension_of(&record) {
+            self.withdraw(
+                &extension,
+                by,
+                &format!("{id}, which it would extend, was removed"),
+            )
+            .await;
+        }
         let requests = Arc::clone(self);
         let taken = record.clone();
         let removal = async move {
@@ -135,6 +144,35 @@ impl Requests {
         };
         self.run_apart(removal);
         Ok(record)
+    }
+
+    /// Ends a request still waiting for approval, because it is not wanted any more: its
+    /// cards are closed and the audit says why.
+    async fn withdraw(&self, id: &str, by: &str, reason: &str) {
+        let withdrawn = Event::Withdrawn {
+            by: by.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let transition = match self.apply_with_effects(id, &withdrawn) {
+            Ok(Ok(transition)) => transition,
+            Ok(Err(_)) => return,
+            Err(error) => {
+                tracing::error!(%error, request = id, "cannot withdraw a request");
+                return;
+            }
+        };
+        let record = transition.record;
+        self.audit(
+            &record,
+            AuditKind::Denied,
+            by,
+            json!({"withdrawn": true, "has_reason": true}),
+        );
+        for effect in transition.effects {
+            if let Effect::CloseCards { stage } = effect {
+                self.close_cards(&record, stage).await;
+            }
+        }
     }
 
     /// A click on a grant's Revoke button: the clicker (from the verified envelope) ends it,

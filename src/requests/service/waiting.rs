@@ -180,6 +180,18 @@ impl Requests {
         Outcome::Done
     }
 
+    /// Every card of the stage says the request is over and keeps no buttons.
+    pub(super) async fn close_cards(&self, record: &RequestRecord, stage: usize) {
+        let closed = approval::closed_card(record);
+        if let Some(stage_record) = record.stages.get(stage) {
+            for card in &stage_record.cards {
+                if let Err(error) = self.port.update(&card.sent, &closed).await {
+                    tracing::warn!(%error, request = %record.id, "cannot close an approval card");
+                }
+            }
+        }
+    }
+
     /// The managers of these people, from the directory (app-only read).
     async fn managers_of(&self, people: &[String]) -> Vec<String> {
         let Ok(token) = self.app_tokens.token().await else {
@@ -221,14 +233,7 @@ impl Requests {
             "doorman",
             json!({"stage": stage, "waited_seconds": waited, "undecided": true}),
         );
-        let closed = approval::closed_card(&record);
-        if let Some(stage_record) = record.stages.get(stage) {
-            for card in &stage_record.cards {
-                if let Err(error) = self.port.update(&card.sent, &closed).await {
-                    tracing::warn!(%error, request = id, "cannot close an approval card");
-                }
-            }
-        }
+        self.close_cards(&record, stage).await;
         self.say(
             &record.requester.place,
             &approval::timed_out(&record, stage),
