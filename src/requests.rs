@@ -15,15 +15,7 @@ pub use service::{
 pub fn active_grants(
     store: &dyn crate::store::Store,
 ) -> Result<Vec<RequestRecord>, crate::store::StoreError> {
-    let table: crate::store::Table<String, RequestRecord> =
-        crate::store::Table::open(store, crate::store::Domain::Requests)?;
-    let mut active = Vec::new();
-    for entry in table.iter() {
-        let (_, record) = entry?;
-        if record.state == State::Active {
-            active.push(record);
-        }
-    }
+    let mut active = table::RequestTable::open(store)?.active()?;
     active.sort_by_key(|record| record.created_at);
     Ok(active)
 }
@@ -35,15 +27,13 @@ pub fn mark_revoking(
     store: &dyn crate::store::Store,
     id: &str,
 ) -> Result<RequestRecord, RevokeRefused> {
-    let table: crate::store::Table<String, RequestRecord> =
-        crate::store::Table::open(store, crate::store::Domain::Requests)
-            .map_err(|_| RevokeRefused::Unknown)?;
+    let table = table::RequestTable::open(store).map_err(|_| RevokeRefused::Unknown)?;
     let ending = machine::Event::Ending {
         cause: crate::domain::request::EndCause::Revoked {
             by: service::ADMIN.to_owned(),
         },
     };
-    let marked = table::change(&table, store, id, |current| {
+    let marked = table.change(store, id, |current| {
         match machine::next(&current, &ending) {
             Ok(transition) => Ok((transition.record, ())),
             Err(_) => Err(RevokeRefused::NotActive(current.state.label())),

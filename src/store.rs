@@ -60,10 +60,16 @@ pub enum Domain {
     RequestOrigins,
     /// The plan of each grant, fixed when it was started, by request id.
     Plans,
+    /// The requests in flight (waiting, being made, undone or taken away), by id.
+    RequestsInFlight,
+    /// The active grants, by request id.
+    RequestsActive,
+    /// Each requester's requests, by requester, creation time and id.
+    RequestsByRequester,
 }
 
 impl Domain {
-    pub const ALL: [Domain; 19] = [
+    pub const ALL: [Domain; 22] = [
         Domain::Audit,
         Domain::AuditHeads,
         Domain::Deliveries,
@@ -83,6 +89,9 @@ impl Domain {
         Domain::Holdings,
         Domain::RequestOrigins,
         Domain::Plans,
+        Domain::RequestsInFlight,
+        Domain::RequestsActive,
+        Domain::RequestsByRequester,
     ];
 
     pub fn tree_name(self) -> &'static str {
@@ -106,6 +115,9 @@ impl Domain {
             Domain::Holdings => "holdings",
             Domain::RequestOrigins => "request_origins",
             Domain::Plans => "plans",
+            Domain::RequestsInFlight => "requests_in_flight",
+            Domain::RequestsActive => "requests_active",
+            Domain::RequestsByRequester => "requests_by_requester",
         }
     }
 }

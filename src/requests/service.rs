@@ -156,7 +156,7 @@ pub struct Requests {
 impl Requests {
     pub fn open(parts: Parts) -> Result<Arc<Self>, StoreError> {
         Ok(Arc::new(Requests {
-            table: Table::open(parts.store.as_ref(), Domain::Requests)?,
+            table: table::RequestTable::open(parts.store.as_ref())?,
             last_seen: Table::open(parts.store.as_ref(), Domain::LastSeen)?,
             standing: Table::open(parts.store.as_ref(), Domain::StandingApprovals)?,
             origins: Table::open(parts.store.as_ref(), Domain::RequestOrigins)?,
@@ -194,24 +194,18 @@ impl Requests {
 
     /// A request by id.
     pub fn get(&self, id: &str) -> Result<Option<RequestRecord>, StoreError> {
-        self.table.get(&id.to_owned())
+        self.table.get(id)
     }
 
-    /// Every request, oldest id first.
+    /// Every request, oldest id first (a full scan).
     pub fn all(&self) -> Result<Vec<RequestRecord>, StoreError> {
-        self.table
-            .iter()
-            .map(|entry| entry.map(|(_, record)| record))
-            .collect()
+        self.table.all()
     }
 
     /// The requests `upn` made, newest first (none when the store cannot be read).
     pub fn of(&self, upn: &str) -> Vec<RequestRecord> {
-        let mut mine: Vec<RequestRecord> = match self.all() {
-            Ok(all) => all
-                .into_iter()
-                .filter(|record| record.requester.upn.eq_ignore_ascii_case(upn))
-                .collect(),
+        let mut mine = match self.table.of(upn) {
+            Ok(mine) => mine,
             Err(error) => {
                 tracing::error!(%error, "cannot read requests");
                 Vec::new()
@@ -417,17 +411,13 @@ impl Requests {
             Some(stage) => State::AwaitingApproval { stage },
             None => State::Provisioning { waiting_for: None },
         };
-        table::create(
-            &self.table,
-            self.store.as_ref(),
-            record,
-            crate::domain::request::new_id,
-        )
+        self.table
+            .create(self.store.as_ref(), record, crate::domain::request::new_id)
     }
 
     /// Carries on every request in flight: after a restart, or a sign-in.
     pub async fn resume(&self) {
-        let records = match self.all() {
+        let records = match self.table.in_flight() {
             Ok(records) => records,
             Err(error) => {
                 tracing::error!(%error, "cannot read requests to resume");
@@ -453,7 +443,7 @@ impl Requests {
                 .map(|upn| upn.to_lowercase()),
         };
         let Some(upn) = upn else { return };
-        let waiting: Vec<String> = match self.all() {
+        let waiting: Vec<String> = match self.table.in_flight() {
             Ok(records) => records
                 .into_iter()
                 .filter(|record| {
@@ -547,7 +537,7 @@ impl Requests {
         id: &str,
         event: &Event,
     ) -> Result<Result<Transition, Option<Refusal>>, StoreError> {
-        let applied = table::change(&self.table, self.store.as_ref(), id, |current| {
+        let applied = self.table.change(self.store.as_ref(), id, |current| {
             machine::next(&current, event).map(|transition| (transition.record, transition.effects))
         })?;
         Ok(applied.map(|(record, effects)| Transition { record, effects }))

@@ -125,6 +125,16 @@ impl<K: TableKey, V: Serialize + DeserializeOwned> Table<K, V> {
             .map(|item| self.typed(item?))
     }
 
+    /// Every entry whose key starts with `prefix` (as bytes), in key order.
+    pub fn scan_prefix(
+        &self,
+        prefix: &str,
+    ) -> impl Iterator<Item = Result<(K, V), StoreError>> + '_ {
+        self.tree
+            .scan_prefix(prefix.as_bytes())
+            .map(|item| self.typed(item?))
+    }
+
     /// Every entry, in key order.
     pub fn iter(&self) -> impl Iterator<Item = Result<(K, V), StoreError>> + '_ {
         self.tree.scan_prefix(&[]).map(|item| self.typed(item?))

@@ -19,7 +19,7 @@ use serde_json::json;
 use super::Requests;
 use crate::approval;
 use crate::audit::AuditKind;
-use crate::domain::request::{EndCause, RequestRecord, State};
+use crate::domain::request::{EndCause, RequestRecord};
 use crate::metrics::AgeLabels;
 use crate::provision::{Holding, Repair};
 use crate::requests::machine::Event;
@@ -47,16 +47,17 @@ impl Requests {
     pub(super) async fn reconcile(&self) -> Outcome {
         let next = self.now()
             + TimeDelta::from_std(self.reconcile_every).unwrap_or(TimeDelta::minutes(15));
-        let records = match self.all() {
-            Ok(records) => records,
-            Err(error) => {
+        // What is active or in flight, by the indexes: not every request ever made.
+        let (active, in_flight) = match (self.table.active(), self.table.in_flight()) {
+            (Ok(active), Ok(in_flight)) => (active, in_flight),
+            (Err(error), _) | (_, Err(error)) => {
                 tracing::error!(%error, "cannot read requests to reconcile");
                 return Outcome::RetryAt(next);
             }
         };
-        self.publish_gauges(&records);
-        for record in records {
-            if record.state == State::Active && record.extended_by.is_none() {
+        self.publish_gauges(&active, &in_flight);
+        for record in active {
+            if record.extended_by.is_none() {
                 self.notice_gone(record).await;
             }
         }
@@ -171,13 +172,9 @@ impl Requests {
     }
 
     /// Grants active and ending within a day; approvals pending by how long they waited.
-    fn publish_gauges(&self, records: &[RequestRecord]) {
+    fn publish_gauges(&self, active: &[RequestRecord], in_flight: &[RequestRecord]) {
         let now = self.now();
         let soon = now + TimeDelta::days(1);
-        let active: Vec<&RequestRecord> = records
-            .iter()
-            .filter(|record| record.state == State::Active)
-            .collect();
         self.metrics.grants_active.set(count(active.len()));
         self.metrics.grants_expiring_soon.set(count(
             active
@@ -186,7 +183,7 @@ impl Requests {
                 .count(),
         ));
         let mut ages = [0_usize; 3];
-        for record in records {
+        for record in in_flight {
             if let Some((_, stage)) = record.current_stage() {
                 let since = stage.opened_at.unwrap_or(record.created_at);
                 ages[age_bucket(now, since)] += 1;

@@ -8,16 +8,23 @@ use crate::provision::{Library, Step};
 
 impl Requests {
     /// Hands the grant ledger what requests kept before it knew. Runs once per such request:
-    /// afterwards it has its plan.
+    /// afterwards it has its plan. Also puts every active grant's end on the timers, should a
+    /// timer have been lost.
     pub async fn adopt_legacy_grants(&self) {
-        let records = match self.all() {
-            Ok(records) => records,
-            Err(error) => {
+        let records = match (self.table.in_flight(), self.table.active()) {
+            (Ok(mut in_flight), Ok(active)) => {
+                in_flight.extend(active);
+                in_flight
+            }
+            (Err(error), _) | (_, Err(error)) => {
                 tracing::error!(%error, "cannot read requests to adopt into the grant ledger");
                 return;
             }
         };
         for record in records {
+            if record.state == State::Active {
+                self.keep_timers(&record);
+            }
             let in_flight = matches!(
                 record.state,
                 State::Provisioning { .. }
