@@ -11,6 +11,7 @@
 
 mod cards;
 mod outcomes;
+pub mod standing;
 
 use serde_json::Value;
 
@@ -20,6 +21,7 @@ pub use cards::{
     requester_waiting, sign_in_to_act, timed_out,
 };
 pub use outcomes::{Left, done, ended, failed, removed_again, undoing, undone};
+pub use standing::{Standing, StandingApproval};
 
 use crate::domain::chat::{ChatAction, Message};
 use crate::domain::request::{RequestRecord, State};

@@ -17,8 +17,8 @@ mod standing;
 mod undo;
 mod waiting;
 
+pub use crate::approval::StandingApproval;
 pub use lifecycle::{ADMIN, RevokeRefused, revocable};
-pub use standing::StandingApproval;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -137,7 +137,7 @@ pub struct Requests {
     /// Where each person last talked to Doorman, so approvers are reached there.
     last_seen: Table<String, ChatUser>,
     /// "Approve always": by owner, resource and level.
-    standing: Table<String, StandingApproval>,
+    standing: approval::Standing,
     /// The request each recent delivery started, by delivery.
     origins: Table<String, origins::Origin>,
     /// A lock per request in flight, so its steps never run twice at once.
@@ -158,7 +158,7 @@ impl Requests {
         Ok(Arc::new(Requests {
             table: table::RequestTable::open(parts.store.as_ref())?,
             last_seen: Table::open(parts.store.as_ref(), Domain::LastSeen)?,
-            standing: Table::open(parts.store.as_ref(), Domain::StandingApprovals)?,
+            standing: approval::Standing::open(Arc::clone(&parts.store))?,
             origins: Table::open(parts.store.as_ref(), Domain::RequestOrigins)?,
             store: parts.store,
             port: parts.port,
