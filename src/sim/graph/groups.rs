@@ -5,6 +5,11 @@
 //! own. Role-assignable groups also need `RoleManagement.ReadWrite.Directory` and an owner or a
 //! Privileged Role Administrator. Distribution lists and mail-enabled security groups belong to
 //! Exchange and answer every write with Graph's 400.
+//!
+//! Member changes take `GroupMember.ReadWrite.All`; owner changes take `Group.ReadWrite.All`, the
+//! least privileged delegated permission Graph documents for "Add owners" and "Remove owner"
+//! (`GroupMember.ReadWrite.All` is not enough for them). A group's last owner cannot be removed,
+//! whether it is a Microsoft 365 group or a security group.
 
 use serde_json::{Map, Value};
 
@@ -29,6 +34,7 @@ const WRITE_MEMBERS: &[&str] = &[
     "Directory.ReadWrite.All",
     "Directory.AccessAsUser.All",
 ];
+/// Owner changes and property updates.
 const WRITE_GROUP: &[&str] = &[
     "Group.ReadWrite.All",
     "Directory.ReadWrite.All",
@@ -50,6 +56,14 @@ impl Relation {
         match self {
             Relation::Members => "members",
             Relation::Owners => "owners",
+        }
+    }
+
+    /// The delegated permissions that allow changing this list.
+    fn write_scopes(self) -> &'static [&'static str] {
+        match self {
+            Relation::Members => WRITE_MEMBERS,
+            Relation::Owners => WRITE_GROUP,
         }
     }
 }
@@ -174,9 +188,17 @@ pub(super) fn check_group_admits_change(
     }
 }
 
-/// Refuses the write unless the calling person may change this group's references.
-fn authorize_write(call: &Call<'_>, group: &Group) -> Result<String, GraphErr> {
+/// Refuses the write unless the calling person may change this group's references, and the
+/// token carries a permission that covers changing `relations`.
+fn authorize_write(
+    call: &Call<'_>,
+    group: &Group,
+    relations: &[Relation],
+) -> Result<String, GraphErr> {
     let caller = call.require_delegated_write(Service::Directory, WRITE_MEMBERS)?;
+    for relation in relations {
+        call.require_scope(Service::Directory, relation.write_scopes())?;
+    }
     check_group_admits_change(call, group, &caller, Service::Directory)?;
     let allowed = group.is_role_assignable()
         || group.has_owner(&caller)
@@ -222,7 +244,7 @@ fn add_reference(call: &mut Call<'_>, relation: Relation) -> Outcome {
     };
     let ids = vec![referenced_id(url)?];
     let group = group(call)?;
-    authorize_write(call, group)?;
+    authorize_write(call, group, &[relation])?;
     let additions = new_references(call, group, relation, &ids)?;
     apply_references(call, relation, &additions);
     Ok(Reply::no_content())
@@ -273,7 +295,7 @@ fn apply_references(call: &mut Call<'_>, relation: Relation, user_ids: &[String]
 
 fn remove_reference(call: &mut Call<'_>, relation: Relation) -> Outcome {
     let group = group(call)?;
-    authorize_write(call, group)?;
+    authorize_write(call, group, &[relation])?;
     let member = call.param("member").to_owned();
     let links = match relation {
         Relation::Members => &group.members,
@@ -285,8 +307,9 @@ fn remove_reference(call: &mut Call<'_>, relation: Relation) -> Outcome {
     {
         return Err(GraphErr::not_found(Service::Directory, &member));
     }
-    if relation == Relation::Owners && group.kind() == GroupKind::Unified && group.owners.len() == 1
-    {
+    // Exchange-managed kinds were refused above, so this is a Microsoft 365 or security group:
+    // Graph keeps the last owner of either.
+    if relation == Relation::Owners && group.owners.len() == 1 {
         return Err(GraphErr::bad_request(
             "Request_BadRequest",
             "The group must have at least one owner, hence this owner cannot be removed.",
@@ -330,7 +353,15 @@ pub fn patch(call: &mut Call<'_>) -> Outcome {
     if updating_properties {
         call.require_delegated_write(Service::Directory, WRITE_GROUP)?;
     }
-    authorize_write(call, group)?;
+    let relations: Vec<Relation> = [
+        ("members@odata.bind", Relation::Members),
+        ("owners@odata.bind", Relation::Owners),
+    ]
+    .into_iter()
+    .filter(|(key, _)| body.contains_key(*key))
+    .map(|(_, relation)| relation)
+    .collect();
+    authorize_write(call, group, &relations)?;
     let mut properties = Map::new();
     let mut additions = Vec::new();
     for (key, value) in &body {

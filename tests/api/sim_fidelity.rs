@@ -1,0 +1,4 @@
+//! Where official clients found the simulator more permissive than the real services, and what
+//! it now refuses as they do.
+
+mod graph;
