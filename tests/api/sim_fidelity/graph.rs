@@ -40,7 +40,10 @@ async fn adding_or_removing_an_owner_with_only_the_member_scope_is_forbidden() {
     assert_eq!(added.status, 204, "{}", added.text);
     let path = format!("/groups/{group}/owners/{jordan_id}/$ref");
     let refused = sim.graph(&weak, Method::DELETE, &path, None).await;
-    assert_eq!(refused.status, 403, "removing an owner needs the owner scope");
+    assert_eq!(
+        refused.status, 403,
+        "removing an owner needs the owner scope"
+    );
     let removed = sim.graph(&strong, Method::DELETE, &path, None).await;
     assert_eq!(removed.status, 204, "{}", removed.text);
 }
@@ -105,4 +108,36 @@ async fn the_last_owner_of_a_security_group_cannot_be_removed() {
         .cloned()
         .unwrap_or_default();
     assert_eq!(vpn["owners"], serde_json::json!(["nina.patel@contoso.com"]));
+}
+
+#[tokio::test]
+async fn answers_carry_their_odata_context_and_empty_collections_are_arrays() {
+    let sim = TestSim::start().await;
+    let app = sim.app_token().await;
+    let users = sim.get(&app, "/users?$top=2").await;
+    assert_eq!(users.status, 200, "{}", users.text);
+    assert_eq!(
+        users.body["@odata.context"],
+        format!("{}/v1.0/$metadata#users", sim.url)
+    );
+    let first = &users.body["value"][0];
+    assert_eq!(first["businessPhones"], serde_json::json!([]), "{first}");
+    let id = sim.user_id("nina.patel@contoso.com");
+    let one = sim
+        .get(&app, &format!("/users/{id}?$select=id,businessPhones"))
+        .await;
+    assert_eq!(
+        one.body["@odata.context"],
+        format!(
+            "{}/v1.0/$metadata#users('{id}')(id,businessPhones)/$entity",
+            sim.url
+        )
+    );
+    assert_eq!(one.body["businessPhones"], serde_json::json!([]));
+    let group = sim.group_id("VPN Users");
+    let members = sim.get(&app, &format!("/groups/{group}/members")).await;
+    assert_eq!(
+        members.body["@odata.context"],
+        format!("{}/v1.0/$metadata#groups('{group}')/members", sim.url)
+    );
 }
