@@ -12,6 +12,7 @@
 //! their mail (else their UPN). Secrets are fresh for every run; the workspace id comes from the
 //! tenant file, and DM ids are digests of it and the user, so they are stable across runs.
 
+pub mod block_kit;
 mod control;
 mod methods;
 mod payloads;
