@@ -1,5 +1,6 @@
 //! Where official clients found the simulator more permissive than the real services, and what
-//! it now refuses as they do.
+//! it now refuses or sends as they do.
 
 mod block_kit;
+mod bot_echo;
 mod graph;
