@@ -7,7 +7,7 @@ pub mod fake_bot;
 mod slack;
 pub mod slack_api;
 mod teams;
-mod teams_connector;
+pub mod teams_connector;
 
 use reqwest::Method;
 use serde_json::json;

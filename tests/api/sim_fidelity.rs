@@ -3,4 +3,5 @@
 
 mod block_kit;
 mod bot_echo;
+mod connector;
 mod graph;

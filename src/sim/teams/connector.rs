@@ -8,6 +8,11 @@
 //! connector's 401. Conversation ids arrive percent-encoded (they hold `:`, `@` and `;`); the
 //! path extractor decodes them. A person's 1:1 conversation exists from the start, since the
 //! app counts as installed for everyone in the tenant.
+//!
+//! Messages are held to what the connector accepts: a message activity needs a non-empty `text`
+//! or at least one attachment (400 `BadArgument`, in the connector's words), every attachment a
+//! `contentType`, and the whole activity must stay within Teams' message size limit
+//! ([`MESSAGE_SIZE_MAX`]; 413 `MessageSizeTooBig`).
 
 use std::sync::Arc;
 
@@ -25,6 +30,12 @@ use super::records::{ConversationKind, Direction, LogEntry, RecordError, SentAct
 use super::{TeamsUser, bot_account_id};
 use crate::sim::SimState;
 use crate::sim::login::{BOT_CONNECTOR_AUDIENCE, graph_issuer};
+
+/// Teams' limit on one bot message: "about 28 KB" in older revisions of "Format your bot
+/// messages", 40 KB and now 100 KB in later ones (counted in UTF-16 there). The simulator holds
+/// the bot to the smallest figure, counted over the activity's JSON as sent, so a message that
+/// passes here passes Teams whichever limit it applies.
+pub const MESSAGE_SIZE_MAX: usize = 28 * 1024;
 
 pub(super) fn routes() -> Router<Arc<SimState>> {
     Router::new()
@@ -63,6 +74,8 @@ enum ConnectorError {
     Unauthorized,
     #[error("{0}")]
     BadArgument(String),
+    #[error("the message is {0} bytes; Teams takes at most {MESSAGE_SIZE_MAX}")]
+    TooLarge(usize),
     #[error("member {0} is not a user of this tenant")]
     UnknownMember(String),
     #[error("member {0} is not in the conversation")]
@@ -82,6 +95,7 @@ impl IntoResponse for ConnectorError {
                     .into_response();
             }
             ConnectorError::BadArgument(_) => (StatusCode::BAD_REQUEST, "BadArgument"),
+            ConnectorError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "MessageSizeTooBig"),
             ConnectorError::UnknownMember(_) => (StatusCode::NOT_FOUND, "BadArgument"),
             ConnectorError::NotAMember(_) => {
                 (StatusCode::NOT_FOUND, "MemberNotFoundInConversation")
@@ -208,8 +222,13 @@ fn open_personal(sim: &SimState, user: &TeamsUser) {
     );
 }
 
-/// The text and attachments of an activity the bot sent.
+/// The text and attachments of a message activity the bot sent, which must have one or the
+/// other and stay within the size limit.
 fn content(activity: &Map<String, Value>) -> Result<(Option<String>, Vec<Value>), ConnectorError> {
+    let size = serde_json::to_vec(activity).map_or(0, |bytes| bytes.len());
+    if size > MESSAGE_SIZE_MAX {
+        return Err(ConnectorError::TooLarge(size));
+    }
     let text = match activity.get("text") {
         None | Some(Value::Null) => None,
         Some(Value::String(text)) => Some(text.clone()),
@@ -224,6 +243,12 @@ fn content(activity: &Map<String, Value>) -> Result<(Option<String>, Vec<Value>)
             ));
         }
     };
+    let has_text = text.as_deref().is_some_and(|text| !text.trim().is_empty());
+    if !has_text && attachments.is_empty() {
+        return Err(bad_argument(
+            "Activity must include non empty 'text' field or at least 1 attachment",
+        ));
+    }
     Ok((text, attachments))
 }
 
