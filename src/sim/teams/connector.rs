@@ -9,10 +9,7 @@
 //! path extractor decodes them. A person's 1:1 conversation exists from the start, since the
 //! app counts as installed for everyone in the tenant.
 //!
-//! Messages are held to what the connector accepts: a message activity needs a non-empty `text`
-//! or at least one attachment (400 `BadArgument`, in the connector's words), every attachment a
-//! `contentType`, and the whole activity must stay within Teams' message size limit
-//! ([`MESSAGE_SIZE_MAX`]; 413 `MessageSizeTooBig`).
+//! Messages are held to what the connector accepts ([`message`]).
 
 use std::sync::Arc;
 
@@ -26,16 +23,14 @@ use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+mod message;
+
 use super::records::{ConversationKind, Direction, LogEntry, RecordError, SentActivity};
 use super::{TeamsUser, bot_account_id};
 use crate::sim::SimState;
 use crate::sim::login::{BOT_CONNECTOR_AUDIENCE, graph_issuer};
-
-/// Teams' limit on one bot message: "about 28 KB" in older revisions of "Format your bot
-/// messages", 40 KB and now 100 KB in later ones (counted in UTF-16 there). The simulator holds
-/// the bot to the smallest figure, counted over the activity's JSON as sent, so a message that
-/// passes here passes Teams whichever limit it applies.
-pub const MESSAGE_SIZE_MAX: usize = 28 * 1024;
+pub use message::MESSAGE_SIZE_MAX;
+use message::content;
 
 pub(super) fn routes() -> Router<Arc<SimState>> {
     Router::new()
@@ -220,40 +215,6 @@ fn open_personal(sim: &SimState, user: &TeamsUser) {
             user_id: user.object_id.clone(),
         },
     );
-}
-
-/// The text and attachments of a message activity the bot sent, which must have one or the
-/// other and stay within the size limit.
-fn content(activity: &Map<String, Value>) -> Result<(Option<String>, Vec<Value>), ConnectorError> {
-    let size = serde_json::to_vec(activity).map_or(0, |bytes| bytes.len());
-    if size > MESSAGE_SIZE_MAX {
-        return Err(ConnectorError::TooLarge(size));
-    }
-    let text = match activity.get("text") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(text)) => Some(text.clone()),
-        Some(_) => return Err(bad_argument("text must be a string")),
-    };
-    let attachments = match activity.get("attachments") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) if items.iter().all(is_attachment) => items.clone(),
-        Some(_) => {
-            return Err(bad_argument(
-                "attachments must be an array of objects with a contentType",
-            ));
-        }
-    };
-    let has_text = text.as_deref().is_some_and(|text| !text.trim().is_empty());
-    if !has_text && attachments.is_empty() {
-        return Err(bad_argument(
-            "Activity must include non empty 'text' field or at least 1 attachment",
-        ));
-    }
-    Ok((text, attachments))
-}
-
-fn is_attachment(item: &Value) -> bool {
-    item.get("contentType").and_then(Value::as_str).is_some()
 }
 
 fn log_sent(sim: &SimState, kind: &str, conversation_id: &str, activity_id: Option<&str>) {
