@@ -332,15 +332,18 @@ pub fn directory(config: &Config) -> Result<Directory, AppError> {
 /// A Graph client and the app-only token source for reads no person is behind.
 pub(crate) fn app_reader(config: &Config) -> Result<(GraphClient, AppTokenSource), AppError> {
     let microsoft = &config.microsoft;
-    let tokens = AppTokenSource::new(
+    let roots = &config.security.ca_file;
+    let tokens = AppTokenSource::new_trusting(
         &microsoft.authority,
         &microsoft.tenant_id,
         microsoft.client_id.clone(),
         microsoft.client_secret.clone(),
+        roots,
     )
     .map_err(AppError::CatalogTokens)?;
-    let graph = GraphClient::new(microsoft.graph_url.clone(), RetryPolicy::default())
-        .map_err(AppError::CatalogGraph)?;
+    let graph =
+        GraphClient::new_trusting(microsoft.graph_url.clone(), RetryPolicy::default(), roots)
+            .map_err(AppError::CatalogGraph)?;
     Ok((graph, tokens))
 }
 

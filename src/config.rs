@@ -10,6 +10,7 @@
 mod env;
 mod key;
 mod sections;
+mod trust;
 
 #[cfg(test)]
 mod tests;
@@ -23,6 +24,7 @@ pub use sections::{
     AdminConfig, CatalogConfig, LifecycleConfig, LogFormat, MicrosoftConfig, PolicyConfig,
     ProvisionConfig, SecurityConfig, ServerConfig, SlackConfig, StorageConfig, TeamsConfig,
 };
+pub use trust::TrustedRoots;
 
 /// The prefix of environment overrides: `DOORMAN__SERVER__LISTEN=127.0.0.1:8080`.
 pub const ENV_PREFIX: &str = "DOORMAN__";

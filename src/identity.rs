@@ -77,7 +77,9 @@ impl Identity {
         store: Arc<dyn Store>,
         audit: Arc<AuditLog>,
     ) -> Result<(Arc<Self>, mpsc::UnboundedReceiver<SignedIn>), IdentityError> {
-        let http = reqwest::Client::builder()
+        let roots = &config.security.ca_file;
+        let http = roots
+            .http_client()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(std::time::Duration::from_secs(30))
             .build()
@@ -88,15 +90,17 @@ impl Identity {
         );
         let vault = TokenVault::open(Arc::clone(&store), &config.security.token_key)?;
         let microsoft = &config.microsoft;
-        let app_tokens = AppTokenSource::new(
+        let app_tokens = AppTokenSource::new_trusting(
             &microsoft.authority,
             &microsoft.tenant_id,
             microsoft.client_id.clone(),
             microsoft.client_secret.clone(),
+            roots,
         )
         .map_err(|error| IdentityError::Setup(error.to_string()))?;
-        let graph = GraphClient::new(microsoft.graph_url.clone(), RetryPolicy::default())
-            .map_err(|error| IdentityError::Setup(error.to_string()))?;
+        let graph =
+            GraphClient::new_trusting(microsoft.graph_url.clone(), RetryPolicy::default(), roots)
+                .map_err(|error| IdentityError::Setup(error.to_string()))?;
         let (signed_in, events) = mpsc::unbounded_channel();
         let identity = Identity {
             public_url: config.server.public_url.clone(),

@@ -28,7 +28,7 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
     },
-    /// Run the simulated Microsoft cloud (login, Graph) for tests and the demo.
+    /// Run the simulated Microsoft cloud (login, Graph), Teams and Slack for tests and the demo.
     Sim {
         #[arg(long, default_value = "127.0.0.1:8990")]
         listen: SocketAddr,
@@ -38,6 +38,9 @@ enum Command {
         /// Where the bot listens (its sign-in redirect URI is this plus /auth/callback).
         #[arg(long, default_value = "http://127.0.0.1:3978")]
         bot: Url,
+        /// Serve HTTPS with a certificate generated for this run (served at /_sim/ca.pem).
+        #[arg(long)]
+        tls: bool,
     },
     /// The simulator and the daemon wired to it, with a fresh temporary store: a working demo.
     Demo {
@@ -160,7 +163,15 @@ async fn main() -> ExitCode {
             listen,
             tenant,
             bot,
-        } => cli::sim::run(listen, &tenant, bot, shutdown_signal()).await,
+            tls,
+        } => {
+            let scheme = if tls {
+                doorman::sim::Scheme::Https
+            } else {
+                doorman::sim::Scheme::Http
+            };
+            cli::sim::run(listen, &tenant, bot, scheme, shutdown_signal()).await
+        }
         Command::Demo { sim_port, bot_port } => {
             cli::demo::run(sim_port, bot_port, shutdown_signal()).await
         }

@@ -10,6 +10,11 @@
 //!
 //! The simulator is seeded from a tenant file in Graph's JSON shape ([`directory`]). All state is
 //! in memory; a restart starts from the file again.
+//!
+//! It serves plain HTTP, or HTTPS with a certificate authority of its own ([`tls`], `doorman
+//! sim --tls`); every URL it hands out then starts with `https://`, its certificate is served at
+//! `/_sim/ca.pem` and written to a file named in the `doorman.toml` it hands out
+//! (`[security] ca_file`), so Doorman trusts it too.
 
 pub mod bot;
 pub mod control;
@@ -22,6 +27,7 @@ pub mod roles;
 pub mod severable;
 pub mod slack;
 pub mod teams;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -62,6 +68,45 @@ pub struct SimState {
     pub slack: SlackState,
     /// How activities, events and interactions reach the bot.
     pub bot: BotClient,
+    /// The HTTPS of `--tls`, and the file its authority's certificate was written to.
+    pub tls: Option<Https>,
+}
+
+/// How the simulator serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scheme {
+    #[default]
+    Http,
+    /// HTTPS with a certificate authority generated for this run.
+    Https,
+}
+
+/// The simulator's HTTPS: its keys and certificates, and the authority's certificate written
+/// to a file of its own for as long as the simulator runs.
+#[derive(Debug)]
+pub struct Https {
+    pub keys: tls::SimTls,
+    /// `ca.pem` in [`Https::folder`].
+    pub ca_file: std::path::PathBuf,
+    /// Deleted, with the file, when the simulator ends.
+    _folder: tempfile::TempDir,
+}
+
+impl Https {
+    fn generate(address: SocketAddr) -> Result<Https, SimError> {
+        let keys = tls::SimTls::generate(address)?;
+        let folder = tempfile::Builder::new()
+            .prefix("doorman-sim-")
+            .tempdir()
+            .map_err(SimError::CaFile)?;
+        let ca_file = folder.path().join("ca.pem");
+        std::fs::write(&ca_file, &keys.ca_pem).map_err(SimError::CaFile)?;
+        Ok(Https {
+            keys,
+            ca_file,
+            _folder: folder,
+        })
+    }
 }
 
 /// Why the simulator could not start.
@@ -73,6 +118,10 @@ pub enum SimError {
     Key(#[from] keys::KeyError),
     #[error(transparent)]
     Bot(#[from] bot::ClientError),
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    #[error("cannot write the simulator's certificate: {0}")]
+    CaFile(#[source] std::io::Error),
     #[error("the simulator listens on loopback only, not {0}: its control API hands out secrets")]
     NotLoopback(SocketAddr),
     #[error("cannot listen on {address}: {source}")]
@@ -107,6 +156,7 @@ impl SimState {
             teams: TeamsState::new()?,
             slack,
             bot,
+            tls: None,
         })
     }
 
@@ -172,11 +222,13 @@ pub struct RunningSim {
     pub state: Arc<SimState>,
 }
 
-/// Binds `address` (port 0 picks a free one) and builds the simulator's state for it.
+/// Binds `address` (port 0 picks a free one) and builds the simulator's state for it, served
+/// over `scheme`.
 pub async fn bind(
     address: SocketAddr,
     tenant_json: &str,
     bot_url: Url,
+    scheme: Scheme,
 ) -> Result<(TcpListener, Arc<SimState>), SimError> {
     if !address.ip().is_loopback() {
         return Err(SimError::NotLoopback(address));
@@ -187,7 +239,14 @@ pub async fn bind(
     let bound = listener
         .local_addr()
         .map_err(|source| SimError::Listen { address, source })?;
-    let state = SimState::new(tenant_json, format!("http://{bound}"), bot_url)?;
+    let state = match scheme {
+        Scheme::Http => SimState::new(tenant_json, format!("http://{bound}"), bot_url)?,
+        Scheme::Https => {
+            let mut state = SimState::new(tenant_json, format!("https://{bound}"), bot_url)?;
+            state.tls = Some(Https::generate(bound)?);
+            state
+        }
+    };
     Ok((listener, Arc::new(state)))
 }
 
@@ -197,8 +256,9 @@ pub async fn serve(
     state: Arc<SimState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), SimError> {
+    let acceptor = state.tls.as_ref().map(|https| https.keys.acceptor.clone());
     let service = router(state).into_make_service_with_connect_info::<severable::Severance>();
-    axum::serve(severable::SimListener::new(listener), service)
+    axum::serve(severable::SimListener::new(listener, acceptor), service)
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(SimError::Serve)
@@ -206,8 +266,22 @@ pub async fn serve(
 
 /// Starts a simulator on a free loopback port in the background, for tests.
 pub async fn start(tenant_json: &str, bot_url: Url) -> Result<RunningSim, SimError> {
-    let (listener, state) =
-        bind(SocketAddr::from(([127, 0, 0, 1], 0)), tenant_json, bot_url).await?;
+    start_over(tenant_json, bot_url, Scheme::Http).await
+}
+
+/// Like [`start`], served over `scheme`.
+pub async fn start_over(
+    tenant_json: &str,
+    bot_url: Url,
+    scheme: Scheme,
+) -> Result<RunningSim, SimError> {
+    let (listener, state) = bind(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        tenant_json,
+        bot_url,
+        scheme,
+    )
+    .await?;
     let address = listener.local_addr().map_err(SimError::Serve)?;
     let serving = Arc::clone(&state);
     tokio::spawn(async move {

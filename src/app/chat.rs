@@ -114,8 +114,13 @@ pub(super) fn build(
         routes = routes.merge(teams::routes(adapter));
     }
     if let Some(slack_config) = &config.slack {
-        let adapter = slack::Slack::new(slack_config, deliveries.clone(), Arc::clone(&handler))
-            .map_err(|error| AppError::Chat(format!("slack: {error}")))?;
+        let adapter = slack::Slack::new(
+            slack_config,
+            &config.security.ca_file,
+            deliveries.clone(),
+            Arc::clone(&handler),
+        )
+        .map_err(|error| AppError::Chat(format!("slack: {error}")))?;
         let port = Arc::clone(&adapter) as Arc<dyn ChatPort>;
         chat.attach(Channel::Slack, &port);
         adapters.push(port);

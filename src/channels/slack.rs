@@ -32,7 +32,7 @@ use axum::routing::post;
 use secrecy::ExposeSecret;
 
 use crate::channels::Deliveries;
-use crate::config::SlackConfig;
+use crate::config::{SlackConfig, TrustedRoots};
 use crate::domain::chat::{
     BoxFuture, Channel, ChatError, ChatPort, ChatUser, Contact, InboundHandler, Message, Place,
     SentMessage,
@@ -60,16 +60,19 @@ pub enum SlackError {
     EmptyBotToken,
     #[error("cannot load the trusted root certificates for the slack web api")]
     Roots(#[source] std::io::Error),
+    #[error("cannot trust the configured certificate authorities for the slack web api")]
+    ExtraRoots(#[source] rustls::Error),
 }
 
 impl Slack {
     /// Builds the adapter with its own Web API client.
     pub fn new(
         config: &SlackConfig,
+        roots: &TrustedRoots,
         deliveries: Deliveries,
         handler: Arc<dyn InboundHandler>,
     ) -> Result<Arc<Slack>, SlackError> {
-        let web = SlackWeb::new(config)?;
+        let web = SlackWeb::new(config, roots)?;
         let secret = config.signing_secret.expose_secret();
         if secret.is_empty() {
             return Err(SlackError::EmptySigningSecret);

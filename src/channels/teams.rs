@@ -31,7 +31,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::channels::Deliveries;
-use crate::config::{Config, TeamsConfig};
+use crate::config::{Config, TeamsConfig, TrustedRoots};
 use crate::domain::chat::InboundHandler;
 use crate::graph::RetryPolicy;
 use crate::store::{Store, StoreError};
@@ -104,6 +104,7 @@ impl Teams {
         let section = config.teams.as_ref().ok_or(TeamsError::NotConfigured)?;
         Teams::assemble(
             section,
+            &config.security.ca_file,
             config.teams_allowed_tenants(),
             store,
             deliveries,
@@ -114,13 +115,14 @@ impl Teams {
 
     fn assemble(
         section: &TeamsConfig,
+        roots: &TrustedRoots,
         allowed_tenants: Vec<String>,
         store: Arc<dyn Store>,
         deliveries: Deliveries,
         handler: Arc<dyn InboundHandler>,
         tuning: Tuning,
     ) -> Result<Arc<Teams>, TeamsError> {
-        let http = http_client()?;
+        let http = http_client(roots)?;
         let keys = keys::signing_keys(
             http.clone(),
             section.openid_metadata_url.clone(),
@@ -161,8 +163,9 @@ impl fmt::Debug for Teams {
 
 /// One client for the key endpoints, the token endpoint and the Bot Connector. Redirects are not
 /// followed, so a bearer token can never be carried to a host nobody vouched for.
-fn http_client() -> Result<reqwest::Client, TeamsError> {
-    reqwest::Client::builder()
+fn http_client(roots: &TrustedRoots) -> Result<reqwest::Client, TeamsError> {
+    roots
+        .http_client()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(30))

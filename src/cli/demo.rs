@@ -40,6 +40,7 @@ pub async fn run(
         SocketAddr::from(([127, 0, 0, 1], sim_port)),
         CONTOSO,
         bot_url.clone(),
+        crate::sim::Scheme::Http,
     )
     .await
     {

@@ -1,4 +1,4 @@
-//! `doorman sim --listen ADDR --tenant FILE [--bot URL]`.
+//! `doorman sim --listen ADDR --tenant FILE [--bot URL] [--tls]`.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -13,6 +13,7 @@ pub async fn run(
     listen: SocketAddr,
     tenant: &Path,
     bot: Url,
+    scheme: crate::sim::Scheme,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Outcome {
     crate::telemetry::init(LogFormat::Text);
@@ -26,7 +27,7 @@ pub async fn run(
             return Outcome::Failure;
         }
     };
-    let (listener, state) = match crate::sim::bind(listen, &tenant_json, bot).await {
+    let (listener, state) = match crate::sim::bind(listen, &tenant_json, bot, scheme).await {
         Ok(bound) => bound,
         Err(error) => {
             eprintln!("doorman sim: {error}");

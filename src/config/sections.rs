@@ -181,6 +181,10 @@ pub struct SecurityConfig {
     pub token_key: SecretKey,
     /// Signs the head of the audit chain (Ed25519, from this 32-byte seed).
     pub audit_key: SecretKey,
+    /// Certificate authorities trusted for outbound HTTPS besides the usual roots (a PEM
+    /// file, such as the one `doorman sim --tls` hands out).
+    #[serde(default)]
+    pub ca_file: super::TrustedRoots,
 }
 
 /// `[lifecycle]`: what happens around a grant's end.

@@ -289,3 +289,38 @@ fn teams_may_allow_only_the_tenant_people_sign_in_to() {
     assert!(message.contains("0e0e0e0e-1111-4222-8333-444444444444"));
     assert_eq!(message.lines().count(), 1);
 }
+
+#[test]
+fn a_ca_file_is_read_at_load_and_a_missing_or_empty_one_is_refused_by_name() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = dir.path().join("missing.pem");
+    let set = |path: &Path| {
+        let mut environment = keys();
+        environment.push((
+            "DOORMAN__SECURITY__CA_FILE".into(),
+            path.display().to_string(),
+        ));
+        environment
+    };
+    let error = error_of(&minimal(), set(&missing));
+    assert!(error.contains("security.ca_file"), "{error}");
+    assert!(error.contains("cannot read"), "{error}");
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "not a certificate\n").expect("written");
+    let error = error_of(&minimal(), set(&empty));
+    assert!(
+        error.contains("security.ca_file") && error.contains("holds no certificate"),
+        "{error}"
+    );
+    let key = rcgen::KeyPair::generate().expect("a key");
+    let certificate = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+        .and_then(|params| params.self_signed(&key))
+        .expect("a certificate");
+    let good = dir.path().join("ca.pem");
+    std::fs::write(&good, certificate.pem()).expect("written");
+    let config = Config::from_toml(&minimal(), set(&good)).expect("loads");
+    assert!(!config.security.ca_file.is_empty());
+    assert!(format!("{:?}", config.security).contains("certificates: 1"));
+    let config = Config::from_toml(&minimal(), keys()).expect("loads");
+    assert!(config.security.ca_file.is_empty(), "none by default");
+}

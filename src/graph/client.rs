@@ -10,6 +10,8 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use url::Url;
 
+use crate::config::TrustedRoots;
+
 use super::error::{GraphError, GraphFailure, decode_error};
 use super::model::Collection;
 use super::retry::RetryPolicy;
@@ -64,6 +66,16 @@ impl GraphClient {
     /// A client for `base_url` (such as `https://graph.microsoft.com/v1.0`, or a national
     /// cloud's Graph root) that retries by `policy`.
     pub fn new(base_url: Url, policy: RetryPolicy) -> Result<Self, GraphError> {
+        Self::new_trusting(base_url, policy, &TrustedRoots::default())
+    }
+
+    /// Like [`GraphClient::new`], trusting `roots` besides the usual ones (`[security]
+    /// ca_file`).
+    pub fn new_trusting(
+        base_url: Url,
+        policy: RetryPolicy,
+        roots: &TrustedRoots,
+    ) -> Result<Self, GraphError> {
         if !matches!(base_url.scheme(), "https" | "http") || base_url.host_str().is_none() {
             return Err(GraphError::InvalidRequest {
                 reason: format!("graph base url {base_url} is not an http(s) url with a host"),
@@ -71,7 +83,8 @@ impl GraphClient {
         }
         // Redirects are not followed: Graph does not redirect the calls made here, and a
         // redirect to another host must never carry the bearer token along.
-        let http = reqwest::Client::builder()
+        let http = roots
+            .http_client()
             .user_agent(concat!("doorman/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(CONNECT_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())

@@ -19,6 +19,8 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 use url::Url;
 
+use crate::config::TrustedRoots;
+
 /// The scope that asks Entra ID for every application permission granted to the app on Graph.
 pub const GRAPH_DEFAULT_SCOPE: &str = "https://graph.microsoft.com/.default";
 
@@ -192,6 +194,24 @@ impl AppTokenSource {
         client_id: String,
         client_secret: SecretString,
     ) -> Result<Self, AppTokenError> {
+        Self::new_trusting(
+            authority,
+            tenant_id,
+            client_id,
+            client_secret,
+            &TrustedRoots::default(),
+        )
+    }
+
+    /// Like [`AppTokenSource::new`], trusting `roots` besides the usual ones (`[security]
+    /// ca_file`).
+    pub fn new_trusting(
+        authority: &Url,
+        tenant_id: &str,
+        client_id: String,
+        client_secret: SecretString,
+        roots: &TrustedRoots,
+    ) -> Result<Self, AppTokenError> {
         let tenant_is_plain = !tenant_id.is_empty()
             && tenant_id
                 .chars()
@@ -216,7 +236,8 @@ impl AppTokenSource {
             .set_auth_type(AuthType::RequestBody);
         // Redirects are refused so that the client secret is only ever posted to the token
         // endpoint that was configured, as the oauth2 crate recommends.
-        let http_client = reqwest::Client::builder()
+        let http_client = roots
+            .http_client()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(30))

@@ -1,6 +1,7 @@
 //! The simulator's control API under `/_sim/` (DESIGN.md section 8): read the tenant and the
-//! Graph log, switch faults, and fetch a `doorman.toml` that wires `serve` to this simulator
-//! (login, Graph, Teams and Slack). The chat services' own control routes live beside them
+//! Graph log, switch faults, fetch a `doorman.toml` that wires `serve` to this simulator
+//! (login, Graph, Teams and Slack), and, under `--tls`, the certificate to trust
+//! (`/_sim/ca.pem`). The chat services' own control routes live beside them
 //! (`teams/control.rs`, `slack/control.rs`) and share [`problem`].
 
 use std::sync::Arc;
@@ -21,6 +22,22 @@ pub(super) fn routes() -> Router<Arc<SimState>> {
         .route("/_sim/graph/log", get(graph_log))
         .route("/_sim/faults", get(faults).post(set_faults))
         .route("/_sim/doorman.toml", get(doorman_toml))
+        .route("/_sim/ca.pem", get(ca_pem))
+}
+
+/// The certificate authority of `--tls`, to trust; 404 when the simulator serves plain HTTP.
+async fn ca_pem(State(sim): State<Arc<SimState>>) -> Response {
+    match &sim.tls {
+        Some(https) => (
+            [(header::CONTENT_TYPE, "application/x-pem-file")],
+            https.keys.ca_pem.clone(),
+        )
+            .into_response(),
+        None => problem(
+            StatusCode::NOT_FOUND,
+            "the simulator serves plain http: start it with --tls for a certificate",
+        ),
+    }
 }
 
 async fn state(State(sim): State<Arc<SimState>>) -> Response {
@@ -53,7 +70,16 @@ pub(crate) fn problem(status: StatusCode, message: &str) -> Response {
 
 /// A configuration for `doorman serve` against this simulator. Storage and the admin listener
 /// are left to the caller's environment (`DOORMAN__STORAGE__PATH`, `DOORMAN__ADMIN__LISTEN`).
+/// Under `--tls` it names the file holding the simulator's certificate authority
+/// (`[security] ca_file`), which Doorman then trusts.
 pub fn doorman_config(sim: &SimState) -> String {
+    let ca_file = match &sim.tls {
+        Some(https) => format!(
+            "# The simulator's own certificate authority (it serves HTTPS), kept while it runs.\nca_file = {}\n",
+            toml_string(&https.ca_file.display().to_string())
+        ),
+        None => String::new(),
+    };
     let bot = sim.bot_url.as_str().trim_end_matches('/');
     let listen = match (sim.bot_url.host_str(), sim.bot_url.port_or_known_default()) {
         (Some(host), Some(port)) => format!("{host}:{port}"),
@@ -98,7 +124,7 @@ app_id = "{slack_app_id}"
 [security]
 token_key = "{token_key}"
 audit_key = "{audit_key}"
-"#,
+{ca_file}"#,
         sim_url = sim.base_url,
         tenant = sim.tenant_id,
         client_id = registration.client_id,
@@ -110,6 +136,11 @@ audit_key = "{audit_key}"
         team_id = sim.slack.team_id,
         slack_app_id = super::slack::APP_ID,
     )
+}
+
+/// `text` as a TOML basic string.
+fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_owned()).to_string()
 }
 
 async fn doorman_toml(State(sim): State<Arc<SimState>>) -> Response {

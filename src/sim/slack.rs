@@ -6,13 +6,17 @@
 //! bot signed with the app's signing secret. Outbound, the Web API ([`web_api`], [`methods`]) under
 //! `{sim}/slack/api/{method}` accepts the bot's messages, updates, DMs, user look-ups and modals,
 //! and [`records`] keeps what each DM shows. A `response_url` from an interaction works too
-//! ([`respond`]). Nothing here touches Graph or its log.
+//! ([`respond`]). Blocks are held to Slack's Block Kit limits ([`block_kit`]), and the bot's own
+//! IM posts come back to it as events ([`echo`]), as Slack's do. Nothing here touches Graph or
+//! its log.
 //!
 //! The workspace's people are the tenant's users that have a Slack id; their profile email is
 //! their mail (else their UPN). Secrets are fresh for every run; the workspace id comes from the
 //! tenant file, and DM ids are digests of it and the user, so they are stable across runs.
 
+pub mod block_kit;
 mod control;
+mod echo;
 mod methods;
 mod payloads;
 mod records;

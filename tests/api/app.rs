@@ -65,10 +65,50 @@ impl TestApp {
         operator: &str,
         settings: &[(&str, &str)],
     ) -> TestApp {
+        Self::spawn_over(
+            tenant,
+            policy,
+            operator,
+            settings,
+            doorman::sim::Scheme::Http,
+        )
+        .await
+    }
+
+    /// The default deployment against a simulator served over HTTPS (`doorman sim --tls`),
+    /// configured as the simulator hands out.
+    pub async fn spawn_over_https() -> TestApp {
+        Self::spawn_over(
+            CONTOSO,
+            EXAMPLE_POLICY,
+            OPERATOR,
+            &[],
+            doorman::sim::Scheme::Https,
+        )
+        .await
+    }
+
+    async fn spawn_over(
+        tenant: &str,
+        policy: &str,
+        operator: &str,
+        settings: &[(&str, &str)],
+        scheme: doorman::sim::Scheme,
+    ) -> TestApp {
         let bot_port = free_port();
         let bot_url = format!("http://127.0.0.1:{bot_port}");
-        let sim = TestSim::start_for_bot(tenant, url::Url::parse(&bot_url).expect("bot url")).await;
+        let sim =
+            TestSim::start_over(tenant, url::Url::parse(&bot_url).expect("bot url"), scheme).await;
         let config_text = doorman::sim::control::doorman_config(&sim.state);
+        // A browser follows redirects and keeps nothing between requests; it trusts the
+        // simulator's certificate as a person's machine would trust Microsoft's.
+        let mut browser =
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::limited(10));
+        if let Some(https) = &sim.state.tls {
+            let ca = reqwest::Certificate::from_pem(https.keys.ca_pem.as_bytes())
+                .expect("the simulator's certificate");
+            browser = browser.add_root_certificate(ca);
+        }
         let mut app = TestApp {
             sim,
             bot_url,
@@ -76,11 +116,7 @@ impl TestApp {
             config_text,
             admin: format!("127.0.0.1:{}", free_port()),
             running: None,
-            // A browser follows redirects and keeps nothing between requests.
-            browser: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::limited(10))
-                .build()
-                .expect("client"),
+            browser: browser.build().expect("client"),
             clock: std::sync::Arc::default(),
             overrides: vec![
                 ("DOORMAN__POLICY__FILE".to_owned(), policy.to_owned()),

@@ -70,15 +70,23 @@ impl TestSim {
 
     /// A simulator that delivers chat traffic to the bot at `bot`.
     pub async fn start_for_bot(tenant: &str, bot: url::Url) -> TestSim {
-        let running = doorman::sim::start(tenant, bot)
+        Self::start_over(tenant, bot, doorman::sim::Scheme::Http).await
+    }
+
+    /// A simulator served over `scheme`; the test's client trusts its certificate under HTTPS.
+    pub async fn start_over(tenant: &str, bot: url::Url, scheme: doorman::sim::Scheme) -> TestSim {
+        let running = doorman::sim::start_over(tenant, bot, scheme)
             .await
             .expect("simulator starts");
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
+        let mut http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+        if let Some(https) = &running.state.tls {
+            let ca = reqwest::Certificate::from_pem(https.keys.ca_pem.as_bytes())
+                .expect("the simulator's certificate");
+            http = http.add_root_certificate(ca);
+        }
+        let http = http.build().expect("client");
         TestSim {
-            url: format!("http://{}", running.address),
+            url: running.state.base_url.clone(),
             state: running.state,
             http,
             skip_log_check: false,

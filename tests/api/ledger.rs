@@ -22,8 +22,6 @@ use crate::catalog::graph_for;
 use crate::helpers::TestSim;
 
 const MARKETING_LAUNCH: &str = "19:marketing-launch@thread.tacv2";
-const WRITE_SCOPES: &str = "openid profile email offline_access User.Read \
-     GroupMember.ReadWrite.All ChannelMember.ReadWrite.All Files.ReadWrite.All Sites.Read.All";
 
 /// A provisioner on its own store, as a daemon would build it, wired to `sim`.
 struct Bench {
@@ -61,8 +59,12 @@ fn quick_retries() -> RetryPolicy {
     }
 }
 
+/// A delegated token with the permissions the operator's sign-in asks for, as a daemon holds it.
 async fn token(sim: &TestSim, upn: &str) -> DelegatedToken {
-    DelegatedToken::new(sim.access_token(upn, WRITE_SCOPES).await)
+    let scopes = doorman::identity::Role::Operator
+        .requested_scopes()
+        .join(" ");
+    DelegatedToken::new(sim.access_token(upn, &scopes).await)
 }
 
 async fn channel(sim: &TestSim, name: &str) -> (Vec<String>, Vec<String>) {

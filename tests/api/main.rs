@@ -24,6 +24,7 @@ mod requests;
 mod serve;
 mod sim_chat;
 mod sim_control;
+mod sim_fidelity;
 mod sim_graph_rules;
 mod sim_login;
 mod slack_modals;

@@ -3,11 +3,11 @@
 //! back through the Bot Connector and the Slack Web API and reads the result through the
 //! control API.
 
-mod fake_bot;
+pub mod fake_bot;
 mod slack;
-mod slack_api;
+pub mod slack_api;
 mod teams;
-mod teams_connector;
+pub mod teams_connector;
 
 use reqwest::Method;
 use serde_json::json;

@@ -5,6 +5,11 @@
 //! verb and its `value` the data as a JSON string; an `OpenUrl` button is a link button with
 //! `action_id` `sign_in`. Must not: put identity into a button, or call Slack.
 //!
+//! A message holds at most 50 blocks. A card that would need more (a long list with a button
+//! per line) has its sections joined line by line, each within Slack's 3,000 characters, and
+//! keeps the buttons that still fit; a last section names the buttons left out, so nothing is
+//! dropped silently and Slack never refuses the message (`invalid_blocks`).
+//!
 //! Card inputs are not rendered in messages: a message cannot collect text in Slack the way an
 //! Adaptive Card does. An input tied to one button's verb ([`CardInput::for_verb`], a deny
 //! reason) is asked for in a modal once that button is clicked: the button's value is then an
@@ -31,6 +36,7 @@ const BUTTON_TEXT_MAX: usize = 75;
 const BUTTON_VALUE_MAX: usize = 2000;
 const ELEMENTS_PER_ACTIONS: usize = 25;
 const MESSAGE_TEXT_MAX: usize = 40_000;
+const MESSAGE_BLOCKS_MAX: usize = 50;
 // What a button value keeps of an input's texts: Slack's limit on a placeholder, and a label
 // no card needs more of, so the value stays well under its own limit.
 const ASKED_LABEL_MAX: usize = 150;
@@ -120,17 +126,28 @@ pub(super) fn replacement(message: &Message) -> SlackMessageContent {
         .with_blocks(message.card.as_ref().map(render).unwrap_or_default())
 }
 
-/// A card as blocks: header, sections, then the buttons.
+/// A card as blocks: header, sections, then the buttons, within Slack's 50 blocks
+/// ([`fit`] when they would be more).
 pub(super) fn render(card: &Card) -> Vec<SlackBlock> {
+    let rows = button_rows(&card.buttons, &card.inputs);
+    let blocks = assemble(card, &card.sections, &rows);
+    if blocks.len() <= MESSAGE_BLOCKS_MAX {
+        return blocks;
+    }
+    fit::within_limit(card, &rows)
+}
+
+/// The header, the blocks of `sections`, then an `actions` block per row of buttons.
+fn assemble(card: &Card, sections: &[CardSection], rows: &[ButtonRow]) -> Vec<SlackBlock> {
     let mut blocks = Vec::new();
     if !card.title.trim().is_empty() {
         let title = clip(&card.title, HEADER_TEXT_MAX);
         blocks.push(SlackHeaderBlock::new(SlackBlockPlainText::new(title).into()).into());
     }
-    for section in &card.sections {
-        blocks.extend(sections(section));
+    for section in sections {
+        blocks.extend(self::sections(section));
     }
-    blocks.extend(actions(&card.buttons, &card.inputs));
+    blocks.extend(rows.iter().map(actions_block));
     blocks
 }
 
@@ -174,32 +191,44 @@ fn sections(section: &CardSection) -> Vec<SlackBlock> {
     blocks
 }
 
+/// One `actions` block's buttons, each with its title.
+type ButtonRow = Vec<(String, SlackBlockButtonElement)>;
+
 /// The buttons, in order, in as many `actions` blocks as needed: a new block starts when one
 /// is full or already holds a button with the same `action_id` (several `choose` buttons, say),
 /// because Slack wants action ids unique within a block and the action id must stay the verb.
-fn actions(buttons: &[CardButton], inputs: &[CardInput]) -> Vec<SlackBlock> {
-    let mut blocks: Vec<Vec<SlackBlockButtonElement>> = Vec::new();
-    for button in buttons
-        .iter()
-        .filter_map(|card_button| button(card_button, inputs))
-    {
-        let fits = blocks.last().is_some_and(|elements| {
-            elements.len() < ELEMENTS_PER_ACTIONS
-                && !elements
+fn button_rows(buttons: &[CardButton], inputs: &[CardInput]) -> Vec<ButtonRow> {
+    let mut rows: Vec<ButtonRow> = Vec::new();
+    for (title, button) in buttons.iter().filter_map(|card_button| {
+        button(card_button, inputs).map(|button| (title_of(card_button).to_owned(), button))
+    }) {
+        let fits = rows.last().is_some_and(|row| {
+            row.len() < ELEMENTS_PER_ACTIONS
+                && !row
                     .iter()
-                    .any(|element| element.action_id == button.action_id)
+                    .any(|(_, element)| element.action_id == button.action_id)
         });
-        match blocks.last_mut() {
-            Some(elements) if fits => elements.push(button),
-            _ => blocks.push(vec![button]),
+        match rows.last_mut() {
+            Some(row) if fits => row.push((title, button)),
+            _ => rows.push(vec![(title, button)]),
         }
     }
-    blocks
-        .into_iter()
-        .map(|elements| {
-            SlackActionsBlock::new(elements.into_iter().map(Into::into).collect()).into()
-        })
-        .collect()
+    rows
+}
+
+fn title_of(button: &CardButton) -> &str {
+    match button {
+        CardButton::Execute { title, .. } | CardButton::OpenUrl { title, .. } => title,
+    }
+}
+
+fn actions_block(row: &ButtonRow) -> SlackBlock {
+    SlackActionsBlock::new(
+        row.iter()
+            .map(|(_, element)| element.clone().into())
+            .collect(),
+    )
+    .into()
 }
 
 /// One Slack button, or none when the card's button cannot be one (a value or URL past Slack's
@@ -301,5 +330,6 @@ pub(super) fn clip(text: &str, max: usize) -> String {
     clipped
 }
 
+mod fit;
 #[cfg(test)]
 mod tests;

@@ -20,7 +20,7 @@ use slack_morphism::prelude::*;
 use super::SlackError;
 use super::blocks;
 use super::place::Conversation;
-use crate::config::SlackConfig;
+use crate::config::{SlackConfig, TrustedRoots};
 use crate::domain::chat::{
     BoxFuture, Channel, ChatError, ChatPort, ChatUser, Contact, Message, Place, SentMessage,
 };
@@ -41,8 +41,9 @@ pub struct SlackWeb {
 }
 
 impl SlackWeb {
-    /// A client for `[slack] api_url` with `[slack] bot_token`.
-    pub fn new(config: &SlackConfig) -> Result<Arc<SlackWeb>, SlackError> {
+    /// A client for `[slack] api_url` with `[slack] bot_token`, trusting `roots` besides the
+    /// system's roots.
+    pub fn new(config: &SlackConfig, roots: &TrustedRoots) -> Result<Arc<SlackWeb>, SlackError> {
         let bot_token = config.bot_token.expose_secret();
         if bot_token.is_empty() {
             return Err(SlackError::EmptyBotToken);
@@ -50,9 +51,15 @@ impl SlackWeb {
         // slack-morphism's own connector is https-only; building it here allows the http fakes
         // of tests. The crypto provider is named explicitly, so rustls never has to choose
         // between ring and aws-lc-rs (both may be compiled in, and then choosing panics).
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
-            .map_err(SlackError::Roots)?
+        let builder = hyper_rustls::HttpsConnectorBuilder::new();
+        let builder = if roots.is_empty() {
+            builder
+                .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
+                .map_err(SlackError::Roots)?
+        } else {
+            builder.with_tls_config(roots.rustls_config().map_err(SlackError::ExtraRoots)?)
+        };
+        let https = builder
             .https_or_http()
             .enable_http1()
             .enable_http2()

@@ -4,12 +4,15 @@
 //! `adaptive-cards/card.json`: a valid card holding one prototype of each element (found by its
 //! `id`: `title`, `text`, `facts`, `input`, `execute`, `open_url`, and the root's `refresh`);
 //! rendering clones prototypes
-//! and fills them structurally, never by splicing strings into JSON. Must not: put identity into
+//! and fills them structurally, never by splicing strings into JSON. A card too large for one
+//! Teams message is trimmed to fit, saying what it left out ([`fit`]). Must not: put identity into
 //! action data, or emit anything outside Adaptive Cards 1.5 (Teams renders no newer bot cards).
 //!
 //! Clicks come back with `data` = the button's data merged with the typed inputs. So that the
 //! two can be told apart, an action's data names the card's input ids under [`INPUTS_KEY`];
 //! button data that is not an object travels under [`DATA_KEY`].
+
+mod fit;
 
 use std::sync::LazyLock;
 
@@ -25,7 +28,8 @@ pub(super) const DATA_KEY: &str = "doorman.data";
 /// The skeleton, compiled in.
 pub(super) const CARD_TEMPLATE: &str = include_str!("../../../adaptive-cards/card.json");
 
-/// The Adaptive Card for `card`, with `text` (the message's text) under its title. A card that
+/// The Adaptive Card for `card`, with `text` (the message's text) under its title, within
+/// Teams' message size limit ([`fit`]). A card that
 /// asks to be refreshed gets a `refresh` whose `userIds` are `user_ids` (the `29:` ids of its
 /// people, at most 60 as Teams allows); none known leaves `userIds` out, which in a 1:1 chat
 /// refreshes for the one person there.
@@ -64,7 +68,9 @@ pub(super) fn render(card: &Card, text: &str, user_ids: &[String]) -> Value {
             );
         }
     }
-    rendered
+    fit::within_size(rendered, |note| {
+        with(&template.text, &[("text", json!(note))])
+    })
 }
 
 /// Teams takes at most 60 people in `refresh.userIds`.

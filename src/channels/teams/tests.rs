@@ -172,6 +172,7 @@ impl Harness {
         };
         let teams = Teams::assemble(
             &section,
+            &crate::config::TrustedRoots::default(),
             section.allowed_tenants.clone(),
             Arc::clone(&store),
             deliveries,

@@ -60,6 +60,7 @@ impl Call<'_> {
             .map(|item| self.project(item, shape))
             .collect();
         let mut body = Map::new();
+        body.insert("@odata.context".into(), json!(self.context(false)));
         if self.query.count_requested() {
             body.insert("@odata.count".into(), json!(total));
         }
@@ -87,7 +88,42 @@ impl Call<'_> {
     /// Answers a single entity, projected by `$select`.
     pub fn entity(&self, item: Value, shape: Shape) -> Outcome {
         shape.check_select(&self.query)?;
-        Ok(Reply::ok(self.project(&item, shape)))
+        let mut projected = self.project(&item, shape);
+        if let Some(fields) = projected.as_object_mut() {
+            fields.insert("@odata.context".into(), json!(self.context(true)));
+        }
+        Ok(Reply::ok(projected))
+    }
+
+    /// The `@odata.context` of an answer: the metadata document's URL and the path answered,
+    /// with keys in OData's `name('key')` form, the `$select`ed properties in parentheses, and
+    /// `/$entity` for a single entity. (Graph sometimes names the entity set instead, such as
+    /// `directoryObjects` for a group's members; clients read the annotation, not its path.)
+    fn context(&self, entity: bool) -> String {
+        let mut context = String::new();
+        for raw in self.path.trim_start_matches('/').split('/') {
+            let segment = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+            let is_key = !context.is_empty()
+                && self
+                    .params
+                    .iter()
+                    .any(|(_, value)| value.as_str() == segment);
+            if is_key {
+                context.push_str(&format!("('{}')", segment.replace('\'', "''")));
+            } else {
+                if !context.is_empty() {
+                    context.push('/');
+                }
+                context.push_str(&segment);
+            }
+        }
+        if let Some(names) = self.query.selected_properties() {
+            context.push_str(&format!("({})", names.join(",")));
+        }
+        if entity {
+            context.push_str("/$entity");
+        }
+        format!("{}/$metadata#{context}", self.graph_base)
     }
 
     /// Applies `$select` the way Graph does for `shape`, keeping `@odata.type` and anything

@@ -5,14 +5,22 @@
 //! own. Role-assignable groups also need `RoleManagement.ReadWrite.Directory` and an owner or a
 //! Privileged Role Administrator. Distribution lists and mail-enabled security groups belong to
 //! Exchange and answer every write with Graph's 400.
+//!
+//! Member changes take `GroupMember.ReadWrite.All`; owner changes take `Group.ReadWrite.All`, the
+//! least privileged delegated permission Graph documents for "Add owners" and "Remove owner"
+//! (`GroupMember.ReadWrite.All` is not enough for them). A group's last owner cannot be removed,
+//! whether it is a Microsoft 365 group or a security group.
 
-use serde_json::{Map, Value};
+mod patch;
+
+use serde_json::Value;
 
 use super::call::{Call, GraphErr, Outcome, Reply, Service};
 use super::collection::Listing;
 use super::views::{Shape, group_object, typed_user};
 use crate::sim::directory::{Group, GroupKind};
 use crate::sim::roles::Right;
+pub use patch::patch;
 
 const READ: &[&str] = &[
     "GroupMember.Read.All",
@@ -29,6 +37,7 @@ const WRITE_MEMBERS: &[&str] = &[
     "Directory.ReadWrite.All",
     "Directory.AccessAsUser.All",
 ];
+/// Owner changes and property updates.
 const WRITE_GROUP: &[&str] = &[
     "Group.ReadWrite.All",
     "Directory.ReadWrite.All",
@@ -50,6 +59,14 @@ impl Relation {
         match self {
             Relation::Members => "members",
             Relation::Owners => "owners",
+        }
+    }
+
+    /// The delegated permissions that allow changing this list.
+    fn write_scopes(self) -> &'static [&'static str] {
+        match self {
+            Relation::Members => WRITE_MEMBERS,
+            Relation::Owners => WRITE_GROUP,
         }
     }
 }
@@ -174,9 +191,17 @@ pub(super) fn check_group_admits_change(
     }
 }
 
-/// Refuses the write unless the calling person may change this group's references.
-fn authorize_write(call: &Call<'_>, group: &Group) -> Result<String, GraphErr> {
+/// Refuses the write unless the calling person may change this group's references, and the
+/// token carries a permission that covers changing `relations`.
+fn authorize_write(
+    call: &Call<'_>,
+    group: &Group,
+    relations: &[Relation],
+) -> Result<String, GraphErr> {
     let caller = call.require_delegated_write(Service::Directory, WRITE_MEMBERS)?;
+    for relation in relations {
+        call.require_scope(Service::Directory, relation.write_scopes())?;
+    }
     check_group_admits_change(call, group, &caller, Service::Directory)?;
     let allowed = group.is_role_assignable()
         || group.has_owner(&caller)
@@ -222,7 +247,7 @@ fn add_reference(call: &mut Call<'_>, relation: Relation) -> Outcome {
     };
     let ids = vec![referenced_id(url)?];
     let group = group(call)?;
-    authorize_write(call, group)?;
+    authorize_write(call, group, &[relation])?;
     let additions = new_references(call, group, relation, &ids)?;
     apply_references(call, relation, &additions);
     Ok(Reply::no_content())
@@ -273,7 +298,7 @@ fn apply_references(call: &mut Call<'_>, relation: Relation, user_ids: &[String]
 
 fn remove_reference(call: &mut Call<'_>, relation: Relation) -> Outcome {
     let group = group(call)?;
-    authorize_write(call, group)?;
+    authorize_write(call, group, &[relation])?;
     let member = call.param("member").to_owned();
     let links = match relation {
         Relation::Members => &group.members,
@@ -285,8 +310,9 @@ fn remove_reference(call: &mut Call<'_>, relation: Relation) -> Outcome {
     {
         return Err(GraphErr::not_found(Service::Directory, &member));
     }
-    if relation == Relation::Owners && group.kind() == GroupKind::Unified && group.owners.len() == 1
-    {
+    // Exchange-managed kinds were refused above, so this is a Microsoft 365 or security group:
+    // Graph keeps the last owner of either.
+    if relation == Relation::Owners && group.owners.len() == 1 {
         return Err(GraphErr::bad_request(
             "Request_BadRequest",
             "The group must have at least one owner, hence this owner cannot be removed.",
@@ -318,80 +344,4 @@ pub fn add_owner(call: &mut Call<'_>) -> Outcome {
 
 pub fn remove_owner(call: &mut Call<'_>) -> Outcome {
     remove_reference(call, Relation::Owners)
-}
-
-/// `PATCH /groups/{id}`: `members@odata.bind` / `owners@odata.bind` (up to 20 each) and the few
-/// descriptive properties a group owner may change. Everything is checked before anything is
-/// applied: a PATCH succeeds or changes nothing.
-pub fn patch(call: &mut Call<'_>) -> Outcome {
-    let body: Map<String, Value> = call.body_object()?.clone();
-    let group = group(call)?;
-    let updating_properties = body.keys().any(|key| !key.ends_with("@odata.bind"));
-    if updating_properties {
-        call.require_delegated_write(Service::Directory, WRITE_GROUP)?;
-    }
-    authorize_write(call, group)?;
-    let mut properties = Map::new();
-    let mut additions = Vec::new();
-    for (key, value) in &body {
-        match key.as_str() {
-            "members@odata.bind" | "owners@odata.bind" => {
-                let relation = if key.starts_with("members") {
-                    Relation::Members
-                } else {
-                    Relation::Owners
-                };
-                let ids = bound_ids(key, value)?;
-                additions.push((relation, new_references(call, group, relation, &ids)?));
-            }
-            "displayName" | "description" | "visibility" | "classification" => {
-                properties.insert(key.clone(), value.clone());
-            }
-            "isAssignableToRole" | "groupTypes" | "mailEnabled" | "securityEnabled" | "id" => {
-                return Err(GraphErr::bad_request(
-                    "Request_BadRequest",
-                    format!("Property '{key}' is read-only and cannot be set."),
-                ));
-            }
-            other => {
-                return Err(GraphErr::bad_request(
-                    "Request_BadRequest",
-                    format!(
-                        "Invalid property '{other}' for an update of a group in this simulator."
-                    ),
-                ));
-            }
-        }
-    }
-    for (relation, user_ids) in &additions {
-        apply_references(call, *relation, user_ids);
-    }
-    let group_id = call.param("group").to_owned();
-    if let Some(group) = call.dir.group_mut(&group_id) {
-        group.props.extend(properties);
-    }
-    Ok(Reply::no_content())
-}
-
-/// The object ids of an `@odata.bind` array.
-fn bound_ids(key: &str, value: &Value) -> Result<Vec<String>, GraphErr> {
-    let urls = value.as_array().ok_or_else(|| {
-        GraphErr::bad_request(
-            "Request_BadRequest",
-            format!("'{key}' must be an array of URLs."),
-        )
-    })?;
-    if urls.len() > MAX_BINDS {
-        return Err(GraphErr::bad_request(
-            "Request_BadRequest",
-            format!("A maximum of {MAX_BINDS} references may be added in one request."),
-        ));
-    }
-    urls.iter()
-        .map(|url| {
-            url.as_str()
-                .ok_or_else(|| GraphErr::bad_request("Request_BadRequest", "Invalid URL."))
-                .and_then(referenced_id)
-        })
-        .collect()
 }

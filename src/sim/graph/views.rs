@@ -90,9 +90,31 @@ fn drop(item: &Value, names: &[&str]) -> Value {
     kept
 }
 
+/// Collection-valued user properties: Graph serves `[]` for an empty one, never `null`.
+const USER_COLLECTIONS: &[&str] = &[
+    "businessPhones",
+    "imAddresses",
+    "otherMails",
+    "proxyAddresses",
+];
+
+/// Collection-valued group properties, likewise.
+const GROUP_COLLECTIONS: &[&str] = &["groupTypes", "proxyAddresses"];
+
+/// `object` with an empty array for each of `names` that is absent or null.
+fn with_empty_collections(mut object: Map<String, Value>, names: &[&str]) -> Map<String, Value> {
+    for name in names {
+        let value = object.entry((*name).to_owned()).or_insert(Value::Null);
+        if value.is_null() {
+            *value = json!([]);
+        }
+    }
+    object
+}
+
 /// A user with every property the simulator knows, including computed ones.
 pub fn user_object(user: &User) -> Value {
-    let mut object = user.props.clone();
+    let mut object = with_empty_collections(user.props.clone(), USER_COLLECTIONS);
     object.insert(
         "signInSessionsValidFromDateTime".into(),
         json!(
@@ -110,7 +132,10 @@ pub fn typed_user(user: &User) -> Value {
 }
 
 pub fn group_object(group: &Group) -> Value {
-    Value::Object(group.props.clone())
+    Value::Object(with_empty_collections(
+        group.props.clone(),
+        GROUP_COLLECTIONS,
+    ))
 }
 
 pub fn typed_group(group: &Group) -> Value {

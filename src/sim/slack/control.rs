@@ -1,6 +1,7 @@
 //! The control API for Slack under `/_sim/slack/` (DESIGN.md section 8): a person types in
 //! their DM with the bot, clicks a button on one of its messages or submits a modal it opened
-//! ([`view`]), and a test reads the DM and the modals.
+//! ([`view`]), and a test reads the DM, the modals and the log of what was delivered to the bot
+//! (`GET /_sim/slack/log`: `[{path, event_id, user, bot_id, status}]`).
 //!
 //! `user` is a Slack user id or a UPN. Every answer is JSON; an unknown person, a deactivated
 //! account, a malformed body, a message or button that is not in the person's DM, a modal that
@@ -25,6 +26,7 @@ use serde_json::{Map, Value, json};
 
 use super::SlackUser;
 use super::payloads::{self, Click, DirectMessage};
+use super::records::Delivered;
 use crate::sim::SimState;
 use crate::sim::bot::{BotAnswer, Delivery, Unreachable};
 use crate::sim::control::problem;
@@ -34,6 +36,7 @@ pub(super) fn routes() -> Router<Arc<SimState>> {
         .route("/_sim/slack/message", post(message))
         .route("/_sim/slack/action", post(action))
         .route("/_sim/slack/messages", get(messages))
+        .route("/_sim/slack/log", get(log))
         .route("/_sim/slack/views", get(views))
         .route("/_sim/slack/view", post(submit_view))
 }
@@ -123,13 +126,13 @@ fn sender(sim: &SimState, user: &str) -> Result<SlackUser, ControlError> {
 }
 
 /// POSTs a body to the bot, signed with the signing secret over its raw bytes.
-async fn deliver(
+pub(super) async fn deliver(
     sim: &SimState,
     path: &str,
     content_type: &'static str,
     body: Vec<u8>,
     mut headers: Vec<(HeaderName, String)>,
-) -> Result<BotAnswer, ControlError> {
+) -> Result<BotAnswer, Unreachable> {
     let timestamp = Utc::now().timestamp().to_string();
     let signature = payloads::signature(&sim.slack.signing_secret, &timestamp, &body);
     headers.push((
@@ -137,13 +140,36 @@ async fn deliver(
         timestamp,
     ));
     headers.push((HeaderName::from_static("x-slack-signature"), signature));
+    let mut delivered = described(path, &body);
     let delivery = Delivery {
         path,
         content_type,
         headers,
         body,
     };
-    Ok(sim.bot.post(delivery).await?)
+    let answer = sim.bot.post(delivery).await;
+    delivered.status = answer.as_ref().ok().map(|answer| answer.status);
+    sim.slack.records().log_delivery(delivered);
+    answer
+}
+
+/// The log entry of a delivery: who it is from, read from the body that goes out.
+fn described(path: &str, body: &[u8]) -> Delivered {
+    let event: Option<Value> = serde_json::from_slice(body).ok();
+    let interaction: Option<Value> = url::form_urlencoded::parse(body)
+        .find(|(name, _)| name == "payload")
+        .and_then(|(_, payload)| serde_json::from_str(&payload).ok());
+    let field = |value: &Value| value.as_str().map(str::to_owned);
+    Delivered {
+        path: path.to_owned(),
+        event_id: event.as_ref().and_then(|event| field(&event["event_id"])),
+        user: event
+            .as_ref()
+            .and_then(|event| field(&event["event"]["user"]))
+            .or_else(|| interaction.and_then(|payload| field(&payload["user"]["id"]))),
+        bot_id: event.and_then(|event| field(&event["event"]["bot_id"])),
+        status: None,
+    }
 }
 
 async fn message(State(sim): State<Arc<SimState>>, body: Bytes) -> Response {
@@ -281,6 +307,10 @@ async fn messages(
     let channel = sim.slack.dm_id(&user.id);
     let shown = sim.slack.records().messages(&channel);
     Json(shown).into_response()
+}
+
+async fn log(State(sim): State<Arc<SimState>>) -> Response {
+    Json(sim.slack.records().deliveries()).into_response()
 }
 
 async fn views(State(sim): State<Arc<SimState>>) -> Response {

@@ -1,7 +1,10 @@
 //! The Web API methods the simulator serves, with Slack's arguments, answers and error words
 //! (reference/chat-protocols.md B4): `auth.test`, `chat.postMessage`, `chat.update`,
-//! `conversations.open`, `users.info`, `users.lookupByEmail`, `views.open` (a modal within
-//! Slack's limits, else `invalid_arguments`).
+//! `conversations.open`, `users.info`, `users.lookupByEmail`, and `views.open` ([`view`]).
+//!
+//! Blocks are held to Slack's Block Kit limits ([`block_kit`]): a message that breaks one is
+//! refused whole with `invalid_blocks` and the problems in `response_metadata.messages`, as
+//! Slack answers. Blocks and elements that came without an id get one, as Slack names them.
 //!
 //! Each is a plain function from the call's arguments to Slack's answer; the token has been
 //! checked already. Only DMs with the bot exist: a channel is a `D…` id from
@@ -9,12 +12,16 @@
 //! with them); `chat.update` and `conversations.open`'s `channel` do not, and answer
 //! `channel_not_found` for one, as Slack does (`conversations.open` takes people as `users`).
 
-use serde_json::{Map, Value, json};
+mod view;
 
-use super::records::{Message, OpenedView};
+use serde_json::{Value, json};
+
+use super::block_kit::{self, Surface};
+use super::records::Message;
 use super::web_api::{Args, failure, structured, text};
 use super::{APP_ID, BOT_ID, BOT_USER_ID, SlackUser};
 use crate::sim::SimState;
+pub use view::views_open;
 
 pub fn auth_test(sim: &SimState, _args: &Args) -> Value {
     let slack = &sim.slack;
@@ -41,18 +48,82 @@ fn dm_partner(sim: &SimState, channel: &str) -> Option<SlackUser> {
     }
 }
 
-/// The `text` and `blocks` of a message call; `Err` carries Slack's error word.
-fn content(args: &Args) -> Result<(Option<String>, Option<Value>), &'static str> {
+/// The `text` and `blocks` of a message call, the blocks named; `Err` carries Slack's answer.
+fn content(args: &Args) -> Result<(Option<String>, Option<Value>), Value> {
     let blocks = match structured(args, "blocks") {
         Ok(None) => None,
         Ok(Some(Value::Array(blocks))) => Some(Value::Array(blocks)),
-        Ok(Some(_)) | Err(_) => return Err("invalid_blocks"),
+        Ok(Some(_)) | Err(_) => return Err(failure("invalid_blocks_format")),
     };
+    if let Some(blocks) = &blocks {
+        let problems = block_kit::problems(blocks, Surface::Message, "/blocks");
+        if !problems.is_empty() {
+            return Err(refusal("invalid_blocks", &problems));
+        }
+    }
     let text = text(args, "text").map(str::to_owned);
     if text.is_none() && blocks.is_none() {
-        return Err("no_text");
+        return Err(failure("no_text"));
     }
-    Ok((text, blocks))
+    Ok((text, blocks.map(named)))
+}
+
+/// Slack's answer to arguments it refuses in detail: the error word, the problems, and the
+/// same again as `response_metadata.messages`, where the SDKs look.
+pub(super) fn refusal(error: &str, problems: &[String]) -> Value {
+    let messages: Vec<String> = problems
+        .iter()
+        .map(|problem| format!("[ERROR] {problem}"))
+        .collect();
+    json!({
+        "ok": false,
+        "error": error,
+        "errors": problems,
+        "response_metadata": {"messages": messages},
+    })
+}
+
+/// The blocks with a generated `block_id` on each block that came without one, and an
+/// `action_id` on each interactive element that came without one, as Slack names them.
+pub(super) fn named(mut blocks: Value) -> Value {
+    for block in blocks.as_array_mut().into_iter().flatten() {
+        if block.get("block_id").is_none_or(Value::is_null) {
+            block["block_id"] = json!(random_id());
+        }
+        match block.get("type").and_then(Value::as_str) {
+            Some("actions") => {
+                let elements = block.get_mut("elements").and_then(Value::as_array_mut);
+                for element in elements.into_iter().flatten() {
+                    name_element(element);
+                }
+            }
+            Some("section") => {
+                if let Some(accessory) = block.get_mut("accessory") {
+                    name_element(accessory);
+                }
+            }
+            Some("input") => {
+                if let Some(element) = block.get_mut("element") {
+                    name_element(element);
+                }
+            }
+            _ => {}
+        }
+    }
+    blocks
+}
+
+/// An element without an `action_id` gets one, unless it is an image (which takes no action).
+fn name_element(element: &mut Value) {
+    let is_image = element.get("type").and_then(Value::as_str) == Some("image");
+    if !is_image && element.is_object() && element.get("action_id").is_none_or(Value::is_null) {
+        element["action_id"] = json!(random_id());
+    }
+}
+
+/// Five characters, the shape of the ids Slack generates for blocks and actions.
+fn random_id() -> String {
+    crate::sim::login::random_token(5)
 }
 
 /// A message as Slack's answers show one the bot posted.
@@ -75,7 +146,7 @@ pub fn chat_post_message(sim: &SimState, args: &Args) -> Value {
     };
     let (text, blocks) = match content(args) {
         Ok(content) => content,
-        Err(error) => return failure(error),
+        Err(refused) => return refused,
     };
     let channel = sim.slack.dm_id(&partner.id);
     let message = {
@@ -106,7 +177,7 @@ pub fn chat_update(sim: &SimState, args: &Args) -> Value {
     };
     let (text, blocks) = match content(args) {
         Ok(content) => content,
-        Err(error) => return failure(error),
+        Err(refused) => return refused,
     };
     let channel = sim.slack.dm_id(&partner.id);
     let updated = sim.slack.records().update(&channel, ts, text, blocks);
@@ -222,137 +293,4 @@ pub fn users_lookup_by_email(sim: &SimState, args: &Args) -> Value {
         Some(user) => json!({"ok": true, "user": user_object(sim, &user)}),
         None => failure("users_not_found"),
     }
-}
-
-// Slack's limits on a modal view (the `view` of `views.open`).
-const VIEW_TITLE_MAX: usize = 24;
-const VIEW_BUTTON_MAX: usize = 24;
-const CALLBACK_ID_MAX: usize = 255;
-const PRIVATE_METADATA_MAX: usize = 3000;
-const VIEW_BLOCKS_MAX: usize = 100;
-const INPUT_LABEL_MAX: usize = 2000;
-
-/// A `plain_text` object of at most `max` characters, not blank.
-fn plain_text_within(text: Option<&Value>, max: usize) -> bool {
-    text.is_some_and(|text| {
-        text["type"] == "plain_text"
-            && text["text"]
-                .as_str()
-                .is_some_and(|text| !text.trim().is_empty() && text.chars().count() <= max)
-    })
-}
-
-/// Whether a modal view is one Slack opens: `type: modal`, a title, blocks, and Slack's limits
-/// on the texts, `callback_id` and `private_metadata`. A view with an `input` block needs a
-/// `submit` button, and every `input` block a label and an element.
-fn is_openable_modal(view: &Map<String, Value>) -> bool {
-    let within = |name: &str, max: usize| match view.get(name) {
-        None | Some(Value::Null) => true,
-        Some(Value::String(text)) => text.chars().count() <= max,
-        Some(_) => false,
-    };
-    let Some(blocks) = view.get("blocks").and_then(Value::as_array) else {
-        return false;
-    };
-    let has_input = blocks.iter().any(|block| block["type"] == "input");
-    let inputs_whole = blocks
-        .iter()
-        .filter(|block| block["type"] == "input")
-        .all(|block| {
-            plain_text_within(block.get("label"), INPUT_LABEL_MAX) && block["element"].is_object()
-        });
-    let button = |name: &str| match view.get(name) {
-        None => true,
-        given => plain_text_within(given, VIEW_BUTTON_MAX),
-    };
-    view.get("type").and_then(Value::as_str) == Some("modal")
-        && plain_text_within(view.get("title"), VIEW_TITLE_MAX)
-        && blocks.len() <= VIEW_BLOCKS_MAX
-        && inputs_whole
-        && (!has_input || view.contains_key("submit"))
-        && button("submit")
-        && button("close")
-        && within("callback_id", CALLBACK_ID_MAX)
-        && within("private_metadata", PRIVATE_METADATA_MAX)
-}
-
-/// Slack names blocks and elements that came without an id.
-fn name_unnamed(blocks: &mut Value) {
-    for block in blocks.as_array_mut().into_iter().flatten() {
-        if block.get("block_id").is_none() {
-            block["block_id"] = json!(random_id());
-        }
-        if let Some(element) = block
-            .get_mut("element")
-            .filter(|element| element.is_object())
-        {
-            if element.get("action_id").is_none() {
-                element["action_id"] = json!(random_id());
-            }
-        }
-    }
-}
-
-fn random_id() -> String {
-    crate::sim::login::random_token(5)
-}
-
-pub fn views_open(sim: &SimState, args: &Args) -> Value {
-    let Some(trigger_id) = text(args, "trigger_id") else {
-        return failure("invalid_arguments");
-    };
-    let view = match structured(args, "view") {
-        Ok(Some(Value::Object(view))) => view,
-        _ => return failure("invalid_arguments"),
-    };
-    if !is_openable_modal(&view) {
-        return failure("invalid_arguments");
-    }
-    let id = format!("V{}", hex::encode_upper(rand::random::<[u8; 5]>()));
-    let mut opened = json!({
-        "private_metadata": "",
-        "callback_id": "",
-        "external_id": "",
-        "clear_on_close": false,
-        "notify_on_close": false,
-        "close": null,
-        "submit": null,
-    });
-    for (name, value) in view {
-        opened[name] = value;
-    }
-    name_unnamed(&mut opened["blocks"]);
-    opened["id"] = json!(id);
-    opened["team_id"] = json!(sim.slack.team_id);
-    opened["app_id"] = json!(APP_ID);
-    opened["app_installed_team_id"] = json!(sim.slack.team_id);
-    opened["bot_id"] = json!(BOT_ID);
-    opened["state"] = json!({"values": {}});
-    opened["hash"] = json!(view_hash());
-    opened["previous_view_id"] = Value::Null;
-    opened["root_view_id"] = json!(id);
-    {
-        let mut records = sim.slack.records();
-        let user = match records.redeem_trigger(trigger_id) {
-            Ok(user) => user,
-            Err(error) => return failure(&error.to_string()),
-        };
-        records.open_view(OpenedView {
-            id,
-            user,
-            view: opened.clone(),
-            closed: false,
-            submission: None,
-        });
-    }
-    json!({"ok": true, "view": opened})
-}
-
-/// A view's `hash`, in Slack's `seconds.hex` shape: it changes whenever the view does.
-fn view_hash() -> String {
-    format!(
-        "{}.{}",
-        chrono::Utc::now().timestamp(),
-        hex::encode(rand::random::<[u8; 4]>())
-    )
 }

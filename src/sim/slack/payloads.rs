@@ -1,5 +1,6 @@
 //! What Slack sends an app, built as Slack builds it (reference/chat-protocols.md B1-B3): an
-//! Events API `event_callback` for a DM, a `block_actions` interaction for a button click, a
+//! Events API `event_callback` for a DM (a person's message, with the `rich_text` blocks Slack's
+//! clients add, or the bot's own post coming back), a `block_actions` interaction for a button click, a
 //! `view_submission` for a submitted modal, and the request signature over the raw body.
 
 use aws_lc_rs::hmac;
@@ -32,8 +33,69 @@ pub struct DirectMessage<'a> {
 }
 
 pub fn event_callback(slack: &SlackState, message: &DirectMessage<'_>) -> Value {
-    let event_time = message
-        .ts
+    let event = json!({
+        "type": "message",
+        "client_msg_id": uuid::Uuid::new_v4().to_string(),
+        "user": message.user.id,
+        "text": message.text,
+        "blocks": typed_blocks(message.text),
+        "ts": message.ts,
+        "team": slack.team_id,
+        "channel": message.channel,
+        "event_ts": message.ts,
+        "channel_type": "im",
+    });
+    envelope(slack, message.event_id, message.ts, event)
+}
+
+/// The bot's own post in an IM, as Slack sends it back to the app (DESIGN.md section 8): the
+/// bot's user id with its `bot_id`, `app_id` and profile, the text and blocks as posted. A
+/// bot must recognise its own posts by `bot_id` and leave them be, or it talks to itself.
+pub fn bot_post_callback(
+    slack: &SlackState,
+    event_id: &str,
+    channel: &str,
+    message: &Message,
+) -> Value {
+    let event = json!({
+        "type": "message",
+        "user": BOT_USER_ID,
+        "bot_id": BOT_ID,
+        "app_id": APP_ID,
+        "bot_profile": {
+            "id": BOT_ID,
+            "app_id": APP_ID,
+            "name": "Doorman",
+            "deleted": false,
+            "team_id": slack.team_id,
+        },
+        "text": message.text,
+        "blocks": message.blocks,
+        "ts": message.ts,
+        "team": slack.team_id,
+        "channel": channel,
+        "event_ts": message.ts,
+        "channel_type": "im",
+    });
+    envelope(slack, event_id, &message.ts, event)
+}
+
+/// What a person's typed message carries as blocks: one `rich_text` section of the text, as
+/// Slack's clients send it.
+fn typed_blocks(text: &str) -> Value {
+    json!([{
+        "type": "rich_text",
+        "block_id": crate::sim::login::random_token(4),
+        "elements": [{
+            "type": "rich_text_section",
+            "elements": [{"type": "text", "text": text}],
+        }],
+    }])
+}
+
+/// The Events API's `event_callback` around one event that happened at `ts`.
+fn envelope(slack: &SlackState, event_id: &str, ts: &str, event: Value) -> Value {
+    let event_time = ts
         .split('.')
         .next()
         .and_then(|seconds| seconds.parse::<i64>().ok())
@@ -43,19 +105,9 @@ pub fn event_callback(slack: &SlackState, message: &DirectMessage<'_>) -> Value 
         "team_id": slack.team_id,
         "context_team_id": slack.team_id,
         "api_app_id": APP_ID,
-        "event": {
-            "type": "message",
-            "client_msg_id": uuid::Uuid::new_v4().to_string(),
-            "user": message.user.id,
-            "text": message.text,
-            "ts": message.ts,
-            "team": slack.team_id,
-            "channel": message.channel,
-            "event_ts": message.ts,
-            "channel_type": "im",
-        },
+        "event": event,
         "type": "event_callback",
-        "event_id": message.event_id,
+        "event_id": event_id,
         "event_time": event_time,
         "authorizations": [{
             "enterprise_id": null,

@@ -1,5 +1,6 @@
 //! What Slack remembers between calls: each DM's messages from the bot (updates applied in
-//! place), the events delivered (so a test can redeliver one byte for byte), the `trigger_id`s
+//! place), the events delivered (so a test can redeliver one byte for byte) and a log of every
+//! delivery with the bot's answer, the `trigger_id`s
 //! and `response_url`s handed to the bot with interactions, and the modals it opened, whether
 //! each is still open, and the last submission of each (so a test can replay one).
 
@@ -26,7 +27,24 @@ pub struct Records {
     triggers: HashMap<String, Trigger>,
     response_urls: HashMap<String, ResponseUrl>,
     views: Vec<OpenedView>,
+    /// Every event and interaction delivered to the bot, oldest first.
+    delivered: Vec<Delivered>,
     last_ts_micros: i64,
+}
+
+/// One delivery to the bot, as `GET /_sim/slack/log` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Delivered {
+    /// `/slack/events` or `/slack/interactions`.
+    pub path: String,
+    /// The event's id (events only).
+    pub event_id: Option<String>,
+    /// Who the event or interaction is from: a Slack user id, the bot's own included.
+    pub user: Option<String>,
+    /// Set when the event is one of the bot's own posts.
+    pub bot_id: Option<String>,
+    /// The bot's HTTP status; `None` when it could not be reached.
+    pub status: Option<u16>,
 }
 
 /// One message the bot posted, as `GET /_sim/slack/messages` shows it.
@@ -205,6 +223,14 @@ impl Records {
         }
         url.uses += 1;
         Some((url.channel.clone(), url.message_ts.clone()))
+    }
+
+    pub fn log_delivery(&mut self, delivered: Delivered) {
+        self.delivered.push(delivered);
+    }
+
+    pub fn deliveries(&self) -> Vec<Delivered> {
+        self.delivered.clone()
     }
 
     pub fn open_view(&mut self, view: OpenedView) {

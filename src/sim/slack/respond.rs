@@ -1,7 +1,8 @@
 //! The `response_url` of an interaction: `POST {sim}/slack/respond/{token}` with a JSON
 //! message replaces the clicked message (`replace_original`), deletes it
 //! (`delete_original`), or adds a new one to the DM, as Slack's does. Each URL works five
-//! times within thirty minutes; it needs no token, since the URL itself is the secret.
+//! times within thirty minutes; it needs no token, since the URL itself is the secret. Blocks
+//! that break Slack's Block Kit limits are refused with 400 `invalid_blocks`.
 
 use std::sync::Arc;
 
@@ -13,6 +14,8 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
+use super::block_kit::{self, Surface};
+use super::methods::named;
 use super::records::Message;
 use crate::sim::SimState;
 
@@ -39,6 +42,12 @@ async fn respond(
         Some(Value::Array(blocks)) => Some(Value::Array(blocks.clone())),
         Some(_) => return refuse(StatusCode::BAD_REQUEST, "invalid_blocks"),
     };
+    if let Some(blocks) = &blocks {
+        if !block_kit::problems(blocks, Surface::Message, "/blocks").is_empty() {
+            return refuse(StatusCode::BAD_REQUEST, "invalid_blocks");
+        }
+    }
+    let blocks = blocks.map(named);
     let mut records = sim.slack.records();
     let Some((channel, message_ts)) = records.use_response_url(&token) else {
         return refuse(StatusCode::NOT_FOUND, "expired_url");

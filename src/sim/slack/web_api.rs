@@ -61,7 +61,11 @@ async fn call(
     if let Err(error) = check_token(&sim, &headers, &args) {
         return Json(failure(error)).into_response();
     }
-    Json(run(&sim, &args)).into_response()
+    let answer = run(&sim, &args);
+    if method == "chat.postMessage" && answer["ok"] == true {
+        super::echo::send_back(&sim, &answer);
+    }
+    Json(answer).into_response()
 }
 
 /// The query string's arguments, then the body's (which win, as in Slack).

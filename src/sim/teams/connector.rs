@@ -8,6 +8,8 @@
 //! connector's 401. Conversation ids arrive percent-encoded (they hold `:`, `@` and `;`); the
 //! path extractor decodes them. A person's 1:1 conversation exists from the start, since the
 //! app counts as installed for everyone in the tenant.
+//!
+//! Messages are held to what the connector accepts ([`message`]).
 
 use std::sync::Arc;
 
@@ -21,10 +23,14 @@ use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+mod message;
+
 use super::records::{ConversationKind, Direction, LogEntry, RecordError, SentActivity};
 use super::{TeamsUser, bot_account_id};
 use crate::sim::SimState;
 use crate::sim::login::{BOT_CONNECTOR_AUDIENCE, graph_issuer};
+pub use message::MESSAGE_SIZE_MAX;
+use message::content;
 
 pub(super) fn routes() -> Router<Arc<SimState>> {
     Router::new()
@@ -63,6 +69,8 @@ enum ConnectorError {
     Unauthorized,
     #[error("{0}")]
     BadArgument(String),
+    #[error("the message is {0} bytes; Teams takes at most {MESSAGE_SIZE_MAX}")]
+    TooLarge(usize),
     #[error("member {0} is not a user of this tenant")]
     UnknownMember(String),
     #[error("member {0} is not in the conversation")]
@@ -82,6 +90,7 @@ impl IntoResponse for ConnectorError {
                     .into_response();
             }
             ConnectorError::BadArgument(_) => (StatusCode::BAD_REQUEST, "BadArgument"),
+            ConnectorError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "MessageSizeTooBig"),
             ConnectorError::UnknownMember(_) => (StatusCode::NOT_FOUND, "BadArgument"),
             ConnectorError::NotAMember(_) => {
                 (StatusCode::NOT_FOUND, "MemberNotFoundInConversation")
@@ -206,29 +215,6 @@ fn open_personal(sim: &SimState, user: &TeamsUser) {
             user_id: user.object_id.clone(),
         },
     );
-}
-
-/// The text and attachments of an activity the bot sent.
-fn content(activity: &Map<String, Value>) -> Result<(Option<String>, Vec<Value>), ConnectorError> {
-    let text = match activity.get("text") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(text)) => Some(text.clone()),
-        Some(_) => return Err(bad_argument("text must be a string")),
-    };
-    let attachments = match activity.get("attachments") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) if items.iter().all(is_attachment) => items.clone(),
-        Some(_) => {
-            return Err(bad_argument(
-                "attachments must be an array of objects with a contentType",
-            ));
-        }
-    };
-    Ok((text, attachments))
-}
-
-fn is_attachment(item: &Value) -> bool {
-    item.get("contentType").and_then(Value::as_str).is_some()
 }
 
 fn log_sent(sim: &SimState, kind: &str, conversation_id: &str, activity_id: Option<&str>) {

@@ -7,7 +7,7 @@ use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
 use super::fake_bot::{Received, sim_with_bot};
-use super::slack_api::{slack_call, slack_config};
+use super::slack_api::{as_sent, slack_call, slack_config};
 use crate::helpers::TestSim;
 
 /// Checks a delivery's Slack signature with the configured signing secret over the raw body.
@@ -166,7 +166,7 @@ async fn a_button_click_arrives_as_a_signed_block_actions_payload() {
     assert_eq!(payload["container"]["channel_id"], posted["channel"]);
     assert_eq!(payload["channel"]["id"], posted["channel"]);
     assert_eq!(payload["message"]["ts"], ts);
-    assert_eq!(payload["message"]["blocks"], blocks);
+    assert_eq!(as_sent(&payload["message"]["blocks"], &blocks), blocks);
     let action = &payload["actions"][0];
     assert_eq!(
         (

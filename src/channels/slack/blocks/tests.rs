@@ -300,3 +300,114 @@ fn a_long_label_is_clipped_in_the_value_and_plain_data_that_looks_like_an_ask_is
         Some(ButtonValue::Data(Value::Null))
     );
 }
+
+/// Slack's own judgement of rendered blocks, as the simulator applies its limits.
+fn slack_refuses(blocks: &[SlackBlock]) -> Vec<String> {
+    use crate::sim::slack::block_kit::{Surface, problems};
+    problems(&as_json(blocks), Surface::Message, "/blocks")
+}
+
+/// A card shaped like the "what access do I have?" list: a line and a Remove button per grant.
+fn access_list(grants: usize) -> Card {
+    Card {
+        refresh: None,
+        title: "Access granted through me".into(),
+        sections: (0..grants)
+            .map(|n| CardSection {
+                text: format!("Member on Group {n} (group) until 2030-01-01 00:00 UTC (R-{n:05})"),
+                facts: Vec::new(),
+            })
+            .collect(),
+        inputs: Vec::new(),
+        buttons: (0..grants)
+            .map(|n| CardButton::Execute {
+                title: format!("Remove Group {n}"),
+                verb: Verb::Revoke,
+                data: json!({"request": format!("R-{n:05}")}),
+                style: ButtonStyle::Destructive,
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn a_long_access_list_fits_one_slack_message_and_names_the_buttons_left_out() {
+    for grants in [24, 25, 40, 120] {
+        let blocks = render(&access_list(grants));
+        assert!(
+            blocks.len() <= 50,
+            "{grants} grants: {} blocks",
+            blocks.len()
+        );
+        assert_eq!(
+            slack_refuses(&blocks),
+            Vec::<String>::new(),
+            "{grants} grants"
+        );
+        let json = as_json(&blocks).to_string();
+        for n in 0..grants {
+            assert!(
+                json.contains(&format!("R-{n:05})")),
+                "grant {n} of {grants} is listed"
+            );
+        }
+        let buttons = as_json(&blocks)
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|block| block["type"] == "actions")
+            .count();
+        if buttons < grants {
+            assert!(
+                json.contains(&format!("Remove Group {}", grants - 1)),
+                "the last button left out is named"
+            );
+        }
+    }
+    assert_eq!(
+        render(&access_list(24)).len(),
+        49,
+        "a list that fits is unchanged"
+    );
+}
+
+#[test]
+fn cards_of_any_size_render_as_blocks_slack_accepts() {
+    for sections in [0, 1, 10, 49, 50, 51, 200] {
+        for facts in [0, 3, 11] {
+            for buttons in [0, 1, 26, 60] {
+                let card = Card {
+                    refresh: None,
+                    title: "t".repeat(200),
+                    sections: (0..sections)
+                        .map(|n| CardSection {
+                            text: "x".repeat(if n % 7 == 0 { 3500 } else { 40 }),
+                            facts: (0..facts)
+                                .map(|f| (format!("k{f}"), "v".repeat(2100)))
+                                .collect(),
+                        })
+                        .collect(),
+                    inputs: Vec::new(),
+                    buttons: (0..buttons)
+                        .map(|n| CardButton::Execute {
+                            title: "b".repeat(80),
+                            verb: if n % 2 == 0 {
+                                Verb::Choose
+                            } else {
+                                Verb::Revoke
+                            },
+                            data: json!({"n": n}),
+                            style: ButtonStyle::Default,
+                        })
+                        .collect(),
+                };
+                let blocks = render(&card);
+                assert_eq!(
+                    slack_refuses(&blocks),
+                    Vec::<String>::new(),
+                    "{sections} sections of {facts} facts, {buttons} buttons"
+                );
+            }
+        }
+    }
+}

@@ -330,3 +330,44 @@ async fn a_signed_body_that_is_not_json_is_a_bad_request() -> TestResult {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     Ok(())
 }
+
+/// The bot's own post in an IM as Slack sends it back: its user, `bot_id`, `app_id`, profile
+/// and blocks (with a block id Slack generated).
+fn own_post() -> Value {
+    json!({
+        "type": "message", "user": BOT_USER, "bot_id": "B0123", "app_id": APP,
+        "bot_profile": {"id": "B0123", "app_id": APP, "name": "Doorman", "deleted": false, "team_id": TEAM},
+        "text": "On it", "ts": "1700000000.000500", "team": TEAM,
+        "blocks": [{"type": "section", "block_id": "Zx9q", "text": {"type": "mrkdwn", "text": "On it"}},
+                   {"type": "actions", "block_id": "a1B2", "elements": [
+                       {"type": "button", "action_id": "revoke", "value": "{\"request\":\"R-1\"}",
+                        "text": {"type": "plain_text", "text": "Remove"}, "style": "danger"}]}],
+        "channel": "D024BE91L", "event_ts": "1700000000.000500", "channel_type": "im"
+    })
+}
+
+#[tokio::test]
+async fn doormans_own_post_coming_back_is_read_and_left_by_its_bot_id() -> TestResult {
+    let body = callback("EvOwnPost", own_post());
+    // The shape is one slack-morphism reads, so the `bot_id` filter is what leaves it, not
+    // the fallback for payloads of an unknown shape.
+    serde_json::from_value::<slack_morphism::prelude::SlackPushEvent>(body.clone())?;
+    let mut harness = Harness::quiet()?;
+    let (status, _) = harness.send(signed(EVENTS, &body.to_string())).await?;
+    assert_eq!(status, StatusCode::OK);
+    assert!(harness.no_more_calls().await);
+    let typed = with(
+        direct_message("add me to VPN Users"),
+        "blocks",
+        json!([{"type": "rich_text", "block_id": "k3Lm", "elements": [
+            {"type": "rich_text_section", "elements": [{"type": "text", "text": "add me to VPN Users"}]}]}]),
+    );
+    let body = callback("EvTyped", typed);
+    serde_json::from_value::<slack_morphism::prelude::SlackPushEvent>(body.clone())?;
+    harness.send(signed(EVENTS, &body.to_string())).await?;
+    assert!(
+        matches!(harness.next_call().await, Some(Inbound::Message(_))),
+        "a person's message with rich_text blocks is handed on"
+    );
+    Ok(())
+}

@@ -173,7 +173,12 @@ impl Harness {
             finished: Arc::clone(&finished),
             answer: behaviour.answer,
         };
-        let slack = Slack::new(&config(api_url)?, deliveries, Arc::new(recorder))?;
+        let slack = Slack::new(
+            &config(api_url)?,
+            &crate::config::TrustedRoots::default(),
+            deliveries,
+            Arc::new(recorder),
+        )?;
         Ok(Harness {
             router: routes(Arc::clone(&slack)),
             slack,

@@ -17,7 +17,10 @@ use crate::domain::chat::{
 
 async fn fake_slack() -> Result<(MockServer, Arc<SlackWeb>), Box<dyn std::error::Error>> {
     let server = MockServer::start().await;
-    let web = SlackWeb::new(&config(&format!("{}/api", server.uri()))?)?;
+    let web = SlackWeb::new(
+        &config(&format!("{}/api", server.uri()))?,
+        &crate::config::TrustedRoots::default(),
+    )?;
     Ok((server, web))
 }
 

@@ -307,3 +307,60 @@ fn name_of(path: &Path) -> String {
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default()
 }
+
+/// A card shaped like the "what access do I have?" list: a line and a Remove button per grant.
+fn access_list(grants: usize) -> Card {
+    Card {
+        refresh: None,
+        title: "Access granted through me".into(),
+        sections: (0..grants)
+            .map(|n| CardSection {
+                text: format!("Member on Group {n} (group) until 2030-01-01 00:00 UTC (R-{n:05})"),
+                facts: Vec::new(),
+            })
+            .collect(),
+        inputs: Vec::new(),
+        buttons: (0..grants)
+            .map(|n| CardButton::Execute {
+                title: format!("Remove Group {n}"),
+                verb: Verb::Revoke,
+                data: json!({"request": format!("R-{n:05}")}),
+                style: ButtonStyle::Destructive,
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn a_card_too_large_for_teams_keeps_within_its_limit_and_names_what_it_left_out() -> TestResult {
+    let validator = validator()?;
+    let small = render(&access_list(10), "", &[]);
+    assert_eq!(
+        small["actions"].as_array().map(Vec::len),
+        Some(10),
+        "a card that fits is whole"
+    );
+    for grants in [150, 400] {
+        let card = render(
+            &access_list(grants),
+            "Each Remove button ends that access now.",
+            &[],
+        );
+        let activity = json!({"type": "message", "attachments": [
+            {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]});
+        let size = serde_json::to_vec(&activity)?.len();
+        assert!(size <= 28 * 1024, "{grants} grants: {size} bytes");
+        assert_valid(&validator, &card, "a trimmed card");
+        let note = card["body"]
+            .as_array()
+            .and_then(|body| body.last())
+            .and_then(|block| block["text"].as_str())
+            .unwrap_or_default();
+        assert!(note.contains("Not shown as buttons"), "{note}");
+        assert!(
+            note.contains(&format!("Remove Group {}", grants - 1)) || note.ends_with('…'),
+            "{note}"
+        );
+    }
+    Ok(())
+}
