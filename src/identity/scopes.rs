@@ -8,9 +8,10 @@
 //!
 //! Owner-level grants (a group's, team's or site's owners) need `Group.ReadWrite.All`: Graph's
 //! "Add owners" and "Remove owner" take no less, while member changes need only
-//! `GroupMember.ReadWrite.All`. Only the people who carry out grants ask for it: approvers, who
-//! act as the owners of what they approve, and the operator. The README's permission table says
-//! the same, and a test holds the two together.
+//! `GroupMember.ReadWrite.All`. Only the people who make such grants are asked for it: an
+//! approver whose approval adds or removes owners signs in as [`Role::OwnerApprover`] (an
+//! approver of member grants never consents to it), and the operator, who makes whatever no
+//! owner can. The README's permission table says the same, and a test holds the two together.
 
 use serde::{Deserialize, Serialize};
 
@@ -20,8 +21,11 @@ use serde::{Deserialize, Serialize};
 pub enum Role {
     /// Asks for access; their token reads their own profile and proves their own access.
     Requester,
-    /// Owns resources and approves; Doorman acts with their token on what they own.
+    /// Owns resources and approves member grants; Doorman acts with their token on what they
+    /// own.
     Approver,
+    /// An approver whose grant adds or removes owners of a group, team or site.
+    OwnerApprover,
     /// The helpdesk account of `[microsoft] operator`.
     Operator,
 }
@@ -32,6 +36,15 @@ const SIGN_IN: &[&str] = &["openid", "profile", "email", "offline_access"];
 const REQUESTER: &[&str] = &["User.Read"];
 
 const APPROVER: &[&str] = &[
+    "User.Read",
+    "GroupMember.ReadWrite.All",
+    "TeamMember.ReadWrite.All",
+    "ChannelMember.ReadWrite.All",
+    "Sites.Read.All",
+    "Files.ReadWrite.All",
+];
+
+const OWNER_APPROVER: &[&str] = &[
     "User.Read",
     "GroupMember.ReadWrite.All",
     "Group.ReadWrite.All",
@@ -60,6 +73,7 @@ impl Role {
         match self {
             Role::Requester => REQUESTER,
             Role::Approver => APPROVER,
+            Role::OwnerApprover => OWNER_APPROVER,
             Role::Operator => OPERATOR,
         }
     }

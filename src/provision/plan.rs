@@ -101,6 +101,14 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Whether carrying it out adds or removes a group's owners, which Graph allows only under
+    /// `Group.ReadWrite.All`.
+    pub fn changes_owners(&self) -> bool {
+        self.steps
+            .iter()
+            .any(|step| matches!(step, Step::GroupOwner { .. }))
+    }
+
     pub fn describe(&self) -> Vec<String> {
         self.steps.iter().map(Step::describe).collect()
     }

@@ -55,10 +55,12 @@ pub(super) const SIGN_IN_LINK_LIFETIME: chrono::TimeDelta =
 /// How long the requester's own view of a grant is read before it is audited as lagging.
 pub(super) const REQUESTER_VIEW_WITHIN: Duration = Duration::from_secs(60);
 
-/// The sign-in role whose permissions the acting identity needs.
-fn role_of(acting: Acting) -> Role {
+/// The sign-in role whose permissions the acting identity needs to carry out (or undo) `plan`:
+/// an approver is asked for the broader owner scope only when the plan changes owners.
+fn role_of(acting: Acting, plan: Option<&Plan>) -> Role {
     match acting {
         Acting::Operator => Role::Operator,
+        Acting::Approver if plan.is_some_and(Plan::changes_owners) => Role::OwnerApprover,
         Acting::Approver => Role::Approver,
         Acting::Requester => Role::Requester,
     }

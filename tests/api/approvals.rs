@@ -1153,3 +1153,97 @@ async fn a_click_with_forged_card_data_is_answered_and_changes_nothing() {
     );
     assert!(writes(&app).await.is_empty());
 }
+
+/// Signs in through `link` (which works once), and returns the permissions it asked the
+/// identity platform for.
+async fn sign_in_noting_scopes(app: &TestApp, link: &str) -> Vec<String> {
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let start = no_redirects.get(link).send().await.expect("start answers");
+    let authorize = start
+        .headers()
+        .get("location")
+        .and_then(|value| value.to_str().ok())
+        .expect("start redirects to the identity platform");
+    let url = url::Url::parse(authorize).expect("authorize URL");
+    let scopes = url
+        .query_pairs()
+        .find(|(key, _)| key == "scope")
+        .map(|(_, scope)| scope.split(' ').map(str::to_owned).collect())
+        .unwrap_or_default();
+    let (status, page) = app.follow(authorize).await;
+    assert_eq!(status, 200, "{page}");
+    scopes
+}
+
+#[tokio::test]
+async fn only_an_approver_who_makes_someone_an_owner_is_asked_to_consent_to_changing_owners() {
+    let policy = std::fs::read_to_string(crate::app::EXAMPLE_POLICY)
+        .expect("example policy")
+        .replace(
+            "match = { kind = \"group\", name = \"VPN *\" }\nmax_access = \"member\"",
+            "match = { kind = \"group\", name = \"VPN *\" }\nmax_access = \"owner\"",
+        );
+    assert!(policy.contains("max_access = \"owner\""));
+    let app = TestApp::spawn_with_policy(&policy).await;
+    let (tom, nina, maria) = (
+        "tom.becker@contoso.com",
+        "nina.patel@contoso.com",
+        "maria.garcia@contoso.com",
+    );
+    let broad = "Group.ReadWrite.All";
+
+    // A member grant: the approving owner consents to changing memberships, not owners.
+    app.teams(tom, "please add me to VPN Users").await;
+    let (card, approve) = card_for(&app, nina, "approve").await;
+    click_teams(&app, nina, &card, &approve).await;
+    let asked = until_said(|| app.teams_seen(nina), "/auth/start").await;
+    let link = app.sign_in_links(&asked).pop().expect("a sign-in link");
+    let scopes = sign_in_noting_scopes(&app, &link).await;
+    assert!(
+        scopes.iter().any(|s| s == "GroupMember.ReadWrite.All")
+            && !scopes.iter().any(|s| s == broad),
+        "{scopes:?}"
+    );
+    until_said(
+        || app.teams_seen(tom),
+        "done. You now have membership on VPN Users",
+    )
+    .await;
+
+    // An owner-level grant: her sign-in does not cover it, so she is asked again, this time for
+    // the broader permission, and the owner is added with it.
+    app.teams(maria, "make me an owner of VPN Users for 7 days")
+        .await;
+    let cards = Value::Array(app.teams_seen(nina).await).to_string();
+    let before = cards.matches("/auth/start").count();
+    // (A decided card keeps no buttons, so the one with buttons is Maria's.)
+    let (card, approve) = card_for(&app, nina, "approve").await;
+    click_teams(&app, nina, &card, &approve).await;
+    let asked = eventually(|| async {
+        let seen = app.teams_seen(nina).await;
+        (Value::Array(seen.clone())
+            .to_string()
+            .matches("/auth/start")
+            .count()
+            > before)
+            .then_some(seen)
+    })
+    .await
+    .expect("asked to sign in again");
+    let link = app.sign_in_links(&asked).pop().expect("a sign-in link");
+    let scopes = sign_in_noting_scopes(&app, &link).await;
+    assert!(scopes.iter().any(|s| s == broad), "{scopes:?}");
+    until_said(|| app.teams_seen(maria), "done. You now have").await;
+    let owners = app
+        .sim
+        .control(reqwest::Method::GET, "graph/log", None)
+        .await
+        .body;
+    assert!(
+        owners.to_string().contains("/owners/$ref"),
+        "the owner was added: {owners}"
+    );
+}

@@ -14,7 +14,8 @@ fn a_requester_never_consents_to_changing_groups() {
 fn roles_widen_in_order() {
     for (narrow, wide) in [
         (Role::Requester, Role::Approver),
-        (Role::Approver, Role::Operator),
+        (Role::Approver, Role::OwnerApprover),
+        (Role::OwnerApprover, Role::Operator),
     ] {
         let granted: Vec<String> = wide
             .graph_scopes()
@@ -35,7 +36,8 @@ fn roles_widen_in_order() {
 }
 
 /// The README's table of delegated permissions: each row's permissions and the roles it says
-/// they are asked of ("everyone", "requesters", "approvers", "the operator").
+/// they are asked of ("everyone", "requesters", "approvers", "approvers of owner-level grants",
+/// "the operator"). "Approvers" alone means every approver.
 fn readme_permissions() -> Vec<(Vec<String>, Vec<Role>)> {
     let readme = include_str!("../../../README.md");
     let mut rows = readme
@@ -54,15 +56,24 @@ fn readme_permissions() -> Vec<(Vec<String>, Vec<Role>)> {
             .step_by(2)
             .map(str::to_owned)
             .collect();
-        let roles: Vec<Role> = [
-            (Role::Requester, ["everyone", "requester"]),
-            (Role::Approver, ["everyone", "approver"]),
-            (Role::Operator, ["everyone", "operator"]),
-        ]
-        .into_iter()
-        .filter(|(_, words)| words.iter().any(|word| asked_of.contains(word)))
-        .map(|(role, _)| role)
-        .collect();
+        let owner_level_only = asked_of.contains("approvers of owner-level grants");
+        let every_approver = asked_of
+            .replace("approvers of owner-level grants", "")
+            .contains("approver");
+        let mut roles = Vec::new();
+        let everyone = asked_of.contains("everyone");
+        if everyone || asked_of.contains("requester") {
+            roles.push(Role::Requester);
+        }
+        if everyone || every_approver {
+            roles.push(Role::Approver);
+        }
+        if everyone || every_approver || owner_level_only {
+            roles.push(Role::OwnerApprover);
+        }
+        if everyone || asked_of.contains("operator") {
+            roles.push(Role::Operator);
+        }
         table.push((permissions, roles));
     }
     table
@@ -72,7 +83,12 @@ fn readme_permissions() -> Vec<(Vec<String>, Vec<Role>)> {
 fn the_readme_names_exactly_the_permissions_each_role_is_asked_for() {
     let table = readme_permissions();
     assert!(table.len() >= 3, "the README's permission table: {table:?}");
-    for role in [Role::Requester, Role::Approver, Role::Operator] {
+    for role in [
+        Role::Requester,
+        Role::Approver,
+        Role::OwnerApprover,
+        Role::Operator,
+    ] {
         let mut documented: Vec<String> = table
             .iter()
             .filter(|(_, roles)| roles.contains(&role))
@@ -96,6 +112,7 @@ fn the_readme_names_exactly_the_permissions_each_role_is_asked_for() {
 fn owner_changes_are_asked_for_only_by_those_who_make_them() {
     let broad = "Group.ReadWrite.All";
     assert!(!Role::Requester.requested_scopes().contains(&broad));
-    assert!(Role::Approver.requested_scopes().contains(&broad));
+    assert!(!Role::Approver.requested_scopes().contains(&broad));
+    assert!(Role::OwnerApprover.requested_scopes().contains(&broad));
     assert!(Role::Operator.requested_scopes().contains(&broad));
 }

@@ -36,7 +36,14 @@ impl Requests {
                 .await;
             return;
         };
-        let role = role_of(record.acting);
+        let plan = match self.plan_of(&record) {
+            Ok(plan) => plan,
+            Err(error) => {
+                self.give_up(&record, error.to_string()).await;
+                return;
+            }
+        };
+        let role = role_of(record.acting, Some(&plan));
         let token = match self.identity.delegated_token(&acting_id, role).await {
             Ok(token) => token,
             Err(TokenError::NeedsSignIn(_)) => {
@@ -46,13 +53,6 @@ impl Requests {
             }
             Err(error) => {
                 tracing::warn!(%error, request = %record.id, "no token to provision with yet");
-                return;
-            }
-        };
-        let plan = match self.plan_of(&record) {
-            Ok(plan) => plan,
-            Err(error) => {
-                self.give_up(&record, error.to_string()).await;
                 return;
             }
         };

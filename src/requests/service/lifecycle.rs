@@ -606,7 +606,10 @@ impl Requests {
             if let Some(id) = self.entra_id_of(upn) {
                 if let Ok(token) = self
                     .identity
-                    .delegated_token(&id, role_of(record.acting))
+                    .delegated_token(
+                        &id,
+                        role_of(record.acting, self.plan_of(record).ok().as_ref()),
+                    )
                     .await
                 {
                     return Some((upn.clone(), token));
