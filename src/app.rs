@@ -26,9 +26,9 @@ use crate::catalog::file::{CatalogFile, CatalogFileError};
 use crate::catalog::service::GraphSource;
 use crate::catalog::sync::FetchSettings;
 use crate::config::Config;
+use crate::directory::Directory;
 use crate::graph::{AppTokenError, AppTokenSource, GraphClient, GraphError, RetryPolicy};
 use crate::metrics::Metrics;
-use crate::policy::{Directory, Evaluator};
 use crate::scheduler::{Clock, Scheduler, SystemClock};
 use crate::store::{SledStore, Store, StoreError};
 pub use readiness::{Check, Readiness};
@@ -113,18 +113,13 @@ impl App {
             Arc::clone(&catalog),
         ));
         metrics.ready.set(i64::from(readiness.is_ready()));
-        let evaluator = Arc::new(Evaluator::new(
-            policy,
-            directory(&config)?,
-            &config.microsoft.tenant_id,
-        ));
         let scheduler = Scheduler::open(Arc::clone(&store), clock)?;
         let chat = chat::build(
             &config,
             Arc::clone(&store),
             Arc::clone(&audit),
             Arc::clone(&catalog),
-            evaluator,
+            policy,
             Arc::clone(&scheduler),
             Arc::clone(&metrics),
         )?;
@@ -323,7 +318,7 @@ pub fn catalog_source(config: &Config) -> Result<(GraphSource, CatalogFile), App
     ))
 }
 
-/// Where policy reads requesters from: the directory, with the registration's app-only token.
+/// Where intake reads requesters from: the directory, with the registration's app-only token.
 pub fn directory(config: &Config) -> Result<Directory, AppError> {
     let (graph, tokens) = app_reader(config)?;
     Ok(Directory::new(graph, Arc::new(tokens)))

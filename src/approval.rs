@@ -7,10 +7,12 @@
 //! the click and changes nothing. A stage with a quorum counts one yes per approver and is
 //! approved by the yes that completes it; one no denies it.
 //!
-//! The messages themselves (the approval card and what everyone is told) live in [`cards`].
+//! The stages themselves are resolved to people in [`stages`]; the messages (the approval card
+//! and what everyone is told) live in [`cards`].
 
 mod cards;
 mod outcomes;
+pub mod stages;
 pub mod standing;
 
 use serde_json::Value;
@@ -21,6 +23,7 @@ pub use cards::{
     requester_waiting, sign_in_to_act, timed_out,
 };
 pub use outcomes::{Left, done, ended, failed, removed_again, undoing, undone};
+pub use stages::StageError;
 pub use standing::{Standing, StandingApproval};
 
 use crate::domain::chat::{ChatAction, Message};

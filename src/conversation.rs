@@ -25,7 +25,7 @@ use crate::domain::chat::{
     Message, Place, Sender,
 };
 use crate::identity::{Expectation, Identity, Role, SignedIn, TokenError};
-use crate::policy::Evaluator;
+use crate::intake::Intake;
 use crate::requests::Requests;
 use crate::store::{Store, StoreError};
 use commands::Command;
@@ -40,8 +40,8 @@ pub struct Conversation {
     audit: Arc<AuditLog>,
     pending: Pending,
     dialogue: Dialogue,
-    /// Decides each request against the policy.
-    policy: Arc<Evaluator>,
+    /// Understands each request and decides it against the policy.
+    intake: Arc<Intake>,
     /// Requests per person in the last hour, for the policy's rate limit.
     rate: RequestRate,
     /// Allowed requests, through approval to provisioning.
@@ -58,8 +58,8 @@ pub struct Parts {
     pub store: Arc<dyn Store>,
     pub catalog: Arc<CatalogService>,
     pub audit: Arc<AuditLog>,
-    /// Decides each request against the policy.
-    pub policy: Arc<Evaluator>,
+    /// Understands each request and decides it against the policy.
+    pub intake: Arc<Intake>,
     /// Allowed requests, through approval to provisioning.
     pub requests: Arc<Requests>,
 }
@@ -75,7 +75,7 @@ impl Conversation {
             store,
             catalog,
             audit,
-            policy,
+            intake,
             requests,
         } = parts;
         Ok(Arc::new(Conversation {
@@ -83,7 +83,7 @@ impl Conversation {
             identity,
             catalog,
             audit,
-            policy,
+            intake,
             requests,
             rate: RequestRate::open(Arc::clone(&store))?,
             dialogue: Dialogue::open(Arc::clone(&store))?,

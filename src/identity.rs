@@ -30,7 +30,7 @@ use url::Url;
 
 use crate::audit::{AuditKind, AuditLog, NewRecord};
 use crate::config::Config;
-use crate::domain::chat::{Channel, ChatUser, EntraUser};
+use crate::domain::chat::{ChatUser, EntraUser};
 use crate::graph::{AppTokenSource, GraphClient, RetryPolicy};
 use crate::store::{Store, StoreError};
 pub use links::{Link, Links};
@@ -127,13 +127,13 @@ impl Identity {
     /// The Entra user behind a chat user, when known: Teams senders carry it; Slack users once
     /// they have linked their account.
     pub fn entra_of(&self, user: &ChatUser) -> Result<Option<EntraUser>, IdentityError> {
-        Ok(match user.channel {
-            Channel::Teams => Some(EntraUser {
+        if user.channel.names_the_entra_account() {
+            return Ok(Some(EntraUser {
                 id: user.id.clone(),
                 upn: None,
-            }),
-            Channel::Slack => self.links.get(user)?.map(|link| link.entra),
-        })
+            }));
+        }
+        Ok(self.links.get(user)?.map(|link| link.entra))
     }
 
     /// A single-use sign-in link for `user`, to be sent to them and only them.
@@ -200,7 +200,7 @@ impl Identity {
         user: &ChatUser,
         entra: Option<&EntraUser>,
     ) -> Result<(), IdentityError> {
-        if user.channel == Channel::Slack {
+        if !user.channel.names_the_entra_account() {
             self.links.remove(user)?;
         }
         if let Some(entra) = entra {
@@ -243,7 +243,7 @@ impl Identity {
                 (scopes, true)
             }
         };
-        if chat_user.channel == Channel::Slack {
+        if !chat_user.channel.names_the_entra_account() {
             self.links.put(chat_user, entra)?;
         }
         let actor = entra.upn.clone().unwrap_or_else(|| entra.id.clone());

@@ -1,22 +1,25 @@
 //! Doorman: Microsoft 365 access requests from Teams and Slack, decided by a deterministic policy,
 //! carried out under a real person's delegated token, and written to a tamper-evident audit trail.
 //!
-//! A tour of the crate, leaves first:
+//! A tour of the crate, in the order a request flows (DESIGN.md section 1):
 //!
-//! - [`config`] loads one typed [`config::Config`] from TOML plus `DOORMAN__SECTION__KEY` overrides.
-//! - [`store`] is the only module that touches sled; everything durable goes through its narrow
-//!   [`store::Store`] trait, so a server database can stand behind it later.
-//! - [`audit`] is the append-only, hash-chained audit log with signed heads.
-//! - [`graph`] is the Microsoft Graph client: retries, throttling, correlation ids, typed errors and
-//!   operations. Writes take only delegated tokens; the type system refuses an app-only token there.
-//! - [`catalog`] is what can be requested: synced from Graph, extended by the catalog file,
-//!   served whole and kept when a sync fails.
-//! - [`sim`] simulates the Microsoft cloud (login and Graph) for tests and the demo.
-//! - [`signing_keys`] caches the token-signing keys an OpenID provider publishes (the Bot
-//!   Connector's, the tenant's), keeping the ones it has when a refetch fails.
-//! - [`admin`] lets command-line tools reach a running daemon that holds the store.
-//! - [`app`] wires the daemon: routes, background tasks, graceful shutdown.
-//! - [`cli`] implements the commands behind the `doorman` binary.
+//! - [`channels`] verify and deliver what Teams and Slack send, and carry Doorman's answers back
+//!   through one [`domain::chat::ChatPort`]; nothing after them knows a platform.
+//! - [`conversation`] is the dialogue: greetings, sign-in prompts, questions back, the words said.
+//! - [`intake`] is the one way a request comes in: [`intent`] understands the words against the
+//!   [`catalog`], [`directory`] supplies the requester's facts, and the pure [`policy`] engine
+//!   decides.
+//! - [`requests`] is the durable state machine of an allowed request and its driver.
+//! - [`approval`] resolves stages to people, judges clicks and holds the cards; [`provision`]
+//!   carries grants out through providers, proves them by reading back, and keeps the grant
+//!   ledger that decides what may be removed; [`scheduler`] holds the durable timers.
+//!
+//! Services used by many: [`config`], [`store`] (the only module that touches sled, behind a
+//! narrow trait a server database can implement), [`audit`] (the hash-chained, signed trail),
+//! [`graph`] (the Microsoft Graph client; writes take only delegated tokens), [`identity`]
+//! (sign-in, linked accounts, the token vault), [`signing_keys`], [`metrics`], [`telemetry`].
+//! [`app`] wires the daemon, [`admin`] lets commands reach it, [`cli`] implements the commands,
+//! and [`sim`] simulates Microsoft's and Slack's services for tests and the demo.
 #![forbid(unsafe_code)]
 
 pub mod admin;
@@ -28,9 +31,11 @@ pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod conversation;
+pub mod directory;
 pub mod domain;
 pub mod graph;
 pub mod identity;
+pub mod intake;
 pub mod intent;
 pub mod metrics;
 pub mod policy;

@@ -6,7 +6,7 @@
 //! - [`engine::decide`] is a pure function from a request and the facts about the requester
 //!   and the moment to a [`Decision`]: deny with the layer and rule, or allow with the effective
 //!   access, duration, approval stages and acting identity, and a trail explaining each step.
-//! - [`directory`] gathers the facts about a requester from Graph (app-only, read-only).
+//! - The facts it decides on are gathered by [`crate::intake`], which reads the directory.
 //! - [`cases`] runs a file of expected decisions (`doorman policy test`).
 //!
 //! Must not: do I/O in the engine, or let anything but typed rules reach it. Wording never
@@ -15,9 +15,7 @@
 
 pub mod cases;
 pub mod decision;
-pub mod directory;
 pub mod engine;
-pub mod evaluate;
 pub mod load;
 pub mod model;
 
@@ -27,8 +25,6 @@ mod props;
 mod tests;
 
 pub use decision::{Approvers, Decision, Denial, Grant, Layer, StageNeed, Step, Verdict};
-pub use directory::{Directory, DirectoryError, Profile};
 pub use engine::{Facts, Request, Requester, carried_as, decide};
-pub use evaluate::{Decided, Evaluator};
 pub use load::{PolicyFileError, Problem};
 pub use model::{Acting, ActionName, Policy, Stage};

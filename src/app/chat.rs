@@ -14,10 +14,12 @@ use crate::catalog::CatalogService;
 use crate::channels::{ChatRouter, Deliveries, slack, teams};
 use crate::config::Config;
 use crate::conversation::{self, Conversation};
+use crate::directory::Directory;
 use crate::domain::chat::{Channel, ChatPort, Inbound, InboundHandler};
 use crate::identity::{self, Identity, SignedIn};
+use crate::intake::Intake;
 use crate::metrics::Metrics;
-use crate::policy::Evaluator;
+use crate::policy::Policy;
 use crate::provision::{GraphProvider, Ledger, Providers, Provisioner, ProvisionerParts};
 use crate::requests::{self, Requests};
 use crate::scheduler::{JobHandler, Scheduler};
@@ -50,7 +52,7 @@ pub(super) fn build(
     store: Arc<dyn Store>,
     audit: Arc<AuditLog>,
     catalog: Arc<CatalogService>,
-    policy: Arc<Evaluator>,
+    policy: Option<Arc<Policy>>,
     scheduler: Arc<Scheduler>,
     metrics: Arc<Metrics>,
 ) -> Result<ChatSide, AppError> {
@@ -61,6 +63,12 @@ pub(super) fn build(
     let port: Arc<dyn ChatPort> = Arc::clone(&chat) as Arc<dyn ChatPort>;
     let (graph, app_tokens) = super::app_reader(config)?;
     let app_tokens = Arc::new(app_tokens);
+    let directory = Arc::new(Directory::new(graph.clone(), Arc::clone(&app_tokens)));
+    let intake = Arc::new(Intake::new(
+        policy,
+        Arc::clone(&directory),
+        &config.microsoft.tenant_id,
+    ));
     let provisioner = Arc::new(Provisioner::new(ProvisionerParts {
         providers: Providers::new(vec![Arc::new(GraphProvider::new(
             graph.clone(),
@@ -78,10 +86,8 @@ pub(super) fn build(
         catalog: Arc::clone(&catalog),
         audit: Arc::clone(&audit),
         graph,
-        app_tokens,
+        directory,
         operator: config.microsoft.operator.clone(),
-        tenant_id: config.microsoft.tenant_id.clone(),
-        teams: config.teams.is_some(),
         scheduler,
         remind_before: config.lifecycle.remind_before,
         reconcile_every: config.lifecycle.reconcile_every,
@@ -94,7 +100,7 @@ pub(super) fn build(
         store: Arc::clone(&store),
         catalog,
         audit,
-        policy,
+        intake,
         requests: Arc::clone(&requests),
     })?;
     let handler: Arc<dyn InboundHandler> = Arc::clone(&conversation) as Arc<dyn InboundHandler>;

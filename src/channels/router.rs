@@ -9,7 +9,8 @@
 use std::sync::{Arc, OnceLock, Weak};
 
 use crate::domain::chat::{
-    BoxFuture, Channel, ChatError, ChatPort, ChatUser, Contact, Message, Place, SentMessage,
+    BoxFuture, Channel, ChatError, ChatPort, ChatUser, Colleague, Contact, Message, Place,
+    SentMessage,
 };
 
 #[derive(Default)]
@@ -70,12 +71,24 @@ impl ChatPort for ChatRouter {
         Box::pin(async move { self.port(person.channel)?.contact(person).await })
     }
 
-    fn find_by_email<'a>(
+    fn reach<'a>(
         &'a self,
         channel: Channel,
-        email: &'a str,
+        person: &'a Colleague,
     ) -> BoxFuture<'a, Result<Option<ChatUser>, ChatError>> {
-        Box::pin(async move { self.port(channel)?.find_by_email(channel, email).await })
+        Box::pin(async move {
+            match self.port(channel) {
+                Ok(port) => port.reach(channel, person).await,
+                Err(ChatError::NotConfigured(_)) => Ok(None),
+                Err(error) => Err(error),
+            }
+        })
+    }
+
+    fn home_tenant(&self, person: &ChatUser) -> Option<String> {
+        self.port(person.channel)
+            .ok()
+            .and_then(|port| port.home_tenant(person))
     }
 
     fn typing<'a>(&'a self, place: &'a Place) -> BoxFuture<'a, Result<(), ChatError>> {
@@ -85,5 +98,32 @@ impl ChatPort for ChatRouter {
     fn is_direct(&self, place: &Place) -> bool {
         self.port(place.channel)
             .is_ok_and(|port| port.is_direct(place))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_platform_without_an_adapter_reaches_nobody_and_vouches_for_no_tenant() {
+        let router = ChatRouter::new();
+        let colleague = Colleague {
+            entra_id: "oid-1".into(),
+            email: "ana@contoso.com".into(),
+        };
+        for channel in [Channel::Teams, Channel::Slack] {
+            assert!(matches!(router.reach(channel, &colleague).await, Ok(None)));
+        }
+        let person = ChatUser {
+            channel: Channel::Teams,
+            tenant: "tenant-1".into(),
+            id: "oid-1".into(),
+        };
+        assert_eq!(router.home_tenant(&person), None);
+        assert!(matches!(
+            router.open_direct(&person).await,
+            Err(ChatError::NotConfigured(Channel::Teams))
+        ));
     }
 }

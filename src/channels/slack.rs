@@ -34,8 +34,8 @@ use secrecy::ExposeSecret;
 use crate::channels::Deliveries;
 use crate::config::{SlackConfig, TrustedRoots};
 use crate::domain::chat::{
-    BoxFuture, Channel, ChatError, ChatPort, ChatUser, Contact, InboundHandler, Message, Place,
-    SentMessage,
+    BoxFuture, Channel, ChatError, ChatPort, ChatUser, Colleague, Contact, InboundHandler, Message,
+    Place, SentMessage,
 };
 use signature::RequestSignature;
 pub use web::SlackWeb;
@@ -142,16 +142,16 @@ impl ChatPort for Slack {
         self.web.contact(person)
     }
 
-    fn find_by_email<'a>(
+    fn reach<'a>(
         &'a self,
         channel: Channel,
-        email: &'a str,
+        person: &'a Colleague,
     ) -> BoxFuture<'a, Result<Option<ChatUser>, ChatError>> {
         Box::pin(async move {
             if channel != Channel::Slack {
                 return Ok(None);
             }
-            let found = self.web.user_id_by_email(email).await?;
+            let found = self.web.user_id_by_email(&person.email).await?;
             Ok(found.map(|id| ChatUser {
                 channel: Channel::Slack,
                 tenant: self.team_id.clone(),

@@ -49,6 +49,8 @@ pub struct Teams {
     handler: Arc<dyn InboundHandler>,
     typing: outbound::TypingThrottle,
     invoke_budget: Duration,
+    /// `[microsoft] tenant_id`: the tenant whose people Doorman reaches by object id.
+    home_tenant: String,
 }
 
 /// Why the Teams adapter could not be built.
@@ -92,6 +94,13 @@ impl Default for Tuning {
     }
 }
 
+/// The tenants the adapter serves: the one whose people it reaches by object id, and the ones
+/// whose activities it accepts.
+struct Tenants {
+    home: String,
+    allowed: Vec<String>,
+}
+
 impl Teams {
     /// Builds the adapter from `[teams]` (an error when the section is absent), accepting
     /// activities from [`Config::teams_allowed_tenants`].
@@ -105,7 +114,10 @@ impl Teams {
         Teams::assemble(
             section,
             &config.security.ca_file,
-            config.teams_allowed_tenants(),
+            Tenants {
+                home: config.microsoft.tenant_id.clone(),
+                allowed: config.teams_allowed_tenants(),
+            },
             store,
             deliveries,
             handler,
@@ -116,7 +128,7 @@ impl Teams {
     fn assemble(
         section: &TeamsConfig,
         roots: &TrustedRoots,
-        allowed_tenants: Vec<String>,
+        tenants: Tenants,
         store: Arc<dyn Store>,
         deliveries: Deliveries,
         handler: Arc<dyn InboundHandler>,
@@ -129,7 +141,7 @@ impl Teams {
             tuning.key_refetch_interval,
             tuning.key_max_age,
         );
-        let auth = auth::Authenticator::new(keys, section.app_id.clone(), allowed_tenants);
+        let auth = auth::Authenticator::new(keys, section.app_id.clone(), tenants.allowed);
         let conversations =
             conversations::Conversations::open(store, section.service_url.as_str())?;
         let tokens = token::BotTokenSource::new(
@@ -148,6 +160,7 @@ impl Teams {
             handler,
             typing: outbound::TypingThrottle::default(),
             invoke_budget: tuning.invoke_budget,
+            home_tenant: tenants.home,
         }))
     }
 }

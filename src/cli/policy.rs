@@ -19,9 +19,10 @@ use crate::app;
 use crate::catalog::Catalog;
 use crate::config::{Config, LogFormat};
 use crate::domain::duration::format_duration;
-use crate::intent::{Asker, understand};
+use crate::intake::Intake;
+use crate::intent::Asker;
+use crate::policy::Policy;
 use crate::policy::cases::{self, Case};
-use crate::policy::{Evaluator, Policy};
 
 /// `doorman policy check --policy FILE`.
 pub fn check(path: &Path) -> Outcome {
@@ -153,7 +154,7 @@ fn moment(at: Option<&str>) -> Result<DateTime<Utc>, Outcome> {
 /// The catalog, the policy and the directory, read once for any number of questions.
 struct Judge {
     catalog: Catalog,
-    evaluator: Evaluator,
+    intake: Intake,
 }
 
 impl Judge {
@@ -171,7 +172,7 @@ impl Judge {
         let catalog = read_catalog(&config, command).await?;
         Ok(Judge {
             catalog,
-            evaluator: Evaluator::new(policy, directory, &config.microsoft.tenant_id),
+            intake: Intake::new(policy, Arc::new(directory), &config.microsoft.tenant_id),
         })
     }
 
@@ -183,9 +184,11 @@ impl Judge {
         recent_requests: u32,
         now: DateTime<Utc>,
     ) -> Result<Value, Outcome> {
-        let intent = understand(text, Asker { upn, now }, &self.catalog);
+        let intent = self
+            .intake
+            .understand(text, Asker { upn, now }, &self.catalog);
         match self
-            .evaluator
+            .intake
             .decide(&self.catalog, upn, None, &intent, recent_requests, now)
             .await
         {

@@ -11,10 +11,10 @@ use serde_json::Value;
 
 use super::Conversation;
 use super::replies;
-use super::requests::home_tenant_of;
 use crate::domain::chat::{ChatAction, Message};
+use crate::intake::Decided;
 use crate::intent::{AccessRequest, Change, Intent, Terms};
-use crate::policy::{Decided, Decision};
+use crate::policy::Decision;
 use crate::requests::{Extension, RequestRecord, State};
 
 impl Conversation {
@@ -103,11 +103,11 @@ impl Conversation {
         let recent = self.rate.recent(&upn, now).unwrap_or(0);
         let catalog = self.catalog.current();
         let decided = self
-            .policy
+            .intake
             .decide(
                 &catalog,
                 &upn,
-                home_tenant_of(&action.sender.user),
+                self.port.home_tenant(&action.sender.user).as_deref(),
                 &Intent::Access(request.clone()),
                 recent,
                 now,

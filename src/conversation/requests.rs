@@ -12,13 +12,14 @@ use serde_json::{Value, json};
 use super::Conversation;
 use super::dialogue::{AnswerRefused, Clarification};
 use super::replies;
-use crate::approval::Clicker;
+use crate::approval::{Clicker, StageError};
 use crate::audit::{AuditKind, NewRecord};
-use crate::domain::chat::{Channel, ChatAction, ChatMessage, ChatUser, EntraUser, Message, Place};
+use crate::domain::chat::{ChatAction, ChatMessage, ChatUser, EntraUser, Message, Place};
 use crate::domain::request::Requester as RequestRequester;
 use crate::domain::resource::ResourceKind;
-use crate::intent::{AccessRequest, Asker, Change, Intent, ResourceRef, level_meeting, understand};
-use crate::policy::{Decided, Decision};
+use crate::intake::Decided;
+use crate::intent::{AccessRequest, Asker, Change, Intent, ResourceRef, level_meeting};
+use crate::policy::Decision;
 use crate::provision;
 use crate::requests::StartError;
 
@@ -51,7 +52,9 @@ impl Conversation {
             return;
         }
         let catalog = self.catalog.current();
-        let intent = understand(&message.text, Asker { upn: &upn, now }, &catalog);
+        let intent = self
+            .intake
+            .understand(&message.text, Asker { upn: &upn, now }, &catalog);
 
         // A reason owed for an earlier request: this message is it, unless it asks for
         // something new itself.
@@ -337,8 +340,15 @@ impl Conversation {
         let catalog = self.catalog.current();
         let intent = Intent::Access(request.clone());
         let Decided { decision, profile } = match self
-            .policy
-            .decide(&catalog, upn, home_tenant_of(user), &intent, recent, now)
+            .intake
+            .decide(
+                &catalog,
+                upn,
+                self.port.home_tenant(user).as_deref(),
+                &intent,
+                recent,
+                now,
+            )
             .await
         {
             Ok(Some(decided)) => decided,
@@ -456,18 +466,18 @@ impl Conversation {
                 self.say(place, &replies::cannot_carry_out(&line, &sentence, &why))
                     .await;
             }
-            Err(StartError::AmbiguousGroup(group)) => {
+            Err(StartError::Stages(StageError::AmbiguousGroup(group))) => {
                 self.say(place, &replies::ambiguous_approvers(&line, &group))
                     .await;
             }
-            Err(StartError::NoApprovers(stage)) => {
+            Err(StartError::Stages(StageError::NoApprovers(stage))) => {
                 self.say(place, &replies::no_approvers(&line, &stage)).await;
             }
-            Err(StartError::ShortOfQuorum {
+            Err(StartError::Stages(StageError::ShortOfQuorum {
                 stage,
                 quorum,
                 people,
-            }) => {
+            })) => {
                 self.say(
                     place,
                     &replies::short_of_quorum(&line, &stage, quorum, people),
@@ -505,8 +515,15 @@ impl Conversation {
         let catalog = self.catalog.current();
         let recent = self.rate.recent(&upn.to_lowercase(), now).unwrap_or(0);
         match self
-            .policy
-            .decide(&catalog, upn, home_tenant_of(user), intent, recent, now)
+            .intake
+            .decide(
+                &catalog,
+                upn,
+                self.port.home_tenant(user).as_deref(),
+                intent,
+                recent,
+                now,
+            )
             .await
         {
             Ok(Some(Decided { decision, .. })) => {
@@ -579,15 +596,6 @@ impl Conversation {
         if let Err(error) = self.audit.append(record) {
             tracing::error!(%error, "cannot audit an understood request");
         }
-    }
-}
-
-/// The Entra tenant a person asks from, when the chat service says: a Teams activity carries
-/// it; a Slack user is linked to an account of the tenant Doorman serves.
-pub(super) fn home_tenant_of(user: &ChatUser) -> Option<&str> {
-    match user.channel {
-        Channel::Teams => Some(&user.tenant),
-        Channel::Slack => None,
     }
 }
 

@@ -26,6 +26,34 @@ pub enum Channel {
     Slack,
 }
 
+impl Channel {
+    /// The platform's name, as people call it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::Teams => "Teams",
+            Channel::Slack => "Slack",
+        }
+    }
+
+    /// What the platform calls the space its accounts live in.
+    pub fn space(self) -> &'static str {
+        match self {
+            Channel::Teams => "tenant",
+            Channel::Slack => "workspace",
+        }
+    }
+
+    /// Whether the platform's verified envelope names the person's Entra account itself (a
+    /// Teams activity's `aadObjectId`), so no link is needed; otherwise the account is tied to
+    /// one of the tenant only by a sign-in Doorman keeps as a link.
+    pub fn names_the_entra_account(self) -> bool {
+        match self {
+            Channel::Teams => true,
+            Channel::Slack => false,
+        }
+    }
+}
+
 /// A person as a chat service knows them: a Teams user (`tenant` is the Entra tenant id, `id`
 /// the Entra object id) or a Slack user (`tenant` is the workspace id, `id` the Slack user id).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -51,6 +79,14 @@ impl ChatUser {
 pub struct EntraUser {
     pub id: String,
     pub upn: Option<String>,
+}
+
+/// A person of the tenant Doorman may have to reach in chat (an approver, an acting owner) who
+/// may never have written to it: their Entra object id and their work email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Colleague {
+    pub entra_id: String,
+    pub email: String,
 }
 
 /// Who sent a message or clicked, as the authenticated envelope says: never from message text
@@ -295,15 +331,22 @@ pub trait ChatPort: Send + Sync {
     /// What the chat service says about a person: display name and profile email (Slack's
     /// `users.info`; Teams knows no email).
     fn contact<'a>(&'a self, person: &'a ChatUser) -> BoxFuture<'a, Result<Contact, ChatError>>;
-    /// The person with this work email on `channel`, for reaching someone who never wrote to
-    /// Doorman there (Slack's `users.lookupByEmail`). `Ok(None)`: no such account, or a
-    /// platform that cannot look people up (Teams reaches anyone of the tenant by object id).
-    fn find_by_email<'a>(
+    /// The account on `channel` of a person of the tenant, for reaching someone who never wrote
+    /// to Doorman there: Slack looks them up by work email (`users.lookupByEmail`); Teams
+    /// addresses anyone of the tenant by their object id. `Ok(None)`: no such account, or a
+    /// platform Doorman is not connected to.
+    fn reach<'a>(
         &'a self,
         _channel: Channel,
-        _email: &'a str,
+        _person: &'a Colleague,
     ) -> BoxFuture<'a, Result<Option<ChatUser>, ChatError>> {
         Box::pin(async { Ok(None) })
+    }
+    /// The Entra tenant a person asks from, when the platform vouches for it (a Teams
+    /// activity carries it); `None` when it does not (a Slack account is tied to the tenant only
+    /// through its sign-in).
+    fn home_tenant(&self, _person: &ChatUser) -> Option<String> {
+        None
     }
     /// Shows that Doorman is working on an answer.
     fn typing<'a>(&'a self, place: &'a Place) -> BoxFuture<'a, Result<(), ChatError>>;

@@ -284,20 +284,13 @@ fn matches_email(chat_email: Option<&str>, email: &Option<String>, upn: &Option<
         .any(|address| address.trim().eq_ignore_ascii_case(chat_email.trim()))
 }
 
-fn channel_name(channel: Channel) -> &'static str {
-    match channel {
-        Channel::Teams => "Teams",
-        Channel::Slack => "Slack",
-    }
-}
-
 fn signed_in_page(who: &str, channel: Channel) -> Response {
     page(
         StatusCode::OK,
         "You're signed in",
         &format!(
             "Signed in as {who}. You can close this window and go back to {}: Doorman carries on with your request.",
-            channel_name(channel)
+            channel.name()
         ),
     )
 }
@@ -317,12 +310,9 @@ struct ConfirmationPage {
 
 impl ConfirmationPage {
     fn render(&self, confirmation_id: &str) -> Response {
-        let channel = channel_name(self.chat_user.channel);
+        let channel = self.chat_user.channel.name();
         let who = self.chat_name.as_deref().unwrap_or(&self.chat_user.id);
-        let place = match self.chat_user.channel {
-            Channel::Slack => "workspace",
-            Channel::Teams => "tenant",
-        };
+        let place = self.chat_user.channel.space();
         let email = match &self.chat_email {
             Some(email) => format!("whose profile email is <strong>{}</strong>", escape(email)),
             None => "whose profile shows no email".to_owned(),

@@ -35,15 +35,15 @@ use super::table;
 use crate::approval::{self, Clicker};
 use crate::audit::{AuditKind, AuditLog, NewRecord};
 use crate::catalog::CatalogService;
-use crate::domain::chat::{Channel, ChatPort, ChatUser, EntraUser, Message, Place};
-use crate::domain::request::{RequestRecord, Requester, SentCard, StageRecord, StageTiming, State};
+use crate::directory::Directory;
+use crate::domain::chat::{Channel, ChatPort, ChatUser, Colleague, EntraUser, Message, Place};
+use crate::domain::request::{RequestRecord, Requester, SentCard, State};
 use crate::domain::resource::ResourceKind;
-use crate::graph::model::DirectoryObject;
-use crate::graph::{AppTokenSource, GraphClient};
+use crate::graph::GraphClient;
 use crate::identity::{Identity, Role};
 use crate::intent::AccessRequest;
 use crate::metrics::Metrics;
-use crate::policy::{Acting, Approvers, Grant};
+use crate::policy::{Acting, Grant};
 use crate::provision::{self, Plan, PlanError, Provisioner, Subject};
 use crate::scheduler::Scheduler;
 use crate::store::{Domain, Store, StoreError, Table};
@@ -71,22 +71,10 @@ fn role_of(acting: Acting, plan: Option<&Plan>) -> Role {
 pub enum StartError {
     #[error("the resource is no longer in the catalog")]
     Gone,
-    #[error("nobody but you can approve the {0} step")]
-    NoApprovers(String),
-    #[error(
-        "the {stage} step needs {quorum} approvals, but only {people} other people can give one"
-    )]
-    ShortOfQuorum {
-        stage: String,
-        quorum: u32,
-        people: usize,
-    },
+    #[error(transparent)]
+    Stages(#[from] approval::StageError),
     #[error("{0}")]
     NotProvisionable(String),
-    #[error("more than one group is called {0}, so policy's approver group is ambiguous")]
-    AmbiguousGroup(String),
-    #[error("the directory cannot be read: {0}")]
-    Directory(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -106,13 +94,10 @@ pub struct Parts {
     pub catalog: Arc<CatalogService>,
     pub audit: Arc<AuditLog>,
     pub graph: GraphClient,
-    pub app_tokens: Arc<AppTokenSource>,
+    /// Who the members of an approver group are.
+    pub directory: Arc<Directory>,
     /// `[microsoft] operator`.
     pub operator: Option<String>,
-    /// `[microsoft] tenant_id`: approvers are reached in Teams in this tenant.
-    pub tenant_id: String,
-    /// Whether Teams is configured (approvers are reached there).
-    pub teams: bool,
     /// Durable timers: a grant's end, reminders.
     pub scheduler: Arc<Scheduler>,
     /// `[lifecycle] remind_before`.
@@ -132,10 +117,8 @@ pub struct Requests {
     catalog: Arc<CatalogService>,
     audit: Arc<AuditLog>,
     graph: GraphClient,
-    app_tokens: Arc<AppTokenSource>,
+    directory: Arc<Directory>,
     operator: Option<String>,
-    tenant_id: String,
-    teams: bool,
     /// Where each person last talked to Doorman, so approvers are reached there.
     last_seen: Table<String, ChatUser>,
     /// "Approve always": by owner, resource and level.
@@ -168,10 +151,8 @@ impl Requests {
             catalog: parts.catalog,
             audit: parts.audit,
             graph: parts.graph,
-            app_tokens: parts.app_tokens,
+            directory: parts.directory,
             operator: parts.operator.map(|upn| upn.to_lowercase()),
-            tenant_id: parts.tenant_id,
-            teams: parts.teams,
             steps: Mutex::new(HashMap::new()),
             scheduler: parts.scheduler,
             remind_before: parts.remind_before,
@@ -259,39 +240,13 @@ impl Requests {
                 return Err(StartError::NotProvisionable(what));
             }
         }
-        let mut stages = Vec::new();
-        for need in &grant.stages {
-            let approvers: Vec<String> = match &need.approvers {
-                Approvers::People(people) => people.iter().map(|upn| upn.to_lowercase()).collect(),
-                Approvers::MembersOf(name) => self.members_of(name).await?,
-            }
-            .into_iter()
-            .filter(|upn| !upn.eq_ignore_ascii_case(&requester.upn))
-            .collect();
-            if approvers.is_empty() {
-                return Err(StartError::NoApprovers(need.stage.to_string()));
-            }
-            if approvers.len() < usize::try_from(need.quorum).unwrap_or(usize::MAX) {
-                return Err(StartError::ShortOfQuorum {
-                    stage: need.stage.to_string(),
-                    quorum: need.quorum,
-                    people: approvers.len(),
-                });
-            }
-            let mut stage = StageRecord::new(need.stage.to_string(), approvers, need.quorum);
-            stage.timing = Some(StageTiming {
-                remind_after: need.timing.remind_after.as_secs(),
-                escalate_after: need.timing.escalate_after.as_secs(),
-                escalate_to: need
-                    .timing
-                    .escalate_to
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect(),
-                expire_after: need.timing.expire_after.as_secs(),
-            });
-            stages.push(stage);
-        }
+        let stages = approval::stages::resolve(
+            &grant.stages,
+            &requester.upn,
+            &self.catalog.current(),
+            &self.directory,
+        )
+        .await?;
         let access = grant.access.unwrap_or(request.access);
         // The plan is fixed now, from what the catalog says of the resource: taking the grant
         // away later undoes exactly these steps, whatever the catalog says by then.
@@ -349,56 +304,6 @@ impl Requests {
             "extends": record.extends, "standing_used": standing_used,
         }));
         Ok(record)
-    }
-
-    /// The UPNs of the members of the group the catalog names `name`.
-    async fn members_of(&self, name: &str) -> Result<Vec<String>, StartError> {
-        // Group names are not unique in Entra: an approver group must be named unambiguously.
-        let catalog = self.catalog.current();
-        let mut named = catalog.resources().iter().filter(|resource| {
-            resource.kind == ResourceKind::Group && resource.name.eq_ignore_ascii_case(name)
-        });
-        let group_id = match (named.next(), named.next()) {
-            (Some(group), None) => group.id.clone(),
-            (Some(_), Some(_)) => return Err(StartError::AmbiguousGroup(name.to_owned())),
-            (None, _) => return Err(StartError::NoApprovers(format!("group:{name}"))),
-        };
-        let token = self
-            .app_tokens
-            .token()
-            .await
-            .map_err(|error| StartError::Directory(error.to_string()))?;
-        let members = self
-            .graph
-            .members(&token, &group_id)
-            .await
-            .map_err(|error| StartError::Directory(error.to_string()))?;
-        // Disabled accounts cannot approve anything: they get no card.
-        let disabled: std::collections::HashSet<String> = self
-            .graph
-            .users(
-                &token,
-                Some("accountEnabled eq false"),
-                &["userPrincipalName"],
-                None,
-            )
-            .await
-            .map_err(|error| StartError::Directory(error.to_string()))?
-            .value
-            .into_iter()
-            .filter_map(|user| user.user_principal_name.map(|upn| upn.to_lowercase()))
-            .collect();
-        Ok(members
-            .value
-            .into_iter()
-            .filter_map(|member| match member {
-                DirectoryObject::User(user) => {
-                    user.user_principal_name.map(|upn| upn.to_lowercase())
-                }
-                _ => None,
-            })
-            .filter(|upn| !disabled.contains(upn))
-            .collect())
     }
 
     /// Keeps a new, allowed request and starts it: cards to the first stage's approvers, or
@@ -659,17 +564,10 @@ impl Requests {
             .map(|person| person.id.clone())
     }
 
-    fn teams_user(&self, entra_id: &str) -> ChatUser {
-        ChatUser {
-            channel: Channel::Teams,
-            tenant: self.tenant_id.clone(),
-            id: entra_id.to_owned(),
-        }
-    }
-
     /// Who a person of the tenant is in chat (DESIGN.md section 7): on the platform where they
-    /// last talked to Doorman; otherwise on the platform the request came from (Slack finds
-    /// them by their email); otherwise in Teams, which deployments install tenant-wide.
+    /// last talked to Doorman; otherwise on the platform the request came from; otherwise in
+    /// Teams, which deployments install tenant-wide. How a platform finds someone is the chat
+    /// port's business.
     async fn chat_user_of(&self, upn: &str, origin: Channel) -> Option<ChatUser> {
         let person = self.catalog.current().person_by_address(upn).cloned()?;
         match self.last_seen.get(&person.id) {
@@ -680,15 +578,22 @@ impl Requests {
                 return None;
             }
         }
-        if origin == Channel::Slack {
-            let email = person.mail.as_deref().unwrap_or(&person.upn);
-            match self.port.find_by_email(Channel::Slack, email).await {
+        let colleague = Colleague {
+            email: person.mail.clone().unwrap_or_else(|| person.upn.clone()),
+            entra_id: person.id,
+        };
+        let mut platforms = vec![origin];
+        if origin != Channel::Teams {
+            platforms.push(Channel::Teams);
+        }
+        for channel in platforms {
+            match self.port.reach(channel, &colleague).await {
                 Ok(Some(user)) => return Some(user),
                 Ok(None) => {}
-                Err(error) => tracing::warn!(%error, "cannot look a person up in slack"),
+                Err(error) => tracing::warn!(%error, ?channel, "cannot look a person up"),
             }
         }
-        self.teams.then(|| self.teams_user(&person.id))
+        None
     }
 
     /// The 1:1 conversation with a person of the tenant (see [`Self::chat_user_of`]).

@@ -20,7 +20,8 @@ use super::connector::ConnectorError;
 use super::conversations::{ConversationRef, PersonalConversation};
 use super::wire::ADAPTIVE_CARD;
 use crate::domain::chat::{
-    BoxFuture, Card, Channel, ChatError, ChatPort, ChatUser, Contact, Message, Place, SentMessage,
+    BoxFuture, Card, Channel, ChatError, ChatPort, ChatUser, Colleague, Contact, Message, Place,
+    SentMessage,
 };
 
 /// Teams asks for typing indicators at most every three seconds per conversation.
@@ -121,6 +122,28 @@ impl ChatPort for Teams {
                 .map_err(chat_error)?;
             Ok(())
         })
+    }
+
+    /// Anyone of the tenant is addressed by their object id: a proactive 1:1 conversation
+    /// needs nothing else.
+    fn reach<'a>(
+        &'a self,
+        channel: Channel,
+        person: &'a Colleague,
+    ) -> BoxFuture<'a, Result<Option<ChatUser>, ChatError>> {
+        Box::pin(async move {
+            Ok((channel == Channel::Teams).then(|| ChatUser {
+                channel: Channel::Teams,
+                tenant: self.home_tenant.clone(),
+                id: person.entra_id.clone(),
+            }))
+        })
+    }
+
+    /// A Teams activity names the tenant it comes from, and the adapter accepted it only from
+    /// an allowed one.
+    fn home_tenant(&self, person: &ChatUser) -> Option<String> {
+        (person.channel == Channel::Teams).then(|| person.tenant.clone())
     }
 
     /// A personal (1:1) conversation: its reference carries the person's `29:` id, which channel

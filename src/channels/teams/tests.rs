@@ -173,7 +173,10 @@ impl Harness {
         let teams = Teams::assemble(
             &section,
             &crate::config::TrustedRoots::default(),
-            section.allowed_tenants.clone(),
+            super::Tenants {
+                home: TENANT.to_owned(),
+                allowed: section.allowed_tenants.clone(),
+            },
             Arc::clone(&store),
             deliveries,
             Arc::clone(&handler) as Arc<dyn InboundHandler>,

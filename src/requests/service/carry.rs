@@ -9,7 +9,7 @@ use serde_json::json;
 use super::{REQUESTER_VIEW_WITHIN, Requests, SIGN_IN_LINK_LIFETIME, role_of};
 use crate::approval;
 use crate::audit::AuditKind;
-use crate::domain::chat::Message;
+use crate::domain::chat::{ChatUser, Message, Place};
 use crate::domain::request::{Acting, RequestRecord, State};
 use crate::identity::{Expectation, Role, TokenError};
 use crate::provision::{self, ProvisionError};
@@ -240,12 +240,39 @@ impl Requests {
         {
             return;
         }
-        let user = match self.last_seen.get(&entra_id.to_owned()) {
-            Ok(Some(user)) => user,
-            _ => self.teams_user(entra_id),
+        let origin = record.requester.chat_user.channel;
+        let reached = match self.chat_user_of(upn, origin).await {
+            Some(user) => self.open_direct(&user).await.map(|place| (user, place)),
+            None => None,
         };
+        if let Some((user, place)) = reached {
+            self.send_sign_in_link(record, upn, entra_id, role, &user, &place)
+                .await;
+        } else {
+            tracing::warn!(request = %record.id, upn, "cannot reach the person to sign in");
+        }
+        self.say(
+            &record.requester.place,
+            &Message::text(format!(
+                "{}: approved. It will be carried out with {upn}'s sign-in, which I've asked them for.",
+                record.id
+            )),
+        )
+        .await;
+    }
+
+    /// Sends `upn` a sign-in link, bound to their chat account `user`, in their 1:1 `place`.
+    async fn send_sign_in_link(
+        &self,
+        record: &RequestRecord,
+        upn: &str,
+        entra_id: &str,
+        role: Role,
+        user: &ChatUser,
+        place: &Place,
+    ) {
         let link = match self.identity.sign_in_link(
-            &user,
+            user,
             Expectation::EntraObject {
                 id: entra_id.to_owned(),
             },
@@ -258,20 +285,7 @@ impl Requests {
                 return;
             }
         };
-        if let Some(place) = self
-            .direct_to(upn, record.requester.chat_user.channel)
-            .await
-        {
-            self.say(&place, &approval::sign_in_to_act(record, &link))
-                .await;
-        }
-        self.say(
-            &record.requester.place,
-            &Message::text(format!(
-                "{}: approved. It will be carried out with {upn}'s sign-in, which I've asked them for.",
-                record.id
-            )),
-        )
-        .await;
+        self.say(place, &approval::sign_in_to_act(record, &link))
+            .await;
     }
 }

@@ -14,7 +14,6 @@ use super::Requests;
 use crate::approval;
 use crate::audit::AuditKind;
 use crate::domain::request::{RequestRecord, State};
-use crate::graph::model::DirectoryObject;
 use crate::requests::machine::{Effect, Event};
 use crate::scheduler::{Job, Outcome};
 
@@ -124,20 +123,13 @@ impl Requests {
             .as_ref()
             .map(|timing| timing.escalate_to.clone())
             .unwrap_or_default();
-        let mut extra: Vec<String> = Vec::new();
-        for target in &escalate_to {
-            let found = match target.split_once(':') {
-                None if target == "manager_of_approver" => {
-                    self.managers_of(&stage_record.approvers).await
-                }
-                Some(("user", upn)) => vec![upn.to_lowercase()],
-                Some(("group", name)) => self.members_of(name).await.unwrap_or_default(),
-                _ => Vec::new(),
-            };
-            extra.extend(found);
-        }
-        extra.sort();
-        extra.dedup();
+        let extra = approval::stages::escalation(
+            &escalate_to,
+            &stage_record.approvers,
+            &self.catalog.current(),
+            &self.directory,
+        )
+        .await;
         // The machine keeps only people not asked yet, never the requester.
         let escalated = Event::Escalated {
             stage,
@@ -190,22 +182,6 @@ impl Requests {
                 }
             }
         }
-    }
-
-    /// The managers of these people, from the directory (app-only read).
-    async fn managers_of(&self, people: &[String]) -> Vec<String> {
-        let Ok(token) = self.app_tokens.token().await else {
-            return Vec::new();
-        };
-        let mut managers = Vec::new();
-        for person in people {
-            if let Ok(found) = self.graph.manager(&token, person).await {
-                if let Some(DirectoryObject::User(manager)) = found.value {
-                    managers.extend(manager.user_principal_name.map(|upn| upn.to_lowercase()));
-                }
-            }
-        }
-        managers
     }
 
     /// The `TimeOut` job: nobody decided the stage in time, so the request ends; every card

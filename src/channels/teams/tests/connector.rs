@@ -287,3 +287,24 @@ fn connector_urls_encode_the_conversation_and_mind_the_trailing_slash() {
         );
     }
 }
+
+#[tokio::test]
+async fn anyone_of_the_tenant_is_reached_by_object_id_and_a_teams_sender_vouches_for_a_tenant()
+-> TestResult {
+    let harness = Harness::start().await?;
+    let colleague = crate::domain::chat::Colleague {
+        entra_id: ANA.to_owned(),
+        email: "ana@contoso.com".to_owned(),
+    };
+    let reached = harness.teams.reach(Channel::Teams, &colleague).await?;
+    assert_eq!(reached, Some(ana()));
+    // Teams cannot find anyone on another platform.
+    assert_eq!(harness.teams.reach(Channel::Slack, &colleague).await?, None);
+    assert_eq!(harness.teams.home_tenant(&ana()).as_deref(), Some(TENANT));
+    let on_slack = ChatUser {
+        channel: Channel::Slack,
+        ..ana()
+    };
+    assert_eq!(harness.teams.home_tenant(&on_slack), None);
+    Ok(())
+}

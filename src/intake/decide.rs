@@ -1,19 +1,16 @@
-//! From an understood message to a decision: the intent's resource looked up in the catalog,
-//! the requester's facts read from the directory, and the engine run on both. Shared by the
-//! daemon's conversation and the `policy explain` and `policy test` commands, so the bot and the
-//! commands can never disagree about a request.
-
-use std::sync::Arc;
+//! From an understood intent to a decision: the intent's resource looked up in the catalog,
+//! the requester's facts read from the directory, and the pure engine run on both. Shared by
+//! the daemon's conversation and the `policy explain` and `policy test` commands, so the bot and
+//! the commands can never disagree about a request.
 
 use chrono::{DateTime, Utc};
 
-use super::decision::{Decision, Denial, Layer, Step, Verdict};
-use super::directory::{Directory, DirectoryError, Profile};
-use super::engine::{Facts, Request, decide};
-use super::model::{ActionName, Policy};
+use super::Intake;
 use crate::catalog::Catalog;
+use crate::directory::{DirectoryError, Profile};
 use crate::domain::resource::ResourceKind;
 use crate::intent::{Change, Intent};
+use crate::policy::{ActionName, Decision, Denial, Facts, Layer, Request, Step, Verdict, decide};
 
 /// A decision, with the requester as the directory described them for it (`None` when the
 /// directory does not know them).
@@ -32,27 +29,7 @@ impl From<Decision> for Decided {
     }
 }
 
-/// Decides requests against one policy, reading requesters from the directory.
-pub struct Evaluator {
-    /// `None` when no policy file is configured: everything is denied.
-    policy: Option<Arc<Policy>>,
-    directory: Directory,
-    home_tenant: String,
-}
-
-impl Evaluator {
-    pub fn new(policy: Option<Arc<Policy>>, directory: Directory, home_tenant: &str) -> Self {
-        Evaluator {
-            policy,
-            directory,
-            home_tenant: home_tenant.to_owned(),
-        }
-    }
-
-    pub fn policy(&self) -> Option<&Policy> {
-        self.policy.as_deref()
-    }
-
+impl Intake {
     /// The decision on `intent` asked by `upn`, or `None` when the intent is nothing policy
     /// governs (help, status, a question back). `tenant` is the Entra tenant the person asks
     /// from when the channel says (a Teams activity); `recent_requests` is how many requests

@@ -1,14 +1,16 @@
-//! The facts about a requester that policy needs, read from Graph with the app-only token:
-//! whether the account is a guest or disabled, its department and employee type, and its
-//! manager. Read fresh for each decision, so a disabled account or a changed department counts
+//! What the directory says about people, read from Graph with the app-only token (read-only):
+//! the facts policy decides on (whether an account is a guest or disabled, its department and
+//! employee type, its manager), and who the enabled members of a group are (the approvers of a
+//! `group:` stage). Read fresh each time, so a disabled account or a changed department counts
 //! at once.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
-use super::engine::Requester;
 use crate::graph::error::CODE_RESOURCE_NOT_FOUND;
 use crate::graph::model::DirectoryObject;
 use crate::graph::{AppTokenError, AppTokenSource, GraphClient, GraphError};
+use crate::policy::Requester;
 
 const FIELDS: &[&str] = &[
     "userPrincipalName",
@@ -42,7 +44,7 @@ pub enum DirectoryError {
     },
 }
 
-/// Reads requesters from the directory.
+/// Reads people from the directory.
 pub struct Directory {
     graph: GraphClient,
     tokens: Arc<AppTokenSource>,
@@ -98,5 +100,63 @@ impl Directory {
             display_name: user.display_name,
             job_title: user.job_title,
         }))
+    }
+
+    /// The UPNs (lowercase) of the enabled user accounts among a group's members: a disabled
+    /// account can approve nothing.
+    pub async fn enabled_members(&self, group_id: &str) -> Result<Vec<String>, DirectoryError> {
+        let token = self.tokens.token().await?;
+        let failed = |source| DirectoryError::Graph {
+            who: format!("the members of group {group_id}"),
+            source,
+        };
+        let members = self
+            .graph
+            .members(&token, group_id)
+            .await
+            .map_err(failed)?
+            .value;
+        let disabled: HashSet<String> = self
+            .graph
+            .users(
+                &token,
+                Some("accountEnabled eq false"),
+                &["userPrincipalName"],
+                None,
+            )
+            .await
+            .map_err(failed)?
+            .value
+            .into_iter()
+            .filter_map(|user| user.user_principal_name.map(|upn| upn.to_lowercase()))
+            .collect();
+        Ok(members
+            .into_iter()
+            .filter_map(|member| match member {
+                DirectoryObject::User(user) => {
+                    user.user_principal_name.map(|upn| upn.to_lowercase())
+                }
+                _ => None,
+            })
+            .filter(|upn| !disabled.contains(upn))
+            .collect())
+    }
+
+    /// The UPNs (lowercase) of these people's managers, where the directory names one; a
+    /// person it cannot read is passed over.
+    pub async fn managers_of(&self, people: &[String]) -> Result<Vec<String>, DirectoryError> {
+        let token = self.tokens.token().await?;
+        let mut managers = Vec::new();
+        for person in people {
+            match self.graph.manager(&token, person).await {
+                Ok(found) => {
+                    if let Some(DirectoryObject::User(manager)) = found.value {
+                        managers.extend(manager.user_principal_name.map(|upn| upn.to_lowercase()));
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "cannot read a manager from the directory"),
+            }
+        }
+        Ok(managers)
     }
 }
