@@ -11,6 +11,7 @@
 //! and what everyone is told) live in [`cards`].
 
 mod cards;
+mod courier;
 mod outcomes;
 pub mod stages;
 pub mod standing;
@@ -22,6 +23,7 @@ pub use cards::{
     extended, removing, requester_counted, requester_escalated, requester_update,
     requester_waiting, sign_in_to_act, timed_out,
 };
+pub use courier::Courier;
 pub use outcomes::{Left, done, ended, failed, removed_again, undoing, undone};
 pub use stages::StageError;
 pub use standing::{Standing, StandingApproval};

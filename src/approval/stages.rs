@@ -2,11 +2,14 @@
 //! stage (people, or the enabled members of a directory group), never the requester, and each
 //! stage's reminder, escalation and time-out as policy set them.
 
+use chrono::{DateTime, TimeDelta, Utc};
+
 use crate::catalog::Catalog;
 use crate::directory::Directory;
-use crate::domain::request::{StageRecord, StageTiming};
+use crate::domain::request::{RequestRecord, StageRecord, StageTiming};
 use crate::domain::resource::ResourceKind;
 use crate::policy::{Approvers, StageNeed};
+use crate::scheduler::Job;
 
 /// Why a request's stages cannot be resolved to people.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +55,47 @@ pub async fn resolve(
         stages.push(stage(need, approvers)?);
     }
     Ok(stages)
+}
+
+/// When the stage's approvers are reminded, its escalation asked and the request timed out,
+/// counted from `opened` as the stage's timing says; nothing for a stage without timing.
+pub fn timers(
+    record: &RequestRecord,
+    stage: usize,
+    opened: DateTime<Utc>,
+) -> Vec<(DateTime<Utc>, Job)> {
+    let Some(timing) = record
+        .stages
+        .get(stage)
+        .and_then(|stage| stage.timing.as_ref())
+    else {
+        return Vec::new();
+    };
+    let after = |seconds: u64| {
+        i64::try_from(seconds)
+            .ok()
+            .and_then(TimeDelta::try_seconds)
+            .and_then(|span| opened.checked_add_signed(span))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    };
+    let request = record.id.clone();
+    vec![
+        (
+            after(timing.remind_after),
+            Job::RemindApprovers {
+                request: request.clone(),
+                stage,
+            },
+        ),
+        (
+            after(timing.escalate_after),
+            Job::Escalate {
+                request: request.clone(),
+                stage,
+            },
+        ),
+        (after(timing.expire_after), Job::TimeOut { request, stage }),
+    ]
 }
 
 /// The people a stage's escalation adds (`escalate_to`: the unanswering approvers' managers,

@@ -311,3 +311,6 @@ impl RequestRecord {
             .and_then(|stage| stage.decided_by.as_deref())
     }
 }
+
+#[cfg(test)]
+pub mod example;

@@ -10,21 +10,24 @@
 mod carry;
 mod decisions;
 mod drift;
+mod expiry;
+mod handover;
 mod legacy;
 mod lifecycle;
 mod origins;
 mod standing;
+mod start;
 mod undo;
 mod waiting;
 
 pub use crate::approval::StandingApproval;
 pub use lifecycle::{ADMIN, RevokeRefused, revocable};
+pub use start::{Extension, StartError};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use chrono::Utc;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -36,14 +39,12 @@ use crate::approval::{self, Clicker};
 use crate::audit::{AuditKind, AuditLog, NewRecord};
 use crate::catalog::CatalogService;
 use crate::directory::Directory;
-use crate::domain::chat::{Channel, ChatPort, ChatUser, Colleague, EntraUser, Message, Place};
-use crate::domain::request::{RequestRecord, Requester, SentCard, State};
-use crate::domain::resource::ResourceKind;
+use crate::domain::chat::{ChatPort, ChatUser, EntraUser, Message, Place};
+use crate::domain::request::{RequestRecord, State};
 use crate::graph::GraphClient;
 use crate::identity::{Identity, Role};
-use crate::intent::AccessRequest;
 use crate::metrics::Metrics;
-use crate::policy::{Acting, Grant};
+use crate::policy::Acting;
 use crate::provision::{self, Plan, PlanError, Provisioner, Subject};
 use crate::scheduler::Scheduler;
 use crate::store::{Domain, Store, StoreError, Table};
@@ -64,26 +65,6 @@ fn role_of(acting: Acting, plan: Option<&Plan>) -> Role {
         Acting::Approver => Role::Approver,
         Acting::Requester => Role::Requester,
     }
-}
-
-/// Why an allowed request could not be started.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    #[error("the resource is no longer in the catalog")]
-    Gone,
-    #[error(transparent)]
-    Stages(#[from] approval::StageError),
-    #[error("{0}")]
-    NotProvisionable(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// A request that extends an active grant: which, and the end policy allowed for the whole.
-#[derive(Clone, Debug)]
-pub struct Extension {
-    pub of: String,
-    pub ends_at: chrono::DateTime<Utc>,
 }
 
 /// What the state machine needs from the rest of Doorman.
@@ -112,15 +93,14 @@ pub struct Parts {
 pub struct Requests {
     store: Arc<dyn Store>,
     table: table::RequestTable,
-    port: Arc<dyn ChatPort>,
     identity: Arc<Identity>,
     catalog: Arc<CatalogService>,
     audit: Arc<AuditLog>,
     graph: GraphClient,
     directory: Arc<Directory>,
     operator: Option<String>,
-    /// Where each person last talked to Doorman, so approvers are reached there.
-    last_seen: Table<String, ChatUser>,
+    /// Reaches approvers and anyone asked for something, where they talk.
+    courier: approval::Courier,
     /// "Approve always": by owner, resource and level.
     standing: approval::Standing,
     /// The request each recent delivery started, by delivery.
@@ -142,11 +122,14 @@ impl Requests {
     pub fn open(parts: Parts) -> Result<Arc<Self>, StoreError> {
         Ok(Arc::new(Requests {
             table: table::RequestTable::open(parts.store.as_ref())?,
-            last_seen: Table::open(parts.store.as_ref(), Domain::LastSeen)?,
+            courier: approval::Courier::open(
+                parts.store.as_ref(),
+                parts.port,
+                Arc::clone(&parts.catalog),
+            )?,
             standing: approval::Standing::open(Arc::clone(&parts.store))?,
             origins: Table::open(parts.store.as_ref(), Domain::RequestOrigins)?,
             store: parts.store,
-            port: parts.port,
             identity: parts.identity,
             catalog: parts.catalog,
             audit: parts.audit,
@@ -166,13 +149,7 @@ impl Requests {
 
     /// Remembers the chat account a person just talked from: where they are reached next.
     pub fn seen(&self, entra_id: &str, user: &ChatUser) {
-        let known = self.last_seen.get(&entra_id.to_owned());
-        if matches!(&known, Ok(Some(known)) if known == user) {
-            return;
-        }
-        if let Err(error) = self.last_seen.insert(&entra_id.to_owned(), user) {
-            tracing::warn!(%error, "cannot remember where a person talks from");
-        }
+        self.courier.seen(entra_id, user);
     }
 
     /// A request by id.
@@ -196,130 +173,6 @@ impl Requests {
         };
         mine.sort_by_key(|record| std::cmp::Reverse(record.created_at));
         mine
-    }
-
-    /// Turns an allowed request into a kept one; [`Requests::advance`] then starts it. Stages
-    /// naming a group are resolved to its members (never the requester) now, so the cards go
-    /// to people. `origin` names the delivery that asked (the chat user's key and the
-    /// delivery's id): a delivery handled again after a crash gets the request it started.
-    pub async fn start(
-        &self,
-        requester: Requester,
-        request: &AccessRequest,
-        grant: &Grant,
-        policy_line: String,
-        extension: Option<Extension>,
-        origin: Option<&str>,
-    ) -> Result<RequestRecord, StartError> {
-        let id = match self.reserve(origin)? {
-            origins::Reserved::Started(record) => return Ok(*record),
-            origins::Reserved::Id(id) => id,
-        };
-        let catalog = self.catalog.current();
-        let resource = catalog
-            .get(request.resource.kind, &request.resource.id)
-            .ok_or(StartError::Gone)?;
-        let group_id = match resource.kind {
-            ResourceKind::Group => Some(resource.id.clone()),
-            _ => resource.group_id.clone(),
-        };
-        // A grant carried by a group whose members Graph does not assign cannot be made here.
-        let through_group = crate::policy::carried_as(resource, request.access).is_some()
-            || resource.kind == ResourceKind::Group;
-        if through_group {
-            if let Some(why) = resource.membership.why_not() {
-                let what = match resource.kind {
-                    ResourceKind::Group => {
-                        format!("membership of {} is {why}", resource.describe())
-                    }
-                    _ => format!(
-                        "{} is granted through its group, whose membership is {why}",
-                        resource.describe()
-                    ),
-                };
-                return Err(StartError::NotProvisionable(what));
-            }
-        }
-        let stages = approval::stages::resolve(
-            &grant.stages,
-            &requester.upn,
-            &self.catalog.current(),
-            &self.directory,
-        )
-        .await?;
-        let access = grant.access.unwrap_or(request.access);
-        // The plan is fixed now, from what the catalog says of the resource: taking the grant
-        // away later undoes exactly these steps, whatever the catalog says by then.
-        let plan = provision::plan(Subject {
-            resource: &request.resource,
-            group_id: group_id.as_deref(),
-            access,
-            shared_channel: resource.is_shared_channel(),
-        })
-        .map_err(|error| StartError::NotProvisionable(error.to_string()))?;
-        let record = RequestRecord {
-            id,
-            requester,
-            resource: request.resource.clone(),
-            group_id,
-            access,
-            requested_access: grant.requested_access.unwrap_or(request.access),
-            duration_seconds: grant.duration.map(|span| span.as_secs()),
-            reason: request.terms.reason.clone(),
-            acting: grant.acting,
-            stages,
-            policy_line,
-            state: State::AwaitingApproval { stage: 0 },
-            created_at: self.now(),
-            ends_at: None,
-            made_by: None,
-            allow_standing: grant.allow_standing,
-            made_steps: Vec::new(),
-            attempting: None,
-            sign_in_asked_at: None,
-            extends: extension.as_ref().map(|extension| extension.of.clone()),
-            extended_by: None,
-        };
-        let mut record = record;
-        if let Some(extension) = &extension {
-            // An extension's end was fixed when policy decided it, from the grant's start.
-            record.ends_at = Some(extension.ends_at);
-        }
-        let standing_used = self.apply_standing(&mut record);
-        // The plan is on disk before the request that takes it.
-        self.provisioner.ledger().fix_plan(&record.id, &plan)?;
-        let record = self.submit(record).await?;
-        self.settle_origin(origin, &record.id)?;
-        let trail: Vec<Value> = grant
-            .trail
-            .iter()
-            .map(|step| json!({"layer": step.layer.as_str(), "verdict": step.verdict.as_str(), "note": step.note}))
-            .collect();
-        self.audit(&record, AuditKind::Received, &record.requester.upn, json!({
-            "resource": record.resource, "access": record.access,
-            "requested_access": record.requested_access,
-            "duration_seconds": record.duration_seconds, "has_reason": record.reason.is_some(),
-            "stages": record.stages.iter().map(|stage| json!({"stage": stage.name, "approvers": stage.approvers, "quorum": stage.quorum})).collect::<Vec<_>>(),
-            "acting": record.acting.as_str(), "target": grant.target, "trail": trail,
-            "extends": record.extends, "standing_used": standing_used,
-        }));
-        Ok(record)
-    }
-
-    /// Keeps a new, allowed request and starts it: cards to the first stage's approvers, or
-    /// straight to provisioning when no approval is needed.
-    async fn submit(&self, mut record: RequestRecord) -> Result<RequestRecord, StoreError> {
-        // Stages a standing approval already decided are passed over.
-        record.state = match record
-            .stages
-            .iter()
-            .position(|stage| stage.decided_by.is_none())
-        {
-            Some(stage) => State::AwaitingApproval { stage },
-            None => State::Provisioning { waiting_for: None },
-        };
-        self.table
-            .create(self.store.as_ref(), record, crate::domain::request::new_id)
     }
 
     /// Carries on every request in flight: after a restart, or a sign-in.
@@ -489,7 +342,6 @@ impl Requests {
         if stage_record.opened_at.is_none() {
             self.open_stage(&record, stage);
         }
-        let card = approval::card(&record, stage);
         for approver in &stage_record.approvers {
             if stage_record
                 .cards
@@ -498,26 +350,8 @@ impl Requests {
             {
                 continue;
             }
-            let origin = record.requester.chat_user.channel;
-            let reached = match self.chat_user_of(approver, origin).await {
-                Some(user) => self.open_direct(&user).await.map(|place| (user, place)),
-                None => None,
-            };
-            let Some((user, place)) = reached else {
-                tracing::warn!(request = %record.id, approver, "cannot reach an approver");
+            let Some(keep) = self.courier.send_card(&record, stage, approver).await else {
                 continue;
-            };
-            let card = approval::addressed(card.clone(), &user);
-            let sent = match self.port.send(&place, &card).await {
-                Ok(sent) => sent,
-                Err(error) => {
-                    tracing::warn!(%error, request = %record.id, "cannot send an approval card");
-                    continue;
-                }
-            };
-            let keep = SentCard {
-                approver: approver.clone(),
-                sent,
             };
             // Kept even if the stage was decided meanwhile: the decision updates every card.
             let kept = self.apply(&record.id, &Event::CardSent { stage, card: keep });
@@ -564,54 +398,6 @@ impl Requests {
             .map(|person| person.id.clone())
     }
 
-    /// Who a person of the tenant is in chat (DESIGN.md section 7): on the platform where they
-    /// last talked to Doorman; otherwise on the platform the request came from; otherwise in
-    /// Teams, which deployments install tenant-wide. How a platform finds someone is the chat
-    /// port's business.
-    async fn chat_user_of(&self, upn: &str, origin: Channel) -> Option<ChatUser> {
-        let person = self.catalog.current().person_by_address(upn).cloned()?;
-        match self.last_seen.get(&person.id) {
-            Ok(Some(user)) => return Some(user),
-            Ok(None) => {}
-            Err(error) => {
-                tracing::warn!(%error, "cannot read where a person talks from");
-                return None;
-            }
-        }
-        let colleague = Colleague {
-            email: person.mail.clone().unwrap_or_else(|| person.upn.clone()),
-            entra_id: person.id,
-        };
-        let mut platforms = vec![origin];
-        if origin != Channel::Teams {
-            platforms.push(Channel::Teams);
-        }
-        for channel in platforms {
-            match self.port.reach(channel, &colleague).await {
-                Ok(Some(user)) => return Some(user),
-                Ok(None) => {}
-                Err(error) => tracing::warn!(%error, ?channel, "cannot look a person up"),
-            }
-        }
-        None
-    }
-
-    /// The 1:1 conversation with a person of the tenant (see [`Self::chat_user_of`]).
-    async fn direct_to(&self, upn: &str, origin: Channel) -> Option<Place> {
-        let user = self.chat_user_of(upn, origin).await?;
-        self.open_direct(&user).await
-    }
-
-    async fn open_direct(&self, user: &ChatUser) -> Option<Place> {
-        match self.port.open_direct(user).await {
-            Ok(place) => Some(place),
-            Err(error) => {
-                tracing::warn!(%error, "cannot open a direct conversation");
-                None
-            }
-        }
-    }
-
     /// Who clicked, as the verified envelope says; `None` when their account cannot be read.
     async fn clicker(&self, user: &ChatUser, entra: Option<&EntraUser>) -> Option<Clicker> {
         let entra = match entra {
@@ -634,9 +420,7 @@ impl Requests {
     }
 
     async fn say(&self, place: &Place, message: &Message) {
-        if let Err(error) = self.port.send(place, message).await {
-            tracing::warn!(%error, "could not deliver a message");
-        }
+        self.courier.say(place, message).await;
     }
 
     fn audit(&self, record: &RequestRecord, kind: AuditKind, actor: &str, data: Value) {

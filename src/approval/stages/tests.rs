@@ -70,3 +70,45 @@ fn an_approver_group_must_be_named_unambiguously() {
         Err(StageError::NoApprovers(stage)) if stage == "group:Security"
     ));
 }
+
+#[test]
+fn a_stage_opened_puts_its_reminder_escalation_and_time_out_on_the_timers() {
+    let mut stage = StageRecord::new("owner".into(), people(&["nina@x"]), 1);
+    stage.timing = Some(StageTiming {
+        remind_after: 3_600,
+        escalate_after: 86_400,
+        escalate_to: Vec::new(),
+        expire_after: u64::MAX,
+    });
+    let record = crate::domain::request::example::request(vec![stage]);
+    let opened = record.created_at;
+    let jobs = timers(&record, 0, opened);
+    assert_eq!(
+        jobs,
+        vec![
+            (
+                opened + TimeDelta::hours(1),
+                Job::RemindApprovers {
+                    request: record.id.clone(),
+                    stage: 0
+                }
+            ),
+            (
+                opened + TimeDelta::days(1),
+                Job::Escalate {
+                    request: record.id.clone(),
+                    stage: 0
+                }
+            ),
+            // A time-out too far to count is never, not a panic.
+            (
+                DateTime::<Utc>::MAX_UTC,
+                Job::TimeOut {
+                    request: record.id.clone(),
+                    stage: 0
+                }
+            ),
+        ]
+    );
+    assert!(timers(&record, 1, opened).is_empty(), "no such stage");
+}

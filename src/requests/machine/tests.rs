@@ -7,11 +7,7 @@ use proptest::prelude::*;
 
 use super::{Effect, Event, Refusal, next};
 use crate::approval::{ClickRefused, Clicker};
-use crate::domain::chat::{Channel, ChatUser, Place};
-use crate::domain::request::{
-    Acting, EndCause, RequestRecord, Requester, SentCard, StageRecord, State,
-};
-use crate::domain::resource::{Access, ResourceKind, ResourceRef};
+use crate::domain::request::{Acting, EndCause, RequestRecord, SentCard, StageRecord, State};
 
 fn at(minute: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0)
@@ -27,7 +23,7 @@ fn person(upn: &str) -> Clicker {
     }
 }
 
-const REQUESTER: &str = "jordan@contoso.com";
+use crate::domain::request::example::REQUESTER;
 const MANAGER: &str = "maria@contoso.com";
 const OWNER: &str = "nina@contoso.com";
 const OTHER_OWNER: &str = "omar@contoso.com";
@@ -35,56 +31,16 @@ const STRANGER: &str = "sam@contoso.com";
 
 /// A request for VPN Users with a manager stage and an owner stage (quorum `owner_quorum`).
 fn request(owner_quorum: u32) -> RequestRecord {
-    let user = ChatUser {
-        channel: Channel::Teams,
-        tenant: "t".into(),
-        id: format!("id-{REQUESTER}"),
-    };
-    RequestRecord {
-        id: "R-TEST01".into(),
-        requester: Requester {
-            upn: REQUESTER.into(),
-            entra_id: format!("id-{REQUESTER}"),
-            chat_user: user.clone(),
-            place: Place {
-                channel: Channel::Teams,
-                reference: serde_json::json!({"conversation": "a:1"}),
-            },
-            display_name: None,
-            department: None,
-            job_title: None,
-        },
-        resource: ResourceRef {
-            kind: ResourceKind::Group,
-            id: "g-vpn".into(),
-            name: "VPN Users".into(),
-        },
-        group_id: Some("g-vpn".into()),
-        access: Access::Member,
-        requested_access: Access::Member,
-        duration_seconds: Some(3600),
-        reason: None,
-        acting: Acting::Approver,
-        stages: vec![
-            StageRecord::new("manager".into(), vec![MANAGER.into()], 1),
-            StageRecord::new(
-                "owner".into(),
-                vec![OWNER.into(), OTHER_OWNER.into()],
-                owner_quorum,
-            ),
-        ],
-        policy_line: "Policy allows it with approval.".into(),
-        state: State::AwaitingApproval { stage: 0 },
-        created_at: at(0),
-        ends_at: None,
-        made_by: None,
-        allow_standing: true,
-        made_steps: Vec::new(),
-        attempting: None,
-        sign_in_asked_at: None,
-        extends: None,
-        extended_by: None,
-    }
+    let mut record = crate::domain::request::example::request(vec![
+        StageRecord::new("manager".into(), vec![MANAGER.into()], 1),
+        StageRecord::new(
+            "owner".into(),
+            vec![OWNER.into(), OTHER_OWNER.into()],
+            owner_quorum,
+        ),
+    ]);
+    record.allow_standing = true;
+    record
 }
 
 fn answer(stage: usize, by: &str, approve: bool) -> Event {

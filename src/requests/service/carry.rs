@@ -241,11 +241,7 @@ impl Requests {
             return;
         }
         let origin = record.requester.chat_user.channel;
-        let reached = match self.chat_user_of(upn, origin).await {
-            Some(user) => self.open_direct(&user).await.map(|place| (user, place)),
-            None => None,
-        };
-        if let Some((user, place)) = reached {
+        if let Some((user, place)) = self.courier.reach(upn, origin).await {
             self.send_sign_in_link(record, upn, entra_id, role, &user, &place)
                 .await;
         } else {

@@ -134,16 +134,9 @@ impl Requests {
             json!({"stage": record.stages.get(stage).map(|stage| stage.name.clone()), "has_reason": reason.is_some(), "standing": standing}),
         );
         let decided = approval::decided_card(record, stage, approve, by, reason);
-        if let Some(stage_record) = record.stages.get(stage) {
-            for card in &stage_record.cards {
-                if action.card.as_ref() == Some(&card.sent) {
-                    continue;
-                }
-                if let Err(error) = self.port.update(&card.sent, &decided).await {
-                    tracing::warn!(%error, request = %record.id, "cannot update an approval card");
-                }
-            }
-        }
+        self.courier
+            .show_on_cards(record, stage, &decided, action.card.as_ref())
+            .await;
         let told = approval::requester_update(record, stage, approve, by, reason);
         self.say(&record.requester.place, &told).await;
         decided
@@ -188,26 +181,9 @@ impl Requests {
                 "quorum": stage_record.quorum, "complete": false,
             }),
         );
-        let live = approval::card(record, stage);
-        for card in &stage_record.cards {
-            if action.card.as_ref() == Some(&card.sent) {
-                continue;
-            }
-            let shown = if stage_record.approved_by(&card.approver) {
-                approval::counted_card(record, stage, &card.approver)
-            } else {
-                match self
-                    .chat_user_of(&card.approver, record.requester.chat_user.channel)
-                    .await
-                {
-                    Some(user) => approval::addressed(live.clone(), &user),
-                    None => live.clone(),
-                }
-            };
-            if let Err(error) = self.port.update(&card.sent, &shown).await {
-                tracing::warn!(%error, request = %record.id, "cannot update an approval card");
-            }
-        }
+        self.courier
+            .refresh_cards(record, stage, action.card.as_ref())
+            .await;
         self.say(
             &record.requester.place,
             &approval::requester_counted(record, stage, who),

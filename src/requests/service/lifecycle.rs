@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::TimeDelta;
 use serde_json::json;
 
 use super::{Requests, role_of};
@@ -23,13 +23,12 @@ use crate::identity::Role;
 use crate::metrics::EndLabels;
 use crate::requests::machine::{Effect, Event};
 use crate::scheduler::{Job, JobHandler, Outcome};
-use crate::store::StoreError;
 
 /// Who revoked, when it was the identity team from the command line.
 pub const ADMIN: &str = "the identity team (doorman grants revoke)";
 
 /// When a removal that could not be made (no usable token, Graph refusing) is tried again.
-const TRY_AGAIN_IN: TimeDelta = TimeDelta::minutes(1);
+pub(super) const TRY_AGAIN_IN: TimeDelta = TimeDelta::minutes(1);
 
 /// Why a grant was not taken away on someone's word.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -170,7 +169,7 @@ impl Requests {
         );
         for effect in transition.effects {
             if let Effect::CloseCards { stage } = effect {
-                self.close_cards(&record, stage).await;
+                self.courier.close_cards(&record, stage).await;
             }
         }
     }
@@ -245,259 +244,6 @@ impl Requests {
                 .group_id
                 .as_deref()
                 .is_some_and(|group| owns(ResourceKind::Group, group))
-    }
-
-    /// Now, by the scheduler's clock.
-    pub(super) fn now(&self) -> DateTime<Utc> {
-        self.scheduler.now()
-    }
-
-    /// Puts the grant's end on the timers, and the reminder before it while that is still
-    /// ahead (on disk before it returns).
-    pub(super) fn schedule_end(&self, record: &RequestRecord) -> Result<(), StoreError> {
-        let Some(end) = record.ends_at else {
-            return Ok(());
-        };
-        self.scheduler.schedule(
-            end,
-            Job::Expire {
-                request: record.id.clone(),
-            },
-        )?;
-        let reminder = end - self.reminder_lead(record);
-        if reminder > self.now() {
-            self.scheduler.schedule(
-                reminder,
-                Job::RemindEnd {
-                    request: record.id.clone(),
-                },
-            )?;
-        }
-        Ok(())
-    }
-
-    /// How long before its end a grant's requester is reminded: `[lifecycle] remind_before`,
-    /// or half the grant when it is shorter than twice that.
-    fn reminder_lead(&self, record: &RequestRecord) -> TimeDelta {
-        let configured = TimeDelta::from_std(self.remind_before).unwrap_or(TimeDelta::days(1));
-        let half = record
-            .duration_seconds
-            .and_then(|seconds| i64::try_from(seconds / 2).ok())
-            .map(TimeDelta::seconds);
-        match half {
-            Some(half) if half < configured => half,
-            _ => configured,
-        }
-    }
-
-    /// The `RemindEnd` job: the requester of a grant that ends soon is told when, with an
-    /// Extend button.
-    async fn remind_end(&self, id: &str) -> Outcome {
-        let record = match self.get(id) {
-            Ok(Some(record)) => record,
-            Ok(None) => return Outcome::Done,
-            Err(error) => {
-                tracing::error!(%error, request = id, "cannot read a request to remind");
-                return Outcome::RetryAt(self.now() + TRY_AGAIN_IN);
-            }
-        };
-        let ending = record.state == State::Active
-            && record.extended_by.is_none()
-            && record.ends_at.is_some_and(|end| end > self.now());
-        if ending {
-            self.say(&record.requester.place, &approval::ending_soon(&record))
-                .await;
-        }
-        Outcome::Done
-    }
-
-    /// An approved extension takes its grant over: the access stays as it is, the extension
-    /// holds it (with what the grant made, and who made it) until its own end, and the old
-    /// grant ends as "extended". Returns false when there is no active grant to take over (it
-    /// ended before the extension was approved): the extension is then made as a new grant.
-    ///
-    /// Crash-safe by order: the old grant first names its successor (its end then removes
-    /// nothing), then the extension becomes active, then the old grant ends.
-    pub(super) async fn hand_over(&self, record: &RequestRecord, from: &str) -> bool {
-        let lock = self.lock_of(from);
-        let _one_at_a_time = lock.lock().await;
-        let Ok(Some(original)) = self.get(from) else {
-            return false;
-        };
-        let ours = original.extended_by.as_deref() == Some(record.id.as_str());
-        let taken_over = matches!(
-            &original.state,
-            State::Ended { cause: EndCause::Extended { into }, .. } if *into == record.id
-        );
-        if !(original.state == State::Active || taken_over) {
-            return false;
-        }
-        if !ours && !taken_over {
-            let named = self.apply(
-                from,
-                &Event::ExtendedBy {
-                    successor: record.id.clone(),
-                },
-            );
-            match named {
-                Ok(Ok(_)) => {}
-                Ok(Err(_)) => return false,
-                Err(error) => {
-                    tracing::error!(%error, request = %record.id, "cannot hand a grant over");
-                    return true;
-                }
-            }
-        }
-        // The extension covers every fact the grant covers before the grant lets go of any.
-        let plan = self.plan_of(&original).unwrap_or_default();
-        if let Err(error) = self
-            .provisioner
-            .hand_over(from, &record.id, &original.requester.entra_id, &plan)
-            .await
-        {
-            tracing::error!(%error, request = %record.id, "cannot hand a grant's access over");
-            return true;
-        }
-        if let Err(error) = self.provisioner.ledger().fix_plan(&record.id, &plan) {
-            tracing::error!(%error, request = %record.id, "cannot keep an extension's plan");
-            return true;
-        }
-        let took_over = Event::TookOver {
-            made_steps: original.made_steps.clone(),
-            made_by: original.made_by.clone(),
-            acting: original.acting,
-        };
-        let active = match self.apply(&record.id, &took_over) {
-            Ok(Ok(active)) => active,
-            Ok(Err(_)) => return true,
-            Err(error) => {
-                tracing::error!(%error, request = %record.id, "cannot hand a grant over");
-                return true;
-            }
-        };
-        if let Err(error) = self.schedule_end(&active) {
-            tracing::error!(%error, request = %record.id, "cannot schedule the extended end");
-        }
-        self.close_extended(&original, &record.id).await;
-        self.audit(
-            &active,
-            AuditKind::Extended,
-            "doorman",
-            json!({"extends": from, "ends_at": active.ends_at, "was_until": original.ends_at}),
-        );
-        self.say(&active.requester.place, &approval::extended(&active, from))
-            .await;
-        true
-    }
-
-    /// The old grant of an extension that is active: the ledger lets go of it (the extension
-    /// covers all it covered, so nothing is removed), and it ends as "extended".
-    async fn close_extended(&self, original: &RequestRecord, into: &str) {
-        let plan = self.plan_of(original).unwrap_or_default();
-        let released = self
-            .provisioner
-            .release(&original.id, &original.requester.entra_id, &plan, None)
-            .await;
-        if !released.is_complete() {
-            tracing::error!(request = %original.id, "an extended grant could not let go of its access");
-            return;
-        }
-        let handed = Event::HandedOver {
-            into: into.to_owned(),
-            at: self.now(),
-        };
-        match self.apply(&original.id, &handed) {
-            Ok(Ok(_)) => self.drop_grant_timers(&original.id),
-            Ok(Err(_)) => {}
-            Err(error) => {
-                tracing::error!(%error, request = %original.id, "cannot end an extended grant");
-            }
-        }
-    }
-
-    /// Takes a grant's end and its reminder off the timers: it is over.
-    pub(super) fn drop_grant_timers(&self, id: &str) {
-        let request = id.to_owned();
-        for job in [
-            Job::Expire {
-                request: request.clone(),
-            },
-            Job::RemindEnd { request },
-        ] {
-            if let Err(error) = self.scheduler.cancel(&job.id()) {
-                tracing::warn!(%error, request = id, "cannot drop a grant's timers");
-            }
-        }
-    }
-
-    /// An active grant with an end has its timer: a request made before timers existed, or
-    /// one whose timer was lost, gets one.
-    pub(super) fn keep_timers(&self, record: &RequestRecord) {
-        if record.ends_at.is_none() {
-            return;
-        }
-        let job = Job::Expire {
-            request: record.id.clone(),
-        };
-        let kept = match self.scheduler.due_at(&job.id()) {
-            Ok(Some(_)) => Ok(()),
-            Ok(None) => self.schedule_end(record),
-            Err(error) => Err(error),
-        };
-        if let Err(error) = kept {
-            tracing::error!(%error, request = %record.id, "cannot keep a grant's end on the timers");
-        }
-    }
-
-    /// The `Expire` job: a grant whose time is up is taken away.
-    async fn expire(&self, id: &str) -> Outcome {
-        let lock = self.lock_of(id);
-        let _one_at_a_time = lock.lock().await;
-        let record = match self.get(id) {
-            Ok(Some(record)) => record,
-            Ok(None) => return Outcome::Done,
-            Err(error) => {
-                tracing::error!(%error, request = id, "cannot read a request to expire");
-                return Outcome::RetryAt(self.now() + TRY_AGAIN_IN);
-            }
-        };
-        match record.state.clone() {
-            State::Active => {
-                if let Some(end) = record.ends_at.filter(|end| *end > self.now()) {
-                    // Its end moved.
-                    return Outcome::RetryAt(end);
-                }
-                if let Some(successor) = &record.extended_by {
-                    // An approved extension is taking it over: nothing is removed, unless
-                    // that extension never got anywhere.
-                    match self.get(successor) {
-                        Ok(Some(next)) if next.state == State::Active => {
-                            self.close_extended(&record, successor).await;
-                            return Outcome::Done;
-                        }
-                        Ok(Some(next)) if matches!(next.state, State::Provisioning { .. }) => {
-                            return Outcome::RetryAt(self.now() + TRY_AGAIN_IN);
-                        }
-                        _ => {}
-                    }
-                }
-                let ending = Event::Ending {
-                    cause: EndCause::Expired,
-                };
-                match self.apply(id, &ending) {
-                    Ok(Ok(record)) => self.take_away(record, EndCause::Expired).await,
-                    Ok(Err(_)) => Outcome::Done,
-                    Err(error) => {
-                        tracing::error!(%error, request = id, "cannot record an expiry");
-                        Outcome::RetryAt(self.now() + TRY_AGAIN_IN)
-                    }
-                }
-            }
-            // Still being made: it ends as soon as it is there.
-            State::Provisioning { .. } => Outcome::RetryAt(self.now() + TRY_AGAIN_IN),
-            State::Revoking { cause } => self.take_away(record, cause).await,
-            _ => Outcome::Done,
-        }
     }
 
     /// Takes a grant away: the grant ledger releases it from every step of its plan, and what

@@ -15,45 +15,14 @@ use crate::approval;
 use crate::audit::AuditKind;
 use crate::domain::request::{RequestRecord, State};
 use crate::requests::machine::{Effect, Event};
-use crate::scheduler::{Job, Outcome};
+use crate::scheduler::Outcome;
 
 impl Requests {
     /// Puts the stage's reminder, escalation and time-out on the timers, then records when it
     /// opened (a crash in between schedules them again, moved, not doubled).
     pub(super) fn open_stage(&self, record: &RequestRecord, stage: usize) {
         let now = self.now();
-        let Some(timing) = record
-            .stages
-            .get(stage)
-            .and_then(|stage| stage.timing.clone())
-        else {
-            return;
-        };
-        let after = |seconds: u64| now + TimeDelta::seconds(i64::try_from(seconds).unwrap_or(0));
-        let request = record.id.clone();
-        let jobs = [
-            (
-                after(timing.remind_after),
-                Job::RemindApprovers {
-                    request: request.clone(),
-                    stage,
-                },
-            ),
-            (
-                after(timing.escalate_after),
-                Job::Escalate {
-                    request: request.clone(),
-                    stage,
-                },
-            ),
-            (
-                after(timing.expire_after),
-                Job::TimeOut {
-                    request: request.clone(),
-                    stage,
-                },
-            ),
-        ];
+        let jobs = approval::stages::timers(record, stage, now);
         for (at, job) in jobs {
             if let Err(error) = self.scheduler.schedule(at, job) {
                 tracing::error!(%error, request = %record.id, "cannot schedule a stage's timing");
@@ -84,21 +53,7 @@ impl Requests {
         let Some(record) = self.waiting_at(id, stage) else {
             return Outcome::Done;
         };
-        let Some(stage_record) = record.stages.get(stage) else {
-            return Outcome::Done;
-        };
-        let origin = record.requester.chat_user.channel;
-        let mut reminded = Vec::new();
-        for approver in &stage_record.approvers {
-            if stage_record.approved_by(approver) {
-                continue;
-            }
-            if let Some(place) = self.direct_to(approver, origin).await {
-                self.say(&place, &approval::approver_reminder(&record, stage))
-                    .await;
-                reminded.push(approver.clone());
-            }
-        }
+        let reminded = self.courier.remind(&record, stage).await;
         if !reminded.is_empty() {
             self.say(
                 &record.requester.place,
@@ -172,18 +127,6 @@ impl Requests {
         Outcome::Done
     }
 
-    /// Every card of the stage says the request is over and keeps no buttons.
-    pub(super) async fn close_cards(&self, record: &RequestRecord, stage: usize) {
-        let closed = approval::closed_card(record);
-        if let Some(stage_record) = record.stages.get(stage) {
-            for card in &stage_record.cards {
-                if let Err(error) = self.port.update(&card.sent, &closed).await {
-                    tracing::warn!(%error, request = %record.id, "cannot close an approval card");
-                }
-            }
-        }
-    }
-
     /// The `TimeOut` job: nobody decided the stage in time, so the request ends; every card
     /// of the stage says so, and the requester is told.
     pub(super) async fn time_out(&self, id: &str, stage: usize) -> Outcome {
@@ -209,7 +152,7 @@ impl Requests {
             "doorman",
             json!({"stage": stage, "waited_seconds": waited, "undecided": true}),
         );
-        self.close_cards(&record, stage).await;
+        self.courier.close_cards(&record, stage).await;
         self.say(
             &record.requester.place,
             &approval::timed_out(&record, stage),

@@ -6,58 +6,23 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 
 use super::RequestTable;
-use crate::domain::chat::{Channel, ChatUser, Place};
-use crate::domain::request::{Acting, EndCause, RequestRecord, Requester, State};
-use crate::domain::resource::{Access, ResourceKind, ResourceRef};
+use crate::domain::request::{Acting, EndCause, RequestRecord, State};
 use crate::store::{Domain, SledStore, Store, Table};
 
 fn record(id: &str, upn: &str, minute: u32, state: State) -> RequestRecord {
-    let user = ChatUser {
-        channel: Channel::Teams,
-        tenant: "t".into(),
-        id: format!("id-{upn}"),
-    };
-    RequestRecord {
-        id: id.into(),
-        requester: Requester {
-            upn: upn.into(),
-            entra_id: format!("id-{upn}"),
-            chat_user: user,
-            place: Place {
-                channel: Channel::Teams,
-                reference: serde_json::json!({}),
-            },
-            display_name: None,
-            department: None,
-            job_title: None,
-        },
-        resource: ResourceRef {
-            kind: ResourceKind::Group,
-            id: "g".into(),
-            name: "G".into(),
-        },
-        group_id: None,
-        access: Access::Member,
-        requested_access: Access::Member,
-        duration_seconds: None,
-        reason: None,
-        acting: Acting::Operator,
-        stages: Vec::new(),
-        policy_line: String::new(),
-        state,
-        created_at: Utc
-            .with_ymd_and_hms(2026, 12, 1, 9, minute, 0)
-            .single()
-            .unwrap_or_default(),
-        ends_at: None,
-        made_by: None,
-        allow_standing: false,
-        made_steps: Vec::new(),
-        attempting: None,
-        sign_in_asked_at: None,
-        extends: None,
-        extended_by: None,
-    }
+    let mut record = crate::domain::request::example::request(Vec::new());
+    record.id = id.into();
+    record.requester.upn = upn.into();
+    record.requester.entra_id = format!("id-{upn}");
+    record.requester.chat_user.id = format!("id-{upn}");
+    record.acting = Acting::Operator;
+    record.duration_seconds = None;
+    record.state = state;
+    record.created_at = Utc
+        .with_ymd_and_hms(2026, 12, 1, 9, minute, 0)
+        .single()
+        .unwrap_or_default();
+    record
 }
 
 fn store() -> (tempfile::TempDir, Arc<dyn Store>) {
