@@ -8,12 +8,14 @@
 //! talks to.
 
 mod commands;
+mod deciding;
 mod dialogue;
 mod extend;
 mod pending;
 mod rate;
 mod replies;
 mod requests;
+mod revoking;
 
 use std::sync::Arc;
 

@@ -11,9 +11,17 @@ use crate::approval;
 use crate::audit::AuditKind;
 use crate::domain::chat::{ChatUser, Message, Place};
 use crate::domain::request::{Acting, RequestRecord, State};
+use crate::graph::DelegatedToken;
 use crate::identity::{Expectation, Role, TokenError};
 use crate::provision::{self, ProvisionError};
 use crate::requests::machine::{Effect, Event};
+
+/// The person a request is carried out by, the plan, and their token.
+struct Carrier {
+    upn: String,
+    plan: provision::Plan,
+    token: DelegatedToken,
+}
 
 impl Requests {
     /// Makes the change under the acting identity's token, reads it back, and reports.
@@ -23,40 +31,62 @@ impl Requests {
                 return;
             }
         }
-        let Some(acting_upn) = self.acting_upn(&record) else {
+        let Some(carrier) = self.carrier(&record).await else {
+            return;
+        };
+        let Some(record) = self.begin_carrying(&record, &carrier).await else {
+            return;
+        };
+        let Some(record) = self.make(&record, &carrier).await else {
+            return;
+        };
+        self.prove(&record, &carrier).await;
+    }
+
+    /// Who carries the request out, with what plan and token: `None` when it waits for their
+    /// sign-in (they have been asked) or cannot be carried out (it is given up).
+    async fn carrier(&self, record: &RequestRecord) -> Option<Carrier> {
+        let Some(upn) = self.acting_upn(record) else {
             let why = match record.acting {
                 Acting::Operator => "no operator account is configured ([microsoft] operator)",
                 _ => "no owner approved it, and only an approving owner may make this change",
             };
-            self.give_up(&record, why.to_owned()).await;
-            return;
+            self.give_up(record, why.to_owned()).await;
+            return None;
         };
-        let Some(acting_id) = self.entra_id_of(&acting_upn) else {
-            self.give_up(&record, format!("{acting_upn} is not in the directory"))
+        let Some(entra_id) = self.entra_id_of(&upn) else {
+            self.give_up(record, format!("{upn} is not in the directory"))
                 .await;
-            return;
+            return None;
         };
-        let plan = match self.plan_of(&record) {
+        let plan = match self.plan_of(record) {
             Ok(plan) => plan,
             Err(error) => {
-                self.give_up(&record, error.to_string()).await;
-                return;
+                self.give_up(record, error.to_string()).await;
+                return None;
             }
         };
         let role = role_of(record.acting, Some(&plan));
-        let token = match self.identity.delegated_token(&acting_id, role).await {
-            Ok(token) => token,
+        match self.identity.delegated_token(&entra_id, role).await {
+            Ok(token) => Some(Carrier { upn, plan, token }),
             Err(TokenError::NeedsSignIn(_)) => {
-                self.wait_for_sign_in(&record, &acting_upn, &acting_id, role)
-                    .await;
-                return;
+                self.wait_for_sign_in(record, &upn, &entra_id, role).await;
+                None
             }
             Err(error) => {
                 tracing::warn!(%error, request = %record.id, "no token to provision with yet");
-                return;
+                None
             }
-        };
-        // The end is fixed before the first write (a resumed request keeps the one it had).
+        }
+    }
+
+    /// Records that the request is being carried out, with its end fixed and on the timers
+    /// before the first write (a resumed request keeps the end it had).
+    async fn begin_carrying(
+        &self,
+        record: &RequestRecord,
+        carrier: &Carrier,
+    ) -> Option<RequestRecord> {
         let ends_at = match record.duration_seconds {
             None => None,
             Some(seconds) => {
@@ -65,31 +95,30 @@ impl Requests {
                     .and_then(chrono::TimeDelta::try_seconds)
                     .and_then(|span| self.now().checked_add_signed(span));
                 if end.is_none() && record.ends_at.is_none() {
-                    self.give_up(&record, "the duration asked for is too long".to_owned())
+                    self.give_up(record, "the duration asked for is too long".to_owned())
                         .await;
-                    return;
+                    return None;
                 }
                 end
             }
         };
         let carrying = Event::CarryingOut {
-            made_by: acting_upn.clone(),
+            made_by: carrier.upn.clone(),
             ends_at,
         };
         let transition = match self.apply_with_effects(&record.id, &carrying) {
             Ok(Ok(transition)) => transition,
-            Ok(Err(_)) => return,
+            Ok(Err(_)) => return None,
             Err(error) => {
                 tracing::error!(%error, request = %record.id, "cannot record provisioning");
-                return;
+                return None;
             }
         };
         let record = transition.record;
         if transition.effects.contains(&Effect::ScheduleEnd) {
-            // Its end is on the timers before the first write.
             if let Err(error) = self.schedule_end(&record) {
                 tracing::error!(%error, request = %record.id, "cannot schedule the grant's end");
-                return;
+                return None;
             }
         }
         if record.ends_at.is_some_and(|end| end <= self.now()) {
@@ -100,55 +129,63 @@ impl Requests {
                 "its time ran out before it could be made".to_owned(),
             )
             .await;
-            return;
+            return None;
         }
-        let person = record.requester.entra_id.clone();
+        Some(record)
+    }
+
+    /// Claims and writes each step of the plan, and records and audits what was written.
+    async fn make(&self, record: &RequestRecord, carrier: &Carrier) -> Option<RequestRecord> {
+        let person = &record.requester.entra_id;
         let made =
             match self
                 .provisioner
-                .carry_out(&record.id, &person, &plan, &token)
+                .carry_out(&record.id, person, &carrier.plan, &carrier.token)
                 .await
             {
                 Ok(made) => made,
                 Err(error) => {
                     if let ProvisionError::Provider { step, source } = &error {
-                        self.audit(&record, AuditKind::Failed, &acting_upn, json!({
+                        self.audit(record, AuditKind::Failed, &carrier.upn, json!({
                         "step": step, "error": source.message, "request_id": source.request_id,
                     }));
                     }
-                    self.give_up(&record, error.to_string()).await;
-                    return;
+                    self.give_up(record, error.to_string()).await;
+                    return None;
                 }
             };
         let written: Vec<String> = made.written.iter().map(provision::Step::describe).collect();
-        let record = match self.apply(
-            &record.id,
-            &Event::Made {
-                written: written.clone(),
-            },
-        ) {
+        let made_event = Event::Made {
+            written: written.clone(),
+        };
+        let record = match self.apply(&record.id, &made_event) {
             Ok(Ok(record)) => record,
-            Ok(Err(_)) => return,
+            Ok(Err(_)) => return None,
             Err(error) => {
                 tracing::error!(%error, request = %record.id, "cannot record what was made");
-                return;
+                return None;
             }
         };
         self.audit(
             &record,
             AuditKind::Provisioned,
-            &acting_upn,
+            &carrier.upn,
             json!({
-                "steps": plan.describe(), "written": written,
+                "steps": carrier.plan.describe(), "written": written,
                 "held_before": made.held_before.iter().map(provision::Step::describe).collect::<Vec<_>>(),
                 "graph_request_ids": made.request_ids, "ends_at": record.ends_at,
             }),
         );
-        if let Err(error) = self.provisioner.verify(&person, &plan).await {
-            // Access that cannot be read back is not left in place: what this request made is
-            // taken back, and only that.
+        Some(record)
+    }
+
+    /// Reads the grant back before anyone is told "done"; access that cannot be read back is
+    /// not left in place: what this request made is taken back, and only that.
+    async fn prove(&self, record: &RequestRecord, carrier: &Carrier) {
+        let person = &record.requester.entra_id;
+        if let Err(error) = self.provisioner.verify(person, &carrier.plan).await {
             self.give_up(
-                &record,
+                record,
                 format!("the change could not be read back ({error})"),
             )
             .await;
@@ -162,10 +199,10 @@ impl Requests {
                 return;
             }
         };
-        let requester_view = if acting_upn.eq_ignore_ascii_case(&record.requester.upn) {
+        let requester_view = if carrier.upn.eq_ignore_ascii_case(&record.requester.upn) {
             "acting".to_owned()
         } else {
-            self.requester_view(&record, &plan).await
+            self.requester_view(&record, &carrier.plan).await
         };
         self.audit(
             &record,

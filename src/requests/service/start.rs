@@ -8,8 +8,9 @@ use serde_json::{Value, json};
 use super::{Requests, origins};
 use crate::approval;
 use crate::audit::AuditKind;
+use crate::catalog::Resource;
 use crate::domain::request::{RequestRecord, Requester, State};
-use crate::domain::resource::ResourceKind;
+use crate::domain::resource::{Access, ResourceKind};
 use crate::intent::AccessRequest;
 use crate::policy::Grant;
 use crate::provision::{self, Subject};
@@ -61,23 +62,7 @@ impl Requests {
             ResourceKind::Group => Some(resource.id.clone()),
             _ => resource.group_id.clone(),
         };
-        // A grant carried by a group whose members Graph does not assign cannot be made here.
-        let through_group = crate::policy::carried_as(resource, request.access).is_some()
-            || resource.kind == ResourceKind::Group;
-        if through_group {
-            if let Some(why) = resource.membership.why_not() {
-                let what = match resource.kind {
-                    ResourceKind::Group => {
-                        format!("membership of {} is {why}", resource.describe())
-                    }
-                    _ => format!(
-                        "{} is granted through its group, whose membership is {why}",
-                        resource.describe()
-                    ),
-                };
-                return Err(StartError::NotProvisionable(what));
-            }
-        }
+        assignable(resource, request.access)?;
         let stages = approval::stages::resolve(
             &grant.stages,
             &requester.upn,
@@ -128,12 +113,18 @@ impl Requests {
         self.provisioner.ledger().fix_plan(&record.id, &plan)?;
         let record = self.submit(record).await?;
         self.settle_origin(origin, &record.id)?;
+        self.audit_received(&record, grant, standing_used);
+        Ok(record)
+    }
+
+    /// The request as received, with the decision's trail, on the audit chain.
+    fn audit_received(&self, record: &RequestRecord, grant: &Grant, standing_used: Vec<Value>) {
         let trail: Vec<Value> = grant
             .trail
             .iter()
             .map(|step| json!({"layer": step.layer.as_str(), "verdict": step.verdict.as_str(), "note": step.note}))
             .collect();
-        self.audit(&record, AuditKind::Received, &record.requester.upn, json!({
+        self.audit(record, AuditKind::Received, &record.requester.upn, json!({
             "resource": record.resource, "access": record.access,
             "requested_access": record.requested_access,
             "duration_seconds": record.duration_seconds, "has_reason": record.reason.is_some(),
@@ -141,7 +132,6 @@ impl Requests {
             "acting": record.acting.as_str(), "target": grant.target, "trail": trail,
             "extends": record.extends, "standing_used": standing_used,
         }));
-        Ok(record)
     }
 
     /// Keeps a new, allowed request and starts it: cards to the first stage's approvers, or
@@ -159,4 +149,22 @@ impl Requests {
         self.table
             .create(self.store.as_ref(), record, crate::domain::request::new_id)
     }
+}
+
+/// Refuses a grant carried by a group whose members Graph does not assign (dynamic or
+/// synced membership): it cannot be made here.
+fn assignable(resource: &Resource, access: Access) -> Result<(), StartError> {
+    let through_group = crate::policy::carried_as(resource, access).is_some()
+        || resource.kind == ResourceKind::Group;
+    let Some(why) = resource.membership.why_not().filter(|_| through_group) else {
+        return Ok(());
+    };
+    let what = match resource.kind {
+        ResourceKind::Group => format!("membership of {} is {why}", resource.describe()),
+        _ => format!(
+            "{} is granted through its group, whose membership is {why}",
+            resource.describe()
+        ),
+    };
+    Err(StartError::NotProvisionable(what))
 }

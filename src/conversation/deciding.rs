@@ -1,0 +1,344 @@
+//! From an understood request to a started one: policy decides (with the requester's facts
+//! from the directory, through intake), a reason is asked for when policy needs one, the
+//! decision is audited and said back in a sentence or two, and an allowed grant is started.
+//! Every decision is audited, without the message's text (people paste anything into chat,
+//! passwords included).
+
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use super::Conversation;
+use super::replies;
+use crate::approval::StageError;
+use crate::audit::{AuditKind, NewRecord};
+use crate::directory::Profile;
+use crate::domain::chat::{ChatUser, Message, Place};
+use crate::domain::request::Requester as RequestRequester;
+use crate::intake::Decided;
+use crate::intent::{AccessRequest, Change, Intent};
+use crate::policy::{Decision, Grant};
+use crate::provision;
+use crate::requests::StartError;
+
+impl Conversation {
+    /// Says back what was understood and what policy decided, or asks for what is missing.
+    /// `origin` is the id of the delivery that asked (a message, or a click).
+    pub(super) async fn proceed(
+        &self,
+        place: &Place,
+        upn: &str,
+        user: &ChatUser,
+        request: AccessRequest,
+        origin: &str,
+    ) {
+        let who = user.key();
+        let who = who.as_str();
+        if let Some(other) = &request.terms.on_behalf_of {
+            self.say(place, &replies::only_for_yourself(other)).await;
+            return;
+        }
+        let now = Utc::now();
+        let line = replies::restatement(&request, &self.describe(&request.resource), now);
+        // The rate limit counts people, whichever platform they ask from.
+        let person = upn.to_lowercase();
+        let recent = match self.rate.recent(&person, now) {
+            Ok(recent) => recent,
+            Err(error) => {
+                tracing::error!(%error, "cannot read request counts");
+                self.say(place, &replies::trouble()).await;
+                return;
+            }
+        };
+        let catalog = self.catalog.current();
+        let intent = Intent::Access(request.clone());
+        let Decided { decision, profile } = match self
+            .intake
+            .decide(
+                &catalog,
+                upn,
+                self.port.home_tenant(user).as_deref(),
+                &intent,
+                recent,
+                now,
+            )
+            .await
+        {
+            Ok(Some(decided)) => decided,
+            Ok(None) => {
+                tracing::error!("policy had nothing to decide on an access request");
+                self.say(place, &replies::trouble()).await;
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the requester to decide");
+                self.say(place, &replies::policy_unavailable(&line)).await;
+                return;
+            }
+        };
+        if let Decision::Allow(grant) = &decision {
+            if grant.needs_reason && request.change == Change::Grant {
+                match self.dialogue.await_reason(who, &request) {
+                    Ok(()) => self.say(place, &replies::reason_needed(&line)).await,
+                    Err(error) => {
+                        tracing::error!(%error, "cannot keep a request waiting for its reason");
+                        self.say(place, &replies::trouble()).await;
+                    }
+                }
+                return;
+            }
+        }
+        if let Err(error) = self.rate.record(&person, now) {
+            tracing::error!(%error, "cannot count a request");
+        }
+        let subject = json!({
+            "action": request.change,
+            "resource": {
+                "kind": request.resource.kind,
+                "id": request.resource.id,
+                "name": request.resource.name,
+            },
+        });
+        self.audit_decided(upn, subject, &decision);
+        tracing::info!(
+            requester = upn,
+            action = ?request.change,
+            kind = %request.resource.kind,
+            resource = %request.resource.id,
+            access = %request.access,
+            allowed = decision.is_allow(),
+            "request decided"
+        );
+        if request.change == Change::Revoke && decision.is_allow() {
+            self.revoke_own(place, upn, user, &request, &line).await;
+            return;
+        }
+        let grant = match &decision {
+            Decision::Allow(grant)
+                if request.change == Change::Grant
+                    && grant.access.is_some_and(|access| {
+                        provision::supports(request.resource.kind, access)
+                    }) =>
+            {
+                grant
+            }
+            _ => {
+                self.say(
+                    place,
+                    &replies::decided(&line, &decision, request.resource.kind, request.change),
+                )
+                .await;
+                return;
+            }
+        };
+        let asking = Asking {
+            place,
+            upn,
+            user,
+            origin,
+        };
+        self.start(
+            &asking,
+            &request,
+            grant,
+            profile,
+            decision.sentence(),
+            &line,
+        )
+        .await;
+    }
+
+    /// Starts an allowed request: cards to its approvers, or straight to carrying it out.
+    async fn start(
+        &self,
+        asking: &Asking<'_>,
+        request: &AccessRequest,
+        grant: &Grant,
+        profile: Option<Profile>,
+        sentence: String,
+        line: &str,
+    ) {
+        let Asking {
+            place,
+            upn,
+            user,
+            origin,
+        } = *asking;
+        // A requester whose account name could not be read is not started: the approver checks
+        // compare names as well as ids, and a name must be a name.
+        if !upn.contains('@') {
+            self.say(place, &replies::trouble()).await;
+            return;
+        }
+        let entra_id = match self.identity.entra_of(user) {
+            Ok(Some(entra)) => entra.id,
+            Ok(None) | Err(_) => {
+                self.say(place, &replies::trouble()).await;
+                return;
+            }
+        };
+        let requester = RequestRequester {
+            upn: upn.to_lowercase(),
+            entra_id,
+            chat_user: user.clone(),
+            place: place.clone(),
+            display_name: profile
+                .as_ref()
+                .and_then(|known| known.display_name.clone()),
+            department: profile
+                .as_ref()
+                .and_then(|known| known.requester.department.clone()),
+            job_title: profile.and_then(|known| known.job_title),
+        };
+        let started = self
+            .requests
+            .start(
+                requester,
+                request,
+                grant,
+                sentence.clone(),
+                None,
+                Some(&format!("{}|{origin}", user.key())),
+            )
+            .await;
+        match started {
+            Ok(record) => {
+                self.say(place, &replies::started(line, &sentence, &record))
+                    .await;
+                self.requests.advance(&record.id).await;
+            }
+            Err(StartError::NotProvisionable(why)) => {
+                self.say(place, &replies::cannot_carry_out(line, &sentence, &why))
+                    .await;
+            }
+            Err(StartError::Stages(StageError::AmbiguousGroup(group))) => {
+                self.say(place, &replies::ambiguous_approvers(line, &group))
+                    .await;
+            }
+            Err(StartError::Stages(StageError::NoApprovers(stage))) => {
+                self.say(place, &replies::no_approvers(line, &stage)).await;
+            }
+            Err(StartError::Stages(StageError::ShortOfQuorum {
+                stage,
+                quorum,
+                people,
+            })) => {
+                self.say(
+                    place,
+                    &replies::short_of_quorum(line, &stage, quorum, people),
+                )
+                .await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot start a request");
+                self.say(place, &replies::trouble()).await;
+            }
+        }
+    }
+
+    /// What policy says about a self-service action, decided and audited; `None` for intents
+    /// policy does not govern, or when the directory cannot be read (the reply says nothing
+    /// about policy then).
+    pub(super) async fn self_service_verdict(
+        &self,
+        upn: &str,
+        user: &ChatUser,
+        intent: &Intent,
+        now: chrono::DateTime<Utc>,
+    ) -> Option<Decision> {
+        let governed = match intent {
+            Intent::ResetPassword { on_behalf_of }
+            | Intent::UnlockAccount { on_behalf_of }
+            | Intent::RecoverMfa { on_behalf_of } => on_behalf_of.is_none(),
+            Intent::ShareCalendar { with, .. } => with.is_some(),
+            Intent::ForwardMail { to, .. } => to.is_some(),
+            _ => false,
+        };
+        if !governed {
+            return None;
+        }
+        let catalog = self.catalog.current();
+        let recent = self.rate.recent(&upn.to_lowercase(), now).unwrap_or(0);
+        match self
+            .intake
+            .decide(
+                &catalog,
+                upn,
+                self.port.home_tenant(user).as_deref(),
+                intent,
+                recent,
+                now,
+            )
+            .await
+        {
+            Ok(Some(Decided { decision, .. })) => {
+                self.audit_decided(upn, json!({ "action": intent.action() }), &decision);
+                Some(decision)
+            }
+            Ok(None) => None,
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the requester to decide");
+                None
+            }
+        }
+    }
+
+    /// Appends the decision, its trail and what it was about (`subject`) to the audit trail.
+    pub(super) fn audit_decided(&self, upn: &str, subject: Value, decision: &Decision) {
+        let mut data = decision.to_json();
+        if let (Some(object), Value::Object(subject)) = (data.as_object_mut(), subject) {
+            object.extend(subject);
+        }
+        let record = NewRecord {
+            request_id: None,
+            kind: AuditKind::Decided,
+            actor: upn.to_owned(),
+            data,
+        };
+        if let Err(error) = self.audit.append(record) {
+            tracing::error!(%error, "cannot audit a decision");
+        }
+    }
+}
+
+/// Who asks, in which conversation, and by which delivery (a message, or a click).
+#[derive(Clone, Copy)]
+struct Asking<'a> {
+    place: &'a Place,
+    upn: &'a str,
+    user: &'a ChatUser,
+    origin: &'a str,
+}
+
+/// What Doorman says to a self-service request (a password reset, an unlock, MFA recovery,
+/// calendar sharing, mail forwarding), with what policy said of it when it decided.
+pub(super) fn self_service_reply(intent: &Intent, verdict: Option<&Decision>) -> Message {
+    match intent {
+        Intent::ResetPassword { on_behalf_of }
+        | Intent::UnlockAccount { on_behalf_of }
+        | Intent::RecoverMfa { on_behalf_of }
+            if on_behalf_of.is_some() =>
+        {
+            replies::only_for_yourself(on_behalf_of.as_deref().unwrap_or_default())
+        }
+        Intent::ResetPassword { .. } => replies::self_service("you need a password reset", verdict),
+        Intent::UnlockAccount { .. } => replies::self_service("your account is locked", verdict),
+        Intent::RecoverMfa { .. } => {
+            replies::self_service("you need to set up multi-factor sign-in again", verdict)
+        }
+        Intent::ShareCalendar { with, access, .. } => {
+            let what = match with {
+                Some(with) => format!("share your calendar ({}) with {with}", access.label()),
+                None => "share your calendar, but with whom? Name the person".to_owned(),
+            };
+            replies::self_service(&what, verdict)
+        }
+        Intent::ForwardMail { to, .. } => {
+            let what = match to {
+                Some(to) => format!("forward your mail to {to}"),
+                None => "forward your mail, but to whom? Name the person".to_owned(),
+            };
+            replies::self_service(&what, verdict)
+        }
+        _ => replies::help(),
+    }
+}
