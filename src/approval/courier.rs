@@ -46,45 +46,80 @@ impl Courier {
     }
 
     /// Who a person of the tenant (by UPN or mail) is in chat, for a request that came from
-    /// `origin`.
+    /// `origin`: the first account [`Self::accounts`] finds.
     pub async fn chat_user_of(&self, upn: &str, origin: Channel) -> Option<ChatUser> {
-        let person = self.catalog.current().person_by_address(upn).cloned()?;
+        self.accounts(upn, origin).await.into_iter().next()
+    }
+
+    /// A person's chat accounts, best first: where they last talked to Doorman, then on the
+    /// platform the request came from, then in Teams (each looked up only when the ones before
+    /// it cannot be used: a platform can be down, or an account deactivated).
+    async fn accounts(&self, upn: &str, origin: Channel) -> Vec<ChatUser> {
+        let Some(person) = self.catalog.current().person_by_address(upn).cloned() else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
         match self.last_seen.get(&person.id) {
-            Ok(Some(user)) => return Some(user),
+            Ok(Some(user)) => found.push(user),
             Ok(None) => {}
-            Err(error) => {
-                tracing::warn!(%error, "cannot read where a person talks from");
-                return None;
-            }
+            Err(error) => tracing::warn!(%error, "cannot read where a person talks from"),
         }
         let colleague = Colleague {
             email: person.mail.clone().unwrap_or_else(|| person.upn.clone()),
             entra_id: person.id,
         };
-        let mut platforms = vec![origin];
-        if origin != Channel::Teams {
-            platforms.push(Channel::Teams);
-        }
-        for channel in platforms {
+        for channel in [origin, Channel::Teams] {
+            if found.iter().any(|user| user.channel == channel) {
+                continue;
+            }
             match self.port.reach(channel, &colleague).await {
-                Ok(Some(user)) => return Some(user),
+                Ok(Some(user)) => found.push(user),
                 Ok(None) => {}
                 Err(error) => tracing::warn!(%error, ?channel, "cannot look a person up"),
+            }
+        }
+        found
+    }
+
+    /// A person's chat account and their 1:1 conversation with Doorman, opened if needed: the
+    /// first of their accounts where one can be opened.
+    pub async fn reach(&self, upn: &str, origin: Channel) -> Option<(ChatUser, Place)> {
+        for user in self.accounts(upn, origin).await {
+            match self.port.open_direct(&user).await {
+                Ok(place) => return Some((user, place)),
+                Err(error) => {
+                    tracing::warn!(%error, channel = ?user.channel, "cannot open a direct conversation");
+                }
             }
         }
         None
     }
 
-    /// A person's chat account and their 1:1 conversation with Doorman, opened if needed.
-    pub async fn reach(&self, upn: &str, origin: Channel) -> Option<(ChatUser, Place)> {
-        let user = self.chat_user_of(upn, origin).await?;
-        match self.port.open_direct(&user).await {
-            Ok(place) => Some((user, place)),
-            Err(error) => {
-                tracing::warn!(%error, "cannot open a direct conversation");
-                None
+    /// Sends a person, in their 1:1 chat with Doorman, the message `compose` writes for the
+    /// account it goes to; tries their next account when one cannot be reached. Returns the
+    /// account and the message sent, or `None` when no account could be reached.
+    pub async fn deliver(
+        &self,
+        upn: &str,
+        origin: Channel,
+        compose: impl Fn(&ChatUser) -> Message,
+    ) -> Option<(ChatUser, SentMessage)> {
+        for user in self.accounts(upn, origin).await {
+            let place = match self.port.open_direct(&user).await {
+                Ok(place) => place,
+                Err(error) => {
+                    tracing::warn!(%error, channel = ?user.channel, "cannot open a direct conversation");
+                    continue;
+                }
+            };
+            match self.port.send(&place, &compose(&user)).await {
+                Ok(sent) => return Some((user, sent)),
+                Err(error) => {
+                    tracing::warn!(%error, channel = ?user.channel, "cannot deliver a message");
+                }
             }
         }
+        None
     }
 
     /// Says `message` where `place` is; a failure is logged, not returned: the request goes on.
@@ -110,21 +145,20 @@ impl Courier {
         approver: &str,
     ) -> Option<SentCard> {
         let origin = record.requester.chat_user.channel;
-        let Some((user, place)) = self.reach(approver, origin).await else {
+        let card = super::card(record, stage);
+        let delivered = self
+            .deliver(approver, origin, |user| {
+                super::addressed(card.clone(), user)
+            })
+            .await;
+        let Some((_, sent)) = delivered else {
             tracing::warn!(request = %record.id, approver, "cannot reach an approver");
             return None;
         };
-        let card = super::addressed(super::card(record, stage), &user);
-        match self.port.send(&place, &card).await {
-            Ok(sent) => Some(SentCard {
-                approver: approver.to_owned(),
-                sent,
-            }),
-            Err(error) => {
-                tracing::warn!(%error, request = %record.id, "cannot send an approval card");
-                None
-            }
-        }
+        Some(SentCard {
+            approver: approver.to_owned(),
+            sent,
+        })
     }
 
     /// Every card of the stage shows where it stands for its approver: counted for those who
@@ -195,9 +229,12 @@ impl Courier {
             if stage_record.approved_by(approver) {
                 continue;
             }
-            if let Some((_, place)) = self.reach(approver, origin).await {
-                self.say(&place, &super::approver_reminder(record, stage))
-                    .await;
+            let reminder = super::approver_reminder(record, stage);
+            if self
+                .deliver(approver, origin, |_| reminder.clone())
+                .await
+                .is_some()
+            {
                 reminded.push(approver.clone());
             }
         }

@@ -165,12 +165,13 @@ async fn callback(
     };
     match &pending.expect {
         Expectation::EntraObject { id } if !id.eq_ignore_ascii_case(&claims.oid) => {
-            tracing::warn!(chat_user = %pending.chat_user.key(), "sign-in as a different Entra user than the Teams sender");
+            tracing::warn!(chat_user = %pending.chat_user.key(), "sign-in as a different Entra user than the link was sent to");
             page(
                 StatusCode::FORBIDDEN,
                 "Wrong account",
                 &format!(
-                    "You signed in as {signed_in_as}, but this link was sent to a different Teams user. Nothing was linked. Ask Doorman for a link in your own chat."
+                    "You signed in as {signed_in_as}, but this link was sent to someone else in {}. Nothing was linked. Ask Doorman for a link in your own chat.",
+                    pending.chat_user.channel.name()
                 ),
             )
         }

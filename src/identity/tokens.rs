@@ -97,6 +97,12 @@ impl TokenBroker {
 
     /// Keeps what a sign-in returned: the refresh token in the vault (flushed first), the
     /// access token in memory. Waits for a refresh of the same person in flight.
+    ///
+    /// A sign-in never narrows what is on record: when the person already granted more (an
+    /// approver who consented to changing owners, then linked a Slack account as a requester),
+    /// the broader grant stays, and the new access token serves only while it lasts. Otherwise
+    /// a later, narrower sign-in would leave grants that person made without anyone able to
+    /// take them away.
     pub async fn keep(
         &self,
         object_id: &str,
@@ -106,6 +112,15 @@ impl TokenBroker {
     ) -> Result<(), TokenError> {
         let lock = self.lock_for(object_id);
         let _held = lock.lock().await;
+        if self.would_narrow(object_id, &tokens.scopes) {
+            self.cache(
+                object_id,
+                tokens.access_token,
+                tokens.scopes,
+                tokens.expires_in,
+            );
+            return Ok(());
+        }
         self.keep_locked(object_id, tokens, previous_scopes, upn)
     }
 
@@ -119,6 +134,10 @@ impl TokenBroker {
     ) -> Result<(), VaultError> {
         let lock = self.lock_for(object_id);
         let _held = lock.lock().await;
+        if self.would_narrow(object_id, &scopes) {
+            // As for `keep`: the broader grant on record stays.
+            return Ok(());
+        }
         self.lock_cache().remove(object_id);
         self.vault.put(
             object_id,
@@ -168,16 +187,39 @@ impl TokenBroker {
                 },
             )?;
         }
-        let fresh_until = Instant::now() + tokens.expires_in.saturating_sub(EARLY_REFRESH);
+        self.cache(object_id, tokens.access_token, scopes, tokens.expires_in);
+        Ok(())
+    }
+
+    /// Whether keeping a grant of `scopes` would replace one on record that covers more.
+    /// An unreadable vault is not a reason to keep a stale grant: it does not narrow.
+    fn would_narrow(&self, object_id: &str, scopes: &[String]) -> bool {
+        match self.vault.get(object_id) {
+            Ok(Some(stored)) => !stored
+                .scopes
+                .iter()
+                .all(|had| scopes.iter().any(|has| has.eq_ignore_ascii_case(had))),
+            _ => false,
+        }
+    }
+
+    /// Holds an access token in memory until shortly before it expires.
+    fn cache(
+        &self,
+        object_id: &str,
+        token: SecretString,
+        scopes: Vec<String>,
+        expires_in: Duration,
+    ) {
+        let fresh_until = Instant::now() + expires_in.saturating_sub(EARLY_REFRESH);
         self.lock_cache().insert(
             object_id.to_owned(),
             Cached {
-                token: tokens.access_token,
+                token,
                 scopes,
                 fresh_until,
             },
         );
-        Ok(())
     }
 
     /// [`TokenBroker::forget`], for a caller that holds the person's lock.

@@ -67,6 +67,20 @@ pub struct Released {
 }
 
 impl Released {
+    /// This release, with the steps it could not remove as a second try (`again`, the same
+    /// plan released once more) came out.
+    pub fn then(mut self, again: Released) -> Released {
+        for (step, outcome) in &mut self.steps {
+            if !matches!(outcome, StepRelease::Failed(_)) {
+                continue;
+            }
+            if let Some((_, later)) = again.steps.iter().find(|(other, _)| other == step) {
+                *outcome = later.clone();
+            }
+        }
+        self
+    }
+
     /// Whether nothing is left to remove.
     pub fn is_complete(&self) -> bool {
         !self
@@ -614,3 +628,6 @@ struct Claimed {
     /// The id an earlier write of the fact answered.
     handle: Option<String>,
 }
+
+#[cfg(test)]
+mod tests;

@@ -152,6 +152,12 @@ impl TestApp {
         app
     }
 
+    /// Sets a `DOORMAN__...` setting for the next start (see [`TestApp::restart`]).
+    pub fn set_override(&mut self, key: &str, value: &str) {
+        self.overrides.retain(|(known, _)| known != key);
+        self.overrides.push((key.to_owned(), value.to_owned()));
+    }
+
     /// Every `DOORMAN__...` setting of this deployment.
     fn settings(&self) -> Vec<(String, String)> {
         vec![

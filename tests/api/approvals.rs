@@ -1156,7 +1156,7 @@ async fn a_click_with_forged_card_data_is_answered_and_changes_nothing() {
 
 /// Signs in through `link` (which works once), and returns the permissions it asked the
 /// identity platform for.
-async fn sign_in_noting_scopes(app: &TestApp, link: &str) -> Vec<String> {
+pub(crate) async fn sign_in_noting_scopes(app: &TestApp, link: &str) -> Vec<String> {
     let no_redirects = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -1180,14 +1180,7 @@ async fn sign_in_noting_scopes(app: &TestApp, link: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn only_an_approver_who_makes_someone_an_owner_is_asked_to_consent_to_changing_owners() {
-    let policy = std::fs::read_to_string(crate::app::EXAMPLE_POLICY)
-        .expect("example policy")
-        .replace(
-            "match = { kind = \"group\", name = \"VPN *\" }\nmax_access = \"member\"",
-            "match = { kind = \"group\", name = \"VPN *\" }\nmax_access = \"owner\"",
-        );
-    assert!(policy.contains("max_access = \"owner\""));
-    let app = TestApp::spawn_with_policy(&policy).await;
+    let app = TestApp::spawn_with_policy(&crate::owners::owner_policy()).await;
     let (tom, nina, maria) = (
         "tom.becker@contoso.com",
         "nina.patel@contoso.com",

@@ -324,11 +324,20 @@ impl TestSim {
 
     /// The UPNs of a group's members in `/_sim/state`.
     pub async fn members(&self, group: &str) -> Vec<String> {
+        self.group_list(group, "members").await
+    }
+
+    /// The UPNs of a group's owners in `/_sim/state`.
+    pub async fn owners(&self, group: &str) -> Vec<String> {
+        self.group_list(group, "owners").await
+    }
+
+    async fn group_list(&self, group: &str, list: &str) -> Vec<String> {
         let state = self.control(reqwest::Method::GET, "state", None).await.body;
         state["groups"]
             .as_array()
             .and_then(|groups| groups.iter().find(|g| g["displayName"] == group))
-            .and_then(|g| g["members"].as_array())
+            .and_then(|g| g[list].as_array())
             .map(|members| {
                 members
                     .iter()

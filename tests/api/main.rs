@@ -19,6 +19,7 @@ mod ledger;
 mod lifecycle;
 mod logs;
 mod manifests;
+mod owners;
 mod policy;
 mod requests;
 mod serve;

@@ -131,3 +131,79 @@ async fn a_refresh_rotates_the_stored_refresh_token_and_caches_the_access_token(
     let calls = fixture.server.received_requests().await.unwrap_or_default();
     assert_eq!(calls.len(), 1, "the second call is served from the cache");
 }
+
+/// What a sign-in for `role` returns: tokens named `access-{name}` and `refresh-{name}`.
+fn signed_in(name: &str, role: Role) -> Tokens {
+    Tokens {
+        access_token: SecretString::from(format!("access-{name}")),
+        refresh_token: Some(SecretString::from(format!("refresh-{name}"))),
+        id_token: None,
+        expires_in: Duration::from_secs(3600),
+        scopes: role
+            .graph_scopes()
+            .iter()
+            .map(|scope| (*scope).to_owned())
+            .collect(),
+    }
+}
+
+#[tokio::test]
+async fn a_narrower_sign_in_never_takes_away_a_broader_grant_on_record() {
+    let fixture = fixture(Duration::ZERO).await;
+    let broad: Vec<String> = Role::OwnerApprover
+        .graph_scopes()
+        .iter()
+        .map(|scope| (*scope).to_owned())
+        .collect();
+    fixture
+        .broker
+        .keep_refresh_token(
+            "oid-1",
+            SecretString::from("refresh-broad".to_owned()),
+            broad.clone(),
+            Some("ana@contoso.com".into()),
+        )
+        .await
+        .expect("the broad grant is kept");
+    // Ana links her Slack account: a requester's sign-in, for User.Read only.
+    let narrow = signed_in("narrow", Role::Requester);
+    fixture
+        .broker
+        .keep("oid-1", narrow, Vec::new(), Some("ana@contoso.com".into()))
+        .await
+        .expect("kept");
+    let grant = fixture
+        .vault
+        .get("oid-1")
+        .expect("read")
+        .expect("on record");
+    assert_eq!(grant.refresh_token.expose_secret(), "refresh-broad");
+    assert_eq!(grant.scopes, broad);
+    // The new access token serves what it covers, without a refresh.
+    fixture
+        .broker
+        .access_token("oid-1", Role::Requester)
+        .await
+        .expect("a requester's token");
+    assert!(
+        fixture
+            .server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
+    // A sign-in that covers everything on record replaces it.
+    let wider = signed_in("operator", Role::Operator);
+    fixture
+        .broker
+        .keep("oid-1", wider, Vec::new(), None)
+        .await
+        .expect("kept");
+    let grant = fixture
+        .vault
+        .get("oid-1")
+        .expect("read")
+        .expect("on record");
+    assert_eq!(grant.refresh_token.expose_secret(), "refresh-operator");
+}

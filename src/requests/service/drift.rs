@@ -140,7 +140,15 @@ impl Requests {
             }
             return;
         };
-        let repaired = self.provisioner.repair(holding, &token).await;
+        let mut who = who;
+        let mut repaired = self.provisioner.repair(holding, &token).await;
+        // Someone who can no longer remove it (no longer an owner) leaves it to the operator.
+        if matches!(repaired, Repair::Failed(_)) && self.operator.as_deref() != Some(who.as_str()) {
+            if let Some((operator, token)) = self.operator_token().await {
+                repaired = self.provisioner.repair(holding, &token).await;
+                who = operator;
+            }
+        }
         let Some(record) = grant else {
             return;
         };

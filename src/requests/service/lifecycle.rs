@@ -21,6 +21,7 @@ use crate::domain::resource::ResourceKind;
 use crate::graph::DelegatedToken;
 use crate::identity::Role;
 use crate::metrics::EndLabels;
+use crate::provision::{Plan, Released};
 use crate::requests::machine::{Effect, Event};
 use crate::scheduler::{Job, JobHandler, Outcome};
 
@@ -252,20 +253,8 @@ impl Requests {
     /// request in `Revoking`; a removal that cannot be made now is tried again.
     pub(super) async fn take_away(&self, record: RequestRecord, cause: EndCause) -> Outcome {
         let plan = self.plan_of(&record).unwrap_or_default();
-        let revoking = self.revoking_token(&record).await;
-        let released = self
-            .provisioner
-            .release(
-                &record.id,
-                &record.requester.entra_id,
-                &plan,
-                revoking.as_ref().map(|(_, token)| token),
-            )
-            .await;
-        let by = match &revoking {
-            Some((who, _)) if !released.removed().is_empty() => who.clone(),
-            _ => "doorman".to_owned(),
-        };
+        let (released, by) = self.release_grant(&record, &plan).await;
+        let by = by.unwrap_or_else(|| "doorman".to_owned());
         if !released.is_complete() {
             self.audit(
                 &record,
@@ -339,6 +328,46 @@ impl Requests {
                     && other.resource.id == record.resource.id
             })
             .collect()
+    }
+
+    /// Takes `record`'s grant off its plan under the identity revocation uses (see
+    /// [`Self::revoking_token`]). When the person who made it can no longer remove it (their
+    /// token is refused: they are no longer an owner, say), the operator finishes what is left.
+    /// Returns the outcome and who removed something, if anyone did.
+    pub(super) async fn release_grant(
+        &self,
+        record: &RequestRecord,
+        plan: &Plan,
+    ) -> (Released, Option<String>) {
+        let person = &record.requester.entra_id;
+        let revoking = self.revoking_token(record).await;
+        let token = revoking.as_ref().map(|(_, token)| token);
+        let mut released = self
+            .provisioner
+            .release(&record.id, person, plan, token)
+            .await;
+        let mut by = revoking
+            .as_ref()
+            .filter(|_| !released.removed().is_empty())
+            .map(|(who, _)| who.clone());
+        let maker_failed = !released.is_complete()
+            && revoking
+                .as_ref()
+                .is_some_and(|(who, _)| self.operator.as_deref() != Some(who.as_str()));
+        if maker_failed {
+            if let Some((operator, token)) = self.operator_token().await {
+                let removed_before = released.removed().len();
+                let again = self
+                    .provisioner
+                    .release(&record.id, person, plan, Some(&token))
+                    .await;
+                released = released.then(again);
+                if released.removed().len() > removed_before {
+                    by = Some(operator);
+                }
+            }
+        }
+        (released, by)
     }
 
     /// The token a revocation is made with: the grant's acting person's while it works,

@@ -65,17 +65,7 @@ impl Requests {
             return Outcome::Done;
         };
         let released = match self.plan_of(&record) {
-            Ok(plan) => {
-                let token = self.revoking_token(&record).await;
-                self.provisioner
-                    .release(
-                        &record.id,
-                        &record.requester.entra_id,
-                        &plan,
-                        token.as_ref().map(|(_, token)| token),
-                    )
-                    .await
-            }
+            Ok(plan) => self.release_grant(&record, &plan).await.0,
             // No plan, nothing claimed.
             Err(_) => Default::default(),
         };

@@ -1,0 +1,110 @@
+//! Self-service actions (a password reset, an unlock, MFA recovery, calendar sharing, mail
+//! forwarding): only an `[[action]]` naming them enables them.
+
+use super::*;
+use crate::catalog::Resource;
+use crate::domain::resource::ResourceKind;
+use crate::policy::decision::{Decision, Grant, Layer, Step, Verdict};
+use crate::policy::model::{Acting, ActionName, ActionRule, Policy, Stage};
+
+/// Self-service actions: only an `[[action]]` naming them enables them.
+pub(super) fn self_service(
+    policy: &Policy,
+    request: &Request<'_>,
+    facts: &Facts<'_>,
+    action: ActionName,
+    mut trail: Vec<Step>,
+) -> Decision {
+    let rules: Vec<&ActionRule> = policy
+        .actions
+        .iter()
+        .filter(|rule| rule.action == Some(action) && action_applies(rule, action, request.access))
+        .collect();
+    if rules.is_empty() {
+        return deny(
+            trail,
+            Layer::Action,
+            None,
+            format!("Policy does not enable {} through Doorman.", action.label()),
+        );
+    }
+    let mut planned = Vec::new();
+    let mut caps = Vec::new();
+    if let Some(max) = policy.global.max_duration {
+        caps.push((max, "the global maximum".to_owned()));
+    }
+    for rule in rules {
+        if rule.deny {
+            return deny(
+                trail,
+                Layer::Action,
+                Some(rule.label()),
+                format!("Policy does not allow {} through Doorman.", action.label()),
+            );
+        }
+        let timing = rule.timing.over(&policy.approval);
+        push_unique(
+            &mut planned,
+            &rule
+                .approval
+                .iter()
+                .map(|entry| Planned {
+                    stage: entry.stage.clone(),
+                    quorum: entry.quorum,
+                    layer: Layer::Action,
+                    rule: rule.label(),
+                    timing: timing.clone(),
+                })
+                .collect::<Vec<_>>(),
+        );
+        if let Some(max) = rule.max_duration {
+            caps.push((max, rule.label()));
+        }
+        trail.push(Step::new(
+            Layer::Action,
+            Verdict::Pass,
+            &format!("{} applies{}", rule.label(), stage_note(&rule.approval)),
+        ));
+    }
+    let duration = match action {
+        ActionName::ShareCalendar | ActionName::ForwardMail => cap_duration(
+            request.duration,
+            policy.tenant.default_duration,
+            &caps,
+            &mut trail,
+        ),
+        _ => None,
+    };
+    if let Err((layer, message)) = runtime(
+        policy,
+        facts,
+        &mut planned,
+        Stage::Manager,
+        policy.approval.clone(),
+        &mut trail,
+    ) {
+        return deny(trail, layer, None, message);
+    }
+    // Nothing owns a person's own account: an owner stage here means nobody can approve.
+    let nobody = Resource::new(ResourceKind::Group, "", "your account");
+    let (stages, _) = match resolve_stages(&planned, &[], facts.requester, &nobody, &mut trail) {
+        Ok(resolved) => resolved,
+        Err((layer, rule, message)) => return deny(trail, layer, rule, message),
+    };
+    let acting = match action {
+        ActionName::ShareCalendar | ActionName::ForwardMail => Acting::Requester,
+        _ => Acting::Operator,
+    };
+    Decision::Allow(Grant {
+        access: request.access,
+        requested_access: request.access,
+        duration,
+        stages,
+        acting,
+        target: None,
+        allow_standing: false,
+        needs_reason: false,
+        narrowed_from: None,
+        trail,
+    })
+}
