@@ -45,106 +45,6 @@ pub struct Made {
     pub covered: Vec<Step>,
 }
 
-/// What taking a grant off one step came to.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum StepRelease {
-    /// Other grants (these request ids) still cover it: it stays.
-    Covered(Vec<String>),
-    /// The person had it before Doorman: it stays.
-    HeldBefore,
-    /// Taken away and read back gone.
-    Removed,
-    /// The grant had no part in it.
-    Untouched,
-    /// It is to be removed but could not be yet; the removal stays owed and is tried again.
-    Failed(String),
-}
-
-/// What taking a grant off its plan came to, step by step in the order undone.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Released {
-    pub steps: Vec<(Step, StepRelease)>,
-}
-
-impl Released {
-    /// This release, with the steps it could not remove as a second try (`again`, the same
-    /// plan released once more) came out.
-    pub fn then(mut self, again: Released) -> Released {
-        for (step, outcome) in &mut self.steps {
-            if !matches!(outcome, StepRelease::Failed(_)) {
-                continue;
-            }
-            if let Some((_, later)) = again.steps.iter().find(|(other, _)| other == step) {
-                *outcome = later.clone();
-            }
-        }
-        self
-    }
-
-    /// Whether nothing is left to remove.
-    pub fn is_complete(&self) -> bool {
-        !self
-            .steps
-            .iter()
-            .any(|(_, outcome)| matches!(outcome, StepRelease::Failed(_)))
-    }
-
-    pub fn removed(&self) -> Vec<String> {
-        self.described(|outcome| matches!(outcome, StepRelease::Removed))
-    }
-
-    pub fn held_before(&self) -> Vec<String> {
-        self.described(|outcome| matches!(outcome, StepRelease::HeldBefore))
-    }
-
-    pub fn failures(&self) -> Vec<String> {
-        self.steps
-            .iter()
-            .filter_map(|(step, outcome)| match outcome {
-                StepRelease::Failed(why) => Some(format!("{}: {why}", step.describe())),
-                _ => None,
-            })
-            .collect()
-    }
-
-    /// The other grants that keep some of the access in place, without repeats.
-    pub fn kept_for(&self) -> Vec<String> {
-        let mut grants: Vec<String> = self
-            .steps
-            .iter()
-            .filter_map(|(_, outcome)| match outcome {
-                StepRelease::Covered(by) => Some(by.clone()),
-                _ => None,
-            })
-            .flatten()
-            .collect();
-        grants.sort();
-        grants.dedup();
-        grants
-    }
-
-    fn described(&self, keep: impl Fn(&StepRelease) -> bool) -> Vec<String> {
-        self.steps
-            .iter()
-            .filter(|(_, outcome)| keep(outcome))
-            .map(|(step, _)| step.describe())
-            .collect()
-    }
-}
-
-/// What a drift repair of a fact no grant covers came to.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Repair {
-    /// It is not there: nothing to do.
-    Absent,
-    /// A grant covers it again: not drift.
-    Covered,
-    /// It was there again and is removed (read back gone).
-    Removed,
-    /// It is there and could not be removed yet.
-    Failed(String),
-}
-
 /// What a provisioner needs.
 pub struct ProvisionerParts {
     /// The kinds of access Doorman can carry out.
@@ -368,93 +268,6 @@ impl Provisioner {
         self.ledger.put(&holding)
     }
 
-    /// The facts drift repair watches: removed because no grant covers them, since `since`.
-    /// (A removal still owed is in the hands of the request that owes it.)
-    pub fn watched(&self, since: DateTime<Utc>) -> Result<Vec<Holding>, StoreError> {
-        Ok(self
-            .ledger
-            .all()?
-            .into_iter()
-            .filter(|holding| {
-                holding.grants.is_empty()
-                    && !holding.held_before
-                    && !holding.removal_owed
-                    && holding.removed_at.is_some_and(|at| at >= since)
-            })
-            .collect())
-    }
-
-    /// Forgets removed facts no longer watched (removed before `before`).
-    pub fn forget_removed_before(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
-        let mut forgotten = 0;
-        for holding in self.ledger.all()? {
-            let stale = holding.grants.is_empty()
-                && !holding.removal_owed
-                && holding.removed_at.is_some_and(|at| at < before);
-            if stale {
-                self.ledger.forget(&holding)?;
-                forgotten += 1;
-            }
-        }
-        Ok(forgotten)
-    }
-
-    /// How many facts no grant covers are still owed a removal.
-    pub fn owed(&self) -> Result<usize, StoreError> {
-        Ok(self
-            .ledger
-            .all()?
-            .iter()
-            .filter(|holding| holding.removal_owed)
-            .count())
-    }
-
-    /// Drift repair of a fact no grant covers: if it is there again, it is removed under
-    /// `token` and read back gone. Decided under the fact's lock, so a grant claiming it
-    /// meanwhile is never undone.
-    pub async fn repair(&self, watched: &Holding, token: &DelegatedToken) -> Repair {
-        let (person, step) = (&watched.person, &watched.step);
-        let lock = self.ledger.lock(person, step).await;
-        let mut holding = match self.ledger.get(person, step) {
-            Ok(Some(holding)) => holding,
-            Ok(None) => return Repair::Absent,
-            Err(error) => return Repair::Failed(error.to_string()),
-        };
-        // Covered again, or a removal in the hands of the request that owes it: not drift.
-        if !holding.grants.is_empty() || holding.held_before || holding.removal_owed {
-            return Repair::Covered;
-        }
-        match self.present(person, step).await {
-            Ok(false) => return Repair::Absent,
-            Ok(true) => {}
-            Err(error) => return Repair::Failed(error.to_string()),
-        }
-        holding.removal_owed = true;
-        if let Err(error) = self.ledger.put(&holding) {
-            return Repair::Failed(error.to_string());
-        }
-        let removal = self.remove_fact(&holding, token).await;
-        drop(lock);
-        if let Err(why) = removal {
-            return Repair::Failed(why);
-        }
-        let gone = verify::settle(
-            &self.providers,
-            std::slice::from_ref(step),
-            person,
-            GONE_WITHIN,
-            false,
-        )
-        .await;
-        if let Err(error) = gone {
-            return Repair::Failed(error.to_string());
-        }
-        match self.confirm_removed(person, step).await {
-            Ok(()) => Repair::Removed,
-            Err(error) => Repair::Failed(error.to_string()),
-        }
-    }
-
     async fn release_step(
         &self,
         grant: &str,
@@ -628,6 +441,12 @@ struct Claimed {
     /// The id an earlier write of the fact answered.
     handle: Option<String>,
 }
+
+mod drift;
+mod released;
+
+pub use drift::Repair;
+pub use released::{Released, StepRelease};
 
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,113 @@
+//! Drift repair through the ledger: facts no grant covers, removed within the watch, that are
+//! present again are removed again, decided under the fact's lock so that a grant claiming a
+//! fact meanwhile is never undone; removed facts past the watch are forgotten.
+
+use chrono::{DateTime, Utc};
+
+use super::{GONE_WITHIN, Provisioner};
+use crate::graph::DelegatedToken;
+use crate::provision::ledger::Holding;
+use crate::provision::verify;
+use crate::store::StoreError;
+
+/// What a drift repair of a fact no grant covers came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Repair {
+    /// It is not there: nothing to do.
+    Absent,
+    /// A grant covers it again: not drift.
+    Covered,
+    /// It was there again and is removed (read back gone).
+    Removed,
+    /// It is there and could not be removed yet.
+    Failed(String),
+}
+
+impl Provisioner {
+    /// The facts drift repair watches: removed because no grant covers them, since `since`.
+    /// (A removal still owed is in the hands of the request that owes it.)
+    pub fn watched(&self, since: DateTime<Utc>) -> Result<Vec<Holding>, StoreError> {
+        Ok(self
+            .ledger
+            .all()?
+            .into_iter()
+            .filter(|holding| {
+                holding.grants.is_empty()
+                    && !holding.held_before
+                    && !holding.removal_owed
+                    && holding.removed_at.is_some_and(|at| at >= since)
+            })
+            .collect())
+    }
+
+    /// Forgets removed facts no longer watched (removed before `before`).
+    pub fn forget_removed_before(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        let mut forgotten = 0;
+        for holding in self.ledger.all()? {
+            let stale = holding.grants.is_empty()
+                && !holding.removal_owed
+                && holding.removed_at.is_some_and(|at| at < before);
+            if stale {
+                self.ledger.forget(&holding)?;
+                forgotten += 1;
+            }
+        }
+        Ok(forgotten)
+    }
+
+    /// How many facts no grant covers are still owed a removal.
+    pub fn owed(&self) -> Result<usize, StoreError> {
+        Ok(self
+            .ledger
+            .all()?
+            .iter()
+            .filter(|holding| holding.removal_owed)
+            .count())
+    }
+
+    /// Drift repair of a fact no grant covers: if it is there again, it is removed under
+    /// `token` and read back gone. Decided under the fact's lock, so a grant claiming it
+    /// meanwhile is never undone.
+    pub async fn repair(&self, watched: &Holding, token: &DelegatedToken) -> Repair {
+        let (person, step) = (&watched.person, &watched.step);
+        let lock = self.ledger.lock(person, step).await;
+        let mut holding = match self.ledger.get(person, step) {
+            Ok(Some(holding)) => holding,
+            Ok(None) => return Repair::Absent,
+            Err(error) => return Repair::Failed(error.to_string()),
+        };
+        // Covered again, or a removal in the hands of the request that owes it: not drift.
+        if !holding.grants.is_empty() || holding.held_before || holding.removal_owed {
+            return Repair::Covered;
+        }
+        match self.present(person, step).await {
+            Ok(false) => return Repair::Absent,
+            Ok(true) => {}
+            Err(error) => return Repair::Failed(error.to_string()),
+        }
+        holding.removal_owed = true;
+        if let Err(error) = self.ledger.put(&holding) {
+            return Repair::Failed(error.to_string());
+        }
+        let removal = self.remove_fact(&holding, token).await;
+        drop(lock);
+        if let Err(why) = removal {
+            return Repair::Failed(why);
+        }
+        let gone = verify::settle(
+            &self.providers,
+            std::slice::from_ref(step),
+            person,
+            GONE_WITHIN,
+            false,
+        )
+        .await;
+        if let Err(error) = gone {
+            return Repair::Failed(error.to_string());
+        }
+        match self.confirm_removed(person, step).await {
+            Ok(()) => Repair::Removed,
+            Err(error) => Repair::Failed(error.to_string()),
+        }
+    }
+}
