@@ -48,20 +48,23 @@ impl Courier {
     /// Who a person of the tenant (by UPN or mail) is in chat, for a request that came from
     /// `origin`: the first account [`Self::accounts`] finds.
     pub async fn chat_user_of(&self, upn: &str, origin: Channel) -> Option<ChatUser> {
-        self.accounts(upn, origin).await.into_iter().next()
+        self.next_account(upn, origin, &[]).await
     }
 
-    /// A person's chat accounts, best first: where they last talked to Doorman, then on the
-    /// platform the request came from, then in Teams (each looked up only when the ones before
-    /// it cannot be used: a platform can be down, or an account deactivated).
-    async fn accounts(&self, upn: &str, origin: Channel) -> Vec<ChatUser> {
-        let Some(person) = self.catalog.current().person_by_address(upn).cloned() else {
-            return Vec::new();
-        };
-        let mut found = Vec::new();
+    /// A person's best chat account on a platform not `tried` yet: where they last talked to
+    /// Doorman, then on the platform the request came from, then in Teams. A platform is asked
+    /// to look the person up only when the ones before it have been tried (one can be down, or
+    /// an account deactivated).
+    async fn next_account(
+        &self,
+        upn: &str,
+        origin: Channel,
+        tried: &[Channel],
+    ) -> Option<ChatUser> {
+        let person = self.catalog.current().person_by_address(upn).cloned()?;
         match self.last_seen.get(&person.id) {
-            Ok(Some(user)) => found.push(user),
-            Ok(None) => {}
+            Ok(Some(user)) if !tried.contains(&user.channel) => return Some(user),
+            Ok(_) => {}
             Err(error) => tracing::warn!(%error, "cannot read where a person talks from"),
         }
         let colleague = Colleague {
@@ -69,22 +72,24 @@ impl Courier {
             entra_id: person.id,
         };
         for channel in [origin, Channel::Teams] {
-            if found.iter().any(|user| user.channel == channel) {
+            if tried.contains(&channel) {
                 continue;
             }
             match self.port.reach(channel, &colleague).await {
-                Ok(Some(user)) => found.push(user),
+                Ok(Some(user)) => return Some(user),
                 Ok(None) => {}
                 Err(error) => tracing::warn!(%error, ?channel, "cannot look a person up"),
             }
         }
-        found
+        None
     }
 
     /// A person's chat account and their 1:1 conversation with Doorman, opened if needed: the
     /// first of their accounts where one can be opened.
     pub async fn reach(&self, upn: &str, origin: Channel) -> Option<(ChatUser, Place)> {
-        for user in self.accounts(upn, origin).await {
+        let mut tried = Vec::new();
+        while let Some(user) = self.next_account(upn, origin, &tried).await {
+            tried.push(user.channel);
             match self.port.open_direct(&user).await {
                 Ok(place) => return Some((user, place)),
                 Err(error) => {
@@ -104,7 +109,9 @@ impl Courier {
         origin: Channel,
         compose: impl Fn(&ChatUser) -> Message,
     ) -> Option<(ChatUser, SentMessage)> {
-        for user in self.accounts(upn, origin).await {
+        let mut tried = Vec::new();
+        while let Some(user) = self.next_account(upn, origin, &tried).await {
+            tried.push(user.channel);
             let place = match self.port.open_direct(&user).await {
                 Ok(place) => place,
                 Err(error) => {
