@@ -169,59 +169,19 @@ pub fn view(record: &RequestRecord, stage: usize, viewer: Option<&Clicker>) -> O
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::chat::{Channel, ChatUser, Place};
-    use crate::domain::request::{Requester, StageRecord};
-    use crate::domain::resource::{Access, ResourceKind};
-    use crate::intent::ResourceRef;
-    use crate::policy::Acting;
+    use crate::domain::request::StageRecord;
 
+    /// Tom's request, waiting on one owner stage whose approvers are Nina and (wrongly) Tom.
     fn record(state: State) -> RequestRecord {
-        RequestRecord {
-            id: "R-TEST01".into(),
-            requester: Requester {
-                upn: "tom@contoso.com".into(),
-                entra_id: "id-tom".into(),
-                chat_user: ChatUser {
-                    channel: Channel::Teams,
-                    tenant: "t".into(),
-                    id: "id-tom".into(),
-                },
-                place: Place {
-                    channel: Channel::Teams,
-                    reference: serde_json::json!({}),
-                },
-                display_name: None,
-                department: None,
-                job_title: None,
-            },
-            resource: ResourceRef {
-                kind: ResourceKind::Group,
-                id: "g".into(),
-                name: "VPN Users".into(),
-            },
-            group_id: Some("g".into()),
-            access: Access::Member,
-            requested_access: Access::Member,
-            duration_seconds: None,
-            reason: None,
-            acting: Acting::Approver,
-            stages: vec![StageRecord::new(
-                "owner".into(),
-                vec!["nina@contoso.com".into(), "tom@contoso.com".into()],
-                1,
-            )],
-            policy_line: String::new(),
-            state,
-            created_at: chrono::Utc::now(),
-            ends_at: None,
-            made_by: None,
-            allow_standing: false,
-            made_steps: Vec::new(),
-            attempting: None,
-            sign_in_asked_at: None,
-            extends: None,
-            extended_by: None,
-        }
+        let mut record = crate::domain::request::example::request(vec![StageRecord::new(
+            "owner".into(),
+            vec!["nina@contoso.com".into(), "tom@contoso.com".into()],
+            1,
+        )]);
+        record.requester.upn = "tom@contoso.com".into();
+        record.requester.entra_id = "id-tom".into();
+        record.state = state;
+        record
     }
 
     fn clicker(id: &str, upn: &str) -> Clicker {

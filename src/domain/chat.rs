@@ -368,6 +368,9 @@ pub trait InboundHandler: Send + Sync {
 }
 
 #[cfg(test)]
+pub mod example;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

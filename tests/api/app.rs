@@ -374,9 +374,9 @@ impl TestApp {
         )
     }
 
-    /// Follows a sign-in link but lets the identity platform sign in `someone_else` instead
-    /// (as if the link were opened by another person); returns the final status and page.
-    pub async fn follow_as(&self, link: &str, someone_else: &str) -> (u16, String, String) {
+    /// Opens a sign-in link (which works once) up to where Doorman sends the browser: the
+    /// identity platform's authorize URL.
+    pub async fn authorize_url(&self, link: &str) -> url::Url {
         let no_redirects = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -386,9 +386,18 @@ impl TestApp {
             .headers()
             .get("location")
             .and_then(|v| v.to_str().ok())
-            .expect("start redirects")
-            .to_owned();
-        let mut url = url::Url::parse(&authorize).expect("authorize URL");
+            .expect("start redirects to the identity platform");
+        url::Url::parse(authorize).expect("authorize URL")
+    }
+
+    /// Follows a sign-in link but lets the identity platform sign in `someone_else` instead
+    /// (as if the link were opened by another person); returns the final status and page.
+    pub async fn follow_as(&self, link: &str, someone_else: &str) -> (u16, String, String) {
+        let no_redirects = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let mut url = self.authorize_url(link).await;
         let pairs: Vec<(String, String)> = url
             .query_pairs()
             .map(|(k, v)| {

@@ -1157,23 +1157,13 @@ async fn a_click_with_forged_card_data_is_answered_and_changes_nothing() {
 /// Signs in through `link` (which works once), and returns the permissions it asked the
 /// identity platform for.
 pub(crate) async fn sign_in_noting_scopes(app: &TestApp, link: &str) -> Vec<String> {
-    let no_redirects = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let start = no_redirects.get(link).send().await.expect("start answers");
-    let authorize = start
-        .headers()
-        .get("location")
-        .and_then(|value| value.to_str().ok())
-        .expect("start redirects to the identity platform");
-    let url = url::Url::parse(authorize).expect("authorize URL");
+    let url = app.authorize_url(link).await;
     let scopes = url
         .query_pairs()
         .find(|(key, _)| key == "scope")
         .map(|(_, scope)| scope.split(' ').map(str::to_owned).collect())
         .unwrap_or_default();
-    let (status, page) = app.follow(authorize).await;
+    let (status, page) = app.follow(url.as_str()).await;
     assert_eq!(status, 200, "{page}");
     scopes
 }

@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use super::*;
+use crate::domain::chat::example::access_list;
 use crate::domain::chat::{CardInput, Verb};
 
 fn as_json(blocks: &[SlackBlock]) -> Value {
@@ -305,29 +306,6 @@ fn a_long_label_is_clipped_in_the_value_and_plain_data_that_looks_like_an_ask_is
 fn slack_refuses(blocks: &[SlackBlock]) -> Vec<String> {
     use crate::sim::slack::block_kit::{Surface, problems};
     problems(&as_json(blocks), Surface::Message, "/blocks")
-}
-
-/// A card shaped like the "what access do I have?" list: a line and a Remove button per grant.
-fn access_list(grants: usize) -> Card {
-    Card {
-        refresh: None,
-        title: "Access granted through me".into(),
-        sections: (0..grants)
-            .map(|n| CardSection {
-                text: format!("Member on Group {n} (group) until 2030-01-01 00:00 UTC (R-{n:05})"),
-                facts: Vec::new(),
-            })
-            .collect(),
-        inputs: Vec::new(),
-        buttons: (0..grants)
-            .map(|n| CardButton::Execute {
-                title: format!("Remove Group {n}"),
-                verb: Verb::Revoke,
-                data: json!({"request": format!("R-{n:05}")}),
-                style: ButtonStyle::Destructive,
-            })
-            .collect(),
-    }
 }
 
 #[test]

@@ -10,6 +10,7 @@ use super::super::cards::{
     CARD_TEMPLATE, DATA_KEY, INPUTS_KEY, render, split_action_data, template_parses,
 };
 use super::TestResult;
+use crate::domain::chat::example::access_list;
 use crate::domain::chat::{
     ButtonStyle, Card, CardButton, CardInput, CardRefresh, CardSection, Verb,
 };
@@ -306,29 +307,6 @@ fn name_of(path: &Path) -> String {
     path.file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default()
-}
-
-/// A card shaped like the "what access do I have?" list: a line and a Remove button per grant.
-fn access_list(grants: usize) -> Card {
-    Card {
-        refresh: None,
-        title: "Access granted through me".into(),
-        sections: (0..grants)
-            .map(|n| CardSection {
-                text: format!("Member on Group {n} (group) until 2030-01-01 00:00 UTC (R-{n:05})"),
-                facts: Vec::new(),
-            })
-            .collect(),
-        inputs: Vec::new(),
-        buttons: (0..grants)
-            .map(|n| CardButton::Execute {
-                title: format!("Remove Group {n}"),
-                verb: Verb::Revoke,
-                data: json!({"request": format!("R-{n:05}")}),
-                style: ButtonStyle::Destructive,
-            })
-            .collect(),
-    }
 }
 
 #[test]
