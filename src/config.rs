@@ -21,8 +21,9 @@ use serde::Deserialize;
 
 pub use key::SecretKey;
 pub use sections::{
-    AdminConfig, CatalogConfig, LifecycleConfig, LogFormat, MicrosoftConfig, PolicyConfig,
-    ProvisionConfig, SecurityConfig, ServerConfig, SlackConfig, StorageConfig, TeamsConfig,
+    AdminConfig, CatalogConfig, ExchangeConfig, LifecycleConfig, LogFormat, MicrosoftConfig,
+    PolicyConfig, ProvisionConfig, SecurityConfig, ServerConfig, SlackConfig, StorageConfig,
+    TeamsConfig,
 };
 pub use trust::TrustedRoots;
 
@@ -53,6 +54,8 @@ pub struct Config {
     pub lifecycle: LifecycleConfig,
     #[serde(default)]
     pub provision: ProvisionConfig,
+    #[serde(default)]
+    pub exchange: ExchangeConfig,
 }
 
 /// Why a configuration was refused. The message is one line that names the key.
@@ -155,6 +158,7 @@ impl Config {
         }
         self.catalog.validate()?;
         self.admin.validate()?;
+        self.exchange.validate()?;
         Ok(())
     }
 }

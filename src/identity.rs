@@ -34,7 +34,7 @@ use crate::domain::chat::{ChatUser, EntraUser};
 use crate::graph::{AppTokenSource, GraphClient, RetryPolicy};
 use crate::store::{Store, StoreError};
 pub use links::{Link, Links};
-pub use scopes::Role;
+pub use scopes::{ExchangeScopes, Role, Service};
 pub use signin::{Expectation, SIGN_IN_LIFETIME_MINUTES};
 pub use tokens::TokenError;
 pub use vault::{TokenVault, VaultError};
@@ -64,6 +64,7 @@ pub struct Identity {
     links: Links,
     vault: TokenVault,
     broker: tokens::TokenBroker,
+    exchange: ExchangeScopes,
     graph: GraphClient,
     app_tokens: AppTokenSource,
     audit: Arc<AuditLog>,
@@ -102,6 +103,10 @@ impl Identity {
             GraphClient::new_trusting(microsoft.graph_url.clone(), RetryPolicy::default(), roots)
                 .map_err(|error| IdentityError::Setup(error.to_string()))?;
         let (signed_in, events) = mpsc::unbounded_channel();
+        let exchange = ExchangeScopes {
+            invoke: config.exchange.invoke_scope.clone(),
+            v2: config.exchange.v2_scope.clone(),
+        };
         let identity = Identity {
             public_url: config.server.public_url.clone(),
             verifier: oidc::IdTokenVerifier::new(
@@ -111,7 +116,8 @@ impl Identity {
                 &microsoft.tenant_id,
             )
             .map_err(|error| IdentityError::Setup(error.to_string()))?,
-            broker: tokens::TokenBroker::new(vault.clone(), Arc::clone(&oauth)),
+            broker: tokens::TokenBroker::new(vault.clone(), Arc::clone(&oauth), exchange.clone()),
+            exchange,
             oauth,
             signins: signin::SignIns::open(Arc::clone(&store))?,
             links: Links::open(store)?,
@@ -176,6 +182,16 @@ impl Identity {
         role: Role,
     ) -> Result<crate::graph::DelegatedToken, TokenError> {
         self.broker.access_token(object_id, role).await
+    }
+
+    /// A delegated access token for this person for `service`, good for `role`.
+    pub async fn delegated_token_for(
+        &self,
+        object_id: &str,
+        role: Role,
+        service: Service,
+    ) -> Result<crate::graph::DelegatedToken, TokenError> {
+        self.broker.access_token_for(object_id, role, service).await
     }
 
     /// The person's own profile, read with their own delegated token: proof that their sign-in

@@ -248,6 +248,79 @@ impl Default for ProvisionConfig {
     }
 }
 
+/// `[exchange]`: Exchange Online's admin API, where shared-mailbox permissions, list
+/// memberships and primary addresses are changed (DESIGN.md section 10).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeConfig {
+    /// The service's base URL.
+    #[serde(default = "default_exchange_url")]
+    pub url: Url,
+    /// The `InvokeCommand` route, `{tenant}` standing for the tenant id. Not a documented
+    /// public API (Microsoft's ExchangeOnlineManagement module calls it), so it is configurable.
+    #[serde(default = "default_invoke_path")]
+    pub invoke_path: String,
+    /// The delegated scope `InvokeCommand` requires, as a full resource URI.
+    #[serde(default = "default_invoke_scope")]
+    pub invoke_scope: String,
+    /// The delegated scope the documented v2.0 endpoints require.
+    #[serde(default = "default_v2_scope")]
+    pub v2_scope: String,
+}
+
+fn default_exchange_url() -> Url {
+    Url::parse("https://outlook.office365.com").expect("a constant URL parses")
+}
+
+fn default_invoke_path() -> String {
+    "/adminapi/beta/{tenant}/InvokeCommand".to_owned()
+}
+
+fn default_invoke_scope() -> String {
+    "https://outlook.office365.com/Exchange.Manage".to_owned()
+}
+
+fn default_v2_scope() -> String {
+    "https://outlook.office365.com/Exchange.ManageV2".to_owned()
+}
+
+impl ExchangeConfig {
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        if !self.invoke_path.starts_with('/') || !self.invoke_path.contains("{tenant}") {
+            return Err(ConfigError::invalid(
+                "exchange.invoke_path",
+                "must be a path starting with / that names {tenant}, like /adminapi/beta/{tenant}/InvokeCommand",
+            ));
+        }
+        for (key, scope) in [
+            ("exchange.invoke_scope", &self.invoke_scope),
+            ("exchange.v2_scope", &self.v2_scope),
+        ] {
+            let resource_uri = Url::parse(scope).is_ok_and(|url| {
+                url.scheme() == "https" && url.path().len() > 1 && !url.path().ends_with('/')
+            });
+            if !resource_uri {
+                return Err(ConfigError::invalid(
+                    key,
+                    "must be a scope with its resource, like https://outlook.office365.com/Exchange.Manage",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Default for ExchangeConfig {
+    fn default() -> Self {
+        ExchangeConfig {
+            url: default_exchange_url(),
+            invoke_path: default_invoke_path(),
+            invoke_scope: default_invoke_scope(),
+            v2_scope: default_v2_scope(),
+        }
+    }
+}
+
 /// `[admin]`: the loopback listener command-line tools use while `serve` holds the store.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

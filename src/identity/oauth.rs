@@ -105,13 +105,13 @@ impl OAuth {
         state: &str,
         nonce: &str,
         login_hint: Option<&str>,
-        scopes: &[&str],
+        scopes: &[String],
     ) -> (Url, String) {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = self
             .client
             .authorize_url(|| CsrfToken::new(state.to_owned()))
-            .add_scopes(scopes.iter().map(|scope| Scope::new((*scope).to_owned())))
+            .add_scopes(scopes.iter().map(|scope| Scope::new(scope.clone())))
             .add_extra_param("nonce", nonce)
             .add_extra_param("response_mode", "query")
             .set_pkce_challenge(challenge);

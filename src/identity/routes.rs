@@ -71,7 +71,7 @@ async fn start(
         Ok(None) => return expired(),
         Err(error) => return unavailable(&error.to_string()),
     };
-    let scopes = pending.role.requested_scopes();
+    let scopes = pending.role.requested_scopes(&identity.exchange);
     let (url, verifier) = identity.oauth.authorize_url(
         state,
         &pending.nonce,
@@ -128,7 +128,7 @@ async fn callback(
             "This sign-in did not start from Doorman's link. Nothing was linked.",
         );
     };
-    let tokens = match identity.oauth.exchange(code, verifier).await {
+    let mut tokens = match identity.oauth.exchange(code, verifier).await {
         Ok(tokens) => tokens,
         Err(OAuthError::InvalidGrant(reason)) => {
             tracing::warn!(%reason, "sign-in code refused");
@@ -140,6 +140,18 @@ async fn callback(
         }
         Err(error) => return unavailable(&error.to_string()),
     };
+    // The answer lists the scopes of the one resource its access token is for (Graph); the
+    // consent also covers the Exchange scopes the role asked for, redeemed later from the same
+    // refresh token (and refused then, were they not consented).
+    for scope in pending.role.exchange_scopes(&identity.exchange) {
+        if !tokens
+            .scopes
+            .iter()
+            .any(|have| have.eq_ignore_ascii_case(&scope))
+        {
+            tokens.scopes.push(scope);
+        }
+    }
     let Some(id_token) = tokens.id_token.as_deref() else {
         return unavailable("the identity platform returned no ID token");
     };

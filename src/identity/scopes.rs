@@ -12,6 +12,14 @@
 //! approver whose approval adds or removes owners signs in as [`Role::OwnerApprover`] (an
 //! approver of member grants never consents to it), and the operator, who makes whatever no
 //! owner can. The README's permission table says the same, and a test holds the two together.
+//!
+//! Exchange is a second resource (`https://outlook.office365.com`) with scopes of its own: a
+//! list's owner who changes its members consents to `Exchange.Manage` (the `InvokeCommand`
+//! route), the operator to that and `Exchange.ManageV2` (the documented v2.0 endpoints). One
+//! sign-in consents to both resources; each access token is then for one of them, redeemed from
+//! the same refresh token. Self-service mail (sharing one's own calendar, forwarding one's own
+//! mail) is Graph under the person's own token: only those who ask for it consent to
+//! `Calendars.ReadWrite` and `MailboxSettings.ReadWrite`.
 
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +36,43 @@ pub enum Role {
     OwnerApprover,
     /// The helpdesk account of `[microsoft] operator`.
     Operator,
+    /// An owner of a distribution list or mail-enabled security group who changes its members
+    /// through Exchange.
+    ListOwner,
+    /// A requester who shares their own calendar or forwards their own mail.
+    SelfService,
+}
+
+/// The resource an access token is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Service {
+    Graph,
+    Exchange,
+}
+
+/// The delegated scopes of Exchange's two admin routes (`[exchange] invoke_scope` and
+/// `v2_scope`), as full resource URIs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExchangeScopes {
+    pub invoke: String,
+    pub v2: String,
+}
+
+impl Default for ExchangeScopes {
+    fn default() -> Self {
+        ExchangeScopes {
+            invoke: "https://outlook.office365.com/Exchange.Manage".to_owned(),
+            v2: "https://outlook.office365.com/Exchange.ManageV2".to_owned(),
+        }
+    }
+}
+
+impl ExchangeScopes {
+    /// Whether `scope` is one of Exchange's (they are never Graph's).
+    pub fn names(&self, scope: &str) -> bool {
+        scope.eq_ignore_ascii_case(&self.invoke) || scope.eq_ignore_ascii_case(&self.v2)
+    }
 }
 
 /// OpenID Connect scopes every sign-in asks for.
@@ -67,7 +112,24 @@ const OPERATOR: &[&str] = &[
     "User.RevokeSessions.All",
 ];
 
+const LIST_OWNER: &[&str] = &["User.Read"];
+
+const SELF_SERVICE: &[&str] = &[
+    "User.Read",
+    "Calendars.ReadWrite",
+    "MailboxSettings.ReadWrite",
+];
+
 impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::Requester,
+        Role::Approver,
+        Role::OwnerApprover,
+        Role::Operator,
+        Role::ListOwner,
+        Role::SelfService,
+    ];
+
     /// The Graph permissions this role needs.
     pub fn graph_scopes(self) -> &'static [&'static str] {
         match self {
@@ -75,19 +137,49 @@ impl Role {
             Role::Approver => APPROVER,
             Role::OwnerApprover => OWNER_APPROVER,
             Role::Operator => OPERATOR,
+            Role::ListOwner => LIST_OWNER,
+            Role::SelfService => SELF_SERVICE,
         }
     }
 
-    /// Everything the sign-in asks for: OpenID scopes and the role's Graph permissions.
-    pub fn requested_scopes(self) -> Vec<&'static str> {
-        SIGN_IN.iter().chain(self.graph_scopes()).copied().collect()
+    /// The Exchange scopes this role needs (full resource URIs).
+    pub fn exchange_scopes(self, exchange: &ExchangeScopes) -> Vec<String> {
+        match self {
+            Role::ListOwner => vec![exchange.invoke.clone()],
+            Role::Operator => vec![exchange.invoke.clone(), exchange.v2.clone()],
+            Role::Requester | Role::Approver | Role::OwnerApprover | Role::SelfService => {
+                Vec::new()
+            }
+        }
     }
 
-    /// Whether `granted` (as the token endpoint reported them) covers this role.
-    pub fn covered_by(self, granted: &[String]) -> bool {
-        self.graph_scopes()
+    /// Everything the sign-in asks for: OpenID scopes, the role's Graph permissions and its
+    /// Exchange scopes.
+    pub fn requested_scopes(self, exchange: &ExchangeScopes) -> Vec<String> {
+        SIGN_IN
             .iter()
-            .all(|needed| granted.iter().any(|have| have.eq_ignore_ascii_case(needed)))
+            .chain(self.graph_scopes())
+            .map(|scope| (*scope).to_owned())
+            .chain(self.exchange_scopes(exchange))
+            .collect()
+    }
+
+    /// Whether `granted` (as consented at sign-in) covers this role's permissions for
+    /// `service`.
+    pub fn covered_by(
+        self,
+        service: Service,
+        granted: &[String],
+        exchange: &ExchangeScopes,
+    ) -> bool {
+        let has = |needed: &str| granted.iter().any(|have| have.eq_ignore_ascii_case(needed));
+        match service {
+            Service::Graph => self.graph_scopes().iter().all(|needed| has(needed)),
+            Service::Exchange => {
+                let needed = self.exchange_scopes(exchange);
+                !needed.is_empty() && needed.iter().all(|needed| has(needed))
+            }
+        }
     }
 }
 

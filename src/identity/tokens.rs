@@ -15,7 +15,7 @@ use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::oauth::{OAuth, OAuthError, Tokens};
-use super::scopes::Role;
+use super::scopes::{ExchangeScopes, Role, Service};
 use super::vault::{StoredGrant, TokenVault, VaultError};
 use crate::graph::DelegatedToken;
 
@@ -43,49 +43,68 @@ struct Cached {
 pub struct TokenBroker {
     vault: TokenVault,
     oauth: Arc<OAuth>,
-    cache: Mutex<HashMap<String, Cached>>,
+    exchange: ExchangeScopes,
+    /// Access tokens by person and the resource they are for.
+    cache: Mutex<HashMap<(String, Service), Cached>>,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl TokenBroker {
-    pub fn new(vault: TokenVault, oauth: Arc<OAuth>) -> Self {
+    pub fn new(vault: TokenVault, oauth: Arc<OAuth>, exchange: ExchangeScopes) -> Self {
         TokenBroker {
             vault,
             oauth,
+            exchange,
             cache: Mutex::new(HashMap::new()),
             locks: Mutex::new(HashMap::new()),
         }
     }
 
-    /// An access token for `object_id` good for `role`.
+    /// A Graph access token for `object_id` good for `role`.
     pub async fn access_token(
         &self,
         object_id: &str,
         role: Role,
     ) -> Result<DelegatedToken, TokenError> {
+        self.access_token_for(object_id, role, Service::Graph).await
+    }
+
+    /// An access token for `service` for `object_id`, good for `role`. Every resource's token is
+    /// redeemed from the one refresh token the person's sign-in consented with; the rotated
+    /// refresh token keeps everything consented, whichever resource it was redeemed for.
+    pub async fn access_token_for(
+        &self,
+        object_id: &str,
+        role: Role,
+        service: Service,
+    ) -> Result<DelegatedToken, TokenError> {
         let lock = self.lock_for(object_id);
         let _one_at_a_time = lock.lock().await;
-        if let Some(token) = self.cached(object_id, role) {
+        if let Some(token) = self.cached(object_id, role, service) {
             return Ok(token);
         }
         let grant = self
             .vault
             .get(object_id)?
             .ok_or_else(|| TokenError::NeedsSignIn("no sign-in on record".into()))?;
-        if !role.covered_by(&grant.scopes) {
+        if !role.covered_by(service, &grant.scopes, &self.exchange) {
             return Err(TokenError::NeedsSignIn(format!(
-                "{role:?} permissions were not granted at sign-in"
+                "{role:?} permissions for {service:?} were not granted at sign-in"
             )));
         }
-        match self
-            .oauth
-            .refresh(&grant.refresh_token, &grant.scopes)
-            .await
-        {
+        let asked = self.asked(service, role, &grant.scopes);
+        match self.oauth.refresh(&grant.refresh_token, &asked).await {
             Ok(tokens) => {
-                self.keep_locked(object_id, tokens, grant.scopes, grant.upn)?;
-                self.cached(object_id, role)
+                self.keep_refreshed(object_id, service, tokens, grant)?;
+                self.cached(object_id, role, service)
                     .ok_or_else(|| TokenError::Unavailable("no access token in the answer".into()))
+            }
+            Err(OAuthError::InvalidGrant(reason))
+                if service == Service::Exchange && consent_missing(&reason) =>
+            {
+                // The person never consented to Exchange (a sign-in from before it was asked
+                // for): their Graph grant still stands.
+                Err(TokenError::NeedsSignIn(reason))
             }
             Err(OAuthError::InvalidGrant(reason)) => {
                 self.forget_locked(object_id)?;
@@ -93,6 +112,76 @@ impl TokenBroker {
             }
             Err(other) => Err(TokenError::Unavailable(other.to_string())),
         }
+    }
+
+    /// The scopes a refresh for `service` asks for: one resource's only (the identity platform
+    /// issues a token for one resource at a time), and `offline_access` for a new refresh token.
+    fn asked(&self, service: Service, role: Role, consented: &[String]) -> Vec<String> {
+        match service {
+            Service::Graph => consented
+                .iter()
+                .filter(|scope| !self.exchange.names(scope))
+                .cloned()
+                .collect(),
+            Service::Exchange => role
+                .exchange_scopes(&self.exchange)
+                .into_iter()
+                .chain(["offline_access".to_owned()])
+                .collect(),
+        }
+    }
+
+    /// Keeps a refresh's answer: the rotated refresh token with everything the person
+    /// consented to (an answer lists only its own resource's scopes), the access token for
+    /// `service` in memory.
+    fn keep_refreshed(
+        &self,
+        object_id: &str,
+        service: Service,
+        tokens: Tokens,
+        grant: StoredGrant,
+    ) -> Result<(), TokenError> {
+        let token_scopes = if tokens.scopes.is_empty() {
+            self.asked(service, Role::Requester, &grant.scopes)
+        } else {
+            tokens.scopes.clone()
+        };
+        let consented = match service {
+            // A Graph answer says what Graph consent there is now; Exchange's is kept.
+            Service::Graph if !tokens.scopes.is_empty() => merge(
+                tokens.scopes.clone(),
+                grant
+                    .scopes
+                    .iter()
+                    .filter(|scope| self.exchange.names(scope)),
+            ),
+            _ => grant.scopes,
+        };
+        if let Some(refresh_token) = tokens.refresh_token {
+            self.vault.put(
+                object_id,
+                &StoredGrant {
+                    refresh_token,
+                    scopes: consented.clone(),
+                    upn: grant.upn,
+                    updated: Utc::now(),
+                },
+            )?;
+        }
+        let held = match service {
+            Service::Graph => token_scopes,
+            // An Exchange answer names its scopes without the resource: what was asked is
+            // what the token is good for.
+            Service::Exchange => consented,
+        };
+        self.cache(
+            object_id,
+            service,
+            tokens.access_token,
+            held,
+            tokens.expires_in,
+        );
+        Ok(())
     }
 
     /// Keeps what a sign-in returned: the refresh token in the vault (flushed first), the
@@ -115,6 +204,7 @@ impl TokenBroker {
         if self.would_narrow(object_id, &tokens.scopes) {
             self.cache(
                 object_id,
+                Service::Graph,
                 tokens.access_token,
                 tokens.scopes,
                 tokens.expires_in,
@@ -138,7 +228,7 @@ impl TokenBroker {
             // As for `keep`: the broader grant on record stays.
             return Ok(());
         }
-        self.lock_cache().remove(object_id);
+        self.forget_cached(object_id);
         self.vault.put(
             object_id,
             &StoredGrant {
@@ -187,7 +277,13 @@ impl TokenBroker {
                 },
             )?;
         }
-        self.cache(object_id, tokens.access_token, scopes, tokens.expires_in);
+        self.cache(
+            object_id,
+            Service::Graph,
+            tokens.access_token,
+            scopes,
+            tokens.expires_in,
+        );
         Ok(())
     }
 
@@ -207,13 +303,14 @@ impl TokenBroker {
     fn cache(
         &self,
         object_id: &str,
+        service: Service,
         token: SecretString,
         scopes: Vec<String>,
         expires_in: Duration,
     ) {
         let fresh_until = Instant::now() + expires_in.saturating_sub(EARLY_REFRESH);
         self.lock_cache().insert(
-            object_id.to_owned(),
+            (object_id.to_owned(), service),
             Cached {
                 token,
                 scopes,
@@ -224,16 +321,25 @@ impl TokenBroker {
 
     /// [`TokenBroker::forget`], for a caller that holds the person's lock.
     fn forget_locked(&self, object_id: &str) -> Result<(), TokenError> {
-        self.lock_cache().remove(object_id);
+        self.forget_cached(object_id);
         self.vault.remove(object_id)?;
         Ok(())
     }
 
-    fn cached(&self, object_id: &str, role: Role) -> Option<DelegatedToken> {
+    /// Drops the person's access tokens for every resource.
+    fn forget_cached(&self, object_id: &str) {
+        self.lock_cache()
+            .retain(|(holder, _), _| holder != object_id);
+    }
+
+    fn cached(&self, object_id: &str, role: Role, service: Service) -> Option<DelegatedToken> {
         let cache = self.lock_cache();
-        let cached = cache.get(object_id).filter(|cached| {
-            cached.fresh_until > Instant::now() && role.covered_by(&cached.scopes)
-        })?;
+        let cached = cache
+            .get(&(object_id.to_owned(), service))
+            .filter(|cached| {
+                cached.fresh_until > Instant::now()
+                    && role.covered_by(service, &cached.scopes, &self.exchange)
+            })?;
         Some(DelegatedToken::new(cached.token.expose_secret().to_owned()))
     }
 
@@ -245,7 +351,7 @@ impl TokenBroker {
         Arc::clone(locks.entry(object_id.to_owned()).or_default())
     }
 
-    fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, Cached>> {
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<(String, Service), Cached>> {
         self.cache
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -254,3 +360,19 @@ impl TokenBroker {
 
 #[cfg(test)]
 mod tests;
+
+/// `first`, then those of `more` it lacks.
+fn merge<'a>(mut first: Vec<String>, more: impl Iterator<Item = &'a String>) -> Vec<String> {
+    for scope in more {
+        if !first.iter().any(|have| have.eq_ignore_ascii_case(scope)) {
+            first.push(scope.clone());
+        }
+    }
+    first
+}
+
+/// Whether the identity platform refused a refresh because a scope was never consented
+/// (AADSTS65001), which leaves the refresh token itself good.
+fn consent_missing(reason: &str) -> bool {
+    reason.contains("65001")
+}

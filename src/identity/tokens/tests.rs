@@ -65,7 +65,11 @@ async fn fixture(delay: Duration) -> Fixture {
     let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).expect("store"));
     let vault = TokenVault::open(store, &SecretKey::from_bytes([7; 32])).expect("vault");
     let oauth = OAuth::new(&config(&server.uri()), reqwest::Client::new()).expect("oauth");
-    let broker = Arc::new(TokenBroker::new(vault.clone(), Arc::new(oauth)));
+    let broker = Arc::new(TokenBroker::new(
+        vault.clone(),
+        Arc::new(oauth),
+        ExchangeScopes::default(),
+    ));
     broker
         .keep_refresh_token(
             "oid-1",
@@ -206,4 +210,108 @@ async fn a_narrower_sign_in_never_takes_away_a_broader_grant_on_record() {
         .expect("read")
         .expect("on record");
     assert_eq!(grant.refresh_token.expose_secret(), "refresh-operator");
+}
+
+/// The form fields of a token request.
+fn form(request: &wiremock::Request) -> std::collections::HashMap<String, String> {
+    url::form_urlencoded::parse(&request.body)
+        .into_owned()
+        .collect()
+}
+
+#[tokio::test]
+async fn an_exchange_token_comes_from_the_same_refresh_token_and_keeps_every_consent() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/{TENANT}/oauth2/v2.0/token")))
+        .and(wiremock::matchers::body_string_contains(
+            "outlook.office365.com",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "access-exchange",
+            "token_type": "Bearer",
+            "expires_in": 3600,
+            "refresh_token": "refresh-2",
+            // Entra names the token's own scopes, without the resource.
+            "scope": "Exchange.Manage Exchange.ManageV2",
+        })))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/{TENANT}/oauth2/v2.0/token")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "access-graph",
+            "token_type": "Bearer",
+            "expires_in": 3600,
+            "refresh_token": "refresh-3",
+            "scope": Role::Operator.graph_scopes().join(" "),
+        })))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().expect("dir");
+    let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).expect("store"));
+    let vault = TokenVault::open(store, &SecretKey::from_bytes([7; 32])).expect("vault");
+    let oauth = OAuth::new(&config(&server.uri()), reqwest::Client::new()).expect("oauth");
+    let exchange = ExchangeScopes::default();
+    let broker = TokenBroker::new(vault.clone(), Arc::new(oauth), exchange.clone());
+    let consented = Role::Operator.requested_scopes(&exchange);
+    broker
+        .keep_refresh_token(
+            "oid-1",
+            SecretString::from("refresh-1".to_owned()),
+            consented.clone(),
+            None,
+        )
+        .await
+        .expect("kept");
+
+    broker
+        .access_token_for("oid-1", Role::Operator, Service::Exchange)
+        .await
+        .expect("an Exchange token");
+    let calls = server.received_requests().await.unwrap_or_default();
+    let asked = form(&calls[0]);
+    let scopes: Vec<&str> = asked["scope"].split(' ').collect();
+    assert!(scopes.contains(&exchange.invoke.as_str()), "{scopes:?}");
+    assert!(
+        scopes
+            .iter()
+            .all(|scope| exchange.names(scope) || *scope == "offline_access"),
+        "one resource per token request: {scopes:?}"
+    );
+    let grant = vault.get("oid-1").expect("read").expect("kept");
+    assert_eq!(grant.refresh_token.expose_secret(), "refresh-2");
+    assert_eq!(
+        grant.scopes, consented,
+        "the rotated token keeps every consent"
+    );
+
+    // A Graph token is then asked for Graph's scopes only, and a requester's Exchange token is
+    // never fetched: the role has none.
+    broker
+        .access_token_for("oid-1", Role::Operator, Service::Graph)
+        .await
+        .expect("a Graph token");
+    let calls = server.received_requests().await.unwrap_or_default();
+    let asked = form(&calls[1]);
+    assert!(
+        asked["scope"]
+            .split(' ')
+            .all(|scope| !exchange.names(scope)),
+        "{}",
+        asked["scope"]
+    );
+    let grant = vault.get("oid-1").expect("read").expect("kept");
+    assert!(
+        Role::Operator.covered_by(Service::Exchange, &grant.scopes, &exchange),
+        "a Graph refresh keeps the Exchange consent: {:?}",
+        grant.scopes
+    );
+    assert!(matches!(
+        broker
+            .access_token_for("oid-1", Role::Requester, Service::Exchange)
+            .await,
+        Err(TokenError::NeedsSignIn(_))
+    ));
 }
