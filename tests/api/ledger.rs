@@ -59,11 +59,9 @@ fn quick_retries() -> RetryPolicy {
     }
 }
 
-/// A delegated token with the permissions the operator's sign-in asks for, as a daemon holds it.
+/// A Graph token with the permissions the operator's sign-in asks for, as a daemon holds it.
 async fn token(sim: &TestSim, upn: &str) -> DelegatedToken {
-    let scopes = doorman::identity::Role::Operator
-        .requested_scopes()
-        .join(" ");
+    let scopes = doorman::identity::Role::Operator.graph_scopes().join(" ");
     DelegatedToken::new(sim.access_token(upn, &scopes).await)
 }
 
