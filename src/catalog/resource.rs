@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::request::Service;
 use crate::domain::resource::ResourceKind;
 
 /// A person or object Graph names by id, with the UPN when Graph gave it.
@@ -136,6 +137,25 @@ impl Resource {
                 .visibility
                 .as_deref()
                 .is_some_and(|kind| kind.eq_ignore_ascii_case("shared"))
+    }
+
+    /// The service that holds access to this: Exchange for a shared mailbox, a distribution
+    /// list and a mail-enabled security group, Graph for everything else.
+    pub fn service(&self) -> Service {
+        let exchange_holds = self.kind.is_exchange()
+            || (self.kind == ResourceKind::Group && self.membership == Membership::Exchange);
+        if exchange_holds {
+            Service::Exchange
+        } else {
+            Service::Graph
+        }
+    }
+
+    /// The address Exchange knows this by, where Exchange holds the access.
+    pub fn exchange_address(&self) -> Option<&str> {
+        self.mail
+            .as_deref()
+            .filter(|_| self.service() == Service::Exchange)
     }
 
     pub fn describe(&self) -> String {

@@ -246,8 +246,21 @@ fn readable(answer: &Value) -> String {
                         .join(", then ")
                 })
                 .unwrap_or_else(|| "none".into());
+            let through = match text("service") {
+                "exchange" => "Exchange Online",
+                _ => "Microsoft Graph",
+            };
+            let verify = answer
+                .get("verify")
+                .and_then(Value::as_array)
+                .filter(|ways| !ways.is_empty())
+                .map(|ways| {
+                    let ways: Vec<&str> = ways.iter().filter_map(Value::as_str).collect();
+                    format!(", verify: {}", ways.join(" or else "))
+                })
+                .unwrap_or_default();
             format!(
-                "allow: {} (asked {}), {duration}, approval: {stages}, acting: {}, rule: {}",
+                "allow: {} (asked {}), {duration}, approval: {stages}{verify}, acting: {} through {through}, rule: {}",
                 text("access"),
                 text("requested_access"),
                 text("acting"),

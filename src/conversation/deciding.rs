@@ -122,11 +122,8 @@ impl Conversation {
                 grant
             }
             _ => {
-                self.say(
-                    place,
-                    &replies::decided(&line, &decision, request.resource.kind, request.change),
-                )
-                .await;
+                self.say(place, &replies::decided(&line, &decision, request.change))
+                    .await;
                 return;
             }
         };

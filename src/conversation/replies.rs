@@ -5,7 +5,7 @@ use serde_json::json;
 use url::Url;
 
 use crate::domain::chat::{ButtonStyle, Card, CardButton, CardSection, Message, Verb};
-use crate::domain::resource::{Access, ResourceKind};
+use crate::domain::resource::Access;
 use crate::intent::{AccessRequest, Change};
 use crate::policy::Decision;
 use crate::requests::{RequestRecord, StandingApproval, State};
@@ -203,13 +203,9 @@ pub fn span(seconds: u64, now: DateTime<Utc>) -> String {
 
 /// The restatement and what happens next, while policy and provisioning are not built in.
 /// What policy decided on an understood request, and what happens next.
-pub fn decided(line: &str, decision: &Decision, kind: ResourceKind, change: Change) -> Message {
+pub fn decided(line: &str, decision: &Decision, change: Change) -> Message {
     let next = match decision {
         Decision::Deny(_) => "Nothing has been changed.",
-        Decision::Allow(_) if kind.is_exchange() => {
-            "Shared mailboxes and distribution lists are managed in Exchange, which I can't change yet. \
-             I've noted your request; nothing has been changed."
-        }
         Decision::Allow(_) if change == Change::Revoke => {
             "Next I'll remove it with the right person's sign-in and check it's gone. Nothing has been changed yet."
         }

@@ -36,6 +36,32 @@ impl std::fmt::Display for Acting {
     }
 }
 
+/// The service that holds the access a grant gives, and whose token the acting identity
+/// writes with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Service {
+    Graph,
+    Exchange,
+}
+
+impl Service {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Service::Graph => "graph",
+            Service::Exchange => "exchange",
+        }
+    }
+
+    /// As a sentence names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Service::Graph => "Microsoft Graph",
+            Service::Exchange => "Exchange Online",
+        }
+    }
+}
+
 /// A short id a person can quote: `R-` and six letters and digits without look-alikes.
 pub fn new_id() -> String {
     const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";

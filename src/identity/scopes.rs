@@ -43,13 +43,7 @@ pub enum Role {
     SelfService,
 }
 
-/// The resource an access token is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Service {
-    Graph,
-    Exchange,
-}
+pub use crate::domain::request::Service;
 
 /// The delegated scopes of Exchange's two admin routes (`[exchange] invoke_scope` and
 /// `v2_scope`), as full resource URIs.

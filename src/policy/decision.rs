@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::model::{Acting, Stage, Timing};
+use super::model::{Acting, Stage, Timing, Verify};
 use crate::domain::duration::format_duration;
+use crate::domain::request::Service;
 use crate::domain::resource::Access;
 
 /// The six layers, in the order they run.
@@ -134,6 +135,10 @@ pub struct Grant {
     /// Empty: no approval needed.
     pub stages: Vec<StageNeed>,
     pub acting: Acting,
+    /// The service the acting identity's change goes through.
+    pub service: Service,
+    /// How the requester proves it is them first (account recovery), alternatives in order.
+    pub verify: Vec<Verify>,
     /// The target rule that governs it.
     pub target: Option<String>,
     /// Whether an owner may "approve always" here.
@@ -191,6 +196,8 @@ impl Decision {
                     "approvers": grant.stages.iter().map(|need| need.approvers.to_string()).collect::<Vec<_>>(),
                     "quorums": grant.stages.iter().map(|need| need.quorum).collect::<Vec<_>>(),
                     "acting": grant.acting.as_str(),
+                    "service": grant.service.as_str(),
+                    "verify": grant.verify.iter().map(|way| way.as_str()).collect::<Vec<_>>(),
                     "target": grant.target,
                     "allow_standing": grant.allow_standing,
                     "reason_required": grant.needs_reason,

@@ -15,6 +15,7 @@ use super::decision::{Decision, Denial, Grant, Layer, Step, Verdict};
 use super::model::{Acting, ActionName, ActionRule, Policy, Stage, StageRule, Timing};
 use crate::catalog::Resource;
 use crate::domain::duration::format_duration;
+use crate::domain::request::Service;
 use crate::domain::resource::{Access, ResourceKind};
 
 mod evaluate;
@@ -133,6 +134,8 @@ pub fn decide(policy: Option<&Policy>, request: &Request<'_>, facts: &Facts<'_>)
                 duration: None,
                 stages: Vec::new(),
                 acting: Acting::Operator,
+                service: request.resource.map_or(Service::Graph, Resource::service),
+                verify: Vec::new(),
                 target: None,
                 allow_standing: false,
                 needs_reason: false,
@@ -460,6 +463,8 @@ fn grant(
         duration,
         stages,
         acting,
+        service: resource.service(),
+        verify: Vec::new(),
         target: Some(governing.rule.name.clone()),
         allow_standing: passes.iter().all(|pass| pass.rule.allow_standing),
         needs_reason,

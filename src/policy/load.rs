@@ -16,7 +16,7 @@ use toml_edit::{ImDocument, Item, TableLike};
 use super::model::{
     Acting, ActionName, ActionRule, ChangeWindow, DepartmentRule, Escalation, Glob, Global, Match,
     Outside, Policy, Runtime, Stage, StageRule, TargetRule, Targets, Tenant, Timing,
-    TimingOverride,
+    TimingOverride, Verify,
 };
 use crate::domain::duration::parse_duration;
 use crate::domain::resource::{Access, ResourceKind};
@@ -173,6 +173,8 @@ const ACTION: &[&str] = &[
     "deny",
     "approval",
     "max_duration",
+    "max_access",
+    "verify",
     "remind_after",
     "escalate_after",
     "escalate_to",

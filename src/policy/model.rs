@@ -287,10 +287,11 @@ pub enum ActionName {
     RecoverMfa,
     ShareCalendar,
     ForwardMail,
+    ChangeAlias,
 }
 
 impl ActionName {
-    pub const ALL: [ActionName; 7] = [
+    pub const ALL: [ActionName; 8] = [
         ActionName::Grant,
         ActionName::Revoke,
         ActionName::ResetPassword,
@@ -298,6 +299,7 @@ impl ActionName {
         ActionName::RecoverMfa,
         ActionName::ShareCalendar,
         ActionName::ForwardMail,
+        ActionName::ChangeAlias,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -309,12 +311,21 @@ impl ActionName {
             ActionName::RecoverMfa => "recover_mfa",
             ActionName::ShareCalendar => "share_calendar",
             ActionName::ForwardMail => "forward_mail",
+            ActionName::ChangeAlias => "change_alias",
         }
     }
 
     /// The actions on the requester's own account or mailbox, which no target rule governs.
     pub fn is_self_service(self) -> bool {
         !matches!(self, ActionName::Grant | ActionName::Revoke)
+    }
+
+    /// Account recovery: the requester proves it is them before anything changes.
+    pub fn is_recovery(self) -> bool {
+        matches!(
+            self,
+            ActionName::ResetPassword | ActionName::UnlockAccount | ActionName::RecoverMfa
+        )
     }
 
     /// How a sentence names it: "password resets".
@@ -327,6 +338,7 @@ impl ActionName {
             ActionName::RecoverMfa => "multi-factor sign-in recovery",
             ActionName::ShareCalendar => "calendar sharing",
             ActionName::ForwardMail => "mail forwarding",
+            ActionName::ChangeAlias => "changing your email address",
         }
     }
 }
@@ -345,6 +357,10 @@ pub struct ActionRule {
     pub deny: bool,
     pub approval: Vec<StageRule>,
     pub max_duration: Option<Duration>,
+    /// The highest calendar level a `share_calendar` rule allows.
+    pub max_access: Option<Access>,
+    /// How an account-recovery requester proves it is them: alternatives, in order.
+    pub verify: Vec<Verify>,
     pub timing: TimingOverride,
     pub line: usize,
 }
@@ -357,6 +373,27 @@ impl ActionRule {
             (Some(action), None) => format!("action {action}"),
             (None, Some(access)) => format!("access {access}"),
             (None, None) => "action".to_owned(),
+        }
+    }
+}
+
+/// A way a requester proves it is them before their own account is changed (DESIGN.md
+/// section 10).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Verify {
+    /// A fresh step-up sign-in with multi-factor authentication.
+    Mfa,
+    /// Their manager confirms on a card.
+    Manager,
+}
+
+impl Verify {
+    pub const ALL: [Verify; 2] = [Verify::Mfa, Verify::Manager];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verify::Mfa => "mfa",
+            Verify::Manager => "manager",
         }
     }
 }

@@ -995,6 +995,56 @@ fn revoke_and_self_service() {
     }
 }
 
+const WAVE_TWO: &str = r#"
+[[target]]
+name = "mailboxes"
+match = { kind = "mailbox" }
+approval = ["owner"]
+
+[[action]]
+action = "share_calendar"
+max_access = "read"
+max_duration = "90d"
+
+[[action]]
+action = "reset_password"
+verify = ["mfa", "manager"]
+
+[[action]]
+action = "change_alias"
+"#;
+
+#[test]
+fn calendar_levels_are_capped_and_recovery_says_how_to_verify() {
+    use Access::*;
+    use ActionName::*;
+    table! {
+        "free/busy, under the cap": WAVE_TWO, own("alice", ShareCalendar).level(FreeBusy).internal(true)
+            => allow(FreeBusy, &[], Some(90));
+        "write, narrowed to read": WAVE_TWO, own("alice", ShareCalendar).level(Write).internal(true)
+            => allow(Read, &[], Some(90));
+        "a new address": WAVE_TWO, own("alice", ChangeAlias) => allow(None, &[], None);
+        "no rule, no forwarding": WAVE_TWO, own("alice", ForwardMail).internal(true)
+            => deny_builtin(Layer::Action);
+    }
+    let policy = parse(WAVE_TWO);
+    let narrowed = granted(run(
+        Some(&policy),
+        &own("alice", ShareCalendar).level(Write).internal(true),
+    ));
+    assert_eq!(narrowed.narrowed_from, Some(Write));
+    assert_eq!(narrowed.acting, Acting::Requester);
+    assert_eq!(narrowed.service, crate::domain::request::Service::Graph);
+    let reset = run(Some(&policy), &own("alice", ResetPassword)).to_json();
+    assert_eq!(reset["verify"], serde_json::json!(["mfa", "manager"]));
+    let alias = granted(run(Some(&policy), &own("alice", ChangeAlias)));
+    assert_eq!(
+        (alias.acting, alias.service),
+        (Acting::Operator, crate::domain::request::Service::Exchange),
+        "users cannot change their own primary address: the operator does, through Exchange"
+    );
+}
+
 #[test]
 fn policy_follows_the_effect() {
     use Access::*;

@@ -12,7 +12,7 @@ use crate::domain::chat::BoxFuture;
 use crate::graph::model::Permission;
 use crate::graph::{
     AppToken, AppTokenSource, Bearer, DelegatedToken, DriveRole, GraphClient, GraphError,
-    InviteRecipient, TeamRole,
+    GraphFailure, InviteRecipient, TeamRole,
 };
 
 use super::plan::{Library, Step};
@@ -119,6 +119,18 @@ fn failure(error: GraphError) -> ProviderError {
     }
 }
 
+/// The answer for a step Graph does not hold (the provider says it carries none of these).
+fn not_graphs(step: &Step) -> GraphError {
+    GraphError::BadRequest(GraphFailure {
+        status: None,
+        code: None,
+        message: Some(format!("Graph does not hold this: {}", step.describe())),
+        request_id: None,
+        client_request_id: None,
+        after_uncertain_attempt: false,
+    })
+}
+
 /// Makes `step` true for `person` under `token`; `reader` (the app-only token) looks up what
 /// the write addresses. `handle` is the id the write of an earlier step answered where this
 /// one builds on it (the channel membership an owner role is set on).
@@ -131,6 +143,10 @@ async fn write(
     handle: Option<&str>,
 ) -> Result<Written, GraphError> {
     let outcome = match step {
+        Step::MailboxFullAccess { .. }
+        | Step::MailboxSendAs { .. }
+        | Step::MailboxSendOnBehalf { .. }
+        | Step::ListMember { .. } => return Err(not_graphs(step)),
         Step::GroupMember { group_id } => graph
             .add_member(token, group_id, person)
             .await
@@ -215,6 +231,10 @@ async fn remove(
         Removal::NotYetVisible
     };
     let outcome = match step {
+        Step::MailboxFullAccess { .. }
+        | Step::MailboxSendAs { .. }
+        | Step::MailboxSendOnBehalf { .. }
+        | Step::ListMember { .. } => return Err(not_graphs(step)),
         Step::GroupMember { group_id } => graph
             .remove_member(token, group_id, person)
             .await
@@ -322,6 +342,10 @@ async fn present(
     person: &str,
 ) -> Result<bool, GraphError> {
     match step {
+        Step::MailboxFullAccess { .. }
+        | Step::MailboxSendAs { .. }
+        | Step::MailboxSendOnBehalf { .. }
+        | Step::ListMember { .. } => Err(not_graphs(step)),
         Step::GroupMember { group_id } => graph
             .check_member_groups(token, person, &[group_id.as_str()])
             .await

@@ -1,6 +1,6 @@
 //! What carrying out a grant takes: a plan of steps, each one fact about one person in the
-//! tenant (a group membership, a channel role, a sharing permission) that Graph can add, read
-//! and remove on its own.
+//! tenant (a group membership, a channel role, a sharing permission, a mailbox permission, a
+//! list membership) that one service — Graph or Exchange — can add, read and remove on its own.
 //!
 //! A level is the sum of the steps below it (a group owner is a member and an owner; library
 //! write is read and write), so a grant on top of a lower level held before adds only what was
@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::resource::{Access, ResourceKind};
+use crate::identity::Service;
 use crate::intent::ResourceRef;
 
 /// One fact about a person that a grant needs, added and removed on its own.
@@ -27,6 +28,16 @@ pub enum Step {
     LibraryRead { library: Library },
     /// Write on the root of a document library (on top of read).
     LibraryWrite { library: Library },
+    /// Full Access to a shared mailbox (Exchange), by its address.
+    MailboxFullAccess { mailbox: String },
+    /// Send As on a shared mailbox (Exchange). Not comparable with Full Access: neither
+    /// stands in for the other.
+    MailboxSendAs { mailbox: String },
+    /// Send on Behalf on a shared mailbox (Exchange).
+    MailboxSendOnBehalf { mailbox: String },
+    /// Membership of a distribution list or mail-enabled security group (Exchange holds it),
+    /// by the list's address.
+    ListMember { list: String },
 }
 
 /// Which document library an invite is for.
@@ -71,6 +82,28 @@ impl Step {
             Step::LibraryWrite { library } => {
                 format!("write on the root of {}", library.describe())
             }
+            Step::MailboxFullAccess { mailbox } => format!("full access to mailbox {mailbox}"),
+            Step::MailboxSendAs { mailbox } => format!("send as mailbox {mailbox}"),
+            Step::MailboxSendOnBehalf { mailbox } => {
+                format!("send on behalf of mailbox {mailbox}")
+            }
+            Step::ListMember { list } => format!("member of list {list}"),
+        }
+    }
+
+    /// The service that holds the fact, and whose token the acting person writes it with.
+    pub fn service(&self) -> Service {
+        match self {
+            Step::GroupMember { .. }
+            | Step::GroupOwner { .. }
+            | Step::ChannelMember { .. }
+            | Step::ChannelOwner { .. }
+            | Step::LibraryRead { .. }
+            | Step::LibraryWrite { .. } => Service::Graph,
+            Step::MailboxFullAccess { .. }
+            | Step::MailboxSendAs { .. }
+            | Step::MailboxSendOnBehalf { .. }
+            | Step::ListMember { .. } => Service::Exchange,
         }
     }
 
@@ -90,6 +123,17 @@ impl Step {
             } => format!("channel-owner:{team_id}:{channel_id}"),
             Step::LibraryRead { library } => format!("library-read:{}", library.key()),
             Step::LibraryWrite { library } => format!("library-write:{}", library.key()),
+            // Addresses are case-insensitive: one mailbox, one key.
+            Step::MailboxFullAccess { mailbox } => {
+                format!("mailbox-full-access:{}", mailbox.to_lowercase())
+            }
+            Step::MailboxSendAs { mailbox } => {
+                format!("mailbox-send-as:{}", mailbox.to_lowercase())
+            }
+            Step::MailboxSendOnBehalf { mailbox } => {
+                format!("mailbox-send-on-behalf:{}", mailbox.to_lowercase())
+            }
+            Step::ListMember { list } => format!("list-member:{}", list.to_lowercase()),
         }
     }
 }
@@ -113,6 +157,15 @@ impl Plan {
         self.steps.iter().map(Step::describe).collect()
     }
 
+    /// The service the plan is carried out through: one per plan, as every plan's steps are
+    /// facts of one service.
+    pub fn service(&self) -> Service {
+        self.steps
+            .first()
+            .map(Step::service)
+            .unwrap_or(Service::Graph)
+    }
+
     /// The step that gives the access asked for (the others make way for it): when it is gone,
     /// the grant is gone.
     pub fn defining(&self) -> Option<&Step> {
@@ -130,6 +183,9 @@ pub struct Subject<'a> {
     pub access: Access,
     /// A shared channel admits people outside its team (DESIGN.md section 2): no team step.
     pub shared_channel: bool,
+    /// The address Exchange knows the resource by, where Exchange holds the access: a shared
+    /// mailbox, a distribution list, a mail-enabled security group.
+    pub exchange_address: Option<&'a str>,
 }
 
 /// Why there is no plan.
@@ -139,6 +195,8 @@ pub enum PlanError {
     Unsupported { access: &'static str, kind: String },
     #[error("the {name} {kind} has no group to grant through")]
     NoGroup { name: String, kind: String },
+    #[error("the {name} {kind} has no address Exchange knows it by")]
+    NoAddress { name: String, kind: String },
 }
 
 /// Whether Doorman can carry out this kind and level itself yet.
@@ -152,6 +210,11 @@ pub fn supports(kind: ResourceKind, access: Access) -> bool {
             ResourceKind::Site,
             Access::Read | Access::Edit | Access::Owner
         ) | (ResourceKind::Library, Access::Read | Access::Edit)
+            | (
+                ResourceKind::Mailbox,
+                Access::FullAccess | Access::SendAs | Access::SendOnBehalf
+            )
+            | (ResourceKind::DistributionList, Access::Member)
     )
 }
 
@@ -162,6 +225,7 @@ pub fn plan(subject: Subject<'_>) -> Result<Plan, PlanError> {
         group_id,
         access,
         shared_channel,
+        exchange_address,
     } = subject;
     let kind = resource.kind;
     if !supports(kind, access) {
@@ -169,6 +233,9 @@ pub fn plan(subject: Subject<'_>) -> Result<Plan, PlanError> {
             access: access.label(),
             kind: kind.label().to_owned(),
         });
+    }
+    if kind.is_exchange() || exchange_address.is_some() {
+        return exchange_plan(resource, access, exchange_address);
     }
     let library = match kind {
         ResourceKind::Site => Library::SiteDefault {
@@ -238,6 +305,38 @@ pub fn plan(subject: Subject<'_>) -> Result<Plan, PlanError> {
     Ok(Plan { steps })
 }
 
+/// A plan Exchange carries out: one step, as mailbox levels are not built on each other and a
+/// list has one level.
+fn exchange_plan(
+    resource: &ResourceRef,
+    access: Access,
+    address: Option<&str>,
+) -> Result<Plan, PlanError> {
+    let address = address
+        .map(str::to_owned)
+        .ok_or_else(|| PlanError::NoAddress {
+            name: resource.name.clone(),
+            kind: resource.kind.label().to_owned(),
+        })?;
+    let step = match (resource.kind, access) {
+        (ResourceKind::Mailbox, Access::FullAccess) => Step::MailboxFullAccess { mailbox: address },
+        (ResourceKind::Mailbox, Access::SendAs) => Step::MailboxSendAs { mailbox: address },
+        (ResourceKind::Mailbox, Access::SendOnBehalf) => {
+            Step::MailboxSendOnBehalf { mailbox: address }
+        }
+        (ResourceKind::DistributionList | ResourceKind::Group, Access::Member) => {
+            Step::ListMember { list: address }
+        }
+        (kind, access) => {
+            return Err(PlanError::Unsupported {
+                access: access.label(),
+                kind: kind.label().to_owned(),
+            });
+        }
+    };
+    Ok(Plan { steps: vec![step] })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,6 +356,7 @@ mod tests {
             group_id: Some("g1"),
             access,
             shared_channel: shared,
+            exchange_address: None,
         })
         .map(|plan| plan.steps.iter().map(Step::key).collect())
         .unwrap_or_default()
@@ -306,21 +406,71 @@ mod tests {
     #[test]
     fn levels_no_provider_carries_have_no_plan() {
         let mailbox = resource(ResourceKind::Mailbox, "m1");
-        let refused = plan(Subject {
+        let orphan = plan(Subject {
+            resource: &mailbox,
+            group_id: None,
+            access: Access::Owner,
+            shared_channel: false,
+            exchange_address: Some("support@contoso.com"),
+        });
+        assert!(matches!(orphan, Err(PlanError::Unsupported { .. })));
+        let unaddressed = plan(Subject {
             resource: &mailbox,
             group_id: None,
             access: Access::SendAs,
             shared_channel: false,
+            exchange_address: None,
         });
-        assert!(matches!(refused, Err(PlanError::Unsupported { .. })));
+        assert!(matches!(unaddressed, Err(PlanError::NoAddress { .. })));
         let team = resource(ResourceKind::Team, "t1");
         let orphan = plan(Subject {
             resource: &team,
             group_id: None,
             access: Access::Member,
             shared_channel: false,
+            exchange_address: None,
         });
         assert!(matches!(orphan, Err(PlanError::NoGroup { .. })));
+    }
+
+    #[test]
+    fn exchange_levels_are_one_step_each_and_never_stand_in_for_another() {
+        let planned = |kind: ResourceKind, access: Access| {
+            let resource = resource(kind, "r1");
+            plan(Subject {
+                resource: &resource,
+                group_id: None,
+                access,
+                shared_channel: false,
+                exchange_address: Some("Support@Contoso.com"),
+            })
+            .map(|plan| {
+                assert_eq!(plan.service(), Service::Exchange);
+                plan.steps.iter().map(Step::key).collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+        };
+        use Access::*;
+        use ResourceKind::*;
+        assert_eq!(
+            planned(Mailbox, FullAccess),
+            ["mailbox-full-access:support@contoso.com"]
+        );
+        assert_eq!(
+            planned(Mailbox, SendAs),
+            ["mailbox-send-as:support@contoso.com"]
+        );
+        assert_eq!(
+            planned(Mailbox, SendOnBehalf),
+            ["mailbox-send-on-behalf:support@contoso.com"]
+        );
+        assert_eq!(
+            planned(DistributionList, Member),
+            ["list-member:support@contoso.com"]
+        );
+        // A mail-enabled security group: Exchange holds its membership.
+        assert_eq!(planned(Group, Member), ["list-member:support@contoso.com"]);
+        assert!(planned(Group, Owner).is_empty());
     }
 
     #[test]

@@ -444,5 +444,6 @@ pub(crate) fn legacy_plan(record: &RequestRecord) -> Result<Plan, PlanError> {
         group_id: record.group_id.as_deref(),
         access: record.access,
         shared_channel: false,
+        exchange_address: None,
     })
 }

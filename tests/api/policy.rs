@@ -80,6 +80,11 @@ async fn check_names_the_line_and_key_of_each_problem() {
         (format!("{target}approval = [{{ quorum = 2 }}]\n"), 4, "approval", "needs stage"),
         (format!("{target}approval = [{{ stage = \"owner\", count = 2 }}]\n"), 4, "count", "unknown key of a stage"),
         (format!("{target}approval = [\"owner\", {{ stage = \"owner\", quorum = 2 }}]\n"), 4, "approval", "listed twice"),
+        ("[[target]]\nname = \"m\"\nmatch = { kind = \"mailbox\" }\napproval = [\"owner\"]\nacting = \"approver\"\n".into(), 5, "acting", "Exchange admin role"),
+        ("[[action]]\naction = \"forward_mail\"\nmax_access = \"read\"\n".into(), 3, "max_access", "caps calendar sharing"),
+        ("[[action]]\naction = \"share_calendar\"\nmax_access = \"member\"\n".into(), 3, "max_access", "not a calendar level"),
+        ("[[action]]\naction = \"share_calendar\"\nverify = [\"mfa\"]\n".into(), 3, "verify", "applies to account recovery"),
+        ("[[action]]\naction = \"reset_password\"\nverify = [\"mfa\", \"fingerprint\"]\n".into(), 3, "verify", "unknown way to verify \"fingerprint\""),
     ];
     assert!(cases.len() >= 12);
     let dir = tempfile::tempdir().expect("dir");
@@ -229,6 +234,7 @@ async fn explain_prints_one_document_with_its_trail_and_changes_nothing() {
     );
     assert_eq!(decision["stages"], serde_json::json!(["owner"]));
     assert_eq!(decision["acting"], "approver");
+    assert_eq!(decision["service"], "graph");
     assert_eq!(decision["target"], "sites");
     let layers: Vec<&str> = decision["trail"]
         .as_array()

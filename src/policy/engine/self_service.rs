@@ -1,11 +1,12 @@
 //! Self-service actions (a password reset, an unlock, MFA recovery, calendar sharing, mail
-//! forwarding): only an `[[action]]` naming them enables them.
+//! forwarding, a new primary address): only an `[[action]]` naming them enables them.
 
 use super::*;
 use crate::catalog::Resource;
+use crate::domain::request::Service;
 use crate::domain::resource::ResourceKind;
 use crate::policy::decision::{Decision, Grant, Layer, Step, Verdict};
-use crate::policy::model::{Acting, ActionName, ActionRule, Policy, Stage};
+use crate::policy::model::{Acting, ActionName, ActionRule, Policy, Stage, Verify};
 
 /// Self-service actions: only an `[[action]]` naming them enables them.
 pub(super) fn self_service(
@@ -30,6 +31,9 @@ pub(super) fn self_service(
     }
     let mut planned = Vec::new();
     let mut caps = Vec::new();
+    let mut verify: Vec<Verify> = Vec::new();
+    let mut access = request.access;
+    let mut narrowed_from = None;
     if let Some(max) = policy.global.max_duration {
         caps.push((max, "the global maximum".to_owned()));
     }
@@ -59,6 +63,25 @@ pub(super) fn self_service(
         );
         if let Some(max) = rule.max_duration {
             caps.push((max, rule.label()));
+        }
+        for way in &rule.verify {
+            if !verify.contains(way) {
+                verify.push(*way);
+            }
+        }
+        if let (Some(max), Some(asked)) = (rule.max_access, access) {
+            if Access::compare_calendar(asked, max) == Some(std::cmp::Ordering::Greater) {
+                trail.push(Step::new(
+                    Layer::Action,
+                    Verdict::Narrow,
+                    &format!(
+                        "{} allows at most {max}, so {asked} is narrowed to {max}",
+                        rule.label()
+                    ),
+                ));
+                narrowed_from = narrowed_from.or(Some(asked));
+                access = Some(max);
+            }
         }
         trail.push(Step::new(
             Layer::Action,
@@ -91,20 +114,25 @@ pub(super) fn self_service(
         Ok(resolved) => resolved,
         Err((layer, rule, message)) => return deny(trail, layer, rule, message),
     };
-    let acting = match action {
-        ActionName::ShareCalendar | ActionName::ForwardMail => Acting::Requester,
-        _ => Acting::Operator,
+    // A person's own calendar and inbox rules are theirs to change; a primary address and a
+    // reset are not (Exchange and Graph allow them only to admins).
+    let (acting, service) = match action {
+        ActionName::ShareCalendar | ActionName::ForwardMail => (Acting::Requester, Service::Graph),
+        ActionName::ChangeAlias => (Acting::Operator, Service::Exchange),
+        _ => (Acting::Operator, Service::Graph),
     };
     Decision::Allow(Grant {
-        access: request.access,
+        access,
         requested_access: request.access,
         duration,
         stages,
         acting,
+        service,
+        verify,
         target: None,
         allow_standing: false,
         needs_reason: false,
-        narrowed_from: None,
+        narrowed_from,
         trail,
     })
 }

@@ -57,6 +57,20 @@ impl Reader {
             Some((text, span)) => match text.as_str() {
                 "requester" => Some(Acting::Requester),
                 "operator" => Some(Acting::Operator),
+                "approver"
+                    if matcher.as_ref().and_then(|matcher| matcher.kind)
+                        == Some(ResourceKind::Mailbox) =>
+                {
+                    self.problem(
+                        span,
+                        "acting",
+                        &section,
+                        "a shared mailbox's permissions need an Exchange admin role, which its \
+                         owners do not hold; a mailbox rule acts as the operator"
+                            .into(),
+                    );
+                    None
+                }
                 "approver" if approval.iter().any(|rule| rule.stage == Stage::Owner) => {
                     Some(Acting::Approver)
                 }
@@ -81,7 +95,13 @@ impl Reader {
                     None
                 }
             },
-            // Owners may change what they own; anything else is the helpdesk's to carry out.
+            // Owners may change what they own (a shared mailbox's hold no role that could);
+            // anything else is the helpdesk's to carry out.
+            None if matcher.as_ref().and_then(|matcher| matcher.kind)
+                == Some(ResourceKind::Mailbox) =>
+            {
+                Some(Acting::Operator)
+            }
             None if approval.iter().any(|rule| rule.stage == Stage::Owner) => {
                 Some(Acting::Approver)
             }
@@ -264,6 +284,8 @@ impl Reader {
         let deny = self.boolean(table, "deny", section).unwrap_or(false);
         let approval = self.stages(table, "approval", section);
         let max_duration = self.duration(table, "max_duration", section);
+        let max_access = self.calendar_cap(table, action, section);
+        let verify = self.verify(table, action, section);
         let timing = self.timing(table, section);
         if (action_text.is_some() && action.is_none())
             || (access_text.is_some() && access.is_none())
@@ -276,8 +298,79 @@ impl Reader {
             deny,
             approval,
             max_duration,
+            max_access,
+            verify,
             timing,
             line: self.position(header).0,
         })
+    }
+
+    /// `max_access` on an `[[action]]`: the highest calendar level `share_calendar` allows.
+    fn calendar_cap(
+        &mut self,
+        table: &dyn TableLike,
+        action: Option<ActionName>,
+        section: Section<'_>,
+    ) -> Option<Access> {
+        let (text, span) = self.string(table, "max_access", section)?;
+        if action != Some(ActionName::ShareCalendar) {
+            self.problem(
+                span,
+                "max_access",
+                section,
+                "on an [[action]], max_access caps calendar sharing (action = \"share_calendar\"); \
+                 cap other levels with max_access on a [[target]]"
+                    .into(),
+            );
+            return None;
+        }
+        let level = self.level(&text, span.clone(), "max_access", section)?;
+        if Access::compare_calendar(level, level).is_none() {
+            self.problem(
+                span,
+                "max_access",
+                section,
+                format!("{level} is not a calendar level; they are free_busy, read and write"),
+            );
+            return None;
+        }
+        Some(level)
+    }
+
+    /// `verify = [...]`: how an account-recovery requester proves it is them, in order.
+    fn verify(
+        &mut self,
+        table: &dyn TableLike,
+        action: Option<ActionName>,
+        section: Section<'_>,
+    ) -> Vec<Verify> {
+        let Some(listed) = self.strings(table, "verify", section) else {
+            return Vec::new();
+        };
+        let recovery = action.is_some_and(ActionName::is_recovery);
+        let mut ways = Vec::new();
+        for (text, span) in listed {
+            if !recovery {
+                self.problem(
+                    span,
+                    "verify",
+                    section,
+                    "verify applies to account recovery (reset_password, unlock_account, recover_mfa)"
+                        .into(),
+                );
+                return Vec::new();
+            }
+            match Verify::ALL.into_iter().find(|way| way.as_str() == text) {
+                Some(way) if !ways.contains(&way) => ways.push(way),
+                Some(_) => {}
+                None => self.problem(
+                    span,
+                    "verify",
+                    section,
+                    format!("unknown way to verify \"{text}\"; the ways are mfa and manager"),
+                ),
+            }
+        }
+        ways
     }
 }

@@ -78,6 +78,7 @@ impl Requests {
             group_id: group_id.as_deref(),
             access,
             shared_channel: resource.is_shared_channel(),
+            exchange_address: resource.exchange_address(),
         })
         .map_err(|error| StartError::NotProvisionable(error.to_string()))?;
         let record = RequestRecord {
@@ -154,6 +155,10 @@ impl Requests {
 /// Refuses a grant carried by a group whose members Graph does not assign (dynamic or
 /// synced membership): it cannot be made here.
 fn assignable(resource: &Resource, access: Access) -> Result<(), StartError> {
+    // Exchange holds a mail-enabled security group's members, and changes them itself.
+    if resource.exchange_address().is_some() && access == Access::Member {
+        return Ok(());
+    }
     let through_group = crate::policy::carried_as(resource, access).is_some()
         || resource.kind == ResourceKind::Group;
     let Some(why) = resource.membership.why_not().filter(|_| through_group) else {
