@@ -40,7 +40,7 @@ use crate::audit::{AuditKind, AuditLog, NewRecord};
 use crate::catalog::CatalogService;
 use crate::directory::Directory;
 use crate::domain::chat::{ChatPort, ChatUser, EntraUser, Message, Place};
-use crate::domain::request::{RequestRecord, State};
+use crate::domain::request::{RequestRecord, Service, State};
 use crate::graph::GraphClient;
 use crate::identity::{Identity, Role};
 use crate::metrics::Metrics;
@@ -57,13 +57,18 @@ pub(super) const SIGN_IN_LINK_LIFETIME: chrono::TimeDelta =
 pub(super) const REQUESTER_VIEW_WITHIN: Duration = Duration::from_secs(60);
 
 /// The sign-in role whose permissions the acting identity needs to carry out (or undo) `plan`:
-/// an approver is asked for the broader owner scope only when the plan changes owners.
+/// an approver is asked for the broader owner scope only when the plan changes owners, and for
+/// Exchange only when the plan is a list's membership.
 fn role_of(acting: Acting, plan: Option<&Plan>) -> Role {
-    match acting {
-        Acting::Operator => Role::Operator,
-        Acting::Approver if plan.is_some_and(Plan::changes_owners) => Role::OwnerApprover,
-        Acting::Approver => Role::Approver,
-        Acting::Requester => Role::Requester,
+    let service = plan.map_or(Service::Graph, Plan::service);
+    match (acting, service) {
+        (Acting::Operator, _) => Role::Operator,
+        (Acting::Approver, Service::Exchange) => Role::ListOwner,
+        (Acting::Approver, Service::Graph) if plan.is_some_and(Plan::changes_owners) => {
+            Role::OwnerApprover
+        }
+        (Acting::Approver, Service::Graph) => Role::Approver,
+        (Acting::Requester, _) => Role::Requester,
     }
 }
 

@@ -67,7 +67,11 @@ impl Requests {
             }
         };
         let role = role_of(record.acting, Some(&plan));
-        match self.identity.delegated_token(&entra_id, role).await {
+        match self
+            .identity
+            .delegated_token_for(&entra_id, role, plan.service())
+            .await
+        {
             Ok(token) => Some(Carrier { upn, plan, token }),
             Err(TokenError::NeedsSignIn(_)) => {
                 self.wait_for_sign_in(record, &upn, &entra_id, role).await;

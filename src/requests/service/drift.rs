@@ -132,7 +132,7 @@ impl Requests {
         };
         let token = match &grant {
             Some(record) => self.revoking_token(record).await,
-            None => self.operator_token().await,
+            None => self.operator_token(holding.step.service()).await,
         };
         let Some((who, token)) = token else {
             if holding.removal_owed {
@@ -144,7 +144,7 @@ impl Requests {
         let mut repaired = self.provisioner.repair(holding, &token).await;
         // Someone who can no longer remove it (no longer an owner) leaves it to the operator.
         if matches!(repaired, Repair::Failed(_)) && self.operator.as_deref() != Some(who.as_str()) {
-            if let Some((operator, token)) = self.operator_token().await {
+            if let Some((operator, token)) = self.operator_token(holding.step.service()).await {
                 repaired = self.provisioner.repair(holding, &token).await;
                 who = operator;
             }

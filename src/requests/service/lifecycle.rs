@@ -16,7 +16,7 @@ use super::{Requests, role_of};
 use crate::approval::{self, ClickRefused, Clicker};
 use crate::audit::AuditKind;
 use crate::domain::chat::{BoxFuture, ChatAction, Message, Place};
-use crate::domain::request::{EndCause, RequestRecord, State};
+use crate::domain::request::{EndCause, RequestRecord, Service, State};
 use crate::domain::resource::ResourceKind;
 use crate::graph::DelegatedToken;
 use crate::identity::Role;
@@ -355,7 +355,7 @@ impl Requests {
                 .as_ref()
                 .is_some_and(|(who, _)| self.operator.as_deref() != Some(who.as_str()));
         if maker_failed {
-            if let Some((operator, token)) = self.operator_token().await {
+            if let Some((operator, token)) = self.operator_token(plan.service()).await {
                 let removed_before = released.removed().len();
                 let again = self
                     .provisioner
@@ -377,28 +377,35 @@ impl Requests {
         &self,
         record: &RequestRecord,
     ) -> Option<(String, DelegatedToken)> {
+        let plan = self.plan_of(record).ok();
+        let service = plan.as_ref().map_or(Service::Graph, Plan::service);
         if let Some(upn) = &record.made_by {
             if let Some(id) = self.entra_id_of(upn) {
+                let role = role_of(record.acting, plan.as_ref());
                 if let Ok(token) = self
                     .identity
-                    .delegated_token(
-                        &id,
-                        role_of(record.acting, self.plan_of(record).ok().as_ref()),
-                    )
+                    .delegated_token_for(&id, role, service)
                     .await
                 {
                     return Some((upn.clone(), token));
                 }
             }
         }
-        self.operator_token().await
+        self.operator_token(service).await
     }
 
-    /// The operator's token, when they have signed in.
-    pub(super) async fn operator_token(&self) -> Option<(String, DelegatedToken)> {
+    /// The operator's token for `service`, when they have signed in.
+    pub(super) async fn operator_token(
+        &self,
+        service: Service,
+    ) -> Option<(String, DelegatedToken)> {
         let operator = self.operator.clone()?;
         let id = self.entra_id_of(&operator)?;
-        match self.identity.delegated_token(&id, Role::Operator).await {
+        match self
+            .identity
+            .delegated_token_for(&id, Role::Operator, service)
+            .await
+        {
             Ok(token) => Some((operator, token)),
             Err(_) => None,
         }
