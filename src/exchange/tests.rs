@@ -1,0 +1,8 @@
+//! Tests of the Exchange client against in-process mock servers (wiremock), as the Graph
+//! client's are.
+//!
+//! Owns the test-only helpers. Must not: reach the real Exchange, or wait for real backoff:
+//! every client here gets a millisecond retry policy.
+
+mod requests;
+mod support;
