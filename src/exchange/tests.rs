@@ -4,5 +4,10 @@
 //! Owns the test-only helpers. Must not: reach the real Exchange, or wait for real backoff:
 //! every client here gets a millisecond retry policy.
 
+mod answers;
+mod errors;
 mod requests;
+mod retries;
+mod settings;
 mod support;
+mod tracing_capture;

@@ -79,7 +79,6 @@ pub fn answer_warning(values: Value, warnings: &[&str]) -> ResponseTemplate {
 
 /// A cmdlet failure as Exchange sends it: a generic `error.message`, and the exception's full
 /// type name between `|` in the detail message.
-#[allow(dead_code)] // used by the error tests of the next commit
 pub fn cmdlet_error(status: u16, exception: &str, reason: &str) -> ResponseTemplate {
     ResponseTemplate::new(status)
         .insert_header("request-id", "9d3c0b7e-failed-request")
