@@ -33,6 +33,7 @@ pub mod config;
 pub mod conversation;
 pub mod directory;
 pub mod domain;
+pub mod exchange;
 pub mod graph;
 pub mod identity;
 pub mod intake;

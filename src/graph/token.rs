@@ -3,8 +3,8 @@
 //! Owns the two token kinds, the [`Bearer`] that read operations accept, and the
 //! client-credentials flow behind [`AppTokenSource`]. Must not: let an app-only token reach a
 //! write (every write takes `&DelegatedToken`, so doing so is a type error), print a token or the
-//! client secret through `Debug`, `Display` or an error, or expose a raw token outside
-//! `crate::graph`.
+//! client secret through `Debug`, `Display` or an error, or expose a raw token outside the two
+//! Microsoft clients (`crate::graph`, and `crate::exchange`, which takes the same token kinds).
 
 use std::fmt;
 use std::time::Duration;
@@ -112,8 +112,8 @@ impl DelegatedToken {
         Self(access_token)
     }
 
-    /// The raw token, for the `Authorization` header only.
-    pub(in crate::graph) fn expose(&self) -> &str {
+    /// The raw token, for the `Authorization` header of a Graph or Exchange call only.
+    pub(crate) fn expose(&self) -> &str {
         self.0.expose_secret()
     }
 }
@@ -124,15 +124,15 @@ impl AppToken {
         Self(SecretString::from(access_token))
     }
 
-    /// The raw token, for the `Authorization` header only.
-    pub(in crate::graph) fn expose(&self) -> &str {
+    /// The raw token, for the `Authorization` header of a Graph or Exchange call only.
+    pub(crate) fn expose(&self) -> &str {
         self.0.expose_secret()
     }
 }
 
 impl<'a> Bearer<'a> {
-    /// The raw token, for the `Authorization` header only.
-    pub(in crate::graph) fn expose(&self) -> &'a str {
+    /// The raw token, for the `Authorization` header of a Graph or Exchange call only.
+    pub(crate) fn expose(&self) -> &'a str {
         match self {
             Bearer::Delegated(token) => token.expose(),
             Bearer::App(token) => token.expose(),
