@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::client::{Anchor, CmdletCall, ExchangeClient, Exchanged, required};
 use super::error::ExchangeError;
-use super::model::{MailboxPermission, RecipientPermission};
+use super::model::{MailboxPermission, RecipientPermission, same_identity};
 use super::operation::Operation;
 use super::outcome::{Change, Outcome};
 use crate::graph::{Bearer, DelegatedToken};
@@ -67,8 +67,9 @@ impl ExchangeClient {
     }
 
     /// Whether `user` holds Full Access to `mailbox`: `Get-MailboxPermission` with `Identity`
-    /// and `User`, so that Exchange resolves the user whichever name it would list them by.
-    /// Route: `InvokeCommand`.
+    /// and `User`, so that Exchange resolves the user whichever name it would list them by. An
+    /// entry naming another address is not counted even so ([`answer_may_name`]). Route:
+    /// `InvokeCommand`.
     pub async fn has_full_access(
         &self,
         bearer: impl Into<Bearer<'_>>,
@@ -83,7 +84,11 @@ impl ExchangeClient {
         let read = self
             .read_all::<MailboxPermission>(bearer.into(), call)
             .await?;
-        Ok(read.map(|entries| entries.iter().any(MailboxPermission::grants_full_access)))
+        Ok(read.map(|entries| {
+            entries
+                .iter()
+                .any(|entry| entry.grants_full_access() && answer_may_name(&entry.user, user))
+        }))
     }
 
     /// Lets `trustee` send as `mailbox`: `Add-RecipientPermission` with `Identity`, `Trustee`,
@@ -134,7 +139,8 @@ impl ExchangeClient {
     }
 
     /// Whether `trustee` may send as `mailbox`: `Get-RecipientPermission` with `Identity` and
-    /// `Trustee`, resolved by Exchange. Route: `InvokeCommand`.
+    /// `Trustee`, resolved by Exchange; an entry naming another address is not counted. Route:
+    /// `InvokeCommand`.
     pub async fn has_send_as(
         &self,
         bearer: impl Into<Bearer<'_>>,
@@ -149,7 +155,11 @@ impl ExchangeClient {
         let read = self
             .read_all::<RecipientPermission>(bearer.into(), call)
             .await?;
-        Ok(read.map(|entries| entries.iter().any(RecipientPermission::grants_send_as)))
+        Ok(read.map(|entries| {
+            entries
+                .iter()
+                .any(|entry| entry.grants_send_as() && answer_may_name(&entry.trustee, trustee))
+        }))
     }
 
     /// Lets `user` send on behalf of `mailbox`: `Set-Mailbox` with `Identity` and
@@ -180,6 +190,14 @@ impl ExchangeClient {
         let call = send_on_behalf_call(Operation::RemoveSendOnBehalf, "remove", mailbox, user)?;
         self.write(token, call, Change::Remove).await
     }
+}
+
+/// Whether an entry of an answer filtered to `asked` (by `User` or `Trustee`) may be theirs.
+/// Exchange names a holder by UPN or by name, and resolved the filter itself, so a name is
+/// trusted; but an entry naming another address is someone else's, whatever the filter did, and
+/// must never prove a grant.
+fn answer_may_name(said: &str, asked: &str) -> bool {
+    !said.contains('@') || same_identity(said, asked)
 }
 
 fn full_access_call(

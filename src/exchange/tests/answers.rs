@@ -79,6 +79,20 @@ async fn has_full_access_and_send_as_read_only_grants_that_count() -> TestResult
     assert!(!client.has_send_as(&app, SHARED, TOM).await?.value);
     assert!(client.has_full_access(&app, SHARED, TOM).await?.value);
     assert!(client.has_send_as(&app, SHARED, TOM).await?.value);
+    // An answer that ignored the filter proves nothing about Tom by someone else's grant; a
+    // holder named by name is taken as the filtered user, as Exchange resolved the filter.
+    assert!(
+        !client
+            .has_full_access(&app, SHARED, "jo@contoso.com")
+            .await?
+            .value
+    );
+    assert!(
+        !client
+            .has_send_as(&app, SHARED, "jo@contoso.com")
+            .await?
+            .value
+    );
     Ok(())
 }
 
