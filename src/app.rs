@@ -24,9 +24,10 @@ use crate::audit::{AuditError, AuditLog};
 use crate::catalog::CatalogService;
 use crate::catalog::file::{CatalogFile, CatalogFileError};
 use crate::catalog::service::GraphSource;
-use crate::catalog::sync::FetchSettings;
+use crate::catalog::sync::{FetchSettings, ListOwners};
 use crate::config::Config;
 use crate::directory::Directory;
+use crate::exchange::ExchangeClient;
 use crate::graph::{AppTokenError, AppTokenSource, GraphClient, GraphError, RetryPolicy};
 use crate::metrics::Metrics;
 use crate::scheduler::{Clock, Scheduler, SystemClock};
@@ -85,6 +86,8 @@ pub enum AppError {
     CatalogTokens(#[source] AppTokenError),
     #[error("the graph client for directory reads cannot be set up: {0}")]
     CatalogGraph(#[source] GraphError),
+    #[error("the Exchange client cannot be set up: {0}")]
+    Exchange(#[source] crate::exchange::ExchangeError),
 }
 
 impl App {
@@ -312,8 +315,10 @@ pub fn catalog_source(config: &Config) -> Result<(GraphSource, CatalogFile), App
         None => CatalogFile::default(),
     };
     let (graph, tokens) = app_reader(config)?;
+    let (exchange, exchange_tokens) = exchange_reader(config)?;
     Ok((
-        GraphSource::new(graph, tokens, FetchSettings::default()),
+        GraphSource::new(graph, tokens, FetchSettings::default())
+            .with_lists(ListOwners::new(exchange, exchange_tokens)),
         file,
     ))
 }
@@ -340,6 +345,30 @@ pub(crate) fn app_reader(config: &Config) -> Result<(GraphClient, AppTokenSource
         GraphClient::new_trusting(microsoft.graph_url.clone(), RetryPolicy::default(), roots)
             .map_err(AppError::CatalogGraph)?;
     Ok((graph, tokens))
+}
+
+/// The Exchange client, and the app's read-only Exchange access (`Exchange.ManageAsApp`, with
+/// the service principal holding a view-only Exchange role) for reads no person is behind.
+/// Writes always take a person's token.
+pub(crate) fn exchange_reader(
+    config: &Config,
+) -> Result<(ExchangeClient, AppTokenSource), AppError> {
+    let microsoft = &config.microsoft;
+    let roots = &config.security.ca_file;
+    let http = ExchangeClient::http_client(roots).map_err(AppError::Exchange)?;
+    let client = ExchangeClient::new(http, config.exchange.clone(), &microsoft.tenant_id)
+        .map_err(AppError::Exchange)?;
+    let origin = config.exchange.url.as_str().trim_end_matches('/');
+    let tokens = AppTokenSource::new_trusting(
+        &microsoft.authority,
+        &microsoft.tenant_id,
+        microsoft.client_id.clone(),
+        microsoft.client_secret.clone(),
+        roots,
+    )
+    .map_err(AppError::CatalogTokens)?
+    .for_scope(&format!("{origin}/.default"));
+    Ok((client, tokens))
 }
 
 /// Creates the storage folder readable by its owner only (the store holds encrypted tokens and

@@ -21,11 +21,13 @@ use serde::Deserialize;
 
 pub use key::SecretKey;
 pub use sections::{
-    AdminConfig, CatalogConfig, ExchangeConfig, LifecycleConfig, LogFormat, MicrosoftConfig,
-    PolicyConfig, ProvisionConfig, SecurityConfig, ServerConfig, SlackConfig, StorageConfig,
-    TeamsConfig,
+    AdminConfig, CatalogConfig, LifecycleConfig, LogFormat, MicrosoftConfig, PolicyConfig,
+    ProvisionConfig, SecurityConfig, ServerConfig, SlackConfig, StorageConfig, TeamsConfig,
 };
 pub use trust::TrustedRoots;
+
+/// `[exchange]`: Exchange Online's admin API (DESIGN.md section 10), read as the client takes it.
+pub use crate::exchange::ExchangeSettings as ExchangeConfig;
 
 /// The prefix of environment overrides: `DOORMAN__SERVER__LISTEN=127.0.0.1:8080`.
 pub const ENV_PREFIX: &str = "DOORMAN__";
@@ -158,7 +160,9 @@ impl Config {
         }
         self.catalog.validate()?;
         self.admin.validate()?;
-        self.exchange.validate()?;
+        self.exchange
+            .check()
+            .map_err(|message| ConfigError::invalid("exchange", message))?;
         Ok(())
     }
 }

@@ -9,6 +9,7 @@
 //! who owns a fact from a write's answer, remove what another grant covers or what the person
 //! had before, or report a grant it has not read back.
 
+pub mod exchange;
 pub mod graph;
 pub mod ledger;
 pub mod plan;
@@ -16,6 +17,7 @@ pub mod provider;
 mod provisioner;
 pub mod verify;
 
+pub use exchange::ExchangeProvider;
 pub use graph::GraphProvider;
 pub use ledger::{Holding, Ledger};
 pub use plan::{Library, Plan, PlanError, Step, Subject, plan, supports};

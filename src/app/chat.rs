@@ -20,7 +20,9 @@ use crate::identity::{self, Identity, SignedIn};
 use crate::intake::Intake;
 use crate::metrics::Metrics;
 use crate::policy::Policy;
-use crate::provision::{GraphProvider, Ledger, Providers, Provisioner, ProvisionerParts};
+use crate::provision::{
+    ExchangeProvider, GraphProvider, Ledger, Providers, Provisioner, ProvisionerParts,
+};
 use crate::requests::{self, Requests};
 use crate::scheduler::{JobHandler, Scheduler};
 use crate::store::Store;
@@ -69,11 +71,17 @@ pub(super) fn build(
         Arc::clone(&directory),
         &config.microsoft.tenant_id,
     ));
+    let (exchange, exchange_reader) = super::exchange_reader(config)?;
     let provisioner = Arc::new(Provisioner::new(ProvisionerParts {
-        providers: Providers::new(vec![Arc::new(GraphProvider::new(
-            graph.clone(),
-            Arc::clone(&app_tokens),
-        ))]),
+        providers: Providers::new(vec![
+            Arc::new(GraphProvider::new(graph.clone(), Arc::clone(&app_tokens))),
+            Arc::new(ExchangeProvider::new(
+                exchange,
+                Arc::new(exchange_reader),
+                graph.clone(),
+                Arc::clone(&app_tokens),
+            )),
+        ]),
         ledger: Ledger::open(Arc::clone(&store))?,
         clock: scheduler.clock(),
         metrics: Arc::clone(&metrics),

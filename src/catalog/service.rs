@@ -21,7 +21,7 @@ use tokio::time::Instant;
 
 use super::Catalog;
 use super::file::CatalogFile;
-use super::sync::{FetchSettings, Snapshot, SyncError, fetch_with};
+use super::sync::{FetchSettings, ListOwners, Snapshot, SyncError, fetch_with};
 use crate::graph::{AppTokenSource, GraphClient};
 use crate::metrics::Metrics;
 
@@ -40,6 +40,8 @@ pub trait SnapshotSource: Send + Sync {
 pub struct GraphSource {
     graph: GraphClient,
     tokens: AppTokenSource,
+    /// Where lists' owners are read: Exchange, when configured.
+    lists: Option<ListOwners>,
     settings: FetchSettings,
 }
 
@@ -48,14 +50,28 @@ impl GraphSource {
         GraphSource {
             graph,
             tokens,
+            lists: None,
             settings,
         }
     }
 }
 
+impl GraphSource {
+    /// Reads lists' owners from Exchange, where Graph lists none.
+    pub fn with_lists(mut self, lists: ListOwners) -> Self {
+        self.lists = Some(lists);
+        self
+    }
+}
+
 impl SnapshotSource for GraphSource {
     fn read(&self) -> BoxFuture<'_, Result<Snapshot, SyncError>> {
-        Box::pin(fetch_with(&self.graph, &self.tokens, self.settings))
+        Box::pin(fetch_with(
+            &self.graph,
+            &self.tokens,
+            self.lists.as_ref(),
+            self.settings,
+        ))
     }
 }
 

@@ -11,6 +11,7 @@
 //! good catalog rather than serving half of one.
 
 mod assemble;
+mod lists;
 
 use std::future::Future;
 
@@ -23,6 +24,7 @@ use crate::graph::model::{
     Site, User, UserPurpose,
 };
 use crate::graph::{AppToken, AppTokenError, AppTokenSource, GraphClient, GraphError, Graphed};
+pub use lists::ListOwners;
 
 /// Everything one sync read from Graph, before the catalog file is applied.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -67,6 +69,15 @@ pub enum SyncError {
         #[source]
         source: GraphError,
     },
+    #[error("cannot get the app's Exchange access: {0}")]
+    ExchangeToken(#[source] AppTokenError),
+    #[error("{step}: {source}")]
+    Exchange {
+        /// What was being read, such as "reading the owners of list all-sales@contoso.com".
+        step: String,
+        #[source]
+        source: crate::exchange::ExchangeError,
+    },
 }
 
 const GROUP_FIELDS: &[&str] = &[
@@ -87,18 +98,20 @@ const CHANNEL_FIELDS: &[&str] = &["displayName", "description", "membershipType"
 const SITE_FIELDS: &[&str] = &["displayName", "name", "description", "webUrl"];
 const DRIVE_FIELDS: &[&str] = &["name", "webUrl", "driveType"];
 
-/// Reads the whole catalog with [`FetchSettings::default`].
+/// Reads the whole catalog with [`FetchSettings::default`], without Exchange.
 pub async fn fetch(graph: &GraphClient, tokens: &AppTokenSource) -> Result<Snapshot, SyncError> {
-    fetch_with(graph, tokens, FetchSettings::default()).await
+    fetch_with(graph, tokens, None, FetchSettings::default()).await
 }
 
 /// Reads the whole catalog: the three listings (groups, users, sites) side by side, then each
 /// group's owners, site and channels, then each site's libraries and each disabled account's
-/// mailbox purpose.
+/// mailbox purpose. A list's owners are Exchange's (`ManagedBy`) when `lists` reads them:
+/// Graph lists none for groups made in Exchange.
 #[tracing::instrument(skip_all, fields(page_size = settings.page_size))]
 pub async fn fetch_with(
     graph: &GraphClient,
     tokens: &AppTokenSource,
+    lists: Option<&ListOwners>,
     settings: FetchSettings,
 ) -> Result<Snapshot, SyncError> {
     let reader = Reader {
@@ -109,7 +122,10 @@ pub async fn fetch_with(
     };
     let (groups, users, searched_sites) =
         tokio::try_join!(reader.groups(), reader.users(), reader.searched_sites())?;
-    let groups: Vec<GroupRead> = reader.each(groups, |group| reader.group(group)).await?;
+    let mut groups: Vec<GroupRead> = reader.each(groups, |group| reader.group(group)).await?;
+    if let Some(lists) = lists {
+        lists.read_owners(&reader, &mut groups, &users).await?;
+    }
     let sites = assemble::sites_to_read(&groups, searched_sites);
     let disabled: Vec<User> = users
         .iter()

@@ -105,8 +105,25 @@ impl ExchangeSettings {
                 self.invoke_path
             ));
         }
-        if self.invoke_scope.trim().is_empty() || self.v2_scope.trim().is_empty() {
-            return Err("exchange scopes must not be empty".to_owned());
+        if !self.invoke_path.contains("{tenant}") {
+            return Err(format!(
+                "exchange invoke_path {:?} must name {{tenant}}, where the tenant id goes",
+                self.invoke_path
+            ));
+        }
+        for (key, scope) in [
+            ("invoke_scope", &self.invoke_scope),
+            ("v2_scope", &self.v2_scope),
+        ] {
+            // A delegated scope of a resource other than Graph is named with its resource.
+            let with_resource = Url::parse(scope).is_ok_and(|url| {
+                url.scheme() == "https" && url.path().len() > 1 && !url.path().ends_with('/')
+            });
+            if !with_resource {
+                return Err(format!(
+                    "exchange {key} {scope:?} must be a scope with its resource, like {DEFAULT_INVOKE_SCOPE}"
+                ));
+            }
         }
         Ok(())
     }

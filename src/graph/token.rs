@@ -73,6 +73,8 @@ pub struct AppTokenSource {
     oauth_client: ClientCredentialsClient,
     http_client: reqwest::Client,
     token_url: String,
+    /// The resource's `/.default`: Graph's unless [`AppTokenSource::for_scope`] says otherwise.
+    scope: String,
     cached: Mutex<Option<CachedAppToken>>,
 }
 
@@ -250,8 +252,16 @@ impl AppTokenSource {
             oauth_client,
             http_client,
             token_url,
+            scope: GRAPH_DEFAULT_SCOPE.to_owned(),
             cached: Mutex::new(None),
         })
+    }
+
+    /// The same source for another resource's application permissions, such as
+    /// `https://outlook.office365.com/.default` for Exchange's read-only app access.
+    pub fn for_scope(mut self, scope: &str) -> Self {
+        scope.clone_into(&mut self.scope);
+        self
     }
 
     /// Returns a token with at least [`APP_TOKEN_RENEWAL_MARGIN`] of life left, fetching a new
@@ -267,7 +277,7 @@ impl AppTokenSource {
         let response = self
             .oauth_client
             .exchange_client_credentials()
-            .add_scope(Scope::new(GRAPH_DEFAULT_SCOPE.to_owned()))
+            .add_scope(Scope::new(self.scope.clone()))
             .request_async(&self.http_client)
             .await
             .map_err(describe_token_error)?;
@@ -279,7 +289,8 @@ impl AppTokenSource {
         tracing::debug!(
             token_url = %self.token_url,
             lifetime_seconds = lifetime.as_secs(),
-            "fetched app-only graph token"
+            scope = %self.scope,
+            "fetched an app-only token"
         );
         *cached = Some(CachedAppToken {
             token: token.clone(),

@@ -41,7 +41,7 @@ pub fn graph_for(sim: &TestSim, policy: RetryPolicy) -> (GraphClient, AppTokenSo
 
 async fn read(sim: &TestSim, policy: RetryPolicy, settings: FetchSettings) -> Snapshot {
     let (graph, tokens) = graph_for(sim, policy);
-    fetch_with(&graph, &tokens, settings)
+    fetch_with(&graph, &tokens, None, settings)
         .await
         .expect("the catalog is read")
 }
@@ -218,7 +218,7 @@ async fn a_sync_that_cannot_finish_fails_whole_and_names_the_read() {
         max_delay: Duration::from_millis(5),
     };
     let (graph, tokens) = graph_for(&sim, impatient);
-    let failed = fetch_with(&graph, &tokens, FetchSettings::default()).await;
+    let failed = fetch_with(&graph, &tokens, None, FetchSettings::default()).await;
     let message = failed.expect_err("no half catalog").to_string();
     assert!(
         ["listing groups", "listing users", "searching sites"]

@@ -382,11 +382,7 @@ impl Requests {
         if let Some(upn) = &record.made_by {
             if let Some(id) = self.entra_id_of(upn) {
                 let role = role_of(record.acting, plan.as_ref());
-                if let Ok(token) = self
-                    .identity
-                    .delegated_token_for(&id, role, service)
-                    .await
-                {
+                if let Ok(token) = self.identity.delegated_token_for(&id, role, service).await {
                     return Some((upn.clone(), token));
                 }
             }
