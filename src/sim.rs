@@ -27,6 +27,8 @@ pub mod roles;
 pub mod severable;
 pub mod slack;
 pub mod teams;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod tls;
 
 use std::net::SocketAddr;

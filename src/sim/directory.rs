@@ -26,7 +26,10 @@ use super::roles::RoleTemplate;
 
 pub use load::TenantError;
 pub use methods::{AuthMethod, MethodKind, PASSWORD_METHOD_ID, stable_id};
-pub use recipients::{AddressHolder, Delegates, Lingering, Relation, default_proxy_addresses};
+pub(crate) use recipients::strings_of;
+pub use recipients::{
+    AddressHolder, Delegates, Domain, Lingering, Relation, default_proxy_addresses,
+};
 
 /// A JSON object of Graph properties.
 pub type Props = Map<String, Value>;

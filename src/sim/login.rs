@@ -17,6 +17,9 @@ mod scopes;
 mod token;
 mod tokens;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 

@@ -210,7 +210,10 @@ impl Directory {
             .collect();
         let mut listed = Vec::new();
         for (key, relation) in DELEGATE_KEYS {
-            listed.push((relation, strings(raw.remove(key), &format!("{owner}'s {key}"))?));
+            listed.push((
+                relation,
+                strings(raw.remove(key), &format!("{owner}'s {key}"))?,
+            ));
         }
         let delegates = self.delegates_from(listed, &owner)?;
         let proxy_addresses = match raw.remove("proxyAddresses") {
@@ -464,7 +467,10 @@ fn user_from(
     }
     let mut delegates = Vec::new();
     for (key, relation) in DELEGATE_KEYS {
-        delegates.push((relation, strings(props.remove(key), &format!("{who}'s {key}"))?));
+        delegates.push((
+            relation,
+            strings(props.remove(key), &format!("{who}'s {key}"))?,
+        ));
     }
     let calendar_permissions = objects(props.remove("calendarPermissions"), &who)?
         .unwrap_or_else(default_calendar_permissions);

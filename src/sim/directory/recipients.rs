@@ -161,7 +161,11 @@ impl Directory {
             let same = lingering.holder.eq_ignore_ascii_case(holder)
                 && lingering.relation == relation
                 && lingering.until > now;
-            if same && !ids.iter().any(|id| id.eq_ignore_ascii_case(&lingering.user_id)) {
+            if same
+                && !ids
+                    .iter()
+                    .any(|id| id.eq_ignore_ascii_case(&lingering.user_id))
+            {
                 ids.push(lingering.user_id.clone());
             }
         }
@@ -254,6 +258,45 @@ impl Directory {
                     .find(|group| holds(&group.props))
                     .map(AddressHolder::Group)
             })
+    }
+}
+
+/// One of the tenant's domains: all are verified (and accepted by Exchange).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Domain {
+    pub name: String,
+    /// The tenant block's `domain`: new addresses get it by default.
+    pub is_default: bool,
+}
+
+impl Directory {
+    /// The tenant's domains: the tenant block's `domain`, then any its `domains` list names (as
+    /// names, or objects with an `id`), each once.
+    pub fn domains(&self) -> Vec<Domain> {
+        let mut domains = vec![Domain {
+            name: self.tenant.domain.clone(),
+            is_default: true,
+        }];
+        let listed = self
+            .tenant
+            .raw
+            .get("domains")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|entry| entry.as_str().or_else(|| entry.get("id")?.as_str()));
+        for name in listed {
+            if !domains
+                .iter()
+                .any(|known| known.name.eq_ignore_ascii_case(name))
+            {
+                domains.push(Domain {
+                    name: name.to_owned(),
+                    is_default: false,
+                });
+            }
+        }
+        domains
     }
 }
 
