@@ -1,5 +1,5 @@
-//! The simulator's control API under `/_sim/` (DESIGN.md section 8): read the tenant and the
-//! Graph log, switch faults, fetch a `doorman.toml` that wires `serve` to this simulator
+//! The simulator's control API under `/_sim/` (DESIGN.md sections 8 and 10): read the tenant,
+//! the Graph log and the Exchange log, switch faults, fetch a `doorman.toml` that wires `serve` to this simulator
 //! (login, Graph, Teams and Slack), and, under `--tls`, the certificate to trust
 //! (`/_sim/ca.pem`). The chat services' own control routes live beside them
 //! (`teams/control.rs`, `slack/control.rs`) and share [`problem`].
@@ -20,6 +20,7 @@ pub(super) fn routes() -> Router<Arc<SimState>> {
     Router::new()
         .route("/_sim/state", get(state))
         .route("/_sim/graph/log", get(graph_log))
+        .route("/_sim/exchange/log", get(exchange_log))
         .route("/_sim/faults", get(faults).post(set_faults))
         .route("/_sim/doorman.toml", get(doorman_toml))
         .route("/_sim/ca.pem", get(ca_pem))
@@ -46,6 +47,10 @@ async fn state(State(sim): State<Arc<SimState>>) -> Response {
 
 async fn graph_log(State(sim): State<Arc<SimState>>) -> Response {
     Json(sim.graph_log.entries()).into_response()
+}
+
+async fn exchange_log(State(sim): State<Arc<SimState>>) -> Response {
+    Json(sim.exchange_log.entries()).into_response()
 }
 
 async fn faults(State(sim): State<Arc<SimState>>) -> Response {
