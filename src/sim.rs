@@ -2,11 +2,13 @@
 //! and the demo (DESIGN.md section 8).
 //!
 //! It serves the identity platform's login endpoints ([`login`]), a subset of Graph v1.0 with
-//! Graph's paths, bodies, status codes, error shapes and authorization rules ([`graph`]), Teams
+//! Graph's paths, bodies, status codes, error shapes and authorization rules ([`graph`]), the
+//! Exchange Online admin API with Exchange's cmdlets, answers and role rules ([`exchange`]), Teams
 //! as the Bot Framework shows it to a bot ([`teams`]), Slack's Events API and Web API
 //! ([`slack`]), and a control API under `/_sim/` ([`control`], plus the chat services' own parts)
 //! that tests use to inspect and steer it. It must refuse what the real services refuse: passing
-//! against it should mean something. Chat traffic never enters the Graph log.
+//! against it should mean something. Chat traffic never enters the Graph log, and Exchange's
+//! calls have a log of their own.
 //!
 //! The simulator is seeded from a tenant file in Graph's JSON shape ([`directory`]). All state is
 //! in memory; a restart starts from the file again.
@@ -19,6 +21,7 @@
 pub mod bot;
 pub mod control;
 pub mod directory;
+pub mod exchange;
 pub mod graph;
 pub mod keys;
 pub mod login;
@@ -27,6 +30,8 @@ pub mod roles;
 pub mod severable;
 pub mod slack;
 pub mod teams;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -39,6 +44,7 @@ use url::Url;
 use crate::config::SecretKey;
 use bot::BotClient;
 use directory::{Directory, TenantError};
+use exchange::ExchangeLog;
 use graph::{Faults, GraphLog};
 use keys::SigningKey;
 use login::{LoginState, Registration};
@@ -61,6 +67,8 @@ pub struct SimState {
     directory: Mutex<Directory>,
     login: Mutex<LoginState>,
     pub graph_log: GraphLog,
+    /// Every Exchange admin API call, in order.
+    pub exchange_log: ExchangeLog,
     faults: Mutex<Faults>,
     /// Teams: the Bot Framework's key, conversations and deliveries.
     pub teams: TeamsState,
@@ -152,6 +160,7 @@ impl SimState {
             directory: Mutex::new(directory),
             login: Mutex::new(LoginState::default()),
             graph_log: GraphLog::default(),
+            exchange_log: ExchangeLog::default(),
             faults: Mutex::new(Faults::default()),
             teams: TeamsState::new()?,
             slack,
@@ -210,6 +219,7 @@ pub fn router(state: Arc<SimState>) -> Router {
     Router::new()
         .merge(login::routes())
         .merge(graph::routes())
+        .merge(exchange::routes())
         .merge(control::routes())
         .merge(teams::routes())
         .merge(slack::routes())

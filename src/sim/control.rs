@@ -1,5 +1,5 @@
-//! The simulator's control API under `/_sim/` (DESIGN.md section 8): read the tenant and the
-//! Graph log, switch faults, fetch a `doorman.toml` that wires `serve` to this simulator
+//! The simulator's control API under `/_sim/` (DESIGN.md sections 8 and 10): read the tenant,
+//! the Graph log and the Exchange log, switch faults, fetch a `doorman.toml` that wires `serve` to this simulator
 //! (login, Graph, Teams and Slack), and, under `--tls`, the certificate to trust
 //! (`/_sim/ca.pem`). The chat services' own control routes live beside them
 //! (`teams/control.rs`, `slack/control.rs`) and share [`problem`].
@@ -20,6 +20,7 @@ pub(super) fn routes() -> Router<Arc<SimState>> {
     Router::new()
         .route("/_sim/state", get(state))
         .route("/_sim/graph/log", get(graph_log))
+        .route("/_sim/exchange/log", get(exchange_log))
         .route("/_sim/faults", get(faults).post(set_faults))
         .route("/_sim/doorman.toml", get(doorman_toml))
         .route("/_sim/ca.pem", get(ca_pem))
@@ -48,6 +49,10 @@ async fn graph_log(State(sim): State<Arc<SimState>>) -> Response {
     Json(sim.graph_log.entries()).into_response()
 }
 
+async fn exchange_log(State(sim): State<Arc<SimState>>) -> Response {
+    Json(sim.exchange_log.entries()).into_response()
+}
+
 async fn faults(State(sim): State<Arc<SimState>>) -> Response {
     Json(sim.faults()).into_response()
 }
@@ -68,7 +73,8 @@ pub(crate) fn problem(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({"error": message}))).into_response()
 }
 
-/// A configuration for `doorman serve` against this simulator. Storage and the admin listener
+/// A configuration for `doorman serve` against this simulator (login, Graph, Exchange Online,
+/// Teams and Slack). Storage and the admin listener
 /// are left to the caller's environment (`DOORMAN__STORAGE__PATH`, `DOORMAN__ADMIN__LISTEN`).
 /// Under `--tls` it names the file holding the simulator's certificate authority
 /// (`[security] ca_file`), which Doorman then trusts.
@@ -103,6 +109,10 @@ client_id = "{client_id}"
 client_secret = "{client_secret}"
 authority = "{sim_url}"
 graph_url = "{sim_url}/v1.0"
+
+# Exchange Online's admin API (InvokeCommand and the v2.0 endpoints) is served here too.
+[exchange]
+url = "{sim_url}"
 
 # The Azure Bot is the same app registration; its connector token comes from the same
 # token endpoint with the Bot Framework scope.
@@ -149,4 +159,24 @@ async fn doorman_toml(State(sim): State<Arc<SimState>>) -> Response {
         doorman_config(&sim),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sim::testing::TestSim;
+
+    #[tokio::test]
+    async fn the_handed_out_config_points_exchange_at_the_simulator() {
+        let sim = TestSim::new();
+        let config: toml::Value =
+            toml::from_str(&super::doorman_config(&sim.state)).expect("the config is TOML");
+        assert_eq!(
+            config["exchange"]["url"].as_str(),
+            Some(sim.state.base_url.as_str())
+        );
+        assert_eq!(
+            config["microsoft"]["graph_url"].as_str(),
+            Some(format!("{}/v1.0", sim.state.base_url).as_str())
+        );
+    }
 }

@@ -1,5 +1,6 @@
 //! The simulated tenant as Graph models it: users, groups and their `members`/`owners` links,
-//! directory role memberships, teams and channels, sites and drives, shared mailboxes.
+//! directory role memberships, teams and channels, sites and drives, shared mailboxes; and what
+//! Exchange holds beside it (mailbox delegates, addresses, lingering removals: [`recipients`]).
 //!
 //! A tenant file mixes Graph properties with sim-only facts (Slack ids, roles, passwords, lockout,
 //! method lists, and manager/owner/member references written as UPNs). [`Directory::load`] turns
@@ -9,6 +10,7 @@
 
 mod load;
 mod methods;
+mod recipients;
 mod state;
 
 #[cfg(test)]
@@ -24,6 +26,10 @@ use super::roles::RoleTemplate;
 
 pub use load::TenantError;
 pub use methods::{AuthMethod, MethodKind, PASSWORD_METHOD_ID, stable_id};
+pub(crate) use recipients::strings_of;
+pub use recipients::{
+    AddressHolder, Delegates, Domain, Lingering, Relation, default_proxy_addresses,
+};
 
 /// A JSON object of Graph properties.
 pub type Props = Map<String, Value>;
@@ -38,6 +44,9 @@ pub struct Directory {
     pub sites: Vec<Site>,
     /// Activated directory roles and who holds them.
     pub roles: Vec<DirectoryRole>,
+    /// Exchange-held relations removed while replication lag was in force, still shown to
+    /// Exchange's `Get-*` cmdlets until their time is up.
+    pub lingering: Vec<Lingering>,
     user_index: HashMap<String, usize>,
     group_index: HashMap<String, usize>,
 }
@@ -69,6 +78,8 @@ pub struct User {
     pub methods: Vec<AuthMethod>,
     /// Present for shared mailboxes.
     pub mailbox: Option<SharedMailbox>,
+    /// Who may open, send as or send on behalf of this mailbox (Exchange holds these).
+    pub delegates: Delegates,
     /// Refresh tokens issued before this instant no longer work (`revokeSignInSessions`).
     pub sessions_valid_from: DateTime<Utc>,
     /// The user's own calendar's permissions, as Graph `calendarPermission` objects.
@@ -81,12 +92,13 @@ pub struct User {
     pub operations: Vec<Value>,
 }
 
-/// Exchange-side facts about a shared mailbox. Graph cannot show these; Exchange holds them.
+/// What the tenant file says about a shared mailbox beyond Graph's user object. Its delegates
+/// are in [`User::delegates`], as for any mailbox.
 #[derive(Debug, Clone)]
 pub struct SharedMailbox {
+    /// Who approves requests for it: neither Exchange nor Graph knows a shared mailbox's owner,
+    /// so this is the tenant file's (and the catalog file's) fact.
     pub owners: Vec<String>,
-    pub full_access: Vec<String>,
-    pub send_as: Vec<String>,
     /// The mailbox entry as written in the tenant file, for round-tripping other keys.
     pub raw: Props,
 }

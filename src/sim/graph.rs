@@ -7,6 +7,7 @@
 
 mod call;
 mod collection;
+mod domains;
 mod faults;
 mod groups;
 mod log;
@@ -18,6 +19,9 @@ mod sites;
 mod teams;
 mod users;
 mod views;
+
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -202,7 +206,7 @@ async fn handle(
 
 /// Closes the connection of the call being answered without a response. Served without a
 /// severable listener (a router driven in-process), the call is simply never answered.
-async fn lose_answer(extensions: &axum::http::Extensions) -> Response {
+pub(super) async fn lose_answer(extensions: &axum::http::Extensions) -> Response {
     match extensions.get::<ConnectInfo<Severance>>() {
         Some(ConnectInfo(severance)) => {
             severance.sever();

@@ -1,5 +1,11 @@
 //! The identity platform's endpoints: authorize (auth code + PKCE), token (authorization code,
-//! refresh token, client credentials for Graph and the Bot Connector), OpenID metadata and JWKS.
+//! refresh token, client credentials for Graph, Exchange Online and the Bot Connector), OpenID
+//! metadata and JWKS.
+//!
+//! Sign-ins are multi-resource, as Entra's are: `/authorize` consents to Graph and Exchange
+//! Online permissions together, while the token endpoint issues an access token for one
+//! resource per request (the one its `scope` names), and a refresh token stays bound to
+//! everything consented.
 //!
 //! Behaviour follows Microsoft's v2.0 endpoint, with two deliberate differences: the user is
 //! never asked anything (consent is automatic for the user named by `login_hint`), and refresh
@@ -11,6 +17,9 @@ mod scopes;
 mod token;
 mod tokens;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -20,7 +29,10 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use super::SimState;
-pub use scopes::{APP_READ_ROLES, DELEGATED_SCOPES};
+pub use scopes::{
+    APP_READ_ROLES, DELEGATED_SCOPES, EXCHANGE_APP_ROLES, EXCHANGE_DELEGATED_SCOPES,
+    EXCHANGE_RESOURCE, RequestedScopes, Resource,
+};
 pub(crate) use tokens::graph_issuer;
 pub use tokens::{AccessClaims, BOT_CONNECTOR_AUDIENCE, GRAPH_AUDIENCES};
 
@@ -80,7 +92,8 @@ struct AuthorizationCode {
     user_id: String,
     client_id: String,
     redirect_uri: String,
-    scopes: Vec<String>,
+    /// What the user consented to, every resource together.
+    scopes: RequestedScopes,
     /// The S256 form of the PKCE challenge.
     code_challenge: String,
     nonce: Option<String>,
@@ -91,7 +104,8 @@ struct AuthorizationCode {
 struct RefreshGrant {
     user_id: String,
     client_id: String,
-    scopes: Vec<String>,
+    /// Everything consented: a refresh may ask for any of it, whatever the last one asked.
+    scopes: RequestedScopes,
     issued: DateTime<Utc>,
     used: bool,
 }

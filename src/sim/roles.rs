@@ -32,6 +32,10 @@ pub enum Right {
     ManageTeams,
     /// Share and manage any SharePoint content.
     ManageSites,
+    /// Run Exchange's recipient cmdlets on any mailbox and list: permissions, delegates,
+    /// addresses, folder permissions, inbox rules (Exchange Administrator, Exchange Recipient
+    /// Administrator, Global Administrator).
+    ManageRecipients,
 }
 
 /// One built-in role.
@@ -60,6 +64,7 @@ pub static ROLE_TEMPLATES: &[RoleTemplate] = &[
             RevokeSessions,
             ManageTeams,
             ManageSites,
+            ManageRecipients,
         ],
     },
     RoleTemplate {
@@ -130,13 +135,13 @@ pub static ROLE_TEMPLATES: &[RoleTemplate] = &[
         display_name: "Exchange Administrator",
         template_id: "29232cdf-9323-42fd-ade2-1d097af3e4de",
         description: "Can manage all aspects of the Exchange product.",
-        rights: &[ManageUnifiedGroups],
+        rights: &[ManageUnifiedGroups, ManageRecipients],
     },
     RoleTemplate {
         display_name: "Exchange Recipient Administrator",
         template_id: "31392ffb-586c-42d1-9346-e59415a2cc4e",
         description: "Can create or update Exchange Online recipients within the Exchange Online organization.",
-        rights: &[],
+        rights: &[ManageRecipients],
     },
     RoleTemplate {
         display_name: "SharePoint Administrator",

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use super::methods::{AuthMethod, MethodKind};
 use super::{
-    Channel, ChannelMember, Directory, DirectoryRole, Drive, Group, Link, Props, SharedMailbox,
-    Site, Team, TenantInfo, User,
+    Channel, ChannelMember, Delegates, Directory, DirectoryRole, Drive, Group, Link, Props,
+    Relation, SharedMailbox, Site, Team, TenantInfo, User, default_proxy_addresses,
 };
 use crate::sim::roles::template_named;
 
@@ -23,14 +23,33 @@ fn fail<T>(message: impl Into<String>) -> Result<T, TenantError> {
 }
 
 /// Keys of a user object that are sim-only facts, never served as Graph properties.
-const USER_SIM_KEYS: [&str; 6] = [
+const USER_SIM_KEYS: [&str; 11] = [
     "slackUserId",
     "roles",
     "password",
     "lockedOut",
     "authenticationMethods",
     "manager",
+    "fullAccess",
+    "sendAs",
+    "sendOnBehalf",
+    "calendarPermissions",
+    "messageRules",
 ];
+
+/// The tenant file's keys for a mailbox's delegates (UPN lists), with the relation each names.
+const DELEGATE_KEYS: [(&str, Relation); 3] = [
+    ("fullAccess", Relation::FullAccess),
+    ("sendAs", Relation::SendAs),
+    ("sendOnBehalf", Relation::SendOnBehalf),
+];
+
+/// What a user entry refers to by UPN, resolved once every user is loaded.
+struct UserReferences {
+    manager: Option<String>,
+    roles: Vec<String>,
+    delegates: Vec<(Relation, Vec<String>)>,
+}
 
 impl Directory {
     /// Builds the directory from a tenant file's JSON text.
@@ -48,26 +67,32 @@ impl Directory {
             teams: Vec::new(),
             sites: Vec::new(),
             roles: Vec::new(),
+            lingering: Vec::new(),
             user_index: HashMap::new(),
             group_index: HashMap::new(),
         };
         let loaded_at = Utc::now();
-        let mut pending_managers = Vec::new();
-        let mut pending_roles = Vec::new();
+        let mut pending = Vec::new();
         for (at, entry) in array(&mut file, "users")?.into_iter().enumerate() {
-            let (user, manager, roles) = user_from(entry, at, loaded_at)?;
-            pending_managers.extend(manager.map(|upn| (user.id.clone(), upn)));
-            pending_roles.extend(roles.into_iter().map(|role| (user.id.clone(), role)));
+            let (user, references) = user_from(entry, at, loaded_at)?;
+            pending.push((user.id.clone(), references));
             directory.add_user(user)?;
         }
-        for (user_id, manager) in pending_managers {
-            let manager_id = directory.resolve_user(&manager, "manager")?;
-            if let Some(user) = directory.user_mut(&user_id) {
-                user.manager = Some(manager_id);
+        for (user_id, references) in pending {
+            if let Some(manager) = references.manager {
+                let manager_id = directory.resolve_user(&manager, "manager")?;
+                if let Some(user) = directory.user_mut(&user_id) {
+                    user.manager = Some(manager_id);
+                }
             }
-        }
-        for (user_id, role_name) in pending_roles {
-            directory.grant_role(&user_id, &role_name)?;
+            for role_name in references.roles {
+                directory.grant_role(&user_id, &role_name)?;
+            }
+            let owner = format!("user {user_id}");
+            let delegates = directory.delegates_from(references.delegates, &owner)?;
+            if let Some(user) = directory.user_mut(&user_id) {
+                user.delegates = delegates;
+            }
         }
         for entry in array(&mut file, "mailboxes")? {
             let mailbox = directory.mailbox_from(entry)?;
@@ -183,16 +208,21 @@ impl Directory {
             .into_iter()
             .map(|l| l.id)
             .collect();
-        let full_access = self
-            .resolve_links(&mut raw, "fullAccess", &owner)?
-            .into_iter()
-            .map(|l| l.id)
-            .collect();
-        let send_as = self
-            .resolve_links(&mut raw, "sendAs", &owner)?
-            .into_iter()
-            .map(|l| l.id)
-            .collect();
+        let mut listed = Vec::new();
+        for (key, relation) in DELEGATE_KEYS {
+            listed.push((
+                relation,
+                strings(raw.remove(key), &format!("{owner}'s {key}"))?,
+            ));
+        }
+        let delegates = self.delegates_from(listed, &owner)?;
+        let proxy_addresses = match raw.remove("proxyAddresses") {
+            None | Some(Value::Null) => default_proxy_addresses(Some(&mail)),
+            Some(value) => json!(strings(Some(value), &format!("{owner}'s proxyAddresses"))?),
+        };
+        let calendar_permissions = objects(raw.remove("calendarPermissions"), &owner)?
+            .unwrap_or_else(default_calendar_permissions);
+        let message_rules = objects(raw.remove("messageRules"), &owner)?.unwrap_or_default();
         let display_name = raw
             .get("displayName")
             .cloned()
@@ -206,6 +236,7 @@ impl Directory {
         props.insert("userPrincipalName".into(), json!(mail));
         props.insert("accountEnabled".into(), json!(false));
         props.insert("userType".into(), json!("Member"));
+        props.insert("proxyAddresses".into(), proxy_addresses);
         Ok(User {
             id,
             upn: mail,
@@ -215,18 +246,37 @@ impl Directory {
             locked_out: false,
             manager: None,
             methods: Vec::new(),
-            mailbox: Some(SharedMailbox {
-                owners,
-                full_access,
-                send_as,
-                raw,
-            }),
+            mailbox: Some(SharedMailbox { owners, raw }),
+            delegates,
             sessions_valid_from: DateTime::<Utc>::MIN_UTC,
-            calendar_permissions: default_calendar_permissions(),
-            message_rules: Vec::new(),
+            calendar_permissions,
+            message_rules,
             drive: None,
             operations: Vec::new(),
         })
+    }
+
+    /// A mailbox's delegates from the tenant file's UPN lists.
+    fn delegates_from(
+        &self,
+        listed: Vec<(Relation, Vec<String>)>,
+        owner: &str,
+    ) -> Result<Delegates, TenantError> {
+        let mut delegates = Delegates::default();
+        for (relation, references) in listed {
+            let mut links = Vec::new();
+            for reference in references {
+                let id = self.resolve_user(&reference, &format!("{owner}'s delegate"))?;
+                links.push(Link::now(&id));
+            }
+            match relation {
+                Relation::FullAccess => delegates.full_access = links,
+                Relation::SendAs => delegates.send_as = links,
+                Relation::SendOnBehalf => delegates.send_on_behalf = links,
+                Relation::ListMember => {}
+            }
+        }
+        Ok(delegates)
     }
 
     fn group_from(&self, entry: Value) -> Result<Group, TenantError> {
@@ -246,6 +296,12 @@ impl Directory {
         props
             .entry("resourceProvisioningOptions")
             .or_insert_with(|| json!([]));
+        let mail = props.get("mail").and_then(Value::as_str).map(str::to_owned);
+        if mail.is_some() {
+            props
+                .entry("proxyAddresses")
+                .or_insert_with(|| default_proxy_addresses(mail.as_deref()));
+        }
         Ok(Group {
             id,
             props,
@@ -374,7 +430,7 @@ fn user_from(
     entry: Value,
     at: usize,
     loaded_at: DateTime<Utc>,
-) -> Result<(User, Option<String>, Vec<String>), TenantError> {
+) -> Result<(User, UserReferences), TenantError> {
     let Value::Object(mut props) = entry else {
         return fail(format!("user #{at} must be a JSON object"));
     };
@@ -409,6 +465,23 @@ fn user_from(
         };
         methods.push(AuthMethod::registered(kind, &id, &display_name, loaded_at));
     }
+    let mut delegates = Vec::new();
+    for (key, relation) in DELEGATE_KEYS {
+        delegates.push((
+            relation,
+            strings(props.remove(key), &format!("{who}'s {key}"))?,
+        ));
+    }
+    let calendar_permissions = objects(props.remove("calendarPermissions"), &who)?
+        .unwrap_or_else(default_calendar_permissions);
+    let message_rules = objects(props.remove("messageRules"), &who)?.unwrap_or_default();
+    if !props.contains_key("proxyAddresses") {
+        let mail = props.get("mail").and_then(Value::as_str).map(str::to_owned);
+        props.insert(
+            "proxyAddresses".into(),
+            default_proxy_addresses(mail.as_deref()),
+        );
+    }
     debug_assert!(USER_SIM_KEYS.iter().all(|key| !props.contains_key(*key)));
     let drive = one_drive(&id);
     let user = User {
@@ -421,13 +494,19 @@ fn user_from(
         manager: None,
         methods,
         mailbox: None,
+        delegates: Delegates::default(),
         sessions_valid_from: DateTime::<Utc>::MIN_UTC,
-        calendar_permissions: default_calendar_permissions(),
-        message_rules: Vec::new(),
+        calendar_permissions,
+        message_rules,
         drive: Some(drive),
         operations: Vec::new(),
     };
-    Ok((user, manager, roles))
+    let references = UserReferences {
+        manager,
+        roles,
+        delegates,
+    };
+    Ok((user, references))
 }
 
 /// A person's OneDrive, with an id stable across runs.
@@ -479,6 +558,18 @@ fn required_string(object: &Props, key: &str, what: &str) -> Result<String, Tena
     match object.get(key) {
         Some(Value::String(text)) if !text.trim().is_empty() => Ok(text.clone()),
         _ => fail(format!("{what} needs a non-empty string '{key}'")),
+    }
+}
+
+/// A list of JSON objects (calendar permissions, message rules) as the tenant file gives them;
+/// `None` when absent.
+fn objects(value: Option<Value>, owner: &str) -> Result<Option<Vec<Value>>, TenantError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(items)) if items.iter().all(Value::is_object) => Ok(Some(items)),
+        Some(_) => fail(format!(
+            "{owner}'s calendarPermissions and messageRules must be lists of objects"
+        )),
     }
 }
 

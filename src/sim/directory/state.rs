@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Directory, Link, Props};
+use super::{Delegates, Directory, Link, Props, User};
 
 impl Directory {
     /// The tenant now, in the shape of the file it was loaded from.
@@ -41,6 +41,12 @@ impl Directory {
                     .map(|method| method.kind.name())
                     .collect();
                 entry.insert("authenticationMethods".into(), json!(methods));
+                for (key, links) in delegate_lists(&user.delegates) {
+                    if !links.is_empty() {
+                        entry.insert(key.into(), self.upns(links));
+                    }
+                }
+                self.insert_mailbox_contents(&mut entry, user);
                 Value::Object(entry)
             })
             .collect();
@@ -121,9 +127,17 @@ impl Directory {
             .filter_map(|user| {
                 let mailbox = user.mailbox.as_ref()?;
                 let mut entry: Props = mailbox.raw.clone();
+                // Exchange may have changed the address (Set-Mailbox -WindowsEmailAddress).
+                for key in ["mail", "proxyAddresses"] {
+                    if let Some(value) = user.props.get(key) {
+                        entry.insert(key.into(), value.clone());
+                    }
+                }
                 entry.insert("owners".into(), self.upns_of_ids(&mailbox.owners));
-                entry.insert("fullAccess".into(), self.upns_of_ids(&mailbox.full_access));
-                entry.insert("sendAs".into(), self.upns_of_ids(&mailbox.send_as));
+                for (key, links) in delegate_lists(&user.delegates) {
+                    entry.insert(key.into(), self.upns(links));
+                }
+                self.insert_mailbox_contents(&mut entry, user);
                 Some(Value::Object(entry))
             })
             .collect();
@@ -135,6 +149,16 @@ impl Directory {
             "sites": sites,
             "mailboxes": mailboxes,
         })
+    }
+
+    /// The calendar's permissions and the inbox's rules, as Graph serves them (and Exchange's
+    /// folder permission and inbox rule cmdlets change them).
+    fn insert_mailbox_contents(&self, entry: &mut Props, user: &User) {
+        entry.insert(
+            "calendarPermissions".into(),
+            json!(user.calendar_permissions),
+        );
+        entry.insert("messageRules".into(), json!(user.message_rules));
     }
 
     fn upns<'a>(&self, links: impl IntoIterator<Item = &'a Link>) -> Value {
@@ -149,4 +173,13 @@ impl Directory {
         let upns: Vec<&str> = ids.iter().filter_map(|id| self.upn_of(id)).collect();
         json!(upns)
     }
+}
+
+/// A mailbox's delegate lists under their tenant file keys.
+fn delegate_lists(delegates: &Delegates) -> [(&'static str, &Vec<Link>); 3] {
+    [
+        ("fullAccess", &delegates.full_access),
+        ("sendAs", &delegates.send_as),
+        ("sendOnBehalf", &delegates.send_on_behalf),
+    ]
 }

@@ -166,3 +166,96 @@ fn broken_references_are_refused_with_a_sentence_saying_where() {
         }
     }
 }
+
+#[test]
+fn the_state_loads_back_as_the_same_tenant_with_what_exchange_holds() {
+    let mut directory = contoso();
+    let tom = directory
+        .user("tom.becker@contoso.com")
+        .expect("tom")
+        .id
+        .clone();
+    let sarah = directory
+        .user("sarah.chen@contoso.com")
+        .expect("sarah")
+        .id
+        .clone();
+    assert!(directory.add_relation(
+        &tom,
+        Relation::SendOnBehalf,
+        &sarah,
+        std::time::Instant::now()
+    ));
+    if let Some(user) = directory.user_mut(&tom) {
+        user.message_rules.push(
+            serde_json::json!({"id": "AQAAAJ5dZqA=", "displayName": "Forward", "sequence": 1}),
+        );
+    }
+    let first = directory.state();
+    let again = Directory::load(&first.to_string())
+        .expect("the state loads as a tenant file")
+        .state();
+    assert_eq!(first, again);
+    let entry = |list: &str, key: &str, name: &str| {
+        first[list]
+            .as_array()
+            .and_then(|entries| entries.iter().find(|entry| entry[key] == name))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let support = entry("mailboxes", "displayName", "Support");
+    assert_eq!(
+        support["fullAccess"],
+        serde_json::json!(["priya.nair@contoso.com"])
+    );
+    assert_eq!(support["sendOnBehalf"], serde_json::json!([]));
+    assert_eq!(
+        support["proxyAddresses"],
+        serde_json::json!(["SMTP:support@contoso.com"])
+    );
+    let tom = entry("users", "userPrincipalName", "tom.becker@contoso.com");
+    assert_eq!(
+        tom["sendOnBehalf"],
+        serde_json::json!(["sarah.chen@contoso.com"])
+    );
+    assert_eq!(
+        tom["proxyAddresses"],
+        serde_json::json!(["SMTP:tom.becker@contoso.com"])
+    );
+    assert_eq!(tom["calendarPermissions"][0]["role"], "freeBusyRead");
+    assert_eq!(tom["messageRules"][0]["displayName"], "Forward");
+    let sarah = entry("users", "userPrincipalName", "sarah.chen@contoso.com");
+    assert!(
+        sarah.get("sendOnBehalf").is_none(),
+        "empty delegate lists stay out of users"
+    );
+}
+
+#[test]
+fn a_removal_lingers_for_reads_only_as_long_as_the_lag() {
+    let mut directory = contoso();
+    let support = directory
+        .user("support@contoso.com")
+        .expect("support")
+        .id
+        .clone();
+    let priya = directory
+        .user("priya.nair@contoso.com")
+        .expect("priya")
+        .id
+        .clone();
+    let now = std::time::Instant::now();
+    let lag = std::time::Duration::from_secs(5);
+    assert!(directory.remove_relation(&support, Relation::FullAccess, &priya, now, lag));
+    assert!(!directory.holds(&support, Relation::FullAccess, &priya));
+    assert_eq!(
+        directory.visible_relation(&support, Relation::FullAccess, now),
+        vec![priya.clone()]
+    );
+    assert!(
+        directory
+            .visible_relation(&support, Relation::FullAccess, now + lag)
+            .is_empty()
+    );
+    assert!(!directory.remove_relation(&support, Relation::FullAccess, &priya, now, lag));
+}

@@ -156,6 +156,16 @@ impl Call<'_> {
             };
             return Err(GraphErr::bad_request("Request_UnsupportedQuery", message));
         }
+        let by_address = self
+            .query
+            .filter()
+            .is_some_and(|filter| filter.has_lambda_over("proxyAddresses"));
+        if listing.directory && by_address && !(self.eventual && self.query.count_requested()) {
+            return Err(GraphErr::bad_request(
+                "Request_UnsupportedQuery",
+                "Unsupported query: a filter on proxyAddresses needs advanced query capabilities (the 'ConsistencyLevel: eventual' header and $count=true).",
+            ));
+        }
         Ok(())
     }
 

@@ -4,7 +4,8 @@
 //! a role that covers it (graph-operations.md 2.4): nobody adds themselves to a group they do not
 //! own. Role-assignable groups also need `RoleManagement.ReadWrite.Directory` and an owner or a
 //! Privileged Role Administrator. Distribution lists and mail-enabled security groups belong to
-//! Exchange and answer every write with Graph's 400.
+//! Exchange and answer every write with Graph's 400; Graph lists no owners for them (Exchange
+//! holds those as `ManagedBy`), as for any group created in Exchange.
 //!
 //! Member changes take `GroupMember.ReadWrite.All`; owner changes take `Group.ReadWrite.All`, the
 //! least privileged delegated permission Graph documents for "Add owners" and "Remove owner"
@@ -122,6 +123,8 @@ fn related(call: &Call<'_>, relation: Relation) -> Result<Vec<Value>, GraphErr> 
     let group = group(call)?;
     let links = match relation {
         Relation::Members => &group.members,
+        // The tenant file's owners of a list are its Exchange managers, not Graph owners.
+        Relation::Owners if group.is_list() => return Ok(Vec::new()),
         Relation::Owners => &group.owners,
     };
     Ok(call

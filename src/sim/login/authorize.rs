@@ -147,12 +147,7 @@ pub(super) async fn authorize(
             user_id,
             client_id: state.registration.client_id.clone(),
             redirect_uri: state.registration.redirect_uri.clone(),
-            scopes: requested
-                .graph
-                .iter()
-                .chain(requested.oidc.iter())
-                .cloned()
-                .collect(),
+            scopes: requested,
             code_challenge: challenge,
             nonce: params.get("nonce").cloned(),
             expires: Utc::now() + chrono::Duration::minutes(CODE_LIFETIME_MINUTES),

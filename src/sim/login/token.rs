@@ -1,6 +1,13 @@
 //! `POST /{tenant}/oauth2/v2.0/token`: authorization code (with PKCE), refresh token (single-use
-//! here, on purpose), and client credentials (app-only: read-only roles for Graph, or a Bot
-//! Connector token for the Bot Framework scope).
+//! here, on purpose), and client credentials (app-only: read-only roles for Graph,
+//! `Exchange.ManageAsApp` for Exchange Online, or a Bot Connector token for the Bot Framework
+//! scope).
+//!
+//! A delegated request gets an access token for one resource: the one its `scope` names (two
+//! resources in one request are refused with AADSTS28000, as Entra refuses them), or, when it
+//! names none, the first resource consented. What it may name is what was consented at
+//! `/authorize`, whatever earlier token requests asked: the refresh token handed back is bound to
+//! the whole consent.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,7 +22,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::scopes::RequestedScopes;
+use super::scopes::{EXCHANGE_RESOURCE, RequestedScopes, Resource};
 use super::tokens::{
     BOT_CONNECTOR_AUDIENCE, TOKEN_LIFETIME_SECONDS, app_token, connector_token, delegated_token,
     id_token,
@@ -171,13 +178,12 @@ fn redeem_code(state: &SimState, form: &HashMap<String, String>) -> Response {
             "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
         );
     }
-    issue_user_tokens(
-        state,
-        &grant.user_id,
-        &grant.client_id,
-        &grant.scopes,
-        grant.nonce.as_deref(),
-    )
+    let consent = Consent {
+        user_id: &grant.user_id,
+        client_id: &grant.client_id,
+        scopes: &grant.scopes,
+    };
+    issue_user_tokens(state, consent, form.get("scope"), grant.nonce.as_deref())
 }
 
 fn redeem_refresh_token(state: &SimState, form: &HashMap<String, String>) -> Response {
@@ -217,73 +223,112 @@ fn redeem_refresh_token(state: &SimState, form: &HashMap<String, String>) -> Res
             );
         }
     }
-    // A refresh may ask for fewer scopes than were consented, never for new ones.
-    let scopes = match form.get("scope").map(|scope| RequestedScopes::parse(scope)) {
-        None => grant.scopes.clone(),
+    let consent = Consent {
+        user_id: &grant.user_id,
+        client_id: &grant.client_id,
+        scopes: &grant.scopes,
+    };
+    issue_user_tokens(state, consent, form.get("scope"), None)
+}
+
+/// What a user consented to, for whom: the grant behind a code or a refresh token.
+#[derive(Clone, Copy)]
+struct Consent<'g> {
+    user_id: &'g str,
+    client_id: &'g str,
+    scopes: &'g RequestedScopes,
+}
+
+/// Issues an access token for the resource `asked` names (or the first consented), an ID token
+/// when OpenID is asked, and a refresh token bound to the whole consent when it holds
+/// `offline_access`. A request may ask for fewer scopes than were consented, never for new ones.
+fn issue_user_tokens(
+    state: &SimState,
+    consent: Consent<'_>,
+    asked: Option<&String>,
+    nonce: Option<&str>,
+) -> Response {
+    let asked = match asked.map(|scope| RequestedScopes::parse(scope)) {
+        None => None,
+        Some(Ok(asked)) => Some(asked),
         Some(Err(description)) => {
             return oauth_error(
                 StatusCode::BAD_REQUEST,
                 "invalid_scope",
                 70011,
-                &description,
+                description.trim_start_matches("AADSTS70011: "),
             );
         }
-        Some(Ok(requested)) => {
-            let asked: Vec<String> = requested.graph.into_iter().chain(requested.oidc).collect();
-            if let Some(new) = asked.iter().find(|scope| !grant.scopes.contains(scope)) {
-                return oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_grant",
-                    65001,
-                    &format!(
-                        "The user or administrator has not consented to use the application with scope '{new}'."
-                    ),
-                );
-            }
-            asked
+    };
+    let named = match asked.as_ref().map(RequestedScopes::resource).transpose() {
+        Ok(named) => named.flatten(),
+        Err(description) => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_scope",
+                28000,
+                description.trim_start_matches("AADSTS28000: "),
+            );
         }
     };
-    issue_user_tokens(state, &grant.user_id, &grant.client_id, &scopes, None)
-}
-
-fn issue_user_tokens(
-    state: &SimState,
-    user_id: &str,
-    client_id: &str,
-    scopes: &[String],
-    nonce: Option<&str>,
-) -> Response {
-    let graph_scopes: Vec<&str> = scopes
-        .iter()
-        .map(String::as_str)
-        .filter(|s| !super::scopes::OIDC_SCOPES.contains(s))
-        .collect();
-    let wants = |name: &str| scopes.iter().any(|scope| scope == name);
+    if let Some(new) = asked
+        .as_ref()
+        .and_then(|asked| asked.first_not_in(consent.scopes))
+    {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            65001,
+            &format!(
+                "The user or administrator has not consented to use the application with scope '{new}'."
+            ),
+        );
+    }
+    let (resource, resource_scopes) = match (named, &asked) {
+        (Some(resource), Some(asked)) => (resource, asked.of(resource).to_vec()),
+        _ => {
+            let resource = consent.scopes.first.unwrap_or(Resource::Graph);
+            (resource, consent.scopes.of(resource).to_vec())
+        }
+    };
+    let oidc = asked.as_ref().unwrap_or(consent.scopes);
     let Some((access_token, id_token)) = ({
         let directory = state.directory();
-        directory.user(user_id).map(|user| {
-            let access = delegated_token(state, &directory, user, &graph_scopes);
-            let id = wants("openid").then(|| id_token(state, &directory, user, nonce));
+        directory.user(consent.user_id).map(|user| {
+            let access = delegated_token(state, &directory, user, resource, &resource_scopes);
+            let id = oidc
+                .wants("openid")
+                .then(|| id_token(state, &directory, user, nonce));
             (access, id)
         })
     }) else {
         return invalid_grant(50034, "The user account does not exist in the directory.");
     };
+    // The answer's `scope` names the access token's permissions as Entra does: Graph's by their
+    // short names, other resources' in full; then the OpenID scopes.
+    let granted: Vec<String> = resource_scopes
+        .iter()
+        .map(|scope| match resource {
+            Resource::Graph => scope.clone(),
+            Resource::Exchange => format!("{EXCHANGE_RESOURCE}/{scope}"),
+        })
+        .chain(oidc.oidc.iter().cloned())
+        .collect();
     let mut body = json!({
         "token_type": "Bearer",
-        "scope": scopes.join(" "),
+        "scope": granted.join(" "),
         "expires_in": TOKEN_LIFETIME_SECONDS,
         "ext_expires_in": TOKEN_LIFETIME_SECONDS,
         "access_token": access_token,
     });
-    if wants("offline_access") {
+    if consent.scopes.wants("offline_access") {
         let refresh_token = random_token(64);
         state.login_state().refresh_tokens.insert(
             refresh_token.clone(),
             RefreshGrant {
-                user_id: user_id.to_owned(),
-                client_id: client_id.to_owned(),
-                scopes: scopes.to_vec(),
+                user_id: consent.user_id.to_owned(),
+                client_id: consent.client_id.to_owned(),
+                scopes: consent.scopes.clone(),
                 issued: Utc::now(),
                 used: false,
             },
@@ -301,7 +346,9 @@ fn client_credentials(state: &SimState, scope: &str) -> Response {
     // other resource is refused as Entra refuses a scope without `/.default`.
     let scope = scope.trim();
     let token = if scope == "https://graph.microsoft.com/.default" {
-        app_token(state)
+        app_token(state, Resource::Graph)
+    } else if scope.strip_suffix("/.default") == Some(EXCHANGE_RESOURCE) {
+        app_token(state, Resource::Exchange)
     } else if scope.strip_suffix("/.default") == Some(BOT_CONNECTOR_AUDIENCE) {
         connector_token(state)
     } else {

@@ -1,8 +1,8 @@
 //! The tokens the simulator issues, and the metadata that lets relying parties check them.
 //!
-//! Access tokens for Graph are v1.0-format JWTs, like Entra's (`aud` Graph, `iss`
-//! `https://sts.windows.net/{tid}/`): delegated ones carry `oid`, `tid`, `upn`, `scp` and `wids`;
-//! app-only ones carry `roles`. ID tokens are v2.0 (`iss` `{authority}/{tid}/v2.0`, `aud` the
+//! Access tokens are v1.0-format JWTs, like Entra's (`iss` `https://sts.windows.net/{tid}/`), for
+//! one resource each (`aud` Graph or Exchange Online): delegated ones carry `oid`, `tid`, `upn`,
+//! `scp` (that resource's permissions) and `wids`; app-only ones carry `roles`. ID tokens are v2.0 (`iss` `{authority}/{tid}/v2.0`, `aud` the
 //! client) with `nonce`, `email` and `preferred_username`. Bot Connector tokens are app-only
 //! tokens for the Bot Framework's audience: the bot's key to the simulated Teams connector.
 
@@ -15,7 +15,7 @@ use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::scopes::APP_READ_ROLES;
+use super::scopes::{APP_READ_ROLES, EXCHANGE_APP_ROLES, Resource};
 use crate::sim::SimState;
 use crate::sim::directory::{Directory, User, stable_id};
 
@@ -62,11 +62,13 @@ fn v2_issuer(state: &SimState, tenant_id: &str) -> String {
     format!("{}/{tenant_id}/v2.0", state.base_url)
 }
 
+/// A delegated access token for `resource` carrying `scopes` (short names).
 pub(super) fn delegated_token(
     state: &SimState,
     directory: &Directory,
     user: &User,
-    scopes: &[&str],
+    resource: Resource,
+    scopes: &[String],
 ) -> String {
     let (now, exp) = times();
     let tenant_id = &directory.tenant.id;
@@ -80,7 +82,7 @@ pub(super) fn delegated_token(
         .cloned()
         .unwrap_or(Value::Null);
     state.keys.sign(&json!({
-        "aud": GRAPH_AUDIENCES[0],
+        "aud": resource.uri(),
         "iss": graph_issuer(tenant_id),
         "iat": now,
         "nbf": now,
@@ -101,12 +103,17 @@ pub(super) fn delegated_token(
     }))
 }
 
-pub(super) fn app_token(state: &SimState) -> String {
+/// An app-only access token for `resource`, with the application permissions granted on it.
+pub(super) fn app_token(state: &SimState, resource: Resource) -> String {
     let (now, exp) = times();
     let tenant_id = &state.tenant_id;
     let service_principal = &state.registration.service_principal_id;
+    let roles = match resource {
+        Resource::Graph => APP_READ_ROLES,
+        Resource::Exchange => EXCHANGE_APP_ROLES,
+    };
     state.keys.sign(&json!({
-        "aud": GRAPH_AUDIENCES[0],
+        "aud": resource.uri(),
         "iss": graph_issuer(tenant_id),
         "iat": now,
         "nbf": now,
@@ -115,7 +122,7 @@ pub(super) fn app_token(state: &SimState) -> String {
         "appid": state.registration.client_id,
         "idtyp": "app",
         "oid": service_principal,
-        "roles": APP_READ_ROLES,
+        "roles": roles,
         "sub": service_principal,
         "tid": tenant_id,
         "uti": uuid::Uuid::new_v4().simple().to_string(),

@@ -179,7 +179,42 @@ impl Filter {
     }
 }
 
+impl Filter {
+    /// True when the filter has an `any`/`all` over the object's own `property` (Graph serves
+    /// `proxyAddresses/any(...)` only as an advanced query, with `$count=true` as well).
+    pub fn has_lambda_over(&self, property: &str) -> bool {
+        match self {
+            Filter::And(filters) | Filter::Or(filters) => filters
+                .iter()
+                .any(|filter| filter.has_lambda_over(property)),
+            Filter::Not(filter) => filter.has_lambda_over(property),
+            Filter::Comparison { left, right, .. } => {
+                left.has_lambda_over(property) || right.has_lambda_over(property)
+            }
+            Filter::In { operand, .. } => operand.has_lambda_over(property),
+            Filter::StringFunction {
+                subject, argument, ..
+            } => subject.has_lambda_over(property) || argument.has_lambda_over(property),
+            Filter::Lambda { collection, .. } => {
+                collection.root == PathRoot::Item
+                    && matches!(
+                        collection.segments.as_slice(),
+                        [PathSegment::Property(name)] if name.eq_ignore_ascii_case(property)
+                    )
+            }
+            Filter::Property(_) | Filter::Constant(_) => false,
+        }
+    }
+}
+
 impl Operand {
+    fn has_lambda_over(&self, property: &str) -> bool {
+        match self {
+            Operand::Condition(filter) => filter.has_lambda_over(property),
+            Operand::Literal(_) | Operand::Property(_) | Operand::Count(_) => false,
+        }
+    }
+
     fn needs_eventual_consistency(&self) -> bool {
         match self {
             Operand::Count(_) => true,
