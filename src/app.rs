@@ -358,7 +358,13 @@ pub(crate) fn exchange_reader(
     let http = ExchangeClient::http_client(roots).map_err(AppError::Exchange)?;
     let client = ExchangeClient::new(http, config.exchange.clone(), &microsoft.tenant_id)
         .map_err(AppError::Exchange)?;
-    let origin = config.exchange.url.as_str().trim_end_matches('/');
+    // The resource is the one the delegated scopes name (`https://outlook.office365.com`),
+    // wherever the service itself is reached.
+    let resource = config
+        .exchange
+        .invoke_scope
+        .rsplit_once('/')
+        .map_or(config.exchange.invoke_scope.as_str(), |(resource, _)| resource);
     let tokens = AppTokenSource::new_trusting(
         &microsoft.authority,
         &microsoft.tenant_id,
@@ -367,7 +373,7 @@ pub(crate) fn exchange_reader(
         roots,
     )
     .map_err(AppError::CatalogTokens)?
-    .for_scope(&format!("{origin}/.default"));
+    .for_scope(&format!("{resource}/.default"));
     Ok((client, tokens))
 }
 

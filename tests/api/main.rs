@@ -9,6 +9,7 @@ mod cli;
 mod conversations;
 mod crashes;
 mod engine;
+mod exchange;
 mod forged;
 mod graph_client;
 mod graph_fidelity;

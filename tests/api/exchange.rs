@@ -1,0 +1,163 @@
+//! Exchange grants through the doors a person uses (DESIGN.md section 10): a request in chat,
+//! approval cards, the acting identity's own Exchange token, read back, removed on request,
+//! with every Exchange write in the simulator's log made by the identity policy named.
+
+use serde_json::Value;
+
+use crate::app::{OPERATOR, TestApp, until_said};
+use crate::approvals::{card_for, sign_in_when_asked};
+use crate::helpers::CONTOSO;
+use crate::requests::click_teams;
+
+const WAVE_TWO: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/contoso-policy-wave2.toml"
+);
+
+/// A deployment on the wave-2 policy, with a catalog file naming the shared mailboxes' owners
+/// (Exchange and Graph know none), as the README documents.
+async fn exchange_app(catalog: &tempfile::TempDir) -> TestApp {
+    let path = catalog.path().join("catalog.toml");
+    std::fs::write(
+        &path,
+        "[[resource]]\nmatch = { kind = \"mailbox\", name = \"Support\" }\nowners = [\"priya.nair@contoso.com\"]\n\n\
+         [[resource]]\nmatch = { kind = \"mailbox\", name = \"Sales\" }\nowners = [\"maria.garcia@contoso.com\"]\n",
+    )
+    .expect("catalog file written");
+    TestApp::spawn_configured(
+        CONTOSO,
+        WAVE_TWO,
+        OPERATOR,
+        &[("DOORMAN__CATALOG__FILE", &path.display().to_string())],
+    )
+    .await
+}
+
+/// Exchange's log so far: (cmdlet, the UPN whose token ran it, HTTP status).
+async fn exchange_log(app: &TestApp) -> Vec<(String, String, u64)> {
+    let log = app
+        .sim
+        .control(reqwest::Method::GET, "exchange/log", None)
+        .await
+        .body;
+    log.as_array()
+        .into_iter()
+        .flatten()
+        .map(|entry| {
+            (
+                entry["cmdlet"].as_str().unwrap_or("").to_owned(),
+                entry["user"].as_str().unwrap_or("").to_owned(),
+                entry["status"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+/// The changes Exchange made: cmdlets other than `Get-*` that it answered with success.
+async fn exchange_writes(app: &TestApp) -> Vec<(String, String)> {
+    exchange_log(app)
+        .await
+        .into_iter()
+        .filter(|(cmdlet, _, status)| !cmdlet.starts_with("Get-") && *status < 300)
+        .map(|(cmdlet, user, _)| (cmdlet, user))
+        .collect()
+}
+
+async fn mailbox(app: &TestApp, name: &str) -> Value {
+    let state = app
+        .sim
+        .control(reqwest::Method::GET, "state", None)
+        .await
+        .body;
+    state["mailboxes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|mailbox| mailbox["displayName"] == name)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+fn holds(mailbox: &Value, level: &str, upn: &str) -> bool {
+    mailbox[level]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|holder| holder.as_str().is_some_and(|holder| holder.eq_ignore_ascii_case(upn)))
+}
+
+#[tokio::test]
+async fn send_as_goes_through_manager_and_owner_is_made_by_the_operator_and_removed_on_request() {
+    let catalog = tempfile::tempdir().expect("dir");
+    let app = exchange_app(&catalog).await;
+    let tom = "tom.becker@contoso.com";
+    let (maria, priya) = ("maria.garcia@contoso.com", "priya.nair@contoso.com");
+    app.teams(
+        tom,
+        "I need Send As permission on support@contoso.com so I can reply from the queue",
+    )
+    .await;
+    // Tom's manager, then the mailbox's owner from the catalog file.
+    let (card, approve) = card_for(&app, maria, "approve").await;
+    click_teams(&app, maria, &card, &approve).await;
+    assert!(!holds(&mailbox(&app, "Support").await, "sendAs", tom));
+    let (card, approve) = card_for(&app, priya, "approve").await;
+    click_teams(&app, priya, &card, &approve).await;
+    sign_in_when_asked(&app, OPERATOR).await;
+    until_said(|| app.teams_seen(tom), "done.").await;
+
+    let support = mailbox(&app, "Support").await;
+    assert!(holds(&support, "sendAs", tom), "{support}");
+    assert!(
+        !holds(&support, "fullAccess", tom),
+        "Send As never stands in for Full Access: {support}"
+    );
+    let made = exchange_writes(&app).await;
+    assert_eq!(
+        made,
+        vec![("Add-RecipientPermission".to_owned(), OPERATOR.to_owned())],
+        "made once, by the operator policy names"
+    );
+    assert!(
+        exchange_log(&app)
+            .await
+            .iter()
+            .any(|(cmdlet, _, _)| cmdlet == "Get-RecipientPermission"),
+        "read back"
+    );
+
+    app.teams(tom, "remove me from the support@contoso.com mailbox")
+        .await;
+    until_said(|| app.teams_seen(tom), "removed").await;
+    assert!(!holds(&mailbox(&app, "Support").await, "sendAs", tom));
+    let made = exchange_writes(&app).await;
+    assert_eq!(
+        made.last(),
+        Some(&("Remove-RecipientPermission".to_owned(), OPERATOR.to_owned()))
+    );
+}
+
+#[tokio::test]
+async fn a_distribution_list_is_joined_under_its_owners_token_and_left_on_request() {
+    let catalog = tempfile::tempdir().expect("dir");
+    let app = exchange_app(&catalog).await;
+    let tom = "tom.becker@contoso.com";
+    let maria = "maria.garcia@contoso.com";
+    app.teams(tom, "please add me to the all-sales distribution list")
+        .await;
+    let (card, approve) = card_for(&app, maria, "approve").await;
+    click_teams(&app, maria, &card, &approve).await;
+    sign_in_when_asked(&app, maria).await;
+    until_said(|| app.teams_seen(tom), "done.").await;
+    assert!(app.sim.members("all-sales").await.contains(&tom.to_owned()));
+    let made = exchange_writes(&app).await;
+    assert_eq!(
+        made,
+        vec![("Add-DistributionGroupMember".to_owned(), maria.to_owned())],
+        "the list's owner changes it, through Exchange"
+    );
+
+    app.teams(tom, "take me off the all-sales list").await;
+    until_said(|| app.teams_seen(tom), "removed").await;
+    assert!(!app.sim.members("all-sales").await.contains(&tom.to_owned()));
+}
