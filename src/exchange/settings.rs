@@ -116,8 +116,10 @@ impl ExchangeSettings {
             ("v2_scope", &self.v2_scope),
         ] {
             // A delegated scope of a resource other than Graph is named with its resource.
+            // (`https://outlook.office365.com/Exchange.Manage`, or an App ID URI such as
+            // `api://...`): a resource with a host, then the permission's name.
             let with_resource = Url::parse(scope).is_ok_and(|url| {
-                url.scheme() == "https" && url.path().len() > 1 && !url.path().ends_with('/')
+                url.host_str().is_some() && url.path().len() > 1 && !url.path().ends_with('/')
             });
             if !with_resource {
                 return Err(format!(

@@ -114,6 +114,15 @@ fn settings_and_tenants_that_cannot_form_requests_are_refused() -> TestResult {
             v2_scope: " ".to_owned(),
             ..ExchangeSettings::default()
         },
+        ExchangeSettings {
+            // Without its resource, the name would be asked of Graph.
+            invoke_scope: "Exchange.Manage".to_owned(),
+            ..ExchangeSettings::default()
+        },
+        ExchangeSettings {
+            invoke_path: "/adminapi/beta/InvokeCommand".to_owned(),
+            ..ExchangeSettings::default()
+        },
     ];
     for settings in broken {
         assert!(settings.check().is_err(), "{settings:?}");
