@@ -364,7 +364,9 @@ pub(crate) fn exchange_reader(
         .exchange
         .invoke_scope
         .rsplit_once('/')
-        .map_or(config.exchange.invoke_scope.as_str(), |(resource, _)| resource);
+        .map_or(config.exchange.invoke_scope.as_str(), |(resource, _)| {
+            resource
+        });
     let tokens = AppTokenSource::new_trusting(
         &microsoft.authority,
         &microsoft.tenant_id,

@@ -1091,32 +1091,6 @@ async fn on_slack_the_owner_denies_with_a_reason_typed_into_a_modal() {
 }
 
 #[tokio::test]
-async fn a_group_exchange_manages_is_decided_but_not_attempted() {
-    let policy = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/fabrikam-policy.toml"
-    );
-    let app = TestApp::spawn_on(
-        crate::helpers::FABRIKAM,
-        policy,
-        "service.desk@fabrikam.net",
-    )
-    .await;
-    let kofi = "kofi.mensah@fabrikam.net";
-    app.teams(kofi, "please add me to Badge Readers").await;
-    until_said(
-        || app.teams_seen(kofi),
-        "But I can't carry it out: membership of the Badge Readers group is managed in Exchange",
-    )
-    .await;
-    assert!(writes(&app).await.is_empty());
-    assert!(
-        card_action(&app.teams_seen("ines.moreau@fabrikam.net").await, "approve").is_none(),
-        "no owner is asked for what cannot be done"
-    );
-}
-
-#[tokio::test]
 async fn a_click_with_forged_card_data_is_answered_and_changes_nothing() {
     let app = TestApp::spawn().await;
     let nina = "nina.patel@contoso.com";

@@ -6,7 +6,7 @@ mod daemon;
 
 use std::time::Duration;
 
-use doorman::catalog::sync::{FetchSettings, Snapshot, fetch_with};
+use doorman::catalog::sync::{FetchSettings, ListOwners, Snapshot, fetch_with};
 use doorman::catalog::{Person, Resource};
 use doorman::domain::resource::ResourceKind;
 use doorman::graph::{AppTokenSource, GraphClient, RetryPolicy};
@@ -75,6 +75,55 @@ pub fn owner_upns(entry: &Resource) -> Vec<&str> {
 
 fn person<'s>(snapshot: &'s Snapshot, upn: &str) -> Option<&'s Person> {
     snapshot.people.iter().find(|person| person.upn == upn)
+}
+
+/// Exchange's `ManagedBy` of lists, read with the app's Exchange access from `sim`.
+fn list_owners_of(sim: &TestSim) -> ListOwners {
+    let registration = sim.state.registration.clone();
+    let tokens = AppTokenSource::new(
+        &sim.authority(),
+        &sim.tenant_id(),
+        registration.client_id,
+        SecretString::from(registration.client_secret),
+    )
+    .expect("token source")
+    .for_scope("https://outlook.office365.com/.default");
+    let settings = doorman::exchange::ExchangeSettings {
+        url: url::Url::parse(&sim.url).expect("sim url"),
+        ..Default::default()
+    };
+    let exchange =
+        doorman::exchange::ExchangeClient::new(reqwest::Client::new(), settings, &sim.tenant_id())
+            .expect("exchange client");
+    ListOwners::new(exchange, tokens)
+}
+
+#[tokio::test]
+async fn a_lists_owners_are_exchanges_managed_by_graph_lists_none() {
+    let sim = TestSim::start().await;
+    let (graph, tokens) = graph_for(&sim, RetryPolicy::default());
+    let graph_only = fetch_with(&graph, &tokens, None, FetchSettings::default())
+        .await
+        .expect("read");
+    assert!(
+        entry(&graph_only, ResourceKind::DistributionList, "all-sales")
+            .owners
+            .is_empty(),
+        "Graph lists no owners for a group made in Exchange"
+    );
+    let lists = list_owners_of(&sim);
+    let catalog = fetch_with(&graph, &tokens, Some(&lists), FetchSettings::default())
+        .await
+        .expect("read");
+    assert_eq!(
+        owner_upns(entry(&catalog, ResourceKind::DistributionList, "all-sales")),
+        vec!["maria.garcia@contoso.com"]
+    );
+    assert_eq!(
+        owner_upns(entry(&catalog, ResourceKind::Team, "Marketing")),
+        vec!["maria.garcia@contoso.com"],
+        "a Microsoft 365 group's owners are still Graph's"
+    );
 }
 
 #[tokio::test]

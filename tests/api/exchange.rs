@@ -83,7 +83,11 @@ fn holds(mailbox: &Value, level: &str, upn: &str) -> bool {
         .as_array()
         .into_iter()
         .flatten()
-        .any(|holder| holder.as_str().is_some_and(|holder| holder.eq_ignore_ascii_case(upn)))
+        .any(|holder| {
+            holder
+                .as_str()
+                .is_some_and(|holder| holder.eq_ignore_ascii_case(upn))
+        })
 }
 
 #[tokio::test]
@@ -104,7 +108,7 @@ async fn send_as_goes_through_manager_and_owner_is_made_by_the_operator_and_remo
     let (card, approve) = card_for(&app, priya, "approve").await;
     click_teams(&app, priya, &card, &approve).await;
     sign_in_when_asked(&app, OPERATOR).await;
-    until_said(|| app.teams_seen(tom), "done.").await;
+    until_said(|| app.teams_seen(tom), "You now have").await;
 
     let support = mailbox(&app, "Support").await;
     assert!(holds(&support, "sendAs", tom), "{support}");
@@ -148,7 +152,7 @@ async fn a_distribution_list_is_joined_under_its_owners_token_and_left_on_reques
     let (card, approve) = card_for(&app, maria, "approve").await;
     click_teams(&app, maria, &card, &approve).await;
     sign_in_when_asked(&app, maria).await;
-    until_said(|| app.teams_seen(tom), "done.").await;
+    until_said(|| app.teams_seen(tom), "You now have").await;
     assert!(app.sim.members("all-sales").await.contains(&tom.to_owned()));
     let made = exchange_writes(&app).await;
     assert_eq!(
@@ -160,4 +164,95 @@ async fn a_distribution_list_is_joined_under_its_owners_token_and_left_on_reques
     app.teams(tom, "take me off the all-sales list").await;
     until_said(|| app.teams_seen(tom), "removed").await;
     assert!(!app.sim.members("all-sales").await.contains(&tom.to_owned()));
+}
+
+#[tokio::test]
+async fn a_mail_enabled_security_group_is_joined_through_exchange_never_graph() {
+    let policy = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/fabrikam-policy.toml"
+    );
+    let app = TestApp::spawn_on(
+        crate::helpers::FABRIKAM,
+        policy,
+        "service.desk@fabrikam.net",
+    )
+    .await;
+    let (kofi, ines) = ("kofi.mensah@fabrikam.net", "ines.moreau@fabrikam.net");
+    app.teams(kofi, "please add me to Badge Readers").await;
+    // Its owner is Exchange's ManagedBy: Graph lists none for a group Exchange holds.
+    let (card, approve) = card_for(&app, ines, "approve").await;
+    click_teams(&app, ines, &card, &approve).await;
+    sign_in_when_asked(&app, ines).await;
+    until_said(|| app.teams_seen(kofi), "You now have").await;
+    assert!(
+        app.sim
+            .members("Badge Readers")
+            .await
+            .contains(&kofi.to_owned())
+    );
+    assert_eq!(
+        exchange_writes(&app).await,
+        vec![("Add-DistributionGroupMember".to_owned(), ines.to_owned())]
+    );
+    assert!(
+        crate::approvals::writes(&app).await.is_empty(),
+        "Graph refuses writes to a group Exchange holds: none is tried"
+    );
+}
+
+#[tokio::test]
+async fn full_access_where_policy_needs_no_approval_and_send_on_behalf_are_each_their_own_permission()
+ {
+    let dir = tempfile::tempdir().expect("dir");
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "[[target]]\nname = \"shared-mailboxes\"\nmatch = { kind = \"mailbox\" }\napproval = []\nmax_duration = \"30d\"\n",
+    )
+    .expect("policy written");
+    let app =
+        TestApp::spawn_configured(CONTOSO, &policy.display().to_string(), OPERATOR, &[]).await;
+    let jordan = "jordan.lee@contoso.com";
+    app.teams(
+        jordan,
+        "I need full access to the sales@contoso.com shared mailbox for 2 weeks",
+    )
+    .await;
+    sign_in_when_asked(&app, OPERATOR).await;
+    until_said(|| app.teams_seen(jordan), "You now have").await;
+    let sales = mailbox(&app, "Sales").await;
+    assert!(
+        holds(&sales, "fullAccess", jordan),
+        "{sales}\n{:?}",
+        app.teams_seen(jordan).await
+    );
+    assert!(!holds(&sales, "sendAs", jordan) && !holds(&sales, "sendOnBehalf", jordan));
+
+    app.teams(
+        jordan,
+        "can I also send on behalf of sales@contoso.com for 2 weeks",
+    )
+    .await;
+    until_said(
+        || app.teams_seen(jordan),
+        "Send on behalf on the Sales shared mailbox",
+    )
+    .await;
+    let granted = crate::app::eventually(|| async {
+        let sales = mailbox(&app, "Sales").await;
+        holds(&sales, "sendOnBehalf", jordan).then_some(sales)
+    })
+    .await
+    .expect("Send on Behalf granted");
+    assert!(!holds(&granted, "sendAs", jordan), "{granted}");
+    let made: Vec<String> = exchange_writes(&app)
+        .await
+        .into_iter()
+        .map(|(cmdlet, user)| {
+            assert_eq!(user, OPERATOR);
+            cmdlet
+        })
+        .collect();
+    assert_eq!(made, ["Add-MailboxPermission", "Set-Mailbox"]);
 }

@@ -156,7 +156,7 @@ async fn a_durations_and_levels_are_said_back_as_understood() {
     .await;
     until_said(
         || app.teams_seen("alex.kim@contoso.com"),
-        "managed in Exchange, which I can't change yet",
+        "Send As on the Support shared mailbox",
     )
     .await;
 }

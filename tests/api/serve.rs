@@ -30,11 +30,12 @@ async fn start_with(
     (url, stop, running)
 }
 
-/// Overrides that point the daemon's Microsoft side at `sim`.
+/// Overrides that point the daemon's Microsoft side (Entra, Graph, Exchange) at `sim`.
 pub fn microsoft_of(sim: &TestSim) -> Vec<(String, String)> {
     let registration = &sim.state.registration;
     vec![
         ("DOORMAN__MICROSOFT__AUTHORITY".into(), sim.url.clone()),
+        ("DOORMAN__EXCHANGE__URL".into(), sim.url.clone()),
         (
             "DOORMAN__MICROSOFT__GRAPH_URL".into(),
             sim.graph_base().to_string(),
