@@ -201,26 +201,46 @@ async fn a_mail_enabled_security_group_is_joined_through_exchange_never_graph() 
     );
 }
 
-#[tokio::test]
-async fn full_access_where_policy_needs_no_approval_and_send_on_behalf_are_each_their_own_permission()
- {
-    let dir = tempfile::tempdir().expect("dir");
+/// A deployment whose policy grants shared mailboxes without approval, by the operator.
+async fn auto_app(dir: &tempfile::TempDir) -> TestApp {
     let policy = dir.path().join("policy.toml");
     std::fs::write(
         &policy,
         "[[target]]\nname = \"shared-mailboxes\"\nmatch = { kind = \"mailbox\" }\napproval = []\nmax_duration = \"30d\"\n",
     )
     .expect("policy written");
-    let app =
-        TestApp::spawn_configured(CONTOSO, &policy.display().to_string(), OPERATOR, &[]).await;
+    TestApp::spawn_configured(CONTOSO, &policy.display().to_string(), OPERATOR, &[]).await
+}
+
+/// Jordan is given Full Access to Sales, the operator signing in when asked: after this the
+/// operator's sign-in is on record.
+async fn first_grant(app: &TestApp) {
     let jordan = "jordan.lee@contoso.com";
     app.teams(
         jordan,
         "I need full access to the sales@contoso.com shared mailbox for 2 weeks",
     )
     .await;
-    sign_in_when_asked(&app, OPERATOR).await;
+    sign_in_when_asked(app, OPERATOR).await;
     until_said(|| app.teams_seen(jordan), "You now have").await;
+}
+
+/// Successful runs of `cmdlet` by the operator.
+async fn accepted(app: &TestApp, cmdlet: &str) -> usize {
+    exchange_log(app)
+        .await
+        .iter()
+        .filter(|(ran, user, status)| ran == cmdlet && user == OPERATOR && *status == 200)
+        .count()
+}
+
+#[tokio::test]
+async fn full_access_where_policy_needs_no_approval_and_send_on_behalf_are_each_their_own_permission()
+ {
+    let dir = tempfile::tempdir().expect("dir");
+    let app = auto_app(&dir).await;
+    first_grant(&app).await;
+    let jordan = "jordan.lee@contoso.com";
     let sales = mailbox(&app, "Sales").await;
     assert!(
         holds(&sales, "fullAccess", jordan),
@@ -255,4 +275,80 @@ async fn full_access_where_policy_needs_no_approval_and_send_on_behalf_are_each_
         })
         .collect();
     assert_eq!(made, ["Add-MailboxPermission", "Set-Mailbox"]);
+}
+
+#[tokio::test]
+async fn throttling_lag_and_a_lost_answer_still_end_verified_made_once_and_removed_whole() {
+    let dir = tempfile::tempdir().expect("dir");
+    let app = auto_app(&dir).await;
+    first_grant(&app).await;
+    let alex = "alex.kim@contoso.com";
+    app.sim
+        .faults(serde_json::json!({
+            "throttle_rate": 0.3, "replication_lag_ms": 2000, "lose_next_writes": 1,
+        }))
+        .await;
+    app.teams(alex, "give me send as on support@contoso.com for a week")
+        .await;
+    until_said(|| app.teams_seen(alex), "You now have").await;
+    app.sim
+        .faults(serde_json::json!({"throttle_rate": 0.0, "replication_lag_ms": 0}))
+        .await;
+    assert!(holds(&mailbox(&app, "Support").await, "sendAs", alex));
+    // The first answer was lost after Exchange made the change; the retry met "already
+    // present", which is Doorman's own doing, not access Alex had before.
+    app.teams(alex, "remove me from the support@contoso.com mailbox")
+        .await;
+    until_said(|| app.teams_seen(alex), "removed").await;
+    let support = mailbox(&app, "Support").await;
+    assert!(!holds(&support, "sendAs", alex), "{support}");
+    assert!(
+        holds(&support, "sendAs", "priya.nair@contoso.com"),
+        "what others hold stays: {support}"
+    );
+    assert_eq!(accepted(&app, "Remove-RecipientPermission").await, 1);
+}
+
+#[tokio::test]
+async fn a_bot_killed_mid_exchange_write_makes_the_grant_once_and_the_audit_verifies() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut app = auto_app(&dir).await;
+    app.stop().await;
+    app.start_process().await;
+    first_grant(&app).await;
+    let alex = "alex.kim@contoso.com";
+    app.sim
+        .faults(serde_json::json!({"latency_ms": 4000}))
+        .await;
+    app.teams(alex, "I need full access to the support mailbox for 3 days")
+        .await;
+    // Exchange has made it and not answered yet.
+    crate::app::eventually(|| async {
+        exchange_log(&app)
+            .await
+            .iter()
+            .any(|(cmdlet, user, _)| cmdlet == "Add-MailboxPermission" && user == OPERATOR)
+            .then_some(())
+    })
+    .await
+    .expect("the write reached Exchange");
+    let before = accepted(&app, "Add-MailboxPermission").await;
+    app.kill().await;
+    app.sim.faults(serde_json::json!({"latency_ms": 0})).await;
+    app.start_process().await;
+    until_said(|| app.teams_seen(alex), "You now have").await;
+    assert!(holds(&mailbox(&app, "Support").await, "fullAccess", alex));
+    let told = Value::Array(app.teams_seen(alex).await).to_string();
+    assert_eq!(told.matches("You now have").count(), 1, "{told}");
+    assert!(
+        accepted(&app, "Add-MailboxPermission").await <= before + 1,
+        "at most one more run, which finds it there"
+    );
+    app.stop().await;
+    let verified = app.cli(&["audit", "verify"]).await;
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
 }
