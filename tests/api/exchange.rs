@@ -352,3 +352,107 @@ async fn a_bot_killed_mid_exchange_write_makes_the_grant_once_and_the_audit_veri
         String::from_utf8_lossy(&verified.stderr)
     );
 }
+
+#[tokio::test]
+async fn full_access_added_back_by_hand_after_it_ended_is_removed_again() {
+    let dir = tempfile::tempdir().expect("dir");
+    let app = auto_app(&dir).await;
+    let jordan = "jordan.lee@contoso.com";
+    app.teams(
+        jordan,
+        "I need full access to the sales@contoso.com shared mailbox for 30 minutes",
+    )
+    .await;
+    sign_in_when_asked(&app, OPERATOR).await;
+    until_said(|| app.teams_seen(jordan), "You now have").await;
+    app.clock.advance(std::time::Duration::from_secs(31 * 60));
+    until_said(|| app.teams_seen(jordan), "has ended: its time ran out").await;
+    assert!(!holds(&mailbox(&app, "Sales").await, "fullAccess", jordan));
+
+    // An Exchange admin gives it back by hand.
+    let admin = app
+        .sim
+        .access_token(
+            "grace.admin@contoso.com",
+            "https://outlook.office365.com/Exchange.Manage",
+        )
+        .await;
+    let added = reqwest::Client::new()
+        .post(format!(
+            "{}/adminapi/beta/{}/InvokeCommand",
+            app.sim.url,
+            app.sim.tenant_id()
+        ))
+        .bearer_auth(admin)
+        .header("X-AnchorMailbox", "UPN:sales@contoso.com")
+        .json(&serde_json::json!({"CmdletInput": {
+            "CmdletName": "Add-MailboxPermission",
+            "Parameters": {"Identity": "sales@contoso.com", "User": jordan,
+                           "AccessRights": ["FullAccess"], "InheritanceType": "All"},
+        }}))
+        .send()
+        .await
+        .expect("Exchange answers");
+    assert_eq!(added.status(), 200);
+    assert!(holds(&mailbox(&app, "Sales").await, "fullAccess", jordan));
+
+    // The next reconciliation takes it away again, and says so.
+    app.clock.advance(std::time::Duration::from_secs(16 * 60));
+    let gone = crate::app::eventually(|| async {
+        (!holds(&mailbox(&app, "Sales").await, "fullAccess", jordan)).then_some(())
+    })
+    .await;
+    assert!(gone.is_some(), "removed again");
+    until_said(
+        || app.teams_seen(jordan),
+        "came back outside Doorman after it ended on",
+    )
+    .await;
+    assert_eq!(
+        exchange_writes(&app)
+            .await
+            .iter()
+            .filter(|(cmdlet, user)| cmdlet == "Remove-MailboxPermission" && user == OPERATOR)
+            .count(),
+        2,
+        "once at the end, once for the drift"
+    );
+}
+
+#[tokio::test]
+async fn on_slack_a_list_is_joined_with_its_owners_approval_under_her_exchange_sign_in() {
+    use crate::approvals::{slack_card, slack_click};
+    let catalog = tempfile::tempdir().expect("dir");
+    let app = exchange_app(&catalog).await;
+    let (tom, maria) = ("U04TOM", "U03MARIA");
+    for user in [tom, maria] {
+        crate::requests::sign_in_on_slack(&app, user).await;
+    }
+    app.slack(tom, "can you put me on the all-sales mailing list")
+        .await;
+    until_said(|| app.slack_seen(tom), "I've sent the approval request").await;
+    let (ts, value) = slack_card(&app, maria, "approve").await;
+    slack_click(&app, maria, &ts, "approve", &value).await;
+    // Her requester sign-in never consented to Exchange: she is asked for it now.
+    let asked = until_said(|| app.slack_seen(maria), "carry out an approved request").await;
+    let link = app.sign_in_links(&asked).pop().expect("a sign-in link");
+    let scopes = crate::approvals::sign_in_noting_scopes(&app, &link).await;
+    assert!(
+        scopes.contains(&"https://outlook.office365.com/Exchange.Manage".to_owned())
+            && !scopes
+                .iter()
+                .any(|scope| scope.ends_with("Exchange.ManageV2")
+                    || scope == "GroupMember.ReadWrite.All"),
+        "a list owner consents to Exchange's InvokeCommand and nothing broader: {scopes:?}"
+    );
+    until_said(|| app.slack_seen(tom), "You now have").await;
+    let tom_upn = "tom.becker@contoso.com".to_owned();
+    assert!(app.sim.members("all-sales").await.contains(&tom_upn));
+    assert_eq!(
+        exchange_writes(&app).await,
+        vec![(
+            "Add-DistributionGroupMember".to_owned(),
+            "maria.garcia@contoso.com".to_owned()
+        )]
+    );
+}
