@@ -161,6 +161,13 @@ async fn a_distribution_list_is_joined_under_its_owners_token_and_left_on_reques
         "the list's owner changes it, through Exchange"
     );
 
+    app.teams(tom, "what access do I have?").await;
+    until_said(
+        || app.teams_seen(tom),
+        "membership on all-sales (distribution list)",
+    )
+    .await;
+
     app.teams(tom, "take me off the all-sales list").await;
     until_said(|| app.teams_seen(tom), "removed").await;
     assert!(!app.sim.members("all-sales").await.contains(&tom.to_owned()));
