@@ -170,6 +170,32 @@ impl Identity {
         user.value.user_principal_name
     }
 
+    /// What a sign-in through `pending` asks for: what its role needs, and everything the
+    /// person granted before (so a sign-in for one role never takes away another's: a group's
+    /// owner who is asked to sign in as a list's owner keeps what changing the group needs).
+    fn scopes_for(&self, pending: &signin::PendingSignIn) -> Vec<String> {
+        let mut scopes = pending.role.requested_scopes(&self.exchange);
+        let entra_id = match &pending.expect {
+            Expectation::EntraObject { id } => Some(id.clone()),
+            Expectation::ChatEmail { .. } => self
+                .links
+                .get(&pending.chat_user)
+                .ok()
+                .flatten()
+                .map(|link| link.entra.id),
+        };
+        let before = entra_id
+            .and_then(|id| self.vault.get(&id).ok().flatten())
+            .map(|grant| grant.scopes)
+            .unwrap_or_default();
+        for scope in before {
+            if !scopes.iter().any(|have| have.eq_ignore_ascii_case(&scope)) {
+                scopes.push(scope);
+            }
+        }
+        scopes
+    }
+
     /// Whether Doorman holds a refresh token for this person.
     pub fn is_signed_in(&self, object_id: &str) -> bool {
         self.broker.has_grant(object_id)

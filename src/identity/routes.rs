@@ -71,7 +71,7 @@ async fn start(
         Ok(None) => return expired(),
         Err(error) => return unavailable(&error.to_string()),
     };
-    let scopes = pending.role.requested_scopes(&identity.exchange);
+    let scopes = identity.scopes_for(&pending);
     let (url, verifier) = identity.oauth.authorize_url(
         state,
         &pending.nonce,

@@ -463,3 +463,77 @@ async fn on_slack_a_list_is_joined_with_its_owners_approval_under_her_exchange_s
         )]
     );
 }
+
+#[tokio::test]
+async fn an_owner_of_a_team_and_a_list_signs_in_for_each_once_and_keeps_both() {
+    let catalog = tempfile::tempdir().expect("dir");
+    let app = exchange_app(&catalog).await;
+    let (tom, jordan, maria) = (
+        "tom.becker@contoso.com",
+        "jordan.lee@contoso.com",
+        "maria.garcia@contoso.com",
+    );
+    // Maria approves a private channel of her team: she signs in to change it through Graph.
+    app.teams(tom, "add me to the Product Launch channel").await;
+    let (first_card, approve) = card_for(&app, maria, "approve").await;
+    click_teams(&app, maria, &first_card, &approve).await;
+    sign_in_when_asked(&app, maria).await;
+    until_said(
+        || app.teams_seen(tom),
+        "You now have membership on Product Launch",
+    )
+    .await;
+
+    // Then her list: the sign-in for Exchange also asks again for what she granted before.
+    let links_before = app.sign_in_links(&app.teams_seen(maria).await).len();
+    app.teams(tom, "please add me to the all-sales distribution list")
+        .await;
+    let (list_card, approve) = crate::app::eventually(|| async {
+        crate::approvals::card_action(&app.teams_seen(maria).await, "approve")
+            .filter(|(card, _)| *card != first_card)
+    })
+    .await
+    .expect("a card for the list");
+    click_teams(&app, maria, &list_card, &approve).await;
+    let asked = crate::app::eventually(|| async {
+        let links = app.sign_in_links(&app.teams_seen(maria).await);
+        (links.len() > links_before).then_some(links)
+    })
+    .await
+    .expect("asked to sign in for Exchange");
+    let link = asked.last().expect("a link").clone();
+    let scopes = crate::approvals::sign_in_noting_scopes(&app, &link).await;
+    for kept in [
+        "ChannelMember.ReadWrite.All",
+        "https://outlook.office365.com/Exchange.Manage",
+    ] {
+        assert!(scopes.contains(&kept.to_owned()), "{kept}: {scopes:?}");
+    }
+    until_said(
+        || app.teams_seen(tom),
+        "You now have membership on all-sales",
+    )
+    .await;
+
+    // Both stay usable: the next channel grant needs no new sign-in.
+    let links_now = app.sign_in_links(&app.teams_seen(maria).await).len();
+    app.teams(jordan, "add me to the Product Launch channel")
+        .await;
+    let (card, approve) = crate::app::eventually(|| async {
+        crate::approvals::card_action(&app.teams_seen(maria).await, "approve")
+            .filter(|(card, _)| *card != first_card && *card != list_card)
+    })
+    .await
+    .expect("a card for Jordan's request");
+    click_teams(&app, maria, &card, &approve).await;
+    until_said(
+        || app.teams_seen(jordan),
+        "You now have membership on Product Launch",
+    )
+    .await;
+    assert_eq!(
+        app.sign_in_links(&app.teams_seen(maria).await).len(),
+        links_now,
+        "no sign-in asked again"
+    );
+}
