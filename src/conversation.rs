@@ -28,6 +28,7 @@ use crate::domain::chat::{
 };
 use crate::identity::{Expectation, Identity, Role, SignedIn, TokenError};
 use crate::intake::Intake;
+use crate::provision::ExchangeProvider;
 use crate::requests::Requests;
 use crate::store::{Store, StoreError};
 use commands::Command;
@@ -48,6 +49,8 @@ pub struct Conversation {
     rate: RequestRate,
     /// Allowed requests, through approval to provisioning.
     requests: Arc<Requests>,
+    /// Reads who holds a shared mailbox's permissions, for its owners.
+    mailboxes: Arc<ExchangeProvider>,
     /// When each person was last greeted on install: Teams announces one install twice
     /// (`conversationUpdate` and `installationUpdate`), and one greeting is enough.
     greeted: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
@@ -64,6 +67,8 @@ pub struct Parts {
     pub intake: Arc<Intake>,
     /// Allowed requests, through approval to provisioning.
     pub requests: Arc<Requests>,
+    /// Reads who holds a shared mailbox's permissions, for its owners.
+    pub mailboxes: Arc<ExchangeProvider>,
 }
 
 /// Install events closer together than this get one greeting.
@@ -79,6 +84,7 @@ impl Conversation {
             audit,
             intake,
             requests,
+            mailboxes,
         } = parts;
         Ok(Arc::new(Conversation {
             port,
@@ -87,6 +93,7 @@ impl Conversation {
             audit,
             intake,
             requests,
+            mailboxes,
             rate: RequestRate::open(Arc::clone(&store))?,
             dialogue: Dialogue::open(Arc::clone(&store))?,
             pending: Pending::open(store)?,

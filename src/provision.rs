@@ -17,7 +17,7 @@ pub mod provider;
 mod provisioner;
 pub mod verify;
 
-pub use exchange::ExchangeProvider;
+pub use exchange::{Delegates, ExchangeProvider};
 pub use graph::GraphProvider;
 pub use ledger::{Holding, Ledger};
 pub use plan::{Library, Plan, PlanError, Step, Subject, plan, supports};

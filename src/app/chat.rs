@@ -72,15 +72,16 @@ pub(super) fn build(
         &config.microsoft.tenant_id,
     ));
     let (exchange, exchange_reader) = super::exchange_reader(config)?;
+    let mailboxes = Arc::new(ExchangeProvider::new(
+        exchange,
+        Arc::new(exchange_reader),
+        graph.clone(),
+        Arc::clone(&app_tokens),
+    ));
     let provisioner = Arc::new(Provisioner::new(ProvisionerParts {
         providers: Providers::new(vec![
             Arc::new(GraphProvider::new(graph.clone(), Arc::clone(&app_tokens))),
-            Arc::new(ExchangeProvider::new(
-                exchange,
-                Arc::new(exchange_reader),
-                graph.clone(),
-                Arc::clone(&app_tokens),
-            )),
+            Arc::clone(&mailboxes) as Arc<dyn crate::provision::Provider>,
         ]),
         ledger: Ledger::open(Arc::clone(&store))?,
         clock: scheduler.clock(),
@@ -110,6 +111,7 @@ pub(super) fn build(
         audit,
         intake,
         requests: Arc::clone(&requests),
+        mailboxes,
     })?;
     let handler: Arc<dyn InboundHandler> = Arc::clone(&conversation) as Arc<dyn InboundHandler>;
     let mut routes = identity::router(Arc::clone(&identity));

@@ -8,6 +8,7 @@ use crate::domain::chat::{ButtonStyle, Card, CardButton, CardSection, Message, V
 use crate::domain::resource::Access;
 use crate::intent::{AccessRequest, Change};
 use crate::policy::Decision;
+use crate::provision::Delegates;
 use crate::requests::{RequestRecord, StandingApproval, State};
 
 pub fn greeting(name: Option<&str>) -> Message {
@@ -380,6 +381,44 @@ pub fn standing_approvals(mine: &[(String, StandingApproval)]) -> Message {
         "Requests these cover skip your approval. Withdraw one and you are asked again.",
         card,
     )
+}
+
+/// "Who has access to X?" from someone who does not own X.
+pub fn only_owners_see_holders(resource: &str) -> Message {
+    Message::text(format!(
+        "Only the owners of {resource} can see who has access to it. Ask them, or ask me for access yourself."
+    ))
+}
+
+/// "Who has access to X?" for something other than a shared mailbox.
+pub fn holders_not_shown(resource: &str) -> Message {
+    Message::text(format!(
+        "I can show who holds a shared mailbox's permissions; for {resource}, its members are listed in Microsoft 365 itself."
+    ))
+}
+
+/// Exchange could not be read just now.
+pub fn holders_unreadable(resource: &str) -> Message {
+    Message::text(format!(
+        "I couldn't read who has access to {resource} from Exchange just now. Please try again in a few minutes."
+    ))
+}
+
+/// A shared mailbox's delegates, as Exchange holds them now.
+pub fn holders(resource: &str, delegates: &Delegates) -> Message {
+    let level = |name: &str, holders: &[String]| {
+        if holders.is_empty() {
+            format!("{name}: nobody")
+        } else {
+            format!("{name}: {}", holders.join(", "))
+        }
+    };
+    Message::text(format!(
+        "Who has access to {resource}, as Exchange says now:\n{}\n{}\n{}",
+        level("Full Access", &delegates.full_access),
+        level("Send As", &delegates.send_as),
+        level("Send on Behalf", &delegates.send_on_behalf),
+    ))
 }
 
 /// "Remove me from X" when Doorman granted nothing there.

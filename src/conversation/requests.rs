@@ -123,9 +123,45 @@ impl Conversation {
                 let mine = self.requests.of(&upn);
                 self.say(&message.place, &replies::my_access(&mine)).await
             }
+            Intent::WhoHasAccess { resource } => {
+                let answer = self.who_has_access(&upn, &resource).await;
+                self.say(&message.place, &answer).await
+            }
             Intent::Status => {
                 let mine = self.requests.of(&upn);
                 self.say(&message.place, &replies::my_requests(&mine)).await
+            }
+        }
+    }
+
+    /// Who holds a shared mailbox's permissions, for its owners only, as Exchange says now.
+    async fn who_has_access(&self, upn: &str, named: &ResourceRef) -> Message {
+        let catalog = self.catalog.current();
+        let Some(resource) = catalog.get(named.kind, &named.id) else {
+            return replies::not_found(&named.name, &[]);
+        };
+        let described = resource.describe();
+        let owns = resource.owners.iter().any(|owner| {
+            owner
+                .upn
+                .as_deref()
+                .is_some_and(|owner| owner.eq_ignore_ascii_case(upn))
+        });
+        if !owns {
+            return replies::only_owners_see_holders(&described);
+        }
+        let Some(mailbox) = resource
+            .mail
+            .as_deref()
+            .filter(|_| resource.kind == ResourceKind::Mailbox)
+        else {
+            return replies::holders_not_shown(&described);
+        };
+        match self.mailboxes.delegates(mailbox).await {
+            Ok(delegates) => replies::holders(&described, &delegates),
+            Err(error) => {
+                tracing::warn!(%error, "a mailbox's delegates could not be read");
+                replies::holders_unreadable(&described)
             }
         }
     }

@@ -99,7 +99,11 @@ impl Intake {
                 terms
             }
             Intent::Unknown { query, .. } => return Ok(Some(unknown_resource(query).into())),
-            Intent::Clarify { .. } | Intent::ListAccess | Intent::Status | Intent::Help => {
+            Intent::Clarify { .. }
+            | Intent::ListAccess
+            | Intent::WhoHasAccess { .. }
+            | Intent::Status
+            | Intent::Help => {
                 return Ok(None);
             }
         };

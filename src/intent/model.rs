@@ -155,6 +155,10 @@ pub enum Intent {
         terms: Terms,
     },
     ListAccess,
+    /// Who holds access to a resource: its owners may see.
+    WhoHasAccess {
+        resource: ResourceRef,
+    },
     Status,
     Help,
 }
@@ -175,6 +179,7 @@ impl Intent {
             Intent::ShareCalendar { .. } => "share_calendar",
             Intent::ForwardMail { .. } => "forward_mail",
             Intent::ListAccess => "list_access",
+            Intent::WhoHasAccess { .. } => "who_has_access",
             Intent::Status => "status",
             Intent::Help => "help",
         }
@@ -219,6 +224,9 @@ impl Intent {
             Intent::ForwardMail { to, terms } => {
                 out.insert("to".into(), json!(to));
                 terms_json(terms, &mut out);
+            }
+            Intent::WhoHasAccess { resource } => {
+                out.insert("resource".into(), json!(resource));
             }
             Intent::ListAccess | Intent::Status | Intent::Help => {}
         }

@@ -136,6 +136,20 @@ impl<'m, 'c> Parser<'m, 'c> {
         if self.is_list_access() {
             return Intent::ListAccess;
         }
+        if self.is_who_has_access() {
+            return match self.access(Change::Grant, terms) {
+                Intent::Access(request) => Intent::WhoHasAccess {
+                    resource: request.resource,
+                },
+                // A question is never turned into a request: an unclear name is answered with
+                // what it might mean.
+                Intent::Clarify { candidates, .. } => Intent::Unknown {
+                    query: self.query_text(&self.phrase()),
+                    suggestions: candidates,
+                },
+                other => other,
+            };
+        }
         if self.has_any(&["mfa", "2fa", "authenticator", "otp", "totp", "2sv"])
             || self.has_seq(&["two", "factor"])
             || self.has_seq(&["multi", "factor"])
@@ -256,6 +270,27 @@ impl<'m, 'c> Parser<'m, 'c> {
             "need", "want", "give", "get", "add", "grant", "request", "join",
         ]);
         asks && about && mine && !wants
+    }
+
+    /// "Who has access to support@?", "who can send as the sales mailbox", "who is on all-sales".
+    fn is_who_has_access(&self) -> bool {
+        let who = matches!(self.word_at(0), Some("who" | "whos"))
+            || self.has_seq(&["list", "who"])
+            || self.has_seq(&["show", "who"])
+            || self.has_seq(&["tell", "me", "who"]);
+        let holds = self.has_any(&[
+            "access",
+            "has",
+            "have",
+            "can",
+            "holds",
+            "members",
+            "delegates",
+            "on",
+            "in",
+        ]);
+        let for_me = self.has_any(&["i", "me", "myself"]);
+        who && holds && !for_me
     }
 
     fn is_locked_out(&self) -> bool {

@@ -309,6 +309,26 @@ const TABLE: &[(&str, &str, &str)] = &[
         r#"{"action":"help"}"#,
     ),
     (
+        "priya.nair@contoso.com",
+        "who has access to support@contoso.com?",
+        r#"{"action":"who_has_access","resource":{"kind":"mailbox","name":"Support"}}"#,
+    ),
+    (
+        "maria.garcia@contoso.com",
+        "who can send as the sales mailbox",
+        r#"{"action":"who_has_access","resource":{"kind":"mailbox","name":"Sales"}}"#,
+    ),
+    (
+        "maria.garcia@contoso.com",
+        "who's on all-sales right now",
+        r#"{"action":"who_has_access","resource":{"kind":"distribution_list","name":"all-sales"}}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
+        "who can give me access to the support mailbox",
+        r#"{"action":"grant","resource":{"kind":"mailbox","name":"Support"}}"#,
+    ),
+    (
         "sarah.chen@contoso.com",
         "add me to Project Phoenix",
         r#"{"action":"unknown","query":"Project Phoenix"}"#,

@@ -25,6 +25,14 @@ use crate::graph::{AppToken, AppTokenSource, DelegatedToken, GraphClient};
 use super::plan::Step;
 use super::provider::{Provider, ProviderError, Removal, Remove, Write, Written};
 
+/// Who holds a shared mailbox's permissions, as Exchange names them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Delegates {
+    pub full_access: Vec<String>,
+    pub send_as: Vec<String>,
+    pub send_on_behalf: Vec<String>,
+}
+
 /// The exception Exchange answers when the caller may not change a list's members in their own
 /// right.
 const NOT_A_LIST_MANAGER: &str = "OperationRequiresGroupManagerException";
@@ -89,6 +97,42 @@ impl ExchangeProvider {
             .ok_or_else(|| unavailable(format!("{person} has no user principal name")))?;
         self.lock_upns().insert(person.to_owned(), upn.clone());
         Ok(upn)
+    }
+
+    /// Who holds `mailbox`'s permissions now, read with the app's read-only Exchange access
+    /// (for its owners, who hold no Exchange role that could read it themselves).
+    pub async fn delegates(&self, mailbox: &str) -> Result<Delegates, ProviderError> {
+        let reader = self.reader().await?;
+        let full_access = self
+            .exchange
+            .full_access_holders(&reader, mailbox)
+            .await
+            .map_err(failure)?
+            .value
+            .into_iter()
+            .map(|entry| entry.user)
+            .collect();
+        let send_as = self
+            .exchange
+            .send_as_holders(&reader, mailbox)
+            .await
+            .map_err(failure)?
+            .value
+            .into_iter()
+            .map(|entry| entry.trustee)
+            .collect();
+        let send_on_behalf = self
+            .exchange
+            .get_mailbox(&reader, mailbox)
+            .await
+            .map_err(failure)?
+            .value
+            .grant_send_on_behalf_to;
+        Ok(Delegates {
+            full_access,
+            send_as,
+            send_on_behalf,
+        })
     }
 
     fn lock_upns(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {

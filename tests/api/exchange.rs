@@ -537,3 +537,31 @@ async fn an_owner_of_a_team_and_a_list_signs_in_for_each_once_and_keeps_both() {
         "no sign-in asked again"
     );
 }
+
+#[tokio::test]
+async fn a_shared_mailboxs_owner_sees_who_holds_it_and_nobody_else_does() {
+    let catalog = tempfile::tempdir().expect("dir");
+    let app = exchange_app(&catalog).await;
+    let (priya, tom) = ("priya.nair@contoso.com", "tom.becker@contoso.com");
+    app.teams(tom, "who has access to support@contoso.com?")
+        .await;
+    until_said(
+        || app.teams_seen(tom),
+        "Only the owners of the Support shared mailbox",
+    )
+    .await;
+    app.teams(priya, "who has access to support@contoso.com?")
+        .await;
+    let seen = until_said(|| app.teams_seen(priya), "as Exchange says now").await;
+    let told = crate::app::words(seen.last().expect("an answer"));
+    assert!(
+        told.contains("Full Access: priya.nair@contoso.com")
+            && told.contains("Send As: priya.nair@contoso.com")
+            && told.contains("Send on Behalf: nobody"),
+        "{told}"
+    );
+    assert!(
+        exchange_writes(&app).await.is_empty(),
+        "a question changes nothing"
+    );
+}
