@@ -46,6 +46,10 @@ pub struct Holding {
     /// When Doorman last wrote it.
     #[serde(default)]
     pub written_at: Option<DateTime<Utc>>,
+    /// When a read last showed it, after that write: replication lag can no longer hide it,
+    /// so a removal that finds nothing found it gone.
+    #[serde(default)]
+    pub seen_at: Option<DateTime<Utc>>,
     /// When Doorman removed it because no grant covered it any more: drift repair watches it
     /// from then on.
     #[serde(default)]
@@ -120,6 +124,7 @@ impl Holding {
                 removal_owed: false,
                 handle: None,
                 written_at: None,
+                seen_at: None,
                 removed_at: None,
                 last_grant: None,
             },

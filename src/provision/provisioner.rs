@@ -160,7 +160,16 @@ impl Provisioner {
             self.verify_within,
             true,
         )
-        .await
+        .await?;
+        let now = self.clock.now();
+        for step in &plan.steps {
+            let _one_at_a_time = self.ledger.lock(person, step).await;
+            if let Some(mut holding) = self.ledger.get(person, step)? {
+                holding.seen_at = Some(now);
+                self.ledger.put(&holding)?;
+            }
+        }
+        Ok(())
     }
 
     /// Whether `step` is true for `person` now, as its service's own records say.
@@ -421,11 +430,12 @@ impl Provisioner {
         Ok(())
     }
 
-    /// Whether replication lag can no longer hide the fact from a read.
+    /// Whether replication lag can no longer hide the fact from a read: it was written long
+    /// enough ago, or a read has shown it since it was written.
     fn settled(&self, holding: &Holding) -> bool {
-        holding
-            .written_at
-            .is_none_or(|at| self.clock.now() - at > LAG_BOUND)
+        holding.written_at.is_none_or(|at| {
+            self.clock.now() - at > LAG_BOUND || holding.seen_at.is_some_and(|seen| seen >= at)
+        })
     }
 }
 

@@ -210,13 +210,18 @@ async fn a_mail_enabled_security_group_is_joined_through_exchange_never_graph() 
 
 /// A deployment whose policy grants shared mailboxes without approval, by the operator.
 async fn auto_app(dir: &tempfile::TempDir) -> TestApp {
+    auto_app_with(dir, &[]).await
+}
+
+/// [`auto_app`] with more `DOORMAN__...` settings.
+async fn auto_app_with(dir: &tempfile::TempDir, settings: &[(&str, &str)]) -> TestApp {
     let policy = dir.path().join("policy.toml");
     std::fs::write(
         &policy,
         "[[target]]\nname = \"shared-mailboxes\"\nmatch = { kind = \"mailbox\" }\napproval = []\nmax_duration = \"30d\"\n",
     )
     .expect("policy written");
-    TestApp::spawn_configured(CONTOSO, &policy.display().to_string(), OPERATOR, &[]).await
+    TestApp::spawn_configured(CONTOSO, &policy.display().to_string(), OPERATOR, settings).await
 }
 
 /// Jordan is given Full Access to Sales, the operator signing in when asked: after this the
@@ -564,4 +569,58 @@ async fn a_shared_mailboxs_owner_sees_who_holds_it_and_nobody_else_does() {
         exchange_writes(&app).await.is_empty(),
         "a question changes nothing"
     );
+}
+
+#[tokio::test]
+async fn send_on_behalf_removed_by_hand_while_active_ends_the_grant_and_says_so() {
+    let dir = tempfile::tempdir().expect("dir");
+    let app = auto_app_with(&dir, &[("DOORMAN__LIFECYCLE__RECONCILE_EVERY", "1m")]).await;
+    first_grant(&app).await;
+    let tom = "tom.becker@contoso.com";
+    app.teams(
+        tom,
+        "I need send on behalf of support@contoso.com for a week",
+    )
+    .await;
+    until_said(|| app.teams_seen(tom), "You now have").await;
+    // An Exchange admin takes it away by hand while the grant is active.
+    let admin = app
+        .sim
+        .access_token(
+            "grace.admin@contoso.com",
+            "https://outlook.office365.com/Exchange.ManageV2",
+        )
+        .await;
+    let removed = reqwest::Client::new()
+        .post(format!(
+            "{}/adminapi/v2.0/{}/Mailbox",
+            app.sim.url,
+            app.sim.tenant_id()
+        ))
+        .bearer_auth(admin)
+        .header("X-AnchorMailbox", "UPN:support@contoso.com")
+        .json(&serde_json::json!({"CmdletInput": {
+            "CmdletName": "Set-Mailbox",
+            "Parameters": {"Identity": "support@contoso.com", "GrantSendOnBehalfTo":
+                {"@odata.type": "#Exchange.GenericHashTable", "remove": [tom]}},
+        }}))
+        .send()
+        .await
+        .expect("Exchange answers");
+    assert_eq!(removed.status(), 200);
+    // The next reconciliation, minutes after the write, finds it gone: it was read back
+    // present, so no replication lag can be hiding it, and the requester hears at once.
+    app.clock.advance(std::time::Duration::from_secs(2 * 60));
+    until_said(
+        || app.teams_seen(tom),
+        "has ended: it was removed outside Doorman",
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let again = exchange_writes(&app)
+        .await
+        .iter()
+        .filter(|(cmdlet, user)| cmdlet == "Set-Mailbox" && user == OPERATOR)
+        .count();
+    assert!(again <= 2, "no removal retried again and again: {again}");
 }
