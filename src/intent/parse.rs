@@ -82,6 +82,9 @@ struct PhraseWord {
 struct Phrase {
     words: Vec<PhraseWord>,
     mail_local: Option<String>,
+    /// An address was written that is no resource's: the same local part at another domain
+    /// is not the tenant's resource.
+    foreign_address: bool,
 }
 
 impl<'m, 'c> Parser<'m, 'c> {
@@ -601,8 +604,18 @@ impl<'m, 'c> Parser<'m, 'c> {
             }
             let token = &self.tokens[at];
             if token.kind == Kind::Address {
-                if phrase.mail_local.is_none() {
-                    phrase.mail_local = token.text.split('@').next().map(str::to_owned);
+                let (local, domain) = token.text.split_once('@').unwrap_or((&token.text, ""));
+                let known = domain.is_empty()
+                    || self.catalog.with_mail_local(local).any(|resource| {
+                        resource
+                            .mail
+                            .as_deref()
+                            .is_some_and(|mail| mail.eq_ignore_ascii_case(&token.text))
+                    });
+                if !known {
+                    phrase.foreign_address = true;
+                } else if phrase.mail_local.is_none() {
+                    phrase.mail_local = Some(local.to_owned());
                 }
                 at += 1;
                 continue;
@@ -679,7 +692,8 @@ impl<'m, 'c> Parser<'m, 'c> {
             .iter()
             .any(|word| !word.word.optional && !word.word.term.is_empty())
             || phrase.mail_local.is_some();
-        if !has_name {
+        // An address the tenant holds nothing at is not guessed into one it does.
+        if !has_name || (phrase.foreign_address && phrase.mail_local.is_none()) {
             return Intent::Unknown {
                 query: query_text,
                 suggestions: Vec::new(),

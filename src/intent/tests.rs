@@ -309,6 +309,21 @@ const TABLE: &[(&str, &str, &str)] = &[
         r#"{"action":"help"}"#,
     ),
     (
+        "tom.becker@contoso.com",
+        "I need send as on support@fabrikam.com",
+        r#"{"action":"unknown","query":"support@fabrikam.com"}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
+        "add me to all-sales@evil.com",
+        r#"{"action":"unknown"}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
+        "I need Send As on Support@Contoso.com please",
+        r#"{"action":"grant","resource":{"kind":"mailbox","name":"Support"},"access":"send_as"}"#,
+    ),
+    (
         "priya.nair@contoso.com",
         "who has access to support@contoso.com?",
         r#"{"action":"who_has_access","resource":{"kind":"mailbox","name":"Support"}}"#,
