@@ -17,9 +17,7 @@
 //! list's owner who changes its members consents to `Exchange.Manage` (the `InvokeCommand`
 //! route), the operator to that and `Exchange.ManageV2` (the documented v2.0 endpoints). One
 //! sign-in consents to both resources; each access token is then for one of them, redeemed from
-//! the same refresh token. Self-service mail (sharing one's own calendar, forwarding one's own
-//! mail) is Graph under the person's own token: only those who ask for it consent to
-//! `Calendars.ReadWrite` and `MailboxSettings.ReadWrite`.
+//! the same refresh token.
 
 use serde::{Deserialize, Serialize};
 
@@ -39,8 +37,6 @@ pub enum Role {
     /// An owner of a distribution list or mail-enabled security group who changes its members
     /// through Exchange.
     ListOwner,
-    /// A requester who shares their own calendar or forwards their own mail.
-    SelfService,
 }
 
 pub use crate::domain::request::Service;
@@ -108,20 +104,13 @@ const OPERATOR: &[&str] = &[
 
 const LIST_OWNER: &[&str] = &["User.Read"];
 
-const SELF_SERVICE: &[&str] = &[
-    "User.Read",
-    "Calendars.ReadWrite",
-    "MailboxSettings.ReadWrite",
-];
-
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 5] = [
         Role::Requester,
         Role::Approver,
         Role::OwnerApprover,
         Role::Operator,
         Role::ListOwner,
-        Role::SelfService,
     ];
 
     /// The Graph permissions this role needs.
@@ -132,7 +121,6 @@ impl Role {
             Role::OwnerApprover => OWNER_APPROVER,
             Role::Operator => OPERATOR,
             Role::ListOwner => LIST_OWNER,
-            Role::SelfService => SELF_SERVICE,
         }
     }
 
@@ -141,9 +129,7 @@ impl Role {
         match self {
             Role::ListOwner => vec![exchange.invoke.clone()],
             Role::Operator => vec![exchange.invoke.clone(), exchange.v2.clone()],
-            Role::Requester | Role::Approver | Role::OwnerApprover | Role::SelfService => {
-                Vec::new()
-            }
+            Role::Requester | Role::Approver | Role::OwnerApprover => Vec::new(),
         }
     }
 
