@@ -19,7 +19,7 @@ pub mod token;
 pub mod users;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use self::auth_methods::{PasswordReset, TemporaryAccessPassUse};
 pub use self::client::{GraphClient, Graphed};

@@ -12,4 +12,4 @@ mod paging;
 mod requests;
 mod retries;
 mod support;
-mod tracing_capture;
+pub(crate) mod tracing_capture;

@@ -13,9 +13,10 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::support::{PERSON_TOKEN_VALUE, TestResult, client_for, fast_policy, person_token};
 
-/// Collects every span name, field and event of the calling thread as text.
+/// Collects every span name, field and event of the calling thread as text (the Exchange
+/// client's tests use it too).
 #[derive(Clone, Default)]
-struct CapturedLog {
+pub(crate) struct CapturedLog {
     text: Arc<Mutex<String>>,
     next_span: Arc<AtomicU64>,
 }
@@ -36,7 +37,7 @@ impl CapturedLog {
         }
     }
 
-    fn contents(&self) -> String {
+    pub(crate) fn contents(&self) -> String {
         self.text
             .lock()
             .map(|text| text.clone())
