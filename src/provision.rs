@@ -12,6 +12,7 @@
 pub mod exchange;
 pub mod graph;
 pub mod ledger;
+pub mod mail;
 pub mod plan;
 pub mod provider;
 mod provisioner;
@@ -20,8 +21,9 @@ pub mod verify;
 pub use exchange::{Delegates, ExchangeProvider};
 pub use graph::GraphProvider;
 pub use ledger::{Holding, Ledger};
+pub use mail::MailProvider;
 pub use plan::{Library, Plan, PlanError, Step, Subject, plan, supports};
-pub use provider::{Provider, ProviderError, Providers};
+pub use provider::{Provider, ProviderError, Providers, Signed};
 pub use provisioner::{Made, Provisioner, ProvisionerParts, Released, Repair, StepRelease};
 pub use verify::{RequesterView, confirm_as_requester};
 

@@ -21,7 +21,7 @@ use crate::intake::Intake;
 use crate::metrics::Metrics;
 use crate::policy::Policy;
 use crate::provision::{
-    ExchangeProvider, GraphProvider, Ledger, Providers, Provisioner, ProvisionerParts,
+    ExchangeProvider, GraphProvider, Ledger, MailProvider, Providers, Provisioner, ProvisionerParts,
 };
 use crate::requests::{self, Requests};
 use crate::scheduler::{JobHandler, Scheduler};
@@ -82,6 +82,7 @@ pub(super) fn build(
         providers: Providers::new(vec![
             Arc::new(GraphProvider::new(graph.clone(), Arc::clone(&app_tokens))),
             Arc::clone(&mailboxes) as Arc<dyn crate::provision::Provider>,
+            Arc::new(MailProvider::new(graph.clone(), Arc::clone(&mailboxes))),
         ]),
         ledger: Ledger::open(Arc::clone(&store))?,
         clock: scheduler.clock(),

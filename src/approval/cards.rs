@@ -24,11 +24,16 @@ pub(super) fn what(record: &RequestRecord) -> String {
             record.requested_access.label()
         )
     };
-    format!(
-        "{access} on {} ({})",
-        record.resource.name,
-        record.resource.kind.label()
-    )
+    match record.resource.kind {
+        kind if kind.is_self_service() && record.access == record.requested_access => {
+            record.resource.grant_phrase(record.access)
+        }
+        _ => format!(
+            "{access} on {} ({})",
+            record.resource.name,
+            record.resource.kind.label()
+        ),
+    }
 }
 
 fn how_long(record: &RequestRecord) -> String {

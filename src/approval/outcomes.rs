@@ -37,10 +37,14 @@ pub fn done(record: &RequestRecord, alongside: &[RequestRecord]) -> Message {
             listed(alongside)
         )
     };
+    let made = if record.resource.kind.is_self_service() {
+        format!("Your {} is in place{until}", what(record))
+    } else {
+        format!("You now have {}{until}", what(record))
+    };
     Message::text(format!(
-        "{}: done. You now have {}{until}; I checked that it took effect.{also}",
+        "{}: done. {made}; I checked that it took effect.{also}",
         record.id,
-        what(record)
     ))
 }
 

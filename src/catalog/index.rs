@@ -152,6 +152,19 @@ impl Catalog {
             .and_then(|at| self.people.get(*at))
     }
 
+    /// Whether `address` is one of the tenant's: a person's, or a group's, list's or shared
+    /// mailbox's the catalog holds.
+    pub fn holds_address(&self, address: &str) -> bool {
+        let address = address.trim();
+        self.person_by_address(address).is_some()
+            || self.resources.iter().any(|resource| {
+                resource
+                    .mail
+                    .as_deref()
+                    .is_some_and(|mail| mail.eq_ignore_ascii_case(address))
+            })
+    }
+
     /// The person with this Entra object id. A scan: used once per message or click whose
     /// sender the chat service names by id only.
     pub fn person_by_id(&self, id: &str) -> Option<&Person> {

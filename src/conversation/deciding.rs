@@ -144,6 +144,37 @@ impl Conversation {
         .await;
     }
 
+    /// Starts a change to the requester's own mailbox that policy allowed (`decided`): a
+    /// calendar share or a forwarding rule, carried out with their own token, time-bound and
+    /// taken back like any grant.
+    pub(super) async fn proceed_own(
+        &self,
+        place: &Place,
+        upn: &str,
+        user: &ChatUser,
+        request: AccessRequest,
+        decided: Decided,
+        origin: &str,
+    ) {
+        let now = Utc::now();
+        let line = replies::restatement(&request, &request.resource.name, now);
+        let Decision::Allow(grant) = &decided.decision else {
+            return;
+        };
+        if let Err(error) = self.rate.record(&upn.to_lowercase(), now) {
+            tracing::error!(%error, "cannot count a request");
+        }
+        let asking = Asking {
+            place,
+            upn,
+            user,
+            origin,
+        };
+        let sentence = decided.decision.sentence();
+        self.start(&asking, &request, grant, decided.profile, sentence, &line)
+            .await;
+    }
+
     /// Starts an allowed request: cards to its approvers, or straight to carrying it out.
     async fn start(
         &self,
@@ -241,7 +272,7 @@ impl Conversation {
         user: &ChatUser,
         intent: &Intent,
         now: chrono::DateTime<Utc>,
-    ) -> Option<Decision> {
+    ) -> Option<Decided> {
         let governed = match intent {
             Intent::ResetPassword { on_behalf_of }
             | Intent::UnlockAccount { on_behalf_of }
@@ -267,9 +298,9 @@ impl Conversation {
             )
             .await
         {
-            Ok(Some(Decided { decision, .. })) => {
-                self.audit_decided(upn, json!({ "action": intent.action() }), &decision);
-                Some(decision)
+            Ok(Some(decided)) => {
+                self.audit_decided(upn, json!({ "action": intent.action() }), &decided.decision);
+                Some(decided)
             }
             Ok(None) => None,
             Err(error) => {
@@ -322,20 +353,25 @@ pub(super) fn self_service_reply(intent: &Intent, verdict: Option<&Decision>) ->
         Intent::RecoverMfa { .. } => {
             replies::self_service("you need to set up multi-factor sign-in again", verdict)
         }
-        Intent::ShareCalendar { with, access, .. } => {
-            let what = match with {
-                Some(with) => format!("share your calendar ({}) with {with}", access.label()),
-                None => "share your calendar, but with whom? Name the person".to_owned(),
-            };
-            replies::self_service(&what, verdict)
+        Intent::ShareCalendar {
+            with: Some(with),
+            access,
+            ..
+        } => replies::self_service(
+            &format!("share your calendar ({}) with {with}", access.label()),
+            verdict,
+        ),
+        Intent::ShareCalendar { with: None, .. } => replies::name_the_person(
+            "share your calendar with",
+            "share my calendar with priya.nair@contoso.com, free/busy only",
+        ),
+        Intent::ForwardMail { to: Some(to), .. } => {
+            replies::self_service(&format!("forward your mail to {to}"), verdict)
         }
-        Intent::ForwardMail { to, .. } => {
-            let what = match to {
-                Some(to) => format!("forward your mail to {to}"),
-                None => "forward your mail, but to whom? Name the person".to_owned(),
-            };
-            replies::self_service(&what, verdict)
-        }
+        Intent::ForwardMail { to: None, .. } => replies::name_the_person(
+            "forward a copy of your mail to",
+            "forward my mail to tom.becker@contoso.com for 2 weeks",
+        ),
         _ => replies::help(),
     }
 }

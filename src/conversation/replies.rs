@@ -5,7 +5,7 @@ use serde_json::json;
 use url::Url;
 
 use crate::domain::chat::{ButtonStyle, Card, CardButton, CardSection, Message, Verb};
-use crate::domain::resource::Access;
+use crate::domain::resource::{Access, ResourceKind};
 use crate::intent::{AccessRequest, Change};
 use crate::policy::Decision;
 use crate::provision::Delegates;
@@ -132,9 +132,18 @@ pub fn inactive_button() -> Message {
 
 /// "Read access to the Finance site (SharePoint), for 30 days — reason: Q3 numbers".
 pub fn restatement(request: &AccessRequest, resource: &str, now: DateTime<Utc>) -> String {
-    let what = match request.change {
-        Change::Grant => format!("{} {resource}", access_phrase(request.access)),
-        Change::Revoke => format!("Removing your {} {resource}", revoke_phrase(request.access)),
+    let what = match (request.change, request.resource.kind) {
+        (Change::Grant, ResourceKind::Calendar) => format!(
+            "Sharing your calendar ({}) with {resource}",
+            request.access.label()
+        ),
+        (Change::Grant, ResourceKind::Forwarding) => {
+            format!("Forwarding a copy of your mail to {resource}")
+        }
+        (Change::Grant, _) => format!("{} {resource}", access_phrase(request.access)),
+        (Change::Revoke, _) => {
+            format!("Removing your {} {resource}", revoke_phrase(request.access))
+        }
     };
     let how_long = match request.terms.duration_seconds {
         Some(seconds) => format!(", {}", span(seconds, now)),
@@ -281,11 +290,9 @@ pub fn my_requests(mine: &[RequestRecord]) -> Message {
                 }
             };
             format!(
-                "{}: {} on {} ({}): {state}",
+                "{}: {}: {state}",
                 record.id,
-                record.access.label(),
-                record.resource.name,
-                record.resource.kind.label()
+                record.resource.grant_phrase(record.access)
             )
         })
         .collect();
@@ -308,10 +315,8 @@ pub fn my_access(mine: &[RequestRecord]) -> Message {
             .map(|end| format!(" until {}", end.format("%Y-%m-%d %H:%M UTC")))
             .unwrap_or_default();
         format!(
-            "{} on {} ({}){until} ({})",
-            record.access.label(),
-            record.resource.name,
-            record.resource.kind.label(),
+            "{}{until} ({})",
+            record.resource.grant_phrase(record.access),
             record.id
         )
     };
@@ -328,7 +333,7 @@ pub fn my_access(mine: &[RequestRecord]) -> Message {
         buttons: active
             .iter()
             .map(|record| CardButton::Execute {
-                title: format!("Remove {}", record.resource.name),
+                title: format!("Remove {}", record.resource.short_name()),
                 verb: Verb::Revoke,
                 data: json!({ "request": record.id }),
                 style: ButtonStyle::Destructive,
@@ -560,6 +565,13 @@ pub fn self_service(what: &str, decision: Option<&Decision>) -> Message {
         Some(decision) => format!("Understood: {what}. {} But {not_yet}", decision.sentence()),
         None => format!("Understood: {what}. {not_yet}"),
     })
+}
+
+/// A calendar share or forwarding that names nobody: who should it be for?
+pub fn name_the_person(what: &str, example: &str) -> Message {
+    Message::text(format!(
+        "Whom should I {what}? Name the person by their email address, for example: \"{example}\". Nothing has been changed."
+    ))
 }
 
 pub fn catalog_loading() -> Message {

@@ -14,8 +14,8 @@ use super::replies;
 use super::revoking::quoted_revocation;
 use crate::audit::{AuditKind, NewRecord};
 use crate::domain::chat::{ChatAction, ChatMessage, EntraUser, Message, Place};
-use crate::domain::resource::ResourceKind;
-use crate::intent::{AccessRequest, Asker, Intent, ResourceRef, level_meeting};
+use crate::domain::resource::{Access, ResourceKind};
+use crate::intent::{AccessRequest, Asker, Change, Intent, ResourceRef, Terms, level_meeting};
 
 /// How long a message waits for the first catalog sync before it is answered "still loading".
 const WAIT_FOR_CATALOG: std::time::Duration = std::time::Duration::from_secs(30);
@@ -70,10 +70,36 @@ impl Conversation {
         }
 
         self.audit_understood(&upn, &intent);
-        let verdict = self
+        let decided = self
             .self_service_verdict(&upn, &message.sender.user, &intent, now)
             .await;
-        let verdict = verdict.as_ref();
+        let verdict = decided.as_ref().map(|decided| &decided.decision);
+        let own = match &intent {
+            Intent::ShareCalendar {
+                with: Some(with),
+                access,
+                terms,
+            } => Some(self.own_mailbox_request(ResourceKind::Calendar, with, *access, terms)),
+            Intent::ForwardMail {
+                to: Some(to),
+                terms,
+            } => Some(self.own_mailbox_request(ResourceKind::Forwarding, to, Access::Read, terms)),
+            _ => None,
+        };
+        if let (Some(request), Some(decided)) = (own, &decided) {
+            if decided.decision.is_allow() {
+                self.proceed_own(
+                    &message.place,
+                    &upn,
+                    &message.sender.user,
+                    request,
+                    decided.clone(),
+                    &message.id,
+                )
+                .await;
+                return;
+            }
+        }
         match intent {
             Intent::Access(request) => {
                 self.proceed(
@@ -131,6 +157,30 @@ impl Conversation {
                 let mine = self.requests.of(&upn);
                 self.say(&message.place, &replies::my_requests(&mine)).await
             }
+        }
+    }
+
+    /// A change to the requester's own mailbox as a request: the resource is the colleague or
+    /// address it is for (their address is its id, their name its name).
+    fn own_mailbox_request(
+        &self,
+        kind: ResourceKind,
+        address: &str,
+        access: Access,
+        terms: &Terms,
+    ) -> AccessRequest {
+        let catalog = self.catalog.current();
+        let person = catalog.person_by_address(address);
+        let id = person
+            .map(|person| person.mail.as_deref().unwrap_or(&person.upn))
+            .unwrap_or(address)
+            .to_lowercase();
+        let name = person.map_or_else(|| address.to_owned(), |person| person.display_name.clone());
+        AccessRequest {
+            change: Change::Grant,
+            resource: ResourceRef { kind, id, name },
+            access,
+            terms: terms.clone(),
         }
     }
 
@@ -248,6 +298,9 @@ impl Conversation {
 
     /// "the Finance site (SharePoint)", from the catalog when it still holds the resource.
     pub(super) fn describe(&self, resource: &ResourceRef) -> String {
+        if resource.kind.is_self_service() {
+            return resource.short_name();
+        }
         self.catalog
             .current()
             .get(resource.kind, &resource.id)

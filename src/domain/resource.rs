@@ -27,9 +27,17 @@ pub enum ResourceKind {
     Mailbox,
     /// An Exchange distribution list.
     DistributionList,
+    /// The requester's own calendar, shared with the colleague the request's id names
+    /// (self-service: never in the catalog, never a policy target).
+    Calendar,
+    /// A copy of the requester's own mail, forwarded to the address the request's id names
+    /// (self-service: never in the catalog, never a policy target).
+    Forwarding,
 }
 
 impl ResourceKind {
+    /// The kinds the catalog holds and policy targets (the self-service kinds are not among
+    /// them, so no policy file can name them).
     pub const ALL: [ResourceKind; 7] = [
         ResourceKind::Group,
         ResourceKind::Team,
@@ -50,6 +58,8 @@ impl ResourceKind {
             ResourceKind::Library => "library",
             ResourceKind::Mailbox => "mailbox",
             ResourceKind::DistributionList => "distribution_list",
+            ResourceKind::Calendar => "calendar",
+            ResourceKind::Forwarding => "forwarding",
         }
     }
 
@@ -63,6 +73,8 @@ impl ResourceKind {
             ResourceKind::Library => "document library",
             ResourceKind::Mailbox => "shared mailbox",
             ResourceKind::DistributionList => "distribution list",
+            ResourceKind::Calendar => "calendar share",
+            ResourceKind::Forwarding => "mail forwarding",
         }
     }
 
@@ -75,6 +87,8 @@ impl ResourceKind {
             | ResourceKind::DistributionList => Access::Member,
             ResourceKind::Site | ResourceKind::Library => Access::Read,
             ResourceKind::Mailbox => Access::FullAccess,
+            ResourceKind::Calendar => Access::FreeBusy,
+            ResourceKind::Forwarding => Access::Read,
         }
     }
 
@@ -88,6 +102,9 @@ impl ResourceKind {
             ResourceKind::Library => &[Access::Read, Access::Edit],
             ResourceKind::Mailbox => &[Access::FullAccess, Access::SendOnBehalf, Access::SendAs],
             ResourceKind::DistributionList => &[Access::Member],
+            ResourceKind::Calendar => &[Access::FreeBusy, Access::Read, Access::Write],
+            // Whoever mail is forwarded to reads a copy of it.
+            ResourceKind::Forwarding => &[Access::Read],
         }
     }
 
@@ -99,6 +116,12 @@ impl ResourceKind {
     /// Whether granting this kind is carried out by Exchange rather than Graph (wave 2).
     pub fn is_exchange(self) -> bool {
         matches!(self, ResourceKind::Mailbox | ResourceKind::DistributionList)
+    }
+
+    /// Whether this is something of the requester's own they change themselves (their
+    /// calendar's sharing, their mail's forwarding) rather than a resource of the catalog.
+    pub fn is_self_service(self) -> bool {
+        matches!(self, ResourceKind::Calendar | ResourceKind::Forwarding)
     }
 }
 
@@ -199,6 +222,10 @@ impl Access {
                 (ResourceKind::Mailbox, Access::SendOnBehalf) => Some((1, 0)),
                 (ResourceKind::Mailbox, Access::SendAs) => Some((1, 1)),
                 (ResourceKind::DistributionList, Access::Member) => Some((0, 0)),
+                (ResourceKind::Calendar, Access::FreeBusy) => Some((0, 0)),
+                (ResourceKind::Calendar, Access::Read) => Some((0, 1)),
+                (ResourceKind::Calendar, Access::Write) => Some((0, 2)),
+                (ResourceKind::Forwarding, Access::Read) => Some((0, 0)),
                 _ => None,
             }
         };
@@ -247,6 +274,30 @@ pub struct ResourceRef {
     pub kind: ResourceKind,
     pub id: String,
     pub name: String,
+}
+
+impl ResourceRef {
+    /// A grant of `access` on this, in a few words: "read on Finance (SharePoint site)",
+    /// "calendar shared with Priya Nair (free/busy)", "mail forwarded to Priya Nair".
+    pub fn grant_phrase(&self, access: Access) -> String {
+        match self.kind {
+            ResourceKind::Calendar => {
+                format!("calendar shared with {} ({})", self.name, access.label())
+            }
+            ResourceKind::Forwarding => format!("mail forwarded to {}", self.name),
+            kind => format!("{} on {} ({})", access.label(), self.name, kind.label()),
+        }
+    }
+
+    /// What a button that ends a grant on this names: "Finance", "calendar share with Priya
+    /// Nair".
+    pub fn short_name(&self) -> String {
+        match self.kind {
+            ResourceKind::Calendar => format!("calendar share with {}", self.name),
+            ResourceKind::Forwarding => format!("forwarding to {}", self.name),
+            _ => self.name.clone(),
+        }
+    }
 }
 
 #[cfg(test)]

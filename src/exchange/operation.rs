@@ -28,6 +28,7 @@ pub enum Operation {
     ReadRecipient,
     ReadFolderPermissions,
     RemoveFolderPermission,
+    SetFolderPermission,
     ReadInboxRules,
     RemoveInboxRule,
     ReadAcceptedDomains,
@@ -35,7 +36,7 @@ pub enum Operation {
 
 impl Operation {
     /// Every operation, for tests and documentation.
-    pub const ALL: [Operation; 20] = [
+    pub const ALL: [Operation; 21] = [
         Operation::AddFullAccess,
         Operation::RemoveFullAccess,
         Operation::ReadFullAccess,
@@ -53,6 +54,7 @@ impl Operation {
         Operation::ReadRecipient,
         Operation::ReadFolderPermissions,
         Operation::RemoveFolderPermission,
+        Operation::SetFolderPermission,
         Operation::ReadInboxRules,
         Operation::RemoveInboxRule,
         Operation::ReadAcceptedDomains,
@@ -78,6 +80,7 @@ impl Operation {
             Operation::ReadRecipient => "Get-Recipient",
             Operation::ReadFolderPermissions => "Get-MailboxFolderPermission",
             Operation::RemoveFolderPermission => "Remove-MailboxFolderPermission",
+            Operation::SetFolderPermission => "Set-MailboxFolderPermission",
             Operation::ReadInboxRules => "Get-InboxRule",
             Operation::RemoveInboxRule => "Remove-InboxRule",
             Operation::ReadAcceptedDomains => "Get-AcceptedDomain",
@@ -94,9 +97,9 @@ impl Operation {
                 Route::V2(Endpoint::Mailbox)
             }
             Operation::ReadListMembers => Route::V2(Endpoint::DistributionGroupMember),
-            Operation::ReadFolderPermissions | Operation::RemoveFolderPermission => {
-                Route::V2(Endpoint::MailboxFolderPermission)
-            }
+            Operation::ReadFolderPermissions
+            | Operation::RemoveFolderPermission
+            | Operation::SetFolderPermission => Route::V2(Endpoint::MailboxFolderPermission),
             Operation::ReadAcceptedDomains => Route::V2(Endpoint::AcceptedDomain),
             Operation::AddFullAccess
             | Operation::RemoveFullAccess

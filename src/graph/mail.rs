@@ -61,6 +61,26 @@ impl GraphClient {
         self.call_json(Access::Write(token), request).await
     }
 
+    /// Changes the role of a calendar share: `PATCH /me/calendar/calendarPermissions/{id}` with
+    /// `{"role": ...}`. Setting the same role again changes nothing, so a retry is safe. Graph
+    /// page: "Update calendarPermission" (calendarpermission-update). Least delegated scope:
+    /// `Calendars.ReadWrite`.
+    pub async fn update_calendar_permission(
+        &self,
+        token: &DelegatedToken,
+        permission_id: &str,
+        role: CalendarShareRole,
+    ) -> Result<Graphed<CalendarPermission>, GraphError> {
+        let request = GraphRequest::patch(
+            format!(
+                "/me/calendar/calendarPermissions/{}",
+                encode_key(permission_id)?
+            ),
+            json!({ "role": role }),
+        );
+        self.call_json(Access::Write(token), request).await
+    }
+
     /// Removes a calendar share: `DELETE /me/calendar/calendarPermissions/{id}`. The
     /// organization-wide default share is not removable. Graph page: "Delete calendarPermission"
     /// (calendarpermission-delete). Least delegated scope: `Calendars.ReadWrite`.

@@ -18,6 +18,10 @@
 //! route), the operator to that and `Exchange.ManageV2` (the documented v2.0 endpoints). One
 //! sign-in consents to both resources; each access token is then for one of them, redeemed from
 //! the same refresh token.
+//!
+//! Self-service mail (a calendar shared, mail forwarded) is made with the requester's own
+//! token: a requester consents to `Calendars.ReadWrite` and `MailboxSettings.ReadWrite` only
+//! when such a request of theirs is carried out ([`Role::SelfService`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +41,9 @@ pub enum Role {
     /// An owner of a distribution list or mail-enabled security group who changes its members
     /// through Exchange.
     ListOwner,
+    /// A requester who changes their own mailbox (shares their calendar, forwards their mail)
+    /// with their own token.
+    SelfService,
 }
 
 pub use crate::domain::request::Service;
@@ -104,13 +111,20 @@ const OPERATOR: &[&str] = &[
 
 const LIST_OWNER: &[&str] = &["User.Read"];
 
+const SELF_SERVICE: &[&str] = &[
+    "User.Read",
+    "Calendars.ReadWrite",
+    "MailboxSettings.ReadWrite",
+];
+
 impl Role {
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::Requester,
         Role::Approver,
         Role::OwnerApprover,
         Role::Operator,
         Role::ListOwner,
+        Role::SelfService,
     ];
 
     /// The Graph permissions this role needs.
@@ -121,6 +135,7 @@ impl Role {
             Role::OwnerApprover => OWNER_APPROVER,
             Role::Operator => OPERATOR,
             Role::ListOwner => LIST_OWNER,
+            Role::SelfService => SELF_SERVICE,
         }
     }
 
@@ -129,7 +144,9 @@ impl Role {
         match self {
             Role::ListOwner => vec![exchange.invoke.clone()],
             Role::Operator => vec![exchange.invoke.clone(), exchange.v2.clone()],
-            Role::Requester | Role::Approver | Role::OwnerApprover => Vec::new(),
+            Role::Requester | Role::Approver | Role::OwnerApprover | Role::SelfService => {
+                Vec::new()
+            }
         }
     }
 

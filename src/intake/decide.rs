@@ -55,7 +55,7 @@ impl Intake {
         let internal = |address: &Option<String>| {
             address
                 .as_deref()
-                .map(|address| catalog.person_by_address(address).is_some())
+                .map(|address| catalog.holds_address(address))
         };
         let terms = match intent {
             Intent::Access(access) => {

@@ -19,8 +19,8 @@ use super::duration;
 use super::model::{AccessRequest, AccessWord, Change, Intent, ResourceRef, Terms, level_meeting};
 use super::tokens::{Kind, Token, tokenize};
 use super::vocabulary::{
-    ACCESS_PHRASES, EXPLANATION_OPENERS, FILLER, KIND_PHRASES, KindAffinity, POLITENESS, SOFT,
-    kind_affinity,
+    ACCESS_PHRASES, CALENDAR_NOUNS, EXPLANATION_OPENERS, FILLER, KIND_PHRASES, KindAffinity,
+    POLITENESS, SOFT, kind_affinity,
 };
 
 /// Score adjustments for how an entry's kind fits the kind nouns.
@@ -176,16 +176,24 @@ impl<'m, 'c> Parser<'m, 'c> {
                 on_behalf_of: terms.on_behalf_of,
             };
         }
-        if self.has_any(&["calendar", "calender", "calendars"]) && self.has_any(&["my", "mine"]) {
+        if self.is_own_calendar() {
             let words = self.access_words_anywhere();
-            let access = words
-                .iter()
-                .filter_map(|word| word.calendar_level())
-                .max_by(|a, b| {
-                    Access::compare_calendar(*a, *b).unwrap_or(std::cmp::Ordering::Equal)
-                })
-                .unwrap_or(Access::FreeBusy);
-            let with = people.first().map(|named| named.address().to_owned());
+            // "see my availability" names the level with its noun, not its verb.
+            let access = if words.contains(&AccessWord::FreeBusy) {
+                Access::FreeBusy
+            } else {
+                words
+                    .iter()
+                    .filter_map(|word| word.calendar_level())
+                    .max_by(|a, b| {
+                        Access::compare_calendar(*a, *b).unwrap_or(std::cmp::Ordering::Equal)
+                    })
+                    .unwrap_or(Access::FreeBusy)
+            };
+            let with = people
+                .first()
+                .map(|named| named.address().to_owned())
+                .or_else(|| self.lone_first_name());
             return Intent::ShareCalendar {
                 with,
                 access,
@@ -198,7 +206,10 @@ impl<'m, 'c> Parser<'m, 'c> {
         if self.has_any(&["forward", "forwarding", "redirect", "autoforward"])
             && self.has_any(&["mail", "email", "emails", "mails", "inbox", "messages"])
         {
-            let to = people.first().map(|named| named.address().to_owned());
+            let to = people
+                .first()
+                .map(|named| named.address().to_owned())
+                .or_else(|| self.lone_first_name());
             return Intent::ForwardMail {
                 to,
                 terms: Terms {
@@ -216,6 +227,15 @@ impl<'m, 'c> Parser<'m, 'c> {
     }
 
     // --- cues -------------------------------------------------------------------------------
+
+    /// The person's own calendar: "my calendar", "my diary", "my availability", "my
+    /// free/busy".
+    fn is_own_calendar(&self) -> bool {
+        self.has_any(&["my", "mine"])
+            && (self.has_any(CALENDAR_NOUNS)
+                || self.has_any(&["availability", "freebusy"])
+                || self.has_seq(&["free", "busy"]))
+    }
 
     fn has_any(&self, words: &[&str]) -> bool {
         self.words.iter().any(|word| words.contains(&word.as_str()))
@@ -339,7 +359,8 @@ impl<'m, 'c> Parser<'m, 'c> {
     }
 
     /// The people the message names, in order: addresses of tenant users (or of nobody), and
-    /// full names ("Tom Becker"), or a first name right after "with", "for" or "to".
+    /// full names ("Tom Becker"), or a first name right after "with", "for" or "to", or after a
+    /// verb that hands something to someone ("let Kofi see", "give Kofi edit access").
     fn people(&mut self) -> Vec<Named> {
         let mut named = Vec::new();
         for at in 0..self.tokens.len() {
@@ -384,7 +405,11 @@ impl<'m, 'c> Parser<'m, 'c> {
                 continue;
             }
             let after = self.word_at(at - 1).unwrap_or("");
-            if !matches!(after, "with" | "for" | "to") || self.used[at - 1] {
+            if !matches!(
+                after,
+                "with" | "for" | "to" | "let" | "give" | "allow" | "grant" | "lets"
+            ) || self.used[at - 1]
+            {
                 continue;
             }
             let first = self.tokens[at].text.clone();
@@ -398,6 +423,29 @@ impl<'m, 'c> Parser<'m, 'c> {
             }
         }
         named
+    }
+
+    /// A colleague named by first name alone, anywhere ("can Priya see my calendar"): the one
+    /// person of the tenant with that first name, other than the asker, when no resource's name
+    /// uses the word. Only where the request must be about a person.
+    fn lone_first_name(&mut self) -> Option<String> {
+        for at in 0..self.tokens.len() {
+            if self.used[at] || !self.tokens[at].is_word() {
+                continue;
+            }
+            let word = self.tokens[at].text.clone();
+            if FILLER.contains(&word.as_str()) || self.catalog.names_word(&word) {
+                continue;
+            }
+            if let [person] = self.catalog.people_named(&[&word]).as_slice() {
+                if person.upn.eq_ignore_ascii_case(self.asker.upn) {
+                    continue;
+                }
+                self.used[at] = true;
+                return Some(person.upn.clone());
+            }
+        }
+        None
     }
 
     /// The reason: a clause opened by "because", "so I can", "for the ...", or a later sentence
@@ -544,7 +592,8 @@ impl<'m, 'c> Parser<'m, 'c> {
                 .words
                 .iter()
                 .any(|word| !word.word.optional && !word.word.term.is_empty())
-            || self.has_any(&["calendar", "calender", "forward", "forwarding"])
+            || self.has_any(CALENDAR_NOUNS)
+            || self.has_any(&["forward", "forwarding"])
     }
 
     /// The message's own words from token `from` to the end of token `end - 1`, trimmed.

@@ -6,6 +6,9 @@ use crate::domain::resource::ResourceKind;
 
 use super::model::AccessWord;
 
+/// What people call their calendar.
+pub const CALENDAR_NOUNS: &[&str] = &["calendar", "calender", "calendars", "diary", "agenda"];
+
 /// Multi-word access phrases first, so "full control" wins over "control" and "send as" over
 /// "as".
 pub const ACCESS_PHRASES: &[(&[&str], AccessWord)] = &[

@@ -65,7 +65,7 @@ impl ExchangeProvider {
         }
     }
 
-    async fn reader(&self) -> Result<AppToken, ProviderError> {
+    pub(super) async fn reader(&self) -> Result<AppToken, ProviderError> {
         self.exchange_reader
             .token()
             .await
@@ -73,7 +73,7 @@ impl ExchangeProvider {
     }
 
     /// The person's UPN, as Exchange names people.
-    async fn upn(&self, person: &str) -> Result<String, ProviderError> {
+    pub(super) async fn upn(&self, person: &str) -> Result<String, ProviderError> {
         if let Some(upn) = self.lock_upns().get(person) {
             return Ok(upn.clone());
         }
@@ -133,6 +133,11 @@ impl ExchangeProvider {
             send_as,
             send_on_behalf,
         })
+    }
+
+    /// The Exchange admin client, for the providers that share this one's reads.
+    pub(super) fn client(&self) -> &ExchangeClient {
+        &self.exchange
     }
 
     fn lock_upns(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
@@ -332,7 +337,7 @@ fn not_a_manager(error: &ExchangeError) -> bool {
 }
 
 /// The id of a call for the audit trail: Exchange's own, else the one Doorman sent.
-fn call_id<T>(answer: &Exchanged<T>) -> String {
+pub(super) fn call_id<T>(answer: &Exchanged<T>) -> String {
     answer
         .request_id
         .clone()
@@ -341,7 +346,7 @@ fn call_id<T>(answer: &Exchanged<T>) -> String {
 
 /// An Exchange error as provisioning sees it: refused when Exchange answered no, first-hand;
 /// uncertain otherwise.
-fn failure(error: ExchangeError) -> ProviderError {
+pub(super) fn failure(error: ExchangeError) -> ProviderError {
     let refused = error.is_first_hand()
         && matches!(
             error,

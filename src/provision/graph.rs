@@ -103,7 +103,7 @@ impl Provider for GraphProvider {
 
 /// A Graph error as provisioning sees it: refused when Graph answered no (a retry of a write
 /// that was carried out meets "already exists", never these), uncertain otherwise.
-fn failure(error: GraphError) -> ProviderError {
+pub(super) fn failure(error: GraphError) -> ProviderError {
     let refused = matches!(
         error,
         GraphError::NotFound(_)
@@ -146,7 +146,9 @@ async fn write(
         Step::MailboxFullAccess { .. }
         | Step::MailboxSendAs { .. }
         | Step::MailboxSendOnBehalf { .. }
-        | Step::ListMember { .. } => return Err(not_graphs(step)),
+        | Step::ListMember { .. }
+        | Step::CalendarShare { .. }
+        | Step::MailForward { .. } => return Err(not_graphs(step)),
         Step::GroupMember { group_id } => graph
             .add_member(token, group_id, person)
             .await
@@ -234,7 +236,9 @@ async fn remove(
         Step::MailboxFullAccess { .. }
         | Step::MailboxSendAs { .. }
         | Step::MailboxSendOnBehalf { .. }
-        | Step::ListMember { .. } => return Err(not_graphs(step)),
+        | Step::ListMember { .. }
+        | Step::CalendarShare { .. }
+        | Step::MailForward { .. } => return Err(not_graphs(step)),
         Step::GroupMember { group_id } => graph
             .remove_member(token, group_id, person)
             .await
@@ -345,7 +349,9 @@ async fn present(
         Step::MailboxFullAccess { .. }
         | Step::MailboxSendAs { .. }
         | Step::MailboxSendOnBehalf { .. }
-        | Step::ListMember { .. } => Err(not_graphs(step)),
+        | Step::ListMember { .. }
+        | Step::CalendarShare { .. }
+        | Step::MailForward { .. } => Err(not_graphs(step)),
         Step::GroupMember { group_id } => graph
             .check_member_groups(token, person, &[group_id.as_str()])
             .await

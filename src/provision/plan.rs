@@ -38,6 +38,13 @@ pub enum Step {
     /// Membership of a distribution list or mail-enabled security group (Exchange holds it),
     /// by the list's address.
     ListMember { list: String },
+    /// The person's own calendar shared with `with` (an address) at `level` or higher
+    /// (`free_busy` < `read` < `write`). Levels build on each other as library read and write
+    /// do: taking a level away leaves the one below it, so what was shared before comes back.
+    CalendarShare { with: String, level: Access },
+    /// An inbox rule of the person's own that forwards a copy of their mail to `to`, named so
+    /// it can be found again.
+    MailForward { to: String },
 }
 
 /// Which document library an invite is for.
@@ -88,6 +95,10 @@ impl Step {
                 format!("send on behalf of mailbox {mailbox}")
             }
             Step::ListMember { list } => format!("member of list {list}"),
+            Step::CalendarShare { with, level } => {
+                format!("calendar shared with {with} at {} or more", level.label())
+            }
+            Step::MailForward { to } => format!("mail forwarded to {to}"),
         }
     }
 
@@ -99,12 +110,29 @@ impl Step {
             | Step::ChannelMember { .. }
             | Step::ChannelOwner { .. }
             | Step::LibraryRead { .. }
-            | Step::LibraryWrite { .. } => Service::Graph,
+            | Step::LibraryWrite { .. }
+            | Step::CalendarShare { .. }
+            | Step::MailForward { .. } => Service::Graph,
             Step::MailboxFullAccess { .. }
             | Step::MailboxSendAs { .. }
             | Step::MailboxSendOnBehalf { .. }
             | Step::ListMember { .. } => Service::Exchange,
         }
+    }
+
+    /// The service the operator removes the fact through when its maker's token no longer
+    /// works: the same service, except for what a person set up in their own mailbox, which
+    /// Graph lets only its owner change and Exchange lets an admin remove.
+    pub fn operator_service(&self) -> Service {
+        match self {
+            Step::CalendarShare { .. } | Step::MailForward { .. } => Service::Exchange,
+            other => other.service(),
+        }
+    }
+
+    /// Whether the fact is a person's own self-service change (written with their own token).
+    pub fn is_self_service(&self) -> bool {
+        matches!(self, Step::CalendarShare { .. } | Step::MailForward { .. })
     }
 
     /// A stable name for the fact, unique per kind of fact and object: with a person's id it
@@ -134,6 +162,10 @@ impl Step {
                 format!("mailbox-send-on-behalf:{}", mailbox.to_lowercase())
             }
             Step::ListMember { list } => format!("list-member:{}", list.to_lowercase()),
+            Step::CalendarShare { with, level } => {
+                format!("calendar-share:{}:{level}", with.to_lowercase())
+            }
+            Step::MailForward { to } => format!("mail-forward:{}", to.to_lowercase()),
         }
     }
 }
@@ -164,6 +196,20 @@ impl Plan {
             .first()
             .map(Step::service)
             .unwrap_or(Service::Graph)
+    }
+
+    /// The service the operator removes the plan's facts through (see
+    /// [`Step::operator_service`]).
+    pub fn operator_service(&self) -> Service {
+        self.steps
+            .first()
+            .map(Step::operator_service)
+            .unwrap_or(Service::Graph)
+    }
+
+    /// Whether the plan changes the person's own mailbox with their own token.
+    pub fn is_self_service(&self) -> bool {
+        self.steps.iter().any(Step::is_self_service)
     }
 
     /// The step that gives the access asked for (the others make way for it): when it is gone,
@@ -215,6 +261,11 @@ pub fn supports(kind: ResourceKind, access: Access) -> bool {
                 Access::FullAccess | Access::SendAs | Access::SendOnBehalf
             )
             | (ResourceKind::DistributionList, Access::Member)
+            | (
+                ResourceKind::Calendar,
+                Access::FreeBusy | Access::Read | Access::Write
+            )
+            | (ResourceKind::Forwarding, Access::Read)
     )
 }
 
@@ -233,6 +284,9 @@ pub fn plan(subject: Subject<'_>) -> Result<Plan, PlanError> {
             access: access.label(),
             kind: kind.label().to_owned(),
         });
+    }
+    if kind.is_self_service() {
+        return Ok(self_service_plan(resource, access));
     }
     if kind.is_exchange() || exchange_address.is_some() {
         return exchange_plan(resource, access, exchange_address);
@@ -303,6 +357,27 @@ pub fn plan(subject: Subject<'_>) -> Result<Plan, PlanError> {
         steps.push(Step::GroupOwner { group_id });
     }
     Ok(Plan { steps })
+}
+
+/// A change to the person's own mailbox: a calendar shared with the colleague the resource's id
+/// names, one step per level up to the one asked for; or a forwarding rule to its address.
+fn self_service_plan(resource: &ResourceRef, access: Access) -> Plan {
+    let address = resource.id.to_lowercase();
+    let steps = match resource.kind {
+        ResourceKind::Forwarding => vec![Step::MailForward { to: address }],
+        _ => ResourceKind::Calendar
+            .levels()
+            .iter()
+            .take_while(|level| {
+                Access::compare_calendar(**level, access) != Some(std::cmp::Ordering::Greater)
+            })
+            .map(|level| Step::CalendarShare {
+                with: address.clone(),
+                level: *level,
+            })
+            .collect(),
+    };
+    Plan { steps }
 }
 
 /// A plan Exchange carries out: one step, as mailbox levels are not built on each other and a

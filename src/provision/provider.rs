@@ -11,6 +11,7 @@
 use std::sync::Arc;
 
 use crate::domain::chat::BoxFuture;
+use crate::domain::request::Service;
 use crate::graph::DelegatedToken;
 
 use super::plan::Step;
@@ -53,10 +54,20 @@ pub struct Write<'a> {
     pub builds_on: Option<&'a str>,
 }
 
+/// A person's delegated token, and the service it was issued for.
+#[derive(Clone, Copy, Debug)]
+pub struct Signed<'a> {
+    pub token: &'a DelegatedToken,
+    pub service: Service,
+}
+
 /// A step to remove.
 #[derive(Clone, Copy, Debug)]
 pub struct Remove<'a> {
     pub token: &'a DelegatedToken,
+    /// The service `token` is for: a fact may be removed through another service than the one
+    /// that wrote it (the operator removes a person's own calendar share through Exchange).
+    pub service: Service,
     pub step: &'a Step,
     pub person: &'a str,
     /// The id the write answered, if it was heard.

@@ -16,7 +16,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use super::ProvisionError;
 use super::ledger::{Before, Holding, Ledger, Release};
 use super::plan::{Plan, Step};
-use super::provider::{Providers, Removal, Remove, Write};
+use super::provider::{Providers, Removal, Remove, Signed, Write};
 use super::verify;
 use crate::graph::DelegatedToken;
 use crate::metrics::Metrics;
@@ -184,7 +184,7 @@ impl Provisioner {
     }
 
     /// Takes `grant` off every step of its plan, in reverse: what other grants cover or the
-    /// person had before stays; the rest is removed under `token` (none: no identity can
+    /// person had before stays; the rest is removed under `signed` (none: no identity can
     /// remove it now, so it stays owed) and read back gone. Safe to run again: a step the grant
     /// no longer covers is removed only while its removal is still owed.
     pub async fn release(
@@ -192,11 +192,11 @@ impl Provisioner {
         grant: &str,
         person: &str,
         plan: &Plan,
-        token: Option<&DelegatedToken>,
+        signed: Option<Signed<'_>>,
     ) -> Released {
         let mut released = Released::default();
         for step in plan.steps.iter().rev() {
-            let outcome = self.release_step(grant, person, step, token).await;
+            let outcome = self.release_step(grant, person, step, signed).await;
             released.steps.push((step.clone(), outcome));
         }
         let taken: Vec<Step> = released
@@ -282,7 +282,7 @@ impl Provisioner {
         grant: &str,
         person: &str,
         step: &Step,
-        token: Option<&DelegatedToken>,
+        signed: Option<Signed<'_>>,
     ) -> StepRelease {
         let _one_at_a_time = self.ledger.lock(person, step).await;
         let mut holding = match self.ledger.get(person, step) {
@@ -302,14 +302,14 @@ impl Provisioner {
             Release::HeldBefore => StepRelease::HeldBefore,
             Release::Untouched => StepRelease::Untouched,
             Release::Remove => {
-                let Some(token) = token else {
+                let Some(signed) = signed else {
                     return StepRelease::Failed(
                         "no identity can remove it: neither the person who made it nor the \
                          operator has a usable sign-in"
                             .to_owned(),
                     );
                 };
-                match self.remove_fact(&holding, token).await {
+                match self.remove_fact(&holding, signed).await {
                     Ok(()) => StepRelease::Removed,
                     Err(why) => StepRelease::Failed(why),
                 }
@@ -317,10 +317,11 @@ impl Provisioner {
         }
     }
 
-    /// Removes `holding`'s fact under `token`; `Ok` when it is gone (or was not there).
-    async fn remove_fact(&self, holding: &Holding, token: &DelegatedToken) -> Result<(), String> {
+    /// Removes `holding`'s fact under `signed`; `Ok` when it is gone (or was not there).
+    async fn remove_fact(&self, holding: &Holding, signed: Signed<'_>) -> Result<(), String> {
         let removal = Remove {
-            token,
+            token: signed.token,
+            service: signed.service,
             step: &holding.step,
             person: &holding.person,
             handle: holding.handle.as_deref(),

@@ -68,6 +68,7 @@ fn role_of(acting: Acting, plan: Option<&Plan>) -> Role {
             Role::OwnerApprover
         }
         (Acting::Approver, Service::Graph) => Role::Approver,
+        (Acting::Requester, _) if plan.is_some_and(Plan::is_self_service) => Role::SelfService,
         (Acting::Requester, _) => Role::Requester,
     }
 }

@@ -11,13 +11,21 @@ use serde_json::Value;
 use doorman::graph::{DelegatedToken, GraphClient, RetryPolicy};
 use doorman::metrics::Metrics;
 use doorman::provision::{
-    GraphProvider, Ledger, Library, Plan, Providers, Provisioner, ProvisionerParts, Released, Step,
-    StepRelease,
+    GraphProvider, Ledger, Library, Plan, Providers, Provisioner, ProvisionerParts, Released,
+    Signed, Step, StepRelease,
 };
 use doorman::scheduler::SystemClock;
 use doorman::store::SledStore;
 
 use crate::app::OPERATOR;
+
+/// A person's token, for Graph.
+fn on_graph(token: &DelegatedToken) -> Signed<'_> {
+    Signed {
+        token,
+        service: doorman::domain::request::Service::Graph,
+    }
+}
 use crate::catalog::graph_for;
 use crate::helpers::TestSim;
 
@@ -121,7 +129,7 @@ async fn a_write_whose_answer_was_lost_belongs_to_the_grant_and_goes_when_it_end
     );
 
     let released = provisioner
-        .release("R-LOST01", &jordan, &plan, Some(&operator))
+        .release("R-LOST01", &jordan, &plan, Some(on_graph(&operator)))
         .await;
     assert_eq!(outcomes(&released), vec![StepRelease::Removed]);
     assert!(
@@ -190,7 +198,7 @@ async fn a_crash_between_a_write_and_its_answer_keeps_access_held_before_and_rem
     // before stays.
     let provisioner = bench.provisioner(&sim);
     let released = provisioner
-        .release("R-CRASH1", &tom, &plan, Some(&maria))
+        .release("R-CRASH1", &tom, &plan, Some(on_graph(&maria)))
         .await;
     assert_eq!(
         outcomes(&released),
@@ -239,7 +247,7 @@ async fn a_failed_later_step_undoes_what_the_grant_made_and_never_what_was_held_
             .contains(&jordan_upn.to_owned())
     );
     let released = provisioner
-        .release("R-FAIL01", &jordan, &plan, Some(&operator))
+        .release("R-FAIL01", &jordan, &plan, Some(on_graph(&operator)))
         .await;
     assert!(released.is_complete(), "{released:?}");
     assert!(
@@ -260,7 +268,7 @@ async fn a_failed_later_step_undoes_what_the_grant_made_and_never_what_was_held_
         .await;
     assert!(failed.is_err());
     let released = provisioner
-        .release("R-FAIL02", &jordan, &plan, Some(&operator))
+        .release("R-FAIL02", &jordan, &plan, Some(on_graph(&operator)))
         .await;
     assert!(
         outcomes(&released).contains(&StepRelease::HeldBefore),
@@ -302,7 +310,7 @@ async fn a_fact_two_grants_cover_stays_until_the_last_of_them_ends() {
     assert_eq!(sim.writes(), writes_before, "nothing written twice");
 
     let released = provisioner
-        .release("R-SHORT1", &jordan, &plan, Some(&operator))
+        .release("R-SHORT1", &jordan, &plan, Some(on_graph(&operator)))
         .await;
     assert_eq!(
         outcomes(&released),
@@ -311,7 +319,7 @@ async fn a_fact_two_grants_cover_stays_until_the_last_of_them_ends() {
     let jordan_upn = "jordan.lee@contoso.com".to_owned();
     assert!(sim.members("Marketing").await.contains(&jordan_upn));
     let released = provisioner
-        .release("R-LONG01", &jordan, &plan, Some(&operator))
+        .release("R-LONG01", &jordan, &plan, Some(on_graph(&operator)))
         .await;
     assert_eq!(outcomes(&released), vec![StepRelease::Removed]);
     assert!(!sim.members("Marketing").await.contains(&jordan_upn));
@@ -365,7 +373,7 @@ async fn a_channel_owner_grant_over_a_membership_held_before_leaves_the_membersh
     assert!(owners.contains(&tom_upn.to_owned()));
 
     let released = provisioner
-        .release("R-OWNER1", &tom, &plan, Some(&maria))
+        .release("R-OWNER1", &tom, &plan, Some(on_graph(&maria)))
         .await;
     assert!(released.is_complete(), "{released:?}");
     let (members, owners) = channel(&sim, "Product Launch").await;
@@ -435,7 +443,7 @@ async fn library_write_over_read_held_before_goes_back_to_read() {
     assert_eq!(role().await, "write");
 
     let released = provisioner
-        .release("R-WRITE1", &jordan, &write, Some(&maria))
+        .release("R-WRITE1", &jordan, &write, Some(on_graph(&maria)))
         .await;
     assert!(released.is_complete(), "{released:?}");
     assert_eq!(
@@ -444,7 +452,7 @@ async fn library_write_over_read_held_before_goes_back_to_read() {
         "read stays for the grant that covers it"
     );
     provisioner
-        .release("R-READ01", &jordan, &read_only, Some(&maria))
+        .release("R-READ01", &jordan, &read_only, Some(on_graph(&maria)))
         .await;
     assert_eq!(role().await, Value::Null, "and goes with it");
 }
@@ -483,7 +491,7 @@ async fn access_an_owner_gave_that_the_read_before_the_write_could_not_see_stays
         "Graph said first-hand it was there: {made:?}"
     );
     let released = provisioner
-        .release("R-LAG001", &jordan, &plan, Some(&operator))
+        .release("R-LAG001", &jordan, &plan, Some(on_graph(&operator)))
         .await;
     assert_eq!(outcomes(&released), vec![StepRelease::HeldBefore]);
     assert!(
@@ -527,11 +535,11 @@ async fn access_held_before_that_an_owner_removed_is_doormans_once_a_later_grant
     assert_eq!(second.written, plan.steps, "Doorman wrote it this time");
 
     provisioner
-        .release("R-HELD01", &tom, &plan, Some(&operator))
+        .release("R-HELD01", &tom, &plan, Some(on_graph(&operator)))
         .await;
     assert!(sim.members("Marketing").await.contains(&tom_upn.to_owned()));
     let released = provisioner
-        .release("R-HELD02", &tom, &plan, Some(&operator))
+        .release("R-HELD02", &tom, &plan, Some(on_graph(&operator)))
         .await;
     assert_eq!(outcomes(&released), vec![StepRelease::Removed]);
     assert!(
@@ -590,7 +598,7 @@ async fn a_run_resumed_after_a_crash_owns_its_earlier_write_that_lag_hides() {
         "Doorman's own write is not what Jordan had before: {resumed:?}"
     );
     let released = provisioner
-        .release("R-RESUME", &jordan, &plan, Some(&operator))
+        .release("R-RESUME", &jordan, &plan, Some(on_graph(&operator)))
         .await;
     assert_eq!(outcomes(&released), vec![StepRelease::Removed]);
     assert!(

@@ -19,6 +19,7 @@ mod intent;
 mod ledger;
 mod lifecycle;
 mod logs;
+mod mail;
 mod manifests;
 mod owners;
 mod policy;

@@ -70,6 +70,7 @@ fn readme_permissions() -> Vec<(Vec<String>, Vec<Role>)> {
         };
         let owner_level_only = take("approvers of owner-level grants");
         let list_owners = take("list owners");
+        let self_service = take("self-service");
         let everyone = take("everyone");
         let requesters = take("requester");
         let every_approver = take("approver");
@@ -89,6 +90,9 @@ fn readme_permissions() -> Vec<(Vec<String>, Vec<Role>)> {
         }
         if everyone || list_owners {
             roles.push(Role::ListOwner);
+        }
+        if everyone || self_service {
+            roles.push(Role::SelfService);
         }
         table.push((permissions, roles));
     }
@@ -125,6 +129,7 @@ fn owner_changes_are_asked_for_only_by_those_who_make_them() {
     assert!(!asks(Role::Requester));
     assert!(!asks(Role::Approver));
     assert!(!asks(Role::ListOwner));
+    assert!(!asks(Role::SelfService));
     assert!(asks(Role::OwnerApprover));
     assert!(asks(Role::Operator));
 }

@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 
 use super::{GONE_WITHIN, Provisioner};
-use crate::graph::DelegatedToken;
 use crate::provision::ledger::Holding;
+use crate::provision::provider::Signed;
 use crate::provision::verify;
 use crate::store::StoreError;
 
@@ -66,9 +66,9 @@ impl Provisioner {
     }
 
     /// Drift repair of a fact no grant covers: if it is there again, it is removed under
-    /// `token` and read back gone. Decided under the fact's lock, so a grant claiming it
+    /// `signed` and read back gone. Decided under the fact's lock, so a grant claiming it
     /// meanwhile is never undone.
-    pub async fn repair(&self, watched: &Holding, token: &DelegatedToken) -> Repair {
+    pub async fn repair(&self, watched: &Holding, signed: Signed<'_>) -> Repair {
         let (person, step) = (&watched.person, &watched.step);
         let lock = self.ledger.lock(person, step).await;
         let mut holding = match self.ledger.get(person, step) {
@@ -89,7 +89,7 @@ impl Provisioner {
         if let Err(error) = self.ledger.put(&holding) {
             return Repair::Failed(error.to_string());
         }
-        let removal = self.remove_fact(&holding, token).await;
+        let removal = self.remove_fact(&holding, signed).await;
         drop(lock);
         if let Err(why) = removal {
             return Repair::Failed(why);

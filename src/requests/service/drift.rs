@@ -130,23 +130,23 @@ impl Requests {
             Some(id) => self.get(id).ok().flatten(),
             None => None,
         };
-        let token = match &grant {
-            Some(record) => self.revoking_token(record).await,
-            None => self.operator_token(holding.step.service()).await,
+        let hand = match &grant {
+            Some(record) => self.revoking_hand(record).await,
+            None => self.operator_hand(holding.step.operator_service()).await,
         };
-        let Some((who, token)) = token else {
+        let Some(hand) = hand else {
             if holding.removal_owed {
                 tracing::error!(fact = %holding.step.describe(), "no identity can remove access no grant covers");
             }
             return;
         };
-        let mut who = who;
-        let mut repaired = self.provisioner.repair(holding, &token).await;
+        let mut repaired = self.provisioner.repair(holding, hand.signed()).await;
+        let mut who = hand.who;
         // Someone who can no longer remove it (no longer an owner) leaves it to the operator.
         if matches!(repaired, Repair::Failed(_)) && self.operator.as_deref() != Some(who.as_str()) {
-            if let Some((operator, token)) = self.operator_token(holding.step.service()).await {
-                repaired = self.provisioner.repair(holding, &token).await;
-                who = operator;
+            if let Some(operator) = self.operator_hand(holding.step.operator_service()).await {
+                repaired = self.provisioner.repair(holding, operator.signed()).await;
+                who = operator.who;
             }
         }
         let Some(record) = grant else {

@@ -92,10 +92,12 @@ fn legacy_descriptions(step: &Step) -> Vec<String> {
         Step::LibraryWrite { library: which } => {
             vec![format!("invite to write the root of {}", library(which))]
         }
-        // Exchange grants came after the journal gave way to the ledger.
+        // Exchange and self-service grants came after the journal gave way to the ledger.
         Step::MailboxFullAccess { .. }
         | Step::MailboxSendAs { .. }
         | Step::MailboxSendOnBehalf { .. }
-        | Step::ListMember { .. } => Vec::new(),
+        | Step::ListMember { .. }
+        | Step::CalendarShare { .. }
+        | Step::MailForward { .. } => Vec::new(),
     }
 }

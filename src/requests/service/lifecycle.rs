@@ -21,7 +21,7 @@ use crate::domain::resource::ResourceKind;
 use crate::graph::DelegatedToken;
 use crate::identity::Role;
 use crate::metrics::EndLabels;
-use crate::provision::{Plan, Released};
+use crate::provision::{Plan, Released, Signed};
 use crate::requests::machine::{Effect, Event};
 use crate::scheduler::{Job, JobHandler, Outcome};
 
@@ -331,7 +331,7 @@ impl Requests {
     }
 
     /// Takes `record`'s grant off its plan under the identity revocation uses (see
-    /// [`Self::revoking_token`]). When the person who made it can no longer remove it (their
+    /// [`Self::revoking_hand`]). When the person who made it can no longer remove it (their
     /// token is refused: they are no longer an owner, say), the operator finishes what is left.
     /// Returns the outcome and who removed something, if anyone did.
     pub(super) async fn release_grant(
@@ -340,61 +340,64 @@ impl Requests {
         plan: &Plan,
     ) -> (Released, Option<String>) {
         let person = &record.requester.entra_id;
-        let revoking = self.revoking_token(record).await;
-        let token = revoking.as_ref().map(|(_, token)| token);
+        let revoking = self.revoking_hand(record).await;
         let mut released = self
             .provisioner
-            .release(&record.id, person, plan, token)
+            .release(
+                &record.id,
+                person,
+                plan,
+                revoking.as_ref().map(Hand::signed),
+            )
             .await;
         let mut by = revoking
             .as_ref()
             .filter(|_| !released.removed().is_empty())
-            .map(|(who, _)| who.clone());
+            .map(|hand| hand.who.clone());
         let maker_failed = !released.is_complete()
             && revoking
                 .as_ref()
-                .is_some_and(|(who, _)| self.operator.as_deref() != Some(who.as_str()));
+                .is_some_and(|hand| self.operator.as_deref() != Some(hand.who.as_str()));
         if maker_failed {
-            if let Some((operator, token)) = self.operator_token(plan.service()).await {
+            if let Some(operator) = self.operator_hand(plan.operator_service()).await {
                 let removed_before = released.removed().len();
                 let again = self
                     .provisioner
-                    .release(&record.id, person, plan, Some(&token))
+                    .release(&record.id, person, plan, Some(operator.signed()))
                     .await;
                 released = released.then(again);
                 if released.removed().len() > removed_before {
-                    by = Some(operator);
+                    by = Some(operator.who);
                 }
             }
         }
         (released, by)
     }
 
-    /// The token a revocation is made with: the grant's acting person's while it works,
-    /// otherwise the operator's. Nobody is asked to sign in first: access is never left in
+    /// The identity a revocation is made with: the grant's acting person while their token
+    /// works, otherwise the operator. Nobody is asked to sign in first: access is never left in
     /// place waiting for a person.
-    pub(super) async fn revoking_token(
-        &self,
-        record: &RequestRecord,
-    ) -> Option<(String, DelegatedToken)> {
+    pub(super) async fn revoking_hand(&self, record: &RequestRecord) -> Option<Hand> {
         let plan = self.plan_of(record).ok();
         let service = plan.as_ref().map_or(Service::Graph, Plan::service);
         if let Some(upn) = &record.made_by {
             if let Some(id) = self.entra_id_of(upn) {
                 let role = role_of(record.acting, plan.as_ref());
                 if let Ok(token) = self.identity.delegated_token_for(&id, role, service).await {
-                    return Some((upn.clone(), token));
+                    return Some(Hand {
+                        who: upn.clone(),
+                        token,
+                        service,
+                    });
                 }
             }
         }
-        self.operator_token(service).await
+        let operator_service = plan.as_ref().map_or(Service::Graph, Plan::operator_service);
+        self.operator_hand(operator_service).await
     }
 
-    /// The operator's token for `service`, when they have signed in.
-    pub(super) async fn operator_token(
-        &self,
-        service: Service,
-    ) -> Option<(String, DelegatedToken)> {
+    /// The operator, with their token for `service`, when they have signed in.
+    pub(super) async fn operator_hand(&self, service: Service) -> Option<Hand> {
         let operator = self.operator.clone()?;
         let id = self.entra_id_of(&operator)?;
         match self
@@ -402,8 +405,28 @@ impl Requests {
             .delegated_token_for(&id, Role::Operator, service)
             .await
         {
-            Ok(token) => Some((operator, token)),
+            Ok(token) => Some(Hand {
+                who: operator,
+                token,
+                service,
+            }),
             Err(_) => None,
+        }
+    }
+}
+
+/// Who removes access, with their token and the service it is for.
+pub(super) struct Hand {
+    pub who: String,
+    pub token: DelegatedToken,
+    pub service: Service,
+}
+
+impl Hand {
+    pub fn signed(&self) -> Signed<'_> {
+        Signed {
+            token: &self.token,
+            service: self.service,
         }
     }
 }

@@ -9,7 +9,7 @@ use super::{Requests, origins};
 use crate::approval;
 use crate::audit::AuditKind;
 use crate::catalog::Resource;
-use crate::domain::request::{RequestRecord, Requester, State};
+use crate::domain::request::{Acting, RequestRecord, Requester, State};
 use crate::domain::resource::{Access, ResourceKind};
 use crate::intent::AccessRequest;
 use crate::policy::Grant;
@@ -54,15 +54,12 @@ impl Requests {
             origins::Reserved::Started(record) => return Ok(*record),
             origins::Reserved::Id(id) => id,
         };
-        let catalog = self.catalog.current();
-        let resource = catalog
-            .get(request.resource.kind, &request.resource.id)
-            .ok_or(StartError::Gone)?;
-        let group_id = match resource.kind {
-            ResourceKind::Group => Some(resource.id.clone()),
-            _ => resource.group_id.clone(),
+        let access = grant.access.unwrap_or(request.access);
+        let (group_id, plan) = if request.resource.kind.is_self_service() {
+            self_service_plan(request, grant, access)?
+        } else {
+            self.catalog_plan(request, access)?
         };
-        assignable(resource, request.access)?;
         let stages = approval::stages::resolve(
             &grant.stages,
             &requester.upn,
@@ -70,17 +67,6 @@ impl Requests {
             &self.directory,
         )
         .await?;
-        let access = grant.access.unwrap_or(request.access);
-        // The plan is fixed now, from what the catalog says of the resource: taking the grant
-        // away later undoes exactly these steps, whatever the catalog says by then.
-        let plan = provision::plan(Subject {
-            resource: &request.resource,
-            group_id: group_id.as_deref(),
-            access,
-            shared_channel: resource.is_shared_channel(),
-            exchange_address: resource.exchange_address(),
-        })
-        .map_err(|error| StartError::NotProvisionable(error.to_string()))?;
         let record = RequestRecord {
             id,
             requester,
@@ -118,6 +104,34 @@ impl Requests {
         Ok(record)
     }
 
+    /// The plan for a resource of the catalog, fixed now from what the catalog says of it:
+    /// taking the grant away later undoes exactly these steps, whatever the catalog says by
+    /// then. Also the group that carries it, if one does.
+    fn catalog_plan(
+        &self,
+        request: &AccessRequest,
+        access: Access,
+    ) -> Result<(Option<String>, provision::Plan), StartError> {
+        let catalog = self.catalog.current();
+        let resource = catalog
+            .get(request.resource.kind, &request.resource.id)
+            .ok_or(StartError::Gone)?;
+        let group_id = match resource.kind {
+            ResourceKind::Group => Some(resource.id.clone()),
+            _ => resource.group_id.clone(),
+        };
+        assignable(resource, request.access)?;
+        let plan = provision::plan(Subject {
+            resource: &request.resource,
+            group_id: group_id.as_deref(),
+            access,
+            shared_channel: resource.is_shared_channel(),
+            exchange_address: resource.exchange_address(),
+        })
+        .map_err(|error| StartError::NotProvisionable(error.to_string()))?;
+        Ok((group_id, plan))
+    }
+
     /// The request as received, with the decision's trail, on the audit chain.
     fn audit_received(&self, record: &RequestRecord, grant: &Grant, standing_used: Vec<Value>) {
         let trail: Vec<Value> = grant
@@ -150,6 +164,31 @@ impl Requests {
         self.table
             .create(self.store.as_ref(), record, crate::domain::request::new_id)
     }
+}
+
+/// The plan for a change to the requester's own mailbox. Only the requester's own token may
+/// make it (Graph's `/me` paths change the mailbox of whoever signed in): any other acting
+/// identity is refused here, whatever policy said.
+fn self_service_plan(
+    request: &AccessRequest,
+    grant: &Grant,
+    access: Access,
+) -> Result<(Option<String>, provision::Plan), StartError> {
+    if grant.acting != Acting::Requester {
+        return Err(StartError::NotProvisionable(format!(
+            "a change to your own mailbox is made with your own sign-in, not the {}'s",
+            grant.acting
+        )));
+    }
+    let plan = provision::plan(Subject {
+        resource: &request.resource,
+        group_id: None,
+        access,
+        shared_channel: false,
+        exchange_address: None,
+    })
+    .map_err(|error| StartError::NotProvisionable(error.to_string()))?;
+    Ok((None, plan))
 }
 
 /// Refuses a grant carried by a group whose members Graph does not assign (dynamic or

@@ -1,0 +1,419 @@
+//! Self-service mail: a person's own calendar shared with a colleague, and a copy of their own
+//! mail forwarded by an inbox rule (DESIGN.md section 10).
+//!
+//! Made with the person's own delegated Graph token (`/me/calendar/calendarPermissions`,
+//! `/me/mailFolders/inbox/messageRules`): nobody else's token can change their mailbox through
+//! Graph. What a person holds is read with the app's read-only Exchange access
+//! (`Get-MailboxFolderPermission`, `Get-InboxRule`), as for every other fact. When the person's
+//! token no longer works at the end, the operator removes it through Exchange
+//! (`Remove-`/`Set-MailboxFolderPermission`, `Remove-InboxRule`): [`Remove::service`] says which
+//! service the token in hand is for.
+//!
+//! Calendar levels build on each other (`free_busy` < `read` < `write`): each level is its own
+//! step, so taking a level away sets the share back to the level below it, and a share the
+//! person had before is left at what it was. A forwarding rule is named after its address, so it
+//! is found again, and only that rule is ever removed.
+//!
+//! Must not: write with anything but the person's own token (the plan's acting identity is the
+//! requester; `requests` refuses any other), or remove a share or rule it cannot find by a read.
+
+use std::sync::Arc;
+
+use crate::domain::chat::BoxFuture;
+use crate::domain::request::Service;
+use crate::domain::resource::Access;
+use crate::exchange::{FolderPermission, InboxRule, Outcome};
+use crate::graph::model::{CalendarPermission, CalendarRole, MessageRule};
+use crate::graph::{CalendarShareRole, DelegatedToken, GraphClient};
+
+use super::exchange::{ExchangeProvider, call_id, failure as exchange_failure};
+use super::graph::failure as graph_failure;
+use super::plan::Step;
+use super::provider::{Provider, ProviderError, Removal, Remove, Write, Written};
+
+/// The name of the inbox rule that forwards a copy to `to`: how it is found again.
+pub fn forward_rule_name(to: &str) -> String {
+    format!("Doorman: forward a copy to {}", to.to_lowercase())
+}
+
+/// Calendar shares and forwarding rules in a person's own mailbox.
+pub struct MailProvider {
+    graph: GraphClient,
+    /// Its app-only Exchange reads and its people's UPNs are shared.
+    exchange: Arc<ExchangeProvider>,
+}
+
+impl MailProvider {
+    pub fn new(graph: GraphClient, exchange: Arc<ExchangeProvider>) -> Self {
+        MailProvider { graph, exchange }
+    }
+
+    async fn calendar_of(&self, person: &str) -> Result<String, ProviderError> {
+        Ok(format!("{}:\\Calendar", self.exchange.upn(person).await?))
+    }
+
+    /// The share of the person's calendar with `with`, as their own token reads it.
+    async fn my_share(
+        &self,
+        token: &DelegatedToken,
+        with: &str,
+    ) -> Result<(Option<CalendarPermission>, Option<String>), ProviderError> {
+        let shares = self
+            .graph
+            .calendar_permissions(token)
+            .await
+            .map_err(graph_failure)?;
+        let request_id = shares.request_id.clone();
+        let share = shares.value.into_iter().find(|share| {
+            share
+                .email_address
+                .as_ref()
+                .and_then(|address| address.address.as_deref())
+                .is_some_and(|address| address.eq_ignore_ascii_case(with))
+        });
+        Ok((share, request_id))
+    }
+
+    /// The person's forwarding rule to `to`, as their own token reads it.
+    async fn my_rule(
+        &self,
+        token: &DelegatedToken,
+        to: &str,
+        handle: Option<&str>,
+    ) -> Result<Option<MessageRule>, ProviderError> {
+        let name = forward_rule_name(to);
+        let rules = self
+            .graph
+            .message_rules(token)
+            .await
+            .map_err(graph_failure)?;
+        Ok(rules.value.into_iter().find(|rule| {
+            handle.is_some_and(|id| rule.id == id)
+                || rule
+                    .display_name
+                    .as_deref()
+                    .is_some_and(|shown| shown.eq_ignore_ascii_case(&name))
+        }))
+    }
+
+    async fn write_share(
+        &self,
+        token: &DelegatedToken,
+        with: &str,
+        level: Access,
+    ) -> Result<Written, ProviderError> {
+        let role = share_role(level)?;
+        let (held, read_id) = self.my_share(token, with).await?;
+        match held {
+            // Someone shared it this far between the read before the write and now.
+            Some(share) if graph_rank(share.role) >= level_rank(level) => Ok(Written {
+                request_id: read_id,
+                handle: Some(share.id),
+                found_there: true,
+            }),
+            Some(share) => {
+                let changed = self
+                    .graph
+                    .update_calendar_permission(token, &share.id, role)
+                    .await
+                    .map_err(graph_failure)?;
+                Ok(Written {
+                    request_id: changed.request_id,
+                    handle: Some(share.id),
+                    found_there: false,
+                })
+            }
+            None => {
+                let made = self
+                    .graph
+                    .create_calendar_permission(token, with, role)
+                    .await
+                    .map_err(graph_failure)?;
+                Ok(Written {
+                    request_id: made.request_id,
+                    handle: Some(made.value.id),
+                    found_there: false,
+                })
+            }
+        }
+    }
+
+    async fn write_rule(&self, token: &DelegatedToken, to: &str) -> Result<Written, ProviderError> {
+        if let Some(rule) = self.my_rule(token, to, None).await? {
+            return Ok(Written {
+                request_id: None,
+                handle: Some(rule.id),
+                found_there: true,
+            });
+        }
+        let made = self
+            .graph
+            .create_forward_rule(token, &forward_rule_name(to), to)
+            .await
+            .map_err(graph_failure)?;
+        Ok(Written {
+            request_id: made.request_id,
+            handle: Some(made.value.id),
+            found_there: false,
+        })
+    }
+
+    /// Takes a share's level away with the person's own token: the share goes back to the
+    /// level below, or goes when `level` is the lowest.
+    async fn remove_share(
+        &self,
+        token: &DelegatedToken,
+        with: &str,
+        level: Access,
+    ) -> Result<Option<Removal>, ProviderError> {
+        let (Some(share), _) = self.my_share(token, with).await? else {
+            return Ok(None);
+        };
+        if graph_rank(share.role) < level_rank(level) {
+            return Ok(Some(Removal::NotThere));
+        }
+        match below(level) {
+            None => {
+                self.graph
+                    .delete_calendar_permission(token, &share.id)
+                    .await
+                    .map_err(graph_failure)?;
+            }
+            Some((role, _)) => {
+                self.graph
+                    .update_calendar_permission(token, &share.id, role)
+                    .await
+                    .map_err(graph_failure)?;
+            }
+        }
+        Ok(Some(Removal::Removed))
+    }
+
+    /// The same, by an Exchange admin (the operator) on the person's calendar folder.
+    async fn remove_share_as_admin(
+        &self,
+        token: &DelegatedToken,
+        person: &str,
+        with: &str,
+        level: Access,
+    ) -> Result<Option<Removal>, ProviderError> {
+        let folder = self.calendar_of(person).await?;
+        let client = self.exchange.client();
+        let Some(entry) = client
+            .folder_permission_of(token, &folder, with)
+            .await
+            .map_err(exchange_failure)?
+        else {
+            return Ok(None);
+        };
+        if folder_rank(&entry) < level_rank(level) {
+            return Ok(Some(Removal::NotThere));
+        }
+        let answer = match below(level) {
+            None => client.remove_folder_permission(token, &folder, with).await,
+            Some((_, rights)) => {
+                client
+                    .set_folder_permission(token, &folder, with, rights)
+                    .await
+            }
+        }
+        .map_err(exchange_failure)?;
+        tracing::debug!(call = %call_id(&answer), "calendar share lowered by an admin");
+        Ok(match answer.value {
+            Outcome::NotThere => None,
+            Outcome::Done | Outcome::AlreadyThere => Some(Removal::Removed),
+        })
+    }
+
+    async fn remove_rule(
+        &self,
+        token: &DelegatedToken,
+        to: &str,
+        handle: Option<&str>,
+    ) -> Result<Option<Removal>, ProviderError> {
+        let Some(rule) = self.my_rule(token, to, handle).await? else {
+            return Ok(None);
+        };
+        self.graph
+            .delete_message_rule(token, &rule.id)
+            .await
+            .map_err(graph_failure)?;
+        Ok(Some(Removal::Removed))
+    }
+
+    async fn remove_rule_as_admin(
+        &self,
+        token: &DelegatedToken,
+        person: &str,
+        to: &str,
+    ) -> Result<Option<Removal>, ProviderError> {
+        let mailbox = self.exchange.upn(person).await?;
+        let client = self.exchange.client();
+        let rules = client
+            .inbox_rules(token, &mailbox)
+            .await
+            .map_err(exchange_failure)?;
+        let Some(rule) = rules.value.iter().find(|rule| is_forward_rule(rule, to)) else {
+            return Ok(None);
+        };
+        let identity = rule.identity.as_deref().unwrap_or(&rule.name);
+        let answer = client
+            .remove_inbox_rule(token, &mailbox, identity)
+            .await
+            .map_err(exchange_failure)?;
+        Ok(match answer.value {
+            Outcome::NotThere => None,
+            Outcome::Done | Outcome::AlreadyThere => Some(Removal::Removed),
+        })
+    }
+
+    async fn read(&self, step: &Step, person: &str) -> Result<bool, ProviderError> {
+        let reader = self.exchange.reader().await?;
+        let client = self.exchange.client();
+        match step {
+            Step::CalendarShare { with, level } => {
+                let folder = self.calendar_of(person).await?;
+                let entry = client
+                    .folder_permission_of(&reader, &folder, with)
+                    .await
+                    .map_err(exchange_failure)?;
+                Ok(entry.is_some_and(|entry| folder_rank(&entry) >= level_rank(*level)))
+            }
+            Step::MailForward { to } => {
+                let mailbox = self.exchange.upn(person).await?;
+                let rules = client
+                    .inbox_rules(&reader, &mailbox)
+                    .await
+                    .map_err(exchange_failure)?;
+                Ok(rules.value.iter().any(|rule| is_forward_rule(rule, to)))
+            }
+            other => Err(ProviderError::unsupported(other)),
+        }
+    }
+}
+
+impl Provider for MailProvider {
+    fn carries(&self, step: &Step) -> bool {
+        step.is_self_service()
+    }
+
+    fn write<'a>(&'a self, to: Write<'a>) -> BoxFuture<'a, Result<Written, ProviderError>> {
+        Box::pin(async move {
+            match to.step {
+                Step::CalendarShare { with, level } => {
+                    self.write_share(to.token, with, *level).await
+                }
+                Step::MailForward { to: address } => self.write_rule(to.token, address).await,
+                other => Err(ProviderError::unsupported(other)),
+            }
+        })
+    }
+
+    fn present<'a>(
+        &'a self,
+        step: &'a Step,
+        person: &'a str,
+    ) -> BoxFuture<'a, Result<bool, ProviderError>> {
+        Box::pin(self.read(step, person))
+    }
+
+    fn remove<'a>(&'a self, from: Remove<'a>) -> BoxFuture<'a, Result<Removal, ProviderError>> {
+        Box::pin(async move {
+            let found = match (from.step, from.service) {
+                (Step::CalendarShare { with, level }, Service::Graph) => {
+                    self.remove_share(from.token, with, *level).await?
+                }
+                (Step::CalendarShare { with, level }, Service::Exchange) => {
+                    self.remove_share_as_admin(from.token, from.person, with, *level)
+                        .await?
+                }
+                (Step::MailForward { to }, Service::Graph) => {
+                    self.remove_rule(from.token, to, from.handle).await?
+                }
+                (Step::MailForward { to }, Service::Exchange) => {
+                    self.remove_rule_as_admin(from.token, from.person, to)
+                        .await?
+                }
+                (other, _) => return Err(ProviderError::unsupported(other)),
+            };
+            Ok(match found {
+                Some(removal) => removal,
+                // Written moments ago, a share or rule may not show to every read yet.
+                None if from.settled => Removal::NotThere,
+                None => Removal::NotYetVisible,
+            })
+        })
+    }
+}
+
+/// Graph's role for a level Doorman shares at.
+fn share_role(level: Access) -> Result<CalendarShareRole, ProviderError> {
+    match level {
+        Access::FreeBusy => Ok(CalendarShareRole::FreeBusyRead),
+        Access::Read => Ok(CalendarShareRole::Read),
+        Access::Write => Ok(CalendarShareRole::Write),
+        other => Err(ProviderError {
+            message: format!("{} is not a calendar level", other.label()),
+            refused: true,
+            request_id: None,
+        }),
+    }
+}
+
+/// The level below `level`, as Graph's role and Exchange's access right; `None` below the
+/// lowest (the share goes).
+fn below(level: Access) -> Option<(CalendarShareRole, &'static str)> {
+    match level {
+        Access::Write => Some((CalendarShareRole::Read, "Reviewer")),
+        Access::Read => Some((CalendarShareRole::FreeBusyRead, "AvailabilityOnly")),
+        _ => None,
+    }
+}
+
+/// How much of a calendar a level shows, on one scale with the roles below.
+fn level_rank(level: Access) -> u8 {
+    match level {
+        Access::FreeBusy => 1,
+        Access::Read => 3,
+        Access::Write => 4,
+        _ => u8::MAX,
+    }
+}
+
+/// How much of a calendar a Graph role shows: free/busy, then titles and locations
+/// (`limitedRead`), then everything, then edit (delegates too).
+fn graph_rank(role: Option<CalendarRole>) -> u8 {
+    match role {
+        Some(CalendarRole::FreeBusyRead) => 1,
+        Some(CalendarRole::LimitedRead) => 2,
+        Some(CalendarRole::Read) => 3,
+        Some(
+            CalendarRole::Write
+            | CalendarRole::DelegateWithoutPrivateEventAccess
+            | CalendarRole::DelegateWithPrivateEventAccess,
+        ) => 4,
+        // `none`, `custom` and roles Graph added later show nothing Doorman can vouch for.
+        _ => 0,
+    }
+}
+
+/// The same for Exchange's folder roles and rights.
+fn folder_rank(entry: &FolderPermission) -> u8 {
+    entry
+        .access_rights
+        .iter()
+        .map(|right| match right.to_ascii_lowercase().as_str() {
+            "availabilityonly" => 1,
+            "limiteddetails" => 2,
+            "reviewer" | "readitems" | "author" | "noneditingauthor" | "publishingauthor" => 3,
+            "editor" | "publishingeditor" | "owner" => 4,
+            _ => 0,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Whether `rule` is Doorman's forwarding rule to `to`.
+fn is_forward_rule(rule: &InboxRule, to: &str) -> bool {
+    rule.name.eq_ignore_ascii_case(&forward_rule_name(to))
+}
