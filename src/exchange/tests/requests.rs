@@ -123,6 +123,10 @@ async fn call_every_method(client: &ExchangeClient) -> Result<Vec<String>, Excha
             .remove_folder_permission(&person, CALENDAR, "jo@contoso.com")
             .await?
             .client_request_id,
+        client
+            .set_folder_permission(&person, CALENDAR, "jo@contoso.com", "AvailabilityOnly")
+            .await?
+            .client_request_id,
         client.inbox_rules(&app, TOM).await?.client_request_id,
         client
             .remove_inbox_rule(&person, TOM, "Forward to Jo")
@@ -281,6 +285,12 @@ fn expected() -> Vec<Sent> {
             Operation::RemoveFolderPermission,
             v2_path("MailboxFolderPermission"),
             json!({"Identity": CALENDAR, "User": "jo@contoso.com", "Confirm": false}),
+            &tom,
+        ),
+        sent(
+            Operation::SetFolderPermission,
+            v2_path("MailboxFolderPermission"),
+            json!({"Identity": CALENDAR, "User": "jo@contoso.com", "AccessRights": ["AvailabilityOnly"]}),
             &tom,
         ),
         sent(

@@ -55,6 +55,7 @@ fn each_operation_asks_for_the_scope_of_its_route() -> TestResult {
         Operation::ReadListMembers,
         Operation::ReadFolderPermissions,
         Operation::RemoveFolderPermission,
+        Operation::SetFolderPermission,
         Operation::ReadAcceptedDomains,
     ];
     for operation in Operation::ALL {
