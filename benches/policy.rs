@@ -236,6 +236,7 @@ fn bench(c: &mut Criterion) {
                 has_reason: true,
                 on_behalf_of: None,
                 counterpart_internal: None,
+                new_address: None,
             };
             let facts = Facts {
                 requester: &people[mix.next(people.len())],

@@ -31,6 +31,13 @@ pub struct Profile {
     pub job_title: Option<String>,
 }
 
+/// A new primary address, as the directory found it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AddressFacts {
+    pub domain_verified: bool,
+    pub held_by_another: bool,
+}
+
 /// Why the facts about a person could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum DirectoryError {
@@ -100,6 +107,63 @@ impl Directory {
             display_name: user.display_name,
             job_title: user.job_title,
         }))
+    }
+
+    /// What the directory says of `address` as `upn`'s new primary address: whether its domain
+    /// is one of the tenant's verified domains, and whether a user or group other than them
+    /// holds it already (as a primary or secondary address).
+    pub async fn address_facts(
+        &self,
+        address: &str,
+        upn: &str,
+    ) -> Result<AddressFacts, DirectoryError> {
+        let token = self.tokens.token().await?;
+        let failed = |source| DirectoryError::Graph {
+            who: format!("who holds {address}"),
+            source,
+        };
+        let domain = address.rsplit_once('@').map_or("", |(_, domain)| domain);
+        let domain_verified = self
+            .graph
+            .domains(&token)
+            .await
+            .map_err(failed)?
+            .value
+            .iter()
+            .any(|known| known.is_verified && known.id.eq_ignore_ascii_case(domain));
+        if !domain_verified {
+            return Ok(AddressFacts {
+                domain_verified,
+                held_by_another: false,
+            });
+        }
+        let me = self
+            .graph
+            .user(&token, upn, &["id"])
+            .await
+            .map_err(failed)?
+            .value
+            .id;
+        let users = self
+            .graph
+            .users_holding_address(&token, address)
+            .await
+            .map_err(failed)?
+            .value;
+        let groups = self
+            .graph
+            .groups_holding_address(&token, address)
+            .await
+            .map_err(failed)?
+            .value;
+        let held_by_another = users
+            .iter()
+            .chain(&groups)
+            .any(|holder| !holder.id().eq_ignore_ascii_case(&me));
+        Ok(AddressFacts {
+            domain_verified,
+            held_by_another,
+        })
     }
 
     /// The UPNs (lowercase) of the enabled user accounts among a group's members: a disabled

@@ -5,6 +5,7 @@
 //! Must not: write with an app-only token (writes take `&DelegatedToken`), log tokens or bodies,
 //! or send a token anywhere but the configured Graph origin.
 
+pub mod addresses;
 pub mod auth_methods;
 pub mod client;
 pub mod error;

@@ -25,6 +25,6 @@ mod props;
 mod tests;
 
 pub use decision::{Approvers, Decision, Denial, Grant, Layer, StageNeed, Step, Verdict};
-pub use engine::{Facts, Request, Requester, carried_as, decide};
+pub use engine::{Facts, NewAddress, Request, Requester, carried_as, decide};
 pub use load::{PolicyFileError, Problem};
 pub use model::{Acting, ActionName, Policy, Stage};

@@ -279,6 +279,7 @@ impl Conversation {
             | Intent::RecoverMfa { on_behalf_of } => on_behalf_of.is_none(),
             Intent::ShareCalendar { with, .. } => with.is_some(),
             Intent::ForwardMail { to, .. } => to.is_some(),
+            Intent::ChangeAlias { address } => address.is_some(),
             _ => false,
         };
         if !governed {
@@ -368,6 +369,13 @@ pub(super) fn self_service_reply(intent: &Intent, verdict: Option<&Decision>) ->
         Intent::ForwardMail { to: Some(to), .. } => {
             replies::self_service(&format!("forward your mail to {to}"), verdict)
         }
+        Intent::ChangeAlias {
+            address: Some(address),
+        } => replies::self_service(
+            &format!("make {address} your primary email address, keeping the old one"),
+            verdict,
+        ),
+        Intent::ChangeAlias { address: None } => replies::name_the_address(),
         Intent::ForwardMail { to: None, .. } => replies::name_the_person(
             "forward a copy of your mail to",
             "forward my mail to tom.becker@contoso.com for 2 weeks",

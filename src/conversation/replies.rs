@@ -574,6 +574,13 @@ pub fn name_the_person(what: &str, example: &str) -> Message {
     ))
 }
 
+/// A new primary address asked for without the address.
+pub fn name_the_address() -> Message {
+    Message::text(
+        "Which address should become your primary one? Write it in full, for example: \"change my email to j.doe@contoso.com, keep the old one\". Nothing has been changed.",
+    )
+}
+
 pub fn catalog_loading() -> Message {
     Message::text(
         "I'm still loading the list of sites, teams and groups. Please try again in a minute.",

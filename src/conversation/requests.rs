@@ -84,6 +84,18 @@ impl Conversation {
                 to: Some(to),
                 terms,
             } => Some(self.own_mailbox_request(ResourceKind::Forwarding, to, Access::Read, terms)),
+            Intent::ChangeAlias {
+                address: Some(address),
+            } => Some(AccessRequest {
+                change: Change::Grant,
+                resource: ResourceRef {
+                    kind: ResourceKind::Address,
+                    id: address.to_lowercase(),
+                    name: address.to_lowercase(),
+                },
+                access: Access::Owner,
+                terms: Terms::default(),
+            }),
             _ => None,
         };
         if let (Some(request), Some(decided)) = (own, &decided) {
@@ -141,7 +153,8 @@ impl Conversation {
             | Intent::UnlockAccount { .. }
             | Intent::RecoverMfa { .. }
             | Intent::ShareCalendar { .. }
-            | Intent::ForwardMail { .. }) => {
+            | Intent::ForwardMail { .. }
+            | Intent::ChangeAlias { .. }) => {
                 self.say(&message.place, &self_service_reply(&self_service, verdict))
                     .await
             }

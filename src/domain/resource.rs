@@ -33,6 +33,9 @@ pub enum ResourceKind {
     /// A copy of the requester's own mail, forwarded to the address the request's id names
     /// (self-service: never in the catalog, never a policy target).
     Forwarding,
+    /// The requester's own primary mail address, which the request's id names (self-service:
+    /// made by the operator, as people cannot change it themselves).
+    Address,
 }
 
 impl ResourceKind {
@@ -60,6 +63,7 @@ impl ResourceKind {
             ResourceKind::DistributionList => "distribution_list",
             ResourceKind::Calendar => "calendar",
             ResourceKind::Forwarding => "forwarding",
+            ResourceKind::Address => "address",
         }
     }
 
@@ -75,6 +79,7 @@ impl ResourceKind {
             ResourceKind::DistributionList => "distribution list",
             ResourceKind::Calendar => "calendar share",
             ResourceKind::Forwarding => "mail forwarding",
+            ResourceKind::Address => "primary address",
         }
     }
 
@@ -89,6 +94,7 @@ impl ResourceKind {
             ResourceKind::Mailbox => Access::FullAccess,
             ResourceKind::Calendar => Access::FreeBusy,
             ResourceKind::Forwarding => Access::Read,
+            ResourceKind::Address => Access::Owner,
         }
     }
 
@@ -105,6 +111,8 @@ impl ResourceKind {
             ResourceKind::Calendar => &[Access::FreeBusy, Access::Read, Access::Write],
             // Whoever mail is forwarded to reads a copy of it.
             ResourceKind::Forwarding => &[Access::Read],
+            // The address is theirs.
+            ResourceKind::Address => &[Access::Owner],
         }
     }
 
@@ -121,7 +129,10 @@ impl ResourceKind {
     /// Whether this is something of the requester's own they change themselves (their
     /// calendar's sharing, their mail's forwarding) rather than a resource of the catalog.
     pub fn is_self_service(self) -> bool {
-        matches!(self, ResourceKind::Calendar | ResourceKind::Forwarding)
+        matches!(
+            self,
+            ResourceKind::Calendar | ResourceKind::Forwarding | ResourceKind::Address
+        )
     }
 }
 
@@ -226,6 +237,7 @@ impl Access {
                 (ResourceKind::Calendar, Access::Read) => Some((0, 1)),
                 (ResourceKind::Calendar, Access::Write) => Some((0, 2)),
                 (ResourceKind::Forwarding, Access::Read) => Some((0, 0)),
+                (ResourceKind::Address, Access::Owner) => Some((0, 0)),
                 _ => None,
             }
         };
@@ -285,6 +297,7 @@ impl ResourceRef {
                 format!("calendar shared with {} ({})", self.name, access.label())
             }
             ResourceKind::Forwarding => format!("mail forwarded to {}", self.name),
+            ResourceKind::Address => format!("primary address {}", self.name),
             kind => format!("{} on {} ({})", access.label(), self.name, kind.label()),
         }
     }
@@ -295,6 +308,7 @@ impl ResourceRef {
         match self.kind {
             ResourceKind::Calendar => format!("calendar share with {}", self.name),
             ResourceKind::Forwarding => format!("forwarding to {}", self.name),
+            ResourceKind::Address => format!("primary address {}", self.name),
             _ => self.name.clone(),
         }
     }

@@ -19,7 +19,7 @@ pub use self::auth_methods::{
     PhoneMethod, SoftwareOathMethod, TemporaryAccessPass, WindowsHelloForBusinessMethod,
 };
 pub use self::collaboration::{Channel, ChannelMembershipType, ConversationMember, Team};
-pub use self::directory::{DirectoryObject, DirectoryRole, Group, GroupKind, User};
+pub use self::directory::{DirectoryObject, DirectoryRole, Domain, Group, GroupKind, User};
 pub use self::files::{
     Drive, DriveItem, Identity, IdentitySet, ItemReference, Permission, SharingInvitation,
     SharingLink, Site,

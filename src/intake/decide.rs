@@ -10,7 +10,9 @@ use crate::catalog::Catalog;
 use crate::directory::{DirectoryError, Profile};
 use crate::domain::resource::ResourceKind;
 use crate::intent::{Change, Intent};
-use crate::policy::{ActionName, Decision, Denial, Facts, Layer, Request, Step, Verdict, decide};
+use crate::policy::{
+    ActionName, Decision, Denial, Facts, Layer, NewAddress, Request, Step, Verdict, decide,
+};
 
 /// A decision, with the requester as the directory described them for it (`None` when the
 /// directory does not know them).
@@ -51,6 +53,7 @@ impl Intake {
             has_reason: false,
             on_behalf_of: None,
             counterpart_internal: None,
+            new_address: None,
         };
         let internal = |address: &Option<String>| {
             address
@@ -97,6 +100,21 @@ impl Intake {
                 request.action = ActionName::ForwardMail;
                 request.counterpart_internal = internal(to);
                 terms
+            }
+            Intent::ChangeAlias { address } => {
+                request.action = ActionName::ChangeAlias;
+                let Some(address) = address else {
+                    return Ok(None);
+                };
+                let facts = self.directory.address_facts(address, upn).await?;
+                request.new_address = Some(NewAddress {
+                    address,
+                    domain_verified: facts.domain_verified,
+                    held_by_another: facts.held_by_another,
+                });
+                return self
+                    .run(&request, upn, tenant, None, recent_requests, now)
+                    .await;
             }
             Intent::Unknown { query, .. } => return Ok(Some(unknown_resource(query).into())),
             Intent::Clarify { .. }

@@ -154,6 +154,11 @@ pub enum Intent {
         to: Option<String>,
         terms: Terms,
     },
+    /// Make `address` the requester's own primary address, keeping the old one as a secondary;
+    /// `None` when the text named no address.
+    ChangeAlias {
+        address: Option<String>,
+    },
     ListAccess,
     /// Who holds access to a resource: its owners may see.
     WhoHasAccess {
@@ -178,6 +183,7 @@ impl Intent {
             Intent::RecoverMfa { .. } => "recover_mfa",
             Intent::ShareCalendar { .. } => "share_calendar",
             Intent::ForwardMail { .. } => "forward_mail",
+            Intent::ChangeAlias { .. } => "change_alias",
             Intent::ListAccess => "list_access",
             Intent::WhoHasAccess { .. } => "who_has_access",
             Intent::Status => "status",
@@ -227,6 +233,9 @@ impl Intent {
             }
             Intent::WhoHasAccess { resource } => {
                 out.insert("resource".into(), json!(resource));
+            }
+            Intent::ChangeAlias { address } => {
+                out.insert("address".into(), json!(address));
             }
             Intent::ListAccess | Intent::Status | Intent::Help => {}
         }

@@ -176,6 +176,9 @@ impl<'m, 'c> Parser<'m, 'c> {
                 on_behalf_of: terms.on_behalf_of,
             };
         }
+        if let Some(address) = self.new_own_address() {
+            return Intent::ChangeAlias { address };
+        }
         if self.is_own_calendar() {
             let words = self.access_words_anywhere();
             // "see my availability" names the level with its noun, not its verb.
@@ -227,6 +230,44 @@ impl<'m, 'c> Parser<'m, 'c> {
     }
 
     // --- cues -------------------------------------------------------------------------------
+
+    /// A new primary address for the person's own mailbox: "change my email to
+    /// j.doe@contoso.com", "make j.doe@contoso.com my primary address", "update my e-mail
+    /// address to ...". The address as written (`None` inside when none is), or `None` when
+    /// this is not such a request; never a calendar, forwarding or mailbox-access request.
+    fn new_own_address(&self) -> Option<Option<String>> {
+        const CHANGE: &[&str] = &[
+            "change", "changed", "update", "updated", "rename", "switch", "set", "make", "new",
+            "primary", "replace",
+        ];
+        const ADDRESS: &[&str] = &["email", "e-mail", "mail", "address", "alias", "smtp"];
+        let own = self.has_any(&["my", "mine"]) && self.has_any(CHANGE) && self.has_any(ADDRESS);
+        if !own
+            || self.is_own_calendar()
+            || self.has_any(CALENDAR_NOUNS)
+            || self.has_any(&["forward", "forwarding", "redirect", "autoforward"])
+        {
+            return None;
+        }
+        let grants_mailbox_access = self.access_words_anywhere().iter().any(|word| {
+            matches!(
+                word,
+                AccessWord::SendAs
+                    | AccessWord::SendOnBehalf
+                    | AccessWord::FullAccess
+                    | AccessWord::Manage
+            )
+        });
+        if grants_mailbox_access {
+            return None;
+        }
+        Some(
+            self.tokens
+                .iter()
+                .find(|token| token.kind == Kind::Address)
+                .map(|token| token.text.to_lowercase()),
+        )
+    }
 
     /// The person's own calendar: "my calendar", "my diary", "my availability", "my
     /// free/busy".

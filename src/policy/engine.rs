@@ -56,6 +56,18 @@ pub struct Request<'a> {
     pub on_behalf_of: Option<&'a str>,
     /// For calendar sharing and forwarding: whether the other person is in the organisation.
     pub counterpart_internal: Option<bool>,
+    /// For a new primary address: what the directory says of it.
+    pub new_address: Option<NewAddress<'a>>,
+}
+
+/// A primary address someone asks for, as the directory found it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NewAddress<'a> {
+    pub address: &'a str,
+    /// Its domain is one of the tenant's verified domains.
+    pub domain_verified: bool,
+    /// A user or group other than the requester holds it already.
+    pub held_by_another: bool,
 }
 
 /// Everything else the decision depends on.
@@ -206,6 +218,32 @@ fn requester_checks(
             Layer::Global,
             "Mail can be forwarded only to people inside the organisation.".into(),
         );
+    }
+    if let Some(new) = request.new_address {
+        if !new.domain_verified {
+            let domain = new
+                .address
+                .rsplit_once('@')
+                .map_or("", |(_, domain)| domain);
+            return refuse(
+                trail,
+                Layer::Global,
+                format!(
+                    "{} is not in one of the organisation's verified domains ({domain} is not one), so no mailbox can take it.",
+                    new.address
+                ),
+            );
+        }
+        if new.held_by_another {
+            return refuse(
+                trail,
+                Layer::Global,
+                format!(
+                    "{} already belongs to another user or group, so it cannot be yours.",
+                    new.address
+                ),
+            );
+        }
     }
     trail.push(Step::new(
         Layer::Global,

@@ -543,6 +543,7 @@ impl Case {
             has_reason: true,
             on_behalf_of: self.on_behalf.then_some("sam@contoso.com"),
             counterpart_internal: None,
+            new_address: None,
         };
         let now: DateTime<Utc> = DateTime::parse_from_rfc3339(NOW)
             .expect("a fixed time")

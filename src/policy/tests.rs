@@ -236,6 +236,8 @@ struct Ask {
     days: Option<u64>,
     on_behalf_of: Option<&'static str>,
     internal: Option<bool>,
+    /// A new primary address: (its domain is verified, someone else holds it).
+    address: Option<(bool, bool)>,
     recent: u32,
     at: &'static str,
 }
@@ -249,6 +251,7 @@ fn ask(who: &'static str, what: &'static str) -> Ask {
         days: None,
         on_behalf_of: None,
         internal: None,
+        address: None,
         recent: 0,
         at: NOW,
     }
@@ -277,6 +280,10 @@ impl Ask {
     }
     fn for_someone(mut self, upn: &'static str) -> Self {
         self.on_behalf_of = Some(upn);
+        self
+    }
+    fn address(mut self, domain_verified: bool, held_by_another: bool) -> Self {
+        self.address = Some((domain_verified, held_by_another));
         self
     }
     fn internal(mut self, internal: bool) -> Self {
@@ -314,6 +321,13 @@ fn run(policy: Option<&Policy>, ask: &Ask) -> Decision {
         has_reason: true,
         on_behalf_of: ask.on_behalf_of,
         counterpart_internal: ask.internal,
+        new_address: ask.address.map(|(domain_verified, held_by_another)| {
+            crate::policy::NewAddress {
+                address: "alice.new@contoso.com",
+                domain_verified,
+                held_by_another,
+            }
+        }),
     };
     let facts = Facts {
         requester: &requester,
@@ -1024,6 +1038,12 @@ fn calendar_levels_are_capped_and_recovery_says_how_to_verify() {
         "write, narrowed to read": WAVE_TWO, own("alice", ShareCalendar).level(Write).internal(true)
             => allow(Read, &[], Some(90));
         "a new address": WAVE_TWO, own("alice", ChangeAlias) => allow(None, &[], None);
+        "a free address in a verified domain": WAVE_TWO, own("alice", ChangeAlias).address(true, false)
+            => allow(None, &[], None);
+        "an unverified domain": WAVE_TWO, own("alice", ChangeAlias).address(false, false)
+            => deny_builtin(Layer::Global);
+        "someone else's address": WAVE_TWO, own("alice", ChangeAlias).address(true, true)
+            => deny_builtin(Layer::Global);
         "no rule, no forwarding": WAVE_TWO, own("alice", ForwardMail).internal(true)
             => deny_builtin(Layer::Action);
     }

@@ -135,6 +135,79 @@ impl ExchangeProvider {
         })
     }
 
+    /// The person's primary SMTP address, as Exchange holds it.
+    async fn primary_address(&self, upn: &str) -> Result<String, ExchangeError> {
+        let reader = self
+            .reader()
+            .await
+            .map_err(|error| ExchangeError::InvalidRequest {
+                reason: error.message,
+            })?;
+        Ok(self
+            .exchange
+            .get_mailbox(&reader, upn)
+            .await?
+            .value
+            .primary_smtp_address)
+    }
+
+    /// Makes `address` the person's primary address; the write's handle is the address it
+    /// replaces, so taking the change back knows what to put back.
+    async fn change_primary(
+        &self,
+        token: &DelegatedToken,
+        upn: &str,
+        address: &str,
+    ) -> Result<Written, ProviderError> {
+        let before = self.primary_address(upn).await.map_err(failure)?;
+        if before.eq_ignore_ascii_case(address) {
+            return Ok(Written {
+                request_id: None,
+                handle: None,
+                found_there: true,
+            });
+        }
+        let answer = self
+            .exchange
+            .set_primary_address(token, upn, address)
+            .await
+            .map_err(failure)?;
+        Ok(Written {
+            request_id: Some(call_id(&answer)),
+            handle: Some(before),
+            found_there: false,
+        })
+    }
+
+    /// Puts back the primary address a change replaced (its handle). Without the handle (the
+    /// write's answer was lost) the old address is not known for sure: nothing is guessed, and
+    /// the removal stays owed for a person to finish.
+    async fn restore_primary(
+        &self,
+        from: Remove<'_>,
+        upn: &str,
+        address: &str,
+    ) -> Result<Removal, ProviderError> {
+        let now = self.primary_address(upn).await.map_err(failure)?;
+        if !now.eq_ignore_ascii_case(address) {
+            return Ok(if from.settled {
+                Removal::NotThere
+            } else {
+                Removal::NotYetVisible
+            });
+        }
+        let Some(before) = from.handle else {
+            return Err(unavailable(format!(
+                "the address {address} replaced is not known, so it cannot be put back"
+            )));
+        };
+        self.exchange
+            .set_primary_address(from.token, upn, before)
+            .await
+            .map_err(failure)?;
+        Ok(Removal::Removed)
+    }
+
     /// The Exchange admin client, for the providers that share this one's reads.
     pub(super) fn client(&self) -> &ExchangeClient {
         &self.exchange
@@ -203,6 +276,9 @@ impl ExchangeProvider {
                 self.exchange.add_send_on_behalf(token, mailbox, upn).await
             }
             Step::ListMember { list } => self.join(token, list, upn).await,
+            Step::PrimaryAddress { address } => {
+                self.exchange.set_primary_address(token, upn, address).await
+            }
             other => return Err(ProviderError::unsupported(other)),
         };
         answer.map_err(failure)
@@ -263,6 +339,10 @@ impl ExchangeProvider {
                 .list_members(&reader, list)
                 .await
                 .map(|read| read.value.iter().any(|member| is(member, person, &upn))),
+            Step::PrimaryAddress { address } => self
+                .primary_address(&upn)
+                .await
+                .map(|primary| primary.eq_ignore_ascii_case(address)),
             other => return Err(ProviderError::unsupported(other)),
         };
         held.map_err(failure)
@@ -277,12 +357,16 @@ impl Provider for ExchangeProvider {
                 | Step::MailboxSendAs { .. }
                 | Step::MailboxSendOnBehalf { .. }
                 | Step::ListMember { .. }
+                | Step::PrimaryAddress { .. }
         )
     }
 
     fn write<'a>(&'a self, to: Write<'a>) -> BoxFuture<'a, Result<Written, ProviderError>> {
         Box::pin(async move {
             let upn = self.upn(to.person).await?;
+            if let Step::PrimaryAddress { address } = to.step {
+                return self.change_primary(to.token, &upn, address).await;
+            }
             let answer = self.write_step(to.token, to.step, &upn).await?;
             Ok(Written {
                 request_id: Some(call_id(&answer)),
@@ -306,6 +390,9 @@ impl Provider for ExchangeProvider {
     fn remove<'a>(&'a self, from: Remove<'a>) -> BoxFuture<'a, Result<Removal, ProviderError>> {
         Box::pin(async move {
             let upn = self.upn(from.person).await?;
+            if let Step::PrimaryAddress { address } = from.step {
+                return self.restore_primary(from, &upn, address).await;
+            }
             let answer = self.remove_step(from.token, from.step, &upn).await?;
             Ok(match answer.value {
                 Outcome::Done | Outcome::AlreadyThere => Removal::Removed,

@@ -148,7 +148,8 @@ async fn write(
         | Step::MailboxSendOnBehalf { .. }
         | Step::ListMember { .. }
         | Step::CalendarShare { .. }
-        | Step::MailForward { .. } => return Err(not_graphs(step)),
+        | Step::MailForward { .. }
+        | Step::PrimaryAddress { .. } => return Err(not_graphs(step)),
         Step::GroupMember { group_id } => graph
             .add_member(token, group_id, person)
             .await
@@ -238,7 +239,8 @@ async fn remove(
         | Step::MailboxSendOnBehalf { .. }
         | Step::ListMember { .. }
         | Step::CalendarShare { .. }
-        | Step::MailForward { .. } => return Err(not_graphs(step)),
+        | Step::MailForward { .. }
+        | Step::PrimaryAddress { .. } => return Err(not_graphs(step)),
         Step::GroupMember { group_id } => graph
             .remove_member(token, group_id, person)
             .await
@@ -351,7 +353,8 @@ async fn present(
         | Step::MailboxSendOnBehalf { .. }
         | Step::ListMember { .. }
         | Step::CalendarShare { .. }
-        | Step::MailForward { .. } => Err(not_graphs(step)),
+        | Step::MailForward { .. }
+        | Step::PrimaryAddress { .. } => Err(not_graphs(step)),
         Step::GroupMember { group_id } => graph
             .check_member_groups(token, person, &[group_id.as_str()])
             .await

@@ -45,6 +45,9 @@ pub enum Step {
     /// An inbox rule of the person's own that forwards a copy of their mail to `to`, named so
     /// it can be found again.
     MailForward { to: String },
+    /// The person's primary SMTP address is `address` (Exchange; the old one stays as a
+    /// secondary). Taken away, the address it replaced (the write's handle) is primary again.
+    PrimaryAddress { address: String },
 }
 
 /// Which document library an invite is for.
@@ -99,6 +102,7 @@ impl Step {
                 format!("calendar shared with {with} at {} or more", level.label())
             }
             Step::MailForward { to } => format!("mail forwarded to {to}"),
+            Step::PrimaryAddress { address } => format!("primary address {address}"),
         }
     }
 
@@ -116,7 +120,8 @@ impl Step {
             Step::MailboxFullAccess { .. }
             | Step::MailboxSendAs { .. }
             | Step::MailboxSendOnBehalf { .. }
-            | Step::ListMember { .. } => Service::Exchange,
+            | Step::ListMember { .. }
+            | Step::PrimaryAddress { .. } => Service::Exchange,
         }
     }
 
@@ -128,6 +133,13 @@ impl Step {
             Step::CalendarShare { .. } | Step::MailForward { .. } => Service::Exchange,
             other => other.service(),
         }
+    }
+
+    /// Whether drift repair takes the fact away again when it comes back after its grant
+    /// ended. Not a primary address: an address set again by hand is an admin's decision
+    /// about a person's identity, not access that came back.
+    pub fn is_access(&self) -> bool {
+        !matches!(self, Step::PrimaryAddress { .. })
     }
 
     /// Whether the fact is a person's own self-service change (written with their own token).
@@ -166,6 +178,9 @@ impl Step {
                 format!("calendar-share:{}:{level}", with.to_lowercase())
             }
             Step::MailForward { to } => format!("mail-forward:{}", to.to_lowercase()),
+            Step::PrimaryAddress { address } => {
+                format!("primary-address:{}", address.to_lowercase())
+            }
         }
     }
 }
@@ -266,6 +281,7 @@ pub fn supports(kind: ResourceKind, access: Access) -> bool {
                 Access::FreeBusy | Access::Read | Access::Write
             )
             | (ResourceKind::Forwarding, Access::Read)
+            | (ResourceKind::Address, Access::Owner)
     )
 }
 
@@ -360,11 +376,13 @@ pub fn plan(subject: Subject<'_>) -> Result<Plan, PlanError> {
 }
 
 /// A change to the person's own mailbox: a calendar shared with the colleague the resource's id
-/// names, one step per level up to the one asked for; or a forwarding rule to its address.
+/// names, one step per level up to the one asked for; a forwarding rule to its address; or
+/// their primary address.
 fn self_service_plan(resource: &ResourceRef, access: Access) -> Plan {
     let address = resource.id.to_lowercase();
     let steps = match resource.kind {
         ResourceKind::Forwarding => vec![Step::MailForward { to: address }],
+        ResourceKind::Address => vec![Step::PrimaryAddress { address }],
         _ => ResourceKind::Calendar
             .levels()
             .iter()

@@ -21,7 +21,8 @@ async fn mail_app(dir: &tempfile::TempDir) -> TestApp {
         &policy,
         "[[target]]\nname = \"shared-mailboxes\"\nmatch = { kind = \"mailbox\" }\napproval = []\nmax_duration = \"30d\"\n\n\
          [[action]]\naction = \"share_calendar\"\nmax_access = \"write\"\nmax_duration = \"90d\"\n\n\
-         [[action]]\naction = \"forward_mail\"\nmax_duration = \"30d\"\n",
+         [[action]]\naction = \"forward_mail\"\nmax_duration = \"30d\"\n\n\
+         [[action]]\naction = \"change_alias\"\n",
     )
     .expect("policy written");
     TestApp::spawn_configured(CONTOSO, &policy.display().to_string(), OPERATOR, &[]).await
@@ -305,4 +306,74 @@ async fn forwarding_outside_the_tenant_is_refused_and_nothing_is_written() {
     assert!(told.contains("inside the organisation"), "{told}");
     assert!(mailbox_writes(&app).await.is_empty());
     assert!(app.sign_in_links(&app.teams_seen(ALEX).await).is_empty());
+}
+
+/// Alex's addresses as the simulator holds them.
+async fn proxy_addresses(app: &TestApp) -> Vec<String> {
+    user(app, ALEX).await["proxyAddresses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|address| address.as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_new_primary_address_is_set_by_the_operator_and_the_old_one_is_kept() {
+    let dir = tempfile::tempdir().expect("dir");
+    let app = mail_app(&dir).await;
+    app.teams(
+        ALEX,
+        "change my email to a.kim@contoso.com, keep the old one",
+    )
+    .await;
+    // People cannot change their own primary address: the operator's Exchange sign-in does.
+    sign_in_when_asked(&app, OPERATOR).await;
+    until_said(
+        || app.teams_seen(ALEX),
+        "Your primary address a.kim@contoso.com is in place",
+    )
+    .await;
+    let addresses = proxy_addresses(&app).await;
+    assert!(
+        addresses.contains(&"SMTP:a.kim@contoso.com".to_owned())
+            && addresses.contains(&"smtp:alex.kim@contoso.com".to_owned()),
+        "{addresses:?}"
+    );
+    assert_eq!(
+        exchange_writes(&app).await,
+        [("Set-Mailbox".to_owned(), OPERATOR.to_owned())]
+    );
+}
+
+#[tokio::test]
+async fn a_primary_address_in_an_unverified_domain_or_held_by_someone_else_is_refused_unwritten() {
+    let dir = tempfile::tempdir().expect("dir");
+    let app = mail_app(&dir).await;
+    app.teams(ALEX, "please update my email address to alex@alexkim.me")
+        .await;
+    until_said(
+        || app.teams_seen(ALEX),
+        "is not in one of the organisation's verified domains",
+    )
+    .await;
+    for taken in ["tom.becker@contoso.com", "all-sales@contoso.com"] {
+        app.teams(ALEX, &format!("make {taken} my primary email address"))
+            .await;
+        until_said(
+            || app.teams_seen(ALEX),
+            &format!("{taken} already belongs to another user or group"),
+        )
+        .await;
+    }
+    assert!(exchange_writes(&app).await.is_empty());
+    assert!(
+        proxy_addresses(&app)
+            .await
+            .contains(&"SMTP:alex.kim@contoso.com".to_owned())
+    );
+    assert!(
+        app.sign_in_links(&app.teams_seen(OPERATOR).await)
+            .is_empty()
+    );
 }

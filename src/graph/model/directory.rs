@@ -143,3 +143,14 @@ impl<'de> Deserialize<'de> for DirectoryObject {
         }
     }
 }
+
+/// A domain of the tenant (`GET /domains`).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Domain {
+    /// The domain's name: `contoso.com`.
+    pub id: String,
+    /// Whether the tenant proved it owns the domain; only verified domains take addresses.
+    #[serde(default)]
+    pub is_verified: bool,
+}

@@ -126,6 +126,9 @@ impl Requests {
 
     /// A fact no grant covers that is present again is removed again, and reported.
     async fn remove_again(&self, holding: &Holding) {
+        if !holding.step.is_access() {
+            return;
+        }
         let grant = match &holding.last_grant {
             Some(id) => self.get(id).ok().flatten(),
             None => None,

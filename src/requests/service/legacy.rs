@@ -98,6 +98,7 @@ fn legacy_descriptions(step: &Step) -> Vec<String> {
         | Step::MailboxSendOnBehalf { .. }
         | Step::ListMember { .. }
         | Step::CalendarShare { .. }
-        | Step::MailForward { .. } => Vec::new(),
+        | Step::MailForward { .. }
+        | Step::PrimaryAddress { .. } => Vec::new(),
     }
 }

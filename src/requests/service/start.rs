@@ -166,17 +166,22 @@ impl Requests {
     }
 }
 
-/// The plan for a change to the requester's own mailbox. Only the requester's own token may
-/// make it (Graph's `/me` paths change the mailbox of whoever signed in): any other acting
-/// identity is refused here, whatever policy said.
+/// The plan for a change to the requester's own mailbox. A calendar share or forwarding rule
+/// is made only with the requester's own token (Graph's `/me` paths change the mailbox of
+/// whoever signed in); a primary address only by the operator (people cannot change it). Any
+/// other acting identity is refused here, whatever policy said.
 fn self_service_plan(
     request: &AccessRequest,
     grant: &Grant,
     access: Access,
 ) -> Result<(Option<String>, provision::Plan), StartError> {
-    if grant.acting != Acting::Requester {
+    let (must, how) = match request.resource.kind {
+        ResourceKind::Address => (Acting::Operator, "by the operator"),
+        _ => (Acting::Requester, "with your own sign-in"),
+    };
+    if grant.acting != must {
         return Err(StartError::NotProvisionable(format!(
-            "a change to your own mailbox is made with your own sign-in, not the {}'s",
+            "a change to your own mailbox is made {how}, not by the {}",
             grant.acting
         )));
     }
