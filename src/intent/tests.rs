@@ -284,6 +284,56 @@ const TABLE: &[(&str, &str, &str)] = &[
         r#"{"action":"forward_mail","to":"alex.kim@contoso.com","duration_seconds":1209600}"#,
     ),
     (
+        "maria.garcia@contoso.com",
+        "let tom.becker@contoso.com see my availability",
+        r#"{"action":"share_calendar","with":"tom.becker@contoso.com","access":"free_busy"}"#,
+    ),
+    (
+        "maria.garcia@contoso.com",
+        "can tom see my diary next week? he's booking my travel",
+        r#"{"action":"share_calendar","with":"tom.becker@contoso.com","access":"read"}"#,
+    ),
+    (
+        "maria.garcia@contoso.com",
+        "give Tom edit access to my calendar for a month",
+        r#"{"action":"share_calendar","with":"tom.becker@contoso.com","access":"write"}"#,
+    ),
+    (
+        "maria.garcia@contoso.com",
+        "share my calendar",
+        r#"{"action":"share_calendar","with":null}"#,
+    ),
+    (
+        "priya.nair@contoso.com",
+        "auto-forward my emails to alex while I'm out",
+        r#"{"action":"forward_mail","to":"alex.kim@contoso.com"}"#,
+    ),
+    (
+        "alex.kim@contoso.com",
+        "change my email to a.kim@contoso.com, keep the old one",
+        r#"{"action":"change_alias","address":"a.kim@contoso.com"}"#,
+    ),
+    (
+        "sarah.chen@contoso.com",
+        "I got married - could you update my email address to sarah.miller@contoso.com?",
+        r#"{"action":"change_alias","address":"sarah.miller@contoso.com"}"#,
+    ),
+    (
+        "sarah.chen@contoso.com",
+        "please make s.chen@contoso.com my primary address",
+        r#"{"action":"change_alias","address":"s.chen@contoso.com"}"#,
+    ),
+    (
+        "sarah.chen@contoso.com",
+        "I want to change my email address",
+        r#"{"action":"change_alias","address":null}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
+        "I need Send As permission on support@contoso.com so I can reply from the queue",
+        r#"{"action":"grant","access":"send_as","resource":{"name":"Support"}}"#,
+    ),
+    (
         "sarah.chen@contoso.com",
         "take me off the Finance BI group",
         r#"{"action":"revoke","resource":{"name":"GRP-FINANCE-BI-READ"}}"#,
