@@ -377,3 +377,36 @@ async fn a_primary_address_in_an_unverified_domain_or_held_by_someone_else_is_re
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn on_slack_a_calendar_is_shared_once_the_requester_consents_to_calendar_access() {
+    let dir = tempfile::tempdir().expect("dir");
+    let app = mail_app(&dir).await;
+    let (alex, jordan) = ("U06ALEX", "jordan.lee@contoso.com");
+    crate::requests::sign_in_on_slack(&app, alex).await;
+    let before = app.slack_seen(alex).await.len();
+    app.slack(
+        alex,
+        "could jordan.lee@contoso.com see my calendar (read only) for the afternoon? for 4 hours",
+    )
+    .await;
+    // Her first sign-in consented to reading her profile only: calendar access is asked now.
+    let link = crate::app::eventually(|| async {
+        let seen = app.slack_seen(alex).await;
+        app.sign_in_links(seen.get(before..).unwrap_or_default())
+            .pop()
+    })
+    .await
+    .expect("a sign-in link for calendar access");
+    let (status, page) = app.follow(&link).await;
+    assert_eq!(status, 200, "{page}");
+    until_said(|| app.slack_seen(alex), "is in place until").await;
+    until_shared_at(&app, ALEX, jordan, Some("read")).await;
+    let made = mailbox_writes(&app).await;
+    assert!(
+        !made.is_empty() && made.iter().all(|(_, _, who)| who == ALEX),
+        "{made:?}"
+    );
+    assert_eq!(made[0].0, "POST", "one share, made once: {made:?}");
+    assert!(made[1..].iter().all(|(method, _, _)| method == "PATCH"));
+}
