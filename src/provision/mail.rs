@@ -119,7 +119,8 @@ impl MailProvider {
                     .map_err(graph_failure)?;
                 Ok(Written {
                     request_id: changed.request_id,
-                    handle: Some(share.id),
+                    // What it was raised from is what taking this level away puts back.
+                    handle: Some(Raised::handle(Raised::from(share.role), &share.id)),
                     found_there: false,
                 })
             }
@@ -165,6 +166,7 @@ impl MailProvider {
         token: &DelegatedToken,
         with: &str,
         level: Access,
+        handle: Option<&str>,
     ) -> Result<Option<Removal>, ProviderError> {
         let (Some(share), _) = self.my_share(token, with).await? else {
             return Ok(None);
@@ -172,14 +174,14 @@ impl MailProvider {
         if graph_rank(share.role) < level_rank(level) {
             return Ok(Some(Removal::NotThere));
         }
-        match below(level) {
+        match put_back(level, handle) {
             None => {
                 self.graph
                     .delete_calendar_permission(token, &share.id)
                     .await
                     .map_err(graph_failure)?;
             }
-            Some((role, _)) => {
+            Some(Raised { role, .. }) => {
                 self.graph
                     .update_calendar_permission(token, &share.id, role)
                     .await
@@ -196,6 +198,7 @@ impl MailProvider {
         person: &str,
         with: &str,
         level: Access,
+        handle: Option<&str>,
     ) -> Result<Option<Removal>, ProviderError> {
         let folder = self.calendar_of(person).await?;
         let client = self.exchange.client();
@@ -209,9 +212,9 @@ impl MailProvider {
         if folder_rank(&entry) < level_rank(level) {
             return Ok(Some(Removal::NotThere));
         }
-        let answer = match below(level) {
+        let answer = match put_back(level, handle) {
             None => client.remove_folder_permission(token, &folder, with).await,
-            Some((_, rights)) => {
+            Some(Raised { rights, .. }) => {
                 client
                     .set_folder_permission(token, &folder, with, rights)
                     .await
@@ -321,10 +324,11 @@ impl Provider for MailProvider {
         Box::pin(async move {
             let found = match (from.step, from.service) {
                 (Step::CalendarShare { with, level }, Service::Graph) => {
-                    self.remove_share(from.token, with, *level).await?
+                    self.remove_share(from.token, with, *level, from.handle)
+                        .await?
                 }
                 (Step::CalendarShare { with, level }, Service::Exchange) => {
-                    self.remove_share_as_admin(from.token, from.person, with, *level)
+                    self.remove_share_as_admin(from.token, from.person, with, *level, from.handle)
                         .await?
                 }
                 (Step::MailForward { to }, Service::Graph) => {
@@ -360,14 +364,79 @@ fn share_role(level: Access) -> Result<CalendarShareRole, ProviderError> {
     }
 }
 
-/// The level below `level`, as Graph's role and Exchange's access right; `None` below the
-/// lowest (the share goes).
-fn below(level: Access) -> Option<(CalendarShareRole, &'static str)> {
-    match level {
-        Access::Write => Some((CalendarShareRole::Read, "Reviewer")),
-        Access::Read => Some((CalendarShareRole::FreeBusyRead, "AvailabilityOnly")),
-        _ => None,
+/// A role a share is set back to, as Graph and Exchange name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Raised {
+    role: CalendarShareRole,
+    rights: &'static str,
+}
+
+impl Raised {
+    const FREE_BUSY: Raised = Raised {
+        role: CalendarShareRole::FreeBusyRead,
+        rights: "AvailabilityOnly",
+    };
+    const LIMITED: Raised = Raised {
+        role: CalendarShareRole::LimitedRead,
+        rights: "LimitedDetails",
+    };
+    const READ: Raised = Raised {
+        role: CalendarShareRole::Read,
+        rights: "Reviewer",
+    };
+
+    /// The role a share had before a level raised it, when it is one a share can be set back
+    /// to.
+    fn from(role: Option<CalendarRole>) -> Option<Raised> {
+        match role {
+            Some(CalendarRole::FreeBusyRead) => Some(Raised::FREE_BUSY),
+            Some(CalendarRole::LimitedRead) => Some(Raised::LIMITED),
+            Some(CalendarRole::Read) => Some(Raised::READ),
+            _ => None,
+        }
     }
+
+    fn name(self) -> &'static str {
+        self.rights
+    }
+
+    fn named(name: &str) -> Option<Raised> {
+        [Raised::FREE_BUSY, Raised::LIMITED, Raised::READ]
+            .into_iter()
+            .find(|raised| raised.rights == name)
+    }
+
+    fn rank(self) -> u8 {
+        match self.role {
+            CalendarShareRole::FreeBusyRead => 1,
+            CalendarShareRole::LimitedRead => 2,
+            _ => 3,
+        }
+    }
+
+    /// A write's handle: the share's id, and what it was raised from.
+    fn handle(raised: Option<Raised>, id: &str) -> String {
+        match raised {
+            Some(raised) => format!("{id} {}", raised.name()),
+            None => id.to_owned(),
+        }
+    }
+}
+
+/// What taking `level` away sets the share back to: the role the write raised it from (its
+/// handle says) when that is below the level, else the level below; `None` below the lowest
+/// (the share goes).
+fn put_back(level: Access, handle: Option<&str>) -> Option<Raised> {
+    let below = match level {
+        Access::Write => Some(Raised::READ),
+        Access::Read => Some(Raised::FREE_BUSY),
+        _ => None,
+    }?;
+    let before = handle
+        .and_then(|handle| handle.split_once(' '))
+        .and_then(|(_, name)| Raised::named(name))
+        .filter(|before| before.rank() < level_rank(level) && before.rank() >= below.rank());
+    Some(before.unwrap_or(below))
 }
 
 /// How much of a calendar a level shows, on one scale with the roles below.
@@ -416,4 +485,53 @@ fn folder_rank(entry: &FolderPermission) -> u8 {
 /// Whether `rule` is Doorman's forwarding rule to `to`.
 fn is_forward_rule(rule: &InboxRule, to: &str) -> bool {
     rule.name.eq_ignore_ascii_case(&forward_rule_name(to))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_level_taken_away_puts_back_what_it_was_raised_from_or_the_level_below() {
+        // Raised from nothing a share could be set back to: the level below, or gone.
+        assert_eq!(put_back(Access::Write, Some("id")), Some(Raised::READ));
+        assert_eq!(put_back(Access::Read, None), Some(Raised::FREE_BUSY));
+        assert_eq!(
+            put_back(Access::FreeBusy, Some("id AvailabilityOnly")),
+            None
+        );
+        // Raised from titles and locations only: that comes back, not free/busy.
+        assert_eq!(
+            put_back(Access::Read, Some("id LimitedDetails")),
+            Some(Raised::LIMITED)
+        );
+        // A handle never lifts a share above the level below the one taken away.
+        assert_eq!(
+            put_back(Access::Read, Some("id Reviewer")),
+            Some(Raised::FREE_BUSY)
+        );
+        assert_eq!(
+            put_back(Access::Write, Some("id Reviewer")),
+            Some(Raised::READ)
+        );
+        assert_eq!(
+            put_back(Access::Write, Some("id LimitedDetails")),
+            Some(Raised::READ)
+        );
+        assert_eq!(
+            put_back(Access::Read, Some("id Owner")),
+            Some(Raised::FREE_BUSY)
+        );
+    }
+
+    #[test]
+    fn a_write_handle_names_the_share_and_what_it_was_raised_from() {
+        let handle = Raised::handle(Raised::from(Some(CalendarRole::LimitedRead)), "AAMk=");
+        assert_eq!(handle, "AAMk= LimitedDetails");
+        assert_eq!(
+            Raised::handle(Raised::from(Some(CalendarRole::Write)), "AAMk="),
+            "AAMk="
+        );
+        assert_eq!(Raised::handle(Raised::from(None), "AAMk="), "AAMk=");
+    }
 }

@@ -203,7 +203,7 @@ async fn a_share_someone_had_before_is_put_back_to_its_level_not_removed() {
     let dir = tempfile::tempdir().expect("dir");
     let app = mail_app(&dir).await;
     let priya = "priya.nair@contoso.com";
-    // Alex shared free/busy with Priya long ago, outside Doorman.
+    // Alex shared titles and locations with Priya long ago, outside Doorman.
     let token = app.sim.access_token(ALEX, "Calendars.ReadWrite").await;
     let shared = app
         .sim
@@ -211,7 +211,7 @@ async fn a_share_someone_had_before_is_put_back_to_its_level_not_removed() {
             &token,
             Method::POST,
             "/me/calendar/calendarPermissions",
-            Some(json!({"emailAddress": {"address": priya}, "role": "freeBusyRead"})),
+            Some(json!({"emailAddress": {"address": priya}, "role": "limitedRead"})),
         )
         .await;
     assert_eq!(shared.status, 201, "{:?}", shared.body);
@@ -225,7 +225,7 @@ async fn a_share_someone_had_before_is_put_back_to_its_level_not_removed() {
     until_shared_at(&app, ALEX, priya, Some("read")).await;
     app.clock.advance(Duration::from_secs(61 * 60));
     until_said(|| app.teams_seen(ALEX), "has ended: its time ran out").await;
-    until_shared_at(&app, ALEX, priya, Some("freeBusyRead")).await;
+    until_shared_at(&app, ALEX, priya, Some("limitedRead")).await;
 }
 
 #[tokio::test]
