@@ -109,6 +109,24 @@ impl Directory {
         }))
     }
 
+    /// Whether `address` is in one of the tenant's verified domains.
+    pub async fn in_verified_domain(&self, address: &str) -> Result<bool, DirectoryError> {
+        let token = self.tokens.token().await?;
+        let domain = address.rsplit_once('@').map_or("", |(_, domain)| domain);
+        let domains = self
+            .graph
+            .domains(&token)
+            .await
+            .map_err(|source| DirectoryError::Graph {
+                who: "the tenant's domains".to_owned(),
+                source,
+            })?;
+        Ok(domains
+            .value
+            .iter()
+            .any(|known| known.is_verified && known.id.eq_ignore_ascii_case(domain)))
+    }
+
     /// What the directory says of `address` as `upn`'s new primary address: whether its domain
     /// is one of the tenant's verified domains, and whether a user or group other than them
     /// holds it already (as a primary or secondary address).

@@ -152,8 +152,19 @@ impl Catalog {
             .and_then(|at| self.people.get(*at))
     }
 
-    /// Whether `address` is one of the tenant's: a person's, or a group's, list's or shared
-    /// mailbox's the catalog holds.
+    /// The address mail for `address` is delivered to: a person's mail address when `address`
+    /// names them (their UPN, say), else `address` as it is, lower case.
+    pub fn delivery_address(&self, address: &str) -> String {
+        self.person_by_address(address)
+            .map(|person| person.mail.as_deref().unwrap_or(&person.upn))
+            .unwrap_or(address)
+            .trim()
+            .to_lowercase()
+    }
+
+    /// Whether `address` is one the catalog holds: a person's, or a group's, list's or shared
+    /// mailbox's. (A guest is a person here too: whether an address is the organisation's own
+    /// is its domain's question.)
     pub fn holds_address(&self, address: &str) -> bool {
         let address = address.trim();
         self.person_by_address(address).is_some()

@@ -184,10 +184,8 @@ impl Conversation {
     ) -> AccessRequest {
         let catalog = self.catalog.current();
         let person = catalog.person_by_address(address);
-        let id = person
-            .map(|person| person.mail.as_deref().unwrap_or(&person.upn))
-            .unwrap_or(address)
-            .to_lowercase();
+        // The same address intake checked.
+        let id = catalog.delivery_address(address);
         let name = person.map_or_else(|| address.to_owned(), |person| person.display_name.clone());
         AccessRequest {
             change: Change::Grant,

@@ -98,7 +98,13 @@ impl Intake {
             }
             Intent::ForwardMail { to, terms } => {
                 request.action = ActionName::ForwardMail;
-                request.counterpart_internal = internal(to);
+                // Mail goes where the address delivers (a guest's UPN delivers outside): that
+                // address must be the organisation's, in a verified domain.
+                if let Some(to) = to {
+                    let target = catalog.delivery_address(to);
+                    let verified = self.directory.in_verified_domain(&target).await?;
+                    request.counterpart_internal = Some(verified && catalog.holds_address(&target));
+                }
                 terms
             }
             Intent::ChangeAlias { address } => {

@@ -209,9 +209,11 @@ impl<'m, 'c> Parser<'m, 'c> {
         if self.has_any(&["forward", "forwarding", "redirect", "autoforward"])
             && self.has_any(&["mail", "email", "emails", "mails", "inbox", "messages"])
         {
+            // A list's or group's address is a place mail can go too.
             let to = people
                 .first()
                 .map(|named| named.address().to_owned())
+                .or_else(|| self.first_address())
                 .or_else(|| self.lone_first_name());
             return Intent::ForwardMail {
                 to,
@@ -261,12 +263,7 @@ impl<'m, 'c> Parser<'m, 'c> {
         if grants_mailbox_access {
             return None;
         }
-        Some(
-            self.tokens
-                .iter()
-                .find(|token| token.kind == Kind::Address)
-                .map(|token| token.text.to_lowercase()),
-        )
+        Some(self.first_address())
     }
 
     /// The person's own calendar: "my calendar", "my diary", "my availability", "my
@@ -464,6 +461,14 @@ impl<'m, 'c> Parser<'m, 'c> {
             }
         }
         named
+    }
+
+    /// The first address written, whoever's it is.
+    fn first_address(&self) -> Option<String> {
+        self.tokens
+            .iter()
+            .find(|token| token.kind == Kind::Address)
+            .map(|token| token.text.to_lowercase())
     }
 
     /// A colleague named by first name alone, anywhere ("can Priya see my calendar"): the one

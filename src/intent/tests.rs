@@ -309,6 +309,11 @@ const TABLE: &[(&str, &str, &str)] = &[
         r#"{"action":"forward_mail","to":"alex.kim@contoso.com"}"#,
     ),
     (
+        "priya.nair@contoso.com",
+        "forward my mail to all-sales@contoso.com",
+        r#"{"action":"forward_mail","to":"all-sales@contoso.com"}"#,
+    ),
+    (
         "alex.kim@contoso.com",
         "change my email to a.kim@contoso.com, keep the old one",
         r#"{"action":"change_alias","address":"a.kim@contoso.com"}"#,

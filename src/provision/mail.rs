@@ -174,6 +174,9 @@ impl MailProvider {
         if graph_rank(share.role) < level_rank(level) {
             return Ok(Some(Removal::NotThere));
         }
+        if above_level(graph_rank(share.role), level) {
+            return Ok(Some(Removal::Superseded));
+        }
         match put_back(level, handle) {
             None => {
                 self.graph
@@ -211,6 +214,9 @@ impl MailProvider {
         };
         if folder_rank(&entry) < level_rank(level) {
             return Ok(Some(Removal::NotThere));
+        }
+        if above_level(folder_rank(&entry), level) {
+            return Ok(Some(Removal::Superseded));
         }
         let answer = match put_back(level, handle) {
             None => client.remove_folder_permission(token, &folder, with).await,
@@ -446,6 +452,16 @@ fn level_rank(level: Access) -> u8 {
         Access::Read => 3,
         Access::Write => 4,
         _ => u8::MAX,
+    }
+}
+
+/// Whether a share showing `rank` shows the level above `level` too: taking `level` away
+/// must not take that away.
+fn above_level(rank: u8, level: Access) -> bool {
+    match level {
+        Access::FreeBusy => rank >= level_rank(Access::Read),
+        Access::Read => rank >= level_rank(Access::Write),
+        _ => false,
     }
 }
 

@@ -135,6 +135,25 @@ impl Step {
         }
     }
 
+    /// The facts that are this one and more (a calendar share at the levels above this one):
+    /// while one of them is still Doorman's, this one stays true through it.
+    pub fn levels_above(&self) -> Vec<Step> {
+        match self {
+            Step::CalendarShare { with, level } => ResourceKind::Calendar
+                .levels()
+                .iter()
+                .filter(|above| {
+                    Access::compare_calendar(**above, *level) == Some(std::cmp::Ordering::Greater)
+                })
+                .map(|above| Step::CalendarShare {
+                    with: with.clone(),
+                    level: *above,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Whether drift repair takes the fact away again when it comes back after its grant
     /// ended. Not a primary address: an address set again by hand is an admin's decision
     /// about a person's identity, not access that came back.

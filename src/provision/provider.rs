@@ -39,6 +39,10 @@ pub enum Removal {
     /// It can only be found by a read, and the read does not show it yet: a fact written
     /// moments ago may still be hidden by replication lag. Try again later.
     NotYetVisible,
+    /// It stays true through more that the person holds outside this fact (a calendar share
+    /// raised above this level by hand): nothing was removed, and nothing may be. The person
+    /// holds it now as if they had it before.
+    Superseded,
 }
 
 /// A step to write.

@@ -310,15 +310,23 @@ impl Provisioner {
                     );
                 };
                 match self.remove_fact(&holding, signed).await {
-                    Ok(()) => StepRelease::Removed,
+                    Ok(Gone::Removed) => StepRelease::Removed,
+                    Ok(Gone::Superseded) => match self.superseded(&mut holding) {
+                        Ok(true) => StepRelease::HeldBefore,
+                        Ok(false) => StepRelease::Failed(
+                            "a level above it is still to be removed".to_owned(),
+                        ),
+                        Err(error) => StepRelease::Failed(error.to_string()),
+                    },
                     Err(why) => StepRelease::Failed(why),
                 }
             }
         }
     }
 
-    /// Removes `holding`'s fact under `signed`; `Ok` when it is gone (or was not there).
-    async fn remove_fact(&self, holding: &Holding, signed: Signed<'_>) -> Result<(), String> {
+    /// Removes `holding`'s fact under `signed`; `Ok` when it is gone (or was not there), or
+    /// stays true through more the person holds outside Doorman ([`Gone::Superseded`]).
+    async fn remove_fact(&self, holding: &Holding, signed: Signed<'_>) -> Result<Gone, String> {
         let removal = Remove {
             token: signed.token,
             service: signed.service,
@@ -332,7 +340,8 @@ impl Provisioner {
             Err(error) => Err(error),
         };
         match removal {
-            Ok(Removal::Removed | Removal::NotThere) => Ok(()),
+            Ok(Removal::Removed | Removal::NotThere) => Ok(Gone::Removed),
+            Ok(Removal::Superseded) => Ok(Gone::Superseded),
             Ok(Removal::NotYetVisible) => {
                 Err("written moments ago and not visible to remove yet".to_owned())
             }
@@ -419,6 +428,25 @@ impl Provisioner {
         Ok(())
     }
 
+    /// The fact stays true through more than it (a level above it). When no level above is
+    /// Doorman's (covered or still owed a removal), the person holds that more outside Doorman:
+    /// the fact is theirs now, as if they had it before, and nothing is owed or watched; says
+    /// `true`. Otherwise a level above is still to be removed, and this removal waits for it
+    /// (`false`). Called under the fact's lock.
+    fn superseded(&self, holding: &mut Holding) -> Result<bool, StoreError> {
+        for above in holding.step.levels_above() {
+            if let Some(higher) = self.ledger.get(&holding.person, &above)? {
+                if !higher.grants.is_empty() || higher.removal_owed {
+                    return Ok(false);
+                }
+            }
+        }
+        holding.held_before = true;
+        holding.removal_owed = false;
+        self.ledger.put(holding)?;
+        Ok(true)
+    }
+
     async fn confirm_removed(&self, person: &str, step: &Step) -> Result<(), StoreError> {
         let _one_at_a_time = self.ledger.lock(person, step).await;
         if let Some(mut holding) = self.ledger.get(person, step)? {
@@ -438,6 +466,14 @@ impl Provisioner {
             self.clock.now() - at > LAG_BOUND || holding.seen_at.is_some_and(|seen| seen >= at)
         })
     }
+}
+
+/// How a removal ended.
+enum Gone {
+    /// Removed, or found not there.
+    Removed,
+    /// It stays true through more the person holds outside Doorman.
+    Superseded,
 }
 
 /// What a claim found.

@@ -304,6 +304,13 @@ async fn forwarding_outside_the_tenant_is_refused_and_nothing_is_written() {
     let told = until_said(|| app.teams_seen(ALEX), "Nothing has been changed").await;
     let told = crate::app::words(told.last().expect("an answer"));
     assert!(told.contains("inside the organisation"), "{told}");
+    // A guest of the tenant is a person of the directory, but their mail goes outside.
+    let before = app.teams_seen(ALEX).await.len();
+    app.teams(ALEX, "forward my email to Victor for a week please")
+        .await;
+    let told = app.more_than(before, || app.teams_seen(ALEX)).await;
+    let told = crate::app::words(told.last().expect("an answer"));
+    assert!(told.contains("inside the organisation"), "{told}");
     assert!(mailbox_writes(&app).await.is_empty());
     assert!(app.sign_in_links(&app.teams_seen(ALEX).await).is_empty());
 }
@@ -409,4 +416,61 @@ async fn on_slack_a_calendar_is_shared_once_the_requester_consents_to_calendar_a
     );
     assert_eq!(made[0].0, "POST", "one share, made once: {made:?}");
     assert!(made[1..].iter().all(|(method, _, _)| method == "PATCH"));
+}
+
+#[tokio::test]
+async fn a_share_raised_by_hand_during_a_grant_keeps_what_was_raised_when_the_grant_ends() {
+    let dir = tempfile::tempdir().expect("dir");
+    let app = mail_app(&dir).await;
+    let jordan = "jordan.lee@contoso.com";
+    app.teams(
+        ALEX,
+        "share my free/busy with jordan.lee@contoso.com for 1 hour",
+    )
+    .await;
+    sign_in_when_asked(&app, ALEX).await;
+    until_shared_at(&app, ALEX, jordan, Some("freeBusyRead")).await;
+
+    // Alex lets Jordan read everything, in Outlook, while the grant runs.
+    let token = app.sim.access_token(ALEX, "Calendars.ReadWrite").await;
+    let shares = app
+        .sim
+        .graph(
+            &token,
+            Method::GET,
+            "/me/calendar/calendarPermissions",
+            None,
+        )
+        .await;
+    let id = shares.body["value"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|share| share["emailAddress"]["address"] == jordan)
+        .and_then(|share| share["id"].as_str())
+        .expect("the share")
+        .to_owned();
+    let raised = app
+        .sim
+        .graph(
+            &token,
+            Method::PATCH,
+            &format!("/me/calendar/calendarPermissions/{id}"),
+            Some(json!({"role": "read"})),
+        )
+        .await;
+    assert_eq!(raised.status, 200, "{:?}", raised.body);
+
+    // The grant ends: what Alex gave by hand is not Doorman's to take away.
+    app.clock.advance(Duration::from_secs(61 * 60));
+    until_said(|| app.teams_seen(ALEX), "has ended: its time ran out").await;
+    assert_eq!(shared_at(&app, ALEX, jordan).await.as_deref(), Some("read"));
+    assert!(
+        !mailbox_writes(&app)
+            .await
+            .iter()
+            .any(|(method, _, _)| method == "DELETE"),
+        "{:?}",
+        mailbox_writes(&app).await
+    );
 }

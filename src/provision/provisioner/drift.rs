@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{GONE_WITHIN, Provisioner};
+use super::{GONE_WITHIN, Gone, Provisioner};
 use crate::provision::ledger::Holding;
 use crate::provision::provider::Signed;
 use crate::provision::verify;
@@ -90,10 +90,19 @@ impl Provisioner {
             return Repair::Failed(error.to_string());
         }
         let removal = self.remove_fact(&holding, signed).await;
-        drop(lock);
-        if let Err(why) = removal {
-            return Repair::Failed(why);
+        match removal {
+            Err(why) => return Repair::Failed(why),
+            Ok(Gone::Superseded) => {
+                // Present again through more the person holds outside Doorman: not drift.
+                return match self.superseded(&mut holding) {
+                    Ok(true) => Repair::Covered,
+                    Ok(false) => Repair::Failed("a level above it is still to be removed".into()),
+                    Err(error) => Repair::Failed(error.to_string()),
+                };
+            }
+            Ok(Gone::Removed) => {}
         }
+        drop(lock);
         let gone = verify::settle(
             &self.providers,
             std::slice::from_ref(step),
