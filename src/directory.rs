@@ -174,10 +174,23 @@ impl Directory {
             .await
             .map_err(failed)?
             .value;
+        // A sign-in name is nobody's mail address, yet Exchange will not give it to another.
+        let filter = format!(
+            "userPrincipalName eq '{}'",
+            address.trim().replace('\'', "''")
+        );
+        let signing_in = self
+            .graph
+            .users(&token, Some(&filter), &["id"], None)
+            .await
+            .map_err(failed)?
+            .value;
         let held_by_another = users
             .iter()
             .chain(&groups)
-            .any(|holder| !holder.id().eq_ignore_ascii_case(&me));
+            .map(DirectoryObject::id)
+            .chain(signing_in.iter().map(|user| user.id.as_str()))
+            .any(|holder| !holder.eq_ignore_ascii_case(&me));
         Ok(AddressFacts {
             domain_verified,
             held_by_another,

@@ -46,6 +46,29 @@ impl ExchangeClient {
             .with("WindowsEmailAddress", new_address);
         self.write(token, call, Change::Add).await
     }
+    /// Takes the secondary address `address` off `mailbox`: `Set-Mailbox` with `Identity` and
+    /// `EmailAddresses: {"@odata.type": "#Exchange.GenericHashTable", "remove":
+    /// ["smtp:ADDRESS"]}`, which removes that one proxy address and keeps the others. Exchange
+    /// refuses to remove the primary. Route: `InvokeCommand`.
+    pub async fn remove_email_address(
+        &self,
+        token: &DelegatedToken,
+        mailbox: &str,
+        address: &str,
+    ) -> Result<Exchanged<Outcome>, ExchangeError> {
+        let mailbox = required("mailbox", mailbox)?;
+        let address = required("address", address)?;
+        let call = CmdletCall::new(Operation::RemoveEmailAddress, Anchor::mailbox(mailbox))
+            .with("Identity", mailbox)
+            .with(
+                "EmailAddresses",
+                serde_json::json!({
+                    "@odata.type": "#Exchange.GenericHashTable",
+                    "remove": [format!("smtp:{address}")],
+                }),
+            );
+        self.write(token, call, Change::Remove).await
+    }
 
     /// The domains the tenant accepts mail for: `Get-AcceptedDomain` without parameters,
     /// anchored on the tenant. Route: v2.0 `AcceptedDomain`.

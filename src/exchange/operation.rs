@@ -21,6 +21,7 @@ pub enum Operation {
     RemoveSendOnBehalf,
     ReadMailbox,
     SetPrimaryAddress,
+    RemoveEmailAddress,
     AddListMember,
     RemoveListMember,
     ReadListMembers,
@@ -36,7 +37,7 @@ pub enum Operation {
 
 impl Operation {
     /// Every operation, for tests and documentation.
-    pub const ALL: [Operation; 21] = [
+    pub const ALL: [Operation; 22] = [
         Operation::AddFullAccess,
         Operation::RemoveFullAccess,
         Operation::ReadFullAccess,
@@ -47,6 +48,7 @@ impl Operation {
         Operation::RemoveSendOnBehalf,
         Operation::ReadMailbox,
         Operation::SetPrimaryAddress,
+        Operation::RemoveEmailAddress,
         Operation::AddListMember,
         Operation::RemoveListMember,
         Operation::ReadListMembers,
@@ -71,7 +73,8 @@ impl Operation {
             Operation::ReadSendAs => "Get-RecipientPermission",
             Operation::AddSendOnBehalf
             | Operation::RemoveSendOnBehalf
-            | Operation::SetPrimaryAddress => "Set-Mailbox",
+            | Operation::SetPrimaryAddress
+            | Operation::RemoveEmailAddress => "Set-Mailbox",
             Operation::ReadMailbox => "Get-Mailbox",
             Operation::AddListMember => "Add-DistributionGroupMember",
             Operation::RemoveListMember => "Remove-DistributionGroupMember",
@@ -108,6 +111,7 @@ impl Operation {
             | Operation::RemoveSendAs
             | Operation::ReadSendAs
             | Operation::SetPrimaryAddress
+            | Operation::RemoveEmailAddress
             | Operation::AddListMember
             | Operation::RemoveListMember
             | Operation::ReadList

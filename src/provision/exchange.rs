@@ -135,32 +135,33 @@ impl ExchangeProvider {
         })
     }
 
-    /// The person's primary SMTP address, as Exchange holds it.
-    async fn primary_address(&self, upn: &str) -> Result<String, ExchangeError> {
+    /// The person's mailbox, as Exchange holds it.
+    async fn own_mailbox(&self, upn: &str) -> Result<crate::exchange::Mailbox, ExchangeError> {
         let reader = self
             .reader()
             .await
             .map_err(|error| ExchangeError::InvalidRequest {
                 reason: error.message,
             })?;
-        Ok(self
-            .exchange
-            .get_mailbox(&reader, upn)
-            .await?
-            .value
-            .primary_smtp_address)
+        Ok(self.exchange.get_mailbox(&reader, upn).await?.value)
     }
 
-    /// Makes `address` the person's primary address; the write's handle is the address it
-    /// replaces, so taking the change back knows what to put back.
+    /// The person's primary SMTP address, as Exchange holds it.
+    async fn primary_address(&self, upn: &str) -> Result<String, ExchangeError> {
+        Ok(self.own_mailbox(upn).await?.primary_smtp_address)
+    }
+
+    /// Makes `address` the person's primary address. The write's handle is the address it
+    /// replaces, and whether `address` was one of theirs already (a secondary they keep), so
+    /// taking the change back knows what to put back and what to take off.
     async fn change_primary(
         &self,
         token: &DelegatedToken,
         upn: &str,
         address: &str,
     ) -> Result<Written, ProviderError> {
-        let before = self.primary_address(upn).await.map_err(failure)?;
-        if before.eq_ignore_ascii_case(address) {
+        let before = self.own_mailbox(upn).await.map_err(failure)?;
+        if before.primary_smtp_address.eq_ignore_ascii_case(address) {
             return Ok(Written {
                 request_id: None,
                 handle: None,
@@ -174,38 +175,64 @@ impl ExchangeProvider {
             .map_err(failure)?;
         Ok(Written {
             request_id: Some(call_id(&answer)),
-            handle: Some(before),
+            handle: Some(
+                PrimaryHandle {
+                    before: before.primary_smtp_address.clone(),
+                    kept: holds_secondary(&before, address),
+                }
+                .to_string(),
+            ),
             found_there: false,
         })
     }
 
-    /// Puts back the primary address a change replaced (its handle). Without the handle (the
-    /// write's answer was lost) the old address is not known for sure: nothing is guessed, and
-    /// the removal stays owed for a person to finish.
+    /// Puts back the primary address a change replaced, and takes the new address off unless
+    /// the person had it before (the handle says both). Without the handle (the write's answer
+    /// was lost) the old address is not known for sure: nothing is guessed, and the removal
+    /// stays owed for a person to finish. Safe to run again: each part is done only while a
+    /// read shows it still to do.
     async fn restore_primary(
         &self,
         from: Remove<'_>,
         upn: &str,
         address: &str,
     ) -> Result<Removal, ProviderError> {
-        let now = self.primary_address(upn).await.map_err(failure)?;
-        if !now.eq_ignore_ascii_case(address) {
+        let now = self.own_mailbox(upn).await.map_err(failure)?;
+        let is_primary = now.primary_smtp_address.eq_ignore_ascii_case(address);
+        let handle = from.handle.and_then(PrimaryHandle::parse);
+        let Some(handle) = handle else {
+            if is_primary {
+                return Err(unavailable(format!(
+                    "the address {address} replaced is not known, so it cannot be put back"
+                )));
+            }
             return Ok(if from.settled {
                 Removal::NotThere
             } else {
                 Removal::NotYetVisible
             });
-        }
-        let Some(before) = from.handle else {
-            return Err(unavailable(format!(
-                "the address {address} replaced is not known, so it cannot be put back"
-            )));
         };
-        self.exchange
-            .set_primary_address(from.token, upn, before)
-            .await
-            .map_err(failure)?;
-        Ok(Removal::Removed)
+        let mut removed = false;
+        if is_primary {
+            self.exchange
+                .set_primary_address(from.token, upn, &handle.before)
+                .await
+                .map_err(failure)?;
+            removed = true;
+        }
+        // Demoted, the new address stays as a secondary: it goes too, unless it was theirs.
+        if !handle.kept && (is_primary || holds_secondary(&now, address)) {
+            self.exchange
+                .remove_email_address(from.token, upn, address)
+                .await
+                .map_err(failure)?;
+            removed = true;
+        }
+        Ok(match (removed, from.settled) {
+            (true, _) => Removal::Removed,
+            (false, true) => Removal::NotThere,
+            (false, false) => Removal::NotYetVisible,
+        })
     }
 
     /// The Exchange admin client, for the providers that share this one's reads.
@@ -403,6 +430,46 @@ impl Provider for ExchangeProvider {
             })
         })
     }
+}
+
+/// A primary address change's handle: the address it replaced, and whether the new address
+/// was already one of the person's (a secondary they keep when the change is taken back).
+struct PrimaryHandle {
+    before: String,
+    kept: bool,
+}
+
+impl PrimaryHandle {
+    fn parse(handle: &str) -> Option<PrimaryHandle> {
+        let (before, kept) = match handle.split_once(' ') {
+            Some((before, "kept")) => (before, true),
+            Some(_) => return None,
+            None => (handle, false),
+        };
+        (!before.is_empty()).then(|| PrimaryHandle {
+            before: before.to_owned(),
+            kept,
+        })
+    }
+}
+
+impl std::fmt::Display for PrimaryHandle {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&self.before)?;
+        if self.kept {
+            formatter.write_str(" kept")?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether `mailbox` holds `address` as a secondary (`smtp:`) address.
+fn holds_secondary(mailbox: &crate::exchange::Mailbox, address: &str) -> bool {
+    mailbox.email_addresses.iter().any(|proxy| {
+        proxy
+            .split_once(':')
+            .is_some_and(|(kind, held)| kind == "smtp" && held.eq_ignore_ascii_case(address))
+    })
 }
 
 /// Whether `member` of a list is the person, by object id or address.

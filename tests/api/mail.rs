@@ -351,6 +351,27 @@ async fn a_new_primary_address_is_set_by_the_operator_and_the_old_one_is_kept() 
         exchange_writes(&app).await,
         [("Set-Mailbox".to_owned(), OPERATOR.to_owned())]
     );
+
+    // Taken back: the old address is primary again, and the new one is nobody's.
+    let id = crate::app::request_id(&app.teams_seen(ALEX).await);
+    app.teams(ALEX, &format!("remove {id}")).await;
+    until_said(|| app.teams_seen(ALEX), "has ended").await;
+    let addresses = proxy_addresses(&app).await;
+    assert!(
+        addresses.contains(&"SMTP:alex.kim@contoso.com".to_owned())
+            && !addresses
+                .iter()
+                .any(|address| address.eq_ignore_ascii_case("smtp:a.kim@contoso.com")),
+        "{addresses:?}"
+    );
+    let writes = exchange_writes(&app).await;
+    assert!(
+        writes.len() == 3
+            && writes
+                .iter()
+                .all(|(cmdlet, who)| cmdlet == "Set-Mailbox" && who == OPERATOR),
+        "{writes:?}"
+    );
 }
 
 #[tokio::test]
@@ -364,7 +385,11 @@ async fn a_primary_address_in_an_unverified_domain_or_held_by_someone_else_is_re
         "is not in one of the organisation's verified domains",
     )
     .await;
-    for taken in ["tom.becker@contoso.com", "all-sales@contoso.com"] {
+    for taken in [
+        "tom.becker@contoso.com",
+        "all-sales@contoso.com",
+        "vendor_fabrikam.com#ext#@contoso.com",
+    ] {
         app.teams(ALEX, &format!("make {taken} my primary email address"))
             .await;
         until_said(

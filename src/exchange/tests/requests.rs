@@ -92,6 +92,10 @@ async fn call_every_method(client: &ExchangeClient) -> Result<Vec<String>, Excha
             .set_primary_address(&person, TOM, "tom@contoso.com")
             .await?
             .client_request_id,
+        client
+            .remove_email_address(&person, TOM, "t.becker@contoso.com")
+            .await?
+            .client_request_id,
         client.accepted_domains(&app).await?.client_request_id,
         client
             .add_list_member(&person, LIST, TOM, ActingAs::Admin)
@@ -224,6 +228,12 @@ fn expected() -> Vec<Sent> {
             Operation::SetPrimaryAddress,
             invoke(),
             json!({"Identity": TOM, "WindowsEmailAddress": "tom@contoso.com"}),
+            &tom,
+        ),
+        sent(
+            Operation::RemoveEmailAddress,
+            invoke(),
+            json!({"Identity": TOM, "EmailAddresses": {"@odata.type": "#Exchange.GenericHashTable", "remove": ["smtp:t.becker@contoso.com"]}}),
             &tom,
         ),
         sent(

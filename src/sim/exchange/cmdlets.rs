@@ -54,6 +54,7 @@ pub static CMDLETS: &[Cmdlet] = &[
             IDENTITY,
             optional("GrantSendOnBehalfTo", MultiValued),
             optional("WindowsEmailAddress", Text),
+            optional("EmailAddresses", MultiValued),
             CONFIRM,
         ],
         run: mailboxes::set_mailbox,

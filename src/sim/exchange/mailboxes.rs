@@ -171,6 +171,65 @@ fn check_new_primary(run: &Run<'_>, owner: &str, address: &str) -> Result<(), Ex
     }
 }
 
+/// The secondary addresses `EmailAddresses: {"remove": [...]}` takes off (`smtp:` entries; a
+/// whole-list value or `add` is not something the simulator holds).
+fn addresses_removed(run: &Run<'_>) -> Result<Vec<String>, ExoError> {
+    let Some(value) = run.params.value("EmailAddresses") else {
+        return Ok(Vec::new());
+    };
+    let unsupported = || {
+        ExoError::cmdlet(
+            Exception::NotSupported,
+            "The simulator changes EmailAddresses only with a hashtable that removes smtp: addresses.",
+        )
+        .about("EmailAddresses")
+    };
+    let table = value.as_object().ok_or_else(unsupported)?;
+    let mut removed = Vec::new();
+    for (key, entry) in table {
+        if key == "@odata.type" {
+            continue;
+        }
+        if !key.eq_ignore_ascii_case("remove") {
+            return Err(unsupported());
+        }
+        for address in strings_of(Some(entry)) {
+            match address.split_once(':') {
+                Some(("smtp", held)) => removed.push(held.to_owned()),
+                // `SMTP:` names the primary, which Exchange does not remove.
+                Some(("SMTP", _)) => {
+                    return Err(ExoError::cmdlet(
+                        Exception::DataValidation,
+                        "The primary SMTP address can't be removed. Set another primary address first.",
+                    )
+                    .about("EmailAddresses"));
+                }
+                _ => return Err(unsupported()),
+            }
+        }
+    }
+    Ok(removed)
+}
+
+/// Takes the secondary `address` off the user; says whether it was there.
+fn remove_secondary(user: &mut User, address: &str) -> bool {
+    let proxies = strings_of(user.props.get("proxyAddresses"));
+    let kept: Vec<String> = proxies
+        .iter()
+        .filter(|proxy| {
+            !proxy
+                .split_once(':')
+                .is_some_and(|(kind, held)| kind == "smtp" && held.eq_ignore_ascii_case(address))
+        })
+        .cloned()
+        .collect();
+    if kept.len() == proxies.len() {
+        return false;
+    }
+    user.props.insert("proxyAddresses".into(), json!(kept));
+    true
+}
+
 /// Makes `address` the primary: every other address is demoted to `smtp:`, the old primary kept.
 fn set_primary(user: &mut User, address: &str) -> bool {
     if user.primary_smtp().eq_ignore_ascii_case(address) {
@@ -203,7 +262,8 @@ fn set_primary(user: &mut User, address: &str) -> bool {
     true
 }
 
-/// `Set-Mailbox -Identity [-GrantSendOnBehalfTo] [-WindowsEmailAddress]`: returns nothing, and
+/// `Set-Mailbox -Identity [-GrantSendOnBehalfTo] [-WindowsEmailAddress] [-EmailAddresses
+/// @{remove=...}]`: returns nothing, and
 /// warns when nothing changed, as Exchange does.
 pub fn set_mailbox(run: &mut Run<'_>) -> Outcome {
     let identity = run.text("Identity").to_owned();
@@ -244,8 +304,21 @@ pub fn set_mailbox(run: &mut Run<'_>) -> Outcome {
             .dir
             .add_relation(&id, Relation::SendOnBehalf, &user_id, visible_at);
     }
+    let removed = addresses_removed(run)?;
     if let (Some(address), Some(user)) = (address, run.dir.user_mut(&id)) {
         changed |= set_primary(user, &address);
+    }
+    if let Some(user) = run.dir.user_mut(&id) {
+        for address in &removed {
+            if user.primary_smtp().eq_ignore_ascii_case(address) {
+                return Err(ExoError::cmdlet(
+                    Exception::DataValidation,
+                    "The primary SMTP address can't be removed. Set another primary address first.",
+                )
+                .about("EmailAddresses"));
+            }
+            changed |= remove_secondary(user, address);
+        }
     }
     if !changed {
         run.warn(format!(
