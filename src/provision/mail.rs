@@ -124,18 +124,35 @@ impl MailProvider {
                     found_there: false,
                 })
             }
-            None => {
-                let made = self
-                    .graph
-                    .create_calendar_permission(token, with, role)
-                    .await
-                    .map_err(graph_failure)?;
-                Ok(Written {
+            None => match self
+                .graph
+                .create_calendar_permission(token, with, role)
+                .await
+            {
+                Ok(made) => Ok(Written {
                     request_id: made.request_id,
                     handle: Some(made.value.id),
                     found_there: false,
-                })
-            }
+                }),
+                // A create is not sent twice: when its answer was lost, a read says whether it
+                // was made. Made between the read before and now, it counts as this write's.
+                Err(error) => {
+                    let failure = graph_failure(error);
+                    if failure.refused {
+                        return Err(failure);
+                    }
+                    match self.my_share(token, with).await {
+                        Ok((Some(share), _)) if graph_rank(share.role) >= level_rank(level) => {
+                            Ok(Written {
+                                request_id: failure.request_id,
+                                handle: Some(share.id),
+                                found_there: false,
+                            })
+                        }
+                        _ => Err(failure),
+                    }
+                }
+            },
         }
     }
 
@@ -147,16 +164,32 @@ impl MailProvider {
                 found_there: true,
             });
         }
-        let made = self
+        match self
             .graph
             .create_forward_rule(token, &forward_rule_name(to), to)
             .await
-            .map_err(graph_failure)?;
-        Ok(Written {
-            request_id: made.request_id,
-            handle: Some(made.value.id),
-            found_there: false,
-        })
+        {
+            Ok(made) => Ok(Written {
+                request_id: made.request_id,
+                handle: Some(made.value.id),
+                found_there: false,
+            }),
+            // As for a share: a lost answer is settled by a read, never by a second create.
+            Err(error) => {
+                let failure = graph_failure(error);
+                if failure.refused {
+                    return Err(failure);
+                }
+                match self.my_rule(token, to, None).await {
+                    Ok(Some(rule)) => Ok(Written {
+                        request_id: failure.request_id,
+                        handle: Some(rule.id),
+                        found_there: false,
+                    }),
+                    _ => Err(failure),
+                }
+            }
+        }
     }
 
     /// Takes a share's level away with the person's own token: the share goes back to the

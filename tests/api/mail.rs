@@ -499,3 +499,38 @@ async fn a_share_raised_by_hand_during_a_grant_keeps_what_was_raised_when_the_gr
         mailbox_writes(&app).await
     );
 }
+
+#[tokio::test]
+async fn a_lost_answer_to_a_share_is_settled_by_a_read_made_once_and_still_taken_back() {
+    let dir = tempfile::tempdir().expect("dir");
+    let app = mail_app(&dir).await;
+    let jordan = "jordan.lee@contoso.com";
+    app.sim
+        .faults(json!({"lose_next_writes": 1, "replication_lag_ms": 1500}))
+        .await;
+    app.teams(
+        ALEX,
+        "share my calendar with jordan.lee@contoso.com, free/busy only, for 1 hour",
+    )
+    .await;
+    sign_in_when_asked(&app, ALEX).await;
+    until_said(|| app.teams_seen(ALEX), "is in place until").await;
+    until_shared_at(&app, ALEX, jordan, Some("freeBusyRead")).await;
+    // The create whose answer was lost is the only one sent.
+    let log = app.sim.control(Method::GET, "graph/log", None).await.body;
+    let posts: Vec<&Value> = log
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|entry| {
+            entry["method"] == "POST"
+                && entry["path"]
+                    .as_str()
+                    .is_some_and(|path| path.contains("calendarPermissions"))
+        })
+        .collect();
+    assert_eq!(posts.len(), 1, "made once: {posts:?}");
+
+    app.clock.advance(Duration::from_secs(61 * 60));
+    until_shared_at(&app, ALEX, jordan, None).await;
+}
