@@ -87,12 +87,23 @@ impl MailProvider {
             .message_rules(token)
             .await
             .map_err(graph_failure)?;
+        // Doorman's rule by its id or name, and only while it forwards where it was made to:
+        // a rule of that name pointing elsewhere is someone else's.
         Ok(rules.value.into_iter().find(|rule| {
-            handle.is_some_and(|id| rule.id == id)
+            let named = handle.is_some_and(|id| rule.id == id)
                 || rule
                     .display_name
                     .as_deref()
-                    .is_some_and(|shown| shown.eq_ignore_ascii_case(&name))
+                    .is_some_and(|shown| shown.eq_ignore_ascii_case(&name));
+            let forwards_to = rule
+                .actions
+                .as_ref()
+                .and_then(|actions| actions.forward_to.as_ref())
+                .into_iter()
+                .flatten()
+                .filter_map(|recipient| recipient.email_address.as_ref()?.address.as_deref())
+                .any(|address| address.eq_ignore_ascii_case(to));
+            named && forwards_to
         }))
     }
 
@@ -532,8 +543,14 @@ fn folder_rank(entry: &FolderPermission) -> u8 {
 }
 
 /// Whether `rule` is Doorman's forwarding rule to `to`.
+/// Exchange prints each recipient as `"Name" [SMTP:address]`.
 fn is_forward_rule(rule: &InboxRule, to: &str) -> bool {
+    let recipient = format!("[smtp:{}]", to.to_lowercase());
     rule.name.eq_ignore_ascii_case(&forward_rule_name(to))
+        && rule
+            .forward_to
+            .iter()
+            .any(|printed| printed.to_lowercase().contains(&recipient))
 }
 
 #[cfg(test)]
@@ -571,6 +588,27 @@ mod tests {
             put_back(Access::Read, Some("id Owner")),
             Some(Raised::FREE_BUSY)
         );
+    }
+
+    #[test]
+    fn only_doormans_rule_forwarding_where_it_was_made_to_is_doormans() {
+        let rule = |name: &str, to: &str| InboxRule {
+            name: name.to_owned(),
+            identity: None,
+            rule_identity: None,
+            enabled: Some(true),
+            forward_to: vec![format!("\"Someone\" [SMTP:{to}]")],
+            forward_as_attachment_to: Vec::new(),
+            redirect_to: Vec::new(),
+        };
+        let to = "maria.garcia@contoso.com";
+        let name = forward_rule_name(to);
+        assert!(is_forward_rule(
+            &rule(&name, "Maria.Garcia@contoso.com"),
+            to
+        ));
+        assert!(!is_forward_rule(&rule(&name, "bob@evil.io"), to));
+        assert!(!is_forward_rule(&rule("Forward to Maria", to), to));
     }
 
     #[test]
