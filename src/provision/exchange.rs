@@ -498,17 +498,21 @@ pub(super) fn call_id<T>(answer: &Exchanged<T>) -> String {
         .unwrap_or_else(|| answer.client_request_id.clone())
 }
 
-/// An Exchange error as provisioning sees it: refused when Exchange answered no, first-hand;
-/// uncertain otherwise.
+/// An Exchange error as provisioning sees it: refused when Exchange answered no, first-hand
+/// (a cmdlet it turned down with 400, such as `ProxyAddressExistsException`, was not carried
+/// out); uncertain otherwise.
 pub(super) fn failure(error: ExchangeError) -> ProviderError {
+    let turned_down =
+        matches!(&error, ExchangeError::Other(failure) if failure.status == Some(400));
     let refused = error.is_first_hand()
-        && matches!(
-            error,
-            ExchangeError::NotFound(_)
-                | ExchangeError::Forbidden(_)
-                | ExchangeError::Unauthorized(_)
-                | ExchangeError::InvalidRequest { .. }
-        );
+        && (turned_down
+            || matches!(
+                error,
+                ExchangeError::NotFound(_)
+                    | ExchangeError::Forbidden(_)
+                    | ExchangeError::Unauthorized(_)
+                    | ExchangeError::InvalidRequest { .. }
+            ));
     ProviderError {
         request_id: error
             .request_id()
@@ -524,5 +528,31 @@ fn unavailable(message: String) -> ProviderError {
         message,
         refused: false,
         request_id: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exchange::ExchangeFailure;
+
+    fn answered(status: u16, after_uncertain_attempt: bool) -> ExchangeError {
+        ExchangeError::Other(Box::new(ExchangeFailure {
+            cmdlet: "Set-Mailbox",
+            status: Some(status),
+            exception: Some("ProxyAddressExistsException".to_owned()),
+            after_uncertain_attempt,
+            ..ExchangeFailure::default()
+        }))
+    }
+
+    #[test]
+    fn a_cmdlet_turned_down_first_hand_was_not_carried_out() {
+        assert!(failure(answered(400, false)).refused);
+        // After an attempt whose answer was lost, the first may have been carried out.
+        assert!(!failure(answered(400, true)).refused);
+        // A 409 or a 500 says nothing certain.
+        assert!(!failure(answered(409, false)).refused);
+        assert!(!failure(answered(500, false)).refused);
     }
 }
