@@ -135,26 +135,18 @@ impl Directory {
         address: &str,
         upn: &str,
     ) -> Result<AddressFacts, DirectoryError> {
-        let token = self.tokens.token().await?;
-        let failed = |source| DirectoryError::Graph {
-            who: format!("who holds {address}"),
-            source,
-        };
-        let domain = address.rsplit_once('@').map_or("", |(_, domain)| domain);
-        let domain_verified = self
-            .graph
-            .domains(&token)
-            .await
-            .map_err(failed)?
-            .value
-            .iter()
-            .any(|known| known.is_verified && known.id.eq_ignore_ascii_case(domain));
+        let domain_verified = self.in_verified_domain(address).await?;
         if !domain_verified {
             return Ok(AddressFacts {
                 domain_verified,
                 held_by_another: false,
             });
         }
+        let token = self.tokens.token().await?;
+        let failed = |source| DirectoryError::Graph {
+            who: format!("who holds {address}"),
+            source,
+        };
         let me = self
             .graph
             .user(&token, upn, &["id"])

@@ -206,11 +206,7 @@ impl ExchangeProvider {
                     "the address {address} replaced is not known, so it cannot be put back"
                 )));
             }
-            return Ok(if from.settled {
-                Removal::NotThere
-            } else {
-                Removal::NotYetVisible
-            });
+            return Ok(Removal::unseen(from.settled));
         };
         let mut removed = false;
         if is_primary {
@@ -228,10 +224,10 @@ impl ExchangeProvider {
                 .map_err(failure)?;
             removed = true;
         }
-        Ok(match (removed, from.settled) {
-            (true, _) => Removal::Removed,
-            (false, true) => Removal::NotThere,
-            (false, false) => Removal::NotYetVisible,
+        Ok(if removed {
+            Removal::Removed
+        } else {
+            Removal::unseen(from.settled)
         })
     }
 
@@ -425,8 +421,7 @@ impl Provider for ExchangeProvider {
                 Outcome::Done | Outcome::AlreadyThere => Removal::Removed,
                 // A permission added moments ago may not have reached the server that
                 // answered: only a settled fact is gone when Exchange finds none.
-                Outcome::NotThere if from.settled => Removal::NotThere,
-                Outcome::NotThere => Removal::NotYetVisible,
+                Outcome::NotThere => Removal::unseen(from.settled),
             })
         })
     }

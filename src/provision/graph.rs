@@ -228,11 +228,7 @@ async fn remove(
     handle: Option<&str>,
     settled: bool,
 ) -> Result<Removal, GraphError> {
-    let unseen = if settled {
-        Removal::NotThere
-    } else {
-        Removal::NotYetVisible
-    };
+    let unseen = Removal::unseen(settled);
     let outcome = match step {
         Step::MailboxFullAccess { .. }
         | Step::MailboxSendAs { .. }

@@ -390,12 +390,8 @@ impl Provider for MailProvider {
                 }
                 (other, _) => return Err(ProviderError::unsupported(other)),
             };
-            Ok(match found {
-                Some(removal) => removal,
-                // Written moments ago, a share or rule may not show to every read yet.
-                None if from.settled => Removal::NotThere,
-                None => Removal::NotYetVisible,
-            })
+            // Written moments ago, a share or rule may not show to every read yet.
+            Ok(found.unwrap_or_else(|| Removal::unseen(from.settled)))
         })
     }
 }

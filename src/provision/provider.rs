@@ -45,6 +45,18 @@ pub enum Removal {
     Superseded,
 }
 
+impl Removal {
+    /// What a removal that finds nothing to remove means: the fact is not there when it was
+    /// `settled` (written longer ago than replication lag), otherwise it may just not show yet.
+    pub fn unseen(settled: bool) -> Removal {
+        if settled {
+            Removal::NotThere
+        } else {
+            Removal::NotYetVisible
+        }
+    }
+}
+
 /// A step to write.
 #[derive(Clone, Copy, Debug)]
 pub struct Write<'a> {

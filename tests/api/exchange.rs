@@ -54,7 +54,7 @@ async fn exchange_log(app: &TestApp) -> Vec<(String, String, u64)> {
 }
 
 /// The changes Exchange made: cmdlets other than `Get-*` that it answered with success.
-async fn exchange_writes(app: &TestApp) -> Vec<(String, String)> {
+pub(crate) async fn exchange_writes(app: &TestApp) -> Vec<(String, String)> {
     exchange_log(app)
         .await
         .into_iter()

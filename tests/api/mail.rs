@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::app::{OPERATOR, TestApp, until_said};
 use crate::approvals::sign_in_when_asked;
+use crate::exchange::exchange_writes;
 use crate::helpers::CONTOSO;
 
 const ALEX: &str = "alex.kim@contoso.com";
@@ -108,32 +109,6 @@ async fn mailbox_writes(app: &TestApp) -> Vec<(String, String, String)> {
             (
                 entry["method"].as_str().unwrap_or("").to_owned(),
                 entry["path"].as_str().unwrap_or("").to_owned(),
-                entry["user"].as_str().unwrap_or("").to_owned(),
-            )
-        })
-        .collect()
-}
-
-/// Exchange's successful writes: (cmdlet, the UPN whose token ran it).
-async fn exchange_writes(app: &TestApp) -> Vec<(String, String)> {
-    let log = app
-        .sim
-        .control(Method::GET, "exchange/log", None)
-        .await
-        .body;
-    log.as_array()
-        .into_iter()
-        .flatten()
-        .filter(|entry| {
-            !entry["cmdlet"]
-                .as_str()
-                .unwrap_or("Get-")
-                .starts_with("Get-")
-                && entry["status"].as_u64().unwrap_or(500) < 300
-        })
-        .map(|entry| {
-            (
-                entry["cmdlet"].as_str().unwrap_or("").to_owned(),
                 entry["user"].as_str().unwrap_or("").to_owned(),
             )
         })
