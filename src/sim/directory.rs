@@ -11,6 +11,7 @@
 mod load;
 mod methods;
 mod recipients;
+mod sign_ins;
 mod state;
 
 #[cfg(test)]
@@ -30,6 +31,7 @@ pub(crate) use recipients::strings_of;
 pub use recipients::{
     AddressHolder, Delegates, Domain, Lingering, Relation, default_proxy_addresses,
 };
+pub use sign_ins::{SignInRecord, failure_reason};
 
 /// A JSON object of Graph properties.
 pub type Props = Map<String, Value>;
@@ -58,6 +60,9 @@ pub struct TenantInfo {
     pub display_name: String,
     pub domain: String,
     pub slack_team_id: Option<String>,
+    /// Whether the tenant has the premium licence that sign-in logs need (`"signInLogs": false`
+    /// in the tenant block turns them off, as in a tenant without Entra ID P1).
+    pub sign_in_logs: bool,
     /// The block as written, so the state round-trips keys the simulator does not interpret.
     pub raw: Props,
 }
@@ -73,6 +78,14 @@ pub struct User {
     /// The tenant file's password; `Debug` redacts it.
     pub password: Option<secrecy::SecretString>,
     pub locked_out: bool,
+    /// The password has expired (sim-only `passwordExpired`): Entra refuses it with 50055.
+    pub password_expired: bool,
+    /// How many times an administrator reset the password since the tenant was loaded.
+    pub password_changed: u32,
+    /// The next sign-in must change the password (set by an administrator's reset).
+    pub force_change_password: bool,
+    /// The sign-in log the tenant file gives (sim-only `signIns`), oldest first.
+    pub sign_ins: Vec<SignInRecord>,
     /// The manager's user id.
     pub manager: Option<String>,
     pub methods: Vec<AuthMethod>,

@@ -5,6 +5,7 @@
 //! Handlers are plain synchronous functions over the directory, run under its lock, so every
 //! call sees and leaves a consistent tenant.
 
+mod audit;
 mod call;
 mod collection;
 mod domains;

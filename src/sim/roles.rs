@@ -28,6 +28,9 @@ pub enum Right {
     ReadAuthenticationMethods,
     /// Revoke the sign-in sessions of users who hold no admin role.
     RevokeSessions,
+    /// Read sign-in logs through Graph with a delegated token (Global Administrator, Global
+    /// Reader, Reports Reader, Security Reader and the security administrators).
+    ReadSignInLogs,
     /// Manage any team's and channel's membership.
     ManageTeams,
     /// Share and manage any SharePoint content.
@@ -62,6 +65,7 @@ pub static ROLE_TEMPLATES: &[RoleTemplate] = &[
             ManageAdminCredentials,
             ReadAuthenticationMethods,
             RevokeSessions,
+            ReadSignInLogs,
             ManageTeams,
             ManageSites,
             ManageRecipients,
@@ -165,19 +169,19 @@ pub static ROLE_TEMPLATES: &[RoleTemplate] = &[
         display_name: "Global Reader",
         template_id: "f2ef992c-3afb-46b9-b7cf-a126ee74c451",
         description: "Can read everything that a Global Administrator can, but not update anything.",
-        rights: &[ReadAuthenticationMethods],
+        rights: &[ReadAuthenticationMethods, ReadSignInLogs],
     },
     RoleTemplate {
         display_name: "Security Reader",
         template_id: "5d6b6bb7-de71-4623-b4af-96380a352509",
         description: "Can read security information and reports in Microsoft Entra ID and Office 365.",
-        rights: &[],
+        rights: &[ReadSignInLogs],
     },
     RoleTemplate {
         display_name: "Reports Reader",
         template_id: "4a5d8f65-41da-4de4-8968-e035b65339cf",
         description: "Can read sign-in and audit reports.",
-        rights: &[],
+        rights: &[ReadSignInLogs],
     },
     RoleTemplate {
         display_name: "Directory Readers",

@@ -45,10 +45,7 @@ fn every_route_the_simulator_serves_exists_in_graph_v1() {
 }
 
 /// Documented examples the simulator deliberately does not serve, and why.
-const NOT_SERVED: &[(&str, &str)] = &[(
-    "/auditLogs/signIns",
-    "sign-in logs need Entra ID P1 and no Doorman feature reads them",
-)];
+const NOT_SERVED: &[(&str, &str)] = &[];
 
 /// Examples Graph itself answers with an error in a tenant like the fixture's.
 const GRAPH_REFUSES: &[(&str, &str)] = &[(
@@ -141,7 +138,7 @@ async fn the_simulator_answers_microsofts_documented_requests_with_graph_shaped_
     let caller = "grace.admin@contoso.com";
     let scopes = "User.Read User.Read.All User.RevokeSessions.All GroupMember.ReadWrite.All Group.ReadWrite.All \
         Directory.Read.All TeamMember.ReadWrite.All ChannelMember.ReadWrite.All Sites.Read.All Files.ReadWrite.All \
-        Calendars.ReadWrite MailboxSettings.ReadWrite UserAuthenticationMethod.ReadWrite.All";
+        Calendars.ReadWrite MailboxSettings.ReadWrite UserAuthenticationMethod.ReadWrite.All AuditLog.Read.All";
     let token = sim.access_token(caller, scopes).await;
     let id = |upn: &str| sim.user_id(upn);
     let own_drive_root = sim

@@ -50,6 +50,8 @@ async fn sim_only_facts_never_appear_among_graph_properties() {
         "roles",
         "password",
         "lockedOut",
+        "passwordExpired",
+        "signIns",
         "authenticationMethods",
         "\"manager\"",
     ] {

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::methods::{AuthMethod, MethodKind};
+use super::sign_ins::SignInRecord;
 use super::{
     Channel, ChannelMember, Delegates, Directory, DirectoryRole, Drive, Group, Link, Props,
     Relation, SharedMailbox, Site, Team, TenantInfo, User, default_proxy_addresses,
@@ -23,11 +24,15 @@ fn fail<T>(message: impl Into<String>) -> Result<T, TenantError> {
 }
 
 /// Keys of a user object that are sim-only facts, never served as Graph properties.
-const USER_SIM_KEYS: [&str; 11] = [
+const USER_SIM_KEYS: [&str; 15] = [
     "slackUserId",
     "roles",
     "password",
     "lockedOut",
+    "passwordExpired",
+    "passwordChanged",
+    "forceChangePasswordNextSignIn",
+    "signIns",
     "authenticationMethods",
     "manager",
     "fullAccess",
@@ -244,6 +249,10 @@ impl Directory {
             slack_user_id: None,
             password: None,
             locked_out: false,
+            password_expired: false,
+            password_changed: 0,
+            force_change_password: false,
+            sign_ins: Vec::new(),
             manager: None,
             methods: Vec::new(),
             mailbox: Some(SharedMailbox { owners, raw }),
@@ -417,11 +426,17 @@ fn tenant_info(value: Option<Value>) -> Result<TenantInfo, TenantError> {
         .get("slackTeamId")
         .and_then(Value::as_str)
         .map(str::to_owned);
+    let sign_in_logs = match raw.get("signInLogs") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(available)) => *available,
+        Some(_) => return fail("the tenant's signInLogs must be true or false"),
+    };
     Ok(TenantInfo {
         id,
         display_name,
         domain,
         slack_team_id,
+        sign_in_logs,
         raw,
     })
 }
@@ -441,10 +456,28 @@ fn user_from(
         optional_string(props.remove("slackUserId"), &format!("{who}'s slackUserId"))?;
     let password = optional_string(props.remove("password"), &format!("{who}'s password"))?
         .map(secrecy::SecretString::from);
-    let locked_out = match props.remove("lockedOut") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(flag)) => flag,
-        Some(_) => return fail(format!("{who}'s lockedOut must be true or false")),
+    let locked_out = flag(props.remove("lockedOut"), &who, "lockedOut")?;
+    let password_expired = flag(props.remove("passwordExpired"), &who, "passwordExpired")?;
+    let force_change_password = flag(
+        props.remove("forceChangePasswordNextSignIn"),
+        &who,
+        "forceChangePasswordNextSignIn",
+    )?;
+    let password_changed = match props.remove("passwordChanged") {
+        None | Some(Value::Null) => 0,
+        Some(value) => match value.as_u64().and_then(|count| u32::try_from(count).ok()) {
+            Some(count) => count,
+            None => return fail(format!("{who}'s passwordChanged must be a count")),
+        },
+    };
+    let sign_ins = match props.remove("signIns") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(entries)) => entries
+            .iter()
+            .map(|entry| SignInRecord::parse(entry, &who))
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(TenantError)?,
+        Some(_) => return fail(format!("{who}'s signIns must be a list of objects")),
     };
     let roles = strings(props.remove("roles"), &format!("{who}'s roles"))?;
     let manager = optional_string(props.remove("manager"), &format!("{who}'s manager"))?;
@@ -491,6 +524,10 @@ fn user_from(
         slack_user_id,
         password,
         locked_out,
+        password_expired,
+        password_changed,
+        force_change_password,
+        sign_ins,
         manager: None,
         methods,
         mailbox: None,
@@ -570,6 +607,15 @@ fn objects(value: Option<Value>, owner: &str) -> Result<Option<Vec<Value>>, Tena
         Some(_) => fail(format!(
             "{owner}'s calendarPermissions and messageRules must be lists of objects"
         )),
+    }
+}
+
+/// A sim-only true-or-false fact of a user; absent means false.
+fn flag(value: Option<Value>, who: &str, key: &str) -> Result<bool, TenantError> {
+    match value {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(flag)) => Ok(flag),
+        Some(_) => fail(format!("{who}'s {key} must be true or false")),
     }
 }
 

@@ -35,6 +35,20 @@ impl Directory {
                     );
                 }
                 entry.insert("lockedOut".into(), json!(user.locked_out));
+                entry.insert("passwordExpired".into(), json!(user.password_expired));
+                entry.insert("passwordChanged".into(), json!(user.password_changed));
+                entry.insert(
+                    "forceChangePasswordNextSignIn".into(),
+                    json!(user.force_change_password),
+                );
+                if !user.sign_ins.is_empty() {
+                    let sign_ins: Vec<Value> = user
+                        .sign_ins
+                        .iter()
+                        .map(|record| record.to_fixture())
+                        .collect();
+                    entry.insert("signIns".into(), json!(sign_ins));
+                }
                 let methods: Vec<&str> = user
                     .methods
                     .iter()

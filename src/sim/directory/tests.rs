@@ -259,3 +259,31 @@ fn a_removal_lingers_for_reads_only_as_long_as_the_lag() {
     );
     assert!(!directory.remove_relation(&support, Relation::FullAccess, &priya, now, lag));
 }
+
+#[test]
+fn sign_in_facts_are_read_checked_and_kept_apart_from_graph_properties() {
+    let mut file: serde_json::Value = serde_json::from_str(CONTOSO).expect("JSON");
+    file["tenant"]["signInLogs"] = serde_json::json!(false);
+    file["users"][6]["signIns"] = serde_json::json!([
+        {"at": "2024-05-02T09:30:00Z", "errorCode": 53003, "policy": "Require a compliant device"}
+    ]);
+    file["users"][6]["passwordExpired"] = serde_json::json!(true);
+    let directory = Directory::load(&file.to_string()).expect("loads");
+    assert!(!directory.tenant.sign_in_logs);
+    let user = &directory.users[6];
+    assert!(user.password_expired);
+    assert_eq!(user.sign_ins.len(), 1);
+    assert_eq!(
+        user.sign_ins[0].policy.as_deref(),
+        Some("Require a compliant device")
+    );
+    for key in ["signIns", "passwordExpired"] {
+        assert!(!user.props.contains_key(key), "{key} is a Graph property");
+    }
+    let again = Directory::load(&directory.state().to_string()).expect("the state loads");
+    assert_eq!(again.users[6].sign_ins, user.sign_ins);
+
+    file["users"][6]["signIns"] = serde_json::json!([{"at": "yesterday", "errorCode": 0}]);
+    let refused = Directory::load(&file.to_string()).expect_err("a bad time is refused");
+    assert!(refused.to_string().contains("RFC 3339"), "{refused}");
+}

@@ -9,7 +9,7 @@
 use axum::http::Method;
 
 use super::call::{Call, Outcome};
-use super::{domains, groups, mail, methods, sites, teams, users};
+use super::{audit, domains, groups, mail, methods, sites, teams, users};
 
 pub type Handler = fn(&mut Call<'_>) -> Outcome;
 
@@ -93,6 +93,8 @@ pub static ROUTES: &[Route] = &[
     ),
     route(GET, "/me/joinedTeams", teams::joined_teams),
     route(GET, "/users/{user}/joinedTeams", teams::joined_teams),
+    // Audit logs.
+    route(GET, "/auditLogs/signIns", audit::sign_ins),
     // Domains.
     route(GET, "/domains", domains::list),
     route(GET, "/domains/{domain}", domains::get),

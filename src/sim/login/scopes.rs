@@ -11,6 +11,7 @@ pub const DELEGATED_SCOPES: &[&str] = &[
     "User.ReadWrite.All",
     "User.RevokeSessions.All",
     "User-PasswordProfile.ReadWrite.All",
+    "AuditLog.Read.All",
     "Directory.Read.All",
     "Directory.ReadWrite.All",
     "Directory.AccessAsUser.All",
@@ -66,6 +67,7 @@ pub const APP_READ_ROLES: &[&str] = &[
     "Files.Read.All",
     "MailboxSettings.Read",
     "UserAuthenticationMethod.Read.All",
+    "AuditLog.Read.All",
 ];
 
 /// The resources the app may ask tokens for, each with its application ID URI.
