@@ -26,7 +26,8 @@ pub enum Right {
     ManageAdminCredentials,
     /// Read other users' authentication methods.
     ReadAuthenticationMethods,
-    /// Revoke the sign-in sessions of users who hold no admin role.
+    /// Revoke the sign-in sessions of users who hold no admin role
+    /// (`microsoft.directory/users/invalidateAllRefreshTokens`).
     RevokeSessions,
     /// Read sign-in logs through Graph with a delegated token (Global Administrator, Global
     /// Reader, Reports Reader, Security Reader and the security administrators).
@@ -105,10 +106,13 @@ pub static ROLE_TEMPLATES: &[RoleTemplate] = &[
         display_name: "Authentication Administrator",
         template_id: "c4e39bd9-1100-46d3-8c65-fb160da0071f",
         description: "Can access to view, set and reset authentication method information for any non-admin user.",
+        // Entra's role holds `microsoft.directory/users/invalidateAllRefreshTokens`, for the
+        // same people whose methods it may change (non-admins).
         rights: &[
             ResetPasswords,
             ManageAuthenticationMethods,
             ReadAuthenticationMethods,
+            RevokeSessions,
         ],
     },
     RoleTemplate {

@@ -160,8 +160,12 @@ pub fn reset_password(call: &mut Call<'_>) -> Outcome {
         .user_mut(&target)
         .ok_or_else(|| GraphErr::not_found(Service::Directory, &target))?;
     user.password = Some(secrecy::SecretString::from(new_password));
-    // An administrator's reset is how a smart-lockout is cleared (graph-operations.md 6.6).
+    // An administrator's reset is how a smart-lockout is cleared (graph-operations.md 6.6), and
+    // it replaces an expired password with one the user must change at next sign-in.
     user.locked_out = false;
+    user.password_expired = false;
+    user.password_changed = user.password_changed.saturating_add(1);
+    user.force_change_password = true;
     user.operations.push(json!({
         "id": operation_id,
         "createdDateTime": now_text(),

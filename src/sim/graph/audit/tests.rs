@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use crate::sim::testing::{CONTOSO, TestSim};
 
 const GRAPH: &str = "https://graph.microsoft.com";
+const OPERATOR: &str = "helpdesk.ops@contoso.com";
 
 /// Contoso with sign-ins for Jordan (a wrong password, then a Conditional Access block), an
 /// expired password for Nina, and `tenant` merged into the tenant block.
@@ -192,6 +193,56 @@ async fn a_person_reads_sign_in_logs_only_in_a_reports_reading_role() {
 }
 
 #[tokio::test]
+async fn a_reset_clears_the_lockout_and_the_expiry_and_says_so_in_the_state() {
+    let sim = TestSim::with(&tenant(json!({})));
+    let operator = sim
+        .graph_token(OPERATOR, "UserAuthenticationMethod.ReadWrite.All")
+        .await;
+    let app = sim.app_token(GRAPH).await;
+    for upn in ["sarah.chen@contoso.com", "nina.patel@contoso.com"] {
+        let id = user_id(&sim, upn);
+        let reset = sim
+            .graph(
+                &operator,
+                Method::POST,
+                &format!(
+                    "/users/{id}/authentication/methods/28c10230-6103-485e-b985-444c60001490/resetPassword"
+                ),
+                Some(json!({})),
+                &[],
+            )
+            .await;
+        assert_eq!(reset.status, StatusCode::ACCEPTED, "{}", reset.body);
+        let latest = sign_ins_of(&sim, &app, &id).await;
+        assert!(
+            codes(&latest)
+                .first()
+                .is_none_or(|code| ![50053, 50055].contains(code)),
+            "{latest:?}"
+        );
+    }
+    let state = sim.control("state").await;
+    let entry = |upn: &str| {
+        state["users"]
+            .as_array()
+            .and_then(|users| users.iter().find(|user| user["userPrincipalName"] == upn))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let sarah = entry("sarah.chen@contoso.com");
+    assert_eq!(sarah["lockedOut"], false);
+    assert_eq!(sarah["passwordChanged"], 1);
+    assert_eq!(sarah["forceChangePasswordNextSignIn"], true);
+    let nina = entry("nina.patel@contoso.com");
+    assert_eq!(nina["passwordExpired"], false);
+    assert_eq!(nina["passwordChanged"], 1);
+    let jordan = entry("jordan.lee@contoso.com");
+    assert_eq!(jordan["passwordChanged"], 0);
+    assert_eq!(jordan["forceChangePasswordNextSignIn"], false);
+    assert_eq!(jordan["signIns"].as_array().map(Vec::len), Some(3));
+}
+
+#[tokio::test]
 async fn sim_only_sign_in_facts_are_never_graph_properties() {
     let sim = TestSim::with(&tenant(json!({})));
     let app = sim.app_token(GRAPH).await;
@@ -216,4 +267,31 @@ async fn sim_only_sign_in_facts_are_never_graph_properties() {
             assert!(user.body.get(key).is_none(), "{upn} shows {key}");
         }
     }
+}
+
+#[tokio::test]
+async fn an_authentication_administrator_revokes_sessions_of_non_admins_only() {
+    let sim = TestSim::new();
+    let operator = sim.graph_token(OPERATOR, "User.RevokeSessions.All").await;
+    let revoke = |upn: &str| format!("/users/{upn}/revokeSignInSessions");
+    let answer = sim
+        .graph(
+            &operator,
+            Method::POST,
+            &revoke("jordan.lee@contoso.com"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let answer = sim
+        .graph(
+            &operator,
+            Method::POST,
+            &revoke("grace.admin@contoso.com"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.body);
 }
