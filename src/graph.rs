@@ -14,6 +14,7 @@ pub mod mail;
 pub mod model;
 pub mod path;
 pub mod retry;
+pub mod sign_ins;
 pub mod sites;
 pub mod teams;
 pub mod token;

@@ -8,12 +8,14 @@
 
 use serde::Deserialize;
 
+mod audit;
 mod auth_methods;
 mod collaboration;
 mod directory;
 mod files;
 mod mail;
 
+pub use self::audit::{AppliedConditionalAccessPolicy, SignIn, SignInStatus};
 pub use self::auth_methods::{
     AuthenticationMethod, EmailMethod, Fido2Method, MicrosoftAuthenticatorMethod, PasswordMethod,
     PhoneMethod, SoftwareOathMethod, TemporaryAccessPass, WindowsHelloForBusinessMethod,

@@ -11,5 +11,6 @@ mod graph_tools;
 mod paging;
 mod requests;
 mod retries;
+mod sign_ins;
 mod support;
 pub(crate) mod tracing_capture;

@@ -11,7 +11,7 @@ use crate::graph::auth_methods::PasswordResetResponse;
 use crate::graph::model::{
     AuthenticationMethod, AutomaticRepliesSetting, CalendarPermission, Collection,
     ConversationMember, DirectoryObject, Drive, Group, MailboxSettings, MessageRule, ODataValue,
-    Permission, Site, TemporaryAccessPass, User, UserPurpose, WorkingHours,
+    Permission, SignIn, Site, TemporaryAccessPass, User, UserPurpose, WorkingHours,
 };
 
 /// The examples file, relative to the crate's manifest (the project keeps `shared/` beside it).
@@ -46,6 +46,7 @@ enum Model {
     AutomaticRepliesSetting,
     WorkingHours,
     UserPurposeValue,
+    SignIns,
     /// A 204: the example must have no body.
     NoBody,
 }
@@ -59,7 +60,6 @@ enum Disposition {
 const COUNT_ONLY: &str = "`$count` answers a bare text/plain number; Doorman never counts";
 const BULK_BIND: &str = "bulk `members@odata.bind` PATCH; Doorman adds one member per call so \
                          each change is audited and retried on its own";
-const SIGN_INS: &str = "sign-in logs are read by the audit module, not by provisioning";
 
 /// `(method, path pattern, disposition)`, first match wins. In patterns `*` stands for one
 /// path segment (or part of one) and `**` for anything; the query string is ignored.
@@ -189,7 +189,7 @@ const EXAMPLE_TABLE: &[(&str, &str, Disposition)] = {
             "/me/mailboxSettings/userPurpose",
             Decode(Model::UserPurposeValue),
         ),
-        ("GET", "/auditLogs/signIns", NotModelled(SIGN_INS)),
+        ("GET", "/auditLogs/signIns", Decode(Model::SignIns)),
     ]
 };
 
@@ -356,6 +356,7 @@ fn decode(model: Model, response: serde_json::Value) -> Result<(), String> {
         Model::AutomaticRepliesSetting => decodes::<AutomaticRepliesSetting>(response),
         Model::WorkingHours => decodes::<WorkingHours>(response),
         Model::UserPurposeValue => decodes::<ODataValue<UserPurpose>>(response),
+        Model::SignIns => decodes::<Collection<SignIn>>(response),
         Model::NoBody if response.is_null() => Ok(()),
         Model::NoBody => Err(format!("a 204 example carries a body: {response}")),
     }
