@@ -1,5 +1,6 @@
 //! The simulator's control API under `/_sim/` (DESIGN.md sections 8 and 10): read the tenant,
-//! the Graph log and the Exchange log, switch faults, fetch a `doorman.toml` that wires `serve` to this simulator
+//! the Graph log and the Exchange log, switch faults, choose how step-up sign-ins are answered,
+//! fetch a `doorman.toml` that wires `serve` to this simulator
 //! (login, Graph, Teams and Slack), and, under `--tls`, the certificate to trust
 //! (`/_sim/ca.pem`). The chat services' own control routes live beside them
 //! (`teams/control.rs`, `slack/control.rs`) and share [`problem`].
@@ -15,6 +16,7 @@ use serde_json::json;
 
 use super::SimState;
 use super::graph::FaultsUpdate;
+use super::login::StepUpMode;
 
 pub(super) fn routes() -> Router<Arc<SimState>> {
     Router::new()
@@ -22,6 +24,7 @@ pub(super) fn routes() -> Router<Arc<SimState>> {
         .route("/_sim/graph/log", get(graph_log))
         .route("/_sim/exchange/log", get(exchange_log))
         .route("/_sim/faults", get(faults).post(set_faults))
+        .route("/_sim/login/step_up", get(step_up).post(set_step_up))
         .route("/_sim/doorman.toml", get(doorman_toml))
         .route("/_sim/ca.pem", get(ca_pem))
 }
@@ -66,6 +69,35 @@ async fn set_faults(State(sim): State<Arc<SimState>>, body: axum::body::Bytes) -
         Ok(faults) => Json(faults).into_response(),
         Err(message) => problem(StatusCode::BAD_REQUEST, &message),
     }
+}
+
+/// How step-up sign-ins are answered now: `{"mode": ...}`.
+async fn step_up(State(sim): State<Arc<SimState>>) -> Response {
+    let mode = sim.login_state().step_up;
+    Json(json!({ "mode": mode })).into_response()
+}
+
+/// `POST /_sim/login/step_up` with `{"mode": "normal" | "omit_acrs" | "stale"}`: how the next
+/// step-up sign-ins are answered. `normal` is Entra's (`acrs` with the contexts asked for,
+/// `auth_time` now); `omit_acrs` leaves `acrs` out of the ID token; `stale` dates `auth_time`
+/// eleven minutes back. Lets tests check that the bot verifies a step-up's token.
+async fn set_step_up(State(sim): State<Arc<SimState>>, body: axum::body::Bytes) -> Response {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Update {
+        mode: StepUpMode,
+    }
+    let update: Update = match serde_json::from_slice(&body) {
+        Ok(update) => update,
+        Err(error) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                &format!("invalid step-up mode (normal, omit_acrs or stale): {error}"),
+            );
+        }
+    };
+    sim.login_state().step_up = update.mode;
+    Json(json!({ "mode": update.mode })).into_response()
 }
 
 /// The control API's error body: `{"error": message}`.

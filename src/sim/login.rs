@@ -14,6 +14,7 @@
 
 mod authorize;
 mod scopes;
+mod step_up;
 mod token;
 mod tokens;
 
@@ -33,6 +34,7 @@ pub use scopes::{
     APP_READ_ROLES, DELEGATED_SCOPES, EXCHANGE_APP_ROLES, EXCHANGE_DELEGATED_SCOPES,
     EXCHANGE_RESOURCE, RequestedScopes, Resource,
 };
+pub use step_up::StepUpMode;
 pub(crate) use tokens::graph_issuer;
 pub use tokens::{AccessClaims, BOT_CONNECTOR_AUDIENCE, GRAPH_AUDIENCES};
 
@@ -75,6 +77,8 @@ pub struct LoginState {
     codes: HashMap<String, AuthorizationCode>,
     redeemed_codes: HashSet<String>,
     refresh_tokens: HashMap<String, RefreshGrant>,
+    /// How step-up sign-ins are answered (`POST /_sim/login/step_up`).
+    pub step_up: StepUpMode,
 }
 
 impl std::fmt::Debug for LoginState {
@@ -83,6 +87,7 @@ impl std::fmt::Debug for LoginState {
             .field("codes", &self.codes.len())
             .field("redeemed_codes", &self.redeemed_codes.len())
             .field("refresh_tokens", &self.refresh_tokens.len())
+            .field("step_up", &self.step_up)
             .finish()
     }
 }
@@ -96,8 +101,19 @@ struct AuthorizationCode {
     scopes: RequestedScopes,
     /// The S256 form of the PKCE challenge.
     code_challenge: String,
-    nonce: Option<String>,
+    /// What the ID token says about this sign-in.
+    authentication: Authentication,
     expires: DateTime<Utc>,
+}
+
+/// What an ID token says about the sign-in behind it, besides who signed in.
+#[derive(Clone, Debug, Default)]
+struct Authentication {
+    nonce: Option<String>,
+    /// The authentication contexts satisfied (`acrs`), for a step-up.
+    acrs: Vec<String>,
+    /// When the user authenticated (`auth_time`), for a step-up or `prompt=login`.
+    auth_time: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone)]

@@ -114,6 +114,24 @@ impl TestSim {
 
     /// Where `/authorize` sends `upn` back to, asking `consent` with a PKCE `challenge`.
     pub async fn authorize(&self, upn: &str, consent: &str, challenge: &str) -> Url {
+        let answer = self.authorize_with(upn, consent, challenge, &[]).await;
+        answer
+            .headers
+            .get("location")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|location| Url::parse(location).ok())
+            .expect("authorize redirects")
+    }
+
+    /// `/authorize`'s answer for `upn` asking `consent`, with `extra` parameters (`claims`,
+    /// `prompt`, `nonce`) added.
+    pub async fn authorize_with(
+        &self,
+        upn: &str,
+        consent: &str,
+        challenge: &str,
+        extra: &[(&str, &str)],
+    ) -> Answer {
         let registration = &self.state.registration;
         let query = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs([
@@ -126,6 +144,7 @@ impl TestSim {
                 ("code_challenge_method", "S256"),
                 ("login_hint", upn),
             ])
+            .extend_pairs(extra.iter().copied())
             .finish();
         let request = Request::get(format!(
             "/{}/oauth2/v2.0/authorize?{query}",
@@ -133,13 +152,7 @@ impl TestSim {
         ))
         .body(Body::empty())
         .expect("request");
-        let redirect = self.send(request).await;
-        redirect
-            .headers
-            .get("location")
-            .and_then(|value| value.to_str().ok())
-            .and_then(|location| Url::parse(location).ok())
-            .expect("authorize redirects")
+        self.send(request).await
     }
 
     /// Authorize with `consent` as `upn`, then redeem the code with `scope` (none: no `scope`

@@ -1,6 +1,7 @@
 //! `GET /{tenant}/oauth2/v2.0/authorize`: checks the client and redirect URI against the
 //! registration, signs in the user named by `login_hint` without asking anything, and redirects
-//! back with a code.
+//! back with a code. A request whose `claims` ask for an authentication context is a step-up
+//! ([`super::step_up`]).
 //!
 //! As with Entra, problems that make the redirect URI untrustworthy (unknown tenant, client or
 //! redirect URI) and problems with the account itself (unknown, disabled, locked out) are shown
@@ -16,7 +17,8 @@ use chrono::Utc;
 use url::Url;
 
 use super::scopes::RequestedScopes;
-use super::{AuthorizationCode, names_tenant, random_token};
+use super::step_up::{has_passwordless_method, requested_contexts, step_up_claims};
+use super::{Authentication, AuthorizationCode, names_tenant, random_token};
 use crate::sim::SimState;
 
 /// How long an authorization code lives, as on Microsoft's endpoint.
@@ -100,6 +102,13 @@ pub(super) async fn authorize(
             );
         }
     }
+    let contexts = match params.get("claims") {
+        None => Vec::new(),
+        Some(claims) => match requested_contexts(claims) {
+            Ok(contexts) => contexts,
+            Err(description) => return back("invalid_request", &description),
+        },
+    };
     let hint = param("login_hint");
     if hint.is_empty() {
         return error_page(
@@ -132,7 +141,33 @@ pub(super) async fn authorize(
                 "Your account is locked because you've tried to sign in too many times with an incorrect user ID or password.",
             );
         }
+        if !contexts.is_empty() && !has_passwordless_method(user) {
+            // The context's policy asks for MFA, and without a passwordless method this person
+            // cannot complete it.
+            return back(
+                "interaction_required",
+                &format!(
+                    "AADSTS50079: Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication to access '{}'.",
+                    state.registration.client_id
+                ),
+            );
+        }
         user.id.clone()
+    };
+    let now = Utc::now();
+    let authentication = if contexts.is_empty() {
+        Authentication {
+            nonce: params.get("nonce").cloned(),
+            acrs: Vec::new(),
+            auth_time: (param("prompt") == "login").then_some(now),
+        }
+    } else {
+        let (acrs, auth_time) = step_up_claims(state.login_state().step_up, contexts, now);
+        Authentication {
+            nonce: params.get("nonce").cloned(),
+            acrs,
+            auth_time: Some(auth_time),
+        }
     };
     // Codes keep the S256 form of the challenge, so the token endpoint has one comparison.
     let challenge = if plain {
@@ -149,8 +184,8 @@ pub(super) async fn authorize(
             redirect_uri: state.registration.redirect_uri.clone(),
             scopes: requested,
             code_challenge: challenge,
-            nonce: params.get("nonce").cloned(),
-            expires: Utc::now() + chrono::Duration::minutes(CODE_LIFETIME_MINUTES),
+            authentication,
+            expires: now + chrono::Duration::minutes(CODE_LIFETIME_MINUTES),
         },
     );
     let mut location = redirect.clone();

@@ -146,3 +146,166 @@ async fn client_credentials_for_exchange_give_an_app_only_token_graph_refuses() 
     let graph = sim.graph(&token, Method::GET, "/users", None, &[]).await;
     assert_eq!(graph.status, StatusCode::UNAUTHORIZED);
 }
+
+/// The step-up request Doorman sends: context `c1`, a fresh sign-in.
+const STEP_UP: [(&str, &str); 2] = [
+    (
+        "claims",
+        r#"{"id_token":{"acrs":{"essential":true,"value":"c1"}}}"#,
+    ),
+    ("prompt", "login"),
+];
+
+/// Signs `upn` in with `extra` authorize parameters and redeems the code: the token answer, or
+/// the authorize redirect's query when it carried no code.
+async fn sign_in_with(
+    sim: &TestSim,
+    upn: &str,
+    extra: &[(&str, &str)],
+) -> Result<Value, Vec<(String, String)>> {
+    let verifier = format!("verifier-{upn}-{}", uuid::Uuid::new_v4());
+    let challenge = {
+        use base64::Engine;
+        use sha2::Digest;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(sha2::Sha256::digest(verifier.as_bytes()))
+    };
+    let answer = sim
+        .authorize_with(upn, "openid offline_access User.Read", &challenge, extra)
+        .await;
+    let location = answer
+        .headers
+        .get("location")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|location| url::Url::parse(location).ok())
+        .expect("authorize redirects");
+    let pairs: Vec<(String, String)> = location
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let Some((_, code)) = pairs.iter().find(|(name, _)| name == "code") else {
+        return Err(pairs);
+    };
+    let registration = &sim.state.registration;
+    let token = sim
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", &registration.redirect_uri),
+            ("code_verifier", &verifier),
+        ])
+        .await;
+    assert_eq!(token.status, StatusCode::OK, "{}", token.body);
+    Ok(claims(
+        token.body["id_token"].as_str().expect("an ID token"),
+    ))
+}
+
+#[tokio::test]
+async fn a_step_up_with_a_passwordless_method_carries_the_context_and_a_fresh_auth_time() {
+    let sim = TestSim::new();
+    let before = chrono::Utc::now().timestamp();
+    let id = sign_in_with(&sim, "priya.nair@contoso.com", &STEP_UP)
+        .await
+        .expect("Authenticator completes the step-up");
+    assert_eq!(id["acrs"], json!(["c1"]));
+    let auth_time = id["auth_time"].as_i64().expect("auth_time");
+    assert!(auth_time >= before && auth_time <= chrono::Utc::now().timestamp());
+    assert!(id.get("amr").is_none(), "v2 ID tokens carry no amr");
+    let fido = sign_in_with(&sim, "nina.patel@contoso.com", &STEP_UP)
+        .await
+        .expect("a FIDO2 key completes the step-up");
+    assert_eq!(fido["acrs"], json!(["c1"]));
+}
+
+#[tokio::test]
+async fn a_step_up_without_a_passwordless_method_goes_back_with_interaction_required() {
+    let sim = TestSim::new();
+    let refused = sign_in_with(&sim, "jordan.lee@contoso.com", &STEP_UP)
+        .await
+        .expect_err("a password alone cannot satisfy the context");
+    let value = |name: &str| {
+        refused
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+    };
+    assert_eq!(value("error").as_deref(), Some("interaction_required"));
+    assert_eq!(value("state").as_deref(), Some("s1"));
+    assert!(value("error_description").is_some_and(|text| text.starts_with("AADSTS50079")));
+}
+
+#[tokio::test]
+async fn a_locked_out_account_is_refused_a_step_up_as_any_sign_in() {
+    let sim = TestSim::new();
+    let answer = sim
+        .authorize_with(
+            "sarah.chen@contoso.com",
+            "openid",
+            "challenge-challenge-challenge-challenge-1234",
+            &STEP_UP,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert!(answer.headers.get("location").is_none());
+}
+
+#[tokio::test]
+async fn without_a_step_up_the_id_token_has_no_acrs_and_auth_time_only_after_prompt_login() {
+    let sim = TestSim::new();
+    let plain = sign_in_with(&sim, "priya.nair@contoso.com", &[])
+        .await
+        .expect("signs in");
+    assert!(plain.get("acrs").is_none() && plain.get("auth_time").is_none());
+    let fresh = sign_in_with(&sim, "jordan.lee@contoso.com", &[("prompt", "login")])
+        .await
+        .expect("signs in");
+    assert!(fresh.get("acrs").is_none());
+    assert!(fresh["auth_time"].is_i64());
+}
+
+#[tokio::test]
+async fn the_step_up_control_can_leave_out_the_context_or_date_the_sign_in_back() {
+    let sim = TestSim::new();
+    let set = |mode: &'static str| {
+        let request = axum::http::Request::post("/_sim/login/step_up")
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(json!({ "mode": mode }).to_string()))
+            .expect("request");
+        sim.send(request)
+    };
+    assert_eq!(set("omit_acrs").await.status, StatusCode::OK);
+    let omitted = sign_in_with(&sim, "priya.nair@contoso.com", &STEP_UP)
+        .await
+        .expect("signs in");
+    assert!(omitted.get("acrs").is_none() && omitted["auth_time"].is_i64());
+    assert_eq!(set("stale").await.body, json!({"mode": "stale"}));
+    let stale = sign_in_with(&sim, "priya.nair@contoso.com", &STEP_UP)
+        .await
+        .expect("signs in");
+    assert_eq!(stale["acrs"], json!(["c1"]));
+    let age = chrono::Utc::now().timestamp() - stale["auth_time"].as_i64().unwrap_or_default();
+    assert!(age > 600, "{age}");
+    assert_eq!(set("sometimes").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(sim.control("login/step_up").await, json!({"mode": "stale"}));
+}
+
+#[tokio::test]
+async fn discovery_lists_the_step_up_claims() {
+    let sim = TestSim::new();
+    let request = axum::http::Request::get(format!(
+        "/{}/v2.0/.well-known/openid-configuration",
+        sim.state.tenant_id
+    ))
+    .body(axum::body::Body::empty())
+    .expect("request");
+    let metadata = sim.send(request).await.body;
+    let supported = metadata["claims_supported"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for claim in ["acrs", "auth_time"] {
+        assert!(supported.contains(&json!(claim)), "{claim}");
+    }
+    assert!(!supported.contains(&json!("amr")));
+}

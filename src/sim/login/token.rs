@@ -27,7 +27,7 @@ use super::tokens::{
     BOT_CONNECTOR_AUDIENCE, TOKEN_LIFETIME_SECONDS, app_token, connector_token, delegated_token,
     id_token,
 };
-use super::{RefreshGrant, names_tenant, random_token};
+use super::{Authentication, RefreshGrant, names_tenant, random_token};
 use crate::sim::SimState;
 
 /// `BASE64URL(SHA256(verifier))`, the S256 PKCE transform.
@@ -183,7 +183,7 @@ fn redeem_code(state: &SimState, form: &HashMap<String, String>) -> Response {
         client_id: &grant.client_id,
         scopes: &grant.scopes,
     };
-    issue_user_tokens(state, consent, form.get("scope"), grant.nonce.as_deref())
+    issue_user_tokens(state, consent, form.get("scope"), &grant.authentication)
 }
 
 fn redeem_refresh_token(state: &SimState, form: &HashMap<String, String>) -> Response {
@@ -228,7 +228,12 @@ fn redeem_refresh_token(state: &SimState, form: &HashMap<String, String>) -> Res
         client_id: &grant.client_id,
         scopes: &grant.scopes,
     };
-    issue_user_tokens(state, consent, form.get("scope"), None)
+    issue_user_tokens(
+        state,
+        consent,
+        form.get("scope"),
+        &Authentication::default(),
+    )
 }
 
 /// What a user consented to, for whom: the grant behind a code or a refresh token.
@@ -246,7 +251,7 @@ fn issue_user_tokens(
     state: &SimState,
     consent: Consent<'_>,
     asked: Option<&String>,
-    nonce: Option<&str>,
+    authentication: &Authentication,
 ) -> Response {
     let asked = match asked.map(|scope| RequestedScopes::parse(scope)) {
         None => None,
@@ -298,7 +303,7 @@ fn issue_user_tokens(
             let access = delegated_token(state, &directory, user, resource, &resource_scopes);
             let id = oidc
                 .wants("openid")
-                .then(|| id_token(state, &directory, user, nonce));
+                .then(|| id_token(state, &directory, user, authentication));
             (access, id)
         })
     }) else {

@@ -3,7 +3,10 @@
 //! Access tokens are v1.0-format JWTs, like Entra's (`iss` `https://sts.windows.net/{tid}/`), for
 //! one resource each (`aud` Graph or Exchange Online): delegated ones carry `oid`, `tid`, `upn`,
 //! `scp` (that resource's permissions) and `wids`; app-only ones carry `roles`. ID tokens are v2.0 (`iss` `{authority}/{tid}/v2.0`, `aud` the
-//! client) with `nonce`, `email` and `preferred_username`. Bot Connector tokens are app-only
+//! client) with `nonce`, `email` and `preferred_username`, and after a step-up (an authorize
+//! request whose `claims` ask for an authentication context) `acrs` and `auth_time`; `auth_time`
+//! also after `prompt=login` (it is an optional claim the app registration enables). Like
+//! Entra's v2.0 ID tokens they carry no `amr`. Bot Connector tokens are app-only
 //! tokens for the Bot Framework's audience: the bot's key to the simulated Teams connector.
 
 use std::sync::Arc;
@@ -15,6 +18,7 @@ use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::Authentication;
 use super::scopes::{APP_READ_ROLES, EXCHANGE_APP_ROLES, Resource};
 use crate::sim::SimState;
 use crate::sim::directory::{Directory, User, stable_id};
@@ -158,7 +162,7 @@ pub(super) fn id_token(
     state: &SimState,
     directory: &Directory,
     user: &User,
-    nonce: Option<&str>,
+    authentication: &Authentication,
 ) -> String {
     let (now, exp) = times();
     let tenant_id = &directory.tenant.id;
@@ -177,8 +181,14 @@ pub(super) fn id_token(
         "tid": tenant_id,
         "ver": "2.0",
     });
-    if let Some(nonce) = nonce {
+    if let Some(nonce) = &authentication.nonce {
         claims["nonce"] = json!(nonce);
+    }
+    if !authentication.acrs.is_empty() {
+        claims["acrs"] = json!(authentication.acrs);
+    }
+    if let Some(auth_time) = authentication.auth_time {
+        claims["auth_time"] = json!(auth_time.timestamp());
     }
     state.keys.sign(&claims)
 }
@@ -209,7 +219,7 @@ pub(super) async fn openid_configuration(
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
         "code_challenge_methods_supported": ["S256", "plain"],
-        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nbf", "name", "nonce", "oid", "tid", "preferred_username", "email", "ver"],
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nbf", "name", "nonce", "oid", "tid", "preferred_username", "email", "ver", "acrs", "auth_time"],
         "tenant_region_scope": "EU",
     }))
     .into_response()
