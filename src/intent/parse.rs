@@ -163,17 +163,35 @@ impl<'m, 'c> Parser<'m, 'c> {
             || self.has_seq(&["verification", "code"])
         {
             return Intent::RecoverMfa {
-                on_behalf_of: terms.on_behalf_of,
+                on_behalf_of: self.someone_else(terms.on_behalf_of),
             };
         }
-        if self.has_any(&["password", "passwd", "pwd", "passcode", "passwords"]) {
-            return Intent::ResetPassword {
-                on_behalf_of: terms.on_behalf_of,
-            };
-        }
+        // A lockout is an unlock whatever else the sentence says ("locked out after typing the
+        // wrong password"); then a password; then not getting in at all.
         if self.is_locked_out() {
             return Intent::UnlockAccount {
-                on_behalf_of: terms.on_behalf_of,
+                on_behalf_of: self.someone_else(terms.on_behalf_of),
+            };
+        }
+        if self.has_any(&[
+            "password",
+            "passwd",
+            "pwd",
+            "pw",
+            "pword",
+            "passcode",
+            "passwords",
+            "pasword",
+            "passowrd",
+            "paswd",
+        ]) {
+            return Intent::ResetPassword {
+                on_behalf_of: self.someone_else(terms.on_behalf_of),
+            };
+        }
+        if self.cannot_get_in() {
+            return Intent::UnlockAccount {
+                on_behalf_of: self.someone_else(terms.on_behalf_of),
             };
         }
         if let Some(address) = self.new_own_address() {
@@ -354,7 +372,15 @@ impl<'m, 'c> Parser<'m, 'c> {
         who && holds && !for_me
     }
 
-    fn is_locked_out(&self) -> bool {
+    /// Whose account a recovery is for when it names someone other than the asker: an address
+    /// or full name, else a colleague's first name alone ("reset Sarah's password"). Naming
+    /// someone is never read as asking for oneself.
+    fn someone_else(&mut self, named: Option<String>) -> Option<String> {
+        named.or_else(|| self.lone_first_name())
+    }
+
+    /// "I can't log in", "unable to sign in": not getting in, for a reason not said.
+    fn cannot_get_in(&self) -> bool {
         let cannot = ["cant", "cannot", "couldnt", "unable", "not"];
         let get_in = ["log", "login", "logon", "sign", "signin", "get"];
         self.words
@@ -362,7 +388,11 @@ impl<'m, 'c> Parser<'m, 'c> {
             .any(|pair| cannot.contains(&pair[0].as_str()) && get_in.contains(&pair[1].as_str()))
             || self.has_seq(&["unable", "to", "log"])
             || self.has_seq(&["unable", "to", "sign"])
-            || self.has_seq(&["locked", "out"])
+    }
+
+    /// A lockout, said as one.
+    fn is_locked_out(&self) -> bool {
+        self.has_seq(&["locked", "out"])
             || self.has_seq(&["account", "locked"])
             || self.has_seq(&["account", "is", "locked"])
             || self.has_seq(&["account", "has", "been", "locked"])
@@ -483,7 +513,14 @@ impl<'m, 'c> Parser<'m, 'c> {
             if FILLER.contains(&word.as_str()) || self.catalog.names_word(&word) {
                 continue;
             }
-            if let [person] = self.catalog.people_named(&[&word]).as_slice() {
+            // "Sarah's password" is tokenized "sarahs": the person is Sarah.
+            let mut named = self.catalog.people_named(&[&word]);
+            if named.is_empty() {
+                if let Some(stem) = word.strip_suffix('s').filter(|stem| stem.len() > 1) {
+                    named = self.catalog.people_named(&[stem]);
+                }
+            }
+            if let [person] = named.as_slice() {
                 if person.upn.eq_ignore_ascii_case(self.asker.upn) {
                     continue;
                 }

@@ -260,6 +260,31 @@ const TABLE: &[(&str, &str, &str)] = &[
     ),
     (
         "tom.becker@contoso.com",
+        "locked out after typing the wrong password too many times",
+        r#"{"action":"unlock_account"}"#,
+    ),
+    (
+        "alex.kim@contoso.com",
+        "forgot my pw, can u reset it pls",
+        r#"{"action":"reset_password"}"#,
+    ),
+    (
+        "alex.kim@contoso.com",
+        "hi, i cant log in this morning",
+        r#"{"action":"unlock_account"}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
+        "can you reset sarah's password, she's stuck",
+        r#"{"action":"reset_password","for":"sarah.chen@contoso.com"}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
+        "please reset the password for sarah.chen@contoso.com",
+        r#"{"action":"reset_password","for":"sarah.chen@contoso.com"}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
         "got a new phone, need to set up the authenticator again",
         r#"{"action":"recover_mfa"}"#,
     ),
