@@ -237,6 +237,7 @@ fn bench(c: &mut Criterion) {
                 on_behalf_of: None,
                 counterpart_internal: None,
                 new_address: None,
+                privileged: false,
             };
             let facts = Facts {
                 requester: &people[mix.next(people.len())],

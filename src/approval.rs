@@ -13,6 +13,7 @@
 mod cards;
 mod courier;
 mod outcomes;
+mod recovery;
 pub mod stages;
 pub mod standing;
 
@@ -25,6 +26,7 @@ pub use cards::{
 };
 pub use courier::Courier;
 pub use outcomes::{Left, done, ended, failed, removed_again, undoing, undone};
+pub use recovery::{not_verified, secret_message, verify_another_way, verify_with_sign_in};
 pub use stages::StageError;
 pub use standing::{Standing, StandingApproval};
 

@@ -21,8 +21,9 @@ use serde::Deserialize;
 
 pub use key::SecretKey;
 pub use sections::{
-    AdminConfig, CatalogConfig, LifecycleConfig, LogFormat, MicrosoftConfig, PolicyConfig,
-    ProvisionConfig, SecurityConfig, ServerConfig, SlackConfig, StorageConfig, TeamsConfig,
+    AdminConfig, CatalogConfig, IdentityConfig, LifecycleConfig, LogFormat, MicrosoftConfig,
+    PolicyConfig, ProvisionConfig, SecurityConfig, ServerConfig, SlackConfig, StorageConfig,
+    TeamsConfig,
 };
 pub use trust::TrustedRoots;
 
@@ -58,6 +59,8 @@ pub struct Config {
     pub provision: ProvisionConfig,
     #[serde(default)]
     pub exchange: ExchangeConfig,
+    #[serde(default)]
+    pub identity: IdentityConfig,
 }
 
 /// Why a configuration was refused. The message is one line that names the key.
@@ -160,6 +163,7 @@ impl Config {
         }
         self.catalog.validate()?;
         self.admin.validate()?;
+        self.identity.validate()?;
         self.exchange
             .check()
             .map_err(|message| ConfigError::invalid("exchange", message))?;

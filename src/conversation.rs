@@ -13,6 +13,7 @@ mod dialogue;
 mod extend;
 mod pending;
 mod rate;
+mod recovering;
 mod replies;
 mod requests;
 mod revoking;
@@ -26,7 +27,7 @@ use crate::domain::chat::{
     BoxFuture, ChatAction, ChatMessage, ChatPort, ChatUser, Contact, EntraUser, InboundHandler,
     Message, Place, Sender,
 };
-use crate::identity::{Expectation, Identity, Role, SignedIn, TokenError};
+use crate::identity::{Expectation, Identity, Role, SignedIn, SteppedUp, TokenError};
 use crate::intake::Intake;
 use crate::provision::ExchangeProvider;
 use crate::requests::Requests;
@@ -272,6 +273,14 @@ impl Conversation {
                 self.say(place, &replies::trouble()).await;
             }
         }
+    }
+
+    /// Carries on after a step-up sign-in: the request waiting for it is verified, or moves
+    /// on to its next way of verifying.
+    pub async fn stepped_up(&self, event: SteppedUp) {
+        self.requests
+            .stepped_up(&event.request, event.outcome)
+            .await;
     }
 
     /// Carries on after a sign-in: confirms it, then handles what was waiting.

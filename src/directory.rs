@@ -4,6 +4,10 @@
 //! `group:` stage). Read fresh each time, so a disabled account or a changed department counts
 //! at once.
 
+mod recovery;
+
+pub use recovery::{Case, Complaint, Findings, SignInLog};
+
 use std::collections::HashSet;
 use std::sync::Arc;
 

@@ -18,6 +18,7 @@ mod oidc;
 mod routes;
 mod scopes;
 mod signin;
+mod step_up;
 mod tokens;
 mod vault;
 
@@ -36,6 +37,7 @@ use crate::store::{Store, StoreError};
 pub use links::{Link, Links};
 pub use scopes::{ExchangeScopes, Role, Service};
 pub use signin::{Expectation, SIGN_IN_LIFETIME_MINUTES};
+pub use step_up::{StepUpOutcome, SteppedUp};
 pub use tokens::TokenError;
 pub use vault::{TokenVault, VaultError};
 
@@ -44,6 +46,15 @@ pub use vault::{TokenVault, VaultError};
 pub struct SignedIn {
     pub chat_user: ChatUser,
     pub entra: EntraUser,
+}
+
+/// What the browser side of sign-in announces.
+#[derive(Debug, Clone)]
+pub enum Signal {
+    /// Someone signed in: their waiting messages carry on.
+    SignedIn(SignedIn),
+    /// A step-up sign-in ended: the request waiting for it carries on.
+    SteppedUp(SteppedUp),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,7 +79,9 @@ pub struct Identity {
     graph: GraphClient,
     app_tokens: AppTokenSource,
     audit: Arc<AuditLog>,
-    signed_in: mpsc::UnboundedSender<SignedIn>,
+    signed_in: mpsc::UnboundedSender<Signal>,
+    /// The authentication context a step-up sign-in asks for.
+    step_up_context: String,
 }
 
 impl Identity {
@@ -77,7 +90,7 @@ impl Identity {
         config: &Config,
         store: Arc<dyn Store>,
         audit: Arc<AuditLog>,
-    ) -> Result<(Arc<Self>, mpsc::UnboundedReceiver<SignedIn>), IdentityError> {
+    ) -> Result<(Arc<Self>, mpsc::UnboundedReceiver<Signal>), IdentityError> {
         let roots = &config.security.ca_file;
         let http = roots
             .http_client()
@@ -126,6 +139,7 @@ impl Identity {
             app_tokens,
             audit,
             signed_in,
+            step_up_context: config.identity.step_up_context.clone(),
         };
         Ok((Arc::new(identity), events))
     }
@@ -150,12 +164,39 @@ impl Identity {
         role: Role,
         login_hint: Option<String>,
     ) -> Result<Url, IdentityError> {
-        let state = self.signins.create(user, expect, role, login_hint)?;
+        let state = self.signins.create(user, expect, role, login_hint, None)?;
+        self.link_for(&state)
+    }
+
+    /// A single-use step-up sign-in link for the requester of request `request`, whose Entra
+    /// object id is `entra_id`: it asks for the `[identity] step_up_context` with
+    /// `prompt=login`, and its answer verifies them for that request (it links nothing).
+    pub fn step_up_link(
+        &self,
+        user: &ChatUser,
+        entra_id: &str,
+        login_hint: Option<String>,
+        request: &str,
+    ) -> Result<Url, IdentityError> {
+        let step_up = signin::StepUpAsked {
+            request: request.to_owned(),
+            context: self.step_up_context.clone(),
+        };
+        let expect = Expectation::EntraObject {
+            id: entra_id.to_owned(),
+        };
+        let state =
+            self.signins
+                .create(user, expect, Role::Requester, login_hint, Some(step_up))?;
+        self.link_for(&state)
+    }
+
+    fn link_for(&self, state: &str) -> Result<Url, IdentityError> {
         let mut link = self
             .public_url
             .join("auth/start")
             .map_err(|error| IdentityError::Setup(error.to_string()))?;
-        link.query_pairs_mut().append_pair("state", &state);
+        link.query_pairs_mut().append_pair("state", state);
         Ok(link)
     }
 
@@ -298,11 +339,19 @@ impl Identity {
         if let Err(error) = self.audit.append(record) {
             tracing::error!(%error, "could not audit a sign-in");
         }
-        let _ = self.signed_in.send(SignedIn {
+        let _ = self.signed_in.send(Signal::SignedIn(SignedIn {
             chat_user: chat_user.clone(),
             entra: entra.clone(),
-        });
+        }));
         Ok(())
+    }
+
+    /// Announces how a step-up sign-in for `request` ended.
+    fn stepped_up(&self, request: &str, outcome: StepUpOutcome) {
+        let _ = self.signed_in.send(Signal::SteppedUp(SteppedUp {
+            request: request.to_owned(),
+            outcome,
+        }));
     }
 }
 

@@ -17,7 +17,7 @@ mod decide;
 
 use std::sync::Arc;
 
-pub use decide::Decided;
+pub use decide::{Assessment, Decided, recovery_action};
 
 use crate::catalog::Catalog;
 use crate::directory::Directory;

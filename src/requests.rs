@@ -8,7 +8,8 @@ mod table;
 
 pub use crate::domain::request::{RequestRecord, State};
 pub use service::{
-    Extension, Parts, Requests, RevokeRefused, StandingApproval, StartError, revocable,
+    Abilities, Extension, Parts, RecoveryStart, Requests, RevokeRefused, StandingApproval,
+    StartError, revocable,
 };
 
 /// The requests whose grant is active, oldest first: what `doorman grants list` shows.

@@ -74,6 +74,9 @@ pub enum Job {
     Reconcile,
     /// Take back what a request that failed had made, until nothing of it is left.
     Undo { request: String },
+    /// Replace the message that carried an account recovery's password or pass with
+    /// "(removed)".
+    RemoveSecret { request: String },
 }
 
 impl Job {
@@ -87,6 +90,7 @@ impl Job {
             Job::TimeOut { request, stage } => format!("time_out:{request}:{stage}"),
             Job::Reconcile => "reconcile".to_owned(),
             Job::Undo { request } => format!("undo:{request}"),
+            Job::RemoveSecret { request } => format!("remove_secret:{request}"),
         }
     }
 }

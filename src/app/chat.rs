@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::conversation::{self, Conversation};
 use crate::directory::Directory;
 use crate::domain::chat::{Channel, ChatPort, Inbound, InboundHandler};
-use crate::identity::{self, Identity, SignedIn};
+use crate::identity::{self, Identity, Signal};
 use crate::intake::Intake;
 use crate::metrics::Metrics;
 use crate::policy::Policy;
@@ -39,7 +39,7 @@ pub(super) struct ChatSide {
     pub conversation: Arc<Conversation>,
     pub identity: Arc<Identity>,
     pub deliveries: Deliveries,
-    pub signed_in: mpsc::UnboundedReceiver<SignedIn>,
+    pub signed_in: mpsc::UnboundedReceiver<Signal>,
     /// The way out through whichever adapter a place belongs to, for replayed deliveries.
     pub port: Arc<dyn ChatPort>,
     /// The request state machine, resumed at start.
@@ -98,6 +98,7 @@ pub(super) fn build(
         graph,
         directory,
         operator: config.microsoft.operator.clone(),
+        privileged_operator: config.microsoft.privileged_operator.clone(),
         scheduler,
         remind_before: config.lifecycle.remind_before,
         reconcile_every: config.lifecycle.reconcile_every,
@@ -176,15 +177,19 @@ pub(super) async fn replay_unfinished(
 /// Carries on each person's waiting messages once they have signed in.
 pub(super) async fn carry_on_after_sign_ins(
     conversation: Arc<Conversation>,
-    mut signed_in: mpsc::UnboundedReceiver<SignedIn>,
+    mut signed_in: mpsc::UnboundedReceiver<Signal>,
     mut stopped: watch::Receiver<bool>,
 ) {
     loop {
         tokio::select! {
             event = signed_in.recv() => match event {
-                Some(event) => {
+                Some(Signal::SignedIn(event)) => {
                     let conversation = Arc::clone(&conversation);
                     tokio::spawn(async move { conversation.signed_in(event).await });
+                }
+                Some(Signal::SteppedUp(event)) => {
+                    let conversation = Arc::clone(&conversation);
+                    tokio::spawn(async move { conversation.stepped_up(event).await });
                 }
                 None => return,
             },

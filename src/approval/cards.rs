@@ -90,6 +90,9 @@ pub fn addressed(mut message: Message, person: &ChatUser) -> Message {
 /// The approval card for `stage` of `record`. It asks to be refreshed, so that an approver
 /// who opens it later sees where the request stands (see [`super::view`]).
 pub fn card(record: &RequestRecord, stage: usize) -> Message {
+    if let Some(confirm) = super::recovery::manager_card(record, stage) {
+        return confirm;
+    }
     let stage_name = record
         .stages
         .get(stage)
@@ -169,6 +172,8 @@ fn stage_label(name: &str) -> String {
     match name {
         "owner" => "an owner".to_owned(),
         "manager" => "their manager".to_owned(),
+        "verify:manager" => "their manager, to confirm it is them".to_owned(),
+        "verify:mfa" => "their own multi-factor sign-in".to_owned(),
         other => other.to_owned(),
     }
 }

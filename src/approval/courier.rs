@@ -129,6 +129,25 @@ impl Courier {
         None
     }
 
+    /// Sends `message` to this one chat account's 1:1 conversation with Doorman, and no other
+    /// (a secret goes only where the requester asked from); `None` when it cannot be reached.
+    pub async fn deliver_to(&self, user: &ChatUser, message: &Message) -> Option<SentMessage> {
+        let place = match self.port.open_direct(user).await {
+            Ok(place) => place,
+            Err(error) => {
+                tracing::warn!(%error, channel = ?user.channel, "cannot open a direct conversation");
+                return None;
+            }
+        };
+        match self.port.send(&place, message).await {
+            Ok(sent) => Some(sent),
+            Err(error) => {
+                tracing::warn!(%error, channel = ?user.channel, "cannot deliver a message");
+                None
+            }
+        }
+    }
+
     /// Says `message` where `place` is; a failure is logged, not returned: the request goes on.
     pub async fn say(&self, place: &Place, message: &Message) {
         if let Err(error) = self.port.send(place, message).await {

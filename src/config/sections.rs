@@ -60,6 +60,11 @@ pub struct MicrosoftConfig {
     /// The UPN of the helpdesk account whose delegated token carries out auto-approved grants.
     #[serde(default)]
     pub operator: Option<String>,
+    /// The UPN of the account holding Privileged Authentication Administrator that recovers
+    /// administrators' accounts (an Authentication Administrator may not); none means such
+    /// recoveries are refused.
+    #[serde(default)]
+    pub privileged_operator: Option<String>,
 }
 
 fn default_authority() -> Url {
@@ -86,12 +91,12 @@ impl MicrosoftConfig {
         }
         require_http("microsoft.authority", &self.authority)?;
         require_http("microsoft.graph_url", &self.graph_url)?;
-        if let Some(operator) = &self.operator {
-            if !operator.contains('@') {
-                return Err(ConfigError::invalid(
-                    "microsoft.operator",
-                    "must be a user principal name",
-                ));
+        for (key, account) in [
+            ("microsoft.operator", &self.operator),
+            ("microsoft.privileged_operator", &self.privileged_operator),
+        ] {
+            if account.as_ref().is_some_and(|upn| !upn.contains('@')) {
+                return Err(ConfigError::invalid(key, "must be a user principal name"));
             }
         }
         Ok(())
@@ -244,6 +249,47 @@ impl Default for ProvisionConfig {
     fn default() -> Self {
         ProvisionConfig {
             verify_within: default_verify_within(),
+        }
+    }
+}
+
+/// `[identity]`: how people prove who they are.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityConfig {
+    /// The Conditional Access authentication context a step-up sign-in asks for (the
+    /// tenant's policy for it requires multi-factor authentication), like `"c1"`.
+    #[serde(default = "default_step_up_context")]
+    pub step_up_context: String,
+}
+
+fn default_step_up_context() -> String {
+    "c1".to_owned()
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        IdentityConfig {
+            step_up_context: default_step_up_context(),
+        }
+    }
+}
+
+impl IdentityConfig {
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        // Entra's authentication context ids are c1 to c99.
+        let valid = self
+            .step_up_context
+            .strip_prefix('c')
+            .and_then(|number| number.parse::<u8>().ok())
+            .is_some_and(|number| (1..=99).contains(&number));
+        if valid {
+            Ok(())
+        } else {
+            Err(ConfigError::invalid(
+                "identity.step_up_context",
+                "must be an authentication context id, c1 to c99",
+            ))
         }
     }
 }

@@ -51,7 +51,9 @@ impl Conversation {
         };
         let catalog = self.catalog.current();
         let intent = Intent::Access(request.clone());
-        let Decided { decision, profile } = match self
+        let Decided {
+            decision, profile, ..
+        } = match self
             .intake
             .decide(
                 &catalog,
@@ -274,9 +276,10 @@ impl Conversation {
         now: chrono::DateTime<Utc>,
     ) -> Option<Decided> {
         let governed = match intent {
-            Intent::ResetPassword { on_behalf_of }
-            | Intent::UnlockAccount { on_behalf_of }
-            | Intent::RecoverMfa { on_behalf_of } => on_behalf_of.is_none(),
+            // Someone else's account too: policy refuses it, and the refusal is audited.
+            Intent::ResetPassword { .. }
+            | Intent::UnlockAccount { .. }
+            | Intent::RecoverMfa { .. } => true,
             Intent::ShareCalendar { with, .. } => with.is_some(),
             Intent::ForwardMail { to, .. } => to.is_some(),
             Intent::ChangeAlias { address } => address.is_some(),

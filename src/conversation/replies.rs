@@ -285,6 +285,7 @@ pub fn my_requests(mine: &[RequestRecord]) -> Message {
                 State::Failed { why } => format!("failed: {why}"),
                 State::Revoking { .. } => "being removed".to_owned(),
                 State::TimedOut { .. } => "timed out: nobody decided in time".to_owned(),
+                State::Done { at } => format!("done {}", at.format("%Y-%m-%d %H:%M UTC")),
                 State::Ended { cause, at } => {
                     format!("{} {}", cause.label(), at.format("%Y-%m-%d %H:%M UTC"))
                 }

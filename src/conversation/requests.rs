@@ -73,6 +73,15 @@ impl Conversation {
         let decided = self
             .self_service_verdict(&upn, &message.sender.user, &intent, now)
             .await;
+        if matches!(
+            intent,
+            Intent::ResetPassword { .. } | Intent::UnlockAccount { .. } | Intent::RecoverMfa { .. }
+        ) {
+            let (place, user) = (&message.place, &message.sender.user);
+            self.recover_own(place, &upn, user, &intent, decided, &message.id)
+                .await;
+            return;
+        }
         let verdict = decided.as_ref().map(|decided| &decided.decision);
         let own = match &intent {
             Intent::ShareCalendar {

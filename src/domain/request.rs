@@ -214,6 +214,9 @@ pub enum State {
     Ended { cause: EndCause, at: DateTime<Utc> },
     /// Nobody decided `stage` in the time policy gives: the request ended, nothing was made.
     TimedOut { stage: usize, at: DateTime<Utc> },
+    /// A one-time change (an account recovered) was made and read back: nothing lasts that
+    /// could end.
+    Done { at: DateTime<Utc> },
 }
 
 /// Why a grant ended.
@@ -253,6 +256,7 @@ impl State {
             State::Revoking { .. } => "being removed",
             State::Ended { cause, .. } => cause.label(),
             State::TimedOut { .. } => "timed out",
+            State::Done { .. } => "done",
         }
     }
 
@@ -263,6 +267,7 @@ impl State {
                 | State::Failed { .. }
                 | State::Ended { .. }
                 | State::TimedOut { .. }
+                | State::Done { .. }
         )
     }
 }
@@ -315,6 +320,113 @@ pub struct RequestRecord {
     /// An approved extension is taking this grant over: its end removes nothing.
     #[serde(default)]
     pub extended_by: Option<String>,
+    /// An account recovery: what was found, how the requester proves it is them, and what
+    /// was delivered.
+    #[serde(default)]
+    pub recovery: Option<Recovery>,
+}
+
+/// What kind of sign-in trouble the investigation found (DESIGN.md section 10), among the
+/// cases that change something.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecoveryCase {
+    /// The password is forgotten: a reset.
+    ForgotPassword,
+    /// The password has expired: a reset.
+    ExpiredPassword,
+    /// Smart lockout: a reset clears it.
+    LockedOut,
+    /// The sign-in method is lost: a temporary access pass, the lost method removed.
+    LostMfa,
+}
+
+impl RecoveryCase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecoveryCase::ForgotPassword => "forgot_password",
+            RecoveryCase::ExpiredPassword => "expired_password",
+            RecoveryCase::LockedOut => "locked_out",
+            RecoveryCase::LostMfa => "lost_mfa",
+        }
+    }
+
+    /// What is done, as the requester and their manager read it: "reset your password".
+    pub fn change(self) -> &'static str {
+        match self {
+            RecoveryCase::ForgotPassword | RecoveryCase::ExpiredPassword => "reset the password",
+            RecoveryCase::LockedOut => "unlock the account",
+            RecoveryCase::LostMfa => "issue a temporary access pass",
+        }
+    }
+}
+
+/// A way the requester proves it is them (policy's `verify`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerifyWay {
+    /// A fresh step-up sign-in with multi-factor authentication, through Doorman's link.
+    Mfa,
+    /// Their manager confirms on a card.
+    Manager,
+}
+
+impl VerifyWay {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerifyWay::Mfa => "mfa",
+            VerifyWay::Manager => "manager",
+        }
+    }
+
+    /// The stage that waits for it.
+    pub fn stage_name(self) -> &'static str {
+        match self {
+            VerifyWay::Mfa => "verify:mfa",
+            VerifyWay::Manager => "verify:manager",
+        }
+    }
+}
+
+/// An account recovery as it is kept.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Recovery {
+    pub case: RecoveryCase,
+    /// The alternatives still to try after the one waiting, in order, with the stage each
+    /// would open (already resolved to people).
+    #[serde(default)]
+    pub alternatives: Vec<StageRecord>,
+    /// A step-up sign-in link went out at this time (it is good for ten minutes).
+    #[serde(default)]
+    pub step_up_asked_at: Option<DateTime<Utc>>,
+    /// How the requester was verified, once they were.
+    #[serde(default)]
+    pub verified_by: Option<VerifyWay>,
+    /// Why each alternative tried before failed, in order (for the audit and the requester).
+    #[serde(default)]
+    pub failed_ways: Vec<String>,
+    /// The methods to remove as lost (their Graph collection and id), for a lost MFA method.
+    #[serde(default)]
+    pub lost_methods: Vec<LostMethod>,
+    /// The account holds an administrator role: only the privileged operator may change it.
+    #[serde(default)]
+    pub privileged: bool,
+    /// How long a temporary access pass lasts, in minutes.
+    #[serde(default)]
+    pub pass_minutes: Option<u32>,
+    /// The message that carried the secret, to be replaced by "(removed)".
+    #[serde(default)]
+    pub secret_message: Option<SentMessage>,
+}
+
+/// An authentication method to remove: where Graph lists it and its id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LostMethod {
+    /// The method's kind as Graph's collection names it: `microsoftAuthenticatorMethods`.
+    pub collection: String,
+    pub id: String,
+    /// How a sentence names it: "Microsoft Authenticator".
+    pub label: String,
 }
 
 impl RequestRecord {

@@ -36,6 +36,10 @@ pub enum ResourceKind {
     /// The requester's own primary mail address, which the request's id names (self-service:
     /// made by the operator, as people cannot change it themselves).
     Address,
+    /// The requester's own account, whose sign-in is recovered (a reset, an unlock, a
+    /// temporary access pass): self-service, made by the operator after the requester is
+    /// verified, never time-bound.
+    Account,
 }
 
 impl ResourceKind {
@@ -64,6 +68,7 @@ impl ResourceKind {
             ResourceKind::Calendar => "calendar",
             ResourceKind::Forwarding => "forwarding",
             ResourceKind::Address => "address",
+            ResourceKind::Account => "account",
         }
     }
 
@@ -80,6 +85,7 @@ impl ResourceKind {
             ResourceKind::Calendar => "calendar share",
             ResourceKind::Forwarding => "mail forwarding",
             ResourceKind::Address => "primary address",
+            ResourceKind::Account => "account",
         }
     }
 
@@ -94,7 +100,7 @@ impl ResourceKind {
             ResourceKind::Mailbox => Access::FullAccess,
             ResourceKind::Calendar => Access::FreeBusy,
             ResourceKind::Forwarding => Access::Read,
-            ResourceKind::Address => Access::Owner,
+            ResourceKind::Address | ResourceKind::Account => Access::Owner,
         }
     }
 
@@ -113,6 +119,8 @@ impl ResourceKind {
             ResourceKind::Forwarding => &[Access::Read],
             // The address is theirs.
             ResourceKind::Address => &[Access::Owner],
+            // A recovered sign-in is the person's own.
+            ResourceKind::Account => &[Access::Owner],
         }
     }
 
@@ -131,7 +139,10 @@ impl ResourceKind {
     pub fn is_self_service(self) -> bool {
         matches!(
             self,
-            ResourceKind::Calendar | ResourceKind::Forwarding | ResourceKind::Address
+            ResourceKind::Calendar
+                | ResourceKind::Forwarding
+                | ResourceKind::Address
+                | ResourceKind::Account
         )
     }
 }
@@ -237,7 +248,7 @@ impl Access {
                 (ResourceKind::Calendar, Access::Read) => Some((0, 1)),
                 (ResourceKind::Calendar, Access::Write) => Some((0, 2)),
                 (ResourceKind::Forwarding, Access::Read) => Some((0, 0)),
-                (ResourceKind::Address, Access::Owner) => Some((0, 0)),
+                (ResourceKind::Address | ResourceKind::Account, Access::Owner) => Some((0, 0)),
                 _ => None,
             }
         };
@@ -298,6 +309,7 @@ impl ResourceRef {
             }
             ResourceKind::Forwarding => format!("mail forwarded to {}", self.name),
             ResourceKind::Address => format!("primary address {}", self.name),
+            ResourceKind::Account => format!("sign-in recovery for {}", self.name),
             kind => format!("{} on {} ({})", access.label(), self.name, kind.label()),
         }
     }
@@ -309,6 +321,7 @@ impl ResourceRef {
             ResourceKind::Calendar => format!("calendar share with {}", self.name),
             ResourceKind::Forwarding => format!("forwarding to {}", self.name),
             ResourceKind::Address => format!("primary address {}", self.name),
+            ResourceKind::Account => format!("account {}", self.name),
             _ => self.name.clone(),
         }
     }

@@ -5,7 +5,7 @@
 //! anything but a `SecretString`, replay an issuance that may already have happened (each is a
 //! separate security event), or write with anything but a person's token.
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -53,10 +53,11 @@ impl GraphClient {
         self.list_all(Access::Read(bearer.into()), request).await
     }
 
-    /// Resets the user's password to one Entra ID generates:
-    /// `POST /users/{id}/authentication/methods/{password-method-id}/resetPassword` with `{}`.
-    /// Graph answers `202` with a `Location` to poll and the generated password; the user must
-    /// change it at next sign-in. Cloud-only users only, and never the caller's own account.
+    /// Resets the user's password:
+    /// `POST /users/{id}/authentication/methods/{password-method-id}/resetPassword` with
+    /// `{"newPassword": ...}`, or `{}` for one Entra ID generates (returned in the answer).
+    /// Graph answers `202` with a `Location` to poll; the user must change the password at
+    /// next sign-in. Never the caller's own account.
     /// Graph page: "authenticationMethod: resetPassword" (authenticationmethod-resetpassword).
     /// Least delegated scope: `UserAuthenticationMethod.ReadWrite.All`, with Authentication
     /// Administrator or Privileged Authentication Administrator.
@@ -65,14 +66,19 @@ impl GraphClient {
         token: &DelegatedToken,
         id_or_upn: &str,
         password_method_id: &str,
+        new_password: Option<&SecretString>,
     ) -> Result<Graphed<PasswordReset>, GraphError> {
+        let body = match new_password {
+            Some(password) => json!({"newPassword": password.expose_secret()}),
+            None => json!({}),
+        };
         let request = GraphRequest::post(
             format!(
                 "{}/authentication/methods/{}/resetPassword",
                 user_path(id_or_upn)?,
                 encode_key(password_method_id)?
             ),
-            Some(json!({})),
+            Some(body),
         )
         .creating_a_new_object();
         let answer = self.call_raw(Access::Write(token), request).await?;
@@ -135,6 +141,86 @@ impl GraphClient {
         .creating_a_new_object();
         self.call_json(Access::Write(token), request).await
     }
+}
+
+impl GraphClient {
+    /// Where a password reset stands: `GET /users/{id}/authentication/operations/{id}`, the
+    /// operation named by the last segment of the reset's `Location` (read on Graph's own base,
+    /// never on the origin the header names). Graph page: "Get longRunningOperation".
+    pub async fn password_reset_status(
+        &self,
+        bearer: impl Into<Bearer<'_>>,
+        id_or_upn: &str,
+        operation_location: &str,
+    ) -> Result<Graphed<OperationStatus>, GraphError> {
+        let operation = operation_location
+            .split(['?', '#'])
+            .next()
+            .and_then(|path| path.trim_end_matches('/').rsplit('/').next())
+            .unwrap_or_default();
+        let request = GraphRequest::get(format!(
+            "{}/authentication/operations/{}",
+            user_path(id_or_upn)?,
+            encode_key(operation)?
+        ));
+        self.call_json(Access::Read(bearer.into()), request).await
+    }
+
+    /// The user's Temporary Access Passes (at most one): `GET
+    /// /users/{id}/authentication/temporaryAccessPassMethods`. The pass itself is never listed.
+    pub async fn temporary_access_passes(
+        &self,
+        bearer: impl Into<Bearer<'_>>,
+        id_or_upn: &str,
+    ) -> Result<Graphed<Vec<TemporaryAccessPass>>, GraphError> {
+        let request = GraphRequest::get(format!(
+            "{}/authentication/temporaryAccessPassMethods",
+            user_path(id_or_upn)?
+        ));
+        self.list_all(Access::Read(bearer.into()), request).await
+    }
+
+    /// Removes one registered method: `DELETE /users/{id}/authentication/{collection}/{id}`,
+    /// where `collection` is the method's kind as Graph names its collection
+    /// (`microsoftAuthenticatorMethods`, `phoneMethods`, `softwareOathMethods`, ...). Least
+    /// delegated scope: `UserAuthenticationMethod.ReadWrite.All`, with Authentication
+    /// Administrator (Privileged Authentication Administrator for an administrator).
+    pub async fn delete_authentication_method(
+        &self,
+        token: &DelegatedToken,
+        id_or_upn: &str,
+        collection: &str,
+        method_id: &str,
+    ) -> Result<Graphed<()>, GraphError> {
+        if !REMOVABLE_COLLECTIONS.contains(&collection) {
+            return Err(GraphError::InvalidRequest {
+                reason: format!("{collection} is not a method collection Doorman removes"),
+            });
+        }
+        let request = GraphRequest::delete(format!(
+            "{}/authentication/{collection}/{}",
+            user_path(id_or_upn)?,
+            encode_key(method_id)?
+        ));
+        self.call_without_answer(Access::Write(token), request)
+            .await
+    }
+}
+
+/// The method collections a lost device takes with it, the only ones Doorman removes.
+const REMOVABLE_COLLECTIONS: &[&str] = &[
+    "microsoftAuthenticatorMethods",
+    "phoneMethods",
+    "softwareOathMethods",
+];
+
+/// A long-running operation's state (`notStarted`, `running`, `succeeded`, `failed`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OperationStatus {
+    pub status: String,
+    #[serde(default)]
+    pub status_detail: Option<String>,
 }
 
 /// Graph's `passwordResetResponse`.

@@ -106,6 +106,7 @@ impl OAuth {
         nonce: &str,
         login_hint: Option<&str>,
         scopes: &[String],
+        step_up_claims: Option<&str>,
     ) -> (Url, String) {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = self
@@ -117,6 +118,13 @@ impl OAuth {
             .set_pkce_challenge(challenge);
         if let Some(hint) = login_hint {
             request = request.add_extra_param("login_hint", hint);
+        }
+        // A step-up asks for an authentication context and a fresh sign-in, whatever session
+        // the browser holds.
+        if let Some(claims) = step_up_claims {
+            request = request
+                .add_extra_param("claims", claims.to_owned())
+                .add_extra_param("prompt", "login");
         }
         let (url, _) = request.url();
         (url, verifier.secret().to_owned())

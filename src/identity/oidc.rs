@@ -24,6 +24,14 @@ pub struct IdClaims {
     pub preferred_username: Option<String>,
     #[serde(default)]
     nonce: Option<String>,
+    /// The Conditional Access authentication contexts the sign-in satisfied (asked for with
+    /// the `claims` parameter).
+    #[serde(default)]
+    pub acrs: Vec<String>,
+    /// When the person last authenticated, in seconds since the epoch (an optional claim the
+    /// app registration enables).
+    #[serde(default)]
+    pub auth_time: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]

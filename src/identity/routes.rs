@@ -20,6 +20,7 @@ mod tests;
 
 use super::oauth::OAuthError;
 use super::signin::{Expectation, PendingConfirmation, SIGN_IN_LIFETIME_MINUTES, Start};
+use super::step_up::StepUpOutcome;
 use super::vault::Binding;
 use super::{Identity, Obtained};
 use crate::domain::chat::{Channel, ChatUser, EntraUser};
@@ -71,12 +72,21 @@ async fn start(
         Ok(None) => return expired(),
         Err(error) => return unavailable(&error.to_string()),
     };
-    let scopes = identity.scopes_for(&pending);
+    // A step-up proves who is there and links nothing: it asks only to sign in, again, with
+    // the authentication context.
+    let (scopes, step_up) = match &pending.step_up {
+        Some(asked) => (
+            vec!["openid".to_owned(), "profile".to_owned()],
+            Some(super::step_up::claims_parameter(&asked.context)),
+        ),
+        None => (identity.scopes_for(&pending), None),
+    };
     let (url, verifier) = identity.oauth.authorize_url(
         state,
         &pending.nonce,
         pending.login_hint.as_deref(),
         &scopes,
+        step_up.as_deref(),
     );
     match identity.signins.set_verifier(state, &verifier) {
         Ok(Start::Begun) => {}
@@ -111,6 +121,9 @@ async fn callback(
         Ok(None) => return expired(),
         Err(error) => return unavailable(&error.to_string()),
     };
+    if let Some(asked) = pending.step_up.clone() {
+        return step_up_callback(&identity, &pending, &asked, &params).await;
+    }
     if let Some(error) = params.get("error") {
         tracing::info!(error = %error, "sign-in refused by the identity platform");
         return page(
@@ -227,6 +240,85 @@ async fn callback(
             Err(error) => unavailable(&error.to_string()),
         },
     }
+}
+
+/// The end of a step-up sign-in: its ID token checked against the requester it was sent to
+/// and the authentication context, and the request waiting for it told either way. Answers
+/// the browser with a page that says what happens next (a failed step-up is not a broken
+/// page: Doorman moves on to the next way of verifying).
+async fn step_up_callback(
+    identity: &Identity,
+    pending: &super::signin::PendingSignIn,
+    asked: &super::signin::StepUpAsked,
+    params: &HashMap<String, String>,
+) -> Response {
+    let Expectation::EntraObject { id: expected } = &pending.expect else {
+        return unavailable("a step-up sign-in must name the account it verifies");
+    };
+    let outcome = match step_up_result(identity, pending, asked, expected, params).await {
+        Ok(()) => StepUpOutcome::Verified,
+        Err(why) => StepUpOutcome::Refused(why),
+    };
+    identity.stepped_up(&asked.request, outcome.clone());
+    let channel = pending.chat_user.channel.name();
+    match outcome {
+        StepUpOutcome::Verified => page(
+            StatusCode::OK,
+            "Verified",
+            &format!(
+                "Thank you: that was you. You can close this window and go back to {channel}: Doorman carries on with your request."
+            ),
+        ),
+        StepUpOutcome::Refused(why) => page(
+            StatusCode::OK,
+            "Not verified",
+            &format!(
+                "This sign-in could not verify you: {why}. Nothing was changed. Go back to {channel}: Doorman tells you what happens next."
+            ),
+        ),
+    }
+}
+
+/// Whether the step-up's answer proves the requester `expected` completed the context now.
+async fn step_up_result(
+    identity: &Identity,
+    pending: &super::signin::PendingSignIn,
+    asked: &super::signin::StepUpAsked,
+    expected: &str,
+    params: &HashMap<String, String>,
+) -> Result<(), String> {
+    if let Some(error) = params.get("error") {
+        tracing::info!(error = %error, "step-up sign-in refused by the identity platform");
+        return Err(if error == "interaction_required" {
+            "you could not complete a multi-factor sign-in without your password".to_owned()
+        } else {
+            format!("the identity platform answered {error}")
+        });
+    }
+    let (Some(code), Some(verifier)) = (params.get("code"), pending.verifier.as_deref()) else {
+        return Err("the sign-in did not start from Doorman's link".to_owned());
+    };
+    let tokens = identity
+        .oauth
+        .exchange(code, verifier)
+        .await
+        .map_err(|error| {
+            tracing::warn!(%error, "step-up code refused");
+            "the sign-in could not be completed".to_owned()
+        })?;
+    let id_token = tokens
+        .id_token
+        .as_deref()
+        .ok_or_else(|| "the identity platform returned no ID token".to_owned())?;
+    let claims = identity
+        .verifier
+        .verify(id_token, &pending.nonce)
+        .await
+        .map_err(|error| {
+            tracing::warn!(%error, "step-up ID token refused");
+            "Doorman could not verify who signed in".to_owned()
+        })?;
+    super::step_up::check(&claims, expected, &asked.context, Utc::now())
 }
 
 async fn confirm(

@@ -44,6 +44,19 @@ pub struct PendingSignIn {
     /// The PKCE verifier, set when the browser starts the flow.
     #[serde(default)]
     pub verifier: Option<String>,
+    /// A step-up sign-in that verifies a requester before their account is changed: the
+    /// callback checks the ID token and reports, and links nothing.
+    #[serde(default)]
+    pub step_up: Option<StepUpAsked>,
+}
+
+/// What a step-up sign-in is for and must prove (DESIGN.md section 10).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StepUpAsked {
+    /// The request waiting for it.
+    pub request: String,
+    /// The Conditional Access authentication context the ID token's `acrs` must hold.
+    pub context: String,
 }
 
 /// A sign-in that succeeded as a different account than the chat profile names, waiting for the
@@ -100,6 +113,7 @@ impl SignIns {
         expect: Expectation,
         role: Role,
         login_hint: Option<String>,
+        step_up: Option<StepUpAsked>,
     ) -> Result<String, StoreError> {
         let state = random_id();
         let record = PendingSignIn {
@@ -110,6 +124,7 @@ impl SignIns {
             expires: Utc::now() + Duration::minutes(SIGN_IN_LIFETIME_MINUTES),
             login_hint,
             verifier: None,
+            step_up,
         };
         self.records
             .insert(&format!("s:{state}"), &Record::SignIn(record))?;
@@ -228,7 +243,7 @@ mod tests {
             name: None,
         };
         let state = signins
-            .create(&tom, expect, Role::Requester, None)
+            .create(&tom, expect, Role::Requester, None, None)
             .expect("create");
         let nonce = signins.peek(&state).expect("peek").expect("pending").nonce;
         assert_eq!(

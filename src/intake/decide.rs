@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 
 use super::Intake;
 use crate::catalog::Catalog;
-use crate::directory::{DirectoryError, Profile};
+use crate::directory::{Case, Complaint, DirectoryError, Findings, Profile};
+use crate::domain::request::RecoveryCase;
 use crate::domain::resource::ResourceKind;
 use crate::intent::{Change, Intent};
 use crate::policy::{
@@ -20,6 +21,16 @@ use crate::policy::{
 pub struct Decided {
     pub decision: Decision,
     pub profile: Option<Profile>,
+    /// For an account recovery of the requester's own: what the investigation found and the
+    /// case it makes (which decided the action policy judged).
+    pub recovery: Option<Assessment>,
+}
+
+/// An account recovery's investigation and the case it found.
+#[derive(Clone, Debug)]
+pub struct Assessment {
+    pub findings: Findings,
+    pub case: Case,
 }
 
 impl From<Decision> for Decided {
@@ -27,6 +38,7 @@ impl From<Decision> for Decided {
         Decided {
             decision,
             profile: None,
+            recovery: None,
         }
     }
 }
@@ -54,6 +66,7 @@ impl Intake {
             on_behalf_of: None,
             counterpart_internal: None,
             new_address: None,
+            privileged: false,
         };
         let internal = |address: &Option<String>| {
             address
@@ -82,9 +95,26 @@ impl Intake {
                     _ => ActionName::RecoverMfa,
                 };
                 request.on_behalf_of = on_behalf_of.as_deref();
-                return self
+                // Someone else's account is refused before anything of it is read.
+                let assessment = match on_behalf_of {
+                    Some(_) => None,
+                    None => Some(self.assess(upn, intent).await?),
+                };
+                if let Some(Assessment {
+                    case: Case::Change(case),
+                    findings,
+                }) = &assessment
+                {
+                    request.action = recovery_action(*case);
+                    request.privileged = findings.privileged;
+                }
+                let decided = self
                     .run(&request, upn, tenant, None, recent_requests, now)
-                    .await;
+                    .await?;
+                return Ok(decided.map(|decided| Decided {
+                    recovery: assessment,
+                    ..decided
+                }));
             }
             Intent::ShareCalendar {
                 with,
@@ -143,6 +173,18 @@ impl Intake {
             .await
     }
 
+    /// Investigates `upn`'s sign-in trouble and finds the case it is.
+    pub async fn assess(&self, upn: &str, intent: &Intent) -> Result<Assessment, DirectoryError> {
+        let complaint = match intent {
+            Intent::RecoverMfa { .. } => Complaint::LostMethod,
+            Intent::UnlockAccount { .. } => Complaint::CannotSignIn,
+            _ => Complaint::Password,
+        };
+        let findings = self.directory.investigate(upn).await?;
+        let case = findings.case(complaint);
+        Ok(Assessment { findings, case })
+    }
+
     async fn run(
         &self,
         request: &Request<'_>,
@@ -162,6 +204,7 @@ impl Intake {
                     message,
                 }),
                 profile: None,
+                recovery: None,
             }));
         };
         profile.requester.tenant_id = tenant.map(str::to_owned);
@@ -176,7 +219,18 @@ impl Intake {
         Ok(Some(Decided {
             decision,
             profile: Some(profile),
+            recovery: None,
         }))
+    }
+}
+
+/// The action whose `[[action]]` rule governs a case (DESIGN.md section 10): a forgotten or
+/// expired password is a reset, a lockout an unlock, a lost method MFA recovery.
+pub fn recovery_action(case: RecoveryCase) -> ActionName {
+    match case {
+        RecoveryCase::ForgotPassword | RecoveryCase::ExpiredPassword => ActionName::ResetPassword,
+        RecoveryCase::LockedOut => ActionName::UnlockAccount,
+        RecoveryCase::LostMfa => ActionName::RecoverMfa,
     }
 }
 

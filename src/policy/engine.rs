@@ -58,6 +58,9 @@ pub struct Request<'a> {
     pub counterpart_internal: Option<bool>,
     /// For a new primary address: what the directory says of it.
     pub new_address: Option<NewAddress<'a>>,
+    /// For an account recovery: the account holds a directory role or belongs to a
+    /// role-assignable group (an administrator), as the investigation found.
+    pub privileged: bool,
 }
 
 /// A primary address someone asks for, as the directory found it.

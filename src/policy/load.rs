@@ -129,7 +129,7 @@ const TOP: &[&str] = &[
     "action",
     "runtime",
 ];
-const GLOBAL: &[&str] = &["max_duration", "require_reason"];
+const GLOBAL: &[&str] = &["max_duration", "require_reason", "privileged_recovery"];
 const TENANT: &[&str] = &["tenant_ids", "default_duration", "duration_required_for"];
 const TIMING: &[&str] = &[
     "remind_after",
@@ -246,6 +246,7 @@ impl Reader {
                 require_reason: self
                     .boolean(table, "require_reason", "[global]")
                     .unwrap_or(false),
+                privileged_recovery: self.stages(table, "privileged_recovery", "[global]"),
             };
             self.unknown_keys(table, "[global]", GLOBAL, "key");
         }

@@ -29,6 +29,9 @@ pub struct Policy {
 pub struct Global {
     pub max_duration: Option<Duration>,
     pub require_reason: bool,
+    /// The stages an administrator's own account recovery needs (never self-service); none
+    /// means such a recovery is refused.
+    pub privileged_recovery: Vec<StageRule>,
 }
 
 /// `[tenant]`.

@@ -544,6 +544,7 @@ impl Case {
             on_behalf_of: self.on_behalf.then_some("sam@contoso.com"),
             counterpart_internal: None,
             new_address: None,
+            privileged: false,
         };
         let now: DateTime<Utc> = DateTime::parse_from_rfc3339(NOW)
             .expect("a fixed time")

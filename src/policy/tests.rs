@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::model::{ActionName, Policy};
+use super::model::{ActionName, Policy, Verify};
 use super::{Acting, Decision, Facts, Layer, Request, Requester, decide};
 use crate::catalog::{ParentRef, Principal, Resource};
 use crate::domain::resource::{Access, ResourceKind};
@@ -238,6 +238,8 @@ struct Ask {
     internal: Option<bool>,
     /// A new primary address: (its domain is verified, someone else holds it).
     address: Option<(bool, bool)>,
+    /// The account asked about is an administrator's.
+    privileged: bool,
     recent: u32,
     at: &'static str,
 }
@@ -252,6 +254,7 @@ fn ask(who: &'static str, what: &'static str) -> Ask {
         on_behalf_of: None,
         internal: None,
         address: None,
+        privileged: false,
         recent: 0,
         at: NOW,
     }
@@ -276,6 +279,10 @@ impl Ask {
     }
     fn revoke(mut self) -> Self {
         self.action = ActionName::Revoke;
+        self
+    }
+    fn privileged(mut self) -> Self {
+        self.privileged = true;
         self
     }
     fn for_someone(mut self, upn: &'static str) -> Self {
@@ -321,6 +328,7 @@ fn run(policy: Option<&Policy>, ask: &Ask) -> Decision {
         has_reason: true,
         on_behalf_of: ask.on_behalf_of,
         counterpart_internal: ask.internal,
+        privileged: ask.privileged,
         new_address: ask.address.map(|(domain_verified, held_by_another)| {
             crate::policy::NewAddress {
                 address: "alice.new@contoso.com",
@@ -1006,8 +1014,40 @@ fn revoke_and_self_service() {
         "outside it nobody owns an account: the manager approves": SELF_SERVICE_WINDOW,
             own("alice", ResetPassword).at(SATURDAY)
             => allow(None, &["manager by mike@contoso.com"], None);
+        "an administrator's own reset, with no privileged_recovery": SELF_SERVICE,
+            own("alice", ResetPassword).privileged() => deny_builtin(Global);
+        "an administrator's own reset goes to privileged_recovery's stages": PRIVILEGED_RECOVERY,
+            own("alice", ResetPassword).privileged()
+            => allow(None, &["user:sam@contoso.com by sam@contoso.com"], None);
+        "anyone else's goes by the action rule alone": PRIVILEGED_RECOVERY,
+            own("alice", ResetPassword) => allow(None, &[], None);
+        "a pass may be asked to last longer": PRIVILEGED_RECOVERY,
+            own("alice", RecoverMfa).days(2) => allow(None, &[], Some(2));
     }
 }
+
+#[test]
+fn a_temporary_access_pass_lives_an_hour_unless_asked_longer() {
+    let policy = parse(PRIVILEGED_RECOVERY);
+    let Decision::Allow(grant) = run(Some(&policy), &own("alice", ActionName::RecoverMfa)) else {
+        panic!("MFA recovery is enabled");
+    };
+    assert_eq!(grant.duration, Some(Duration::from_secs(3_600)));
+    assert_eq!(grant.verify, [Verify::Manager]);
+}
+
+const PRIVILEGED_RECOVERY: &str = r#"
+[global]
+privileged_recovery = ["user:sam@contoso.com"]
+
+[[action]]
+action = "reset_password"
+verify = ["mfa", "manager"]
+
+[[action]]
+action = "recover_mfa"
+verify = ["manager"]
+"#;
 
 const WAVE_TWO: &str = r#"
 [[target]]

@@ -14,7 +14,10 @@
 use chrono::{DateTime, Utc};
 
 use crate::approval::{self, ClickRefused, Clicker};
-use crate::domain::request::{Acting, Approval, EndCause, RequestRecord, SentCard, State};
+use crate::domain::chat::SentMessage;
+use crate::domain::request::{
+    Acting, Approval, EndCause, RequestRecord, SentCard, State, VerifyWay,
+};
 
 /// Something that happened to a request.
 #[derive(Clone, Debug, PartialEq)]
@@ -75,6 +78,21 @@ pub enum Event {
     /// A request still waiting for approval is not wanted any more (the grant it would extend
     /// was removed): it ends, decided by `by`.
     Withdrawn { by: String, reason: String },
+    /// (An account recovery.) The requester completed the step-up sign-in `stage` waits for,
+    /// as checked by identity: they are verified.
+    SteppedUp { stage: usize, at: DateTime<Utc> },
+    /// (An account recovery.) The way of verifying `stage` waits for cannot be completed (the
+    /// sign-in failed its checks or was not finished in time): the next alternative takes its
+    /// place, or, with none left, the request is refused.
+    VerificationFailed { stage: usize, why: String },
+    /// (An account recovery.) The requester was sent a step-up sign-in link (once).
+    StepUpAsked { at: DateTime<Utc> },
+    /// (An account recovery.) The one-time change was made and read back; `secret_message`
+    /// is the message that carried its secret, to be removed later.
+    Completed {
+        at: DateTime<Utc>,
+        secret_message: Option<SentMessage>,
+    },
 }
 
 /// Why an event does not apply.
@@ -120,6 +138,9 @@ pub enum Effect {
     TakeAway,
     /// Take back what a failed request made (it is `Undoing`), on the timers until done.
     Undo,
+    /// (An account recovery.) The requester could not be verified any way policy allows:
+    /// audited, they are told why.
+    Unverified { why: String },
 }
 
 /// A record after an event, and what to do about it.
@@ -342,6 +363,78 @@ pub fn next(record: &RequestRecord, event: &Event) -> Result<Transition, Refusal
             };
             to(next, vec![Effect::CloseCards { stage }])
         }
+        Event::SteppedUp { stage, at } => {
+            let waiting = next
+                .current_stage()
+                .map(|(waiting, record)| (waiting, record.name.clone()));
+            if waiting != Some((*stage, VerifyWay::Mfa.stage_name().to_owned())) {
+                return Err(not_now(record));
+            }
+            let who = next.requester.upn.clone();
+            if let Some(verified) = next.stages.get_mut(*stage) {
+                verified.decided_by = Some(who);
+                verified.decided_at = Some(*at);
+            }
+            if let Some(recovery) = next.recovery.as_mut() {
+                recovery.verified_by = Some(VerifyWay::Mfa);
+            }
+            next.state = after_stage(&next, *stage);
+            to(next, vec![Effect::Advance])
+        }
+        Event::VerificationFailed { stage, why } => {
+            let is_verification = next.current_stage().is_some_and(|(waiting, record)| {
+                waiting == *stage && record.name.starts_with("verify:")
+            });
+            if !is_verification {
+                return Err(not_now(record));
+            }
+            let Some(recovery) = next.recovery.as_mut() else {
+                return Err(not_now(record));
+            };
+            recovery.failed_ways.push(why.clone());
+            recovery.step_up_asked_at = None;
+            if recovery.alternatives.is_empty() {
+                next.state = State::Denied {
+                    by: "doorman".to_owned(),
+                    reason: Some(why.clone()),
+                };
+                return to(
+                    next,
+                    vec![
+                        Effect::CloseCards { stage: *stage },
+                        Effect::Unverified { why: why.clone() },
+                    ],
+                );
+            }
+            let instead = recovery.alternatives.remove(0);
+            if let Some(slot) = next.stages.get_mut(*stage) {
+                *slot = instead;
+            }
+            to(next, vec![Effect::Advance])
+        }
+        Event::StepUpAsked { at } => {
+            let waiting_mfa = next
+                .current_stage()
+                .is_some_and(|(_, stage)| stage.name == VerifyWay::Mfa.stage_name());
+            match next.recovery.as_mut() {
+                Some(recovery) if waiting_mfa && recovery.step_up_asked_at.is_none() => {
+                    recovery.step_up_asked_at = Some(*at);
+                    to(next, Vec::new())
+                }
+                _ => Err(not_now(record)),
+            }
+        }
+        Event::Completed { at, secret_message } => {
+            if !matches!(next.state, State::Provisioning { .. }) {
+                return Err(not_now(record));
+            }
+            let Some(recovery) = next.recovery.as_mut() else {
+                return Err(not_now(record));
+            };
+            recovery.secret_message = secret_message.clone();
+            next.state = State::Done { at: *at };
+            to(next, Vec::new())
+        }
         Event::HandedOver { into, at } => {
             if next.state != State::Active || next.extended_by.as_deref() != Some(into.as_str()) {
                 return Err(not_now(record));
@@ -395,26 +488,25 @@ fn answered(mut record: RequestRecord, answer: Answer<'_>) -> Result<Transition,
     }
     answered.decided_by = Some(who.clone());
     answered.decided_at = Some(at);
+    let verified_by_manager = approve && answered.name == VerifyWay::Manager.stage_name();
     // "Approve always" stands only where policy allows it, and only for an owner's single yes.
     let standing = approve
         && always
         && record.allow_standing
         && answered.name == "owner"
         && answered.quorum <= 1;
-    let later = record
-        .stages
-        .iter()
-        .enumerate()
-        .skip(stage + 1)
-        .find(|(_, later)| later.decided_by.is_none())
-        .map(|(index, _)| index);
-    record.state = match (approve, later) {
-        (false, _) => State::Denied {
+    if verified_by_manager {
+        if let Some(recovery) = record.recovery.as_mut() {
+            recovery.verified_by = Some(VerifyWay::Manager);
+        }
+    }
+    record.state = if approve {
+        after_stage(&record, stage)
+    } else {
+        State::Denied {
             by: who.clone(),
             reason: reason.clone(),
-        },
-        (true, Some(later)) => State::AwaitingApproval { stage: later },
-        (true, None) => State::Provisioning { waiting_for: None },
+        }
     };
     let mut effects = vec![Effect::Decided {
         stage,
@@ -427,6 +519,21 @@ fn answered(mut record: RequestRecord, answer: Answer<'_>) -> Result<Transition,
         effects.push(Effect::Advance);
     }
     to(record, effects)
+}
+
+/// Where a request goes once `stage` is settled with a yes: the next undecided stage, or being
+/// carried out.
+fn after_stage(record: &RequestRecord, stage: usize) -> State {
+    match record
+        .stages
+        .iter()
+        .enumerate()
+        .skip(stage + 1)
+        .find(|(_, later)| later.decided_by.is_none())
+    {
+        Some((later, _)) => State::AwaitingApproval { stage: later },
+        None => State::Provisioning { waiting_for: None },
+    }
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ mod handover;
 mod legacy;
 mod lifecycle;
 mod origins;
+mod recover;
 mod standing;
 mod start;
 mod undo;
@@ -22,6 +23,7 @@ mod waiting;
 
 pub use crate::approval::StandingApproval;
 pub use lifecycle::{ADMIN, RevokeRefused, revocable};
+pub use recover::{Abilities, RecoveryStart};
 pub use start::{Extension, StartError};
 
 use std::collections::HashMap;
@@ -85,6 +87,8 @@ pub struct Parts {
     pub directory: Arc<Directory>,
     /// `[microsoft] operator`.
     pub operator: Option<String>,
+    /// `[microsoft] privileged_operator`: recovers administrators' accounts.
+    pub privileged_operator: Option<String>,
     /// Durable timers: a grant's end, reminders.
     pub scheduler: Arc<Scheduler>,
     /// `[lifecycle] remind_before`.
@@ -105,6 +109,7 @@ pub struct Requests {
     graph: GraphClient,
     directory: Arc<Directory>,
     operator: Option<String>,
+    privileged_operator: Option<String>,
     /// Reaches approvers and anyone asked for something, where they talk.
     courier: approval::Courier,
     /// "Approve always": by owner, resource and level.
@@ -142,6 +147,7 @@ impl Requests {
             graph: parts.graph,
             directory: parts.directory,
             operator: parts.operator.map(|upn| upn.to_lowercase()),
+            privileged_operator: parts.privileged_operator.map(|upn| upn.to_lowercase()),
             steps: Mutex::new(HashMap::new()),
             scheduler: parts.scheduler,
             remind_before: parts.remind_before,
@@ -326,7 +332,15 @@ impl Requests {
             }
         };
         match record.state.clone() {
+            State::AwaitingApproval { stage }
+                if record.stages.get(stage).is_some_and(|waiting| {
+                    waiting.name == crate::domain::request::VerifyWay::Mfa.stage_name()
+                }) =>
+            {
+                self.ask_step_up(record, stage).await;
+            }
             State::AwaitingApproval { stage } => self.send_cards(record, stage).await,
+            State::Provisioning { .. } if record.recovery.is_some() => self.recover(record).await,
             State::Provisioning { .. } => self.provision(record).await,
             State::Active => self.keep_timers(&record),
             State::Revoking { cause } => {

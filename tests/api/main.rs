@@ -23,6 +23,7 @@ mod mail;
 mod manifests;
 mod owners;
 mod policy;
+mod recovery;
 mod requests;
 mod serve;
 mod sim_chat;

@@ -56,5 +56,6 @@ pub fn request(stages: Vec<StageRecord>) -> RequestRecord {
         sign_in_asked_at: None,
         extends: None,
         extended_by: None,
+        recovery: None,
     }
 }

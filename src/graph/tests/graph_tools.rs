@@ -136,7 +136,9 @@ async fn send_every_operation(client: &GraphClient) {
         .await;
     let _ = client.delete_message_rule(token, "AQAAAJ5dZqA=").await;
     let _ = client.authentication_methods(token, USER).await;
-    let _ = client.reset_password(token, USER, PASSWORD_METHOD_ID).await;
+    let _ = client
+        .reset_password(token, USER, PASSWORD_METHOD_ID, None)
+        .await;
     let _ = client
         .create_temporary_access_pass(token, USER, 60, TemporaryAccessPassUse::Once)
         .await;

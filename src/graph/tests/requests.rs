@@ -262,6 +262,7 @@ async fn password_reset_returns_the_operation_location_and_a_secret_password() -
             &person_token(),
             "u1",
             crate::graph::auth_methods::PASSWORD_METHOD_ID,
+            None,
         )
         .await?;
     assert_eq!(reset.value.operation_location.as_deref(), Some(location));

@@ -8,6 +8,9 @@ use crate::domain::resource::ResourceKind;
 use crate::policy::decision::{Decision, Grant, Layer, Step, Verdict};
 use crate::policy::model::{Acting, ActionName, ActionRule, Policy, Stage, Verify};
 
+/// How long a temporary access pass lasts when nothing else is said.
+const TEMPORARY_PASS_DEFAULT: std::time::Duration = std::time::Duration::from_secs(3_600);
+
 /// Self-service actions: only an `[[action]]` naming them enables them.
 pub(super) fn self_service(
     policy: &Policy,
@@ -29,7 +32,46 @@ pub(super) fn self_service(
             format!("Policy does not enable {} through Doorman.", action.label()),
         );
     }
+    let recovery = matches!(
+        action,
+        ActionName::ResetPassword | ActionName::UnlockAccount | ActionName::RecoverMfa
+    );
     let mut planned = Vec::new();
+    if recovery && request.privileged {
+        // An administrator's account is never recovered by self-service: the stages of
+        // `[global] privileged_recovery` decide it, or nobody may.
+        if policy.global.privileged_recovery.is_empty() {
+            return deny(
+                trail,
+                Layer::Global,
+                None,
+                "Your account holds an administrator role, so Doorman never recovers it by \
+                 self-service, and policy names nobody who may approve it. Ask a Privileged \
+                 Authentication Administrator of your organisation."
+                    .to_owned(),
+            );
+        }
+        let stages = &policy.global.privileged_recovery;
+        planned.extend(stages.iter().map(|entry| Planned {
+            stage: entry.stage.clone(),
+            quorum: entry.quorum,
+            layer: Layer::Global,
+            rule: "[global] privileged_recovery".to_owned(),
+            timing: policy.approval.clone(),
+        }));
+        trail.push(Step::new(
+            Layer::Global,
+            Verdict::Pass,
+            &format!(
+                "an administrator's account: [global] privileged_recovery adds {}",
+                stages
+                    .iter()
+                    .map(|entry| entry.stage.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
     let mut caps = Vec::new();
     let mut verify: Vec<Verify> = Vec::new();
     let mut access = request.access;
@@ -93,6 +135,13 @@ pub(super) fn self_service(
         ActionName::ShareCalendar | ActionName::ForwardMail => cap_duration(
             request.duration,
             policy.tenant.default_duration,
+            &caps,
+            &mut trail,
+        ),
+        // A temporary access pass lives an hour unless asked (and allowed) longer.
+        ActionName::RecoverMfa => cap_duration(
+            request.duration,
+            Some(TEMPORARY_PASS_DEFAULT),
             &caps,
             &mut trail,
         ),

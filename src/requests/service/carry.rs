@@ -248,7 +248,7 @@ impl Requests {
 
     /// The acting person has no usable sign-in: the request waits for them, and they are sent
     /// a link (again once the last one has expired), and the requester is told.
-    async fn wait_for_sign_in(
+    pub(super) async fn wait_for_sign_in(
         &self,
         record: &RequestRecord,
         upn: &str,

@@ -449,6 +449,7 @@ impl JobHandler for Requests {
                 Job::TimeOut { request, stage } => self.time_out(&request, stage).await,
                 Job::Reconcile => self.reconcile().await,
                 Job::Undo { request } => self.undo_job(&request).await,
+                Job::RemoveSecret { request } => self.remove_secret(&request).await,
             }
         })
     }

@@ -25,6 +25,9 @@ pub enum StartError {
     Stages(#[from] approval::StageError),
     #[error("{0}")]
     NotProvisionable(String),
+    /// An account recovery whose requester has no way policy allows to prove it is them.
+    #[error("{0}")]
+    CannotVerify(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -89,6 +92,7 @@ impl Requests {
             sign_in_asked_at: None,
             extends: extension.as_ref().map(|extension| extension.of.clone()),
             extended_by: None,
+            recovery: None,
         };
         let mut record = record;
         if let Some(extension) = &extension {

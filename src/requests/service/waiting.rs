@@ -13,7 +13,7 @@ use serde_json::json;
 use super::Requests;
 use crate::approval;
 use crate::audit::AuditKind;
-use crate::domain::request::{RequestRecord, State};
+use crate::domain::request::{RequestRecord, State, VerifyWay};
 use crate::requests::machine::{Effect, Event};
 use crate::scheduler::Outcome;
 
@@ -130,6 +130,19 @@ impl Requests {
     /// The `TimeOut` job: nobody decided the stage in time, so the request ends; every card
     /// of the stage says so, and the requester is told.
     pub(super) async fn time_out(&self, id: &str, stage: usize) -> Outcome {
+        // A step-up not completed in time gives way to the next way of verifying.
+        if let Some(record) = self.waiting_at(id, stage) {
+            let waiting = record.stages.get(stage);
+            if waiting.is_some_and(|waiting| waiting.name == VerifyWay::Mfa.stage_name()) {
+                self.verification_failed(
+                    id,
+                    stage,
+                    "the multi-factor sign-in was not completed within ten minutes".to_owned(),
+                )
+                .await;
+                return Outcome::Done;
+            }
+        }
         let lock = self.lock_of(id);
         let _one_at_a_time = lock.lock().await;
         let at = self.now();

@@ -1,0 +1,749 @@
+//! Account recovery (DESIGN.md section 10) through the same request engine as any grant:
+//! kept before each side effect, verified before anything changes, carried out by the operator
+//! (the privileged operator for an administrator's account), read back, and its secret
+//! delivered only in the requester's own 1:1 chat, then removed from it after ten minutes.
+//!
+//! The verification is the request's first stage: `verify:mfa` waits for a step-up sign-in
+//! through Doorman's link, `verify:manager` for the manager's click on a card that says what
+//! they confirm. The alternatives policy lists are tried in order; one this requester cannot
+//! complete (no passwordless method, no manager) is never offered, and one that fails gives
+//! way to the next. Every write names the requester's own account: [`VerifiedSelf`] is the
+//! only way to a target id, and only a verified, kept request makes one.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use secrecy::SecretString;
+use serde_json::json;
+
+use super::{Requests, StartError, origins};
+use crate::approval;
+use crate::audit::AuditKind;
+use crate::domain::chat::Message;
+use crate::domain::request::{
+    Acting, LostMethod, Recovery, RecoveryCase, RequestRecord, Requester, StageRecord, StageTiming,
+    State, VerifyWay,
+};
+use crate::domain::resource::{Access, ResourceKind, ResourceRef};
+use crate::graph::auth_methods::{PASSWORD_METHOD_ID, TemporaryAccessPassUse};
+use crate::graph::{DelegatedToken, GraphError};
+use crate::identity::{Role, StepUpOutcome, TokenError};
+use crate::policy::Grant;
+use crate::policy::model::Verify;
+use crate::requests::machine::{Effect, Event};
+use crate::scheduler::{Job, Outcome};
+
+/// How long a step-up sign-in may take before the next way of verifying is tried.
+pub const STEP_UP_WITHIN_SECONDS: u64 = 600;
+/// How long a password or pass stays readable in the chat.
+pub const SECRET_SHOWN_FOR: TimeDelta = TimeDelta::minutes(10);
+/// How long a password reset's operation is polled before it counts as not read back.
+const RESET_READ_BACK_TRIES: u32 = 30;
+
+/// What the requester can do to prove it is them, as the investigation found.
+#[derive(Clone, Debug)]
+pub struct Abilities {
+    /// They hold a passwordless method a step-up sign-in can use now.
+    pub passwordless: bool,
+    /// Their manager's UPN, when they have one.
+    pub manager: Option<String>,
+}
+
+/// A recovery to start: the case found and what was found about the account.
+#[derive(Clone, Debug)]
+pub struct RecoveryStart {
+    pub case: RecoveryCase,
+    pub abilities: Abilities,
+    pub privileged: bool,
+    pub lost_methods: Vec<LostMethod>,
+}
+
+/// The verified requester's own account: the only target a recovery writes to. Made only from
+/// a kept request whose verification stage was settled (by the step-up or the manager), so no
+/// text, card or id from outside can name another account.
+pub struct VerifiedSelf {
+    entra_id: String,
+    upn: String,
+    way: VerifyWay,
+}
+
+impl VerifiedSelf {
+    fn of(record: &RequestRecord) -> Option<VerifiedSelf> {
+        let recovery = record.recovery.as_ref()?;
+        let way = recovery.verified_by?;
+        let settled = record
+            .stages
+            .iter()
+            .any(|stage| stage.name == way.stage_name() && stage.decided_by.is_some());
+        // The request's resource is the requester's own account, fixed when it was kept.
+        let own = record.resource.kind == ResourceKind::Account
+            && record
+                .resource
+                .id
+                .eq_ignore_ascii_case(&record.requester.entra_id);
+        (settled && own).then(|| VerifiedSelf {
+            entra_id: record.requester.entra_id.clone(),
+            upn: record.requester.upn.clone(),
+            way,
+        })
+    }
+}
+
+/// The first of policy's `verify` alternatives this requester can complete, as a stage, and
+/// the rest after it; `Err` says why none can.
+fn verification_stages(
+    verify: &[Verify],
+    abilities: &Abilities,
+    requester: &str,
+) -> Result<Vec<StageRecord>, String> {
+    let mut stages = Vec::new();
+    let mut why_not = Vec::new();
+    for way in verify {
+        match way {
+            Verify::Mfa if abilities.passwordless => {
+                let mut stage = StageRecord::new(VerifyWay::Mfa.stage_name().to_owned(), Vec::new(), 1);
+                stage.timing = Some(StageTiming {
+                    remind_after: STEP_UP_WITHIN_SECONDS,
+                    escalate_after: STEP_UP_WITHIN_SECONDS,
+                    escalate_to: Vec::new(),
+                    expire_after: STEP_UP_WITHIN_SECONDS,
+                });
+                stages.push(stage);
+            }
+            Verify::Mfa => why_not.push(
+                "a multi-factor sign-in needs a passwordless method (the Authenticator app's phone sign-in or a security key) that still works, and you have none"
+                    .to_owned(),
+            ),
+            Verify::Manager => match &abilities.manager {
+                Some(manager) if !manager.eq_ignore_ascii_case(requester) => {
+                    stages.push(StageRecord::new(
+                        VerifyWay::Manager.stage_name().to_owned(),
+                        vec![manager.to_lowercase()],
+                        1,
+                    ));
+                }
+                _ => why_not.push("the directory names no manager of yours to confirm it".to_owned()),
+            },
+        }
+    }
+    if stages.is_empty() {
+        if verify.is_empty() {
+            why_not.push("policy names no way to verify who is asking".to_owned());
+        }
+        return Err(why_not.join("; "));
+    }
+    Ok(stages)
+}
+
+/// A password Entra accepts and a person can type from a chat: four groups of letters and
+/// digits joined by `-` (no look-alikes), with upper and lower case and a digit.
+pub fn generate_password() -> SecretString {
+    use rand::Rng;
+    const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
+    const LOWER: &[u8] = b"abcdefghijkmnopqrstuvwxyz";
+    const DIGITS: &[u8] = b"23456789";
+    let mut random = rand::rng();
+    let mut pick = |set: &[u8]| char::from(set[random.random_range(0..set.len())]);
+    let groups: Vec<String> = (0..4)
+        .map(|group| {
+            let mut word = String::with_capacity(4);
+            word.push(pick(UPPER));
+            word.push(pick(LOWER));
+            word.push(pick(LOWER));
+            word.push(if group % 2 == 0 {
+                pick(DIGITS)
+            } else {
+                pick(LOWER)
+            });
+            word
+        })
+        .collect();
+    SecretString::from(groups.join("-"))
+}
+
+/// A secret made for the requester, and how the audit names it.
+struct Secret {
+    kind: &'static str,
+    value: SecretString,
+    /// Until when it works, when it runs out.
+    until: Option<DateTime<Utc>>,
+}
+
+impl Requests {
+    /// Keeps a recovery policy allowed and starts it. The stages are the verification first,
+    /// then policy's (an administrator's `privileged_recovery` among them).
+    pub async fn start_recovery(
+        &self,
+        requester: Requester,
+        start: RecoveryStart,
+        grant: &Grant,
+        policy_line: String,
+        origin: Option<&str>,
+    ) -> Result<RequestRecord, StartError> {
+        let mut stages = verification_stages(&grant.verify, &start.abilities, &requester.upn)
+            .map_err(StartError::CannotVerify)?;
+        let first = stages.remove(0);
+        let alternatives = stages;
+        let id = match self.reserve(origin)? {
+            origins::Reserved::Started(record) => return Ok(*record),
+            origins::Reserved::Id(id) => id,
+        };
+        let mut all = vec![first];
+        all.extend(
+            approval::stages::resolve(
+                &grant.stages,
+                &requester.upn,
+                &self.catalog.current(),
+                &self.directory,
+            )
+            .await?,
+        );
+        let pass_minutes = grant.duration.map(|span| {
+            u32::try_from(span.as_secs() / 60)
+                .unwrap_or(u32::MAX)
+                .clamp(10, 43_200)
+        });
+        let record = RequestRecord {
+            id,
+            resource: ResourceRef {
+                kind: ResourceKind::Account,
+                id: requester.entra_id.clone(),
+                name: requester.upn.clone(),
+            },
+            requester,
+            group_id: None,
+            access: Access::Owner,
+            requested_access: Access::Owner,
+            duration_seconds: None,
+            reason: None,
+            acting: Acting::Operator,
+            stages: all,
+            policy_line,
+            state: State::AwaitingApproval { stage: 0 },
+            created_at: self.now(),
+            ends_at: None,
+            made_by: None,
+            allow_standing: false,
+            made_steps: Vec::new(),
+            attempting: None,
+            sign_in_asked_at: None,
+            extends: None,
+            extended_by: None,
+            recovery: Some(Recovery {
+                case: start.case,
+                alternatives,
+                step_up_asked_at: None,
+                verified_by: None,
+                failed_ways: Vec::new(),
+                lost_methods: start.lost_methods,
+                privileged: start.privileged,
+                pass_minutes,
+                secret_message: None,
+            }),
+        };
+        let record =
+            self.table
+                .create(self.store.as_ref(), record, crate::domain::request::new_id)?;
+        self.settle_origin(origin, &record.id)?;
+        let trail: Vec<_> = grant
+            .trail
+            .iter()
+            .map(|step| json!({"layer": step.layer.as_str(), "verdict": step.verdict.as_str(), "note": step.note}))
+            .collect();
+        self.audit(
+            &record,
+            AuditKind::Received,
+            &record.requester.upn,
+            json!({
+                "resource": record.resource, "case": start.case.as_str(),
+                "privileged": start.privileged,
+                "verify": record.stages.first().map(|stage| stage.name.clone()),
+                "alternatives": record.recovery.as_ref().map(|recovery| recovery.alternatives.iter().map(|stage| stage.name.clone()).collect::<Vec<_>>()),
+                "stages": record.stages.iter().map(|stage| json!({"stage": stage.name, "approvers": stage.approvers})).collect::<Vec<_>>(),
+                "acting": "operator", "trail": trail,
+            }),
+        );
+        Ok(record)
+    }
+
+    /// The `verify:mfa` stage: the requester gets a step-up sign-in link in their 1:1 chat
+    /// (once; a link lives ten minutes, and the stage's time-out moves on after that).
+    pub(super) async fn ask_step_up(&self, record: RequestRecord, stage: usize) {
+        let Some(recovery) = &record.recovery else {
+            return;
+        };
+        if recovery.step_up_asked_at.is_some() {
+            return;
+        }
+        if record
+            .stages
+            .get(stage)
+            .is_some_and(|stage| stage.opened_at.is_none())
+        {
+            self.open_stage(&record, stage);
+        }
+        let asked = self.apply(&record.id, &Event::StepUpAsked { at: self.now() });
+        if !matches!(asked, Ok(Ok(_))) {
+            return;
+        }
+        let user = &record.requester.chat_user;
+        let link = match self.identity.step_up_link(
+            user,
+            &record.requester.entra_id,
+            Some(record.requester.upn.clone()),
+            &record.id,
+        ) {
+            Ok(link) => link,
+            Err(error) => {
+                tracing::error!(%error, request = %record.id, "cannot create a step-up link");
+                return;
+            }
+        };
+        let message = approval::verify_with_sign_in(&record, &link);
+        if self.courier.deliver_to(user, &message).await.is_none() {
+            tracing::warn!(request = %record.id, "cannot reach the requester for a step-up");
+        }
+        self.audit(
+            &record,
+            AuditKind::ApprovalRequested,
+            "doorman",
+            json!({"stage": stage, "verify": "mfa", "sent_to": "requester 1:1 chat"}),
+        );
+    }
+
+    /// A step-up sign-in for request `id` ended: verified, or the next way is tried.
+    pub async fn stepped_up(&self, id: &str, outcome: StepUpOutcome) {
+        let lock = self.lock_of(id);
+        let guard = lock.lock().await;
+        let Ok(Some(record)) = self.get(id) else {
+            return;
+        };
+        let Some((stage, _)) = record
+            .current_stage()
+            .filter(|(_, stage)| stage.name == VerifyWay::Mfa.stage_name())
+        else {
+            // Not waiting for a step-up (a replayed or late link): nothing happens.
+            return;
+        };
+        match outcome {
+            StepUpOutcome::Verified => {
+                let at = self.now();
+                let Ok(Ok(record)) = self.apply(id, &Event::SteppedUp { stage, at }) else {
+                    return;
+                };
+                self.audit(
+                    &record,
+                    AuditKind::Approved,
+                    &record.requester.upn,
+                    json!({"stage": stage, "verified_by": "mfa"}),
+                );
+                drop(guard);
+                self.advance(id).await;
+            }
+            StepUpOutcome::Refused(why) => {
+                drop(guard);
+                self.verification_failed(id, stage, why).await;
+            }
+        }
+    }
+
+    /// The way `stage` waits for cannot verify the requester: audited, and the next
+    /// alternative opens (its cards go out), or the request is refused and they are told.
+    pub(super) async fn verification_failed(&self, id: &str, stage: usize, why: String) {
+        let lock = self.lock_of(id);
+        let guard = lock.lock().await;
+        let transition = match self.apply_with_effects(
+            id,
+            &Event::VerificationFailed {
+                stage,
+                why: why.clone(),
+            },
+        ) {
+            Ok(Ok(transition)) => transition,
+            _ => return,
+        };
+        let record = transition.record;
+        self.audit(
+            &record,
+            AuditKind::Denied,
+            "doorman",
+            json!({"stage": stage, "verification_failed": why,
+                   "next": record.stages.get(stage).filter(|_| !transition.effects.iter().any(|effect| matches!(effect, Effect::Unverified { .. }))).map(|next| next.name.clone())}),
+        );
+        drop(guard);
+        for effect in transition.effects {
+            match effect {
+                Effect::Advance => {
+                    self.say(
+                        &record.requester.place,
+                        &approval::verify_another_way(&record, &why),
+                    )
+                    .await;
+                    self.advance(id).await;
+                }
+                Effect::CloseCards { stage } => self.courier.close_cards(&record, stage).await,
+                Effect::Unverified { why } => {
+                    self.say(
+                        &record.requester.place,
+                        &approval::not_verified(&record, &why),
+                    )
+                    .await;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Carries a verified recovery out under the operator's token: the change, read back, the
+    /// secret delivered in the requester's 1:1 chat and put on the timers to be removed.
+    pub(super) async fn recover(&self, record: RequestRecord) {
+        let Some(recovery) = record.recovery.clone() else {
+            return;
+        };
+        let Some(target) = VerifiedSelf::of(&record) else {
+            self.recovery_failed(&record, "the requester was not verified".to_owned())
+                .await;
+            return;
+        };
+        if record.made_by.is_some() {
+            // A run before a restart began the change and did not record its end: it may or
+            // may not have been made, and its secret is lost either way. Nothing is made twice.
+            self.recovery_failed(
+                &record,
+                "I was interrupted while making the change, so I cannot tell whether it was made; nothing more was done. Please ask again"
+                    .to_owned(),
+            )
+            .await;
+            return;
+        }
+        let operator = if recovery.privileged {
+            self.privileged_operator.clone()
+        } else {
+            self.operator.clone()
+        };
+        let Some(operator) = operator else {
+            let why = if recovery.privileged {
+                "no privileged operator account is configured ([microsoft] privileged_operator)"
+            } else {
+                "no operator account is configured ([microsoft] operator)"
+            };
+            self.recovery_failed(&record, why.to_owned()).await;
+            return;
+        };
+        let Some(operator_id) = self.entra_id_of(&operator) else {
+            self.recovery_failed(&record, format!("{operator} is not in the directory"))
+                .await;
+            return;
+        };
+        let token = match self
+            .identity
+            .delegated_token_for(
+                &operator_id,
+                Role::Operator,
+                crate::domain::request::Service::Graph,
+            )
+            .await
+        {
+            Ok(token) => token,
+            Err(TokenError::NeedsSignIn(_)) => {
+                self.wait_for_sign_in(&record, &operator, &operator_id, Role::Operator)
+                    .await;
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(%error, request = %record.id, "no operator token yet");
+                return;
+            }
+        };
+        let carrying = Event::CarryingOut {
+            made_by: operator.clone(),
+            ends_at: None,
+        };
+        let Ok(Ok(record)) = self.apply(&record.id, &carrying) else {
+            return;
+        };
+        let secret = match self.act(&token, &target, &recovery).await {
+            Ok(secret) => secret,
+            Err(why) => {
+                self.audit(
+                    &record,
+                    AuditKind::Failed,
+                    &operator,
+                    json!({"case": recovery.case.as_str(), "error": why}),
+                );
+                self.recovery_failed(&record, why).await;
+                return;
+            }
+        };
+        self.audit(
+            &record,
+            AuditKind::Provisioned,
+            &operator,
+            json!({
+                "case": recovery.case.as_str(), "target": target.entra_id,
+                "verified_by": target.way.as_str(), "policy": record.policy_line,
+                "lost_methods_removed": recovery.lost_methods.iter().map(|method| method.label.clone()).collect::<Vec<_>>(),
+                "sessions_revoked": true,
+            }),
+        );
+        let message = approval::secret_message(&record, secret.kind, &secret.value, secret.until);
+        let sent = self
+            .courier
+            .deliver_to(&record.requester.chat_user, &message)
+            .await;
+        let place = record.requester.chat_user.channel.name();
+        self.audit(
+            &record,
+            AuditKind::Verified,
+            "doorman",
+            json!({
+                "secret": secret.kind, "delivered": sent.is_some(),
+                "delivered_to": format!("{place} 1:1 chat of {}", target.upn),
+                "verified_by": target.way.as_str(), "policy": record.policy_line,
+            }),
+        );
+        let at = self.now();
+        let completed = Event::Completed {
+            at,
+            secret_message: sent.clone(),
+        };
+        if !matches!(self.apply(&record.id, &completed), Ok(Ok(_))) {
+            tracing::error!(request = %record.id, "cannot record a recovery as done");
+        }
+        if sent.is_some() {
+            let job = Job::RemoveSecret {
+                request: record.id.clone(),
+            };
+            if let Err(error) = self.scheduler.schedule(at + SECRET_SHOWN_FOR, job) {
+                tracing::error!(%error, request = %record.id, "cannot put the secret's removal on the timers");
+            }
+        } else {
+            self.say(
+                &record.requester.place,
+                &Message::text(format!(
+                    "{}: the change was made, but I could not reach your direct chat with me to give you what you need to sign in. Open a direct chat with me and ask again.",
+                    record.id
+                )),
+            )
+            .await;
+        }
+    }
+
+    /// Makes the change for `recovery.case` on the verified requester's own account, and reads
+    /// it back: a reset's operation succeeded, a pass listed, lost methods gone, sessions
+    /// revoked. Errors are sentences without any secret.
+    async fn act(
+        &self,
+        token: &DelegatedToken,
+        target: &VerifiedSelf,
+        recovery: &Recovery,
+    ) -> Result<Secret, String> {
+        let graph = &self.graph;
+        let id = target.entra_id.as_str();
+        let said = |what: &str, error: GraphError| format!("{what} failed: {}", error);
+        let secret = match recovery.case {
+            RecoveryCase::ForgotPassword
+            | RecoveryCase::ExpiredPassword
+            | RecoveryCase::LockedOut => {
+                let password = generate_password();
+                let reset = graph
+                    .reset_password(token, id, PASSWORD_METHOD_ID, Some(&password))
+                    .await
+                    .map_err(|error| said("the password reset", error))?
+                    .value;
+                if let Some(location) = reset.operation_location.as_deref() {
+                    self.read_back_reset(token, id, location).await?;
+                }
+                Secret {
+                    kind: "password",
+                    value: password,
+                    until: None,
+                }
+            }
+            RecoveryCase::LostMfa => {
+                let minutes = recovery.pass_minutes.unwrap_or(60);
+                let pass = graph
+                    .create_temporary_access_pass(token, id, minutes, TemporaryAccessPassUse::Once)
+                    .await
+                    .map_err(|error| said("the temporary access pass", error))?
+                    .value;
+                let listed = graph
+                    .temporary_access_passes(token, id)
+                    .await
+                    .map_err(|error| said("reading the pass back", error))?
+                    .value;
+                if !listed.iter().any(|found| found.id == pass.id) {
+                    return Err("the temporary access pass could not be read back".to_owned());
+                }
+                let value = pass
+                    .temporary_access_pass
+                    .ok_or_else(|| "Graph returned no temporary access pass".to_owned())?;
+                for lost in &recovery.lost_methods {
+                    match graph
+                        .delete_authentication_method(token, id, &lost.collection, &lost.id)
+                        .await
+                    {
+                        Ok(_) | Err(GraphError::NotFound(_)) => {}
+                        Err(error) => {
+                            return Err(said(&format!("removing the lost {}", lost.label), error));
+                        }
+                    }
+                }
+                let methods = graph
+                    .authentication_methods(token, id)
+                    .await
+                    .map_err(|error| said("reading the methods back", error))?
+                    .value;
+                if let Some(left) = recovery
+                    .lost_methods
+                    .iter()
+                    .find(|lost| methods.iter().any(|method| method.id() == lost.id))
+                {
+                    return Err(format!("the lost {} is still registered", left.label));
+                }
+                Secret {
+                    kind: "temporary_access_pass",
+                    value,
+                    until: Some(self.now() + TimeDelta::minutes(i64::from(minutes))),
+                }
+            }
+        };
+        // Whoever held the old password or the lost device is signed out everywhere.
+        graph
+            .revoke_sign_in_sessions(token, id)
+            .await
+            .map_err(|error| said("signing out the old sessions", error))?;
+        Ok(secret)
+    }
+
+    /// Polls a password reset's operation until it succeeded (or failed, or too long).
+    async fn read_back_reset(
+        &self,
+        token: &DelegatedToken,
+        id: &str,
+        location: &str,
+    ) -> Result<(), String> {
+        for _ in 0..RESET_READ_BACK_TRIES {
+            match self.graph.password_reset_status(token, id, location).await {
+                Ok(status) => match status.value.status.as_str() {
+                    "succeeded" => return Ok(()),
+                    "failed" => {
+                        return Err(format!(
+                            "the password reset failed ({})",
+                            status.value.status_detail.unwrap_or_default()
+                        ));
+                    }
+                    _ => {}
+                },
+                Err(GraphError::NotFound(_)) => {}
+                Err(error) => return Err(format!("reading the reset back failed: {}", error)),
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+        Err("the password reset could not be read back as done".to_owned())
+    }
+
+    /// A recovery that cannot be carried out: it ends failed (nothing of it is left to take
+    /// back: a reset is not undone), audited, and the requester told.
+    async fn recovery_failed(&self, record: &RequestRecord, why: String) {
+        let Ok(Ok(failed)) = self.apply(&record.id, &Event::Failed { why: why.clone() }) else {
+            return;
+        };
+        let Ok(Ok(failed)) = self.apply(&failed.id, &Event::Undone) else {
+            return;
+        };
+        self.audit(&failed, AuditKind::Failed, "doorman", json!({"why": why}));
+        self.say(
+            &failed.requester.place,
+            &Message::text(format!(
+                "{}: I could not recover your account: {why}.",
+                failed.id
+            )),
+        )
+        .await;
+    }
+
+    /// The `RemoveSecret` job: the message that carried a password or pass now says
+    /// "(removed)".
+    pub(super) async fn remove_secret(&self, id: &str) -> Outcome {
+        let Ok(Some(record)) = self.get(id) else {
+            return Outcome::Done;
+        };
+        let Some(sent) = record
+            .recovery
+            .as_ref()
+            .and_then(|recovery| recovery.secret_message.clone())
+        else {
+            return Outcome::Done;
+        };
+        self.courier
+            .update(&sent, &Message::text("(removed)".to_owned()))
+            .await;
+        Outcome::Done
+    }
+}
+
+/// Keeps the secret's bytes out of `Debug`.
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Secret")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    #[test]
+    fn a_generated_password_is_letters_digits_and_dashes_with_every_class() {
+        for _ in 0..200 {
+            let password = generate_password();
+            let text = password.expose_secret();
+            assert_eq!(text.len(), 19, "{text}");
+            assert!(text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+            assert!(text.chars().any(|c| c.is_ascii_uppercase()));
+            assert!(text.chars().any(|c| c.is_ascii_lowercase()));
+            assert!(text.chars().any(|c| c.is_ascii_digit()));
+        }
+    }
+
+    #[test]
+    fn verification_uses_the_first_way_the_requester_can_complete() {
+        let both = [Verify::Mfa, Verify::Manager];
+        let can_all = Abilities {
+            passwordless: true,
+            manager: Some("boss@contoso.com".to_owned()),
+        };
+        let names = |stages: Vec<StageRecord>| {
+            stages
+                .into_iter()
+                .map(|stage| stage.name)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(verification_stages(&both, &can_all, "me@contoso.com").expect("stages")),
+            ["verify:mfa", "verify:manager"]
+        );
+        let password_only = Abilities {
+            passwordless: false,
+            ..can_all.clone()
+        };
+        assert_eq!(
+            names(verification_stages(&both, &password_only, "me@contoso.com").expect("stages")),
+            ["verify:manager"]
+        );
+        let alone = Abilities {
+            passwordless: false,
+            manager: None,
+        };
+        let refused = verification_stages(&both, &alone, "me@contoso.com").expect_err("none");
+        assert!(
+            refused.contains("passwordless") && refused.contains("manager"),
+            "{refused}"
+        );
+        assert!(verification_stages(&[], &can_all, "me@contoso.com").is_err());
+    }
+}
