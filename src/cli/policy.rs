@@ -192,7 +192,15 @@ impl Judge {
             .decide(&self.catalog, upn, None, &intent, recent_requests, now)
             .await
         {
-            Ok(Some(decided)) => Ok(decided.decision.to_json()),
+            Ok(Some(decided)) => {
+                let mut answer = decided.decision.to_json();
+                if let (Some(object), Some(assessment)) =
+                    (answer.as_object_mut(), &decided.recovery)
+                {
+                    object.insert("recovery".to_owned(), assessment.to_json());
+                }
+                Ok(answer)
+            }
             Ok(None) => Ok(json!({
                 "outcome": "none",
                 "message": "the message asks for nothing policy decides",

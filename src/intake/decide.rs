@@ -33,6 +33,32 @@ pub struct Assessment {
     pub case: Case,
 }
 
+impl Assessment {
+    /// What `policy explain` shows of it: the case, and what it was found from.
+    pub fn to_json(&self) -> serde_json::Value {
+        let case = match &self.case {
+            Case::Change(case) => case.as_str().to_owned(),
+            Case::ConditionalAccess { .. } => "conditional_access".to_owned(),
+            Case::WrongPassword => "wrong_password".to_owned(),
+            Case::NothingWrong => "nothing_wrong".to_owned(),
+            Case::OtherFailure { .. } => "other_failure".to_owned(),
+            Case::Disabled => "disabled".to_owned(),
+        };
+        let findings = &self.findings;
+        serde_json::json!({
+            "case": case,
+            "changes": matches!(self.case, Case::Change(_)),
+            "privileged": findings.privileged,
+            "passwordless": findings.passwordless,
+            "methods": findings.methods,
+            "sign_in_logs": match findings.sign_ins {
+                crate::directory::SignInLog::Read(_) => "read",
+                crate::directory::SignInLog::Unavailable => "unavailable",
+            },
+        })
+    }
+}
+
 impl From<Decision> for Decided {
     fn from(decision: Decision) -> Self {
         Decided {
