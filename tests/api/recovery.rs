@@ -204,3 +204,209 @@ async fn someone_elses_password_and_an_administrators_own_are_refused_without_a_
         "the refusal is audited"
     );
 }
+
+#[tokio::test]
+async fn on_slack_a_password_only_requester_is_confirmed_by_the_manager_and_gets_the_password_in_the_dm()
+ {
+    let app = recovery_app().await;
+    let (tom, maria) = ("U04TOM", "U03MARIA");
+    crate::requests::sign_in_on_slack(&app, maria).await;
+    crate::requests::sign_in_on_slack(&app, tom).await;
+    app.slack(tom, "i forgot my password, pls help").await;
+    let (ts, value) = crate::approvals::slack_card(&app, maria, "approve").await;
+    let asked = serde_json::to_string(&app.slack_seen(maria).await).expect("json");
+    assert!(asked.contains("Is this really"), "{asked}");
+    assert!(recovery_writes(&app).await.is_empty());
+    crate::approvals::slack_click(&app, maria, &ts, "approve", &value).await;
+    sign_in_when_asked(&app, OPERATOR).await;
+    let password = until_reset(&app).await;
+    until_said(|| app.slack_seen(tom), &password).await;
+    let manager_saw = serde_json::to_string(&app.slack_seen(maria).await).expect("json");
+    assert!(!manager_saw.contains(&password));
+    app.clock.advance(Duration::from_secs(11 * 60));
+    let removed = eventually(|| async {
+        let seen = serde_json::to_string(&app.slack_seen(tom).await).expect("json");
+        (!seen.contains(&password)).then_some(())
+    })
+    .await;
+    assert!(removed.is_some(), "{:?}", app.slack_seen(tom).await);
+}
+
+#[tokio::test]
+async fn what_changes_nothing_is_explained_without_verification_or_a_write() {
+    let app = recovery_app().await;
+    // Priya's last sign-in was blocked by Conditional Access.
+    app.teams(
+        MARIA.replace("maria.garcia", "priya.nair").as_str(),
+        "I can't log in",
+    )
+    .await;
+    until_said(
+        || app.teams_seen("priya.nair@contoso.com"),
+        "Require a compliant device",
+    )
+    .await;
+    let told =
+        serde_json::to_string(&app.teams_seen("priya.nair@contoso.com").await).expect("json");
+    assert!(
+        told.contains("company-managed"),
+        "what would satisfy it: {told}"
+    );
+    // Jordan only mistyped it: not locked, not expired.
+    app.teams("jordan.lee@contoso.com", "cant sign in??").await;
+    until_said(|| app.teams_seen("jordan.lee@contoso.com"), "mistyped").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(recovery_writes(&app).await.is_empty());
+    for nobody_asked in [DAVID, "nina.patel@contoso.com", "priya.nair@contoso.com"] {
+        assert!(
+            crate::approvals::card_action(&app.teams_seen(nobody_asked).await, "approve").is_none(),
+            "no confirmation card for {nobody_asked}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_expired_password_is_found_in_the_sign_ins_and_reset_after_a_step_up() {
+    let app = recovery_app().await;
+    let nina = "nina.patel@contoso.com";
+    app.teams(nina, "I can't sign in this morning").await;
+    let asked = until_said(|| app.teams_seen(nina), "/auth/start").await;
+    let told = serde_json::to_string(&asked).expect("json");
+    assert!(told.contains("expired"), "{told}");
+    let link = app.sign_in_links(&asked).pop().expect("a step-up link");
+    let (status, page) = app.follow(&link).await;
+    assert_eq!(status, 200, "{page}");
+    sign_in_when_asked(&app, OPERATOR).await;
+    let password = until_reset(&app).await;
+    until_said(|| app.teams_seen(nina), &password).await;
+    assert_eq!(user(&app, nina).await["passwordExpired"], false);
+}
+
+#[tokio::test]
+async fn a_lost_phone_gets_a_one_time_pass_after_the_manager_confirms_and_the_lost_method_removed()
+{
+    let app = recovery_app().await;
+    app.teams(
+        ALEX,
+        "I lost my phone so I can't approve the authenticator prompts",
+    )
+    .await;
+    let priya = "priya.nair@contoso.com";
+    let (card, approve) = card_for(&app, priya, "approve").await;
+    click_teams(&app, priya, &card, &approve).await;
+    sign_in_when_asked(&app, OPERATOR).await;
+    let told = until_said(|| app.teams_seen(ALEX), "good for one sign-in").await;
+    let writes = recovery_writes(&app).await;
+    assert!(
+        writes.iter().any(
+            |(path, _, body)| path.ends_with("temporaryAccessPassMethods")
+                && body["isUsableOnce"] == true
+        ),
+        "a one-time pass: {writes:?}"
+    );
+    assert!(
+        writes
+            .iter()
+            .any(|(path, _, _)| path.contains("microsoftAuthenticatorMethods")),
+        "the lost Authenticator removed: {writes:?}"
+    );
+    let alex = user(&app, ALEX).await;
+    let methods = alex["authenticationMethods"].to_string();
+    assert!(!methods.contains("microsoftAuthenticator"), "{methods}");
+    assert!(methods.contains("temporaryAccessPass"), "{methods}");
+    let audit = app.cli(&["audit", "export"]).await;
+    let audit = String::from_utf8_lossy(&audit.stdout).into_owned();
+    assert!(audit.contains("temporary_access_pass"));
+    let told = serde_json::to_string(&told).expect("json");
+    let pass = told
+        .split("good for one sign-in")
+        .nth(1)
+        .and_then(|rest| rest.split(": ").nth(1))
+        .and_then(|rest| rest.split(['\\', ' ']).next())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(pass.len() >= 8, "{told}");
+    assert!(!audit.contains(&pass), "the pass is not in the audit");
+}
+
+/// Follows `requester`'s newest step-up link with the simulator's step-up in `mode`; the page.
+async fn step_up_in_mode(app: &TestApp, requester: &str, mode: &str) -> String {
+    app.sim
+        .control(
+            Method::POST,
+            "login/step_up",
+            Some(serde_json::json!({"mode": mode})),
+        )
+        .await;
+    let asked = until_said(|| app.teams_seen(requester), "/auth/start").await;
+    let link = app.sign_in_links(&asked).pop().expect("a step-up link");
+    let (status, page) = app.follow(&link).await;
+    assert_eq!(status, 200, "{page}");
+    page
+}
+
+#[tokio::test]
+async fn a_step_up_without_the_context_or_too_old_verifies_nobody_and_the_manager_is_asked_instead()
+{
+    for mode in ["omit_acrs", "stale"] {
+        let app = recovery_app().await;
+        app.teams(ALEX, "I forgot my password").await;
+        let page = step_up_in_mode(&app, ALEX, mode).await;
+        assert!(page.contains("Not verified"), "{mode}: {page}");
+        // The next alternative: his manager confirms.
+        let (card, approve) = card_for(&app, "priya.nair@contoso.com", "approve").await;
+        assert!(
+            recovery_writes(&app).await.is_empty(),
+            "{mode}: nothing yet"
+        );
+        click_teams(&app, "priya.nair@contoso.com", &card, &approve).await;
+        sign_in_when_asked(&app, OPERATOR).await;
+        until_reset(&app).await;
+    }
+}
+
+#[tokio::test]
+async fn a_step_up_link_signed_in_by_someone_else_verifies_nobody() {
+    let app = recovery_app().await;
+    app.teams(ALEX, "I forgot my password").await;
+    let asked = until_said(|| app.teams_seen(ALEX), "/auth/start").await;
+    let link = app.sign_in_links(&asked).pop().expect("a step-up link");
+    let (_, page, _) = app.follow_as(&link, "nina.patel@contoso.com").await;
+    assert!(page.contains("Not verified"), "{page}");
+    card_for(&app, "priya.nair@contoso.com", "approve").await;
+    assert!(recovery_writes(&app).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_step_up_not_completed_in_ten_minutes_gives_way_to_the_manager() {
+    let app = recovery_app().await;
+    app.teams(ALEX, "I forgot my password").await;
+    until_said(|| app.teams_seen(ALEX), "/auth/start").await;
+    app.clock.advance(Duration::from_secs(11 * 60));
+    card_for(&app, "priya.nair@contoso.com", "approve").await;
+    until_said(|| app.teams_seen(ALEX), "asked your manager").await;
+    assert!(recovery_writes(&app).await.is_empty());
+}
+
+#[tokio::test]
+async fn killed_between_the_managers_yes_and_the_reset_it_is_reset_once_after_the_restart() {
+    let mut app = recovery_app().await;
+    app.stop().await;
+    app.start_process().await;
+    app.teams(TOM, "I forgot my password").await;
+    let (card, approve) = card_for(&app, MARIA, "approve").await;
+    click_teams(&app, MARIA, &card, &approve).await;
+    // Verified, waiting for the operator's sign-in: the process dies here.
+    until_said(|| app.teams_seen(OPERATOR), "/auth/start").await;
+    app.kill().await;
+    app.start_process().await;
+    sign_in_when_asked(&app, OPERATOR).await;
+    let password = until_reset(&app).await;
+    until_said(|| app.teams_seen(TOM), &password).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        passwords(&recovery_writes(&app).await).len(),
+        1,
+        "reset once"
+    );
+}

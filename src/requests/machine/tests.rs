@@ -556,3 +556,182 @@ proptest! {
         }
     }
 }
+
+/// An account recovery of Tom's own account: a step-up first, his manager as the alternative.
+fn recovery() -> RequestRecord {
+    use crate::domain::request::{Recovery, RecoveryCase, VerifyWay};
+    let mut record = crate::domain::request::example::request(vec![StageRecord::new(
+        VerifyWay::Mfa.stage_name().into(),
+        Vec::new(),
+        1,
+    )]);
+    record.resource.kind = crate::domain::resource::ResourceKind::Account;
+    record.resource.id = record.requester.entra_id.clone();
+    record.recovery = Some(Recovery {
+        case: RecoveryCase::ForgotPassword,
+        alternatives: vec![StageRecord::new(
+            VerifyWay::Manager.stage_name().into(),
+            vec![MANAGER.into()],
+            1,
+        )],
+        step_up_asked_at: None,
+        verified_by: None,
+        failed_ways: Vec::new(),
+        lost_methods: Vec::new(),
+        privileged: false,
+        pass_minutes: None,
+        secret_message: None,
+    });
+    record
+}
+
+#[test]
+fn a_step_up_verifies_only_the_stage_waiting_for_it_and_only_once() {
+    use crate::domain::request::VerifyWay;
+    let asked = run(recovery(), &[Event::StepUpAsked { at: at(0) }]);
+    assert!(
+        next(&asked, &Event::StepUpAsked { at: at(1) }).is_err(),
+        "one link"
+    );
+    let verified = next(
+        &asked,
+        &Event::SteppedUp {
+            stage: 0,
+            at: at(2),
+        },
+    )
+    .expect("verified");
+    assert_eq!(
+        verified.record.state,
+        State::Provisioning { waiting_for: None }
+    );
+    assert_eq!(
+        verified
+            .record
+            .recovery
+            .and_then(|recovery| recovery.verified_by),
+        Some(VerifyWay::Mfa)
+    );
+    // A replayed step-up, or one for a manager's stage, decides nothing.
+    assert!(
+        next(
+            &verified_state(),
+            &Event::SteppedUp {
+                stage: 0,
+                at: at(3)
+            }
+        )
+        .is_err()
+    );
+    let manager = run(
+        recovery(),
+        &[Event::VerificationFailed {
+            stage: 0,
+            why: "no".into(),
+        }],
+    );
+    assert!(
+        next(
+            &manager,
+            &Event::SteppedUp {
+                stage: 0,
+                at: at(3)
+            }
+        )
+        .is_err()
+    );
+}
+
+fn verified_state() -> RequestRecord {
+    run(
+        recovery(),
+        &[
+            Event::StepUpAsked { at: at(0) },
+            Event::SteppedUp {
+                stage: 0,
+                at: at(1),
+            },
+        ],
+    )
+}
+
+#[test]
+fn a_failed_way_gives_way_to_the_next_and_with_none_left_the_request_is_refused() {
+    use crate::domain::request::VerifyWay;
+    let manager = next(
+        &recovery(),
+        &Event::VerificationFailed {
+            stage: 0,
+            why: "no passwordless sign-in".into(),
+        },
+    )
+    .expect("the next way");
+    assert_eq!(manager.effects, vec![Effect::Advance]);
+    assert_eq!(
+        manager.record.stages[0].name,
+        VerifyWay::Manager.stage_name()
+    );
+    assert_eq!(manager.record.state, State::AwaitingApproval { stage: 0 });
+    // The manager's yes verifies; the requester's own click never does.
+    assert!(next(&manager.record, &answer(0, REQUESTER, true)).is_err());
+    let yes = next(&manager.record, &answer(0, MANAGER, true)).expect("confirmed");
+    assert_eq!(
+        yes.record
+            .recovery
+            .as_ref()
+            .and_then(|recovery| recovery.verified_by),
+        Some(VerifyWay::Manager)
+    );
+    let refused = next(
+        &manager.record,
+        &Event::VerificationFailed {
+            stage: 0,
+            why: "not in time".into(),
+        },
+    )
+    .expect("refused");
+    assert!(matches!(refused.record.state, State::Denied { .. }));
+    assert!(refused.effects.contains(&Effect::Unverified {
+        why: "not in time".into()
+    }));
+}
+
+#[test]
+fn a_recovery_is_done_once_and_keeps_the_message_that_carried_its_secret() {
+    let verified = verified_state();
+    let done = next(
+        &verified,
+        &Event::Completed {
+            at: at(5),
+            secret_message: None,
+        },
+    )
+    .expect("done");
+    assert_eq!(done.record.state, State::Done { at: at(5) });
+    assert!(done.record.state.is_final());
+    assert!(
+        next(
+            &done.record,
+            &Event::Completed {
+                at: at(6),
+                secret_message: None
+            }
+        )
+        .is_err()
+    );
+    // Only a recovery completes: a grant is verified, never done.
+    let grant = run(
+        request(1),
+        &[answer(0, MANAGER, true), answer(1, OWNER, true)],
+    );
+    assert!(
+        next(
+            &grant,
+            &Event::Completed {
+                at: at(5),
+                secret_message: None
+            }
+        )
+        .is_err()
+    );
+}
