@@ -157,8 +157,17 @@ impl Courier {
 
     /// Replaces a message Doorman sent earlier; a failure is logged.
     pub async fn update(&self, sent: &SentMessage, message: &Message) {
-        if let Err(error) = self.port.update(sent, message).await {
-            tracing::warn!(%error, "cannot update a message");
+        self.try_update(sent, message).await;
+    }
+
+    /// Replaces a message Doorman sent earlier; says whether it was (a failure is logged).
+    pub async fn try_update(&self, sent: &SentMessage, message: &Message) -> bool {
+        match self.port.update(sent, message).await {
+            Ok(()) => true,
+            Err(error) => {
+                tracing::warn!(%error, "cannot update a message");
+                false
+            }
         }
     }
 

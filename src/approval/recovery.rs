@@ -160,8 +160,14 @@ pub fn secret_message(
     kind: &str,
     secret: &SecretString,
     until: Option<DateTime<Utc>>,
+    not_done: &[String],
 ) -> Message {
     let value = secret.expose_secret();
+    let caveats = if not_done.is_empty() {
+        String::new()
+    } else {
+        format!("\nNot everything went through: {}.", not_done.join("; "))
+    };
     let text = match kind {
         "temporary_access_pass" => format!(
             "{}: here is your temporary access pass, good for one sign-in{}: {value}\n\
@@ -176,7 +182,7 @@ pub fn secret_message(
         _ => format!(
             "{}: your new temporary password is: {value}\n\
              Type it exactly as shown (letters, digits and dashes). You'll choose your own at the \
-             next sign-in, and every old session was signed out. This message is removed in 10 minutes.",
+             next sign-in, and every old session was signed out.{caveats} This message is removed in 10 minutes.",
             record.id
         ),
     };

@@ -135,14 +135,25 @@ impl Conversation {
                 } else {
                     "First, your manager confirms it's really you: I've asked them."
                 };
+                let who = if findings.privileged {
+                    "the privileged administrator account, once it's approved and"
+                } else {
+                    "the helpdesk account"
+                };
                 self.say(place, &Message::text(format!(
-                    "{}: I looked into it: {}. I'll {} with the helpdesk account once you're verified. {how} Nothing has been changed yet.",
+                    "{}: I looked into it: {}. I'll {} with {who} once you're verified. {how} Nothing has been changed yet.",
                     record.id,
                     found(case),
                     case.change()
                 )))
                 .await;
                 self.requests.advance(&record.id).await;
+            }
+            Err(StartError::AlreadyOpen(open)) => {
+                self.say(place, &Message::text(format!(
+                    "Your account recovery {open} is already under way: finish it first (\"status\" shows where it stands). Nothing new was started."
+                )))
+                .await;
             }
             Err(StartError::CannotVerify(why)) => {
                 self.say(place, &Message::text(format!(

@@ -381,13 +381,29 @@ impl<'m, 'c> Parser<'m, 'c> {
 
     /// "I can't log in", "unable to sign in": not getting in, for a reason not said.
     fn cannot_get_in(&self) -> bool {
-        let cannot = ["cant", "cannot", "couldnt", "unable", "not"];
-        let get_in = ["log", "login", "logon", "sign", "signin", "get"];
-        self.words
-            .windows(2)
-            .any(|pair| cannot.contains(&pair[0].as_str()) && get_in.contains(&pair[1].as_str()))
-            || self.has_seq(&["unable", "to", "log"])
-            || self.has_seq(&["unable", "to", "sign"])
+        let cannot = [
+            "cant", "cannot", "couldnt", "unable", "not", "trouble", "problems",
+        ];
+        let get_in = [
+            "log", "login", "logon", "logging", "sign", "signin", "signing", "get", "getting",
+        ];
+        let after = |at: usize| self.words.get(at).map(String::as_str);
+        (0..self.words.len()).any(|at| {
+            let first = self.words[at].as_str();
+            // "can't log in", "unable to sign in", "not able to log in", "trouble logging in".
+            let (next, at_next) = match (after(at + 1), after(at + 2), after(at + 3)) {
+                (Some("able"), Some("to"), third) => (third, at + 3),
+                (Some("to"), second, _) => (second, at + 2),
+                (first_next, _, _) => (first_next, at + 1),
+            };
+            // "get" only as "get in": "didn't get access to X" is a request, not a lockout.
+            let getting_in = match next {
+                Some("get" | "getting") => matches!(after(at_next + 1), Some("in" | "into")),
+                Some(word) => get_in.contains(&word),
+                None => false,
+            };
+            cannot.contains(&first) && getting_in
+        })
     }
 
     /// A lockout, said as one.

@@ -274,6 +274,16 @@ const TABLE: &[(&str, &str, &str)] = &[
         r#"{"action":"unlock_account"}"#,
     ),
     (
+        "jordan.lee@contoso.com",
+        "not able to sign in, help",
+        r#"{"action":"unlock_account"}"#,
+    ),
+    (
+        "jordan.lee@contoso.com",
+        "having trouble logging in to outlook since this morning",
+        r#"{"action":"unlock_account"}"#,
+    ),
+    (
         "tom.becker@contoso.com",
         "can you reset sarah's password, she's stuck",
         r#"{"action":"reset_password","for":"sarah.chen@contoso.com"}"#,

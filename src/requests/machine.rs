@@ -9,6 +9,9 @@
 //!        │  no ─► denied              │ waiting for a sign-in            │ ending (expiry, revoke,
 //!        │  nobody in time ─► timed out└ failed ─► undoing ─► failed      │ vanished) ─► revoking
 //!        └ (a grant being made can also be ended: ─► revoking)          └ extended by ─► ended
+//!
+//!  an account recovery: verify:mfa ──stepped up──► (stages) ─► provisioning ──made──► done
+//!                           └ failed, too late ─► verify:manager ─► …   (none left ─► denied)
 //! ```
 
 use chrono::{DateTime, Utc};
@@ -87,6 +90,9 @@ pub enum Event {
     VerificationFailed { stage: usize, why: String },
     /// (An account recovery.) The requester was sent a step-up sign-in link (once).
     StepUpAsked { at: DateTime<Utc> },
+    /// (An account recovery.) The message that will carry the secret is in the requester's
+    /// 1:1 chat (kept before any secret exists, so it is always removed later).
+    SecretMessage { sent: SentMessage },
     /// (An account recovery.) The one-time change was made and read back; `secret_message`
     /// is the message that carried its secret, to be removed later.
     Completed {
@@ -424,6 +430,16 @@ pub fn next(record: &RequestRecord, event: &Event) -> Result<Transition, Refusal
                 _ => Err(not_now(record)),
             }
         }
+        Event::SecretMessage { sent } => {
+            if !matches!(next.state, State::Provisioning { .. }) {
+                return Err(not_now(record));
+            }
+            let Some(recovery) = next.recovery.as_mut() else {
+                return Err(not_now(record));
+            };
+            recovery.secret_message = Some(sent.clone());
+            to(next, Vec::new())
+        }
         Event::Completed { at, secret_message } => {
             if !matches!(next.state, State::Provisioning { .. }) {
                 return Err(not_now(record));
@@ -431,7 +447,9 @@ pub fn next(record: &RequestRecord, event: &Event) -> Result<Transition, Refusal
             let Some(recovery) = next.recovery.as_mut() else {
                 return Err(not_now(record));
             };
-            recovery.secret_message = secret_message.clone();
+            if secret_message.is_some() {
+                recovery.secret_message = secret_message.clone();
+            }
             next.state = State::Done { at: *at };
             to(next, Vec::new())
         }

@@ -24,6 +24,7 @@ mod manifests;
 mod owners;
 mod policy;
 mod recovery;
+mod recovery_hostile;
 mod requests;
 mod serve;
 mod sim_chat;

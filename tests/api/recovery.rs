@@ -23,13 +23,13 @@ const ALEX: &str = "alex.kim@contoso.com";
 const TOM: &str = "tom.becker@contoso.com";
 const MARIA: &str = "maria.garcia@contoso.com";
 
-async fn recovery_app() -> TestApp {
+pub(crate) async fn recovery_app() -> TestApp {
     TestApp::spawn_configured(CONTOSO, WAVE_TWO, OPERATOR, &[]).await
 }
 
 /// Graph writes that change credentials or sessions: (path, the UPN whose token made it, the
 /// request body).
-async fn recovery_writes(app: &TestApp) -> Vec<(String, String, Value)> {
+pub(crate) async fn recovery_writes(app: &TestApp) -> Vec<(String, String, Value)> {
     let log = app.sim.control(Method::GET, "graph/log", None).await.body;
     log.as_array()
         .into_iter()
@@ -50,7 +50,7 @@ async fn recovery_writes(app: &TestApp) -> Vec<(String, String, Value)> {
         .collect()
 }
 
-async fn user(app: &TestApp, upn: &str) -> Value {
+pub(crate) async fn user(app: &TestApp, upn: &str) -> Value {
     let state = app.sim.control(Method::GET, "state", None).await.body;
     state["users"]
         .as_array()
@@ -62,7 +62,7 @@ async fn user(app: &TestApp, upn: &str) -> Value {
 }
 
 /// The new passwords the writes carried.
-fn passwords(writes: &[(String, String, Value)]) -> Vec<String> {
+pub(crate) fn passwords(writes: &[(String, String, Value)]) -> Vec<String> {
     writes
         .iter()
         .filter_map(|(_, _, body)| body["newPassword"].as_str().map(str::to_owned))
@@ -70,7 +70,7 @@ fn passwords(writes: &[(String, String, Value)]) -> Vec<String> {
 }
 
 /// Waits until a reset was written, then returns the password it set.
-async fn until_reset(app: &TestApp) -> String {
+pub(crate) async fn until_reset(app: &TestApp) -> String {
     let found = eventually(|| async { passwords(&recovery_writes(app).await).pop() }).await;
     match found {
         Some(password) => password,
@@ -409,4 +409,69 @@ async fn killed_between_the_managers_yes_and_the_reset_it_is_reset_once_after_th
         1,
         "reset once"
     );
+}
+
+#[tokio::test]
+async fn an_administrators_own_reset_goes_through_privileged_recovery_and_the_privileged_operator()
+{
+    // The helpdesk account holds Authentication Administrator: an administrator. Its own
+    // reset needs Grace's approval, and Grace (Global Administrator) makes it.
+    let dir = tempfile::tempdir().expect("dir");
+    let policy = dir.path().join("policy.toml");
+    let wave_two = std::fs::read_to_string(WAVE_TWO).expect("the wave 2 policy");
+    std::fs::write(
+        &policy,
+        wave_two.replacen(
+            "[global]\n",
+            "[global]\nprivileged_recovery = [\"user:grace.admin@contoso.com\"]\n",
+            1,
+        ),
+    )
+    .expect("policy written");
+    let grace = "grace.admin@contoso.com";
+    let app = TestApp::spawn_configured(
+        CONTOSO,
+        &policy.display().to_string(),
+        OPERATOR,
+        &[("DOORMAN__MICROSOFT__PRIVILEGED_OPERATOR", grace)],
+    )
+    .await;
+    app.teams(OPERATOR, "I forgot my password").await;
+    let asked = until_said(|| app.teams_seen(OPERATOR), "/auth/start").await;
+    let link = app.sign_in_links(&asked).pop().expect("a step-up link");
+    let (status, page) = app.follow(&link).await;
+    assert_eq!(status, 200, "{page}");
+    let (card, approve) = card_for(&app, grace, "approve").await;
+    assert!(
+        recovery_writes(&app).await.is_empty(),
+        "nothing before the approval"
+    );
+    click_teams(&app, grace, &card, &approve).await;
+    sign_in_when_asked(&app, grace).await;
+    let password = until_reset(&app).await;
+    let writes = recovery_writes(&app).await;
+    assert!(
+        writes.iter().all(|(_, by, _)| by == grace),
+        "made by the privileged operator, never the helpdesk account itself: {writes:?}"
+    );
+    until_said(|| app.teams_seen(OPERATOR), &password).await;
+}
+
+#[tokio::test]
+async fn on_slack_the_cases_that_change_nothing_and_someone_elses_account_are_answered_without_a_write()
+ {
+    let app = recovery_app().await;
+    let (priya, jordan, tom) = ("U05PRIYA", "U07JORDAN", "U04TOM");
+    for user in [priya, jordan, tom] {
+        crate::requests::sign_in_on_slack(&app, user).await;
+    }
+    app.slack(priya, "hi! i cant log in on my laptop").await;
+    until_said(|| app.slack_seen(priya), "Conditional Access").await;
+    app.slack(jordan, "not able to sign in, help").await;
+    until_said(|| app.slack_seen(jordan), "mistyped").await;
+    app.slack(tom, "can you reset sarah's password? she's stuck")
+        .await;
+    until_said(|| app.slack_seen(tom), "own account").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(recovery_writes(&app).await.is_empty());
 }

@@ -17,7 +17,7 @@ use serde_json::json;
 use super::{Requests, StartError, origins};
 use crate::approval;
 use crate::audit::AuditKind;
-use crate::domain::chat::Message;
+use crate::domain::chat::{Message, SentMessage};
 use crate::domain::request::{
     Acting, LostMethod, Recovery, RecoveryCase, RequestRecord, Requester, StageRecord, StageTiming,
     State, VerifyWay,
@@ -33,6 +33,9 @@ use crate::scheduler::{Job, Outcome};
 
 /// How long a step-up sign-in may take before the next way of verifying is tried.
 pub const STEP_UP_WITHIN_SECONDS: u64 = 600;
+/// When a manager who has not confirmed yet is reminded, and when the request gives up.
+const MANAGER_REMINDED_AFTER: u64 = 3_600;
+const MANAGER_ANSWERS_WITHIN: u64 = 24 * 3_600;
 /// How long a password or pass stays readable in the chat.
 pub const SECRET_SHOWN_FOR: TimeDelta = TimeDelta::minutes(10);
 /// How long a password reset's operation is polled before it counts as not read back.
@@ -114,11 +117,18 @@ fn verification_stages(
             ),
             Verify::Manager => match &abilities.manager {
                 Some(manager) if !manager.eq_ignore_ascii_case(requester) => {
-                    stages.push(StageRecord::new(
+                    let mut stage = StageRecord::new(
                         VerifyWay::Manager.stage_name().to_owned(),
                         vec![manager.to_lowercase()],
                         1,
-                    ));
+                    );
+                    stage.timing = Some(StageTiming {
+                        remind_after: MANAGER_REMINDED_AFTER,
+                        escalate_after: MANAGER_ANSWERS_WITHIN,
+                        escalate_to: Vec::new(),
+                        expire_after: MANAGER_ANSWERS_WITHIN,
+                    });
+                    stages.push(stage);
                 }
                 _ => why_not.push("the directory names no manager of yours to confirm it".to_owned()),
             },
@@ -178,6 +188,12 @@ impl Requests {
         policy_line: String,
         origin: Option<&str>,
     ) -> Result<RequestRecord, StartError> {
+        if start.privileged && self.privileged_operator.is_none() {
+            return Err(StartError::CannotVerify(
+                "your account holds an administrator role, which only a Privileged Authentication Administrator account may recover, and none is configured ([microsoft] privileged_operator)"
+                    .to_owned(),
+            ));
+        }
         let mut stages = verification_stages(&grant.verify, &start.abilities, &requester.upn)
             .map_err(StartError::CannotVerify)?;
         let first = stages.remove(0);
@@ -186,6 +202,10 @@ impl Requests {
             origins::Reserved::Started(record) => return Ok(*record),
             origins::Reserved::Id(id) => id,
         };
+        // One recovery at a time: two messages never make two resets.
+        if let Some(open) = self.open_recovery(&requester.upn) {
+            return Err(StartError::AlreadyOpen(open));
+        }
         let mut all = vec![first];
         all.extend(
             approval::stages::resolve(
@@ -262,6 +282,17 @@ impl Requests {
             }),
         );
         Ok(record)
+    }
+
+    /// The requester's recovery still in flight, if any: one at a time, so two messages never
+    /// make two resets.
+    fn open_recovery(&self, upn: &str) -> Option<String> {
+        self.table
+            .of(upn)
+            .ok()?
+            .into_iter()
+            .find(|record| record.recovery.is_some() && !record.state.is_final())
+            .map(|record| record.id)
     }
 
     /// The `verify:mfa` stage: the requester gets a step-up sign-in link in their 1:1 chat
@@ -361,6 +392,25 @@ impl Requests {
             _ => return,
         };
         let record = transition.record;
+        // The failed way's timers end with it; the next way's start when it opens.
+        for job in [
+            Job::RemindApprovers {
+                request: id.to_owned(),
+                stage,
+            },
+            Job::Escalate {
+                request: id.to_owned(),
+                stage,
+            },
+            Job::TimeOut {
+                request: id.to_owned(),
+                stage,
+            },
+        ] {
+            if let Err(error) = self.scheduler.cancel(&job.id()) {
+                tracing::error!(%error, request = id, "cannot take a failed verification's timers off");
+            }
+        }
         self.audit(
             &record,
             AuditKind::Denied,
@@ -460,18 +510,36 @@ impl Requests {
         let Ok(Ok(record)) = self.apply(&record.id, &carrying) else {
             return;
         };
-        let secret = match self.act(&token, &target, &recovery).await {
-            Ok(secret) => secret,
-            Err(why) => {
-                self.audit(
-                    &record,
-                    AuditKind::Failed,
-                    &operator,
-                    json!({"case": recovery.case.as_str(), "error": why}),
-                );
-                self.recovery_failed(&record, why).await;
-                return;
-            }
+        // The message that will carry the secret goes out (and is kept, and its removal put on
+        // the timers) before any secret exists: whatever happens next, it is removed.
+        let Some(placeholder) = self.place_secret_message(&record).await else {
+            self.recovery_failed(
+                &record,
+                "I could not open our direct chat, the only place I give out a password or pass; nothing was changed. Open a direct chat with me and ask again"
+                    .to_owned(),
+            )
+            .await;
+            return;
+        };
+        let acted = self.act(&token, &target, &recovery).await;
+        let Some(secret) = acted.secret else {
+            let why = acted
+                .refused
+                .unwrap_or_else(|| "the change could not be made".to_owned());
+            self.audit(
+                &record,
+                AuditKind::Failed,
+                &operator,
+                json!({"case": recovery.case.as_str(), "error": why}),
+            );
+            self.courier
+                .update(
+                    &placeholder,
+                    &Message::text(format!("{}: nothing was changed.", record.id)),
+                )
+                .await;
+            self.recovery_failed(&record, why).await;
+            return;
         };
         self.audit(
             &record,
@@ -481,45 +549,52 @@ impl Requests {
                 "case": recovery.case.as_str(), "target": target.entra_id,
                 "verified_by": target.way.as_str(), "policy": record.policy_line,
                 "lost_methods_removed": recovery.lost_methods.iter().map(|method| method.label.clone()).collect::<Vec<_>>(),
-                "sessions_revoked": true,
+                "uncertain": acted.uncertain, "not_done": acted.warnings,
             }),
         );
-        let message = approval::secret_message(&record, secret.kind, &secret.value, secret.until);
-        let sent = self
-            .courier
-            .deliver_to(&record.requester.chat_user, &message)
-            .await;
+        let message = approval::secret_message(
+            &record,
+            secret.kind,
+            &secret.value,
+            secret.until,
+            &acted.warnings,
+        );
+        let mut delivered = self.courier.try_update(&placeholder, &message).await;
+        if !delivered {
+            // The placeholder could not be replaced: a new message, kept before anything else.
+            if let Some(sent) = self
+                .courier
+                .deliver_to(&record.requester.chat_user, &message)
+                .await
+            {
+                let _ = self.apply(&record.id, &Event::SecretMessage { sent: sent.clone() });
+                self.schedule_secret_removal(&record.id);
+                delivered = true;
+            }
+        }
         let place = record.requester.chat_user.channel.name();
         self.audit(
             &record,
             AuditKind::Verified,
             "doorman",
             json!({
-                "secret": secret.kind, "delivered": sent.is_some(),
+                "secret": secret.kind, "delivered": delivered,
                 "delivered_to": format!("{place} 1:1 chat of {}", target.upn),
                 "verified_by": target.way.as_str(), "policy": record.policy_line,
             }),
         );
-        let at = self.now();
         let completed = Event::Completed {
-            at,
-            secret_message: sent.clone(),
+            at: self.now(),
+            secret_message: None,
         };
         if !matches!(self.apply(&record.id, &completed), Ok(Ok(_))) {
             tracing::error!(request = %record.id, "cannot record a recovery as done");
         }
-        if sent.is_some() {
-            let job = Job::RemoveSecret {
-                request: record.id.clone(),
-            };
-            if let Err(error) = self.scheduler.schedule(at + SECRET_SHOWN_FOR, job) {
-                tracing::error!(%error, request = %record.id, "cannot put the secret's removal on the timers");
-            }
-        } else {
+        if !delivered {
             self.say(
                 &record.requester.place,
                 &Message::text(format!(
-                    "{}: the change was made, but I could not reach your direct chat with me to give you what you need to sign in. Open a direct chat with me and ask again.",
+                    "{}: the change was made, but I could not reach our direct chat to give you what you need to sign in. Open a direct chat with me and ask again.",
                     record.id
                 )),
             )
@@ -527,30 +602,78 @@ impl Requests {
         }
     }
 
+    /// Sends the message that will carry the secret to the requester's own 1:1 chat, keeps it
+    /// on the request and puts its removal on the timers; `None` when it cannot be sent or kept.
+    async fn place_secret_message(&self, record: &RequestRecord) -> Option<SentMessage> {
+        let waiting = Message::text(format!(
+            "{}: verified. Making the change now; what you need to sign in appears here.",
+            record.id
+        ));
+        let sent = self
+            .courier
+            .deliver_to(&record.requester.chat_user, &waiting)
+            .await?;
+        match self.apply(&record.id, &Event::SecretMessage { sent: sent.clone() }) {
+            Ok(Ok(_)) => {}
+            _ => return None,
+        }
+        self.schedule_secret_removal(&record.id);
+        Some(sent)
+    }
+
+    fn schedule_secret_removal(&self, id: &str) {
+        let job = Job::RemoveSecret {
+            request: id.to_owned(),
+        };
+        if let Err(error) = self.scheduler.schedule(self.now() + SECRET_SHOWN_FOR, job) {
+            tracing::error!(%error, request = id, "cannot put the secret's removal on the timers");
+        }
+    }
+
     /// Makes the change for `recovery.case` on the verified requester's own account, and reads
     /// it back: a reset's operation succeeded, a pass listed, lost methods gone, sessions
-    /// revoked. Errors are sentences without any secret.
+    /// revoked. Once the credential may have changed its secret is kept whatever fails after
+    /// (what did not happen is said beside it); a write Graph turned down first-hand is a
+    /// refusal, and nothing was changed.
     async fn act(
         &self,
         token: &DelegatedToken,
         target: &VerifiedSelf,
         recovery: &Recovery,
-    ) -> Result<Secret, String> {
+    ) -> Acted {
         let graph = &self.graph;
         let id = target.entra_id.as_str();
-        let said = |what: &str, error: GraphError| format!("{what} failed: {}", error);
+        let mut acted = Acted::default();
         let secret = match recovery.case {
             RecoveryCase::ForgotPassword
             | RecoveryCase::ExpiredPassword
             | RecoveryCase::LockedOut => {
                 let password = generate_password();
-                let reset = graph
+                match graph
                     .reset_password(token, id, PASSWORD_METHOD_ID, Some(&password))
                     .await
-                    .map_err(|error| said("the password reset", error))?
-                    .value;
-                if let Some(location) = reset.operation_location.as_deref() {
-                    self.read_back_reset(token, id, location).await?;
+                {
+                    Ok(reset) => {
+                        if let Some(location) = reset.value.operation_location.as_deref() {
+                            if let Err(why) = self.read_back_reset(token, id, location).await {
+                                acted.warnings.push(why);
+                            }
+                        }
+                    }
+                    Err(error) if maybe_made(&error) => {
+                        // The answer was lost: the password may be set. The requester is
+                        // verified and it is theirs, so they get it, with the doubt said.
+                        tracing::warn!(%error, "a password reset's answer was lost");
+                        acted.uncertain = true;
+                        acted.warnings.push(
+                            "your password may or may not have been reset (Microsoft's answer was lost): if your old one still works, keep using it, otherwise use this one"
+                                .to_owned(),
+                        );
+                    }
+                    Err(error) => {
+                        acted.refused = Some(plain("the password reset", &error));
+                        return acted;
+                    }
                 }
                 Secret {
                     kind: "password",
@@ -560,44 +683,66 @@ impl Requests {
             }
             RecoveryCase::LostMfa => {
                 let minutes = recovery.pass_minutes.unwrap_or(60);
-                let pass = graph
+                let mut created = graph
                     .create_temporary_access_pass(token, id, minutes, TemporaryAccessPassUse::Once)
-                    .await
-                    .map_err(|error| said("the temporary access pass", error))?
-                    .value;
-                let listed = graph
-                    .temporary_access_passes(token, id)
-                    .await
-                    .map_err(|error| said("reading the pass back", error))?
-                    .value;
-                if !listed.iter().any(|found| found.id == pass.id) {
-                    return Err("the temporary access pass could not be read back".to_owned());
+                    .await;
+                if let Err(error) = &created {
+                    if maybe_made(error) {
+                        // A new pass replaces any earlier one: asking once more leaves exactly
+                        // one pass, the one whose value is known.
+                        tracing::warn!(%error, "a temporary access pass's answer was lost");
+                        created = graph
+                            .create_temporary_access_pass(
+                                token,
+                                id,
+                                minutes,
+                                TemporaryAccessPassUse::Once,
+                            )
+                            .await;
+                    }
                 }
-                let value = pass
-                    .temporary_access_pass
-                    .ok_or_else(|| "Graph returned no temporary access pass".to_owned())?;
+                let pass = match created {
+                    Ok(pass) => pass.value,
+                    Err(error) => {
+                        acted.refused = Some(plain("the temporary access pass", &error));
+                        return acted;
+                    }
+                };
+                let Some(value) = pass.temporary_access_pass else {
+                    acted.refused = Some("Microsoft returned no temporary access pass".to_owned());
+                    return acted;
+                };
+                match graph.temporary_access_passes(token, id).await {
+                    Ok(listed) if listed.value.iter().any(|found| found.id == pass.id) => {}
+                    Ok(_) => acted
+                        .warnings
+                        .push("I could not read the pass back yet".to_owned()),
+                    Err(error) => acted.warnings.push(plain("reading the pass back", &error)),
+                }
                 for lost in &recovery.lost_methods {
                     match graph
                         .delete_authentication_method(token, id, &lost.collection, &lost.id)
                         .await
                     {
                         Ok(_) | Err(GraphError::NotFound(_)) => {}
-                        Err(error) => {
-                            return Err(said(&format!("removing the lost {}", lost.label), error));
-                        }
+                        Err(error) => acted
+                            .warnings
+                            .push(plain(&format!("removing the lost {}", lost.label), &error)),
                     }
                 }
-                let methods = graph
-                    .authentication_methods(token, id)
-                    .await
-                    .map_err(|error| said("reading the methods back", error))?
-                    .value;
-                if let Some(left) = recovery
-                    .lost_methods
-                    .iter()
-                    .find(|lost| methods.iter().any(|method| method.id() == lost.id))
-                {
-                    return Err(format!("the lost {} is still registered", left.label));
+                match graph.authentication_methods(token, id).await {
+                    Ok(methods) => {
+                        if let Some(left) = recovery
+                            .lost_methods
+                            .iter()
+                            .find(|lost| methods.value.iter().any(|method| method.id() == lost.id))
+                        {
+                            acted.warnings.push(format!("your lost {} is still registered: remove it at https://aka.ms/mysecurityinfo", left.label));
+                        }
+                    }
+                    Err(error) => acted
+                        .warnings
+                        .push(plain("reading your methods back", &error)),
                 }
                 Secret {
                     kind: "temporary_access_pass",
@@ -607,11 +752,13 @@ impl Requests {
             }
         };
         // Whoever held the old password or the lost device is signed out everywhere.
-        graph
-            .revoke_sign_in_sessions(token, id)
-            .await
-            .map_err(|error| said("signing out the old sessions", error))?;
-        Ok(secret)
+        if let Err(error) = graph.revoke_sign_in_sessions(token, id).await {
+            acted
+                .warnings
+                .push(plain("signing out your old sessions", &error));
+        }
+        acted.secret = Some(secret);
+        acted
     }
 
     /// Polls a password reset's operation until it succeeded (or failed, or too long).
@@ -634,7 +781,7 @@ impl Requests {
                     _ => {}
                 },
                 Err(GraphError::NotFound(_)) => {}
-                Err(error) => return Err(format!("reading the reset back failed: {}", error)),
+                Err(error) => return Err(plain("reading the reset back", &error)),
             }
             tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         }
@@ -651,6 +798,17 @@ impl Requests {
             return;
         };
         self.audit(&failed, AuditKind::Failed, "doorman", json!({"why": why}));
+        if let Some(placeholder) = failed
+            .recovery
+            .as_ref()
+            .and_then(|recovery| recovery.secret_message.as_ref())
+        {
+            let nothing = Message::text(format!(
+                "{}: not completed (see my message about it).",
+                failed.id
+            ));
+            self.courier.update(placeholder, &nothing).await;
+        }
         self.say(
             &failed.requester.place,
             &Message::text(format!(
@@ -662,7 +820,7 @@ impl Requests {
     }
 
     /// The `RemoveSecret` job: the message that carried a password or pass now says
-    /// "(removed)".
+    /// "(removed)", tried again every minute while the chat service refuses (for a day).
     pub(super) async fn remove_secret(&self, id: &str) -> Outcome {
         let Ok(Some(record)) = self.get(id) else {
             return Outcome::Done;
@@ -674,11 +832,52 @@ impl Requests {
         else {
             return Outcome::Done;
         };
-        self.courier
-            .update(&sent, &Message::text("(removed)".to_owned()))
-            .await;
-        Outcome::Done
+        let removed = Message::text(format!("{}: (removed)", record.id));
+        if self.courier.try_update(&sent, &removed).await {
+            return Outcome::Done;
+        }
+        if self.now() - record.created_at > TimeDelta::days(1) {
+            tracing::error!(
+                request = id,
+                "a secret's message could not be removed for a day; giving up"
+            );
+            return Outcome::Done;
+        }
+        Outcome::RetryAt(self.now() + TimeDelta::minutes(1))
     }
+}
+
+/// What carrying a recovery out came to: its secret (once the credential may have changed),
+/// what did not happen beside it, or why nothing was changed.
+#[derive(Debug, Default)]
+struct Acted {
+    secret: Option<Secret>,
+    /// The change may have been made without its answer coming back.
+    uncertain: bool,
+    warnings: Vec<String>,
+    refused: Option<String>,
+}
+
+/// Whether a failed write may still have been carried out: its answer was lost (a broken
+/// connection, a timeout or a 5xx), or an earlier attempt's was.
+fn maybe_made(error: &GraphError) -> bool {
+    matches!(error, GraphError::Network(_) | GraphError::Transient(_)) || !error.is_first_hand()
+}
+
+/// A failure in words a requester reads: what failed and why, without Graph's URLs or ids (the
+/// log has those).
+fn plain(what: &str, error: &GraphError) -> String {
+    tracing::warn!(%error, what, "a recovery step failed");
+    let why = match error {
+        GraphError::Forbidden(_) => "the helpdesk account is not allowed to do it",
+        GraphError::NotFound(_) => "Microsoft does not find it",
+        GraphError::BadRequest(_) => "Microsoft turned it down",
+        GraphError::Throttled { .. } => "Microsoft is busy",
+        GraphError::Transient(_) | GraphError::Network(_) => "Microsoft could not be reached",
+        GraphError::Unauthorized(_) => "the helpdesk account's sign-in is no longer valid",
+        _ => "Microsoft answered something unexpected",
+    };
+    format!("{what} failed: {why}")
 }
 
 /// Keeps the secret's bytes out of `Debug`.

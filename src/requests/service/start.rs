@@ -28,6 +28,9 @@ pub enum StartError {
     /// An account recovery whose requester has no way policy allows to prove it is them.
     #[error("{0}")]
     CannotVerify(String),
+    /// The requester has an account recovery in flight already (its id).
+    #[error("recovery {0} is still in progress")]
+    AlreadyOpen(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

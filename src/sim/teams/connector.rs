@@ -218,6 +218,17 @@ fn open_personal(sim: &SimState, user: &TeamsUser) {
 }
 
 fn log_sent(sim: &SimState, kind: &str, conversation_id: &str, activity_id: Option<&str>) {
+    log_sent_text(sim, kind, conversation_id, activity_id, None);
+}
+
+/// Logs what the bot sent; `text` is an update's new text.
+fn log_sent_text(
+    sim: &SimState,
+    kind: &str,
+    conversation_id: &str,
+    activity_id: Option<&str>,
+    text: Option<String>,
+) {
     sim.teams.records().log(LogEntry {
         direction: Direction::FromBot,
         kind: kind.to_owned(),
@@ -225,7 +236,7 @@ fn log_sent(sim: &SimState, kind: &str, conversation_id: &str, activity_id: Opti
         activity_id: activity_id.map(str::to_owned),
         from: None,
         status: Some(200),
-        text: None,
+        text,
     });
 }
 
@@ -373,8 +384,8 @@ async fn update(
     let (text, attachments) = content(&activity)?;
     sim.teams
         .records()
-        .update(&conversation, &activity_id, text, attachments)?;
-    log_sent(&sim, "update", &conversation, Some(&activity_id));
+        .update(&conversation, &activity_id, text.clone(), attachments)?;
+    log_sent_text(&sim, "update", &conversation, Some(&activity_id), text);
     Ok(Json(json!({"id": activity_id})).into_response())
 }
 
