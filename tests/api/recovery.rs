@@ -475,3 +475,40 @@ async fn on_slack_the_cases_that_change_nothing_and_someone_elses_account_are_an
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(recovery_writes(&app).await.is_empty());
 }
+
+#[tokio::test]
+async fn on_slack_a_step_up_an_expired_password_and_a_lost_phone_are_recovered_in_the_dm() {
+    let app = recovery_app().await;
+    let (alex, nina, priya) = ("U06ALEX", "U08NINA", "U05PRIYA");
+    for user in [alex, nina, priya] {
+        crate::requests::sign_in_on_slack(&app, user).await;
+    }
+    // Forgot, with the Authenticator app: a step-up link in the DM, then the reset.
+    app.slack(alex, "forgot my password :( can you reset it")
+        .await;
+    let asked = until_said(|| app.slack_seen(alex), "Verify it's you").await;
+    let link = app.sign_in_links(&asked).pop().expect("a step-up link");
+    let (status, page) = app.follow(&link).await;
+    assert_eq!(status, 200, "{page}");
+    sign_in_when_asked(&app, OPERATOR).await;
+    let password = until_reset(&app).await;
+    until_said(|| app.slack_seen(alex), &password).await;
+    // Expired (found in the sign-ins), verified with her security key.
+    app.slack(nina, "my password doesn't work anymore").await;
+    let asked = until_said(|| app.slack_seen(nina), "Verify it's you").await;
+    let link = app.sign_in_links(&asked).pop().expect("a step-up link");
+    assert_eq!(app.follow(&link).await.0, 200);
+    until_said(|| app.slack_seen(nina), "temporary password is").await;
+    assert_eq!(
+        user(&app, "nina.patel@contoso.com").await["passwordExpired"],
+        false
+    );
+    // A lost phone: his manager confirms in Slack, the pass reaches his DM only.
+    app.slack(alex, "lost my phone, the authenticator is gone")
+        .await;
+    let (ts, value) = crate::approvals::slack_card(&app, priya, "approve").await;
+    crate::approvals::slack_click(&app, priya, &ts, "approve", &value).await;
+    until_said(|| app.slack_seen(alex), "good for one sign-in").await;
+    let manager_saw = serde_json::to_string(&app.slack_seen(priya).await).expect("json");
+    assert!(!manager_saw.contains("good for one sign-in"));
+}
