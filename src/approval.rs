@@ -35,6 +35,9 @@ use crate::domain::request::{RequestRecord, State};
 
 /// The input a deny reason is typed into.
 pub const DENY_REASON: &str = "deny_reason";
+/// The most characters of a deny reason kept (the card says so, and the chat client holds
+/// people to it where it can).
+pub const DENY_REASON_MAX: usize = 500;
 
 /// Why a click changes nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,7 +94,7 @@ pub fn deny_reason(action: &ChatAction) -> Option<String> {
         .and_then(Value::as_str)
         .map(str::trim)
         .filter(|reason| !reason.is_empty())
-        .map(|reason| reason.chars().take(500).collect())
+        .map(|reason| reason.chars().take(DENY_REASON_MAX).collect())
 }
 
 /// Who clicked, from the verified envelope: their Entra object id, and their UPN.

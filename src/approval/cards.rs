@@ -7,7 +7,7 @@
 use serde_json::json;
 use url::Url;
 
-use super::DENY_REASON;
+use super::{DENY_REASON, DENY_REASON_MAX};
 use crate::domain::chat::{
     ButtonStyle, Card, CardButton, CardInput, CardRefresh, CardSection, ChatUser, Message, Verb,
 };
@@ -65,7 +65,7 @@ fn facts(record: &RequestRecord) -> Vec<(String, String)> {
                 .clone()
                 .unwrap_or_else(|| "no reason given".to_owned()),
         ),
-        ("Policy".to_owned(), record.policy_line.clone()),
+        ("Policy".to_owned(), for_approvers(record)),
     ];
     let role = [&record.requester.job_title, &record.requester.department]
         .into_iter()
@@ -77,6 +77,16 @@ fn facts(record: &RequestRecord) -> Vec<(String, String)> {
         facts.insert(1, ("Role".to_owned(), role));
     }
     facts
+}
+
+/// The policy line as approvers read it: it was written for the requester ("your manager"), so
+/// it says whose manager.
+fn for_approvers(record: &RequestRecord) -> String {
+    let whose = match &record.requester.display_name {
+        Some(name) => format!("{name}'s manager ("),
+        None => format!("{}'s manager (", record.requester.upn),
+    };
+    record.policy_line.replace("your manager (", &whose)
 }
 
 /// `message` with its card's refresh addressed to `person`: the approver whose card it is.
@@ -123,9 +133,10 @@ pub fn card(record: &RequestRecord, stage: usize) -> Message {
         }],
         inputs: vec![CardInput {
             id: DENY_REASON.to_owned(),
-            label: "Reason if you deny (optional)".to_owned(),
+            label: format!("Reason if you deny (optional, up to {DENY_REASON_MAX} characters)"),
             placeholder: "Why not?".to_owned(),
             for_verb: Some(Verb::Deny),
+            max_length: Some(DENY_REASON_MAX),
         }],
         buttons: vec![
             CardButton::Execute {
@@ -484,4 +495,45 @@ pub fn sign_in_to_act(record: &RequestRecord, link: &Url) -> Message {
         "Please sign in to Doorman to carry out an approved request.",
         card,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::request::example;
+
+    #[test]
+    fn the_approvers_card_says_whose_manager_the_policy_line_means() {
+        let mut record = example::request(vec![StageRecord::new(
+            "manager".into(),
+            vec!["maria@contoso.com".into()],
+            1,
+        )]);
+        record.policy_line =
+            "Policy allows it with approval from your manager (maria@contoso.com).".into();
+        record.requester.display_name = Some("Tom Becker".into());
+        let shown = serde_json::to_string(&card(&record, 0)).expect("json");
+        assert!(
+            shown.contains("Tom Becker's manager (maria@contoso.com)"),
+            "{shown}"
+        );
+        assert!(!shown.contains("your manager"), "{shown}");
+    }
+
+    #[test]
+    fn the_deny_reason_says_and_carries_its_limit() {
+        let record = example::request(vec![StageRecord::new(
+            "owner".into(),
+            vec!["nina@contoso.com".into()],
+            1,
+        )]);
+        let message = card(&record, 0);
+        let input = message
+            .card
+            .as_ref()
+            .and_then(|card| card.inputs.first())
+            .expect("a deny reason");
+        assert_eq!(input.max_length, Some(DENY_REASON_MAX));
+        assert!(input.label.contains("500 characters"), "{}", input.label);
+    }
 }

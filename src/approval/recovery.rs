@@ -7,7 +7,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use url::Url;
 
-use super::DENY_REASON;
+use super::{DENY_REASON, DENY_REASON_MAX};
 use crate::domain::chat::{
     ButtonStyle, Card, CardButton, CardInput, CardRefresh, CardSection, Message, Verb,
 };
@@ -87,9 +87,10 @@ pub(super) fn manager_card(record: &RequestRecord, stage: usize) -> Option<Messa
         }],
         inputs: vec![CardInput {
             id: DENY_REASON.to_owned(),
-            label: "What makes you unsure (optional)".to_owned(),
+            label: format!("What makes you unsure (optional, up to {DENY_REASON_MAX} characters)"),
             placeholder: "Why not?".to_owned(),
             for_verb: Some(Verb::Deny),
+            max_length: Some(DENY_REASON_MAX),
         }],
         buttons: vec![
             CardButton::Execute {

@@ -33,12 +33,15 @@ refresh: None,
                     ("A site".into(), "\"I need edit access to the Finance site for the Q3 audit\"".into()),
                     ("A team or channel".into(), "\"add me to the Product Launch channel\"".into()),
                     ("A group".into(), "\"I need the VPN for 2 weeks\"".into()),
-                    ("Your account".into(), "\"I forgot my password\"".into()),
+                    ("A shared mailbox or list".into(), "\"Send As on support@contoso.com for a month\"".into()),
+                    ("Your mailbox".into(), "\"share my calendar with Tom\", \"forward my mail to Priya for 2 weeks\"".into()),
+                    ("Your account".into(), "\"I forgot my password\", \"I'm locked out\", \"I lost my phone\"".into()),
                 ],
             },
             CardSection {
-                text: "I'm still learning to carry requests out. Today I can: sign you in (\"sign in\"), \
-                       tell you who you're signed in as (\"who am I\"), sign you out and forget your tokens (\"sign out\"), and show this help."
+                text: "Also: \"what access do I have?\" (with a Remove button for each), \"status\", \"remove me from X\", \
+                       \"my standing approvals\", \"sign in\", \"who am I\" and \"sign out\". Anything that changes your \
+                       account is done only after I've verified it's you, and passwords reach only our direct chat."
                     .into(),
                 facts: Vec::new(),
             },

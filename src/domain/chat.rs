@@ -265,6 +265,9 @@ pub struct CardInput {
     /// Cards stored before this field existed read as `None`: tied to no button.
     #[serde(default)]
     pub for_verb: Option<Verb>,
+    /// The most characters it takes, shown and enforced by the chat client where it can.
+    #[serde(default)]
+    pub max_length: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -211,14 +211,18 @@ fn render_section(template: &Template, section: &CardSection) -> Vec<Value> {
 }
 
 fn render_input(template: &Template, input: &CardInput) -> Value {
-    with(
+    let mut rendered = with(
         &template.input,
         &[
             ("id", json!(input.id)),
             ("label", json!(input.label)),
             ("placeholder", json!(input.placeholder)),
         ],
-    )
+    );
+    if let (Some(max), Some(fields)) = (input.max_length, rendered.as_object_mut()) {
+        fields.insert("maxLength".to_owned(), json!(max));
+    }
+    rendered
 }
 
 fn render_button(template: &Template, button: &CardButton, input_ids: &[&str]) -> Value {

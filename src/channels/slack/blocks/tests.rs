@@ -27,6 +27,7 @@ fn approval() -> Card {
             label: "Reason".into(),
             placeholder: "Why not?".into(),
             for_verb: None,
+            max_length: None,
         }],
         buttons: vec![
             CardButton::Execute {
@@ -236,6 +237,7 @@ fn approval_with_deny_reason() -> Card {
         label: "Reason if you deny (optional)".into(),
         placeholder: "Why not?".into(),
         for_verb: Some(Verb::Deny),
+        max_length: None,
     }];
     card
 }

@@ -32,6 +32,7 @@ fn deny_value() -> (String, Value) {
             label: "Reason if you deny (optional)".into(),
             placeholder: "Why not?".into(),
             for_verb: Some(Verb::Deny),
+            max_length: None,
         }],
         buttons: vec![CardButton::Execute {
             title: "Deny".into(),

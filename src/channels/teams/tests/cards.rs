@@ -85,6 +85,7 @@ fn approval() -> Card {
             placeholder: "Why not?".into(),
             // Tied to Deny, and shown in the card all the same: Teams collects it there.
             for_verb: Some(Verb::Deny),
+            max_length: Some(500),
         }],
         buttons: vec![
             CardButton::Execute {
@@ -184,6 +185,10 @@ fn an_approval_card_has_title_text_facts_input_and_styled_execute_actions() {
     assert_eq!(card["body"][5]["type"], "Input.Text");
     assert_eq!(card["body"][5]["id"], "reason");
     assert_eq!(card["body"][5]["isMultiline"], true);
+    assert_eq!(
+        card["body"][5]["maxLength"], 500,
+        "the limit the bot keeps, shown"
+    );
     let approve = &card["actions"][0];
     assert_eq!(approve["type"], "Action.Execute");
     assert_eq!(approve["verb"], "approve");
