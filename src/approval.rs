@@ -21,7 +21,7 @@ use serde_json::Value;
 
 pub use cards::{
     addressed, approver_reminder, card, closed_card, counted_card, decided_card, ending_soon,
-    extended, removing, requester_counted, requester_escalated, requester_update,
+    extended, removing, removing_card, requester_counted, requester_escalated, requester_update,
     requester_waiting, sign_in_to_act, timed_out,
 };
 pub use courier::Courier;

@@ -470,6 +470,24 @@ pub fn removing(record: &RequestRecord, by: &str) -> Message {
     Message::text(text)
 }
 
+/// [`removing`] as a card without buttons: what a clicked Remove button's card becomes (Teams
+/// replaces a clicked card only with a card).
+pub fn removing_card(record: &RequestRecord, by: &str) -> Message {
+    let said = removing(record, by);
+    let text = said.text.clone();
+    let card = Card {
+        refresh: None,
+        title: format!("Removing {}", record.resource.short_name()),
+        sections: vec![CardSection {
+            text: text.clone(),
+            facts: Vec::new(),
+        }],
+        inputs: Vec::new(),
+        buttons: Vec::new(),
+    };
+    Message::with_card(text, card)
+}
+
 /// Asks the acting person to sign in so their request-approved change can be made.
 pub fn sign_in_to_act(record: &RequestRecord, link: &Url) -> Message {
     let card = Card {

@@ -15,7 +15,7 @@ impl Conversation {
             entra_id: entra.id.clone(),
             upn: upn.to_lowercase(),
         };
-        if let Err(refused) = self.requests.revoke(id, &by, place).await {
+        if let Err(refused) = self.requests.revoke(id, &by, Some(place)).await {
             self.say(place, &Message::text(refused.sentence(id))).await;
         }
     }
@@ -58,7 +58,7 @@ impl Conversation {
             return;
         }
         for id in theirs {
-            if let Err(refused) = self.requests.revoke(&id, &by, place).await {
+            if let Err(refused) = self.requests.revoke(&id, &by, Some(place)).await {
                 self.say(place, &Message::text(refused.sentence(&id))).await;
             }
         }

@@ -188,12 +188,26 @@ async fn a_grant_is_removed_on_request_by_words_by_button_and_by_its_owner() {
             .await
             .contains(&jordan.to_owned())
     );
-    crate::requests::click_teams(&app, jordan, &card, &remove).await;
+    let answered = crate::requests::click_teams(&app, jordan, &card, &remove).await;
+    assert!(
+        answered.to_string().contains("removing your"),
+        "the click is answered in words: {answered}"
+    );
     until_said(
         || app.teams_seen(jordan),
         "I removed it and checked that it is gone",
     )
     .await;
+    let clicked: Vec<Value> = app
+        .teams_seen(jordan)
+        .await
+        .into_iter()
+        .filter(|message| message["id"] == card.as_str())
+        .collect();
+    assert!(
+        card_action(&clicked, "revoke").is_none(),
+        "the clicked card keeps no live Remove button: {clicked:?}"
+    );
     assert!(
         !app.sim
             .members("Marketing")

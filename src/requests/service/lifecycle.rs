@@ -65,7 +65,7 @@ impl Requests {
         self: &Arc<Self>,
         id: &str,
         by: &Clicker,
-        told: &Place,
+        told: Option<&Place>,
     ) -> Result<RequestRecord, RevokeRefused> {
         let record = match self.get(id) {
             Ok(Some(record)) => record,
@@ -78,7 +78,7 @@ impl Requests {
         if !self.may_revoke(&record, by) {
             return Err(RevokeRefused::NotYours);
         }
-        self.start_revocation(id, &by.upn, Some(told)).await
+        self.start_revocation(id, &by.upn, told).await
     }
 
     /// Ends an active grant now for the identity team (`doorman grants revoke`, through the
@@ -176,7 +176,8 @@ impl Requests {
     }
 
     /// A click on a grant's Revoke button: the clicker (from the verified envelope) ends it,
-    /// if they may; either way they are told beside the card.
+    /// if they may, and the clicked card is replaced by the words saying so (no Remove button
+    /// stays live on it); a refusal is told beside the card.
     pub async fn revoke_clicked(self: &Arc<Self>, action: &ChatAction) -> Option<Message> {
         if let Some(subject) = action
             .data
@@ -202,8 +203,9 @@ impl Requests {
             .await;
         let refused = match clicker {
             None => Message::text(ClickRefused::Unidentified.sentence()),
-            Some(clicker) => match self.revoke(id, &clicker, &action.place).await {
-                Ok(_) => return None,
+            // The clicked card becomes the answer: no Remove button stays live on it.
+            Some(clicker) => match self.revoke(id, &clicker, None).await {
+                Ok(record) => return Some(approval::removing_card(&record, &clicker.upn)),
                 Err(refused) => Message::text(refused.sentence(id)),
             },
         };
