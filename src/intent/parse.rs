@@ -160,6 +160,10 @@ impl<'m, 'c> Parser<'m, 'c> {
             || self.has_seq(&["lost", "phone"])
             || self.has_seq(&["new", "phone"])
             || self.has_seq(&["phone", "was", "stolen"])
+            || (self.has_any(&["stolen", "broke", "broken"])
+                && self.has_any(&["phone", "mobile", "cellphone"]))
+            || self.has_seq(&["switched", "phones"])
+            || self.has_seq(&["changed", "phones"])
             || self.has_seq(&["verification", "code"])
         {
             return Intent::RecoverMfa {
@@ -406,9 +410,14 @@ impl<'m, 'c> Parser<'m, 'c> {
         })
     }
 
-    /// A lockout, said as one.
+    /// A lockout, said as one: locked (or blocked) out, or an account that is locked.
     fn is_locked_out(&self) -> bool {
-        self.has_seq(&["locked", "out"])
+        let locked = ["locked", "blocked"];
+        let said_of_the_account = self.has_any(&locked) && self.has_any(&["account", "acct"]);
+        said_of_the_account
+            || self.has_seq(&["locked", "out"])
+            || self.has_seq(&["blocked", "out"])
+            || self.has_seq(&["locked", "me", "out"])
             || self.has_seq(&["account", "locked"])
             || self.has_seq(&["account", "is", "locked"])
             || self.has_seq(&["account", "has", "been", "locked"])

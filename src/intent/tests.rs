@@ -289,6 +289,71 @@ const TABLE: &[(&str, &str, &str)] = &[
         r#"{"action":"reset_password","for":"sarah.chen@contoso.com"}"#,
     ),
     (
+        "sarah.chen@contoso.com",
+        "my account got locked",
+        r#"{"action":"unlock_account"}"#,
+    ),
+    (
+        "sarah.chen@contoso.com",
+        "Hi Doorman, it says my account is locked, can you help?",
+        r#"{"action":"unlock_account"}"#,
+    ),
+    (
+        "sarah.chen@contoso.com",
+        "too many wrong attempts and now i'm blocked out",
+        r#"{"action":"unlock_account"}"#,
+    ),
+    (
+        "sarah.chen@contoso.com",
+        "can you unlock me please",
+        r#"{"action":"unlock_account"}"#,
+    ),
+    (
+        "alex.kim@contoso.com",
+        "I can't remember my password",
+        r#"{"action":"reset_password"}"#,
+    ),
+    (
+        "alex.kim@contoso.com",
+        "need a password reset",
+        r#"{"action":"reset_password"}"#,
+    ),
+    (
+        "alex.kim@contoso.com",
+        "my password expired and I can't get in",
+        r#"{"action":"reset_password"}"#,
+    ),
+    (
+        "alex.kim@contoso.com",
+        "I got a new phone and my authenticator codes are gone",
+        r#"{"action":"recover_mfa"}"#,
+    ),
+    (
+        "alex.kim@contoso.com",
+        "my MFA isn't working since I switched phones",
+        r#"{"action":"recover_mfa"}"#,
+    ),
+    (
+        "alex.kim@contoso.com",
+        "phone stolen, can't approve sign in requests",
+        r#"{"action":"recover_mfa"}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
+        "Sarah Chen is locked out, can you unlock her?",
+        r#"{"action":"unlock_account","for":"sarah.chen@contoso.com"}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
+        "please give my contractor jordan.lee@contoso.com a temporary password",
+        r#"{"action":"reset_password","for":"jordan.lee@contoso.com"}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
+        "reset password for Priya Nair",
+        r#"{"action":"reset_password","for":"priya.nair@contoso.com"}"#,
+    ),
+    (
         "tom.becker@contoso.com",
         "please reset the password for sarah.chen@contoso.com",
         r#"{"action":"reset_password","for":"sarah.chen@contoso.com"}"#,
