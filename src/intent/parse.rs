@@ -578,6 +578,9 @@ impl<'m, 'c> Parser<'m, 'c> {
                 }
                 self.used = before;
             }
+            if let Some(text) = self.reason_after_comma(start, end) {
+                return Some(text);
+            }
         }
         for &(start, end) in sentences.iter().skip(request + 1) {
             let Some(first) = (start..end).find(|at| self.tokens[*at].is_word()) else {
@@ -597,6 +600,38 @@ impl<'m, 'c> Parser<'m, 'c> {
             if !text.is_empty() {
                 return Some(text);
             }
+        }
+        None
+    }
+
+    /// A reason said after a comma with no cue word ("…for 10 days, I'm helping on the
+    /// audit"): the clause opens as an explanation does, names no address, and the request is
+    /// still said without it. Marks what it used.
+    fn reason_after_comma(&mut self, start: usize, end: usize) -> Option<String> {
+        const OPENERS: &[&str] = &[
+            "im", "were", "its", "working", "helping", "because", "since", "cause", "covering",
+        ];
+        let pauses: Vec<usize> = (start..end)
+            .filter(|at| self.tokens[*at].kind == Kind::Pause)
+            .collect();
+        for pause in pauses {
+            let Some(first) = (pause + 1..end).find(|at| self.tokens[*at].is_word()) else {
+                continue;
+            };
+            if !OPENERS.contains(&self.tokens[first].text.as_str())
+                || (first..end).any(|at| self.tokens[at].kind == Kind::Address)
+            {
+                continue;
+            }
+            let before = self.used.clone();
+            self.mark(pause, end);
+            if self.still_asks() {
+                let text = self.quote(first, end);
+                if !text.is_empty() {
+                    return Some(text);
+                }
+            }
+            self.used = before;
         }
         None
     }
