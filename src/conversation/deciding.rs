@@ -177,6 +177,36 @@ impl Conversation {
             .await;
     }
 
+    /// The requester as a request keeps them: their account (verified by the chat service),
+    /// where they asked, and how the directory describes them; `None` (and they are told) when
+    /// their account cannot be read. A name must be a name: approver checks compare names as
+    /// well as ids.
+    pub(super) async fn requester_of(
+        &self,
+        place: &Place,
+        upn: &str,
+        user: &ChatUser,
+        profile: Option<Profile>,
+    ) -> Option<RequestRequester> {
+        let entra = match self.identity.entra_of(user) {
+            Ok(Some(entra)) if upn.contains('@') => entra,
+            _ => {
+                self.say(place, &replies::trouble()).await;
+                return None;
+            }
+        };
+        let profile = profile.unwrap_or_default();
+        Some(RequestRequester {
+            upn: upn.to_lowercase(),
+            entra_id: entra.id,
+            chat_user: user.clone(),
+            place: place.clone(),
+            display_name: profile.display_name,
+            department: profile.requester.department,
+            job_title: profile.job_title,
+        })
+    }
+
     /// Starts an allowed request: cards to its approvers, or straight to carrying it out.
     async fn start(
         &self,
@@ -193,31 +223,8 @@ impl Conversation {
             user,
             origin,
         } = *asking;
-        // A requester whose account name could not be read is not started: the approver checks
-        // compare names as well as ids, and a name must be a name.
-        if !upn.contains('@') {
-            self.say(place, &replies::trouble()).await;
+        let Some(requester) = self.requester_of(place, upn, user, profile).await else {
             return;
-        }
-        let entra_id = match self.identity.entra_of(user) {
-            Ok(Some(entra)) => entra.id,
-            Ok(None) | Err(_) => {
-                self.say(place, &replies::trouble()).await;
-                return;
-            }
-        };
-        let requester = RequestRequester {
-            upn: upn.to_lowercase(),
-            entra_id,
-            chat_user: user.clone(),
-            place: place.clone(),
-            display_name: profile
-                .as_ref()
-                .and_then(|known| known.display_name.clone()),
-            department: profile
-                .as_ref()
-                .and_then(|known| known.requester.department.clone()),
-            job_title: profile.and_then(|known| known.job_title),
         };
         let started = self
             .requests

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::Conversation;
 use crate::directory::Case;
 use crate::domain::chat::{ChatUser, Message, Place};
-use crate::domain::request::{RecoveryCase, Requester};
+use crate::domain::request::RecoveryCase;
 use crate::intake::Decided;
 use crate::intent::Intent;
 use crate::policy::Decision;
@@ -73,23 +73,12 @@ impl Conversation {
                 return;
             }
         };
-        let Ok(Some(entra)) = self.identity.entra_of(user) else {
-            self.say(place, &super::replies::trouble()).await;
-            return;
-        };
         let profile = decided.profile.clone();
-        let requester = Requester {
-            upn: upn.to_lowercase(),
-            entra_id: entra.id,
-            chat_user: user.clone(),
-            place: place.clone(),
-            display_name: profile
-                .as_ref()
-                .and_then(|known| known.display_name.clone()),
-            department: profile
-                .as_ref()
-                .and_then(|known| known.requester.department.clone()),
-            job_title: profile.as_ref().and_then(|known| known.job_title.clone()),
+        let manager = profile
+            .as_ref()
+            .and_then(|known| known.requester.manager.clone());
+        let Some(requester) = self.requester_of(place, upn, user, profile).await else {
+            return;
         };
         let findings = &assessment.findings;
         let start = RecoveryStart {
@@ -100,9 +89,7 @@ impl Conversation {
                 passwordless: findings.passwordless
                     && case != RecoveryCase::LockedOut
                     && (case != RecoveryCase::LostMfa || findings.passwordless_off_phone()),
-                manager: profile
-                    .as_ref()
-                    .and_then(|known| known.requester.manager.clone()),
+                manager,
             },
             privileged: findings.privileged,
             lost_methods: match case {

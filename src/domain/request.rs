@@ -402,9 +402,6 @@ pub struct Recovery {
     /// How the requester was verified, once they were.
     #[serde(default)]
     pub verified_by: Option<VerifyWay>,
-    /// Why each alternative tried before failed, in order (for the audit and the requester).
-    #[serde(default)]
-    pub failed_ways: Vec<String>,
     /// The methods to remove as lost (their Graph collection and id), for a lost MFA method.
     #[serde(default)]
     pub lost_methods: Vec<LostMethod>,

@@ -397,7 +397,6 @@ pub fn next(record: &RequestRecord, event: &Event) -> Result<Transition, Refusal
             let Some(recovery) = next.recovery.as_mut() else {
                 return Err(not_now(record));
             };
-            recovery.failed_ways.push(why.clone());
             recovery.step_up_asked_at = None;
             if recovery.alternatives.is_empty() {
                 next.state = State::Denied {

@@ -196,6 +196,17 @@ impl TestApp {
     /// Starts the bot as its own `doorman serve` process on its store, so that a test can kill
     /// it with SIGKILL ([`TestApp::kill`]) the way a crash or an OOM kill would.
     pub async fn start_process(&mut self) {
+        self.start_process_with(std::process::Stdio::null(), None)
+            .await;
+    }
+
+    /// [`TestApp::start_process`] with the daemon's log (at `level`) written to `log`.
+    pub async fn start_process_logging(&mut self, log: &std::path::Path, level: &str) {
+        let file = std::fs::File::create(log).expect("log file");
+        self.start_process_with(file.into(), Some(level)).await;
+    }
+
+    async fn start_process_with(&mut self, stderr: std::process::Stdio, level: Option<&str>) {
         let config = self.storage.path().join("serve.toml");
         std::fs::write(&config, &self.config_text).expect("config written");
         let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_doorman"));
@@ -206,8 +217,11 @@ impl TestApp {
             .envs(self.settings())
             .env_remove("RUST_LOG")
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(stderr)
             .kill_on_drop(true);
+        if let Some(level) = level {
+            command.env("RUST_LOG", level);
+        }
         let child = command.spawn().expect("doorman serve starts");
         self.running = Some(Running::Process(child));
         self.wait_ready().await;

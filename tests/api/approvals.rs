@@ -41,6 +41,22 @@ pub(crate) async fn sign_in_when_asked(app: &TestApp, upn: &str) {
     assert_eq!(status, 200, "{page}");
 }
 
+/// The Graph log's writes Graph carried out (any method but GET, answered with success), as
+/// the log has them (`method`, `path`, `user`, `request`, ...).
+pub(crate) async fn writes_made(app: &TestApp) -> Vec<serde_json::Value> {
+    let log = app
+        .sim
+        .control(reqwest::Method::GET, "graph/log", None)
+        .await
+        .body;
+    log.as_array()
+        .into_iter()
+        .flatten()
+        .filter(|entry| entry["method"] != "GET" && entry["status"].as_u64().unwrap_or(500) < 300)
+        .cloned()
+        .collect()
+}
+
 /// Graph writes so far, as (method, path, the UPN whose token made it).
 pub(crate) async fn writes(app: &TestApp) -> Vec<(String, String, String)> {
     let log = app

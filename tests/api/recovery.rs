@@ -30,15 +30,12 @@ pub(crate) async fn recovery_app() -> TestApp {
 /// Graph writes that change credentials or sessions: (path, the UPN whose token made it, the
 /// request body).
 pub(crate) async fn recovery_writes(app: &TestApp) -> Vec<(String, String, Value)> {
-    let log = app.sim.control(Method::GET, "graph/log", None).await.body;
-    log.as_array()
+    crate::approvals::writes_made(app)
+        .await
         .into_iter()
-        .flatten()
         .filter(|entry| {
             let path = entry["path"].as_str().unwrap_or("");
-            entry["method"] != "GET"
-                && entry["status"].as_u64().unwrap_or(500) < 300
-                && (path.contains("/authentication/") || path.ends_with("revokeSignInSessions"))
+            path.contains("/authentication/") || path.ends_with("revokeSignInSessions")
         })
         .map(|entry| {
             (
@@ -59,6 +56,12 @@ pub(crate) async fn user(app: &TestApp, upn: &str) -> Value {
         .find(|user| user["userPrincipalName"] == upn)
         .cloned()
         .unwrap_or(Value::Null)
+}
+
+/// `manager` confirms on the card Doorman sent them ("Is this really …?").
+pub(crate) async fn confirm(app: &TestApp, manager: &str) {
+    let (card, approve) = card_for(app, manager, "approve").await;
+    click_teams(app, manager, &card, &approve).await;
 }
 
 /// The new passwords the writes carried.
@@ -292,8 +295,7 @@ async fn a_lost_phone_gets_a_one_time_pass_after_the_manager_confirms_and_the_lo
     )
     .await;
     let priya = "priya.nair@contoso.com";
-    let (card, approve) = card_for(&app, priya, "approve").await;
-    click_teams(&app, priya, &card, &approve).await;
+    confirm(&app, priya).await;
     sign_in_when_asked(&app, OPERATOR).await;
     let told = until_said(|| app.teams_seen(ALEX), "good for one sign-in").await;
     let writes = recovery_writes(&app).await;
@@ -394,8 +396,7 @@ async fn killed_between_the_managers_yes_and_the_reset_it_is_reset_once_after_th
     app.stop().await;
     app.start_process().await;
     app.teams(TOM, "I forgot my password").await;
-    let (card, approve) = card_for(&app, MARIA, "approve").await;
-    click_teams(&app, MARIA, &card, &approve).await;
+    confirm(&app, MARIA).await;
     // Verified, waiting for the operator's sign-in: the process dies here.
     until_said(|| app.teams_seen(OPERATOR), "/auth/start").await;
     app.kill().await;

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::app::{OPERATOR, TestApp, eventually, until_said};
 use crate::approvals::{card_for, sign_in_when_asked};
 use crate::helpers::CONTOSO;
-use crate::recovery::{passwords, recovery_app, recovery_writes, until_reset, user};
+use crate::recovery::{confirm, passwords, recovery_app, recovery_writes, until_reset, user};
 use crate::requests::click_teams;
 
 const WAVE_TWO: &str = concat!(
@@ -68,8 +68,7 @@ async fn a_manager_asked_after_a_failed_step_up_is_not_timed_out_by_the_step_ups
 async fn a_lost_answer_on_the_reset_is_made_once_and_the_requester_told_it_may_have_been_made() {
     let app = recovery_app().await;
     app.teams(SARAH, "I'm locked out of my account").await;
-    let (card, approve) = card_for(&app, DAVID, "approve").await;
-    click_teams(&app, DAVID, &card, &approve).await;
+    confirm(&app, DAVID).await;
     app.sim
         .control(Method::POST, "faults", Some(json!({"lose_next_writes": 1})))
         .await;
@@ -153,8 +152,7 @@ async fn a_password_asked_for_in_a_channel_reaches_only_the_one_to_one_chat() {
         )
         .await;
     assert!(answer.status < 300, "{}", answer.text);
-    let (card, approve) = card_for(&app, MARIA, "approve").await;
-    click_teams(&app, MARIA, &card, &approve).await;
+    confirm(&app, MARIA).await;
     sign_in_when_asked(&app, OPERATOR).await;
     let password = until_reset(&app).await;
     until_said(|| app.teams_seen(TOM), &password).await;
@@ -308,175 +306,22 @@ async fn two_requests_at_once_reset_at_most_once() {
     assert_eq!(resets.len(), 1, "Tom's password is reset exactly once");
 }
 
-/// The real binaries at debug level: a whole locked-out recovery, and the new password is in
-/// no line of Doorman's log.
+/// The daemon as its own process at trace level: a whole locked-out recovery, and the new
+/// password is in no line of Doorman's log.
 #[tokio::test]
-async fn a_recovery_leaves_the_password_out_of_the_daemons_debug_log() {
-    use std::process::{Command, Stdio};
-    struct Running(std::process::Child);
-    impl Drop for Running {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    fn port() -> u16 {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("port")
-    }
-    async fn wait(port: u16) {
-        for _ in 0..300 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("nothing on {port}");
-    }
+async fn a_recovery_leaves_the_password_out_of_the_daemons_trace_log() {
+    let mut app = recovery_app().await;
     let dir = tempfile::tempdir().expect("dir");
-    let (sim_port, bot_port) = (port(), port());
-    let sim_url = format!("http://127.0.0.1:{sim_port}");
-    let bot_url = format!("http://127.0.0.1:{bot_port}");
-    let bot_log = dir.path().join("bot.log");
-    let _sim = Running(
-        Command::new(env!("CARGO_BIN_EXE_doorman"))
-            .args([
-                "sim",
-                "--listen",
-                &format!("127.0.0.1:{sim_port}"),
-                "--bot",
-                &bot_url,
-                "--tenant",
-                concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/contoso.json"),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("sim"),
-    );
-    wait(sim_port).await;
-    let http = reqwest::Client::new();
-    let config_text = http
-        .get(format!("{sim_url}/_sim/doorman.toml"))
-        .send()
-        .await
-        .expect("c")
-        .text()
-        .await
-        .expect("t");
-    let config_path = dir.path().join("doorman.toml");
-    std::fs::write(&config_path, &config_text).expect("write");
-    let _bot = Running(
-        Command::new(env!("CARGO_BIN_EXE_doorman"))
-            .args(["serve", "--config", config_path.to_str().expect("utf-8")])
-            .env("RUST_LOG", "trace")
-            .env("DOORMAN__STORAGE__PATH", dir.path().join("data"))
-            .env("DOORMAN__ADMIN__LISTEN", format!("127.0.0.1:{}", port()))
-            .env("DOORMAN__POLICY__FILE", WAVE_TWO)
-            .env("DOORMAN__MICROSOFT__OPERATOR", OPERATOR)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&bot_log).expect("log"))
-            .spawn()
-            .expect("serve"),
-    );
-    wait(bot_port).await;
-    let seen = |upn: &'static str| {
-        let http = http.clone();
-        let sim_url = sim_url.clone();
-        async move {
-            http.get(format!("{sim_url}/_sim/teams/conversations/{upn}"))
-                .send()
-                .await
-                .expect("seen")
-                .json::<Value>()
-                .await
-                .expect("json")
-        }
-    };
-    for _ in 0..100 {
-        let ready = http
-            .get(format!("{bot_url}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200);
-        if ready {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    http.post(format!("{sim_url}/_sim/teams/message"))
-        .json(&json!({"from": SARAH, "text": "I'm locked out"}))
-        .send()
-        .await
-        .expect("teams");
-    let mut card = None;
-    for _ in 0..100 {
-        let messages = seen(DAVID).await;
-        if let Some(found) = crate::approvals::card_action(
-            messages.as_array().map(Vec::as_slice).unwrap_or(&[]),
-            "approve",
-        ) {
-            card = Some(found);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let (card, approve) = card.expect("David's card");
-    http.post(format!("{sim_url}/_sim/teams/invoke"))
-        .json(&json!({"from": DAVID, "replyToId": card, "action": approve}))
-        .send()
-        .await
-        .expect("click");
-    let mut link = None;
-    for _ in 0..100 {
-        let text = seen(OPERATOR).await.to_string();
-        if let Some(at) = text.find(&format!("{bot_url}/auth/start")) {
-            link = text[at..]
-                .split(['"', '\\', ' '])
-                .next()
-                .map(|l| l.replace("&amp;", "&"));
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let page = reqwest::get(link.expect("operator link"))
-        .await
-        .expect("sign in");
-    assert_eq!(page.status(), 200);
-    let mut password = None;
-    for _ in 0..150 {
-        let log: Value = http
-            .get(format!("{sim_url}/_sim/graph/log"))
-            .send()
-            .await
-            .expect("log")
-            .json()
-            .await
-            .expect("json");
-        password = log
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find_map(|e| e["request"]["newPassword"].as_str().map(str::to_owned));
-        if password.is_some()
-            && seen(SARAH)
-                .await
-                .to_string()
-                .contains(password.as_deref().unwrap_or("-"))
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let password = password.expect("a reset");
-    assert!(
-        seen(SARAH).await.to_string().contains(&password),
-        "delivered"
-    );
+    let log = dir.path().join("bot.log");
+    app.stop().await;
+    app.start_process_logging(&log, "trace").await;
+    app.teams(SARAH, "I'm locked out").await;
+    confirm(&app, DAVID).await;
+    sign_in_when_asked(&app, OPERATOR).await;
+    let password = until_reset(&app).await;
+    until_said(|| app.teams_seen(SARAH), &password).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let logged = std::fs::read_to_string(&bot_log).expect("log");
+    let logged = std::fs::read_to_string(&log).expect("log");
     assert!(logged.lines().count() > 20, "{logged}");
     assert!(
         !logged.contains(&password),
@@ -492,8 +337,7 @@ async fn a_crash_during_the_reset_resets_once_and_tells_the_requester() {
     app.stop().await;
     app.start_process().await;
     app.teams(SARAH, "I'm locked out").await;
-    let (card, approve) = card_for(&app, DAVID, "approve").await;
-    click_teams(&app, DAVID, &card, &approve).await;
+    confirm(&app, DAVID).await;
     app.sim
         .control(Method::POST, "faults", Some(json!({"latency_ms": 4000})))
         .await;
@@ -520,8 +364,7 @@ async fn a_crash_during_the_reset_resets_once_and_tells_the_requester() {
 async fn a_failure_after_the_reset_still_gives_the_requester_the_password_it_set() {
     let app = recovery_app().await;
     app.teams(SARAH, "I'm locked out").await;
-    let (card, approve) = card_for(&app, DAVID, "approve").await;
-    click_teams(&app, DAVID, &card, &approve).await;
+    confirm(&app, DAVID).await;
     app.sim
         .control(Method::POST, "faults", Some(json!({"latency_ms": 3000})))
         .await;

@@ -576,7 +576,6 @@ fn recovery() -> RequestRecord {
         )],
         step_up_asked_at: None,
         verified_by: None,
-        failed_ways: Vec::new(),
         lost_methods: Vec::new(),
         privileged: false,
         pass_minutes: None,

@@ -252,7 +252,6 @@ impl Requests {
                 alternatives,
                 step_up_asked_at: None,
                 verified_by: None,
-                failed_ways: Vec::new(),
                 lost_methods: start.lost_methods,
                 privileged: start.privileged,
                 pass_minutes,
