@@ -254,20 +254,17 @@ impl Conversation {
             .identity
             .sign_in_link(&sender.user, expect, Role::Requester, hint)
         {
-            // The link is the person's alone: in a conversation others see, it goes to their
-            // direct messages instead.
-            Ok(link) if self.port.is_direct(place) => {
-                self.say(place, &replies::sign_in_prompt(&link, waiting))
-                    .await
+            // The link is the person's alone.
+            Ok(link) => {
+                let prompt = replies::sign_in_prompt(&link, waiting);
+                self.say_privately(
+                    place,
+                    &sender.user,
+                    &prompt,
+                    replies::sign_in_sent_directly(),
+                )
+                .await
             }
-            Ok(link) => match self.direct_place(&sender.user).await {
-                Some(direct) => {
-                    self.say(&direct, &replies::sign_in_prompt(&link, waiting))
-                        .await;
-                    self.say(place, &replies::sign_in_sent_directly()).await;
-                }
-                None => self.say(place, &replies::trouble()).await,
-            },
             Err(error) => {
                 tracing::error!(%error, "cannot create a sign-in link");
                 self.say(place, &replies::trouble()).await;
@@ -350,6 +347,29 @@ impl Conversation {
     async fn say(&self, place: &Place, message: &Message) {
         if let Err(error) = self.port.send(place, message).await {
             tracing::warn!(%error, "could not deliver a reply");
+        }
+    }
+
+    /// Says what is for `person` alone (a sign-in link, what they can reach, who can reach a
+    /// resource): where they asked when that is their direct chat; otherwise in their direct
+    /// chat, with `pointer` left where they asked so they know where to look. Nothing of it is
+    /// said where others read when the direct chat cannot be opened.
+    async fn say_privately(
+        &self,
+        place: &Place,
+        person: &ChatUser,
+        message: &Message,
+        pointer: Message,
+    ) {
+        if self.port.is_direct(place) {
+            return self.say(place, message).await;
+        }
+        match self.direct_place(person).await {
+            Some(direct) => {
+                self.say(&direct, message).await;
+                self.say(place, &pointer).await;
+            }
+            None => self.say(place, &replies::trouble()).await,
         }
     }
 }

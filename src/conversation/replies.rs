@@ -123,6 +123,11 @@ pub fn signed_out() -> Message {
     )
 }
 
+/// Left where others read, when the answer went to the person's direct chat.
+pub fn answered_directly() -> Message {
+    Message::text("I've sent my answer to our direct chat.")
+}
+
 pub fn trouble() -> Message {
     Message::text("Sorry, something went wrong on my side. Please try again in a moment.")
 }

@@ -39,6 +39,8 @@ pub const APP_ID: &str = "A0DOORMAN";
 pub const BOT_USER_ID: &str = "U0DOORMAN";
 /// The bot's id (bots have one beside their user id).
 pub const BOT_ID: &str = "B0DOORMAN";
+/// #general: the one channel of the workspace, every person and the bot in it.
+pub const GENERAL_CHANNEL: &str = "C0GENERAL";
 
 /// Slack's half of the simulator state.
 pub struct SlackState {

@@ -420,3 +420,45 @@ async fn a_slack_message_accepted_but_not_handled_before_a_crash_is_answered_onc
         "one answer, also after another restart: {seen:?}"
     );
 }
+
+#[tokio::test]
+async fn a_slack_mention_in_a_channel_is_understood_and_answered_privately() {
+    let app = TestApp::spawn().await;
+    let general = || async {
+        let answer = app
+            .sim
+            .control(Method::GET, "slack/messages?channel=general", None)
+            .await;
+        answer.body.as_array().cloned().unwrap_or_default()
+    };
+    // Tom has never spoken to Doorman: his first words are a mention in #general.
+    let posted = app
+        .sim
+        .control(
+            Method::POST,
+            "slack/message",
+            Some(json!({"user": "U04TOM", "text": "what access do I have?", "mention": true})),
+        )
+        .await;
+    assert_eq!(posted.status, 200, "{}", posted.text);
+    let prompt = app.more_than(0, || app.slack_seen("U04TOM")).await;
+    let links = app.sign_in_links(&prompt);
+    assert_eq!(links.len(), 1, "the sign-in link is in his DM: {prompt:?}");
+    let in_channel = app.more_than(0, general).await;
+    assert!(
+        app.sign_in_links(&in_channel).is_empty(),
+        "no link where others read: {in_channel:?}"
+    );
+    assert!(words(&in_channel[0]).contains("direct message with a sign-in link"));
+
+    let (status, page) = app.follow(&links[0]).await;
+    assert_eq!(status, 200, "{page}");
+    until_said(|| app.slack_seen("U04TOM"), "no access granted through me").await;
+    let in_channel = until_said(general, "sent my answer to our direct chat").await;
+    assert!(
+        in_channel
+            .iter()
+            .all(|message| !words(message).contains("access granted")),
+        "what he can reach is not said in the channel: {in_channel:?}"
+    );
+}

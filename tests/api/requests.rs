@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::app::{TestApp, until_said, words};
+use crate::app::{TestApp, eventually, until_said, words};
 
 /// Every JSON object inside `value` for which `keep` holds.
 pub(crate) fn objects<'v>(
@@ -315,9 +315,17 @@ async fn a_sign_in_link_asked_for_in_a_channel_goes_to_the_direct_chat() {
         1,
         "the link is in the 1:1 chat"
     );
+    assert_eq!(
+        said_in_channels(&app).await,
+        ["I've sent you a direct message with a sign-in link."],
+        "one notice in the channel"
+    );
+}
+
+/// The text of everything the bot posted in Teams channels, in order.
+async fn said_in_channels(app: &TestApp) -> Vec<String> {
     let log = app.sim.control(Method::GET, "teams/log", None).await.body;
-    let in_channel: Vec<&Value> = log
-        .as_array()
+    log.as_array()
         .into_iter()
         .flatten()
         .filter(|entry| {
@@ -326,10 +334,43 @@ async fn a_sign_in_link_asked_for_in_a_channel_goes_to_the_direct_chat() {
                     .as_str()
                     .is_some_and(|id| id.starts_with("19:"))
         })
-        .collect();
-    assert_eq!(in_channel.len(), 1, "one notice in the channel: {log}");
+        .map(|entry| entry["text"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn what_someone_can_reach_asked_in_a_channel_is_answered_in_their_direct_chat() {
+    let app = TestApp::spawn().await;
+    let maria = "maria.garcia@contoso.com";
+    for question in [
+        "what access do I have?",
+        "who has access to the Finance site?",
+        "status",
+    ] {
+        let posted = app
+            .sim
+            .control(
+                Method::POST,
+                "teams/message",
+                Some(json!({"from": maria, "text": question, "mention": true})),
+            )
+            .await;
+        assert_eq!(posted.status, 200, "{}", posted.text);
+    }
+    until_said(|| app.teams_seen(maria), "no access granted through me").await;
+    let direct = until_said(|| app.teams_seen(maria), "Finance").await;
+    assert!(
+        direct.len() >= 3,
+        "the three answers are in the 1:1 chat: {direct:?}"
+    );
+    let notices = eventually(|| async {
+        let said = said_in_channels(&app).await;
+        (said.len() >= 3).then_some(said)
+    })
+    .await
+    .expect("the channel is told where the answers went");
     assert_eq!(
-        in_channel[0]["text"],
-        "I've sent you a direct message with a sign-in link."
+        notices, ["I've sent my answer to our direct chat."; 3],
+        "nothing about access is said in the channel"
     );
 }

@@ -1,5 +1,5 @@
 //! The control API for Slack under `/_sim/slack/` (DESIGN.md section 8): a person types in
-//! their DM with the bot, clicks a button on one of its messages or submits a modal it opened
+//! their DM with the bot (or in #general, mentioning it), clicks a button on one of its messages or submits a modal it opened
 //! ([`view`]), and a test reads the DM, the modals and the log of what was delivered to the bot
 //! (`GET /_sim/slack/log`: `[{path, event_id, user, bot_id, status}]`).
 //!
@@ -25,7 +25,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 use super::SlackUser;
-use super::payloads::{self, Click, DirectMessage};
+use super::payloads::{self, Click, Typed};
 use super::records::Delivered;
 use crate::sim::SimState;
 use crate::sim::bot::{BotAnswer, Delivery, Unreachable};
@@ -53,6 +53,9 @@ struct MessageRequest {
     /// Deliver as Slack's retry number `retry` (`X-Slack-Retry-Num`).
     #[serde(default)]
     retry: Option<u32>,
+    /// Post it in #general, @mentioning the bot (an `app_mention` event), instead of the DM.
+    #[serde(default)]
+    mention: bool,
 }
 
 #[derive(Deserialize)]
@@ -182,7 +185,11 @@ async fn message(State(sim): State<Arc<SimState>>, body: Bytes) -> Response {
 async fn send_message(sim: &SimState, body: &Bytes) -> Result<Value, ControlError> {
     let request: MessageRequest = parse(body)?;
     let user = sender(sim, &request.user)?;
-    let channel = sim.slack.dm_id(&user.id);
+    let channel = if request.mention {
+        super::GENERAL_CHANNEL.to_owned()
+    } else {
+        sim.slack.dm_id(&user.id)
+    };
     let earlier = request
         .event_id
         .as_deref()
@@ -192,16 +199,18 @@ async fn send_message(sim: &SimState, body: &Bytes) -> Result<Value, ControlErro
         (given, _) => {
             let event_id = given.unwrap_or_else(payloads::event_id);
             let ts = sim.slack.records().next_ts();
-            let event = payloads::event_callback(
-                &sim.slack,
-                &DirectMessage {
-                    event_id: &event_id,
-                    user: &user,
-                    channel: &channel,
-                    text: &request.text,
-                    ts: &ts,
-                },
-            );
+            let typed = Typed {
+                event_id: &event_id,
+                user: &user,
+                channel: &channel,
+                text: &request.text,
+                ts: &ts,
+            };
+            let event = if request.mention {
+                payloads::mention_callback(&sim.slack, &typed)
+            } else {
+                payloads::event_callback(&sim.slack, &typed)
+            };
             let raw = event.to_string().into_bytes();
             sim.slack.records().remember_event(&event_id, raw.clone());
             (event_id, raw)
@@ -297,9 +306,16 @@ async fn messages(
     State(sim): State<Arc<SimState>>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
+    // `channel=general`: what is posted in #general, where people mention the bot.
+    if query.get("channel").map(String::as_str) == Some("general") {
+        let shown = sim.slack.records().messages(super::GENERAL_CHANNEL);
+        return Json(shown).into_response();
+    }
     let Some(who) = query.get("user") else {
-        return ControlError::Malformed("the user query parameter is required".to_owned())
-            .into_response();
+        return ControlError::Malformed(
+            "the user or channel query parameter is required".to_owned(),
+        )
+        .into_response();
     };
     let Some(user) = sim.slack_user(who) else {
         return ControlError::UnknownUser(who.clone()).into_response();

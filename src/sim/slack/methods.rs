@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use super::block_kit::{self, Surface};
 use super::records::Message;
 use super::web_api::{Args, failure, structured, text};
-use super::{APP_ID, BOT_ID, BOT_USER_ID, SlackUser};
+use super::{APP_ID, BOT_ID, BOT_USER_ID, GENERAL_CHANNEL, SlackUser};
 use crate::sim::SimState;
 pub use view::views_open;
 
@@ -141,14 +141,18 @@ fn shown(sim: &SimState, message: &Message) -> Value {
 }
 
 pub fn chat_post_message(sim: &SimState, args: &Args) -> Value {
-    let Some(partner) = text(args, "channel").and_then(|channel| dm_partner(sim, channel)) else {
-        return failure("channel_not_found");
+    let channel = match text(args, "channel") {
+        Some(GENERAL_CHANNEL) => GENERAL_CHANNEL.to_owned(),
+        Some(channel) => match dm_partner(sim, channel) {
+            Some(partner) => sim.slack.dm_id(&partner.id),
+            None => return failure("channel_not_found"),
+        },
+        None => return failure("channel_not_found"),
     };
     let (text, blocks) = match content(args) {
         Ok(content) => content,
         Err(refused) => return refused,
     };
-    let channel = sim.slack.dm_id(&partner.id);
     let message = {
         let mut records = sim.slack.records();
         let message = Message {

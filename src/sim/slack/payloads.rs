@@ -23,8 +23,8 @@ pub fn event_id() -> String {
     format!("Ev{}", hex::encode_upper(rand::random::<[u8; 5]>()))
 }
 
-/// A message someone typed in their DM with the bot, as an `event_callback`.
-pub struct DirectMessage<'a> {
+/// What a person typed, in their DM with the bot or in a channel, before it is an event.
+pub struct Typed<'a> {
     pub event_id: &'a str,
     pub user: &'a SlackUser,
     pub channel: &'a str,
@@ -32,7 +32,8 @@ pub struct DirectMessage<'a> {
     pub ts: &'a str,
 }
 
-pub fn event_callback(slack: &SlackState, message: &DirectMessage<'_>) -> Value {
+/// A person's message in their IM with the bot: a `message` event of `channel_type` `im`.
+pub fn event_callback(slack: &SlackState, message: &Typed<'_>) -> Value {
     let event = json!({
         "type": "message",
         "client_msg_id": uuid::Uuid::new_v4().to_string(),
@@ -44,6 +45,25 @@ pub fn event_callback(slack: &SlackState, message: &DirectMessage<'_>) -> Value 
         "channel": message.channel,
         "event_ts": message.ts,
         "channel_type": "im",
+    });
+    envelope(slack, message.event_id, message.ts, event)
+}
+
+/// A person's post in a channel that @mentions the bot: Slack sends it as `app_mention`, the
+/// mention in the text as `<@bot user id>` (and no `channel_type`, which only `message` events
+/// carry).
+pub fn mention_callback(slack: &SlackState, message: &Typed<'_>) -> Value {
+    let text = format!("<@{BOT_USER_ID}> {}", message.text);
+    let event = json!({
+        "type": "app_mention",
+        "client_msg_id": uuid::Uuid::new_v4().to_string(),
+        "user": message.user.id,
+        "text": text,
+        "blocks": typed_blocks(&text),
+        "ts": message.ts,
+        "team": slack.team_id,
+        "channel": message.channel,
+        "event_ts": message.ts,
     });
     envelope(slack, message.event_id, message.ts, event)
 }

@@ -62,7 +62,11 @@ async fn call(
         return Json(failure(error)).into_response();
     }
     let answer = run(&sim, &args);
-    if method == "chat.postMessage" && answer["ok"] == true {
+    // Only IM posts come back: the app subscribes to `message.im`, not to channel messages.
+    let in_im = answer["channel"]
+        .as_str()
+        .is_some_and(|channel| channel.starts_with('D'));
+    if method == "chat.postMessage" && answer["ok"] == true && in_im {
         super::echo::send_back(&sim, &answer);
     }
     Json(answer).into_response()
