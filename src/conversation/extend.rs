@@ -10,7 +10,7 @@ use chrono::TimeDelta;
 use serde_json::Value;
 
 use super::Conversation;
-use super::replies;
+use super::replies::{self, extending};
 use crate::domain::chat::{ChatAction, Message};
 use crate::intake::Decided;
 use crate::intent::{AccessRequest, Change, Intent, Terms};
@@ -45,24 +45,16 @@ impl Conversation {
             .as_ref()
             .is_some_and(|entra| entra.id.eq_ignore_ascii_case(&record.requester.entra_id));
         if !is_requester {
-            return Message::text(format!(
-                "Only {} can extend {id}; nothing was changed.",
-                record.requester.upn
-            ));
+            return extending::only_the_requester(&record);
         }
         if record.state != State::Active || record.extended_by.is_some() {
-            return Message::text(format!(
-                "{id} is not active any more (it is {}); ask for the access again instead.",
-                record.state.label()
-            ));
+            return extending::not_active(&record);
         }
         if let Some(pending) = self.requests.extension_of(&record) {
-            return Message::text(format!(
-                "You have asked to extend {id} already ({pending}); I'll tell you when there is an answer."
-            ));
+            return extending::asked_already(&record, &pending);
         }
         let (Some(end), Some(seconds)) = (record.ends_at, record.duration_seconds) else {
-            return Message::text(format!("{id} has no end, so there is nothing to extend."));
+            return extending::no_end(&record);
         };
         let span = i64::try_from(seconds)
             .ok()
@@ -122,29 +114,19 @@ impl Conversation {
                 decision: Decision::Deny(denial),
                 ..
             })) => {
-                return Message::text(format!(
-                    "{}: policy does not allow extending it: {} It ends as planned.",
-                    record.id, denial.message
-                ));
+                return extending::refused(record, &denial.message);
             }
             Ok(None) | Err(_) => return replies::trouble(),
         };
         if grant.access.is_some_and(|access| access != record.access) {
-            return Message::text(format!(
-                "{}: policy no longer allows {} here, so it cannot be extended; ask for what you need anew.",
-                record.id,
-                record.access.label()
-            ));
+            return extending::level_not_allowed(record);
         }
         let new_end = match grant.duration {
             Some(total) => start + TimeDelta::from_std(total).unwrap_or(TimeDelta::zero()),
             None => start + TimeDelta::seconds(i64::try_from(whole_seconds).unwrap_or(0)),
         };
         let Some(end) = record.ends_at.filter(|end| new_end > *end) else {
-            return Message::text(format!(
-                "{}: policy allows no more time for this in all, and the grant has it already; it ends as planned.",
-                record.id
-            ));
+            return extending::no_more_time(record);
         };
         let mut requester = record.requester.clone();
         requester.place = action.place.clone();
@@ -166,23 +148,11 @@ impl Conversation {
         match started {
             Ok(extension) => {
                 self.requests.advance_apart(&extension.id);
-                let next = if grant.stages.is_empty() {
-                    "No approval is needed; I'm extending it now."
-                } else {
-                    "I've asked for the approvals it needs; it keeps going without a gap if they come before it ends."
-                };
-                Message::text(format!(
-                    "{}: asking to extend {} from {} to {} ({}). {next}",
-                    extension.id,
-                    record.id,
-                    end.format("%Y-%m-%d %H:%M UTC"),
-                    new_end.format("%Y-%m-%d %H:%M UTC"),
-                    extension.resource.name,
-                ))
+                extending::asked(&extension, record, end, new_end, grant.stages.is_empty())
             }
             Err(error) => {
                 tracing::warn!(%error, request = %record.id, "cannot start an extension");
-                Message::text(format!("{}: it cannot be extended: {error}.", record.id))
+                extending::cannot_start(record, &error)
             }
         }
     }

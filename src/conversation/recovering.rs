@@ -7,6 +7,7 @@ use chrono::Utc;
 use serde_json::json;
 
 use super::Conversation;
+use super::replies::recovery;
 use crate::directory::Case;
 use crate::domain::chat::{ChatUser, Message, Place};
 use crate::domain::request::RecoveryCase;
@@ -28,10 +29,7 @@ impl Conversation {
         origin: &str,
     ) {
         let Some(decided) = decided else {
-            self.say(place, &Message::text(
-                "I can't look into your account right now (the directory isn't answering). Nothing has been changed; please ask again in a few minutes.",
-            ))
-            .await;
+            self.say(place, &recovery::directory_unavailable()).await;
             return;
         };
         let someone_else = match intent {
@@ -41,7 +39,7 @@ impl Conversation {
             _ => None,
         };
         if let Some(other) = someone_else {
-            self.say(place, &someone_elses(&other, &decided.decision))
+            self.say(place, &recovery::someone_elses(&other, &decided.decision))
                 .await;
             return;
         }
@@ -54,22 +52,15 @@ impl Conversation {
             Case::Change(case) => *case,
             nothing_to_change => {
                 self.audit_finding(upn, nothing_to_change);
-                self.say(place, &explain(nothing_to_change)).await;
+                self.say(place, &recovery::explain(nothing_to_change)).await;
                 return;
             }
         };
         let grant = match &decided.decision {
             Decision::Allow(grant) => grant,
             Decision::Deny(_) => {
-                self.say(
-                    place,
-                    &Message::text(format!(
-                        "I looked into it: {}. {} Nothing has been changed.",
-                        found(case),
-                        decided.decision.sentence()
-                    )),
-                )
-                .await;
+                self.say(place, &recovery::refused(case, &decided.decision))
+                    .await;
                 return;
             }
         };
@@ -112,42 +103,18 @@ impl Conversation {
             .await;
         match started {
             Ok(record) => {
-                let first = record
-                    .stages
-                    .first()
-                    .map(|stage| stage.name.as_str())
-                    .unwrap_or_default();
-                let how = if first == "verify:mfa" {
-                    "First, verify it's you: I've sent you a sign-in link in our direct chat."
-                } else {
-                    "First, your manager confirms it's really you: I've asked them."
-                };
-                let who = if findings.privileged {
-                    "the privileged administrator account, once it's approved and"
-                } else {
-                    "the helpdesk account"
-                };
-                self.say(place, &Message::text(format!(
-                    "{}: I looked into it: {}. I'll {} with {who} once you're verified. {how} Nothing has been changed yet.",
-                    record.id,
-                    found(case),
-                    case.change()
-                )))
+                self.say(
+                    place,
+                    &recovery::started(&record, case, findings.privileged),
+                )
                 .await;
                 self.requests.advance(&record.id).await;
             }
             Err(StartError::AlreadyOpen(open)) => {
-                self.say(place, &Message::text(format!(
-                    "Your account recovery {open} is already under way: finish it first (\"status\" shows where it stands). Nothing new was started."
-                )))
-                .await;
+                self.say(place, &recovery::already_under_way(&open)).await;
             }
             Err(StartError::CannotVerify(why)) => {
-                self.say(place, &Message::text(format!(
-                    "I looked into it: {}. But I can't verify it's you: {why}. Nothing has been changed; your IT helpdesk can help in person.",
-                    found(case)
-                )))
-                .await;
+                self.say(place, &recovery::cannot_verify(case, &why)).await;
             }
             Err(error) => {
                 tracing::error!(%error, "cannot start a recovery");
@@ -178,65 +145,4 @@ impl Conversation {
             tracing::error!(%error, "cannot audit a recovery finding");
         }
     }
-}
-
-/// What the investigation found, in a clause.
-fn found(case: RecoveryCase) -> &'static str {
-    match case {
-        RecoveryCase::ForgotPassword => "you've forgotten your password",
-        RecoveryCase::ExpiredPassword => "your password has expired",
-        RecoveryCase::LockedOut => {
-            "your account is locked after too many sign-ins with a wrong password"
-        }
-        RecoveryCase::LostMfa => "you've lost the phone or app you sign in with",
-    }
-}
-
-/// The answer to a case that changes nothing.
-fn explain(case: &Case) -> Message {
-    let text = match case {
-        Case::ConditionalAccess { policy, controls } => {
-            let which = policy
-                .as_deref()
-                .map_or("a Conditional Access policy".to_owned(), |name| {
-                    format!("the Conditional Access policy \"{name}\"")
-                });
-            let satisfy: Vec<&str> = controls
-                .iter()
-                .map(|control| match control.as_str() {
-                    "compliantDevice" => "a company-managed (compliant) device",
-                    "domainJoinedDevice" => "a company-joined device",
-                    "mfa" => "a multi-factor sign-in",
-                    "approvedApplication" | "compliantApplication" => "an approved app",
-                    "passwordChange" => "changing your password",
-                    _ => "what your organisation requires",
-                })
-                .collect();
-            let how = if satisfy.is_empty() {
-                "signing in from a company-managed device or the company network".to_owned()
-            } else {
-                satisfy.join(" or ")
-            };
-            format!(
-                "Your password and account are fine: your last sign-in was blocked by {which}. It lets you in with {how}. Try again from there; there is nothing for me to reset, so I changed nothing."
-            )
-        }
-        Case::WrongPassword => "Your account isn't locked and your password hasn't expired: your last sign-in failed because the password was mistyped. Check Caps Lock and your keyboard layout and try again. If you've really forgotten it, tell me \"I forgot my password\". I changed nothing.".to_owned(),
-        Case::NothingWrong => "Your account isn't locked, your password hasn't expired, and your last sign-in worked. If something still fails, tell me what you see, or \"I forgot my password\". I changed nothing.".to_owned(),
-        Case::OtherFailure { code, reason } => format!(
-            "Your account isn't locked and your password hasn't expired, so there is nothing for me to reset. Your last sign-in failed with AADSTS{code}{}. Your IT helpdesk can look into it. I changed nothing.",
-            reason.as_deref().map_or(String::new(), |reason| format!(": {reason}"))
-        ),
-        Case::Disabled => "Your account is disabled, which only an administrator can change: please contact your IT helpdesk. I changed nothing.".to_owned(),
-        Case::Change(_) => String::new(),
-    };
-    Message::text(text)
-}
-
-/// Someone else's account: refused by policy's global layer, saying who can help.
-fn someone_elses(other: &str, decision: &Decision) -> Message {
-    Message::text(format!(
-        "{} I can only recover your own account, and only after verifying it's you: {other} has to ask me themselves, in their own chat with me. If they can't sign in anywhere, their manager or your IT helpdesk can help them in person. Nothing has been changed.",
-        decision.sentence()
-    ))
 }

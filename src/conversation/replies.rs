@@ -1,4 +1,9 @@
-//! What Doorman says in the conversation basics. Kept together so the voice stays one voice.
+//! What Doorman says in the conversation: every sentence the conversation answers with lives
+//! here or in a submodule, so the voice stays one voice and the same situation reads the same
+//! in Teams and Slack.
+
+pub mod extending;
+pub mod recovery;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
