@@ -13,7 +13,7 @@
 mod cards;
 mod courier;
 mod outcomes;
-mod recovery;
+pub mod recovery;
 pub mod stages;
 pub mod standing;
 

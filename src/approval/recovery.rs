@@ -189,3 +189,45 @@ pub fn secret_message(
     };
     Message::text(text)
 }
+
+/// The message that will carry the secret, sent before any secret exists.
+pub fn placeholder(record: &RequestRecord) -> Message {
+    Message::text(format!(
+        "{}: verified. Making the change now; what you need to sign in appears here.",
+        record.id
+    ))
+}
+
+/// The placeholder once the change was refused before anything changed.
+pub fn placeholder_unchanged(record: &RequestRecord) -> Message {
+    Message::text(format!("{}: nothing was changed.", record.id))
+}
+
+/// The placeholder once the recovery failed (the failure is said in its own message).
+pub fn placeholder_not_completed(record: &RequestRecord) -> Message {
+    Message::text(format!(
+        "{}: not completed (see my message about it).",
+        record.id
+    ))
+}
+
+/// The secret's message after its ten minutes.
+pub fn removed(record: &RequestRecord) -> Message {
+    Message::text(format!("{}: (removed)", record.id))
+}
+
+/// The recovery failed; `why` is said in words a requester reads, with no Graph detail.
+pub fn failed(record: &RequestRecord, why: &str) -> Message {
+    Message::text(format!(
+        "{}: I could not recover your account: {why}.",
+        record.id
+    ))
+}
+
+/// The change was made, but the direct chat that should carry the secret was out of reach.
+pub fn undelivered(record: &RequestRecord) -> Message {
+    Message::text(format!(
+        "{}: the change was made, but I could not reach our direct chat to give you what you need to sign in. Open a direct chat with me and ask again.",
+        record.id
+    ))
+}

@@ -16,8 +16,9 @@ use serde_json::json;
 
 use super::{Requests, StartError, origins};
 use crate::approval;
+use crate::approval::recovery as recovery_messages;
 use crate::audit::AuditKind;
-use crate::domain::chat::{Message, SentMessage};
+use crate::domain::chat::SentMessage;
 use crate::domain::request::{
     Acting, LostMethod, Recovery, RecoveryCase, RequestRecord, Requester, StageRecord, StageTiming,
     State, VerifyWay,
@@ -534,7 +535,7 @@ impl Requests {
             self.courier
                 .update(
                     &placeholder,
-                    &Message::text(format!("{}: nothing was changed.", record.id)),
+                    &recovery_messages::placeholder_unchanged(&record),
                 )
                 .await;
             self.recovery_failed(&record, why).await;
@@ -592,10 +593,7 @@ impl Requests {
         if !delivered {
             self.say(
                 &record.requester.place,
-                &Message::text(format!(
-                    "{}: the change was made, but I could not reach our direct chat to give you what you need to sign in. Open a direct chat with me and ask again.",
-                    record.id
-                )),
+                &recovery_messages::undelivered(&record),
             )
             .await;
         }
@@ -604,10 +602,7 @@ impl Requests {
     /// Sends the message that will carry the secret to the requester's own 1:1 chat, keeps it
     /// on the request and puts its removal on the timers; `None` when it cannot be sent or kept.
     async fn place_secret_message(&self, record: &RequestRecord) -> Option<SentMessage> {
-        let waiting = Message::text(format!(
-            "{}: verified. Making the change now; what you need to sign in appears here.",
-            record.id
-        ));
+        let waiting = recovery_messages::placeholder(record);
         let sent = self
             .courier
             .deliver_to(&record.requester.chat_user, &waiting)
@@ -802,18 +797,12 @@ impl Requests {
             .as_ref()
             .and_then(|recovery| recovery.secret_message.as_ref())
         {
-            let nothing = Message::text(format!(
-                "{}: not completed (see my message about it).",
-                failed.id
-            ));
+            let nothing = recovery_messages::placeholder_not_completed(&failed);
             self.courier.update(placeholder, &nothing).await;
         }
         self.say(
             &failed.requester.place,
-            &Message::text(format!(
-                "{}: I could not recover your account: {why}.",
-                failed.id
-            )),
+            &recovery_messages::failed(&failed, &why),
         )
         .await;
     }
@@ -831,7 +820,7 @@ impl Requests {
         else {
             return Outcome::Done;
         };
-        let removed = Message::text(format!("{}: (removed)", record.id));
+        let removed = recovery_messages::removed(&record);
         if self.courier.try_update(&sent, &removed).await {
             return Outcome::Done;
         }
