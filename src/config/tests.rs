@@ -47,7 +47,16 @@ fn error_of(text: &str, environment: Vec<(String, String)>) -> String {
 
 #[test]
 fn the_shipped_example_config_loads_with_secrets_from_the_environment() {
-    let config = Config::load(&example_path(), keys()).expect("example config loads");
+    let mut environment = keys();
+    for (name, value) in [
+        ("DOORMAN__TEAMS__APP_PASSWORD", "bot-s3cr3t"),
+        ("DOORMAN__SLACK__SIGNING_SECRET", "slack-s3cr3t"),
+        ("DOORMAN__SLACK__BOT_TOKEN", "xoxb-s3cr3t"),
+    ] {
+        environment.push((name.to_owned(), value.to_owned()));
+    }
+    let config = Config::load(&example_path(), environment).expect("example config loads");
+    assert!(config.teams.is_some() && config.slack.is_some());
     assert_eq!(config.server.log_format, LogFormat::Json);
     assert_eq!(
         config.microsoft.operator.as_deref(),
@@ -384,7 +393,7 @@ fn secrets_are_read_from_the_files_their_file_keys_name() {
     );
     let both = text.replace(
         "[microsoft]",
-        &format!("[microsoft]\nclient_secret = \"s3cr3t-inline\""),
+        "[microsoft]\nclient_secret = \"s3cr3t-inline\"",
     );
     let message = error_of(
         &both,
