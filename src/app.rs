@@ -12,7 +12,7 @@ mod readiness;
 mod routes;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -311,7 +311,7 @@ fn catalog_service(
 /// catalog file. Shared by the daemon and the commands that resolve without it (`intent`).
 pub fn catalog_source(config: &Config) -> Result<(GraphSource, CatalogFile), AppError> {
     let file = match &config.catalog.file {
-        Some(path) => CatalogFile::load(path)?,
+        Some(path) => catalog_file(path)?,
         None => CatalogFile::default(),
     };
     let (graph, tokens) = app_reader(config)?;
@@ -321,6 +321,19 @@ pub fn catalog_source(config: &Config) -> Result<(GraphSource, CatalogFile), App
             .with_lists(ListOwners::new(exchange, exchange_tokens)),
         file,
     ))
+}
+
+/// The configured catalog file. A file that does not exist is a warning, not a stop: the
+/// catalog is then what Graph lists, with no aliases, tags or declared resources.
+fn catalog_file(path: &Path) -> Result<CatalogFile, CatalogFileError> {
+    let file = CatalogFile::load_if_present(path)?;
+    if file.is_none() {
+        tracing::warn!(
+            path = %path.display(),
+            "the catalog file does not exist; serving what Graph lists, with no aliases, tags or declared resources"
+        );
+    }
+    Ok(file.unwrap_or_default())
 }
 
 /// Where intake reads requesters from: the directory, with the registration's app-only token.

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod demo;
 pub mod grants;
+pub mod healthcheck;
 pub mod intent;
 pub mod policy;
 pub mod serve;

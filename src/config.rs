@@ -1,5 +1,6 @@
 //! One typed [`Config`], loaded from a TOML file and then overridden by `DOORMAN__SECTION__KEY`
-//! environment variables (DESIGN.md section 7).
+//! environment variables (DESIGN.md section 7). Each secret may instead be read from a file
+//! named by its `_file` key (`client_secret_file`), for systemd credentials and mounted secrets.
 //!
 //! Everything is parsed into domain types here, at the edge, so the rest of the daemon never
 //! sees an unchecked string: addresses are `SocketAddr`s, URLs are `Url`s, keys are 32 bytes,
@@ -9,6 +10,7 @@
 
 mod env;
 mod key;
+mod secret_files;
 mod sections;
 mod trust;
 
@@ -119,6 +121,7 @@ impl Config {
                     message: one_line(error.message()),
                 })?;
         env::apply_overrides(&mut table, environment)?;
+        secret_files::read_secret_files(&mut table)?;
         let config: Config =
             serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|error| {
                 let path = error.path().to_string();

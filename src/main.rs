@@ -27,6 +27,16 @@ enum Command {
     Serve {
         #[arg(long)]
         config: PathBuf,
+        /// Only check the config, catalog file and policy file, then exit (0 valid, 64 an
+        /// invalid config or catalog file, 1 an invalid policy); nothing is bound or opened.
+        #[arg(long)]
+        check_config: bool,
+    },
+    /// Ask a running daemon's /healthz: exit 0 when it answers 200, 1 otherwise (for a
+    /// container's HEALTHCHECK).
+    Healthcheck {
+        #[arg(long, default_value = cli::healthcheck::DEFAULT_URL)]
+        url: Url,
     },
     /// Run the simulated Microsoft cloud (login, Graph), Teams and Slack for tests and the demo.
     Sim {
@@ -158,7 +168,15 @@ enum AuditCommand {
 async fn main() -> ExitCode {
     let arguments = Arguments::parse();
     let outcome = match arguments.command {
-        Command::Serve { config } => cli::serve::run(&config, shutdown_signal()).await,
+        Command::Serve {
+            config,
+            check_config: true,
+        } => cli::serve::check_config(&config),
+        Command::Serve {
+            config,
+            check_config: false,
+        } => cli::serve::run(&config, shutdown_signal()).await,
+        Command::Healthcheck { url } => cli::healthcheck::run(&url).await,
         Command::Sim {
             listen,
             tenant,

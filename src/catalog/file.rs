@@ -140,6 +140,21 @@ impl CatalogFile {
         Self::parse(&text, path)
     }
 
+    /// Reads and checks the file at `path` when it exists. The file is optional: `None` means
+    /// there is none to apply (the caller says so in a warning), while a file that exists and
+    /// cannot be read or is invalid is still an error.
+    pub fn load_if_present(path: &Path) -> Result<Option<Self>, CatalogFileError> {
+        match Self::load(path) {
+            Ok(file) => Ok(Some(file)),
+            Err(CatalogFileError::Read { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
     /// Checks catalog file text; `path` only names the file in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Self, CatalogFileError> {
         parse::entries(text)

@@ -44,7 +44,7 @@ pub fn check(path: &Path) -> Outcome {
     }
 }
 
-fn summary(policy: &Policy) -> String {
+pub(super) fn summary(policy: &Policy) -> String {
     let count = |number: usize, what: &str| {
         format!("{number} {what}{}", if number == 1 { "" } else { "s" })
     };

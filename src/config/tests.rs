@@ -1,4 +1,5 @@
 use super::*;
+use secrecy::ExposeSecret;
 
 const KEY_A: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 const KEY_B: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
@@ -46,7 +47,16 @@ fn error_of(text: &str, environment: Vec<(String, String)>) -> String {
 
 #[test]
 fn the_shipped_example_config_loads_with_secrets_from_the_environment() {
-    let config = Config::load(&example_path(), keys()).expect("example config loads");
+    let mut environment = keys();
+    for (name, value) in [
+        ("DOORMAN__TEAMS__APP_PASSWORD", "bot-s3cr3t"),
+        ("DOORMAN__SLACK__SIGNING_SECRET", "slack-s3cr3t"),
+        ("DOORMAN__SLACK__BOT_TOKEN", "xoxb-s3cr3t"),
+    ] {
+        environment.push((name.to_owned(), value.to_owned()));
+    }
+    let config = Config::load(&example_path(), environment).expect("example config loads");
+    assert!(config.teams.is_some() && config.slack.is_some());
     assert_eq!(config.server.log_format, LogFormat::Json);
     assert_eq!(
         config.microsoft.operator.as_deref(),
@@ -323,4 +333,98 @@ fn a_ca_file_is_read_at_load_and_a_missing_or_empty_one_is_refused_by_name() {
     assert!(format!("{:?}", config.security).contains("certificates: 1"));
     let config = Config::from_toml(&minimal(), keys()).expect("loads");
     assert!(config.security.ca_file.is_empty(), "none by default");
+}
+
+/// `minimal()` without its inline secrets, for configs that name secret files instead.
+fn minimal_without_secrets() -> String {
+    minimal()
+        .lines()
+        .filter(|line| {
+            !["client_secret", "token_key", "audit_key"]
+                .iter()
+                .any(|key| line.starts_with(key))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn secrets_are_read_from_the_files_their_file_keys_name() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let write = |name: &str, content: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, content).expect("written");
+        path.display().to_string()
+    };
+    // As systemd's LoadCredential= or a mounted Secret gives them: one file each, some with
+    // the line break `echo` adds.
+    let secret = write("client_secret", "s3cr3t-from-file\n");
+    let token_key = write("token_key", &format!("{KEY_A}\n"));
+    let audit_key = write("audit_key", KEY_B);
+    let text = minimal_without_secrets()
+        .replace(
+            "[security]",
+            &format!("[security]\ntoken_key_file = \"{token_key}\""),
+        )
+        .replace(
+            "[microsoft]",
+            &format!("[microsoft]\nclient_secret_file = \"{secret}\""),
+        );
+    let environment = vec![(
+        "DOORMAN__SECURITY__AUDIT_KEY_FILE".to_owned(),
+        audit_key.clone(),
+    )];
+    let config = Config::from_toml(&text, environment).expect("loads");
+    assert_eq!(
+        config.microsoft.client_secret.expose_secret(),
+        "s3cr3t-from-file"
+    );
+    assert_eq!(config.security.token_key.expose()[1], 1);
+    assert_eq!(config.security.audit_key.expose()[0], 0x20);
+
+    let missing = dir.path().join("absent").display().to_string();
+    let message = error_of(
+        &text,
+        vec![("DOORMAN__SECURITY__AUDIT_KEY_FILE".to_owned(), missing)],
+    );
+    assert!(
+        message.starts_with("invalid config: security.audit_key_file: cannot read"),
+        "{message}"
+    );
+    let both = text.replace(
+        "[microsoft]",
+        "[microsoft]\nclient_secret = \"s3cr3t-inline\"",
+    );
+    let message = error_of(
+        &both,
+        vec![("DOORMAN__SECURITY__AUDIT_KEY_FILE".to_owned(), audit_key)],
+    );
+    assert!(
+        message.contains("microsoft.client_secret_file") && message.contains("not both"),
+        "{message}"
+    );
+    assert!(!message.contains("s3cr3t"), "{message:?} leaks a secret");
+}
+
+#[test]
+fn a_secret_file_that_is_empty_is_refused_and_other_file_keys_stay_unknown() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let empty = dir.path().join("empty");
+    std::fs::write(&empty, "\n").expect("written");
+    let mut environment = keys();
+    environment.retain(|(name, _)| name != "DOORMAN__MICROSOFT__CLIENT_SECRET");
+    environment.push((
+        "DOORMAN__MICROSOFT__CLIENT_SECRET_FILE".to_owned(),
+        empty.display().to_string(),
+    ));
+    let message = error_of(&minimal_without_secrets(), environment);
+    assert!(
+        message.contains("microsoft.client_secret_file") && message.contains("is empty"),
+        "{message}"
+    );
+    let message = error_of(
+        &minimal().replace("[storage]", "[storage]\npath_file = \"elsewhere\""),
+        Vec::new(),
+    );
+    assert!(message.contains("path_file"), "{message}");
 }

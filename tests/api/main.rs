@@ -8,6 +8,7 @@ mod catalog;
 mod cli;
 mod conversations;
 mod crashes;
+mod deploy;
 mod engine;
 mod exchange;
 mod forged;
