@@ -33,6 +33,7 @@ pub mod teams;
 #[cfg(test)]
 pub(crate) mod testing;
 pub mod tls;
+pub mod webchat;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -78,6 +79,8 @@ pub struct SimState {
     pub bot: BotClient,
     /// The HTTPS of `--tls`, and the file its authority's certificate was written to.
     pub tls: Option<Https>,
+    /// The demo's web chat: the daemon whose grants and audit trail it shows.
+    pub webchat: webchat::Webchat,
 }
 
 /// How the simulator serves.
@@ -166,6 +169,7 @@ impl SimState {
             slack,
             bot,
             tls: None,
+            webchat: webchat::Webchat::default(),
         })
     }
 
@@ -223,6 +227,7 @@ pub fn router(state: Arc<SimState>) -> Router {
         .merge(control::routes())
         .merge(teams::routes())
         .merge(slack::routes())
+        .merge(webchat::routes())
         .with_state(state)
 }
 

@@ -1,5 +1,8 @@
 //! `doorman demo`: the simulated Microsoft cloud (on the contoso tenant) and `serve` wired to
-//! it, in one process, with a fresh temporary store, and copy-paste lines to talk to it.
+//! it, in one process, with a fresh temporary store; a web chat at the simulator's root to talk
+//! to it as anyone of the tenant (its address is printed first), and copy-paste lines for scripts.
+
+mod daemon;
 
 use std::net::SocketAddr;
 
@@ -79,6 +82,8 @@ pub async fn run(
         Err(error) => return fail(&error.to_string()),
     };
     let sim_url = sim.base_url.clone();
+    let sim_state = std::sync::Arc::clone(&sim);
+    sim_state.webchat.await_daemon();
     let (stop_sim, sim_stopped) = tokio::sync::oneshot::channel::<()>();
     let serving = tokio::spawn(crate::sim::serve(listener, sim, async {
         let _ = sim_stopped.await;
@@ -94,6 +99,13 @@ pub async fn run(
             "the catalog cannot be read from the simulator: {error}"
         ));
     }
+    // The web chat opens once the bot listens and knows the catalog.
+    sim_state
+        .webchat
+        .attach(std::sync::Arc::new(daemon::AdminView {
+            storage: storage.path().to_path_buf(),
+            audit: app.audit(),
+        }));
     eprintln!(
         "{}",
         instructions(&sim_url, &format!("http://{}", app.address()))
@@ -122,11 +134,14 @@ fn fail(message: &str) -> Outcome {
 fn instructions(sim: &str, bot: &str) -> String {
     format!(
         r#"
+Open {sim}/ in a browser: the web chat, as anyone of the contoso tenant, in Teams or Slack.
+
 Doorman demo is running (Ctrl-C to stop; the store is temporary).
+  web chat                                  {sim}/
   simulated Microsoft 365, Teams and Slack  {sim}
   Doorman                                   {bot}
 
-Talk to it as people of the contoso tenant (tests/fixtures/contoso.json):
+Or talk to it from scripts, as people of the contoso tenant (tests/fixtures/contoso.json):
 
   # Teams: Maria Garcia says "help", then reads what Doorman answered
   curl -s -X POST {sim}/_sim/teams/message -H 'content-type: application/json' -d '{{"from": "maria.garcia@contoso.com", "text": "help"}}'
