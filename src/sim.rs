@@ -6,8 +6,8 @@
 //! Exchange Online admin API with Exchange's cmdlets, answers and role rules ([`exchange`]), Teams
 //! as the Bot Framework shows it to a bot ([`teams`]), Slack's Events API and Web API
 //! ([`slack`]), and a control API under `/_sim/` ([`control`], plus the chat services' own parts)
-//! that tests use to inspect and steer it. It must refuse what the real services refuse: passing
-//! against it should mean something. Chat traffic never enters the Graph log, and Exchange's
+//! that tests use to inspect and steer it, with the demo's web chat built on it ([`webchat`]). It
+//! must refuse what the real services refuse: passing against it should mean something. Chat traffic never enters the Graph log, and Exchange's
 //! calls have a log of their own.
 //!
 //! The simulator is seeded from a tenant file in Graph's JSON shape ([`directory`]). All state is
