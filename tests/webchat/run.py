@@ -142,11 +142,15 @@ class Page:
             return None
         return wait_for(find, 45)
 
-    def button(self, selector, label):
-        """A button matching `selector` in a bot message whose text is `label`."""
+    def button(self, selector, label, prefix=False):
+        """The latest button matching `selector` in a bot message whose text is `label` (or,
+        with `prefix`, starts with it)."""
         def find():
-            for candidate in self.driver.find_elements(By.CSS_SELECTOR, f".bot-message {selector}"):
-                if candidate.text.strip().lower() == label.lower():
+            wanted = label.lower()
+            within = ", ".join(f".bot-message {part.strip()}" for part in selector.split(","))
+            for candidate in reversed(self.driver.find_elements(By.CSS_SELECTOR, within)):
+                text = candidate.text.strip().lower()
+                if text == wanted or (prefix and text.startswith(wanted)):
                     return candidate
             return None
         return wait_for(find, 45)
@@ -154,7 +158,7 @@ class Page:
     def follow_sign_in(self, selector, shot):
         """Clicks the latest sign-in button the bot sent, and reads the tab it opens (saved as
         the screenshot `shot`)."""
-        button = self.button(selector, "Sign in")
+        button = self.button(selector, "Sign in", prefix=True)
         if not button:
             return None
         before = set(self.driver.window_handles)
@@ -207,11 +211,11 @@ def run(page, check):
     # Slack: a requester signs in through a Block Kit button and asks.
     page.be(PRIYA, "slack")
     page.say("I need access to the marketing team for 3 days")
-    sign_in = page.button("button.slack-button", "Sign in")
+    sign_in = page.button("button.slack-button", "Sign in", prefix=True)
     page.shot("5-slack-requester-asked-to-sign-in")
     check(sign_in, "Priya, new to Doorman in Slack, gets a Block Kit Sign in button (button.slack-button)")
     check(page.follow_sign_in("button.slack-button", "5b-slack-requester-signed-in-tab"), "Priya's Sign in button opens the sign-in in a new tab")
-    carried = page.bot_message_saying(r"helpdesk\.ops@contoso\.com's sign-in")
+    carried = page.bot_message_saying(r"R-[A-Z0-9]+: approved|helpdesk\.ops@contoso\.com")
     page.shot("6-slack-requester-answered")
     check(carried, "Doorman carries on in Slack once Priya signed in: approved, made with the operator's sign-in")
 
