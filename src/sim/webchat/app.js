@@ -592,7 +592,29 @@
         ' <small>' + kind + '</small></th><td><div><b>owners</b> ' + chips(group.owners, before.owners) +
         '</div><div class="members"><b>members</b> ' + chips(group.members, before.members) + '</div></td></tr>';
     });
-    return '<table>' + rows.join('') + '</table>';
+    return '<table>' + rows.concat(channelRows(state)).join('') + '</table>';
+  }
+
+  // Private and shared channels keep members of their own.
+  function channelRows(state) {
+    var earlier = {};
+    (baseline.teams || []).forEach(function (team) {
+      (team.channels || []).forEach(function (channel) { earlier[channel.id] = channel; });
+    });
+    var groupNames = {};
+    (state.groups || []).forEach(function (group) { groupNames[group.id] = group.displayName; });
+    var rows = [];
+    (state.teams || []).forEach(function (team) {
+      var teamName = team.displayName || groupNames[team.groupId] || '';
+      (team.channels || []).filter(function (channel) { return Array.isArray(channel.members); }).forEach(function (channel) {
+        var before = earlier[channel.id] || {};
+        rows.push('<tr data-channel="' + escapeHtml(channel.displayName) + '"><th>' + escapeHtml(teamName) +
+          ' / ' + escapeHtml(channel.displayName || '') + ' <small>' + escapeHtml(channel.membershipType || 'channel') +
+          ' channel</small></th><td><div><b>owners</b> ' + chips(channel.owners, before.owners) +
+          '</div><div class="members"><b>members</b> ' + chips(channel.members, before.members) + '</div></td></tr>');
+      });
+    });
+    return rows;
   }
 
   function mailboxesHtml(state) {
