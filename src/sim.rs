@@ -7,8 +7,8 @@
 //! as the Bot Framework shows it to a bot ([`teams`]), Slack's Events API and Web API
 //! ([`slack`]), and a control API under `/_sim/` ([`control`], plus the chat services' own parts)
 //! that tests use to inspect and steer it, with the demo's web chat built on it ([`webchat`]). It
-//! must refuse what the real services refuse: passing against it should mean something. Chat traffic never enters the Graph log, and Exchange's
-//! calls have a log of their own.
+//! must refuse what the real services refuse: passing against it should mean something. Chat
+//! traffic never enters the Graph log, and Exchange's calls have a log of their own.
 //!
 //! The simulator is seeded from a tenant file in Graph's JSON shape ([`directory`]). All state is
 //! in memory; a restart starts from the file again.

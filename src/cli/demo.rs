@@ -5,6 +5,7 @@
 mod daemon;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use url::Url;
 
@@ -82,7 +83,7 @@ pub async fn run(
         Err(error) => return fail(&error.to_string()),
     };
     let sim_url = sim.base_url.clone();
-    let sim_state = std::sync::Arc::clone(&sim);
+    let sim_state = Arc::clone(&sim);
     sim_state.webchat.await_daemon();
     let (stop_sim, sim_stopped) = tokio::sync::oneshot::channel::<()>();
     let serving = tokio::spawn(crate::sim::serve(listener, sim, async {
@@ -100,12 +101,10 @@ pub async fn run(
         ));
     }
     // The web chat opens once the bot listens and knows the catalog.
-    sim_state
-        .webchat
-        .attach(std::sync::Arc::new(daemon::AdminView {
-            storage: storage.path().to_path_buf(),
-            audit: app.audit(),
-        }));
+    sim_state.webchat.attach(Arc::new(daemon::AdminView {
+        storage: storage.path().to_path_buf(),
+        audit: app.audit(),
+    }));
     eprintln!(
         "{}",
         instructions(&sim_url, &format!("http://{}", app.address()))
