@@ -51,11 +51,16 @@ pub(crate) fn assert_slack_blocks_fit(blocks: &Value, what: &str) {
     assert!(found.is_empty(), "{what}: {found:#?}\n{blocks:#}");
 }
 
-/// A test deployment whose policy lets one person ask many times an hour.
-async fn roomy() -> TestApp {
+/// A deployment on `tenant` whose policy lets one person ask many times an hour.
+/// The policy file stays with the deployment, which reads it again on a restart.
+async fn roomy(tenant: &str) -> (TestApp, tempfile::NamedTempFile) {
     let policy = std::fs::read_to_string(EXAMPLE_POLICY).expect("the example policy");
     let policy = policy.replace("max_requests_per_hour = 20", "max_requests_per_hour = 1000");
-    TestApp::spawn_with_policy(&policy).await
+    let file = tempfile::NamedTempFile::new().expect("a policy file");
+    std::fs::write(file.path(), policy).expect("policy written");
+    let path = file.path().display().to_string();
+    let app = TestApp::spawn_configured(tenant, &path, crate::app::OPERATOR, &[]).await;
+    (app, file)
 }
 
 /// Makes `more` grants of Marketing membership for Jordan, all carried out.
@@ -114,32 +119,40 @@ impl Page {
     }
 }
 
-/// The platform a test runs on, with how it asks, reads and clicks there.
+/// The platform a test runs on and who is there, with how they ask, read and click.
 #[derive(Debug, Clone, Copy)]
 enum On {
-    Teams,
-    Slack,
+    /// A Teams user, by UPN.
+    Teams(&'static str),
+    /// A Slack user, by id.
+    Slack(&'static str),
 }
 
 impl On {
+    fn who(self) -> &'static str {
+        match self {
+            On::Teams(who) | On::Slack(who) => who,
+        }
+    }
+
     async fn seen(self, app: &TestApp) -> Vec<Value> {
         match self {
-            On::Teams => app.teams_seen(JORDAN).await,
-            On::Slack => app.slack_seen(JORDAN_ON_SLACK).await,
+            On::Teams(who) => app.teams_seen(who).await,
+            On::Slack(who) => app.slack_seen(who).await,
         }
     }
 
     async fn say(self, app: &TestApp, text: &str) {
         match self {
-            On::Teams => drop(app.teams(JORDAN, text).await),
-            On::Slack => drop(app.slack(JORDAN_ON_SLACK, text).await),
+            On::Teams(who) => drop(app.teams(who, text).await),
+            On::Slack(who) => drop(app.slack(who, text).await),
         }
     }
 
     fn id_of(self, message: &Value) -> String {
         let key = match self {
-            On::Teams => "id",
-            On::Slack => "ts",
+            On::Teams(_) => "id",
+            On::Slack(_) => "ts",
         };
         message[key].as_str().unwrap_or_default().to_owned()
     }
@@ -178,27 +191,27 @@ impl On {
 
     fn check(self, page: &Page) {
         match self {
-            On::Teams => {
+            On::Teams(_) => {
                 if let Some(card) = page.message["attachments"][0].get("content") {
                     assert_teams_card_fits(card, &page.text());
                 }
             }
-            On::Slack => assert_slack_blocks_fit(&page.message["blocks"], &page.text()),
+            On::Slack(_) => assert_slack_blocks_fit(&page.message["blocks"], &page.text()),
         }
     }
 
-    /// The button `title` with `verb` on the page: (the Teams action, the Slack value).
+    /// The button `title` with `verb` on the page: the Teams action, or the Slack button.
     fn button(self, page: &Page, verb: &str, title: &str) -> Option<Value> {
         let mut found = Vec::new();
         objects(
             &page.message,
             &|object| match self {
-                On::Teams => {
+                On::Teams(_) => {
                     object["type"] == "Action.Execute"
                         && object["verb"] == verb
                         && object["title"] == title
                 }
-                On::Slack => {
+                On::Slack(_) => {
                     object["type"] == "button"
                         && object["action_id"] == verb
                         && object["text"]["text"] == title
@@ -209,7 +222,7 @@ impl On {
         found.first().map(|button| (*button).clone())
     }
 
-    /// `who` clicks `button` of `page`, with `picked` chosen in the list when given.
+    /// `who` clicks `button` of `page`, with `picked` (input id, value) chosen when given.
     async fn click(
         self,
         app: &TestApp,
@@ -220,7 +233,7 @@ impl On {
         picked: Option<(&str, &str)>,
     ) {
         match self {
-            On::Teams => {
+            On::Teams(_) => {
                 let mut inputs = Map::new();
                 if let Some((input, value)) = picked {
                     inputs.insert(input.to_owned(), json!(value));
@@ -233,7 +246,7 @@ impl On {
                     .await;
                 assert_eq!(answer.status, 200, "{}", answer.text);
             }
-            On::Slack => {
+            On::Slack(_) => {
                 let mut click = json!({
                     "user": who, "message_ts": page.id, "action_id": verb,
                     "value": button["value"],
@@ -261,33 +274,59 @@ impl On {
     }
 }
 
-/// Jordan's grants listed with `count` of them: every page within limits, Next through to the
-/// last page and Previous back, then the last page's first item removed by picking it.
-async fn list_and_remove_from_the_last_page(app: &TestApp, on: On, count: usize) {
-    let first = on.ask(app, "what access do I have?").await;
+/// One of the two lists, as a test reads and works it.
+struct Listed {
+    question: &'static str,
+    /// What the answer says with nothing to list.
+    empty: &'static str,
+    /// What one item is called in the counts ("grant").
+    noun: &'static str,
+    button: &'static str,
+    input: &'static str,
+    /// What the card says once the picked item is gone, before its id.
+    gone: &'static str,
+}
+
+const ACCESS: Listed = Listed {
+    question: "what access do I have?",
+    empty: "You have no access granted through me right now.",
+    noun: "grant",
+    button: "Remove",
+    input: "grant",
+    gone: "removing your",
+};
+
+const STANDING: Listed = Listed {
+    question: "my standing approvals",
+    empty: "You have no standing approvals.",
+    noun: "standing approval",
+    button: "Withdraw",
+    input: "standing_approval",
+    gone: "Withdrawn: your standing approval",
+};
+
+/// The list with `count` items: every page within limits, Next through to the last page and
+/// Previous back, then the last page's first item removed by picking it. Returns its id.
+async fn list_and_remove_from_the_last_page(
+    app: &TestApp,
+    on: On,
+    listed: &Listed,
+    count: usize,
+) -> Option<String> {
+    let first = on.ask(app, listed.question).await;
     if count == 0 {
-        assert!(
-            first
-                .text()
-                .contains("You have no access granted through me right now."),
-            "{}",
-            first.text()
-        );
-        return;
+        assert!(first.text().contains(listed.empty), "{}", first.text());
+        return None;
     }
-    let noun = if count == 1 { "grant" } else { "grants" };
-    assert!(
-        first.text().contains(&format!("You have {count} {noun}.")),
-        "{on:?}: {}",
-        first.text()
-    );
+    let plural = if count == 1 { "" } else { "s" };
+    let counted = format!("You have {count} {}{plural}.", listed.noun);
+    assert!(first.text().contains(&counted), "{on:?}: {}", first.text());
     let pages = count.div_ceil(10);
     let mut page = first;
     let mut seen_ids: Vec<String> = page.choices();
     for number in 2..=pages {
         let next = on.button(&page, "page", "Next").expect("a Next button");
-        on.click(app, JORDAN_FOR[on as usize], &page, "page", &next, None)
-            .await;
+        on.click(app, on.who(), &page, "page", &next, None).await;
         page = on
             .updated(app, &page.id, &format!("Page {number} of {pages}"))
             .await;
@@ -299,68 +338,65 @@ async fn list_and_remove_from_the_last_page(app: &TestApp, on: On, count: usize)
     assert_eq!(
         seen_ids.len(),
         count,
-        "every grant can be picked on some page"
+        "every item can be picked on some page"
     );
     if pages > 1 {
         let previous = on.button(&page, "page", "Previous").expect("Previous");
-        on.click(app, JORDAN_FOR[on as usize], &page, "page", &previous, None)
+        on.click(app, on.who(), &page, "page", &previous, None)
             .await;
         page = on
             .updated(app, &page.id, &format!("Page {} of {pages}", pages - 1))
             .await;
         let next = on.button(&page, "page", "Next").expect("a Next button");
-        on.click(app, JORDAN_FOR[on as usize], &page, "page", &next, None)
-            .await;
+        on.click(app, on.who(), &page, "page", &next, None).await;
         page = on
             .updated(app, &page.id, &format!("Page {pages} of {pages}"))
             .await;
     }
     let target = page.choices().first().cloned().expect("an item to pick");
-    let remove = on
-        .button(&page, "revoke", "Remove")
-        .expect("a Remove button");
-    if matches!(on, On::Teams) && count > 1 {
-        // Someone else pressing Remove with Jordan's grant picked is refused and ends nothing.
+    let button = on
+        .button(&page, "revoke", listed.button)
+        .expect("the list's button");
+    if matches!(on, On::Teams(_)) && count > 1 {
+        // Someone else pressing it with this item picked is refused and ends nothing.
         on.click(
             app,
             PRIYA,
             &page,
             "revoke",
-            &remove,
-            Some(("grant", &target)),
+            &button,
+            Some((listed.input, &target)),
         )
         .await;
-        until_said(|| app.teams_seen(PRIYA), "Only the person who asked for").await;
-        let again = on.ask(app, "what access do I have?").await;
-        assert!(
-            again.text().contains(&format!("You have {count} grants.")),
-            "{}",
-            again.text()
-        );
+        let seen = app.teams_seen(PRIYA).await;
+        let refused = eventually(|| async {
+            let told = Value::Array(app.teams_seen(PRIYA).await).to_string();
+            (told.contains("Only the person who asked for")
+                || told.contains("You have no such standing approval"))
+            .then_some(())
+        })
+        .await;
+        assert!(refused.is_some(), "Priya is refused: {seen:?}");
+        let again = on.ask(app, listed.question).await;
+        assert!(again.text().contains(&counted), "{}", again.text());
     }
     on.click(
         app,
-        JORDAN_FOR[on as usize],
+        on.who(),
         &page,
         "revoke",
-        &remove,
-        Some(("grant", &target)),
+        &button,
+        Some((listed.input, &target)),
     )
     .await;
-    let after = on
-        .updated(app, &page.id, &format!("{target}: removing your"))
-        .await;
+    let after = on.updated(app, &page.id, listed.gone).await;
     assert!(
         !after.choices().contains(&target),
-        "the removed grant leaves the list: {}",
+        "the picked item leaves the list: {}",
         after.text()
     );
-    // The requester is told where they asked: in Teams, where every grant was asked for.
-    until_said(|| app.teams_seen(JORDAN), &format!("{target}: your ")).await;
+    Some(target)
 }
-
-/// Who Jordan is on each platform, by [`On`] as an index.
-const JORDAN_FOR: [&str; 2] = [JORDAN, JORDAN_ON_SLACK];
 
 /// Tops Jordan's active grants up from `held` to `count`; the first one waits for the
 /// operator's sign-in, who carries the grants out.
@@ -386,13 +422,32 @@ async fn top_up(app: &TestApp, held: usize, count: usize) {
 #[tokio::test]
 async fn the_access_list_pages_within_every_limit_and_removes_from_a_later_page_in_teams_and_slack()
 {
-    let app = roomy().await;
+    let (app, _policy) = roomy(crate::helpers::CONTOSO).await;
     crate::requests::sign_in_on_slack(&app, JORDAN_ON_SLACK).await;
     let mut held = 0;
     for count in [0, 1, 6, 30, 200] {
-        for on in [On::Teams, On::Slack] {
+        for on in [On::Teams(JORDAN), On::Slack(JORDAN_ON_SLACK)] {
             top_up(&app, held, count).await;
-            list_and_remove_from_the_last_page(&app, on, count).await;
+            let removed = list_and_remove_from_the_last_page(&app, on, &ACCESS, count).await;
+            if let Some(id) = removed {
+                // Jordan is told where he asked: in Teams, where every grant was asked for.
+                until_said(|| app.teams_seen(JORDAN), &format!("{id}: your ")).await;
+            }
+            held = count.saturating_sub(1);
+        }
+    }
+}
+
+#[tokio::test]
+async fn standing_approvals_page_within_every_limit_and_one_on_a_later_page_is_withdrawn_in_teams_and_slack()
+ {
+    let (app, _policy) = roomy(&with_vpn_sites(400)).await;
+    crate::requests::sign_in_on_slack(&app, NINA_ON_SLACK).await;
+    let (mut held, mut asked) = (0, 0);
+    for count in [0, 1, 6, 30, 200] {
+        for on in [On::Teams(NINA), On::Slack(NINA_ON_SLACK)] {
+            approve_always_more(&app, &mut asked, held, count).await;
+            list_and_remove_from_the_last_page(&app, on, &STANDING, count).await;
             held = count.saturating_sub(1);
         }
     }
@@ -462,4 +517,87 @@ pub(crate) async fn slack_click_picking_first(
         .await;
     assert_eq!(answer.status, 200, "{}", answer.text);
     assert_eq!(answer.body["status"], 200, "{}", answer.text);
+}
+
+const NINA: &str = "nina.patel@contoso.com";
+const NINA_ON_SLACK: &str = "U08NINA";
+const TOM: &str = "tom.becker@contoso.com";
+
+/// Contoso with `count` more groups like VPN Users (owned by Nina, whose "approve always"
+/// policy allows): "VPN Site 001" and on.
+fn with_vpn_sites(count: usize) -> String {
+    let mut tenant: Value = serde_json::from_str(crate::helpers::CONTOSO).expect("contoso");
+    let model = tenant["groups"]
+        .as_array()
+        .and_then(|groups| {
+            groups
+                .iter()
+                .find(|group| group["displayName"] == "VPN Users")
+        })
+        .cloned()
+        .expect("VPN Users");
+    let groups = tenant["groups"].as_array_mut().expect("groups");
+    for number in 1..=count {
+        let mut site = model.clone();
+        site["id"] = json!(format!("33333333-0000-4000-8000-{number:012}"));
+        site["displayName"] = json!(format!("VPN Site {number:03}"));
+        site["description"] = json!("A site's VPN");
+        groups.push(site);
+    }
+    tenant.to_string()
+}
+
+/// Nina's standing approvals topped up from `held` to `count`: Tom asks for the next sites and
+/// Nina answers "Approve always" on each card; `asked` counts the sites asked for so far. The
+/// first answer waits for Nina's sign-in, as the grants are made with her token.
+async fn approve_always_more(app: &TestApp, asked: &mut usize, held: usize, count: usize) {
+    if count <= held {
+        return;
+    }
+    let more = count - held;
+    // Nina is reached where she last talked to Doorman: in Teams, from now on.
+    let before = app.teams_seen(NINA).await.len();
+    app.teams(NINA, "hello").await;
+    app.more_than(before, || app.teams_seen(NINA)).await;
+    for number in *asked + 1..=*asked + more {
+        app.teams(TOM, &format!("please add me to VPN Site {number:03}"))
+            .await;
+    }
+    let first_time = *asked == 0;
+    *asked += more;
+    // Decided cards keep no buttons: the live ones are the new requests'.
+    let cards = eventually(|| async {
+        let found = approve_always_buttons(app).await;
+        (found.len() >= more).then_some(found)
+    })
+    .await;
+    let Some(cards) = cards else {
+        panic!("no card for every request: {:?}", app.teams_seen(TOM).await);
+    };
+    for (card, always) in &cards {
+        crate::requests::click_teams(app, NINA, card, always).await;
+    }
+    if first_time {
+        crate::approvals::sign_in_when_asked(app, NINA).await;
+    }
+}
+
+/// Every "Approve always" button on Nina's Teams cards, oldest first, with its card's id.
+async fn approve_always_buttons(app: &TestApp) -> Vec<(String, Value)> {
+    app.teams_seen(NINA)
+        .await
+        .iter()
+        .filter_map(|message| {
+            let mut found = Vec::new();
+            objects(
+                message,
+                &|object| object["type"] == "Action.Execute" && object["verb"] == "approve_always",
+                &mut found,
+            );
+            Some((
+                message["id"].as_str()?.to_owned(),
+                (*found.first()?).clone(),
+            ))
+        })
+        .collect()
 }
