@@ -15,7 +15,7 @@ mod lists;
 mod pending;
 mod rate;
 mod recovering;
-mod replies;
+pub(crate) mod replies;
 mod requests;
 mod revoking;
 
