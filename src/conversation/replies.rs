@@ -46,7 +46,7 @@ refresh: None,
                 ],
             },
             CardSection {
-                text: "Also: \"what access do I have?\" (with a Remove button for each), \"status\", \"remove me from X\", \
+                text: "Also: \"what access do I have?\" (pick one there to remove it), \"status\", \"remove me from X\", \
                        \"my standing approvals\", \"sign in\", \"who am I\" and \"sign out\". Anything that changes your \
                        account is done only after I've verified it's you, and passwords reach only our direct chat."
                     .into(),
@@ -747,4 +747,94 @@ pub fn catalog_loading() -> Message {
     Message::text(
         "I'm still loading the list of sites, teams and groups. Please try again in a minute.",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::request::example;
+
+    fn active(count: usize) -> Vec<RequestRecord> {
+        (0..count)
+            .map(|n| {
+                let mut record = example::request(Vec::new());
+                record.id = format!("R-{n:06}");
+                record.state = State::Active;
+                record
+            })
+            .collect()
+    }
+
+    fn picks(message: &Message) -> Vec<String> {
+        let card = message.card.as_ref().expect("a list card");
+        card.inputs[0]
+            .choices
+            .iter()
+            .map(|choice| choice.value.clone())
+            .collect()
+    }
+
+    fn verbs(message: &Message) -> Vec<(String, Verb)> {
+        let card = message.card.as_ref().expect("a list card");
+        card.buttons
+            .iter()
+            .filter_map(|button| match button {
+                CardButton::Execute { title, verb, .. } => Some((title.clone(), *verb)),
+                CardButton::OpenUrl { .. } => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_grant_is_on_exactly_one_page_and_a_page_past_the_end_shows_the_last() {
+        let mine = active(205);
+        let mut seen: Vec<String> = (0..21)
+            .flat_map(|page| picks(&my_access_page(&mine, page, None)))
+            .collect();
+        assert_eq!(seen.len(), 205);
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 205);
+        let past = my_access_page(&mine, 99, None);
+        assert_eq!(
+            picks(&past),
+            ["R-000200", "R-000201", "R-000202", "R-000203", "R-000204"]
+        );
+        assert!(past.text.contains("You have 205 grants."), "{}", past.text);
+    }
+
+    #[test]
+    fn a_page_has_one_pick_one_remove_and_only_the_page_turns_that_lead_somewhere() {
+        let mine = active(30);
+        let first = verbs(&my_access_page(&mine, 0, None));
+        assert_eq!(
+            first,
+            [("Remove".into(), Verb::Revoke), ("Next".into(), Verb::Page)]
+        );
+        let middle = verbs(&my_access_page(&mine, 1, None));
+        assert_eq!(middle.len(), 3, "{middle:?}");
+        let last = verbs(&my_access_page(&mine, 2, None));
+        assert_eq!(
+            last,
+            [
+                ("Remove".into(), Verb::Revoke),
+                ("Previous".into(), Verb::Page)
+            ]
+        );
+        let one = verbs(&my_access_page(&active(1), 0, None));
+        assert_eq!(one, [("Remove".into(), Verb::Revoke)]);
+    }
+
+    #[test]
+    fn an_emptied_list_says_what_the_click_did_and_that_nothing_is_left() {
+        let message = my_access_page(&[], 3, Some("R-1: removing your membership now."));
+        let card = message.card.expect("a card in place of the list");
+        assert!(card.buttons.is_empty() && card.inputs.is_empty());
+        assert!(message.text.contains("R-1: removing your membership now."));
+        assert!(message.text.contains("no access granted through me"));
+        assert_eq!(
+            my_access(&[]),
+            Message::text("You have no access granted through me right now.")
+        );
+    }
 }
