@@ -380,6 +380,12 @@ async fn list_and_remove_from_the_last_page(
         let again = on.ask(app, listed.question).await;
         assert!(again.text().contains(&counted), "{}", again.text());
     }
+    if count == 6 {
+        // Pressing it with nothing picked changes nothing and says what to do.
+        on.click(app, on.who(), &page, "revoke", &button, None)
+            .await;
+        until_seen(app, on, "Pick one in the list first").await;
+    }
     on.click(
         app,
         on.who(),
@@ -396,6 +402,19 @@ async fn list_and_remove_from_the_last_page(
         after.text()
     );
     Some(target)
+}
+
+/// Waits until `on`'s person was told `needle`.
+async fn until_seen(app: &TestApp, on: On, needle: &str) {
+    let told = eventually(|| async {
+        on.seen(app)
+            .await
+            .iter()
+            .any(|message| message.to_string().contains(needle))
+            .then_some(())
+    })
+    .await;
+    assert!(told.is_some(), "{on:?} was never told {needle:?}");
 }
 
 /// Tops Jordan's active grants up from `held` to `count`; the first one waits for the
