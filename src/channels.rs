@@ -9,6 +9,8 @@
 //! knows which platform a message came from.
 
 mod deliveries;
+#[cfg(test)]
+mod every_card;
 mod router;
 pub mod slack;
 pub mod teams;

@@ -12,6 +12,7 @@ pub mod intent;
 pub mod policy;
 pub mod serve;
 pub mod sim;
+pub mod teams_package;
 
 use std::path::Path;
 use std::process::ExitCode;

@@ -11,10 +11,11 @@ mod commands;
 mod deciding;
 mod dialogue;
 mod extend;
+mod lists;
 mod pending;
 mod rate;
 mod recovering;
-mod replies;
+pub(crate) mod replies;
 mod requests;
 mod revoking;
 
@@ -396,7 +397,8 @@ impl InboundHandler for Conversation {
                 Verb::ApproveAlways => self.requests.decide(&action, true, true).await,
                 Verb::Deny => self.requests.decide(&action, false, false).await,
                 Verb::Refresh => self.requests.view(&action).await,
-                Verb::Revoke => self.requests.revoke_clicked(&action).await,
+                Verb::Revoke => self.revoke_clicked(&action).await,
+                Verb::Page => self.page_clicked(&action).await,
                 Verb::Extend => self.extend(&action).await,
             }
         })

@@ -82,6 +82,15 @@ enum Command {
         #[command(subcommand)]
         command: GrantsCommand,
     },
+    /// Build the Teams app package (manifest with this deployment's ids and host, both
+    /// icons) to upload in the Teams admin center.
+    TeamsPackage {
+        #[arg(long)]
+        config: PathBuf,
+        /// Where to write the zip.
+        #[arg(long, default_value = "doorman-teams.zip")]
+        out: PathBuf,
+    },
     /// Check or export the audit chain.
     Audit {
         #[command(subcommand)]
@@ -194,6 +203,7 @@ async fn main() -> ExitCode {
             cli::demo::run(sim_port, bot_port, shutdown_signal()).await
         }
         Command::Intent { config, upn, text } => cli::intent::run(&config, &upn, &text).await,
+        Command::TeamsPackage { config, out } => cli::teams_package::run(&config, &out),
         Command::Policy { command } => match command {
             PolicyCommand::Check { policy } => cli::policy::check(&policy),
             PolicyCommand::Explain {

@@ -8,8 +8,8 @@ mod table;
 
 pub use crate::domain::request::{RequestRecord, State};
 pub use service::{
-    Abilities, Extension, Parts, RecoveryStart, Requests, RevokeRefused, StandingApproval,
-    StartError, revocable,
+    Abilities, Extension, GRANT_INPUT, Parts, RecoveryStart, Requests, RevokeRefused,
+    STANDING_INPUT, StandingApproval, StartError, revocable,
 };
 
 /// The requests whose grant is active, oldest first: what `doorman grants list` shows.

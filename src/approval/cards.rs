@@ -137,6 +137,7 @@ pub fn card(record: &RequestRecord, stage: usize) -> Message {
             placeholder: "Why not?".to_owned(),
             for_verb: Some(Verb::Deny),
             max_length: Some(DENY_REASON_MAX),
+            choices: Vec::new(),
         }],
         buttons: vec![
             CardButton::Execute {

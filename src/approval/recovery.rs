@@ -91,6 +91,7 @@ pub(super) fn manager_card(record: &RequestRecord, stage: usize) -> Option<Messa
             placeholder: "Why not?".to_owned(),
             for_verb: Some(Verb::Deny),
             max_length: Some(DENY_REASON_MAX),
+            choices: Vec::new(),
         }],
         buttons: vec![
             CardButton::Execute {

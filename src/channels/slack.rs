@@ -24,6 +24,64 @@ mod web;
 #[cfg(test)]
 mod tests;
 
+/// The `chat.postMessage` content `message` is sent as, and the modal each of its buttons that
+/// asks first opens (`views.open`'s view, by the button's verb): what the test of every card
+/// checks.
+#[cfg(test)]
+pub(crate) fn payloads_for_test(
+    message: &Message,
+) -> (serde_json::Value, Vec<(String, serde_json::Value)>) {
+    let content = serde_json::to_value(blocks::new_message(message)).unwrap_or_default();
+    let mut buttons = Vec::new();
+    collect_buttons(&content, &mut buttons);
+    let modals = buttons
+        .into_iter()
+        .filter_map(|(verb, value)| {
+            let blocks::ButtonValue::AskFirst(asked) = blocks::read_button_value(&value)? else {
+                return None;
+            };
+            let pending = modal::Pending {
+                verb: crate::domain::chat::Verb::parse(&verb)?,
+                data: asked.data.clone(),
+                inputs: asked
+                    .ask
+                    .inputs
+                    .iter()
+                    .map(|input| input.id.clone())
+                    .collect(),
+                channel: "D0TEST".to_owned(),
+                ts: "1700000000.000100".to_owned(),
+                thread_ts: None,
+            };
+            let view = modal::view(&asked.ask, &pending)?;
+            Some((verb, serde_json::to_value(view).ok()?))
+        })
+        .collect();
+    (content, modals)
+}
+
+/// Every button's `action_id` and `value` in rendered blocks.
+#[cfg(test)]
+fn collect_buttons(value: &serde_json::Value, found: &mut Vec<(String, String)>) {
+    match value {
+        serde_json::Value::Object(fields) => {
+            if fields.get("type").and_then(serde_json::Value::as_str) == Some("button") {
+                let text = |key: &str| fields.get(key).and_then(serde_json::Value::as_str);
+                if let (Some(verb), Some(value)) = (text("action_id"), text("value")) {
+                    found.push((verb.to_owned(), value.to_owned()));
+                }
+            }
+            fields
+                .values()
+                .for_each(|inner| collect_buttons(inner, found));
+        }
+        serde_json::Value::Array(items) => {
+            items.iter().for_each(|inner| collect_buttons(inner, found))
+        }
+        _ => {}
+    }
+}
+
 use std::fmt;
 use std::sync::Arc;
 

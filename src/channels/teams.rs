@@ -26,6 +26,22 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
+/// The activity `message` is sent as, its card's refresh addressed to one person: what the
+/// test of every card checks.
+#[cfg(test)]
+pub(crate) fn activity_for_test(message: &crate::domain::chat::Message) -> serde_json::Value {
+    match &message.card {
+        Some(card) => serde_json::json!({
+            "type": "message",
+            "attachments": [{
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "content": cards::render(card, &message.text, &["29:1-test".to_owned()]),
+            }],
+        }),
+        None => serde_json::json!({"type": "message", "text": message.text}),
+    }
+}
+
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;

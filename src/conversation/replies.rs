@@ -9,7 +9,9 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use url::Url;
 
-use crate::domain::chat::{ButtonStyle, Card, CardButton, CardSection, Message, Verb};
+use crate::domain::chat::{
+    ButtonStyle, Card, CardButton, CardChoice, CardInput, CardSection, Message, Verb,
+};
 use crate::domain::resource::{Access, ResourceKind};
 use crate::intent::{AccessRequest, Change};
 use crate::policy::Decision;
@@ -44,7 +46,7 @@ refresh: None,
                 ],
             },
             CardSection {
-                text: "Also: \"what access do I have?\" (with a Remove button for each), \"status\", \"remove me from X\", \
+                text: "Also: \"what access do I have?\" (pick one there to remove it), \"status\", \"remove me from X\", \
                        \"my standing approvals\", \"sign in\", \"who am I\" and \"sign out\". Anything that changes your \
                        account is done only after I've verified it's you, and passwords reach only our direct chat."
                     .into(),
@@ -313,93 +315,239 @@ pub fn my_requests(mine: &[RequestRecord]) -> Message {
     Message::text(format!("Your requests:\n{}", lines.join("\n")))
 }
 
-/// "What access do I have?": the grants Doorman made and still holds as active, each with a
-/// Remove button (its data names the request only).
-pub fn my_access(mine: &[RequestRecord]) -> Message {
-    let active: Vec<&RequestRecord> = mine
-        .iter()
-        .filter(|record| record.state == State::Active)
-        .collect();
-    if active.is_empty() {
-        return Message::text("You have no access granted through me right now.");
-    }
-    let line = |record: &RequestRecord| {
-        let until = record
-            .ends_at
-            .map(|end| format!(" until {}", end.format("%Y-%m-%d %H:%M UTC")))
-            .unwrap_or_default();
-        format!(
-            "{}{until} ({})",
-            record.resource.grant_phrase(record.access),
-            record.id
-        )
-    };
-    let card = Card {
-        title: "Access granted through me".to_owned(),
-        sections: active
-            .iter()
-            .map(|record| CardSection {
-                text: line(record),
-                facts: Vec::new(),
-            })
-            .collect(),
-        inputs: Vec::new(),
-        buttons: active
-            .iter()
-            .map(|record| CardButton::Execute {
-                title: format!("Remove {}", record.resource.short_name()),
-                verb: Verb::Revoke,
-                data: json!({ "request": record.id }),
-                style: ButtonStyle::Destructive,
-            })
-            .collect(),
-        refresh: None,
-    };
-    Message::with_card(
-        "Each Remove button ends that access now; I'll tell you when it's gone.",
-        card,
-    )
+/// How many items a list card shows at once. Ten lines read at a glance, and a page stays far
+/// inside every platform's limits: one choice input of ten options, at most three buttons
+/// (Teams renders five), fourteen Slack blocks (Slack takes fifty).
+pub const LIST_PAGE: usize = 10;
+
+/// Which list a list card shows; its name travels in the card's button data (`"list"`), so a
+/// click says which list to show again, never whose: that is the clicker's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListKind {
+    /// "What access do I have?": the active grants Doorman made the person.
+    Access,
+    /// "My standing approvals": an owner's "Approve always" answers.
+    Standing,
 }
 
-/// An owner's standing approvals, each with a Withdraw button (its data names the resource and
-/// level only; whose approval it is comes from who clicks).
-pub fn standing_approvals(mine: &[(String, StandingApproval)]) -> Message {
-    if mine.is_empty() {
-        return Message::text(
-            "You have no standing approvals. \"Approve always\" on an approval card gives one, where policy allows it.",
-        );
+impl ListKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListKind::Access => "access",
+            ListKind::Standing => "standing",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ListKind> {
+        [ListKind::Access, ListKind::Standing]
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+    }
+
+    /// The id of the card's choice input: what its value names (a request id either way).
+    pub fn input(self) -> &'static str {
+        match self {
+            ListKind::Access => crate::requests::GRANT_INPUT,
+            ListKind::Standing => crate::requests::STANDING_INPUT,
+        }
+    }
+}
+
+/// One item of a list card: its line, and the choice that picks it.
+struct ListItem {
+    line: String,
+    choice: CardChoice,
+}
+
+/// What a list card says around its items.
+struct ListWords {
+    kind: ListKind,
+    title: &'static str,
+    /// "grant" / "standing approval", for the counts.
+    noun: &'static str,
+    how: &'static str,
+    label: &'static str,
+    button: &'static str,
+}
+
+/// A page of a list card: the page's items as lines, one choice input holding them, one button
+/// acting on the pick, and Previous / Next when there are other pages. `page` past the end
+/// shows the last page; `notice` (what a click just did) comes first.
+fn list_page(words: &ListWords, items: &[ListItem], page: usize, notice: Option<&str>) -> Message {
+    let pages = items.len().div_ceil(LIST_PAGE).max(1);
+    let page = page.min(pages - 1);
+    let first = page * LIST_PAGE;
+    let shown = &items[first.min(items.len())..(first + LIST_PAGE).min(items.len())];
+    let mut sections: Vec<CardSection> = notice
+        .map(|notice| CardSection {
+            text: notice.to_owned(),
+            facts: Vec::new(),
+        })
+        .into_iter()
+        .collect();
+    sections.extend(shown.iter().map(|item| CardSection {
+        text: item.line.clone(),
+        facts: Vec::new(),
+    }));
+    let count = match items.len() {
+        1 => format!("1 {}", words.noun),
+        many => format!("{many} {}s", words.noun),
+    };
+    if pages > 1 {
+        sections.push(CardSection {
+            text: format!(
+                "Page {} of {pages}: {}–{} of {count}.",
+                page + 1,
+                first + 1,
+                first + shown.len()
+            ),
+            facts: Vec::new(),
+        });
+    }
+    let data = |page: usize| json!({ "list": words.kind.as_str(), "page": page });
+    let mut buttons = vec![CardButton::Execute {
+        title: words.button.to_owned(),
+        verb: Verb::Revoke,
+        data: data(page),
+        style: ButtonStyle::Destructive,
+    }];
+    if page > 0 {
+        buttons.push(CardButton::Execute {
+            title: "Previous".to_owned(),
+            verb: Verb::Page,
+            data: data(page - 1),
+            style: ButtonStyle::Default,
+        });
+    }
+    if page + 1 < pages {
+        buttons.push(CardButton::Execute {
+            title: "Next".to_owned(),
+            verb: Verb::Page,
+            data: data(page + 1),
+            style: ButtonStyle::Default,
+        });
     }
     let card = Card {
-        title: "Your standing approvals".to_owned(),
-        sections: mine
-            .iter()
-            .map(|(_, standing)| CardSection {
-                text: standing.describe(),
-                facts: Vec::new(),
-            })
-            .collect(),
-        inputs: Vec::new(),
-        buttons: mine
-            .iter()
-            .map(|(subject, standing)| CardButton::Execute {
-                title: format!(
-                    "Withdraw {}",
-                    standing
-                        .resource
-                        .as_ref()
-                        .map_or(standing.request.as_str(), |resource| resource.name.as_str())
-                ),
-                verb: Verb::Revoke,
-                data: json!({ "standing": subject }),
-                style: ButtonStyle::Destructive,
-            })
-            .collect(),
+        title: words.title.to_owned(),
+        sections,
+        inputs: vec![CardInput {
+            id: words.kind.input().to_owned(),
+            label: words.label.to_owned(),
+            placeholder: "Pick one".to_owned(),
+            for_verb: Some(Verb::Revoke),
+            max_length: None,
+            choices: shown.iter().map(|item| item.choice.clone()).collect(),
+        }],
+        buttons,
         refresh: None,
     };
-    Message::with_card(
-        "Requests these cover skip your approval. Withdraw one and you are asked again.",
-        card,
-    )
+    Message::with_card(format!("You have {count}. {}", words.how), card)
+}
+
+/// "What access do I have?": the first page of [`my_access_page`].
+pub fn my_access(mine: &[RequestRecord]) -> Message {
+    my_access_page(mine, 0, None)
+}
+
+/// A page of the grants Doorman made and still holds as active, newest first: pick one and
+/// Remove ends it (the choice's value names the request only; whether the clicker may end it
+/// is checked on the click).
+pub fn my_access_page(mine: &[RequestRecord], page: usize, notice: Option<&str>) -> Message {
+    let items: Vec<ListItem> = mine
+        .iter()
+        .filter(|record| record.state == State::Active)
+        .map(|record| {
+            let until = record
+                .ends_at
+                .map(|end| format!(" until {}", end.format("%Y-%m-%d %H:%M UTC")))
+                .unwrap_or_default();
+            let what = record.resource.grant_phrase(record.access);
+            ListItem {
+                line: format!("{what}{until} ({})", record.id),
+                choice: CardChoice {
+                    title: format!("{}: {what}", record.id),
+                    value: record.id.clone(),
+                },
+            }
+        })
+        .collect();
+    if items.is_empty() {
+        let none = "You have no access granted through me right now.";
+        return match notice {
+            Some(notice) => list_done("Access granted through me", notice, none),
+            None => Message::text(none),
+        };
+    }
+    let words = ListWords {
+        kind: ListKind::Access,
+        title: "Access granted through me",
+        noun: "grant",
+        how: "Pick one and press Remove to end it now; I'll tell you when it's gone.",
+        label: "Access to remove",
+        button: "Remove",
+    };
+    list_page(&words, &items, page, notice)
+}
+
+/// "My standing approvals": the first page of [`standing_approvals_page`].
+pub fn standing_approvals(mine: &[(String, StandingApproval)]) -> Message {
+    standing_approvals_page(mine, 0, None)
+}
+
+/// A page of an owner's standing approvals: pick one and Withdraw ends it. The choice's value is
+/// the request it was given on; whose approval it is comes from who clicks.
+pub fn standing_approvals_page(
+    mine: &[(String, StandingApproval)],
+    page: usize,
+    notice: Option<&str>,
+) -> Message {
+    if mine.is_empty() {
+        let none = "You have no standing approvals. \"Approve always\" on an approval card gives one, where policy allows it.";
+        return match notice {
+            Some(notice) => list_done("Your standing approvals", notice, none),
+            None => Message::text(none),
+        };
+    }
+    let items: Vec<ListItem> = mine
+        .iter()
+        .map(|(_, standing)| {
+            let what = match (&standing.resource, standing.access) {
+                (Some(resource), Some(access)) => {
+                    format!("{} on {}", access.label(), resource.name)
+                }
+                _ => format!("as on {}", standing.request),
+            };
+            ListItem {
+                line: standing.describe(),
+                choice: CardChoice {
+                    title: format!("{}: {what}", standing.request),
+                    value: standing.request.clone(),
+                },
+            }
+        })
+        .collect();
+    let words = ListWords {
+        kind: ListKind::Standing,
+        title: "Your standing approvals",
+        noun: "standing approval",
+        how: "Requests these cover skip your approval. Pick one and press Withdraw, and you are asked again.",
+        label: "Standing approval to withdraw",
+        button: "Withdraw",
+    };
+    list_page(&words, &items, page, notice)
+}
+
+/// A list card once its last item went: what the click did, and that the list is empty.
+fn list_done(title: &str, notice: &str, none: &str) -> Message {
+    let card = Card {
+        title: title.to_owned(),
+        sections: vec![CardSection {
+            text: format!("{notice}\n{none}"),
+            facts: Vec::new(),
+        }],
+        ..Card::default()
+    };
+    Message::with_card(format!("{notice} {none}"), card)
 }
 
 /// "Who has access to X?" from someone who does not own X.
@@ -599,4 +747,94 @@ pub fn catalog_loading() -> Message {
     Message::text(
         "I'm still loading the list of sites, teams and groups. Please try again in a minute.",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::request::example;
+
+    fn active(count: usize) -> Vec<RequestRecord> {
+        (0..count)
+            .map(|n| {
+                let mut record = example::request(Vec::new());
+                record.id = format!("R-{n:06}");
+                record.state = State::Active;
+                record
+            })
+            .collect()
+    }
+
+    fn picks(message: &Message) -> Vec<String> {
+        let card = message.card.as_ref().expect("a list card");
+        card.inputs[0]
+            .choices
+            .iter()
+            .map(|choice| choice.value.clone())
+            .collect()
+    }
+
+    fn verbs(message: &Message) -> Vec<(String, Verb)> {
+        let card = message.card.as_ref().expect("a list card");
+        card.buttons
+            .iter()
+            .filter_map(|button| match button {
+                CardButton::Execute { title, verb, .. } => Some((title.clone(), *verb)),
+                CardButton::OpenUrl { .. } => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_grant_is_on_exactly_one_page_and_a_page_past_the_end_shows_the_last() {
+        let mine = active(205);
+        let mut seen: Vec<String> = (0..21)
+            .flat_map(|page| picks(&my_access_page(&mine, page, None)))
+            .collect();
+        assert_eq!(seen.len(), 205);
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 205);
+        let past = my_access_page(&mine, 99, None);
+        assert_eq!(
+            picks(&past),
+            ["R-000200", "R-000201", "R-000202", "R-000203", "R-000204"]
+        );
+        assert!(past.text.contains("You have 205 grants."), "{}", past.text);
+    }
+
+    #[test]
+    fn a_page_has_one_pick_one_remove_and_only_the_page_turns_that_lead_somewhere() {
+        let mine = active(30);
+        let first = verbs(&my_access_page(&mine, 0, None));
+        assert_eq!(
+            first,
+            [("Remove".into(), Verb::Revoke), ("Next".into(), Verb::Page)]
+        );
+        let middle = verbs(&my_access_page(&mine, 1, None));
+        assert_eq!(middle.len(), 3, "{middle:?}");
+        let last = verbs(&my_access_page(&mine, 2, None));
+        assert_eq!(
+            last,
+            [
+                ("Remove".into(), Verb::Revoke),
+                ("Previous".into(), Verb::Page)
+            ]
+        );
+        let one = verbs(&my_access_page(&active(1), 0, None));
+        assert_eq!(one, [("Remove".into(), Verb::Revoke)]);
+    }
+
+    #[test]
+    fn an_emptied_list_says_what_the_click_did_and_that_nothing_is_left() {
+        let message = my_access_page(&[], 3, Some("R-1: removing your membership now."));
+        let card = message.card.expect("a card in place of the list");
+        assert!(card.buttons.is_empty() && card.inputs.is_empty());
+        assert!(message.text.contains("R-1: removing your membership now."));
+        assert!(message.text.contains("no access granted through me"));
+        assert_eq!(
+            my_access(&[]),
+            Message::text("You have no access granted through me right now.")
+        );
+    }
 }

@@ -139,10 +139,12 @@ pub enum Verb {
     Revoke,
     /// The chat client asks for the card's current state as it shows it (Teams `refresh`).
     Refresh,
+    /// Shows another page of a list card in place of the clicked one (Next, Previous).
+    Page,
 }
 
 impl Verb {
-    pub const ALL: [Verb; 7] = [
+    pub const ALL: [Verb; 8] = [
         Verb::Approve,
         Verb::Deny,
         Verb::ApproveAlways,
@@ -150,6 +152,7 @@ impl Verb {
         Verb::Extend,
         Verb::Revoke,
         Verb::Refresh,
+        Verb::Page,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -161,6 +164,7 @@ impl Verb {
             Verb::Extend => "extend",
             Verb::Revoke => "revoke",
             Verb::Refresh => "refresh",
+            Verb::Page => "page",
         }
     }
 
@@ -253,7 +257,8 @@ pub struct CardSection {
     pub facts: Vec<(String, String)>,
 }
 
-/// A free-text input (a deny reason).
+/// An input: free text (a deny reason), or one pick among `choices` (the grant a Remove
+/// button ends) when there are any.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CardInput {
     pub id: String,
@@ -268,6 +273,25 @@ pub struct CardInput {
     /// The most characters it takes, shown and enforced by the chat client where it can.
     #[serde(default)]
     pub max_length: Option<usize>,
+    /// What can be picked: a non-empty list makes this a choice in the message itself (Teams
+    /// `Input.ChoiceSet`, Slack `static_select`), never asked for in a Slack modal. Values are
+    /// ids only, like button data.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<CardChoice>,
+}
+
+impl CardInput {
+    /// Whether this input is a pick among choices rather than typed text.
+    pub fn is_choice(&self) -> bool {
+        !self.choices.is_empty()
+    }
+}
+
+/// One thing an input offers to pick: what the person reads, and the id the click carries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CardChoice {
+    pub title: String,
+    pub value: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -389,7 +413,8 @@ mod tests {
                 "choose",
                 "extend",
                 "revoke",
-                "refresh"
+                "refresh",
+                "page"
             ]
         );
         for verb in Verb::ALL {

@@ -22,7 +22,7 @@ mod undo;
 mod waiting;
 
 pub use crate::approval::StandingApproval;
-pub use lifecycle::{ADMIN, RevokeRefused, revocable};
+pub use lifecycle::{ADMIN, GRANT_INPUT, RevokeRefused, STANDING_INPUT, revocable};
 pub use recover::{Abilities, RecoveryStart};
 pub use start::{Extension, StartError};
 

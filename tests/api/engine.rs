@@ -65,7 +65,7 @@ async fn a_remove_click_and_the_grants_expiry_at_the_same_moment_remove_it_once(
 
     // The end comes and the click lands together.
     app.clock.advance(Duration::from_secs(31 * 60));
-    click_teams(&app, JORDAN, &card, &remove).await;
+    crate::lists::click_teams_picking_first(&app, JORDAN, JORDAN, &card, &remove).await;
     until_said(|| app.teams_seen(JORDAN), "has ended").await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(

@@ -176,7 +176,8 @@ async fn a_grant_is_removed_on_request_by_words_by_button_and_by_its_owner() {
     let (card, remove) = found.expect("a Remove button");
     assert!(!remove.to_string().contains('@'), "ids only: {remove}");
     // Someone else's click on it is refused, and changes nothing.
-    crate::requests::click_teams(&app, "priya.nair@contoso.com", &card, &remove).await;
+    crate::lists::click_teams_picking_first(&app, "priya.nair@contoso.com", jordan, &card, &remove)
+        .await;
     until_said(
         || app.teams_seen("priya.nair@contoso.com"),
         "Only the person who asked for",
@@ -188,7 +189,8 @@ async fn a_grant_is_removed_on_request_by_words_by_button_and_by_its_owner() {
             .await
             .contains(&jordan.to_owned())
     );
-    let answered = crate::requests::click_teams(&app, jordan, &card, &remove).await;
+    let answered =
+        crate::lists::click_teams_picking_first(&app, jordan, jordan, &card, &remove).await;
     assert!(
         answered.to_string().contains("removing your"),
         "the click is answered in words: {answered}"
@@ -540,7 +542,7 @@ async fn a_standing_approval_covers_what_it_was_given_for_until_its_owner_withdr
             let actions = message["attachments"][0]["content"]["actions"].as_array()?;
             let action = actions
                 .iter()
-                .find(|action| action["title"] == "Withdraw VPN Users")?;
+                .find(|action| action["title"] == "Withdraw")?;
             Some((message["id"].as_str()?.to_owned(), action.clone()))
         })
     })
@@ -551,9 +553,9 @@ async fn a_standing_approval_covers_what_it_was_given_for_until_its_owner_withdr
         "no identity in the button: {withdraw}"
     );
     // Someone else clicking it withdraws nothing of hers.
-    crate::requests::click_teams(&app, tom, &list, &withdraw).await;
+    crate::lists::click_teams_picking_first(&app, tom, nina, &list, &withdraw).await;
     until_said(|| app.teams_seen(tom), "You have no such standing approval").await;
-    crate::requests::click_teams(&app, nina, &list, &withdraw).await;
+    crate::lists::click_teams_picking_first(&app, nina, nina, &list, &withdraw).await;
     until_said(|| app.teams_seen(nina), "Withdrawn: your standing approval").await;
     app.teams(liam, "please add me to VPN Users for 3 days")
         .await;
@@ -822,7 +824,7 @@ async fn on_slack_a_grant_is_removed_by_its_button_and_extended_from_its_reminde
     .await;
     app.slack(jordan, "what access do I have?").await;
     let (ts, value) = slack_card(&app, jordan, "revoke").await;
-    slack_click(&app, jordan, &ts, "revoke", &value).await;
+    crate::lists::slack_click_picking_first(&app, jordan, &ts, "revoke", &value).await;
     until_said(
         || app.slack_seen(jordan),
         "I removed it and checked that it is gone",

@@ -19,6 +19,7 @@ mod integrity;
 mod intent;
 mod ledger;
 mod lifecycle;
+mod lists;
 mod logs;
 mod mail;
 mod manifests;

@@ -99,3 +99,106 @@ fn the_slack_manifest_fits_its_schema_and_points_at_doormans_routes() {
         assert!(scopes.contains(&needed), "the bot needs {needed}");
     }
 }
+
+/// Runs `doorman teams-package` on `config`; its exit status, stdout and stderr.
+fn teams_package(config: &Path, out: &Path) -> (Option<i32>, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_doorman"))
+        .args(["teams-package", "--config"])
+        .arg(config)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .expect("doorman runs");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_teams_package_carries_this_deployments_ids_and_host_and_fits_the_schema() {
+    let sim = crate::helpers::TestSim::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config_path = sim.write_config(dir.path()).await;
+    let config: toml::Table = std::fs::read_to_string(&config_path)
+        .expect("config")
+        .parse()
+        .expect("TOML");
+    let app_id = config["teams"]["app_id"]
+        .as_str()
+        .expect("app id")
+        .to_owned();
+    let client_id = config["microsoft"]["client_id"]
+        .as_str()
+        .expect("client id");
+    let public_url =
+        url::Url::parse(config["server"]["public_url"].as_str().expect("url")).expect("public url");
+    let host = public_url.host_str().expect("host");
+
+    let out = dir.path().join("doorman-teams.zip");
+    let (status, stdout, stderr) = teams_package(&config_path, &out);
+    assert_eq!(status, Some(0), "{stdout}{stderr}");
+    let mut package =
+        zip::ZipArchive::new(std::fs::File::open(&out).expect("zip written")).expect("a zip");
+    let mut names: Vec<String> = package.file_names().map(str::to_owned).collect();
+    names.sort();
+    assert_eq!(names, ["color.png", "manifest.json", "outline.png"]);
+    let manifest: Value = {
+        let file = package.by_name("manifest.json").expect("manifest");
+        serde_json::from_reader(file).expect("manifest JSON")
+    };
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft7)
+        .build(&schema("teams-manifest-1.30.schema.json"))
+        .expect("the Teams schema compiles");
+    let errors = problems(&validator, &manifest);
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(manifest["id"], app_id.to_lowercase());
+    assert_eq!(manifest["bots"][0]["botId"], app_id.to_lowercase());
+    assert_eq!(manifest["validDomains"], serde_json::json!([host]));
+    assert_eq!(
+        manifest["webApplicationInfo"]["id"],
+        client_id.to_lowercase()
+    );
+    assert_eq!(
+        manifest["webApplicationInfo"]["resource"],
+        format!("api://{host}/{}", client_id.to_lowercase())
+    );
+    for icon in ["color.png", "outline.png"] {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut package.by_name(icon).expect("icon"), &mut bytes)
+            .expect("icon read");
+        let shipped = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("bot-manifests/teams")
+                .join(icon),
+        )
+        .expect("shipped icon");
+        assert_eq!(bytes, shipped, "{icon} is the shipped icon");
+    }
+}
+
+#[tokio::test]
+async fn no_teams_package_is_made_without_a_teams_bot_or_with_an_app_id_teams_would_refuse() {
+    let sim = crate::helpers::TestSim::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config_path = sim.write_config(dir.path()).await;
+    let text = std::fs::read_to_string(&config_path).expect("config");
+    let mut table: toml::Table = text.parse().expect("TOML");
+    let out = dir.path().join("package.zip");
+
+    let mut not_a_guid = table.clone();
+    not_a_guid["teams"]["app_id"] = toml::Value::String("doorman-bot".to_owned());
+    std::fs::write(&config_path, toml::to_string(&not_a_guid).expect("TOML")).expect("written");
+    let (status, _, stderr) = teams_package(&config_path, &out);
+    assert_eq!(status, Some(64), "{stderr}");
+    assert!(stderr.contains("[teams] app_id must be a GUID"), "{stderr}");
+
+    table.remove("teams");
+    std::fs::write(&config_path, toml::to_string(&table).expect("TOML")).expect("written");
+    let (status, _, stderr) = teams_package(&config_path, &out);
+    assert_eq!(status, Some(64), "{stderr}");
+    assert!(stderr.contains("no [teams] section"), "{stderr}");
+    assert!(!out.exists(), "no package is left behind");
+}

@@ -10,7 +10,9 @@
 //! keeps the buttons that still fit; a last section names the buttons left out, so nothing is
 //! dropped silently and Slack never refuses the message (`invalid_blocks`).
 //!
-//! Card inputs are not rendered in messages: a message cannot collect text in Slack the way an
+//! A choice input ([`CardInput::choices`]) is a `static_select` in a section of its own, above
+//! the buttons; Slack sends what was picked with a button's click (`state.values`). Text inputs
+//! are not rendered in messages: a message cannot collect text in Slack the way an
 //! Adaptive Card does. An input tied to one button's verb ([`CardInput::for_verb`], a deny
 //! reason) is asked for in a modal once that button is clicked: the button's value is then an
 //! [`AskFirst`], the data with what to ask, from which the interactions endpoint opens the
@@ -37,6 +39,10 @@ const BUTTON_VALUE_MAX: usize = 2000;
 const ELEMENTS_PER_ACTIONS: usize = 25;
 const MESSAGE_TEXT_MAX: usize = 40_000;
 const MESSAGE_BLOCKS_MAX: usize = 50;
+const OPTIONS_PER_SELECT: usize = 100;
+const OPTION_TEXT_MAX: usize = 75;
+const OPTION_VALUE_MAX: usize = 150;
+const PLACEHOLDER_MAX: usize = 150;
 // What a button value keeps of an input's texts: Slack's limit on a placeholder, and a label
 // no card needs more of, so the value stays well under its own limit.
 const ASKED_LABEL_MAX: usize = 150;
@@ -147,8 +153,53 @@ fn assemble(card: &Card, sections: &[CardSection], rows: &[ButtonRow]) -> Vec<Sl
     for section in sections {
         blocks.extend(self::sections(section));
     }
+    blocks.extend(card.inputs.iter().filter_map(choice_block));
     blocks.extend(rows.iter().map(actions_block));
     blocks
+}
+
+/// A choice input as a section: its label, and a `static_select` whose `action_id` is the
+/// input's id (not a verb, so picking alone does nothing; the button's click carries the pick).
+/// Slack takes at most 100 options of at most 150-character values: a card offers no more, and
+/// an option past that is left out and logged, as a bug in the card.
+fn choice_block(input: &CardInput) -> Option<SlackBlock> {
+    if !input.is_choice() {
+        return None;
+    }
+    let options: Vec<SlackBlockChoiceItem<SlackBlockPlainTextOnly>> = input
+        .choices
+        .iter()
+        .filter(|choice| {
+            let fits = choice.value.chars().count() <= OPTION_VALUE_MAX;
+            if !fits {
+                tracing::warn!(input = %input.id, "choice value too long for slack, left out");
+            }
+            fits
+        })
+        .take(OPTIONS_PER_SELECT)
+        .map(|choice| {
+            SlackBlockChoiceItem::new(
+                SlackBlockPlainText::new(clip(&choice.title, OPTION_TEXT_MAX)).into(),
+                choice.value.clone(),
+            )
+        })
+        .collect();
+    if options.len() < input.choices.len() {
+        tracing::warn!(input = %input.id, "more choices than a slack select holds, cut");
+    }
+    let select = SlackBlockStaticSelectElement::new()
+        .with_action_id(SlackActionId::new(input.id.clone()))
+        .with_placeholder(
+            SlackBlockPlainText::new(clip(&input.placeholder, PLACEHOLDER_MAX)).into(),
+        )
+        .with_options(options);
+    let label = markdown(clip(&escape(&input.label), SECTION_TEXT_MAX));
+    Some(
+        SlackSectionBlock::new()
+            .with_text(label)
+            .with_accessory(select.into())
+            .into(),
+    )
 }
 
 /// The text field: the message's own text, or the card's title when the message has none, so
@@ -276,7 +327,7 @@ fn button(button: &CardButton, inputs: &[CardInput]) -> Option<SlackBlockButtonE
 fn button_value(title: &str, verb: Verb, data: &Value, inputs: &[CardInput]) -> String {
     let asked: Vec<AskedInput> = inputs
         .iter()
-        .filter(|input| input.for_verb == Some(verb))
+        .filter(|input| input.for_verb == Some(verb) && !input.is_choice())
         .map(|input| AskedInput {
             id: input.id.clone(),
             label: clip(&input.label, ASKED_LABEL_MAX),

@@ -2,7 +2,8 @@
 //!
 //! Owns the rendering and the `Action.Execute` data convention. The skeleton lives in
 //! `adaptive-cards/card.json`: a valid card holding one prototype of each element (found by its
-//! `id`: `title`, `text`, `facts`, `input`, `execute`, `open_url`, and the root's `refresh`);
+//! `id`: `title`, `text`, `facts`, `input`, `choice`, `execute`, `open_url`, and the root's
+//! `refresh`);
 //! rendering clones prototypes
 //! and fills them structurally, never by splicing strings into JSON. A card too large for one
 //! Teams message is trimmed to fit, saying what it left out ([`fit`]). Must not: put identity into
@@ -128,6 +129,7 @@ struct Template {
     text: Value,
     facts: Value,
     input: Value,
+    choice: Value,
     execute: Value,
     open_url: Value,
 }
@@ -155,6 +157,7 @@ impl Template {
             text: prototype(&body, "text")?,
             facts: prototype(&body, "facts")?,
             input: prototype(&body, "input")?,
+            choice: prototype(&body, "choice")?,
             execute: prototype(&actions, "execute")?,
             open_url: prototype(&actions, "open_url")?,
             root,
@@ -211,6 +214,9 @@ fn render_section(template: &Template, section: &CardSection) -> Vec<Value> {
 }
 
 fn render_input(template: &Template, input: &CardInput) -> Value {
+    if input.is_choice() {
+        return render_choice(template, input);
+    }
     let mut rendered = with(
         &template.input,
         &[
@@ -223,6 +229,25 @@ fn render_input(template: &Template, input: &CardInput) -> Value {
         fields.insert("maxLength".to_owned(), json!(max));
     }
     rendered
+}
+
+/// A pick among choices: a compact `Input.ChoiceSet` (a drop-down), with nothing picked
+/// until the person picks, so no click acts on a default nobody chose.
+fn render_choice(template: &Template, input: &CardInput) -> Value {
+    let choices: Vec<Value> = input
+        .choices
+        .iter()
+        .map(|choice| json!({"title": choice.title, "value": choice.value}))
+        .collect();
+    with(
+        &template.choice,
+        &[
+            ("id", json!(input.id)),
+            ("label", json!(input.label)),
+            ("placeholder", json!(input.placeholder)),
+            ("choices", Value::Array(choices)),
+        ],
+    )
 }
 
 fn render_button(template: &Template, button: &CardButton, input_ids: &[&str]) -> Value {

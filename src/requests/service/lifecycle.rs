@@ -25,6 +25,12 @@ use crate::provision::{Plan, Released, Signed};
 use crate::requests::machine::{Effect, Event};
 use crate::scheduler::{Job, JobHandler, Outcome};
 
+/// The id of a list card's input picking a grant to remove; its value is the request id.
+pub const GRANT_INPUT: &str = "grant";
+/// The id of a list card's input picking a standing approval to withdraw; its value is the
+/// request the approval was given on.
+pub const STANDING_INPUT: &str = "standing_approval";
+
 /// Who revoked, when it was the identity team from the command line.
 pub const ADMIN: &str = "the identity team (doorman grants revoke)";
 
@@ -177,25 +183,26 @@ impl Requests {
 
     /// A click on a grant's Revoke button: the clicker (from the verified envelope) ends it,
     /// if they may, and the clicked card is replaced by the words saying so (no Remove button
-    /// stays live on it); a refusal is told beside the card.
+    /// stays live on it); a refusal is told beside the card. The grant is the one the button
+    /// names (`request`), or on a list card the one picked in it ([`GRANT_INPUT`]); a standing
+    /// approval is named by its subject (`standing`) or picked by the request it was given on
+    /// ([`STANDING_INPUT`]).
     pub async fn revoke_clicked(self: &Arc<Self>, action: &ChatAction) -> Option<Message> {
-        if let Some(subject) = action
-            .data
-            .get("standing")
-            .and_then(serde_json::Value::as_str)
-        {
+        let named = |key: &str| action.data.get(key).and_then(serde_json::Value::as_str);
+        let picked = |key: &str| action.inputs.get(key).and_then(serde_json::Value::as_str);
+        if let Some(subject) = named("standing") {
             return self.withdraw_standing_clicked(action, subject).await;
         }
-        let id = action
-            .data
-            .get("request")
-            .and_then(serde_json::Value::as_str);
-        let Some(id) = id else {
-            self.say(
-                &action.place,
-                &Message::text(ClickRefused::Unknown.sentence()),
-            )
-            .await;
+        if let Some(given_on) = picked(STANDING_INPUT) {
+            return self.withdraw_picked_clicked(action, given_on).await;
+        }
+        let Some(id) = named("request").or_else(|| picked(GRANT_INPUT)) else {
+            let said = if action.data.get("list").is_some() {
+                "Pick one in the list first, then press the button again; nothing was changed."
+            } else {
+                ClickRefused::Unknown.sentence()
+            };
+            self.say(&action.place, &Message::text(said)).await;
             return None;
         };
         let clicker = self

@@ -12,6 +12,9 @@ use crate::audit::AuditKind;
 use crate::domain::chat::{ChatAction, Message};
 use crate::domain::request::RequestRecord;
 
+const NO_SUCH_STANDING: &str =
+    "You have no such standing approval (any more); nothing was changed.";
+
 impl Requests {
     /// Decides the owner stages a standing approval covers. Returns what the audit names.
     pub(super) fn apply_standing(&self, record: &mut RequestRecord) -> Vec<Value> {
@@ -51,6 +54,39 @@ impl Requests {
         None
     }
 
+    /// A Withdraw click on a list card: the clicker's own standing approval given on the
+    /// picked request goes, and the words saying so are the answer. Only the clicker's are
+    /// looked in, so a pick naming anyone else's finds nothing, changes nothing and is told
+    /// beside the card.
+    pub(super) async fn withdraw_picked_clicked(
+        self: &Arc<Self>,
+        action: &ChatAction,
+        given_on: &str,
+    ) -> Option<Message> {
+        let clicker = self
+            .clicker(&action.sender.user, action.sender.entra.as_ref())
+            .await;
+        let Some(clicker) = clicker else {
+            let refused = Message::text(ClickRefused::Unidentified.sentence());
+            self.say(&action.place, &refused).await;
+            return None;
+        };
+        let subject = self
+            .standing_of(&clicker.upn)
+            .into_iter()
+            .find(|(_, standing)| standing.request == given_on)
+            .map(|(subject, _)| subject);
+        match subject {
+            // Said on the card that was clicked, which shows the list again under these words.
+            Some(subject) => Some(self.withdraw_standing(&clicker, &subject)),
+            None => {
+                self.say(&action.place, &Message::text(NO_SUCH_STANDING))
+                    .await;
+                None
+            }
+        }
+    }
+
     fn withdraw_standing(&self, owner: &Clicker, subject: &str) -> Message {
         match self.standing.withdraw(&owner.upn, subject) {
             Ok(Some(standing)) => {
@@ -60,9 +96,7 @@ impl Requests {
                     standing.describe()
                 ))
             }
-            Ok(None) => {
-                Message::text("You have no such standing approval (any more); nothing was changed.")
-            }
+            Ok(None) => Message::text(NO_SUCH_STANDING),
             Err(error) => {
                 tracing::error!(%error, "cannot withdraw a standing approval");
                 Message::text(

@@ -186,7 +186,7 @@ async fn the_bots_posts_and_updates_show_in_the_persons_dm() {
     )
     .await;
     assert_eq!(by_user["channel"], channel, "a user id posts to their DM");
-    let nowhere = json!({"channel": "C0GENERAL", "text": "x"});
+    let nowhere = json!({"channel": "C0NOSUCH", "text": "x"});
     let nowhere = slack_call(&sim, &config, Method::POST, "chat.postMessage", nowhere).await;
     assert_eq!(nowhere["error"], "channel_not_found");
     let seen = sim

@@ -28,6 +28,7 @@ fn approval() -> Card {
             placeholder: "Why not?".into(),
             for_verb: None,
             max_length: None,
+            choices: Vec::new(),
         }],
         buttons: vec![
             CardButton::Execute {
@@ -238,6 +239,7 @@ fn approval_with_deny_reason() -> Card {
         placeholder: "Why not?".into(),
         for_verb: Some(Verb::Deny),
         max_length: None,
+        choices: Vec::new(),
     }];
     card
 }

@@ -33,6 +33,7 @@ fn deny_value() -> (String, Value) {
             placeholder: "Why not?".into(),
             for_verb: Some(Verb::Deny),
             max_length: None,
+            choices: Vec::new(),
         }],
         buttons: vec![CardButton::Execute {
             title: "Deny".into(),

@@ -86,6 +86,7 @@ fn approval() -> Card {
             // Tied to Deny, and shown in the card all the same: Teams collects it there.
             for_verb: Some(Verb::Deny),
             max_length: Some(500),
+            choices: Vec::new(),
         }],
         buttons: vec![
             CardButton::Execute {
