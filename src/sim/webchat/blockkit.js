@@ -1,8 +1,8 @@
 // Block Kit as Slack draws it, for the demo's web chat: headers, sections (text, fields, a
-// button accessory), context, dividers, actions (buttons as `button.slack-button`), inputs,
-// rich text and images (their alt text: the page fetches nothing from outside). A click calls
-// `onButton(element, inputs)`, with what was typed into the surface's input blocks as
-// `{action_id: value}`.
+// button or select accessory), context, dividers, actions (buttons as `button.slack-button`,
+// static selects), inputs, rich text and images (their alt text: the page fetches nothing from
+// outside). A click calls `onButton(element, inputs)`, with what was typed or picked in the
+// surface as Slack's `state.values` has it, by action_id.
 (function () {
   'use strict';
 
@@ -103,13 +103,42 @@
     return parts.join('\n\n') || 'Are you sure?';
   }
 
-  // What was typed into the surface's input blocks, as {action_id: value}.
+  // What was typed or picked in the surface's inputs, as Slack reports them in `state.values`
+  // by action_id: a text input's value, a select's `{selected_option}`.
   function inputsOf(surface) {
     var inputs = {};
     surface.querySelectorAll('[data-input-action-id]').forEach(function (field) {
-      if (field.value !== '') inputs[field.dataset.inputActionId] = field.value;
+      if (field.value === '') return;
+      inputs[field.dataset.inputActionId] = field.slackOptions
+        ? { selected_option: field.slackOptions[Number(field.value)] }
+        : field.value;
     });
     return inputs;
+  }
+
+  // A `static_select`: its options (groups flattened), its placeholder first and chosen by
+  // default, or its `initial_option`.
+  function staticSelect(spec) {
+    var field = document.createElement('select');
+    field.className = 'sk-select';
+    var placeholder = document.createElement('option');
+    placeholder.value = '';
+    placeholder.textContent = (spec.placeholder && spec.placeholder.text) || 'Select an item';
+    field.appendChild(placeholder);
+    var options = (spec.options || []).slice();
+    (spec.option_groups || []).forEach(function (group) {
+      options = options.concat(group.options || []);
+    });
+    options.forEach(function (option, index) {
+      var item = document.createElement('option');
+      item.value = String(index);
+      item.textContent = (option.text && option.text.text) || option.value;
+      if (spec.initial_option && spec.initial_option.value === option.value) item.selected = true;
+      field.appendChild(item);
+    });
+    field.slackOptions = options;
+    field.dataset.inputActionId = spec.action_id || '';
+    return field;
   }
 
   function image(spec) {
@@ -119,6 +148,7 @@
   function accessory(spec, surface, handlers) {
     if (spec.type === 'button') return button(spec, surface, handlers);
     if (spec.type === 'image') return image(spec);
+    if (spec.type === 'static_select') return staticSelect(spec);
     return element('span', 'sk-unsupported', '[' + escapeHtml(spec.type) + ']');
   }
 
@@ -134,6 +164,8 @@
       if (spec.placeholder) field.placeholder = spec.placeholder.text || '';
       if (spec.initial_value) field.value = spec.initial_value;
       field.dataset.inputActionId = spec.action_id || '';
+    } else if (spec.type === 'static_select') {
+      field = staticSelect(spec);
     } else {
       field = element('span', 'sk-unsupported', '[' + escapeHtml(spec.type || 'input') + ']');
     }
