@@ -9,7 +9,8 @@ the demo tenant as a newcomer would, only through the page:
   sends her; Tom is told it is done, and the tenant panel shows him in the group.
   Slack: Priya Nair asks for the Marketing team; she follows the Sign in button (a Block Kit
   `button.slack-button`); the helpdesk operator, whose sign-in carries it out, follows his link
-  in Teams; Priya is told it is done in Slack, and the panel shows her in the team.
+  in Teams; Priya is told it is done in Slack, and the panel shows her in the team. She then
+  lists her access, picks the grant in the Block Kit select and removes it.
 
 Each step's screenshot is saved in target/webchat/ (with the demo's log), for a reader of a failed
 run. Needs Debian's chromium and chromium-driver and the selenium package.
@@ -173,6 +174,27 @@ class Page:
         self.driver.switch_to.window(self.home)
         return said
 
+    def pick(self, selector, label):
+        """Picks, in the latest select matching `selector` in a bot message, the option whose
+        text holds `label`; whether there was one."""
+        selects = self.driver.find_elements(By.CSS_SELECTOR, f".bot-message {selector}")
+        if not selects:
+            return False
+        choices = Select(selects[-1])
+        for option in choices.options:
+            if label.lower() in option.text.lower():
+                choices.select_by_visible_text(option.text)
+                return True
+        return False
+
+    def members(self, group):
+        """The names the tenant panel shows as `group`'s members now, or None without its row."""
+        rows = self.driver.find_elements(By.CSS_SELECTOR, f'#groups tr[data-group="{group}"]')
+        if not rows:
+            return None
+        chips = rows[0].find_elements(By.CSS_SELECTOR, ".members .chip:not(.removed)")
+        return [chip.text.strip() for chip in chips]
+
     def member_chip(self, group, name):
         """Whether the tenant panel shows `name` among `group`'s members, marked as added."""
         rows = self.driver.find_elements(By.CSS_SELECTOR, f'#groups tr[data-group="{group}"] .members .chip.added')
@@ -228,6 +250,19 @@ def run(page, check):
     page.shot("7-slack-requester-done")
     check(done, "Priya is told in Slack that her request is done")
     check(shown, "the tenant panel shows Priya added to Marketing")
+
+    # She lists her access, picks the grant in the Block Kit select and removes it.
+    page.say("what access do I have?")
+    picked = wait_for(lambda: page.pick("select.sk-select", "Marketing"), 45)
+    remove = page.button("button.slack-button", "Remove")
+    page.shot("8-slack-access-list")
+    check(picked and remove, "Priya's access list offers her Marketing grant in a Block Kit select, with a Remove button")
+    remove.click()
+    ended = page.bot_message_saying(r"has ended")
+    gone = wait_for(lambda: page.members("Marketing") is not None and "Priya Nair" not in page.members("Marketing"), 20)
+    page.shot("9-slack-access-removed")
+    check(ended, "Priya is told her Marketing membership has ended")
+    check(gone, "the tenant panel no longer shows Priya in Marketing")
 
 
 def main():
