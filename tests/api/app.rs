@@ -172,6 +172,14 @@ impl TestApp {
         .collect()
     }
 
+    /// The process id of a bot started with [`TestApp::start_process`].
+    pub fn process_id(&self) -> Option<u32> {
+        match &self.running {
+            Some(Running::Process(child)) => child.id(),
+            _ => None,
+        }
+    }
+
     /// The admin listener's base URL, where `/metrics` and `/readyz` in detail are served.
     pub fn admin_url(&self) -> String {
         format!("http://{}", self.admin)
