@@ -96,7 +96,11 @@ pub async fn run(
     }
     eprintln!(
         "{}",
-        instructions(&sim_url, &format!("http://{}", app.address()))
+        instructions(
+            &sim_url,
+            &format!("http://{}", app.address()),
+            &format!("http://{}", app.admin_address())
+        )
     );
     let outcome = match app.run_until(shutdown).await {
         Ok(()) => Outcome::Success,
@@ -119,7 +123,7 @@ fn fail(message: &str) -> Outcome {
     Outcome::Unavailable
 }
 
-fn instructions(sim: &str, bot: &str) -> String {
+fn instructions(sim: &str, bot: &str, admin: &str) -> String {
     format!(
         r#"
 Doorman demo is running (Ctrl-C to stop; the store is temporary).
@@ -155,7 +159,7 @@ Talk to it as people of the contoso tenant (tests/fixtures/contoso.json):
 
   # Behind the scenes
   curl -s {sim}/_sim/graph/log        # every Graph call, with its caller and bodies
-  curl -s {bot}/metrics               # Doorman's metrics
+  curl -s {admin}/metrics             # Doorman's metrics (on its admin listener)
 "#
     )
 }

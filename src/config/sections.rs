@@ -20,6 +20,10 @@ pub struct ServerConfig {
     pub public_url: Url,
     #[serde(default)]
     pub log_format: LogFormat,
+    /// Whether the public listener serves `/metrics` as well as the admin listener. Off by
+    /// default: the counts say who is busy with what, which is the operator's to know.
+    #[serde(default, deserialize_with = "deserialize_flag")]
+    pub public_metrics: bool,
 }
 
 /// How log lines are written (always to standard error).
@@ -176,6 +180,28 @@ where
 {
     let text = String::deserialize(deserializer)?;
     parse_duration(&text).map_err(serde::de::Error::custom)
+}
+
+/// A yes-or-no key: a TOML boolean, or `true`/`false` as text, the only shape an environment
+/// override (`DOORMAN__SERVER__PUBLIC_METRICS=true`) can take.
+fn deserialize_flag<'de, D>(deserializer: D) -> Result<bool, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Bool(bool),
+        Text(String),
+    }
+    match Flag::deserialize(deserializer)? {
+        Flag::Bool(flag) => Ok(flag),
+        Flag::Text(text) => match text.trim() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(serde::de::Error::custom("must be true or false")),
+        },
+    }
 }
 
 /// `[security]`: keys kept outside the store.

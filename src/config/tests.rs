@@ -105,6 +105,27 @@ fn defaults_fill_the_optional_keys() {
 }
 
 #[test]
+fn public_metrics_is_off_unless_the_file_or_the_environment_turns_it_on() {
+    let off = Config::from_toml(&minimal(), Vec::new()).expect("loads");
+    assert!(!off.server.public_metrics);
+    let in_file = minimal().replace("[storage]", "public_metrics = true\n[storage]");
+    let on = Config::from_toml(&in_file, Vec::new()).expect("loads");
+    assert!(on.server.public_metrics);
+    let from_environment = vec![(
+        "DOORMAN__SERVER__PUBLIC_METRICS".to_owned(),
+        "true".to_owned(),
+    )];
+    let on = Config::from_toml(&minimal(), from_environment).expect("loads");
+    assert!(on.server.public_metrics);
+    let unclear = vec![(
+        "DOORMAN__SERVER__PUBLIC_METRICS".to_owned(),
+        "yes".to_owned(),
+    )];
+    let refused = error_of(&minimal(), unclear);
+    assert!(refused.contains("server.public_metrics"), "{refused}");
+}
+
+#[test]
 fn the_catalog_refresh_is_a_duration_of_at_least_a_minute() {
     let with_catalog = |section: &str| format!("{}\n[catalog]\n{section}\n", minimal());
     let config = Config::from_toml(
