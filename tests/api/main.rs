@@ -17,6 +17,7 @@ mod graph_fidelity;
 mod helpers;
 mod integrity;
 mod intent;
+mod key_rotation;
 mod ledger;
 mod lifecycle;
 mod logs;
