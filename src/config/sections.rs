@@ -8,7 +8,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use url::Url;
 
-use super::{ConfigError, SecretKey};
+use super::{AuditPublicKey, ConfigError, SecretKey};
 use crate::domain::duration::{format_duration, parse_duration};
 
 /// `[server]`: where the daemon listens and how it is reached from outside.
@@ -210,8 +210,17 @@ where
 pub struct SecurityConfig {
     /// Encrypts delegated tokens at rest (AES-256-GCM).
     pub token_key: SecretKey,
+    /// Earlier `token_key`s, used only to open tokens sealed before a rotation: a token one of
+    /// them opens is sealed again under `token_key` when it is read.
+    #[serde(default)]
+    pub previous_token_keys: Vec<SecretKey>,
     /// Signs the head of the audit chain (Ed25519, from this 32-byte seed).
     pub audit_key: SecretKey,
+    /// The public halves of earlier `audit_key`s (hex, as `doorman audit public-key` prints
+    /// them), trusted only to verify heads signed before a rotation. Public keys, not seeds:
+    /// verifying needs nothing that could sign.
+    #[serde(default)]
+    pub previous_audit_public_keys: Vec<AuditPublicKey>,
     /// Certificate authorities trusted for outbound HTTPS besides the usual roots (a PEM
     /// file, such as the one `doorman sim --tls` hands out).
     #[serde(default)]

@@ -449,3 +449,83 @@ fn a_secret_file_that_is_empty_is_refused_and_other_file_keys_stay_unknown() {
     );
     assert!(message.contains("path_file"), "{message}");
 }
+
+#[test]
+fn previous_token_keys_are_read_inline_or_from_a_list_of_files_and_never_shown() {
+    let config = Config::from_toml(&minimal(), keys()).expect("loads");
+    assert!(
+        config.security.previous_token_keys.is_empty(),
+        "none by default"
+    );
+
+    let inline = minimal().replace(
+        "[security]",
+        &format!("[security]\nprevious_token_keys = [\"{KEY_B}\"]"),
+    );
+    let config = Config::from_toml(&inline, Vec::new()).expect("loads");
+    assert_eq!(config.security.previous_token_keys.len(), 1);
+    assert_eq!(config.security.previous_token_keys[0].expose()[0], 0x20);
+    assert!(!format!("{config:?}").contains(KEY_B));
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("token_key.previous");
+    std::fs::write(&path, format!("{KEY_B}\n")).expect("written");
+    let environment = vec![(
+        "DOORMAN__SECURITY__PREVIOUS_TOKEN_KEYS_FILE".to_owned(),
+        format!("[\"{}\"]", path.display()),
+    )];
+    let config = Config::from_toml(&minimal(), environment).expect("loads");
+    assert_eq!(config.security.previous_token_keys[0].expose()[0], 0x20);
+
+    let single = vec![(
+        "DOORMAN__SECURITY__PREVIOUS_TOKEN_KEYS_FILE".to_owned(),
+        path.display().to_string(),
+    )];
+    let message = error_of(&minimal(), single);
+    assert!(
+        message.contains("security.previous_token_keys_file") && message.contains("list"),
+        "{message}"
+    );
+    let missing = vec![(
+        "DOORMAN__SECURITY__PREVIOUS_TOKEN_KEYS_FILE".to_owned(),
+        format!(
+            "[\"{}\", \"{}\"]",
+            path.display(),
+            dir.path().join("absent").display()
+        ),
+    )];
+    let message = error_of(&minimal(), missing);
+    assert!(
+        message.contains("security.previous_token_keys_file[1]: cannot read"),
+        "{message}"
+    );
+    let both = inline.replace(
+        "[security]",
+        &format!(
+            "[security]\nprevious_token_keys_file = [\"{}\"]",
+            path.display()
+        ),
+    );
+    let message = error_of(&both, Vec::new());
+    assert!(message.contains("not both"), "{message}");
+    assert!(!message.contains(KEY_B), "{message}");
+}
+
+#[test]
+fn previous_audit_public_keys_must_be_ed25519_public_keys_in_hex() {
+    let public = "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c";
+    let text = minimal().replace(
+        "[security]",
+        &format!("[security]\nprevious_audit_public_keys = [\"{public}\"]"),
+    );
+    let config = Config::from_toml(&text, Vec::new()).expect("loads");
+    assert_eq!(
+        config.security.previous_audit_public_keys[0].to_string(),
+        public
+    );
+    let message = error_of(&text.replace(public, &public[..62]), Vec::new());
+    assert!(
+        message.contains("security.previous_audit_public_keys") && message.contains("64 hex"),
+        "{message}"
+    );
+}

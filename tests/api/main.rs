@@ -18,6 +18,7 @@ mod helpers;
 mod hostile;
 mod integrity;
 mod intent;
+mod key_rotation;
 mod ledger;
 mod lifecycle;
 mod lists;
