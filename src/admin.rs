@@ -9,6 +9,10 @@
 //! The daemon is asked for data, never for verdicts: `audit verify` fetches the raw chain and
 //! checks it with its own copy of `[security] audit_key`, so whatever answers on the admin
 //! address cannot make a broken chain pass.
+//!
+//! The same listener serves the operator's `/healthz`, `/readyz` (every check with its detail)
+//! and `/metrics` without the token, for probes and scrapers that cannot read the token file;
+//! those routes are the app's (`app::routes::operations`), merged beside these.
 
 mod client;
 mod server;

@@ -50,6 +50,7 @@ pub struct App {
     audit: Arc<AuditLog>,
     metrics: Arc<Metrics>,
     readiness: Arc<Readiness>,
+    public_metrics: routes::PublicMetrics,
     catalog: Arc<CatalogService>,
     chat: chat::ChatSide,
     scheduler: Arc<Scheduler>,
@@ -137,6 +138,11 @@ impl App {
             audit,
             metrics,
             readiness,
+            public_metrics: if config.server.public_metrics {
+                routes::PublicMetrics::Served
+            } else {
+                routes::PublicMetrics::Hidden
+            },
             catalog,
             chat,
             scheduler,
@@ -231,9 +237,10 @@ impl App {
             Arc::clone(&self.metrics),
             stopped.clone(),
         ));
-        let public = routes::router(
+        let public = routes::public(
             Arc::clone(&self.metrics),
             Arc::clone(&self.readiness),
+            self.public_metrics,
             chat_routes,
         );
         let admin_routes = admin::router(
@@ -241,7 +248,11 @@ impl App {
             Arc::clone(&self.store),
             Arc::clone(&requests),
             &self.admin_token,
-        );
+        )
+        .merge(routes::operations(
+            Arc::clone(&self.metrics),
+            Arc::clone(&self.readiness),
+        ));
         tracing::info!(%address, admin = %admin_address, "doorman serving");
         let served = tokio::try_join!(
             axum::serve(self.listener, public).with_graceful_shutdown(wait_for(stopped.clone())),

@@ -23,13 +23,13 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
-use crate::config::SecretKey;
+use crate::config::{AuditPublicKey, SecretKey};
 use crate::store::{Domain, Entry, Store, StoreError, Table, TableKey, Tree};
 
 pub use export::ExportFilter;
 pub use record::{AuditKind, AuditRecord, GENESIS_PREV, NewRecord};
-pub use signing::{Checkpoint, HeadSigner};
-pub use verify::{Broken, VerifyReport, verify_entries};
+pub use signing::{Checkpoint, HeadSigner, KeyRole, TrustedSigners};
+pub use verify::{Broken, SignedBy, VerifyReport, verify_entries};
 
 /// Sign the head after this many unsigned records, besides the daemon's periodic signing and
 /// the signature made on shutdown.
@@ -152,12 +152,18 @@ impl AuditLog {
         Ok(checkpoint)
     }
 
-    /// Recomputes the whole chain and every signed head.
+    /// Recomputes the whole chain and every signed head, trusting only the current key.
     pub fn verify(&self) -> Result<VerifyReport, AuditError> {
+        self.verify_trusting(&[])
+    }
+
+    /// Recomputes the whole chain and every signed head, trusting heads signed by the current
+    /// key or by one of `previous` (the public halves of the keys it replaced).
+    pub fn verify_trusting(&self, previous: &[AuditPublicKey]) -> Result<VerifyReport, AuditError> {
         Ok(verify_entries(
             self.records.scan_prefix(&[]),
             self.raw_heads.scan_prefix(&[]),
-            &self.signer,
+            &TrustedSigners::new(&self.signer, previous),
         )?)
     }
 

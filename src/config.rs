@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-pub use key::SecretKey;
+pub use key::{AuditPublicKey, SecretKey};
 pub use sections::{
     AdminConfig, CatalogConfig, IdentityConfig, LifecycleConfig, LogFormat, MicrosoftConfig,
     PolicyConfig, ProvisionConfig, SecurityConfig, ServerConfig, SlackConfig, StorageConfig,

@@ -102,7 +102,11 @@ impl Identity {
             oauth::OAuth::new(config, http.clone())
                 .map_err(|error| IdentityError::Setup(error.to_string()))?,
         );
-        let vault = TokenVault::open(Arc::clone(&store), &config.security.token_key)?;
+        let vault = TokenVault::open(
+            Arc::clone(&store),
+            &config.security.token_key,
+            &config.security.previous_token_keys,
+        )?;
         let microsoft = &config.microsoft;
         let app_tokens = AppTokenSource::new_trusting(
             &microsoft.authority,
@@ -129,7 +133,8 @@ impl Identity {
                 &microsoft.tenant_id,
             )
             .map_err(|error| IdentityError::Setup(error.to_string()))?,
-            broker: tokens::TokenBroker::new(vault.clone(), Arc::clone(&oauth), exchange.clone()),
+            broker: tokens::TokenBroker::new(vault.clone(), Arc::clone(&oauth), exchange.clone())
+                .auditing(Arc::clone(&audit)),
             exchange,
             oauth,
             signins: signin::SignIns::open(Arc::clone(&store))?,

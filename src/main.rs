@@ -160,6 +160,12 @@ enum AuditCommand {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Print the public half of [security] audit_key (hex), for previous_audit_public_keys
+    /// after a rotation.
+    PublicKey {
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Write records as JSON lines.
     Export {
         #[arg(long)]
@@ -228,6 +234,9 @@ async fn main() -> ExitCode {
         Command::Audit {
             command: AuditCommand::Verify { config },
         } => cli::audit::verify(&config).await,
+        Command::Audit {
+            command: AuditCommand::PublicKey { config },
+        } => cli::audit::public_key(&config),
         Command::Audit {
             command:
                 AuditCommand::Export {

@@ -1,11 +1,14 @@
 //! Prometheus metrics, served as text at `GET /metrics`.
 //!
 //! One [`Metrics`] per daemon holds the registry and the families the daemon updates. Labels are
-//! low-cardinality by construction: routes are matched patterns, never raw paths.
+//! low-cardinality by construction: routes are matched patterns, never raw paths, and methods
+//! are the standard ones, every other method counted as `other` (a label per made-up method
+//! would let anyone grow the registry, and the daemon's memory, without end).
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::http::Method;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -18,6 +21,23 @@ pub struct HttpLabels {
     pub route: String,
     pub method: String,
     pub status: u16,
+}
+
+/// The label for `method`: its name when it is one of the methods HTTP defines, `other` for
+/// anything else, whatever a client made up.
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
 }
 
 /// How long approvals have been waiting: `under_1h`, `under_1d`, `1d_or_more`.
@@ -196,11 +216,13 @@ impl Metrics {
         })
     }
 
-    pub fn observe_http(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
+    /// Counts one answered request. `route` must be a matched route pattern or one fixed
+    /// bucket for requests no route matched, never a raw path.
+    pub fn observe_http(&self, route: &str, method: &Method, status: u16, elapsed: Duration) {
         self.http_requests
             .get_or_create(&HttpLabels {
                 route: route.to_owned(),
-                method: method.to_owned(),
+                method: method_label(method).to_owned(),
                 status,
             })
             .inc();

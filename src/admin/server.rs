@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::Path;
 use axum::extract::{Query, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -43,26 +43,41 @@ pub fn router(
         .route("/admin/audit/export", get(export))
         .route("/admin/grants", get(grants))
         .route("/admin/grants/{id}/revoke", post(revoke))
-        .layer(middleware::from_fn_with_state(state.clone(), require_token))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_token))
+        // Its own fallback, so that the routes merged beside these (the operator's probes and
+        // metrics, which need no token) leave unknown paths behind the token too.
+        .fallback(unknown)
         .with_state(state)
 }
 
 async fn require_token(State(state): State<AdminState>, request: Request, next: Next) -> Response {
-    let presented = request
-        .headers()
+    if !presents_token(request.headers(), &state.token) {
+        return token_required();
+    }
+    next.run(request).await
+}
+
+/// A path nothing serves: 401 without the token, as for every admin route, so that a caller
+/// without it learns nothing of which paths exist; 404 with it.
+async fn unknown(State(state): State<AdminState>, headers: HeaderMap) -> Response {
+    if !presents_token(&headers, &state.token) {
+        return token_required();
+    }
+    StatusCode::NOT_FOUND.into_response()
+}
+
+fn presents_token(headers: &HeaderMap, token: &str) -> bool {
+    let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .unwrap_or_default();
-    if aws_lc_rs::constant_time::verify_slices_are_equal(
-        presented.as_bytes(),
-        state.token.as_bytes(),
-    )
-    .is_err()
-    {
-        return (StatusCode::UNAUTHORIZED, "admin token required").into_response();
-    }
-    next.run(request).await
+    aws_lc_rs::constant_time::verify_slices_are_equal(presented.as_bytes(), token.as_bytes())
+        .is_ok()
+}
+
+fn token_required() -> Response {
+    (StatusCode::UNAUTHORIZED, "admin token required").into_response()
 }
 
 /// The raw chain as JSON lines (`{"tree", "key", "value"}`, key hex, value base64): the signed

@@ -1,5 +1,8 @@
-//! The daemon's public routes: health, readiness and metrics, with a request span and metrics
-//! for every request; the channel and sign-in routes join them.
+//! The daemon's own routes. On the public listener: health and readiness (which says only ready
+//! or not), the metrics when `[server] public_metrics` asks for them, and the channel and
+//! sign-in routes, with a request span and metrics for every request. On the admin listener,
+//! without its token since probes and scrapers cannot hold one: readiness with every check's
+//! detail (paths on this machine, which the public side must not name) and the metrics.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -14,42 +17,93 @@ use serde_json::json;
 use tracing::Instrument;
 
 use super::Readiness;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, method_label};
 
-/// The probes and metrics, plus `chat` (the channel and sign-in routes), all observed.
-pub fn router(metrics: Arc<Metrics>, readiness: Arc<Readiness>, chat: Router) -> Router {
-    let probes = Router::new().route("/healthz", get(healthz)).merge(
+/// The route label of requests no route matched: one bucket, whatever their path.
+const UNMATCHED: &str = "unmatched";
+
+/// Whether the public listener serves `/metrics` too (`[server] public_metrics`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublicMetrics {
+    Served,
+    Hidden,
+}
+
+/// The public routes: the probes, the metrics if `public_metrics` says so, and `chat` (the
+/// channel and sign-in routes), all observed.
+pub fn public(
+    metrics: Arc<Metrics>,
+    readiness: Arc<Readiness>,
+    public_metrics: PublicMetrics,
+    chat: Router,
+) -> Router {
+    let mut routes = Router::new().route("/healthz", get(healthz)).merge(
         Router::new()
             .route("/readyz", get(readyz))
             .with_state(readiness),
     );
-    let exposition = Router::new()
-        .route("/metrics", get(metrics_text))
-        .with_state(Arc::clone(&metrics));
-    probes
-        .merge(exposition)
+    if public_metrics == PublicMetrics::Served {
+        routes = routes.merge(exposition(Arc::clone(&metrics)));
+    }
+    routes
         .merge(chat)
         .layer(middleware::from_fn_with_state(metrics, observe))
+}
+
+/// The operator's routes on the admin listener: readiness in detail, and the metrics.
+pub fn operations(metrics: Arc<Metrics>, readiness: Arc<Readiness>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(
+            Router::new()
+                .route("/readyz", get(readyz_in_detail))
+                .with_state(readiness),
+        )
+        .merge(exposition(metrics))
+}
+
+fn exposition(metrics: Arc<Metrics>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics_text))
+        .with_state(metrics)
 }
 
 async fn healthz() -> Response {
     Json(json!({"status": "up"})).into_response()
 }
 
+/// Ready or not, and nothing more: which check failed, and the paths and counts the checks
+/// name, are for the admin listener.
 async fn readyz(State(readiness): State<Arc<Readiness>>) -> Response {
+    let ready = readiness.is_ready();
+    (
+        readiness_status(ready),
+        Json(json!({"status": status_word(ready)})),
+    )
+        .into_response()
+}
+
+async fn readyz_in_detail(State(readiness): State<Arc<Readiness>>) -> Response {
     // One look at the checks, so the status and the details always agree.
     let checks = readiness.checks();
     let ready = checks.iter().all(|check| check.ok);
-    let status = if ready {
+    let body = json!({
+        "status": status_word(ready),
+        "checks": checks,
+    });
+    (readiness_status(ready), Json(body)).into_response()
+}
+
+fn readiness_status(ready: bool) -> StatusCode {
+    if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
-    };
-    let body = json!({
-        "status": if ready { "ready" } else { "not ready" },
-        "checks": checks,
-    });
-    (status, Json(body)).into_response()
+    }
+}
+
+fn status_word(ready: bool) -> &'static str {
+    if ready { "ready" } else { "not ready" }
 }
 
 async fn metrics_text(State(metrics): State<Arc<Metrics>>) -> Response {
@@ -70,10 +124,11 @@ async fn observe(State(metrics): State<Arc<Metrics>>, request: Request, next: Ne
         .extensions()
         .get::<MatchedPath>()
         .map(|path| path.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let method = request.method().to_string();
+        .unwrap_or_else(|| UNMATCHED.to_owned());
+    let method = request.method().clone();
     let request_id = uuid::Uuid::new_v4();
-    let span = tracing::info_span!("request", %request_id, %method, %route);
+    // The label, not the raw method: a client may send any token as a method.
+    let span = tracing::info_span!("request", %request_id, method = method_label(&method), %route);
     let started = Instant::now();
     let response = next.run(request).instrument(span.clone()).await;
     let status = response.status().as_u16();

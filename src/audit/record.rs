@@ -28,6 +28,9 @@ pub enum AuditKind {
     /// An active grant was taken over by an approved extension.
     Extended,
     SignedIn,
+    /// A person's stored sign-in opened with no configured `token_key`: they are asked to sign
+    /// in again.
+    TokenUnreadable,
 }
 
 /// A record as a caller describes it, before it is numbered and chained.

@@ -2,6 +2,10 @@
 //!
 //! The signing key is derived from `[security] audit_key`, which lives outside the store: someone
 //! who can rewrite the store can recompute every hash, but cannot sign the result.
+//!
+//! Rotation: each head stores its signer's public key. Heads are always signed with the current
+//! `audit_key`; verification ([`TrustedSigners`]) accepts a head signed by it or by one of the
+//! public keys in `[security] previous_audit_public_keys`, and never trusts the key a head names.
 
 use aws_lc_rs::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 use base64::Engine;
@@ -9,7 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::config::SecretKey;
+use crate::config::{AuditPublicKey, SecretKey};
 
 /// A signature over the chain's head at one moment. Each checkpoint also signs the sequence
 /// number of the one before it, so the checkpoints form a chain of their own: removing one is
@@ -77,17 +81,64 @@ impl HeadSigner {
     /// Whether `checkpoint` was signed by this key. The stored public key is not trusted: the
     /// check always uses the key from the configuration.
     pub fn verifies(&self, checkpoint: &Checkpoint) -> bool {
-        let Ok(signature) = STANDARD.decode(&checkpoint.signature) else {
-            return false;
-        };
-        let message = Checkpoint::message(
-            checkpoint.seq,
-            &checkpoint.hash,
-            checkpoint.prev_signed_seq,
-            &checkpoint.at,
-        );
-        UnparsedPublicKey::new(&ED25519, &self.public_key)
-            .verify(&message, &signature)
-            .is_ok()
+        signed_by(&self.public_key, checkpoint)
+    }
+
+    /// The public half of this key, as `previous_audit_public_keys` lists it after a rotation.
+    pub fn public_key(&self) -> AuditPublicKey {
+        let mut bytes = [0_u8; 32];
+        bytes.copy_from_slice(&self.public_key);
+        AuditPublicKey::from_bytes(bytes)
+    }
+}
+
+/// Whether `checkpoint`'s signature verifies with `public_key`.
+fn signed_by(public_key: &[u8], checkpoint: &Checkpoint) -> bool {
+    let Ok(signature) = STANDARD.decode(&checkpoint.signature) else {
+        return false;
+    };
+    let message = Checkpoint::message(
+        checkpoint.seq,
+        &checkpoint.hash,
+        checkpoint.prev_signed_seq,
+        &checkpoint.at,
+    );
+    UnparsedPublicKey::new(&ED25519, public_key)
+        .verify(&message, &signature)
+        .is_ok()
+}
+
+/// Which configured key a signed head verifies with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyRole {
+    /// `[security] audit_key`.
+    Current,
+    /// One of `[security] previous_audit_public_keys`.
+    Previous,
+}
+
+/// The public keys a signed head may verify with: the current `audit_key`'s, then the previous
+/// ones, as configured.
+#[derive(Debug, Clone)]
+pub struct TrustedSigners {
+    keys: Vec<(AuditPublicKey, KeyRole)>,
+}
+
+impl TrustedSigners {
+    pub fn new(current: &HeadSigner, previous: &[AuditPublicKey]) -> Self {
+        let keys = std::iter::once((current.public_key(), KeyRole::Current))
+            .chain(previous.iter().map(|key| (key.clone(), KeyRole::Previous)))
+            .collect();
+        TrustedSigners { keys }
+    }
+
+    /// The trusted key `checkpoint` verifies with, if any. Only configured keys are tried; the
+    /// key the head names picks none of them.
+    pub fn signer_of(&self, checkpoint: &Checkpoint) -> Option<(&AuditPublicKey, KeyRole)> {
+        self.keys
+            .iter()
+            .find(|(key, _)| signed_by(key.as_bytes(), checkpoint))
+            .map(|(key, role)| (key, *role))
     }
 }

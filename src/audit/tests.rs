@@ -178,6 +178,52 @@ fn a_head_signed_with_another_key_does_not_verify() {
 }
 
 #[test]
+fn after_a_rotation_heads_of_a_listed_previous_key_verify_and_new_heads_use_the_new_key() {
+    let dir = tempfile::tempdir().expect("dir");
+    let old_public = HeadSigner::new(&key(1)).public_key();
+    {
+        let (_store, log) = open_log(dir.path(), 1);
+        fill(&log, 2);
+        log.sign_head().expect("sign");
+    }
+    let (_store, log) = open_log(dir.path(), 2);
+    fill(&log, 1);
+    let head = log.sign_head().expect("sign").expect("a new head");
+    assert_eq!(
+        head.public_key,
+        HeadSigner::new(&key(2)).public_key().to_string()
+    );
+
+    let report = log
+        .verify_trusting(std::slice::from_ref(&old_public))
+        .expect("runs");
+    assert!(report.is_ok(), "{report}");
+    assert_eq!(report.signed_heads, 2);
+    let roles: Vec<(KeyRole, u64)> = report
+        .signers
+        .iter()
+        .map(|signer| (signer.key, signer.heads))
+        .collect();
+    assert_eq!(roles, [(KeyRole::Previous, 1), (KeyRole::Current, 1)]);
+    assert_eq!(report.signers[0].public_key, old_public.to_string());
+
+    // Another key's public half vouches for nothing; nor does the key the head names.
+    let stranger = HeadSigner::new(&key(3)).public_key();
+    let broken = log
+        .verify_trusting(&[stranger])
+        .expect("runs")
+        .broken
+        .expect("the old head does not verify");
+    assert_eq!(broken.seq, 2);
+    assert!(
+        broken.reason.contains("the signed head at seq 2")
+            && broken.reason.contains(&old_public.to_string()),
+        "{}",
+        broken.reason
+    );
+}
+
+#[test]
 fn the_head_is_signed_every_sign_every_records_and_survives_reopening() {
     let dir = tempfile::tempdir().expect("dir");
     {

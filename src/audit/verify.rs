@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use super::SIGN_EVERY;
 use super::record::{GENESIS_PREV, chain_hash};
-use super::signing::{Checkpoint, HeadSigner};
+use super::signing::{Checkpoint, KeyRole, TrustedSigners};
 use crate::store::{Entry, StoreError, TableKey};
 
 /// The outcome of a verification: the chain holds, or where it first breaks.
@@ -31,6 +31,28 @@ pub struct VerifyReport {
     /// The last sequence number covered by a valid signature (0 when none).
     pub last_signed_seq: u64,
     pub broken: Option<Broken>,
+    /// Which trusted keys signed the heads verified, in the order first met.
+    #[serde(default)]
+    pub signers: Vec<SignedBy>,
+}
+
+/// How many of the verified heads one trusted key signed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedBy {
+    /// The key's public half, hex.
+    pub public_key: String,
+    pub key: KeyRole,
+    pub heads: u64,
+}
+
+impl fmt::Display for SignedBy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let which = match self.key {
+            KeyRole::Current => "[security] audit_key",
+            KeyRole::Previous => "previous key",
+        };
+        write!(f, "{} by {which} {}", self.heads, self.public_key)
+    }
 }
 
 /// The first record at which the chain stops holding, and why.
@@ -55,6 +77,22 @@ impl VerifyReport {
     pub fn unsigned_tail(&self) -> u64 {
         self.records.saturating_sub(self.last_signed_seq)
     }
+
+    /// Counts one verified head signed by `key`.
+    fn count_signer(&mut self, key: String, role: KeyRole) {
+        match self
+            .signers
+            .iter_mut()
+            .find(|signer| signer.public_key == key)
+        {
+            Some(signer) => signer.heads += 1,
+            None => self.signers.push(SignedBy {
+                public_key: key,
+                key: role,
+                heads: 1,
+            }),
+        }
+    }
 }
 
 impl fmt::Display for VerifyReport {
@@ -67,25 +105,31 @@ impl fmt::Display for VerifyReport {
             "audit chain ok: {} records, {} signed heads",
             self.records, self.signed_heads
         )?;
-        match self.unsigned_tail() {
-            0 => Ok(()),
-            tail => write!(f, ", {tail} newest not yet signed"),
+        let tail = self.unsigned_tail();
+        if tail > 0 {
+            write!(f, ", {tail} newest not yet signed")?;
         }
+        if !self.signers.is_empty() {
+            let signers: Vec<String> = self.signers.iter().map(ToString::to_string).collect();
+            write!(f, "; heads signed: {}", signers.join(", "))?;
+        }
+        Ok(())
     }
 }
 
 /// Verifies the chain in `records` against the signed heads in `heads` (raw entries, in key
-/// order, as the store holds them).
+/// order, as the store holds them), each of which must verify with one of `trusted`.
 pub fn verify_entries(
     records: impl Iterator<Item = Result<Entry, StoreError>>,
     heads: impl Iterator<Item = Result<Entry, StoreError>>,
-    signer: &HeadSigner,
+    trusted: &TrustedSigners,
 ) -> Result<VerifyReport, StoreError> {
     let mut report = VerifyReport {
         records: 0,
         signed_heads: 0,
         last_signed_seq: 0,
         broken: None,
+        signers: Vec::new(),
     };
     let checkpoints = match read_checkpoints(heads)? {
         Ok(checkpoints) => checkpoints,
@@ -110,14 +154,15 @@ pub fn verify_entries(
             }
         };
         if let Some((_, checkpoint)) = checkpoints.next_if(|(seq, _)| *seq == expected_seq) {
-            if let Err(reason) =
-                check_checkpoint(&checkpoint, &hash, report.last_signed_seq, signer)
-            {
-                report.broken = Some(Broken {
-                    seq: expected_seq,
-                    reason,
-                });
-                return Ok(report);
+            match check_checkpoint(&checkpoint, &hash, report.last_signed_seq, trusted) {
+                Ok((key, role)) => report.count_signer(key, role),
+                Err(reason) => {
+                    report.broken = Some(Broken {
+                        seq: expected_seq,
+                        reason,
+                    });
+                    return Ok(report);
+                }
             }
             report.signed_heads += 1;
             report.last_signed_seq = expected_seq;
@@ -224,15 +269,20 @@ fn check_record(key: &[u8], bytes: &[u8], expected_seq: u64, prev: &str) -> Resu
     Ok(recomputed)
 }
 
+/// Checks one signed head; returns the public key (hex) that signed it and its role.
 fn check_checkpoint(
     checkpoint: &Checkpoint,
     hash: &str,
     previous_signed: u64,
-    signer: &HeadSigner,
-) -> Result<(), String> {
-    if !signer.verifies(checkpoint) {
-        return Err("the head signature does not verify with [security] audit_key".into());
-    }
+    trusted: &TrustedSigners,
+) -> Result<(String, KeyRole), String> {
+    let Some((key, role)) = trusted.signer_of(checkpoint) else {
+        return Err(format!(
+            "the signed head at seq {} does not verify with [security] audit_key or any of previous_audit_public_keys (the head names {} as its signer; list that public key in previous_audit_public_keys if it was your audit_key)",
+            checkpoint.seq,
+            named_signer(&checkpoint.public_key)
+        ));
+    };
     if checkpoint.hash != hash {
         return Err(
             "the signed head's hash differs from the record's hash (history was rewritten)".into(),
@@ -244,5 +294,18 @@ fn check_checkpoint(
             checkpoint.prev_signed_seq
         ));
     }
-    Ok(())
+    Ok((key.to_string(), role))
+}
+
+/// The public key a head names, as it may be quoted: only hex digits, so a rewritten store
+/// cannot put arbitrary text into the report.
+fn named_signer(public_key: &str) -> String {
+    if !public_key.is_empty()
+        && public_key.len() <= 128
+        && public_key.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        public_key.to_owned()
+    } else {
+        "an unreadable key".to_owned()
+    }
 }

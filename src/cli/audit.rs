@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use super::{Outcome, load_config};
 use crate::admin::{AdminClient, AdminError, export_filter_from_args};
-use crate::audit::{AuditLog, ExportFilter, HeadSigner, VerifyReport, verify_entries};
+use crate::audit::{
+    AuditLog, ExportFilter, HeadSigner, TrustedSigners, VerifyReport, verify_entries,
+};
 use crate::config::{Config, LogFormat};
 use crate::store::{SledStore, Store, StoreError};
 
@@ -22,16 +24,20 @@ pub async fn verify(config_path: &Path) -> Outcome {
         // command's own copy of the key.
         Some(Ok((heads, records))) => {
             let signer = HeadSigner::new(&config.security.audit_key);
+            let trusted = TrustedSigners::new(&signer, &config.security.previous_audit_public_keys);
             verify_entries(
                 records.into_iter().map(Ok),
                 heads.into_iter().map(Ok),
-                &signer,
+                &trusted,
             )
             .map_err(|error| error.to_string())
         }
         Some(Err(error)) => Err(error.to_string()),
-        None => open_locally(&config)
-            .and_then(|audit| audit.verify().map_err(|error| error.to_string())),
+        None => open_locally(&config).and_then(|audit| {
+            audit
+                .verify_trusting(&config.security.previous_audit_public_keys)
+                .map_err(|error| error.to_string())
+        }),
     };
     match report {
         Ok(report) => print_report(&report),
@@ -40,6 +46,21 @@ pub async fn verify(config_path: &Path) -> Outcome {
             Outcome::Unavailable
         }
     }
+}
+
+/// `doorman audit public-key --config FILE`: prints the public half of `[security]
+/// audit_key` (hex), to be listed in `previous_audit_public_keys` once the key is replaced.
+/// Reads no store and asks no daemon.
+pub fn public_key(config_path: &Path) -> Outcome {
+    let config = match load_config(config_path) {
+        Ok(config) => config,
+        Err(outcome) => return outcome,
+    };
+    println!(
+        "{}",
+        HeadSigner::new(&config.security.audit_key).public_key()
+    );
+    Outcome::Success
 }
 
 fn print_report(report: &VerifyReport) -> Outcome {

@@ -107,7 +107,11 @@ pub async fn run(
     }));
     eprintln!(
         "{}",
-        instructions(&sim_url, &format!("http://{}", app.address()))
+        instructions(
+            &sim_url,
+            &format!("http://{}", app.address()),
+            &format!("http://{}", app.admin_address())
+        )
     );
     let outcome = match app.run_until(shutdown).await {
         Ok(()) => Outcome::Success,
@@ -130,7 +134,7 @@ fn fail(message: &str) -> Outcome {
     Outcome::Unavailable
 }
 
-fn instructions(sim: &str, bot: &str) -> String {
+fn instructions(sim: &str, bot: &str, admin: &str) -> String {
     format!(
         r#"
 Open {sim}/ in a browser: the web chat, as anyone of the contoso tenant, in Teams or Slack.
@@ -169,7 +173,7 @@ Or talk to it from scripts, as people of the contoso tenant (tests/fixtures/cont
 
   # Behind the scenes
   curl -s {sim}/_sim/graph/log        # every Graph call, with its caller and bodies
-  curl -s {bot}/metrics               # Doorman's metrics
+  curl -s {admin}/metrics             # Doorman's metrics (on its admin listener)
 "#
     )
 }

@@ -64,3 +64,48 @@ impl<'de> Deserialize<'de> for SecretKey {
         SecretKey::from_base64(text.expose_secret()).map_err(serde::de::Error::custom)
     }
 }
+
+/// The public half of an Ed25519 `audit_key` (`[security] previous_audit_public_keys`),
+/// written as 64 hex digits: what `doorman audit public-key` prints and each signed head stores.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuditPublicKey([u8; 32]);
+
+impl AuditPublicKey {
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        AuditPublicKey(bytes)
+    }
+
+    /// Decodes 64 hex digits (either case).
+    pub fn from_hex(text: &str) -> Result<Self, PublicKeyError> {
+        let bytes = hex::decode(text.trim()).map_err(|_| PublicKeyError)?;
+        let array: [u8; 32] = bytes.try_into().map_err(|_| PublicKeyError)?;
+        Ok(AuditPublicKey(array))
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Display for AuditPublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl fmt::Debug for AuditPublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AuditPublicKey({self})")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be an Ed25519 public key as 64 hex digits, as `doorman audit public-key` prints it")]
+pub struct PublicKeyError;
+
+impl<'de> Deserialize<'de> for AuditPublicKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        AuditPublicKey::from_hex(&text).map_err(serde::de::Error::custom)
+    }
+}

@@ -8,7 +8,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use url::Url;
 
-use super::{ConfigError, SecretKey};
+use super::{AuditPublicKey, ConfigError, SecretKey};
 use crate::domain::duration::{format_duration, parse_duration};
 
 /// `[server]`: where the daemon listens and how it is reached from outside.
@@ -20,6 +20,10 @@ pub struct ServerConfig {
     pub public_url: Url,
     #[serde(default)]
     pub log_format: LogFormat,
+    /// Whether the public listener serves `/metrics` as well as the admin listener. Off by
+    /// default: the counts say who is busy with what, which is the operator's to know.
+    #[serde(default, deserialize_with = "deserialize_flag")]
+    pub public_metrics: bool,
 }
 
 /// How log lines are written (always to standard error).
@@ -178,14 +182,45 @@ where
     parse_duration(&text).map_err(serde::de::Error::custom)
 }
 
+/// A yes-or-no key: a TOML boolean, or `true`/`false` as text, the only shape an environment
+/// override (`DOORMAN__SERVER__PUBLIC_METRICS=true`) can take.
+fn deserialize_flag<'de, D>(deserializer: D) -> Result<bool, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Bool(bool),
+        Text(String),
+    }
+    match Flag::deserialize(deserializer)? {
+        Flag::Bool(flag) => Ok(flag),
+        Flag::Text(text) => match text.trim() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(serde::de::Error::custom("must be true or false")),
+        },
+    }
+}
+
 /// `[security]`: keys kept outside the store.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SecurityConfig {
     /// Encrypts delegated tokens at rest (AES-256-GCM).
     pub token_key: SecretKey,
+    /// Earlier `token_key`s, used only to open tokens sealed before a rotation: a token one of
+    /// them opens is sealed again under `token_key` when it is read.
+    #[serde(default)]
+    pub previous_token_keys: Vec<SecretKey>,
     /// Signs the head of the audit chain (Ed25519, from this 32-byte seed).
     pub audit_key: SecretKey,
+    /// The public halves of earlier `audit_key`s (hex, as `doorman audit public-key` prints
+    /// them), trusted only to verify heads signed before a rotation. Public keys, not seeds:
+    /// verifying needs nothing that could sign.
+    #[serde(default)]
+    pub previous_audit_public_keys: Vec<AuditPublicKey>,
     /// Certificate authorities trusted for outbound HTTPS besides the usual roots (a PEM
     /// file, such as the one `doorman sim --tls` hands out).
     #[serde(default)]

@@ -105,6 +105,27 @@ fn defaults_fill_the_optional_keys() {
 }
 
 #[test]
+fn public_metrics_is_off_unless_the_file_or_the_environment_turns_it_on() {
+    let off = Config::from_toml(&minimal(), Vec::new()).expect("loads");
+    assert!(!off.server.public_metrics);
+    let in_file = minimal().replace("[storage]", "public_metrics = true\n[storage]");
+    let on = Config::from_toml(&in_file, Vec::new()).expect("loads");
+    assert!(on.server.public_metrics);
+    let from_environment = vec![(
+        "DOORMAN__SERVER__PUBLIC_METRICS".to_owned(),
+        "true".to_owned(),
+    )];
+    let on = Config::from_toml(&minimal(), from_environment).expect("loads");
+    assert!(on.server.public_metrics);
+    let unclear = vec![(
+        "DOORMAN__SERVER__PUBLIC_METRICS".to_owned(),
+        "yes".to_owned(),
+    )];
+    let refused = error_of(&minimal(), unclear);
+    assert!(refused.contains("server.public_metrics"), "{refused}");
+}
+
+#[test]
 fn the_catalog_refresh_is_a_duration_of_at_least_a_minute() {
     let with_catalog = |section: &str| format!("{}\n[catalog]\n{section}\n", minimal());
     let config = Config::from_toml(
@@ -427,4 +448,84 @@ fn a_secret_file_that_is_empty_is_refused_and_other_file_keys_stay_unknown() {
         Vec::new(),
     );
     assert!(message.contains("path_file"), "{message}");
+}
+
+#[test]
+fn previous_token_keys_are_read_inline_or_from_a_list_of_files_and_never_shown() {
+    let config = Config::from_toml(&minimal(), keys()).expect("loads");
+    assert!(
+        config.security.previous_token_keys.is_empty(),
+        "none by default"
+    );
+
+    let inline = minimal().replace(
+        "[security]",
+        &format!("[security]\nprevious_token_keys = [\"{KEY_B}\"]"),
+    );
+    let config = Config::from_toml(&inline, Vec::new()).expect("loads");
+    assert_eq!(config.security.previous_token_keys.len(), 1);
+    assert_eq!(config.security.previous_token_keys[0].expose()[0], 0x20);
+    assert!(!format!("{config:?}").contains(KEY_B));
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("token_key.previous");
+    std::fs::write(&path, format!("{KEY_B}\n")).expect("written");
+    let environment = vec![(
+        "DOORMAN__SECURITY__PREVIOUS_TOKEN_KEYS_FILE".to_owned(),
+        format!("[\"{}\"]", path.display()),
+    )];
+    let config = Config::from_toml(&minimal(), environment).expect("loads");
+    assert_eq!(config.security.previous_token_keys[0].expose()[0], 0x20);
+
+    let single = vec![(
+        "DOORMAN__SECURITY__PREVIOUS_TOKEN_KEYS_FILE".to_owned(),
+        path.display().to_string(),
+    )];
+    let message = error_of(&minimal(), single);
+    assert!(
+        message.contains("security.previous_token_keys_file") && message.contains("list"),
+        "{message}"
+    );
+    let missing = vec![(
+        "DOORMAN__SECURITY__PREVIOUS_TOKEN_KEYS_FILE".to_owned(),
+        format!(
+            "[\"{}\", \"{}\"]",
+            path.display(),
+            dir.path().join("absent").display()
+        ),
+    )];
+    let message = error_of(&minimal(), missing);
+    assert!(
+        message.contains("security.previous_token_keys_file[1]: cannot read"),
+        "{message}"
+    );
+    let both = inline.replace(
+        "[security]",
+        &format!(
+            "[security]\nprevious_token_keys_file = [\"{}\"]",
+            path.display()
+        ),
+    );
+    let message = error_of(&both, Vec::new());
+    assert!(message.contains("not both"), "{message}");
+    assert!(!message.contains(KEY_B), "{message}");
+}
+
+#[test]
+fn previous_audit_public_keys_must_be_ed25519_public_keys_in_hex() {
+    let public = "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c";
+    let text = minimal().replace(
+        "[security]",
+        &format!("[security]\nprevious_audit_public_keys = [\"{public}\"]"),
+    );
+    let config = Config::from_toml(&text, Vec::new()).expect("loads");
+    assert_eq!(
+        config.security.previous_audit_public_keys[0].to_string(),
+        public
+    );
+    let message = error_of(&text.replace(public, &public[..62]), Vec::new());
+    assert!(
+        message.contains("security.previous_audit_public_keys") && message.contains("64 hex"),
+        "{message}"
+    );
 }

@@ -125,7 +125,7 @@ async fn callback(
         return step_up_callback(&identity, &pending, &asked, &params).await;
     }
     if let Some(error) = params.get("error") {
-        tracing::info!(error = %error, "sign-in refused by the identity platform");
+        tracing::info!(error = %crate::telemetry::untrusted(error), "sign-in refused by the identity platform");
         return page(
             StatusCode::BAD_REQUEST,
             "Sign-in did not complete",
@@ -288,7 +288,7 @@ async fn step_up_result(
     params: &HashMap<String, String>,
 ) -> Result<(), String> {
     if let Some(error) = params.get("error") {
-        tracing::info!(error = %error, "step-up sign-in refused by the identity platform");
+        tracing::info!(error = %crate::telemetry::untrusted(error), "step-up sign-in refused by the identity platform");
         return Err(if error == "interaction_required" {
             "you could not complete a multi-factor sign-in without your password".to_owned()
         } else {

@@ -7,16 +7,18 @@
 //! under that person's lock, so a sign-out that arrives while a refresh is in flight waits for
 //! it and then removes what it saved: a rotated token can never resurrect a signed-out grant.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
 
 use super::oauth::{OAuth, OAuthError, Tokens};
 use super::scopes::{ExchangeScopes, Role, Service};
 use super::vault::{StoredGrant, TokenVault, VaultError};
+use crate::audit::{AuditKind, AuditLog, NewRecord};
 use crate::graph::DelegatedToken;
 
 /// Refresh an access token this long before it expires.
@@ -47,7 +49,17 @@ pub struct TokenBroker {
     /// Access tokens by person and the resource they are for.
     cache: Mutex<HashMap<(String, Service), Cached>>,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Where an unreadable stored sign-in is recorded (none in tests of the broker alone).
+    audit: Option<Arc<AuditLog>>,
+    /// People whose unreadable sign-in was already recorded since start, so that each is
+    /// recorded once, not at every use, until they sign in again.
+    unreadable_reported: Mutex<HashSet<String>>,
 }
+
+/// Why a person with an unreadable stored sign-in is asked to sign in: what the log and the
+/// audit record say (never the token).
+const UNREADABLE: &str =
+    "the stored sign-in cannot be decrypted with [security] token_key or previous_token_keys";
 
 impl TokenBroker {
     pub fn new(vault: TokenVault, oauth: Arc<OAuth>, exchange: ExchangeScopes) -> Self {
@@ -57,7 +69,15 @@ impl TokenBroker {
             exchange,
             cache: Mutex::new(HashMap::new()),
             locks: Mutex::new(HashMap::new()),
+            audit: None,
+            unreadable_reported: Mutex::new(HashSet::new()),
         }
+    }
+
+    /// Records in `audit` each person whose stored sign-in no configured key opens.
+    pub fn auditing(mut self, audit: Arc<AuditLog>) -> Self {
+        self.audit = Some(audit);
+        self
     }
 
     /// A Graph access token for `object_id` good for `role`.
@@ -83,10 +103,12 @@ impl TokenBroker {
         if let Some(token) = self.cached(object_id, role, service) {
             return Ok(token);
         }
-        let grant = self
-            .vault
-            .get(object_id)?
-            .ok_or_else(|| TokenError::NeedsSignIn("no sign-in on record".into()))?;
+        let grant = match self.vault.get(object_id) {
+            Ok(Some(grant)) => grant,
+            Ok(None) => return Err(TokenError::NeedsSignIn("no sign-in on record".into())),
+            Err(VaultError::Undecryptable) => return Err(self.unreadable(object_id)),
+            Err(other) => return Err(other.into()),
+        };
         if !role.covered_by(service, &grant.scopes, &self.exchange) {
             return Err(TokenError::NeedsSignIn(format!(
                 "{role:?} permissions for {service:?} were not granted at sign-in"
@@ -112,6 +134,29 @@ impl TokenBroker {
             }
             Err(other) => Err(TokenError::Unavailable(other.to_string())),
         }
+    }
+
+    /// A stored sign-in no configured key opens (a `token_key` rotated without the old key
+    /// in `previous_token_keys`, or a damaged entry) is no sign-in: the person is asked to
+    /// sign in again, which replaces it. Logged and audited once per person, without the token.
+    /// The entry stays, so that putting the missing key back in the configuration recovers it.
+    fn unreadable(&self, object_id: &str) -> TokenError {
+        let first = self.lock_reported().insert(object_id.to_owned());
+        if first {
+            tracing::warn!(entra_id = %object_id, "{UNREADABLE}; asking the person to sign in again");
+            if let Some(audit) = &self.audit {
+                let record = NewRecord {
+                    request_id: None,
+                    kind: AuditKind::TokenUnreadable,
+                    actor: "doorman".into(),
+                    data: json!({"entra_id": object_id, "reason": UNREADABLE}),
+                };
+                if let Err(error) = audit.append(record) {
+                    tracing::error!(%error, "could not audit an unreadable stored sign-in");
+                }
+            }
+        }
+        TokenError::NeedsSignIn(UNREADABLE.into())
     }
 
     /// The scopes a refresh for `service` asks for: one resource's only (the identity platform
@@ -237,7 +282,9 @@ impl TokenBroker {
                 upn,
                 updated: Utc::now(),
             },
-        )
+        )?;
+        self.lock_reported().remove(object_id);
+        Ok(())
     }
 
     /// Whether a refresh token is on record.
@@ -276,6 +323,7 @@ impl TokenBroker {
                     updated: Utc::now(),
                 },
             )?;
+            self.lock_reported().remove(object_id);
         }
         self.cache(
             object_id,
@@ -349,6 +397,12 @@ impl TokenBroker {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         Arc::clone(locks.entry(object_id.to_owned()).or_default())
+    }
+
+    fn lock_reported(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.unreadable_reported
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<(String, Service), Cached>> {

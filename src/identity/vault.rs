@@ -1,6 +1,11 @@
 //! The token vault: delegated refresh tokens encrypted at rest with AES-256-GCM under
 //! `[security] token_key`, one per Entra user.
 //!
+//! Rotation: `[security] previous_token_keys` are tried, after `token_key`, only to open what
+//! was sealed before a rotation. An entry one of them opens is sealed again under `token_key`
+//! as soon as it is read, and flushed, so once everyone's entry has been read the previous
+//! keys are no longer needed. New entries are always sealed under `token_key`.
+//!
 //! Each entry is sealed with a fresh random nonce. Its associated data ([`Binding`]) is
 //! everything the entry stores beside the ciphertext: the owner (the user's object id), the
 //! granted scopes, the UPN and the time it was kept. So a ciphertext copied onto another user's
@@ -86,8 +91,9 @@ const BINDING_VERSION: &str = "doorman-token-v2";
 pub enum VaultError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The entry does not open with this key (a different `token_key`, or tampering).
-    #[error("a stored token cannot be decrypted with [security] token_key")]
+    /// The entry opens with no configured key (a `token_key` changed without the old one in
+    /// `previous_token_keys`, or tampering).
+    #[error("a stored token cannot be decrypted with [security] token_key or previous_token_keys")]
     Undecryptable,
 }
 
@@ -96,19 +102,40 @@ pub enum VaultError {
 pub struct TokenVault {
     store: Arc<dyn Store>,
     entries: Table<String, Sealed>,
+    /// `token_key`: seals everything, opens first.
     key: Arc<LessSafeKey>,
+    /// `previous_token_keys`, in the order configured: they only open.
+    previous: Arc<[LessSafeKey]>,
+}
+
+/// What reading one entry answers, and whether it sealed the entry again.
+type ReadAnswer = (Result<Option<StoredGrant>, VaultError>, bool);
+
+/// Which key opened a sealed secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OpenedWith {
+    Current,
+    Previous,
 }
 
 impl TokenVault {
-    pub fn open(store: Arc<dyn Store>, token_key: &SecretKey) -> Result<Self, StoreError> {
+    /// The vault in `store`, sealing with `token_key` and opening also with `previous` (the
+    /// keys it replaced).
+    pub fn open(
+        store: Arc<dyn Store>,
+        token_key: &SecretKey,
+        previous: &[SecretKey],
+    ) -> Result<Self, StoreError> {
         let entries = Table::open(store.as_ref(), Domain::Tokens)?;
-        // AES-256 takes any 32 bytes as a key, which a SecretKey always is.
-        let unbound = UnboundKey::new(&AES_256_GCM, token_key.expose())
-            .map_err(|_| StoreError::Io("invalid token key".into()))?;
+        let previous = previous
+            .iter()
+            .map(aead_key)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(TokenVault {
             store,
             entries,
-            key: Arc::new(LessSafeKey::new(unbound)),
+            key: Arc::new(aead_key(token_key)?),
+            previous: previous.into(),
         })
     }
 
@@ -133,31 +160,31 @@ impl TokenVault {
         })
     }
 
-    /// Opens what [`TokenVault::seal`] sealed with the same `binding`.
+    /// Opens what [`TokenVault::seal`] sealed with the same `binding`, under `token_key` or
+    /// one of the keys it replaced.
     pub fn unseal(
         &self,
         binding: &Binding,
         sealed: &SealedSecret,
     ) -> Result<SecretString, VaultError> {
-        let nonce: [u8; NONCE_LEN] = STANDARD
-            .decode(&sealed.nonce)
-            .ok()
-            .and_then(|bytes| bytes.try_into().ok())
-            .ok_or(VaultError::Undecryptable)?;
-        let mut data = STANDARD
-            .decode(&sealed.ciphertext)
-            .map_err(|_| VaultError::Undecryptable)?;
-        let plain = self
-            .key
-            .open_in_place(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(binding.0.as_bytes()),
-                &mut data,
-            )
-            .map_err(|_| VaultError::Undecryptable)?;
-        String::from_utf8(plain.to_vec())
-            .map(SecretString::from)
-            .map_err(|_| VaultError::Undecryptable)
+        self.unseal_with_any(binding, sealed)
+            .map(|(secret, _)| secret)
+    }
+
+    /// [`TokenVault::unseal`], saying which key opened it.
+    fn unseal_with_any(
+        &self,
+        binding: &Binding,
+        sealed: &SealedSecret,
+    ) -> Result<(SecretString, OpenedWith), VaultError> {
+        if let Ok(secret) = unseal_with(&self.key, binding, sealed) {
+            return Ok((secret, OpenedWith::Current));
+        }
+        self.previous
+            .iter()
+            .find_map(|key| unseal_with(key, binding, sealed).ok())
+            .map(|secret| (secret, OpenedWith::Previous))
+            .ok_or(VaultError::Undecryptable)
     }
 
     /// Seals and stores `grant` for `object_id`, flushed to disk before returning: a rotated
@@ -180,23 +207,58 @@ impl TokenVault {
         Ok(())
     }
 
+    /// The grant kept for `object_id`. An entry sealed under a previous key is sealed again
+    /// under `token_key` and flushed before this returns, atomically with respect to other
+    /// writers: if the entry changed meanwhile (a rotated refresh token was kept), the newer
+    /// entry stays.
     pub fn get(&self, object_id: &str) -> Result<Option<StoredGrant>, VaultError> {
-        let Some(sealed) = self.entries.get(&object_id.to_owned())? else {
-            return Ok(None);
-        };
+        let (read, resealed) =
+            self.entries
+                .update(&object_id.to_owned(), |current| match current {
+                    None => (None, (Ok(None), false)),
+                    Some(sealed) => self.read_entry(object_id, sealed),
+                })?;
+        if resealed {
+            self.store.flush()?;
+            tracing::info!(
+                "a stored token was sealed again under the current [security] token_key"
+            );
+        }
+        read
+    }
+
+    /// Opens one stored entry; when a previous key opened it, also returns the entry sealed
+    /// under `token_key` to store in its place.
+    fn read_entry(&self, object_id: &str, sealed: Sealed) -> (Option<Sealed>, ReadAnswer) {
         let binding = Binding::new(
             object_id,
             &sealed.scopes,
             sealed.upn.as_deref(),
             sealed.updated,
         );
-        let refresh_token = self.unseal(&binding, &sealed.secret)?;
-        Ok(Some(StoredGrant {
+        let (refresh_token, opened_with) = match self.unseal_with_any(&binding, &sealed.secret) {
+            Ok(opened) => opened,
+            Err(error) => return (None, (Err(error), false)),
+        };
+        let resealed = match opened_with {
+            OpenedWith::Current => None,
+            // Same binding, so the entry's facts stay as they were; only the key changes.
+            OpenedWith::Previous => self
+                .seal(&binding, &refresh_token)
+                .ok()
+                .map(|secret| Sealed {
+                    secret,
+                    ..sealed.clone()
+                }),
+        };
+        let grant = StoredGrant {
             refresh_token,
             scopes: sealed.scopes,
             upn: sealed.upn,
             updated: sealed.updated,
-        }))
+        };
+        let wrote = resealed.is_some();
+        (resealed, (Ok(Some(grant)), wrote))
     }
 
     /// Forgets `object_id`'s token (sign-out, or a token Entra revoked).
@@ -207,6 +269,39 @@ impl TokenVault {
     }
 }
 
+/// An AES-256-GCM key. AES-256 takes any 32 bytes as a key, which a `SecretKey` always is.
+fn aead_key(key: &SecretKey) -> Result<LessSafeKey, StoreError> {
+    UnboundKey::new(&AES_256_GCM, key.expose())
+        .map(LessSafeKey::new)
+        .map_err(|_| StoreError::Io("invalid token key".into()))
+}
+
+/// Opens `sealed` with one key.
+fn unseal_with(
+    key: &LessSafeKey,
+    binding: &Binding,
+    sealed: &SealedSecret,
+) -> Result<SecretString, VaultError> {
+    let nonce: [u8; NONCE_LEN] = STANDARD
+        .decode(&sealed.nonce)
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or(VaultError::Undecryptable)?;
+    let mut data = STANDARD
+        .decode(&sealed.ciphertext)
+        .map_err(|_| VaultError::Undecryptable)?;
+    let plain = key
+        .open_in_place(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(binding.0.as_bytes()),
+            &mut data,
+        )
+        .map_err(|_| VaultError::Undecryptable)?;
+    String::from_utf8(plain.to_vec())
+        .map(SecretString::from)
+        .map_err(|_| VaultError::Undecryptable)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,9 +309,82 @@ mod tests {
 
     fn vault(dir: &std::path::Path, key: u8) -> (Arc<dyn Store>, TokenVault) {
         let store: Arc<dyn Store> = Arc::new(SledStore::open(dir).expect("store"));
-        let vault =
-            TokenVault::open(Arc::clone(&store), &SecretKey::from_bytes([key; 32])).expect("vault");
+        let vault = TokenVault::open(Arc::clone(&store), &SecretKey::from_bytes([key; 32]), &[])
+            .expect("vault");
         (store, vault)
+    }
+
+    /// A vault sealing with `key` and opening also with `previous`.
+    fn rotated_vault(
+        dir: &std::path::Path,
+        key: u8,
+        previous: &[u8],
+    ) -> (Arc<dyn Store>, TokenVault) {
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(dir).expect("store"));
+        let previous: Vec<SecretKey> = previous
+            .iter()
+            .map(|byte| SecretKey::from_bytes([*byte; 32]))
+            .collect();
+        let vault = TokenVault::open(
+            Arc::clone(&store),
+            &SecretKey::from_bytes([key; 32]),
+            &previous,
+        )
+        .expect("vault");
+        (store, vault)
+    }
+
+    #[test]
+    fn a_token_sealed_under_a_previous_key_opens_and_is_sealed_again_under_the_new_one() {
+        let dir = tempfile::tempdir().expect("dir");
+        let kept = grant("refresh-before-rotation");
+        {
+            let (_store, old) = vault(dir.path(), 7);
+            old.put("oid-1", &kept).expect("put");
+        }
+        {
+            let (_store, rotated) = rotated_vault(dir.path(), 8, &[6, 7]);
+            let back = rotated.get("oid-1").expect("get").expect("present");
+            assert_eq!(
+                back.refresh_token.expose_secret(),
+                "refresh-before-rotation"
+            );
+            assert_eq!(back.scopes, kept.scopes);
+            assert_eq!(back.updated, kept.updated);
+        }
+        // Read once, it was sealed again under the new key and flushed: the old key can go.
+        {
+            let (_store, new_only) = vault(dir.path(), 8);
+            let back = new_only.get("oid-1").expect("get").expect("present");
+            assert_eq!(
+                back.refresh_token.expose_secret(),
+                "refresh-before-rotation"
+            );
+        }
+        let (_store, old_only) = vault(dir.path(), 7);
+        assert!(matches!(
+            old_only.get("oid-1"),
+            Err(VaultError::Undecryptable)
+        ));
+    }
+
+    #[test]
+    fn a_token_no_configured_key_opens_stays_stored_and_unreadable() {
+        let dir = tempfile::tempdir().expect("dir");
+        {
+            let (_store, old) = vault(dir.path(), 7);
+            old.put("oid-1", &grant("secret")).expect("put");
+        }
+        {
+            let (_store, rotated) = rotated_vault(dir.path(), 8, &[9]);
+            assert!(matches!(
+                rotated.get("oid-1"),
+                Err(VaultError::Undecryptable)
+            ));
+        }
+        // Not removed: putting the forgotten key back in `previous_token_keys` recovers it.
+        let (_store, fixed) = rotated_vault(dir.path(), 8, &[9, 7]);
+        assert!(fixed.get("oid-1").expect("get").is_some());
     }
 
     fn grant(token: &str) -> StoredGrant {

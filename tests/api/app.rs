@@ -172,6 +172,19 @@ impl TestApp {
         .collect()
     }
 
+    /// The process id of a bot started with [`TestApp::start_process`].
+    pub fn process_id(&self) -> Option<u32> {
+        match &self.running {
+            Some(Running::Process(child)) => child.id(),
+            _ => None,
+        }
+    }
+
+    /// The admin listener's base URL, where `/metrics` and `/readyz` in detail are served.
+    pub fn admin_url(&self) -> String {
+        format!("http://{}", self.admin)
+    }
+
     /// Starts the bot on its store (again, after [`TestApp::stop`]).
     pub async fn start(&mut self) {
         let config = doorman::config::Config::from_toml(&self.config_text, self.settings())

@@ -203,7 +203,12 @@ fn the_healthcheck_fails_when_nothing_answers_or_the_answer_is_not_ok() {
 /// families are exposed once they hold a series, so one of each is made first.
 fn exposed_series() -> Vec<String> {
     let metrics = doorman::metrics::Metrics::new();
-    metrics.observe_http("/healthz", "GET", 200, std::time::Duration::from_millis(1));
+    metrics.observe_http(
+        "/healthz",
+        &axum::http::Method::GET,
+        200,
+        std::time::Duration::from_millis(1),
+    );
     metrics
         .approvals_pending
         .get_or_create(&AgeLabels {

@@ -11,7 +11,7 @@ use doorman::sim::keys::SigningKey;
 use doorman::sim::teams::{bot_account_id, personal_conversation_id, teams_user_id};
 
 /// A personal message activity from `upn`, shaped as the Bot Connector sends it.
-fn activity(app: &TestApp, upn: &str, id: &str, text: &str) -> Value {
+pub fn activity(app: &TestApp, upn: &str, id: &str, text: &str) -> Value {
     let (oid, name) = {
         let directory = app.sim.state.directory();
         let user = directory.user(upn).expect("a tenant user");
@@ -38,7 +38,7 @@ fn activity(app: &TestApp, upn: &str, id: &str, text: &str) -> Value {
     })
 }
 
-fn connector_claims(app: &TestApp) -> Value {
+pub fn connector_claims(app: &TestApp) -> Value {
     let now = Utc::now().timestamp();
     json!({
         "serviceurl": app.sim.state.teams_service_url(),
@@ -49,7 +49,7 @@ fn connector_claims(app: &TestApp) -> Value {
     })
 }
 
-async fn post_activity(app: &TestApp, activity: &Value, token: Option<&str>) -> u16 {
+pub async fn post_activity(app: &TestApp, activity: &Value, token: Option<&str>) -> u16 {
     let mut request = reqwest::Client::new()
         .post(format!("{}/api/messages", app.bot_url))
         .json(activity);
@@ -237,7 +237,7 @@ async fn forged_slack_requests_are_refused_and_change_nothing() {
 }
 
 /// Slack's signature: `v0=` + hex(HMAC-SHA256(secret, "v0:{timestamp}:{body}")).
-mod hmac_sign {
+pub mod hmac_sign {
     pub fn sign(secret: &str, timestamp: &str, body: &[u8]) -> String {
         let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret.as_bytes());
         let mut message = format!("v0:{timestamp}:").into_bytes();

@@ -205,3 +205,158 @@ where
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// What a forged log line would start with, were a field written into the log unescaped.
+const FORGED_START: &str = "1999-01-01T00:00:00.000000Z";
+
+/// A value that, written raw into a text log, would end the line and forge the next one.
+fn forging(prefix: &str) -> String {
+    format!("{prefix}\n{FORGED_START}  INFO doorman: grant verified request=R-FAKE01")
+}
+
+/// Anyone can send a body to the public routes: nothing of it reaches the log before the
+/// sender is authenticated, and what is logged after is escaped and cut short, so no line can
+/// be forged and no megabyte value written out.
+#[tokio::test]
+async fn untrusted_input_neither_forges_log_lines_nor_floods_the_log() {
+    use crate::forged::{activity, connector_claims, hmac_sign};
+    let mut app = crate::app::TestApp::spawn().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let log = dir.path().join("bot.log");
+    app.stop().await;
+    app.start_process_logging(&log, "debug").await;
+    let client = reqwest::Client::new();
+    let huge = "A".repeat(1_900_000);
+    let messages = format!("{}/api/messages", app.bot_url);
+    let unsigned_header = |header: serde_json::Value| {
+        use base64::Engine;
+        let encode = |value: String| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.as_bytes())
+        };
+        format!(
+            "{}.{}.c2ln",
+            encode(header.to_string()),
+            encode("{}".into())
+        )
+    };
+    let tom = activity(&app, "tom.becker@contoso.com", "4004", "hello");
+    let mut forged_type = tom.clone();
+    forged_type["type"] = json!(forging("message"));
+    let mut huge_type = tom.clone();
+    huge_type["type"] = json!(huge);
+    let tokens = [
+        None,
+        Some("not-a-jwt".to_owned()),
+        Some(unsigned_header(
+            json!({"alg": "RS256", "kid": forging("key")}),
+        )),
+        Some(unsigned_header(json!({"alg": forging("RS256")}))),
+        Some(unsigned_header(
+            json!({"alg": "RS256", "kid": "A".repeat(20_000)}),
+        )),
+    ];
+    for body in [&forged_type, &huge_type] {
+        for token in &tokens {
+            let mut request = client.post(&messages).json(body);
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let status = request.send().await.expect("answers").status();
+            assert!([401, 413].contains(&status.as_u16()), "refused: {status}");
+        }
+    }
+    // Not JSON at all, quoting the forged line.
+    let status = client
+        .post(&messages)
+        .body(format!("{{\"type\": {}", forging("x")))
+        .send()
+        .await
+        .expect("answers")
+        .status();
+    assert_eq!(status, 400);
+    // A genuine token does not vouch for every field of the body.
+    let genuine = app.sim.state.teams.key.sign(&connector_claims(&app));
+    let status = client
+        .post(&messages)
+        .bearer_auth(&genuine)
+        .json(&forged_type)
+        .send()
+        .await
+        .expect("answers")
+        .status();
+    assert_eq!(
+        status, 200,
+        "an activity type Doorman does not know is ignored"
+    );
+    // Slack: unsigned, and signed (Slack vouches for the body, which still holds what people
+    // and other apps chose).
+    let slack = &app.sim.state.slack;
+    let event = json!({
+        "type": forging("event_callback"), "team_id": forging("T1"), "api_app_id": huge,
+        "event_id": forging("Ev1"), "event": {"type": "message"},
+    })
+    .to_string();
+    let now = chrono::Utc::now().timestamp().to_string();
+    for (path, body, content_type) in [
+        ("/slack/events", event.clone(), "application/json"),
+        (
+            "/slack/interactions",
+            format!(
+                "payload={}",
+                url::form_urlencoded::byte_serialize(
+                    json!({"type": forging("block_actions")})
+                        .to_string()
+                        .as_bytes()
+                )
+                .collect::<String>()
+            ),
+            "application/x-www-form-urlencoded",
+        ),
+    ] {
+        for signature in [
+            format!("v0={}", "0".repeat(64)),
+            hmac_sign::sign(&slack.signing_secret, &now, body.as_bytes()),
+        ] {
+            client
+                .post(format!("{}{path}", app.bot_url))
+                .header("content-type", content_type)
+                .header("x-slack-request-timestamp", &now)
+                .header("x-slack-signature", signature)
+                .body(body.clone())
+                .send()
+                .await
+                .expect("answers");
+        }
+    }
+    // A sign-in callback naming an error, with no sign-in behind it.
+    client
+        .get(format!("{}/auth/callback", app.bot_url))
+        .query(&[("state", forging("s").as_str()), ("error", &forging("e"))])
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(
+        client
+            .get(format!("{}/healthz", app.bot_url))
+            .send()
+            .await
+            .expect("still up")
+            .status(),
+        200
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let logged = std::fs::read_to_string(&log).expect("bot log");
+    assert!(logged.lines().count() > 5, "debug logging was on: {logged}");
+    let forged: Vec<&str> = logged
+        .lines()
+        .filter(|line| line.starts_with(FORGED_START))
+        .collect();
+    assert!(forged.is_empty(), "forged log lines: {forged:?}");
+    assert!(
+        !logged.contains(&"A".repeat(1_000)),
+        "a huge value reached the log ({} bytes)",
+        logged.len()
+    );
+    let longest = logged.lines().map(str::len).max().unwrap_or_default();
+    assert!(longest < 4_000, "a log line of {longest} bytes");
+}

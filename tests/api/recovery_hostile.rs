@@ -162,7 +162,7 @@ async fn a_password_asked_for_in_a_channel_reaches_only_the_one_to_one_chat() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let audit = app.cli(&["audit", "export"]).await;
     assert!(!String::from_utf8_lossy(&audit.stdout).contains(&password));
-    let metrics = app.follow(&format!("{}/metrics", app.bot_url)).await.1;
+    let metrics = app.follow(&format!("{}/metrics", app.admin_url())).await.1;
     assert!(!metrics.contains(&password));
     let log = app.sim.control(Method::GET, "teams/log", None).await.body;
     let carrying: Vec<&Value> = log

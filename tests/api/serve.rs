@@ -7,18 +7,31 @@ use tokio::sync::oneshot;
 use crate::cli::TestConfig;
 use crate::helpers::TestSim;
 
-async fn start(config: &TestConfig) -> (String, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+/// A daemon running in this process: its public and admin base URLs, and how to stop it.
+struct Served {
+    url: String,
+    admin: String,
+    stop: oneshot::Sender<()>,
+    running: tokio::task::JoinHandle<()>,
+}
+
+impl Served {
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.running.await.expect("stops");
+    }
+}
+
+async fn start(config: &TestConfig) -> Served {
     start_with(config, Vec::new()).await
 }
 
 /// Starts the daemon with `DOORMAN__...` overrides.
-async fn start_with(
-    config: &TestConfig,
-    overrides: Vec<(String, String)>,
-) -> (String, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+async fn start_with(config: &TestConfig, overrides: Vec<(String, String)>) -> Served {
     let loaded = Config::load(&config.path, overrides).expect("config");
     let app = App::build(loaded).await.expect("app builds");
     let url = format!("http://{}", app.address());
+    let admin = format!("http://{}", app.admin_address());
     let (stop, stopped) = oneshot::channel::<()>();
     let running = tokio::spawn(async move {
         app.run_until(async {
@@ -27,7 +40,12 @@ async fn start_with(
         .await
         .expect("app runs");
     });
-    (url, stop, running)
+    Served {
+        url,
+        admin,
+        stop,
+        running,
+    }
 }
 
 /// Overrides that point the daemon's Microsoft side (Entra, Graph, Exchange) at `sim`.
@@ -64,23 +82,38 @@ pub async fn ready_body(url: &str) -> serde_json::Value {
     panic!("/readyz did not turn 200 within 20 s");
 }
 
+async fn text_of(url: String) -> (u16, String) {
+    let answer = reqwest::get(url).await.expect("answers");
+    let status = answer.status().as_u16();
+    (status, answer.text().await.expect("text"))
+}
+
 #[tokio::test]
-async fn health_readiness_and_metrics_answer() {
+async fn health_readiness_and_metrics_answer_with_the_details_on_the_admin_listener() {
     let sim = TestSim::start().await;
     let config = TestConfig::new();
-    let (url, stop, running) = start_with(&config, microsoft_of(&sim)).await;
-    let health = reqwest::get(format!("{url}/healthz"))
+    let daemon = start_with(&config, microsoft_of(&sim)).await;
+    let health = reqwest::get(format!("{}/healthz", daemon.url))
         .await
         .expect("healthz");
     assert_eq!(health.status(), 200);
-    let body = ready_body(&url).await;
-    assert_eq!(body["status"], "ready");
-    let metrics = reqwest::get(format!("{url}/metrics"))
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let body = ready_body(&daemon.url).await;
+    assert_eq!(
+        body,
+        serde_json::json!({"status": "ready"}),
+        "the public side says ready and nothing more"
+    );
+    let (status, detailed) = text_of(format!("{}/readyz", daemon.admin)).await;
+    assert_eq!(status, 200, "{detailed}");
+    let storage = config.storage().display().to_string();
+    assert!(detailed.contains(&storage), "{detailed}");
+    let (status, _) = text_of(format!("{}/metrics", daemon.url)).await;
+    assert_eq!(status, 404, "no metrics on the public listener by default");
+    let (status, metrics) = text_of(format!("{}/metrics", daemon.admin)).await;
+    assert_eq!(
+        status, 200,
+        "the admin listener serves them without its token"
+    );
     assert!(metrics.contains("doorman_build_info"), "{metrics}");
     assert!(
         metrics.contains(
@@ -88,16 +121,79 @@ async fn health_readiness_and_metrics_answer() {
         ),
         "{metrics}"
     );
-    let missing = reqwest::get(format!("{url}/nothing-here"))
-        .await
-        .expect("answers");
-    assert_eq!(missing.status(), 404);
-    let _ = stop.send(());
-    running.await.expect("stops");
+    let (status, _) = text_of(format!("{}/nothing-here", daemon.url)).await;
+    assert_eq!(status, 404);
+    daemon.stop().await;
     assert!(!config.storage().join("admin.token").exists());
 }
 
-/// A policy file with a problem leaves the daemon up but not ready, and `/readyz` says where.
+#[tokio::test]
+async fn public_metrics_serves_them_on_the_public_listener_too() {
+    let config = TestConfig::new();
+    let daemon = start_with(
+        &config,
+        vec![(
+            "DOORMAN__SERVER__PUBLIC_METRICS".to_owned(),
+            "true".to_owned(),
+        )],
+    )
+    .await;
+    let (status, metrics) = text_of(format!("{}/metrics", daemon.url)).await;
+    assert_eq!(status, 200);
+    assert!(metrics.contains("doorman_build_info"), "{metrics}");
+    let (status, _) = text_of(format!("{}/metrics", daemon.admin)).await;
+    assert_eq!(status, 200);
+    daemon.stop().await;
+}
+
+/// Made-up methods and random paths, as a scanner or an attacker sends them, are counted in a
+/// few fixed series: the registry (and the daemon's memory) stays the size it was.
+#[tokio::test]
+async fn made_up_methods_and_paths_do_not_grow_the_metrics() {
+    let config = TestConfig::new();
+    let daemon = start(&config).await;
+    let client = reqwest::Client::new();
+    let mut seed: u64 = 0x5eed_0001;
+    let mut next = move || {
+        // xorshift64: the same requests on every run.
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..600 {
+        let method = format!("M{:016X}", next());
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a token");
+        let path = format!("/{:x}/{:x}", next(), next());
+        let routes = ["/healthz", "/readyz", "/api/messages", path.as_str()];
+        let route = routes[(next() % routes.len() as u64) as usize];
+        let answer = client
+            .request(method, format!("{}{route}", daemon.url))
+            .send()
+            .await
+            .expect("answers");
+        assert!(answer.status().is_client_error(), "{}", answer.status());
+    }
+    let (_, metrics) = text_of(format!("{}/metrics", daemon.admin)).await;
+    let series = metrics
+        .lines()
+        .filter(|line| line.starts_with("doorman_http_requests_total{"))
+        .count();
+    assert!(series <= 10, "{series} series:\n{metrics}");
+    assert!(
+        metrics.contains("method=\"other\""),
+        "made-up methods are counted as other: {metrics}"
+    );
+    assert!(
+        !metrics.contains("M0") && !metrics.contains("route=\"/0"),
+        "no made-up method or path became a label"
+    );
+    assert!(metrics.len() < 16 * 1024, "{} bytes", metrics.len());
+    daemon.stop().await;
+}
+
+/// A policy file with a problem leaves the daemon up but not ready; the admin listener's
+/// `/readyz` says where, the public one does not name the file.
 #[tokio::test]
 async fn readiness_fails_while_the_policy_file_is_invalid() {
     let files: [(&str, &[&str]); 2] = [
@@ -114,25 +210,28 @@ async fn readiness_fails_while_the_policy_file_is_invalid() {
             "[policy]\nfile = \"{}\"\n",
             broken.path().display()
         ));
-        let (url, stop, running) = start(&config).await;
-        let ready = reqwest::get(format!("{url}/readyz")).await.expect("readyz");
-        assert_eq!(ready.status(), 503);
-        let body: serde_json::Value = ready.json().await.expect("json");
+        let daemon = start(&config).await;
+        let (status, public) = text_of(format!("{}/readyz", daemon.url)).await;
+        assert_eq!(status, 503);
+        let body: serde_json::Value = serde_json::from_str(&public).expect("json");
+        assert_eq!(body, serde_json::json!({"status": "not ready"}));
+        let (status, detailed) = text_of(format!("{}/readyz", daemon.admin)).await;
+        assert_eq!(status, 503);
+        let body: serde_json::Value = serde_json::from_str(&detailed).expect("json");
         assert_eq!(body["status"], "not ready");
         let checks = body["checks"].to_string();
         for fragment in fragments {
             assert!(checks.contains(fragment), "{fragment} in {body}");
         }
         assert_eq!(
-            reqwest::get(format!("{url}/healthz"))
+            reqwest::get(format!("{}/healthz", daemon.url))
                 .await
                 .expect("healthz")
                 .status(),
             200,
             "the process is still up"
         );
-        let _ = stop.send(());
-        running.await.expect("stops");
+        daemon.stop().await;
     }
 }
 

@@ -24,6 +24,7 @@ use super::Slack;
 use super::place::Conversation;
 use crate::channels::deliveries::hand_on;
 use crate::domain::chat::{Channel, ChatMessage, ChatUser, Inbound, Sender};
+use crate::telemetry::untrusted;
 
 /// What a person said to Doorman, as read from a kept event.
 #[derive(Debug, PartialEq, Eq)]
@@ -53,7 +54,7 @@ pub(super) async fn receive(
             // attack: acknowledging it keeps Slack from retrying and disabling the subscription.
             // The parse error is not logged, because it may quote what someone wrote.
             let kind = raw.get("type").and_then(Value::as_str).unwrap_or("none");
-            tracing::warn!(kind, "slack event of an unknown shape, ignored");
+            tracing::warn!(kind = %untrusted(kind), "slack event of an unknown shape, ignored");
             return StatusCode::OK.into_response();
         }
     };
@@ -69,7 +70,7 @@ pub(super) async fn receive(
             on_callback(&slack, callback, raw.get("event"), retry).await
         }
         SlackPushEvent::AppRateLimited(limited) => {
-            tracing::warn!(team_id = %limited.team_id, "slack dropped events: app rate limited");
+            tracing::warn!(team_id = %untrusted(&limited.team_id), "slack dropped events: app rate limited");
             StatusCode::OK.into_response()
         }
     }
@@ -83,10 +84,16 @@ async fn on_callback(
 ) -> Response {
     let team_id = callback.team_id.0.clone();
     let event_id = callback.event_id.0.clone();
-    let span = tracing::info_span!("slack_event", %event_id, %team_id, retry = retry.as_deref());
+    // Signed by Slack, yet written into the log escaped and cut short all the same.
+    let span = tracing::info_span!(
+        "slack_event",
+        event_id = %untrusted(&event_id),
+        team_id = %untrusted(&team_id),
+        retry = retry.as_deref().map(untrusted).map(tracing::field::display),
+    );
     let kept = span.in_scope(|| {
         if !slack.serves(&team_id, &callback.api_app_id.0) {
-            tracing::info!(app_id = %callback.api_app_id, "event for another workspace or app, ignored");
+            tracing::info!(app_id = %untrusted(&callback.api_app_id.0), "event for another workspace or app, ignored");
             return None;
         }
         said_to_doorman(&callback, raw_event)

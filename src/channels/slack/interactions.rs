@@ -44,6 +44,7 @@ use crate::channels::deliveries::hand_on;
 use crate::domain::chat::{
     Channel, ChatAction, ChatUser, Inbound, Place, Sender, SentMessage, Verb,
 };
+use crate::telemetry::untrusted;
 
 pub(super) async fn receive(
     State(slack): State<Arc<Slack>>,
@@ -86,7 +87,7 @@ pub(super) async fn receive(
         },
         other => {
             tracing::debug!(
-                kind = other.unwrap_or("none"),
+                kind = %untrusted(other.unwrap_or("none")),
                 "interaction type not handled, ignored"
             );
             StatusCode::OK.into_response()
@@ -98,7 +99,7 @@ async fn on_block_actions(
     slack: &Arc<Slack>,
     event: SlackInteractionBlockActionsEvent,
 ) -> Response {
-    let span = tracing::info_span!("slack_interaction", team_id = %event.team.id);
+    let span = tracing::info_span!("slack_interaction", team_id = %untrusted(&event.team.id.0));
     let clicked = span.in_scope(|| clicks(slack, &event));
     let mut trigger_used = false;
     for Clicked { action, ask } in clicked {
@@ -127,11 +128,11 @@ async fn on_view_submission(
     app_id: &str,
     event: SlackInteractionViewSubmissionEvent,
 ) -> Response {
-    let span = tracing::info_span!("slack_interaction", team_id = %event.team.id);
+    let span = tracing::info_span!("slack_interaction", team_id = %untrusted(&event.team.id.0));
     if !slack.serves(&event.team.id.0, app_id) {
         span.in_scope(|| {
             tracing::info!(
-                app_id,
+                app_id = %untrusted(app_id),
                 "view submission for another workspace or app, ignored"
             )
         });
@@ -209,7 +210,7 @@ struct Clicked {
 /// serves, in the order Slack lists them.
 fn clicks(slack: &Slack, event: &SlackInteractionBlockActionsEvent) -> Vec<Clicked> {
     if !slack.serves(&event.team.id.0, &event.api_app_id.0) {
-        tracing::info!(app_id = %event.api_app_id, "click for another workspace or app, ignored");
+        tracing::info!(app_id = %untrusted(&event.api_app_id.0), "click for another workspace or app, ignored");
         return Vec::new();
     }
     let Some(user) = &event.user else {
@@ -235,7 +236,7 @@ fn clicks(slack: &Slack, event: &SlackInteractionBlockActionsEvent) -> Vec<Click
     let mut clicks = Vec::new();
     for (index, action) in event.actions.iter().flatten().enumerate() {
         let Some(verb) = Verb::parse(&action.action_id.0) else {
-            tracing::debug!(action_id = %action.action_id, "not a verb (a link button), ignored");
+            tracing::debug!(action_id = %untrusted(&action.action_id.0), "not a verb (a link button), ignored");
             continue;
         };
         let (data, ask) = match action.value.as_deref().and_then(read_button_value) {

@@ -4,5 +4,6 @@
 mod events;
 mod interactions;
 mod modals;
+mod props;
 mod support;
 mod web;

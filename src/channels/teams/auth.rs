@@ -56,6 +56,23 @@ pub(super) enum AuthError {
     TenantNotAllowed { tenant: String },
 }
 
+impl AuthError {
+    /// What the log says about this refusal. Before the token's signature is checked, anything
+    /// it or the body says is anyone's text, so those refusals are described without it (the
+    /// header's parse error can quote the header, an unknown key id is the sender's to choose);
+    /// the rest are escaped and cut short, since a signed token still does not vouch for every
+    /// field of the body.
+    pub(super) fn for_log(&self) -> String {
+        match self {
+            AuthError::UnreadableHeader(_) => "the token header is unreadable".to_owned(),
+            AuthError::Key(KeyError::Unknown { .. }) => {
+                "the token names a signing key the bot framework does not publish".to_owned()
+            }
+            other => crate::telemetry::untrusted(&other.to_string()).to_string(),
+        }
+    }
+}
+
 pub(super) struct Authenticator {
     keys: SigningKeys,
     validation: Validation,

@@ -24,6 +24,7 @@ use super::inbound::{self, Skip};
 use super::wire::{Activity, InvokeResponse};
 use crate::channels::deliveries::hand_on;
 use crate::domain::chat::{Inbound, Message};
+use crate::telemetry::untrusted;
 
 /// The Teams route, `POST /api/messages`, with its state applied.
 pub fn routes(teams: Arc<Teams>) -> Router {
@@ -36,11 +37,15 @@ async fn receive(State(teams): State<Arc<Teams>>, headers: HeaderMap, body: Byte
     let activity: Activity = match serde_json::from_slice(&body) {
         Ok(activity) => activity,
         Err(error) => {
-            tracing::debug!(%error, "refused a body that is not an activity");
+            // Where, not what: serde's message can quote the body, which anyone can send.
+            tracing::debug!(
+                line = error.line(),
+                column = error.column(),
+                "refused a body that is not an activity"
+            );
             return StatusCode::BAD_REQUEST.into_response();
         }
     };
-    let kind = activity.kind.clone();
     let authenticated = match teams
         .auth
         .verify(headers.get(header::AUTHORIZATION), activity)
@@ -48,16 +53,19 @@ async fn receive(State(teams): State<Arc<Teams>>, headers: HeaderMap, body: Byte
     {
         Ok(authenticated) => authenticated,
         Err(reason) => {
-            tracing::warn!(%reason, activity_type = %kind, "refused a teams activity");
+            // Nothing of the body is logged: anyone can send one.
+            tracing::warn!(reason = %reason.for_log(), "refused a teams activity");
             return StatusCode::UNAUTHORIZED.into_response();
         }
     };
+    let activity = authenticated.activity();
+    // The token vouches for the sender, not for each field of the body: still escaped.
     let span = tracing::info_span!(
         "teams_activity",
         channel = "teams",
-        tenant = %authenticated.tenant(),
-        activity_type = %kind,
-        activity_id = authenticated.activity().id.as_deref().unwrap_or_default(),
+        tenant = %untrusted(authenticated.tenant()),
+        activity_type = %untrusted(&activity.kind),
+        activity_id = %untrusted(activity.id.as_deref().unwrap_or_default()),
     );
     teams.handle(authenticated).instrument(span).await
 }

@@ -7,6 +7,7 @@ mod cards;
 mod cloud;
 mod connector;
 mod inbound;
+mod props;
 
 use std::error::Error;
 use std::io::Write;

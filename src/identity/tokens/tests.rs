@@ -63,7 +63,7 @@ async fn fixture(delay: Duration) -> Fixture {
         .await;
     let dir = tempfile::tempdir().expect("dir");
     let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).expect("store"));
-    let vault = TokenVault::open(store, &SecretKey::from_bytes([7; 32])).expect("vault");
+    let vault = TokenVault::open(store, &SecretKey::from_bytes([7; 32]), &[]).expect("vault");
     let oauth = OAuth::new(&config(&server.uri()), reqwest::Client::new()).expect("oauth");
     let broker = Arc::new(TokenBroker::new(
         vault.clone(),
@@ -251,7 +251,7 @@ async fn an_exchange_token_comes_from_the_same_refresh_token_and_keeps_every_con
         .await;
     let dir = tempfile::tempdir().expect("dir");
     let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).expect("store"));
-    let vault = TokenVault::open(store, &SecretKey::from_bytes([7; 32])).expect("vault");
+    let vault = TokenVault::open(store, &SecretKey::from_bytes([7; 32]), &[]).expect("vault");
     let oauth = OAuth::new(&config(&server.uri()), reqwest::Client::new()).expect("oauth");
     let exchange = ExchangeScopes::default();
     let broker = TokenBroker::new(vault.clone(), Arc::new(oauth), exchange.clone());

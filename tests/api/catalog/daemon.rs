@@ -18,6 +18,8 @@ use crate::serve::{microsoft_of, ready_body};
 /// A daemon built in-process against `sim`, with its catalog service at hand.
 struct Daemon {
     url: String,
+    /// The admin listener, where `/readyz` says what each check found.
+    admin: String,
     catalog: Arc<CatalogService>,
     stop: Option<oneshot::Sender<()>>,
     running: Option<tokio::task::JoinHandle<()>>,
@@ -30,6 +32,7 @@ impl Daemon {
         let loaded = Config::load(&config.path, microsoft_of(sim)).expect("config");
         let app = App::build(loaded).await.expect("app builds");
         let url = format!("http://{}", app.address());
+        let admin = format!("http://{}", app.admin_address());
         let catalog = app.catalog();
         let (stop, stopped) = oneshot::channel::<()>();
         let running = tokio::spawn(async move {
@@ -41,6 +44,7 @@ impl Daemon {
         });
         Daemon {
             url,
+            admin,
             catalog,
             stop: Some(stop),
             running: Some(running),
@@ -49,7 +53,7 @@ impl Daemon {
     }
 
     async fn readyz(&self) -> (u16, Value) {
-        let answer = reqwest::get(format!("{}/readyz", self.url))
+        let answer = reqwest::get(format!("{}/readyz", self.admin))
             .await
             .expect("readyz");
         let status = answer.status().as_u16();
@@ -93,7 +97,7 @@ async fn readyz_waits_for_the_first_sync_then_says_when_it_read_how_much() {
     assert!(daemon.catalog.current().is_empty());
 
     sim.faults(json!({"latency_ms": 0})).await;
-    let body = ready_body(&daemon.url).await;
+    let body = ready_body(&daemon.admin).await;
     let check = catalog_check(&body);
     assert_eq!(check["ok"], true);
     let detail = check["detail"].as_str().unwrap_or_default();
@@ -104,7 +108,7 @@ async fn readyz_waits_for_the_first_sync_then_says_when_it_read_how_much() {
         "{detail}"
     );
     assert!(served.len() > 20, "the whole tenant: {}", served.len());
-    let metrics = reqwest::get(format!("{}/metrics", daemon.url))
+    let metrics = reqwest::get(format!("{}/metrics", daemon.admin))
         .await
         .expect("metrics")
         .text()

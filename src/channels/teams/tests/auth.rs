@@ -116,7 +116,7 @@ async fn every_failed_check_is_a_401_that_records_and_hands_on_nothing() -> Test
             "unknown kid",
             bearer(&stranger_token),
             &activity,
-            "no signing key has id",
+            "a signing key the bot framework does not publish",
         ),
         ("alg none", bearer(&none), &activity, "header is unreadable"),
         (
