@@ -182,7 +182,11 @@ Or talk to it from scripts, as people of the contoso tenant (tests/fixtures/cont
 mod tests {
     #[test]
     fn the_web_chat_address_is_what_the_demo_says_first() {
-        let said = super::instructions("http://127.0.0.1:8990", "http://127.0.0.1:3978");
+        let said = super::instructions(
+            "http://127.0.0.1:8990",
+            "http://127.0.0.1:3978",
+            "http://127.0.0.1:3979",
+        );
         let first = said
             .lines()
             .find(|line| !line.trim().is_empty())
