@@ -159,7 +159,11 @@ impl Conversation {
                 self.prompt_sign_in(&message.sender, &message.place, None, true)
                     .await;
             }
-            (Command::WhoAmI, Some(entra)) => self.who_am_i(&message, &entra).await,
+            (Command::WhoAmI, Some(entra)) => {
+                if let Some(message) = self.in_direct_chat(message).await {
+                    self.who_am_i(&message, &entra).await
+                }
+            }
             (Command::Help, Some(_)) => self.say(&message.place, &replies::help()).await,
             (Command::Greeting, Some(_)) => {
                 self.say(
@@ -168,8 +172,30 @@ impl Conversation {
                 )
                 .await;
             }
-            (Command::Other, Some(entra)) => self.request(&message, &entra).await,
+            (Command::Other, Some(entra)) => {
+                if let Some(message) = self.in_direct_chat(message).await {
+                    self.request(&message, &entra).await
+                }
+            }
         }
+    }
+
+    /// A request, and all that is said about it (what it grants, until when, the person's
+    /// other grants, its removal), is the person's own: said where others read, it is carried
+    /// on in their direct chat, and the channel is told only that. `None` when the direct chat
+    /// cannot be opened (the channel is told something went wrong, and nothing more).
+    async fn in_direct_chat(&self, mut message: ChatMessage) -> Option<ChatMessage> {
+        if self.port.is_direct(&message.place) {
+            return Some(message);
+        }
+        let Some(direct) = self.direct_place(&message.sender.user).await else {
+            self.say(&message.place, &replies::trouble()).await;
+            return None;
+        };
+        self.say(&message.place, &replies::answered_directly())
+            .await;
+        message.place = direct;
+        Some(message)
     }
 
     /// Reads the person's profile with their own token; a dead token leads back to sign-in.
@@ -291,9 +317,11 @@ impl Conversation {
             }
         };
         let who = self.name_of(&event.entra).await;
+        // Who they are signed in as is theirs to read: said in a channel's thread only when
+        // nothing else is at hand.
         let place = match waiting.first() {
-            Some(first) => Some(first.place.clone()),
-            None => self.direct_place(&event.chat_user).await,
+            Some(first) if self.port.is_direct(&first.place) => Some(first.place.clone()),
+            _ => self.direct_place(&event.chat_user).await,
         };
         if let Some(place) = &place {
             self.say(place, &replies::signed_in(&who, !waiting.is_empty()))

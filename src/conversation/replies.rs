@@ -130,9 +130,9 @@ pub fn signed_out() -> Message {
     )
 }
 
-/// Left where others read, when the answer went to the person's direct chat.
+/// Left where others read, when the answer goes to the person's direct chat.
 pub fn answered_directly() -> Message {
-    Message::text("I've sent my answer to our direct chat.")
+    Message::text("I'll answer you in our direct chat.")
 }
 
 pub fn trouble() -> Message {

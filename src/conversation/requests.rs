@@ -37,7 +37,7 @@ impl Conversation {
         }
         if asks_for_standing_approvals(&message.text) {
             let mine = self.requests.standing_of(&upn);
-            self.answer_privately(message, &replies::standing_approvals(&mine))
+            self.say(&message.place, &replies::standing_approvals(&mine))
                 .await;
             return;
         }
@@ -167,29 +167,19 @@ impl Conversation {
                 self.say(&message.place, &self_service_reply(&self_service, verdict))
                     .await
             }
-            // What a person can reach, or who can reach something, is theirs to read alone.
             Intent::ListAccess => {
                 let mine = self.requests.of(&upn);
-                self.answer_privately(message, &replies::my_access(&mine))
-                    .await
+                self.say(&message.place, &replies::my_access(&mine)).await
             }
             Intent::WhoHasAccess { resource } => {
                 let answer = self.who_has_access(&upn, &resource).await;
-                self.answer_privately(message, &answer).await
+                self.say(&message.place, &answer).await
             }
             Intent::Status => {
                 let mine = self.requests.of(&upn);
-                self.answer_privately(message, &replies::my_requests(&mine))
-                    .await
+                self.say(&message.place, &replies::my_requests(&mine)).await
             }
         }
-    }
-
-    /// Answers `message` in the asker's direct chat when it was said where others read.
-    async fn answer_privately(&self, message: &ChatMessage, answer: &Message) {
-        let pointer = replies::answered_directly();
-        self.say_privately(&message.place, &message.sender.user, answer, pointer)
-            .await
     }
 
     /// A change to the requester's own mailbox as a request: the resource is the colleague or

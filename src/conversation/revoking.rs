@@ -75,9 +75,7 @@ pub(super) fn quoted_revocation(text: &str) -> Option<String> {
         return None;
     }
     let id = id.to_uppercase();
-    let valid =
-        id.len() == 8 && id.starts_with("R-") && id[2..].chars().all(|c| c.is_ascii_alphanumeric());
-    valid.then_some(id)
+    crate::domain::request::is_request_id(&id).then_some(id)
 }
 
 #[cfg(test)]

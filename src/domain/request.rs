@@ -62,6 +62,14 @@ impl Service {
     }
 }
 
+/// Whether `text` has the shape of a request id (`R-` and six letters or digits), so that
+/// only such text is ever quoted back to a person.
+pub fn is_request_id(text: &str) -> bool {
+    text.len() == 8
+        && text.starts_with("R-")
+        && text[2..].chars().all(|c| c.is_ascii_alphanumeric())
+}
+
 /// A short id a person can quote: `R-` and six letters and digits without look-alikes.
 pub fn new_id() -> String {
     const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";

@@ -454,7 +454,7 @@ async fn a_slack_mention_in_a_channel_is_understood_and_answered_privately() {
     let (status, page) = app.follow(&links[0]).await;
     assert_eq!(status, 200, "{page}");
     until_said(|| app.slack_seen("U04TOM"), "no access granted through me").await;
-    let in_channel = until_said(general, "sent my answer to our direct chat").await;
+    let in_channel = until_said(general, "I'll answer you in our direct chat").await;
     assert!(
         in_channel
             .iter()

@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::app::{TestApp, eventually, until_said, words};
+use crate::app::{TestApp, eventually, request_id, until_said, words};
 
 /// Every JSON object inside `value` for which `keep` holds.
 pub(crate) fn objects<'v>(
@@ -339,38 +339,51 @@ async fn said_in_channels(app: &TestApp) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn what_someone_can_reach_asked_in_a_channel_is_answered_in_their_direct_chat() {
+async fn whatever_is_asked_in_a_channel_is_answered_in_the_askers_direct_chat() {
     let app = TestApp::spawn().await;
     let maria = "maria.garcia@contoso.com";
-    for question in [
+    let said = [
         "what access do I have?",
         "who has access to the Finance site?",
         "status",
-    ] {
+        "please add me to VPN Users, I work from home on fridays",
+        "remove me from the Marketing team",
+        "revoke R-ABCDEF",
+        "who am I",
+    ];
+    for text in said {
         let posted = app
             .sim
             .control(
                 Method::POST,
                 "teams/message",
-                Some(json!({"from": maria, "text": question, "mention": true})),
+                Some(json!({"from": maria, "text": text, "mention": true})),
             )
             .await;
         assert_eq!(posted.status, 200, "{}", posted.text);
     }
-    until_said(|| app.teams_seen(maria), "no access granted through me").await;
-    let direct = until_said(|| app.teams_seen(maria), "Finance").await;
-    assert!(
-        direct.len() >= 3,
-        "the three answers are in the 1:1 chat: {direct:?}"
-    );
+    for answer in [
+        "no access granted through me",
+        "Finance",
+        "I've sent the approval request",
+        "no active access there that I granted",
+        "I have no request R-ABCDEF",
+        "so I can't act for you until you sign in again",
+    ] {
+        until_said(|| app.teams_seen(maria), answer).await;
+    }
     let notices = eventually(|| async {
-        let said = said_in_channels(&app).await;
-        (said.len() >= 3).then_some(said)
+        let said_there = said_in_channels(&app).await;
+        (said_there.len() >= said.len()).then_some(said_there)
     })
     .await
     .expect("the channel is told where the answers went");
     assert_eq!(
-        notices, ["I've sent my answer to our direct chat."; 3],
-        "nothing about access is said in the channel"
+        notices, ["I'll answer you in our direct chat."; 7],
+        "nothing about anyone's access is said in the channel"
     );
+    // The request goes on in the direct chat: its approval's outcome is said there too.
+    let id = request_id(&app.teams_seen(maria).await);
+    assert!(id.starts_with("R-"), "{id}");
+    assert_eq!(said_in_channels(&app).await.len(), 7);
 }

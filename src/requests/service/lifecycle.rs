@@ -16,7 +16,7 @@ use super::{Requests, role_of};
 use crate::approval::{self, ClickRefused, Clicker};
 use crate::audit::AuditKind;
 use crate::domain::chat::{BoxFuture, ChatAction, Message, Place};
-use crate::domain::request::{EndCause, RequestRecord, Service, State};
+use crate::domain::request::{EndCause, RequestRecord, Service, State, is_request_id};
 use crate::domain::resource::ResourceKind;
 use crate::graph::DelegatedToken;
 use crate::identity::Role;
@@ -51,7 +51,9 @@ pub enum RevokeRefused {
 impl RevokeRefused {
     pub fn sentence(&self, id: &str) -> String {
         match self {
-            RevokeRefused::Unknown => format!("I have no request {id}."),
+            // A click's pick can hold anything: only an id's shape is said back.
+            RevokeRefused::Unknown if is_request_id(id) => format!("I have no request {id}."),
+            RevokeRefused::Unknown => "I have no such request.".to_owned(),
             RevokeRefused::NotYours => format!(
                 "Only the person who asked for {id} and the owners of what it grants can end it; nothing was changed."
             ),
@@ -461,5 +463,23 @@ impl JobHandler for Requests {
                 Job::RemoveSecret { request } => self.remove_secret(&request).await,
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RevokeRefused;
+
+    #[test]
+    fn only_what_has_a_request_ids_shape_is_said_back() {
+        assert_eq!(
+            RevokeRefused::Unknown.sentence("R-7K3QX2"),
+            "I have no request R-7K3QX2."
+        );
+        let picked = format!("R-{}\n*urgent* <!channel>", "X".repeat(100_000));
+        assert_eq!(
+            RevokeRefused::Unknown.sentence(&picked),
+            "I have no such request."
+        );
     }
 }
