@@ -12,7 +12,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::catalog::resolve::{self, Resolution};
-use crate::catalog::{Candidate, Catalog, Query, Word};
+use crate::catalog::{Candidate, Catalog, Query, Word, text};
 use crate::domain::resource::{Access, ResourceKind};
 
 use super::duration;
@@ -20,7 +20,7 @@ use super::model::{AccessRequest, AccessWord, Change, Intent, ResourceRef, Terms
 use super::tokens::{Kind, Token, tokenize};
 use super::vocabulary::{
     ACCESS_PHRASES, CALENDAR_NOUNS, EXPLANATION_OPENERS, FILLER, KIND_PHRASES, KindAffinity,
-    POLITENESS, SOFT, kind_affinity,
+    PERSON_NOUNS, POLITENESS, SOFT, kind_affinity,
 };
 
 /// Score adjustments for how an entry's kind fits the kind nouns.
@@ -65,7 +65,140 @@ struct Parser<'m, 'c> {
     tokens: Vec<Token>,
     /// Tokens already explained (duration, reason, people, addresses).
     used: Vec<bool>,
+    /// Tokens that explain the request rather than make it (the reason, and sentences of
+    /// context around the request).
+    explaining: Vec<bool>,
+    /// The words the cues are read from: every word until the reason is found, then the words
+    /// outside it, so an explanation ("…, need to reset a user's MFA") never changes the action.
     words: Vec<String>,
+    /// Every word of the message.
+    all_words: Vec<String>,
+}
+
+/// Words to look for cues in.
+#[derive(Clone, Copy)]
+struct Words<'a>(&'a [String]);
+
+impl<'a> Words<'a> {
+    fn has_any(self, words: &[&str]) -> bool {
+        self.0.iter().any(|word| words.contains(&word.as_str()))
+    }
+
+    fn has_seq(self, sequence: &[&str]) -> bool {
+        self.0
+            .windows(sequence.len())
+            .any(|window| window.iter().zip(sequence).all(|(a, b)| a == b))
+    }
+
+    fn get(self, at: usize) -> Option<&'a str> {
+        self.0.get(at).map(String::as_str)
+    }
+
+    /// Which account recovery the words ask for, if any: a lost second factor, then a lockout
+    /// (an unlock whatever else is said: "locked out after typing the wrong password"), then
+    /// a password, then not getting in at all.
+    fn account_action(self) -> Option<AccountAction> {
+        if self.lost_second_factor() {
+            Some(AccountAction::RecoverMfa)
+        } else if self.locked_out() {
+            Some(AccountAction::Unlock)
+        } else if self.has_any(PASSWORD_WORDS) {
+            Some(AccountAction::ResetPassword)
+        } else if self.cannot_get_in() {
+            Some(AccountAction::Unlock)
+        } else {
+            None
+        }
+    }
+
+    fn lost_second_factor(self) -> bool {
+        self.has_any(&["mfa", "2fa", "authenticator", "otp", "totp", "2sv"])
+            || self.has_seq(&["two", "factor"])
+            || self.has_seq(&["multi", "factor"])
+            || self.has_seq(&["lost", "my", "phone"])
+            || self.has_seq(&["lost", "phone"])
+            || self.has_seq(&["new", "phone"])
+            || self.has_seq(&["phone", "was", "stolen"])
+            || (self.has_any(&["stolen", "broke", "broken", "wiped", "lost"])
+                && self.has_any(&["phone", "mobile", "cellphone"]))
+            || self.has_seq(&["switched", "phones"])
+            || self.has_seq(&["changed", "phones"])
+            || self.has_seq(&["verification", "code"])
+    }
+
+    /// A lockout, said as one: locked (or blocked) out, or an account that is locked.
+    fn locked_out(self) -> bool {
+        let locked = ["locked", "blocked"];
+        let said_of_the_account = self.has_any(&locked) && self.has_any(&["account", "acct"]);
+        said_of_the_account
+            || self.has_seq(&["locked", "out"])
+            || self.has_seq(&["blocked", "out"])
+            || self.has_seq(&["locked", "me", "out"])
+            || self.has_seq(&["account", "locked"])
+            || self.has_seq(&["account", "is", "locked"])
+            || self.has_seq(&["account", "has", "been", "locked"])
+            || self.has_any(&["unlock", "lockout", "lockedout"])
+    }
+
+    /// "I can't log in", "unable to sign in": not getting in, for a reason not said.
+    fn cannot_get_in(self) -> bool {
+        let cannot = [
+            "cant", "cannot", "couldnt", "unable", "not", "trouble", "problems",
+        ];
+        let get_in = [
+            "log", "login", "logon", "logging", "sign", "signin", "signing", "get", "getting",
+        ];
+        (0..self.0.len()).any(|at| {
+            let first = self.0[at].as_str();
+            // "can't log in", "unable to sign in", "not able to log in", "trouble logging in".
+            let (next, at_next) = match (self.get(at + 1), self.get(at + 2), self.get(at + 3)) {
+                (Some("able"), Some("to"), third) => (third, at + 3),
+                (Some("to"), second, _) => (second, at + 2),
+                (first_next, _, _) => (first_next, at + 1),
+            };
+            // "get" only as "get in": "didn't get access to X" is a request, not a lockout.
+            let getting_in = match next {
+                Some("get" | "getting") => matches!(self.get(at_next + 1), Some("in" | "into")),
+                Some(word) => get_in.contains(&word),
+                None => false,
+            };
+            cannot.contains(&first) && getting_in
+        })
+    }
+}
+
+/// The ways of writing "password".
+const PASSWORD_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "pw",
+    "pword",
+    "passcode",
+    "passwords",
+    "pasword",
+    "passowrd",
+    "paswd",
+];
+
+/// What a document library holds, said for the library: read as its usual name, "Documents".
+const LIBRARY_CONTENT: &[&str] = &["files", "file", "docs", "doc", "document", "documents"];
+
+/// Words that open a request rather than an explanation.
+const REQUEST_OPENERS: &[&str] = &[
+    "please", "pls", "plz", "can", "could", "would", "add", "give", "grant", "remove", "take",
+    "change", "share", "forward", "make", "set", "reset", "unlock", "join",
+];
+
+/// The words of mail forwarding.
+const FORWARDING: &[&str] = &["forward", "forwarding", "autoforward", "redirect"];
+
+/// The recoveries of one's own account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AccountAction {
+    RecoverMfa,
+    Unlock,
+    ResetPassword,
 }
 
 /// One word of the resource phrase, with what else it might be.
@@ -90,7 +223,7 @@ struct Phrase {
 impl<'m, 'c> Parser<'m, 'c> {
     fn new(message: &'m str, asker: Asker<'m>, catalog: &'c Catalog) -> Self {
         let tokens = tokenize(message);
-        let words = tokens
+        let words: Vec<String> = tokens
             .iter()
             .filter(|token| token.is_word())
             .map(|token| token.text.clone())
@@ -100,7 +233,9 @@ impl<'m, 'c> Parser<'m, 'c> {
             asker,
             catalog,
             used: vec![false; tokens.len()],
+            explaining: vec![false; tokens.len()],
             tokens,
+            all_words: words.clone(),
             words,
         }
     }
@@ -113,8 +248,16 @@ impl<'m, 'c> Parser<'m, 'c> {
             self.mark(found.start, found.end);
             found.seconds
         });
+        self.skip_addressee();
         let people = self.people();
         let reason = self.reason();
+        self.words = self
+            .tokens
+            .iter()
+            .zip(&self.explaining)
+            .filter(|(token, explaining)| token.is_word() && !**explaining)
+            .map(|(token, _)| token.text.clone())
+            .collect();
         let on_behalf_of = people.iter().find_map(|named| match named {
             Named::Person(upn) if !upn.eq_ignore_ascii_case(self.asker.upn) => Some(upn.clone()),
             Named::Address(address) => Some(address.clone()),
@@ -153,56 +296,26 @@ impl<'m, 'c> Parser<'m, 'c> {
                 other => other,
             };
         }
-        if self.has_any(&["mfa", "2fa", "authenticator", "otp", "totp", "2sv"])
-            || self.has_seq(&["two", "factor"])
-            || self.has_seq(&["multi", "factor"])
-            || self.has_seq(&["lost", "my", "phone"])
-            || self.has_seq(&["lost", "phone"])
-            || self.has_seq(&["new", "phone"])
-            || self.has_seq(&["phone", "was", "stolen"])
-            || (self.has_any(&["stolen", "broke", "broken"])
-                && self.has_any(&["phone", "mobile", "cellphone"]))
-            || self.has_seq(&["switched", "phones"])
-            || self.has_seq(&["changed", "phones"])
-            || self.has_seq(&["verification", "code"])
-        {
-            return Intent::RecoverMfa {
-                on_behalf_of: self.someone_else(terms.on_behalf_of),
-            };
-        }
-        // A lockout is an unlock whatever else the sentence says ("locked out after typing the
-        // wrong password"); then a password; then not getting in at all.
-        if self.is_locked_out() {
-            return Intent::UnlockAccount {
-                on_behalf_of: self.someone_else(terms.on_behalf_of),
-            };
-        }
-        if self.has_any(&[
-            "password",
-            "passwd",
-            "pwd",
-            "pw",
-            "pword",
-            "passcode",
-            "passwords",
-            "pasword",
-            "passowrd",
-            "paswd",
-        ]) {
-            return Intent::ResetPassword {
-                on_behalf_of: self.someone_else(terms.on_behalf_of),
-            };
-        }
-        if self.cannot_get_in() {
-            return Intent::UnlockAccount {
-                on_behalf_of: self.someone_else(terms.on_behalf_of),
+        // The request part says it is about the account; what exactly is read from the whole
+        // message, so a lockout said anywhere is an unlock.
+        if Words(&self.words).account_action().is_some() {
+            let action = Words(&self.all_words)
+                .account_action()
+                .unwrap_or(AccountAction::ResetPassword);
+            let on_behalf_of = self.someone_else(terms.on_behalf_of);
+            return match action {
+                AccountAction::RecoverMfa => Intent::RecoverMfa { on_behalf_of },
+                AccountAction::Unlock => Intent::UnlockAccount { on_behalf_of },
+                AccountAction::ResetPassword => Intent::ResetPassword { on_behalf_of },
             };
         }
         if let Some(address) = self.new_own_address() {
             return Intent::ChangeAlias { address };
         }
         if self.is_own_calendar() {
-            let words = self.access_words_anywhere();
+            // The level may be said anywhere, a purpose clause included ("so he can see my
+            // free/busy", "to be able to edit my calendar").
+            let words = self.access_words_where(|_| true);
             // "see my availability" names the level with its noun, not its verb.
             let access = if words.contains(&AccessWord::FreeBusy) {
                 Access::FreeBusy
@@ -228,9 +341,7 @@ impl<'m, 'c> Parser<'m, 'c> {
                 },
             };
         }
-        if self.has_any(&["forward", "forwarding", "redirect", "autoforward"])
-            && self.has_any(&["mail", "email", "emails", "mails", "inbox", "messages"])
-        {
+        if self.is_forwarding(&people) {
             // A list's or group's address is a place mail can go too.
             let to = people
                 .first()
@@ -243,6 +354,12 @@ impl<'m, 'c> Parser<'m, 'c> {
                     on_behalf_of: None,
                     ..terms
                 },
+            };
+        }
+        if self.is_other_question() {
+            return Intent::Unknown {
+                query: self.message.trim().chars().take(200).collect(),
+                suggestions: Vec::new(),
             };
         }
         let change = if self.is_revoke() {
@@ -262,10 +379,14 @@ impl<'m, 'c> Parser<'m, 'c> {
     fn new_own_address(&self) -> Option<Option<String>> {
         const CHANGE: &[&str] = &[
             "change", "changed", "update", "updated", "rename", "switch", "set", "make", "new",
-            "primary", "replace",
+            "primary", "replace", "main", "default",
         ];
         const ADDRESS: &[&str] = &["email", "e-mail", "mail", "address", "alias", "smtp"];
-        let own = self.has_any(&["my", "mine"]) && self.has_any(CHANGE) && self.has_any(ADDRESS);
+        // "can my email be x@…": a new address said as what the old one should be.
+        let becomes = self.has_any(&["be", "become"]) && self.first_address().is_some();
+        let own = self.has_any(&["my", "mine"])
+            && (self.has_any(CHANGE) || becomes)
+            && self.has_any(ADDRESS);
         if !own
             || self.is_own_calendar()
             || self.has_any(CALENDAR_NOUNS)
@@ -289,22 +410,36 @@ impl<'m, 'c> Parser<'m, 'c> {
     }
 
     /// The person's own calendar: "my calendar", "my diary", "my availability", "my
-    /// free/busy".
+    /// free/busy", or a calendar shared with nobody's possessive ("share calendar with X": only
+    /// one's own can be shared).
     fn is_own_calendar(&self) -> bool {
-        self.has_any(&["my", "mine"])
+        let mine = self.has_any(&["my", "mine"])
             && (self.has_any(CALENDAR_NOUNS)
                 || self.has_any(&["availability", "freebusy"])
-                || self.has_seq(&["free", "busy"]))
+                || self.has_seq(&["free", "busy"]));
+        let shared = self.has_any(&["share", "sharing"])
+            && self.has_any(CALENDAR_NOUNS)
+            && !self.has_any(&["me", "his", "her", "their"]);
+        mine || shared
+    }
+
+    /// Mail forwarding: "forwarding" said, "forward"/"redirect" with the mail or a person it
+    /// goes to, or the person's own mail going to someone ("can my mail go to Kofi").
+    fn is_forwarding(&self, people: &[Named]) -> bool {
+        const MAIL: &[&str] = &["mail", "email", "emails", "mails", "inbox", "messages"];
+        let own_mail = MAIL.iter().any(|noun| self.has_seq(&["my", noun]));
+        self.has_any(&["forwarding", "autoforward"])
+            || (self.has_any(&["forward", "redirect"])
+                && (self.has_any(MAIL) || !people.is_empty()))
+            || (own_mail && self.has_any(&["to"]) && !people.is_empty())
     }
 
     fn has_any(&self, words: &[&str]) -> bool {
-        self.words.iter().any(|word| words.contains(&word.as_str()))
+        Words(&self.words).has_any(words)
     }
 
     fn has_seq(&self, sequence: &[&str]) -> bool {
-        self.words
-            .windows(sequence.len())
-            .any(|window| window.iter().zip(sequence).all(|(a, b)| a == b))
+        Words(&self.words).has_seq(sequence)
     }
 
     fn is_help(&self) -> bool {
@@ -324,6 +459,21 @@ impl<'m, 'c> Parser<'m, 'c> {
             &["what", "can", "you", "do"],
             &["what", "do", "you", "do"],
             &["how", "does", "this", "work"],
+            &["what", "can", "you", "help", "with"],
+            &["what", "can", "you", "help", "me", "with"],
+            &["how", "can", "you", "help"],
+            &["how", "can", "you", "help", "me"],
+            &["what", "are", "you"],
+            &["who", "are", "you"],
+            &["what", "is", "this"],
+            &["whats", "this"],
+            &["what", "can", "i", "ask"],
+            &["what", "can", "i", "ask", "you"],
+            &["what", "can", "i", "ask", "for"],
+            &["what", "can", "i", "ask", "you", "for"],
+            &["what", "can", "you", "do", "for", "me"],
+            &["get", "started"],
+            &["getting", "started"],
             &["how", "do", "i", "use", "this"],
             &["how", "do", "i", "use", "you"],
             &["commands"],
@@ -335,7 +485,9 @@ impl<'m, 'c> Parser<'m, 'c> {
     }
 
     fn is_list_access(&self) -> bool {
-        let asks = self.has_any(&["what", "which", "show", "list", "whats"]);
+        let asks = self.has_any(&["what", "which", "list", "whats"])
+            || self.has_seq(&["show", "me"])
+            || self.has_seq(&["show", "my"]);
         let about = self.has_any(&[
             "access",
             "permissions",
@@ -347,7 +499,7 @@ impl<'m, 'c> Parser<'m, 'c> {
         ]);
         let mine = self.has_seq(&["do", "i", "have"])
             || self.has_seq(&["am", "i"])
-            || self.has_seq(&["i", "have"])
+            || (self.has_any(&["i"]) && self.has_any(&["have", "got"]))
             || self.has_any(&["my"]);
         let wants = self.has_any(&[
             "need", "want", "give", "get", "add", "grant", "request", "join",
@@ -383,60 +535,60 @@ impl<'m, 'c> Parser<'m, 'c> {
         named.or_else(|| self.lone_first_name())
     }
 
-    /// "I can't log in", "unable to sign in": not getting in, for a reason not said.
-    fn cannot_get_in(&self) -> bool {
-        let cannot = [
-            "cant", "cannot", "couldnt", "unable", "not", "trouble", "problems",
-        ];
-        let get_in = [
-            "log", "login", "logon", "logging", "sign", "signin", "signing", "get", "getting",
-        ];
-        let after = |at: usize| self.words.get(at).map(String::as_str);
-        (0..self.words.len()).any(|at| {
-            let first = self.words[at].as_str();
-            // "can't log in", "unable to sign in", "not able to log in", "trouble logging in".
-            let (next, at_next) = match (after(at + 1), after(at + 2), after(at + 3)) {
-                (Some("able"), Some("to"), third) => (third, at + 3),
-                (Some("to"), second, _) => (second, at + 2),
-                (first_next, _, _) => (first_next, at + 1),
-            };
-            // "get" only as "get in": "didn't get access to X" is a request, not a lockout.
-            let getting_in = match next {
-                Some("get" | "getting") => matches!(after(at_next + 1), Some("in" | "into")),
-                Some(word) => get_in.contains(&word),
-                None => false,
-            };
-            cannot.contains(&first) && getting_in
-        })
-    }
-
-    /// A lockout, said as one: locked (or blocked) out, or an account that is locked.
-    fn is_locked_out(&self) -> bool {
-        let locked = ["locked", "blocked"];
-        let said_of_the_account = self.has_any(&locked) && self.has_any(&["account", "acct"]);
-        said_of_the_account
-            || self.has_seq(&["locked", "out"])
-            || self.has_seq(&["blocked", "out"])
-            || self.has_seq(&["locked", "me", "out"])
-            || self.has_seq(&["account", "locked"])
-            || self.has_seq(&["account", "is", "locked"])
-            || self.has_seq(&["account", "has", "been", "locked"])
-            || self.has_any(&["unlock", "lockout", "lockedout"])
-    }
-
     fn is_revoke(&self) -> bool {
         self.has_seq(&["remove", "me"])
             || self.has_seq(&["remove", "my"])
             || self.has_seq(&["take", "me", "off"])
             || self.has_seq(&["take", "me", "out"])
+            || self.has_seq(&["take", "away", "my"])
             || self.has_seq(&["drop", "me"])
+            || self.has_seq(&["drop", "my"])
             || self.has_seq(&["get", "me", "out"])
             || self.has_seq(&["no", "longer", "need"])
-            || self.has_any(&["revoke", "unsubscribe", "leave"])
-            || (self.has_seq(&["dont", "need"]) && self.has_any(&["anymore"]))
+            || self.has_any(&[
+                "revoke",
+                "unsubscribe",
+                "unsub",
+                "leave",
+                "leaving",
+                "quit",
+                "quitting",
+            ])
+            || (self.has_seq(&["dont", "need"])
+                && (self.has_any(&["anymore"]) || self.has_seq(&["any", "more"])))
     }
 
     // --- the parts that are not the resource --------------------------------------------------
+
+    /// Mentions before the first word address the message (to Doorman in a channel); they name
+    /// nobody the request is for.
+    fn skip_addressee(&mut self) {
+        for at in 0..self.tokens.len() {
+            match self.tokens[at].kind {
+                Kind::Mention => self.used[at] = true,
+                Kind::Word | Kind::Address => break,
+                Kind::Stop | Kind::Pause => {}
+            }
+        }
+    }
+
+    /// The person a mention names: a tenant user by the name shown, else, for a mention that
+    /// shows only an id (Slack's `<@U123>`), someone the parser cannot name, kept as written so
+    /// the request is never read as the asker's own. A name that is nobody's (the bot, an app)
+    /// names nobody.
+    fn mentioned(&self, at: usize) -> Option<Named> {
+        let token = &self.tokens[at];
+        if token.text.is_empty() {
+            return Some(Named::Address(
+                self.message[token.start..token.end].to_owned(),
+            ));
+        }
+        let words: Vec<&str> = token.text.split(' ').collect();
+        match self.catalog.people_named(&words).as_slice() {
+            [person] => Some(Named::Person(person.upn.clone())),
+            _ => None,
+        }
+    }
 
     fn mark(&mut self, start: usize, end: usize) {
         for slot in self.used.iter_mut().take(end).skip(start) {
@@ -462,6 +614,12 @@ impl<'m, 'c> Parser<'m, 'c> {
             }
             let token = &self.tokens[at];
             match token.kind {
+                Kind::Mention => {
+                    if let Some(person) = self.mentioned(at) {
+                        named.push(person);
+                    }
+                    self.used[at] = true;
+                }
                 Kind::Address => {
                     let address = token.text.clone();
                     let (local, domain) = address.split_once('@').unwrap_or((&address, ""));
@@ -484,6 +642,9 @@ impl<'m, 'c> Parser<'m, 'c> {
                     };
                     let first = token.text.clone();
                     let full = self.catalog.people_named(&[&first, &next]);
+                    if self.names_context(at) {
+                        continue;
+                    }
                     if let [person] = full.as_slice() {
                         named.push(Named::Person(person.upn.clone()));
                         self.used[at] = true;
@@ -500,8 +661,24 @@ impl<'m, 'c> Parser<'m, 'c> {
             let after = self.word_at(at - 1).unwrap_or("");
             if !matches!(
                 after,
-                "with" | "for" | "to" | "let" | "give" | "allow" | "grant" | "lets"
+                "with"
+                    | "for"
+                    | "to"
+                    | "let"
+                    | "give"
+                    | "allow"
+                    | "grant"
+                    | "lets"
+                    | "add"
+                    | "put"
+                    | "make"
+                    | "get"
+                    | "help"
+                    | "unlock"
+                    | "reset"
+                    | "remove"
             ) || self.used[at - 1]
+                || self.names_context(at)
             {
                 continue;
             }
@@ -516,6 +693,28 @@ impl<'m, 'c> Parser<'m, 'c> {
             }
         }
         named
+    }
+
+    /// Whether the person named at token `at` is context, not whom the request is for:
+    /// "covering for Maria", "standing in for Kofi", "while Maria is out".
+    fn names_context(&self, at: usize) -> bool {
+        let before = |back: usize| at.checked_sub(back).and_then(|prior| self.word_at(prior));
+        match before(1) {
+            Some("for") => matches!(
+                before(2),
+                Some(
+                    "covering"
+                        | "cover"
+                        | "covers"
+                        | "in"
+                        | "subbing"
+                        | "deputising"
+                        | "deputizing"
+                )
+            ),
+            Some("while" | "replacing" | "from") => true,
+            _ => false,
+        }
     }
 
     /// The first address written, whoever's it is.
@@ -556,84 +755,127 @@ impl<'m, 'c> Parser<'m, 'c> {
         None
     }
 
-    /// The reason: a clause opened by "because", "so I can", "for the ...", or a later sentence
-    /// that explains the request. Marks what it used.
+    /// The reason: a clause opened by "because", "so I can", "for the ...", else a clause after
+    /// a comma, a later sentence or an earlier one that explains the request (see
+    /// [`Parser::explains`]). Every explaining part is marked, so it neither names the resource
+    /// nor gives the action; the reason is the first found.
     fn reason(&mut self) -> Option<String> {
         let sentences = self.sentences();
         let request = sentences
             .iter()
             .position(|(start, end)| self.sentence_asks(*start, *end))
             .unwrap_or(0);
+        let mut reason = None;
         if let Some(&(start, end)) = sentences.get(request) {
             if let Some((from, body)) = (start..end).find_map(|at| self.reason_cue(at, end)) {
                 // Keep the reason only if what it asks for is still said without it ("for the
                 // sales mailbox" names the resource, not a reason).
-                let before = self.used.clone();
-                self.mark(from, end);
-                if self.still_asks() {
-                    let text = self.quote(body, end);
-                    if !text.is_empty() {
-                        return Some(text);
-                    }
-                }
-                self.used = before;
+                reason = self.take_explanation(from, end, body);
             }
-            if let Some(text) = self.reason_after_comma(start, end) {
-                return Some(text);
+            if reason.is_none() {
+                reason = self.reason_after_pause(start, end);
             }
         }
-        for &(start, end) in sentences.iter().skip(request + 1) {
+        let later = sentences.iter().skip(request + 1);
+        // Before the request, the nearest explanation is the reason ("I'm covering the sales
+        // desk. Could you give me access to the sales mailbox?").
+        let earlier = sentences.iter().take(request).rev();
+        for &(start, end) in later.chain(earlier) {
+            if !self.explains(start, end) {
+                continue;
+            }
             let Some(first) = (start..end).find(|at| self.tokens[*at].is_word()) else {
                 continue;
             };
-            let polite = (start..end)
-                .filter(|at| self.tokens[*at].is_word())
-                .all(|at| POLITENESS.contains(&self.tokens[at].text.as_str()));
-            if polite || !EXPLANATION_OPENERS.contains(&self.tokens[first].text.as_str()) {
-                continue;
+            if let Some(text) = self.take_explanation(start, end, first) {
+                reason.get_or_insert(text);
             }
-            if (start..end).any(|at| self.tokens[at].kind == Kind::Address) {
-                continue;
-            }
-            let text = self.quote(first, end);
-            self.mark(start, end);
+        }
+        reason
+    }
+
+    /// Marks tokens `from..end` as explaining the request when the request is still said
+    /// without them, and returns their words from `body` on; else leaves them as they were.
+    fn take_explanation(&mut self, from: usize, end: usize, body: usize) -> Option<String> {
+        let before = self.used.clone();
+        self.mark(from, end);
+        if self.still_asks() {
+            let text = self.quote(body, end);
             if !text.is_empty() {
+                for slot in self.explaining.iter_mut().take(end).skip(from) {
+                    *slot = true;
+                }
+                return Some(text);
+            }
+        }
+        self.used = before;
+        None
+    }
+
+    /// A reason said after a comma with no cue word ("…for 10 days, I'm helping on the
+    /// audit", "…, emergency change on the firewall"): the clause explains (see
+    /// [`Parser::explains`]) and the request is still said without it.
+    fn reason_after_pause(&mut self, start: usize, end: usize) -> Option<String> {
+        let pauses: Vec<usize> = (start..end)
+            .filter(|at| self.tokens[*at].kind == Kind::Pause)
+            .collect();
+        for pause in pauses {
+            if !self.explains(pause + 1, end) {
+                continue;
+            }
+            let Some(first) = (pause + 1..end).find(|at| self.tokens[*at].is_word()) else {
+                continue;
+            };
+            if let Some(text) = self.take_explanation(pause, end, first) {
                 return Some(text);
             }
         }
         None
     }
 
-    /// A reason said after a comma with no cue word ("…for 10 days, I'm helping on the
-    /// audit"): the clause opens as an explanation does, names no address, and the request is
-    /// still said without it. Marks what it used.
-    fn reason_after_comma(&mut self, start: usize, end: usize) -> Option<String> {
-        const OPENERS: &[&str] = &[
-            "im", "were", "its", "working", "helping", "because", "since", "cause", "covering",
-        ];
-        let pauses: Vec<usize> = (start..end)
-            .filter(|at| self.tokens[*at].kind == Kind::Pause)
+    /// Whether tokens `start..end` explain rather than ask: not opened as a request
+    /// ("please…", "can you…"), words of their own beyond filler, politeness and people's names,
+    /// and either opened as an explanation is ("I'm…", "need to…", "covering…") or naming
+    /// nothing the catalog would resolve (and no address). A part that names a resource without
+    /// saying why is part of the request.
+    fn explains(&self, start: usize, end: usize) -> bool {
+        let unused: Vec<usize> = (start..end)
+            .filter(|at| !self.used[*at] && !self.tokens[*at].is_break())
             .collect();
-        for pause in pauses {
-            let Some(first) = (pause + 1..end).find(|at| self.tokens[*at].is_word()) else {
-                continue;
-            };
-            if !OPENERS.contains(&self.tokens[first].text.as_str())
-                || (first..end).any(|at| self.tokens[at].kind == Kind::Address)
-            {
-                continue;
-            }
-            let before = self.used.clone();
-            self.mark(pause, end);
-            if self.still_asks() {
-                let text = self.quote(first, end);
-                if !text.is_empty() {
-                    return Some(text);
-                }
-            }
-            self.used = before;
+        let Some(&first) = unused.first() else {
+            return false;
+        };
+        let first = self.tokens[first].text.as_str();
+        if REQUEST_OPENERS.contains(&first) {
+            // "I got married, please change my email…": this part is the request.
+            return false;
         }
-        None
+        let own_words = unused.iter().any(|at| {
+            let token = &self.tokens[*at];
+            let text = token.text.as_str();
+            token.is_word()
+                && !self.is_filler(text)
+                && !POLITENESS.contains(&text)
+                && self.catalog.people_named(&[text]).is_empty()
+        });
+        if !own_words {
+            return false;
+        }
+        if EXPLANATION_OPENERS.contains(&first) {
+            return true;
+        }
+        if unused.iter().any(|at| self.tokens[*at].kind != Kind::Word) {
+            return false;
+        }
+        let phrase = self.phrase_in(start, end);
+        let query = Query {
+            words: phrase.words.iter().map(|word| word.word.clone()).collect(),
+            mail_local: None,
+        };
+        matches!(
+            resolve::decide(self.catalog.search(&query, SEARCH_LIMIT)),
+            Resolution::NotFound(_)
+        )
     }
 
     /// Sentences as token ranges.
@@ -704,6 +946,10 @@ impl<'m, 'c> Parser<'m, 'c> {
             "in" if next == Some("order") && self.word_at(at + 2) == Some("to") => at + 3,
             "due" if next == Some("to") => at + 2,
             "to" if next == Some("be") && self.word_at(at + 2) == Some("able") => at,
+            // A purpose after the request: "need SCADA access for 3 days to pull the sensor
+            // logs". Only before a word that is nothing else: no filler, access or kind word,
+            // no resource's or person's name ("add me to scada", "forward it to Kofi").
+            "to" if self.opens_purpose(at + 1) => at + 1,
             "for" => {
                 let opener = matches!(
                     next,
@@ -726,17 +972,103 @@ impl<'m, 'c> Parser<'m, 'c> {
         (body < end).then_some((at, body))
     }
 
-    /// Whether the words not yet explained still name something to act on: a resource word, an
-    /// address, or the object of a calendar or forwarding request.
+    /// Whether the word at `at` can start a purpose clause after "to": a word that is no
+    /// filler, access word, kind noun, resource name or person.
+    fn opens_purpose(&self, at: usize) -> bool {
+        let Some(word) = self.word_at(at) else {
+            return false;
+        };
+        !self.used[at]
+            && !self.is_filler(word)
+            && self.phrase_at(at, ACCESS_PHRASES).is_none()
+            && self.phrase_at(at, KIND_PHRASES).is_none()
+            && !self.catalog.names_word(word)
+            && self.catalog.people_named(&[word]).is_empty()
+            && !CALENDAR_NOUNS.contains(&word)
+    }
+
+    /// A question about something else than access ("what time is the all hands meeting
+    /// tomorrow?"): a question word first, and nothing that asks for anything.
+    fn is_other_question(&self) -> bool {
+        const QUESTION: &[&str] = &[
+            "what", "whats", "when", "where", "why", "who", "whos", "how",
+        ];
+        const ASKING: &[&str] = &[
+            "need",
+            "want",
+            "give",
+            "get",
+            "add",
+            "grant",
+            "request",
+            "join",
+            "access",
+            "remove",
+            "revoke",
+            "permission",
+            "permissions",
+            "please",
+            "pls",
+            "share",
+            "forward",
+            "change",
+            "reset",
+            "unlock",
+            "become",
+            "make",
+        ];
+        let first = self
+            .tokens
+            .iter()
+            .zip(&self.used)
+            .find(|(token, used)| token.is_word() && !**used)
+            .map(|(token, _)| token.text.as_str());
+        matches!(first, Some(word) if QUESTION.contains(&word))
+            && !self.has_any(ASKING)
+            && self.access_words_anywhere().is_empty()
+    }
+
+    /// Whether the words not yet explained still make a request: the object of a calendar or
+    /// forwarding request, a resource's address, or words the catalog resolves. A remainder of
+    /// greetings and names ("Hi Doorman", "I want Maria") asks nothing, so what was taken from it
+    /// was the request, not its explanation.
     fn still_asks(&self) -> bool {
+        let unused_word = |words: &[&str]| {
+            self.tokens.iter().zip(&self.used).any(|(token, used)| {
+                !used && token.is_word() && words.contains(&token.text.as_str())
+            })
+        };
+        if unused_word(CALENDAR_NOUNS) || unused_word(FORWARDING) {
+            return true;
+        }
         let phrase = self.phrase();
-        phrase.mail_local.is_some()
-            || phrase
-                .words
-                .iter()
-                .any(|word| !word.word.optional && !word.word.term.is_empty())
-            || self.has_any(CALENDAR_NOUNS)
-            || self.has_any(&["forward", "forwarding"])
+        if phrase.mail_local.is_some() {
+            return true;
+        }
+        let plain: Vec<&PhraseWord> = phrase
+            .words
+            .iter()
+            .filter(|word| !word.word.optional && !word.word.term.is_empty())
+            .collect();
+        if plain.is_empty() {
+            return false;
+        }
+        // A word some resource is called by is enough ("my manager said I should ask you for
+        // vpn access"); else the words must resolve as they are.
+        if plain
+            .iter()
+            .any(|word| self.catalog.names_word(&self.tokens[word.token].text))
+        {
+            return true;
+        }
+        let query = Query {
+            words: phrase.words.iter().map(|word| word.word.clone()).collect(),
+            mail_local: None,
+        };
+        !matches!(
+            resolve::decide(self.catalog.search(&query, SEARCH_LIMIT)),
+            Resolution::NotFound(_)
+        )
     }
 
     /// The message's own words from token `from` to the end of token `end - 1`, trimmed.
@@ -758,12 +1090,17 @@ impl<'m, 'c> Parser<'m, 'c> {
 
     // --- the resource --------------------------------------------------------------------
 
-    /// Every access word in the message, wherever it is.
+    /// Every access word among the unused tokens.
     fn access_words_anywhere(&self) -> Vec<AccessWord> {
+        self.access_words_where(|at| !self.used[at])
+    }
+
+    /// Every access word among the tokens `usable` admits.
+    fn access_words_where(&self, usable: impl Fn(usize) -> bool) -> Vec<AccessWord> {
         let mut found = Vec::new();
         let mut at = 0;
         while at < self.tokens.len() {
-            match self.phrase_at(at, ACCESS_PHRASES) {
+            match self.phrase_matching(at, ACCESS_PHRASES, &usable) {
                 Some((length, word)) => {
                     found.push(word);
                     at += length;
@@ -776,20 +1113,48 @@ impl<'m, 'c> Parser<'m, 'c> {
 
     /// The longest phrase of `table` that starts at token `at` (unused words only).
     fn phrase_at<T: Copy>(&self, at: usize, table: &[(&[&str], T)]) -> Option<(usize, T)> {
+        self.phrase_matching(at, table, |at| !self.used[at])
+    }
+
+    /// The longest phrase of `table` that starts at token `at`, of tokens `usable` admits.
+    fn phrase_matching<T: Copy>(
+        &self,
+        at: usize,
+        table: &[(&[&str], T)],
+        usable: impl Fn(usize) -> bool,
+    ) -> Option<(usize, T)> {
         table.iter().find_map(|(phrase, value)| {
             let matches = phrase.iter().enumerate().all(|(offset, word)| {
                 self.tokens
                     .get(at + offset)
-                    .is_some_and(|token| token.is(word) && !self.used[at + offset])
+                    .is_some_and(|token| token.is(word) && usable(at + offset))
             });
             matches.then_some((phrase.len(), *value))
         })
     }
 
+    /// A word that never names anything: filler, a word for a person ("my contractor Jordan
+    /// Lee") or a misspelling of longer filler ("acess", "plase") that no resource's name
+    /// holds.
+    fn is_filler(&self, word: &str) -> bool {
+        FILLER.contains(&word)
+            || (PERSON_NOUNS.contains(&word) && !self.catalog.names_word(word))
+            || (word.len() >= 4
+                && FILLER
+                    .iter()
+                    .any(|filler| filler.len() >= 5 && text::within_one_edit(filler, word))
+                && !self.catalog.names_word(word))
+    }
+
     fn phrase(&self) -> Phrase {
+        self.phrase_in(0, self.tokens.len())
+    }
+
+    /// The resource phrase of the unused tokens `start..end`.
+    fn phrase_in(&self, start: usize, end: usize) -> Phrase {
         let mut phrase = Phrase::default();
-        let mut at = 0;
-        while at < self.tokens.len() {
+        let mut at = start;
+        while at < end {
             if self.used[at] {
                 at += 1;
                 continue;
@@ -848,9 +1213,16 @@ impl<'m, 'c> Parser<'m, 'c> {
             }
             if let Some((length, kind)) = self.phrase_at(at, KIND_PHRASES) {
                 for offset in 0..length {
+                    let said = self.tokens[at + offset].text.as_str();
+                    // A site's files are its document library, whatever people call them.
+                    let said = if kind == ResourceKind::Library && LIBRARY_CONTENT.contains(&said) {
+                        "documents"
+                    } else {
+                        said
+                    };
                     phrase.words.push(PhraseWord {
                         token: at + offset,
-                        word: Word::new(&self.tokens[at + offset].text, true),
+                        word: Word::new(said, true),
                         access: None,
                         kind: Some(kind),
                     });
@@ -859,7 +1231,7 @@ impl<'m, 'c> Parser<'m, 'c> {
                 continue;
             }
             let text = token.text.as_str();
-            if !FILLER.contains(&text) {
+            if !self.is_filler(text) {
                 phrase.words.push(PhraseWord {
                     token: at,
                     word: Word::new(text, SOFT.contains(&text)),
@@ -879,11 +1251,13 @@ impl<'m, 'c> Parser<'m, 'c> {
             mail_local: phrase.mail_local.clone(),
         };
         let query_text = self.query_text(&phrase);
-        let has_name = phrase
-            .words
-            .iter()
-            .any(|word| !word.word.optional && !word.word.term.is_empty())
-            || phrase.mail_local.is_some();
+        // A kind noun that is itself an entry's name counts as a name: "the documents library"
+        // asks which site's.
+        let has_name = phrase.words.iter().any(|word| {
+            !word.word.term.is_empty()
+                && (!word.word.optional
+                    || (word.access.is_none() && self.catalog.names_word(&word.word.term)))
+        }) || phrase.mail_local.is_some();
         // An address the tenant holds nothing at is not guessed into one it does.
         if !has_name || (phrase.foreign_address && phrase.mail_local.is_none()) {
             return Intent::Unknown {
@@ -917,8 +1291,22 @@ impl<'m, 'c> Parser<'m, 'c> {
         };
         match resolve::decide(candidates) {
             Resolution::Resolved(candidate) => {
-                let words = unnamed_access(&candidate);
                 let kind = candidate.resource.kind;
+                let mut words = unnamed_access(&candidate);
+                if words.is_empty() {
+                    // The level said only in the explanation ("…, I need to upload the new
+                    // logos") still says what access is meant, where it fits the kind.
+                    words = self
+                        .access_words_where(|at| self.explaining[at])
+                        .into_iter()
+                        .filter(|word| {
+                            // Role words in an explanation ("I own the close process", "I'm
+                            // the new admin") describe the person, not the access asked for.
+                            !matches!(word, AccessWord::Manage | AccessWord::FullAccess)
+                                && word.level_for(kind).is_some()
+                        })
+                        .collect();
+                }
                 let access = level_meeting(kind, &words).unwrap_or(kind.default_access());
                 terms.access_words = words;
                 Intent::Access(AccessRequest {
@@ -994,6 +1382,18 @@ impl<'m, 'c> Parser<'m, 'c> {
 /// access its kind does not offer ("read" on a group).
 fn adjustment(candidate: &Candidate<'_>, phrase: &Phrase) -> Option<f32> {
     let kind = candidate.resource.kind;
+    // "the Documents library on the intranet site", "upload files to the finance site": the
+    // site says where the library is; the library is what is asked for.
+    let says = |said: ResourceKind| {
+        phrase
+            .words
+            .iter()
+            .enumerate()
+            .any(|(i, word)| word.kind == Some(said) && !candidate.names_word(i))
+    };
+    if kind == ResourceKind::Site && says(ResourceKind::Library) && says(ResourceKind::Site) {
+        return None;
+    }
     let mut adjustment = 0.0;
     let mut best: Option<KindAffinity> = None;
     let mut access: Vec<AccessWord> = Vec::new();
