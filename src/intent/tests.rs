@@ -666,3 +666,64 @@ fn garbage_is_unknown_and_never_panics() {
         assert!(got["action"].is_string(), "{message:?}: {got}");
     }
 }
+
+#[test]
+fn a_colleague_named_only_by_a_chat_id_is_never_the_asker() {
+    let catalog = contoso();
+    let got = run(
+        &catalog,
+        "tom.becker@contoso.com",
+        "<@UBOTDOOR> please add <@U06ALEX> to VPN Users",
+    );
+    assert_eq!(got["action"], "grant", "{got}");
+    assert_eq!(got["for"], "<@U06ALEX>", "someone else, not Tom: {got}");
+    let got = run(
+        &catalog,
+        "tom.becker@contoso.com",
+        "<at>Doorman</at> add me to VPN Users",
+    );
+    assert!(
+        got.get("for").is_none(),
+        "the leading mention is the bot: {got}"
+    );
+}
+
+#[test]
+fn whom_one_covers_for_is_context_not_the_beneficiary() {
+    let catalog = contoso();
+    for message in [
+        "add me to the support mailbox, I'm covering for Priya Nair",
+        "can I get into the sales mailbox? standing in for maria this week",
+    ] {
+        let got = run(&catalog, "alex.kim@contoso.com", message);
+        assert_eq!(got["action"], "grant", "{message}: {got}");
+        assert!(got.get("for").is_none(), "{message}: {got}");
+        assert!(got["reason"].is_string(), "{message}: {got}");
+    }
+}
+
+#[test]
+fn an_explanation_never_changes_the_action() {
+    let catalog = contoso();
+    for (message, action) in [
+        (
+            "add me to Helpdesk Admins for 4 hours, need to reset a user's MFA",
+            "grant",
+        ),
+        (
+            "add me to VPN Users, I'll leave it when the trip is over",
+            "grant",
+        ),
+        (
+            "forgot my password, now I'm locked out too",
+            "unlock_account",
+        ),
+        (
+            "Hi Doorman, it says my account is locked, can you help?",
+            "unlock_account",
+        ),
+    ] {
+        let got = run(&catalog, "sarah.chen@contoso.com", message);
+        assert_eq!(got["action"], action, "{message}: {got}");
+    }
+}
