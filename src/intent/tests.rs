@@ -722,6 +722,9 @@ fn an_explanation_never_changes_the_action() {
             "Hi Doorman, it says my account is locked, can you help?",
             "unlock_account",
         ),
+        ("I'm leaving for a trade show, need vpn access", "grant"),
+        ("I'm on leave next week, add me to VPN Users", "grant"),
+        ("please let me leave the Product Launch channel", "revoke"),
     ] {
         let got = run(&catalog, "sarah.chen@contoso.com", message);
         assert_eq!(got["action"], action, "{message}: {got}");

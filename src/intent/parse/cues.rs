@@ -280,6 +280,50 @@ impl Parser<'_, '_> {
         named.or_else(|| self.lone_first_name())
     }
 
+    /// "leave the X channel", "I'm leaving the social club"; not time off ("on leave",
+    /// "parental leave") or going somewhere ("leaving for the client site tomorrow").
+    fn leaves_something(&self) -> bool {
+        let words = &self.words;
+        (0..words.len()).any(|at| {
+            let before = at.checked_sub(1).map(|prior| words[prior].as_str());
+            let after = words.get(at + 1).map(String::as_str);
+            matches!(words[at].as_str(), "leave" | "leaving")
+                && !matches!(
+                    before,
+                    Some(
+                        "on" | "parental"
+                            | "sick"
+                            | "annual"
+                            | "maternity"
+                            | "paternity"
+                            | "study"
+                            | "unpaid"
+                            | "my"
+                            | "of"
+                    )
+                )
+                && !matches!(
+                    after,
+                    None | Some(
+                        "for"
+                            | "on"
+                            | "at"
+                            | "in"
+                            | "tomorrow"
+                            | "today"
+                            | "tonight"
+                            | "soon"
+                            | "early"
+                            | "next"
+                            | "this"
+                            | "from"
+                            | "until"
+                            | "till"
+                    )
+                )
+        })
+    }
+
     pub(super) fn is_revoke(&self) -> bool {
         self.has_seq(&["remove", "me"])
             || self.has_seq(&["remove", "my"])
@@ -290,15 +334,8 @@ impl Parser<'_, '_> {
             || self.has_seq(&["drop", "my"])
             || self.has_seq(&["get", "me", "out"])
             || self.has_seq(&["no", "longer", "need"])
-            || self.has_any(&[
-                "revoke",
-                "unsubscribe",
-                "unsub",
-                "leave",
-                "leaving",
-                "quit",
-                "quitting",
-            ])
+            || self.has_any(&["revoke", "unsubscribe", "unsub", "quit", "quitting"])
+            || self.leaves_something()
             || (self.has_seq(&["dont", "need"])
                 && (self.has_any(&["anymore"]) || self.has_seq(&["any", "more"])))
     }

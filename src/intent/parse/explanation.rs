@@ -75,13 +75,13 @@ impl Parser<'_, '_> {
     }
 
     /// A reason said after a comma with no cue word ("…for 10 days, I'm helping on the
-    /// audit", "…, emergency change on the firewall"): the clause explains (see
-    /// [`Parser::explains`]) and the request is still said without it.
+    /// audit", "…, emergency change on the firewall"), or before one: the clause explains
+    /// (see [`Parser::explains`]) and the request is still said without it.
     pub(super) fn reason_after_pause(&mut self, start: usize, end: usize) -> Option<String> {
         let pauses: Vec<usize> = (start..end)
             .filter(|at| self.tokens[*at].kind == Kind::Pause)
             .collect();
-        for pause in pauses {
+        for &pause in &pauses {
             if !self.explains(pause + 1, end) {
                 continue;
             }
@@ -89,6 +89,18 @@ impl Parser<'_, '_> {
                 continue;
             };
             if let Some(text) = self.take_explanation(pause, end, first) {
+                return Some(text);
+            }
+        }
+        // Or before it: "I'm leaving for a trade show, need vpn access".
+        for pause in pauses {
+            if !self.explains(start, pause) {
+                continue;
+            }
+            let Some(first) = (start..pause).find(|at| self.tokens[*at].is_word()) else {
+                continue;
+            };
+            if let Some(text) = self.take_explanation(start, pause + 1, first) {
                 return Some(text);
             }
         }
