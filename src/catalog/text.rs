@@ -34,7 +34,8 @@ pub fn mail_local(mail: &str) -> Option<String> {
     (!local.is_empty()).then(|| local.to_lowercase())
 }
 
-/// Whether `a` and `b` are at most one edit apart (insertion, deletion or substitution).
+/// Whether `a` and `b` are at most one edit apart (insertion, deletion, substitution, or two
+/// neighbouring letters swapped: "incidnets", "qualtiy").
 pub fn within_one_edit(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
@@ -47,8 +48,12 @@ pub fn within_one_edit(a: &str, b: &str) -> bool {
         .take_while(|(x, y)| x == y)
         .count();
     if short.len() == long.len() {
-        // One substitution: the rest after the first difference must match.
-        prefix == short.len() || short[prefix + 1..] == long[prefix + 1..]
+        // One substitution, or one swap: the rest after the difference must match.
+        let swapped = prefix + 1 < short.len()
+            && short[prefix] == long[prefix + 1]
+            && short[prefix + 1] == long[prefix]
+            && short[prefix + 2..] == long[prefix + 2..];
+        prefix == short.len() || short[prefix + 1..] == long[prefix + 1..] || swapped
     } else {
         short[prefix..] == long[prefix + 1..]
     }
@@ -87,7 +92,13 @@ mod tests {
         assert!(within_one_edit("finance", "fiance"));
         assert!(within_one_edit("finance", "fimance"));
         assert!(within_one_edit("atlas", "atlas"));
-        assert!(!within_one_edit("finance", "fiannce"));
+        assert!(
+            within_one_edit("incident", "incidnet"),
+            "a swap is one edit"
+        );
+        assert!(within_one_edit("quality", "qualtiy"));
+        assert!(!within_one_edit("finance", "fiancne"));
+        assert!(!within_one_edit("finance", "nifance"), "not neighbours");
         assert!(!within_one_edit("vpn", "vpnxx"));
         assert_eq!(deletions("abc").collect::<Vec<_>>(), ["bc", "ac", "ab"]);
         assert_eq!(

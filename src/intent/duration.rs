@@ -72,7 +72,20 @@ fn at_position(tokens: &[Token], at: usize, now: DateTime<Utc>) -> Option<Found>
             if word(next) == Some("the") {
                 next += 1;
             }
-            let (used, end) = moment(tokens, at + next, now, first != "to" && first != "by")?;
+            let loose = first != "to" && first != "by";
+            // "till I'm back on monday": the moment after saying who comes back.
+            if loose && matches!(word(next), Some("im" | "i" | "we" | "were")) {
+                let back = (next..next + 4)
+                    .find(|offset| matches!(word(*offset), Some("back" | "return" | "returns")))?;
+                next = back + 1;
+                if matches!(word(next), Some("on" | "in" | "at")) {
+                    next += 1;
+                }
+                if word(next) == Some("the") {
+                    next += 1;
+                }
+            }
+            let (used, end) = moment(tokens, at + next, now, loose)?;
             until(at, at + next + used, now, end)
         }
         "today" if word(1) == Some("only") => until(at, at + 2, now, end_of_day(now.date_naive())),
@@ -222,6 +235,12 @@ fn moment(
             if matches!(word(next), Some("the" | "this")) {
                 next += 1;
             }
+            // "end of next week": the end of the period after this one.
+            if word(next) == Some("next") {
+                let period = word(next + 1)?;
+                let this_end = period_end(period, now)?;
+                return Some((next + 2, period_end(period, this_end + Duration::days(1))?));
+            }
             return Some((next + 1, period_end(word(next)?, now)?));
         }
         "next" => {
@@ -237,6 +256,12 @@ fn moment(
             return None;
         }
         let date = today + Duration::days(i64::from(days_until(today.weekday(), day)));
+        return Some((1, end_of_day(date)));
+    }
+    if let Some((used, moment)) = time_of_day(tokens, at, now) {
+        return Some((used, moment));
+    }
+    if let Some(date) = slash_date(first, today) {
         return Some((1, end_of_day(date)));
     }
     // 2026-12-01 (split into three numbers by the tokenizer).
@@ -257,10 +282,110 @@ fn moment(
     }
     if let Some(day) = ordinal(first) {
         let skip = usize::from(word(1) == Some("of"));
-        let month = month(word(1 + skip)?)?;
-        return Some((2 + skip, end_of_day(next_date(today, month, day)?)));
+        if let Some(month) = word(1 + skip).and_then(month) {
+            return Some((2 + skip, end_of_day(next_date(today, month, day)?)));
+        }
+        // "until the 4th": that day of this month, or of the next when it has passed. Only
+        // with an ordinal suffix, so a bare number is never read as a date.
+        if first.ends_with(|character: char| character.is_ascii_alphabetic()) {
+            return Some((1, end_of_day(next_day_of_month(today, day)?)));
+        }
     }
     None
+}
+
+/// "6pm", "6 pm", "18:00", "5:30pm", "noon": today at that time (UTC, as for dates), or
+/// tomorrow when it has passed.
+fn time_of_day(tokens: &[Token], at: usize, now: DateTime<Utc>) -> Option<(usize, DateTime<Utc>)> {
+    let text = |offset: usize| tokens.get(at + offset).map(|token| token.text.as_str());
+    let first = text(0)?;
+    let (hour, minute, used) = if matches!(first, "noon" | "midday") {
+        (12, 0, 1)
+    } else if let Some(hour) = first
+        .strip_suffix("am")
+        .or_else(|| first.strip_suffix("pm"))
+        .and_then(|digits| digits.parse::<u32>().ok())
+    {
+        (twelve_hour(hour, first.ends_with("pm"))?, 0, 1)
+    } else {
+        let hour: u32 = first.parse().ok().filter(|_| first.len() <= 2)?;
+        match (text(1), text(2), text(3)) {
+            (Some(":"), Some(minutes), meridiem) if minutes.len() == 2 => {
+                let (minute, suffix) = match minutes.parse::<u32>() {
+                    Ok(minute) => (minute, meridiem.filter(|m| matches!(*m, "am" | "pm"))),
+                    Err(_) => return None,
+                };
+                match suffix {
+                    Some(suffix) => (twelve_hour(hour, suffix == "pm")?, minute, 4),
+                    None => (hour, minute, 3),
+                }
+            }
+            (Some(":"), Some(minutes), _) => {
+                let digits = minutes
+                    .strip_suffix("am")
+                    .or_else(|| minutes.strip_suffix("pm"))?;
+                let minute: u32 = digits.parse().ok().filter(|_| digits.len() == 2)?;
+                (twelve_hour(hour, minutes.ends_with("pm"))?, minute, 3)
+            }
+            (Some(meridiem @ ("am" | "pm")), _, _) => (twelve_hour(hour, meridiem == "pm")?, 0, 2),
+            _ => return None,
+        }
+    };
+    let time = NaiveTime::from_hms_opt(hour, minute, 0)?;
+    let mut moment = now.date_naive().and_time(time).and_utc();
+    if moment <= now {
+        moment += Duration::days(1);
+    }
+    Some((used, moment))
+}
+
+fn twelve_hour(hour: u32, pm: bool) -> Option<u32> {
+    (1..=12).contains(&hour).then_some(match (hour, pm) {
+        (12, false) => 0,
+        (12, true) => 12,
+        (hour, true) => hour + 12,
+        (hour, false) => hour,
+    })
+}
+
+/// A date written with slashes: month first ("12/31"), or day first when the first number
+/// cannot be a month ("31/12"). Both readings valid and different ("5/6") is no date: it is
+/// not guessed. A missing year means the next such date.
+fn slash_date(word: &str, today: NaiveDate) -> Option<NaiveDate> {
+    let mut parts = word.split('/');
+    let a: u32 = parts.next()?.parse().ok()?;
+    let b: u32 = parts.next()?.parse().ok()?;
+    let year = match parts.next() {
+        Some(year) => {
+            let year: i32 = year.parse().ok()?;
+            Some(if year < 100 { 2000 + year } else { year })
+        }
+        None => None,
+    };
+    let (month, day) = match (a <= 12, b <= 12) {
+        (true, false) => (a, b),
+        (false, true) => (b, a),
+        (true, true) if a == b => (a, b),
+        _ => return None,
+    };
+    match year {
+        Some(year) => NaiveDate::from_ymd_opt(year, month, day),
+        None => next_date(today, month, day),
+    }
+}
+
+/// The next date (today or later) on this day of the month.
+fn next_day_of_month(today: NaiveDate, day: u32) -> Option<NaiveDate> {
+    let this_month = NaiveDate::from_ymd_opt(today.year(), today.month(), day);
+    if let Some(date) = this_month.filter(|date| *date >= today) {
+        return Some(date);
+    }
+    let (year, month) = if today.month() == 12 {
+        (today.year() + 1, 1)
+    } else {
+        (today.year(), today.month() + 1)
+    };
+    NaiveDate::from_ymd_opt(year, month, day)
 }
 
 fn period_end(period: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
@@ -412,6 +537,41 @@ mod tests {
             Some(until_end_of((2026, 11, 22)))
         );
         assert_eq!(seconds("today only"), Some(until_end_of((2026, 11, 22))));
+        assert_eq!(
+            seconds("till end of next week"),
+            Some(until_end_of((2026, 12, 4)))
+        );
+        assert_eq!(
+            seconds("until end of next month"),
+            Some(until_end_of((2026, 12, 31)))
+        );
+        assert_eq!(seconds("until 12/31."), Some(until_end_of((2026, 12, 31))));
+        assert_eq!(seconds("until 31/12"), Some(until_end_of((2026, 12, 31))));
+        assert_eq!(seconds("until 1/15/27"), Some(until_end_of((2027, 1, 15))));
+        assert_eq!(seconds("until the 4th"), Some(until_end_of((2026, 12, 4))));
+        assert_eq!(
+            seconds("until the 30th"),
+            Some(until_end_of((2026, 11, 30)))
+        );
+        assert_eq!(
+            seconds("till I'm back on monday"),
+            Some(until_end_of((2026, 11, 23)))
+        );
+        assert_eq!(
+            seconds("until I get back on the 1st of december"),
+            Some(until_end_of((2026, 12, 1)))
+        );
+    }
+
+    #[test]
+    fn times_of_day() {
+        assert_eq!(seconds("until 6pm please"), Some(8 * 3_600));
+        assert_eq!(seconds("till 6 pm"), Some(8 * 3_600));
+        assert_eq!(seconds("until 17:30"), Some(7 * 3_600 + 1_800));
+        assert_eq!(seconds("until 5:30pm"), Some(7 * 3_600 + 1_800));
+        assert_eq!(seconds("until noon"), Some(2 * 3_600));
+        // Passed today: tomorrow.
+        assert_eq!(seconds("until 9am"), Some(23 * 3_600));
     }
 
     #[test]
@@ -422,5 +582,9 @@ mod tests {
         assert_eq!(seconds("until 2020-01-01"), None, "in the past");
         assert_eq!(seconds("for 0 days"), None);
         assert_eq!(seconds("for 99999999999 years"), None);
+        assert_eq!(seconds("until 5/6"), None, "day and month could be either");
+        assert_eq!(seconds("until 4"), None);
+        assert_eq!(seconds("until 13:99"), None);
+        assert_eq!(seconds("until I'm back"), None, "no moment said");
     }
 }

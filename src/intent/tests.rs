@@ -1,6 +1,7 @@
-//! The parser against the contoso fixture tenant: the shared request corpus and a larger table
-//! of phrasings. The catalog here is built straight from the fixture file the way the Graph sync
-//! sees the tenant (groups, teams, channels, sites, libraries, shared mailboxes, lists).
+//! The parser against the fixture tenants: each tenant's request corpus (contoso's holds the
+//! shared one) and a larger table of phrasings. The catalog here is built straight from the
+//! fixture file the way the Graph sync sees the tenant (groups, teams, channels, sites,
+//! libraries, shared mailboxes, lists).
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::Value;
@@ -9,8 +10,10 @@ use super::*;
 use crate::catalog::{Catalog, ParentRef, Person, Resource};
 use crate::domain::resource::ResourceKind;
 
-const FIXTURE: &str = include_str!("../../tests/fixtures/contoso.json");
-const CORPUS: &str = include_str!("../../tests/fixtures/contoso-requests.jsonl");
+const CONTOSO: &str = include_str!("../../tests/fixtures/contoso.json");
+const CONTOSO_REQUESTS: &str = include_str!("../../tests/fixtures/contoso-requests.jsonl");
+const FABRIKAM: &str = include_str!("../../tests/fixtures/fabrikam.json");
+const FABRIKAM_REQUESTS: &str = include_str!("../../tests/fixtures/fabrikam-requests.jsonl");
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0)
@@ -22,9 +25,14 @@ fn text(value: &Value, key: &str) -> Option<String> {
     value.get(key).and_then(Value::as_str).map(str::to_owned)
 }
 
-/// The fixture as the catalog sync would see it.
+/// The contoso fixture as the catalog sync would see it.
 pub(crate) fn contoso() -> Catalog {
-    let tenant: Value = serde_json::from_str(FIXTURE).expect("fixture");
+    catalog_of(CONTOSO)
+}
+
+/// A fixture tenant as the catalog sync would see it.
+fn catalog_of(fixture: &str) -> Catalog {
+    let tenant: Value = serde_json::from_str(fixture).expect("fixture");
     let empty = Vec::new();
     let list = |key: &str| tenant.get(key).and_then(Value::as_array).unwrap_or(&empty);
     let mut resources = Vec::new();
@@ -139,7 +147,12 @@ fn meets(got: &Value, expect: &Value) -> bool {
             return false;
         }
     }
-    for key in ["access", "with", "to", "for"] {
+    if let Some(id) = expect.get("id") {
+        if resource["id"] != *id {
+            return false;
+        }
+    }
+    for key in ["access", "with", "to", "for", "address"] {
         if let Some(value) = expect.get(key) {
             if !same(&got[key], value) {
                 return false;
@@ -163,32 +176,52 @@ fn meets(got: &Value, expect: &Value) -> bool {
     true
 }
 
-#[test]
-fn the_shared_corpus_is_understood() {
-    let catalog = contoso();
-    let mut misses = Vec::new();
-    let cases: Vec<Value> = CORPUS
+/// Runs every line of `corpus` against `catalog`, prints the score and every miss, and fails on
+/// any miss: the committed lines are all meant to pass, so a miss is a regression.
+fn corpus_is_understood(tenant: &str, catalog: &Catalog, corpus: &str) {
+    let cases: Vec<Value> = corpus
         .lines()
         .filter(|line| !line.trim().is_empty())
         .map(|line| serde_json::from_str(line).expect("corpus line"))
         .collect();
+    let mut misses = Vec::new();
     for case in &cases {
         let got = run(
-            &catalog,
+            catalog,
             case["as"].as_str().unwrap_or_default(),
             case["text"].as_str().unwrap_or_default(),
         );
         if !meets(&got, &case["expect"]) {
-            misses.push(format!("{} -> {got}", case["text"]));
+            misses.push(format!(
+                "{}\n   got {got}\n  want {}",
+                case["text"], case["expect"]
+            ));
         }
     }
-    // Every line, not just the acceptance bar: a regression here is a regression.
+    println!(
+        "{tenant}: {}/{} understood",
+        cases.len() - misses.len(),
+        cases.len()
+    );
+    for miss in &misses {
+        println!("miss: {miss}");
+    }
     assert!(
         misses.is_empty(),
-        "{} misses:\n{}",
+        "{tenant}: {} of {} lines missed (printed above)",
         misses.len(),
-        misses.join("\n")
+        cases.len()
     );
+}
+
+#[test]
+fn the_contoso_corpus_is_understood() {
+    corpus_is_understood("contoso", &contoso(), CONTOSO_REQUESTS);
+}
+
+#[test]
+fn the_fabrikam_corpus_is_understood() {
+    corpus_is_understood("fabrikam", &catalog_of(FABRIKAM), FABRIKAM_REQUESTS);
 }
 
 /// (as, text, expected subset of the intent JSON)
@@ -631,5 +664,69 @@ fn garbage_is_unknown_and_never_panics() {
     ] {
         let got = run(&catalog, "sarah.chen@contoso.com", message);
         assert!(got["action"].is_string(), "{message:?}: {got}");
+    }
+}
+
+#[test]
+fn a_colleague_named_only_by_a_chat_id_is_never_the_asker() {
+    let catalog = contoso();
+    let got = run(
+        &catalog,
+        "tom.becker@contoso.com",
+        "<@UBOTDOOR> please add <@U06ALEX> to VPN Users",
+    );
+    assert_eq!(got["action"], "grant", "{got}");
+    assert_eq!(got["for"], "<@U06ALEX>", "someone else, not Tom: {got}");
+    let got = run(
+        &catalog,
+        "tom.becker@contoso.com",
+        "<at>Doorman</at> add me to VPN Users",
+    );
+    assert!(
+        got.get("for").is_none(),
+        "the leading mention is the bot: {got}"
+    );
+}
+
+#[test]
+fn whom_one_covers_for_is_context_not_the_beneficiary() {
+    let catalog = contoso();
+    for message in [
+        "add me to the support mailbox, I'm covering for Priya Nair",
+        "can I get into the sales mailbox? standing in for maria this week",
+    ] {
+        let got = run(&catalog, "alex.kim@contoso.com", message);
+        assert_eq!(got["action"], "grant", "{message}: {got}");
+        assert!(got.get("for").is_none(), "{message}: {got}");
+        assert!(got["reason"].is_string(), "{message}: {got}");
+    }
+}
+
+#[test]
+fn an_explanation_never_changes_the_action() {
+    let catalog = contoso();
+    for (message, action) in [
+        (
+            "add me to Helpdesk Admins for 4 hours, need to reset a user's MFA",
+            "grant",
+        ),
+        (
+            "add me to VPN Users, I'll leave it when the trip is over",
+            "grant",
+        ),
+        (
+            "forgot my password, now I'm locked out too",
+            "unlock_account",
+        ),
+        (
+            "Hi Doorman, it says my account is locked, can you help?",
+            "unlock_account",
+        ),
+        ("I'm leaving for a trade show, need vpn access", "grant"),
+        ("I'm on leave next week, add me to VPN Users", "grant"),
+        ("please let me leave the Product Launch channel", "revoke"),
+    ] {
+        let got = run(&catalog, "sarah.chen@contoso.com", message);
+        assert_eq!(got["action"], action, "{message}: {got}");
     }
 }

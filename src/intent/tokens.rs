@@ -13,6 +13,9 @@ pub enum Kind {
     Stop,
     /// `,`, `:`, `(`, `)`, a dash between spaces: a pause inside a sentence.
     Pause,
+    /// A chat mention: Teams `<at>Name</at>`, Slack `<@U123>` or `<@U123|name>`. The text is
+    /// the name shown, lower case, or empty when the markup gives only an id.
+    Mention,
 }
 
 /// One token.
@@ -44,15 +47,26 @@ impl Token {
 /// a sentence or two, and a bound keeps the work per message bounded).
 pub const MAX_MESSAGE_BYTES: usize = 2_000;
 
-/// The tokens of `message`.
+/// The tokens of `message`. Chat markup is read for what it shows: a mention becomes one
+/// [`Kind::Mention`], a Slack mail link (`<mailto:a@b|a@b>`) its address, a Slack link or channel
+/// reference (`<https://…|label>`, `<#C123|name>`) its label.
 pub fn tokenize(message: &str) -> Vec<Token> {
     let message = truncate(message, MAX_MESSAGE_BYTES);
     let mut tokens = Vec::new();
     let mut chunk_start: Option<usize> = None;
-    for (at, character) in message
-        .char_indices()
-        .chain(std::iter::once((message.len(), ' ')))
-    {
+    let mut at = 0;
+    while at <= message.len() {
+        let character = message[at..].chars().next().unwrap_or(' ');
+        if character == '<' {
+            if let Some(markup) = markup(message, at) {
+                if let Some(start) = chunk_start.take() {
+                    chunk(message, start, at, &mut tokens);
+                }
+                markup.push_tokens(message, &mut tokens);
+                at = markup.end;
+                continue;
+            }
+        }
         if character.is_whitespace() {
             if let Some(start) = chunk_start.take() {
                 chunk(message, start, at, &mut tokens);
@@ -76,8 +90,120 @@ pub fn tokenize(message: &str) -> Vec<Token> {
         } else if chunk_start.is_none() {
             chunk_start = Some(at);
         }
+        at += character.len_utf8();
     }
     tokens
+}
+
+/// Chat markup between `<` and `>`, as Teams and Slack put it in message text.
+#[derive(Debug)]
+struct Markup {
+    /// What it stands for.
+    shows: Shows,
+    /// Byte just past the closing `>` (or `</at>`).
+    end: usize,
+}
+
+#[derive(Debug)]
+enum Shows {
+    /// A mention; the name shown (a byte range), if any.
+    Mention {
+        start: usize,
+        name: Option<(usize, usize)>,
+    },
+    /// A mail address (byte range of the address).
+    Address(usize, usize),
+    /// Text to read as ordinary words (byte range), maybe none.
+    Label(Option<(usize, usize)>),
+}
+
+impl Markup {
+    fn push_tokens(&self, message: &str, tokens: &mut Vec<Token>) {
+        match self.shows {
+            Shows::Mention { start, name } => tokens.push(Token {
+                kind: Kind::Mention,
+                text: name.map_or_else(String::new, |(from, to)| {
+                    message[from..to]
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                        .to_lowercase()
+                }),
+                start,
+                end: self.end,
+            }),
+            Shows::Address(from, to) => tokens.push(Token {
+                kind: Kind::Address,
+                text: message[from..to].to_lowercase(),
+                start: from,
+                end: to,
+            }),
+            Shows::Label(Some((from, to))) => {
+                for (offset, piece) in message[from..to].split(' ').scan(from, |at, piece| {
+                    let start = *at;
+                    *at += piece.len() + 1;
+                    Some((start, piece))
+                }) {
+                    if !piece.is_empty() {
+                        chunk(message, offset, offset + piece.len(), tokens);
+                    }
+                }
+            }
+            Shows::Label(None) => {}
+        }
+    }
+}
+
+/// The markup starting at byte `at` (a `<`), if it is markup at all.
+fn markup(message: &str, at: usize) -> Option<Markup> {
+    let rest = &message[at..];
+    if rest.len() >= 4 && rest[..4].eq_ignore_ascii_case("<at>") {
+        let close = rest.to_ascii_lowercase().find("</at>")?;
+        let name = (at + 4, at + close);
+        let name = (!message[name.0..name.1].trim().is_empty()).then_some(name);
+        return Some(Markup {
+            shows: Shows::Mention { start: at, name },
+            end: at + close + "</at>".len(),
+        });
+    }
+    // Slack markup never spans lines or holds spaces before its `|`.
+    let close = rest.find('>')?;
+    let inner = &rest[1..close];
+    if inner.is_empty() || inner.contains('\n') || inner.contains('<') {
+        return None;
+    }
+    let (target, label) = match inner.split_once('|') {
+        Some((target, label)) => (target, Some(label)),
+        None => (inner, None),
+    };
+    if target.contains(char::is_whitespace) {
+        return None;
+    }
+    let end = at + close + 1;
+    let label_range = label.filter(|label| !label.trim().is_empty()).map(|label| {
+        let from = at + 1 + target.len() + 1;
+        (from, from + label.len())
+    });
+    let shows = if let Some(id) = target.strip_prefix('@') {
+        if id.is_empty() || !id.chars().all(char::is_alphanumeric) {
+            return None;
+        }
+        Shows::Mention {
+            start: at,
+            name: label_range,
+        }
+    } else if let Some(address) = target.strip_prefix("mailto:") {
+        let from = at + 1 + "mailto:".len();
+        if !address.contains('@') {
+            return None;
+        }
+        Shows::Address(from, from + address.len())
+    } else if target.starts_with('#') || target.starts_with('!') || target.contains("://") {
+        Shows::Label(label_range)
+    } else {
+        return None;
+    };
+    Some(Markup { shows, end })
 }
 
 fn truncate(text: &str, limit: usize) -> &str {
@@ -110,6 +236,17 @@ fn chunk(message: &str, start: usize, end: usize, tokens: &mut Vec<Token>) {
             push_punctuation(message, core_start + core.len(), end, tokens);
             return;
         }
+    }
+    if let Some(length) = slash_date_length(text) {
+        // "12/31", "31/12/2026": one word, read by the duration rules.
+        tokens.push(Token {
+            kind: Kind::Word,
+            text: text[..length].to_owned(),
+            start,
+            end: start + length,
+        });
+        push_punctuation(message, start + length, end, tokens);
+        return;
     }
     if text
         .chars()
@@ -168,6 +305,33 @@ fn chunk(message: &str, start: usize, end: usize, tokens: &mut Vec<Token>) {
             end: bytes_end,
         });
     }
+}
+
+/// The length of a numeric date written with slashes at the start of `text` ("12/31",
+/// "4/1/27"), when only punctuation follows it.
+fn slash_date_length(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    let mut parts = 0;
+    loop {
+        let digits = bytes[at..]
+            .iter()
+            .take_while(|byte| byte.is_ascii_digit())
+            .count();
+        if digits == 0 || digits > 4 || (parts < 2 && digits > 2) {
+            return None;
+        }
+        at += digits;
+        parts += 1;
+        if parts == 3 || bytes.get(at) != Some(&b'/') {
+            break;
+        }
+        at += 1;
+    }
+    let rest_is_punctuation = text[at..]
+        .chars()
+        .all(|character| !character.is_alphanumeric());
+    (parts >= 2 && rest_is_punctuation).then_some(at)
 }
 
 fn push_punctuation(message: &str, start: usize, end: usize, tokens: &mut Vec<Token>) {
@@ -239,6 +403,31 @@ mod tests {
         );
         assert_eq!(texts("read-only - thanks"), ["read", "only", "-", "thanks"]);
         assert_eq!(texts("I'm on leave"), ["im", "on", "leave"]);
+        assert_eq!(texts("until 12/31."), ["until", "12/31", "."]);
+        assert_eq!(texts("1/2/2027"), ["1/2/2027"]);
+        assert_eq!(texts("free/busy 24/7x"), ["free", "busy", "24", "7x"]);
+    }
+
+    #[test]
+    fn chat_markup_is_read_for_what_it_shows() {
+        let tokens = tokenize("<at>Doorman</at> add <at>Lena  Fischer</at> to X");
+        assert_eq!(tokens[0].kind, Kind::Mention);
+        assert_eq!(tokens[0].text, "doorman");
+        assert_eq!(tokens[2].kind, Kind::Mention);
+        assert_eq!(tokens[2].text, "lena fischer");
+        assert_eq!(texts("<@U04TOM> hi <@U05X|priya>"), ["", "hi", "priya"]);
+        assert_eq!(
+            texts("send from <mailto:sales@contoso.com|sales@contoso.com> pls"),
+            ["send", "from", "sales@contoso.com", "pls"]
+        );
+        assert_eq!(
+            texts("see <https://x.example/a|the wiki> and <#C1|incidents>"),
+            ["see", "the", "wiki", "and", "incidents"]
+        );
+        // Not markup: kept as text.
+        assert_eq!(texts("a < b > c"), ["a", "b", "c"]);
+        assert_eq!(texts("<kofi@fabrikam.net>"), ["kofi@fabrikam.net"]);
+        assert_eq!(texts("<at>unclosed"), ["at", "unclosed"]);
     }
 
     #[test]

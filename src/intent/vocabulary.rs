@@ -89,6 +89,13 @@ pub const KIND_PHRASES: &[(&[&str], ResourceKind)] = &[
     (&["dl"], ResourceKind::DistributionList),
     (&["distro"], ResourceKind::DistributionList),
     (&["list"], ResourceKind::DistributionList),
+    // A site's documents are its document library: "the Marketing documents", "upload to
+    // X's files".
+    (&["documents"], ResourceKind::Library),
+    (&["document"], ResourceKind::Library),
+    (&["docs"], ResourceKind::Library),
+    (&["files"], ResourceKind::Library),
+    (&["file"], ResourceKind::Library),
 ];
 
 /// Whether a noun for `said` may still mean a resource of `kind`, and how strongly: people call
@@ -284,6 +291,21 @@ pub const FILLER: &[&str] = &[
     "level",
     "role",
     "gain",
+    "said",
+    "says",
+    "told",
+    "should",
+    "must",
+    "ask",
+    "asked",
+    "asking",
+    "more",
+    // Chat spellings.
+    "u",
+    "ur",
+    "teh",
+    "hte",
+    "ya",
 ];
 
 /// Words that may be filler or part of a name ("all-hands", "VPN Users", "Helpdesk Admins"):
@@ -309,26 +331,32 @@ pub const SOFT: &[&str] = &[
     "online",
 ];
 
-/// Openers of a later sentence that explains an earlier request ("...finance site? need to
-/// check the Q3 numbers").
+/// Openers of a clause or sentence that explains the request rather than makes it ("…, I'm
+/// helping on the audit", "need to check the Q3 numbers", "covering the order desk").
 pub const EXPLANATION_OPENERS: &[&str] = &[
     "need",
     "needed",
     "i",
     "im",
+    "ive",
+    "ill",
+    "id",
     "we",
     "were",
+    "weve",
     "it",
     "its",
     "for",
-    "to",
     "working",
+    "helping",
+    "covering",
     "have",
     "got",
     "my",
     "our",
     "because",
     "since",
+    "cause",
     "as",
     "so",
     "this",
@@ -336,12 +364,51 @@ pub const EXPLANATION_OPENERS: &[&str] = &[
     "reason",
     "justification",
     "context",
-    "manager",
     "going",
-    "want",
     "trying",
     "doing",
     "preparing",
+    "just",
+    "he",
+    "hes",
+    "she",
+    "shes",
+    "they",
+    "theyre",
+    "starting",
+    "started",
+    "new",
+    "moved",
+    "moving",
+    "joining",
+    "joined",
+    "want",
+    "wanted",
+];
+
+/// Words for a person ("my contractor Jordan Lee", "a new colleague"): never a resource's
+/// name unless the catalog says so.
+pub const PERSON_NOUNS: &[&str] = &[
+    "colleague",
+    "colleagues",
+    "coworker",
+    "coworkers",
+    "contractor",
+    "contractors",
+    "manager",
+    "boss",
+    "teammate",
+    "intern",
+    "assistant",
+    "starter",
+    "hire",
+    "guy",
+    "lady",
+    "person",
+    "someone",
+    "somebody",
+    "doorman",
+    "bot",
 ];
 
 /// A sentence of nothing but these is politeness, not a reason.
@@ -367,4 +434,25 @@ pub const POLITENESS: &[&str] = &[
     "hi",
     "hello",
     "hey",
+    "hiya",
+    "good",
+    "morning",
+    "afternoon",
+    "evening",
+    "hope",
+    "youre",
+    "are",
+    "is",
+    "all",
+    "well",
+    "doing",
+    "dear",
+    "team",
+    "there",
+    "sorry",
+    "to",
+    "bother",
+    "again",
+    "quick",
+    "question",
 ];

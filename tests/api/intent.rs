@@ -1,5 +1,7 @@
 //! `doorman intent` through the real binary against the simulator: the catalog is read from
-//! Graph with the app-only token, and each line of the request corpus becomes its intent JSON.
+//! Graph with the app-only token, and the request corpus becomes its intent JSON. Every line of
+//! both corpora runs in the parser's unit test (`src/intent/tests.rs`); here one line for each
+//! action, kind and level, so the binary's path is proven for all of them at a few dozen runs.
 
 use serde_json::Value;
 use tokio::process::Command;
@@ -45,10 +47,11 @@ fn meets(got: &Value, expect: &Value) -> bool {
         && expect
             .get("kind")
             .is_none_or(|kind| resource["kind"] == *kind)
+        && expect.get("id").is_none_or(|id| resource["id"] == *id)
         && expect
             .get("name")
             .is_none_or(|name| same(&resource["name"], name))
-        && ["access", "with", "to", "for"]
+        && ["access", "with", "to", "for", "address"]
             .iter()
             .all(|key| expect.get(*key).is_none_or(|value| same(&got[*key], value)))
         && expect
@@ -64,13 +67,32 @@ fn meets(got: &Value, expect: &Value) -> bool {
             || got["duration_seconds"].is_number())
 }
 
+/// The first line of the corpus for each (action, kind, access) it expects.
+fn one_line_per_shape(corpus: &str) -> Vec<Value> {
+    let mut seen = std::collections::HashSet::new();
+    corpus
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| serde_json::from_str::<Value>(line).expect("corpus line"))
+        .filter(|case| {
+            let expect = &case["expect"];
+            seen.insert((
+                expect["action"].to_string(),
+                expect["kind"].to_string(),
+                expect["access"].to_string(),
+            ))
+        })
+        .collect()
+}
+
 async fn corpus_through_the_binary(sim: &TestSim, corpus: &str) {
     let dir = tempfile::tempdir().expect("dir");
     let config = sim.write_config(dir.path()).await;
     let storage = dir.path().join("data");
+    let cases = one_line_per_shape(corpus);
+    assert!(cases.len() >= 20, "every shape of request: {}", cases.len());
     let mut misses = Vec::new();
-    for line in corpus.lines().filter(|line| !line.trim().is_empty()) {
-        let case: Value = serde_json::from_str(line).expect("corpus line");
+    for case in cases {
         let got = intent(
             &config,
             &storage,
@@ -90,14 +112,14 @@ async fn corpus_through_the_binary(sim: &TestSim, corpus: &str) {
 }
 
 #[tokio::test]
-async fn every_contoso_request_becomes_its_intent() {
+async fn every_shape_of_contoso_request_becomes_its_intent() {
     let sim = TestSim::start().await;
     corpus_through_the_binary(&sim, CONTOSO_REQUESTS).await;
     assert_eq!(sim.writes(), 0, "understanding a request changes nothing");
 }
 
 #[tokio::test]
-async fn every_fabrikam_request_becomes_its_intent() {
+async fn every_shape_of_fabrikam_request_becomes_its_intent() {
     let sim = TestSim::start_with(FABRIKAM).await;
     corpus_through_the_binary(&sim, FABRIKAM_REQUESTS).await;
 }

@@ -1,0 +1,383 @@
+//! Cue words: which action a message asks for.
+
+use super::*;
+
+/// Words to look for cues in.
+#[derive(Clone, Copy)]
+pub(super) struct Words<'a>(pub(super) &'a [String]);
+
+impl<'a> Words<'a> {
+    pub(super) fn has_any(self, words: &[&str]) -> bool {
+        self.0.iter().any(|word| words.contains(&word.as_str()))
+    }
+
+    pub(super) fn has_seq(self, sequence: &[&str]) -> bool {
+        self.0
+            .windows(sequence.len())
+            .any(|window| window.iter().zip(sequence).all(|(a, b)| a == b))
+    }
+
+    pub(super) fn get(self, at: usize) -> Option<&'a str> {
+        self.0.get(at).map(String::as_str)
+    }
+
+    /// Which account recovery the words ask for, if any: a lost second factor, then a lockout
+    /// (an unlock whatever else is said: "locked out after typing the wrong password"), then
+    /// a password, then not getting in at all.
+    pub(super) fn account_action(self) -> Option<AccountAction> {
+        if self.lost_second_factor() {
+            Some(AccountAction::RecoverMfa)
+        } else if self.locked_out() {
+            Some(AccountAction::Unlock)
+        } else if self.has_any(PASSWORD_WORDS) {
+            Some(AccountAction::ResetPassword)
+        } else if self.cannot_get_in() {
+            Some(AccountAction::Unlock)
+        } else {
+            None
+        }
+    }
+
+    pub(super) fn lost_second_factor(self) -> bool {
+        self.has_any(&["mfa", "2fa", "authenticator", "otp", "totp", "2sv"])
+            || self.has_seq(&["two", "factor"])
+            || self.has_seq(&["multi", "factor"])
+            || self.has_seq(&["lost", "my", "phone"])
+            || self.has_seq(&["lost", "phone"])
+            || self.has_seq(&["new", "phone"])
+            || self.has_seq(&["phone", "was", "stolen"])
+            || (self.has_any(&["stolen", "broke", "broken", "wiped", "lost"])
+                && self.has_any(&["phone", "mobile", "cellphone"]))
+            || self.has_seq(&["switched", "phones"])
+            || self.has_seq(&["changed", "phones"])
+            || self.has_seq(&["verification", "code"])
+    }
+
+    /// A lockout, said as one: locked (or blocked) out, or an account that is locked.
+    pub(super) fn locked_out(self) -> bool {
+        let locked = ["locked", "blocked"];
+        let said_of_the_account = self.has_any(&locked) && self.has_any(&["account", "acct"]);
+        said_of_the_account
+            || self.has_seq(&["locked", "out"])
+            || self.has_seq(&["blocked", "out"])
+            || self.has_seq(&["locked", "me", "out"])
+            || self.has_seq(&["account", "locked"])
+            || self.has_seq(&["account", "is", "locked"])
+            || self.has_seq(&["account", "has", "been", "locked"])
+            || self.has_any(&["unlock", "lockout", "lockedout"])
+    }
+
+    /// "I can't log in", "unable to sign in": not getting in, for a reason not said.
+    pub(super) fn cannot_get_in(self) -> bool {
+        let cannot = [
+            "cant", "cannot", "couldnt", "unable", "not", "trouble", "problems",
+        ];
+        let get_in = [
+            "log", "login", "logon", "logging", "sign", "signin", "signing", "get", "getting",
+        ];
+        (0..self.0.len()).any(|at| {
+            let first = self.0[at].as_str();
+            // "can't log in", "unable to sign in", "not able to log in", "trouble logging in".
+            let (next, at_next) = match (self.get(at + 1), self.get(at + 2), self.get(at + 3)) {
+                (Some("able"), Some("to"), third) => (third, at + 3),
+                (Some("to"), second, _) => (second, at + 2),
+                (first_next, _, _) => (first_next, at + 1),
+            };
+            // "get" only as "get in": "didn't get access to X" is a request, not a lockout.
+            let getting_in = match next {
+                Some("get" | "getting") => matches!(self.get(at_next + 1), Some("in" | "into")),
+                Some(word) => get_in.contains(&word),
+                None => false,
+            };
+            cannot.contains(&first) && getting_in
+        })
+    }
+}
+
+/// The ways of writing "password".
+pub(super) const PASSWORD_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "pw",
+    "pword",
+    "passcode",
+    "passwords",
+    "pasword",
+    "passowrd",
+    "paswd",
+];
+
+/// The recoveries of one's own account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum AccountAction {
+    RecoverMfa,
+    Unlock,
+    ResetPassword,
+}
+
+impl Parser<'_, '_> {
+    /// A new primary address for the person's own mailbox: "change my email to
+    /// j.doe@contoso.com", "make j.doe@contoso.com my primary address", "update my e-mail
+    /// address to ...". The address as written (`None` inside when none is), or `None` when
+    /// this is not such a request; never a calendar, forwarding or mailbox-access request.
+    pub(super) fn new_own_address(&self) -> Option<Option<String>> {
+        const CHANGE: &[&str] = &[
+            "change", "changed", "update", "updated", "rename", "switch", "set", "make", "new",
+            "primary", "replace", "main", "default",
+        ];
+        const ADDRESS: &[&str] = &["email", "e-mail", "mail", "address", "alias", "smtp"];
+        // "can my email be x@…": a new address said as what the old one should be.
+        let becomes = self.has_any(&["be", "become"]) && self.first_address().is_some();
+        let own = self.has_any(&["my", "mine"])
+            && (self.has_any(CHANGE) || becomes)
+            && self.has_any(ADDRESS);
+        if !own
+            || self.is_own_calendar()
+            || self.has_any(CALENDAR_NOUNS)
+            || self.has_any(&["forward", "forwarding", "redirect", "autoforward"])
+        {
+            return None;
+        }
+        let grants_mailbox_access = self.access_words_anywhere().iter().any(|word| {
+            matches!(
+                word,
+                AccessWord::SendAs
+                    | AccessWord::SendOnBehalf
+                    | AccessWord::FullAccess
+                    | AccessWord::Manage
+            )
+        });
+        if grants_mailbox_access {
+            return None;
+        }
+        Some(self.first_address())
+    }
+
+    /// The person's own calendar: "my calendar", "my diary", "my availability", "my
+    /// free/busy", or a calendar shared with nobody's possessive ("share calendar with X": only
+    /// one's own can be shared).
+    pub(super) fn is_own_calendar(&self) -> bool {
+        let mine = self.has_any(&["my", "mine"])
+            && (self.has_any(CALENDAR_NOUNS)
+                || self.has_any(&["availability", "freebusy"])
+                || self.has_seq(&["free", "busy"]));
+        let shared = self.has_any(&["share", "sharing"])
+            && self.has_any(CALENDAR_NOUNS)
+            && !self.has_any(&["me", "his", "her", "their"]);
+        mine || shared
+    }
+
+    /// Mail forwarding: "forwarding" said, "forward"/"redirect" with the mail or a person it
+    /// goes to, or the person's own mail going to someone ("can my mail go to Kofi").
+    pub(super) fn is_forwarding(&self, people: &[Named]) -> bool {
+        const MAIL: &[&str] = &["mail", "email", "emails", "mails", "inbox", "messages"];
+        let own_mail = MAIL.iter().any(|noun| self.has_seq(&["my", noun]));
+        self.has_any(&["forwarding", "autoforward"])
+            || (self.has_any(&["forward", "redirect"])
+                && (self.has_any(MAIL) || !people.is_empty()))
+            || (own_mail && self.has_any(&["to"]) && !people.is_empty())
+    }
+
+    pub(super) fn has_any(&self, words: &[&str]) -> bool {
+        Words(&self.words).has_any(words)
+    }
+
+    pub(super) fn has_seq(&self, sequence: &[&str]) -> bool {
+        Words(&self.words).has_seq(sequence)
+    }
+
+    pub(super) fn is_help(&self) -> bool {
+        const GREETINGS: &[&str] = &["hi", "hello", "hey", "please", "doorman", "bot", "thanks"];
+        let meaningful: Vec<&str> = self
+            .words
+            .iter()
+            .map(String::as_str)
+            .filter(|word| !GREETINGS.contains(word))
+            .collect();
+        if meaningful.is_empty() {
+            return self.tokens.iter().any(|token| token.text == "?");
+        }
+        const HELP: &[&[&str]] = &[
+            &["help"],
+            &["help", "me"],
+            &["what", "can", "you", "do"],
+            &["what", "do", "you", "do"],
+            &["how", "does", "this", "work"],
+            &["what", "can", "you", "help", "with"],
+            &["what", "can", "you", "help", "me", "with"],
+            &["how", "can", "you", "help"],
+            &["how", "can", "you", "help", "me"],
+            &["what", "are", "you"],
+            &["who", "are", "you"],
+            &["what", "is", "this"],
+            &["whats", "this"],
+            &["what", "can", "i", "ask"],
+            &["what", "can", "i", "ask", "you"],
+            &["what", "can", "i", "ask", "for"],
+            &["what", "can", "i", "ask", "you", "for"],
+            &["what", "can", "you", "do", "for", "me"],
+            &["get", "started"],
+            &["getting", "started"],
+            &["how", "do", "i", "use", "this"],
+            &["how", "do", "i", "use", "you"],
+            &["commands"],
+            &["menu"],
+            &["usage"],
+            &["options"],
+        ];
+        HELP.iter().any(|phrase| meaningful == *phrase)
+    }
+
+    pub(super) fn is_list_access(&self) -> bool {
+        let asks = self.has_any(&["what", "which", "list", "whats"])
+            || self.has_seq(&["show", "me"])
+            || self.has_seq(&["show", "my"]);
+        let about = self.has_any(&[
+            "access",
+            "permissions",
+            "groups",
+            "teams",
+            "sites",
+            "rights",
+            "memberships",
+        ]);
+        let mine = self.has_seq(&["do", "i", "have"])
+            || self.has_seq(&["am", "i"])
+            || (self.has_any(&["i"]) && self.has_any(&["have", "got"]))
+            || self.has_any(&["my"]);
+        let wants = self.has_any(&[
+            "need", "want", "give", "get", "add", "grant", "request", "join",
+        ]);
+        asks && about && mine && !wants
+    }
+
+    /// "Who has access to support@?", "who can send as the sales mailbox", "who is on all-sales".
+    pub(super) fn is_who_has_access(&self) -> bool {
+        let who = matches!(self.word_at(0), Some("who" | "whos"))
+            || self.has_seq(&["list", "who"])
+            || self.has_seq(&["show", "who"])
+            || self.has_seq(&["tell", "me", "who"]);
+        let holds = self.has_any(&[
+            "access",
+            "has",
+            "have",
+            "can",
+            "holds",
+            "members",
+            "delegates",
+            "on",
+            "in",
+        ]);
+        let for_me = self.has_any(&["i", "me", "myself"]);
+        who && holds && !for_me
+    }
+
+    /// Whose account a recovery is for when it names someone other than the asker: an address
+    /// or full name, else a colleague's first name alone ("reset Sarah's password"). Naming
+    /// someone is never read as asking for oneself.
+    pub(super) fn someone_else(&mut self, named: Option<String>) -> Option<String> {
+        named.or_else(|| self.lone_first_name())
+    }
+
+    /// "leave the X channel", "I'm leaving the social club"; not time off ("on leave",
+    /// "parental leave") or going somewhere ("leaving for the client site tomorrow").
+    fn leaves_something(&self) -> bool {
+        let words = &self.words;
+        (0..words.len()).any(|at| {
+            let before = at.checked_sub(1).map(|prior| words[prior].as_str());
+            let after = words.get(at + 1).map(String::as_str);
+            matches!(words[at].as_str(), "leave" | "leaving")
+                && !matches!(
+                    before,
+                    Some(
+                        "on" | "parental"
+                            | "sick"
+                            | "annual"
+                            | "maternity"
+                            | "paternity"
+                            | "study"
+                            | "unpaid"
+                            | "my"
+                            | "of"
+                    )
+                )
+                && !matches!(
+                    after,
+                    None | Some(
+                        "for"
+                            | "on"
+                            | "at"
+                            | "in"
+                            | "tomorrow"
+                            | "today"
+                            | "tonight"
+                            | "soon"
+                            | "early"
+                            | "next"
+                            | "this"
+                            | "from"
+                            | "until"
+                            | "till"
+                    )
+                )
+        })
+    }
+
+    pub(super) fn is_revoke(&self) -> bool {
+        self.has_seq(&["remove", "me"])
+            || self.has_seq(&["remove", "my"])
+            || self.has_seq(&["take", "me", "off"])
+            || self.has_seq(&["take", "me", "out"])
+            || self.has_seq(&["take", "away", "my"])
+            || self.has_seq(&["drop", "me"])
+            || self.has_seq(&["drop", "my"])
+            || self.has_seq(&["get", "me", "out"])
+            || self.has_seq(&["no", "longer", "need"])
+            || self.has_any(&["revoke", "unsubscribe", "unsub", "quit", "quitting"])
+            || self.leaves_something()
+            || (self.has_seq(&["dont", "need"])
+                && (self.has_any(&["anymore"]) || self.has_seq(&["any", "more"])))
+    }
+
+    /// A question about something else than access ("what time is the all hands meeting
+    /// tomorrow?"): a question word first, and nothing that asks for anything.
+    pub(super) fn is_other_question(&self) -> bool {
+        const QUESTION: &[&str] = &[
+            "what", "whats", "when", "where", "why", "who", "whos", "how",
+        ];
+        const ASKING: &[&str] = &[
+            "need",
+            "want",
+            "give",
+            "get",
+            "add",
+            "grant",
+            "request",
+            "join",
+            "access",
+            "remove",
+            "revoke",
+            "permission",
+            "permissions",
+            "please",
+            "pls",
+            "share",
+            "forward",
+            "change",
+            "reset",
+            "unlock",
+            "become",
+            "make",
+        ];
+        let first = self
+            .tokens
+            .iter()
+            .zip(&self.used)
+            .find(|(token, used)| token.is_word() && !**used)
+            .map(|(token, _)| token.text.as_str());
+        matches!(first, Some(word) if QUESTION.contains(&word))
+            && !self.has_any(ASKING)
+            && self.access_words_anywhere().is_empty()
+    }
+}

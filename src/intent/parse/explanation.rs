@@ -1,0 +1,323 @@
+//! The reason, and the parts of a message that explain the request rather than make it.
+
+use super::*;
+
+/// Words that open a request rather than an explanation.
+pub(super) const REQUEST_OPENERS: &[&str] = &[
+    "please", "pls", "plz", "can", "could", "would", "add", "give", "grant", "remove", "take",
+    "change", "share", "forward", "make", "set", "reset", "unlock", "join",
+];
+
+/// The words of mail forwarding.
+pub(super) const FORWARDING: &[&str] = &["forward", "forwarding", "autoforward", "redirect"];
+
+impl Parser<'_, '_> {
+    /// The reason: a clause opened by "because", "so I can", "for the ...", else a clause after
+    /// a comma, a later sentence or an earlier one that explains the request (see
+    /// [`Parser::explains`]). Every explaining part is marked, so it neither names the resource
+    /// nor gives the action; the reason is the first found.
+    pub(super) fn reason(&mut self) -> Option<String> {
+        let sentences = self.sentences();
+        let request = sentences
+            .iter()
+            .position(|(start, end)| self.sentence_asks(*start, *end))
+            .unwrap_or(0);
+        let mut reason = None;
+        if let Some(&(start, end)) = sentences.get(request) {
+            if let Some((from, body)) = (start..end).find_map(|at| self.reason_cue(at, end)) {
+                // Keep the reason only if what it asks for is still said without it ("for the
+                // sales mailbox" names the resource, not a reason).
+                reason = self.take_explanation(from, end, body);
+            }
+            if reason.is_none() {
+                reason = self.reason_after_pause(start, end);
+            }
+        }
+        let later = sentences.iter().skip(request + 1);
+        // Before the request, the nearest explanation is the reason ("I'm covering the sales
+        // desk. Could you give me access to the sales mailbox?").
+        let earlier = sentences.iter().take(request).rev();
+        for &(start, end) in later.chain(earlier) {
+            if !self.explains(start, end) {
+                continue;
+            }
+            let Some(first) = (start..end).find(|at| self.tokens[*at].is_word()) else {
+                continue;
+            };
+            if let Some(text) = self.take_explanation(start, end, first) {
+                reason.get_or_insert(text);
+            }
+        }
+        reason
+    }
+
+    /// Marks tokens `from..end` as explaining the request when the request is still said
+    /// without them, and returns their words from `body` on; else leaves them as they were.
+    pub(super) fn take_explanation(
+        &mut self,
+        from: usize,
+        end: usize,
+        body: usize,
+    ) -> Option<String> {
+        let before = self.used.clone();
+        self.mark(from, end);
+        if self.still_asks() {
+            let text = self.quote(body, end);
+            if !text.is_empty() {
+                for slot in self.explaining.iter_mut().take(end).skip(from) {
+                    *slot = true;
+                }
+                return Some(text);
+            }
+        }
+        self.used = before;
+        None
+    }
+
+    /// A reason said after a comma with no cue word ("…for 10 days, I'm helping on the
+    /// audit", "…, emergency change on the firewall"), or before one: the clause explains
+    /// (see [`Parser::explains`]) and the request is still said without it.
+    pub(super) fn reason_after_pause(&mut self, start: usize, end: usize) -> Option<String> {
+        let pauses: Vec<usize> = (start..end)
+            .filter(|at| self.tokens[*at].kind == Kind::Pause)
+            .collect();
+        for &pause in &pauses {
+            if !self.explains(pause + 1, end) {
+                continue;
+            }
+            let Some(first) = (pause + 1..end).find(|at| self.tokens[*at].is_word()) else {
+                continue;
+            };
+            if let Some(text) = self.take_explanation(pause, end, first) {
+                return Some(text);
+            }
+        }
+        // Or before it: "I'm leaving for a trade show, need vpn access".
+        for pause in pauses {
+            if !self.explains(start, pause) {
+                continue;
+            }
+            let Some(first) = (start..pause).find(|at| self.tokens[*at].is_word()) else {
+                continue;
+            };
+            if let Some(text) = self.take_explanation(start, pause + 1, first) {
+                return Some(text);
+            }
+        }
+        None
+    }
+
+    /// Whether tokens `start..end` explain rather than ask: not opened as a request
+    /// ("please…", "can you…"), words of their own beyond filler, politeness and people's names,
+    /// and either opened as an explanation is ("I'm…", "need to…", "covering…") or naming
+    /// nothing the catalog would resolve (and no address). A part that names a resource without
+    /// saying why is part of the request.
+    pub(super) fn explains(&self, start: usize, end: usize) -> bool {
+        let unused: Vec<usize> = (start..end)
+            .filter(|at| !self.used[*at] && !self.tokens[*at].is_break())
+            .collect();
+        let Some(&first) = unused.first() else {
+            return false;
+        };
+        let first = self.tokens[first].text.as_str();
+        if REQUEST_OPENERS.contains(&first) {
+            // "I got married, please change my email…": this part is the request.
+            return false;
+        }
+        let own_words = unused.iter().any(|at| {
+            let token = &self.tokens[*at];
+            let text = token.text.as_str();
+            token.is_word()
+                && !self.is_filler(text)
+                && !POLITENESS.contains(&text)
+                && self.catalog.people_named(&[text]).is_empty()
+        });
+        if !own_words {
+            return false;
+        }
+        if EXPLANATION_OPENERS.contains(&first) {
+            return true;
+        }
+        if unused.iter().any(|at| self.tokens[*at].kind != Kind::Word) {
+            return false;
+        }
+        let phrase = self.phrase_in(start, end);
+        let query = Query {
+            words: phrase.words.iter().map(|word| word.word.clone()).collect(),
+            mail_local: None,
+        };
+        matches!(
+            resolve::decide(self.catalog.search(&query, SEARCH_LIMIT)),
+            Resolution::NotFound(_)
+        )
+    }
+
+    /// Sentences as token ranges.
+    pub(super) fn sentences(&self) -> Vec<(usize, usize)> {
+        let mut sentences = Vec::new();
+        let mut start = 0;
+        for (at, token) in self.tokens.iter().enumerate() {
+            if token.kind == Kind::Stop {
+                if at > start {
+                    sentences.push((start, at));
+                }
+                start = at + 1;
+            }
+        }
+        if start < self.tokens.len() {
+            sentences.push((start, self.tokens.len()));
+        }
+        sentences
+    }
+
+    /// Whether a sentence holds the request (rather than a greeting or an explanation).
+    pub(super) fn sentence_asks(&self, start: usize, end: usize) -> bool {
+        const ASKING: &[&str] = &[
+            "need",
+            "want",
+            "give",
+            "get",
+            "add",
+            "grant",
+            "request",
+            "join",
+            "access",
+            "remove",
+            "revoke",
+            "permission",
+            "permissions",
+            "like",
+            "can",
+            "could",
+            "please",
+        ];
+        (start..end).any(|at| {
+            let token = &self.tokens[at];
+            token.kind == Kind::Address
+                || (token.is_word() && ASKING.contains(&token.text.as_str()))
+        })
+    }
+
+    /// A reason cue at `at`: where the clause starts and where its words start.
+    pub(super) fn reason_cue(&self, at: usize, end: usize) -> Option<(usize, usize)> {
+        if self.used[at] {
+            return None;
+        }
+        let word = self.word_at(at)?;
+        let next = self.word_at(at + 1);
+        let before = at.checked_sub(1).and_then(|prior| self.word_at(prior));
+        let body = match word {
+            "because" | "since" | "while" | "cause" | "coz" | "bc" => at + 1,
+            "as" if before != Some("send")
+                && before != Some("reply")
+                && matches!(next, Some("i" | "we" | "my" | "our" | "im")) =>
+            {
+                at + 1
+            }
+            "so" if matches!(next, Some("i" | "we" | "that" | "my" | "our" | "im")) => {
+                if next == Some("that") { at + 2 } else { at + 1 }
+            }
+            "in" if next == Some("order") && self.word_at(at + 2) == Some("to") => at + 3,
+            "due" if next == Some("to") => at + 2,
+            "to" if next == Some("be") && self.word_at(at + 2) == Some("able") => at,
+            // A purpose after the request: "need SCADA access for 3 days to pull the sensor
+            // logs". Only before a word that is nothing else: no filler, access or kind word,
+            // no resource's or person's name ("add me to scada", "forward it to Kofi").
+            "to" if self.opens_purpose(at + 1) => at + 1,
+            "for" => {
+                let opener = matches!(
+                    next,
+                    Some("the" | "my" | "our" | "a" | "an" | "some" | "upcoming" | "this")
+                );
+                if !opener || self.used.get(at + 1).copied().unwrap_or(true) {
+                    return None;
+                }
+                at + 1
+            }
+            "reason" | "justification" => {
+                let mut body = at + 1;
+                while body < end && self.tokens[body].is_break() {
+                    body += 1;
+                }
+                body
+            }
+            _ => return None,
+        };
+        (body < end).then_some((at, body))
+    }
+
+    /// Whether the word at `at` can start a purpose clause after "to": a word that is no
+    /// filler, access word, kind noun, resource name or person.
+    pub(super) fn opens_purpose(&self, at: usize) -> bool {
+        let Some(word) = self.word_at(at) else {
+            return false;
+        };
+        !self.used[at]
+            && !self.is_filler(word)
+            && self.phrase_at(at, ACCESS_PHRASES).is_none()
+            && self.phrase_at(at, KIND_PHRASES).is_none()
+            && !self.catalog.names_word(word)
+            && self.catalog.people_named(&[word]).is_empty()
+            && !CALENDAR_NOUNS.contains(&word)
+    }
+
+    /// Whether the words not yet explained still make a request: the object of a calendar or
+    /// forwarding request, a resource's address, or words the catalog resolves. A remainder of
+    /// greetings and names ("Hi Doorman", "I want Maria") asks nothing, so what was taken from it
+    /// was the request, not its explanation.
+    pub(super) fn still_asks(&self) -> bool {
+        let unused_word = |words: &[&str]| {
+            self.tokens.iter().zip(&self.used).any(|(token, used)| {
+                !used && token.is_word() && words.contains(&token.text.as_str())
+            })
+        };
+        if unused_word(CALENDAR_NOUNS) || unused_word(FORWARDING) {
+            return true;
+        }
+        let phrase = self.phrase();
+        if phrase.mail_local.is_some() {
+            return true;
+        }
+        let plain: Vec<&PhraseWord> = phrase
+            .words
+            .iter()
+            .filter(|word| !word.word.optional && !word.word.term.is_empty())
+            .collect();
+        if plain.is_empty() {
+            return false;
+        }
+        // A word some resource is called by is enough ("my manager said I should ask you for
+        // vpn access"); else the words must resolve as they are.
+        if plain
+            .iter()
+            .any(|word| self.catalog.names_word(&self.tokens[word.token].text))
+        {
+            return true;
+        }
+        let query = Query {
+            words: phrase.words.iter().map(|word| word.word.clone()).collect(),
+            mail_local: None,
+        };
+        !matches!(
+            resolve::decide(self.catalog.search(&query, SEARCH_LIMIT)),
+            Resolution::NotFound(_)
+        )
+    }
+
+    /// The message's own words from token `from` to the end of token `end - 1`, trimmed.
+    pub(super) fn quote(&self, from: usize, end: usize) -> String {
+        let Some(first) = (from..end).find(|at| !self.tokens[*at].is_break()) else {
+            return String::new();
+        };
+        let Some(last) = (from..end).rev().find(|at| !self.tokens[*at].is_break()) else {
+            return String::new();
+        };
+        let start = self.tokens[first].start;
+        let mut stop = self.tokens[last].end;
+        // Keep a closing parenthesis that belongs to the quote.
+        if self.message[start..stop].contains('(') && self.message[stop..].starts_with(')') {
+            stop += 1;
+        }
+        self.message[start..stop].trim().to_owned()
+    }
+}

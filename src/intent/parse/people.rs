@@ -1,0 +1,187 @@
+//! The people a message names: mentions, addresses, full and first names.
+
+use super::*;
+
+impl Parser<'_, '_> {
+    /// Mentions before the first word address the message (to Doorman in a channel); they name
+    /// nobody the request is for.
+    pub(super) fn skip_addressee(&mut self) {
+        for at in 0..self.tokens.len() {
+            match self.tokens[at].kind {
+                Kind::Mention => self.used[at] = true,
+                Kind::Word | Kind::Address => break,
+                Kind::Stop | Kind::Pause => {}
+            }
+        }
+    }
+
+    /// The person a mention names: a tenant user by the name shown, else, for a mention that
+    /// shows only an id (Slack's `<@U123>`), someone the parser cannot name, kept as written so
+    /// the request is never read as the asker's own. A name that is nobody's (the bot, an app)
+    /// names nobody.
+    pub(super) fn mentioned(&self, at: usize) -> Option<Named> {
+        let token = &self.tokens[at];
+        if token.text.is_empty() {
+            return Some(Named::Address(
+                self.message[token.start..token.end].to_owned(),
+            ));
+        }
+        let words: Vec<&str> = token.text.split(' ').collect();
+        match self.catalog.people_named(&words).as_slice() {
+            [person] => Some(Named::Person(person.upn.clone())),
+            _ => None,
+        }
+    }
+
+    /// The people the message names, in order: addresses of tenant users (or of nobody), and
+    /// full names ("Tom Becker"), or a first name right after "with", "for" or "to", or after a
+    /// verb that hands something to someone ("let Kofi see", "give Kofi edit access").
+    pub(super) fn people(&mut self) -> Vec<Named> {
+        let mut named = Vec::new();
+        for at in 0..self.tokens.len() {
+            if self.used[at] {
+                continue;
+            }
+            let token = &self.tokens[at];
+            match token.kind {
+                Kind::Mention => {
+                    if let Some(person) = self.mentioned(at) {
+                        named.push(person);
+                    }
+                    self.used[at] = true;
+                }
+                Kind::Address => {
+                    let address = token.text.clone();
+                    let (local, domain) = address.split_once('@').unwrap_or((&address, ""));
+                    if self.catalog.with_mail_local(local).next().is_some()
+                        && self.catalog.person_by_address(&address).is_none()
+                    {
+                        continue; // a resource's address
+                    }
+                    if let Some(person) = self.catalog.person_by_address(&address) {
+                        named.push(Named::Person(person.upn.clone()));
+                        self.used[at] = true;
+                    } else if !domain.is_empty() && domain.contains('.') {
+                        named.push(Named::Address(address));
+                        self.used[at] = true;
+                    }
+                }
+                Kind::Word => {
+                    let Some(next) = self.word_at(at + 1).map(str::to_owned) else {
+                        continue;
+                    };
+                    let first = token.text.clone();
+                    let full = self.catalog.people_named(&[&first, &next]);
+                    if self.names_context(at) {
+                        continue;
+                    }
+                    if let [person] = full.as_slice() {
+                        named.push(Named::Person(person.upn.clone()));
+                        self.used[at] = true;
+                        self.used[at + 1] = true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        for at in 1..self.tokens.len() {
+            if self.used[at] || !self.tokens[at].is_word() {
+                continue;
+            }
+            let after = self.word_at(at - 1).unwrap_or("");
+            if !matches!(
+                after,
+                "with"
+                    | "for"
+                    | "to"
+                    | "let"
+                    | "give"
+                    | "allow"
+                    | "grant"
+                    | "lets"
+                    | "add"
+                    | "put"
+                    | "make"
+                    | "get"
+                    | "help"
+                    | "unlock"
+                    | "reset"
+                    | "remove"
+            ) || self.used[at - 1]
+                || self.names_context(at)
+            {
+                continue;
+            }
+            let first = self.tokens[at].text.clone();
+            // A first name counts only when no resource name uses the word.
+            if self.catalog.names_word(&first) {
+                continue;
+            }
+            if let [person] = self.catalog.people_named(&[&first]).as_slice() {
+                named.push(Named::Person(person.upn.clone()));
+                self.used[at] = true;
+            }
+        }
+        named
+    }
+
+    /// Whether the person named at token `at` is context, not whom the request is for:
+    /// "covering for Maria", "standing in for Kofi", "while Maria is out".
+    pub(super) fn names_context(&self, at: usize) -> bool {
+        let before = |back: usize| at.checked_sub(back).and_then(|prior| self.word_at(prior));
+        match before(1) {
+            Some("for") => matches!(
+                before(2),
+                Some(
+                    "covering"
+                        | "cover"
+                        | "covers"
+                        | "in"
+                        | "subbing"
+                        | "deputising"
+                        | "deputizing"
+                )
+            ),
+            Some("while" | "replacing" | "from") => true,
+            _ => false,
+        }
+    }
+
+    /// The first address written, whoever's it is.
+    pub(super) fn first_address(&self) -> Option<String> {
+        self.tokens
+            .iter()
+            .find(|token| token.kind == Kind::Address)
+            .map(|token| token.text.to_lowercase())
+    }
+
+    /// A colleague named by first name alone, anywhere ("can Priya see my calendar"): the one
+    /// person of the tenant with that first name, other than the asker, when no resource's name
+    /// uses the word. Only where the request must be about a person.
+    pub(super) fn lone_first_name(&mut self) -> Option<String> {
+        for at in 0..self.tokens.len() {
+            if self.used[at] || !self.tokens[at].is_word() {
+                continue;
+            }
+            let word = self.tokens[at].text.clone();
+            if FILLER.contains(&word.as_str()) || self.catalog.names_word(&word) {
+                continue;
+            }
+            // "Sarah's password" is tokenized "sarahs": the person is Sarah.
+            let mut named = self.catalog.people_named(&[&word]);
+            if named.is_empty() {
+                if let Some(stem) = word.strip_suffix('s').filter(|stem| stem.len() > 1) {
+                    named = self.catalog.people_named(&[stem]);
+                }
+            }
+            if let [person] = named.as_slice() {
+                if person.upn.eq_ignore_ascii_case(self.asker.upn) {
+                    continue;
+                }
+                self.used[at] = true;
+                return Some(person.upn.clone());
+            }
+        }
+        None
+    }
+}

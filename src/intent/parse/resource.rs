@@ -1,0 +1,402 @@
+//! The resource phrase and its resolution against the catalog.
+
+use super::*;
+
+/// What a document library holds, said for the library: read as its usual name, "Documents".
+const LIBRARY_CONTENT: &[&str] = &["files", "file", "docs", "doc", "document", "documents"];
+
+/// One word of the resource phrase, with what else it might be.
+#[derive(Clone, Debug)]
+pub(super) struct PhraseWord {
+    pub(super) token: usize,
+    pub(super) word: Word,
+    pub(super) access: Option<AccessWord>,
+    pub(super) kind: Option<ResourceKind>,
+}
+
+/// The resource phrase of a grant or revoke.
+#[derive(Debug, Default)]
+pub(super) struct Phrase {
+    pub(super) words: Vec<PhraseWord>,
+    pub(super) mail_local: Option<String>,
+    /// An address was written that is no resource's: the same local part at another domain
+    /// is not the tenant's resource.
+    pub(super) foreign_address: bool,
+}
+
+/// Score adjustments for how an entry's kind fits the kind nouns.
+const SAME_KIND_BONUS: f32 = 0.1;
+const LOOSE_KIND_PENALTY: f32 = 0.1;
+
+impl Parser<'_, '_> {
+    /// Every access word among the unused tokens.
+    pub(super) fn access_words_anywhere(&self) -> Vec<AccessWord> {
+        self.access_words_where(|at| !self.used[at])
+    }
+
+    /// Every access word among the tokens `usable` admits.
+    pub(super) fn access_words_where(&self, usable: impl Fn(usize) -> bool) -> Vec<AccessWord> {
+        let mut found = Vec::new();
+        let mut at = 0;
+        while at < self.tokens.len() {
+            match self.phrase_matching(at, ACCESS_PHRASES, &usable) {
+                Some((length, word)) => {
+                    found.push(word);
+                    at += length;
+                }
+                None => at += 1,
+            }
+        }
+        found
+    }
+
+    /// The longest phrase of `table` that starts at token `at` (unused words only).
+    pub(super) fn phrase_at<T: Copy>(
+        &self,
+        at: usize,
+        table: &[(&[&str], T)],
+    ) -> Option<(usize, T)> {
+        self.phrase_matching(at, table, |at| !self.used[at])
+    }
+
+    /// The longest phrase of `table` that starts at token `at`, of tokens `usable` admits.
+    pub(super) fn phrase_matching<T: Copy>(
+        &self,
+        at: usize,
+        table: &[(&[&str], T)],
+        usable: impl Fn(usize) -> bool,
+    ) -> Option<(usize, T)> {
+        table.iter().find_map(|(phrase, value)| {
+            let matches = phrase.iter().enumerate().all(|(offset, word)| {
+                self.tokens
+                    .get(at + offset)
+                    .is_some_and(|token| token.is(word) && usable(at + offset))
+            });
+            matches.then_some((phrase.len(), *value))
+        })
+    }
+
+    /// A word that never names anything: filler, a word for a person ("my contractor Jordan
+    /// Lee") or a misspelling of longer filler ("acess", "plase") that no resource's name
+    /// holds.
+    pub(super) fn is_filler(&self, word: &str) -> bool {
+        FILLER.contains(&word)
+            || (PERSON_NOUNS.contains(&word) && !self.catalog.names_word(word))
+            || (word.len() >= 4
+                && FILLER
+                    .iter()
+                    .any(|filler| filler.len() >= 5 && text::within_one_edit(filler, word))
+                && !self.catalog.names_word(word))
+    }
+
+    pub(super) fn phrase(&self) -> Phrase {
+        self.phrase_in(0, self.tokens.len())
+    }
+
+    /// The resource phrase of the unused tokens `start..end`.
+    pub(super) fn phrase_in(&self, start: usize, end: usize) -> Phrase {
+        let mut phrase = Phrase::default();
+        let mut at = start;
+        while at < end {
+            if self.used[at] {
+                at += 1;
+                continue;
+            }
+            let token = &self.tokens[at];
+            if token.kind == Kind::Address {
+                let (local, domain) = token.text.split_once('@').unwrap_or((&token.text, ""));
+                let known = domain.is_empty()
+                    || self.catalog.with_mail_local(local).any(|resource| {
+                        resource
+                            .mail
+                            .as_deref()
+                            .is_some_and(|mail| mail.eq_ignore_ascii_case(&token.text))
+                    });
+                if !known {
+                    phrase.foreign_address = true;
+                } else if phrase.mail_local.is_none() {
+                    phrase.mail_local = Some(local.to_owned());
+                }
+                at += 1;
+                continue;
+            }
+            if !token.is_word() {
+                at += 1;
+                continue;
+            }
+            if let Some((length, access)) = self.phrase_at(at, ACCESS_PHRASES) {
+                for offset in 0..length {
+                    let text = &self.tokens[at + offset].text;
+                    if FILLER.contains(&text.as_str()) && length > 1 {
+                        continue;
+                    }
+                    phrase.words.push(PhraseWord {
+                        token: at + offset,
+                        word: Word::new(text, true),
+                        access: Some(access),
+                        kind: None,
+                    });
+                }
+                // A phrase whose words were all filler still counts once.
+                if length > 1
+                    && !phrase
+                        .words
+                        .iter()
+                        .any(|word| word.token >= at && word.token < at + length)
+                {
+                    phrase.words.push(PhraseWord {
+                        token: at,
+                        word: Word::new("", true),
+                        access: Some(access),
+                        kind: None,
+                    });
+                }
+                at += length;
+                continue;
+            }
+            if let Some((length, kind)) = self.phrase_at(at, KIND_PHRASES) {
+                for offset in 0..length {
+                    let said = self.tokens[at + offset].text.as_str();
+                    // A site's files are its document library, whatever people call them.
+                    let said = if kind == ResourceKind::Library && LIBRARY_CONTENT.contains(&said) {
+                        "documents"
+                    } else {
+                        said
+                    };
+                    phrase.words.push(PhraseWord {
+                        token: at + offset,
+                        word: Word::new(said, true),
+                        access: None,
+                        kind: Some(kind),
+                    });
+                }
+                at += length;
+                continue;
+            }
+            let text = token.text.as_str();
+            if !self.is_filler(text) {
+                phrase.words.push(PhraseWord {
+                    token: at,
+                    word: Word::new(text, SOFT.contains(&text)),
+                    access: None,
+                    kind: None,
+                });
+            }
+            at += 1;
+        }
+        phrase
+    }
+
+    pub(super) fn access(&self, change: Change, mut terms: Terms) -> Intent {
+        let phrase = self.phrase();
+        let query = Query {
+            words: phrase.words.iter().map(|word| word.word.clone()).collect(),
+            mail_local: phrase.mail_local.clone(),
+        };
+        let query_text = self.query_text(&phrase);
+        // A kind noun that is itself an entry's name counts as a name: "the documents library"
+        // asks which site's.
+        let has_name = phrase.words.iter().any(|word| {
+            !word.word.term.is_empty()
+                && (!word.word.optional
+                    || (word.access.is_none() && self.catalog.names_word(&word.word.term)))
+        }) || phrase.mail_local.is_some();
+        // An address the tenant holds nothing at is not guessed into one it does.
+        if !has_name || (phrase.foreign_address && phrase.mail_local.is_none()) {
+            return Intent::Unknown {
+                query: query_text,
+                suggestions: Vec::new(),
+            };
+        }
+        let found = self.catalog.search(&query, SEARCH_LIMIT);
+        let mut candidates: Vec<Candidate<'_>> = found
+            .iter()
+            .filter_map(|candidate| {
+                let adjustment = adjustment(candidate, &phrase)?;
+                let mut candidate = candidate.clone();
+                candidate.score += adjustment;
+                Some(candidate)
+            })
+            .collect();
+        candidates.retain(|candidate| candidate.score > 0.0);
+        let candidates = merge_team_and_group(candidates, &phrase);
+        // Access words that no remaining candidate uses as part of its name.
+        let unnamed_access = |candidate: &Candidate<'_>| -> Vec<AccessWord> {
+            let mut words: Vec<AccessWord> = Vec::new();
+            for (i, word) in phrase.words.iter().enumerate() {
+                if let Some(access) = word.access {
+                    if !candidate.names_word(i) && !words.contains(&access) {
+                        words.push(access);
+                    }
+                }
+            }
+            words
+        };
+        match resolve::decide(candidates) {
+            Resolution::Resolved(candidate) => {
+                let kind = candidate.resource.kind;
+                let mut words = unnamed_access(&candidate);
+                if words.is_empty() {
+                    // The level said only in the explanation ("…, I need to upload the new
+                    // logos") still says what access is meant, where it fits the kind.
+                    words = self
+                        .access_words_where(|at| self.explaining[at])
+                        .into_iter()
+                        .filter(|word| {
+                            // Role words in an explanation ("I own the close process", "I'm
+                            // the new admin") describe the person, not the access asked for.
+                            !matches!(word, AccessWord::Manage | AccessWord::FullAccess)
+                                && word.level_for(kind).is_some()
+                        })
+                        .collect();
+                }
+                let access = level_meeting(kind, &words).unwrap_or(kind.default_access());
+                terms.access_words = words;
+                Intent::Access(AccessRequest {
+                    change,
+                    resource: ResourceRef::from(candidate.resource),
+                    access,
+                    terms,
+                })
+            }
+            Resolution::Ambiguous(candidates) => {
+                let mut words: Vec<AccessWord> = Vec::new();
+                for candidate in &candidates {
+                    for word in unnamed_access(candidate) {
+                        if !words.contains(&word) {
+                            words.push(word);
+                        }
+                    }
+                }
+                terms.access_words = words;
+                Intent::Clarify {
+                    change,
+                    candidates: candidates
+                        .iter()
+                        .map(|candidate| ResourceRef::from(candidate.resource))
+                        .collect(),
+                    terms,
+                }
+            }
+            // Suggest from everything the words fit, also entries of another kind than said.
+            Resolution::NotFound(_) => Intent::Unknown {
+                query: query_text,
+                suggestions: merge_team_and_group(found, &phrase)
+                    .iter()
+                    .filter(|candidate| candidate.score >= resolve::SUGGEST_SCORE)
+                    .take(3)
+                    .map(|candidate| ResourceRef::from(candidate.resource))
+                    .collect(),
+            },
+        }
+    }
+
+    /// The resource phrase in the person's own words, for "I couldn't find ...".
+    pub(super) fn query_text(&self, phrase: &Phrase) -> String {
+        let mut parts: Vec<&str> = Vec::new();
+        let plain = |word: &PhraseWord| word.access.is_none() && word.kind.is_none();
+        for (i, word) in phrase.words.iter().enumerate() {
+            // An access word right beside a name word is likely part of the name ("Global
+            // Administrator", "Helpdesk Admins"); kind nouns never are said back.
+            let beside_name = word.access.is_some()
+                && [i.checked_sub(1), Some(i + 1)]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|j| phrase.words.get(j))
+                    .any(|other| plain(other) && other.token.abs_diff(word.token) == 1);
+            if !plain(word) && !beside_name {
+                continue;
+            }
+            let token = &self.tokens[word.token];
+            parts.push(&self.message[token.start..token.end]);
+        }
+        if parts.is_empty() {
+            if let Some(address) = self.tokens.iter().find(|token| token.kind == Kind::Address) {
+                return self.message[address.start..address.end].to_owned();
+            }
+            return self.message.trim().chars().take(200).collect();
+        }
+        parts.join(" ")
+    }
+}
+
+/// How well an entry's kind fits the kind nouns and access words its name did not use, or
+/// `None` when it cannot be meant: another kind than said ("the X channel" is no group), or
+/// access its kind does not offer ("read" on a group).
+fn adjustment(candidate: &Candidate<'_>, phrase: &Phrase) -> Option<f32> {
+    let kind = candidate.resource.kind;
+    // "the Documents library on the intranet site", "upload files to the finance site": the
+    // site says where the library is; the library is what is asked for.
+    let says = |said: ResourceKind| {
+        phrase
+            .words
+            .iter()
+            .enumerate()
+            .any(|(i, word)| word.kind == Some(said) && !candidate.names_word(i))
+    };
+    if kind == ResourceKind::Site && says(ResourceKind::Library) && says(ResourceKind::Site) {
+        return None;
+    }
+    let mut adjustment = 0.0;
+    let mut best: Option<KindAffinity> = None;
+    let mut access: Vec<AccessWord> = Vec::new();
+    for (i, word) in phrase.words.iter().enumerate() {
+        if candidate.names_word(i) {
+            continue;
+        }
+        if let Some(said) = word.kind {
+            let affinity = kind_affinity(said, kind);
+            best = Some(match (best, affinity) {
+                (Some(KindAffinity::Same), _) | (_, KindAffinity::Same) => KindAffinity::Same,
+                (Some(KindAffinity::Loose), _) | (_, KindAffinity::Loose) => KindAffinity::Loose,
+                _ => KindAffinity::Other,
+            });
+        }
+        if let Some(word) = word.access {
+            access.push(word);
+        }
+    }
+    adjustment += match best {
+        None => 0.0,
+        Some(KindAffinity::Same) => SAME_KIND_BONUS,
+        Some(KindAffinity::Loose) => -LOOSE_KIND_PENALTY,
+        Some(KindAffinity::Other) => return None,
+    };
+    level_meeting(kind, &access)?;
+    Some(adjustment)
+}
+
+/// A team and its group are one membership: keep whichever fits better (the team on a tie,
+/// unless the message said "group").
+fn merge_team_and_group<'c>(candidates: Vec<Candidate<'c>>, phrase: &Phrase) -> Vec<Candidate<'c>> {
+    let said_group = phrase
+        .words
+        .iter()
+        .any(|word| word.kind == Some(ResourceKind::Group));
+    let mut kept: Vec<Candidate<'c>> = Vec::with_capacity(candidates.len());
+    for candidate in candidates {
+        let pair = |other: &Candidate<'c>| {
+            other.resource.id == candidate.resource.id
+                && matches!(
+                    (other.resource.kind, candidate.resource.kind),
+                    (ResourceKind::Team, ResourceKind::Group)
+                        | (ResourceKind::Group, ResourceKind::Team)
+                )
+        };
+        match kept.iter().position(pair) {
+            None => kept.push(candidate),
+            Some(at) => {
+                let incumbent = &kept[at];
+                let prefer_new = if (candidate.score - incumbent.score).abs() < f32::EPSILON {
+                    (candidate.resource.kind == ResourceKind::Group) == said_group
+                } else {
+                    candidate.score > incumbent.score
+                };
+                if prefer_new {
+                    kept[at] = candidate;
+                }
+            }
+        }
+    }
+    kept
+}
