@@ -34,7 +34,8 @@ impl Conversation {
         let who = user.key();
         let who = who.as_str();
         if let Some(other) = &request.terms.on_behalf_of {
-            self.say(place, &replies::only_for_yourself(other)).await;
+            self.say(place, &replies::only_for_yourself(other, request.change))
+                .await;
             return;
         }
         let now = Utc::now();
@@ -357,7 +358,7 @@ pub(super) fn self_service_reply(intent: &Intent, verdict: Option<&Decision>) ->
         | Intent::RecoverMfa { on_behalf_of }
             if on_behalf_of.is_some() =>
         {
-            replies::only_for_yourself(on_behalf_of.as_deref().unwrap_or_default())
+            replies::only_for_yourself(on_behalf_of.as_deref().unwrap_or_default(), Change::Grant)
         }
         Intent::ResetPassword { .. } => replies::self_service("you need a password reset", verdict),
         Intent::UnlockAccount { .. } => replies::self_service("your account is locked", verdict),

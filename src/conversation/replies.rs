@@ -639,10 +639,15 @@ pub fn reason_needed(line: &str) -> Message {
     ))
 }
 
-pub fn only_for_yourself(other: &str) -> Message {
-    Message::text(format!(
-        "I can only ask for access for you yourself, not for {other}: they need to ask me themselves."
-    ))
+pub fn only_for_yourself(other: &str, change: Change) -> Message {
+    Message::text(match change {
+        Change::Grant => format!(
+            "I can only ask for access for you yourself, not for {other}: they need to ask me themselves."
+        ),
+        Change::Revoke => format!(
+            "I can only remove access you hold yourself, not {other}'s: they can ask me, or the resource's owners can remove it. Nothing was changed."
+        ),
+    })
 }
 
 /// "Which one do you mean?" with one button per candidate.

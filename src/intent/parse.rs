@@ -141,6 +141,8 @@ impl<'m, 'c> Parser<'m, 'c> {
             || self.has_seq(&["where", "is", "my", "request"])
             || self.has_seq(&["my", "requests"])
             || self.has_seq(&["my", "request"])
+            || (self.has_any(&["pending", "outstanding"])
+                && self.has_any(&["request", "requests", "approval", "approvals"]))
         {
             return Intent::Status;
         }

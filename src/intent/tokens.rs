@@ -217,13 +217,27 @@ fn truncate(text: &str, limit: usize) -> &str {
     &text[..end]
 }
 
+/// An address without the possessive written after it ("kofi@fabrikam.net's password"): a
+/// domain has no apostrophe.
+fn without_possessive(address: &str) -> &str {
+    ["'s", "\u{2019}s"]
+        .iter()
+        .find_map(|suffix| {
+            address.strip_suffix(suffix).filter(|bare| {
+                bare.rsplit_once('@')
+                    .is_some_and(|(_, domain)| !domain.is_empty())
+            })
+        })
+        .unwrap_or(address)
+}
+
 /// Tokens of one whitespace-free chunk.
 fn chunk(message: &str, start: usize, end: usize, tokens: &mut Vec<Token>) {
     let text = &message[start..end];
     if text.contains('@') {
         // Trim what surrounds an address in prose: "(support@contoso.com)," "<x@y>".
         let leading = text.len() - text.trim_start_matches(is_address_edge).len();
-        let core = text.trim_matches(is_address_edge);
+        let core = without_possessive(text.trim_matches(is_address_edge));
         let core_start = start + leading;
         if core.contains('@') && core.chars().all(is_address_char) {
             push_punctuation(message, start, core_start, tokens);

@@ -27,6 +27,7 @@ pub const ACCESS_PHRASES: &[(&[&str], AccessWord)] = &[
     (&["full", "control"], AccessWord::Manage),
     (&["full", "access"], AccessWord::FullAccess),
     (&["free", "busy"], AccessWord::FreeBusy),
+    (&["free", "or", "busy"], AccessWord::FreeBusy),
     (&["freebusy"], AccessWord::FreeBusy),
     (&["availability"], AccessWord::FreeBusy),
     (&["read", "only"], AccessWord::View),

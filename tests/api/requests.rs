@@ -387,3 +387,27 @@ async fn whatever_is_asked_in_a_channel_is_answered_in_the_askers_direct_chat() 
     assert!(id.starts_with("R-"), "{id}");
     assert_eq!(said_in_channels(&app).await.len(), 7);
 }
+
+#[tokio::test]
+async fn asking_to_remove_a_colleague_removes_nobody_and_says_who_can() {
+    let app = TestApp::spawn().await;
+    let maria = "maria.garcia@contoso.com";
+    app.teams(
+        maria,
+        "please remove alex.kim@contoso.com from the Customer Support group, he moved teams",
+    )
+    .await;
+    until_said(
+        || app.teams_seen(maria),
+        "I can only remove access you hold yourself, not alex.kim@contoso.com's",
+    )
+    .await;
+    let members = app.sim.members("Customer Support").await;
+    assert!(
+        members
+            .iter()
+            .any(|member| member == "alex.kim@contoso.com"),
+        "{members:?}"
+    );
+    assert_eq!(app.sim.writes(), 0, "nothing was written");
+}

@@ -46,8 +46,19 @@ impl<'a> Words<'a> {
             || self.has_seq(&["lost", "phone"])
             || self.has_seq(&["new", "phone"])
             || self.has_seq(&["phone", "was", "stolen"])
-            || (self.has_any(&["stolen", "broke", "broken", "wiped", "lost"])
-                && self.has_any(&["phone", "mobile", "cellphone"]))
+            || (self.has_any(&[
+                "stolen",
+                "broke",
+                "broken",
+                "wiped",
+                "lost",
+                "dropped",
+                "smashed",
+                "cracked",
+                "damaged",
+                "destroyed",
+                "drowned",
+            ]) && self.has_any(&["phone", "mobile", "cellphone"]))
             || self.has_seq(&["switched", "phones"])
             || self.has_seq(&["changed", "phones"])
             || self.has_seq(&["verification", "code"])
@@ -161,7 +172,14 @@ impl Parser<'_, '_> {
         let mine = self.has_any(&["my", "mine"])
             && (self.has_any(CALENDAR_NOUNS)
                 || self.has_any(&["availability", "freebusy"])
-                || self.has_seq(&["free", "busy"]));
+                || self.has_seq(&["free", "busy"])
+                || self.has_seq(&["free", "or", "busy"]));
+        // "let Ines see when I'm free or busy": the asker's own availability.
+        let available = ["free", "busy", "available", "availability"];
+        let mine = mine
+            || available.iter().any(|word| {
+                self.has_seq(&["when", "im", word]) || self.has_seq(&["when", "i", "am", word])
+            });
         let shared = self.has_any(&["share", "sharing"])
             && self.has_any(CALENDAR_NOUNS)
             && !self.has_any(&["me", "his", "her", "their"]);
@@ -325,7 +343,8 @@ impl Parser<'_, '_> {
     }
 
     pub(super) fn is_revoke(&self) -> bool {
-        self.has_seq(&["remove", "me"])
+        self.removes_someone()
+            || self.has_seq(&["remove", "me"])
             || self.has_seq(&["remove", "my"])
             || self.has_seq(&["take", "me", "off"])
             || self.has_seq(&["take", "me", "out"])
@@ -338,6 +357,31 @@ impl Parser<'_, '_> {
             || self.leaves_something()
             || (self.has_seq(&["dont", "need"])
                 && (self.has_any(&["anymore"]) || self.has_seq(&["any", "more"])))
+    }
+
+    /// "remove old.timer@… from the crew", "remove Lena's send as", "kick Tom Becker off the
+    /// list": a removal whose object is a person, named by address, mention or full name.
+    fn removes_someone(&self) -> bool {
+        const REMOVE: &[&str] = &["remove", "kick", "revoke", "delete"];
+        (0..self.tokens.len()).any(|at| {
+            if !self.word_at(at).is_some_and(|word| REMOVE.contains(&word)) {
+                return false;
+            }
+            let Some(next) = self.tokens.get(at + 1) else {
+                return false;
+            };
+            match next.kind {
+                Kind::Address | Kind::Mention => true,
+                Kind::Word => {
+                    let (first, second) = (self.word_at(at + 1), self.word_at(at + 2));
+                    let full = first.zip(second).is_some_and(|(first, second)| {
+                        !self.catalog.people_named(&[first, second]).is_empty()
+                    });
+                    full && first != Some("me") && first != Some("my")
+                }
+                _ => false,
+            }
+        })
     }
 
     /// A question about something else than access ("what time is the all hands meeting
