@@ -157,7 +157,10 @@ impl Markup {
 /// The markup starting at byte `at` (a `<`), if it is markup at all.
 fn markup(message: &str, at: usize) -> Option<Markup> {
     let rest = &message[at..];
-    if rest.len() >= 4 && rest[..4].eq_ignore_ascii_case("<at>") {
+    if rest
+        .get(..4)
+        .is_some_and(|open| open.eq_ignore_ascii_case("<at>"))
+    {
         let close = rest.to_ascii_lowercase().find("</at>")?;
         let name = (at + 4, at + close);
         let name = (!message[name.0..name.1].trim().is_empty()).then_some(name);
@@ -420,6 +423,8 @@ mod tests {
         assert_eq!(texts("until 12/31."), ["until", "12/31", "."]);
         assert_eq!(texts("1/2/2027"), ["1/2/2027"]);
         assert_eq!(texts("free/busy 24/7x"), ["free", "busy", "24", "7x"]);
+        // A `<` before a character of several bytes is not cut inside it.
+        assert_eq!(texts("<a\u{cdd}"), ["a\u{cdd}"]);
     }
 
     #[test]
