@@ -8,25 +8,30 @@
 //! approved by the yes that completes it; one no denies it.
 //!
 //! The stages themselves are resolved to people in [`stages`]; the messages (the approval card
-//! and what everyone is told) live in [`cards`].
+//! and what everyone is told) live in `cards`, `outcomes`, [`recovery`] and `refusals` (why a
+//! click or a removal changed nothing).
 
 mod cards;
 mod courier;
 mod outcomes;
 pub mod recovery;
+mod refusals;
 pub mod stages;
 pub mod standing;
 
 use serde_json::Value;
 
 pub use cards::{
-    addressed, approver_reminder, card, closed_card, counted_card, decided_card, ending_soon,
-    extended, removing, removing_card, requester_counted, requester_escalated, requester_update,
-    requester_waiting, sign_in_to_act, timed_out,
+    addressed, approver_reminder, card, carried_out_with_sign_in_of, closed_card, counted_card,
+    decided_card, ending_soon, extended, removing, removing_card, requester_counted,
+    requester_escalated, requester_update, requester_waiting, sign_in_to_act, timed_out,
 };
 pub use courier::Courier;
 pub use outcomes::{Left, done, ended, failed, removed_again, undoing, undone};
 pub use recovery::{not_verified, secret_message, verify_another_way, verify_with_sign_in};
+pub use refusals::{
+    ClickRefused, RevokeRefused, no_such_standing, nothing_picked, standing_withdrawn, trouble,
+};
 pub use stages::StageError;
 pub use standing::{Standing, StandingApproval};
 
@@ -38,46 +43,6 @@ pub const DENY_REASON: &str = "deny_reason";
 /// The most characters of a deny reason kept (the card says so, and the chat client holds
 /// people to it where it can).
 pub const DENY_REASON_MAX: usize = 500;
-
-/// Why a click changes nothing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ClickRefused {
-    /// No such request (or the card's data is not one of Doorman's).
-    Unknown,
-    /// The clicker could not be identified.
-    Unidentified,
-    /// The requester clicked their own request's card.
-    OwnRequest,
-    /// The clicker is not an approver of this stage.
-    NotAnApprover,
-    /// The stage was decided already, or the request moved on.
-    AlreadyDecided,
-    /// The clicker said yes to this stage already; it waits for other approvers.
-    AlreadyApproved,
-}
-
-impl ClickRefused {
-    pub fn sentence(self) -> &'static str {
-        match self {
-            ClickRefused::Unknown => "That button isn't active any more.",
-            ClickRefused::Unidentified => {
-                "I couldn't tell who clicked, so nothing was changed. Please sign in to Doorman and try again."
-            }
-            ClickRefused::OwnRequest => {
-                "You can't approve or deny your own request; nothing was changed."
-            }
-            ClickRefused::NotAnApprover => {
-                "Only the approvers of this step can decide it; nothing was changed."
-            }
-            ClickRefused::AlreadyDecided => {
-                "This step has already been decided; nothing was changed."
-            }
-            ClickRefused::AlreadyApproved => {
-                "You have approved this step already; it is waiting for another approver."
-            }
-        }
-    }
-}
 
 /// The request id and stage a card action names.
 pub fn target_of(action: &ChatAction) -> Option<(String, usize)> {

@@ -116,10 +116,9 @@ pub fn card(record: &RequestRecord, stage: usize) -> Message {
         }),
         title: format!("Access request {}", record.id),
         sections: vec![CardSection {
+            // The message's text, shown above, says who asks for what.
             text: format!(
-                "{} asks for {}. You are asked as {} (step {} of {}).{}",
-                record.requester.upn,
-                what(record),
+                "You are asked as {} (step {} of {}).{}",
                 stage_label(&stage_name),
                 stage + 1,
                 record.stages.len(),
@@ -475,18 +474,24 @@ pub fn removing(record: &RequestRecord, by: &str) -> Message {
 /// replaces a clicked card only with a card).
 pub fn removing_card(record: &RequestRecord, by: &str) -> Message {
     let said = removing(record, by);
-    let text = said.text.clone();
+    // The words are the message's text, which both platforms show under the title.
     let card = Card {
         refresh: None,
         title: format!("Removing {}", record.resource.short_name()),
-        sections: vec![CardSection {
-            text: text.clone(),
-            facts: Vec::new(),
-        }],
+        sections: Vec::new(),
         inputs: Vec::new(),
         buttons: Vec::new(),
     };
-    Message::with_card(text, card)
+    Message::with_card(said.text, card)
+}
+
+/// The requester's word that their approved request waits for `upn`'s sign-in, which
+/// Doorman has asked for.
+pub fn carried_out_with_sign_in_of(record: &RequestRecord, upn: &str) -> Message {
+    Message::text(format!(
+        "{}: approved. It will be carried out with {upn}'s sign-in, which I've asked them for.",
+        record.id
+    ))
 }
 
 /// Asks the acting person to sign in so their request-approved change can be made.

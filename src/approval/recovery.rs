@@ -66,8 +66,9 @@ pub(super) fn manager_card(record: &RequestRecord, stage: usize) -> Option<Messa
         }),
         title: format!("Confirm it is {first} ({})", record.id),
         sections: vec![CardSection {
+            // The question is the message's text, shown above.
             text: format!(
-                "{question} You are asked because you are their manager. Say yes only if you \
+                "You are asked because you are their manager. Say yes only if you \
                  know it is them (you spoke to them, in person or by a call you made). Nothing \
                  changes until you answer, and the new {} goes only to their own direct chat, \
                  never to you.",

@@ -422,6 +422,53 @@ fn teams_problems(activity: &Value) -> Vec<String> {
     problems
 }
 
+/// Every text a person sees in `value` (the `text` of every block, however deep).
+fn shown_texts(value: &Value, texts: &mut Vec<String>) {
+    match value {
+        Value::Object(fields) => {
+            if let Some(Value::String(text)) = fields.get("text") {
+                texts.push(text.clone());
+            }
+            fields.values().for_each(|inner| shown_texts(inner, texts));
+        }
+        Value::Array(items) => items.iter().for_each(|inner| shown_texts(inner, texts)),
+        _ => {}
+    }
+}
+
+/// The sentences of a message said twice: both platforms show its text above its card's
+/// sections, so a section must not say again what the text says, nor two sections the same.
+/// A sentence counts from 25 characters (a date or a name may well repeat).
+fn said_twice(message: &Message) -> Vec<String> {
+    let Some(card) = &message.card else {
+        return Vec::new();
+    };
+    // The text is not shown again when the title says it.
+    let text = (message.text.trim() != card.title.trim()).then_some(message.text.as_str());
+    let blocks = text
+        .into_iter()
+        .chain(std::iter::once(card.title.as_str()))
+        .chain(card.sections.iter().map(|section| section.text.as_str()));
+    let mut seen = std::collections::BTreeSet::new();
+    let mut twice = Vec::new();
+    for block in blocks {
+        // A list may hold the same words on several of its lines: only blocks are compared.
+        let sentences: std::collections::BTreeSet<&str> = block
+            .split('\n')
+            .flat_map(|line| line.split(". "))
+            .flat_map(|line| line.split("? "))
+            .map(|sentence| sentence.trim().trim_end_matches(['.', '?']))
+            .filter(|sentence| sentence.chars().count() >= 25)
+            .collect();
+        for sentence in sentences {
+            if !seen.insert(sentence) {
+                twice.push(format!("says twice: {sentence:?}"));
+            }
+        }
+    }
+    twice
+}
+
 /// How many actions each action set of a card holds (the root's, and every `ActionSet`'s).
 fn action_sets(value: &Value, counts: &mut Vec<usize>) {
     match value {
@@ -446,6 +493,13 @@ fn slack_problems(content: &Value, modals: &[(String, Value)]) -> Vec<String> {
     }
     if let Some(blocks) = content.get("blocks") {
         found.extend(problems(blocks, Surface::Message, "/blocks"));
+        // With blocks, Slack shows `text` only in notifications: the blocks must say it too.
+        let mut shown = Vec::new();
+        shown_texts(blocks, &mut shown);
+        let opening: String = text.chars().take(40).collect();
+        if !shown.iter().any(|block| block.contains(&opening)) {
+            found.push(format!("text {opening:?} is not shown in the blocks"));
+        }
     }
     for (verb, view) in modals {
         found.extend(
@@ -487,6 +541,11 @@ fn every_card_is_dumped_and_within_what_teams_and_slack_take() {
     for (name, message) in catalogue() {
         let activity = super::teams::activity_for_test(&message);
         cards += usize::from(message.card.is_some());
+        problems.extend(
+            said_twice(&message)
+                .into_iter()
+                .map(|problem| format!("{name}: {problem}")),
+        );
         problems.extend(
             teams_problems(&activity)
                 .into_iter()

@@ -135,12 +135,10 @@ pub fn answered_directly() -> Message {
     Message::text("I'll answer you in our direct chat.")
 }
 
-pub fn trouble() -> Message {
-    Message::text("Sorry, something went wrong on my side. Please try again in a moment.")
-}
+pub use crate::approval::trouble;
 
 pub fn inactive_button() -> Message {
-    Message::text("That button isn't active any more.")
+    Message::text(crate::approval::ClickRefused::Unknown.sentence())
 }
 
 // --- requests -----------------------------------------------------------------------------
@@ -539,15 +537,12 @@ pub fn standing_approvals_page(
 
 /// A list card once its last item went: what the click did, and that the list is empty.
 fn list_done(title: &str, notice: &str, none: &str) -> Message {
+    // The words are the message's text, which both platforms show under the title.
     let card = Card {
         title: title.to_owned(),
-        sections: vec![CardSection {
-            text: format!("{notice}\n{none}"),
-            facts: Vec::new(),
-        }],
         ..Card::default()
     };
-    Message::with_card(format!("{notice} {none}"), card)
+    Message::with_card(format!("{notice}\n{none}"), card)
 }
 
 /// "Who has access to X?" from someone who does not own X.

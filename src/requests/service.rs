@@ -21,8 +21,9 @@ mod start;
 mod undo;
 mod waiting;
 
+pub use crate::approval::RevokeRefused;
 pub use crate::approval::StandingApproval;
-pub use lifecycle::{ADMIN, GRANT_INPUT, RevokeRefused, STANDING_INPUT, revocable};
+pub use lifecycle::{ADMIN, GRANT_INPUT, STANDING_INPUT, revocable};
 pub use recover::{Abilities, RecoveryStart};
 pub use start::{Extension, StartError};
 

@@ -120,7 +120,12 @@ pub(super) fn escape(text: &str) -> String {
 pub(super) fn new_message(message: &Message) -> SlackMessageContent {
     SlackMessageContent::new()
         .with_text(message_text(message))
-        .opt_blocks(message.card.as_ref().map(render))
+        .opt_blocks(
+            message
+                .card
+                .as_ref()
+                .map(|card| render(card, &message.text)),
+        )
 }
 
 /// The content that replaces a message. Without a card the blocks are sent empty, because
@@ -129,18 +134,40 @@ pub(super) fn new_message(message: &Message) -> SlackMessageContent {
 pub(super) fn replacement(message: &Message) -> SlackMessageContent {
     SlackMessageContent::new()
         .with_text(message_text(message))
-        .with_blocks(message.card.as_ref().map(render).unwrap_or_default())
+        .with_blocks(
+            message
+                .card
+                .as_ref()
+                .map(|card| render(card, &message.text))
+                .unwrap_or_default(),
+        )
 }
 
-/// A card as blocks: header, sections, then the buttons, within Slack's 50 blocks
-/// ([`fit`] when they would be more).
-pub(super) fn render(card: &Card) -> Vec<SlackBlock> {
+/// A card as blocks: header, the message's `text`, sections, then the buttons, within Slack's
+/// 50 blocks ([`fit`] when they would be more). Slack shows a message's `text` only in
+/// notifications once it has blocks, so the text is also the first section, as Teams shows it
+/// under the card's title: what a message says is seen on both platforms.
+pub(super) fn render(card: &Card, text: &str) -> Vec<SlackBlock> {
     let rows = button_rows(&card.buttons, &card.inputs);
-    let blocks = assemble(card, &card.sections, &rows);
+    let sections = led_by(text, card);
+    let blocks = assemble(card, &sections, &rows);
     if blocks.len() <= MESSAGE_BLOCKS_MAX {
         return blocks;
     }
-    fit::within_limit(card, &rows)
+    fit::within_limit(card, &sections, &rows)
+}
+
+/// The card's sections, after one holding the message's `text` unless it is empty or the
+/// card's title already says it.
+fn led_by(text: &str, card: &Card) -> Vec<CardSection> {
+    let shown = !text.trim().is_empty() && text.trim() != card.title.trim();
+    let lead = shown.then(|| CardSection {
+        text: text.to_owned(),
+        facts: Vec::new(),
+    });
+    lead.into_iter()
+        .chain(card.sections.iter().cloned())
+        .collect()
 }
 
 /// The header, the blocks of `sections`, then an `actions` block per row of buttons.

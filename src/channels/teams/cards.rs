@@ -40,7 +40,8 @@ pub(super) fn render(card: &Card, text: &str, user_ids: &[String]) -> Value {
     if !card.title.is_empty() {
         body.push(with(&template.title, &[("text", json!(card.title))]));
     }
-    if !text.is_empty() {
+    // Said once: a text the title already says is not repeated under it.
+    if !text.trim().is_empty() && text.trim() != card.title.trim() {
         body.push(with(&template.text, &[("text", json!(text))]));
     }
     for section in &card.sections {

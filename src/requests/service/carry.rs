@@ -9,7 +9,7 @@ use serde_json::json;
 use super::{REQUESTER_VIEW_WITHIN, Requests, SIGN_IN_LINK_LIFETIME, role_of};
 use crate::approval;
 use crate::audit::AuditKind;
-use crate::domain::chat::{ChatUser, Message, Place};
+use crate::domain::chat::{ChatUser, Place};
 use crate::domain::request::{Acting, RequestRecord, State};
 use crate::graph::DelegatedToken;
 use crate::identity::{Expectation, Role, TokenError};
@@ -290,10 +290,7 @@ impl Requests {
         }
         self.say(
             &record.requester.place,
-            &Message::text(format!(
-                "{}: approved. It will be carried out with {upn}'s sign-in, which I've asked them for.",
-                record.id
-            )),
+            &approval::carried_out_with_sign_in_of(record, upn),
         )
         .await;
     }

@@ -67,13 +67,7 @@ impl Requests {
             }
             Err(error) => {
                 tracing::error!(%error, request = %id, "cannot record a decision");
-                self.say(
-                    &action.place,
-                    &Message::text(
-                        "Sorry, something went wrong on my side. Please try again in a moment.",
-                    ),
-                )
-                .await;
+                self.say(&action.place, &approval::trouble()).await;
                 return None;
             }
         };

@@ -13,10 +13,10 @@ use chrono::TimeDelta;
 use serde_json::json;
 
 use super::{Requests, role_of};
-use crate::approval::{self, ClickRefused, Clicker};
+use crate::approval::{self, ClickRefused, Clicker, RevokeRefused};
 use crate::audit::AuditKind;
 use crate::domain::chat::{BoxFuture, ChatAction, Message, Place};
-use crate::domain::request::{EndCause, RequestRecord, Service, State, is_request_id};
+use crate::domain::request::{EndCause, RequestRecord, Service, State};
 use crate::domain::resource::ResourceKind;
 use crate::graph::DelegatedToken;
 use crate::identity::Role;
@@ -36,33 +36,6 @@ pub const ADMIN: &str = "the identity team (doorman grants revoke)";
 
 /// When a removal that could not be made (no usable token, Graph refusing) is tried again.
 pub(super) const TRY_AGAIN_IN: TimeDelta = TimeDelta::minutes(1);
-
-/// Why a grant was not taken away on someone's word.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RevokeRefused {
-    /// No such request.
-    Unknown,
-    /// Only its requester and the resource's owners may end a grant early.
-    NotYours,
-    /// It is not an active grant (any more): its state says what it is.
-    NotActive(&'static str),
-}
-
-impl RevokeRefused {
-    pub fn sentence(&self, id: &str) -> String {
-        match self {
-            // A click's pick can hold anything: only an id's shape is said back.
-            RevokeRefused::Unknown if is_request_id(id) => format!("I have no request {id}."),
-            RevokeRefused::Unknown => "I have no such request.".to_owned(),
-            RevokeRefused::NotYours => format!(
-                "Only the person who asked for {id} and the owners of what it grants can end it; nothing was changed."
-            ),
-            RevokeRefused::NotActive(state) => {
-                format!("{id} is not an active grant (it is {state}); nothing was changed.")
-            }
-        }
-    }
-}
 
 impl Requests {
     /// Ends an active grant now, on the word of its requester or an owner of the resource (who
@@ -200,11 +173,11 @@ impl Requests {
         }
         let Some(id) = named("request").or_else(|| picked(GRANT_INPUT)) else {
             let said = if action.data.get("list").is_some() {
-                "Pick one in the list first, then press the button again; nothing was changed."
+                approval::nothing_picked()
             } else {
-                ClickRefused::Unknown.sentence()
+                Message::text(ClickRefused::Unknown.sentence())
             };
-            self.say(&action.place, &Message::text(said)).await;
+            self.say(&action.place, &said).await;
             return None;
         };
         let clicker = self
@@ -463,23 +436,5 @@ impl JobHandler for Requests {
                 Job::RemoveSecret { request } => self.remove_secret(&request).await,
             }
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::RevokeRefused;
-
-    #[test]
-    fn only_what_has_a_request_ids_shape_is_said_back() {
-        assert_eq!(
-            RevokeRefused::Unknown.sentence("R-7K3QX2"),
-            "I have no request R-7K3QX2."
-        );
-        let picked = format!("R-{}\n*urgent* <!channel>", "X".repeat(100_000));
-        assert_eq!(
-            RevokeRefused::Unknown.sentence(&picked),
-            "I have no such request."
-        );
     }
 }

@@ -7,13 +7,10 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::Requests;
-use crate::approval::{ClickRefused, Clicker, StandingApproval};
+use crate::approval::{self, ClickRefused, Clicker, StandingApproval};
 use crate::audit::AuditKind;
 use crate::domain::chat::{ChatAction, Message};
 use crate::domain::request::RequestRecord;
-
-const NO_SUCH_STANDING: &str =
-    "You have no such standing approval (any more); nothing was changed.";
 
 impl Requests {
     /// Decides the owner stages a standing approval covers. Returns what the audit names.
@@ -80,8 +77,7 @@ impl Requests {
             // Said on the card that was clicked, which shows the list again under these words.
             Some(subject) => Some(self.withdraw_standing(&clicker, &subject)),
             None => {
-                self.say(&action.place, &Message::text(NO_SUCH_STANDING))
-                    .await;
+                self.say(&action.place, &approval::no_such_standing()).await;
                 None
             }
         }
@@ -91,17 +87,12 @@ impl Requests {
         match self.standing.withdraw(&owner.upn, subject) {
             Ok(Some(standing)) => {
                 self.audit_standing_withdrawn(owner, &standing);
-                Message::text(format!(
-                    "Withdrawn: your standing approval for {}. Later requests ask you again.",
-                    standing.describe()
-                ))
+                approval::standing_withdrawn(&standing.describe())
             }
-            Ok(None) => Message::text(NO_SUCH_STANDING),
+            Ok(None) => approval::no_such_standing(),
             Err(error) => {
                 tracing::error!(%error, "cannot withdraw a standing approval");
-                Message::text(
-                    "Sorry, something went wrong on my side. Please try again in a moment.",
-                )
+                approval::trouble()
             }
         }
     }

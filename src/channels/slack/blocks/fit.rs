@@ -10,9 +10,14 @@ use super::{
 };
 use crate::domain::chat::{Card, CardSection};
 
-/// The blocks of `card`, whose buttons are `rows`, in at most [`MESSAGE_BLOCKS_MAX`] blocks.
-pub(super) fn within_limit(card: &Card, rows: &[ButtonRow]) -> Vec<SlackBlock> {
-    let sections = joined_sections(&card.sections);
+/// The blocks of `card`, shown as `sections`, whose buttons are `rows`, in at most
+/// [`MESSAGE_BLOCKS_MAX`] blocks.
+pub(super) fn within_limit(
+    card: &Card,
+    sections: &[CardSection],
+    rows: &[ButtonRow],
+) -> Vec<SlackBlock> {
+    let sections = joined_sections(sections);
     let mut blocks = assemble(card, &sections, &[]);
     let mut notes = Vec::new();
     // One block stays free for the note on what was left out.

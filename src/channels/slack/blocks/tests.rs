@@ -55,7 +55,7 @@ fn approval() -> Card {
 
 #[test]
 fn an_approval_card_renders_as_header_section_and_verb_buttons() {
-    let blocks = as_json(&render(&approval()));
+    let blocks = as_json(&render(&approval(), ""));
     assert_eq!(
         blocks[0],
         json!({"type": "header", "text": {"type": "plain_text", "text": "Edit access to Finance"}})
@@ -93,7 +93,7 @@ fn an_approval_card_renders_as_header_section_and_verb_buttons() {
 #[test]
 fn button_values_are_json_strings_that_parse_back_to_the_data() {
     let card = approval();
-    let blocks = as_json(&render(&card));
+    let blocks = as_json(&render(&card, ""));
     for (button, original) in blocks[2]["elements"]
         .as_array()
         .into_iter()
@@ -132,7 +132,7 @@ fn a_sign_in_link_is_a_url_button_with_the_sign_in_action_id() {
         ],
         ..Card::default()
     };
-    let blocks = as_json(&render(&card));
+    let blocks = as_json(&render(&card, ""));
     assert_eq!(
         blocks[1]["elements"],
         json!([{
@@ -162,7 +162,7 @@ fn buttons_with_the_same_verb_go_into_separate_actions_blocks() {
         ],
         ..Card::default()
     };
-    let blocks = as_json(&render(&card));
+    let blocks = as_json(&render(&card, ""));
     let actions: Vec<&Value> = blocks
         .as_array()
         .into_iter()
@@ -187,7 +187,7 @@ fn more_than_ten_facts_continue_in_a_section_of_fields() {
         }],
         ..Card::default()
     };
-    let blocks = as_json(&render(&card));
+    let blocks = as_json(&render(&card, ""));
     assert_eq!(blocks[0]["fields"].as_array().map(Vec::len), Some(10));
     assert_eq!(blocks[0].get("text"), None);
     assert_eq!(blocks[1]["fields"].as_array().map(Vec::len), Some(2));
@@ -195,7 +195,7 @@ fn more_than_ten_facts_continue_in_a_section_of_fields() {
 
 #[test]
 fn every_rendered_block_is_one_slack_morphism_reads_back() {
-    let blocks = render(&approval());
+    let blocks = render(&approval(), "");
     let text = serde_json::to_string(&blocks).unwrap_or_default();
     let read: Result<Vec<SlackBlock>, _> = serde_json::from_str(&text);
     assert_eq!(read.ok(), Some(blocks));
@@ -247,7 +247,7 @@ fn approval_with_deny_reason() -> Card {
 #[test]
 fn an_input_tied_to_a_verb_is_not_in_the_message_but_in_that_buttons_value() {
     let card = approval_with_deny_reason();
-    let blocks = as_json(&render(&card));
+    let blocks = as_json(&render(&card, ""));
     let kinds: Vec<&str> = blocks
         .as_array()
         .into_iter()
@@ -289,7 +289,7 @@ fn an_input_tied_to_a_verb_is_not_in_the_message_but_in_that_buttons_value() {
 fn a_long_label_is_clipped_in_the_value_and_plain_data_that_looks_like_an_ask_is_refused() {
     let mut card = approval_with_deny_reason();
     card.inputs[0].label = "why ".repeat(500);
-    let blocks = as_json(&render(&card));
+    let blocks = as_json(&render(&card, ""));
     let value = blocks[2]["elements"][1]["value"]
         .as_str()
         .unwrap_or_default();
@@ -315,7 +315,7 @@ fn slack_refuses(blocks: &[SlackBlock]) -> Vec<String> {
 #[test]
 fn a_long_access_list_fits_one_slack_message_and_names_the_buttons_left_out() {
     for grants in [24, 25, 40, 120] {
-        let blocks = render(&access_list(grants));
+        let blocks = render(&access_list(grants), "");
         assert!(
             blocks.len() <= 50,
             "{grants} grants: {} blocks",
@@ -347,7 +347,7 @@ fn a_long_access_list_fits_one_slack_message_and_names_the_buttons_left_out() {
         }
     }
     assert_eq!(
-        render(&access_list(24)).len(),
+        render(&access_list(24), "").len(),
         49,
         "a list that fits is unchanged"
     );
@@ -383,7 +383,7 @@ fn cards_of_any_size_render_as_blocks_slack_accepts() {
                         })
                         .collect(),
                 };
-                let blocks = render(&card);
+                let blocks = render(&card, "");
                 assert_eq!(
                     slack_refuses(&blocks),
                     Vec::<String>::new(),

@@ -43,7 +43,7 @@ fn deny_value() -> (String, Value) {
         }],
         ..Card::default()
     };
-    let blocks = serde_json::to_value(render(&card)).unwrap_or_default();
+    let blocks = serde_json::to_value(render(&card, "")).unwrap_or_default();
     let value = blocks[1]["elements"][0]["value"]
         .as_str()
         .unwrap_or_default()

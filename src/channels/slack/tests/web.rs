@@ -103,7 +103,9 @@ async fn send_posts_the_message_and_returns_the_channel_and_ts_slack_gives() -> 
         }
     );
     let body: Value = serde_json::from_slice(&only_request(&server).await?.body)?;
-    assert_eq!(body["blocks"][1]["elements"][0]["action_id"], "approve");
+    // Header, the message's text (Slack shows `text` only in notifications), then the buttons.
+    assert_eq!(body["blocks"][1]["text"]["text"], "Approve this?");
+    assert_eq!(body["blocks"][2]["elements"][0]["action_id"], "approve");
     Ok(())
 }
 
