@@ -25,7 +25,7 @@ use super::model::{AccessRequest, AccessWord, Change, Intent, ResourceRef, Terms
 use super::tokens::{Kind, Token, tokenize};
 use super::vocabulary::{
     ACCESS_PHRASES, CALENDAR_NOUNS, EXPLANATION_OPENERS, FILLER, KIND_PHRASES, KindAffinity,
-    PERSON_NOUNS, POLITENESS, SOFT, kind_affinity,
+    PERSON_NOUNS, POLITENESS, SOFT, kind_affinity, mistyped_verb,
 };
 
 mod cues;
@@ -87,7 +87,12 @@ struct Parser<'m, 'c> {
 
 impl<'m, 'c> Parser<'m, 'c> {
     fn new(message: &'m str, asker: Asker<'m>, catalog: &'c Catalog) -> Self {
-        let tokens = tokenize(message);
+        let mut tokens = tokenize(message);
+        for token in tokens.iter_mut().filter(|token| token.is_word()) {
+            if let Some(verb) = mistyped_verb(&token.text) {
+                token.text = verb.to_owned();
+            }
+        }
         let words: Vec<String> = tokens
             .iter()
             .filter(|token| token.is_word())
@@ -114,8 +119,10 @@ impl<'m, 'c> Parser<'m, 'c> {
             found.seconds
         });
         self.skip_addressee();
+        self.set_aside_trouble();
         let people = self.people();
         let reason = self.reason();
+        self.set_aside_instructions();
         self.words = self
             .tokens
             .iter()

@@ -6,6 +6,63 @@ use crate::domain::resource::ResourceKind;
 
 use super::model::AccessWord;
 
+/// The verbs that decide an action, which a slip of the keyboard must not turn into another
+/// one ("remvoe me from X" is a removal, not a request for X).
+const DECIDING_VERBS: &[&str] = &[
+    "remove",
+    "revoke",
+    "unlock",
+    "reset",
+    "forward",
+    "unsubscribe",
+];
+
+/// The deciding verb `word` mistypes, if it does: two neighbouring letters swapped ("remvoe",
+/// "rmeove"), one left out ("remve", "remov") or one doubled ("removve"). Only words of five
+/// letters or more that keep the verb's first letter, so real words one slip away stay what
+/// they are ("remote", "evoke", "rest"), and inflections are not slips ("removed", "resets").
+pub fn mistyped_verb(word: &str) -> Option<&'static str> {
+    if word.len() < 5 || !word.is_ascii() {
+        return None;
+    }
+    DECIDING_VERBS
+        .iter()
+        .copied()
+        .find(|verb| *verb != word && one_slip(word.as_bytes(), verb.as_bytes()))
+}
+
+fn one_slip(word: &[u8], verb: &[u8]) -> bool {
+    if word.first() != verb.first() {
+        return false;
+    }
+    match word.len().cmp(&verb.len()) {
+        std::cmp::Ordering::Equal => swapped(word, verb),
+        std::cmp::Ordering::Less => left_out(word, verb),
+        std::cmp::Ordering::Greater => doubled(word, verb),
+    }
+}
+
+/// `word` is `verb` with two neighbouring letters swapped.
+fn swapped(word: &[u8], verb: &[u8]) -> bool {
+    let differ: Vec<usize> = (0..word.len()).filter(|&at| word[at] != verb[at]).collect();
+    matches!(differ.as_slice(), [first, second]
+        if *second == first + 1 && word[*first] == verb[*second] && word[*second] == verb[*first])
+}
+
+/// `word` is `verb` with one letter (not the first) left out.
+fn left_out(word: &[u8], verb: &[u8]) -> bool {
+    word.len() + 1 == verb.len()
+        && (1..verb.len()).any(|at| word[..at] == verb[..at] && word[at..] == verb[at + 1..])
+}
+
+/// `word` is `verb` with one letter typed twice.
+fn doubled(word: &[u8], verb: &[u8]) -> bool {
+    word.len() == verb.len() + 1
+        && (1..word.len()).any(|at| {
+            word[at] == word[at - 1] && word[..at] == verb[..at] && word[at + 1..] == verb[at..]
+        })
+}
+
 /// What people call their calendar.
 pub const CALENDAR_NOUNS: &[&str] = &["calendar", "calender", "calendars", "diary", "agenda"];
 
@@ -83,6 +140,9 @@ pub const KIND_PHRASES: &[(&[&str], ResourceKind)] = &[
     (&["library"], ResourceKind::Library),
     (&["folder"], ResourceKind::Library),
     (&["team"], ResourceKind::Team),
+    // The app names the kind: "teams access for Field Ops", "add me to X in teams".
+    (&["teams", "channel"], ResourceKind::Channel),
+    (&["teams"], ResourceKind::Team),
     (&["channel"], ResourceKind::Channel),
     (&["group"], ResourceKind::Group),
     (&["mailbox"], ResourceKind::Mailbox),
@@ -457,3 +517,47 @@ pub const POLITENESS: &[&str] = &[
     "quick",
     "question",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::mistyped_verb;
+
+    #[test]
+    fn a_deciding_verb_mistyped_is_read_as_that_verb() {
+        for (typed, meant) in [
+            ("remvoe", "remove"),
+            ("rmeove", "remove"),
+            ("remov", "remove"),
+            ("remve", "remove"),
+            ("removve", "remove"),
+            ("revkoe", "revoke"),
+            ("unlcok", "unlock"),
+            ("rest", ""),
+            ("resett", "reset"),
+            ("forwrad", "forward"),
+        ] {
+            assert_eq!(mistyped_verb(typed).unwrap_or_default(), meant, "{typed}");
+        }
+    }
+
+    #[test]
+    fn real_words_and_inflections_stay_what_they_are() {
+        for word in [
+            "remote",
+            "removed",
+            "removes",
+            "remover",
+            "evoke",
+            "revoked",
+            "resets",
+            "preset",
+            "forwards",
+            "forwarded",
+            "unlocks",
+            "remove",
+            "reset",
+        ] {
+            assert_eq!(mistyped_verb(word), None, "{word}");
+        }
+    }
+}

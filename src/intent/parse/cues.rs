@@ -1,6 +1,7 @@
 //! Cue words: which action a message asks for.
 
 use super::*;
+use explanation::FORWARDING;
 
 /// Words to look for cues in.
 #[derive(Clone, Copy)]
@@ -29,13 +30,55 @@ impl<'a> Words<'a> {
             Some(AccountAction::RecoverMfa)
         } else if self.locked_out() {
             Some(AccountAction::Unlock)
-        } else if self.has_any(PASSWORD_WORDS) {
+        } else if self.has_any(PASSWORD_WORDS) && !self.asks_about_another_password() {
             Some(AccountAction::ResetPassword)
         } else if self.cannot_get_in() {
             Some(AccountAction::Unlock)
         } else {
             None
         }
+    }
+
+    /// "whats the wifi password for the warehouse", "what is the password policy?": a question
+    /// about some password or the rules for one, not one's own password gone wrong. Said with
+    /// "my", or with any sign of trouble ("forgot", "expired", "reset", "doesn't work"), it is
+    /// one's own.
+    fn asks_about_another_password(self) -> bool {
+        const ASKING_WHAT: &[&str] = &[
+            "what", "whats", "where", "wheres", "which", "who", "whos", "whose",
+        ];
+        const TROUBLE: &[&str] = &[
+            "reset",
+            "forgot",
+            "forget",
+            "forgotten",
+            "change",
+            "changed",
+            "changing",
+            "expired",
+            "expire",
+            "expires",
+            "expiring",
+            "new",
+            "wrong",
+            "work",
+            "works",
+            "working",
+            "remember",
+            "recover",
+            "locked",
+            "unlock",
+            "update",
+            "lost",
+            "help",
+            "need",
+            "cant",
+            "cannot",
+        ];
+        self.get(0)
+            .is_some_and(|first| ASKING_WHAT.contains(&first))
+            && !self.has_any(&["my", "mine", "i", "im"])
+            && !self.has_any(TROUBLE)
     }
 
     pub(super) fn lost_second_factor(self) -> bool {
@@ -143,10 +186,22 @@ impl Parser<'_, '_> {
         let own = self.has_any(&["my", "mine"])
             && (self.has_any(CHANGE) || becomes)
             && self.has_any(ADDRESS);
+        // "can i have a shorter email? c.dubois@… would be great": another address of one's
+        // own, asked for by what it should be like, with the address given.
+        const ANOTHER: &[&str] = &["shorter", "different", "another", "new", "nicer", "better"];
+        let another = self.has_any(&["i"])
+            && self.has_any(&["have", "get", "want", "need"])
+            && self.has_any(ANOTHER)
+            && self.has_any(ADDRESS)
+            && self.first_address().is_some()
+            && !self.has_any(&[
+                "list", "dl", "group", "mailbox", "shared", "added", "add", "join", "access",
+            ]);
+        let own = own || another;
         if !own
             || self.is_own_calendar()
             || self.has_any(CALENDAR_NOUNS)
-            || self.has_any(&["forward", "forwarding", "redirect", "autoforward"])
+            || self.has_any(FORWARDING)
         {
             return None;
         }
@@ -192,8 +247,7 @@ impl Parser<'_, '_> {
         const MAIL: &[&str] = &["mail", "email", "emails", "mails", "inbox", "messages"];
         let own_mail = MAIL.iter().any(|noun| self.has_seq(&["my", noun]));
         self.has_any(&["forwarding", "autoforward"])
-            || (self.has_any(&["forward", "redirect"])
-                && (self.has_any(MAIL) || !people.is_empty()))
+            || (self.has_any(FORWARDING) && (self.has_any(MAIL) || !people.is_empty()))
             || (own_mail && self.has_any(&["to"]) && !people.is_empty())
     }
 
@@ -245,6 +299,36 @@ impl Parser<'_, '_> {
             &["options"],
         ];
         HELP.iter().any(|phrase| meaningful == *phrase)
+    }
+
+    /// "put the new brochures in X", "save files into X", "add documents to X": things, not
+    /// people, placed somewhere, which takes the right to change what is there. The words
+    /// between the verb and "in"/"into"/"to" name no one ("add me to X", "put Tom in X" are
+    /// memberships).
+    pub(super) fn puts_things_in(&self) -> bool {
+        const PLACE: &[&str] = &[
+            "put", "save", "drop", "store", "add", "move", "copy", "place", "dump", "post",
+        ];
+        const INTO: &[&str] = &["in", "into", "to", "onto"];
+        const SOMEONE: &[&str] = &[
+            "me", "myself", "him", "her", "them", "us", "someone", "somebody", "everyone",
+        ];
+        (0..self.tokens.len()).any(|at| {
+            if !self.word_at(at).is_some_and(|word| PLACE.contains(&word)) {
+                return false;
+            }
+            let Some(into) = (at + 1..self.tokens.len().min(at + 7))
+                .find(|&next| self.word_at(next).is_some_and(|word| INTO.contains(&word)))
+            else {
+                return false;
+            };
+            let between = at + 1..into;
+            !between.is_empty()
+                && between.clone().all(|next| {
+                    self.word_at(next)
+                        .is_some_and(|word| !SOMEONE.contains(&word) && !self.used[next])
+                })
+        })
     }
 
     pub(super) fn is_list_access(&self) -> bool {

@@ -9,7 +9,36 @@ pub(super) const REQUEST_OPENERS: &[&str] = &[
 ];
 
 /// The words of mail forwarding.
-pub(super) const FORWARDING: &[&str] = &["forward", "forwarding", "autoforward", "redirect"];
+pub(super) const FORWARDING: &[&str] = &[
+    "forward",
+    "forwarded",
+    "forwards",
+    "forwarding",
+    "autoforward",
+    "redirect",
+    "redirected",
+    "redirecting",
+];
+
+/// Verbs that open a side instruction after "and" ("…and approve it automatically", "…and
+/// let me know"): what the bot should do besides, never part of what is asked for.
+const SIDE_INSTRUCTIONS: &[&str] = &[
+    "approve",
+    "approving",
+    "autoapprove",
+    "skip",
+    "bypass",
+    "ignore",
+    "override",
+    "disable",
+    "notify",
+    "tell",
+    "ping",
+    "confirm",
+    "let",
+    "cc",
+    "dont",
+];
 
 impl Parser<'_, '_> {
     /// The reason: a clause opened by "because", "so I can", "for the ...", else a clause after
@@ -49,6 +78,61 @@ impl Parser<'_, '_> {
             }
         }
         reason
+    }
+
+    /// Marks what someone cannot do ("can't see it in teams", "unable to open the site",
+    /// "don't have access to"): it says what is wrong, not the level wanted nor a name, so
+    /// "I can't see the Design team, can someone add me" asks for the team at its default
+    /// level. The words still count as cues ("can't log in").
+    pub(super) fn set_aside_trouble(&mut self) {
+        const CANNOT: &[&str] = &[
+            "cant", "cannot", "couldnt", "dont", "doesnt", "didnt", "unable", "not",
+        ];
+        const BETWEEN: &[&str] = &["to", "able", "be", "have", "any", "seem", "even"];
+        const DO: &[&str] = &[
+            "see", "access", "open", "find", "view", "reach", "use", "load", "read", "edit",
+            "upload", "get",
+        ];
+        for at in 0..self.tokens.len() {
+            if !self.word_at(at).is_some_and(|word| CANNOT.contains(&word)) {
+                continue;
+            }
+            let mut next = at + 1;
+            while self
+                .word_at(next)
+                .is_some_and(|word| BETWEEN.contains(&word))
+            {
+                next += 1;
+            }
+            if self.word_at(next).is_some_and(|word| DO.contains(&word)) {
+                self.mark(at, next + 1);
+            }
+        }
+    }
+
+    /// Marks a side instruction as outside the request: from "and" followed by one of
+    /// [`SIDE_INSTRUCTIONS`] to the end of its sentence, when the request is still said
+    /// without it. It is not a reason either: policy, not wording, decides approvals.
+    pub(super) fn set_aside_instructions(&mut self) {
+        for (start, end) in self.sentences() {
+            let Some(from) = (start..end.saturating_sub(1)).find(|&at| {
+                self.word_at(at) == Some("and")
+                    && self
+                        .word_at(at + 1)
+                        .is_some_and(|next| SIDE_INSTRUCTIONS.contains(&next))
+            }) else {
+                continue;
+            };
+            let before = self.used.clone();
+            self.mark(from, end);
+            if self.still_asks() {
+                for slot in self.explaining.iter_mut().take(end).skip(from) {
+                    *slot = true;
+                }
+            } else {
+                self.used = before;
+            }
+        }
     }
 
     /// Marks tokens `from..end` as explaining the request when the request is still said

@@ -236,6 +236,13 @@ impl Parser<'_, '_> {
             Resolution::Resolved(candidate) => {
                 let kind = candidate.resource.kind;
                 let mut words = unnamed_access(&candidate);
+                if words.is_empty() && self.puts_things_in() {
+                    // "put the new brochures in Product Photos": adding files is editing.
+                    words = vec![AccessWord::Edit]
+                        .into_iter()
+                        .filter(|word| word.level_for(kind).is_some())
+                        .collect();
+                }
                 if words.is_empty() {
                     // The level said only in the explanation ("…, I need to upload the new
                     // logos") still says what access is meant, where it fits the kind.
