@@ -24,8 +24,8 @@ use super::duration;
 use super::model::{AccessRequest, AccessWord, Change, Intent, ResourceRef, Terms, level_meeting};
 use super::tokens::{Kind, Token, tokenize};
 use super::vocabulary::{
-    ACCESS_PHRASES, CALENDAR_NOUNS, EXPLANATION_OPENERS, FILLER, KIND_PHRASES, KindAffinity,
-    PERSON_NOUNS, POLITENESS, SOFT, kind_affinity, mistyped_verb,
+    ACCESS_PHRASES, ASKING, CALENDAR_NOUNS, EXPLANATION_OPENERS, FILLER, KIND_PHRASES,
+    KindAffinity, PERSON_NOUNS, POLITENESS, SOFT, kind_affinity, mistyped_verb,
 };
 
 mod cues;

@@ -63,6 +63,27 @@ fn doubled(word: &[u8], verb: &[u8]) -> bool {
         })
 }
 
+/// The words of asking for something: a sentence holding one asks ("need", "add", "please"),
+/// and a question holding one is a request put as a question ("what do I need to get into
+/// X?"), not a question about something else.
+pub const ASKING: &[&str] = &[
+    "need",
+    "want",
+    "give",
+    "get",
+    "add",
+    "grant",
+    "request",
+    "join",
+    "access",
+    "remove",
+    "revoke",
+    "permission",
+    "permissions",
+    "please",
+    "pls",
+];
+
 /// What people call their calendar.
 pub const CALENDAR_NOUNS: &[&str] = &["calendar", "calender", "calendars", "diary", "agenda"];
 

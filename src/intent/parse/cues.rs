@@ -474,29 +474,9 @@ impl Parser<'_, '_> {
         const QUESTION: &[&str] = &[
             "what", "whats", "when", "where", "why", "who", "whos", "how",
         ];
-        const ASKING: &[&str] = &[
-            "need",
-            "want",
-            "give",
-            "get",
-            "add",
-            "grant",
-            "request",
-            "join",
-            "access",
-            "remove",
-            "revoke",
-            "permission",
-            "permissions",
-            "please",
-            "pls",
-            "share",
-            "forward",
-            "change",
-            "reset",
-            "unlock",
-            "become",
-            "make",
+        // Besides asking: the wave 2 changes, which a question may ask for too.
+        const CHANGING: &[&str] = &[
+            "share", "forward", "change", "reset", "unlock", "become", "make",
         ];
         let first = self
             .tokens
@@ -506,6 +486,7 @@ impl Parser<'_, '_> {
             .map(|(token, _)| token.text.as_str());
         matches!(first, Some(word) if QUESTION.contains(&word))
             && !self.has_any(ASKING)
+            && !self.has_any(CHANGING)
             && self.access_words_anywhere().is_empty()
     }
 }

@@ -256,29 +256,14 @@ impl Parser<'_, '_> {
 
     /// Whether a sentence holds the request (rather than a greeting or an explanation).
     pub(super) fn sentence_asks(&self, start: usize, end: usize) -> bool {
-        const ASKING: &[&str] = &[
-            "need",
-            "want",
-            "give",
-            "get",
-            "add",
-            "grant",
-            "request",
-            "join",
-            "access",
-            "remove",
-            "revoke",
-            "permission",
-            "permissions",
-            "like",
-            "can",
-            "could",
-            "please",
-        ];
+        // Besides asking: the polite forms of a request ("I'd like", "could you").
+        const POLITE: &[&str] = &["like", "can", "could"];
         (start..end).any(|at| {
             let token = &self.tokens[at];
             token.kind == Kind::Address
-                || (token.is_word() && ASKING.contains(&token.text.as_str()))
+                || (token.is_word()
+                    && (ASKING.contains(&token.text.as_str())
+                        || POLITE.contains(&token.text.as_str())))
         })
     }
 
