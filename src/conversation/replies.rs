@@ -442,14 +442,24 @@ fn list_page(words: &ListWords, items: &[ListItem], page: usize, notice: Option<
     Message::with_card(format!("You have {count}. {}", words.how), card)
 }
 
-/// "What access do I have?": the first page of [`my_access_page`].
+/// "You have no access granted through me right now."
+const NO_ACCESS: &str = "You have no access granted through me right now.";
+/// "You have no standing approvals", and how one is given.
+const NO_STANDING: &str = "You have no standing approvals. \"Approve always\" on an approval card gives one, where policy allows it.";
+
+/// "What access do I have?": the first page of [`my_access_page`], or the words that there is
+/// nothing to list.
 pub fn my_access(mine: &[RequestRecord]) -> Message {
+    if !mine.iter().any(|record| record.state == State::Active) {
+        return Message::text(NO_ACCESS);
+    }
     my_access_page(mine, 0, None)
 }
 
 /// A page of the grants Doorman made and still holds as active, newest first: pick one and
 /// Remove ends it (the choice's value names the request only; whether the clicker may end it
-/// is checked on the click).
+/// is checked on the click). Always a card, as it replaces a clicked one: an emptied list
+/// says so on a card without buttons.
 pub fn my_access_page(mine: &[RequestRecord], page: usize, notice: Option<&str>) -> Message {
     let items: Vec<ListItem> = mine
         .iter()
@@ -470,11 +480,7 @@ pub fn my_access_page(mine: &[RequestRecord], page: usize, notice: Option<&str>)
         })
         .collect();
     if items.is_empty() {
-        let none = "You have no access granted through me right now.";
-        return match notice {
-            Some(notice) => list_done("Access granted through me", notice, none),
-            None => Message::text(none),
-        };
+        return list_done("Access granted through me", notice, NO_ACCESS);
     }
     let words = ListWords {
         kind: ListKind::Access,
@@ -487,24 +493,25 @@ pub fn my_access_page(mine: &[RequestRecord], page: usize, notice: Option<&str>)
     list_page(&words, &items, page, notice)
 }
 
-/// "My standing approvals": the first page of [`standing_approvals_page`].
+/// "My standing approvals": the first page of [`standing_approvals_page`], or the words that
+/// there is nothing to list.
 pub fn standing_approvals(mine: &[(String, StandingApproval)]) -> Message {
+    if mine.is_empty() {
+        return Message::text(NO_STANDING);
+    }
     standing_approvals_page(mine, 0, None)
 }
 
 /// A page of an owner's standing approvals: pick one and Withdraw ends it. The choice's value is
-/// the request it was given on; whose approval it is comes from who clicks.
+/// the request it was given on; whose approval it is comes from who clicks. Always a card, as
+/// it replaces a clicked one.
 pub fn standing_approvals_page(
     mine: &[(String, StandingApproval)],
     page: usize,
     notice: Option<&str>,
 ) -> Message {
     if mine.is_empty() {
-        let none = "You have no standing approvals. \"Approve always\" on an approval card gives one, where policy allows it.";
-        return match notice {
-            Some(notice) => list_done("Your standing approvals", notice, none),
-            None => Message::text(none),
-        };
+        return list_done("Your standing approvals", notice, NO_STANDING);
     }
     let items: Vec<ListItem> = mine
         .iter()
@@ -535,14 +542,19 @@ pub fn standing_approvals_page(
     list_page(&words, &items, page, notice)
 }
 
-/// A list card once its last item went: what the click did, and that the list is empty.
-fn list_done(title: &str, notice: &str, none: &str) -> Message {
+/// A list card once it is empty: what the click did, if anything, and that there is nothing
+/// left, with no button that could act on what is over.
+fn list_done(title: &str, notice: Option<&str>, none: &str) -> Message {
     // The words are the message's text, which both platforms show under the title.
     let card = Card {
         title: title.to_owned(),
         ..Card::default()
     };
-    Message::with_card(format!("{notice}\n{none}"), card)
+    let said = match notice {
+        Some(notice) => format!("{notice}\n{none}"),
+        None => none.to_owned(),
+    };
+    Message::with_card(said, card)
 }
 
 /// "Who has access to X?" from someone who does not own X.

@@ -620,3 +620,38 @@ async fn approve_always_buttons(app: &TestApp) -> Vec<(String, Value)> {
         })
         .collect()
 }
+
+/// A list card left open after its last item went elsewhere: its Remove click is refused in
+/// words, and the card becomes the empty list with no button left to press, on both platforms.
+#[tokio::test]
+async fn a_stale_list_card_pressed_after_its_last_item_went_becomes_the_empty_list() {
+    let (app, _policy) = roomy(crate::helpers::CONTOSO).await;
+    crate::requests::sign_in_on_slack(&app, JORDAN_ON_SLACK).await;
+    top_up(&app, 0, 1).await;
+    let (teams, slack) = (On::Teams(JORDAN), On::Slack(JORDAN_ON_SLACK));
+    let on_teams = teams.ask(&app, ACCESS.question).await;
+    let on_slack = slack.ask(&app, ACCESS.question).await;
+    let target = on_slack.choices().first().cloned().expect("the grant");
+
+    // Removed from the Slack card; the Teams card still shows it.
+    let remove = slack.button(&on_slack, "revoke", "Remove").expect("Remove");
+    let picked = Some((ACCESS.input, target.as_str()));
+    slack
+        .click(&app, JORDAN_ON_SLACK, &on_slack, "revoke", &remove, picked)
+        .await;
+    let emptied = slack.updated(&app, &on_slack.id, ACCESS.empty).await;
+    assert!(slack.button(&emptied, "revoke", "Remove").is_none());
+    until_said(|| app.teams_seen(JORDAN), &format!("{target}: your ")).await;
+
+    let remove = teams.button(&on_teams, "revoke", "Remove").expect("Remove");
+    teams
+        .click(&app, JORDAN, &on_teams, "revoke", &remove, picked)
+        .await;
+    until_seen(&app, teams, "is not an active grant").await;
+    let stale = teams.updated(&app, &on_teams.id, ACCESS.empty).await;
+    assert!(
+        teams.button(&stale, "revoke", "Remove").is_none(),
+        "no Remove is left live: {}",
+        stale.text()
+    );
+}
