@@ -18,7 +18,20 @@ pub struct Found {
 
 /// The first duration in `tokens`.
 pub fn find(tokens: &[Token], now: DateTime<Utc>) -> Option<Found> {
-    (0..tokens.len()).find_map(|at| at_position(tokens, at, now))
+    // A span said with its cue ("for 2 weeks", "until friday") wins over a bare "next week"
+    // said earlier, which is more often when something happens ("I'm covering for Priya
+    // next week. Could you … until friday?").
+    let said = |cued: bool| {
+        (0..tokens.len())
+            .filter(|&at| {
+                let bare = tokens.get(at).is_some_and(|token| {
+                    matches!(token.text.as_str(), "next" | "another" | "additional")
+                });
+                bare != cued
+            })
+            .find_map(|at| at_position(tokens, at, now))
+    };
+    said(true).or_else(|| said(false))
 }
 
 fn at_position(tokens: &[Token], at: usize, now: DateTime<Utc>) -> Option<Found> {
@@ -223,7 +236,14 @@ fn moment(
     let today = now.date_naive();
     let first = word(0)?;
     match first {
-        "today" | "tonight" | "eod" => return Some((1, end_of_day(today))),
+        // "EOD tomorrow", "cob friday": the end of that day.
+        "eod" | "cob" | "eob" => {
+            return Some(match moment(tokens, at + 1, now, loose) {
+                Some((used, end)) => (used + 1, end),
+                None => (1, end_of_day(today)),
+            });
+        }
+        "today" | "tonight" => return Some((1, end_of_day(today))),
         "tomorrow" => return Some((1, end_of_day(today.succ_opt()?))),
         "eow" => return Some((1, period_end("week", now)?)),
         "eom" => return Some((1, period_end("month", now)?)),
@@ -518,6 +538,15 @@ mod tests {
     fn moments() {
         assert_eq!(seconds("until Friday"), Some(until_end_of((2026, 11, 27))));
         assert_eq!(seconds("till tomorrow"), Some(until_end_of((2026, 11, 23))));
+        assert_eq!(
+            seconds("till EOD tomorrow"),
+            Some(until_end_of((2026, 11, 23)))
+        );
+        assert_eq!(seconds("until eod"), Some(until_end_of((2026, 11, 22))));
+        assert_eq!(
+            seconds("covering for Priya next week. make me an owner until tomorrow"),
+            Some(until_end_of((2026, 11, 23)))
+        );
         assert_eq!(
             seconds("through end of month"),
             Some(until_end_of((2026, 11, 30)))

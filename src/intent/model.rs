@@ -46,6 +46,8 @@ impl AccessWord {
             ) => Some(Access::Owner),
             (AccessWord::FullAccess, K::Library) => Some(Access::Edit),
             (AccessWord::Manage | AccessWord::FullAccess, K::Mailbox) => Some(Access::FullAccess),
+            // Reading a shared mailbox takes Full Access: Exchange has nothing narrower for it.
+            (AccessWord::View, K::Mailbox) => Some(Access::FullAccess),
             (AccessWord::SendAs, K::Mailbox) => Some(Access::SendAs),
             (AccessWord::SendOnBehalf, K::Mailbox) => Some(Access::SendOnBehalf),
             _ => None,

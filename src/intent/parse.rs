@@ -143,6 +143,7 @@ impl<'m, 'c> Parser<'m, 'c> {
         };
 
         if self.has_any(&["status"])
+            || self.asks_after_a_request()
             || self.has_seq(&["any", "update"])
             || self.has_seq(&["any", "updates"])
             || self.has_seq(&["where", "is", "my", "request"])

@@ -16,6 +16,8 @@ const FABRIKAM: &str = include_str!("../../tests/fixtures/fabrikam.json");
 const FABRIKAM_REQUESTS: &str = include_str!("../../tests/fixtures/fabrikam-requests.jsonl");
 const TAILWIND: &str = include_str!("../../tests/fixtures/tailwind.json");
 const TAILWIND_REQUESTS: &str = include_str!("../../tests/fixtures/tailwind-requests.jsonl");
+const WOODGROVE: &str = include_str!("../../tests/fixtures/woodgrove.json");
+const WOODGROVE_REQUESTS: &str = include_str!("../../tests/fixtures/woodgrove-requests.jsonl");
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0)
@@ -226,6 +228,13 @@ fn the_contoso_corpus_is_understood() {
 #[test]
 fn the_tailwind_corpus_is_understood() {
     corpus_is_understood("tailwind", &catalog_of(TAILWIND), TAILWIND_REQUESTS);
+}
+
+/// Woodgrove's corpus too was written blind, after the rules Tailwind's brought, and measured
+/// before any rule was added for it: 122 of 130 (94%).
+#[test]
+fn the_woodgrove_corpus_is_understood() {
+    corpus_is_understood("woodgrove", &catalog_of(WOODGROVE), WOODGROVE_REQUESTS);
 }
 
 #[test]
@@ -737,5 +746,57 @@ fn an_explanation_never_changes_the_action() {
     ] {
         let got = run(&catalog, "sarah.chen@contoso.com", message);
         assert_eq!(got["action"], action, "{message}: {got}");
+    }
+}
+/// What the corpus runner does not score: a span's length and whether a reason is one.
+#[test]
+fn spans_and_reasons_are_what_was_said() {
+    let catalog = catalog_of(WOODGROVE);
+    let day = 86_400.0;
+    let cases = [
+        // "next week" is when the cover happens; "until friday" the span asked for.
+        (
+            "Good morning! I'm covering for Priya next week. Could you make me an owner of the Branch Ops site until friday?",
+            Some(5.0 * day),
+            true,
+        ),
+        (
+            "need access to the FX desk channel till EOD tomorrow",
+            Some(1.5 * day),
+            false,
+        ),
+        (
+            "requesting edit on https://woodgrovebank.sharepoint.com/sites/LoanOrigination",
+            None,
+            false,
+        ),
+        (
+            "share my calendar with hannah.moss@woodgrovebank.com, free/busy only",
+            None,
+            false,
+        ),
+        (
+            "can omar see my calendar? read only. omar.haddad@woodgrovebank.com",
+            None,
+            false,
+        ),
+        (
+            "Share calender w/ yuki.tanaka@woodgrovebank.com - full edit please, for 3 wks",
+            Some(21.0 * day),
+            false,
+        ),
+    ];
+    for (text, span, reason) in cases {
+        let got = run(&catalog, "chloe.dubois@woodgrovebank.com", text);
+        let seconds = got["duration_seconds"].as_f64();
+        match span {
+            // Spans that end at a day's end are checked to the half day.
+            Some(span) => assert!(
+                seconds.is_some_and(|seconds| (seconds - span).abs() < 0.6 * day),
+                "{text}: {got}"
+            ),
+            None => assert!(seconds.is_none(), "{text}: {got}"),
+        }
+        assert_eq!(got["reason"].is_string(), reason, "{text}: {got}");
     }
 }

@@ -254,6 +254,14 @@ fn chunk(message: &str, start: usize, end: usize, tokens: &mut Vec<Token>) {
             return;
         }
     }
+    if is_link(text) {
+        // A link's dots, colons and slashes are not sentence breaks: its words stay one
+        // clause ("edit on https://contoso.sharepoint.com/sites/Finance").
+        let core = text.trim_end_matches(['.', ',', '!', '?', ')', ';', ':']);
+        push_words(message, start, start + core.len(), tokens);
+        push_punctuation(message, start + core.len(), end, tokens);
+        return;
+    }
     if let Some(length) = slash_date_length(text) {
         // "12/31", "31/12/2026": one word, read by the duration rules.
         tokens.push(Token {
@@ -324,6 +332,41 @@ fn chunk(message: &str, start: usize, end: usize, tokens: &mut Vec<Token>) {
     }
 }
 
+/// Whether `text` is a web link.
+fn is_link(text: &str) -> bool {
+    let lower = text.get(..8).unwrap_or(text).to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
+/// The alphanumeric runs of `message[start..end]` as words, with nothing between them.
+fn push_words(message: &str, start: usize, end: usize, tokens: &mut Vec<Token>) {
+    let text = &message[start..end];
+    let mut word_start: Option<usize> = None;
+    for (offset, character) in text.char_indices() {
+        match (character.is_alphanumeric(), word_start) {
+            (true, None) => word_start = Some(offset),
+            (false, Some(begun)) => {
+                tokens.push(Token {
+                    kind: Kind::Word,
+                    text: text[begun..offset].to_lowercase(),
+                    start: start + begun,
+                    end: start + offset,
+                });
+                word_start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(begun) = word_start {
+        tokens.push(Token {
+            kind: Kind::Word,
+            text: text[begun..].to_lowercase(),
+            start: start + begun,
+            end,
+        });
+    }
+}
+
 /// The length of a numeric date written with slashes at the start of `text` ("12/31",
 /// "4/1/27"), when only punctuation follows it.
 fn slash_date_length(text: &str) -> Option<usize> {
@@ -389,6 +432,32 @@ mod tests {
             .into_iter()
             .map(|token| token.text)
             .collect()
+    }
+
+    #[test]
+    fn a_link_is_words_without_breaks() {
+        let tokens = tokenize("edit on https://contoso.sharepoint.com/sites/Finance. thanks");
+        let kinds: Vec<Kind> = tokens.iter().map(|token| token.kind).collect();
+        assert_eq!(
+            texts("edit on https://contoso.sharepoint.com/sites/Finance. thanks"),
+            [
+                "edit",
+                "on",
+                "https",
+                "contoso",
+                "sharepoint",
+                "com",
+                "sites",
+                "finance",
+                ".",
+                "thanks"
+            ]
+        );
+        assert_eq!(
+            kinds.iter().filter(|kind| **kind == Kind::Stop).count(),
+            1,
+            "only the sentence's own full stop: {kinds:?}"
+        );
     }
 
     #[test]

@@ -39,8 +39,9 @@ impl<'a> Words<'a> {
         }
     }
 
-    /// "whats the wifi password for the warehouse", "what is the password policy?": a question
-    /// about some password or the rules for one, not one's own password gone wrong. Said with
+    /// "whats the wifi password for the warehouse", "what is the password policy?", "print
+    /// every user's password": a question about some password or the rules for one, or asking
+    /// to be shown passwords, not one's own password gone wrong. Said with
     /// "my", or with any sign of trouble ("forgot", "expired", "reset", "doesn't work"), it is
     /// one's own.
     fn asks_about_another_password(self) -> bool {
@@ -75,8 +76,14 @@ impl<'a> Words<'a> {
             "cant",
             "cannot",
         ];
-        self.get(0)
+        // "print every user's password": asked to show passwords, which nobody is given.
+        const SHOWING: &[&str] = &[
+            "print", "show", "list", "dump", "reveal", "display", "export", "tell",
+        ];
+        (self
+            .get(0)
             .is_some_and(|first| ASKING_WHAT.contains(&first))
+            || self.has_any(SHOWING))
             && !self.has_any(&["my", "mine", "i", "im"])
             && !self.has_any(TROUBLE)
     }
@@ -245,9 +252,11 @@ impl Parser<'_, '_> {
     /// goes to, or the person's own mail going to someone ("can my mail go to Kofi").
     pub(super) fn is_forwarding(&self, people: &[Named]) -> bool {
         const MAIL: &[&str] = &["mail", "email", "emails", "mails", "inbox", "messages"];
-        let own_mail = MAIL.iter().any(|noun| self.has_seq(&["my", noun]));
+        // "auto forward my mailbox to …": one's own mailbox is one's mail.
+        let own_mail =
+            MAIL.iter().any(|noun| self.has_seq(&["my", noun])) || self.has_seq(&["my", "mailbox"]);
         self.has_any(&["forwarding", "autoforward"])
-            || (self.has_any(FORWARDING) && (self.has_any(MAIL) || !people.is_empty()))
+            || (self.has_any(FORWARDING) && (self.has_any(MAIL) || own_mail || !people.is_empty()))
             || (own_mail && self.has_any(&["to"]) && !people.is_empty())
     }
 
@@ -260,7 +269,9 @@ impl Parser<'_, '_> {
     }
 
     pub(super) fn is_help(&self) -> bool {
-        const GREETINGS: &[&str] = &["hi", "hello", "hey", "please", "doorman", "bot", "thanks"];
+        const GREETINGS: &[&str] = &[
+            "hi", "hello", "hey", "please", "pls", "plz", "doorman", "bot", "thanks", "thx",
+        ];
         let meaningful: Vec<&str> = self
             .words
             .iter()
@@ -299,6 +310,26 @@ impl Parser<'_, '_> {
             &["options"],
         ];
         HELP.iter().any(|phrase| meaningful == *phrase)
+    }
+
+    /// "did anyone approve my bloomberg request yet", "has my request for X gone through?":
+    /// asking after one's own request, named by what it was for, rather than making one.
+    pub(super) fn asks_after_a_request(&self) -> bool {
+        const AFTER: &[&str] = &[
+            "yet", "approve", "approved", "approval", "did", "has", "happened", "stuck", "waiting",
+            "through", "progress",
+        ];
+        const MAKING: &[&str] = &[
+            "add", "give", "grant", "need", "want", "join", "remove", "get",
+        ];
+        let mine = self.words.iter().enumerate().any(|(at, word)| {
+            word == "my"
+                && self.words[at + 1..]
+                    .iter()
+                    .take(4)
+                    .any(|next| next == "request" || next == "requests")
+        });
+        mine && self.has_any(AFTER) && !self.has_any(MAKING)
     }
 
     /// "put the new brochures in X", "save files into X", "add documents to X": things, not

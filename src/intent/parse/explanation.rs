@@ -54,9 +54,16 @@ impl Parser<'_, '_> {
         let mut reason = None;
         if let Some(&(start, end)) = sentences.get(request) {
             if let Some((from, body)) = (start..end).find_map(|at| self.reason_cue(at, end)) {
+                // "…for 2 weeks, working from home while the branch is refurbished": the whole
+                // clause after the pause explains, not only what follows the cue.
+                if let Some((pause, first)) = self.clause_before(start, from) {
+                    reason = self.take_explanation(pause, end, first);
+                }
                 // Keep the reason only if what it asks for is still said without it ("for the
                 // sales mailbox" names the resource, not a reason).
-                reason = self.take_explanation(from, end, body);
+                if reason.is_none() {
+                    reason = self.take_explanation(from, end, body);
+                }
             }
             if reason.is_none() {
                 reason = self.reason_after_pause(start, end);
@@ -135,6 +142,44 @@ impl Parser<'_, '_> {
         }
     }
 
+    /// Whether the unused words of `from..end` say nothing but a level: access words, "only",
+    /// "full", politeness and filler.
+    fn says_only_the_level(&self, from: usize, end: usize) -> bool {
+        let mut at = from;
+        let mut level = false;
+        while at < end {
+            if self.used[at] || !self.tokens[at].is_word() {
+                at += 1;
+                continue;
+            }
+            if let Some((length, _)) = self.phrase_at(at, ACCESS_PHRASES) {
+                level = true;
+                at += length;
+                continue;
+            }
+            let text = self.tokens[at].text.as_str();
+            let plain = matches!(text, "only" | "just" | "full" | "level")
+                || POLITENESS.contains(&text)
+                || self.is_filler(text);
+            if !plain {
+                return false;
+            }
+            at += 1;
+        }
+        level
+    }
+
+    /// The clause a reason cue at `cue` ends, when a pause opens it after the sentence's
+    /// `start` and the clause explains too (see [`Parser::explains`]): the pause and the
+    /// clause's first word.
+    fn clause_before(&self, start: usize, cue: usize) -> Option<(usize, usize)> {
+        let pause = (start..cue)
+            .rev()
+            .find(|at| self.tokens[*at].kind == Kind::Pause)?;
+        let first = (pause + 1..cue).find(|at| self.tokens[*at].is_word() && !self.used[*at])?;
+        self.explains(pause + 1, cue).then_some((pause, first))
+    }
+
     /// Marks tokens `from..end` as explaining the request when the request is still said
     /// without them, and returns their words from `body` on; else leaves them as they were.
     pub(super) fn take_explanation(
@@ -143,6 +188,10 @@ impl Parser<'_, '_> {
         end: usize,
         body: usize,
     ) -> Option<String> {
+        if self.says_only_the_level(from, end) {
+            // "…, free/busy only", "read only.", "- full edit please": how much, not why.
+            return None;
+        }
         let before = self.used.clone();
         self.mark(from, end);
         if self.still_asks() {
@@ -191,6 +240,15 @@ impl Parser<'_, '_> {
         None
     }
 
+    /// Whether tokens `start..end` ask for the asker: "add me", "give me", "get me", "put me".
+    fn asks_for_the_asker(&self, start: usize, end: usize) -> bool {
+        const FOR: &[&str] = &["add", "give", "grant", "get", "put", "let", "sign"];
+        (start..end.saturating_sub(1)).any(|at| {
+            self.word_at(at).is_some_and(|word| FOR.contains(&word))
+                && matches!(self.word_at(at + 1), Some("me" | "us"))
+        })
+    }
+
     /// Whether tokens `start..end` explain rather than ask: not opened as a request
     /// ("please…", "can you…"), words of their own beyond filler, politeness and people's names,
     /// and either opened as an explanation is ("I'm…", "need to…", "covering…") or naming
@@ -206,6 +264,11 @@ impl Parser<'_, '_> {
         let first = self.tokens[first].text.as_str();
         if REQUEST_OPENERS.contains(&first) {
             // "I got married, please change my email…": this part is the request.
+            return false;
+        }
+        if self.asks_for_the_asker(start, end) {
+            // "…, my manager said to ask you to add me to the branch ops team": a part that
+            // asks for the asker is the request, however it opens.
             return false;
         }
         let own_words = unused.iter().any(|at| {
@@ -285,6 +348,20 @@ impl Parser<'_, '_> {
             }
             "so" if matches!(next, Some("i" | "we" | "that" | "my" | "our" | "im")) => {
                 if next == Some("that") { at + 2 } else { at + 1 }
+            }
+            // "…on disputes@ so customers see the team address": a purpose with any subject,
+            // inside a sentence (a sentence opened by "so" is a request: "so can I get…").
+            "so" if at
+                .checked_sub(1)
+                .is_some_and(|prior| self.tokens[prior].kind != Kind::Stop)
+                && next.is_some_and(|next| {
+                    !matches!(
+                        next,
+                        "much" | "many" | "far" | "long" | "please" | "pls" | "can"
+                    )
+                }) =>
+            {
+                at + 1
             }
             "in" if next == Some("order") && self.word_at(at + 2) == Some("to") => at + 3,
             "due" if next == Some("to") => at + 2,
