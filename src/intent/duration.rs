@@ -76,7 +76,13 @@ fn at_position(tokens: &[Token], at: usize, now: DateTime<Utc>) -> Option<Found>
             }
             None
         }
-        "next" | "another" | "additional" => {
+        // "the next 3 days", "another week": a span. A bare "next week" is when something
+        // happens ("joining the rotation next week"), not how long access lasts.
+        "next" => {
+            let (used, seconds) = amount(tokens, at + 1)?;
+            found(at, at + 1 + used, seconds)
+        }
+        "another" | "additional" => {
             let (used, seconds) = amount(tokens, at + 1).or_else(|| one_unit(tokens, at + 1))?;
             found(at, at + 1 + used, seconds)
         }

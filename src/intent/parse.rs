@@ -149,8 +149,10 @@ impl<'m, 'c> Parser<'m, 'c> {
             || self.has_seq(&["where", "is", "my", "request"])
             || self.has_seq(&["my", "requests"])
             || self.has_seq(&["my", "request"])
-            || (self.has_any(&["pending", "outstanding"])
+            || ((self.has_any(&["pending", "outstanding"])
                 && self.has_any(&["request", "requests", "approval", "approvals"]))
+                // "approve all pending requests" asks for approving, which only cards do.
+                && !self.has_any(&["approve", "reject", "deny", "cancel"]))
         {
             return Intent::Status;
         }

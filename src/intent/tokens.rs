@@ -201,7 +201,10 @@ fn markup(message: &str, at: usize) -> Option<Markup> {
             return None;
         }
         Shows::Address(from, from + address.len())
-    } else if target.starts_with('#') || target.starts_with('!') || target.contains("://") {
+    } else if target.contains("://") {
+        // A link shows its label, or else the link itself, as Slack does.
+        Shows::Label(label_range.or(Some((at + 1, at + 1 + target.len()))))
+    } else if target.starts_with('#') || target.starts_with('!') {
         Shows::Label(label_range)
     } else {
         return None;
@@ -305,6 +308,8 @@ fn chunk(message: &str, start: usize, end: usize, tokens: &mut Vec<Token>) {
         if matches!(character, '\'' | '’') && inside_word {
             continue;
         }
+        // "4.2", "olivia.brandt", "v1.3": a dot between letters or digits ends no sentence.
+        let joined = inside_word && character == '.';
         if let Some(begun) = word_start.take() {
             tokens.push(Token {
                 kind: Kind::Word,
@@ -313,7 +318,7 @@ fn chunk(message: &str, start: usize, end: usize, tokens: &mut Vec<Token>) {
                 end: at,
             });
         }
-        if let Some(kind) = punctuation(character) {
+        if let Some(kind) = punctuation(character).filter(|_| !joined) {
             tokens.push(Token {
                 kind,
                 text: character.to_string(),

@@ -317,7 +317,7 @@ impl Parser<'_, '_> {
     pub(super) fn asks_after_a_request(&self) -> bool {
         const AFTER: &[&str] = &[
             "yet", "approve", "approved", "approval", "did", "has", "happened", "stuck", "waiting",
-            "through", "progress",
+            "through", "progress", "where", "wheres",
         ];
         const MAKING: &[&str] = &[
             "add", "give", "grant", "need", "want", "join", "remove", "get",
@@ -329,7 +329,15 @@ impl Parser<'_, '_> {
                     .take(4)
                     .any(|next| next == "request" || next == "requests")
         });
-        mine && self.has_any(AFTER) && !self.has_any(MAKING)
+        // "still waiting on the escalations thing, where is it at?": after something asked
+        // before, by what it was about.
+        let waiting = (self.has_seq(&["still", "waiting"])
+            || self.has_seq(&["any", "news"])
+            || self.has_seq(&["heard", "back"]))
+            && (self.has_seq(&["where", "is", "it"])
+                || self.has_seq(&["wheres", "it"])
+                || self.has_any(&["yet", "update", "news", "back"]));
+        ((mine && self.has_any(AFTER)) || waiting) && !self.has_any(MAKING)
     }
 
     /// "put the new brochures in X", "save files into X", "add documents to X": things, not
@@ -515,7 +523,15 @@ impl Parser<'_, '_> {
             .zip(&self.used)
             .find(|(token, used)| token.is_word() && !**used)
             .map(|(token, _)| token.text.as_str());
-        matches!(first, Some(word) if QUESTION.contains(&word))
+        // "is the build farm down?": a question about how something is doing.
+        const YES_NO: &[&str] = &["is", "are", "was", "were", "isnt", "arent", "does", "did"];
+        const STATE: &[&str] = &[
+            "down", "up", "broken", "working", "offline", "online", "slow", "running", "fixed",
+            "ok", "okay", "out",
+        ];
+        let about_a_state =
+            matches!(first, Some(word) if YES_NO.contains(&word)) && self.has_any(STATE);
+        (matches!(first, Some(word) if QUESTION.contains(&word)) || about_a_state)
             && !self.has_any(ASKING)
             && !self.has_any(CHANGING)
             && self.access_words_anywhere().is_empty()

@@ -240,12 +240,18 @@ impl Parser<'_, '_> {
         None
     }
 
-    /// Whether tokens `start..end` ask for the asker: "add me", "give me", "get me", "put me".
+    /// Whether tokens `start..end` ask for the asker: "add me", "give me", "get me", "put me",
+    /// "be added to", "like to join".
     fn asks_for_the_asker(&self, start: usize, end: usize) -> bool {
         const FOR: &[&str] = &["add", "give", "grant", "get", "put", "let", "sign"];
         (start..end.saturating_sub(1)).any(|at| {
-            self.word_at(at).is_some_and(|word| FOR.contains(&word))
-                && matches!(self.word_at(at + 1), Some("me" | "us"))
+            let (word, next) = (self.word_at(at), self.word_at(at + 1));
+            (word.is_some_and(|word| FOR.contains(&word)) && matches!(next, Some("me" | "us")))
+                || (matches!(word, Some("be" | "get" | "getting")) && next == Some("added"))
+                || (word == Some("to")
+                    && matches!(next, Some("join" | "access"))
+                    && at > start
+                    && matches!(self.word_at(at - 1), Some("like" | "want" | "need")))
         })
     }
 
