@@ -231,12 +231,31 @@ fn object_ids(tenant: &Value) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// Group lists and people by the ids a Graph path names them with, in words.
+fn readable_names(tenant: &Value) -> BTreeMap<String, String> {
+    let mut names = BTreeMap::new();
+    for user in tenant["users"].as_array().into_iter().flatten() {
+        if let (Some(id), Some(upn)) = (user["id"].as_str(), user["userPrincipalName"].as_str()) {
+            names.insert(id.to_owned(), upn.to_owned());
+        }
+    }
+    for group in tenant["groups"].as_array().into_iter().flatten() {
+        if let (Some(id), Some(name)) = (group["id"].as_str(), group["displayName"].as_str()) {
+            for list in ["members", "owners"] {
+                names.insert(format!("{list} of group {id}"), format!("{list} of {name}"));
+            }
+        }
+    }
+    names
+}
+
 /// Every Graph membership or ownership write, in order, against whether the fact was there:
 /// adding what is there, or removing what is not, is a change made twice (or made over what a
 /// person had before) — Doorman must have read first and known.
 fn graph_writes_once(log: &Value, before: &Value) -> Vec<String> {
     let people = object_ids(before);
     let lists = group_lists(before, &people);
+    let names = readable_names(before);
     let mut present: BTreeMap<(String, String), bool> = BTreeMap::new();
     let mut problems = Vec::new();
     for entry in log.as_array().into_iter().flatten() {
@@ -254,9 +273,10 @@ fn graph_writes_once(log: &Value, before: &Value) -> Vec<String> {
         });
         if there == adding {
             problems.push(format!(
-                "{} {} {person} when it was {} (by {}, answered {})",
+                "{} {} {} when it was {} (by {}, answered {})",
                 entry["method"].as_str().unwrap_or_default(),
-                list,
+                names.get(&list).unwrap_or(&list),
+                names.get(&person).unwrap_or(&person),
                 if there { "already there" } else { "not there" },
                 entry["user"],
                 entry["status"],

@@ -403,19 +403,23 @@ pub(crate) enum Story {
     OwnerApproved,
     /// Manager then owner; made with the owner's token; then removed.
     TwoStages,
+    /// Auto-approved for someone who was a member already: nothing is written, and nothing
+    /// is removed when it ends on their word.
+    HadItBefore,
     /// Send As on a shared mailbox through Exchange, approved by the manager and the helpdesk
     /// team, made by the operator; then removed.
     Mailbox,
 }
 
 /// Every story, each with its requester.
-pub(crate) const STORIES: [(Story, &str); 6] = [
+pub(crate) const STORIES: [(Story, &str); 7] = [
     (Story::JoinThenLeave, "alex.kim@contoso.com"),
     (Story::Expiring, "jordan.lee@contoso.com"),
     (Story::Extending, "priya.nair@contoso.com"),
     (Story::OwnerApproved, "david.okafor@contoso.com"),
     (Story::TwoStages, "sarah.chen@contoso.com"),
     (Story::Mailbox, "tom.becker@contoso.com"),
+    (Story::HadItBefore, "tom.becker@contoso.com"),
 ];
 
 impl Story {
@@ -495,6 +499,22 @@ impl Story {
                         upn,
                         "remove me from the Project Atlas group",
                         "membership on Project Atlas (group) has ended",
+                    )
+                    .await
+            }
+            Story::HadItBefore => {
+                doors
+                    .ask(
+                        upn,
+                        "join the Marketing team please",
+                        "You now have membership on Marketing",
+                    )
+                    .await?;
+                doors
+                    .ask(
+                        upn,
+                        "remove me from the Marketing team",
+                        "You had this access before your request, so I left it as it was.",
                     )
                     .await
             }
