@@ -257,15 +257,23 @@ fn graph_writes_once(log: &Value, before: &Value) -> Vec<String> {
     let lists = group_lists(before, &people);
     let names = readable_names(before);
     let mut present: BTreeMap<(String, String), bool> = BTreeMap::new();
+    let mut history: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     let mut problems = Vec::new();
     for entry in log.as_array().into_iter().flatten() {
         let Some((list, person, adding)) = graph_fact(entry) else {
             continue;
         };
+        let key = (list.clone(), person.clone());
+        let story = history.entry(key.clone()).or_default();
+        story.push(format!(
+            "{} {} by {}",
+            entry["method"].as_str().unwrap_or_default(),
+            entry["status"],
+            entry["user"].as_str().unwrap_or_default()
+        ));
         if !reached(entry) {
             continue;
         }
-        let key = (list.clone(), person.clone());
         let there = *present.entry(key.clone()).or_insert_with(|| {
             lists
                 .get(&(list.clone(), String::new()))
@@ -273,13 +281,14 @@ fn graph_writes_once(log: &Value, before: &Value) -> Vec<String> {
         });
         if there == adding {
             problems.push(format!(
-                "{} {} {} when it was {} (by {}, answered {})",
+                "{} {} {} when it was {} (by {}, answered {}); its writes so far: {}",
                 entry["method"].as_str().unwrap_or_default(),
                 names.get(&list).unwrap_or(&list),
                 names.get(&person).unwrap_or(&person),
                 if there { "already there" } else { "not there" },
                 entry["user"],
                 entry["status"],
+                story.join(", "),
             ));
         }
         if carried_out(entry) {

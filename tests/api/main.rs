@@ -12,6 +12,7 @@ mod crashes;
 mod deploy;
 mod engine;
 mod exchange;
+mod fault_suite;
 mod forged;
 mod graph_client;
 mod graph_fidelity;

@@ -112,21 +112,29 @@ impl Doors {
         Some((status, body))
     }
 
-    /// `upn` writes `text` to the bot in Teams; true when the bot took the message (2xx).
-    pub async fn say(&self, upn: &str, text: &str) -> bool {
-        let sent = self
-            .control(
-                Method::POST,
-                "teams/message",
-                Some(json!({"from": upn, "text": text})),
-            )
-            .await;
+    /// `who` writes `text` to the bot: in Teams for a UPN, on Slack for a Slack user id (as
+    /// the control API names people); true when the bot took the message (2xx).
+    pub async fn say(&self, who: &str, text: &str) -> bool {
+        let sent = if on_slack(who) {
+            let body = json!({"user": who, "text": text});
+            self.control(Method::POST, "slack/message", Some(body))
+                .await
+        } else {
+            let body = json!({"from": who, "text": text});
+            self.control(Method::POST, "teams/message", Some(body))
+                .await
+        };
         matches!(sent, Some((200, answer)) if answer["status"].as_u64().is_some_and(|status| status < 300))
     }
 
-    /// What the bot has sent `upn` in their 1:1 chat.
-    pub async fn seen(&self, upn: &str) -> Vec<Value> {
-        self.control(Method::GET, &format!("teams/conversations/{upn}"), None)
+    /// What the bot has sent `who` in their direct chat (Teams or Slack, as for [`Self::say`]).
+    pub async fn seen(&self, who: &str) -> Vec<Value> {
+        let path = if on_slack(who) {
+            format!("slack/messages?user={who}")
+        } else {
+            format!("teams/conversations/{who}")
+        };
+        self.control(Method::GET, &path, None)
             .await
             .and_then(|(_, body)| body.as_array().cloned())
             .unwrap_or_default()
@@ -175,10 +183,32 @@ impl Doors {
 
     /// Waits until `upn` has been told `needle` more than `before` times.
     pub async fn until_told(&self, upn: &str, needle: &str, before: usize) -> Result<(), String> {
+        match self
+            .until_told_or_failed(upn, needle, before, usize::MAX)
+            .await?
+        {
+            Told::Expected => Ok(()),
+            Told::Failed => Err(format!("{upn} was told it failed instead of {needle:?}")),
+        }
+    }
+
+    /// Waits until `upn` has been told `needle` more than `before` times, or that a change
+    /// failed more than `failed_before` times.
+    async fn until_told_or_failed(
+        &self,
+        upn: &str,
+        needle: &str,
+        before: usize,
+        failed_before: usize,
+    ) -> Result<Told, String> {
         let deadline = tokio::time::Instant::now() + PATIENCE;
         while tokio::time::Instant::now() < deadline {
-            if self.told(upn, needle).await > before {
-                return Ok(());
+            let told = Value::Array(self.seen(upn).await).to_string();
+            if told.matches(needle).count() > before {
+                return Ok(Told::Expected);
+            }
+            if failures_in(&told) > failed_before {
+                return Ok(Told::Failed);
             }
             tokio::time::sleep(GLANCE).await;
         }
@@ -198,9 +228,10 @@ impl Doors {
     }
 
     /// `upn` says `text` (again, while the bot does not take it) and waits to be told
-    /// `needle` once more than before.
-    pub async fn ask(&self, upn: &str, text: &str, needle: &str) -> Result<(), String> {
+    /// `needle` once more than before, or that the change failed.
+    pub async fn ask(&self, upn: &str, text: &str, needle: &str) -> Result<Told, String> {
         let before = self.told(upn, needle).await;
+        let failed_before = failures_in(&Value::Array(self.seen(upn).await).to_string());
         let deadline = tokio::time::Instant::now() + PATIENCE;
         while !self.say(upn, text).await {
             if tokio::time::Instant::now() > deadline {
@@ -208,7 +239,7 @@ impl Doors {
             }
             tokio::time::sleep(GLANCE * 4).await;
         }
-        self.until_told(upn, needle, before)
+        self.until_told_or_failed(upn, needle, before, failed_before)
             .await
             .map_err(|missing| format!("after {text:?}: {missing}"))
     }
@@ -228,6 +259,33 @@ impl Doors {
         }
         Err(format!("{upn} could not press {verb}"))
     }
+}
+
+/// Whether the control API names this person on Slack (a Slack user id, not a UPN).
+fn on_slack(who: &str) -> bool {
+    !who.contains('@')
+}
+
+/// What the requester is told when a change could not be made (and what it made is taken
+/// back), or when their message could not be handled for now: a clean failure, told.
+const FAILED: [&str; 2] = [
+    "I could not make this change",
+    "Sorry, something went wrong on my side. Please try again in a moment.",
+];
+
+/// How many times `upn` has been told one of the [`FAILED`] sentences, in `told`.
+fn failures_in(told: &str) -> usize {
+    FAILED
+        .iter()
+        .map(|needle| told.matches(needle).count())
+        .sum()
+}
+
+/// How a request a person made ended, as they were told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Told {
+    Expected,
+    Failed,
 }
 
 /// Every card action with `verb` in these messages, oldest first, with its message's id.
@@ -297,6 +355,25 @@ pub(crate) async fn sign_in_first(doors: &Doors) {
         };
         assert_eq!(doors.follow(&link).await, Some(200), "{upn} signs in");
     }
+}
+
+/// A Slack user links their account by the sign-in link the bot sends them.
+pub(crate) async fn sign_in_on_slack(doors: &Doors, user: &str) {
+    assert!(
+        doors.say(user, "sign in").await,
+        "the bot takes {user}'s sign in"
+    );
+    let link = loop {
+        if let Some(link) = doors.sign_in_links(&doors.seen(user).await).pop() {
+            break link;
+        }
+        tokio::time::sleep(GLANCE).await;
+    };
+    assert_eq!(doors.follow(&link).await, Some(200), "{user} signs in");
+    doors
+        .until_told(user, "signed in as", 0)
+        .await
+        .expect("the bot confirms the sign-in");
 }
 
 /// Approvers clicking Approve on every card they get, and everyone following every sign-in
@@ -406,6 +483,8 @@ pub(crate) enum Story {
     /// Auto-approved for someone who was a member already: nothing is written, and nothing
     /// is removed when it ends on their word.
     HadItBefore,
+    /// [`Story::JoinThenLeave`] on Slack.
+    JoinThenLeaveOnSlack,
     /// Send As on a shared mailbox through Exchange, approved by the manager and the helpdesk
     /// team, made by the operator; then removed.
     Mailbox,
@@ -423,44 +502,55 @@ pub(crate) const STORIES: [(Story, &str); 7] = [
 ];
 
 impl Story {
-    /// One telling of the story by `upn`.
-    pub async fn tell(self, doors: &Doors, upn: &str) -> Result<(), String> {
+    /// One telling of the story by `upn`: how the request ended (a change that failed
+    /// cleanly, told, ends the story there, with nothing left to remove).
+    pub async fn tell(self, doors: &Doors, upn: &str) -> Result<Told, String> {
         let marketing_ended = "membership on Marketing (team) has ended";
+        let join = "join the Marketing team please";
+        let joined = "You now have membership on Marketing";
+        let briefly = "join the Marketing team for 20 seconds";
+        let (asked, made, removal, removed) = match self {
+            Story::JoinThenLeave | Story::JoinThenLeaveOnSlack => (
+                join,
+                joined,
+                "remove me from the Marketing team",
+                marketing_ended,
+            ),
+            Story::HadItBefore => (
+                join,
+                joined,
+                "remove me from the Marketing team",
+                "You had this access before your request, so I left it as it was.",
+            ),
+            Story::OwnerApproved => (
+                "please add me to VPN Users",
+                "You now have membership on VPN Users",
+                "remove me from VPN Users",
+                "membership on VPN Users (group) has ended",
+            ),
+            Story::TwoStages => (
+                "add me to the Project Atlas group",
+                "You now have membership on Project Atlas",
+                "remove me from the Project Atlas group",
+                "membership on Project Atlas (group) has ended",
+            ),
+            Story::Mailbox => (
+                "give me send as on support@contoso.com for a week",
+                "You now have Send As on Support",
+                "remove me from the support@contoso.com mailbox",
+                "has ended: you asked me to remove it",
+            ),
+            Story::Expiring | Story::Extending => (briefly, joined, "", marketing_ended),
+        };
+        let ended = doors.told(upn, removed).await;
+        let extended = doors.told(upn, "You keep membership on Marketing").await;
+        let reminded = doors.told(upn, "Extend it to keep it without a gap").await;
+        if doors.ask(upn, asked, made).await? == Told::Failed {
+            return Ok(Told::Failed);
+        }
         match self {
-            Story::JoinThenLeave => {
-                doors
-                    .ask(
-                        upn,
-                        "join the Marketing team please",
-                        "You now have membership on Marketing",
-                    )
-                    .await?;
-                doors
-                    .ask(upn, "remove me from the Marketing team", marketing_ended)
-                    .await
-            }
-            Story::Expiring => {
-                let before = doors.told(upn, marketing_ended).await;
-                doors
-                    .ask(
-                        upn,
-                        "join the Marketing team for 20 seconds",
-                        "You now have membership on Marketing",
-                    )
-                    .await?;
-                doors.until_told(upn, marketing_ended, before).await
-            }
+            Story::Expiring => doors.until_told(upn, removed, ended).await?,
             Story::Extending => {
-                let before = doors.told(upn, marketing_ended).await;
-                let extended = doors.told(upn, "You keep membership on Marketing").await;
-                let reminded = doors.told(upn, "Extend it to keep it without a gap").await;
-                doors
-                    .ask(
-                        upn,
-                        "join the Marketing team for 20 seconds",
-                        "You now have membership on Marketing",
-                    )
-                    .await?;
                 doors
                     .until_told(upn, "Extend it to keep it without a gap", reminded)
                     .await?;
@@ -468,72 +558,14 @@ impl Story {
                 doors
                     .until_told(upn, "You keep membership on Marketing", extended)
                     .await?;
-                doors.until_told(upn, marketing_ended, before).await
+                doors.until_told(upn, removed, ended).await?;
             }
-            Story::OwnerApproved => {
-                doors
-                    .ask(
-                        upn,
-                        "please add me to VPN Users",
-                        "You now have membership on VPN Users",
-                    )
-                    .await?;
-                doors
-                    .ask(
-                        upn,
-                        "remove me from VPN Users",
-                        "membership on VPN Users (group) has ended",
-                    )
-                    .await
-            }
-            Story::TwoStages => {
-                doors
-                    .ask(
-                        upn,
-                        "add me to the Project Atlas group",
-                        "You now have membership on Project Atlas",
-                    )
-                    .await?;
-                doors
-                    .ask(
-                        upn,
-                        "remove me from the Project Atlas group",
-                        "membership on Project Atlas (group) has ended",
-                    )
-                    .await
-            }
-            Story::HadItBefore => {
-                doors
-                    .ask(
-                        upn,
-                        "join the Marketing team please",
-                        "You now have membership on Marketing",
-                    )
-                    .await?;
-                doors
-                    .ask(
-                        upn,
-                        "remove me from the Marketing team",
-                        "You had this access before your request, so I left it as it was.",
-                    )
-                    .await
-            }
-            Story::Mailbox => {
-                doors
-                    .ask(
-                        upn,
-                        "give me send as on support@contoso.com for a week",
-                        "You now have Send As on Support",
-                    )
-                    .await?;
-                doors
-                    .ask(
-                        upn,
-                        "remove me from the support@contoso.com mailbox",
-                        "has ended: you asked me to remove it",
-                    )
-                    .await
+            _ => {
+                if doors.ask(upn, removal, removed).await? == Told::Failed {
+                    return Err(format!("{upn} was told the removal of {removal:?} failed"));
+                }
             }
         }
+        Ok(Told::Expected)
     }
 }
