@@ -48,6 +48,20 @@ pub(crate) async fn settle(app: &mut TestApp) {
     }
 }
 
+/// Every kept request in a few words, for a failure's message.
+pub(crate) fn requests_in_words(app: &TestApp) -> String {
+    kept_requests(app)
+        .iter()
+        .map(|record| {
+            format!(
+                "{} {} {} on {}: {:?}",
+                record.id, record.requester.upn, record.access, record.resource.name, record.state
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 #[tokio::test]
 async fn killed_at_random_the_bot_loses_no_approval_and_makes_every_grant_once() {
     let started = std::time::Instant::now();
@@ -102,8 +116,9 @@ async fn killed_at_random_the_bot_loses_no_approval_and_makes_every_grant_once()
     settle(&mut app).await;
     assert!(
         failures.is_empty(),
-        "{context}: somebody was left waiting:\n- {}",
-        failures.join("\n- ")
+        "{context}: somebody was left waiting:\n- {}\nrequests kept: {}",
+        failures.join("\n- "),
+        requests_in_words(&app)
     );
     assert!(!clicks.is_empty(), "{context}: approvers clicked");
     assert_sound(&app, &before, &clicks, &context).await;

@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::app::TestApp;
-use crate::crash_suite::settle;
+use crate::crash_suite::{requests_in_words, settle};
 use crate::invariants::{assert_sound, tenant};
 use crate::workload::{
     Dice, Doors, Helpers, STORIES, Story, Told, number_from, seed_from, sign_in_first,
@@ -107,8 +107,9 @@ async fn under_throttling_errors_lag_and_failing_chat_every_request_ends_told_an
     settle(&mut app).await;
     assert!(
         failures.is_empty(),
-        "{context}: somebody was left waiting:\n- {}",
-        failures.join("\n- ")
+        "{context}: somebody was left waiting:\n- {}\nrequests kept: {}",
+        failures.join("\n- "),
+        requests_in_words(&app)
     );
     assert_sound(&app, &before, &clicks, &context).await;
     println!(
