@@ -281,14 +281,14 @@ fn graph_writes_once(log: &Value, before: &Value) -> Vec<String> {
         });
         if there == adding {
             problems.push(format!(
-                "{} {} {} when it was {} (by {}, answered {}); its writes so far: {}",
+                "{} {} {} when it was {} (by {}, answered {}); its last writes: {}",
                 entry["method"].as_str().unwrap_or_default(),
                 names.get(&list).unwrap_or(&list),
                 names.get(&person).unwrap_or(&person),
                 if there { "already there" } else { "not there" },
                 entry["user"],
                 entry["status"],
-                story.join(", "),
+                story[story.len().saturating_sub(6)..].join(", "),
             ));
         }
         if carried_out(entry) {
