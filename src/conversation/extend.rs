@@ -91,6 +91,15 @@ impl Conversation {
                 on_behalf_of: None,
             },
         };
+        // Right after a start the catalog may not be read yet; deciding against an empty one
+        // would refuse the extension of a resource Doorman knows ("no resource called ...").
+        let loaded = self.catalog.status().has_catalog()
+            || tokio::time::timeout(super::requests::WAIT_FOR_CATALOG, self.catalog.loaded())
+                .await
+                .is_ok();
+        if !loaded {
+            return replies::catalog_loading();
+        }
         let now = chrono::Utc::now();
         let recent = self.rate.recent(&upn, now).unwrap_or(0);
         let catalog = self.catalog.current();

@@ -18,7 +18,7 @@ use crate::domain::resource::{Access, ResourceKind};
 use crate::intent::{AccessRequest, Asker, Change, Intent, ResourceRef, Terms, level_meeting};
 
 /// How long a message waits for the first catalog sync before it is answered "still loading".
-const WAIT_FOR_CATALOG: std::time::Duration = std::time::Duration::from_secs(30);
+pub(super) const WAIT_FOR_CATALOG: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Conversation {
     /// Handles a message that is not one of the conversation's commands.

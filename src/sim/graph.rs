@@ -42,7 +42,7 @@ use super::odata::Query;
 use super::severable::Severance;
 use axum::extract::ConnectInfo;
 use call::{Body, Call, Caller, GraphErr, Reply};
-pub use faults::{Faults, FaultsUpdate};
+pub use faults::{ChatFailure, Faults, FaultsUpdate};
 pub use log::{GraphLog, LogEntry};
 
 pub(super) fn routes() -> Router<Arc<SimState>> {

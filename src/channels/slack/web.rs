@@ -2,10 +2,11 @@
 //! `conversations.open` and `users.info`, through slack-morphism's client with the bot token,
 //! against `[slack] api_url`; and `views.open` for the interactions endpoint's modals.
 //!
-//! Owns retrying on 429 (waiting `Retry-After`, a bounded number of times) and turning Slack's
-//! `ok: false` answers into [`ChatError`]s that name Slack's error code. Must not: put the bot
-//! token into an error, a log line or `Debug`, or retry anything but a rate limit (a failed post
-//! may have been delivered, and a repeat would show twice). `views.open` is never retried: its
+//! Owns retrying on 429 (waiting `Retry-After`, a bounded number of times) and on Slack's
+//! `service_unavailable` (nothing was done), and turning Slack's `ok: false` answers into
+//! [`ChatError`]s that name Slack's error code. Must not: put the bot token into an error, a log
+//! line or `Debug`, or retry anything else (a failed post may have been delivered, and a repeat
+//! would show twice). `views.open` is never retried: its
 //! `trigger_id` lives three seconds and opens one view.
 
 use std::fmt;
@@ -25,7 +26,7 @@ use crate::domain::chat::{
     BoxFuture, Channel, ChatError, ChatPort, ChatUser, Contact, Message, Place, SentMessage,
 };
 
-/// How often a rate-limited call is tried again before it fails.
+/// How often a rate-limited (or unavailable) call is tried again before it fails.
 const RATE_LIMIT_RETRIES: u32 = 3;
 /// The longest `Retry-After` waited for. Slack asks for seconds; a longer wait would hold up
 /// the conversation, so the call fails instead (never retrying sooner than asked).
@@ -80,7 +81,7 @@ impl SlackWeb {
     }
 
     /// Runs one Web API call, trying again after a 429 for as long as Slack asks (up to
-    /// [`LONGEST_WAIT`]) and at most [`RATE_LIMIT_RETRIES`] times.
+    /// [`LONGEST_WAIT`]) and after `service_unavailable`, at most [`RATE_LIMIT_RETRIES`] times.
     async fn call<T, F, Fut>(&self, method: &'static str, attempt: F) -> Result<T, ChatError>
     where
         F: Fn() -> Fut,
@@ -103,6 +104,15 @@ impl SlackWeb {
                         "slack rate limit, waiting"
                     );
                     tokio::time::sleep(wait).await;
+                }
+                // Slack's "temporarily unavailable": nothing was done, so trying again cannot
+                // post twice (unlike a timeout or `internal_error`, which may have).
+                Err(SlackClientError::ApiError(api))
+                    if api.code == "service_unavailable" && retries < RATE_LIMIT_RETRIES =>
+                {
+                    retries += 1;
+                    tracing::info!(method, retries, "slack unavailable, trying again");
+                    tokio::time::sleep(DEFAULT_WAIT).await;
                 }
                 Err(error) => {
                     let reason = describe(method, &error);

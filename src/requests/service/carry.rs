@@ -54,6 +54,9 @@ impl Requests {
             self.give_up(record, why.to_owned()).await;
             return None;
         };
+        // Who is who comes from the catalog: right after a start (a click can arrive before
+        // the first sync is done) nobody is in it yet, which is not "not in the directory".
+        self.catalog.loaded().await;
         let Some(entra_id) = self.entra_id_of(&upn) else {
             self.give_up(record, format!("{upn} is not in the directory"))
                 .await;

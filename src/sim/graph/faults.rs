@@ -1,5 +1,6 @@
 //! Faults the control API switches on: latency, throttling, transient errors, replication lag,
-//! and lost answers.
+//! and lost answers for Graph and Exchange; latency and failures for the chat services' APIs
+//! the bot calls (the Bot Connector and Slack's Web API).
 
 use std::time::Duration;
 
@@ -28,6 +29,15 @@ pub struct Faults {
     /// How many of the next writes are carried out and then go unanswered: the connection
     /// closes without a response, as when a network drops it. Counts down as they happen.
     pub lose_next_writes: u64,
+    /// Added to every Bot Connector and Slack Web API call the bot makes, before it is carried
+    /// out.
+    #[serde(default)]
+    pub chat_latency_ms: u64,
+    /// Share of Bot Connector and Slack Web API calls that fail before anything is done: half
+    /// throttled (429 with `Retry-After`), half an outage (the connector's 503, Slack's
+    /// `service_unavailable`).
+    #[serde(default)]
+    pub chat_error_rate: f64,
 }
 
 /// A partial update from `POST /_sim/faults`: keys left out keep their value.
@@ -40,6 +50,8 @@ pub struct FaultsUpdate {
     pub replication_lag_ms: Option<u64>,
     pub retry_after_seconds: Option<u64>,
     pub lose_next_writes: Option<u64>,
+    pub chat_latency_ms: Option<u64>,
+    pub chat_error_rate: Option<f64>,
 }
 
 impl Faults {
@@ -84,6 +96,17 @@ impl Faults {
                 self.lose_next_writes,
                 MAX_LOST_WRITES,
             )?,
+            chat_latency_ms: at_most(
+                "chat_latency_ms",
+                update.chat_latency_ms,
+                self.chat_latency_ms,
+                MAX_LATENCY_MS,
+            )?,
+            chat_error_rate: rate(
+                "chat_error_rate",
+                update.chat_error_rate,
+                self.chat_error_rate,
+            )?,
         })
     }
 
@@ -112,4 +135,26 @@ impl Faults {
     pub fn fails_now(&self) -> bool {
         self.error_rate > 0.0 && rand::random::<f64>() < self.error_rate
     }
+
+    /// Waits out the chat latency, then says how this chat API call fails, if it does.
+    pub async fn chat_failure(&self) -> Option<ChatFailure> {
+        if self.chat_latency_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(self.chat_latency_ms)).await;
+        }
+        let fails = self.chat_error_rate > 0.0 && rand::random::<f64>() < self.chat_error_rate;
+        match (fails, rand::random::<bool>()) {
+            (false, _) => None,
+            (true, true) => Some(ChatFailure::Throttled),
+            (true, false) => Some(ChatFailure::Unavailable),
+        }
+    }
+}
+
+/// How a chat API call fails under `chat_error_rate`, before anything is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatFailure {
+    /// 429 with `Retry-After: 1`.
+    Throttled,
+    /// The service is down for a moment.
+    Unavailable,
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Uri, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::{Json, Router};
@@ -17,6 +17,7 @@ use serde_json::{Map, Value, json};
 
 use super::methods;
 use crate::sim::SimState;
+use crate::sim::graph::ChatFailure;
 
 /// The arguments of one call, by name.
 pub type Args = Map<String, Value>;
@@ -54,6 +55,21 @@ async fn call(
     let Some((_, run)) = METHODS.iter().find(|(name, _)| *name == method) else {
         return Json(failure("unknown_method")).into_response();
     };
+    // The chat faults in force: Slack's rate limit, or a moment's outage, before anything.
+    match sim.faults().chat_failure().await {
+        None => {}
+        Some(ChatFailure::Throttled) => {
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, "1")],
+                Json(failure("ratelimited")),
+            )
+                .into_response();
+        }
+        Some(ChatFailure::Unavailable) => {
+            return Json(failure("service_unavailable")).into_response();
+        }
+    }
     let args = match arguments(&uri, &headers, &body) {
         Ok(args) => args,
         Err(error) => return Json(failure(error)).into_response(),

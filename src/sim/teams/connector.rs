@@ -28,6 +28,7 @@ mod message;
 use super::records::{ConversationKind, Direction, LogEntry, RecordError, SentActivity};
 use super::{TeamsUser, bot_account_id};
 use crate::sim::SimState;
+use crate::sim::graph::ChatFailure;
 use crate::sim::login::{BOT_CONNECTOR_AUDIENCE, graph_issuer};
 pub use message::MESSAGE_SIZE_MAX;
 use message::content;
@@ -77,6 +78,11 @@ enum ConnectorError {
     NotAMember(String),
     #[error(transparent)]
     Missing(#[from] RecordError),
+    /// `chat_error_rate` in the simulator's faults.
+    #[error("the service is busy; retry later")]
+    Throttled,
+    #[error("the service is temporarily unavailable")]
+    Unavailable,
 }
 
 impl IntoResponse for ConnectorError {
@@ -101,6 +107,16 @@ impl IntoResponse for ConnectorError {
             ConnectorError::Missing(RecordError::NoActivity(_)) => {
                 (StatusCode::NOT_FOUND, "ActivityNotFound")
             }
+            ConnectorError::Throttled => {
+                let body = json!({"error": {"code": "Throttled", "message": self.to_string()}});
+                return (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(header::RETRY_AFTER, "1")],
+                    Json(body),
+                )
+                    .into_response();
+            }
+            ConnectorError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable"),
         };
         let body = json!({"error": {"code": code, "message": self.to_string()}});
         (status, Json(body)).into_response()
@@ -109,6 +125,16 @@ impl IntoResponse for ConnectorError {
 
 fn bad_argument(message: &str) -> ConnectorError {
     ConnectorError::BadArgument(message.to_owned())
+}
+
+/// The chat faults in force (`chat_latency_ms`, `chat_error_rate`): the wait, then for the
+/// calls that fail, the connector's throttling or outage answer before anything is done.
+async fn chat_faults(sim: &SimState) -> Result<(), ConnectorError> {
+    match sim.faults().chat_failure().await {
+        None => Ok(()),
+        Some(ChatFailure::Throttled) => Err(ConnectorError::Throttled),
+        Some(ChatFailure::Unavailable) => Err(ConnectorError::Unavailable),
+    }
 }
 
 /// Checks the bot's connector token.
@@ -168,6 +194,7 @@ async fn members(
     Path(conversation): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ConnectorError> {
+    chat_faults(&sim).await?;
     authorize(&sim, &headers)?;
     let user = personal_user(&sim, &conversation)?;
     Ok(Json(json!([channel_account(&sim, &user)])).into_response())
@@ -179,6 +206,7 @@ async fn member(
     Path((conversation, member)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ConnectorError> {
+    chat_faults(&sim).await?;
     authorize(&sim, &headers)?;
     let user = personal_user(&sim, &conversation)?;
     let named = member.eq_ignore_ascii_case(&user.teams_id)
@@ -245,6 +273,7 @@ async fn create_conversation(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ConnectorError> {
+    chat_faults(&sim).await?;
     authorize(&sim, &headers)?;
     let request = object(&body)?;
     if request.get("isGroup").and_then(Value::as_bool) == Some(true) {
@@ -296,6 +325,7 @@ async fn send(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ConnectorError> {
+    chat_faults(&sim).await?;
     post_activity(&sim, &conversation, None, &headers, &body)
 }
 
@@ -305,6 +335,7 @@ async fn reply(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ConnectorError> {
+    chat_faults(&sim).await?;
     post_activity(&sim, &conversation, Some(&activity), &headers, &body)
 }
 
@@ -378,6 +409,7 @@ async fn update(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ConnectorError> {
+    chat_faults(&sim).await?;
     authorize(&sim, &headers)?;
     let activity = object(&body)?;
     known_conversation(&sim, &conversation)?;
@@ -394,6 +426,7 @@ async fn delete(
     Path((conversation, activity_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ConnectorError> {
+    chat_faults(&sim).await?;
     authorize(&sim, &headers)?;
     known_conversation(&sim, &conversation)?;
     sim.teams.records().delete(&conversation, &activity_id)?;

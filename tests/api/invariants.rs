@@ -1,0 +1,445 @@
+//! What must hold after any run, however the bot was killed or its services failed (DESIGN.md
+//! section 1, "never a lost approval, never a duplicate or orphaned grant"), checked on a
+//! stopped deployment through the simulator's logs and state, the store and the command line:
+//!
+//! - every change was written at most once: no write of a membership or permission that was
+//!   already there (Doorman reads before it writes), and no second Exchange change in a row;
+//! - the tenant holds exactly what people had before plus what the active grants cover (a
+//!   request still on its way may hold its own facts or not);
+//! - every approval the bot answered as accepted is on the audit trail;
+//! - every request is in a final state or one the next start resumes;
+//! - `doorman audit verify` passes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::app::TestApp;
+use crate::approvals::story;
+use doorman::requests::{RequestRecord, State};
+
+/// An approval click the bot answered with "Approved by ...".
+#[derive(Debug, Clone)]
+pub(crate) struct AcceptedClick {
+    pub request: String,
+    pub approver: String,
+}
+
+/// The tenant as the simulator shows it (`GET /_sim/state`).
+pub(crate) async fn tenant(app: &TestApp) -> Value {
+    app.sim.control(Method::GET, "state", None).await.body
+}
+
+/// Checks everything above on `app`, which must be stopped; `before` is the tenant before the
+/// run. Panics with every problem found and `context` (the seed that replays the run).
+pub(crate) async fn assert_sound(
+    app: &TestApp,
+    before: &Value,
+    clicks: &[AcceptedClick],
+    context: &str,
+) {
+    let (problems, checked) = problems(app, before, clicks).await;
+    println!("{context}: checked {checked}");
+    assert!(
+        checked.graph_writes > 0 && checked.grants > 0,
+        "{context}: nothing to check ({checked})"
+    );
+    assert!(
+        problems.is_empty(),
+        "{context}: {} problem(s):\n- {}",
+        problems.len(),
+        problems.join("\n- ")
+    );
+}
+
+/// How much a check looked at, so that a check that found nothing to look at is noticed.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Checked {
+    pub graph_writes: usize,
+    pub exchange_changes: usize,
+    pub grants: usize,
+    pub approvals: usize,
+}
+
+impl std::fmt::Display for Checked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} Graph membership writes, {} Exchange changes, {} grants, {} accepted approvals",
+            self.graph_writes, self.exchange_changes, self.grants, self.approvals
+        )
+    }
+}
+
+/// Every broken invariant, in words, and how much was looked at.
+pub(crate) async fn problems(
+    app: &TestApp,
+    before: &Value,
+    clicks: &[AcceptedClick],
+) -> (Vec<String>, Checked) {
+    let graph_log = app.sim.control(Method::GET, "graph/log", None).await.body;
+    let exchange_log = app
+        .sim
+        .control(Method::GET, "exchange/log", None)
+        .await
+        .body;
+    let now = tenant(app).await;
+    let requests = kept_requests(app);
+    let checked = Checked {
+        graph_writes: graph_log
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|entry| graph_fact(entry).is_some())
+            .count(),
+        exchange_changes: exchange_log
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|entry| {
+                entry["cmdlet"].as_str().is_some_and(|cmdlet| {
+                    cmdlet.starts_with("Add-") || cmdlet.starts_with("Remove-")
+                })
+            })
+            .count(),
+        grants: requests
+            .iter()
+            .filter(|record| holders(&now, record).is_some())
+            .count(),
+        approvals: clicks.len(),
+    };
+    let mut problems = Vec::new();
+    problems.extend(graph_writes_once(&graph_log, before));
+    problems.extend(exchange_writes_once(&exchange_log));
+    problems.extend(tenant_matches_grants(before, &now, &requests));
+    problems.extend(requests_settled(&requests));
+    problems.extend(approvals_kept(app, clicks));
+    let verified = app.cli(&["audit", "verify"]).await;
+    if !verified.status.success() {
+        problems.push(format!(
+            "doorman audit verify failed: {}",
+            String::from_utf8_lossy(&verified.stderr)
+        ));
+    }
+    (problems, checked)
+}
+
+/// Every request in the stopped deployment's store.
+pub(crate) fn kept_requests(app: &TestApp) -> Vec<RequestRecord> {
+    use doorman::store::{Domain, SledStore, Table};
+    let store = SledStore::open(&app.storage_path()).expect("the store opens");
+    let table: Table<String, RequestRecord> =
+        Table::open(&store, Domain::Requests).expect("the requests table");
+    table
+        .iter()
+        .map(|entry| entry.expect("a kept request reads").1)
+        .collect()
+}
+
+/// A request on its way that the daemon carries on by itself (rather than one waiting for a
+/// person, or over).
+pub(crate) fn in_motion(record: &RequestRecord) -> bool {
+    matches!(
+        record.state,
+        State::Provisioning { waiting_for: None } | State::Revoking { .. } | State::Undoing { .. }
+    )
+}
+
+/// One fact a Graph write changes: a person's membership or ownership of a group.
+fn graph_fact(entry: &Value) -> Option<(String, String, bool)> {
+    let method = entry["method"].as_str()?;
+    let path = entry["path"].as_str()?.split('?').next()?;
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (method, segments.as_slice()) {
+        ("POST", ["groups", group, list @ ("members" | "owners"), "$ref"]) => {
+            let person = entry["request"]["@odata.id"].as_str()?.rsplit('/').next()?;
+            Some((format!("{list} of group {group}"), person.to_owned(), true))
+        }
+        (
+            "DELETE",
+            [
+                "groups",
+                group,
+                list @ ("members" | "owners"),
+                person,
+                "$ref",
+            ],
+        ) => Some((
+            format!("{list} of group {group}"),
+            (*person).to_owned(),
+            false,
+        )),
+        _ => None,
+    }
+}
+
+/// Whether a logged call reached the service and was carried out or refused on its merits:
+/// throttling and transient errors are answered before anything is done, and a refused token
+/// does nothing.
+fn reached(entry: &Value) -> bool {
+    !matches!(
+        entry["status"].as_u64(),
+        Some(401 | 403 | 429 | 502 | 503 | 504)
+    )
+}
+
+/// Whether a logged write was carried out: answered with success, or its answer lost.
+fn carried_out(entry: &Value) -> bool {
+    entry["status"].is_null() || entry["status"].as_u64().is_some_and(|status| status < 300)
+}
+
+/// The object ids of a group's members or owners in a tenant snapshot, by group id.
+fn group_lists(
+    tenant: &Value,
+    people: &BTreeMap<String, String>,
+) -> BTreeMap<(String, String), BTreeSet<String>> {
+    let mut lists = BTreeMap::new();
+    for group in tenant["groups"].as_array().into_iter().flatten() {
+        let id = group["id"].as_str().unwrap_or_default().to_owned();
+        for list in ["members", "owners"] {
+            let ids = group[list]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(|upn| {
+                    people
+                        .get(&upn.to_lowercase())
+                        .cloned()
+                        .unwrap_or_else(|| upn.to_owned())
+                })
+                .collect();
+            lists.insert((format!("{list} of group {id}"), String::new()), ids);
+        }
+    }
+    lists
+}
+
+/// UPN (lower case) → object id, from a tenant snapshot.
+fn object_ids(tenant: &Value) -> BTreeMap<String, String> {
+    tenant["users"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|user| {
+            Some((
+                user["userPrincipalName"].as_str()?.to_lowercase(),
+                user["id"].as_str()?.to_owned(),
+            ))
+        })
+        .collect()
+}
+
+/// Group lists and people by the ids a Graph path names them with, in words.
+fn readable_names(tenant: &Value) -> BTreeMap<String, String> {
+    let mut names = BTreeMap::new();
+    for user in tenant["users"].as_array().into_iter().flatten() {
+        if let (Some(id), Some(upn)) = (user["id"].as_str(), user["userPrincipalName"].as_str()) {
+            names.insert(id.to_owned(), upn.to_owned());
+        }
+    }
+    for group in tenant["groups"].as_array().into_iter().flatten() {
+        if let (Some(id), Some(name)) = (group["id"].as_str(), group["displayName"].as_str()) {
+            for list in ["members", "owners"] {
+                names.insert(format!("{list} of group {id}"), format!("{list} of {name}"));
+            }
+        }
+    }
+    names
+}
+
+/// Every Graph membership or ownership write, in order, against whether the fact was there:
+/// adding what is there, or removing what is not, is a change made twice (or made over what a
+/// person had before) — Doorman must have read first and known.
+fn graph_writes_once(log: &Value, before: &Value) -> Vec<String> {
+    let people = object_ids(before);
+    let lists = group_lists(before, &people);
+    let names = readable_names(before);
+    let mut present: BTreeMap<(String, String), bool> = BTreeMap::new();
+    let mut history: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for entry in log.as_array().into_iter().flatten() {
+        let Some((list, person, adding)) = graph_fact(entry) else {
+            continue;
+        };
+        let key = (list.clone(), person.clone());
+        let story = history.entry(key.clone()).or_default();
+        story.push(format!(
+            "{} {} by {}",
+            entry["method"].as_str().unwrap_or_default(),
+            entry["status"],
+            entry["user"].as_str().unwrap_or_default()
+        ));
+        if !reached(entry) {
+            continue;
+        }
+        let there = *present.entry(key.clone()).or_insert_with(|| {
+            lists
+                .get(&(list.clone(), String::new()))
+                .is_some_and(|ids| ids.contains(&person))
+        });
+        if there == adding {
+            problems.push(format!(
+                "{} {} {} when it was {} (by {}, answered {}); its last writes: {}",
+                entry["method"].as_str().unwrap_or_default(),
+                names.get(&list).unwrap_or(&list),
+                names.get(&person).unwrap_or(&person),
+                if there { "already there" } else { "not there" },
+                entry["user"],
+                entry["status"],
+                story[story.len().saturating_sub(6)..].join(", "),
+            ));
+        }
+        if carried_out(entry) {
+            present.insert(key, adding);
+        }
+    }
+    problems
+}
+
+/// Every Exchange permission or list change, in order: the same change carried out twice with
+/// nothing undoing it between is a change made twice.
+fn exchange_writes_once(log: &Value) -> Vec<String> {
+    let mut last: BTreeMap<String, bool> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for entry in log.as_array().into_iter().flatten() {
+        let cmdlet = entry["cmdlet"].as_str().unwrap_or_default();
+        let (adding, noun) = if let Some(noun) = cmdlet.strip_prefix("Add-") {
+            (true, noun)
+        } else if let Some(noun) = cmdlet.strip_prefix("Remove-") {
+            (false, noun)
+        } else {
+            continue;
+        };
+        if !reached(entry) || !carried_out(entry) {
+            continue;
+        }
+        let parameters = &entry["parameters"];
+        let field = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|name| parameters[*name].as_str())
+                .unwrap_or_default()
+                .to_lowercase()
+        };
+        let fact = format!(
+            "{noun} {} for {} ({})",
+            field(&["Identity"]),
+            field(&["User", "Trustee", "Member"]),
+            parameters["AccessRights"]
+        );
+        if last.get(&fact) == Some(&adding) {
+            problems.push(format!("{cmdlet} carried out twice in a row: {fact}"));
+        }
+        last.insert(fact, adding);
+    }
+    problems
+}
+
+/// Where a grant's fact lives in a tenant snapshot: the list of UPNs that holds it.
+fn holders(tenant: &Value, record: &RequestRecord) -> Option<Vec<String>> {
+    let name = record.resource.name.as_str();
+    let access = record.access.to_string();
+    let kind = record.resource.kind.to_string();
+    let (collection, list) = match (kind.as_str(), access.as_str()) {
+        ("group" | "team", "member") => ("groups", "members"),
+        ("group" | "team", "owner") => ("groups", "owners"),
+        ("mailbox", "full_access" | "full access") => ("mailboxes", "fullAccess"),
+        ("mailbox", "send_as" | "send as") => ("mailboxes", "sendAs"),
+        _ => return None,
+    };
+    let holder = tenant[collection]
+        .as_array()?
+        .iter()
+        .find(|item| item["displayName"] == name)?;
+    Some(
+        holder[list]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_lowercase)
+            .collect(),
+    )
+}
+
+/// What people hold now is what they held before plus what the active grants cover; a request
+/// on its way may or may not hold its own fact yet.
+fn tenant_matches_grants(before: &Value, now: &Value, requests: &[RequestRecord]) -> Vec<String> {
+    // (fact place, person) → (active grants, on their way)
+    let mut facts: BTreeMap<(String, String, String), (usize, usize)> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for record in requests {
+        if holders(now, record).is_none() {
+            continue;
+        }
+        let key = (
+            record.resource.name.clone(),
+            record.access.to_string(),
+            record.requester.upn.to_lowercase(),
+        );
+        let counts = facts.entry(key).or_default();
+        match &record.state {
+            State::Active => counts.0 += 1,
+            _ if in_motion(record) => counts.1 += 1,
+            _ => {}
+        }
+    }
+    for record in requests {
+        let (Some(held_now), Some(held_before)) = (holders(now, record), holders(before, record))
+        else {
+            continue;
+        };
+        let person = record.requester.upn.to_lowercase();
+        let key = (
+            record.resource.name.clone(),
+            record.access.to_string(),
+            person.clone(),
+        );
+        let (active, moving) = facts.get(&key).copied().unwrap_or_default();
+        let had = held_before.contains(&person);
+        let has = held_now.contains(&person);
+        let expected = had || active > 0;
+        if has != expected && moving == 0 {
+            problems.push(format!(
+                "{person} {} {} on {} ({}): had it before {had}, {active} active grant(s), holds it now {has}",
+                if has { "holds" } else { "lacks" },
+                record.access,
+                record.resource.name,
+                record.id,
+            ));
+        }
+    }
+    problems.sort();
+    problems.dedup();
+    problems
+}
+
+/// Every request is over or waits for something the next start resumes: a person's decision
+/// or sign-in, or the daemon's own next step.
+fn requests_settled(requests: &[RequestRecord]) -> Vec<String> {
+    requests
+        .iter()
+        .filter(|record| in_motion(record))
+        .map(|record| format!("{} is still on its way: {:?}", record.id, record.state))
+        .collect()
+}
+
+/// Every click the bot answered as an approval is on the request's audit trail.
+fn approvals_kept(app: &TestApp, clicks: &[AcceptedClick]) -> Vec<String> {
+    clicks
+        .iter()
+        .filter(|click| {
+            !story(app, &click.request).iter().any(|record| {
+                record["kind"] == "approved" && record.to_string().contains(&click.approver)
+            })
+        })
+        .map(|click| {
+            format!(
+                "{}'s approval of {} was answered as accepted but is not on the audit trail",
+                click.approver, click.request
+            )
+        })
+        .collect()
+}
