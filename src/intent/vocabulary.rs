@@ -102,6 +102,8 @@ pub const ACCESS_PHRASES: &[(&[&str], AccessWord)] = &[
     (&["send", "email", "from"], AccessWord::SendAs),
     (&["send", "emails", "from"], AccessWord::SendAs),
     (&["sendas"], AccessWord::SendAs),
+    // Exchange admins' shorthand.
+    (&["sob"], AccessWord::SendOnBehalf),
     (&["full", "control"], AccessWord::Manage),
     (&["full", "access"], AccessWord::FullAccess),
     (&["free", "busy"], AccessWord::FreeBusy),

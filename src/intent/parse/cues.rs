@@ -196,9 +196,12 @@ impl Parser<'_, '_> {
         // "can i have a shorter email? c.dubois@… would be great": another address of one's
         // own, asked for by what it should be like, with the address given.
         const ANOTHER: &[&str] = &["shorter", "different", "another", "new", "nicer", "better"];
-        let another = self.has_any(&["i"])
+        // "new primary smtp address please: x@…" says whose by asking for a primary one.
+        let asked = (self.has_any(&["i"])
             && self.has_any(&["have", "get", "want", "need"])
-            && self.has_any(ANOTHER)
+            && self.has_any(ANOTHER))
+            || self.has_any(&["primary"]);
+        let another = asked
             && self.has_any(ADDRESS)
             && self.first_address().is_some()
             && !self.has_any(&[
@@ -309,7 +312,16 @@ impl Parser<'_, '_> {
             &["usage"],
             &["options"],
         ];
-        HELP.iter().any(|phrase| meaningful == *phrase)
+        // "what kind of things can i ask you for", "what sort of stuff can you do".
+        let what_you_do = meaningful.len() <= 10
+            && meaningful.first() == Some(&"what")
+            && meaningful.contains(&"you")
+            && meaningful.contains(&"can")
+            && (meaningful.contains(&"ask") || meaningful.contains(&"do"))
+            && meaningful
+                .iter()
+                .all(|word| !ASKING.contains(word) && !PASSWORD_WORDS.contains(word));
+        what_you_do || HELP.iter().any(|phrase| meaningful == *phrase)
     }
 
     /// "did anyone approve my bloomberg request yet", "has my request for X gone through?":

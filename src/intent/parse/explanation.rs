@@ -371,6 +371,19 @@ impl Parser<'_, '_> {
             }
             "in" if next == Some("order") && self.word_at(at + 2) == Some("to") => at + 3,
             "due" if next == Some("to") => at + 2,
+            // "…for 2 wks pls covering amira's admin while shes on leave", "…for working from
+            // home": what the person is doing, inside the sentence.
+            // ("I'm helping on the audit" is a clause of its own, read whole.)
+            "covering" | "helping" | "working"
+                if at > 0
+                    && !matches!(
+                        before,
+                        Some("im" | "i" | "we" | "were" | "am" | "are" | "was")
+                    )
+                    && (word != "working" || matches!(next, Some("from" | "on" | "remotely"))) =>
+            {
+                at
+            }
             "to" if next == Some("be") && self.word_at(at + 2) == Some("able") => at,
             // A purpose after the request: "need SCADA access for 3 days to pull the sensor
             // logs". Only before a word that is nothing else: no filler, access or kind word,

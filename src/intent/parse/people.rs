@@ -51,6 +51,11 @@ impl Parser<'_, '_> {
                     self.used[at] = true;
                 }
                 Kind::Address => {
+                    if at.checked_sub(1).and_then(|prior| self.word_at(prior)) == Some("by") {
+                        // "approved by maria@…": who said so, neither the resource nor `for`.
+                        self.used[at] = true;
+                        continue;
+                    }
                     let address = token.text.clone();
                     let (local, domain) = address.split_once('@').unwrap_or((&address, ""));
                     if self.catalog.with_mail_local(local).next().is_some()
@@ -142,7 +147,8 @@ impl Parser<'_, '_> {
                         | "deputizing"
                 )
             ),
-            Some("while" | "replacing" | "from") => true,
+            // "approved by yusuf", "signed off by my manager": who said so, not who it is for.
+            Some("while" | "replacing" | "from" | "by") => true,
             _ => false,
         }
     }
