@@ -27,6 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use prometheus_client::metrics::counter::Counter;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -71,6 +72,9 @@ pub struct Deliveries {
     entries: Table<String, Entry>,
     /// How many handler tasks are running, so shutdown can wait for them.
     running: Arc<watch::Sender<usize>>,
+    /// Deliveries dropped as seen before. A counter rather than a log line each: a service
+    /// retrying in a loop would otherwise fill the log.
+    redelivered: Counter,
 }
 
 impl Deliveries {
@@ -80,7 +84,16 @@ impl Deliveries {
             store,
             entries,
             running: Arc::new(watch::Sender::new(0)),
+            redelivered: Counter::default(),
         })
+    }
+
+    /// Counts the deliveries dropped as seen before in `counter` (a metric) from now on.
+    pub fn counting_redeliveries(self, counter: Counter) -> Self {
+        Deliveries {
+            redelivered: counter,
+            ..self
+        }
     }
 
     /// Records `key` (prefixed with the platform: `slack:Ev123`) as accepted with `item`, and
@@ -94,7 +107,11 @@ impl Deliveries {
             item: Some(item.clone()),
             seen: Utc::now(),
         };
-        Ok(tokio::task::spawn_blocking(move || ledger.accept_now(&key, &entry)).await??)
+        let first = tokio::task::spawn_blocking(move || ledger.accept_now(&key, &entry)).await??;
+        if !first {
+            self.redelivered.inc();
+        }
+        Ok(first)
     }
 
     fn accept_now(&self, key: &String, entry: &Entry) -> Result<bool, StoreError> {
