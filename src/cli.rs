@@ -5,6 +5,7 @@
 //! human-readable text go to standard error.
 
 pub mod audit;
+pub mod bench;
 pub mod demo;
 pub mod grants;
 pub mod healthcheck;

@@ -96,6 +96,32 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Load a running daemon's webhook with unique deliveries (Slack signed per request with
+    /// SLACK_SIGNING_SECRET, Teams with a bearer token) and print throughput and latency as
+    /// JSON (see BENCHMARKS.md).
+    Bench {
+        #[arg(long, value_enum)]
+        platform: cli::bench::Platform,
+        #[arg(long)]
+        url: Url,
+        /// A sample payload; its ids and text are made unique per request.
+        #[arg(long)]
+        body: PathBuf,
+        /// Teams: a file holding the bearer token (a JWT the daemon accepts).
+        #[arg(long)]
+        token_file: Option<PathBuf>,
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        /// Seconds of load before the measured window.
+        #[arg(long, default_value_t = 5)]
+        warmup: u64,
+        /// Seconds measured.
+        #[arg(long, default_value_t = 10)]
+        duration: u64,
+        /// The row's name in the report.
+        #[arg(long, default_value = "doorman")]
+        label: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -245,6 +271,28 @@ async fn main() -> ExitCode {
                     request,
                 },
         } => cli::audit::export(&config, since.as_deref(), request).await,
+        Command::Bench {
+            platform,
+            url,
+            body,
+            token_file,
+            connections,
+            warmup,
+            duration,
+            label,
+        } => {
+            cli::bench::run(cli::bench::Options {
+                platform,
+                url,
+                body,
+                token_file,
+                connections,
+                warmup: std::time::Duration::from_secs(warmup),
+                duration: std::time::Duration::from_secs(duration),
+                label,
+            })
+            .await
+        }
     };
     outcome.into()
 }

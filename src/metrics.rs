@@ -89,6 +89,8 @@ pub struct Metrics {
     pub approvals_pending: Family<AgeLabels, Gauge>,
     /// Removals of access no grant covers that failed (each is tried again).
     pub removals_failed: Counter,
+    /// Chat deliveries dropped because they were seen before (retries, redeliveries).
+    pub deliveries_redelivered: Counter,
     /// Facts Doorman made that no grant covers and whose removal is still owed.
     pub access_uncovered: Gauge,
 }
@@ -183,6 +185,12 @@ impl Metrics {
             "Removals of access no grant covers that failed; each is tried again",
             removals_failed.clone(),
         );
+        let deliveries_redelivered = Counter::default();
+        registry.register(
+            "deliveries_redelivered",
+            "Chat deliveries (Slack events and clicks, Teams activities) dropped as seen before",
+            deliveries_redelivered.clone(),
+        );
         let access_uncovered = Gauge::default();
         registry.register(
             "access_uncovered",
@@ -212,6 +220,7 @@ impl Metrics {
             drift_found,
             approvals_pending,
             removals_failed,
+            deliveries_redelivered,
             access_uncovered,
         })
     }

@@ -27,8 +27,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use prometheus_client::metrics::counter::Counter;
 use serde::{Deserialize, Serialize};
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
@@ -71,6 +72,15 @@ pub struct Deliveries {
     entries: Table<String, Entry>,
     /// How many handler tasks are running, so shutdown can wait for them.
     running: Arc<watch::Sender<usize>>,
+    /// Room for handler tasks: [`HANDLERS_IN_FLIGHT`] permits, one held by each running task.
+    /// A new delivery is recorded (and so acknowledged) only once there is room, so a service
+    /// sending faster than Doorman can answer is slowed at the door instead of piling up tasks
+    /// (under load, an unbounded pile made every task wait behind all the others: replies
+    /// stalled while acknowledgements ran ahead and memory grew).
+    room: Arc<Semaphore>,
+    /// Deliveries dropped as seen before. A counter rather than a log line each: a service
+    /// retrying in a loop would otherwise fill the log.
+    redelivered: Counter,
 }
 
 impl Deliveries {
@@ -80,13 +90,28 @@ impl Deliveries {
             store,
             entries,
             running: Arc::new(watch::Sender::new(0)),
+            room: Arc::new(Semaphore::new(HANDLERS_IN_FLIGHT)),
+            redelivered: Counter::default(),
         })
+    }
+
+    /// Counts the deliveries dropped as seen before in `counter` (a metric) from now on.
+    pub fn counting_redeliveries(self, counter: Counter) -> Self {
+        Deliveries {
+            redelivered: counter,
+            ..self
+        }
     }
 
     /// Records `key` (prefixed with the platform: `slack:Ev123`) as accepted with `item`, and
     /// says whether this is its first delivery. The record is flushed to disk before this
     /// returns, so neither a redelivery nor a restart can make it look new again.
     pub async fn accept(&self, key: &str, item: &Inbound) -> Result<bool, LedgerError> {
+        // Wait for room, without holding it: the handler task takes its own permit. Deliveries
+        // arriving together may overshoot the bound by their number, which stays small.
+        if let Ok(room) = self.room.acquire().await {
+            drop(room);
+        }
         let ledger = self.clone();
         let key = key.to_owned();
         let entry = Entry {
@@ -94,7 +119,11 @@ impl Deliveries {
             item: Some(item.clone()),
             seen: Utc::now(),
         };
-        Ok(tokio::task::spawn_blocking(move || ledger.accept_now(&key, &entry)).await??)
+        let first = tokio::task::spawn_blocking(move || ledger.accept_now(&key, &entry)).await??;
+        if !first {
+            self.redelivered.inc();
+        }
+        Ok(first)
     }
 
     fn accept_now(&self, key: &String, entry: &Entry) -> Result<bool, StoreError> {
@@ -143,10 +172,12 @@ impl Deliveries {
         F: Future<Output = T> + Send + 'static,
     {
         let running = Running::start(Arc::clone(&self.running));
+        // Never refused for want of room: the wait was at the door ([`Deliveries::accept`]).
+        let room = Arc::clone(&self.room).try_acquire_owned().ok();
         let ledger = self.clone();
         tokio::spawn(
             async move {
-                let _running = running;
+                let _running = (running, room);
                 let outcome = work.await;
                 if let Err(error) = ledger.done(&key).await {
                     // It stays accepted, so the next start hands it on once more.
@@ -270,6 +301,9 @@ pub async fn hand_on(item: Inbound, handler: &dyn InboundHandler, port: &dyn Cha
         }
     }
 }
+
+/// How many deliveries may be handled at once before new ones wait to be accepted.
+const HANDLERS_IN_FLIGHT: usize = 256;
 
 /// One running handler task, counted from start until dropped (finished, failed or aborted).
 struct Running(Arc<watch::Sender<usize>>);

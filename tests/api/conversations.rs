@@ -230,6 +230,17 @@ async fn a_redelivered_slack_event_gets_one_answer_even_across_a_restart() {
         let again = app.sim.control(Method::POST, "slack/message", Some(json!({"user": "U03MARIA", "text": "hello", "event_id": event_id, "retry": retry}))).await;
         assert_eq!(again.body["status"], 200);
     }
+    // Dropped retries are counted for the operator, not logged one line each.
+    let metrics = reqwest::get(format!("{}/metrics", app.admin_url()))
+        .await
+        .expect("the admin listener answers")
+        .text()
+        .await
+        .expect("a metrics text");
+    assert!(
+        metrics.contains("doorman_deliveries_redelivered_total 2"),
+        "{metrics}"
+    );
     app.restart().await;
     let again = app
         .sim

@@ -126,7 +126,7 @@ async fn on_callback(
     {
         Ok(true) => {}
         Ok(false) => {
-            span.in_scope(|| tracing::info!("event delivered before, ignored"));
+            span.in_scope(|| tracing::debug!("event delivered before, ignored"));
             return StatusCode::OK.into_response();
         }
         Err(error) => {

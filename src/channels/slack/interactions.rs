@@ -182,7 +182,7 @@ async fn hand_on_later(
         Ok(true) => {}
         Ok(false) => {
             span.in_scope(|| {
-                tracing::info!(verb = verb.as_str(), "click delivered before, ignored")
+                tracing::debug!(verb = verb.as_str(), "click delivered before, ignored")
             });
             return Ok(());
         }
