@@ -15,7 +15,7 @@ use std::time::Duration;
 use crate::app::TestApp;
 use crate::invariants::{assert_sound, in_motion, kept_requests, tenant};
 use crate::workload::{
-    Dice, Doors, Helpers, STORIES, Told, number_from, seed_from, sign_in_first, workload_policy,
+    Dice, Doors, Helpers, STORIES, Told, seeded_run, sign_in_first, workload_policy,
 };
 
 /// Kills the bot `kills` times at random moments, starting it again each time, while
@@ -65,12 +65,12 @@ pub(crate) fn requests_in_words(app: &TestApp) -> String {
 #[tokio::test]
 async fn killed_at_random_the_bot_loses_no_approval_and_makes_every_grant_once() {
     let started = std::time::Instant::now();
-    let seed = seed_from("DOORMAN_CRASH_SEED");
-    let kills = number_from("DOORMAN_CRASH_KILLS", 10);
-    let context =
-        format!("crash suite, replay with DOORMAN_CRASH_SEED={seed} DOORMAN_CRASH_KILLS={kills}");
-    println!("{context}");
-    let mut dice = Dice::new(seed);
+    let (mut dice, kills, context) = seeded_run(
+        "crash suite",
+        "DOORMAN_CRASH_SEED",
+        "DOORMAN_CRASH_KILLS",
+        10,
+    );
 
     let mut app = TestApp::spawn_with_policy(&workload_policy()).await;
     app.stop().await;

@@ -17,8 +17,8 @@ use crate::app::TestApp;
 use crate::crash_suite::{requests_in_words, settle};
 use crate::invariants::{assert_sound, tenant};
 use crate::workload::{
-    Dice, Doors, Helpers, STORIES, Story, Told, number_from, seed_from, sign_in_first,
-    sign_in_on_slack, workload_policy,
+    Dice, Doors, Helpers, STORIES, Story, Told, seeded_run, sign_in_first, sign_in_on_slack,
+    workload_policy,
 };
 
 /// Jordan, on Slack.
@@ -27,12 +27,12 @@ const JORDAN_ON_SLACK: &str = "U07JORDAN";
 #[tokio::test]
 async fn under_throttling_errors_lag_and_failing_chat_every_request_ends_told_and_made_once() {
     let started = std::time::Instant::now();
-    let seed = seed_from("DOORMAN_FAULT_SEED");
-    let rounds = number_from("DOORMAN_FAULT_ROUNDS", 1);
-    let context =
-        format!("fault suite, replay with DOORMAN_FAULT_SEED={seed} DOORMAN_FAULT_ROUNDS={rounds}");
-    println!("{context}");
-    let mut dice = Dice::new(seed);
+    let (mut dice, rounds, context) = seeded_run(
+        "fault suite",
+        "DOORMAN_FAULT_SEED",
+        "DOORMAN_FAULT_ROUNDS",
+        1,
+    );
 
     let mut app = TestApp::spawn_with_policy(&workload_policy()).await;
     let before = tenant(&app).await;

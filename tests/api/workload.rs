@@ -46,29 +46,34 @@ impl Dice {
     }
 }
 
-/// A seed from `variable`, or a fresh one (from the time) when it is not set.
-pub(crate) fn seed_from(variable: &str) -> u64 {
-    match std::env::var(variable) {
-        Ok(text) => text
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("{variable} must be a whole number, not {text:?}")),
-        Err(_) => std::time::SystemTime::now()
+/// A seeded run of `suite`: its dice (from `seed_variable`, or a fresh seed), how many rounds
+/// or kills (`count_variable`, or `default`), and the line that replays it, printed now.
+pub(crate) fn seeded_run(
+    suite: &str,
+    seed_variable: &str,
+    count_variable: &str,
+    default: u64,
+) -> (Dice, u64, String) {
+    let seed = whole_number(seed_variable).unwrap_or_else(|| {
+        std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|since| since.as_nanos() as u64)
-            .unwrap_or(0x5EED),
-    }
+            .unwrap_or(0x5EED)
+    });
+    let count = whole_number(count_variable).unwrap_or(default);
+    let context = format!("{suite}, replay with {seed_variable}={seed} {count_variable}={count}");
+    println!("{context}");
+    (Dice::new(seed), count, context)
 }
 
-/// A whole number from `variable`, or `default`.
-pub(crate) fn number_from(variable: &str, default: u64) -> u64 {
-    match std::env::var(variable) {
-        Ok(text) => text
-            .trim()
+/// The whole number in `variable`, if it is set.
+fn whole_number(variable: &str) -> Option<u64> {
+    let text = std::env::var(variable).ok()?;
+    Some(
+        text.trim()
             .parse()
             .unwrap_or_else(|_| panic!("{variable} must be a whole number, not {text:?}")),
-        Err(_) => default,
-    }
+    )
 }
 
 /// What a person uses: the simulator's control API (their Teams client) and a browser.
