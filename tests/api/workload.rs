@@ -543,7 +543,8 @@ impl Story {
                 "give me send as on support@contoso.com for a week",
                 "You now have Send As on Support",
                 "remove me from the support@contoso.com mailbox",
-                "has ended: you asked me to remove it",
+                // Named with its grant: tom's Marketing story ends on his word too.
+                "Send As on Support (shared mailbox) has ended: you asked me to remove it",
             ),
             Story::Expiring | Story::Extending => (briefly, joined, "", marketing_ended),
         };

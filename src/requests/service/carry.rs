@@ -198,6 +198,17 @@ impl Requests {
             .await;
             return;
         }
+        let requester_view = if carrier.upn.eq_ignore_ascii_case(&record.requester.upn) {
+            "acting".to_owned()
+        } else {
+            self.requester_view(record, &carrier.plan).await
+        };
+        // Told before the grant is recorded active: a crash in between leaves it provisioning,
+        // and the next start proves and tells again. Recorded first, a crash would leave an
+        // active grant its requester never hears of.
+        let alongside = self.alongside(record);
+        self.say(&record.requester.place, &approval::done(record, &alongside))
+            .await;
         let record = match self.apply(&record.id, &Event::Verified) {
             Ok(Ok(record)) => record,
             Ok(Err(_)) => return,
@@ -206,23 +217,12 @@ impl Requests {
                 return;
             }
         };
-        let requester_view = if carrier.upn.eq_ignore_ascii_case(&record.requester.upn) {
-            "acting".to_owned()
-        } else {
-            self.requester_view(&record, &carrier.plan).await
-        };
         self.audit(
             &record,
             AuditKind::Verified,
             "doorman",
             json!({"ends_at": record.ends_at, "requester_view": requester_view}),
         );
-        let alongside = self.alongside(&record);
-        self.say(
-            &record.requester.place,
-            &approval::done(&record, &alongside),
-        )
-        .await;
     }
 
     /// The grant as the requester sees it with their own token, when someone else made it and

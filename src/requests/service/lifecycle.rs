@@ -248,6 +248,19 @@ impl Requests {
             );
             return Outcome::RetryAt(self.now() + TRY_AGAIN_IN);
         }
+        let left = approval::Left {
+            removed: !released.removed().is_empty(),
+            held_before: !released.held_before().is_empty(),
+            covering: self.active_among(&released.kept_for()),
+        };
+        // Told before the end is recorded: a crash in between leaves the grant being taken
+        // away, and the next start releases it (nothing left to do) and tells again. Recorded
+        // first, a crash would leave a grant ended that its requester never hears of.
+        self.say(
+            &record.requester.place,
+            &approval::ended(&record, &cause, &left),
+        )
+        .await;
         let record = match self.apply(&record.id, &Event::Ended { at: self.now() }) {
             Ok(Ok(record)) => record,
             Ok(Err(_)) => return Outcome::Done,
@@ -278,16 +291,6 @@ impl Requests {
             data["drift"] = json!("removed outside Doorman");
         }
         self.audit(&record, kind, &by, data);
-        let left = approval::Left {
-            removed: !removed.is_empty(),
-            held_before: !released.held_before().is_empty(),
-            covering: self.active_among(&released.kept_for()),
-        };
-        self.say(
-            &record.requester.place,
-            &approval::ended(&record, &cause, &left),
-        )
-        .await;
         Outcome::Done
     }
 
