@@ -39,6 +39,11 @@ pub struct Holding {
     /// No grant covers it and it was not held before, and its removal is not confirmed yet.
     #[serde(default)]
     pub removal_owed: bool,
+    /// A removal of it has been sent since it was last claimed (recorded before sending): its
+    /// answer may have been lost, or the run that sent it may have died, so the next attempt
+    /// reads whether it is still there before removing it again.
+    #[serde(default)]
+    pub removal_sent: bool,
     /// Graph's id for it, where removing it needs one (a channel membership, a sharing
     /// permission), as the write answered it.
     #[serde(default)]
@@ -122,6 +127,7 @@ impl Holding {
                 held_before: held_now,
                 grants: BTreeSet::new(),
                 removal_owed: false,
+                removal_sent: false,
                 handle: None,
                 written_at: None,
                 seen_at: None,
@@ -131,6 +137,7 @@ impl Holding {
         };
         // A removal still owed is not owed any more: the fact is covered again.
         holding.removal_owed = false;
+        holding.removal_sent = false;
         holding.removed_at = None;
         holding.grants.insert(grant.to_owned());
         holding
@@ -158,6 +165,7 @@ impl Holding {
     /// The removal is confirmed (written and read back gone).
     pub fn removed(&mut self, at: DateTime<Utc>) {
         self.removal_owed = false;
+        self.removal_sent = false;
         self.removed_at = Some(at);
         self.handle = None;
     }

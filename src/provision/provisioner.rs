@@ -290,8 +290,13 @@ impl Provisioner {
             Ok(None) => return StepRelease::Untouched,
             Err(error) => return StepRelease::Failed(error.to_string()),
         };
+        let sent_before = holding.removal_sent;
         let release = holding.release(grant);
-        // On disk before anything is removed: a crash from here on leaves the removal owed.
+        if release == Release::Remove && signed.is_some() {
+            holding.removal_sent = true;
+        }
+        // On disk before anything is removed: a crash from here on leaves the removal owed,
+        // and known to have been sent.
         if release != Release::Untouched {
             if let Err(error) = self.ledger.put(&holding) {
                 return StepRelease::Failed(error.to_string());
@@ -309,6 +314,9 @@ impl Provisioner {
                             .to_owned(),
                     );
                 };
+                if sent_before && self.gone_already(&holding).await {
+                    return StepRelease::Removed;
+                }
                 match self.remove_fact(&holding, signed).await {
                     Ok(Gone::Removed) => StepRelease::Removed,
                     Ok(Gone::Superseded) => match self.superseded(&mut holding) {
@@ -322,6 +330,19 @@ impl Provisioner {
                 }
             }
         }
+    }
+
+    /// Whether a removal sent before (by a run that died, or one whose answer was lost) already
+    /// took `holding`'s fact away, decided by a read rather than by sending it again. A read
+    /// that shows nothing proves it only once replication lag can no longer hide the fact;
+    /// short of that, or when the read fails, the removal is sent again (and is harmless if it
+    /// went through: it finds nothing to remove).
+    async fn gone_already(&self, holding: &Holding) -> bool {
+        self.settled(holding)
+            && matches!(
+                self.present(&holding.person, &holding.step).await,
+                Ok(false)
+            )
     }
 
     /// Removes `holding`'s fact under `signed`; `Ok` when it is gone (or was not there), or
@@ -443,6 +464,7 @@ impl Provisioner {
         }
         holding.held_before = true;
         holding.removal_owed = false;
+        holding.removal_sent = false;
         self.ledger.put(holding)?;
         Ok(true)
     }

@@ -140,6 +140,81 @@ async fn a_write_whose_answer_was_lost_belongs_to_the_grant_and_goes_when_it_end
 }
 
 #[tokio::test]
+async fn a_removal_cut_off_by_a_crash_is_read_gone_after_the_restart_and_not_sent_again() {
+    let sim = TestSim::start().await;
+    let bench = Bench::new();
+    let jordan = sim.user_id("jordan.lee@contoso.com");
+    let plan = Plan {
+        steps: vec![Step::GroupMember {
+            group_id: sim.group_id("Marketing"),
+        }],
+    };
+    let operator = token(&sim, OPERATOR).await;
+    {
+        let provisioner = bench.provisioner(&sim);
+        provisioner
+            .carry_out("R-GONE01", &jordan, &plan, &operator)
+            .await
+            .expect("the membership is made");
+        provisioner
+            .verify(&jordan, &plan)
+            .await
+            .expect("and read back");
+        // Every call now takes two seconds before it is carried out and two before its
+        // answer: the removal is cut off in between, as a kill -9 would.
+        sim.faults(serde_json::json!({"latency_ms": 2000})).await;
+        let run = provisioner.release("R-GONE01", &jordan, &plan, Some(on_graph(&operator)));
+        tokio::pin!(run);
+        let removal_carried_out = async {
+            while !sim
+                .state
+                .graph_log
+                .entries()
+                .iter()
+                .any(|entry| entry.method == "DELETE")
+            {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        };
+        tokio::select! {
+            finished = &mut run => panic!("the removal finished before it could be cut: {finished:?}"),
+            () = removal_carried_out => {}
+        }
+    }
+    sim.faults(serde_json::json!({"latency_ms": 0})).await;
+    assert!(
+        !sim.members("Marketing")
+            .await
+            .contains(&"jordan.lee@contoso.com".to_owned()),
+        "the removal was carried out before the cut"
+    );
+
+    // Restarted on the same store, the removal is still owed: it is read gone, not sent again.
+    let released = bench
+        .provisioner(&sim)
+        .release("R-GONE01", &jordan, &plan, Some(on_graph(&operator)))
+        .await;
+    assert_eq!(outcomes(&released), vec![StepRelease::Removed]);
+    let deletes = sim
+        .state
+        .graph_log
+        .entries()
+        .iter()
+        .filter(|entry| entry.method == "DELETE")
+        .count();
+    assert_eq!(deletes, 1, "the removal was sent once");
+    let again = bench
+        .provisioner(&sim)
+        .release("R-GONE01", &jordan, &plan, Some(on_graph(&operator)))
+        .await;
+    assert_eq!(
+        outcomes(&again),
+        vec![StepRelease::Untouched],
+        "and it is owed no more"
+    );
+}
+
+#[tokio::test]
 async fn a_crash_between_a_write_and_its_answer_keeps_access_held_before_and_removes_the_rest() {
     let sim = TestSim::start().await;
     let bench = Bench::new();

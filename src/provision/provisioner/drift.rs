@@ -86,6 +86,7 @@ impl Provisioner {
             Err(error) => return Repair::Failed(error.to_string()),
         }
         holding.removal_owed = true;
+        holding.removal_sent = true;
         if let Err(error) = self.ledger.put(&holding) {
             return Repair::Failed(error.to_string());
         }
