@@ -73,7 +73,12 @@ impl Directory {
             who: id_or_upn.to_owned(),
             source,
         };
-        let user = match self.graph.user(&token, id_or_upn, FIELDS).await {
+        // Both read at once, by the name asked for: one round trip rather than two.
+        let (user, manager) = tokio::join!(
+            self.graph.user(&token, id_or_upn, FIELDS),
+            self.graph.manager(&token, id_or_upn)
+        );
+        let user = match user {
             Ok(found) => found.value,
             Err(GraphError::NotFound(failure))
                 if failure.code.as_deref() == Some(CODE_RESOURCE_NOT_FOUND) =>
@@ -82,12 +87,7 @@ impl Directory {
             }
             Err(error) => return Err(failed(error)),
         };
-        let manager = self
-            .graph
-            .manager(&token, &user.id)
-            .await
-            .map_err(failed)?
-            .value;
+        let manager = manager.map_err(failed)?.value;
         let requester = Requester {
             upn: user
                 .user_principal_name
