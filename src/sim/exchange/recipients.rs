@@ -107,15 +107,20 @@ pub fn person<'d>(
 }
 
 /// Whether `props` carry `address` as an e-mail address, or `name` as the display name or alias.
+/// Called for every recipient on every lookup, so it allocates nothing.
 fn names(props: &Map<String, Value>, address: &str, name: &str) -> bool {
     let text = |key: &str| props.get(key).and_then(Value::as_str);
     let same =
         |value: Option<&str>, wanted: &str| value.is_some_and(|v| v.eq_ignore_ascii_case(wanted));
     same(text("mail"), address)
         || same(text("displayName"), name)
-        || same(Some(&alias_of(props)), name)
-        || crate::sim::directory::strings_of(props.get("proxyAddresses"))
-            .iter()
+        || alias_of(props).eq_ignore_ascii_case(name)
+        || props
+            .get("proxyAddresses")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
             .any(|proxy| {
                 proxy
                     .split_once(':')
@@ -132,7 +137,7 @@ fn is_guest(user: &User) -> bool {
 }
 
 /// The alias: `mailNickname`, or the local part of the primary address.
-fn alias_of(props: &Map<String, Value>) -> String {
+fn alias_of(props: &Map<String, Value>) -> &str {
     props
         .get("mailNickname")
         .and_then(Value::as_str)
@@ -143,7 +148,6 @@ fn alias_of(props: &Map<String, Value>) -> String {
                 .and_then(|mail| mail.split('@').next())
         })
         .unwrap_or_default()
-        .to_owned()
 }
 
 /// `SMTP:`/`smtp:` addresses as Graph's `proxyAddresses` holds them.
