@@ -43,6 +43,14 @@ pub fn find<'d>(dir: &'d Directory, identity: &str) -> Result<Recipient<'d>, Exo
         .split_once(':')
         .filter(|(prefix, _)| prefix.eq_ignore_ascii_case("smtp"))
         .map_or(wanted, |(_, address)| address);
+    // An object id or a user principal name names one object: Exchange keeps identities and
+    // addresses unique across the tenant, so nothing else can answer to it.
+    if let Some(user) = dir.user(wanted).or_else(|| dir.user(address)) {
+        return Ok(Recipient::User(user));
+    }
+    if let Some(group) = dir.group(wanted).filter(|group| is_mail_enabled(group)) {
+        return Ok(Recipient::Group(group));
+    }
     let mut found: Vec<Recipient<'d>> = dir
         .users
         .iter()
