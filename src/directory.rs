@@ -1,15 +1,17 @@
 //! What the directory says about people, read from Graph with the app-only token (read-only):
 //! the facts policy decides on (whether an account is a guest or disabled, its department and
 //! employee type, its manager), and who the enabled members of a group are (the approvers of a
-//! `group:` stage). Read fresh each time, so a disabled account or a changed department counts
-//! at once.
+//! `group:` stage). A person's facts are used again for [`PROFILE_FRESH_FOR`] after they are
+//! read, so a burst of messages from one person costs one read, and a disabled account or a
+//! changed department counts within that time; group members are read fresh each time.
 
 mod recovery;
 
 pub use recovery::{Case, Complaint, Findings, SignInLog};
 
-use std::collections::HashSet;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use crate::graph::error::CODE_RESOURCE_NOT_FOUND;
 use crate::graph::model::DirectoryObject;
@@ -25,6 +27,13 @@ const FIELDS: &[&str] = &[
     "displayName",
     "jobTitle",
 ];
+
+/// How long the facts read about a person are used again before they are read anew.
+pub const PROFILE_FRESH_FOR: Duration = Duration::from_secs(30);
+
+/// How many people's facts are kept at most: past it, those no longer fresh are dropped, and if
+/// all are fresh, all are (a burst from that many people is rare, and a read is cheap).
+const PROFILES_KEPT: usize = 10_000;
 
 /// A person as the directory describes them: the facts policy decides on, and how an approval
 /// card names them.
@@ -59,15 +68,55 @@ pub enum DirectoryError {
 pub struct Directory {
     graph: GraphClient,
     tokens: Arc<AppTokenSource>,
+    /// People's facts by the id or UPN they were asked for (lower case), with when they were
+    /// read.
+    profiles: Mutex<HashMap<String, (Instant, Profile)>>,
 }
 
 impl Directory {
     pub fn new(graph: GraphClient, tokens: Arc<AppTokenSource>) -> Self {
-        Directory { graph, tokens }
+        Directory {
+            graph,
+            tokens,
+            profiles: Mutex::new(HashMap::new()),
+        }
     }
 
-    /// The person by object id or UPN, or `None` when the directory has no such user.
+    /// The person by object id or UPN, or `None` when the directory has no such user. Facts
+    /// read less than [`PROFILE_FRESH_FOR`] ago are used again; someone not found is looked for
+    /// again each time (they may have just been created).
     pub async fn profile(&self, id_or_upn: &str) -> Result<Option<Profile>, DirectoryError> {
+        let key = id_or_upn.to_lowercase();
+        if let Some(kept) = self.kept_profile(&key) {
+            return Ok(Some(kept));
+        }
+        let read = self.read_profile(id_or_upn).await?;
+        if let Some(profile) = &read {
+            self.keep_profile(key, profile.clone());
+        }
+        Ok(read)
+    }
+
+    fn kept_profile(&self, key: &str) -> Option<Profile> {
+        let profiles = self.profiles.lock().unwrap_or_else(PoisonError::into_inner);
+        profiles
+            .get(key)
+            .filter(|(read_at, _)| read_at.elapsed() < PROFILE_FRESH_FOR)
+            .map(|(_, profile)| profile.clone())
+    }
+
+    fn keep_profile(&self, key: String, profile: Profile) {
+        let mut profiles = self.profiles.lock().unwrap_or_else(PoisonError::into_inner);
+        if profiles.len() >= PROFILES_KEPT {
+            profiles.retain(|_, (read_at, _)| read_at.elapsed() < PROFILE_FRESH_FOR);
+            if profiles.len() >= PROFILES_KEPT {
+                profiles.clear();
+            }
+        }
+        profiles.insert(key, (Instant::now(), profile));
+    }
+
+    async fn read_profile(&self, id_or_upn: &str) -> Result<Option<Profile>, DirectoryError> {
         let token = self.tokens.token().await?;
         let failed = |source| DirectoryError::Graph {
             who: id_or_upn.to_owned(),

@@ -282,12 +282,47 @@ async fn teams_says_what_policy_decided_and_why() {
         "granted through the Project Atlas group, and policy for that group says: Contractor accounts cannot request",
     )
     .await;
+    // The refusal says nothing was changed (the first request's own news may come after it).
     assert!(
-        seen.last().is_some_and(|last| last["text"]
-            .as_str()
-            .is_some_and(|text| text.ends_with("Nothing has been changed."))),
+        seen.iter()
+            .filter_map(|message| message["text"].as_str())
+            .filter(|text| text.contains("granted through the Project Atlas group"))
+            .all(|text| text.ends_with("Nothing has been changed.")),
         "{seen:?}"
     );
+}
+
+#[tokio::test]
+async fn a_persons_directory_facts_are_read_once_for_requests_close_together() {
+    let app = TestApp::spawn().await;
+    let tom = "tom.becker@contoso.com";
+    app.teams(tom, "I need full control of the marketing site")
+        .await;
+    until_said(
+        || app.teams_seen(tom),
+        "approval from the owner (maria.garcia@contoso.com)",
+    )
+    .await;
+    app.teams(tom, "please add me to GRP-FINANCE-BI-READ").await;
+    until_said(|| app.teams_seen(tom), "Only people in Finance can request").await;
+
+    let reads_of = |tail: &str| {
+        app.sim
+            .state
+            .graph_log
+            .entries()
+            .iter()
+            .filter(|entry| {
+                let path = entry.path.split('?').next().unwrap_or_default();
+                entry.method == "GET"
+                    && path
+                        .replace("%40", "@")
+                        .eq_ignore_ascii_case(&format!("/users/{tom}{tail}"))
+            })
+            .count()
+    };
+    assert_eq!(reads_of(""), 1, "Tom is read once for both requests");
+    assert_eq!(reads_of("/manager"), 1, "and so is his manager");
 }
 
 #[tokio::test]
