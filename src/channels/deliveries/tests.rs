@@ -294,7 +294,7 @@ async fn entries_an_older_build_kept_in_the_store_are_taken_over_once() {
             .expect("table");
         let accepted = Entry {
             state: State::Accepted,
-            item: Some(message("Ev1", "left by the older build")),
+            item: Some(Box::new(message("Ev1", "left by the older build"))),
             seen: Utc::now(),
         };
         let done = Entry {
