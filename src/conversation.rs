@@ -152,7 +152,8 @@ impl Conversation {
             }
             (_, None) => {
                 // Nobody acts before they are identified: keep the message, ask for a sign-in,
-                // and carry it on once they have.
+                // and carry it on once they have. The sign-in link's flush makes the kept
+                // message durable too, before the prompt goes out.
                 if let Err(error) = self.pending.keep(&message) {
                     tracing::error!(%error, "cannot keep a message for later");
                 }

@@ -5,7 +5,12 @@
 //! compare-and-swap, ordered scans, flush) so that a server database can stand behind it later
 //! without the rest of Doorman noticing. Writes reach sled's cache at once; [`Store::flush`]
 //! makes them durable, and callers flush before any side effect the data guards.
+//!
+//! Beside the trees, [`AppendLog`] is a plain append-only file of checksummed records with
+//! group commit, for data written on every chat delivery (the delivery ledger), where sled's
+//! per-flush hand-off to its I/O threads would be the largest cost.
 
+mod append_log;
 mod sled_store;
 mod table;
 
@@ -14,6 +19,7 @@ mod tests;
 
 use std::sync::Arc;
 
+pub use append_log::{AppendLog, Recovered, Written};
 pub use sled_store::SledStore;
 pub use table::{Table, TableKey};
 

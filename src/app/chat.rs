@@ -58,7 +58,7 @@ pub(super) fn build(
     scheduler: Arc<Scheduler>,
     metrics: Arc<Metrics>,
 ) -> Result<ChatSide, AppError> {
-    let deliveries = Deliveries::open(Arc::clone(&store))?
+    let deliveries = Deliveries::open(Arc::clone(&store), &config.storage.path)?
         .counting_redeliveries(metrics.deliveries_redelivered.clone());
     let (identity, signed_in) = Identity::new(config, Arc::clone(&store), Arc::clone(&audit))
         .map_err(|error| AppError::Chat(error.to_string()))?;

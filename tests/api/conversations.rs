@@ -386,7 +386,7 @@ async fn a_slack_message_accepted_but_not_handled_before_a_crash_is_answered_onc
     {
         let store: std::sync::Arc<dyn Store> =
             std::sync::Arc::new(SledStore::open(&app.storage_path()).expect("the store"));
-        let deliveries = Deliveries::open(store).expect("the ledger");
+        let deliveries = Deliveries::open(store, &app.storage_path()).expect("the ledger");
         let slack = &app.sim.state.slack;
         let hello = Inbound::Message(ChatMessage {
             id: "Ev0CRASHED".into(),

@@ -9,6 +9,7 @@ mod cli;
 mod conversations;
 mod crash_suite;
 mod crashes;
+mod delivery_log;
 mod deploy;
 mod engine;
 mod exchange;

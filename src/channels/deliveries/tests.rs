@@ -1,7 +1,6 @@
 //! The ledger over a real store, reopened as a restart would: each delivery is new once, and one
 //! accepted but not done is handed on exactly once after the restart.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use serde_json::json;
@@ -12,7 +11,7 @@ use crate::domain::chat::{
     BoxFuture, Channel, ChatAction, ChatError, ChatMessage, ChatUser, Contact, Message, Place,
     Sender, SentMessage, Verb,
 };
-use crate::store::{SledStore, Tree};
+use crate::store::SledStore;
 
 fn sender() -> Sender {
     Sender {
@@ -45,7 +44,7 @@ fn message(id: &str, text: &str) -> Inbound {
 
 fn open(dir: &std::path::Path) -> Deliveries {
     let store: Arc<dyn Store> = Arc::new(SledStore::open(dir).expect("store"));
-    Deliveries::open(store).expect("ledger")
+    Deliveries::open(store, dir).expect("ledger")
 }
 
 /// Records what it is handed; answers clicks with "done".
@@ -269,36 +268,14 @@ async fn a_replayed_click_updates_the_clicked_card_with_the_answer() {
     assert_eq!(updated, vec![(card, Message::text("done"))]);
 }
 
-/// A store whose flush fails while `failing` is set.
-struct FlakyStore {
-    inner: SledStore,
-    failing: AtomicBool,
-}
-
-impl Store for FlakyStore {
-    fn tree(&self, domain: Domain) -> Result<Arc<dyn Tree>, StoreError> {
-        self.inner.tree(domain)
-    }
-
-    fn flush(&self) -> Result<(), StoreError> {
-        if self.failing.load(Ordering::SeqCst) {
-            return Err(StoreError::Io("disk full".into()));
-        }
-        self.inner.flush()
-    }
-}
-
 #[tokio::test]
-async fn a_delivery_that_cannot_be_flushed_is_not_remembered_so_its_retry_is_new() {
+async fn a_delivery_that_cannot_be_written_is_not_remembered_so_its_retry_is_new() {
     let dir = tempfile::tempdir().expect("dir");
-    let store = Arc::new(FlakyStore {
-        inner: SledStore::open(dir.path()).expect("store"),
-        failing: AtomicBool::new(true),
-    });
-    let deliveries = Deliveries::open(store.clone()).expect("ledger");
+    let deliveries = open(dir.path());
     let hello = message("Ev1", "hello");
+    deliveries.ledger.log.fail_writes(true);
     assert!(deliveries.accept("slack:Ev1", &hello).await.is_err());
-    store.failing.store(false, Ordering::SeqCst);
+    deliveries.ledger.log.fail_writes(false);
     assert!(
         deliveries
             .accept("slack:Ev1", &hello)
@@ -306,6 +283,59 @@ async fn a_delivery_that_cannot_be_flushed_is_not_remembered_so_its_retry_is_new
             .expect("accept"),
         "the retry is handled, not swallowed"
     );
+}
+
+#[tokio::test]
+async fn entries_an_older_build_kept_in_the_store_are_taken_over_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    {
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).expect("store"));
+        let older = crate::store::Table::<String, Entry>::open(store.as_ref(), Domain::Deliveries)
+            .expect("table");
+        let accepted = Entry {
+            state: State::Accepted,
+            item: Some(Box::new(message("Ev1", "left by the older build"))),
+            seen: Utc::now(),
+        };
+        let done = Entry {
+            state: State::Done,
+            item: None,
+            seen: Utc::now(),
+        };
+        older
+            .insert(&"slack:Ev1".to_owned(), &accepted)
+            .expect("insert");
+        older
+            .insert(&"slack:Ev2".to_owned(), &done)
+            .expect("insert");
+        store.flush().expect("flush");
+    }
+    {
+        let deliveries = open(dir.path());
+        let unfinished = deliveries.unfinished().await.expect("unfinished");
+        assert_eq!(unfinished.len(), 1);
+        assert_eq!(
+            unfinished[0],
+            (
+                "slack:Ev1".to_owned(),
+                message_like(&unfinished, "left by the older build")
+            )
+        );
+        assert!(
+            !deliveries
+                .accept("slack:Ev2", &message("Ev2", "again"))
+                .await
+                .expect("accept"),
+            "a delivery the older build handled stays seen"
+        );
+    }
+    let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).expect("store"));
+    assert!(
+        store.tree(Domain::Deliveries).expect("tree").is_empty(),
+        "taken out of the store"
+    );
+    let deliveries = Deliveries::open(store, dir.path()).expect("ledger");
+    assert_eq!(deliveries.unfinished().await.expect("unfinished").len(), 1);
 }
 
 #[tokio::test]

@@ -161,7 +161,7 @@ impl Harness {
         cloud.publish(key.jwk(&[("endorsements", json!(["msteams", "skype"]))]));
         let dir = tempfile::tempdir()?;
         let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path())?);
-        let deliveries = Deliveries::open(Arc::clone(&store))?;
+        let deliveries = Deliveries::open(Arc::clone(&store), dir.path())?;
         let handler = Arc::new(RecordingHandler::default());
         let section = TeamsConfig {
             app_id: APP_ID.to_owned(),

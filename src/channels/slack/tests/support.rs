@@ -164,7 +164,7 @@ impl Harness {
     ) -> Result<Harness, Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path())?);
-        let deliveries = Deliveries::open(store)?;
+        let deliveries = Deliveries::open(store, dir.path())?;
         let (calls, received) = mpsc::unbounded_channel();
         let finished = Arc::new(AtomicUsize::new(0));
         let recorder = Recorder {

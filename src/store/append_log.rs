@@ -1,0 +1,402 @@
+//! An append-only file of records with group commit, for data written on the hot path (the
+//! delivery ledger) where sled's per-flush hand-off to its I/O threads costs more than the work.
+//!
+//! Each record is framed as `length (u32 LE) | crc32 of the payload (u32 LE) | payload`. One
+//! writer thread owns the file: callers send records over a channel; the thread writes
+//! everything queued in one `write`, makes it durable with one `fdatasync`, then answers each
+//! caller. So a burst of N appends costs one write and one sync, and the only thread hand-off
+//! per caller is the channel and the answer.
+//!
+//! A crash mid-write leaves a torn or garbled last record: [`AppendLog::recover`] reads up to
+//! the first record whose frame or checksum does not hold and cuts the file there. The owner
+//! then rewrites the file with only the records still live ([`Recovered::start`],
+//! [`AppendLog::rewrite`]): a new file, synced, renamed over the old one, the folder synced.
+//!
+//! One process at a time: the file has no lock of its own. It lives in the sled folder, which
+//! sled locks, and it is opened only after the store; dropping the last handle waits for the
+//! writer thread to finish what is queued, so an in-process restart opens a quiet file.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use tokio::sync::oneshot;
+
+use super::StoreError;
+
+/// The largest record read back; a longer frame is taken for garbage (a torn length).
+const MAX_RECORD: usize = 16 * 1024 * 1024;
+/// How much one batch writes at most before it syncs and answers, so the first callers of a
+/// long burst are not held back by the last.
+const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
+/// The frame's header: length and checksum.
+const HEADER: usize = 8;
+
+/// The file as found at start, torn tail cut, before the writer runs.
+pub struct Recovered {
+    path: PathBuf,
+    records: Vec<Vec<u8>>,
+    /// Bytes cut off the end: a record torn or garbled by a crash mid-write.
+    pub cut: u64,
+}
+
+impl Recovered {
+    /// The payloads of the intact records, oldest first.
+    pub fn records(&self) -> &[Vec<u8>] {
+        &self.records
+    }
+
+    /// Rewrites the file with `live` records only (compaction) and starts the writer thread.
+    pub fn start(self, live: Vec<Vec<u8>>) -> Result<AppendLog, StoreError> {
+        let file = rewrite(&self.path, &live).map_err(|error| io(&self.path, error))?;
+        let length = file
+            .metadata()
+            .map_err(|error| io(&self.path, error))?
+            .len();
+        let (commands, received) = mpsc::channel();
+        #[cfg(test)]
+        let failing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer = Writer {
+            path: self.path,
+            file,
+            length,
+            #[cfg(test)]
+            failing: std::sync::Arc::clone(&failing),
+        };
+        let thread = std::thread::Builder::new()
+            .name("doorman-log".into())
+            .spawn(move || writer.run(received))
+            .map_err(|error| StoreError::Io(format!("cannot start the log writer: {error}")))?;
+        Ok(AppendLog {
+            commands: Some(commands),
+            thread: Some(thread),
+            #[cfg(test)]
+            failing,
+        })
+    }
+}
+
+/// The running log: appends go to its writer thread.
+pub struct AppendLog {
+    commands: Option<mpsc::Sender<Command>>,
+    thread: Option<JoinHandle<()>>,
+    /// Test switch: while set, every batch fails as a full disk would.
+    #[cfg(test)]
+    failing: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// What the writer thread is asked to do.
+enum Command {
+    /// Append `record`; answer `done` (when given) once it is synced.
+    Append {
+        record: Vec<u8>,
+        done: Option<oneshot::Sender<Result<(), String>>>,
+    },
+    /// Answer once everything sent before is synced.
+    Sync(oneshot::Sender<Result<(), String>>),
+    /// Replace the file by `records` (compaction).
+    Rewrite {
+        records: Vec<Vec<u8>>,
+        done: oneshot::Sender<Result<(), String>>,
+    },
+}
+
+/// The answer to an append or a rewrite, once the writer has synced it.
+pub struct Written(Option<oneshot::Receiver<Result<(), String>>>);
+
+impl Written {
+    /// Waits until the record is on disk.
+    pub async fn durable(self) -> Result<(), StoreError> {
+        let Some(answer) = self.0 else {
+            return Err(stopped());
+        };
+        match answer.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(reason)) => Err(StoreError::Io(reason)),
+            Err(_) => Err(stopped()),
+        }
+    }
+}
+
+impl AppendLog {
+    /// Reads the file at `path` (created when absent) up to its first torn or garbled record
+    /// and cuts it there.
+    pub fn recover(path: &Path) -> Result<Recovered, StoreError> {
+        let mut file = open_private(path).map_err(|error| io(path, error))?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .map_err(|error| io(path, error))?;
+        let (records, intact) = parse(&bytes);
+        let cut = (bytes.len() - intact) as u64;
+        if cut > 0 {
+            file.set_len(intact as u64)
+                .and_then(|()| file.sync_all())
+                .map_err(|error| io(path, error))?;
+        }
+        Ok(Recovered {
+            path: path.to_owned(),
+            records,
+            cut,
+        })
+    }
+
+    /// Queues `record`; the answer says when it is on disk. Records are written in the order
+    /// they were queued.
+    pub fn append(&self, record: Vec<u8>) -> Written {
+        let (done, answer) = oneshot::channel();
+        let sent = self.send(Command::Append {
+            record,
+            done: Some(done),
+        });
+        Written(sent.then_some(answer))
+    }
+
+    /// Queues `record` without waiting for it: it joins the next batch's sync. Fails only when
+    /// the writer has stopped.
+    pub fn append_unawaited(&self, record: Vec<u8>) -> Result<(), StoreError> {
+        if self.send(Command::Append { record, done: None }) {
+            Ok(())
+        } else {
+            Err(stopped())
+        }
+    }
+
+    /// Answers once everything queued before is on disk.
+    pub fn sync(&self) -> Written {
+        let (done, answer) = oneshot::channel();
+        Written(self.send(Command::Sync(done)).then_some(answer))
+    }
+
+    /// Replaces the file's content by `records`, after everything queued before: the caller
+    /// must queue this at the moment `records` describe (under the lock that orders its
+    /// appends).
+    pub fn rewrite(&self, records: Vec<Vec<u8>>) -> Written {
+        let (done, answer) = oneshot::channel();
+        Written(
+            self.send(Command::Rewrite { records, done })
+                .then_some(answer),
+        )
+    }
+
+    /// Makes every batch fail from now on (`true`), as a full disk would, or work again.
+    #[cfg(test)]
+    pub(crate) fn fail_writes(&self, failing: bool) {
+        self.failing
+            .store(failing, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn send(&self, command: Command) -> bool {
+        self.commands
+            .as_ref()
+            .is_some_and(|commands| commands.send(command).is_ok())
+    }
+}
+
+impl Drop for AppendLog {
+    /// Lets the writer finish what is queued, so the file is quiet once the log is gone.
+    fn drop(&mut self) {
+        drop(self.commands.take());
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("the log writer thread panicked");
+        }
+    }
+}
+
+/// The writer thread's state: the file and how long it is.
+struct Writer {
+    path: PathBuf,
+    file: File,
+    /// The file's length after the last batch that was written: a failed batch is cut back to
+    /// it, so a record that was refused never comes back at the next start.
+    length: u64,
+    #[cfg(test)]
+    failing: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// Callers waiting for the batch being gathered.
+type Waiters = Vec<oneshot::Sender<Result<(), String>>>;
+
+impl Writer {
+    fn run(mut self, commands: mpsc::Receiver<Command>) {
+        let mut batch = Vec::new();
+        let mut waiters: Waiters = Vec::new();
+        while let Ok(first) = commands.recv() {
+            let mut next = Some(first);
+            while let Some(command) = next.take() {
+                match command {
+                    Command::Append { record, done } => {
+                        frame(&mut batch, &record);
+                        waiters.extend(done);
+                    }
+                    Command::Sync(done) => waiters.push(done),
+                    Command::Rewrite { records, done } => {
+                        self.commit(&mut batch, &mut waiters);
+                        let outcome = self.rewrite(&records);
+                        let _ = done.send(outcome);
+                    }
+                }
+                if batch.len() >= MAX_BATCH_BYTES {
+                    self.commit(&mut batch, &mut waiters);
+                }
+                next = commands.try_recv().ok();
+            }
+            self.commit(&mut batch, &mut waiters);
+        }
+    }
+
+    /// Writes `batch` with one write and one sync, then answers every waiter.
+    fn commit(&mut self, batch: &mut Vec<u8>, waiters: &mut Waiters) {
+        if batch.is_empty() && waiters.is_empty() {
+            return;
+        }
+        let outcome = self.write(batch);
+        batch.clear();
+        for waiter in waiters.drain(..) {
+            let _ = waiter.send(outcome.clone());
+        }
+    }
+
+    fn write(&mut self, batch: &[u8]) -> Result<(), String> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        #[cfg(test)]
+        if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err("disk full".into());
+        }
+        let written = self
+            .file
+            .write_all(batch)
+            .and_then(|()| self.file.sync_data());
+        match written {
+            Ok(()) => {
+                self.length += batch.len() as u64;
+                Ok(())
+            }
+            Err(error) => {
+                // Cut what may have reached the file, so the refused records stay refused.
+                if let Err(undo) = self.file.set_len(self.length) {
+                    tracing::error!(error = %undo, "cannot cut a failed write from the log");
+                }
+                Err(io(&self.path, error).to_string())
+            }
+        }
+    }
+
+    fn rewrite(&mut self, records: &[Vec<u8>]) -> Result<(), String> {
+        let file =
+            rewrite(&self.path, records).map_err(|error| io(&self.path, error).to_string())?;
+        self.length = file
+            .metadata()
+            .map_err(|error| io(&self.path, error).to_string())?
+            .len();
+        self.file = file;
+        Ok(())
+    }
+}
+
+/// Writes `records` to a new file beside `path`, syncs it, renames it over `path` and syncs the
+/// folder; returns the new file, positioned at its end for appending.
+fn rewrite(path: &Path, records: &[Vec<u8>]) -> std::io::Result<File> {
+    let fresh = path.with_extension("new");
+    let mut bytes = Vec::new();
+    for record in records {
+        frame(&mut bytes, record);
+    }
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode_private()
+        .open(&fresh)?;
+    let written = file
+        .write_all(&bytes)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| std::fs::rename(&fresh, path));
+    if let Err(error) = written {
+        let _ = std::fs::remove_file(&fresh);
+        return Err(error);
+    }
+    // The rename is done: the new file is the log from here on, whatever the folder's sync
+    // says (a failure there is reported, not undone).
+    if let Some(folder) = path.parent()
+        && let Err(error) = File::open(folder).and_then(|folder| folder.sync_all())
+    {
+        tracing::error!(%error, "cannot sync the folder after rewriting the log");
+    }
+    Ok(file)
+}
+
+/// Appends `record`, framed, to `out`.
+fn frame(out: &mut Vec<u8>, record: &[u8]) {
+    // A record longer than u32 cannot be framed; the ledger's records are a few kB.
+    let length = u32::try_from(record.len()).unwrap_or(u32::MAX);
+    out.extend_from_slice(&length.to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(record).to_le_bytes());
+    out.extend_from_slice(record);
+}
+
+/// The intact records at the start of `bytes`, and where they end.
+fn parse(bytes: &[u8]) -> (Vec<Vec<u8>>, usize) {
+    let mut records = Vec::new();
+    let mut at = 0;
+    while let Some(header) = bytes.get(at..at + HEADER) {
+        let length = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        let checksum = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
+        if length > MAX_RECORD {
+            break;
+        }
+        let Some(payload) = bytes.get(at + HEADER..at + HEADER + length) else {
+            break;
+        };
+        if crc32fast::hash(payload) != checksum {
+            break;
+        }
+        records.push(payload.to_vec());
+        at += HEADER + length;
+    }
+    (records, at)
+}
+
+/// Opens (or creates) `path` for reading and appending, readable by its owner only.
+fn open_private(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .mode_private()
+        .open(path)
+}
+
+/// `OpenOptions::mode(0o600)` where the platform has modes.
+trait ModePrivate {
+    fn mode_private(&mut self) -> &mut Self;
+}
+
+impl ModePrivate for OpenOptions {
+    #[cfg(unix)]
+    fn mode_private(&mut self) -> &mut Self {
+        use std::os::unix::fs::OpenOptionsExt;
+        self.mode(0o600)
+    }
+
+    #[cfg(not(unix))]
+    fn mode_private(&mut self) -> &mut Self {
+        self
+    }
+}
+
+fn io(path: &Path, error: std::io::Error) -> StoreError {
+    StoreError::Io(format!("{}: {error}", path.display()))
+}
+
+fn stopped() -> StoreError {
+    StoreError::Io("the log writer has stopped".into())
+}
+
+#[cfg(test)]
+mod tests;
