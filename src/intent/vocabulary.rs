@@ -384,6 +384,14 @@ pub const FILLER: &[&str] = &[
     "asked",
     "asking",
     "more",
+    // Hesitation, as dictated.
+    "um",
+    "umm",
+    "uh",
+    "uhh",
+    "erm",
+    "er",
+    "hmm",
     // Chat spellings.
     "u",
     "ur",

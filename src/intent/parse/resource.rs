@@ -209,17 +209,7 @@ impl Parser<'_, '_> {
             };
         }
         let found = self.catalog.search(&query, SEARCH_LIMIT);
-        let mut candidates: Vec<Candidate<'_>> = found
-            .iter()
-            .filter_map(|candidate| {
-                let adjustment = adjustment(candidate, &phrase)?;
-                let mut candidate = candidate.clone();
-                candidate.score += adjustment;
-                Some(candidate)
-            })
-            .collect();
-        candidates.retain(|candidate| candidate.score > 0.0);
-        let candidates = merge_team_and_group(candidates, &phrase);
+        let candidates = fitting(&found, &phrase);
         // Access words that no remaining candidate uses as part of its name.
         let unnamed_access = |candidate: &Candidate<'_>| -> Vec<AccessWord> {
             let mut words: Vec<AccessWord> = Vec::new();
@@ -325,6 +315,49 @@ impl Parser<'_, '_> {
         }
         parts.join(" ")
     }
+}
+
+impl Parser<'_, '_> {
+    /// Whether the words not yet explained name exactly one resource, read as [`Parser::access`]
+    /// reads them. A part of the message is set aside on this test when nothing but its place
+    /// says it explains (no cue word, no opener): what is left must still name the resource
+    /// without asking which.
+    pub(super) fn names_one_resource(&self) -> bool {
+        let phrase = self.phrase();
+        let has_name = phrase
+            .words
+            .iter()
+            .any(|word| !word.word.term.is_empty() && !word.word.optional)
+            || phrase.mail_local.is_some();
+        if !has_name {
+            return false;
+        }
+        let query = Query {
+            words: phrase.words.iter().map(|word| word.word.clone()).collect(),
+            mail_local: phrase.mail_local.clone(),
+        };
+        let found = self.catalog.search(&query, SEARCH_LIMIT);
+        matches!(
+            resolve::decide(fitting(&found, &phrase)),
+            Resolution::Resolved(_)
+        )
+    }
+}
+
+/// The entries of `found` whose kind fits the phrase, with the score adjusted for it, a team
+/// and its group kept once.
+fn fitting<'c>(found: &[Candidate<'c>], phrase: &Phrase) -> Vec<Candidate<'c>> {
+    let mut candidates: Vec<Candidate<'c>> = found
+        .iter()
+        .filter_map(|candidate| {
+            let adjustment = adjustment(candidate, phrase)?;
+            let mut candidate = candidate.clone();
+            candidate.score += adjustment;
+            Some(candidate)
+        })
+        .collect();
+    candidates.retain(|candidate| candidate.score > 0.0);
+    merge_team_and_group(candidates, phrase)
 }
 
 /// How well an entry's kind fits the kind nouns and access words its name did not use, or
