@@ -186,16 +186,10 @@ fn meets(got: &Value, expect: &Value) -> bool {
 
 /// Lines of the blind sets the parser still gets wrong, each with why; the corpus test fails if
 /// one of them starts to pass (so this list stays true) as much as on any other miss.
-const KNOWN_MISSES: &[(&str, &str)] = &[
-    (
-        "pls give me contribute rights on the CS Hub site",
-        "initials of a name (CS for Customer Success) are not matched",
-    ),
-    (
-        "can you add <@U11HANNAH> to the Hotfixes channel",
-        "a Slack mention without a label names no one to the parser: the catalog has no Slack ids",
-    ),
-];
+const KNOWN_MISSES: &[(&str, &str)] = &[(
+    "can you add <@U11HANNAH> to the Hotfixes channel",
+    "a Slack mention without a label names no one to the parser: the catalog has no Slack ids",
+)];
 
 /// Runs every line of `corpus` against `catalog`, prints the score and every miss, and fails on
 /// any miss outside [`KNOWN_MISSES`]: the committed lines are all meant to pass, so a miss is a

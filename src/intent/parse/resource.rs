@@ -222,7 +222,14 @@ impl Parser<'_, '_> {
             }
             words
         };
-        match resolve::decide(candidates) {
+        let decision = match resolve::decide(candidates) {
+            Resolution::Resolved(candidate) => Resolution::Resolved(candidate),
+            unsure => match self.by_initials(&phrase) {
+                Some(candidate) => Resolution::Resolved(candidate),
+                None => unsure,
+            },
+        };
+        match decision {
             Resolution::Resolved(candidate) => {
                 let kind = candidate.resource.kind;
                 let mut words = unnamed_access(&candidate);
@@ -340,8 +347,90 @@ impl Parser<'_, '_> {
         matches!(
             resolve::decide(fitting(&found, &phrase)),
             Resolution::Resolved(_)
-        )
+        ) || self.by_initials(&phrase).is_some()
     }
+}
+
+impl<'c> Parser<'_, 'c> {
+    /// The one entry a phrase names when a word of it, written in capitals, is the initials of
+    /// words of the name ("CS Hub" for "Customer Success Hub") and the phrase's other words
+    /// say the rest of the name, no more and no less. Two entries that fit are never chosen
+    /// between: the caller asks.
+    fn by_initials(&self, phrase: &Phrase) -> Option<Candidate<'c>> {
+        let plain: Vec<(usize, &PhraseWord)> = phrase
+            .words
+            .iter()
+            .enumerate()
+            .filter(|(_, word)| !word.word.optional && !word.word.term.is_empty())
+            .collect();
+        let (initials_at, initials) = plain.iter().find_map(|(i, word)| {
+            let token = &self.tokens[word.token];
+            let written = &self.message[token.start..token.end];
+            let capitals = (2..=4).contains(&written.len())
+                && written
+                    .chars()
+                    .all(|character| character.is_ascii_uppercase());
+            (capitals && !self.catalog.names_word(written)).then(|| (*i, word.word.term.clone()))
+        })?;
+        let rest: Vec<&str> = plain
+            .iter()
+            .filter(|(i, _)| *i != initials_at)
+            .map(|(_, word)| word.word.term.as_str())
+            .collect();
+        // Words that may be part of a name or not ("admins", "users", "team").
+        let optional: Vec<&str> = phrase
+            .words
+            .iter()
+            .filter(|word| word.word.optional)
+            .map(|word| word.word.term.as_str())
+            .collect();
+        // Found by the other words, those that may be part of a name counted as its words
+        // ("FT users" finds what "users" names); a kind noun still only says the kind. The
+        // initials stay in, optional, so the words keep their places for the kind and access
+        // checks.
+        let query = Query {
+            words: phrase
+                .words
+                .iter()
+                .enumerate()
+                .map(|(i, word)| Word {
+                    term: word.word.term.clone(),
+                    optional: i == initials_at || word.kind.is_some(),
+                })
+                .collect(),
+            mail_local: None,
+        };
+        let found = self.catalog.search(&query, SEARCH_LIMIT);
+        let mut fits = fitting(&found, phrase)
+            .into_iter()
+            .filter(|candidate| spells(&candidate.resource.name, &initials, &rest, &optional));
+        let one = fits.next()?;
+        fits.next().is_none().then_some(one)
+    }
+}
+
+/// Whether `name` is `initials` for a run of its words and the words `rest` (as terms) for
+/// the others, each of which is said, in `rest` or among the `optional` words.
+fn spells(name: &str, initials: &str, rest: &[&str], optional: &[&str]) -> bool {
+    let words: Vec<String> = text::terms(name).collect();
+    let length = initials.chars().count();
+    (0..words.len().saturating_sub(length - 1)).any(|from| {
+        let run = &words[from..from + length];
+        let spelled = run
+            .iter()
+            .zip(initials.chars())
+            .all(|(word, letter)| word.starts_with(letter));
+        let others: Vec<&str> = words[..from]
+            .iter()
+            .chain(&words[from + length..])
+            .map(String::as_str)
+            .collect();
+        spelled
+            && rest.iter().all(|word| others.contains(word))
+            && others
+                .iter()
+                .all(|word| rest.contains(word) || optional.contains(word))
+    })
 }
 
 /// The entries of `found` whose kind fits the phrase, with the score adjusted for it, a team
