@@ -1,6 +1,7 @@
 //! The reason, and the parts of a message that explain the request rather than make it.
 
 use super::*;
+use resource::Naming;
 
 /// Words that open a request rather than an explanation.
 pub(super) const REQUEST_OPENERS: &[&str] = &[
@@ -256,20 +257,32 @@ impl Parser<'_, '_> {
         if explains || self.states_context(part.0, part.1) {
             // A greeting left in the request ("Good morning! Could I…") can hide that it is
             // still said; read as the request is read, it names one resource.
-            return self.take_context(from, end, body);
+            return self.take_context(from, end, body, explains);
         }
         None
     }
 
     /// [`Parser::take_explanation`] for a part found by its place alone: the words left must
-    /// name one resource without it.
-    fn take_context(&mut self, from: usize, end: usize, body: usize) -> Option<String> {
+    /// name one resource without it, or, for a part opened as an explanation is (`opened`:
+    /// "…finance i started in accounts payable this week"), name some the caller asks between.
+    fn take_context(
+        &mut self,
+        from: usize,
+        end: usize,
+        body: usize,
+        opened: bool,
+    ) -> Option<String> {
         if self.says_only_the_level(from, end) {
             return None;
         }
         let before = self.used.clone();
         self.mark(from, end);
-        if self.names_one_resource() {
+        let named = match self.names_resources() {
+            Naming::One => true,
+            Naming::Several => opened,
+            Naming::Nothing => false,
+        };
+        if named {
             let text = self.quote(body, end);
             if !text.is_empty() {
                 for slot in self.explaining.iter_mut().take(end).skip(from) {
@@ -364,15 +377,22 @@ impl Parser<'_, '_> {
         level
     }
 
-    /// The clause a reason cue at `cue` ends, when a pause opens it after the sentence's
-    /// `start` and the clause explains too (see [`Parser::explains`]): the pause and the
-    /// clause's first word.
+    /// The clause a reason cue at `cue` ends, when a pause or a word opening a clause of its
+    /// own ("…mailbox I'm covering for Ivan while he's off") opens it after the sentence's
+    /// `start` and the clause explains too (see [`Parser::explains`]): where it starts and its
+    /// first word.
     fn clause_before(&self, start: usize, cue: usize) -> Option<(usize, usize)> {
-        let pause = (start..cue)
-            .rev()
-            .find(|at| self.tokens[*at].kind == Kind::Pause)?;
-        let first = (pause + 1..cue).find(|at| self.tokens[*at].is_word() && !self.used[*at])?;
-        self.explains(pause + 1, cue).then_some((pause, first))
+        let opener = (start..cue).rev().find(|&at| {
+            self.tokens[at].kind == Kind::Pause
+                || (at > start && !self.used[at] && self.opens_own_clause(at))
+        })?;
+        let words = if self.tokens[opener].kind == Kind::Pause {
+            opener + 1
+        } else {
+            opener
+        };
+        let first = (words..cue).find(|at| self.tokens[*at].is_word() && !self.used[*at])?;
+        self.explains(words, cue).then_some((opener, first))
     }
 
     /// Marks tokens `from..end` as explaining the request when the request is still said
@@ -572,7 +592,8 @@ impl Parser<'_, '_> {
                         before,
                         Some("im" | "i" | "we" | "were" | "am" | "are" | "was")
                     )
-                    && (word != "working" || matches!(next, Some("from" | "on" | "remotely"))) =>
+                    && (word != "working"
+                        || matches!(next, Some("from" | "on" | "remotely" | "remote"))) =>
             {
                 at
             }

@@ -325,11 +325,10 @@ impl Parser<'_, '_> {
 }
 
 impl Parser<'_, '_> {
-    /// Whether the words not yet explained name exactly one resource, read as [`Parser::access`]
-    /// reads them. A part of the message is set aside on this test when nothing but its place
-    /// says it explains (no cue word, no opener): what is left must still name the resource
-    /// without asking which.
-    pub(super) fn names_one_resource(&self) -> bool {
+    /// How many resources the words not yet explained name, read as [`Parser::access`] reads
+    /// them. A part of the message is set aside on this test when nothing but its place says
+    /// it explains: what is left must still name the resource without asking which.
+    pub(super) fn names_resources(&self) -> Naming {
         let phrase = self.phrase();
         let has_name = phrase
             .words
@@ -337,17 +336,19 @@ impl Parser<'_, '_> {
             .any(|word| !word.word.term.is_empty() && !word.word.optional)
             || phrase.mail_local.is_some();
         if !has_name {
-            return false;
+            return Naming::Nothing;
         }
         let query = Query {
             words: phrase.words.iter().map(|word| word.word.clone()).collect(),
             mail_local: phrase.mail_local.clone(),
         };
         let found = self.catalog.search(&query, SEARCH_LIMIT);
-        matches!(
-            resolve::decide(fitting(&found, &phrase)),
-            Resolution::Resolved(_)
-        ) || self.by_initials(&phrase).is_some()
+        match resolve::decide(fitting(&found, &phrase)) {
+            Resolution::Resolved(_) => Naming::One,
+            _ if self.by_initials(&phrase).is_some() => Naming::One,
+            Resolution::Ambiguous(_) => Naming::Several,
+            Resolution::NotFound(_) => Naming::Nothing,
+        }
     }
 }
 
@@ -431,6 +432,14 @@ fn spells(name: &str, initials: &str, rest: &[&str], optional: &[&str]) -> bool 
                 .iter()
                 .all(|word| rest.contains(word) || optional.contains(word))
     })
+}
+
+/// How many resources a phrase names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Naming {
+    Nothing,
+    One,
+    Several,
 }
 
 /// The entries of `found` whose kind fits the phrase, with the score adjusted for it, a team
