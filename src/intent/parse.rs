@@ -123,6 +123,13 @@ impl<'m, 'c> Parser<'m, 'c> {
         let people = self.people();
         let reason = self.reason();
         self.set_aside_instructions();
+        // Whom an explanation or a side instruction names is context ("…b/c the service desk
+        // is short today", "…and tell Tom"), not whom the request is for.
+        let people: Vec<Named> = people
+            .into_iter()
+            .filter(|(_, at)| !self.explaining[*at])
+            .map(|(named, _)| named)
+            .collect();
         self.words = self
             .tokens
             .iter()

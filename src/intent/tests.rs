@@ -845,3 +845,24 @@ fn who_said_so_is_not_whom_it_is_for() {
         assert!(got.get("for").is_none_or(Value::is_null), "{text}: {got}");
     }
 }
+
+#[test]
+fn who_an_explanation_names_is_not_whom_it_is_for() {
+    let catalog = contoso();
+    for (text, resource) in [
+        (
+            "can I see the board reports library for 3 days. Budget review with David.",
+            "Board Reports",
+        ),
+        (
+            "add me to VPN Users b/c David Okafor needs me on the remote rota",
+            "VPN Users",
+        ),
+    ] {
+        let got = run(&catalog, "tom.becker@contoso.com", text);
+        assert_eq!(got["action"], "grant", "{text}: {got}");
+        assert_eq!(got["resource"]["name"], resource, "{text}: {got}");
+        assert!(got["reason"].is_string(), "{text}: {got}");
+        assert!(got.get("for").is_none_or(Value::is_null), "{text}: {got}");
+    }
+}

@@ -109,11 +109,15 @@ impl Parser<'_, '_> {
             if self.used[at] {
                 continue;
             }
-            // "…pacs access to look at xrays in ED": a purpose led by a level, with more to say.
-            let purpose = self.word_at(at) == Some("to")
+            // "…pacs access to look at xrays in ED": a purpose led by a level, with more to say;
+            // "…for audit purposes", "…for release 4.2 signing": a purpose with no article.
+            let purpose = (self.word_at(at) == Some("to")
                 && self
                     .phrase_at(at + 1, ACCESS_PHRASES)
-                    .is_some_and(|(length, _)| at + 1 + length < end);
+                    .is_some_and(|(length, _)| at + 1 + length < end))
+                || (self.word_at(at) == Some("for")
+                    && self.word_at(at + 1).is_some()
+                    && !self.used[at + 1]);
             if !purpose && !self.opens_own_clause(at) {
                 continue;
             }
@@ -558,7 +562,13 @@ impl Parser<'_, '_> {
         let next = self.word_at(at + 1);
         let before = at.checked_sub(1).and_then(|prior| self.word_at(prior));
         let body = match word {
-            "because" | "since" | "while" | "cause" | "coz" | "bc" => at + 1,
+            "because" | "since" | "while" | "cause" | "coz" | "cos" | "cuz" | "bc" | "becuase"
+            | "becasue" => at + 1,
+            // "b/c the auditors are in".
+            "b" if next == Some("c") => at + 2,
+            // "…ahead of the audit", "…as part of the ALCO prep": a purpose said as a phrase.
+            "ahead" if next == Some("of") => at,
+            "as" if next == Some("part") && self.word_at(at + 2) == Some("of") => at,
             "as" if before != Some("send")
                 && before != Some("reply")
                 && matches!(next, Some("i" | "we" | "my" | "our" | "im")) =>
