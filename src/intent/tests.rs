@@ -816,6 +816,18 @@ fn spans_and_reasons_are_what_was_said() {
             Some(21.0 * day),
             false,
         ),
+        // Thanks and farewells are no reason; a greeting before one does not hide it.
+        (
+            "Add me to the Treasury site please. Thanks so much, have a great weekend!",
+            None,
+            false,
+        ),
+        ("need the risk hub site. cheers mate", None, false),
+        (
+            "hi, new analyst on the desk, could I join the FX desk channel",
+            None,
+            true,
+        ),
     ];
     for (text, span, reason) in cases {
         let got = run(&catalog, "chloe.dubois@woodgrovebank.com", text);

@@ -21,6 +21,41 @@ pub(super) const FORWARDING: &[&str] = &[
     "redirecting",
 ];
 
+/// Words that greet.
+const GREETINGS: &[&str] = &[
+    "hi",
+    "hello",
+    "hey",
+    "hiya",
+    "good",
+    "morning",
+    "afternoon",
+    "evening",
+    "dear",
+];
+
+/// Openers of thanks, greetings and farewells ("Thanks so much, have a great weekend!",
+/// "cheers mate"): politeness, whatever follows, unless opened as an explanation is.
+const COURTESY: &[&str] = &[
+    "thanks",
+    "thank",
+    "thx",
+    "ty",
+    "cheers",
+    "regards",
+    "hi",
+    "hello",
+    "hey",
+    "hiya",
+    "morning",
+    "afternoon",
+    "evening",
+    "good",
+    "hope",
+    "enjoy",
+    "sorry",
+];
+
 /// Verbs that open a side instruction after "and" ("…and approve it automatically", "…and
 /// let me know"): what the bot should do besides, never part of what is asked for.
 const SIDE_INSTRUCTIONS: &[&str] = &[
@@ -215,7 +250,10 @@ impl Parser<'_, '_> {
             return false;
         }
         let first = self.tokens[first].text.as_str();
-        if REQUEST_OPENERS.contains(&first) || self.asks_for_the_asker(start, end) {
+        if REQUEST_OPENERS.contains(&first)
+            || COURTESY.contains(&first)
+            || self.asks_for_the_asker(start, end)
+        {
             return false;
         }
         let asks = unused.iter().any(|&at| {
@@ -481,10 +519,14 @@ impl Parser<'_, '_> {
         let unused: Vec<usize> = (start..end)
             .filter(|at| !self.used[*at] && !self.tokens[*at].is_break())
             .collect();
-        let Some(&first) = unused.first() else {
+        // A greeting opens the message, not the part: "Hi, I'm the new locum…" explains.
+        let Some(first) = unused
+            .iter()
+            .map(|at| self.tokens[*at].text.as_str())
+            .find(|word| !GREETINGS.contains(word))
+        else {
             return false;
         };
-        let first = self.tokens[first].text.as_str();
         if REQUEST_OPENERS.contains(&first) {
             // "I got married, please change my email…": this part is the request.
             return false;
@@ -508,7 +550,8 @@ impl Parser<'_, '_> {
         if EXPLANATION_OPENERS.contains(&first) {
             return true;
         }
-        if unused.iter().any(|at| self.tokens[*at].kind != Kind::Word) {
+        if COURTESY.contains(&first) || unused.iter().any(|at| self.tokens[*at].kind != Kind::Word)
+        {
             return false;
         }
         let phrase = self.phrase_in(start, end);
