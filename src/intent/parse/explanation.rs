@@ -214,7 +214,40 @@ impl Parser<'_, '_> {
             let token = &self.tokens[at];
             return self.message[token.start..token.end].contains(['\'', '’']);
         }
-        CONTRACTED.contains(&word) || SUBJECTS.contains(&word)
+        CONTRACTED.contains(&word) || SUBJECTS.contains(&word) || self.noun_subject(at)
+    }
+
+    /// Whether a noun and its verb start at `at` ("…channel complaints are piling up", "…the
+    /// auditors are in"): a word that is no filler, after a determiner or not, then a verb
+    /// that only follows a subject.
+    fn noun_subject(&self, at: usize) -> bool {
+        const DETERMINERS: &[&str] = &["the", "a", "an", "our", "my", "their", "some"];
+        const AUXILIARIES: &[&str] = &[
+            "is", "are", "was", "were", "has", "have", "had", "will", "keeps", "keep",
+        ];
+        let noun = if self
+            .word_at(at)
+            .is_some_and(|word| DETERMINERS.contains(&word))
+        {
+            at + 1
+        } else {
+            at
+        };
+        // "…finance site it is month end": "it" is a subject only before its verb. A level or
+        // a kind said ("…helpdesk admins we're short staffed") belongs to the request.
+        let subject = self.word_at(noun).is_some_and(|word| {
+            (word == "it" || !self.is_filler(word))
+                && !self.used[noun]
+                && self.phrase_at(noun, ACCESS_PHRASES).is_none()
+                && self.phrase_at(noun, KIND_PHRASES).is_none()
+        });
+        // "we're" is a subject and its verb, not a verb.
+        let verb = self.word_at(noun + 1).is_some_and(|verb| {
+            let token = &self.tokens[noun + 1];
+            AUXILIARIES.contains(&verb)
+                && !self.message[token.start..token.end].contains(['\'', '’'])
+        });
+        subject && verb
     }
 
     /// Whether tokens `start..end` state something of their own without asking for anything:
