@@ -45,6 +45,15 @@ fn at_position(tokens: &[Token], at: usize, now: DateTime<Utc>) -> Option<Found>
     match first {
         "for" | "over" | "during" => {
             let mut next = 1;
+            // "for like two weeks", "for about 3 days": a span said loosely is still a span.
+            if matches!(
+                word(next),
+                Some(
+                    "like" | "about" | "around" | "roughly" | "approximately" | "approx" | "maybe"
+                )
+            ) {
+                next += 1;
+            }
             if word(next) == Some("the") {
                 next += 1;
             }
@@ -536,6 +545,8 @@ mod tests {
         assert_eq!(seconds("90d"), Some(90 * 86_400));
         assert_eq!(seconds("add me for 2-week sprint"), Some(14 * 86_400));
         assert_eq!(seconds("for another month"), Some(30 * 86_400));
+        assert_eq!(seconds("sort it out for like two weeks"), Some(14 * 86_400));
+        assert_eq!(seconds("for about 3 days"), Some(3 * 86_400));
         assert_eq!(seconds("another month"), Some(30 * 86_400));
         assert_eq!(seconds("for the next week"), Some(7 * 86_400));
     }

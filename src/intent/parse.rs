@@ -11,7 +11,10 @@
 //!
 //! A clause, a later sentence or an earlier one that explains the request ("…, I'm helping on
 //! the audit") is the reason and nothing else: its words neither give the action nor name the
-//! resource. [`cues`] reads the action, [`people`] who is named, [`explanation`] what explains,
+//! resource. So is a part with no cue at all that states something of its own — run on after
+//! the name ("…the pharmacy site we're planning the refit"), after a dash or in a sentence of its
+//! own ("Auditors are coming in.") — when what is left still names exactly one resource: then
+//! its words ("IPC audits the CD cupboards") no longer compete for the resource. [`cues`] reads the action, [`people`] who is named, [`explanation`] what explains,
 //! [`resource`] the resource phrase and its resolution.
 
 use chrono::{DateTime, Utc};
@@ -123,6 +126,13 @@ impl<'m, 'c> Parser<'m, 'c> {
         let people = self.people();
         let reason = self.reason();
         self.set_aside_instructions();
+        // Whom an explanation or a side instruction names is context ("…b/c the service desk
+        // is short today", "…and tell Tom"), not whom the request is for.
+        let people: Vec<Named> = people
+            .into_iter()
+            .filter(|(_, at)| !self.explaining[*at])
+            .map(|(named, _)| named)
+            .collect();
         self.words = self
             .tokens
             .iter()

@@ -186,61 +186,10 @@ fn meets(got: &Value, expect: &Value) -> bool {
 
 /// Lines of the blind sets the parser still gets wrong, each with why; the corpus test fails if
 /// one of them starts to pass (so this list stays true) as much as on any other miss.
-const KNOWN_MISSES: &[(&str, &str)] = &[
-    (
-        "pls give me contribute rights on the CS Hub site",
-        "initials of a name (CS for Customer Success) are not matched",
-    ),
-    (
-        "read access to Datasheets pls, customer wants the spec sheets",
-        "a clause naming something near a resource's name (spec sheets) is taken for the request",
-    ),
-    (
-        "I want to jion the Release Train team for the 4.2 release",
-        "a purpose opened by 'for the' before a number is not read as a reason",
-    ),
-    (
-        "can you add <@U11HANNAH> to the Hotfixes channel",
-        "a Slack mention without a label names no one to the parser: the catalog has no Slack ids",
-    ),
-    // Adatum's: reasons the parser does not find.
-    (
-        "Good morning! Could I please have read-only access to the Clin Gov sharepoint until the end of the month? Auditors are coming in.",
-        "a later sentence naming no one as its subject ('Auditors are coming in') is not read as the reason",
-    ),
-    (
-        "hey doorman estates here can i view the pharmacy sharepoint site we're planning the refit",
-        "a reason run on without punctuation ('... site we're planning the refit') is not cut off",
-    ),
-    (
-        "pls put me on the ward 14 nurses email list im doing bank shifts there",
-        "a reason run on without punctuation ('... list im doing bank shifts') is not cut off",
-    ),
-    (
-        "hiya could i join the radiology team on teams just for today we're doing a joint audit",
-        "a reason run on after a span ('for today we're doing ...') is not cut off",
-    ),
-    (
-        "I'm covering nights on Ward 4 next week so please add me to the ward 4 nurses team",
-        "an explanation before 'so please' is not parted from the request",
-    ),
-    (
-        "outbreak response channel pls - norovirus on ward 14",
-        "a reason after a dash is not read as one",
-    ),
-    (
-        "Could I get membership of the Controlled Drugs Auditors group? IPC audits the CD cupboards too",
-        "a later sentence whose words name a resource in part ('CD') is taken for the request",
-    ),
-    (
-        "i need pacs access to look at xrays in ED",
-        "a purpose naming another resource's initials ('in ED') competes with the request",
-    ),
-    (
-        "hey doorman so um I need to get onto the radiology sharepoint site because I'm doing the audit of the imaging spend and I need to edit the tracker can you sort that out for like two weeks thanks",
-        "a dictated run-on whose reason holds a second request ('I need to edit') is not parted",
-    ),
-];
+const KNOWN_MISSES: &[(&str, &str)] = &[(
+    "can you add <@U11HANNAH> to the Hotfixes channel",
+    "a Slack mention without a label names no one to the parser: the catalog has no Slack ids",
+)];
 
 /// Runs every line of `corpus` against `catalog`, prints the score and every miss, and fails on
 /// any miss outside [`KNOWN_MISSES`]: the committed lines are all meant to pass, so a miss is a
@@ -313,7 +262,7 @@ fn the_litware_corpus_is_understood() {
 }
 
 /// Adatum's, the fourth blind set, after Litware's rules: 126 of 140 (90%) before any rule
-/// was added for it; nine of its lines are known misses, all but one a reason not found.
+/// was added for it, nine of its misses a reason not found.
 #[test]
 fn the_adatum_corpus_is_understood() {
     corpus_is_understood("adatum", &catalog_of(ADATUM), ADATUM_REQUESTS);
@@ -867,6 +816,18 @@ fn spans_and_reasons_are_what_was_said() {
             Some(21.0 * day),
             false,
         ),
+        // Thanks and farewells are no reason; a greeting before one does not hide it.
+        (
+            "Add me to the Treasury site please. Thanks so much, have a great weekend!",
+            None,
+            false,
+        ),
+        ("need the risk hub site. cheers mate", None, false),
+        (
+            "hi, new analyst on the desk, could I join the FX desk channel",
+            None,
+            true,
+        ),
     ];
     for (text, span, reason) in cases {
         let got = run(&catalog, "chloe.dubois@woodgrovebank.com", text);
@@ -893,6 +854,27 @@ fn who_said_so_is_not_whom_it_is_for() {
         let got = run(&catalog, "tom.becker@contoso.com", text);
         assert_eq!(got["action"], "grant", "{text}: {got}");
         assert_eq!(got["resource"]["name"], "VPN Users", "{text}: {got}");
+        assert!(got.get("for").is_none_or(Value::is_null), "{text}: {got}");
+    }
+}
+
+#[test]
+fn who_an_explanation_names_is_not_whom_it_is_for() {
+    let catalog = contoso();
+    for (text, resource) in [
+        (
+            "can I see the board reports library for 3 days. Budget review with David.",
+            "Board Reports",
+        ),
+        (
+            "add me to VPN Users b/c David Okafor needs me on the remote rota",
+            "VPN Users",
+        ),
+    ] {
+        let got = run(&catalog, "tom.becker@contoso.com", text);
+        assert_eq!(got["action"], "grant", "{text}: {got}");
+        assert_eq!(got["resource"]["name"], resource, "{text}: {got}");
+        assert!(got["reason"].is_string(), "{text}: {got}");
         assert!(got.get("for").is_none_or(Value::is_null), "{text}: {got}");
     }
 }

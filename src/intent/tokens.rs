@@ -11,7 +11,7 @@ pub enum Kind {
     Address,
     /// `.`, `?`, `!`, `;` or a line break: the end of a sentence.
     Stop,
-    /// `,`, `:`, `(`, `)`, a dash between spaces: a pause inside a sentence.
+    /// `,`, `:`, `(`, `)`, `…`, a dash between spaces: a pause inside a sentence.
     Pause,
     /// A chat mention: Teams `<at>Name</at>`, Slack `<@U123>` or `<@U123|name>`. The text is
     /// the name shown, lower case, or empty when the markup gives only an id.
@@ -415,7 +415,7 @@ fn push_punctuation(message: &str, start: usize, end: usize, tokens: &mut Vec<To
 fn punctuation(character: char) -> Option<Kind> {
     match character {
         '.' | '?' | '!' | ';' => Some(Kind::Stop),
-        ',' | ':' | '(' | ')' | '[' | ']' | '—' | '–' => Some(Kind::Pause),
+        ',' | ':' | '(' | ')' | '[' | ']' | '—' | '–' | '…' => Some(Kind::Pause),
         _ => None,
     }
 }

@@ -384,6 +384,14 @@ pub const FILLER: &[&str] = &[
     "asked",
     "asking",
     "more",
+    // Hesitation, as dictated.
+    "um",
+    "umm",
+    "uh",
+    "uhh",
+    "erm",
+    "er",
+    "hmm",
     // Chat spellings.
     "u",
     "ur",
@@ -395,6 +403,8 @@ pub const FILLER: &[&str] = &[
 /// Words that may be filler or part of a name ("all-hands", "VPN Users", "Helpdesk Admins"):
 /// they count only for entries whose name holds them.
 pub const SOFT: &[&str] = &[
+    // "could I be made an owner of…".
+    "made",
     "all",
     "new",
     "member",

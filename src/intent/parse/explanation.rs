@@ -1,6 +1,7 @@
 //! The reason, and the parts of a message that explain the request rather than make it.
 
 use super::*;
+use resource::Naming;
 
 /// Words that open a request rather than an explanation.
 pub(super) const REQUEST_OPENERS: &[&str] = &[
@@ -18,6 +19,41 @@ pub(super) const FORWARDING: &[&str] = &[
     "redirect",
     "redirected",
     "redirecting",
+];
+
+/// Words that greet.
+const GREETINGS: &[&str] = &[
+    "hi",
+    "hello",
+    "hey",
+    "hiya",
+    "good",
+    "morning",
+    "afternoon",
+    "evening",
+    "dear",
+];
+
+/// Openers of thanks, greetings and farewells ("Thanks so much, have a great weekend!",
+/// "cheers mate"): politeness, whatever follows, unless opened as an explanation is.
+const COURTESY: &[&str] = &[
+    "thanks",
+    "thank",
+    "thx",
+    "ty",
+    "cheers",
+    "regards",
+    "hi",
+    "hello",
+    "hey",
+    "hiya",
+    "morning",
+    "afternoon",
+    "evening",
+    "good",
+    "hope",
+    "enjoy",
+    "sorry",
 ];
 
 /// Verbs that open a side instruction after "and" ("…and approve it automatically", "…and
@@ -53,7 +89,14 @@ impl Parser<'_, '_> {
             .unwrap_or(0);
         let mut reason = None;
         if let Some(&(start, end)) = sentences.get(request) {
-            if let Some((from, body)) = (start..end).find_map(|at| self.reason_cue(at, end)) {
+            // The first cue whose clause leaves the request said: "I want to jion the X team
+            // for the 4.2 release" reads "to jion…" as a purpose first, which takes the request.
+            let mut at = start;
+            while reason.is_none() && at < end {
+                let Some((from, body)) = self.reason_cue(at, end) else {
+                    at += 1;
+                    continue;
+                };
                 // "…for 2 weeks, working from home while the branch is refurbished": the whole
                 // clause after the pause explains, not only what follows the cue.
                 if let Some((pause, first)) = self.clause_before(start, from) {
@@ -64,9 +107,16 @@ impl Parser<'_, '_> {
                 if reason.is_none() {
                     reason = self.take_explanation(from, end, body);
                 }
+                at += 1;
             }
             if reason.is_none() {
                 reason = self.reason_after_pause(start, end);
+            }
+            if reason.is_none() {
+                reason = self.reason_run_on(start, end);
+            }
+            if reason.is_none() {
+                reason = self.reason_before_so(start, end);
             }
         }
         let later = sentences.iter().skip(request + 1);
@@ -74,17 +124,250 @@ impl Parser<'_, '_> {
         // desk. Could you give me access to the sales mailbox?").
         let earlier = sentences.iter().take(request).rev();
         for &(start, end) in later.chain(earlier) {
-            if !self.explains(start, end) {
-                continue;
-            }
             let Some(first) = (start..end).find(|at| self.tokens[*at].is_word()) else {
                 continue;
             };
-            if let Some(text) = self.take_explanation(start, end, first) {
+            // "…until the end of the month? Auditors are coming in."
+            if let Some(text) = self.take_part(start, end, first, (start, end), false) {
                 reason.get_or_insert(text);
             }
         }
         reason
+    }
+
+    /// A reason run on without punctuation: from a word that opens a clause of its own ("…the
+    /// pharmacy sharepoint site we're planning the refit", "…email list im doing bank shifts
+    /// there") to the end of the sentence, when what comes before still names one resource.
+    fn reason_run_on(&mut self, start: usize, end: usize) -> Option<String> {
+        let first = (start..end).find(|at| self.tokens[*at].is_word() && !self.used[*at])?;
+        for at in first + 1..end {
+            if self.used[at] {
+                continue;
+            }
+            // "…pacs access to look at xrays in ED": a purpose led by a level, with more to say;
+            // "…for audit purposes", "…for release 4.2 signing": a purpose with no article.
+            let purpose = (self.word_at(at) == Some("to")
+                && self
+                    .phrase_at(at + 1, ACCESS_PHRASES)
+                    .is_some_and(|(length, _)| at + 1 + length < end))
+                || (self.word_at(at) == Some("for")
+                    && self.word_at(at + 1).is_some()
+                    && !self.used[at + 1]);
+            if !purpose && !self.opens_own_clause(at) {
+                continue;
+            }
+            let body = if purpose { at + 1 } else { at };
+            if let Some(text) = self.take_part(at, end, body, (body, end), true) {
+                return Some(text);
+            }
+        }
+        None
+    }
+
+    /// An explanation before "so please…", "so can you…": "I'm covering nights on Ward 4 next
+    /// week so please add me to the ward 4 nurses team". The part before explains when it
+    /// opens as an explanation does or states context, and what follows names one resource.
+    fn reason_before_so(&mut self, start: usize, end: usize) -> Option<String> {
+        let so = (start + 1..end.saturating_sub(1)).find(|&at| {
+            self.word_at(at) == Some("so")
+                && self
+                    .word_at(at + 1)
+                    .is_some_and(|next| REQUEST_OPENERS.contains(&next))
+        })?;
+        let first = (start..so).find(|at| self.tokens[*at].is_word())?;
+        self.take_part(start, so, first, (start, so), true)
+    }
+
+    /// Whether the word at `at` opens a clause of its own inside a sentence: a subject and its
+    /// verb written as one ("im", "we're", "theyre") or a subject pronoun, after a word that
+    /// does not bind it to what comes before ("…the finance team i need the forecast", not
+    /// "could i", "so i", "when we", "that we're").
+    fn opens_own_clause(&self, at: usize) -> bool {
+        /// Always a subject and its verb.
+        const CONTRACTED: &[&str] = &[
+            "im", "ive", "weve", "theyre", "theyve", "youre", "hes", "shes",
+        ];
+        /// A subject and its verb only when written with the apostrophe ("we're", "it's",
+        /// "I'll", "I'd"): without one they are words of their own.
+        const WITH_APOSTROPHE: &[&str] = &["were", "its", "ill", "id", "thats"];
+        const SUBJECTS: &[&str] = &["i", "we", "they", "he", "she"];
+        /// Words that bind the subject after them to the clause they belong to or open.
+        const BINDING: &[&str] = &[
+            "can", "could", "would", "will", "shall", "should", "may", "might", "must", "do",
+            "does", "did", "am", "is", "are", "was", "were", "have", "has", "had", "so", "as",
+            "if", "when", "that", "because", "since", "while", "and", "or", "but", "where", "what",
+            "which", "who", "how", "why", "than", "then", "until", "till", "before", "after",
+            "once", "whether", "cause", "coz", "bc", "whom", "unless",
+        ];
+        let Some(word) = self.word_at(at) else {
+            return false;
+        };
+        // "…let me know when it's done", "the site that we're using": bound to what is before.
+        let free = at
+            .checked_sub(1)
+            .and_then(|prior| self.word_at(prior))
+            .is_some_and(|prior| !BINDING.contains(&prior));
+        if !free {
+            return false;
+        }
+        if WITH_APOSTROPHE.contains(&word) {
+            let token = &self.tokens[at];
+            return self.message[token.start..token.end].contains(['\'', '’']);
+        }
+        CONTRACTED.contains(&word) || SUBJECTS.contains(&word) || self.noun_subject(at)
+    }
+
+    /// Whether a noun and its verb start at `at` ("…channel complaints are piling up", "…the
+    /// auditors are in"): a word that is no filler, after a determiner or not, then a verb
+    /// that only follows a subject.
+    fn noun_subject(&self, at: usize) -> bool {
+        const DETERMINERS: &[&str] = &["the", "a", "an", "our", "my", "their", "some"];
+        const AUXILIARIES: &[&str] = &[
+            "is", "are", "was", "were", "has", "have", "had", "will", "keeps", "keep",
+        ];
+        let noun = if self
+            .word_at(at)
+            .is_some_and(|word| DETERMINERS.contains(&word))
+        {
+            at + 1
+        } else {
+            at
+        };
+        // "…finance site it is month end": "it" is a subject only before its verb. A level or
+        // a kind said ("…helpdesk admins we're short staffed") belongs to the request.
+        let subject = self.word_at(noun).is_some_and(|word| {
+            (word == "it" || !self.is_filler(word))
+                && !self.used[noun]
+                && self.phrase_at(noun, ACCESS_PHRASES).is_none()
+                && self.phrase_at(noun, KIND_PHRASES).is_none()
+        });
+        // "we're" is a subject and its verb, not a verb.
+        let verb = self.word_at(noun + 1).is_some_and(|verb| {
+            let token = &self.tokens[noun + 1];
+            AUXILIARIES.contains(&verb)
+                && !self.message[token.start..token.end].contains(['\'', '’'])
+        });
+        subject && verb
+    }
+
+    /// Whether tokens `start..end` state something of their own without asking for anything:
+    /// no word of asking and no kind noun ("Auditors are coming in", "customer wants the spec
+    /// sheets", "norovirus on ward 14"), not opened as a request, and a word that is nobody's
+    /// and no resource's name, so a part that only names ("also Marketing", "the Q3 one") is
+    /// never taken for context. Such a part explains only when the rest names one resource
+    /// without it (see [`Parser::take_context`]).
+    fn states_context(&self, start: usize, end: usize) -> bool {
+        /// Words that correct or narrow what was asked: the part is the request.
+        const CORRECTING: &[&str] = &[
+            "specifically",
+            "actually",
+            "instead",
+            "rather",
+            "mean",
+            "meant",
+            "sorry",
+            "correction",
+            "not",
+            "only",
+            "also",
+            "too",
+            "and",
+        ];
+        let unused: Vec<usize> = (start..end)
+            .filter(|at| !self.used[*at] && !self.tokens[*at].is_break())
+            .collect();
+        let Some(&first) = unused.first() else {
+            return false;
+        };
+        if unused.iter().any(|at| self.tokens[*at].kind != Kind::Word) {
+            return false;
+        }
+        let first = self.tokens[first].text.as_str();
+        if REQUEST_OPENERS.contains(&first)
+            || COURTESY.contains(&first)
+            || self.asks_for_the_asker(start, end)
+        {
+            return false;
+        }
+        let asks = unused.iter().any(|&at| {
+            let text = self.tokens[at].text.as_str();
+            ASKING.contains(&text)
+                || (CORRECTING.contains(&text) && at == unused[0])
+                || self.phrase_at(at, KIND_PHRASES).is_some()
+                || CALENDAR_NOUNS.contains(&text)
+                || FORWARDING.contains(&text)
+        });
+        if asks {
+            return false;
+        }
+        unused.iter().any(|&at| {
+            let text = self.tokens[at].text.as_str();
+            !self.is_filler(text)
+                && !POLITENESS.contains(&text)
+                && !CORRECTING.contains(&text)
+                && self.phrase_at(at, ACCESS_PHRASES).is_none()
+                && !self.catalog.names_word(text)
+                && self.catalog.people_named(&[text]).is_empty()
+        })
+    }
+
+    /// Takes tokens `from..end` as explaining, quoted from `body`, when the words of `part`
+    /// explain (see [`Parser::explains`]) or state context (see [`Parser::states_context`]).
+    /// An explanation is kept when the request is still said without it, context (and, when
+    /// `strict`, anything) only when what is left names one resource.
+    fn take_part(
+        &mut self,
+        from: usize,
+        end: usize,
+        body: usize,
+        part: (usize, usize),
+        strict: bool,
+    ) -> Option<String> {
+        let explains = self.explains(part.0, part.1);
+        if explains && !strict {
+            if let Some(text) = self.take_explanation(from, end, body) {
+                return Some(text);
+            }
+        }
+        if explains || self.states_context(part.0, part.1) {
+            // A greeting left in the request ("Good morning! Could I…") can hide that it is
+            // still said; read as the request is read, it names one resource.
+            return self.take_context(from, end, body, explains);
+        }
+        None
+    }
+
+    /// [`Parser::take_explanation`] for a part found by its place alone: the words left must
+    /// name one resource without it, or, for a part opened as an explanation is (`opened`:
+    /// "…finance i started in accounts payable this week"), name some the caller asks between.
+    fn take_context(
+        &mut self,
+        from: usize,
+        end: usize,
+        body: usize,
+        opened: bool,
+    ) -> Option<String> {
+        if self.says_only_the_level(from, end) {
+            return None;
+        }
+        let before = self.used.clone();
+        self.mark(from, end);
+        let named = match self.names_resources() {
+            Naming::One => true,
+            Naming::Several => opened,
+            Naming::Nothing => false,
+        };
+        if named {
+            let text = self.quote(body, end);
+            if !text.is_empty() {
+                for slot in self.explaining.iter_mut().take(end).skip(from) {
+                    *slot = true;
+                }
+                return Some(text);
+            }
+        }
+        self.used = before;
+        None
     }
 
     /// Marks what someone cannot do ("can't see it in teams", "unable to open the site",
@@ -169,15 +452,22 @@ impl Parser<'_, '_> {
         level
     }
 
-    /// The clause a reason cue at `cue` ends, when a pause opens it after the sentence's
-    /// `start` and the clause explains too (see [`Parser::explains`]): the pause and the
-    /// clause's first word.
+    /// The clause a reason cue at `cue` ends, when a pause or a word opening a clause of its
+    /// own ("…mailbox I'm covering for Ivan while he's off") opens it after the sentence's
+    /// `start` and the clause explains too (see [`Parser::explains`]): where it starts and its
+    /// first word.
     fn clause_before(&self, start: usize, cue: usize) -> Option<(usize, usize)> {
-        let pause = (start..cue)
-            .rev()
-            .find(|at| self.tokens[*at].kind == Kind::Pause)?;
-        let first = (pause + 1..cue).find(|at| self.tokens[*at].is_word() && !self.used[*at])?;
-        self.explains(pause + 1, cue).then_some((pause, first))
+        let opener = (start..cue).rev().find(|&at| {
+            self.tokens[at].kind == Kind::Pause
+                || (at > start && !self.used[at] && self.opens_own_clause(at))
+        })?;
+        let words = if self.tokens[opener].kind == Kind::Pause {
+            opener + 1
+        } else {
+            opener
+        };
+        let first = (words..cue).find(|at| self.tokens[*at].is_word() && !self.used[*at])?;
+        self.explains(words, cue).then_some((opener, first))
     }
 
     /// Marks tokens `from..end` as explaining the request when the request is still said
@@ -215,26 +505,24 @@ impl Parser<'_, '_> {
             .filter(|at| self.tokens[*at].kind == Kind::Pause)
             .collect();
         for &pause in &pauses {
-            if !self.explains(pause + 1, end) {
-                continue;
-            }
             let Some(first) = (pause + 1..end).find(|at| self.tokens[*at].is_word()) else {
                 continue;
             };
-            if let Some(text) = self.take_explanation(pause, end, first) {
-                return Some(text);
+            // "…Datasheets pls, customer wants the spec sheets", "…channel pls - norovirus on
+            // ward 14".
+            let text = self.take_part(pause, end, first, (pause + 1, end), false);
+            if text.is_some() {
+                return text;
             }
         }
         // Or before it: "I'm leaving for a trade show, need vpn access".
         for pause in pauses {
-            if !self.explains(start, pause) {
-                continue;
-            }
             let Some(first) = (start..pause).find(|at| self.tokens[*at].is_word()) else {
                 continue;
             };
-            if let Some(text) = self.take_explanation(start, pause + 1, first) {
-                return Some(text);
+            let text = self.take_part(start, pause + 1, first, (start, pause), false);
+            if text.is_some() {
+                return text;
             }
         }
         None
@@ -264,10 +552,14 @@ impl Parser<'_, '_> {
         let unused: Vec<usize> = (start..end)
             .filter(|at| !self.used[*at] && !self.tokens[*at].is_break())
             .collect();
-        let Some(&first) = unused.first() else {
+        // A greeting opens the message, not the part: "Hi, I'm the new locum…" explains.
+        let Some(first) = unused
+            .iter()
+            .map(|at| self.tokens[*at].text.as_str())
+            .find(|word| !GREETINGS.contains(word))
+        else {
             return false;
         };
-        let first = self.tokens[first].text.as_str();
         if REQUEST_OPENERS.contains(&first) {
             // "I got married, please change my email…": this part is the request.
             return false;
@@ -291,7 +583,8 @@ impl Parser<'_, '_> {
         if EXPLANATION_OPENERS.contains(&first) {
             return true;
         }
-        if unused.iter().any(|at| self.tokens[*at].kind != Kind::Word) {
+        if COURTESY.contains(&first) || unused.iter().any(|at| self.tokens[*at].kind != Kind::Word)
+        {
             return false;
         }
         let phrase = self.phrase_in(start, end);
@@ -345,7 +638,13 @@ impl Parser<'_, '_> {
         let next = self.word_at(at + 1);
         let before = at.checked_sub(1).and_then(|prior| self.word_at(prior));
         let body = match word {
-            "because" | "since" | "while" | "cause" | "coz" | "bc" => at + 1,
+            "because" | "since" | "while" | "cause" | "coz" | "cos" | "cuz" | "bc" | "becuase"
+            | "becasue" => at + 1,
+            // "b/c the auditors are in".
+            "b" if next == Some("c") => at + 2,
+            // "…ahead of the audit", "…as part of the ALCO prep": a purpose said as a phrase.
+            "ahead" if next == Some("of") => at,
+            "as" if next == Some("part") && self.word_at(at + 2) == Some("of") => at,
             "as" if before != Some("send")
                 && before != Some("reply")
                 && matches!(next, Some("i" | "we" | "my" | "our" | "im")) =>
@@ -356,15 +655,14 @@ impl Parser<'_, '_> {
                 if next == Some("that") { at + 2 } else { at + 1 }
             }
             // "…on disputes@ so customers see the team address": a purpose with any subject,
-            // inside a sentence (a sentence opened by "so" is a request: "so can I get…").
+            // inside a sentence (a sentence opened by "so" is a request: "so can I get…", and
+            // so is what follows "…so could you add me").
             "so" if at
                 .checked_sub(1)
                 .is_some_and(|prior| self.tokens[prior].kind != Kind::Stop)
                 && next.is_some_and(|next| {
-                    !matches!(
-                        next,
-                        "much" | "many" | "far" | "long" | "please" | "pls" | "can"
-                    )
+                    !matches!(next, "much" | "many" | "far" | "long")
+                        && !REQUEST_OPENERS.contains(&next)
                 }) =>
             {
                 at + 1
@@ -380,7 +678,8 @@ impl Parser<'_, '_> {
                         before,
                         Some("im" | "i" | "we" | "were" | "am" | "are" | "was")
                     )
-                    && (word != "working" || matches!(next, Some("from" | "on" | "remotely"))) =>
+                    && (word != "working"
+                        || matches!(next, Some("from" | "on" | "remotely" | "remote"))) =>
             {
                 at
             }

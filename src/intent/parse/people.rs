@@ -35,8 +35,9 @@ impl Parser<'_, '_> {
 
     /// The people the message names, in order: addresses of tenant users (or of nobody), and
     /// full names ("Tom Becker"), or a first name right after "with", "for" or "to", or after a
-    /// verb that hands something to someone ("let Kofi see", "give Kofi edit access").
-    pub(super) fn people(&mut self) -> Vec<Named> {
+    /// verb that hands something to someone ("let Kofi see", "give Kofi edit access"), each
+    /// with the token that names them.
+    pub(super) fn people(&mut self) -> Vec<(Named, usize)> {
         let mut named = Vec::new();
         for at in 0..self.tokens.len() {
             if self.used[at] {
@@ -46,7 +47,7 @@ impl Parser<'_, '_> {
             match token.kind {
                 Kind::Mention => {
                     if let Some(person) = self.mentioned(at) {
-                        named.push(person);
+                        named.push((person, at));
                     }
                     self.used[at] = true;
                 }
@@ -64,10 +65,10 @@ impl Parser<'_, '_> {
                         continue; // a resource's address
                     }
                     if let Some(person) = self.catalog.person_by_address(&address) {
-                        named.push(Named::Person(person.upn.clone()));
+                        named.push((Named::Person(person.upn.clone()), at));
                         self.used[at] = true;
                     } else if !domain.is_empty() && domain.contains('.') {
-                        named.push(Named::Address(address));
+                        named.push((Named::Address(address), at));
                         self.used[at] = true;
                     }
                 }
@@ -81,7 +82,7 @@ impl Parser<'_, '_> {
                         continue;
                     }
                     if let [person] = full.as_slice() {
-                        named.push(Named::Person(person.upn.clone()));
+                        named.push((Named::Person(person.upn.clone()), at));
                         self.used[at] = true;
                         self.used[at + 1] = true;
                     }
@@ -123,7 +124,7 @@ impl Parser<'_, '_> {
                 continue;
             }
             if let [person] = self.catalog.people_named(&[&first]).as_slice() {
-                named.push(Named::Person(person.upn.clone()));
+                named.push((Named::Person(person.upn.clone()), at));
                 self.used[at] = true;
             }
         }

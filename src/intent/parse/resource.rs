@@ -209,17 +209,7 @@ impl Parser<'_, '_> {
             };
         }
         let found = self.catalog.search(&query, SEARCH_LIMIT);
-        let mut candidates: Vec<Candidate<'_>> = found
-            .iter()
-            .filter_map(|candidate| {
-                let adjustment = adjustment(candidate, &phrase)?;
-                let mut candidate = candidate.clone();
-                candidate.score += adjustment;
-                Some(candidate)
-            })
-            .collect();
-        candidates.retain(|candidate| candidate.score > 0.0);
-        let candidates = merge_team_and_group(candidates, &phrase);
+        let candidates = fitting(&found, &phrase);
         // Access words that no remaining candidate uses as part of its name.
         let unnamed_access = |candidate: &Candidate<'_>| -> Vec<AccessWord> {
             let mut words: Vec<AccessWord> = Vec::new();
@@ -232,7 +222,14 @@ impl Parser<'_, '_> {
             }
             words
         };
-        match resolve::decide(candidates) {
+        let decision = match resolve::decide(candidates) {
+            Resolution::Resolved(candidate) => Resolution::Resolved(candidate),
+            unsure => match self.by_initials(&phrase) {
+                Some(candidate) => Resolution::Resolved(candidate),
+                None => unsure,
+            },
+        };
+        match decision {
             Resolution::Resolved(candidate) => {
                 let kind = candidate.resource.kind;
                 let mut words = unnamed_access(&candidate);
@@ -325,6 +322,140 @@ impl Parser<'_, '_> {
         }
         parts.join(" ")
     }
+}
+
+impl Parser<'_, '_> {
+    /// How many resources the words not yet explained name, read as [`Parser::access`] reads
+    /// them. A part of the message is set aside on this test when nothing but its place says
+    /// it explains: what is left must still name the resource without asking which.
+    pub(super) fn names_resources(&self) -> Naming {
+        let phrase = self.phrase();
+        let has_name = phrase
+            .words
+            .iter()
+            .any(|word| !word.word.term.is_empty() && !word.word.optional)
+            || phrase.mail_local.is_some();
+        if !has_name {
+            return Naming::Nothing;
+        }
+        let query = Query {
+            words: phrase.words.iter().map(|word| word.word.clone()).collect(),
+            mail_local: phrase.mail_local.clone(),
+        };
+        let found = self.catalog.search(&query, SEARCH_LIMIT);
+        match resolve::decide(fitting(&found, &phrase)) {
+            Resolution::Resolved(_) => Naming::One,
+            _ if self.by_initials(&phrase).is_some() => Naming::One,
+            Resolution::Ambiguous(_) => Naming::Several,
+            Resolution::NotFound(_) => Naming::Nothing,
+        }
+    }
+}
+
+impl<'c> Parser<'_, 'c> {
+    /// The one entry a phrase names when a word of it, written in capitals, is the initials of
+    /// words of the name ("CS Hub" for "Customer Success Hub") and the phrase's other words
+    /// say the rest of the name, no more and no less. Two entries that fit are never chosen
+    /// between: the caller asks.
+    fn by_initials(&self, phrase: &Phrase) -> Option<Candidate<'c>> {
+        let plain: Vec<(usize, &PhraseWord)> = phrase
+            .words
+            .iter()
+            .enumerate()
+            .filter(|(_, word)| !word.word.optional && !word.word.term.is_empty())
+            .collect();
+        let (initials_at, initials) = plain.iter().find_map(|(i, word)| {
+            let token = &self.tokens[word.token];
+            let written = &self.message[token.start..token.end];
+            let capitals = (2..=4).contains(&written.len())
+                && written
+                    .chars()
+                    .all(|character| character.is_ascii_uppercase());
+            (capitals && !self.catalog.names_word(written)).then(|| (*i, word.word.term.clone()))
+        })?;
+        let rest: Vec<&str> = plain
+            .iter()
+            .filter(|(i, _)| *i != initials_at)
+            .map(|(_, word)| word.word.term.as_str())
+            .collect();
+        // Words that may be part of a name or not ("admins", "users", "team").
+        let optional: Vec<&str> = phrase
+            .words
+            .iter()
+            .filter(|word| word.word.optional)
+            .map(|word| word.word.term.as_str())
+            .collect();
+        // Found by the other words, those that may be part of a name counted as its words
+        // ("FT users" finds what "users" names); a kind noun still only says the kind. The
+        // initials stay in, optional, so the words keep their places for the kind and access
+        // checks.
+        let query = Query {
+            words: phrase
+                .words
+                .iter()
+                .enumerate()
+                .map(|(i, word)| Word {
+                    term: word.word.term.clone(),
+                    optional: i == initials_at || word.kind.is_some(),
+                })
+                .collect(),
+            mail_local: None,
+        };
+        let found = self.catalog.search(&query, SEARCH_LIMIT);
+        let mut fits = fitting(&found, phrase)
+            .into_iter()
+            .filter(|candidate| spells(&candidate.resource.name, &initials, &rest, &optional));
+        let one = fits.next()?;
+        fits.next().is_none().then_some(one)
+    }
+}
+
+/// Whether `name` is `initials` for a run of its words and the words `rest` (as terms) for
+/// the others, each of which is said, in `rest` or among the `optional` words.
+fn spells(name: &str, initials: &str, rest: &[&str], optional: &[&str]) -> bool {
+    let words: Vec<String> = text::terms(name).collect();
+    let length = initials.chars().count();
+    (0..words.len().saturating_sub(length - 1)).any(|from| {
+        let run = &words[from..from + length];
+        let spelled = run
+            .iter()
+            .zip(initials.chars())
+            .all(|(word, letter)| word.starts_with(letter));
+        let others: Vec<&str> = words[..from]
+            .iter()
+            .chain(&words[from + length..])
+            .map(String::as_str)
+            .collect();
+        spelled
+            && rest.iter().all(|word| others.contains(word))
+            && others
+                .iter()
+                .all(|word| rest.contains(word) || optional.contains(word))
+    })
+}
+
+/// How many resources a phrase names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Naming {
+    Nothing,
+    One,
+    Several,
+}
+
+/// The entries of `found` whose kind fits the phrase, with the score adjusted for it, a team
+/// and its group kept once.
+fn fitting<'c>(found: &[Candidate<'c>], phrase: &Phrase) -> Vec<Candidate<'c>> {
+    let mut candidates: Vec<Candidate<'c>> = found
+        .iter()
+        .filter_map(|candidate| {
+            let adjustment = adjustment(candidate, phrase)?;
+            let mut candidate = candidate.clone();
+            candidate.score += adjustment;
+            Some(candidate)
+        })
+        .collect();
+    candidates.retain(|candidate| candidate.score > 0.0);
+    merge_team_and_group(candidates, phrase)
 }
 
 /// How well an entry's kind fits the kind nouns and access words its name did not use, or
