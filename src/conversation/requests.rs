@@ -13,7 +13,7 @@ use super::dialogue::{AnswerRefused, Clarification};
 use super::replies;
 use super::revoking::quoted_revocation;
 use crate::audit::{AuditKind, NewRecord};
-use crate::domain::chat::{ChatAction, ChatMessage, EntraUser, Message, Place};
+use crate::domain::chat::{Channel, ChatAction, ChatMessage, EntraUser, Message, Place};
 use crate::domain::resource::{Access, ResourceKind};
 use crate::intent::{AccessRequest, Asker, Change, Intent, ResourceRef, Terms, level_meeting};
 
@@ -45,10 +45,18 @@ impl Conversation {
             self.revoke_by_id(&message.place, &upn, entra, &id).await;
             return;
         }
+        // Colleagues mentioned in Slack are named by address, which the parser knows them by.
+        let text = match message.sender.user.channel {
+            Channel::Slack => {
+                let team = &message.sender.user.tenant;
+                super::name_slack_mentions(&message.text, team, self.port.as_ref()).await
+            }
+            Channel::Teams => message.text.clone(),
+        };
         let catalog = self.catalog.current();
         let intent = self
             .intake
-            .understand(&message.text, Asker { upn: &upn, now }, &catalog);
+            .understand(&text, Asker { upn: &upn, now }, &catalog);
 
         // A reason owed for an earlier request: this message is it, unless it asks for
         // something new itself.

@@ -297,6 +297,16 @@ async fn asking_for_someone_else_is_refused() {
 }
 
 #[tokio::test]
+async fn a_colleague_mentioned_in_slack_is_the_one_asked_for() {
+    let app = TestApp::spawn().await;
+    let tom = "U04TOM";
+    sign_in_on_slack(&app, tom).await;
+    // Slack sends a mention as the bare user id: Doorman asks Slack who it is.
+    app.slack(tom, "add <@U06ALEX> to VPN Users").await;
+    until_said(|| app.slack_seen(tom), "not for alex.kim@contoso.com").await;
+}
+
+#[tokio::test]
 async fn a_sign_in_link_asked_for_in_a_channel_goes_to_the_direct_chat() {
     let app = TestApp::spawn().await;
     let maria = "maria.garcia@contoso.com";
