@@ -486,6 +486,11 @@ impl Parser<'_, '_> {
             || self.has_seq(&["take", "away", "my"])
             || self.has_seq(&["drop", "me"])
             || self.has_seq(&["drop", "my"])
+            // "can I be removed from X", "I'd like to be taken off the list"; not what was
+            // done already ("I was removed from X by mistake").
+            || self.has_seq(&["be", "removed"])
+            || self.has_seq(&["be", "taken", "off"])
+            || self.has_seq(&["get", "removed"])
             || self.has_seq(&["get", "me", "out"])
             || self.has_seq(&["no", "longer", "need"])
             || self.has_any(&["revoke", "unsubscribe", "unsub", "quit", "quitting"])
@@ -495,7 +500,8 @@ impl Parser<'_, '_> {
     }
 
     /// "remove old.timer@… from the crew", "remove Lena's send as", "kick Tom Becker off the
-    /// list": a removal whose object is a person, named by address, mention or full name.
+    /// list", "remove priyanka from X": a removal whose object is a person, named by address,
+    /// mention, full name, or a first name right before "from" or "off".
     fn removes_someone(&self) -> bool {
         const REMOVE: &[&str] = &["remove", "kick", "revoke", "delete"];
         (0..self.tokens.len()).any(|at| {
@@ -512,7 +518,10 @@ impl Parser<'_, '_> {
                     let full = first.zip(second).is_some_and(|(first, second)| {
                         !self.catalog.people_named(&[first, second]).is_empty()
                     });
-                    full && first != Some("me") && first != Some("my")
+                    let first_name = first
+                        .is_some_and(|first| !self.catalog.people_named(&[first]).is_empty())
+                        && matches!(second, Some("from" | "off"));
+                    (full || first_name) && first != Some("me") && first != Some("my")
                 }
                 _ => false,
             }

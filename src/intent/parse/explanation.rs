@@ -6,7 +6,7 @@ use resource::Naming;
 /// Words that open a request rather than an explanation.
 pub(super) const REQUEST_OPENERS: &[&str] = &[
     "please", "pls", "plz", "can", "could", "would", "add", "give", "grant", "remove", "take",
-    "change", "share", "forward", "make", "set", "reset", "unlock", "join",
+    "change", "share", "forward", "make", "set", "reset", "unlock", "join", "drop", "revoke",
 ];
 
 /// The words of mail forwarding.
@@ -170,9 +170,10 @@ impl Parser<'_, '_> {
     fn reason_before_so(&mut self, start: usize, end: usize) -> Option<String> {
         let so = (start + 1..end.saturating_sub(1)).find(|&at| {
             self.word_at(at) == Some("so")
-                && self
+                && (self
                     .word_at(at + 1)
                     .is_some_and(|next| REQUEST_OPENERS.contains(&next))
+                    || self.asks_the_bot(at + 1))
         })?;
         let first = (start..so).find(|at| self.tokens[*at].is_word())?;
         self.take_part(start, so, first, (start, so), true)
@@ -663,7 +664,8 @@ impl Parser<'_, '_> {
                 && next.is_some_and(|next| {
                     !matches!(next, "much" | "many" | "far" | "long")
                         && !REQUEST_OPENERS.contains(&next)
-                }) =>
+                })
+                && !self.asks_the_bot(at + 1) =>
             {
                 at + 1
             }
@@ -708,6 +710,16 @@ impl Parser<'_, '_> {
             _ => return None,
         };
         (body < end).then_some((at, body))
+    }
+
+    /// Whether the bot is asked from `at` on ("…so you can remove me from X", "…so could you
+    /// add me"): what follows "so" is then the request, and what comes before it the reason.
+    pub(super) fn asks_the_bot(&self, at: usize) -> bool {
+        self.word_at(at) == Some("you")
+            && matches!(
+                self.word_at(at + 1),
+                Some("can" | "could" | "would" | "will" | "may")
+            )
     }
 
     /// Whether the word at `at` can start a purpose clause after "to": a word that is no
