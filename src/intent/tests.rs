@@ -298,6 +298,26 @@ fn the_fabrikam_corpus_is_understood() {
 const TABLE: &[(&str, &str, &str)] = &[
     (
         "tom.becker@contoso.com",
+        "did my vpn access go through yet",
+        r#"{"action":"status"}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
+        "what's happening with my finance site request? it's been 3 days",
+        r#"{"action":"status"}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
+        "How do I use this bot? first time here",
+        r#"{"action":"help"}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
+        "my phone got nicked, can't approve the sign-in prompts anymore",
+        r#"{"action":"recover_mfa"}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
         "remove priya from the Project Atlas team please, she moved to sales",
         r#"{"action":"revoke","resource":{"name":"Project Atlas"},"for":"priya.nair@contoso.com"}"#,
     ),
