@@ -944,3 +944,14 @@ fn who_an_explanation_names_is_not_whom_it_is_for() {
         assert!(got.get("for").is_none_or(Value::is_null), "{text}: {got}");
     }
 }
+
+#[test]
+fn zz_debug() {
+    let catalog = catalog_of(FOURTHCOFFEE);
+    for line in std::env::var("DBG").unwrap_or_default().split('|') {
+        println!(
+            "DBG {line} => {}",
+            run(&catalog, "kenji.watanabe@fourthcoffee.com", line)
+        );
+    }
+}
