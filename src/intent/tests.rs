@@ -298,6 +298,21 @@ fn the_fabrikam_corpus_is_understood() {
 const TABLE: &[(&str, &str, &str)] = &[
     (
         "tom.becker@contoso.com",
+        "I've just been promoted 🎉 can you add me to the all-sales list",
+        r#"{"action":"grant","resource":{"name":"all-sales"},"reason":"I've just been promoted"}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
+        "Maria needs to see my free/busy so she can book the reviews",
+        r#"{"action":"share_calendar","access":"free_busy","reason":"she can book the reviews"}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
+        "can my mail go to tom@example.org while I'm at the conference",
+        r#"{"action":"forward_mail","to":"tom@example.org","reason":"I'm at the conference"}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
         "did my vpn access go through yet",
         r#"{"action":"status"}"#,
     ),
