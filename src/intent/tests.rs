@@ -298,6 +298,16 @@ fn the_fabrikam_corpus_is_understood() {
 const TABLE: &[(&str, &str, &str)] = &[
     (
         "tom.becker@contoso.com",
+        "revoke Priya's access to the Project Atlas team, she moved on",
+        r#"{"action":"revoke","resource":{"name":"Project Atlas"},"for":"priya.nair@contoso.com"}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
+        "We have a new starter on Monday, Liam Ward. Can you add him to the all-sales list",
+        r#"{"action":"grant","resource":{"name":"all-sales"},"for":"liam.ward@contoso.com"}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
         "I've just been promoted 🎉 can you add me to the all-sales list",
         r#"{"action":"grant","resource":{"name":"all-sales"},"reason":"I've just been promoted"}"#,
     ),
