@@ -266,7 +266,7 @@ const KNOWN_MISSES: &[(&str, &str)] = &[
     ),
     (
         "can I get access to kestrel",
-        "a bare word inside several names (the Project Kestrel channel, the Kestrel Data Room site and group) resolves to the site instead of asking which",
+        "a bare word inside several names (the Project Kestrel channel, the Kestrel Data Room site and group): the catalog's resolver ranks the site well above the other two, so it is not asked about",
     ),
 ];
 
