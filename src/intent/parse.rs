@@ -128,11 +128,8 @@ impl<'m, 'c> Parser<'m, 'c> {
         self.set_aside_instructions();
         // Whom an explanation or a side instruction names is context ("…b/c the service desk
         // is short today", "…and tell Tom"), not whom the request is for.
-        let people: Vec<Named> = people
-            .into_iter()
-            .filter(|(_, at)| !self.explaining[*at])
-            .map(|(named, _)| named)
-            .collect();
+        let (told, mut people): (Vec<_>, Vec<_>) =
+            people.into_iter().partition(|(_, at)| self.explaining[*at]);
         self.words = self
             .tokens
             .iter()
@@ -140,6 +137,14 @@ impl<'m, 'c> Parser<'m, 'c> {
             .filter(|(token, explaining)| token.is_word() && !**explaining)
             .map(|(token, _)| token.text.clone())
             .collect();
+        // "We have a new trainee starting on Monday, Ben Harlow. Can you add him to X": the
+        // request points back with a pronoun at the one person the explanation names.
+        if people.is_empty() && self.points_back_at_someone() {
+            if let [only] = told.as_slice() {
+                people.push(only.clone());
+            }
+        }
+        let people: Vec<Named> = people.into_iter().map(|(named, _)| named).collect();
         let on_behalf_of = people.iter().find_map(|named| match named {
             Named::Person(upn) if !upn.eq_ignore_ascii_case(self.asker.upn) => Some(upn.clone()),
             Named::Address(address) => Some(address.clone()),

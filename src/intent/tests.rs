@@ -22,6 +22,11 @@ const LITWARE: &str = include_str!("../../tests/fixtures/litware.json");
 const LITWARE_REQUESTS: &str = include_str!("../../tests/fixtures/litware-requests.jsonl");
 const ADATUM: &str = include_str!("../../tests/fixtures/adatum.json");
 const ADATUM_REQUESTS: &str = include_str!("../../tests/fixtures/adatum-requests.jsonl");
+const FOURTHCOFFEE: &str = include_str!("../../tests/fixtures/fourthcoffee.json");
+const FOURTHCOFFEE_REQUESTS: &str =
+    include_str!("../../tests/fixtures/fourthcoffee-requests.jsonl");
+const LAMNA: &str = include_str!("../../tests/fixtures/lamna.json");
+const LAMNA_REQUESTS: &str = include_str!("../../tests/fixtures/lamna-requests.jsonl");
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0)
@@ -186,10 +191,84 @@ fn meets(got: &Value, expect: &Value) -> bool {
 
 /// Lines of the blind sets the parser still gets wrong, each with why; the corpus test fails if
 /// one of them starts to pass (so this list stays true) as much as on any other miss.
-const KNOWN_MISSES: &[(&str, &str)] = &[(
-    "can you add <@U11HANNAH> to the Hotfixes channel",
-    "a Slack mention without a label names no one to the parser: the catalog has no Slack ids",
-)];
+const KNOWN_MISSES: &[(&str, &str)] = &[
+    (
+        "can you add <@U11HANNAH> to the Hotfixes channel",
+        "a Slack mention without a label names no one to the parser: the catalog has no Slack ids",
+    ),
+    (
+        "<@U0DOORMAN> give <@U06DANIEL> edit on the Kestrel Data Room site for 60 days",
+        "resolved by the bot before parsing; the corpus test has no Slack",
+    ),
+    (
+        "<at>Doorman</at> can you add <@U22KWAME> to trial prep as well, he needs to see the exhibit list",
+        "resolved by the bot before parsing; the corpus test has no Slack",
+    ),
+    (
+        "<@U0DOORMAN> pls add <@U12MEI> to iManage Users",
+        "resolved by the bot before parsing; the corpus test has no Slack",
+    ),
+    (
+        "<@U0DOORMAN> pls add <@U08TOMASZ> to all-staff",
+        "resolved by the bot before parsing; the corpus test has no Slack",
+    ),
+    (
+        "<@U0DOORMAN> reset <@U22KWAME>'s password pls",
+        "resolved by the bot before parsing; the corpus test has no Slack",
+    ),
+    (
+        "pls add <@U07TARIQ> to Deputy Rota Admins so he can sign off shifts at manchester",
+        "resolved by the bot before parsing; the corpus test has no Slack",
+    ),
+    (
+        "add <@U18CONNOR> to xero finance users pls",
+        "resolved by the bot before parsing; the corpus test has no Slack",
+    ),
+    (
+        "<@U0DOORMAN> reset pw for <@U10ELLIE> pls",
+        "resolved by the bot before parsing; the corpus test has no Slack",
+    ),
+    (
+        "can you share my cal with <@U09OLLIE>? free/busy only",
+        "resolved by the bot before parsing; the corpus test has no Slack",
+    ),
+    (
+        "add me to IT Admins",
+        "a role-assignable group is not in the catalog the parser reads (the catalog's choice, not the parser's)",
+    ),
+    (
+        "remove lucas from IT Admins",
+        "a role-assignable group is not in the catalog the parser reads (the catalog's choice, not the parser's)",
+    ),
+    (
+        "Hi Doorman, please can I have edit rights on Finance Reporting, I'm doing the variance commentary this month",
+        "judgement call: the Finance Reporting site and its own group both fit, so the parser asks which",
+    ),
+    (
+        "hi!! just started at bristol and ollie said the training videos are on barista hub, can i get on it?",
+        "judgement call: the Training Videos library and the Barista Hub group both fit, so the parser asks which",
+    ),
+    (
+        "Can I have access to the Finance site for 48 hours? finishing the budget upload",
+        "the later sentence 'finishing the budget upload' is not taken as the reason, so 'budget' still names the Budgets library",
+    ),
+    (
+        "please give me send on behalf on careers@fourthcoffee.com for this week",
+        "careers@ is nobody's address (the Careers mailbox is jobs@); an unknown address is not guessed into a name",
+    ),
+    (
+        "kenji runs QC Cupping these days so drop my access to that channel",
+        "revoke and the channel are right; the part before 'so' names the channel the request points back at ('that channel'), so it is not taken as the reason",
+    ),
+    (
+        "can you reset the password for Sam Oduya <sam.oduya@fourthcoffee.com>? he's on shift and can't get onto the till",
+        "account recovery answers carry no reason field (DESIGN lists none for reset_password)",
+    ),
+    (
+        "can I get access to kestrel",
+        "a bare word inside several names (the Project Kestrel channel, the Kestrel Data Room site and group): the catalog's resolver ranks the site well above the other two, so it is not asked about",
+    ),
+];
 
 /// Runs every line of `corpus` against `catalog`, prints the score and every miss, and fails on
 /// any miss outside [`KNOWN_MISSES`]: the committed lines are all meant to pass, so a miss is a
@@ -268,6 +347,22 @@ fn the_adatum_corpus_is_understood() {
     corpus_is_understood("adatum", &catalog_of(ADATUM), ADATUM_REQUESTS);
 }
 
+/// Fourth Coffee's, a blind set measured at 116 of 140 (83%) before any rule was added for it.
+#[test]
+fn the_fourthcoffee_corpus_is_understood() {
+    corpus_is_understood(
+        "fourthcoffee",
+        &catalog_of(FOURTHCOFFEE),
+        FOURTHCOFFEE_REQUESTS,
+    );
+}
+
+/// Lamna Legal's, a blind set measured at 123 of 140 (88%) before any rule was added for it.
+#[test]
+fn the_lamna_corpus_is_understood() {
+    corpus_is_understood("lamna", &catalog_of(LAMNA), LAMNA_REQUESTS);
+}
+
 #[test]
 fn the_fabrikam_corpus_is_understood() {
     corpus_is_understood("fabrikam", &catalog_of(FABRIKAM), FABRIKAM_REQUESTS);
@@ -275,6 +370,76 @@ fn the_fabrikam_corpus_is_understood() {
 
 /// (as, text, expected subset of the intent JSON)
 const TABLE: &[(&str, &str, &str)] = &[
+    (
+        "tom.becker@contoso.com",
+        "revoke Priya's access to the Project Atlas team, she moved on",
+        r#"{"action":"revoke","resource":{"name":"Project Atlas"},"for":"priya.nair@contoso.com"}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
+        "We have a new starter on Monday, Liam Ward. Can you add him to the all-sales list",
+        r#"{"action":"grant","resource":{"name":"all-sales"},"for":"liam.ward@contoso.com"}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
+        "I've just been promoted 🎉 can you add me to the all-sales list",
+        r#"{"action":"grant","resource":{"name":"all-sales"},"reason":"I've just been promoted"}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
+        "Maria needs to see my free/busy so she can book the reviews",
+        r#"{"action":"share_calendar","access":"free_busy","reason":"she can book the reviews"}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
+        "can my mail go to tom@example.org while I'm at the conference",
+        r#"{"action":"forward_mail","to":"tom@example.org","reason":"I'm at the conference"}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
+        "did my vpn access go through yet",
+        r#"{"action":"status"}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
+        "what's happening with my finance site request? it's been 3 days",
+        r#"{"action":"status"}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
+        "How do I use this bot? first time here",
+        r#"{"action":"help"}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
+        "my phone got nicked, can't approve the sign-in prompts anymore",
+        r#"{"action":"recover_mfa"}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
+        "remove priya from the Project Atlas team please, she moved to sales",
+        r#"{"action":"revoke","resource":{"name":"Project Atlas"},"for":"priya.nair@contoso.com"}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
+        "could I be removed from the all-sales list? I changed teams",
+        r#"{"action":"revoke","resource":{"name":"all-sales"}}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
+        "I was removed from the Project Atlas team by mistake, can you add me back",
+        r#"{"action":"grant","resource":{"name":"Project Atlas"}}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
+        "add priya to the Project Atlas team, she starts on it monday",
+        r#"{"action":"grant","resource":{"name":"Project Atlas"},"for":"priya.nair@contoso.com"}"#,
+    ),
+    (
+        "tom.becker@contoso.com",
+        "My secondment ends on Friday so you can remove me from the Project Atlas team",
+        r#"{"action":"revoke","resource":{"name":"Project Atlas"},"reason":"My secondment ends on Friday"}"#,
+    ),
     (
         "tom.becker@contoso.com",
         "Can I get edit rights on the Brand Assets library?",

@@ -108,7 +108,15 @@ impl<'a> Words<'a> {
                 "damaged",
                 "destroyed",
                 "drowned",
+                "nicked",
+                "pinched",
             ]) && self.has_any(&["phone", "mobile", "cellphone"]))
+            // A hardware key, the pass that stands in for a lost factor, and the prompts the
+            // factor answers ("can't approve the sign-in prompts").
+            || self.has_seq(&["security", "key"])
+            || self.has_seq(&["temporary", "access", "pass"])
+            || self.has_seq(&["sign", "in", "prompt"])
+            || self.has_seq(&["sign", "in", "prompts"])
             || self.has_seq(&["switched", "phones"])
             || self.has_seq(&["changed", "phones"])
             || self.has_seq(&["verification", "code"])
@@ -321,15 +329,55 @@ impl Parser<'_, '_> {
             && meaningful
                 .iter()
                 .all(|word| !ASKING.contains(word) && !PASSWORD_WORDS.contains(word));
-        what_you_do || HELP.iter().any(|phrase| meaningful == *phrase)
+        // "How do I use this bot? I've never used it before": a help question of its own,
+        // ended by a question mark, whatever follows it.
+        let asked_first = HELP
+            .iter()
+            .filter(|phrase| phrase.len() >= 4)
+            .any(|phrase| meaningful.starts_with(phrase) && self.question_after(phrase.len()));
+        what_you_do || asked_first || HELP.iter().any(|phrase| meaningful == *phrase)
+    }
+
+    /// Whether the first `count` words, greetings aside, are followed by a question mark.
+    fn question_after(&self, count: usize) -> bool {
+        const GREETINGS: &[&str] = &[
+            "hi", "hello", "hey", "please", "pls", "plz", "doorman", "bot", "thanks", "thx",
+        ];
+        let mut seen = 0;
+        for token in &self.tokens {
+            if token.is_word() {
+                if GREETINGS.contains(&token.text.as_str()) {
+                    continue;
+                }
+                if seen == count {
+                    return false;
+                }
+                seen += 1;
+            } else if token.text == "?" && seen == count {
+                return true;
+            }
+        }
+        false
     }
 
     /// "did anyone approve my bloomberg request yet", "has my request for X gone through?":
     /// asking after one's own request, named by what it was for, rather than making one.
     pub(super) fn asks_after_a_request(&self) -> bool {
         const AFTER: &[&str] = &[
-            "yet", "approve", "approved", "approval", "did", "has", "happened", "stuck", "waiting",
-            "through", "progress", "where", "wheres",
+            "yet",
+            "approve",
+            "approved",
+            "approval",
+            "did",
+            "has",
+            "happened",
+            "happening",
+            "stuck",
+            "waiting",
+            "through",
+            "progress",
+            "where",
+            "wheres",
         ];
         const MAKING: &[&str] = &[
             "add", "give", "grant", "need", "want", "join", "remove", "get",
@@ -343,13 +391,28 @@ impl Parser<'_, '_> {
         });
         // "still waiting on the escalations thing, where is it at?": after something asked
         // before, by what it was about.
+        // The follow-up question may have been set aside as the reason ("…, has anyone
+        // approved it?"), so it is looked for in every word.
+        let all = Words(&self.all_words);
         let waiting = (self.has_seq(&["still", "waiting"])
             || self.has_seq(&["any", "news"])
             || self.has_seq(&["heard", "back"]))
-            && (self.has_seq(&["where", "is", "it"])
-                || self.has_seq(&["wheres", "it"])
-                || self.has_any(&["yet", "update", "news", "back"]));
-        ((mine && self.has_any(AFTER)) || waiting) && !self.has_any(MAKING)
+            && (all.has_seq(&["where", "is", "it"])
+                || all.has_seq(&["wheres", "it"])
+                || all.has_any(&["yet", "update", "news", "back", "approved"]));
+        // "did my X access go through yet", "has my access to X gone through": something of
+        // one's own asked after by whether it went through.
+        let through = (self.has_seq(&["go", "through"])
+            || self.has_seq(&["gone", "through"])
+            || self.has_seq(&["went", "through"]))
+            && self.has_any(&["my"])
+            && self.has_any(&["did", "has", "yet"]);
+        // "what's happening with the request I made yesterday for freya?"
+        let made_before = ["made", "sent", "raised", "submitted", "put"]
+            .iter()
+            .any(|verb| self.has_seq(&["request", "i", verb]));
+        ((mine && self.has_any(AFTER)) || waiting || through || made_before)
+            && !self.has_any(MAKING)
     }
 
     /// "put the new brochures in X", "save files into X", "add documents to X": things, not
@@ -486,6 +549,11 @@ impl Parser<'_, '_> {
             || self.has_seq(&["take", "away", "my"])
             || self.has_seq(&["drop", "me"])
             || self.has_seq(&["drop", "my"])
+            // "can I be removed from X", "I'd like to be taken off the list"; not what was
+            // done already ("I was removed from X by mistake").
+            || self.has_seq(&["be", "removed"])
+            || self.has_seq(&["be", "taken", "off"])
+            || self.has_seq(&["get", "removed"])
             || self.has_seq(&["get", "me", "out"])
             || self.has_seq(&["no", "longer", "need"])
             || self.has_any(&["revoke", "unsubscribe", "unsub", "quit", "quitting"])
@@ -495,7 +563,8 @@ impl Parser<'_, '_> {
     }
 
     /// "remove old.timer@… from the crew", "remove Lena's send as", "kick Tom Becker off the
-    /// list": a removal whose object is a person, named by address, mention or full name.
+    /// list", "remove priyanka from X": a removal whose object is a person, named by address,
+    /// mention, full name, or a first name right before "from" or "off".
     fn removes_someone(&self) -> bool {
         const REMOVE: &[&str] = &["remove", "kick", "revoke", "delete"];
         (0..self.tokens.len()).any(|at| {
@@ -512,7 +581,10 @@ impl Parser<'_, '_> {
                     let full = first.zip(second).is_some_and(|(first, second)| {
                         !self.catalog.people_named(&[first, second]).is_empty()
                     });
-                    full && first != Some("me") && first != Some("my")
+                    let first_name = first
+                        .is_some_and(|first| !self.catalog.people_named(&[first]).is_empty())
+                        && matches!(second, Some("from" | "off"));
+                    (full || first_name) && first != Some("me") && first != Some("my")
                 }
                 _ => false,
             }

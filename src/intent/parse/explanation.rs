@@ -6,7 +6,7 @@ use resource::Naming;
 /// Words that open a request rather than an explanation.
 pub(super) const REQUEST_OPENERS: &[&str] = &[
     "please", "pls", "plz", "can", "could", "would", "add", "give", "grant", "remove", "take",
-    "change", "share", "forward", "make", "set", "reset", "unlock", "join",
+    "change", "share", "forward", "make", "set", "reset", "unlock", "join", "drop", "revoke",
 ];
 
 /// The words of mail forwarding.
@@ -118,6 +118,9 @@ impl Parser<'_, '_> {
             if reason.is_none() {
                 reason = self.reason_before_so(start, end);
             }
+            if reason.is_none() {
+                reason = self.reason_before_asking(start, end);
+            }
         }
         let later = sentences.iter().skip(request + 1);
         // Before the request, the nearest explanation is the reason ("I'm covering the sales
@@ -170,12 +173,33 @@ impl Parser<'_, '_> {
     fn reason_before_so(&mut self, start: usize, end: usize) -> Option<String> {
         let so = (start + 1..end.saturating_sub(1)).find(|&at| {
             self.word_at(at) == Some("so")
-                && self
+                && (self
                     .word_at(at + 1)
                     .is_some_and(|next| REQUEST_OPENERS.contains(&next))
+                    || self.asks_the_bot(at + 1))
         })?;
         let first = (start..so).find(|at| self.tokens[*at].is_word())?;
         self.take_part(start, so, first, (start, so), true)
+    }
+
+    /// What the asker says of themselves before asking the bot, with no word between: "I've
+    /// just been made up to partner 🎉 can you add me to the all-partners DL". The part opens
+    /// with the asker as subject and asks for nothing itself.
+    fn reason_before_asking(&mut self, start: usize, end: usize) -> Option<String> {
+        let first = (start..end).find(|at| self.tokens[*at].is_word())?;
+        if !matches!(self.word_at(first), Some("ive" | "im" | "weve")) {
+            return None;
+        }
+        let asking = (first + 2..end.saturating_sub(1)).find(|&at| {
+            matches!(self.word_at(at), Some("can" | "could" | "would"))
+                && self.word_at(at + 1) == Some("you")
+        })?;
+        let asks_itself =
+            (first..asking).any(|at| self.word_at(at).is_some_and(|word| ASKING.contains(&word)));
+        if asks_itself {
+            return None;
+        }
+        self.take_part(start, asking, first, (start, asking), true)
     }
 
     /// Whether the word at `at` opens a clause of its own inside a sentence: a subject and its
@@ -663,7 +687,18 @@ impl Parser<'_, '_> {
                 && next.is_some_and(|next| {
                     !matches!(next, "much" | "many" | "far" | "long")
                         && !REQUEST_OPENERS.contains(&next)
-                }) =>
+                })
+                && !self.asks_the_bot(at + 1) =>
+            {
+                at + 1
+            }
+            // "…orders@ when I confirm wholesale deliveries": when the access is used, inside
+            // the sentence.
+            "when"
+                if at
+                    .checked_sub(1)
+                    .is_some_and(|prior| self.tokens[prior].kind != Kind::Stop)
+                    && matches!(next, Some("i" | "we" | "im")) =>
             {
                 at + 1
             }
@@ -710,6 +745,16 @@ impl Parser<'_, '_> {
         (body < end).then_some((at, body))
     }
 
+    /// Whether the bot is asked from `at` on ("…so you can remove me from X", "…so could you
+    /// add me"): what follows "so" is then the request, and what comes before it the reason.
+    pub(super) fn asks_the_bot(&self, at: usize) -> bool {
+        self.word_at(at) == Some("you")
+            && matches!(
+                self.word_at(at + 1),
+                Some("can" | "could" | "would" | "will" | "may")
+            )
+    }
+
     /// Whether the word at `at` can start a purpose clause after "to": a word that is no
     /// filler, access word, kind noun, resource name or person.
     pub(super) fn opens_purpose(&self, at: usize) -> bool {
@@ -736,6 +781,23 @@ impl Parser<'_, '_> {
             })
         };
         if unused_word(CALENDAR_NOUNS) || unused_word(FORWARDING) {
+            return true;
+        }
+        // "…see my free/busy", "…my availability": the calendar said by its level.
+        if unused_word(&["availability", "freebusy"])
+            || (unused_word(&["free"]) && unused_word(&["busy"]))
+        {
+            return true;
+        }
+        // "can my mail go to my gmail …": one's own mail, the object of forwarding.
+        let own_mail = self.tokens.windows(2).enumerate().any(|(at, pair)| {
+            pair[0].is_word()
+                && pair[0].text == "my"
+                && ["mail", "email", "emails", "mails", "inbox"].contains(&pair[1].text.as_str())
+                && !self.used[at]
+                && !self.used[at + 1]
+        });
+        if own_mail {
             return true;
         }
         let phrase = self.phrase();

@@ -113,6 +113,7 @@ impl Parser<'_, '_> {
                     | "unlock"
                     | "reset"
                     | "remove"
+                    | "revoke"
             ) || self.used[at - 1]
                 || self.names_context(at)
             {
@@ -123,12 +124,30 @@ impl Parser<'_, '_> {
             if self.catalog.names_word(&first) {
                 continue;
             }
-            if let [person] = self.catalog.people_named(&[&first]).as_slice() {
+            let mut matching = self.catalog.people_named(&[&first]);
+            // "revoke Aisha's access to X" (tokenized "aishas"): the person is Aisha.
+            if matching.is_empty() && matches!(after, "remove" | "revoke") {
+                if let Some(stem) = first.strip_suffix('s').filter(|stem| stem.len() > 1) {
+                    matching = self.catalog.people_named(&[stem]);
+                }
+            }
+            if let [person] = matching.as_slice() {
                 named.push((Named::Person(person.upn.clone()), at));
                 self.used[at] = true;
             }
         }
         named
+    }
+
+    /// Whether the request's object is a pronoun for someone else: "add him to X", "give her
+    /// access", "remove them from X".
+    pub(super) fn points_back_at_someone(&self) -> bool {
+        const VERBS: &[&str] = &[
+            "add", "give", "grant", "remove", "put", "get", "let", "revoke",
+        ];
+        self.words.windows(2).any(|pair| {
+            VERBS.contains(&pair[0].as_str()) && matches!(pair[1].as_str(), "him" | "her" | "them")
+        })
     }
 
     /// Whether the person named at token `at` is context, not whom the request is for:

@@ -224,6 +224,11 @@ impl Parser<'_, '_> {
         };
         let decision = match resolve::decide(candidates) {
             Resolution::Resolved(candidate) => Resolution::Resolved(candidate),
+            Resolution::Ambiguous(candidates) if named_whole(&candidates, &phrase).is_some() => {
+                named_whole(&candidates, &phrase)
+                    .map(Resolution::Resolved)
+                    .unwrap_or(Resolution::Ambiguous(candidates))
+            }
             unsure => match self.by_initials(&phrase) {
                 Some(candidate) => Resolution::Resolved(candidate),
                 None => unsure,
@@ -444,6 +449,40 @@ pub(super) enum Naming {
 
 /// The entries of `found` whose kind fits the phrase, with the score adjusted for it, a team
 /// and its group kept once.
+/// The one candidate whose whole name, and nothing else, is what the phrase names: "the
+/// Finance site" is the Finance site, not Finance Reporting, whose name has a word not said.
+/// `None` when no candidate or more than one is named so (those are asked about).
+fn named_whole<'c>(candidates: &[Candidate<'c>], phrase: &Phrase) -> Option<Candidate<'c>> {
+    let said: Vec<&str> = phrase
+        .words
+        .iter()
+        .map(|word| word.word.term.as_str())
+        .collect();
+    let whole = |candidate: &&Candidate<'c>| {
+        let every_name_word_said =
+            text::terms(&candidate.resource.name).all(|term| said.contains(&term.as_str()));
+        let every_word_in_name = phrase
+            .words
+            .iter()
+            .enumerate()
+            .all(|(i, word)| word.word.optional || candidate.names_word(i));
+        // The kind said too ("the Finance site"): a bare name ("access to legal") may still
+        // mean the entry that holds it in a longer name.
+        let kind_said = phrase.words.iter().enumerate().any(|(i, word)| {
+            !candidate.names_word(i)
+                && word.kind.is_some_and(|said| {
+                    kind_affinity(said, candidate.resource.kind) == KindAffinity::Same
+                })
+        });
+        every_name_word_said && every_word_in_name && kind_said
+    };
+    let mut named = candidates.iter().filter(whole);
+    match (named.next(), named.next()) {
+        (Some(only), None) => Some(only.clone()),
+        _ => None,
+    }
+}
+
 fn fitting<'c>(found: &[Candidate<'c>], phrase: &Phrase) -> Vec<Candidate<'c>> {
     let mut candidates: Vec<Candidate<'c>> = found
         .iter()
