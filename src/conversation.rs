@@ -12,6 +12,7 @@ mod deciding;
 mod dialogue;
 mod extend;
 mod lists;
+mod mentions;
 mod pending;
 mod rate;
 mod recovering;
@@ -35,6 +36,7 @@ use crate::requests::Requests;
 use crate::store::{Store, StoreError};
 use commands::Command;
 use dialogue::Dialogue;
+pub use mentions::name_slack_mentions;
 use pending::Pending;
 use rate::RequestRate;
 
