@@ -17,7 +17,7 @@
 //! writer thread to finish what is queued, so an in-process restart opens a quiet file.
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
@@ -50,11 +50,7 @@ impl Recovered {
 
     /// Rewrites the file with `live` records only (compaction) and starts the writer thread.
     pub fn start(self, live: Vec<Vec<u8>>) -> Result<AppendLog, StoreError> {
-        let file = rewrite(&self.path, &live).map_err(|error| io(&self.path, error))?;
-        let length = file
-            .metadata()
-            .map_err(|error| io(&self.path, error))?
-            .len();
+        let (file, length) = rewrite(&self.path, &live).map_err(|error| io(&self.path, error))?;
         let (commands, received) = mpsc::channel();
         #[cfg(test)]
         let failing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -264,22 +260,20 @@ impl Writer {
         if batch.is_empty() {
             return Ok(());
         }
-        #[cfg(test)]
-        if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err("disk full".into());
-        }
-        let written = self
-            .file
-            .write_all(batch)
-            .and_then(|()| self.file.sync_data());
-        match written {
+        match self.write_and_sync(batch) {
             Ok(()) => {
                 self.length += batch.len() as u64;
                 Ok(())
             }
             Err(error) => {
-                // Cut what may have reached the file, so the refused records stay refused.
-                if let Err(undo) = self.file.set_len(self.length) {
+                // Cut what may have reached the file, so the refused records stay refused, and
+                // write on from that end (a file written since a rewrite is not in append mode:
+                // without the seek, the next batch would land past a gap of zeros).
+                let cut = self
+                    .file
+                    .set_len(self.length)
+                    .and_then(|()| self.file.seek(SeekFrom::Start(self.length)));
+                if let Err(undo) = cut {
                     tracing::error!(error = %undo, "cannot cut a failed write from the log");
                 }
                 Err(io(&self.path, error).to_string())
@@ -287,21 +281,29 @@ impl Writer {
         }
     }
 
+    fn write_and_sync(&mut self, batch: &[u8]) -> std::io::Result<()> {
+        #[cfg(test)]
+        if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+            // As a full disk does: part of the batch reaches the file, then the write fails.
+            self.file.write_all(&batch[..batch.len() / 2])?;
+            return Err(std::io::Error::other("disk full"));
+        }
+        self.file.write_all(batch)?;
+        self.file.sync_data()
+    }
+
     fn rewrite(&mut self, records: &[Vec<u8>]) -> Result<(), String> {
-        let file =
+        let (file, length) =
             rewrite(&self.path, records).map_err(|error| io(&self.path, error).to_string())?;
-        self.length = file
-            .metadata()
-            .map_err(|error| io(&self.path, error).to_string())?
-            .len();
         self.file = file;
+        self.length = length;
         Ok(())
     }
 }
 
 /// Writes `records` to a new file beside `path`, syncs it, renames it over `path` and syncs the
-/// folder; returns the new file, positioned at its end for appending.
-fn rewrite(path: &Path, records: &[Vec<u8>]) -> std::io::Result<File> {
+/// folder; returns the new file, positioned at its end for appending, and its length.
+fn rewrite(path: &Path, records: &[Vec<u8>]) -> std::io::Result<(File, u64)> {
     let fresh = path.with_extension("new");
     let mut bytes = Vec::new();
     for record in records {
@@ -328,7 +330,7 @@ fn rewrite(path: &Path, records: &[Vec<u8>]) -> std::io::Result<File> {
     {
         tracing::error!(%error, "cannot sync the folder after rewriting the log");
     }
-    Ok(file)
+    Ok((file, bytes.len() as u64))
 }
 
 /// Appends `record`, framed, to `out`.
@@ -347,7 +349,8 @@ fn parse(bytes: &[u8]) -> (Vec<Vec<u8>>, usize) {
     while let Some(header) = bytes.get(at..at + HEADER) {
         let length = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
         let checksum = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
-        if length > MAX_RECORD {
+        // No record is empty: eight zero bytes (whose checksum would match) are a gap, not one.
+        if length == 0 || length > MAX_RECORD {
             break;
         }
         let Some(payload) = bytes.get(at + HEADER..at + HEADER + length) else {

@@ -122,3 +122,38 @@ async fn a_failed_batch_is_refused_and_never_comes_back() {
     let (_log, records, _) = reopen(&path);
     assert_eq!(records, vec![b"taken".to_vec()]);
 }
+
+#[tokio::test]
+async fn a_batch_that_failed_halfway_after_a_rewrite_leaves_no_gap_before_the_next() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = log_in(dir.path());
+    let (log, _, _) = reopen(&path);
+    // After a rewrite the log writes through a file of its own making, not opened to append.
+    log.rewrite(vec![b"live".to_vec()])
+        .durable()
+        .await
+        .expect("rewrite");
+    log.fail_writes(true);
+    assert!(log.append(b"refused halfway".to_vec()).durable().await.is_err());
+    log.fail_writes(false);
+    log.append(b"taken".to_vec()).durable().await.expect("taken");
+    log.append(b"and after".to_vec())
+        .durable()
+        .await
+        .expect("after");
+    drop(log);
+    let (_log, records, _) = reopen(&path);
+    assert_eq!(
+        records,
+        vec![b"live".to_vec(), b"taken".to_vec(), b"and after".to_vec()]
+    );
+}
+
+#[test]
+fn a_gap_of_zeros_ends_what_is_read() {
+    let mut bytes = Vec::new();
+    frame(&mut bytes, b"good");
+    bytes.extend_from_slice(&[0; 16]);
+    frame(&mut bytes, b"past the gap");
+    assert_eq!(parse(&bytes), (vec![b"good".to_vec()], HEADER + 4));
+}
