@@ -31,7 +31,7 @@
 //! are taken over, and the log is rewritten with the live entries only; the periodic
 //! [`Deliveries::forget_older_than`] rewrites it too once it has grown.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -90,6 +90,10 @@ struct RecordIn {
 pub enum LedgerError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// An earlier delivery of the same key is still being written: whether it will be on
+    /// disk is not known yet, so this one is refused and the service delivers it again.
+    #[error("an earlier delivery of it is still being recorded")]
+    StillRecording,
 }
 
 /// The ledger, and the handler tasks running for it.
@@ -117,8 +121,22 @@ struct Ledger {
     log: AppendLog,
 }
 
+/// A key being recorded, taken off [`Index::recording`] when dropped.
+struct Recording<'a> {
+    ledger: &'a Ledger,
+    key: &'a str,
+}
+
+impl Drop for Recording<'_> {
+    fn drop(&mut self) {
+        self.ledger.index().recording.remove(self.key);
+    }
+}
+
 struct Index {
     entries: HashMap<String, Entry>,
+    /// Keys whose accepted record is being written: not yet known to be on disk.
+    recording: HashSet<String>,
     /// Records appended since the log was last rewritten: once they outnumber the live
     /// entries, most of the file is superseded and the next housekeeping rewrites it.
     appended: usize,
@@ -177,6 +195,7 @@ impl Deliveries {
             ledger: Arc::new(Ledger {
                 index: Mutex::new(Index {
                     entries,
+                    recording: HashSet::new(),
                     appended: 0,
                 }),
                 log,
@@ -198,8 +217,9 @@ impl Deliveries {
     /// Records `key` (prefixed with the platform: `slack:Ev123`) as accepted with `item`, and
     /// says whether this is its first delivery. The record is synced to disk before this
     /// returns, so neither a redelivery nor a restart can make it look new again. While it is
-    /// being written, a concurrent duplicate already finds it seen; if the write fails, the key
-    /// is taken back, so the service's retry is new.
+    /// being written, a concurrent duplicate is refused ([`LedgerError::StillRecording`]): were
+    /// it acknowledged as seen and the write then failed, the delivery would be lost. If the
+    /// write fails, the key is taken back, so the service's retry is new.
     pub async fn accept(&self, key: &str, item: &Inbound) -> Result<bool, LedgerError> {
         // Wait for room, without holding it: the handler task takes its own permit. Deliveries
         // arriving together may overshoot the bound by their number, which stays small.
@@ -214,18 +234,29 @@ impl Deliveries {
         let record = encode(key, &entry)?;
         let written = {
             let mut index = self.ledger.index();
+            if index.recording.contains(key) {
+                return Err(LedgerError::StillRecording);
+            }
             if index.entries.contains_key(key) {
                 drop(index);
                 self.redelivered.inc();
                 return Ok(false);
             }
             index.entries.insert(key.to_owned(), entry);
+            index.recording.insert(key.to_owned());
             index.appended += 1;
             self.ledger.log.append(record)
         };
-        if let Err(error) = written.durable().await {
-            // Not on disk, the delivery must not look seen: the service's retry is then new.
+        // Taken off `recording` however this ends, a dropped request included.
+        let recording = Recording {
+            ledger: &self.ledger,
+            key,
+        };
+        let outcome = written.durable().await;
+        drop(recording);
+        if let Err(error) = outcome {
             let mut index = self.ledger.index();
+            // Not on disk, the delivery must not look seen: the service's retry is then new.
             if index
                 .entries
                 .get(key)

@@ -286,6 +286,32 @@ async fn a_delivery_that_cannot_be_written_is_not_remembered_so_its_retry_is_new
 }
 
 #[tokio::test]
+async fn a_duplicate_arriving_while_the_first_is_written_is_refused_not_acknowledged() {
+    let dir = tempfile::tempdir().expect("dir");
+    let deliveries = open(dir.path());
+    let hello = message("Ev1", "hello");
+    deliveries.ledger.log.fail_writes(true);
+    // The first is being written when its duplicate comes; the write then fails.
+    let (first, duplicate) = tokio::join!(
+        deliveries.accept("slack:Ev1", &hello),
+        deliveries.accept("slack:Ev1", &hello)
+    );
+    assert!(first.is_err(), "the first could not be written");
+    assert!(
+        matches!(duplicate, Err(LedgerError::StillRecording)),
+        "the duplicate is refused, so the service delivers it again: {duplicate:?}"
+    );
+    deliveries.ledger.log.fail_writes(false);
+    assert!(
+        deliveries
+            .accept("slack:Ev1", &hello)
+            .await
+            .expect("accept"),
+        "and that delivery is handled"
+    );
+}
+
+#[tokio::test]
 async fn entries_an_older_build_kept_in_the_store_are_taken_over_once() {
     let dir = tempfile::tempdir().expect("dir");
     {
