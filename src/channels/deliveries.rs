@@ -137,9 +137,10 @@ struct Index {
     entries: HashMap<String, Entry>,
     /// Keys whose accepted record is being written: not yet known to be on disk.
     recording: HashSet<String>,
-    /// Records appended since the log was last rewritten: once they outnumber the live
-    /// entries, most of the file is superseded and the next housekeeping rewrites it.
-    appended: usize,
+    /// Records in the log file: the live entries it was last rewritten with, and every record
+    /// appended since. Once more than half of them are superseded or forgotten, housekeeping
+    /// rewrites the file.
+    in_file: usize,
 }
 
 impl Deliveries {
@@ -179,6 +180,7 @@ impl Deliveries {
             taken_over.push(key);
         }
         let live = encode_all(&entries)?;
+        let live_count = live.len();
         let log = recovered.start(live)?;
         // On disk in the log now: only then out of sled.
         if !taken_over.is_empty() {
@@ -196,7 +198,7 @@ impl Deliveries {
                 index: Mutex::new(Index {
                     entries,
                     recording: HashSet::new(),
-                    appended: 0,
+                    in_file: live_count,
                 }),
                 log,
             }),
@@ -244,7 +246,7 @@ impl Deliveries {
             }
             index.entries.insert(key.to_owned(), entry);
             index.recording.insert(key.to_owned());
-            index.appended += 1;
+            index.in_file += 1;
             self.ledger.log.append(record)
         };
         // Taken off `recording` however this ends, a dropped request included.
@@ -281,7 +283,7 @@ impl Deliveries {
         entry.state = State::Done;
         entry.item = None;
         let record = encode(key, entry)?;
-        index.appended += 1;
+        index.in_file += 1;
         self.ledger.log.append_unawaited(record)?;
         Ok(())
     }
@@ -380,7 +382,7 @@ impl Deliveries {
 
     /// Forgets deliveries first seen longer ago than `age` (services stop retrying within
     /// minutes; a day is generous). Returns how many were forgotten. The log is rewritten with
-    /// the entries left when some were forgotten or when most of it is superseded records.
+    /// the entries left once most of its records are superseded or forgotten.
     pub async fn forget_older_than(&self, age: Duration) -> Result<usize, LedgerError> {
         let horizon =
             Utc::now() - chrono::Duration::from_std(age).unwrap_or(chrono::Duration::days(1));
@@ -389,11 +391,13 @@ impl Deliveries {
             let before = index.entries.len();
             index.entries.retain(|_, entry| entry.seen >= horizon);
             let forgotten = before - index.entries.len();
-            if forgotten == 0 && index.appended <= index.entries.len() {
-                return Ok(0);
+            // Forgetting is in memory; the file is rewritten only once it is mostly dead
+            // records, not at every housekeeping once the first day's entries start to age.
+            if index.in_file <= 2 * index.entries.len() {
+                return Ok(forgotten);
             }
             let live = encode_all(&index.entries)?;
-            index.appended = 0;
+            index.in_file = index.entries.len();
             (forgotten, self.ledger.log.rewrite(live))
         };
         rewritten.durable().await?;
