@@ -161,6 +161,22 @@ impl Step {
         !matches!(self, Step::PrimaryAddress { .. })
     }
 
+    /// Whether taking the fact away is one call whose effect one read shows whole: a
+    /// membership, an ownership, a mailbox permission. (A primary address is put back in two
+    /// calls, the first of which already makes the read say "gone"; a library permission or a
+    /// calendar share may stay true through more the person holds.)
+    pub fn removed_in_one_call(&self) -> bool {
+        matches!(
+            self,
+            Step::GroupMember { .. }
+                | Step::GroupOwner { .. }
+                | Step::MailboxFullAccess { .. }
+                | Step::MailboxSendAs { .. }
+                | Step::MailboxSendOnBehalf { .. }
+                | Step::ListMember { .. }
+        )
+    }
+
     /// Whether the fact is a person's own self-service change (written with their own token).
     pub fn is_self_service(&self) -> bool {
         matches!(self, Step::CalendarShare { .. } | Step::MailForward { .. })

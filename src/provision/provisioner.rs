@@ -333,12 +333,18 @@ impl Provisioner {
     }
 
     /// Whether a removal sent before (by a run that died, or one whose answer was lost) already
-    /// took `holding`'s fact away, decided by a read rather than by sending it again. A read
-    /// that shows nothing proves it only once replication lag can no longer hide the fact;
-    /// short of that, or when the read fails, the removal is sent again (and is harmless if it
-    /// went through: it finds nothing to remove).
+    /// took `holding`'s fact away, decided by a read rather than by sending it again. Only for a
+    /// fact whose removal is one call that one read shows whole, and only once it was written
+    /// longer ago than replication lag lasts, so that no replica can still lack it and read
+    /// "gone" while it is there (a read that merely showed it once proves nothing of the
+    /// others). Otherwise, or when the read fails, the removal is sent again: it is harmless
+    /// if it went through, finding nothing to remove.
     async fn gone_already(&self, holding: &Holding) -> bool {
-        self.settled(holding)
+        let lag_over = holding
+            .written_at
+            .is_none_or(|at| self.clock.now() - at > LAG_BOUND);
+        holding.step.removed_in_one_call()
+            && lag_over
             && matches!(
                 self.present(&holding.person, &holding.step).await,
                 Ok(false)

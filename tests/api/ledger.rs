@@ -14,7 +14,7 @@ use doorman::provision::{
     GraphProvider, Ledger, Library, Plan, Providers, Provisioner, ProvisionerParts, Released,
     Signed, Step, StepRelease,
 };
-use doorman::scheduler::SystemClock;
+use doorman::scheduler::{Clock, ShiftedClock, SystemClock};
 use doorman::store::SledStore;
 
 use crate::app::OPERATOR;
@@ -46,12 +46,17 @@ impl Bench {
     /// A provisioner on this bench's store: a second call after the first is dropped is the
     /// same store after a restart.
     fn provisioner(&self, sim: &TestSim) -> Provisioner {
+        self.provisioner_at(sim, Arc::new(SystemClock))
+    }
+
+    /// The same, on `clock`.
+    fn provisioner_at(&self, sim: &TestSim, clock: Arc<dyn Clock>) -> Provisioner {
         let store = Arc::new(SledStore::open(self.store_dir.path()).expect("store opens"));
         let (graph, tokens) = graph_for(sim, quick_retries());
         Provisioner::new(ProvisionerParts {
             providers: Providers::new(vec![Arc::new(GraphProvider::new(graph, Arc::new(tokens)))]),
             ledger: Ledger::open(store).expect("ledger opens"),
-            clock: Arc::new(SystemClock),
+            clock,
             metrics: Metrics::new(),
             verify_within: Duration::from_secs(10),
         })
@@ -189,9 +194,12 @@ async fn a_removal_cut_off_by_a_crash_is_read_gone_after_the_restart_and_not_sen
         "the removal was carried out before the cut"
     );
 
-    // Restarted on the same store, the removal is still owed: it is read gone, not sent again.
+    // Restarted on the same store a while later (the membership written longer ago than
+    // replication lag lasts), the removal is still owed: it is read gone, not sent again.
+    let later = Arc::new(ShiftedClock::default());
+    later.advance(Duration::from_secs(16 * 60));
     let released = bench
-        .provisioner(&sim)
+        .provisioner_at(&sim, later.clone())
         .release("R-GONE01", &jordan, &plan, Some(on_graph(&operator)))
         .await;
     assert_eq!(outcomes(&released), vec![StepRelease::Removed]);
@@ -204,7 +212,7 @@ async fn a_removal_cut_off_by_a_crash_is_read_gone_after_the_restart_and_not_sen
         .count();
     assert_eq!(deletes, 1, "the removal was sent once");
     let again = bench
-        .provisioner(&sim)
+        .provisioner_at(&sim, later)
         .release("R-GONE01", &jordan, &plan, Some(on_graph(&operator)))
         .await;
     assert_eq!(
