@@ -6,12 +6,20 @@
 //! from it, and asks. Doorman's own mention was taken out when the message came in.
 
 use std::collections::HashMap;
+use std::time::Duration;
+
+use futures::future::join_all;
 
 use crate::domain::chat::{Channel, ChatPort, ChatUser};
 
 /// At most this many different people are looked up for one message: a message that mentions
 /// a crowd is not a request for each of them, and each look-up is a call to Slack.
 const LOOKED_UP: usize = 5;
+
+/// How long the look-ups of one message may take together. They run at once; a person Slack
+/// is slow to say (or rate-limits, and the client would wait out its `Retry-After`) stays as
+/// written, so a message full of mentions cannot hold its handler for long.
+const LOOK_UP_WITHIN: Duration = Duration::from_secs(3);
 
 /// `text` with each Slack mention of a person whose address Slack gives replaced by that
 /// address. `team` is the Slack workspace the message came from.
@@ -20,31 +28,62 @@ pub async fn name_slack_mentions(text: &str, team: &str, port: &dyn ChatPort) ->
     if mentions.is_empty() {
         return text.to_owned();
     }
-    let mut addresses: HashMap<&str, Option<String>> = HashMap::new();
+    let mut people: Vec<&str> = Vec::new();
     for mention in &mentions {
-        if addresses.contains_key(mention.user) || addresses.len() >= LOOKED_UP {
-            continue;
+        if !people.contains(&mention.user) && people.len() < LOOKED_UP {
+            people.push(mention.user);
         }
+    }
+    let look_ups = people.iter().map(|user| async move {
         let person = ChatUser {
             channel: Channel::Slack,
             tenant: team.to_owned(),
-            id: mention.user.to_owned(),
+            id: (*user).to_owned(),
         };
-        let address = match port.contact(&person).await {
-            Ok(contact) => contact.email,
-            Err(error) => {
+        let address = match tokio::time::timeout(LOOK_UP_WITHIN, port.contact(&person)).await {
+            Ok(Ok(contact)) => contact.email,
+            Ok(Err(error)) => {
                 tracing::warn!(%error, "cannot look up a person mentioned in a message");
                 None
             }
+            Err(_) => {
+                tracing::warn!("looking up a person mentioned in a message took too long");
+                None
+            }
         };
-        addresses.insert(mention.user, address);
-    }
+        (*user, address)
+    });
+    let addresses: HashMap<&str, Option<String>> = join_all(look_ups).await.into_iter().collect();
+    spliced(text, &mentions, &addresses)
+}
+
+/// `text` with each of `mentions` whose person has an address in `addresses` replaced by it.
+fn spliced(
+    text: &str,
+    mentions: &[Mention<'_>],
+    addresses: &HashMap<&str, Option<String>>,
+) -> String {
     let mut named = String::with_capacity(text.len());
     let mut from = 0;
-    for mention in &mentions {
+    for mention in mentions {
         named.push_str(&text[from..mention.start]);
         match addresses.get(mention.user) {
-            Some(Some(address)) => named.push_str(address),
+            // Spaced from what touches the mention ("<@U1><@U2>", "<@U1>.x"), so the address
+            // cannot run into it; a possessive ("<@U1>'s") stays attached.
+            Some(Some(address)) => {
+                if named
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| !c.is_whitespace())
+                {
+                    named.push(' ');
+                }
+                named.push_str(address);
+                let next = text[mention.end..].chars().next();
+                if next.is_some_and(|c| !c.is_whitespace() && c != '\'' && c != '\u{2019}') {
+                    named.push(' ');
+                }
+            }
             _ => named.push_str(&text[mention.start..mention.end]),
         }
         from = mention.end;
@@ -98,6 +137,20 @@ mod tests {
         assert_eq!(users, ["U06DANIEL", "W12"]);
         let first = &slack_mentions(text)[0];
         assert_eq!(&text[first.start..first.end], "<@U06DANIEL>");
+    }
+
+    #[test]
+    fn each_mention_becomes_its_address_spaced_from_what_touches_it() {
+        let addresses = HashMap::from([
+            ("U1", Some("ann@x.com".to_owned())),
+            ("U2", Some("bo@x.com".to_owned())),
+            ("U3", None),
+        ]);
+        let text = "add <@U1><@U2>. reset <@U1>'s and <@U3|cy> and <@U9> too";
+        assert_eq!(
+            spliced(text, &slack_mentions(text), &addresses),
+            "add ann@x.com bo@x.com . reset ann@x.com's and <@U3|cy> and <@U9> too"
+        );
     }
 
     #[test]
