@@ -134,9 +134,17 @@ async fn a_batch_that_failed_halfway_after_a_rewrite_leaves_no_gap_before_the_ne
         .await
         .expect("rewrite");
     log.fail_writes(true);
-    assert!(log.append(b"refused halfway".to_vec()).durable().await.is_err());
+    assert!(
+        log.append(b"refused halfway".to_vec())
+            .durable()
+            .await
+            .is_err()
+    );
     log.fail_writes(false);
-    log.append(b"taken".to_vec()).durable().await.expect("taken");
+    log.append(b"taken".to_vec())
+        .durable()
+        .await
+        .expect("taken");
     log.append(b"and after".to_vec())
         .durable()
         .await
