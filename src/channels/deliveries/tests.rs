@@ -290,24 +290,48 @@ async fn a_duplicate_arriving_while_the_first_is_written_is_refused_not_acknowle
     let dir = tempfile::tempdir().expect("dir");
     let deliveries = open(dir.path());
     let hello = message("Ev1", "hello");
-    deliveries.ledger.log.fail_writes(true);
-    // The first is being written when its duplicate comes; the write then fails.
-    let (first, duplicate) = tokio::join!(
-        deliveries.accept("slack:Ev1", &hello),
-        deliveries.accept("slack:Ev1", &hello)
-    );
-    assert!(first.is_err(), "the first could not be written");
+    // The first delivery's record is on its way to disk, as `accept` leaves it until the sync
+    // answers.
+    {
+        let mut index = deliveries.ledger.index();
+        index.recording.insert("slack:Ev1".to_owned());
+        index.entries.insert(
+            "slack:Ev1".to_owned(),
+            Entry {
+                state: State::Accepted,
+                item: Some(Box::new(hello.clone())),
+                seen: Utc::now(),
+            },
+        );
+    }
+    let duplicate = deliveries.accept("slack:Ev1", &hello).await;
     assert!(
         matches!(duplicate, Err(LedgerError::StillRecording)),
         "the duplicate is refused, so the service delivers it again: {duplicate:?}"
     );
-    deliveries.ledger.log.fail_writes(false);
+    // The first write failed: the key is taken back, and the next delivery is new.
+    {
+        let mut index = deliveries.ledger.index();
+        index.recording.remove("slack:Ev1");
+        index.entries.remove("slack:Ev1");
+    }
     assert!(
         deliveries
             .accept("slack:Ev1", &hello)
             .await
             .expect("accept"),
-        "and that delivery is handled"
+        "that delivery is handled"
+    );
+    assert!(
+        deliveries.ledger.index().recording.is_empty(),
+        "a finished write is no longer being recorded"
+    );
+    assert!(
+        !deliveries
+            .accept("slack:Ev1", &hello)
+            .await
+            .expect("accept"),
+        "and a redelivery after it is dropped"
     );
 }
 
