@@ -142,13 +142,18 @@ impl Resource {
     /// The service that holds access to this: Exchange for a shared mailbox, a distribution
     /// list and a mail-enabled security group, Graph for everything else.
     pub fn service(&self) -> Service {
-        let exchange_holds = self.kind.is_exchange()
-            || (self.kind == ResourceKind::Group && self.membership == Membership::Exchange);
+        let exchange_holds = self.kind.is_exchange() || self.membership == Membership::Exchange;
         if exchange_holds {
             Service::Exchange
         } else {
             Service::Graph
         }
+    }
+
+    /// Whether this is a mail-enabled security group: a list whose members Exchange holds,
+    /// which people still call a group.
+    pub fn is_security_list(&self) -> bool {
+        self.kind == ResourceKind::DistributionList && self.membership == Membership::Exchange
     }
 
     /// The address Exchange knows this by, where Exchange holds the access.
@@ -170,6 +175,10 @@ impl Resource {
             (_, ResourceKind::Mailbox) => match &self.mail {
                 Some(mail) => format!("the {} shared mailbox ({mail})", self.name),
                 None => format!("the {} shared mailbox", self.name),
+            },
+            (_, ResourceKind::DistributionList) if self.is_security_list() => match &self.mail {
+                Some(mail) => format!("the {} mail-enabled security group ({mail})", self.name),
+                None => format!("the {} mail-enabled security group", self.name),
             },
             (_, ResourceKind::DistributionList) => match &self.mail {
                 Some(mail) => format!("the {} distribution list ({mail})", self.name),

@@ -63,14 +63,17 @@ fn catalog_of(fixture: &str) -> Catalog {
         let id = text(group, "id").unwrap_or_default();
         let name = text(group, "displayName").unwrap_or_default();
         let types = group["groupTypes"].as_array().cloned().unwrap_or_default();
-        let distribution =
-            group["mailEnabled"] == true && group["securityEnabled"] == false && types.is_empty();
+        // Exchange holds a list's members and a mail-enabled security group's: both are lists.
+        let distribution = group["mailEnabled"] == true && types.is_empty();
         let kind = if distribution {
             ResourceKind::DistributionList
         } else {
             ResourceKind::Group
         };
         let mut resource = Resource::new(kind, &id, &name);
+        if distribution && group["securityEnabled"] == true {
+            resource.membership = crate::catalog::Membership::Exchange;
+        }
         resource.mail = text(group, "mail");
         resource.description = text(group, "description");
         resource.visibility = text(group, "visibility");

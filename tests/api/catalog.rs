@@ -317,14 +317,15 @@ async fn fabrikam_reads_with_its_url_named_site_groupless_intranet_and_shared_ch
         "a team on a role-assignable group"
     );
     assert_eq!(leadership.classification.as_deref(), Some("Restricted"));
+    // A mail-enabled security group is a list too: Exchange changes its members, not Graph,
+    // and policy governs it as `distribution_list` alone.
     assert_eq!(
         names(&catalog, ResourceKind::DistributionList),
-        vec!["everyone-news"]
+        vec!["Badge Readers", "everyone-news"]
     );
-    assert!(names(&catalog, ResourceKind::Group).contains(&"Badge Readers"));
-    // A mail-enabled security group: Exchange changes its members, not Graph.
+    assert!(!names(&catalog, ResourceKind::Group).contains(&"Badge Readers"));
     assert_eq!(
-        entry(&catalog, ResourceKind::Group, "Badge Readers").membership,
+        entry(&catalog, ResourceKind::DistributionList, "Badge Readers").membership,
         doorman::catalog::Membership::Exchange
     );
     assert_eq!(

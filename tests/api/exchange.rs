@@ -175,9 +175,10 @@ async fn a_distribution_list_is_joined_under_its_owners_token_and_left_on_reques
 
 #[tokio::test]
 async fn a_mail_enabled_security_group_is_joined_through_exchange_never_graph() {
+    // Governed as a distribution list (DESIGN section 4): the wave 2 policy's list rule.
     let policy = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/fabrikam-policy.toml"
+        "/tests/fixtures/fabrikam-policy-wave2.toml"
     );
     let app = TestApp::spawn_on(
         crate::helpers::FABRIKAM,

@@ -110,13 +110,14 @@ pub(super) fn snapshot(
     Snapshot { resources, people }
 }
 
-/// A group as Graph lists it: a distribution list when Exchange owns it as one, otherwise a
-/// group (Microsoft 365, security, mail-enabled security; dynamic ones too: policy decides
-/// whether they can be requested). Its own id carries the grant.
+/// A group as Graph lists it: a distribution list when Exchange holds its members (a
+/// distribution list or a mail-enabled security group, which DESIGN governs as
+/// `distribution_list` alone), otherwise a group (Microsoft 365 or security; dynamic ones too:
+/// policy decides whether they can be requested). Its own id carries the grant.
 fn group_entry(read: &GroupRead, owners: Vec<Principal>) -> Resource {
     let group = &read.group;
     let kind = match group.kind() {
-        GroupKind::Distribution => ResourceKind::DistributionList,
+        GroupKind::Distribution | GroupKind::MailEnabledSecurity => ResourceKind::DistributionList,
         _ => ResourceKind::Group,
     };
     let name = group

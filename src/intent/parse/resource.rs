@@ -522,7 +522,12 @@ fn adjustment(candidate: &Candidate<'_>, phrase: &Phrase) -> Option<f32> {
             continue;
         }
         if let Some(said) = word.kind {
-            let affinity = kind_affinity(said, kind);
+            // A mail-enabled security group is a list to policy and a group to the people in it.
+            let affinity = if said == ResourceKind::Group && candidate.resource.is_security_list() {
+                KindAffinity::Same
+            } else {
+                kind_affinity(said, kind)
+            };
             best = Some(match (best, affinity) {
                 (Some(KindAffinity::Same), _) | (_, KindAffinity::Same) => KindAffinity::Same,
                 (Some(KindAffinity::Loose), _) | (_, KindAffinity::Loose) => KindAffinity::Loose,

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use super::{sites_to_read, snapshot};
 use crate::catalog::sync::{GroupRead, PurposeRead, SiteRead, Snapshot};
-use crate::catalog::{Principal, Resource};
+use crate::catalog::{Membership, Principal, Resource};
 use crate::domain::resource::ResourceKind;
 use crate::graph::model::{Drive, Site, User, UserPurpose};
 
@@ -101,7 +101,9 @@ fn exchange_distribution_lists_are_told_apart_from_mail_enabled_security_groups(
     let snapshot = snapshot(&groups, &[], &[], &[]);
     let list = find(&snapshot, ResourceKind::DistributionList, "all-hands");
     assert_eq!(list.mail.as_deref(), Some("all-hands@contoso.com"));
-    find(&snapshot, ResourceKind::Group, "Badge Readers");
+    // Exchange holds a mail-enabled security group's members: DESIGN governs it as a list.
+    let badge = find(&snapshot, ResourceKind::DistributionList, "Badge Readers");
+    assert_eq!(badge.membership, Membership::Exchange);
     assert!(find(&snapshot, ResourceKind::Group, "VPN Users").role_assignable);
     find(&snapshot, ResourceKind::Group, "All Staff");
     assert!(
