@@ -116,6 +116,18 @@ pub struct SharedMailbox {
     pub raw: Props,
 }
 
+impl SharedMailbox {
+    /// Graph's `userPurpose` for it: a room or equipment mailbox when the tenant file's `type`
+    /// says so (Exchange creates those as resources, not as shared mailboxes), else `shared`.
+    pub fn purpose(&self) -> &'static str {
+        match self.raw.get("type").and_then(|kind| kind.as_str()) {
+            Some(kind) if kind.eq_ignore_ascii_case("room") => "room",
+            Some(kind) if kind.eq_ignore_ascii_case("equipment") => "equipment",
+            _ => "shared",
+        }
+    }
+}
+
 /// A reference from a group (or channel) to a member or owner.
 #[derive(Debug, Clone)]
 pub struct Link {

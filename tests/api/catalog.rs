@@ -336,3 +336,39 @@ async fn fabrikam_reads_with_its_url_named_site_groupless_intranet_and_shared_ch
     assert!(person(&catalog, "old.timer@fabrikam.net").is_some());
     assert!(person(&catalog, "orders@fabrikam.net").is_none());
 }
+
+#[tokio::test]
+async fn a_room_mailbox_is_no_shared_mailbox_and_is_not_offered() {
+    let mut tenant: serde_json::Value =
+        serde_json::from_str(crate::helpers::CONTOSO).expect("contoso");
+    let mailboxes = tenant["mailboxes"].as_array_mut().expect("mailboxes");
+    mailboxes.push(json!({
+        "id": "33333333-0000-4000-8000-0000000000f1",
+        "displayName": "Board Room",
+        "mail": "boardroom@contoso.com",
+        "type": "room",
+        "owners": ["maria.garcia@contoso.com"],
+        "fullAccess": [],
+        "sendAs": []
+    }));
+    let sim = TestSim::start_with(&tenant.to_string()).await;
+    let app = sim.app_token().await;
+    let purpose = sim
+        .get(
+            &app,
+            "/users/boardroom@contoso.com/mailboxSettings/userPurpose",
+        )
+        .await;
+    assert_eq!(
+        purpose.body["value"], "room",
+        "Graph says what the mailbox is for"
+    );
+
+    let catalog = read(&sim, RetryPolicy::default(), FetchSettings::default()).await;
+    let mailboxes = names(&catalog, ResourceKind::Mailbox);
+    assert!(mailboxes.contains(&"Support"), "{mailboxes:?}");
+    assert!(
+        !mailboxes.contains(&"Board Room"),
+        "a room is booked, not shared: {mailboxes:?}"
+    );
+}

@@ -168,8 +168,13 @@ fn email_addresses(props: &Map<String, Value>) -> Value {
 
 /// `RecipientType` and `RecipientTypeDetails` of a user object.
 fn user_types(user: &User) -> (&'static str, &'static str) {
-    if user.mailbox.is_some() {
-        ("UserMailbox", "SharedMailbox")
+    if let Some(mailbox) = &user.mailbox {
+        let details = match mailbox.purpose() {
+            "room" => "RoomMailbox",
+            "equipment" => "EquipmentMailbox",
+            _ => "SharedMailbox",
+        };
+        ("UserMailbox", details)
     } else if is_guest(user) {
         ("MailUser", "GuestMailUser")
     } else {

@@ -276,11 +276,10 @@ fn settings_of(call: &Call<'_>) -> Result<Value, GraphErr> {
     if call.caller_id().is_some_and(|caller| caller != target.id) {
         return Err(GraphErr::forbidden(Service::Exchange));
     }
-    let purpose = if target.mailbox.is_some() {
-        "shared"
-    } else {
-        "user"
-    };
+    let purpose = target
+        .mailbox
+        .as_ref()
+        .map_or("user", |mailbox| mailbox.purpose());
     Ok(json!({
         "archiveFolder": STANDARD.encode(format!("archive-{}", target.id)),
         "automaticRepliesSetting": {
