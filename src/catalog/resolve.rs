@@ -43,6 +43,10 @@ const PREFIX_LIMIT: usize = 32;
 pub const RESOLVE_SCORE: f32 = 0.55;
 /// Candidates this close to the best are competitors.
 pub const MARGIN: f32 = 0.1;
+/// Candidates this close are competitors too when the best and they hold the same words said and
+/// none of them is named whole: what tells them apart is only the rest of their names, which
+/// was not said ("warehouse" for Warehouse Ops, Warehouse Leads and Warehouse Scanners).
+pub const PARTIAL_MARGIN: f32 = 0.3;
 /// The lowest score worth suggesting.
 pub const SUGGEST_SCORE: f32 = 0.25;
 
@@ -96,6 +100,8 @@ pub struct Candidate<'c> {
     pub score: f32,
     /// Bit `i` is set when word `i` of the query occurs in one of the entry's names.
     pub named: u64,
+    /// The phrase covers every word of one of its names (not by a prefix).
+    pub whole: bool,
 }
 
 impl Candidate<'_> {
@@ -289,6 +295,7 @@ impl Catalog {
                 resource,
                 score: 0.0,
                 named: 0,
+                whole: false,
             };
         };
         let quality_in = |terms: &[TermId], word: &WordMatches| -> f32 {
@@ -304,18 +311,19 @@ impl Catalog {
         // Optional words alone ("admin", "all") cannot make an entry a candidate when the phrase
         // has words of its own.
         let mut plain_found = words.iter().all(|word| word.optional);
-        // Per name: which of its terms the phrase matched.
-        let mut name_hits: Vec<Vec<bool>> = entry
+        // Per name: how well the phrase matched each of its terms (0 where it did not). A
+        // prefix does not name a term whole: "warehouse" is not all of "WarehouseOps".
+        let mut name_hits: Vec<Vec<f32>> = entry
             .names
             .iter()
-            .map(|name| vec![false; name.len()])
+            .map(|name| vec![0.0; name.len()])
             .collect();
         for (i, word) in words.iter().enumerate() {
             let mut best_name = 0.0_f32;
             for (name, hits) in entry.names.iter().zip(name_hits.iter_mut()) {
                 for (term, hit) in name.iter().zip(hits.iter_mut()) {
                     if let Some((_, quality)) = word.terms.iter().find(|(id, _)| id == term) {
-                        *hit = true;
+                        *hit = hit.max(*quality);
                         best_name = best_name.max(*quality);
                     }
                 }
@@ -340,6 +348,7 @@ impl Catalog {
                 resource,
                 score: 0.0,
                 named,
+                whole: false,
             };
         }
         let phrase_coverage = covered / wanted;
@@ -354,11 +363,12 @@ impl Catalog {
             let matched: f32 = name
                 .iter()
                 .zip(hits)
-                .filter(|(_, hit)| **hit)
+                .filter(|(_, hit)| **hit > 0.0)
                 .map(|(id, _)| idf(*id))
                 .sum();
             name_coverage = name_coverage.max(matched / total);
-            if hits.iter().all(|hit| *hit) && phrase_coverage >= 0.999 {
+            let every_term = hits.iter().all(|hit| *hit >= TYPO_QUALITY);
+            if every_term && phrase_coverage >= 0.999 {
                 whole = true;
                 // Exactly: every word of the phrase, optional ones too, is in this name.
                 let all_words_here = words.iter().all(|word| {
@@ -380,6 +390,7 @@ impl Catalog {
             resource,
             score,
             named,
+            whole,
         }
     }
 }
@@ -396,10 +407,19 @@ pub fn decide(mut candidates: Vec<Candidate<'_>>) -> Resolution<'_> {
         candidates.truncate(3);
         return Resolution::NotFound(candidates);
     }
-    let floor = best.score - MARGIN;
+    let (best_score, best_named, best_whole) = (best.score, best.named, best.whole);
+    let close = |candidate: &Candidate<'_>| {
+        candidate.score >= (best_score - MARGIN).max(RESOLVE_SCORE)
+            || (!best_whole
+                && !candidate.whole
+                && candidate.named == best_named
+                && candidate.score >= (best_score - PARTIAL_MARGIN).max(RESOLVE_SCORE))
+    };
+    // The competitors first (best first among them), then the rest.
+    candidates.sort_by(|a, b| close(b).cmp(&close(a)).then(b.score.total_cmp(&a.score)));
     let competitors = candidates
         .iter()
-        .filter(|candidate| candidate.score >= floor.max(RESOLVE_SCORE))
+        .take_while(|candidate| close(candidate))
         .count();
     if competitors == 1 {
         Resolution::Resolved(candidates.swap_remove(0))
@@ -501,6 +521,47 @@ mod tests {
             }
             other => panic!("expected a question, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_word_shared_by_several_names_none_named_whole_is_asked_about() {
+        let mut ops = resource(ResourceKind::Site, "ops", "Warehouse Ops");
+        ops.aliases.push("WarehouseOps".into());
+        let mut leads = resource(ResourceKind::Group, "leads", "Warehouse Leads");
+        leads.description = Some("Shift leads".into());
+        let scanners = resource(ResourceKind::Group, "scanners", "Warehouse Scanners");
+        let other = resource(ResourceKind::Group, "ops-team", "Ops Team");
+        let warehouse = resource(ResourceKind::Group, "wh", "Warehouse");
+        let catalog = Catalog::build(vec![ops, leads, scanners, other], Vec::new());
+        // The prefix of a run-together URL name does not name it whole, so the site's score
+        // does not set it apart from the groups that hold the same word.
+        match resolve(&catalog, &Query::phrase("warehouse")) {
+            Resolution::Ambiguous(candidates) => {
+                let mut ids: Vec<&str> = candidates
+                    .iter()
+                    .map(|candidate| candidate.resource.id.as_str())
+                    .collect();
+                ids.sort_unstable();
+                assert_eq!(ids, ["leads", "ops", "scanners"]);
+            }
+            other => panic!("expected a question, got {other:?}"),
+        }
+        // A name said whole still wins over names that only hold it.
+        let mut with_whole = vec![warehouse];
+        with_whole.extend(catalog.resources().iter().cloned());
+        let catalog = Catalog::build(with_whole, Vec::new());
+        let resolution = resolve(&catalog, &Query::phrase("warehouse"));
+        assert_eq!(
+            resolved_id(&resolution).as_deref(),
+            Some("wh"),
+            "{resolution:?}"
+        );
+        let resolution = resolve(&catalog, &Query::phrase("warehouse scanners"));
+        assert_eq!(
+            resolved_id(&resolution).as_deref(),
+            Some("scanners"),
+            "{resolution:?}"
+        );
     }
 
     #[test]

@@ -119,11 +119,14 @@ fn at_position(tokens: &[Token], at: usize, now: DateTime<Utc>) -> Option<Found>
         "today" if word(1) == Some("only") => until(at, at + 2, now, end_of_day(now.date_naive())),
         "temporarily" | "temporary" => None,
         _ => {
-            // A bare amount with digits: "2 weeks", "30m".
+            // A bare amount with digits ("2 weeks", "30m"), or any amount of more time ("can I
+            // have a few more days", "one more week").
             let token = tokens.get(at)?;
-            if !token
-                .text
-                .starts_with(|character: char| character.is_ascii_digit())
+            let more_time = (1..=3).any(|offset| more(tokens, at + offset));
+            if !more_time
+                && !token
+                    .text
+                    .starts_with(|character: char| character.is_ascii_digit())
             {
                 return None;
             }
@@ -181,9 +184,19 @@ fn amount(tokens: &[Token], at: usize) -> Option<(usize, u64)> {
         "few" => (3, 1),
         text => (number(text)?, 1),
     };
+    // "2 more weeks", "a couple extra days": more of the same span.
+    let used = used + usize::from(more(tokens, at + used));
     let unit_token = tokens.get(at + used).filter(|token| token.is_word())?;
     let unit = unit_seconds(&unit_token.text)?;
     Some((used + 1, count.checked_mul(unit)?))
+}
+
+/// Whether the word at `at` asks for more of a span: "2 *more* weeks", "3 *extra* days".
+fn more(tokens: &[Token], at: usize) -> bool {
+    tokens
+        .get(at)
+        .filter(|token| token.is_word())
+        .is_some_and(|token| matches!(token.text.as_str(), "more" | "extra" | "additional"))
 }
 
 /// A unit alone after "next" or "another": "next week" is one week.
@@ -548,6 +561,11 @@ mod tests {
         assert_eq!(seconds("sort it out for like two weeks"), Some(14 * 86_400));
         assert_eq!(seconds("for about 3 days"), Some(3 * 86_400));
         assert_eq!(seconds("another month"), Some(30 * 86_400));
+        assert_eq!(seconds("can i get 2 more weeks?"), Some(14 * 86_400));
+        assert_eq!(seconds("could I keep it for 3 more days"), Some(3 * 86_400));
+        assert_eq!(seconds("a few more days please"), Some(3 * 86_400));
+        assert_eq!(seconds("one more week"), Some(7 * 86_400));
+        assert_eq!(seconds("a couple extra days"), Some(2 * 86_400));
         assert_eq!(seconds("for the next week"), Some(7 * 86_400));
     }
 
@@ -632,5 +650,7 @@ mod tests {
         assert_eq!(seconds("until 4"), None);
         assert_eq!(seconds("until 13:99"), None);
         assert_eq!(seconds("until I'm back"), None, "no moment said");
+        assert_eq!(seconds("one more thing, add me to X"), None);
+        assert_eq!(seconds("I need more access"), None);
     }
 }

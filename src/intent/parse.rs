@@ -165,7 +165,10 @@ impl<'m, 'c> Parser<'m, 'c> {
             || self.has_seq(&["my", "requests"])
             || self.has_seq(&["my", "request"])
             || ((self.has_any(&["pending", "outstanding"])
-                && self.has_any(&["request", "requests", "approval", "approvals"]))
+                // "anything waiting for my approval?"; not "add me to X, waiting on approval".
+                || (self.has_any(&["waiting", "awaiting"])
+                    && !self.has_any(&["add", "give", "grant", "need", "want", "join"])))
+                && self.has_any(&["request", "requests", "approval", "approvals"])
                 // "approve all pending requests" asks for approving, which only cards do.
                 && !self.has_any(&["approve", "reject", "deny", "cancel"]))
         {

@@ -27,6 +27,10 @@ const FOURTHCOFFEE_REQUESTS: &str =
     include_str!("../../tests/fixtures/fourthcoffee-requests.jsonl");
 const LAMNA: &str = include_str!("../../tests/fixtures/lamna.json");
 const LAMNA_REQUESTS: &str = include_str!("../../tests/fixtures/lamna-requests.jsonl");
+const NORTHWIND: &str = include_str!("../../tests/fixtures/northwind.json");
+const NORTHWIND_REQUESTS: &str = include_str!("../../tests/fixtures/northwind-requests.jsonl");
+const PROSEWARE: &str = include_str!("../../tests/fixtures/proseware.json");
+const PROSEWARE_REQUESTS: &str = include_str!("../../tests/fixtures/proseware-requests.jsonl");
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0)
@@ -128,7 +132,11 @@ fn catalog_of(fixture: &str) -> Catalog {
             resources.push(library);
         }
     }
-    for mailbox in list("mailboxes") {
+    // A room or equipment mailbox is booked, not shared: the sync leaves it out (its
+    // `userPurpose` is not `shared`).
+    let shared =
+        |mailbox: &&Value| !matches!(text(mailbox, "type").as_deref(), Some("room" | "equipment"));
+    for mailbox in list("mailboxes").iter().filter(shared) {
         let mut entry = Resource::new(
             ResourceKind::Mailbox,
             text(mailbox, "id").unwrap_or_default(),
@@ -196,6 +204,22 @@ fn meets(got: &Value, expect: &Value) -> bool {
 /// one of them starts to pass (so this list stays true) as much as on any other miss.
 const KNOWN_MISSES: &[(&str, &str)] = &[
     (
+        "add me to falcon",
+        "'falcon' is the mail nickname of the Falcon Bank Migration group (falcon@), which names it whole; the writer would ask between it and the Falcon Steering channel",
+    ),
+    (
+        "I'm the warehouse manager and should really own the Warehouse Ops site. can you make me site owner?",
+        "a reason said before the request, in the sentence that also names the site, is not taken as the reason",
+    ),
+    (
+        "Hey, the Price Lists edit access expires today but I'm not done with the catalogue. Could I keep it for 3 more days?",
+        "the reason after 'but' in the sentence before the request is not taken",
+    ),
+    (
+        "Can I have access to the Finance site for 48 hours? finishing the budget upload",
+        "the later sentence 'finishing the budget upload' is not taken as the reason, so 'budget' still counts as part of the name and the Finance site, Finance Reporting and the Budgets library are asked about",
+    ),
+    (
         "can you add <@U11HANNAH> to the Hotfixes channel",
         "a Slack mention without a label names no one to the parser: the catalog has no Slack ids",
     ),
@@ -252,10 +276,6 @@ const KNOWN_MISSES: &[(&str, &str)] = &[
         "judgement call: the Training Videos library and the Barista Hub group both fit, so the parser asks which",
     ),
     (
-        "Can I have access to the Finance site for 48 hours? finishing the budget upload",
-        "the later sentence 'finishing the budget upload' is not taken as the reason, so 'budget' still names the Budgets library",
-    ),
-    (
         "please give me send on behalf on careers@fourthcoffee.com for this week",
         "careers@ is nobody's address (the Careers mailbox is jobs@); an unknown address is not guessed into a name",
     ),
@@ -266,10 +286,6 @@ const KNOWN_MISSES: &[(&str, &str)] = &[
     (
         "can you reset the password for Sam Oduya <sam.oduya@fourthcoffee.com>? he's on shift and can't get onto the till",
         "account recovery answers carry no reason field (DESIGN lists none for reset_password)",
-    ),
-    (
-        "can I get access to kestrel",
-        "a bare word inside several names (the Project Kestrel channel, the Kestrel Data Room site and group): the catalog's resolver ranks the site well above the other two, so it is not asked about",
     ),
 ];
 
@@ -364,6 +380,16 @@ fn the_fourthcoffee_corpus_is_understood() {
 #[test]
 fn the_lamna_corpus_is_understood() {
     corpus_is_understood("lamna", &catalog_of(LAMNA), LAMNA_REQUESTS);
+}
+
+#[test]
+fn the_northwind_corpus_is_understood() {
+    corpus_is_understood("northwind", &catalog_of(NORTHWIND), NORTHWIND_REQUESTS);
+}
+
+#[test]
+fn the_proseware_corpus_is_understood() {
+    corpus_is_understood("proseware", &catalog_of(PROSEWARE), PROSEWARE_REQUESTS);
 }
 
 #[test]

@@ -335,7 +335,60 @@ impl Parser<'_, '_> {
             .iter()
             .filter(|phrase| phrase.len() >= 4)
             .any(|phrase| meaningful.starts_with(phrase) && self.question_after(phrase.len()));
-        what_you_do || asked_first || HELP.iter().any(|phrase| meaningful == *phrase)
+        // "new here, how do i use you", "first time using this: how does it work?": the
+        // question after a word about oneself.
+        const NEWCOMER: &[&str] = &[
+            "new", "here", "im", "just", "joined", "first", "time", "using", "so", "ok", "okay",
+            "quick", "question",
+        ];
+        let asked: Vec<&str> = meaningful
+            .iter()
+            .copied()
+            .skip_while(|word| NEWCOMER.contains(word))
+            .collect();
+        // "how do I ask you for access to something?", "how can i request stuff": how to use
+        // the bot, in words that name nothing to ask for.
+        const ABOUT_USING: &[&str] = &[
+            "how",
+            "do",
+            "does",
+            "can",
+            "i",
+            "you",
+            "it",
+            "this",
+            "the",
+            "a",
+            "an",
+            "for",
+            "to",
+            "use",
+            "ask",
+            "request",
+            "get",
+            "access",
+            "something",
+            "stuff",
+            "things",
+            "thing",
+            "anything",
+            "work",
+            "works",
+            "with",
+            "permission",
+            "permissions",
+        ];
+        let how_to_use = asked.first() == Some(&"how")
+            && asked
+                .iter()
+                .any(|word| matches!(*word, "use" | "ask" | "request" | "work" | "works"))
+            && asked.iter().all(|word| ABOUT_USING.contains(word));
+        what_you_do
+            || asked_first
+            || how_to_use
+            || HELP
+                .iter()
+                .any(|phrase| meaningful == *phrase || asked == *phrase)
     }
 
     /// Whether the first `count` words, greetings aside, are followed by a question mark.
@@ -411,8 +464,19 @@ impl Parser<'_, '_> {
         let made_before = ["made", "sent", "raised", "submitted", "put"]
             .iter()
             .any(|verb| self.has_seq(&["request", "i", verb]));
-        ((mine && self.has_any(AFTER)) || waiting || through || made_before)
-            && !self.has_any(MAKING)
+        // "did my X request get approved yet": "get" there is what happened to it, not a
+        // request for something.
+        let making = self.words.iter().enumerate().any(|(at, word)| {
+            MAKING.contains(&word.as_str())
+                && !(word == "get"
+                    && self.words.get(at + 1).is_some_and(|next| {
+                        matches!(
+                            next.as_str(),
+                            "approved" | "through" | "done" | "processed" | "sorted" | "actioned"
+                        )
+                    }))
+        });
+        ((mine && self.has_any(AFTER)) || waiting || through || made_before) && !making
     }
 
     /// "put the new brochures in X", "save files into X", "add documents to X": things, not
@@ -451,6 +515,7 @@ impl Parser<'_, '_> {
             || self.has_seq(&["show", "my"]);
         let about = self.has_any(&[
             "access",
+            "grants",
             "permissions",
             "groups",
             "teams",

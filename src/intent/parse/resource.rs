@@ -174,7 +174,7 @@ impl Parser<'_, '_> {
                 continue;
             }
             let text = token.text.as_str();
-            if !self.is_filler(text) {
+            if !self.is_filler(text) && !self.is_verb_for_someone(at) {
                 phrase.words.push(PhraseWord {
                     token: at,
                     word: Word::new(text, SOFT.contains(&text)),
@@ -185,6 +185,18 @@ impl Parser<'_, '_> {
             at += 1;
         }
         phrase
+    }
+
+    /// "can you order me a monitor", "please book us a room": a word between the one asked and
+    /// the person it is done for is what is asked to be done, not a name ("Orders").
+    fn is_verb_for_someone(&self, at: usize) -> bool {
+        let asked = match at.checked_sub(1) {
+            None => true,
+            Some(before) => self
+                .word_at(before)
+                .is_some_and(|word| matches!(word, "you" | "u" | "please" | "pls" | "plz")),
+        };
+        asked && matches!(self.word_at(at + 1), Some("me" | "us"))
     }
 
     pub(super) fn access(&self, change: Change, mut terms: Terms) -> Intent {
