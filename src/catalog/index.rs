@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 use super::resource::Resource;
 use super::text;
 
+/// How many entries holding a word [`Catalog::is_a_name`] reads.
+const NAME_SCAN: usize = 512;
+
 /// A person of the tenant, so that text naming someone ("share my calendar with Tom Becker",
 /// "for alex.kim@...") can be resolved to a UPN. People are never requestable resources.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -210,6 +213,32 @@ impl Catalog {
                 .postings(id)
                 .any(|(_, field)| field == Field::Name)
         })
+    }
+
+    /// Whether these words, in order, are the whole of some resource's name or alias ("IT
+    /// Admins", whose words are also a pronoun and an access word). Reads at most
+    /// [`NAME_SCAN`] entries that hold the first word.
+    pub fn is_a_name(&self, words: &[&str]) -> bool {
+        let Some(ids) = words
+            .iter()
+            .map(|word| self.index.term(&text::term(word)))
+            .collect::<Option<Vec<TermId>>>()
+        else {
+            return false;
+        };
+        let Some(first) = ids.first() else {
+            return false;
+        };
+        self.index
+            .postings(*first)
+            .filter(|(_, field)| *field == Field::Name)
+            .take(NAME_SCAN)
+            .any(|(at, _)| {
+                self.index
+                    .entries
+                    .get(at as usize)
+                    .is_some_and(|entry| entry.names.iter().any(|name| **name == *ids))
+            })
     }
 
     pub(super) fn resource_at(&self, at: u32) -> Option<&Resource> {

@@ -164,13 +164,7 @@ impl<'m, 'c> Parser<'m, 'c> {
             || self.has_seq(&["where", "is", "my", "request"])
             || self.has_seq(&["my", "requests"])
             || self.has_seq(&["my", "request"])
-            || ((self.has_any(&["pending", "outstanding"])
-                // "anything waiting for my approval?"; not "add me to X, waiting on approval".
-                || (self.has_any(&["waiting", "awaiting"])
-                    && !self.has_any(&["add", "give", "grant", "need", "want", "join"])))
-                && self.has_any(&["request", "requests", "approval", "approvals"])
-                // "approve all pending requests" asks for approving, which only cards do.
-                && !self.has_any(&["approve", "reject", "deny", "cancel"]))
+            || self.asks_after_pending()
         {
             return Intent::Status;
         }
@@ -193,7 +187,14 @@ impl<'m, 'c> Parser<'m, 'c> {
         }
         // The request part says it is about the account; what exactly is read from the whole
         // message, so a lockout said anywhere is an unlock.
-        if Words(&self.words).account_action().is_some() {
+        // "Ravi forgot his password, please reset it for him", "my phone was stolen. I need to
+        // get back in": the request points back at trouble its explanation tells.
+        let points_back_at_trouble = self.has_any(&["reset", "unlock", "recover", "restore"])
+            || self.has_seq(&["back", "in"])
+            || self.has_seq(&["back", "into"]);
+        if Words(&self.words).account_action().is_some()
+            || (points_back_at_trouble && Words(&self.all_words).account_action().is_some())
+        {
             let action = Words(&self.all_words)
                 .account_action()
                 .unwrap_or(AccountAction::ResetPassword);
@@ -263,6 +264,19 @@ impl<'m, 'c> Parser<'m, 'c> {
             Change::Grant
         };
         self.access(change, terms)
+    }
+
+    /// "any pending requests?", "anything waiting for my approval?", "anything pending for me
+    /// to approve?"; not "approve all pending requests" (approving is done on cards) nor "add me
+    /// to X, waiting on approval".
+    fn asks_after_pending(&self) -> bool {
+        let pending = self.has_any(&["pending", "outstanding"])
+            || (self.has_any(&["waiting", "awaiting"])
+                && !self.has_any(&["add", "give", "grant", "need", "want", "join"]));
+        let to_approve = self.has_seq(&["me", "to", "approve"]);
+        let about = self.has_any(&["request", "requests", "approval", "approvals"]) || to_approve;
+        let acting = self.has_any(&["approve", "reject", "deny", "cancel"]) && !to_approve;
+        pending && about && !acting
     }
 
     fn mark(&mut self, start: usize, end: usize) {

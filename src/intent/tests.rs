@@ -31,6 +31,10 @@ const NORTHWIND: &str = include_str!("../../tests/fixtures/northwind.json");
 const NORTHWIND_REQUESTS: &str = include_str!("../../tests/fixtures/northwind-requests.jsonl");
 const PROSEWARE: &str = include_str!("../../tests/fixtures/proseware.json");
 const PROSEWARE_REQUESTS: &str = include_str!("../../tests/fixtures/proseware-requests.jsonl");
+const ALPINE: &str = include_str!("../../tests/fixtures/alpine.json");
+const ALPINE_REQUESTS: &str = include_str!("../../tests/fixtures/alpine-requests.jsonl");
+const TREY: &str = include_str!("../../tests/fixtures/trey.json");
+const TREY_REQUESTS: &str = include_str!("../../tests/fixtures/trey-requests.jsonl");
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0)
@@ -204,6 +208,22 @@ fn meets(got: &Value, expect: &Value) -> bool {
 /// one of them starts to pass (so this list stays true) as much as on any other miss.
 const KNOWN_MISSES: &[(&str, &str)] = &[
     (
+        "need to be in Lift Ticketing Access asap the scanners at the gondola base keep saying not authorised",
+        "a reason run on without punctuation after 'asap' stays in the resource phrase, and the phrase then fits nothing well enough",
+    ),
+    (
+        "hello, could you give me send on behalf for the guest reservations mailbox? I confirm the wedding room blocks",
+        "the later sentence with its own subject ('I confirm the wedding room blocks') is read as part of the request, and 'wedding' names the Wedding Contracts library",
+    ),
+    (
+        "my send as on lessons@ runs out soon, can I have it for 10 more days? the ski week bookings are still coming in",
+        "the first sentence, which names the mailbox by its address, is set aside as context, and 'it' in the request is not pointed back at it",
+    ),
+    (
+        "the boot dryer in the rental shop is broken again",
+        "a statement that something is broken, with no request in it, still resolves 'rental' to the Rentals Desk mailbox",
+    ),
+    (
         "add me to falcon",
         "'falcon' is the mail nickname of the Falcon Bank Migration group (falcon@), which names it whole; the writer would ask between it and the Falcon Steering channel",
     ),
@@ -258,14 +278,6 @@ const KNOWN_MISSES: &[(&str, &str)] = &[
     (
         "can you share my cal with <@U09OLLIE>? free/busy only",
         "resolved by the bot before parsing; the corpus test has no Slack",
-    ),
-    (
-        "add me to IT Admins",
-        "a role-assignable group is not in the catalog the parser reads (the catalog's choice, not the parser's)",
-    ),
-    (
-        "remove lucas from IT Admins",
-        "a role-assignable group is not in the catalog the parser reads (the catalog's choice, not the parser's)",
     ),
     (
         "Hi Doorman, please can I have edit rights on Finance Reporting, I'm doing the variance commentary this month",
@@ -390,6 +402,16 @@ fn the_northwind_corpus_is_understood() {
 #[test]
 fn the_proseware_corpus_is_understood() {
     corpus_is_understood("proseware", &catalog_of(PROSEWARE), PROSEWARE_REQUESTS);
+}
+
+#[test]
+fn the_alpine_corpus_is_understood() {
+    corpus_is_understood("alpine", &catalog_of(ALPINE), ALPINE_REQUESTS);
+}
+
+#[test]
+fn the_trey_corpus_is_understood() {
+    corpus_is_understood("trey", &catalog_of(TREY), TREY_REQUESTS);
 }
 
 #[test]

@@ -320,21 +320,6 @@ impl Parser<'_, '_> {
             &["usage"],
             &["options"],
         ];
-        // "what kind of things can i ask you for", "what sort of stuff can you do".
-        let what_you_do = meaningful.len() <= 10
-            && meaningful.first() == Some(&"what")
-            && meaningful.contains(&"you")
-            && meaningful.contains(&"can")
-            && (meaningful.contains(&"ask") || meaningful.contains(&"do"))
-            && meaningful
-                .iter()
-                .all(|word| !ASKING.contains(word) && !PASSWORD_WORDS.contains(word));
-        // "How do I use this bot? I've never used it before": a help question of its own,
-        // ended by a question mark, whatever follows it.
-        let asked_first = HELP
-            .iter()
-            .filter(|phrase| phrase.len() >= 4)
-            .any(|phrase| meaningful.starts_with(phrase) && self.question_after(phrase.len()));
         // "new here, how do i use you", "first time using this: how does it work?": the
         // question after a word about oneself.
         const NEWCOMER: &[&str] = &[
@@ -346,6 +331,21 @@ impl Parser<'_, '_> {
             .copied()
             .skip_while(|word| NEWCOMER.contains(word))
             .collect();
+        // "what kind of things can i ask you for", "what sort of stuff can you do".
+        let what_you_do = asked.len() <= 10
+            && asked.first() == Some(&"what")
+            && asked.contains(&"you")
+            && asked.contains(&"can")
+            && (asked.contains(&"ask") || asked.contains(&"do"))
+            && asked
+                .iter()
+                .all(|word| !ASKING.contains(word) && !PASSWORD_WORDS.contains(word));
+        // "How do I use this bot? I've never used it before": a help question of its own,
+        // ended by a question mark, whatever follows it.
+        let asked_first = HELP
+            .iter()
+            .filter(|phrase| phrase.len() >= 4)
+            .any(|phrase| meaningful.starts_with(phrase) && self.question_after(phrase.len()));
         // "how do I ask you for access to something?", "how can i request stuff": how to use
         // the bot, in words that name nothing to ask for.
         const ABOUT_USING: &[&str] = &[
@@ -452,7 +452,12 @@ impl Parser<'_, '_> {
             || self.has_seq(&["heard", "back"]))
             && (all.has_seq(&["where", "is", "it"])
                 || all.has_seq(&["wheres", "it"])
-                || all.has_any(&["yet", "update", "news", "back", "approved"]));
+                || all.has_any(&["yet", "update", "news", "back", "approved", "stuck"]));
+        // "did ingrid approve my ELN thing yet", "has anyone approved my access": whether
+        // someone approved something of one's own.
+        let approved_mine = self.has_any(&["did", "has", "have"])
+            && self.has_any(&["approve", "approved"])
+            && self.has_any(&["my"]);
         // "did my X access go through yet", "has my access to X gone through": something of
         // one's own asked after by whether it went through.
         let through = (self.has_seq(&["go", "through"])
@@ -476,7 +481,8 @@ impl Parser<'_, '_> {
                         )
                     }))
         });
-        ((mine && self.has_any(AFTER)) || waiting || through || made_before) && !making
+        ((mine && self.has_any(AFTER)) || waiting || through || made_before || approved_mine)
+            && !making
     }
 
     /// "put the new brochures in X", "save files into X", "add documents to X": things, not
@@ -525,6 +531,10 @@ impl Parser<'_, '_> {
         ]);
         let mine = self.has_seq(&["do", "i", "have"])
             || self.has_seq(&["am", "i"])
+            // "all the groups and teams i'm in", "the sites i belong to".
+            || self.has_seq(&["im", "in"])
+            || self.has_seq(&["i", "am", "in"])
+            || self.has_seq(&["i", "belong"])
             || (self.has_any(&["i"]) && self.has_any(&["have", "got"]))
             || self.has_any(&["my"]);
         let wants = self.has_any(&[
@@ -563,6 +573,11 @@ impl Parser<'_, '_> {
 
     /// "leave the X channel", "I'm leaving the social club"; not time off ("on leave",
     /// "parental leave") or going somewhere ("leaving for the client site tomorrow").
+    /// Whether the message holds a mail address.
+    fn names_an_address(&self) -> bool {
+        self.tokens.iter().any(|token| token.kind == Kind::Address)
+    }
+
     fn leaves_something(&self) -> bool {
         let words = &self.words;
         (0..words.len()).any(|at| {
@@ -583,9 +598,11 @@ impl Parser<'_, '_> {
                             | "of"
                     )
                 )
+                // "leave biosafety@…": an address is what is left, though it is no word.
+                && (after.is_some() || self.names_an_address())
                 && !matches!(
                     after,
-                    None | Some(
+                    Some(
                         "for"
                             | "on"
                             | "at"

@@ -145,9 +145,12 @@ impl Parser<'_, '_> {
         const VERBS: &[&str] = &[
             "add", "give", "grant", "remove", "put", "get", "let", "revoke",
         ];
-        self.words.windows(2).any(|pair| {
-            VERBS.contains(&pair[0].as_str()) && matches!(pair[1].as_str(), "him" | "her" | "them")
-        })
+        let pronoun = |word: &str| matches!(word, "him" | "her" | "them");
+        self.words
+            .windows(2)
+            .any(|pair| VERBS.contains(&pair[0].as_str()) && pronoun(&pair[1]))
+            // "please reset it for him", "can you unlock it for her".
+            || self.words.windows(2).any(|pair| pair[0] == "for" && pronoun(&pair[1]))
     }
 
     /// Whether the person named at token `at` is context, not whom the request is for:

@@ -124,6 +124,20 @@ impl Parser<'_, '_> {
                 at += 1;
                 continue;
             }
+            // A name made of words that are otherwise filler or access words ("IT Admins",
+            // "Read Only Users") is a name when the catalog holds it whole.
+            if let Some(length) = self.weak_name_at(at, end) {
+                for offset in 0..length {
+                    phrase.words.push(PhraseWord {
+                        token: at + offset,
+                        word: Word::new(&self.tokens[at + offset].text, false),
+                        access: None,
+                        kind: None,
+                    });
+                }
+                at += length;
+                continue;
+            }
             if let Some((length, access)) = self.phrase_at(at, ACCESS_PHRASES) {
                 for offset in 0..length {
                     let text = &self.tokens[at + offset].text;
@@ -185,6 +199,25 @@ impl Parser<'_, '_> {
             at += 1;
         }
         phrase
+    }
+
+    /// How many words from `at` are a whole catalog name that starts with a filler or access
+    /// word, which the phrase would otherwise drop or read as a level.
+    fn weak_name_at(&self, at: usize, end: usize) -> Option<usize> {
+        let first = self.word_at(at)?;
+        if !(self.is_filler(first) || self.phrase_at(at, ACCESS_PHRASES).is_some()) {
+            return None;
+        }
+        let mut words: Vec<&str> = Vec::with_capacity(4);
+        for next in at..end.min(at + 4) {
+            if self.used[next] {
+                break;
+            }
+            words.push(self.word_at(next)?);
+        }
+        (2..=words.len())
+            .rev()
+            .find(|&length| self.catalog.is_a_name(&words[..length]))
     }
 
     /// "can you order me a monitor", "please book us a room": a word between the one asked and
@@ -473,11 +506,23 @@ fn named_whole<'c>(candidates: &[Candidate<'c>], phrase: &Phrase) -> Option<Cand
     let whole = |candidate: &&Candidate<'c>| {
         let every_name_word_said =
             text::terms(&candidate.resource.name).all(|term| said.contains(&term.as_str()));
-        let every_word_in_name = phrase
-            .words
-            .iter()
-            .enumerate()
-            .all(|(i, word)| word.word.optional || candidate.names_word(i));
+        // "Instrument Logs in the lab protocols site": where it is, said whole, places it
+        // as surely as its kind.
+        let parent_terms: Vec<String> = candidate
+            .resource
+            .parent
+            .as_ref()
+            .map(|parent| text::terms(&parent.name).collect())
+            .unwrap_or_default();
+        let place_said = !parent_terms.is_empty()
+            && parent_terms
+                .iter()
+                .all(|term| said.contains(&term.as_str()));
+        let every_word_in_name = phrase.words.iter().enumerate().all(|(i, word)| {
+            word.word.optional
+                || candidate.names_word(i)
+                || (place_said && parent_terms.contains(&word.word.term))
+        });
         // The kind said too ("the Finance site"): a bare name ("access to legal") may still
         // mean the entry that holds it in a longer name.
         let kind_said = phrase.words.iter().enumerate().any(|(i, word)| {
@@ -486,7 +531,7 @@ fn named_whole<'c>(candidates: &[Candidate<'c>], phrase: &Phrase) -> Option<Cand
                     kind_affinity(said, candidate.resource.kind) == KindAffinity::Same
                 })
         });
-        every_name_word_said && every_word_in_name && kind_said
+        every_name_word_said && every_word_in_name && (kind_said || place_said)
     };
     let mut named = candidates.iter().filter(whole);
     match (named.next(), named.next()) {
