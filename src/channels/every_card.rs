@@ -250,7 +250,10 @@ fn catalogue() -> Vec<(String, Message)> {
             );
         }
     }
-    add("my-requests".into(), replies::my_requests(&grants(12)));
+    add(
+        "my-requests".into(),
+        replies::my_requests(&grants(12), &grants(12)),
+    );
 
     for (kind, record) in requests() {
         for index in 0..record.stages.len() {

@@ -266,9 +266,36 @@ pub fn started(line: &str, sentence: &str, record: &RequestRecord) -> Message {
 }
 
 /// "Status of my requests": the latest ten, one line each.
-pub fn my_requests(mine: &[RequestRecord]) -> Message {
+/// "What's happening with my requests?": the person's own requests, newest first, and the
+/// requests waiting for their decision (an approver asks "anything waiting for my approval?").
+pub fn my_requests(mine: &[RequestRecord], to_decide: &[RequestRecord]) -> Message {
+    let deciding: Vec<String> = to_decide
+        .iter()
+        .take(10)
+        .map(|record| {
+            format!(
+                "{}: {} asks for {}",
+                record.id,
+                record.requester.upn,
+                record.resource.grant_phrase(record.access)
+            )
+        })
+        .collect();
+    let deciding = match deciding.len() {
+        0 => String::new(),
+        shown => format!(
+            "Waiting for your decision ({} in all; the approval cards are in our chat):\n{}{}",
+            to_decide.len(),
+            deciding.join("\n"),
+            if to_decide.len() > shown { "\n…" } else { "" }
+        ),
+    };
     if mine.is_empty() {
-        return Message::text("You have no requests with me yet.");
+        return Message::text(if deciding.is_empty() {
+            "You have no requests with me yet, and none is waiting for your decision.".to_owned()
+        } else {
+            format!("You have no requests with me yet.\n\n{deciding}")
+        });
     }
     let lines: Vec<String> = mine
         .iter()
@@ -310,7 +337,12 @@ pub fn my_requests(mine: &[RequestRecord]) -> Message {
             )
         })
         .collect();
-    Message::text(format!("Your requests:\n{}", lines.join("\n")))
+    let yours = format!("Your requests:\n{}", lines.join("\n"));
+    Message::text(if deciding.is_empty() {
+        yours
+    } else {
+        format!("{yours}\n\n{deciding}")
+    })
 }
 
 /// How many items a list card shows at once. Ten lines read at a glance, and a page stays far

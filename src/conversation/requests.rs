@@ -185,7 +185,9 @@ impl Conversation {
             }
             Intent::Status => {
                 let mine = self.requests.of(&upn);
-                self.say(&message.place, &replies::my_requests(&mine)).await
+                let to_decide = self.requests.awaiting_decision_of(&upn);
+                self.say(&message.place, &replies::my_requests(&mine, &to_decide))
+                    .await
             }
         }
     }

@@ -188,6 +188,31 @@ impl Requests {
         mine
     }
 
+    /// The requests waiting for `upn`'s decision at their current stage, oldest first (none
+    /// when the store cannot be read).
+    pub fn awaiting_decision_of(&self, upn: &str) -> Vec<RequestRecord> {
+        let upn = upn.to_lowercase();
+        let in_flight = match self.table.in_flight() {
+            Ok(records) => records,
+            Err(error) => {
+                tracing::error!(%error, "cannot read requests");
+                return Vec::new();
+            }
+        };
+        let mut waiting: Vec<RequestRecord> = in_flight
+            .into_iter()
+            .filter(|record| match &record.state {
+                State::AwaitingApproval { stage } => record
+                    .stages
+                    .get(*stage)
+                    .is_some_and(|stage| stage.approvers.iter().any(|one| *one == upn)),
+                _ => false,
+            })
+            .collect();
+        waiting.sort_by_key(|record| record.created_at);
+        waiting
+    }
+
     /// Carries on every request in flight: after a restart, or a sign-in.
     pub async fn resume(&self) {
         let records = match self.table.in_flight() {

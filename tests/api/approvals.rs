@@ -168,6 +168,26 @@ async fn the_owner_approves_by_card_and_the_change_is_made_with_their_token() {
         "the card says who, and their department: {shown}"
     );
 
+    // The owner can ask what waits for her; someone else is told nothing waits for them.
+    app.teams(nina, "anything waiting for my approval?").await;
+    until_said(
+        || app.teams_seen(nina),
+        "Waiting for your decision (1 in all; the approval cards are in our chat):\\nR-",
+    )
+    .await;
+    assert!(
+        Value::Array(app.teams_seen(nina).await)
+            .to_string()
+            .contains("tom.becker@contoso.com asks for membership on VPN Users (group)"),
+    );
+    app.teams("maria.garcia@contoso.com", "any approvals pending for me?")
+        .await;
+    until_said(
+        || app.teams_seen("maria.garcia@contoso.com"),
+        "none is waiting for your decision",
+    )
+    .await;
+
     // The requester replaying the owner's action changes nothing.
     click_teams(&app, tom, &card, &approve).await;
     until_said(
