@@ -205,7 +205,7 @@ impl Requests {
                 State::AwaitingApproval { stage } => record
                     .stages
                     .get(*stage)
-                    .is_some_and(|stage| stage.approvers.iter().any(|one| *one == upn)),
+                    .is_some_and(|stage| stage.approvers.contains(&upn)),
                 _ => false,
             })
             .collect();
