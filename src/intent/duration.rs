@@ -289,6 +289,15 @@ fn moment(
                 let this_end = period_end(period, now)?;
                 return Some((next + 2, period_end(period, this_end + Duration::days(1))?));
             }
+            // "end of april": the last day of that month, this year or next.
+            if let Some(month) = word(next).and_then(month) {
+                let year = if month < today.month() {
+                    today.year() + 1
+                } else {
+                    today.year()
+                };
+                return Some((next + 1, end_of_day(last_of_month(year, month)?)));
+            }
             return Some((next + 1, period_end(word(next)?, now)?));
         }
         "next" => {
@@ -561,6 +570,10 @@ mod tests {
         assert_eq!(seconds("sort it out for like two weeks"), Some(14 * 86_400));
         assert_eq!(seconds("for about 3 days"), Some(3 * 86_400));
         assert_eq!(seconds("another month"), Some(30 * 86_400));
+        assert_eq!(
+            seconds("till the end of december"),
+            Some(until_end_of((2026, 12, 31)))
+        );
         assert_eq!(seconds("can i get 2 more weeks?"), Some(14 * 86_400));
         assert_eq!(seconds("could I keep it for 3 more days"), Some(3 * 86_400));
         assert_eq!(seconds("a few more days please"), Some(3 * 86_400));

@@ -145,11 +145,21 @@ impl<'m, 'c> Parser<'m, 'c> {
             }
         }
         let people: Vec<Named> = people.into_iter().map(|(named, _)| named).collect();
-        let on_behalf_of = people.iter().find_map(|named| match named {
-            Named::Person(upn) if !upn.eq_ignore_ascii_case(self.asker.upn) => Some(upn.clone()),
-            Named::Address(address) => Some(address.clone()),
-            Named::Person(_) => None,
-        });
+        let on_behalf_of = people
+            .iter()
+            .find_map(|named| match named {
+                Named::Person(upn) if !upn.eq_ignore_ascii_case(self.asker.upn) => {
+                    Some(upn.clone())
+                }
+                Named::Address(address) => Some(address.clone()),
+                Named::Person(_) => None,
+            })
+            .or_else(|| {
+                people
+                    .is_empty()
+                    .then(|| self.first_name_in_need())
+                    .flatten()
+            });
         let terms = Terms {
             access_words: Vec::new(),
             duration_seconds: duration,
@@ -227,6 +237,7 @@ impl<'m, 'c> Parser<'m, 'c> {
             let with = people
                 .first()
                 .map(|named| named.address().to_owned())
+                .or_else(|| terms.on_behalf_of.clone())
                 .or_else(|| self.lone_first_name());
             return Intent::ShareCalendar {
                 with,
@@ -243,6 +254,7 @@ impl<'m, 'c> Parser<'m, 'c> {
                 .first()
                 .map(|named| named.address().to_owned())
                 .or_else(|| self.first_address())
+                .or_else(|| terms.on_behalf_of.clone())
                 .or_else(|| self.lone_first_name());
             return Intent::ForwardMail {
                 to,
@@ -273,10 +285,14 @@ impl<'m, 'c> Parser<'m, 'c> {
         let pending = self.has_any(&["pending", "outstanding"])
             || (self.has_any(&["waiting", "awaiting"])
                 && !self.has_any(&["add", "give", "grant", "need", "want", "join"]));
-        let to_approve = self.has_seq(&["me", "to", "approve"]);
+        // "anything pending for me to approve?", "any requests I need to approve today?"
+        let to_approve = self.has_seq(&["me", "to", "approve"])
+            || self.has_seq(&["i", "need", "to", "approve"])
+            || self.has_seq(&["i", "have", "to", "approve"]);
         let about = self.has_any(&["request", "requests", "approval", "approvals"]) || to_approve;
         let acting = self.has_any(&["approve", "reject", "deny", "cancel"]) && !to_approve;
-        pending && about && !acting
+        let asking_any = to_approve && self.has_any(&["any", "anything", "requests"]);
+        (pending || asking_any) && about && !acting
     }
 
     fn mark(&mut self, start: usize, end: usize) {

@@ -35,6 +35,10 @@ const ALPINE: &str = include_str!("../../tests/fixtures/alpine.json");
 const ALPINE_REQUESTS: &str = include_str!("../../tests/fixtures/alpine-requests.jsonl");
 const TREY: &str = include_str!("../../tests/fixtures/trey.json");
 const TREY_REQUESTS: &str = include_str!("../../tests/fixtures/trey-requests.jsonl");
+const BELLOWS: &str = include_str!("../../tests/fixtures/bellows.json");
+const BELLOWS_REQUESTS: &str = include_str!("../../tests/fixtures/bellows-requests.jsonl");
+const MARGIES: &str = include_str!("../../tests/fixtures/margies.json");
+const MARGIES_REQUESTS: &str = include_str!("../../tests/fixtures/margies-requests.jsonl");
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0)
@@ -207,6 +211,22 @@ fn meets(got: &Value, expect: &Value) -> bool {
 /// Lines of the blind sets the parser still gets wrong, each with why; the corpus test fails if
 /// one of them starts to pass (so this list stays true) as much as on any other miss.
 const KNOWN_MISSES: &[(&str, &str)] = &[
+    (
+        "can i have s.adeyemi@bellowscollege.edu as my main email address instead? students keep misspelling adeyemi",
+        "'as my main email address' after the address is not read as asking for a new primary address",
+    ),
+    (
+        "could i get into the alumni stuff",
+        "'alumni' is the first word of the Alumni Network site's name and of no other name said whole; the writer would ask between the site and the Alumni Office mailbox",
+    ),
+    (
+        "can u add me to the IT group",
+        "'IT' reads as the pronoun 'it', so nothing is named (answered as not understood, never as a grant)",
+    ),
+    (
+        "how does this bot work, what kind of things can i ask for",
+        "two help questions joined by a comma: the first is only taken as help when a question mark ends it",
+    ),
     (
         "need to be in Lift Ticketing Access asap the scanners at the gondola base keep saying not authorised",
         "a reason run on without punctuation after 'asap' stays in the resource phrase, and the phrase then fits nothing well enough",
@@ -412,6 +432,16 @@ fn the_alpine_corpus_is_understood() {
 #[test]
 fn the_trey_corpus_is_understood() {
     corpus_is_understood("trey", &catalog_of(TREY), TREY_REQUESTS);
+}
+
+#[test]
+fn the_bellows_corpus_is_understood() {
+    corpus_is_understood("bellows", &catalog_of(BELLOWS), BELLOWS_REQUESTS);
+}
+
+#[test]
+fn the_margies_corpus_is_understood() {
+    corpus_is_understood("margies", &catalog_of(MARGIES), MARGIES_REQUESTS);
 }
 
 #[test]

@@ -130,6 +130,10 @@ impl<'a> Words<'a> {
             || self.has_seq(&["locked", "out"])
             || self.has_seq(&["blocked", "out"])
             || self.has_seq(&["locked", "me", "out"])
+            || self.has_seq(&["locked", "myself", "out"])
+            // "too many wrong tries this morning": what locks an account.
+            || (self.has_seq(&["too", "many"])
+                && self.has_any(&["tries", "attempts", "attempt", "guesses"]))
             || self.has_seq(&["account", "locked"])
             || self.has_seq(&["account", "is", "locked"])
             || self.has_seq(&["account", "has", "been", "locked"])
@@ -303,6 +307,7 @@ impl Parser<'_, '_> {
             &["how", "can", "you", "help"],
             &["how", "can", "you", "help", "me"],
             &["what", "are", "you"],
+            &["what", "are", "you", "for"],
             &["who", "are", "you"],
             &["what", "is", "this"],
             &["whats", "this"],
@@ -323,8 +328,8 @@ impl Parser<'_, '_> {
         // "new here, how do i use you", "first time using this: how does it work?": the
         // question after a word about oneself.
         const NEWCOMER: &[&str] = &[
-            "new", "here", "im", "just", "joined", "first", "time", "using", "so", "ok", "okay",
-            "quick", "question",
+            "new", "here", "im", "just", "joined", "first", "time", "using", "you", "so", "ok",
+            "okay", "quick", "question",
         ];
         let asked: Vec<&str> = meaningful
             .iter()
@@ -522,6 +527,10 @@ impl Parser<'_, '_> {
         let about = self.has_any(&[
             "access",
             "grants",
+            "mailboxes",
+            "channels",
+            "libraries",
+            "lists",
             "permissions",
             "groups",
             "teams",
@@ -629,6 +638,9 @@ impl Parser<'_, '_> {
             || self.has_seq(&["take", "me", "off"])
             || self.has_seq(&["take", "me", "out"])
             || self.has_seq(&["take", "away", "my"])
+            // "…, you can take my edit access away": said after the reason-like part too.
+            || (Words(&self.all_words).has_seq(&["take", "my"])
+                && Words(&self.all_words).has_any(&["away"]))
             || self.has_seq(&["drop", "me"])
             || self.has_seq(&["drop", "my"])
             // "can I be removed from X", "I'd like to be taken off the list"; not what was

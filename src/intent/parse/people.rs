@@ -187,6 +187,48 @@ impl Parser<'_, '_> {
     /// A colleague named by first name alone, anywhere ("can Priya see my calendar"): the one
     /// person of the tenant with that first name, other than the asker, when no resource's name
     /// uses the word. Only where the request must be about a person.
+    /// A colleague named by first name as the one who needs the access: "tess needs edit on
+    /// X", "I'd like Raj to be able to send on behalf of X". Marks the name used.
+    pub(super) fn first_name_in_need(&mut self) -> Option<String> {
+        let word_positions: Vec<usize> = (0..self.tokens.len())
+            .filter(|&at| self.tokens[at].is_word())
+            .collect();
+        let text = |i: usize| -> Option<&str> {
+            word_positions
+                .get(i)
+                .map(|&at| self.tokens[at].text.as_str())
+        };
+        let mut found = None;
+        for i in 0..word_positions.len() {
+            let named_at = if i == 0 && matches!(text(1), Some("needs" | "wants" | "requires")) {
+                Some(0)
+            } else if matches!(text(i), Some("like" | "want" | "need")) && text(i + 2) == Some("to")
+            {
+                Some(i + 1)
+            } else {
+                None
+            };
+            let Some(named_at) = named_at else {
+                continue;
+            };
+            let Some(word) = text(named_at) else {
+                continue;
+            };
+            if FILLER.contains(&word) || self.catalog.names_word(word) {
+                continue;
+            }
+            if let [person] = self.catalog.people_named(&[word]).as_slice() {
+                if !person.upn.eq_ignore_ascii_case(self.asker.upn) {
+                    found = Some((word_positions[named_at], person.upn.clone()));
+                    break;
+                }
+            }
+        }
+        let (at, upn) = found?;
+        self.used[at] = true;
+        Some(upn)
+    }
+
     pub(super) fn lone_first_name(&mut self) -> Option<String> {
         for at in 0..self.tokens.len() {
             if self.used[at] || !self.tokens[at].is_word() {

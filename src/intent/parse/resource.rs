@@ -172,7 +172,11 @@ impl Parser<'_, '_> {
                 for offset in 0..length {
                     let said = self.tokens[at + offset].text.as_str();
                     // A site's files are its document library, whatever people call them.
-                    let said = if kind == ResourceKind::Library && LIBRARY_CONTENT.contains(&said) {
+                    // Unless it ends a name ("the Applicant Files library").
+                    let said = if kind == ResourceKind::Library
+                        && LIBRARY_CONTENT.contains(&said)
+                        && !self.ends_a_name(at + offset)
+                    {
                         "documents"
                     } else {
                         said
@@ -218,6 +222,22 @@ impl Parser<'_, '_> {
         (2..=words.len())
             .rev()
             .find(|&length| self.catalog.is_a_name(&words[..length]))
+    }
+
+    /// Whether the word at `at` ends a whole catalog name with the one to three words before
+    /// it ("Applicant Files").
+    fn ends_a_name(&self, at: usize) -> bool {
+        let mut words: Vec<&str> = Vec::with_capacity(4);
+        for back in (at.saturating_sub(3)..=at).rev() {
+            match self.word_at(back) {
+                Some(word) if back == at || !self.used[back] => words.insert(0, word),
+                _ => break,
+            }
+            if words.len() >= 2 && self.catalog.is_a_name(&words) {
+                return true;
+            }
+        }
+        false
     }
 
     /// "can you order me a monitor", "please book us a room": a word between the one asked and
