@@ -14,8 +14,9 @@ use serde::{Deserialize, Serialize};
 use super::resource::Resource;
 use super::text;
 
-/// How many entries holding a word [`Catalog::is_a_name`] reads.
-const NAME_SCAN: usize = 512;
+/// How many postings of a word [`Catalog::is_a_name`] reads: a word that common is no part of
+/// a name said whole.
+const NAME_SCAN: usize = 2048;
 
 /// A person of the tenant, so that text naming someone ("share my calendar with Tom Becker",
 /// "for alex.kim@...") can be resolved to a UPN. People are never requestable resources.
@@ -63,6 +64,8 @@ pub(super) struct Index {
     ids: HashMap<Box<str>, TermId>,
     texts: Vec<Box<str>>,
     postings: Vec<Vec<u32>>,
+    /// Per term: whether some name, alias or mail local part holds it.
+    in_names: Vec<bool>,
     /// Term ids ordered by their text, for prefix lookups.
     sorted: Vec<TermId>,
     /// One-deletion neighbourhood → the terms it came from.
@@ -208,31 +211,38 @@ impl Catalog {
 
     /// Whether some resource's name (or alias or mail) holds this word.
     pub fn names_word(&self, word: &str) -> bool {
-        self.index.term(&text::term(word)).is_some_and(|id| {
-            self.index
-                .postings(id)
-                .any(|(_, field)| field == Field::Name)
-        })
+        self.index
+            .term(&text::term(word))
+            .is_some_and(|id| self.index.in_names(id))
     }
 
     /// Whether these words, in order, are the whole of some resource's name or alias ("IT
     /// Admins", whose words are also a pronoun and an access word). Reads at most
-    /// [`NAME_SCAN`] entries that hold the first word.
+    /// [`NAME_SCAN`] postings, those of the rarest of the words.
     pub fn is_a_name(&self, words: &[&str]) -> bool {
         let Some(ids) = words
             .iter()
-            .map(|word| self.index.term(&text::term(word)))
+            .map(|word| {
+                self.index
+                    .term(&text::term(word))
+                    .filter(|id| self.index.in_names(*id))
+            })
             .collect::<Option<Vec<TermId>>>()
         else {
             return false;
         };
-        let Some(first) = ids.first() else {
+        // The entries holding the rarest of the words are the fewest to read.
+        let Some(rarest) = ids
+            .iter()
+            .copied()
+            .min_by_key(|id| self.index.document_frequency(*id))
+        else {
             return false;
         };
         self.index
-            .postings(*first)
-            .filter(|(_, field)| *field == Field::Name)
+            .postings(rarest)
             .take(NAME_SCAN)
+            .filter(|(_, field)| *field == Field::Name)
             .any(|(at, _)| {
                 self.index
                     .entries
@@ -309,6 +319,7 @@ impl Index {
                     self.ids.insert(boxed.clone(), id);
                     self.texts.push(boxed);
                     self.postings.push(Vec::new());
+                    self.in_names.push(false);
                     id
                 }
             };
@@ -316,6 +327,11 @@ impl Index {
                 continue;
             }
             ids.push(id);
+            if field == Field::Name {
+                if let Some(named) = self.in_names.get_mut(id as usize) {
+                    *named = true;
+                }
+            }
             let posting = at | ((field as u32) << FIELD_SHIFT);
             let list = &mut self.postings[id as usize];
             // A resource appears once per term and field; several fields may share a term.
@@ -324,6 +340,11 @@ impl Index {
             }
         }
         ids.into_boxed_slice()
+    }
+
+    /// Whether some name, alias or mail local part holds the term.
+    pub(super) fn in_names(&self, id: TermId) -> bool {
+        self.in_names.get(id as usize).copied().unwrap_or(false)
     }
 
     pub(super) fn term(&self, text: &str) -> Option<TermId> {

@@ -1091,6 +1091,29 @@ fn spans_and_reasons_are_what_was_said() {
 }
 /// Who approved or said so is neither the resource nor whom the request is for.
 #[test]
+fn a_colleague_is_the_one_in_need_only_when_access_follows() {
+    let catalog = contoso();
+    let for_of = |message: &str| run(&catalog, "sarah.chen@contoso.com", message)["for"].clone();
+    assert_eq!(
+        for_of("tom needs edit on the Finance site"),
+        "tom.becker@contoso.com"
+    );
+    assert_eq!(
+        for_of("I'd like Tom to be able to read the Finance site"),
+        "tom.becker@contoso.com"
+    );
+    // Something the colleague is to do is no access for them.
+    assert_eq!(
+        for_of("I'd like Tom to approve my access to the Finance site"),
+        Value::Null
+    );
+    assert_eq!(
+        for_of("tom needs to sign off my Finance site access"),
+        Value::Null
+    );
+}
+
+#[test]
 fn who_said_so_is_not_whom_it_is_for() {
     let catalog = contoso();
     for text in [

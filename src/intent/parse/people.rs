@@ -200,9 +200,21 @@ impl Parser<'_, '_> {
         };
         let mut found = None;
         for i in 0..word_positions.len() {
-            let named_at = if i == 0 && matches!(text(1), Some("needs" | "wants" | "requires")) {
+            // What follows says it is access the colleague needs, not something they are to
+            // do for the asker ("I'd like Raj to approve it" names no beneficiary).
+            const HAVING: &[&str] = &[
+                "be", "have", "get", "access", "see", "view", "read", "edit", "send", "join",
+                "use", "open", "upload", "write", "manage", "own",
+            ];
+            let having = |at: usize| text(at).is_some_and(|word| HAVING.contains(&word));
+            let named_at = if i == 0
+                && matches!(text(1), Some("needs" | "wants" | "requires"))
+                && (having(2) || (text(2) == Some("to") && having(3)))
+            {
                 Some(0)
-            } else if matches!(text(i), Some("like" | "want" | "need")) && text(i + 2) == Some("to")
+            } else if matches!(text(i), Some("like" | "want" | "need"))
+                && text(i + 2) == Some("to")
+                && having(i + 3)
             {
                 Some(i + 1)
             } else {
