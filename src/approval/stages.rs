@@ -132,7 +132,9 @@ pub async fn escalation(
 /// approver group must be named unambiguously.
 fn approver_group(catalog: &Catalog, name: &str) -> Result<String, StageError> {
     let mut named = catalog.resources().iter().filter(|resource| {
-        resource.kind == ResourceKind::Group && resource.name.eq_ignore_ascii_case(name)
+        // A mail-enabled security group is a list to the catalog and a group to an approver.
+        (resource.kind == ResourceKind::Group || resource.is_security_list())
+            && resource.name.eq_ignore_ascii_case(name)
     });
     match (named.next(), named.next()) {
         (Some(group), None) => Ok(group.id.clone()),

@@ -135,6 +135,24 @@ impl Catalog {
         self.resources.is_empty()
     }
 
+    /// The directory object a grant was recorded against, whichever of group and list the
+    /// catalog now calls it: a mail-enabled security group was a `group` to builds before it
+    /// became a `distribution_list`, with the same id.
+    pub fn get_recorded(
+        &self,
+        kind: crate::domain::resource::ResourceKind,
+        id: &str,
+    ) -> Option<&Resource> {
+        use crate::domain::resource::ResourceKind as K;
+        self.get(kind, id).or_else(|| match kind {
+            K::Group => self
+                .get(K::DistributionList, id)
+                .filter(|found| found.is_security_list()),
+            K::DistributionList => self.get(K::Group, id),
+            _ => None,
+        })
+    }
+
     /// The resource with this kind and id.
     pub fn get(&self, kind: crate::domain::resource::ResourceKind, id: &str) -> Option<&Resource> {
         self.resources
@@ -477,6 +495,43 @@ mod tests {
                 mail: Some("Tom.Becker@contoso.com".into()),
             }],
         )
+    }
+
+    #[test]
+    fn a_grant_recorded_on_a_group_finds_the_mail_enabled_security_group_it_now_is() {
+        let mut badges = Resource::new(ResourceKind::DistributionList, "g-mes", "Badge Readers");
+        badges.membership = crate::catalog::Membership::Exchange;
+        let news = Resource::new(ResourceKind::DistributionList, "g-dl", "everyone-news");
+        let vpn = Resource::new(ResourceKind::Group, "g-sec", "VPN Users");
+        let catalog = Catalog::build(vec![badges, news, vpn], Vec::new());
+        let found = |kind, id| {
+            catalog
+                .get_recorded(kind, id)
+                .map(|found| found.name.as_str())
+        };
+        assert_eq!(found(ResourceKind::Group, "g-mes"), Some("Badge Readers"));
+        assert_eq!(
+            found(ResourceKind::DistributionList, "g-mes"),
+            Some("Badge Readers")
+        );
+        // A list that never was a group is not found as one.
+        assert_eq!(found(ResourceKind::Group, "g-dl"), None);
+        assert_eq!(found(ResourceKind::Group, "g-sec"), Some("VPN Users"));
+        assert_eq!(found(ResourceKind::Mailbox, "g-mes"), None);
+    }
+
+    #[test]
+    fn names_made_of_common_words_are_known_whole() {
+        let admins = Resource::new(ResourceKind::Group, "g1", "IT Admins");
+        let catalog = Catalog::build(vec![admins], Vec::new());
+        assert!(catalog.is_a_name(&["it", "admins"]));
+        assert!(catalog.is_a_name(&["IT", "Admin"]));
+        assert!(
+            !catalog.is_a_name(&["it"]),
+            "a part of a name is not the name"
+        );
+        assert!(!catalog.is_a_name(&["it", "admins", "team"]));
+        assert!(catalog.names_word("admins") && !catalog.names_word("team"));
     }
 
     #[test]

@@ -47,7 +47,17 @@ impl Conversation {
             .into_iter()
             .filter(|record| crate::requests::revocable(&record.state))
             .filter(|record| {
-                (record.resource.kind == resource.kind && record.resource.id == resource.id)
+                (record.resource.id == resource.id
+                    && (record.resource.kind == resource.kind
+                        // A mail-enabled security group granted as a `group` by an older
+                        // build, now a list: the same directory object.
+                        || (matches!(
+                            record.resource.kind,
+                            ResourceKind::Group | ResourceKind::DistributionList
+                        ) && matches!(
+                            resource.kind,
+                            ResourceKind::Group | ResourceKind::DistributionList
+                        ))))
                     || (resource.kind == ResourceKind::Group
                         && record.group_id.as_deref() == Some(resource.id.as_str()))
             })

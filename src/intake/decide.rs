@@ -101,7 +101,9 @@ impl Intake {
         };
         let terms = match intent {
             Intent::Access(access) => {
-                let Some(resource) = catalog.get(access.resource.kind, &access.resource.id) else {
+                let Some(resource) =
+                    catalog.get_recorded(access.resource.kind, &access.resource.id)
+                else {
                     return Ok(Some(unknown_resource(&access.resource.name).into()));
                 };
                 request.action = match access.change {

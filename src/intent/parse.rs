@@ -199,9 +199,30 @@ impl<'m, 'c> Parser<'m, 'c> {
         // message, so a lockout said anywhere is an unlock.
         // "Ravi forgot his password, please reset it for him", "my phone was stolen. I need to
         // get back in": the request points back at trouble its explanation tells.
-        let points_back_at_trouble = self.has_any(&["reset", "unlock", "recover", "restore"])
+        // The trouble is the asker's, or a named person's ("my manager forgot his password,
+        // reset it" is neither: nobody is named, and it is not the asker's account).
+        let points_back_at_trouble = (self.has_any(&["reset", "unlock", "recover"])
             || self.has_seq(&["back", "in"])
-            || self.has_seq(&["back", "into"]);
+            || self.has_seq(&["back", "into"]))
+            && (terms.on_behalf_of.is_some()
+                || !Words(&self.all_words).has_any(&[
+                    "his",
+                    "her",
+                    "their",
+                    "he",
+                    "she",
+                    "they",
+                    "hes",
+                    "shes",
+                    "theyre",
+                    "our",
+                    "colleague",
+                    "colleagues",
+                    "manager",
+                    "boss",
+                    "intern",
+                    "someone",
+                ]));
         if Words(&self.words).account_action().is_some()
             || (points_back_at_trouble && Words(&self.all_words).account_action().is_some())
         {
@@ -254,7 +275,6 @@ impl<'m, 'c> Parser<'m, 'c> {
                 .first()
                 .map(|named| named.address().to_owned())
                 .or_else(|| self.first_address())
-                .or_else(|| terms.on_behalf_of.clone())
                 .or_else(|| self.lone_first_name());
             return Intent::ForwardMail {
                 to,

@@ -1114,6 +1114,35 @@ fn a_colleague_is_the_one_in_need_only_when_access_follows() {
 }
 
 #[test]
+fn a_removal_said_after_a_grant_or_in_passing_does_not_turn_it_around() {
+    let catalog = contoso();
+    let action = |message: &str| run(&catalog, "sarah.chen@contoso.com", message)["action"].clone();
+    assert_eq!(
+        action("add me to VPN Users, when the project is over you can take my access away"),
+        "grant"
+    );
+    assert_eq!(
+        action("please add me to the Marketing team for 2 weeks, then take my access away"),
+        "grant"
+    );
+    assert_eq!(
+        action("add me to all-sales@contoso.com before I leave"),
+        "grant"
+    );
+    assert_eq!(
+        action("im done with the marketing team, you can take my access away"),
+        "revoke"
+    );
+    // Whom a reason names is not where mail goes.
+    let forward = run(
+        &catalog,
+        "sarah.chen@contoso.com",
+        "forward my mail to my gmail because I need Tom to see it",
+    );
+    assert_eq!(forward["to"], Value::Null);
+}
+
+#[test]
 fn who_said_so_is_not_whom_it_is_for() {
     let catalog = contoso();
     for text in [

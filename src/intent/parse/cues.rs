@@ -582,9 +582,12 @@ impl Parser<'_, '_> {
 
     /// "leave the X channel", "I'm leaving the social club"; not time off ("on leave",
     /// "parental leave") or going somewhere ("leaving for the client site tomorrow").
-    /// Whether the message holds a mail address.
-    fn names_an_address(&self) -> bool {
-        self.tokens.iter().any(|token| token.kind == Kind::Address)
+    /// Whether "leave" (or "leaving") is followed at once by a mail address: "leave
+    /// biosafety@…", not "add me to all-sales@… before I leave".
+    fn leaves_an_address(&self) -> bool {
+        self.tokens.windows(2).any(|pair| {
+            (pair[0].is("leave") || pair[0].is("leaving")) && pair[1].kind == Kind::Address
+        })
     }
 
     fn leaves_something(&self) -> bool {
@@ -608,7 +611,7 @@ impl Parser<'_, '_> {
                     )
                 )
                 // "leave biosafety@…": an address is what is left, though it is no word.
-                && (after.is_some() || self.names_an_address())
+                && (after.is_some() || self.leaves_an_address())
                 && !matches!(
                     after,
                     Some(
@@ -638,9 +641,11 @@ impl Parser<'_, '_> {
             || self.has_seq(&["take", "me", "off"])
             || self.has_seq(&["take", "me", "out"])
             || self.has_seq(&["take", "away", "my"])
-            // "…, you can take my edit access away": said after the reason-like part too.
-            || (Words(&self.all_words).has_seq(&["take", "my"])
-                && Words(&self.all_words).has_any(&["away"]))
+            // "you can take my edit access away"; not "add me to X, then take my access away",
+            // which asks for the access first.
+            || (self.has_seq(&["take", "my"])
+                && self.has_any(&["away"])
+                && !self.has_any(&["add", "give", "grant", "join", "need", "want"]))
             || self.has_seq(&["drop", "me"])
             || self.has_seq(&["drop", "my"])
             // "can I be removed from X", "I'd like to be taken off the list"; not what was

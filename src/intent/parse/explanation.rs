@@ -572,6 +572,21 @@ impl Parser<'_, '_> {
     /// and either opened as an explanation is ("I'm…", "need to…", "covering…") or naming
     /// nothing the catalog would resolve (and no address). A part that names a resource without
     /// saying why is part of the request.
+    /// Whether these tokens ask for access to be taken away ("take my access away", "take
+    /// away my access", "you can remove me").
+    fn asks_to_take_away(&self, at: &[usize]) -> bool {
+        let words: Vec<&str> = at
+            .iter()
+            .filter(|at| self.tokens[**at].is_word())
+            .map(|at| self.tokens[*at].text.as_str())
+            .collect();
+        let has = |word: &str| words.contains(&word);
+        (has("take") && has("away") && (has("my") || has("me")))
+            || words.windows(2).any(|pair| {
+                matches!(pair[0], "remove" | "revoke" | "drop") && matches!(pair[1], "me" | "my")
+            })
+    }
+
     pub(super) fn explains(&self, start: usize, end: usize) -> bool {
         let unused: Vec<usize> = (start..end)
             .filter(|at| !self.used[*at] && !self.tokens[*at].is_break())
@@ -586,6 +601,10 @@ impl Parser<'_, '_> {
         };
         if REQUEST_OPENERS.contains(&first) {
             // "I got married, please change my email…": this part is the request.
+            return false;
+        }
+        if self.asks_to_take_away(&unused) {
+            // "im done with X, you can take my edit access away": the removal is the request.
             return false;
         }
         if self.asks_for_the_asker(start, end) {

@@ -190,8 +190,9 @@ impl Parser<'_, '_> {
     /// A colleague named by first name as the one who needs the access: "tess needs edit on
     /// X", "I'd like Raj to be able to send on behalf of X". Marks the name used.
     pub(super) fn first_name_in_need(&mut self) -> Option<String> {
+        // The request's own words: "…, because I need Tom to see it" names no beneficiary.
         let word_positions: Vec<usize> = (0..self.tokens.len())
-            .filter(|&at| self.tokens[at].is_word())
+            .filter(|&at| self.tokens[at].is_word() && !self.used[at] && !self.explaining[at])
             .collect();
         let text = |i: usize| -> Option<&str> {
             word_positions

@@ -205,11 +205,12 @@ impl Parser<'_, '_> {
         phrase
     }
 
-    /// How many words from `at` are a whole catalog name that starts with a filler or access
-    /// word, which the phrase would otherwise drop or read as a level.
+    /// How many words from `at` are a whole catalog name that starts with a filler word ("IT
+    /// Admins"), which the phrase would otherwise drop. Never one that starts with an access
+    /// word: "edit access to finance" asks for a level, whatever group is called "Edit Access".
     fn weak_name_at(&self, at: usize, end: usize) -> Option<usize> {
         let first = self.word_at(at)?;
-        if !(self.is_filler(first) || self.phrase_at(at, ACCESS_PHRASES).is_some()) {
+        if !self.is_filler(first) || self.phrase_at(at, ACCESS_PHRASES).is_some() {
             return None;
         }
         let mut words: Vec<&str> = Vec::with_capacity(4);

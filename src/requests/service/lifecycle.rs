@@ -214,7 +214,7 @@ impl Requests {
         }
         let catalog = self.catalog.current();
         let owns = |kind: ResourceKind, id: &str| {
-            catalog.get(kind, id).is_some_and(|resource| {
+            catalog.get_recorded(kind, id).is_some_and(|resource| {
                 resource.owners.iter().any(|owner| {
                     owner.id.eq_ignore_ascii_case(&by.entra_id)
                         || owner
