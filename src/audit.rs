@@ -8,7 +8,8 @@
 //! head, which only the holder of `[security] audit_key` can produce.
 //!
 //! Records are written and flushed before [`AuditLog::append`] returns, so a caller that appends
-//! before a side effect never performs an unrecorded one. This module never records a token,
+//! before a side effect never performs an unrecorded one. Concurrent appends share a flush (the
+//! store's group commit): the chain order is fixed under a lock, the wait for the disk is not. This module never records a token,
 //! secret or password: callers pass only what a reviewer needs.
 
 mod export;
@@ -97,29 +98,31 @@ impl AuditLog {
         })
     }
 
-    /// Appends one record, flushes it to disk and returns it. An `Err` means nothing was
-    /// recorded, so the caller must not go on to the side effect the record guards.
+    /// Appends one record, flushes it to disk and returns it. An `Err` means the record may not
+    /// be durable, so the caller must not go on to the side effect the record guards.
     pub fn append(&self, new: NewRecord) -> Result<AuditRecord, AuditError> {
         self.append_at(new, Utc::now())
     }
 
     fn append_at(&self, new: NewRecord, at: DateTime<Utc>) -> Result<AuditRecord, AuditError> {
+        // The chain is extended under the lock; the flush is not, so appends made meanwhile
+        // (and the delivery ledger's writes) share one flush instead of queueing for one each.
+        let record = {
+            let mut head = self.lock();
+            let record = AuditRecord::seal(head.last_seq + 1, at, new, &head.last_hash);
+            let bytes = serde_json::to_vec(&record).map_err(|error| StoreError::Encode {
+                domain: "audit",
+                reason: error.to_string(),
+            })?;
+            self.records.insert(&record.seq.to_key(), &bytes)?;
+            head.last_seq = record.seq;
+            head.last_hash.clone_from(&record.hash);
+            record
+        };
+        // A failed flush leaves the record in place: a later record may already be chained on
+        // it, and taking it back would break the chain. The caller is told it is not durable.
+        self.store.flush()?;
         let mut head = self.lock();
-        let record = AuditRecord::seal(head.last_seq + 1, at, new, &head.last_hash);
-        let bytes = serde_json::to_vec(&record).map_err(|error| StoreError::Encode {
-            domain: "audit",
-            reason: error.to_string(),
-        })?;
-        let key = record.seq.to_key();
-        self.records.insert(&key, &bytes)?;
-        if let Err(error) = self.store.flush() {
-            // Not durable, so not recorded: take it back so the chain stays as the caller
-            // believes it is.
-            let _ = self.records.remove(&key);
-            return Err(error.into());
-        }
-        head.last_seq = record.seq;
-        head.last_hash.clone_from(&record.hash);
         if head.last_seq.saturating_sub(head.last_signed_seq) >= SIGN_EVERY {
             // The record is durable whatever happens here; a failed signature is retried at
             // the next append or tick, and verification reports a tail left too long unsigned.

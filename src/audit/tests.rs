@@ -371,3 +371,37 @@ fn a_short_unsigned_tail_is_reported_but_not_broken() {
         "{report}"
     );
 }
+
+#[test]
+fn appends_from_many_threads_at_once_form_one_unbroken_chain() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (_store, log) = open_log(dir.path(), 1);
+    let log = Arc::new(log);
+    let writers: Vec<_> = (0..8)
+        .map(|writer| {
+            let log = Arc::clone(&log);
+            std::thread::spawn(move || {
+                (0..40)
+                    .map(|_| {
+                        log.append(record(&format!("R-{writer}"), AuditKind::Received))
+                            .expect("append")
+                            .seq
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut seqs: Vec<u64> = writers
+        .into_iter()
+        .flat_map(|writer| writer.join().expect("writer"))
+        .collect();
+    seqs.sort_unstable();
+    assert_eq!(
+        seqs,
+        (1..=320).collect::<Vec<_>>(),
+        "every append got its own place"
+    );
+    let report = log.verify().expect("verify runs");
+    assert!(report.is_ok(), "{report}");
+    assert_eq!(report.records, 320);
+}
