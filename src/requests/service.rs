@@ -202,10 +202,13 @@ impl Requests {
         let mut waiting: Vec<RequestRecord> = in_flight
             .into_iter()
             .filter(|record| match &record.state {
-                State::AwaitingApproval { stage } => record
-                    .stages
-                    .get(*stage)
-                    .is_some_and(|stage| stage.approvers.contains(&upn)),
+                State::AwaitingApproval { stage } => {
+                    record.stages.get(*stage).is_some_and(|stage| {
+                        // In a quorum, an approver who already said yes waits for the others.
+                        stage.approvers.contains(&upn)
+                            && !stage.approvals.iter().any(|approval| approval.by == upn)
+                    })
+                }
                 _ => false,
             })
             .collect();

@@ -770,6 +770,19 @@ async fn a_quorum_stage_waits_for_enough_different_approvers() {
     let (card_now, alex_approve) = card_for(&app, alex, "approve").await;
     assert_eq!(card_now, alex_card, "the card is updated in place");
     assert!(writes(&app).await.is_empty(), "nothing is made on one yes");
+    // Asked what waits for them, the one who said yes is told nothing does; the other is not.
+    app.teams(priya, "anything waiting for my approval?").await;
+    until_said(
+        || app.teams_seen(priya),
+        "none is waiting for your decision",
+    )
+    .await;
+    app.teams(alex, "anything waiting for my approval?").await;
+    until_said(
+        || app.teams_seen(alex),
+        "Waiting for your decision (1 in all",
+    )
+    .await;
 
     let decided = click_teams(&app, alex, &alex_card, &alex_approve).await;
     assert!(
