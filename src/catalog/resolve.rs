@@ -507,20 +507,24 @@ mod tests {
         }
     }
 
+    /// The ids a question offers, sorted; fails when the resolution is no question.
+    fn asked_ids(resolution: &Resolution<'_>) -> Vec<String> {
+        let Resolution::Ambiguous(candidates) = resolution else {
+            panic!("expected a question, got {resolution:?}");
+        };
+        let mut ids: Vec<String> = candidates
+            .iter()
+            .map(|candidate| candidate.resource.id.clone())
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
     #[test]
     fn equally_good_entries_are_asked_about() {
         let catalog = catalog();
-        match resolve(&catalog, &Query::phrase("marketing")) {
-            Resolution::Ambiguous(candidates) => {
-                let mut ids: Vec<&str> = candidates
-                    .iter()
-                    .map(|candidate| candidate.resource.id.as_str())
-                    .collect();
-                ids.sort_unstable();
-                assert_eq!(ids, ["mkt", "mktg"]);
-            }
-            other => panic!("expected a question, got {other:?}"),
-        }
+        let resolution = resolve(&catalog, &Query::phrase("marketing"));
+        assert_eq!(asked_ids(&resolution), ["mkt", "mktg"]);
     }
 
     #[test]
@@ -535,17 +539,8 @@ mod tests {
         let catalog = Catalog::build(vec![ops, leads, scanners, other], Vec::new());
         // The prefix of a run-together URL name does not name it whole, so the site's score
         // does not set it apart from the groups that hold the same word.
-        match resolve(&catalog, &Query::phrase("warehouse")) {
-            Resolution::Ambiguous(candidates) => {
-                let mut ids: Vec<&str> = candidates
-                    .iter()
-                    .map(|candidate| candidate.resource.id.as_str())
-                    .collect();
-                ids.sort_unstable();
-                assert_eq!(ids, ["leads", "ops", "scanners"]);
-            }
-            other => panic!("expected a question, got {other:?}"),
-        }
+        let resolution = resolve(&catalog, &Query::phrase("warehouse"));
+        assert_eq!(asked_ids(&resolution), ["leads", "ops", "scanners"]);
         // A name said whole still wins over names that only hold it.
         let mut with_whole = vec![warehouse];
         with_whole.extend(catalog.resources().iter().cloned());

@@ -102,6 +102,10 @@ pub struct Resource {
     /// Who changes the membership of the group that carries the grant.
     #[serde(default, skip_serializing_if = "Membership::is_assigned")]
     pub membership: Membership,
+    /// For a mailbox, `room` or `equipment` when it is a resource mailbox (Graph's
+    /// `userPurpose`), whose delegates look after its bookings; none for a shared mailbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
 }
 
 impl Resource {
@@ -124,6 +128,7 @@ impl Resource {
             tags: Vec::new(),
             origin: Origin::Graph,
             membership: Membership::Assigned,
+            purpose: None,
         }
     }
 
@@ -172,10 +177,13 @@ impl Resource {
                 format!("the {} library of the {} site", self.name, parent.name)
             }
             (_, ResourceKind::Site) => format!("the {} site (SharePoint)", self.name),
-            (_, ResourceKind::Mailbox) => match &self.mail {
-                Some(mail) => format!("the {} shared mailbox ({mail})", self.name),
-                None => format!("the {} shared mailbox", self.name),
-            },
+            (_, ResourceKind::Mailbox) => {
+                let what = self.purpose.as_deref().unwrap_or("shared");
+                match &self.mail {
+                    Some(mail) => format!("the {} {what} mailbox ({mail})", self.name),
+                    None => format!("the {} {what} mailbox", self.name),
+                }
+            }
             (_, ResourceKind::DistributionList) if self.is_security_list() => match &self.mail {
                 Some(mail) => format!("the {} mail-enabled security group ({mail})", self.name),
                 None => format!("the {} mail-enabled security group", self.name),

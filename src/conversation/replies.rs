@@ -757,7 +757,6 @@ pub fn not_understood() -> Message {
     )
 }
 
-/// A self-service request understood but not built yet.
 /// A self-service action understood, with what policy says of it when policy governs it.
 pub fn self_service(what: &str, decision: Option<&Decision>) -> Message {
     let not_yet = "I can't do that myself yet; I've noted your request. Please contact the service desk in the meantime.";

@@ -80,7 +80,8 @@ impl ResourceKind {
             ResourceKind::Channel => "channel",
             ResourceKind::Site => "SharePoint site",
             ResourceKind::Library => "document library",
-            ResourceKind::Mailbox => "shared mailbox",
+            // A shared mailbox, or a room's or equipment's: the catalog says which.
+            ResourceKind::Mailbox => "mailbox",
             ResourceKind::DistributionList => "distribution list",
             ResourceKind::Calendar => "calendar share",
             ResourceKind::Forwarding => "mail forwarding",

@@ -28,7 +28,7 @@ use super::model::{AccessRequest, AccessWord, Change, Intent, ResourceRef, Terms
 use super::tokens::{Kind, Token, tokenize};
 use super::vocabulary::{
     ACCESS_PHRASES, ASKING, CALENDAR_NOUNS, EXPLANATION_OPENERS, FILLER, KIND_PHRASES,
-    KindAffinity, PERSON_NOUNS, POLITENESS, SOFT, kind_affinity, mistyped_verb,
+    KindAffinity, PERSON_NOUNS, POLITENESS, SOFT, SOMEONE_ELSE, kind_affinity, mistyped_verb,
 };
 
 mod cues;
@@ -204,25 +204,7 @@ impl<'m, 'c> Parser<'m, 'c> {
         let points_back_at_trouble = (self.has_any(&["reset", "unlock", "recover"])
             || self.has_seq(&["back", "in"])
             || self.has_seq(&["back", "into"]))
-            && (terms.on_behalf_of.is_some()
-                || !Words(&self.all_words).has_any(&[
-                    "his",
-                    "her",
-                    "their",
-                    "he",
-                    "she",
-                    "they",
-                    "hes",
-                    "shes",
-                    "theyre",
-                    "our",
-                    "colleague",
-                    "colleagues",
-                    "manager",
-                    "boss",
-                    "intern",
-                    "someone",
-                ]));
+            && (terms.on_behalf_of.is_some() || !Words(&self.all_words).has_any(SOMEONE_ELSE));
         if Words(&self.words).account_action().is_some()
             || (points_back_at_trouble && Words(&self.all_words).account_action().is_some())
         {
@@ -275,7 +257,8 @@ impl<'m, 'c> Parser<'m, 'c> {
                 .first()
                 .map(|named| named.address().to_owned())
                 .or_else(|| self.first_address())
-                .or_else(|| self.lone_first_name());
+                .or_else(|| self.lone_first_name())
+                .or_else(|| self.mail_named_after_to());
             return Intent::ForwardMail {
                 to,
                 terms: Terms {
@@ -284,7 +267,7 @@ impl<'m, 'c> Parser<'m, 'c> {
                 },
             };
         }
-        if self.is_other_question() {
+        if self.is_other_question() || self.books_something() {
             return Intent::Unknown {
                 query: self.message.trim().chars().take(200).collect(),
                 suggestions: Vec::new(),

@@ -39,6 +39,12 @@ const BELLOWS: &str = include_str!("../../tests/fixtures/bellows.json");
 const BELLOWS_REQUESTS: &str = include_str!("../../tests/fixtures/bellows-requests.jsonl");
 const MARGIES: &str = include_str!("../../tests/fixtures/margies.json");
 const MARGIES_REQUESTS: &str = include_str!("../../tests/fixtures/margies-requests.jsonl");
+const RELECLOUD: &str = include_str!("../../tests/fixtures/relecloud.json");
+const RELECLOUD_REQUESTS: &str = include_str!("../../tests/fixtures/relecloud-requests.jsonl");
+const WINGTIP: &str = include_str!("../../tests/fixtures/wingtip.json");
+const WINGTIP_REQUESTS: &str = include_str!("../../tests/fixtures/wingtip-requests.jsonl");
+const COHO: &str = include_str!("../../tests/fixtures/coho.json");
+const COHO_REQUESTS: &str = include_str!("../../tests/fixtures/coho-requests.jsonl");
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0)
@@ -140,17 +146,15 @@ fn catalog_of(fixture: &str) -> Catalog {
             resources.push(library);
         }
     }
-    // A room or equipment mailbox is booked, not shared: the sync leaves it out (its
-    // `userPurpose` is not `shared`).
-    let shared =
-        |mailbox: &&Value| !matches!(text(mailbox, "type").as_deref(), Some("room" | "equipment"));
-    for mailbox in list("mailboxes").iter().filter(shared) {
+    // A room's or equipment's mailbox is offered as a mailbox too, as the sync does.
+    for mailbox in list("mailboxes") {
         let mut entry = Resource::new(
             ResourceKind::Mailbox,
             text(mailbox, "id").unwrap_or_default(),
             text(mailbox, "displayName").unwrap_or_default(),
         );
         entry.mail = text(mailbox, "mail");
+        entry.purpose = text(mailbox, "type").filter(|kind| kind != "shared");
         resources.push(entry);
     }
     Catalog::build(resources, people)
@@ -319,6 +323,22 @@ const KNOWN_MISSES: &[(&str, &str)] = &[
         "can you reset the password for Sam Oduya <sam.oduya@fourthcoffee.com>? he's on shift and can't get onto the till",
         "account recovery answers carry no reason field (DESIGN lists none for reset_password)",
     ),
+    (
+        "I need to upload the event flyers to the tasting room site",
+        "the writer reads what is uploaded as the reason; the other corpora's writers do not ('i need to upload photos of the new press to the plant floor site'), and the parser follows them",
+    ),
+    (
+        "need to upload pics from saturdays event to event photos",
+        "as above: what is uploaded is no reason in the other corpora",
+    ),
+    (
+        "need billing access",
+        "the Billing mailbox is named whole and the Billing Portal Users group only in part, so the mailbox is chosen; the writer would ask",
+    ),
+    (
+        "i need SAP access, felix here. apparently the bill of materials for new toys lives in there",
+        "'felix here' (the asker naming himself) is not set aside, and the later sentence is kept in the request because without it 'SAP' still asks between two groups",
+    ),
 ];
 
 /// Runs every line of `corpus` against `catalog`, prints the score and every miss, and fails on
@@ -442,6 +462,21 @@ fn the_bellows_corpus_is_understood() {
 #[test]
 fn the_margies_corpus_is_understood() {
     corpus_is_understood("margies", &catalog_of(MARGIES), MARGIES_REQUESTS);
+}
+
+#[test]
+fn the_relecloud_corpus_is_understood() {
+    corpus_is_understood("relecloud", &catalog_of(RELECLOUD), RELECLOUD_REQUESTS);
+}
+
+#[test]
+fn the_wingtip_corpus_is_understood() {
+    corpus_is_understood("wingtip", &catalog_of(WINGTIP), WINGTIP_REQUESTS);
+}
+
+#[test]
+fn the_coho_corpus_is_understood() {
+    corpus_is_understood("coho", &catalog_of(COHO), COHO_REQUESTS);
 }
 
 #[test]

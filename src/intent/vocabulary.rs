@@ -7,7 +7,8 @@ use crate::domain::resource::ResourceKind;
 use super::model::AccessWord;
 
 /// The verbs that decide an action, which a slip of the keyboard must not turn into another
-/// one ("remvoe me from X" is a removal, not a request for X).
+/// one ("remvoe me from X" is a removal, not a request for X), and the nouns that decide one as
+/// much ("need acess to X", "forgot my pasword").
 const DECIDING_VERBS: &[&str] = &[
     "remove",
     "revoke",
@@ -15,6 +16,8 @@ const DECIDING_VERBS: &[&str] = &[
     "reset",
     "forward",
     "unsubscribe",
+    "access",
+    "password",
 ];
 
 /// The deciding verb `word` mistypes, if it does: two neighbouring letters swapped ("remvoe",
@@ -423,6 +426,20 @@ pub const SOFT: &[&str] = &[
     "documents",
     "files",
     "online",
+    // Asking for more time on access one has: "my X access runs out tomorrow, can I keep it
+    // another week", "can I get it extended".
+    "keep",
+    "extend",
+    "extended",
+    "extending",
+    "extension",
+    "another",
+    "runs",
+    "expires",
+    "expiring",
+    "ends",
+    "soon",
+    "tomorrow",
 ];
 
 /// Openers of a clause or sentence that explains the request rather than makes it ("…, I'm
@@ -505,6 +522,27 @@ pub const PERSON_NOUNS: &[&str] = &[
     "bot",
 ];
 
+/// Words that tell of someone other than the asker ("he's locked out", "our intern forgot the
+/// password"): trouble they tell is not the asker's own.
+pub const SOMEONE_ELSE: &[&str] = &[
+    "his",
+    "her",
+    "their",
+    "he",
+    "she",
+    "they",
+    "hes",
+    "shes",
+    "theyre",
+    "our",
+    "colleague",
+    "colleagues",
+    "manager",
+    "boss",
+    "intern",
+    "someone",
+];
+
 /// A sentence of nothing but these is politeness, not a reason.
 pub const POLITENESS: &[&str] = &[
     "thanks",
@@ -568,6 +606,10 @@ mod tests {
             ("rest", ""),
             ("resett", "reset"),
             ("forwrad", "forward"),
+            ("acess", "access"),
+            ("accesss", "access"),
+            ("pasword", "password"),
+            ("passwrod", "password"),
         ] {
             assert_eq!(mistyped_verb(typed).unwrap_or_default(), meant, "{typed}");
         }
@@ -587,6 +629,8 @@ mod tests {
             "forwards",
             "forwarded",
             "unlocks",
+            "accent",
+            "passwords",
             "remove",
             "reset",
         ] {

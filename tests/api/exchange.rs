@@ -216,13 +216,18 @@ async fn auto_app(dir: &tempfile::TempDir) -> TestApp {
 
 /// [`auto_app`] with more `DOORMAN__...` settings.
 async fn auto_app_with(dir: &tempfile::TempDir, settings: &[(&str, &str)]) -> TestApp {
+    auto_app_on(CONTOSO, dir, settings).await
+}
+
+/// [`auto_app_with`] on another tenant.
+async fn auto_app_on(tenant: &str, dir: &tempfile::TempDir, settings: &[(&str, &str)]) -> TestApp {
     let policy = dir.path().join("policy.toml");
     std::fs::write(
         &policy,
         "[[target]]\nname = \"shared-mailboxes\"\nmatch = { kind = \"mailbox\" }\napproval = []\nmax_duration = \"30d\"\n",
     )
     .expect("policy written");
-    TestApp::spawn_configured(CONTOSO, &policy.display().to_string(), OPERATOR, settings).await
+    TestApp::spawn_configured(tenant, &policy.display().to_string(), OPERATOR, settings).await
 }
 
 /// Jordan is given Full Access to Sales, the operator signing in when asked: after this the
@@ -288,6 +293,53 @@ async fn full_access_where_policy_needs_no_approval_and_send_on_behalf_are_each_
         })
         .collect();
     assert_eq!(made, ["Add-MailboxPermission", "Set-Mailbox"]);
+}
+
+#[tokio::test]
+async fn a_rooms_delegate_gets_full_access_to_its_mailbox_and_booking_the_room_asks_for_nothing() {
+    let mut tenant: Value = serde_json::from_str(CONTOSO).expect("contoso");
+    tenant["mailboxes"]
+        .as_array_mut()
+        .expect("mailboxes")
+        .push(serde_json::json!({
+            "id": "33333333-0000-4000-8000-0000000000f1",
+            "displayName": "Board Room",
+            "mail": "boardroom@contoso.com",
+            "type": "room",
+            "owners": [],
+            "fullAccess": [],
+            "sendAs": []
+        }));
+    let dir = tempfile::tempdir().expect("dir");
+    let app = auto_app_on(&tenant.to_string(), &dir, &[]).await;
+    let jordan = "jordan.lee@contoso.com";
+
+    app.teams(jordan, "can you book the board room for friday 2pm")
+        .await;
+    until_said(|| app.teams_seen(jordan), "I couldn't find").await;
+
+    app.teams(
+        jordan,
+        "I need full access to the board room mailbox, I look after its bookings",
+    )
+    .await;
+    until_said(
+        || app.teams_seen(jordan),
+        "Full access to the Board Room room mailbox (boardroom@contoso.com)",
+    )
+    .await;
+    sign_in_when_asked(&app, OPERATOR).await;
+    until_said(
+        || app.teams_seen(jordan),
+        "You now have full access on Board Room (mailbox)",
+    )
+    .await;
+    let room = mailbox(&app, "Board Room").await;
+    assert!(holds(&room, "fullAccess", jordan), "{room}");
+    assert_eq!(
+        exchange_writes(&app).await,
+        [("Add-MailboxPermission".to_owned(), OPERATOR.to_owned())]
+    );
 }
 
 #[tokio::test]

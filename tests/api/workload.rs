@@ -544,7 +544,7 @@ impl Story {
                 "You now have Send As on Support",
                 "remove me from the support@contoso.com mailbox",
                 // Named with its grant: tom's Marketing story ends on his word too.
-                "Send As on Support (shared mailbox) has ended: you asked me to remove it",
+                "Send As on Support (mailbox) has ended: you asked me to remove it",
             ),
             Story::Expiring | Story::Extending => (briefly, joined, "", marketing_ended),
         };

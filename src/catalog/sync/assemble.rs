@@ -94,8 +94,20 @@ pub(super) fn snapshot(
                 not_people.insert(read.user.id.as_str());
                 resources.push(mailbox_entry(&read.user));
             }
-            Some(UserPurpose::Room | UserPurpose::Equipment) => {
+            // A room's or a piece of equipment's mailbox: its delegates get Full Access to it
+            // as to a shared one.
+            Some(purpose @ (UserPurpose::Room | UserPurpose::Equipment)) => {
                 not_people.insert(read.user.id.as_str());
+                let mut entry = mailbox_entry(&read.user);
+                entry.purpose = Some(
+                    if purpose == UserPurpose::Room {
+                        "room"
+                    } else {
+                        "equipment"
+                    }
+                    .to_owned(),
+                );
+                resources.push(entry);
             }
             _ => {}
         }

@@ -22,6 +22,47 @@ impl<'a> Words<'a> {
         self.0.get(at).map(String::as_str)
     }
 
+    /// Whether the words ask what the asker holds ("what access do I have", "show my grants",
+    /// "all the groups and teams i'm in") without asking for something.
+    fn asks_what_i_hold(self) -> bool {
+        let asks = self.has_any(&["what", "which", "list", "whats"])
+            || self.has_seq(&["show", "me"])
+            || self.has_seq(&["show", "my"]);
+        let about = self.has_any(&[
+            "access",
+            "grants",
+            "mailboxes",
+            "channels",
+            "libraries",
+            "lists",
+            "permissions",
+            "permisions",
+            "groups",
+            "teams",
+            "sites",
+            "rights",
+            "memberships",
+        ]);
+        let mine = self.has_seq(&["do", "i", "have"])
+            || self.has_seq(&["am", "i"])
+            // "all the groups and teams i'm in", "the sites i belong to".
+            || self.has_seq(&["im", "in"])
+            || self.has_seq(&["i", "am", "in"])
+            || self.has_seq(&["i", "belong"])
+            || (self.has_any(&["i"]) && self.has_any(&["have", "got"]))
+            || self.has_any(&["my"]);
+        // "why i get so many emails" tells what happens; "can i get", "get me" ask.
+        let gets = self.0.iter().enumerate().any(|(at, word)| {
+            word == "get"
+                && !(at > 0
+                    && matches!(self.get(at - 1), Some("i" | "we"))
+                    && !(at > 1 && matches!(self.get(at - 2), Some("can" | "could" | "may"))))
+        });
+        let wants =
+            gets || self.has_any(&["need", "want", "give", "add", "grant", "request", "join"]);
+        asks && about && mine && !wants
+    }
+
     /// Which account recovery the words ask for, if any: a lost second factor, then a lockout
     /// (an unlock whatever else is said: "locked out after typing the wrong password"), then
     /// a password, then not getting in at all.
@@ -336,15 +377,16 @@ impl Parser<'_, '_> {
             .copied()
             .skip_while(|word| NEWCOMER.contains(word))
             .collect();
-        // "what kind of things can i ask you for", "what sort of stuff can you do".
+        // "what kind of things can i ask you for", "what sort of stuff can you do", "what sort
+        // of things can i request through you".
         let what_you_do = asked.len() <= 10
             && asked.first() == Some(&"what")
             && asked.contains(&"you")
             && asked.contains(&"can")
-            && (asked.contains(&"ask") || asked.contains(&"do"))
-            && asked
-                .iter()
-                .all(|word| !ASKING.contains(word) && !PASSWORD_WORDS.contains(word));
+            && (asked.contains(&"ask") || asked.contains(&"do") || asked.contains(&"request"))
+            && asked.iter().all(|word| {
+                *word == "request" || (!ASKING.contains(word) && !PASSWORD_WORDS.contains(word))
+            });
         // "How do I use this bot? I've never used it before": a help question of its own,
         // ended by a question mark, whatever follows it.
         let asked_first = HELP
@@ -520,36 +562,10 @@ impl Parser<'_, '_> {
         })
     }
 
+    /// "what access do I have?", "which groups am i in? trying to work out why i get so many
+    /// emails".
     pub(super) fn is_list_access(&self) -> bool {
-        let asks = self.has_any(&["what", "which", "list", "whats"])
-            || self.has_seq(&["show", "me"])
-            || self.has_seq(&["show", "my"]);
-        let about = self.has_any(&[
-            "access",
-            "grants",
-            "mailboxes",
-            "channels",
-            "libraries",
-            "lists",
-            "permissions",
-            "groups",
-            "teams",
-            "sites",
-            "rights",
-            "memberships",
-        ]);
-        let mine = self.has_seq(&["do", "i", "have"])
-            || self.has_seq(&["am", "i"])
-            // "all the groups and teams i'm in", "the sites i belong to".
-            || self.has_seq(&["im", "in"])
-            || self.has_seq(&["i", "am", "in"])
-            || self.has_seq(&["i", "belong"])
-            || (self.has_any(&["i"]) && self.has_any(&["have", "got"]))
-            || self.has_any(&["my"]);
-        let wants = self.has_any(&[
-            "need", "want", "give", "get", "add", "grant", "request", "join",
-        ]);
-        asks && about && mine && !wants
+        Words(&self.words).asks_what_i_hold()
     }
 
     /// "Who has access to support@?", "who can send as the sales mailbox", "who is on all-sales".
@@ -654,6 +670,7 @@ impl Parser<'_, '_> {
             || self.has_seq(&["be", "taken", "off"])
             || self.has_seq(&["get", "removed"])
             || self.has_seq(&["get", "me", "out"])
+            || self.has_seq(&["get", "me", "off"])
             || self.has_seq(&["no", "longer", "need"])
             || self.has_any(&["revoke", "unsubscribe", "unsub", "quit", "quitting"])
             || self.leaves_something()
@@ -692,6 +709,29 @@ impl Parser<'_, '_> {
 
     /// A question about something else than access ("what time is the all hands meeting
     /// tomorrow?"): a question word first, and nothing that asks for anything.
+    /// "can you book the tasting room for thursday", "reserve a meeting room": booking a room
+    /// is no access to it. Asking for its mailbox ("full access to the boardroom mailbox, I
+    /// book it for the team") still is.
+    pub(super) fn books_something(&self) -> bool {
+        const BOOK: &[&str] = &["book", "reserve"];
+        const WHAT: &[&str] = &[
+            "a",
+            "the",
+            "me",
+            "us",
+            "meeting",
+            "room",
+            "conference",
+            "it",
+            "one",
+        ];
+        self.words
+            .windows(2)
+            .any(|pair| BOOK.contains(&pair[0].as_str()) && WHAT.contains(&pair[1].as_str()))
+            && !self.has_any(&["access", "mailbox", "delegate", "permission", "permissions"])
+            && self.access_words_anywhere().is_empty()
+    }
+
     pub(super) fn is_other_question(&self) -> bool {
         const QUESTION: &[&str] = &[
             "what", "whats", "when", "where", "why", "who", "whos", "how",

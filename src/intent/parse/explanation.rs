@@ -313,9 +313,24 @@ impl Parser<'_, '_> {
         {
             return false;
         }
+        // "the auditors want the export declarations", "she needs them by friday": someone
+        // else's want is context, not asking.
+        let someone_elses = |at: usize| {
+            matches!(
+                self.tokens[at].text.as_str(),
+                "want" | "wants" | "need" | "needs"
+            ) && at
+                .checked_sub(1)
+                .and_then(|prior| self.word_at(prior))
+                .is_some_and(|prior| {
+                    matches!(prior, "he" | "she" | "they" | "who")
+                        || (!self.is_filler(prior)
+                            && self.catalog.people_named(&[prior]).is_empty())
+                })
+        };
         let asks = unused.iter().any(|&at| {
             let text = self.tokens[at].text.as_str();
-            ASKING.contains(&text)
+            (ASKING.contains(&text) && !someone_elses(at))
                 || (CORRECTING.contains(&text) && at == unused[0])
                 || self.phrase_at(at, KIND_PHRASES).is_some()
                 || CALENDAR_NOUNS.contains(&text)
@@ -553,12 +568,13 @@ impl Parser<'_, '_> {
     }
 
     /// Whether tokens `start..end` ask for the asker: "add me", "give me", "get me", "put me",
-    /// "be added to", "like to join".
+    /// "be added to", "like to join", "I'd like membership of X".
     fn asks_for_the_asker(&self, start: usize, end: usize) -> bool {
         const FOR: &[&str] = &["add", "give", "grant", "get", "put", "let", "sign"];
         (start..end.saturating_sub(1)).any(|at| {
             let (word, next) = (self.word_at(at), self.word_at(at + 1));
             (word.is_some_and(|word| FOR.contains(&word)) && matches!(next, Some("me" | "us")))
+                || (matches!(word, Some("id" | "wed" | "would")) && next == Some("like"))
                 || (matches!(word, Some("be" | "get" | "getting")) && next == Some("added"))
                 || (word == Some("to")
                     && matches!(next, Some("join" | "access"))
@@ -587,6 +603,26 @@ impl Parser<'_, '_> {
             })
     }
 
+    /// Whether tokens `start..end` ask for an account recovery and the rest of the message's
+    /// words outside any explanation do not.
+    fn holds_the_only_account_action(&self, start: usize, end: usize) -> bool {
+        let words = |inside: bool| -> Vec<String> {
+            (0..self.tokens.len())
+                .filter(|&at| {
+                    (start..end).contains(&at) == inside
+                        && self.tokens[at].is_word()
+                        && !self.explaining[at]
+                })
+                .map(|at| self.tokens[at].text.clone())
+                .collect()
+        };
+        let part = words(true);
+        // Said in so many words: "lockout/tagout SOP" tells no lockout.
+        cues::Words(&part).has_any(&["reset", "unlock", "recover", "password", "mfa"])
+            && cues::Words(&part).account_action().is_some()
+            && cues::Words(&words(false)).account_action().is_none()
+    }
+
     pub(super) fn explains(&self, start: usize, end: usize) -> bool {
         let unused: Vec<usize> = (start..end)
             .filter(|at| !self.used[*at] && !self.tokens[*at].is_break())
@@ -610,6 +646,11 @@ impl Parser<'_, '_> {
         if self.asks_for_the_asker(start, end) {
             // "…, my manager said to ask you to add me to the branch ops team": a part that
             // asks for the asker is the request, however it opens.
+            return false;
+        }
+        if self.holds_the_only_account_action(start, end) {
+            // "need a password reset asap, lecture starts soon": the reset is the request,
+            // whatever the rest names in passing.
             return false;
         }
         let own_words = unused.iter().any(|at| {
@@ -711,13 +752,18 @@ impl Parser<'_, '_> {
             {
                 at + 1
             }
-            // "…orders@ when I confirm wholesale deliveries": when the access is used, inside
-            // the sentence.
+            // "…orders@ when I confirm wholesale deliveries", "…inbox when people ask about the
+            // competition": when the access is used, inside the sentence; not when the bot is
+            // to act ("when you can", "when it's convenient").
             "when"
                 if at
                     .checked_sub(1)
                     .is_some_and(|prior| self.tokens[prior].kind != Kind::Stop)
-                    && matches!(next, Some("i" | "we" | "im")) =>
+                    && (matches!(next, Some("i" | "we" | "im"))
+                        || (matches!(
+                            next,
+                            Some("people" | "customers" | "someone" | "clients")
+                        ) && self.word_at(at + 2).is_some())) =>
             {
                 at + 1
             }

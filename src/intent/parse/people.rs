@@ -199,73 +199,68 @@ impl Parser<'_, '_> {
                 .get(i)
                 .map(|&at| self.tokens[at].text.as_str())
         };
-        let mut found = None;
-        for i in 0..word_positions.len() {
-            // What follows says it is access the colleague needs, not something they are to
-            // do for the asker ("I'd like Raj to approve it" names no beneficiary).
-            const HAVING: &[&str] = &[
-                "be", "have", "get", "access", "see", "view", "read", "edit", "send", "join",
-                "use", "open", "upload", "write", "manage", "own",
-            ];
-            let having = |at: usize| text(at).is_some_and(|word| HAVING.contains(&word));
+        // What follows says it is access the colleague needs, not something they are to do for
+        // the asker ("I'd like Raj to approve it" names no beneficiary).
+        const HAVING: &[&str] = &[
+            "be", "have", "get", "access", "see", "view", "read", "edit", "send", "join", "use",
+            "open", "upload", "write", "manage", "own",
+        ];
+        let having = |at: usize| text(at).is_some_and(|word| HAVING.contains(&word));
+        let (at, upn) = (0..word_positions.len()).find_map(|i| {
+            // "tess needs edit on X", "connor needs the X group too": what the colleague named
+            // first needs is access, or the thing itself.
             let named_at = if i == 0
                 && matches!(text(1), Some("needs" | "wants" | "requires"))
-                && (having(2) || (text(2) == Some("to") && having(3)))
+                && (having(2)
+                    || matches!(text(2), Some("the" | "a" | "an"))
+                    || (text(2) == Some("to") && having(3)))
             {
-                Some(0)
+                0
             } else if matches!(text(i), Some("like" | "want" | "need"))
                 && text(i + 2) == Some("to")
                 && having(i + 3)
             {
-                Some(i + 1)
+                i + 1
             } else {
-                None
+                return None;
             };
-            let Some(named_at) = named_at else {
-                continue;
-            };
-            let Some(word) = text(named_at) else {
-                continue;
-            };
-            if FILLER.contains(&word) || self.catalog.names_word(word) {
-                continue;
-            }
-            if let [person] = self.catalog.people_named(&[word]).as_slice() {
-                if !person.upn.eq_ignore_ascii_case(self.asker.upn) {
-                    found = Some((word_positions[named_at], person.upn.clone()));
-                    break;
-                }
-            }
-        }
-        let (at, upn) = found?;
+            let upn = self.colleague_by_first_name(text(named_at)?)?;
+            Some((word_positions[named_at], upn))
+        })?;
         self.used[at] = true;
         Some(upn)
     }
 
-    pub(super) fn lone_first_name(&mut self) -> Option<String> {
-        for at in 0..self.tokens.len() {
-            if self.used[at] || !self.tokens[at].is_word() {
-                continue;
-            }
-            let word = self.tokens[at].text.clone();
-            if FILLER.contains(&word.as_str()) || self.catalog.names_word(&word) {
-                continue;
-            }
-            // "Sarah's password" is tokenized "sarahs": the person is Sarah.
-            let mut named = self.catalog.people_named(&[&word]);
-            if named.is_empty() {
-                if let Some(stem) = word.strip_suffix('s').filter(|stem| stem.len() > 1) {
-                    named = self.catalog.people_named(&[stem]);
-                }
-            }
-            if let [person] = named.as_slice() {
-                if person.upn.eq_ignore_ascii_case(self.asker.upn) {
-                    continue;
-                }
-                self.used[at] = true;
-                return Some(person.upn.clone());
+    /// The one colleague (never the asker) whose first name `word` is, when the word is no
+    /// filler and names no resource. "Sarah's password" is tokenized "sarahs": the person is
+    /// Sarah.
+    fn colleague_by_first_name(&self, word: &str) -> Option<String> {
+        if FILLER.contains(&word) || self.catalog.names_word(word) {
+            return None;
+        }
+        let mut named = self.catalog.people_named(&[word]);
+        if named.is_empty() {
+            if let Some(stem) = word.strip_suffix('s').filter(|stem| stem.len() > 1) {
+                named = self.catalog.people_named(&[stem]);
             }
         }
-        None
+        match named.as_slice() {
+            [person] if !person.upn.eq_ignore_ascii_case(self.asker.upn) => {
+                Some(person.upn.clone())
+            }
+            _ => None,
+        }
+    }
+
+    pub(super) fn lone_first_name(&mut self) -> Option<String> {
+        let (at, upn) = (0..self.tokens.len()).find_map(|at| {
+            if self.used[at] || !self.tokens[at].is_word() {
+                return None;
+            }
+            let upn = self.colleague_by_first_name(&self.tokens[at].text)?;
+            Some((at, upn))
+        })?;
+        self.used[at] = true;
+        Some(upn)
     }
 }

@@ -423,6 +423,41 @@ impl Parser<'_, '_> {
     }
 }
 
+impl Parser<'_, '_> {
+    /// The address of the one mailbox, list or group named after the last "to" of the request:
+    /// "set up forwarding of my inbox to the customer care mailbox".
+    pub(super) fn mail_named_after_to(&self) -> Option<String> {
+        let to = (0..self.tokens.len())
+            .rev()
+            .find(|&at| self.tokens[at].is("to") && !self.explaining[at])?;
+        let end = (to + 1..self.tokens.len())
+            .find(|&at| self.explaining[at] || self.tokens[at].kind == Kind::Stop)
+            .unwrap_or(self.tokens.len());
+        let phrase = self.phrase_in(to + 1, end);
+        if !phrase
+            .words
+            .iter()
+            .any(|word| !word.word.term.is_empty() && !word.word.optional)
+        {
+            return None;
+        }
+        let query = Query {
+            words: phrase.words.iter().map(|word| word.word.clone()).collect(),
+            mail_local: None,
+        };
+        let found = self.catalog.search(&query, SEARCH_LIMIT);
+        match resolve::decide(fitting(&found, &phrase)) {
+            Resolution::Resolved(candidate) => match candidate.resource.kind {
+                ResourceKind::Mailbox | ResourceKind::DistributionList | ResourceKind::Group => {
+                    candidate.resource.mail.clone()
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
 impl<'c> Parser<'_, 'c> {
     /// The one entry a phrase names when a word of it, written in capitals, is the initials of
     /// words of the name ("CS Hub" for "Customer Success Hub") and the phrase's other words
@@ -615,6 +650,19 @@ fn adjustment(candidate: &Candidate<'_>, phrase: &Phrase) -> Option<f32> {
         if let Some(word) = word.access {
             access.push(word);
         }
+    }
+    // A room's or equipment's mailbox is meant only when asked for as a mailbox ("full access
+    // to the barrel room mailbox"): "add me to berlin" is the Berlin list, not the Berlin
+    // Boardroom, and a room named in passing ("lecture starts soon") is no request.
+    let as_mailbox = best == Some(KindAffinity::Same)
+        || access.iter().any(|word| {
+            matches!(
+                word,
+                AccessWord::FullAccess | AccessWord::SendAs | AccessWord::SendOnBehalf
+            )
+        });
+    if candidate.resource.purpose.is_some() && !as_mailbox {
+        return None;
     }
     adjustment += match best {
         None => 0.0,

@@ -236,7 +236,7 @@ fn a_group_site_and_its_libraries_inherit_the_group_and_a_site_without_one_stand
 }
 
 #[test]
-fn shared_mailboxes_are_entries_and_everyone_else_but_rooms_is_a_person() {
+fn shared_and_room_mailboxes_are_entries_and_everyone_else_is_a_person() {
     let users = vec![
         user("u-support", "support@contoso.com", false),
         user("u-liam", "liam@contoso.com", false),
@@ -255,13 +255,17 @@ fn shared_mailboxes_are_entries_and_everyone_else_but_rooms_is_a_person() {
         read(4, None),
     ];
     let snapshot = snapshot(&[], &[], &users, &purposes);
-    let mailboxes: Vec<&str> = snapshot
+    let mut mailboxes: Vec<(&str, Option<&str>)> = snapshot
         .resources
         .iter()
         .filter(|entry| entry.kind == ResourceKind::Mailbox)
-        .map(|entry| entry.id.as_str())
+        .map(|entry| (entry.id.as_str(), entry.purpose.as_deref()))
         .collect();
-    assert_eq!(mailboxes, vec!["u-support"]);
+    mailboxes.sort_unstable();
+    assert_eq!(
+        mailboxes,
+        vec![("u-room", Some("room")), ("u-support", None)]
+    );
     let people: Vec<&str> = snapshot
         .people
         .iter()
