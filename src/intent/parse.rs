@@ -251,6 +251,11 @@ impl<'m, 'c> Parser<'m, 'c> {
                 },
             };
         }
+        if self.is_forwarding(&people) && self.stops_something() {
+            // "stop forwarding my mail to X": the list of what the asker holds, where the
+            // forwarding ends with its Remove button.
+            return Intent::ListAccess;
+        }
         if self.is_forwarding(&people) {
             // A list's or group's address is a place mail can go too.
             let to = people
@@ -267,7 +272,7 @@ impl<'m, 'c> Parser<'m, 'c> {
                 },
             };
         }
-        if self.is_other_question() || self.books_something() {
+        if self.is_other_question() || self.books_something() || self.lets_it_lapse() {
             return Intent::Unknown {
                 query: self.message.trim().chars().take(200).collect(),
                 suggestions: Vec::new(),

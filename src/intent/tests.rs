@@ -4,7 +4,7 @@
 //! libraries, shared mailboxes, lists).
 
 use chrono::{DateTime, TimeZone, Utc};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::*;
 use crate::catalog::{Catalog, ParentRef, Person, Resource};
@@ -1210,4 +1210,122 @@ fn who_an_explanation_names_is_not_whom_it_is_for() {
         assert!(got["reason"].is_string(), "{text}: {got}");
         assert!(got.get("for").is_none_or(Value::is_null), "{text}: {got}");
     }
+}
+
+#[test]
+fn a_colleague_who_needs_something_is_not_whom_the_askers_own_request_is_for() {
+    let catalog = catalog_of(RELECLOUD);
+    let aisha = |message: &str| run(&catalog, "aisha.bello@relecloud.net", message);
+    let connor = "connor.walsh@relecloud.net";
+    assert_eq!(
+        aisha("connor needs the noc dashboard users group too, pls add him")["for"],
+        connor
+    );
+    for message in [
+        "connor needs the day off, can you add me to noc dashboard users to cover",
+        "connor needs the noc dashboard users group, and so do I",
+        "connor needs a laptop and I need the noc dashboard users group",
+    ] {
+        let got = aisha(message);
+        assert_eq!(
+            (got["action"].clone(), got["for"].clone()),
+            (json!("grant"), Value::Null),
+            "{message}: {got}"
+        );
+    }
+    // A removal the asker asks for is theirs, never a grant for the colleague.
+    let got = aisha("connor needs the billing portal users group. remove me from it");
+    assert_eq!(
+        (got["action"].clone(), got["for"].clone()),
+        (json!("revoke"), Value::Null),
+        "{got}"
+    );
+}
+
+#[test]
+fn removal_idioms_beside_a_request_and_wishes_to_let_access_lapse() {
+    let coho = catalog_of(COHO);
+    let owen = |message: &str| run(&coho, "owen.brady@cohowinery.com", message)["action"].clone();
+    for message in [
+        "get me off the hook and add me to GRP-LIMS-USERS",
+        "add me to GRP-LIMS-USERS so you can get me off your back",
+    ] {
+        assert_eq!(owen(message), "grant", "{message}");
+    }
+    assert_eq!(
+        owen("my manager wants me removed from export sales"),
+        "revoke"
+    );
+    assert_eq!(owen("get me offboarded from lab safety"), "revoke");
+    let relecloud = catalog_of(RELECLOUD);
+    let mei =
+        |message: &str| run(&relecloud, "mei.tanaka@relecloud.net", message)["action"].clone();
+    assert_eq!(
+        mei("my rack console access runs out soon, can you remove it now instead"),
+        "revoke"
+    );
+    assert_eq!(
+        mei("my rack console access ends tomorrow, just let it expire"),
+        "unknown"
+    );
+    assert_eq!(
+        mei("my rack console access runs out tomorrow, can i keep it for another week?"),
+        "grant"
+    );
+}
+
+#[test]
+fn mail_goes_to_the_mailbox_named_first_and_stopping_it_lists_what_one_holds() {
+    let catalog = catalog_of(WINGTIP);
+    let mei = |message: &str| run(&catalog, "mei.tanaka@wingtiptoys.com", message);
+    for message in [
+        "set up forwarding of my inbox to the customer care mailbox",
+        "forward my mail to customer care, not to wholesale orders",
+        "forward my mail to customer care instead of to wholesale orders",
+        "forward my inbox to customer care and reply to wholesale orders",
+    ] {
+        assert_eq!(mei(message)["to"], "care@wingtiptoys.com", "{message}");
+    }
+    assert_eq!(
+        mei("stop forwarding my mail to customer care")["action"],
+        "list_access"
+    );
+}
+
+#[test]
+fn a_reset_said_beside_another_request_is_its_reason_and_a_room_is_asked_for_as_a_mailbox() {
+    let bellows = catalog_of(BELLOWS);
+    let ben =
+        |message: &str| run(&bellows, "ben.kowalski@bellowscollege.edu", message)["action"].clone();
+    assert_eq!(
+        ben("I need to reset student passwords, please add me to IT Privileged Admins"),
+        "grant"
+    );
+    assert_eq!(
+        ben("need a password reset asap, lecture starts soon and i cant remember it"),
+        "reset_password"
+    );
+    let proseware = catalog_of(PROSEWARE);
+    let carter = |message: &str| run(&proseware, "sofia.rossi@proseware.com", message);
+    assert_ne!(
+        carter("need full access to berlin")["resource"]["name"],
+        "Berlin Boardroom"
+    );
+    assert_eq!(
+        carter("can you add me to berlin please")["resource"]["name"],
+        "Berlin Office"
+    );
+    assert_eq!(carter("please book me into Jira Users")["action"], "grant");
+    let coho = catalog_of(COHO);
+    let hamid =
+        |message: &str| run(&coho, "hamid.karimi@cohowinery.com", message)["action"].clone();
+    assert_eq!(hamid("can you book the barrel room for friday"), "unknown");
+    assert_eq!(
+        hamid("I need to book the tasting room, can you add me to it"),
+        "grant"
+    );
+    assert_eq!(
+        hamid("list my groups i get emails from and remove me from lab safety"),
+        "revoke"
+    );
 }

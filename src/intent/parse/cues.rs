@@ -58,8 +58,20 @@ impl<'a> Words<'a> {
                     && matches!(self.get(at - 1), Some("i" | "we"))
                     && !(at > 1 && matches!(self.get(at - 2), Some("can" | "could" | "may"))))
         });
-        let wants =
-            gets || self.has_any(&["need", "want", "give", "add", "grant", "request", "join"]);
+        let wants = gets
+            || self.has_any(&[
+                "need",
+                "want",
+                "give",
+                "add",
+                "grant",
+                "request",
+                "join",
+                "remove",
+                "revoke",
+                "drop",
+                "unsubscribe",
+            ]);
         asks && about && mine && !wants
     }
 
@@ -651,6 +663,9 @@ impl Parser<'_, '_> {
     }
 
     pub(super) fn is_revoke(&self) -> bool {
+        // Words that ask for access (or to keep it) beside a removal idiom.
+        let asks_for_more =
+            self.has_any(&["add", "give", "grant", "join", "need", "keep", "extend"]);
         self.removes_someone()
             || self.has_seq(&["remove", "me"])
             || self.has_seq(&["remove", "my"])
@@ -670,7 +685,17 @@ impl Parser<'_, '_> {
             || self.has_seq(&["be", "taken", "off"])
             || self.has_seq(&["get", "removed"])
             || self.has_seq(&["get", "me", "out"])
-            || self.has_seq(&["get", "me", "off"])
+            // "get me off billing portal users"; not an idiom beside a request ("get me off the
+            // hook and add me to X").
+            || (self.has_seq(&["get", "me", "off"]) && !asks_for_more)
+            // "my manager wants me removed from X", "keep me off the list", "get me offboarded
+            // from lab safety".
+            || self.has_seq(&["me", "removed"])
+            || (self.has_seq(&["me", "off"]) && self.has_any(&["wants", "want", "keep"]) && !asks_for_more)
+            || self.has_seq(&["offboarded", "from"])
+            || self.has_seq(&["offboard", "me"])
+            // "my X access runs out soon, can you remove it now instead".
+            || ((self.has_seq(&["remove", "it"]) || self.has_seq(&["revoke", "it"])) && !asks_for_more)
             || self.has_seq(&["no", "longer", "need"])
             || self.has_any(&["revoke", "unsubscribe", "unsub", "quit", "quitting"])
             || self.leaves_something()
@@ -725,11 +750,45 @@ impl Parser<'_, '_> {
             "it",
             "one",
         ];
-        self.words
-            .windows(2)
-            .any(|pair| BOOK.contains(&pair[0].as_str()) && WHAT.contains(&pair[1].as_str()))
-            && !self.has_any(&["access", "mailbox", "delegate", "permission", "permissions"])
+        // "please book me into Jira Users" is a request.
+        let word = |at: usize| self.words.get(at).map(String::as_str);
+        let books = (0..self.words.len()).any(|at| {
+            word(at).is_some_and(|verb| BOOK.contains(&verb))
+                && word(at + 1).is_some_and(|what| WHAT.contains(&what))
+                && !matches!(word(at + 2), Some("into" | "onto" | "on" | "in"))
+        });
+        books
+            && !self.has_any(&[
+                "access",
+                "mailbox",
+                "delegate",
+                "permission",
+                "permissions",
+                "add",
+                "give",
+                "grant",
+                "join",
+                "remove",
+                "revoke",
+            ])
             && self.access_words_anywhere().is_empty()
+    }
+
+    /// "stop forwarding my mail", "turn off the forwarding", "cancel it".
+    pub(super) fn stops_something(&self) -> bool {
+        self.has_any(&["stop", "cancel", "disable", "undo", "remove"])
+            || self.has_seq(&["turn", "off"])
+            || self.has_seq(&["switch", "off"])
+            || self.has_seq(&["no", "longer"])
+    }
+
+    /// "just let it expire", "let it run out": the asker wants nothing done.
+    pub(super) fn lets_it_lapse(&self) -> bool {
+        self.all_words.windows(3).any(|words| {
+            words[0] == "let"
+                && words[1] == "it"
+                && matches!(words[2].as_str(), "expire" | "lapse" | "run" | "end" | "go")
+        })
     }
 
     pub(super) fn is_other_question(&self) -> bool {

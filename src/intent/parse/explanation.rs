@@ -616,11 +616,16 @@ impl Parser<'_, '_> {
                 .map(|at| self.tokens[at].text.clone())
                 .collect()
         };
-        let part = words(true);
-        // Said in so many words: "lockout/tagout SOP" tells no lockout.
+        let (part, rest) = (words(true), words(false));
+        // Said in so many words: "lockout/tagout SOP" tells no lockout. And the rest asks for
+        // nothing else: "I need to reset student passwords, please add me to X" asks for X.
         cues::Words(&part).has_any(&["reset", "unlock", "recover", "password", "mfa"])
             && cues::Words(&part).account_action().is_some()
-            && cues::Words(&words(false)).account_action().is_none()
+            && cues::Words(&rest).account_action().is_none()
+            && !cues::Words(&rest).has_any(ASKING)
+            && !REQUEST_OPENERS
+                .iter()
+                .any(|opener| rest.iter().any(|word| word == opener))
     }
 
     pub(super) fn explains(&self, start: usize, end: usize) -> bool {
@@ -745,8 +750,23 @@ impl Parser<'_, '_> {
                 .checked_sub(1)
                 .is_some_and(|prior| self.tokens[prior].kind != Kind::Stop)
                 && next.is_some_and(|next| {
-                    !matches!(next, "much" | "many" | "far" | "long")
-                        && !REQUEST_OPENERS.contains(&next)
+                    // Not "…, and so do I", "so is Tom".
+                    !matches!(
+                        next,
+                        "much"
+                            | "many"
+                            | "far"
+                            | "long"
+                            | "do"
+                            | "does"
+                            | "did"
+                            | "is"
+                            | "am"
+                            | "are"
+                            | "was"
+                            | "have"
+                            | "has"
+                    ) && !REQUEST_OPENERS.contains(&next)
                 })
                 && !self.asks_the_bot(at + 1) =>
             {

@@ -206,13 +206,19 @@ impl Parser<'_, '_> {
             "open", "upload", "write", "manage", "own",
         ];
         let having = |at: usize| text(at).is_some_and(|word| HAVING.contains(&word));
+        // "connor needs the X group too, pls add him"; not when the asker asks for themselves
+        // ("connor needs the day off, add me to X to cover") or for a removal ("…, remove me").
+        let only_for_them = !Words(&self.all_words).has_any(&[
+            "me", "i", "my", "im", "us", "we", "myself", "remove", "removed", "revoke", "off",
+            "drop", "take",
+        ]);
         let (at, upn) = (0..word_positions.len()).find_map(|i| {
             // "tess needs edit on X", "connor needs the X group too": what the colleague named
             // first needs is access, or the thing itself.
             let named_at = if i == 0
                 && matches!(text(1), Some("needs" | "wants" | "requires"))
                 && (having(2)
-                    || matches!(text(2), Some("the" | "a" | "an"))
+                    || (matches!(text(2), Some("the" | "a" | "an")) && only_for_them)
                     || (text(2) == Some("to") && having(3)))
             {
                 0

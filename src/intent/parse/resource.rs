@@ -1,6 +1,7 @@
 //! The resource phrase and its resolution against the catalog.
 
 use super::*;
+use explanation::FORWARDING;
 
 /// What a document library holds, said for the library: read as its usual name, "Documents".
 const LIBRARY_CONTENT: &[&str] = &["files", "file", "docs", "doc", "document", "documents"];
@@ -427,11 +428,22 @@ impl Parser<'_, '_> {
     /// The address of the one mailbox, list or group named after the last "to" of the request:
     /// "set up forwarding of my inbox to the customer care mailbox".
     pub(super) fn mail_named_after_to(&self) -> Option<String> {
-        let to = (0..self.tokens.len())
-            .rev()
+        // The first "to" after the forwarding word; the name ends at a pause or at what
+        // corrects or adds to it ("…to customer care, not to wholesale orders").
+        let forwarding = (0..self.tokens.len())
+            .find(|&at| FORWARDING.contains(&self.tokens[at].text.as_str()))
+            .unwrap_or(0);
+        let to = (forwarding..self.tokens.len())
             .find(|&at| self.tokens[at].is("to") && !self.explaining[at])?;
         let end = (to + 1..self.tokens.len())
-            .find(|&at| self.explaining[at] || self.tokens[at].kind == Kind::Stop)
+            .find(|&at| {
+                let token = &self.tokens[at];
+                self.explaining[at]
+                    || token.is_break()
+                    || ["not", "instead", "and", "but", "or", "rather", "than"]
+                        .iter()
+                        .any(|word| token.is(word))
+            })
             .unwrap_or(self.tokens.len());
         let phrase = self.phrase_in(to + 1, end);
         if !phrase
@@ -654,13 +666,16 @@ fn adjustment(candidate: &Candidate<'_>, phrase: &Phrase) -> Option<f32> {
     // A room's or equipment's mailbox is meant only when asked for as a mailbox ("full access
     // to the barrel room mailbox"): "add me to berlin" is the Berlin list, not the Berlin
     // Boardroom, and a room named in passing ("lecture starts soon") is no request.
+    // A mailbox level alone points at a room only when its name is said whole ("full access to
+    // berlin" does not pick the Berlin Boardroom).
     let as_mailbox = best == Some(KindAffinity::Same)
-        || access.iter().any(|word| {
-            matches!(
-                word,
-                AccessWord::FullAccess | AccessWord::SendAs | AccessWord::SendOnBehalf
-            )
-        });
+        || (candidate.whole
+            && access.iter().any(|word| {
+                matches!(
+                    word,
+                    AccessWord::FullAccess | AccessWord::SendAs | AccessWord::SendOnBehalf
+                )
+            }));
     if candidate.resource.purpose.is_some() && !as_mailbox {
         return None;
     }
