@@ -1233,6 +1233,18 @@ fn a_colleague_who_needs_something_is_not_whom_the_askers_own_request_is_for() {
             "{message}: {got}"
         );
     }
+    // Words about the asker that ask nothing for them leave the colleague the beneficiary.
+    for message in [
+        "connor needs the noc dashboard users group, not me",
+        "connor needs the noc dashboard users group, I'm his manager",
+        "connor needs the noc dashboard users group, he asked me to request it",
+    ] {
+        assert_eq!(aisha(message)["for"], connor, "{message}");
+    }
+    assert_ne!(
+        aisha("connor needs the rack console access group revoked")["for"],
+        connor
+    );
     // A removal the asker asks for is theirs, never a grant for the colleague.
     let got = aisha("connor needs the billing portal users group. remove me from it");
     assert_eq!(
@@ -1256,6 +1268,21 @@ fn removal_idioms_beside_a_request_and_wishes_to_let_access_lapse() {
         owen("my manager wants me removed from export sales"),
         "revoke"
     );
+    assert_eq!(owen("I need you to get me off export sales"), "revoke");
+    assert_eq!(
+        owen("keep me off the harvest-updates list please"),
+        "revoke"
+    );
+    assert_eq!(owen("can I drop export sales"), "revoke");
+    assert_eq!(owen("I'd like to drop the harvest-updates list"), "revoke");
+    for message in [
+        "I got offboarded from export sales by mistake, please add me back",
+        "they got me removed from export sales, please put me back",
+        "don't take me off export sales",
+        "can I drop the tasting notes into the Documents library on the export hub site",
+    ] {
+        assert_ne!(owen(message), "revoke", "{message}");
+    }
     assert_eq!(owen("get me offboarded from lab safety"), "revoke");
     let relecloud = catalog_of(RELECLOUD);
     let mei =
@@ -1289,6 +1316,13 @@ fn mail_goes_to_the_mailbox_named_first_and_stopping_it_lists_what_one_holds() {
     assert_eq!(
         mei("stop forwarding my mail to customer care")["action"],
         "list_access"
+    );
+    let forward = mei("forward it to wholesale orders");
+    assert_eq!(forward["action"], "forward_mail", "{forward}");
+    // The shared mailbox's mail to the asker is not the asker's mail to the shared mailbox.
+    assert_eq!(
+        mei("please forward mail sent to customer care to me")["to"],
+        Value::Null
     );
 }
 

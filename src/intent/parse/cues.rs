@@ -323,8 +323,10 @@ impl Parser<'_, '_> {
         // "auto forward my mailbox to …": one's own mailbox is one's mail.
         let own_mail =
             MAIL.iter().any(|noun| self.has_seq(&["my", noun])) || self.has_seq(&["my", "mailbox"]);
+        // "forward it to wholesale orders": forwarding said with where it goes.
         self.has_any(&["forwarding", "autoforward"])
-            || (self.has_any(FORWARDING) && (self.has_any(MAIL) || own_mail || !people.is_empty()))
+            || (self.has_any(FORWARDING)
+                && (self.has_any(MAIL) || own_mail || !people.is_empty() || self.has_any(&["to"])))
             || (own_mail && self.has_any(&["to"]) && !people.is_empty())
     }
 
@@ -664,9 +666,39 @@ impl Parser<'_, '_> {
 
     pub(super) fn is_revoke(&self) -> bool {
         // Words that ask for access (or to keep it) beside a removal idiom.
-        let asks_for_more =
-            self.has_any(&["add", "give", "grant", "join", "need", "keep", "extend"]);
+        let words = &self.words;
+        let word = |at: usize| words.get(at).map(String::as_str);
+        // Words that ask for access (or to keep or get it back) beside a removal idiom; not "I
+        // need you to…", "no need", "keep me off".
+        let asks_for_more = (0..words.len()).any(|at| match words[at].as_str() {
+            "add" | "give" | "grant" | "join" | "extend" | "reinstate" | "restore" => true,
+            "need" => word(at + 1) != Some("you") && (at == 0 || word(at - 1) != Some("no")),
+            "keep" => !(word(at + 1) == Some("me") && word(at + 2) == Some("off")),
+            "back" => matches!(at.checked_sub(1).and_then(word), Some("me" | "access")),
+            _ => false,
+        });
+        // "don't take me off X", "don't get me off X": no removal.
+        let refused = (0..words.len().saturating_sub(1)).any(|at| {
+            matches!(words[at].as_str(), "dont" | "never")
+                && matches!(
+                    words[at + 1].as_str(),
+                    "get" | "take" | "remove" | "drop" | "revoke"
+                )
+        });
+        if refused {
+            return false;
+        }
+        // "can I drop export sales", "I'd like to drop the lab safety list"; not "drop the files
+        // into X" (an upload) nor "drop by", "drop off".
+        let drops = (0..words.len()).any(|at| {
+            words[at] == "drop"
+                && !matches!(word(at + 1), Some("off" | "by" | "in"))
+                && !words[at + 1..]
+                    .iter()
+                    .any(|after| matches!(after.as_str(), "into" | "in" | "onto" | "to"))
+        });
         self.removes_someone()
+            || (drops && !asks_for_more)
             || self.has_seq(&["remove", "me"])
             || self.has_seq(&["remove", "my"])
             || self.has_seq(&["take", "me", "off"])
@@ -690,10 +722,12 @@ impl Parser<'_, '_> {
             || (self.has_seq(&["get", "me", "off"]) && !asks_for_more)
             // "my manager wants me removed from X", "keep me off the list", "get me offboarded
             // from lab safety".
-            || self.has_seq(&["me", "removed"])
-            || (self.has_seq(&["me", "off"]) && self.has_any(&["wants", "want", "keep"]) && !asks_for_more)
-            || self.has_seq(&["offboarded", "from"])
-            || self.has_seq(&["offboard", "me"])
+            || (self.has_seq(&["me", "removed"]) && !asks_for_more)
+            || (self.has_seq(&["me", "off"])
+                && self.has_any(&["wants", "want", "keep"])
+                && !asks_for_more)
+            || (self.has_seq(&["offboarded", "from"]) && !asks_for_more)
+            || (self.has_seq(&["offboard", "me"]) && !asks_for_more)
             // "my X access runs out soon, can you remove it now instead".
             || ((self.has_seq(&["remove", "it"]) || self.has_seq(&["revoke", "it"])) && !asks_for_more)
             || self.has_seq(&["no", "longer", "need"])

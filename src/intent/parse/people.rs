@@ -206,12 +206,23 @@ impl Parser<'_, '_> {
             "open", "upload", "write", "manage", "own",
         ];
         let having = |at: usize| text(at).is_some_and(|word| HAVING.contains(&word));
-        // "connor needs the X group too, pls add him"; not when the asker asks for themselves
-        // ("connor needs the day off, add me to X to cover") or for a removal ("…, remove me").
-        let only_for_them = !Words(&self.all_words).has_any(&[
-            "me", "i", "my", "im", "us", "we", "myself", "remove", "removed", "revoke", "off",
-            "drop", "take",
+        // "connor needs the X group too, pls add him", "rosa needs X, I'm her manager"; not when
+        // the asker asks for themselves ("connor needs the day off, add me to X to cover", "…,
+        // and so do I") or for a removal ("…, remove me", "ben needs X revoked").
+        let all = Words(&self.all_words);
+        let asker_asks = ["add", "give", "grant", "get", "put", "let"]
+            .iter()
+            .any(|verb| all.has_seq(&[verb, "me"]))
+            || all.has_seq(&["me", "too"])
+            || all.has_seq(&["so", "do", "i"])
+            || all.has_seq(&["i", "need"])
+            || all.has_seq(&["i", "want"])
+            || all.has_seq(&["id", "like"]);
+        let removal = all.has_any(&[
+            "remove", "removed", "revoke", "revoked", "off", "drop", "dropped", "take", "taken",
+            "away", "gone",
         ]);
+        let only_for_them = !asker_asks && !removal;
         let (at, upn) = (0..word_positions.len()).find_map(|i| {
             // "tess needs edit on X", "connor needs the X group too": what the colleague named
             // first needs is access, or the thing itself.

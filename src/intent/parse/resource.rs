@@ -433,8 +433,24 @@ impl Parser<'_, '_> {
         let forwarding = (0..self.tokens.len())
             .find(|&at| FORWARDING.contains(&self.tokens[at].text.as_str()))
             .unwrap_or(0);
+        // "forward mail sent to customer care to me" forwards the mailbox's mail, not the
+        // asker's: no target here.
+        let to_the_asker = (forwarding..self.tokens.len().saturating_sub(1)).any(|at| {
+            self.tokens[at].is("to")
+                && (self.tokens[at + 1].is("me") || self.tokens[at + 1].is("myself"))
+        });
+        if to_the_asker {
+            return None;
+        }
+        let said_of_mail = |at: usize| {
+            at.checked_sub(1).is_some_and(|prior| {
+                ["sent", "addressed", "going", "goes", "coming", "comes"]
+                    .iter()
+                    .any(|word| self.tokens[prior].is(word))
+            })
+        };
         let to = (forwarding..self.tokens.len())
-            .find(|&at| self.tokens[at].is("to") && !self.explaining[at])?;
+            .find(|&at| self.tokens[at].is("to") && !self.explaining[at] && !said_of_mail(at))?;
         let end = (to + 1..self.tokens.len())
             .find(|&at| {
                 let token = &self.tokens[at];
