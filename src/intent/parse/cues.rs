@@ -665,7 +665,6 @@ impl Parser<'_, '_> {
     }
 
     pub(super) fn is_revoke(&self) -> bool {
-        // Words that ask for access (or to keep it) beside a removal idiom.
         let words = &self.words;
         let word = |at: usize| words.get(at).map(String::as_str);
         // Words that ask for access (or to keep or get it back) beside a removal idiom; not "I
@@ -697,8 +696,20 @@ impl Parser<'_, '_> {
                     .iter()
                     .any(|after| matches!(after.as_str(), "into" | "in" | "onto" | "to"))
         });
+        // Idioms that remove only when nothing beside them asks for more: "get me off billing
+        // portal users", not "get me off the hook and add me to X"; "my manager wants me removed
+        // from X", "keep me off the list", "get me offboarded from lab safety", "my X access runs
+        // out soon, can you remove it now instead".
+        let idiom = drops
+            || self.has_seq(&["get", "me", "off"])
+            || self.has_seq(&["me", "removed"])
+            || (self.has_seq(&["me", "off"]) && self.has_any(&["wants", "want", "keep"]))
+            || self.has_seq(&["offboarded", "from"])
+            || self.has_seq(&["offboard", "me"])
+            || self.has_seq(&["remove", "it"])
+            || self.has_seq(&["revoke", "it"]);
         self.removes_someone()
-            || (drops && !asks_for_more)
+            || (idiom && !asks_for_more)
             || self.has_seq(&["remove", "me"])
             || self.has_seq(&["remove", "my"])
             || self.has_seq(&["take", "me", "off"])
@@ -717,19 +728,6 @@ impl Parser<'_, '_> {
             || self.has_seq(&["be", "taken", "off"])
             || self.has_seq(&["get", "removed"])
             || self.has_seq(&["get", "me", "out"])
-            // "get me off billing portal users"; not an idiom beside a request ("get me off the
-            // hook and add me to X").
-            || (self.has_seq(&["get", "me", "off"]) && !asks_for_more)
-            // "my manager wants me removed from X", "keep me off the list", "get me offboarded
-            // from lab safety".
-            || (self.has_seq(&["me", "removed"]) && !asks_for_more)
-            || (self.has_seq(&["me", "off"])
-                && self.has_any(&["wants", "want", "keep"])
-                && !asks_for_more)
-            || (self.has_seq(&["offboarded", "from"]) && !asks_for_more)
-            || (self.has_seq(&["offboard", "me"]) && !asks_for_more)
-            // "my X access runs out soon, can you remove it now instead".
-            || ((self.has_seq(&["remove", "it"]) || self.has_seq(&["revoke", "it"])) && !asks_for_more)
             || self.has_seq(&["no", "longer", "need"])
             || self.has_any(&["revoke", "unsubscribe", "unsub", "quit", "quitting"])
             || self.leaves_something()

@@ -619,10 +619,10 @@ impl Parser<'_, '_> {
         let (part, rest) = (words(true), words(false));
         // Said in so many words: "lockout/tagout SOP" tells no lockout. And the rest asks for
         // nothing else: "I need to reset student passwords, please add me to X" asks for X.
-        cues::Words(&part).has_any(&["reset", "unlock", "recover", "password", "mfa"])
-            && cues::Words(&part).account_action().is_some()
-            && cues::Words(&rest).account_action().is_none()
-            && !cues::Words(&rest).has_any(ASKING)
+        Words(&part).has_any(&["reset", "unlock", "recover", "password", "mfa"])
+            && Words(&part).account_action().is_some()
+            && Words(&rest).account_action().is_none()
+            && !Words(&rest).has_any(ASKING)
             && !REQUEST_OPENERS
                 .iter()
                 .any(|opener| rest.iter().any(|word| word == opener))
