@@ -9,8 +9,10 @@
 //!
 //! Records are written and flushed before [`AuditLog::append`] returns, so a caller that appends
 //! before a side effect never performs an unrecorded one. Concurrent appends share a flush (the
-//! store's group commit): the chain order is fixed under a lock, the wait for the disk is not. This module never records a token,
-//! secret or password: callers pass only what a reviewer needs.
+//! store's group commit): the chain order is fixed under a lock, the wait for the disk is not.
+//! A record that guards no side effect may be appended without the wait
+//! ([`AuditLog::append_soon`]). This module never records a token, secret or password: callers
+//! pass only what a reviewer needs.
 
 mod export;
 mod record;
@@ -105,32 +107,52 @@ impl AuditLog {
     }
 
     fn append_at(&self, new: NewRecord, at: DateTime<Utc>) -> Result<AuditRecord, AuditError> {
-        // The chain is extended under the lock; the flush is not, so appends made meanwhile
-        // (and the delivery ledger's writes) share one flush instead of queueing for one each.
-        let record = {
-            let mut head = self.lock();
-            let record = AuditRecord::seal(head.last_seq + 1, at, new, &head.last_hash);
-            let bytes = serde_json::to_vec(&record).map_err(|error| StoreError::Encode {
-                domain: "audit",
-                reason: error.to_string(),
-            })?;
-            self.records.insert(&record.seq.to_key(), &bytes)?;
-            head.last_seq = record.seq;
-            head.last_hash.clone_from(&record.hash);
-            record
-        };
+        let record = self.extend(new, at)?;
         // A failed flush leaves the record in place: a later record may already be chained on
         // it, and taking it back would break the chain. The caller is told it is not durable.
         self.store.flush()?;
+        self.sign_when_due();
+        Ok(record)
+    }
+
+    /// Appends one record without waiting for the disk: it is durable with the next flush, that
+    /// of any later [`AuditLog::append`] or the store's own (sled flushes every half second).
+    /// For records that guard no side effect, such as what a message was understood as: a
+    /// flush per chat message cost more than the rest of its handling. A crash in that window
+    /// may lose the record; the chain stays whole, since nothing after it was written either.
+    pub fn append_soon(&self, new: NewRecord) -> Result<AuditRecord, AuditError> {
+        let record = self.extend(new, Utc::now())?;
+        self.sign_when_due();
+        Ok(record)
+    }
+
+    /// Seals `new` as the chain's next record and writes it to the store, unflushed. The chain
+    /// is extended under the lock; the flush is not, so appends made meanwhile (and the
+    /// delivery ledger's writes) share one flush instead of queueing for one each.
+    fn extend(&self, new: NewRecord, at: DateTime<Utc>) -> Result<AuditRecord, AuditError> {
+        let mut head = self.lock();
+        let record = AuditRecord::seal(head.last_seq + 1, at, new, &head.last_hash);
+        let bytes = serde_json::to_vec(&record).map_err(|error| StoreError::Encode {
+            domain: "audit",
+            reason: error.to_string(),
+        })?;
+        self.records.insert(&record.seq.to_key(), &bytes)?;
+        head.last_seq = record.seq;
+        head.last_hash.clone_from(&record.hash);
+        Ok(record)
+    }
+
+    /// Signs the head once [`SIGN_EVERY`] records have been appended since the last signature.
+    fn sign_when_due(&self) {
         let mut head = self.lock();
         if head.last_seq.saturating_sub(head.last_signed_seq) >= SIGN_EVERY {
-            // The record is durable whatever happens here; a failed signature is retried at
-            // the next append or tick, and verification reports a tail left too long unsigned.
+            // The records are in the store whatever happens here; a failed signature is
+            // retried at the next append or tick, and verification reports a tail left too
+            // long unsigned.
             if let Err(error) = self.sign_locked(&mut head) {
                 tracing::error!(%error, "could not sign the audit chain's head");
             }
         }
-        Ok(record)
     }
 
     /// Signs the current head when records were appended since the last signature.

@@ -10,6 +10,11 @@ use clap::{Parser, Subcommand};
 use doorman::cli;
 use url::Url;
 
+/// jemalloc rather than the system's allocator: under load, glibc's `malloc` and `free` were
+/// about a tenth of the daemon's time (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser)]
 #[command(
     name = "doorman",

@@ -367,7 +367,9 @@ impl Conversation {
             actor: upn.to_owned(),
             data,
         };
-        if let Err(error) = self.audit.append(record) {
+        // What was understood guards no side effect by itself: the request it leads to is
+        // audited, durably, before anything is changed, and that flush carries this record.
+        if let Err(error) = self.audit.append_soon(record) {
             tracing::error!(%error, "cannot audit an understood request");
         }
     }

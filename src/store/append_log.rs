@@ -5,7 +5,10 @@
 //! writer thread owns the file: callers send records over a channel; the thread writes
 //! everything queued in one `write`, makes it durable with one `fdatasync`, then answers each
 //! caller. So a burst of N appends costs one write and one sync, and the only thread hand-off
-//! per caller is the channel and the answer.
+//! per caller is the channel and the answer. Records nobody waits for
+//! ([`AppendLog::append_unawaited`]) are written at once and synced with the next batch that
+//! somebody waits for, or within [`SYNC_UNAWAITED_WITHIN`]. When the last batch answered more
+//! than one caller, the writer waits [`GATHER_WINDOW`] before the next, so that more share it.
 //!
 //! A crash mid-write leaves a torn or garbled last record: [`AppendLog::recover`] reads up to
 //! the first record whose frame or checksum does not hold and cuts the file there. The owner
@@ -31,6 +34,10 @@ const MAX_RECORD: usize = 16 * 1024 * 1024;
 /// How much one batch writes at most before it syncs and answers, so the first callers of a
 /// long burst are not held back by the last.
 const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
+/// How long records nobody waits for may stay unsynced when nothing else comes.
+const SYNC_UNAWAITED_WITHIN: std::time::Duration = std::time::Duration::from_millis(200);
+/// How long the writer waits for more callers before a batch, when the last one served several.
+const GATHER_WINDOW: std::time::Duration = std::time::Duration::from_micros(500);
 /// The frame's header: length and checksum.
 const HEADER: usize = 8;
 
@@ -58,6 +65,8 @@ impl Recovered {
             path: self.path,
             file,
             length,
+            unsynced: false,
+            last_waiters: 0,
             #[cfg(test)]
             failing: std::sync::Arc::clone(&failing),
         };
@@ -209,6 +218,10 @@ struct Writer {
     /// The file's length after the last batch that was written: a failed batch is cut back to
     /// it, so a record that was refused never comes back at the next start.
     length: u64,
+    /// Records nobody waited for were written since the last sync.
+    unsynced: bool,
+    /// How many callers the last batch that anyone waited for answered.
+    last_waiters: usize,
     #[cfg(test)]
     failing: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
@@ -220,7 +233,30 @@ impl Writer {
     fn run(mut self, commands: mpsc::Receiver<Command>) {
         let mut batch = Vec::new();
         let mut waiters: Waiters = Vec::new();
-        while let Ok(first) = commands.recv() {
+        loop {
+            // Records nobody waits for are written at once and synced with the next batch
+            // somebody does wait for, or after a quiet moment, whichever comes first.
+            let first = if self.unsynced {
+                match commands.recv_timeout(SYNC_UNAWAITED_WITHIN) {
+                    Ok(command) => command,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        self.sync_unawaited();
+                        continue;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+            } else {
+                match commands.recv() {
+                    Ok(command) => command,
+                    Err(mpsc::RecvError) => break,
+                }
+            };
+            if self.last_waiters > 1 {
+                // Callers are arriving together: let the ones landing meanwhile share this
+                // batch's sync. Under load a sync per handful of records was the writer's main
+                // cost; a lone caller (the last batch served one) is not held back.
+                std::thread::sleep(GATHER_WINDOW);
+            }
             let mut next = Some(first);
             while let Some(command) = next.take() {
                 match command {
@@ -242,27 +278,49 @@ impl Writer {
             }
             self.commit(&mut batch, &mut waiters);
         }
+        self.sync_unawaited();
     }
 
-    /// Writes `batch` with one write and one sync, then answers every waiter.
+    /// Writes `batch` with one write, then, when anyone waits for it, syncs (which covers the
+    /// unawaited records written before) and answers every waiter. A batch of records nobody
+    /// waits for (the ledger's done marks) is not synced on its own: under load, a sync for
+    /// each such batch cost as much as one for the acknowledgements.
     fn commit(&mut self, batch: &mut Vec<u8>, waiters: &mut Waiters) {
         if batch.is_empty() && waiters.is_empty() {
             return;
         }
-        let outcome = self.write(batch);
+        let sync = !waiters.is_empty();
+        if sync {
+            self.last_waiters = waiters.len();
+        }
+        let outcome = self.write(batch, sync);
         batch.clear();
         for waiter in waiters.drain(..) {
             let _ = waiter.send(outcome.clone());
         }
     }
 
-    fn write(&mut self, batch: &[u8]) -> Result<(), String> {
-        if batch.is_empty() {
+    /// Syncs the unawaited records written since the last sync.
+    fn sync_unawaited(&mut self) {
+        if !self.unsynced {
+            return;
+        }
+        match self.file.sync_data() {
+            Ok(()) => self.unsynced = false,
+            // They were awaited by nobody: a crash now means the next start hands on once more
+            // what they marked done. The next synced batch tries again.
+            Err(error) => tracing::error!(error = %io(&self.path, error), "cannot sync the log"),
+        }
+    }
+
+    fn write(&mut self, batch: &[u8], sync: bool) -> Result<(), String> {
+        if batch.is_empty() && !(sync && self.unsynced) {
             return Ok(());
         }
-        match self.write_and_sync(batch) {
+        match self.write_out(batch, sync) {
             Ok(()) => {
                 self.length += batch.len() as u64;
+                self.unsynced = !sync;
                 Ok(())
             }
             Err(error) => {
@@ -281,7 +339,7 @@ impl Writer {
         }
     }
 
-    fn write_and_sync(&mut self, batch: &[u8]) -> std::io::Result<()> {
+    fn write_out(&mut self, batch: &[u8], sync: bool) -> std::io::Result<()> {
         #[cfg(test)]
         if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
             // As a full disk does: part of the batch reaches the file, then the write fails.
@@ -289,7 +347,10 @@ impl Writer {
             return Err(std::io::Error::other("disk full"));
         }
         self.file.write_all(batch)?;
-        self.file.sync_data()
+        if sync {
+            self.file.sync_data()?;
+        }
+        Ok(())
     }
 
     fn rewrite(&mut self, records: &[Vec<u8>]) -> Result<(), String> {
@@ -297,6 +358,7 @@ impl Writer {
             rewrite(&self.path, records).map_err(|error| io(&self.path, error).to_string())?;
         self.file = file;
         self.length = length;
+        self.unsynced = false;
         Ok(())
     }
 }

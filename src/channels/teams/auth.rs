@@ -5,9 +5,13 @@
 //! channel may act on. Must not: accept any algorithm but RS256, skip a check for any
 //! configuration, or put the token (or a part of it) into an error or a log line.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
 use axum::http::HeaderValue;
 use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 use super::keys::{KeyError, SigningKeys};
 use super::wire::Activity;
@@ -77,7 +81,25 @@ pub(super) struct Authenticator {
     keys: SigningKeys,
     validation: Validation,
     allowed_tenants: Vec<String>,
+    /// Tokens whose signature and claims were checked, by the SHA-256 of the token. The Bot
+    /// Connector sends one token with every activity until it nears expiry, and checking an
+    /// RS256 signature cost more than the rest of authentication: a token seen before is
+    /// checked again only for what can change (its time window, its key still published).
+    verified: Mutex<HashMap<[u8; 32], Verified>>,
 }
+
+/// What a checked token said, kept while it is valid.
+#[derive(Clone)]
+struct Verified {
+    kid: String,
+    serviceurl: Option<String>,
+    /// `exp` and `nbf`, in seconds since the epoch.
+    expires: u64,
+    not_before: Option<u64>,
+}
+
+/// How many checked tokens are kept; past it, the expired ones go, and if none has, all do.
+const VERIFIED_TOKENS: usize = 1024;
 
 /// The claims checked here rather than by `jsonwebtoken` (which checks `iss`, `aud`, `exp` and
 /// `nbf`). Bot Framework spells this claim in lower case.
@@ -85,6 +107,12 @@ pub(super) struct Authenticator {
 struct ConnectorClaims {
     #[serde(default)]
     serviceurl: Option<String>,
+    /// Required, and checked, by `jsonwebtoken`: optional here so that its absence is
+    /// reported as that check's failure.
+    #[serde(default)]
+    exp: Option<u64>,
+    #[serde(default)]
+    nbf: Option<u64>,
 }
 
 impl Authenticator {
@@ -99,6 +127,7 @@ impl Authenticator {
             keys,
             validation,
             allowed_tenants,
+            verified: Mutex::new(HashMap::new()),
         }
     }
 
@@ -109,21 +138,15 @@ impl Authenticator {
         activity: Activity,
     ) -> Result<Authenticated, AuthError> {
         let token = bearer_token(authorization)?;
-        let header = jsonwebtoken::decode_header(token).map_err(AuthError::UnreadableHeader)?;
-        if header.alg != Algorithm::RS256 {
-            return Err(AuthError::Algorithm(header.alg));
-        }
-        let kid = header.kid.ok_or(AuthError::MissingKeyId)?;
-        let key = self.keys.key(&kid).await?;
-        let claims =
-            jsonwebtoken::decode::<ConnectorClaims>(token, &key.decoding, &self.validation)
-                .map_err(AuthError::Rejected)?
-                .claims;
+        let verified = self.token(token).await?;
+        // Whether or not the token was seen before, its key must still be published: a key the
+        // Bot Framework has withdrawn vouches for nothing more.
+        let key = self.keys.key(&verified.kid).await?;
         let service_url = activity
             .service_url
             .clone()
             .ok_or(AuthError::MissingServiceUrl)?;
-        if claims.serviceurl.as_deref() != Some(service_url.as_str()) {
+        if verified.serviceurl.as_deref() != Some(service_url.as_str()) {
             return Err(AuthError::ServiceUrlMismatch);
         }
         let channel = activity.channel_id.clone().unwrap_or_default();
@@ -146,11 +169,65 @@ impl Authenticator {
 }
 
 impl Authenticator {
+    /// The checked claims of `token`: from the cache when it was checked before and is still
+    /// within its time window, otherwise by checking its signature and claims in full.
+    async fn token(&self, token: &str) -> Result<Verified, AuthError> {
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let now = jsonwebtoken::get_current_timestamp();
+        let known = self.cache().get(&digest).cloned();
+        if let Some(verified) = known {
+            if verified.is_current(now) {
+                return Ok(verified);
+            }
+            self.cache().remove(&digest);
+        }
+        let header = jsonwebtoken::decode_header(token).map_err(AuthError::UnreadableHeader)?;
+        if header.alg != Algorithm::RS256 {
+            return Err(AuthError::Algorithm(header.alg));
+        }
+        let kid = header.kid.ok_or(AuthError::MissingKeyId)?;
+        let key = self.keys.key(&kid).await?;
+        let claims =
+            jsonwebtoken::decode::<ConnectorClaims>(token, &key.decoding, &self.validation)
+                .map_err(AuthError::Rejected)?
+                .claims;
+        let verified = Verified {
+            kid,
+            serviceurl: claims.serviceurl,
+            expires: claims.exp.unwrap_or_default(),
+            not_before: claims.nbf,
+        };
+        let mut cache = self.cache();
+        if cache.len() >= VERIFIED_TOKENS {
+            cache.retain(|_, kept| kept.is_current(now));
+            if cache.len() >= VERIFIED_TOKENS {
+                cache.clear();
+            }
+        }
+        cache.insert(digest, verified.clone());
+        Ok(verified)
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Verified>> {
+        self.verified.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Whether activities from `tenant` are accepted (and people there may be written to).
     pub fn allows_tenant(&self, tenant: &str) -> bool {
         self.allowed_tenants
             .iter()
             .any(|allowed| allowed.eq_ignore_ascii_case(tenant))
+    }
+}
+
+impl Verified {
+    /// Within its time window at `now`, with the leeway `jsonwebtoken` allowed when the token
+    /// was first checked.
+    fn is_current(&self, now: u64) -> bool {
+        now.saturating_sub(LEEWAY_SECONDS) < self.expires
+            && self
+                .not_before
+                .is_none_or(|nbf| nbf <= now.saturating_add(LEEWAY_SECONDS))
     }
 }
 

@@ -165,3 +165,28 @@ fn a_gap_of_zeros_ends_what_is_read() {
     frame(&mut bytes, b"past the gap");
     assert_eq!(parse(&bytes), (vec![b"good".to_vec()], HEADER + 4));
 }
+
+#[tokio::test]
+async fn an_unawaited_record_reaches_the_file_at_once_and_an_awaited_one_after_it_is_kept_too() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = log_in(dir.path());
+    let (log, _, _) = reopen(&path);
+    log.append_unawaited(b"done mark".to_vec()).expect("queued");
+    // Written without waiting for a sync or for anything after it: a process killed now
+    // leaves it in the file (only the machine's crash before the sync loses it).
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        seen = parse(&std::fs::read(&path).expect("read")).0;
+        if !seen.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(seen, vec![b"done mark".to_vec()]);
+    log.append(b"accepted".to_vec())
+        .durable()
+        .await
+        .expect("synced");
+    let seen = parse(&std::fs::read(&path).expect("read")).0;
+    assert_eq!(seen, vec![b"done mark".to_vec(), b"accepted".to_vec()]);
+}

@@ -232,6 +232,32 @@ async fn a_token_four_minutes_past_expiry_passes_within_the_leeway() -> TestResu
 }
 
 #[tokio::test]
+async fn a_token_checked_before_is_refused_once_it_expires_and_still_binds_its_service_url()
+-> TestResult {
+    let harness = Harness::start().await?;
+    let now = Utc::now().timestamp();
+    // Two seconds short of the leeway's end: good now, expired in three seconds.
+    let claims = with_claim(&harness.claims(), "exp", json!(now - 298));
+    let claims = with_claim(&claims, "nbf", json!(now - 3600));
+    let header = format!("Bearer {}", harness.key.sign(&claims));
+    let first = harness.personal_message("msg-cached-1", "hello");
+    assert_eq!(harness.post(&first, Some(&header)).await?.0, 200);
+    assert_eq!(eventually(1, || harness.handler.message_count()).await, 1);
+
+    // The same token on an activity from another service URL: the claim binds it still.
+    let mut elsewhere = harness.personal_message("msg-cached-2", "hello");
+    elsewhere["serviceUrl"] = json!("https://evil.example/");
+    assert_eq!(harness.post(&elsewhere, Some(&header)).await?.0, 401);
+
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let later = harness.personal_message("msg-cached-3", "hello");
+    assert_eq!(harness.post(&later, Some(&header)).await?.0, 401);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(harness.handler.message_count(), 1);
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_good_activity_is_handed_on_once_however_often_it_is_delivered() -> TestResult {
     let harness = Harness::start().await?;
     let activity = harness.personal_message("msg-dup", "I need access to Finance");
