@@ -6,14 +6,14 @@
 //! configuration, or put the token (or a part of it) into an error or a log line.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::http::HeaderValue;
 use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::keys::{KeyError, SigningKeys};
+use super::keys::{BotKey, KeyError, SigningKeys};
 use super::wire::Activity;
 
 /// The issuer of every Bot Connector token.
@@ -86,12 +86,19 @@ pub(super) struct Authenticator {
     /// RS256 signature cost more than the rest of authentication: a token seen before is
     /// checked again only for what can change (its time window, its key still published).
     verified: Mutex<HashMap<[u8; 32], Verified>>,
+    /// How many tokens were checked in full, signature and all: the cache's misses.
+    #[cfg(test)]
+    pub(super) full_checks: std::sync::atomic::AtomicUsize,
 }
 
 /// What a checked token said, kept while it is valid.
 #[derive(Clone)]
 struct Verified {
     kid: String,
+    /// The key that checked the signature: a hit counts only while the keys published under
+    /// `kid` are still this very key (a refresh makes new ones, so a token is checked in full
+    /// again after each refresh, and never against material republished under an old id).
+    key: Arc<BotKey>,
     serviceurl: Option<String>,
     /// `exp` and `nbf`, in seconds since the epoch.
     expires: u64,
@@ -101,18 +108,19 @@ struct Verified {
 /// How many checked tokens are kept; past it, the expired ones go, and if none has, all do.
 const VERIFIED_TOKENS: usize = 1024;
 
-/// The claims checked here rather than by `jsonwebtoken` (which checks `iss`, `aud`, `exp` and
-/// `nbf`). Bot Framework spells this claim in lower case.
+/// The claim checked here rather than by `jsonwebtoken` (which checks `iss`, `aud`, `exp` and
+/// `nbf`; Bot Framework spells `serviceurl` in lower case), and the time window `jsonwebtoken`
+/// checked, kept for the cache. `exp` and `nbf` are read as numbers of any form, as
+/// `jsonwebtoken` reads them, so that their absence or form is its check's failure, not this
+/// struct's.
 #[derive(Deserialize)]
 struct ConnectorClaims {
     #[serde(default)]
     serviceurl: Option<String>,
-    /// Required, and checked, by `jsonwebtoken`: optional here so that its absence is
-    /// reported as that check's failure.
     #[serde(default)]
-    exp: Option<u64>,
+    exp: Option<f64>,
     #[serde(default)]
-    nbf: Option<u64>,
+    nbf: Option<f64>,
 }
 
 impl Authenticator {
@@ -128,6 +136,8 @@ impl Authenticator {
             validation,
             allowed_tenants,
             verified: Mutex::new(HashMap::new()),
+            #[cfg(test)]
+            full_checks: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -139,9 +149,7 @@ impl Authenticator {
     ) -> Result<Authenticated, AuthError> {
         let token = bearer_token(authorization)?;
         let verified = self.token(token).await?;
-        // Whether or not the token was seen before, its key must still be published: a key the
-        // Bot Framework has withdrawn vouches for nothing more.
-        let key = self.keys.key(&verified.kid).await?;
+        let key = &verified.key;
         let service_url = activity
             .service_url
             .clone()
@@ -176,11 +184,17 @@ impl Authenticator {
         let now = jsonwebtoken::get_current_timestamp();
         let known = self.cache().get(&digest).cloned();
         if let Some(verified) = known {
-            if verified.is_current(now) {
+            // Whether or not the token was seen before, its key must still be published, as
+            // the same key: one the Bot Framework has withdrawn vouches for nothing more.
+            let published = self.keys.key(&verified.kid).await?;
+            if verified.is_current(now) && Arc::ptr_eq(&published, &verified.key) {
                 return Ok(verified);
             }
             self.cache().remove(&digest);
         }
+        #[cfg(test)]
+        self.full_checks
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let header = jsonwebtoken::decode_header(token).map_err(AuthError::UnreadableHeader)?;
         if header.alg != Algorithm::RS256 {
             return Err(AuthError::Algorithm(header.alg));
@@ -193,9 +207,12 @@ impl Authenticator {
                 .claims;
         let verified = Verified {
             kid,
+            key,
             serviceurl: claims.serviceurl,
-            expires: claims.exp.unwrap_or_default(),
-            not_before: claims.nbf,
+            // Checked by `jsonwebtoken`, which rounds: a form it took but this cannot hold is
+            // 0, never current, so that token is checked in full each time.
+            expires: claims.exp.map(seconds).unwrap_or_default(),
+            not_before: claims.nbf.map(seconds),
         };
         let mut cache = self.cache();
         if cache.len() >= VERIFIED_TOKENS {
@@ -217,6 +234,17 @@ impl Authenticator {
         self.allowed_tenants
             .iter()
             .any(|allowed| allowed.eq_ignore_ascii_case(tenant))
+    }
+}
+
+/// Seconds since the epoch from a claim's number, rounded as `jsonwebtoken` rounds it; 0 for
+/// what is not a time.
+fn seconds(claim: f64) -> u64 {
+    if claim.is_finite() && claim >= 0.0 {
+        // In range: an `as` cast saturates, and no time of interest is near u64's end.
+        claim.round() as u64
+    } else {
+        0
     }
 }
 

@@ -236,8 +236,8 @@ async fn a_token_checked_before_is_refused_once_it_expires_and_still_binds_its_s
 -> TestResult {
     let harness = Harness::start().await?;
     let now = Utc::now().timestamp();
-    // Two seconds short of the leeway's end: good now, expired in three seconds.
-    let claims = with_claim(&harness.claims(), "exp", json!(now - 298));
+    // Six seconds short of the leeway's end: good now, expired in seven seconds.
+    let claims = with_claim(&harness.claims(), "exp", json!(now - 294));
     let claims = with_claim(&claims, "nbf", json!(now - 3600));
     let header = format!("Bearer {}", harness.key.sign(&claims));
     let first = harness.personal_message("msg-cached-1", "hello");
@@ -249,11 +249,33 @@ async fn a_token_checked_before_is_refused_once_it_expires_and_still_binds_its_s
     elsewhere["serviceUrl"] = json!("https://evil.example/");
     assert_eq!(harness.post(&elsewhere, Some(&header)).await?.0, 401);
 
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Seen before, and within its window: a second activity with it passes.
+    let second = harness.personal_message("msg-cached-4", "hello again");
+    assert_eq!(harness.post(&second, Some(&header)).await?.0, 200);
+    assert_eq!(eventually(2, || harness.handler.message_count()).await, 2);
+    let checks = || {
+        harness
+            .teams
+            .auth
+            .full_checks
+            .load(std::sync::atomic::Ordering::SeqCst)
+    };
+    assert_eq!(
+        checks(),
+        1,
+        "the signature was checked once, then the token was known"
+    );
+
+    tokio::time::sleep(Duration::from_secs(7)).await;
     let later = harness.personal_message("msg-cached-3", "hello");
     assert_eq!(harness.post(&later, Some(&header)).await?.0, 401);
+    assert_eq!(
+        checks(),
+        2,
+        "an expired token is checked in full again, and refused"
+    );
     tokio::time::sleep(Duration::from_millis(50)).await;
-    assert_eq!(harness.handler.message_count(), 1);
+    assert_eq!(harness.handler.message_count(), 2);
     Ok(())
 }
 
