@@ -280,6 +280,21 @@ async fn a_token_checked_before_is_refused_once_it_expires_and_still_binds_its_s
 }
 
 #[tokio::test]
+async fn times_written_as_decimals_pass_as_jsonwebtoken_reads_them() -> TestResult {
+    let harness = Harness::start().await?;
+    let now = Utc::now().timestamp() as f64;
+    let claims = with_claim(&harness.claims(), "exp", json!(now + 3600.5));
+    let claims = with_claim(&claims, "nbf", json!(now - 60.25));
+    let header = format!("Bearer {}", harness.key.sign(&claims));
+    for id in ["msg-decimal-1", "msg-decimal-2"] {
+        let activity = harness.personal_message(id, "hello");
+        assert_eq!(harness.post(&activity, Some(&header)).await?.0, 200);
+    }
+    assert_eq!(eventually(2, || harness.handler.message_count()).await, 2);
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_good_activity_is_handed_on_once_however_often_it_is_delivered() -> TestResult {
     let harness = Harness::start().await?;
     let activity = harness.personal_message("msg-dup", "I need access to Finance");
