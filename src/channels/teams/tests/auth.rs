@@ -39,6 +39,13 @@ fn without_claim(claims: &Value, name: &str) -> Value {
     claims
 }
 
+/// An `Authorization` header with a good token whose time window is `exp` and `nbf`.
+fn bearer_within(harness: &Harness, exp: Value, nbf: Value) -> String {
+    let claims = with_claim(&harness.claims(), "exp", exp);
+    let claims = with_claim(&claims, "nbf", nbf);
+    format!("Bearer {}", harness.key.sign(&claims))
+}
+
 fn stored_conversations(harness: &Harness) -> Result<usize, Box<dyn std::error::Error>> {
     let table: Table<String, Value> =
         Table::open(harness.store.as_ref(), Domain::TeamsConversations)?;
@@ -221,9 +228,7 @@ async fn every_failed_check_is_a_401_that_records_and_hands_on_nothing() -> Test
 async fn a_token_four_minutes_past_expiry_passes_within_the_leeway() -> TestResult {
     let harness = Harness::start().await?;
     let now = Utc::now().timestamp();
-    let claims = with_claim(&harness.claims(), "exp", json!(now - 240));
-    let claims = with_claim(&claims, "nbf", json!(now - 3600));
-    let header = format!("Bearer {}", harness.key.sign(&claims));
+    let header = bearer_within(&harness, json!(now - 240), json!(now - 3600));
     let activity = harness.personal_message("msg-late", "hello");
     let (status, _) = harness.post(&activity, Some(&header)).await?;
     assert_eq!(status, 200);
@@ -237,9 +242,7 @@ async fn a_token_checked_before_is_refused_once_it_expires_and_still_binds_its_s
     let harness = Harness::start().await?;
     let now = Utc::now().timestamp();
     // Six seconds short of the leeway's end: good now, expired in seven seconds.
-    let claims = with_claim(&harness.claims(), "exp", json!(now - 294));
-    let claims = with_claim(&claims, "nbf", json!(now - 3600));
-    let header = format!("Bearer {}", harness.key.sign(&claims));
+    let header = bearer_within(&harness, json!(now - 294), json!(now - 3600));
     let first = harness.personal_message("msg-cached-1", "hello");
     assert_eq!(harness.post(&first, Some(&header)).await?.0, 200);
     assert_eq!(eventually(1, || harness.handler.message_count()).await, 1);
@@ -283,9 +286,7 @@ async fn a_token_checked_before_is_refused_once_it_expires_and_still_binds_its_s
 async fn times_written_as_decimals_pass_as_jsonwebtoken_reads_them() -> TestResult {
     let harness = Harness::start().await?;
     let now = Utc::now().timestamp() as f64;
-    let claims = with_claim(&harness.claims(), "exp", json!(now + 3600.5));
-    let claims = with_claim(&claims, "nbf", json!(now - 60.25));
-    let header = format!("Bearer {}", harness.key.sign(&claims));
+    let header = bearer_within(&harness, json!(now + 3600.5), json!(now - 60.25));
     for id in ["msg-decimal-1", "msg-decimal-2"] {
         let activity = harness.personal_message(id, "hello");
         assert_eq!(harness.post(&activity, Some(&header)).await?.0, 200);
