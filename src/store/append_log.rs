@@ -6,9 +6,10 @@
 //! everything queued in one `write`, makes it durable with one `fdatasync`, then answers each
 //! caller. So a burst of N appends costs one write and one sync, and the only thread hand-off
 //! per caller is the channel and the answer. Records nobody waits for
-//! ([`AppendLog::append_unawaited`]) are written at once and synced with the next batch that
-//! somebody waits for, or within [`SYNC_UNAWAITED_WITHIN`]. When the last batch answered more
-//! than one caller, the writer waits [`GATHER_WINDOW`] before the next, so that more share it.
+//! ([`AppendLog::append_unawaited`]) are written as they come and synced with the next batch that
+//! somebody waits for, or within [`SYNC_UNAWAITED_WITHIN`]. When records arrive faster than
+//! batches (one is already queued as a batch ends, or the last batch answered several callers),
+//! the writer waits [`GATHER_WINDOW`] before the next, so that more share it.
 //!
 //! A crash mid-write leaves a torn or garbled last record: [`AppendLog::recover`] reads up to
 //! the first record whose frame or checksum does not hold and cuts the file there. The owner
@@ -36,8 +37,10 @@ const MAX_RECORD: usize = 16 * 1024 * 1024;
 const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
 /// How long records nobody waits for may stay unsynced when nothing else comes.
 const SYNC_UNAWAITED_WITHIN: std::time::Duration = std::time::Duration::from_millis(200);
-/// How long the writer waits for more callers before a batch, when the last one served several.
-const GATHER_WINDOW: std::time::Duration = std::time::Duration::from_micros(500);
+/// How long the writer waits for more records before a batch, when they arrive faster than
+/// batches: a sync is shared by the records of about a millisecond (several, under a load of
+/// thousands of messages a second), and an acknowledgement waits at most that much longer.
+const GATHER_WINDOW: std::time::Duration = std::time::Duration::from_micros(1000);
 /// The frame's header: length and checksum.
 const HEADER: usize = 8;
 
@@ -234,27 +237,35 @@ impl Writer {
         let mut batch = Vec::new();
         let mut waiters: Waiters = Vec::new();
         loop {
-            // Records nobody waits for are written at once and synced with the next batch
-            // somebody does wait for, or after a quiet moment, whichever comes first.
-            let first = if self.unsynced {
-                match commands.recv_timeout(SYNC_UNAWAITED_WITHIN) {
-                    Ok(command) => command,
-                    Err(mpsc::RecvTimeoutError::Timeout) => {
-                        self.sync_unawaited();
-                        continue;
-                    }
-                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                }
-            } else {
-                match commands.recv() {
-                    Ok(command) => command,
-                    Err(mpsc::RecvError) => break,
+            // A command already queued when the last batch ends means callers are arriving
+            // faster than batches: let the ones landing meanwhile share the next sync. Under
+            // load a sync (and a wake-up of this thread) per record was the writer's main cost;
+            // a lone caller, which finds the writer waiting, is not held back.
+            let (first, arriving) = match commands.try_recv() {
+                Ok(command) => (command, true),
+                Err(mpsc::TryRecvError::Disconnected) => break,
+                Err(mpsc::TryRecvError::Empty) => {
+                    // Records nobody waits for are written at once and synced with the next
+                    // batch somebody does wait for, or after a quiet moment.
+                    let next = if self.unsynced {
+                        match commands.recv_timeout(SYNC_UNAWAITED_WITHIN) {
+                            Ok(command) => command,
+                            Err(mpsc::RecvTimeoutError::Timeout) => {
+                                self.sync_unawaited();
+                                continue;
+                            }
+                            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                        }
+                    } else {
+                        match commands.recv() {
+                            Ok(command) => command,
+                            Err(mpsc::RecvError) => break,
+                        }
+                    };
+                    (next, false)
                 }
             };
-            if self.last_waiters > 1 {
-                // Callers are arriving together: let the ones landing meanwhile share this
-                // batch's sync. Under load a sync per handful of records was the writer's main
-                // cost; a lone caller (the last batch served one) is not held back.
+            if arriving || self.last_waiters > 1 {
                 std::thread::sleep(GATHER_WINDOW);
             }
             let mut next = Some(first);
