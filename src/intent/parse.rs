@@ -27,8 +27,9 @@ use super::duration;
 use super::model::{AccessRequest, AccessWord, Change, Intent, ResourceRef, Terms, level_meeting};
 use super::tokens::{Kind, Token, tokenize};
 use super::vocabulary::{
-    ACCESS_PHRASES, ASKING, CALENDAR_NOUNS, EXPLANATION_OPENERS, FILLER, KIND_PHRASES,
-    KindAffinity, PERSON_NOUNS, POLITENESS, SOFT, SOMEONE_ELSE, kind_affinity, mistyped_verb,
+    ACCESS_PHRASES, ASKING, CALENDAR_NOUNS, EXPLANATION_OPENERS, KIND_PHRASES, KindAffinity,
+    PERSON_NOUNS, POLITENESS, SOFT, SOMEONE_ELSE, is_filler_word, kind_affinity, mistyped_verb,
+    near_filler,
 };
 
 mod cues;

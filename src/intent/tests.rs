@@ -1363,3 +1363,62 @@ fn a_reset_said_beside_another_request_is_its_reason_and_a_room_is_asked_for_as_
         "revoke"
     );
 }
+
+/// The filler lookups the parser uses answer as a scan of the word list does: every filler, every
+/// one-typo variant of one (changed, added, left out, swapped), and words near none.
+#[test]
+fn filler_lookups_agree_with_the_word_list() {
+    use crate::catalog::text::within_one_edit;
+    use vocabulary::{FILLER, is_filler_word, near_filler};
+
+    let mut words: Vec<String> = Vec::new();
+    for filler in FILLER {
+        let letters: Vec<char> = filler.chars().collect();
+        words.push((*filler).to_owned());
+        for at in 0..letters.len() {
+            let mut left_out = letters.clone();
+            left_out.remove(at);
+            words.push(left_out.iter().collect());
+            let mut changed = letters.clone();
+            changed[at] = 'q';
+            words.push(changed.iter().collect());
+            let mut added = letters.clone();
+            added.insert(at, 'x');
+            words.push(added.iter().collect());
+            if at + 1 < letters.len() {
+                let mut swapped = letters.clone();
+                swapped.swap(at, at + 1);
+                words.push(swapped.iter().collect());
+            }
+        }
+    }
+    words.extend(
+        [
+            "finance",
+            "sharepoint",
+            "mailbox",
+            "helpdesk",
+            "",
+            "é",
+            "pleaseeee",
+        ]
+        .map(String::from),
+    );
+    let mut near = 0;
+    for word in &words {
+        assert_eq!(
+            is_filler_word(word),
+            FILLER.contains(&word.as_str()),
+            "{word:?}"
+        );
+        let scanned = FILLER
+            .iter()
+            .any(|filler| filler.len() >= 5 && within_one_edit(filler, word));
+        assert_eq!(near_filler(word), scanned, "{word:?}");
+        near += usize::from(scanned);
+    }
+    assert!(
+        near > 1_000,
+        "the variants must reach the typo check: {near}"
+    );
+}

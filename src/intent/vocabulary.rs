@@ -2,6 +2,10 @@
 //! vocabulary lives here, never a resource's name: everything tenant-specific comes from the
 //! catalog.
 
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use crate::catalog::text;
 use crate::domain::resource::ResourceKind;
 
 use super::model::AccessWord;
@@ -402,6 +406,35 @@ pub const FILLER: &[&str] = &[
     "hte",
     "ya",
 ];
+
+/// [`FILLER`] as a set: the parser asks of nearly every word whether it is filler.
+static FILLER_SET: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| FILLER.iter().copied().collect());
+
+/// The fillers of five letters or more, by length, for [`near_filler`].
+static LONG_FILLER_BY_LENGTH: LazyLock<Vec<Vec<&'static str>>> = LazyLock::new(|| {
+    let longest = FILLER.iter().map(|filler| filler.len()).max().unwrap_or(0);
+    let mut by_length = vec![Vec::new(); longest + 1];
+    for filler in FILLER.iter().filter(|filler| filler.len() >= 5) {
+        by_length[filler.len()].push(*filler);
+    }
+    by_length
+});
+
+/// Whether `word` (lowercase) is one of the [`FILLER`] words.
+pub fn is_filler_word(word: &str) -> bool {
+    FILLER_SET.contains(word)
+}
+
+/// Whether `word` is one typo (a letter changed, added, left out, or two swapped) from a filler
+/// of five letters or more ("plese", "thnaks").
+pub fn near_filler(word: &str) -> bool {
+    let length = word.len();
+    (length.saturating_sub(1)..=length + 1)
+        .filter_map(|length| LONG_FILLER_BY_LENGTH.get(length))
+        .flatten()
+        .any(|filler| text::within_one_edit(filler, word))
+}
 
 /// Words that may be filler or part of a name ("all-hands", "VPN Users", "Helpdesk Admins"):
 /// they count only for entries whose name holds them.

@@ -252,7 +252,7 @@ impl Parser<'_, '_> {
     /// filler and names no resource. "Sarah's password" is tokenized "sarahs": the person is
     /// Sarah.
     fn colleague_by_first_name(&self, word: &str) -> Option<String> {
-        if FILLER.contains(&word) || self.catalog.names_word(word) {
+        if is_filler_word(word) || self.catalog.names_word(word) {
             return None;
         }
         let mut named = self.catalog.people_named(&[word]);

@@ -81,13 +81,9 @@ impl Parser<'_, '_> {
     /// Lee") or a misspelling of longer filler ("acess", "plase") that no resource's name
     /// holds.
     pub(super) fn is_filler(&self, word: &str) -> bool {
-        FILLER.contains(&word)
+        is_filler_word(word)
             || (PERSON_NOUNS.contains(&word) && !self.catalog.names_word(word))
-            || (word.len() >= 4
-                && FILLER
-                    .iter()
-                    .any(|filler| filler.len() >= 5 && text::within_one_edit(filler, word))
-                && !self.catalog.names_word(word))
+            || (word.len() >= 4 && near_filler(word) && !self.catalog.names_word(word))
     }
 
     pub(super) fn phrase(&self) -> Phrase {
@@ -142,7 +138,7 @@ impl Parser<'_, '_> {
             if let Some((length, access)) = self.phrase_at(at, ACCESS_PHRASES) {
                 for offset in 0..length {
                     let text = &self.tokens[at + offset].text;
-                    if FILLER.contains(&text.as_str()) && length > 1 {
+                    if is_filler_word(text) && length > 1 {
                         continue;
                     }
                     phrase.words.push(PhraseWord {
