@@ -25,6 +25,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use tokio::sync::oneshot;
 
@@ -35,7 +36,7 @@ const MAX_RECORD: usize = 16 * 1024 * 1024;
 /// How much one batch writes at most before it syncs and answers, so the first callers of a
 /// long burst are not held back by the last.
 const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
-/// How long records nobody waits for may stay unsynced when nothing else comes.
+/// How long records nobody waits for may stay unsynced.
 const SYNC_UNAWAITED_WITHIN: std::time::Duration = std::time::Duration::from_millis(200);
 /// How long the writer waits for more records before a batch, when they arrive faster than
 /// batches: a sync is shared by the records of about a millisecond (several, under a load of
@@ -64,14 +65,18 @@ impl Recovered {
         let (commands, received) = mpsc::channel();
         #[cfg(test)]
         let failing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        #[cfg(test)]
+        let syncs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let writer = Writer {
             path: self.path,
             file,
             length,
-            unsynced: false,
+            unsynced_since: None,
             last_waiters: 0,
             #[cfg(test)]
             failing: std::sync::Arc::clone(&failing),
+            #[cfg(test)]
+            syncs: std::sync::Arc::clone(&syncs),
         };
         let thread = std::thread::Builder::new()
             .name("doorman-log".into())
@@ -82,6 +87,8 @@ impl Recovered {
             thread: Some(thread),
             #[cfg(test)]
             failing,
+            #[cfg(test)]
+            syncs,
         })
     }
 }
@@ -93,6 +100,9 @@ pub struct AppendLog {
     /// Test switch: while set, every batch fails as a full disk would.
     #[cfg(test)]
     failing: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Test counter: the `fdatasync` calls made so far.
+    #[cfg(test)]
+    syncs: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// What the writer thread is asked to do.
@@ -188,6 +198,12 @@ impl AppendLog {
         )
     }
 
+    /// How many times the file was synced so far.
+    #[cfg(test)]
+    pub(crate) fn syncs(&self) -> usize {
+        self.syncs.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Makes every batch fail from now on (`true`), as a full disk would, or work again.
     #[cfg(test)]
     pub(crate) fn fail_writes(&self, failing: bool) {
@@ -221,12 +237,14 @@ struct Writer {
     /// The file's length after the last batch that was written: a failed batch is cut back to
     /// it, so a record that was refused never comes back at the next start.
     length: u64,
-    /// Records nobody waited for were written since the last sync.
-    unsynced: bool,
+    /// Since when records nobody waited for have been written but not synced.
+    unsynced_since: Option<Instant>,
     /// How many callers the last batch that anyone waited for answered.
     last_waiters: usize,
     #[cfg(test)]
     failing: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    #[cfg(test)]
+    syncs: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// Callers waiting for the batch being gathered.
@@ -237,18 +255,28 @@ impl Writer {
         let mut batch = Vec::new();
         let mut waiters: Waiters = Vec::new();
         loop {
+            // Records nobody waits for are synced within SYNC_UNAWAITED_WITHIN even while a
+            // stream of them keeps the writer from ever waiting.
+            if self
+                .unsynced_since
+                .is_some_and(|since| since.elapsed() >= SYNC_UNAWAITED_WITHIN)
+            {
+                self.sync_unawaited();
+            }
             // A command already queued when the last batch ends means callers are arriving
             // faster than batches: let the ones landing meanwhile share the next sync. Under
             // load a sync (and a wake-up of this thread) per record was the writer's main cost;
-            // a lone caller, which finds the writer waiting, is not held back.
+            // a caller who finds the writer waiting after a batch that served one is not held
+            // back.
             let (first, arriving) = match commands.try_recv() {
                 Ok(command) => (command, true),
                 Err(mpsc::TryRecvError::Disconnected) => break,
                 Err(mpsc::TryRecvError::Empty) => {
-                    // Records nobody waits for are written at once and synced with the next
-                    // batch somebody does wait for, or after a quiet moment.
-                    let next = if self.unsynced {
-                        match commands.recv_timeout(SYNC_UNAWAITED_WITHIN) {
+                    // Records nobody waits for are synced with the next batch somebody waits
+                    // for, or SYNC_UNAWAITED_WITHIN after the first of them, whichever is first.
+                    let next = if let Some(since) = self.unsynced_since {
+                        let left = SYNC_UNAWAITED_WITHIN.saturating_sub(since.elapsed());
+                        match commands.recv_timeout(left) {
                             Ok(command) => command,
                             Err(mpsc::RecvTimeoutError::Timeout) => {
                                 self.sync_unawaited();
@@ -313,11 +341,11 @@ impl Writer {
 
     /// Syncs the unawaited records written since the last sync.
     fn sync_unawaited(&mut self) {
-        if !self.unsynced {
+        if self.unsynced_since.is_none() {
             return;
         }
-        match self.file.sync_data() {
-            Ok(()) => self.unsynced = false,
+        match self.sync_data() {
+            Ok(()) => self.unsynced_since = None,
             // They were awaited by nobody: a crash now means the next start hands on once more
             // what they marked done. The next synced batch tries again.
             Err(error) => tracing::error!(error = %io(&self.path, error), "cannot sync the log"),
@@ -325,13 +353,17 @@ impl Writer {
     }
 
     fn write(&mut self, batch: &[u8], sync: bool) -> Result<(), String> {
-        if batch.is_empty() && !(sync && self.unsynced) {
+        if batch.is_empty() && !(sync && self.unsynced_since.is_some()) {
             return Ok(());
         }
         match self.write_out(batch, sync) {
             Ok(()) => {
                 self.length += batch.len() as u64;
-                self.unsynced = !sync;
+                if sync {
+                    self.unsynced_since = None;
+                } else {
+                    self.unsynced_since.get_or_insert_with(Instant::now);
+                }
                 Ok(())
             }
             Err(error) => {
@@ -359,9 +391,15 @@ impl Writer {
         }
         self.file.write_all(batch)?;
         if sync {
-            self.file.sync_data()?;
+            self.sync_data()?;
         }
         Ok(())
+    }
+
+    fn sync_data(&self) -> std::io::Result<()> {
+        #[cfg(test)]
+        self.syncs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.file.sync_data()
     }
 
     fn rewrite(&mut self, records: &[Vec<u8>]) -> Result<(), String> {
@@ -369,7 +407,7 @@ impl Writer {
             rewrite(&self.path, records).map_err(|error| io(&self.path, error).to_string())?;
         self.file = file;
         self.length = length;
-        self.unsynced = false;
+        self.unsynced_since = None;
         Ok(())
     }
 }

@@ -190,3 +190,23 @@ async fn an_unawaited_record_reaches_the_file_at_once_and_an_awaited_one_after_i
     let seen = parse(&std::fs::read(&path).expect("read")).0;
     assert_eq!(seen, vec![b"done mark".to_vec(), b"accepted".to_vec()]);
 }
+
+#[tokio::test]
+async fn a_steady_stream_of_unawaited_records_is_still_synced_within_the_bound() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = log_in(dir.path());
+    let (log, _, _) = reopen(&path);
+    let before = log.syncs();
+    // One record every 20 ms for a second: never a quiet moment of SYNC_UNAWAITED_WITHIN
+    // (200 ms), and nobody waits for any of them.
+    for n in 0..50_u32 {
+        log.append_unawaited(n.to_le_bytes().to_vec())
+            .expect("queued");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let during = log.syncs() - before;
+    assert!(
+        during >= 2,
+        "records nobody waits for stayed unsynced while the stream went on ({during} syncs)"
+    );
+}
