@@ -258,8 +258,8 @@ fn graph_writes_once(log: &Value, before: &Value) -> Vec<String> {
     let names = readable_names(before);
     let mut present: BTreeMap<(String, String), bool> = BTreeMap::new();
     let mut history: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
-    // Per fact, whether the last write carried out added it (true) or removed it (false).
-    let mut last_carried_out: BTreeMap<(String, String), bool> = BTreeMap::new();
+    // Per fact, the last write that reached the tenant.
+    let mut last_reached: BTreeMap<(String, String), &Value> = BTreeMap::new();
     let mut problems = Vec::new();
     for entry in log.as_array().into_iter().flatten() {
         let Some((list, person, adding)) = graph_fact(entry) else {
@@ -281,7 +281,7 @@ fn graph_writes_once(log: &Value, before: &Value) -> Vec<String> {
                 .get(&(list.clone(), String::new()))
                 .is_some_and(|ids| ids.contains(&person))
         });
-        if there == adding && !removal_sent_again(entry, adding, last_carried_out.get(&key)) {
+        if there == adding && !removal_sent_again(entry, last_reached.get(&key).copied()) {
             problems.push(format!(
                 "{} {} {} when it was {} (by {}, answered {}); its last writes: {}",
                 entry["method"].as_str().unwrap_or_default(),
@@ -294,21 +294,30 @@ fn graph_writes_once(log: &Value, before: &Value) -> Vec<String> {
             ));
         }
         if carried_out(entry) {
-            last_carried_out.insert(key.clone(), adding);
-            present.insert(key, adding);
+            present.insert(key.clone(), adding);
         }
+        last_reached.insert(key, entry);
     }
     problems
 }
 
-/// Whether `entry` is a removal sent again right after one that was carried out, and answered
-/// 404: a removal resumed after a kill within replication lag is sent again by design (a read
-/// then proves nothing: `provision::provisioner`'s `gone_already`), and Graph's 404 says it
-/// found nothing to remove. It changed nothing, so it is no change made twice, as Exchange's
-/// warning is not ([`found_nothing`]). A 404 to a removal of what nobody removed before is
-/// still a problem: Doorman removed what it had not read was there.
-fn removal_sent_again(entry: &Value, adding: bool, last_carried_out: Option<&bool>) -> bool {
-    !adding && entry["status"].as_u64() == Some(404) && last_carried_out == Some(&false)
+/// Whether `entry` is a removal sent again right after the same removal, and answered 404: a
+/// removal resumed after a kill within replication lag is sent again by design (a read then
+/// proves nothing: `provision::provisioner`'s `gone_already`), and Graph's 404 says it found
+/// nothing to remove. It changed nothing, so it is no change made twice, as Exchange's warning is
+/// not ([`found_nothing`]). "The same removal": the last write of the fact to reach the tenant was
+/// a removal carried out under the same person's token, with nothing in between. A 404 to any
+/// other removal is still a problem: Doorman removed what it had not read was there.
+fn removal_sent_again(entry: &Value, previous: Option<&Value>) -> bool {
+    let Some(previous) = previous else {
+        return false;
+    };
+    entry["method"] == "DELETE"
+        && entry["status"].as_u64() == Some(404)
+        && previous["method"] == "DELETE"
+        && carried_out(previous)
+        && previous["user"] == entry["user"]
+        && previous["path"] == entry["path"]
 }
 
 /// Every Exchange permission or list change, in order: the same change carried out twice with
