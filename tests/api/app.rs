@@ -36,11 +36,25 @@ pub const OPERATOR: &str = "helpdesk.ops@contoso.com";
 /// The policy every test deployment runs unless it says otherwise: the one the project ships.
 pub const EXAMPLE_POLICY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/policy.example.toml");
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+/// A port for a listener the bot binds later. Not one the kernel hands out for `127.0.0.1:0`:
+/// those come from the ephemeral range (32768–60999 on Linux), from which every outgoing
+/// connection of the tests running beside takes its local port, so one could take it before
+/// the bot binds it ("address already in use"). These come from below that range, each handed
+/// out once per test run, starting at a place of the process id's so that two runs side by
+/// side do not walk the same ports; one still bound by anything is skipped.
+pub(crate) fn free_port() -> u16 {
+    const FIRST: u32 = 20_000;
+    const COUNT: u32 = 12_000;
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let start = std::process::id().wrapping_mul(2_654_435_761) % COUNT;
+    for _ in 0..COUNT {
+        let taken = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let port = u16::try_from(FIRST + (start + taken) % COUNT).expect("below 32,000");
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port below the ephemeral range");
 }
 
 impl TestApp {

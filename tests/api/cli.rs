@@ -10,6 +10,8 @@ use doorman::config::SecretKey;
 use doorman::store::{Domain, SledStore, Store, TableKey};
 use serde_json::{Value, json};
 
+use crate::app::free_port;
+
 pub const AUDIT_KEY: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
 pub const TOKEN_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
@@ -19,13 +21,6 @@ pub fn doorman(arguments: &[&str]) -> Output {
         .env_remove("RUST_LOG")
         .output()
         .expect("doorman runs")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
 }
 
 /// A config in a temporary folder; the store lives beside it.
