@@ -97,7 +97,7 @@ impl Recovered {
 pub struct AppendLog {
     commands: Option<mpsc::Sender<Command>>,
     thread: Option<JoinHandle<()>>,
-    /// Test switch: while set, every batch fails as a full disk would.
+    /// Test switch: while set, every batch and every sync fails as a full or failing disk would.
     #[cfg(test)]
     failing: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// Test counter: the `fdatasync` calls made so far.
@@ -250,6 +250,18 @@ struct Writer {
 /// Callers waiting for the batch being gathered.
 type Waiters = Vec<oneshot::Sender<Result<(), String>>>;
 
+/// What the writer finds when it looks for work ([`Writer::next_command`]).
+enum Next {
+    /// A command that was queued already: callers are arriving faster than batches.
+    Queued(Command),
+    /// A command the writer waited for.
+    Arrived(Command),
+    /// Nothing came before records nobody waits for were due their sync.
+    SyncDue,
+    /// Every sender is gone.
+    Closed,
+}
+
 impl Writer {
     fn run(mut self, commands: mpsc::Receiver<Command>) {
         let mut batch = Vec::new();
@@ -268,30 +280,12 @@ impl Writer {
             // load a sync (and a wake-up of this thread) per record was the writer's main cost;
             // a caller who finds the writer waiting after a batch that served one is not held
             // back.
-            let (first, arriving) = match commands.try_recv() {
-                Ok(command) => (command, true),
-                Err(mpsc::TryRecvError::Disconnected) => break,
-                Err(mpsc::TryRecvError::Empty) => {
-                    // Records nobody waits for are synced with the next batch somebody waits
-                    // for, or SYNC_UNAWAITED_WITHIN after the first of them, whichever is first.
-                    let next = if let Some(since) = self.unsynced_since {
-                        let left = SYNC_UNAWAITED_WITHIN.saturating_sub(since.elapsed());
-                        match commands.recv_timeout(left) {
-                            Ok(command) => command,
-                            Err(mpsc::RecvTimeoutError::Timeout) => {
-                                self.sync_unawaited();
-                                continue;
-                            }
-                            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                        }
-                    } else {
-                        match commands.recv() {
-                            Ok(command) => command,
-                            Err(mpsc::RecvError) => break,
-                        }
-                    };
-                    (next, false)
-                }
+            let (first, arriving) = match self.next_command(&commands) {
+                Next::Queued(command) => (command, true),
+                Next::Arrived(command) => (command, false),
+                // The check above syncs them.
+                Next::SyncDue => continue,
+                Next::Closed => break,
             };
             if arriving || self.last_waiters > 1 {
                 std::thread::sleep(GATHER_WINDOW);
@@ -318,6 +312,26 @@ impl Writer {
             self.commit(&mut batch, &mut waiters);
         }
         self.sync_unawaited();
+    }
+
+    /// The next command: one already queued, or else the next to arrive, waiting no longer
+    /// than until records nobody waits for are due their sync (they are synced with the next
+    /// batch somebody waits for, or SYNC_UNAWAITED_WITHIN after the first of them, whichever
+    /// is first).
+    fn next_command(&self, commands: &mpsc::Receiver<Command>) -> Next {
+        match commands.try_recv() {
+            Ok(command) => return Next::Queued(command),
+            Err(mpsc::TryRecvError::Disconnected) => return Next::Closed,
+            Err(mpsc::TryRecvError::Empty) => {}
+        }
+        let Some(since) = self.unsynced_since else {
+            return commands.recv().map_or(Next::Closed, Next::Arrived);
+        };
+        match commands.recv_timeout(SYNC_UNAWAITED_WITHIN.saturating_sub(since.elapsed())) {
+            Ok(command) => Next::Arrived(command),
+            Err(mpsc::RecvTimeoutError::Timeout) => Next::SyncDue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => Next::Closed,
+        }
     }
 
     /// Writes `batch` with one write, then, when anyone waits for it, syncs (which covers the
@@ -347,8 +361,12 @@ impl Writer {
         match self.sync_data() {
             Ok(()) => self.unsynced_since = None,
             // They were awaited by nobody: a crash now means the next start hands on once more
-            // what they marked done. The next synced batch tries again.
-            Err(error) => tracing::error!(error = %io(&self.path, error), "cannot sync the log"),
+            // what they marked done. The next synced batch tries again, or this, once the
+            // bound has passed again (not at once: a failing disk must not spin the writer).
+            Err(error) => {
+                tracing::error!(error = %io(&self.path, error), "cannot sync the log");
+                self.unsynced_since = Some(Instant::now());
+            }
         }
     }
 
@@ -398,7 +416,12 @@ impl Writer {
 
     fn sync_data(&self) -> std::io::Result<()> {
         #[cfg(test)]
-        self.syncs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        {
+            self.syncs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(std::io::Error::other("disk failing"));
+            }
+        }
         self.file.sync_data()
     }
 

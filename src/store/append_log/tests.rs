@@ -210,3 +210,22 @@ async fn a_steady_stream_of_unawaited_records_is_still_synced_within_the_bound()
         "records nobody waits for stayed unsynced while the stream went on ({during} syncs)"
     );
 }
+
+#[tokio::test]
+async fn a_failing_sync_of_unawaited_records_is_tried_again_at_the_bound_not_at_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = log_in(dir.path());
+    let (log, _, _) = reopen(&path);
+    log.append_unawaited(b"done".to_vec()).expect("queued");
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    log.fail_writes(true);
+    let before = log.syncs();
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    let tried = log.syncs() - before;
+    log.fail_writes(false);
+    // Due once at 200 ms, then once every 200 ms after each failure: three or four tries.
+    assert!(
+        (1..=5).contains(&tried),
+        "the sync of records nobody waits for was tried {tried} times in 700 ms"
+    );
+}
