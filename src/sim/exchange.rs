@@ -141,6 +141,7 @@ async fn handle(
     extensions: axum::http::Extensions,
     incoming: Incoming,
 ) -> Response {
+    let received = chrono::Utc::now();
     let request_id = uuid::Uuid::new_v4().to_string();
     let faults = state.faults();
     let (way_in, way_out) = faults.latency_halves();
@@ -173,6 +174,7 @@ async fn handle(
         response: None,
         endpoint,
         request_id: request_id.clone(),
+        received,
     };
     let wrote = finished.ran.is_some_and(|cmdlet| !cmdlet.reads());
     if wrote && state.take_lost_write() {

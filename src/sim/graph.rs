@@ -79,6 +79,7 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let received = chrono::Utc::now();
     let request_id = uuid::Uuid::new_v4().to_string();
     let client_request_id = headers
         .get("client-request-id")
@@ -153,6 +154,7 @@ async fn handle(
             request: request_json,
             response: None,
             request_id,
+            received,
         });
         return lose_answer(&extensions).await;
     }
@@ -189,6 +191,7 @@ async fn handle(
         request: request_json,
         response: logged_response,
         request_id: request_id.clone(),
+        received,
     });
     if !way_out.is_zero() {
         tokio::time::sleep(way_out).await;

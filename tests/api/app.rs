@@ -23,6 +23,9 @@ pub struct TestApp {
     config_text: String,
     admin: String,
     running: Option<Running>,
+    /// When each run of the bot ended (stopped or killed), in order: what one run sent, the
+    /// next may send again ([`crate::invariants`]).
+    ended: Vec<chrono::DateTime<chrono::Utc>>,
     browser: reqwest::Client,
     /// More `DOORMAN__...` overrides for every start.
     overrides: Vec<(String, String)>,
@@ -130,6 +133,7 @@ impl TestApp {
             config_text,
             admin: format!("127.0.0.1:{}", free_port()),
             running: None,
+            ended: Vec::new(),
             browser: browser.build().expect("client"),
             clock: std::sync::Arc::default(),
             overrides: vec![
@@ -265,8 +269,14 @@ impl TestApp {
                 handle.abort();
                 let _ = handle.await;
             }
-            None => {}
+            None => return,
         }
+        self.ended.push(chrono::Utc::now());
+    }
+
+    /// When each run of the bot ended, stopped or killed, in order.
+    pub fn runs_ended(&self) -> &[chrono::DateTime<chrono::Utc>] {
+        &self.ended
     }
 
     /// Waits (up to 15 s) until `/readyz` says the bot is ready: its first catalog sync is done.
@@ -303,8 +313,9 @@ impl TestApp {
             Some(Running::Process(mut child)) => {
                 let _ = child.kill().await;
             }
-            None => {}
+            None => return,
         }
+        self.ended.push(chrono::Utc::now());
     }
 
     /// Runs the `doorman` binary against this deployment's config and store (through the

@@ -12,6 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::{DateTime, Utc};
 use reqwest::Method;
 use serde_json::Value;
 
@@ -110,8 +111,8 @@ pub(crate) async fn problems(
         approvals: clicks.len(),
     };
     let mut problems = Vec::new();
-    problems.extend(graph_writes_once(&graph_log, before));
-    problems.extend(exchange_writes_once(&exchange_log));
+    problems.extend(graph_writes_once(&graph_log, before, app.runs_ended()));
+    problems.extend(exchange_writes_once(&exchange_log, app.runs_ended()));
     problems.extend(tenant_matches_grants(before, &now, &requests));
     problems.extend(requests_settled(&requests));
     problems.extend(approvals_kept(app, clicks));
@@ -252,7 +253,7 @@ fn readable_names(tenant: &Value) -> BTreeMap<String, String> {
 /// Every Graph membership or ownership write, in order, against whether the fact was there:
 /// adding what is there, or removing what is not, is a change made twice (or made over what a
 /// person had before) — Doorman must have read first and known.
-fn graph_writes_once(log: &Value, before: &Value) -> Vec<String> {
+fn graph_writes_once(log: &Value, before: &Value, ended: &[DateTime<Utc>]) -> Vec<String> {
     let people = object_ids(before);
     let lists = group_lists(before, &people);
     let names = readable_names(before);
@@ -281,7 +282,10 @@ fn graph_writes_once(log: &Value, before: &Value) -> Vec<String> {
                 .get(&(list.clone(), String::new()))
                 .is_some_and(|ids| ids.contains(&person))
         });
-        if there == adding && !removal_sent_again(entry, last_reached.get(&key).copied()) {
+        // A removal sent again changed nothing: the removal it repeats stays the last write, so
+        // that a run killed again resends it once more.
+        let sent_again = removal_sent_again(entry, last_reached.get(&key).copied(), ended);
+        if there == adding && !sent_again {
             problems.push(format!(
                 "{} {} {} when it was {} (by {}, answered {}); its last writes: {}",
                 entry["method"].as_str().unwrap_or_default(),
@@ -296,7 +300,9 @@ fn graph_writes_once(log: &Value, before: &Value) -> Vec<String> {
         if carried_out(entry) {
             present.insert(key.clone(), adding);
         }
-        last_reached.insert(key, entry);
+        if !sent_again {
+            last_reached.insert(key, entry);
+        }
     }
     problems
 }
@@ -306,9 +312,10 @@ fn graph_writes_once(log: &Value, before: &Value) -> Vec<String> {
 /// proves nothing: `provision::provisioner`'s `gone_already`), and Graph's 404 says it found
 /// nothing to remove. It changed nothing, so it is no change made twice, as Exchange's warning is
 /// not ([`found_nothing`]). "The same removal": the last write of the fact to reach the tenant was
-/// a removal carried out under the same person's token, with nothing in between. A 404 to any
-/// other removal is still a problem: Doorman removed what it had not read was there.
-fn removal_sent_again(entry: &Value, previous: Option<&Value>) -> bool {
+/// a removal carried out under the same person's token, with nothing in between, by a run that
+/// never heard its answer ([`unheard_before`]). A 404 to any other removal is still a problem:
+/// Doorman removed what it had not read was there.
+fn removal_sent_again(entry: &Value, previous: Option<&Value>, ended: &[DateTime<Utc>]) -> bool {
     let Some(previous) = previous else {
         return false;
     };
@@ -318,12 +325,32 @@ fn removal_sent_again(entry: &Value, previous: Option<&Value>) -> bool {
         && carried_out(previous)
         && previous["user"] == entry["user"]
         && previous["path"] == entry["path"]
+        && unheard_before(previous, entry, ended)
+}
+
+/// Whether the run that sent `earlier` cannot have heard its answer before `later` was sent:
+/// the answer was lost, or a run of the bot ended (killed or stopped) after `earlier` arrived
+/// and before `later` did. Two removals of one fact sent within one run, the first answered,
+/// are the same change made twice, whoever sent them.
+fn unheard_before(earlier: &Value, later: &Value, ended: &[DateTime<Utc>]) -> bool {
+    let received = |entry: &Value| {
+        entry["received"]
+            .as_str()
+            .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
+            .map(|at| at.with_timezone(&Utc))
+    };
+    let (Some(sent), Some(resent)) = (received(earlier), received(later)) else {
+        return false;
+    };
+    earlier["status"].is_null() || ended.iter().any(|&end| sent < end && end < resent)
 }
 
 /// Every Exchange permission or list change, in order: the same change carried out twice with
-/// nothing undoing it between is a change made twice.
-fn exchange_writes_once(log: &Value) -> Vec<String> {
-    let mut last: BTreeMap<String, bool> = BTreeMap::new();
+/// nothing undoing it between is a change made twice, and a removal that found nothing to remove
+/// is one too unless it is the last removal of the fact sent again by a run that never heard
+/// its answer (as Graph's 404, [`removal_sent_again`]).
+fn exchange_writes_once(log: &Value, ended: &[DateTime<Utc>]) -> Vec<String> {
+    let mut last: BTreeMap<String, (bool, &Value)> = BTreeMap::new();
     let mut problems = Vec::new();
     for entry in log.as_array().into_iter().flatten() {
         let cmdlet = entry["cmdlet"].as_str().unwrap_or_default();
@@ -334,7 +361,7 @@ fn exchange_writes_once(log: &Value) -> Vec<String> {
         } else {
             continue;
         };
-        if !reached(entry) || !carried_out(entry) || (!adding && found_nothing(entry)) {
+        if !reached(entry) || !carried_out(entry) {
             continue;
         }
         let parameters = &entry["parameters"];
@@ -351,10 +378,23 @@ fn exchange_writes_once(log: &Value) -> Vec<String> {
             field(&["User", "Trustee", "Member"]),
             parameters["AccessRights"]
         );
-        if last.get(&fact) == Some(&adding) {
+        if !adding && found_nothing(entry) {
+            let sent_again = last.get(&fact).is_some_and(|(added, previous)| {
+                !added
+                    && previous["user"] == entry["user"]
+                    && unheard_before(previous, entry, ended)
+            });
+            if !sent_again {
+                problems.push(format!(
+                    "{cmdlet} found nothing to remove and was no removal sent again: {fact}"
+                ));
+            }
+            continue;
+        }
+        if last.get(&fact).is_some_and(|(added, _)| *added == adding) {
             problems.push(format!("{cmdlet} carried out twice in a row: {fact}"));
         }
-        last.insert(fact, adding);
+        last.insert(fact, (adding, entry));
     }
     problems
 }
@@ -477,4 +517,120 @@ fn approvals_kept(app: &TestApp, clicks: &[AcceptedClick]) -> Vec<String> {
             )
         })
         .collect()
+}
+
+/// The write checks themselves, on made-up logs: each rule must be able to fail.
+mod checks {
+    use chrono::{DateTime, Duration, TimeZone, Utc};
+    use serde_json::{Value, json};
+
+    use super::{exchange_writes_once, graph_writes_once};
+
+    const GROUP: &str = "g-1";
+    const PERSON: &str = "u-1";
+
+    fn at(second: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_800_000_000, 0)
+            .single()
+            .unwrap_or_default()
+            + Duration::seconds(second)
+    }
+
+    /// Nobody in the group to begin with.
+    fn before() -> Value {
+        json!({
+            "users": [{"id": PERSON, "userPrincipalName": "ann@contoso.com"}],
+            "groups": [{"id": GROUP, "displayName": "Design", "members": [], "owners": []}],
+        })
+    }
+
+    fn graph(method: &str, status: Option<u16>, second: i64) -> Value {
+        let (path, request) = if method == "POST" {
+            (
+                format!("/groups/{GROUP}/members/$ref"),
+                json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{PERSON}")}),
+            )
+        } else {
+            (
+                format!("/groups/{GROUP}/members/{PERSON}/$ref"),
+                Value::Null,
+            )
+        };
+        json!({"method": method, "path": path, "user": "tom@contoso.com", "status": status,
+               "request": request, "received": at(second).to_rfc3339()})
+    }
+
+    fn exchange(cmdlet: &str, status: Option<u16>, nothing: bool, second: i64) -> Value {
+        let warnings: Vec<&str> = if nothing {
+            vec!["The access control entry doesn't exist."]
+        } else {
+            Vec::new()
+        };
+        json!({"cmdlet": cmdlet, "user": "tom@contoso.com", "status": status,
+               "parameters": {"Identity": "sales@contoso.com", "User": "ann@contoso.com",
+                              "AccessRights": ["FullAccess"]},
+               "response": {"@adminapi.warnings": warnings},
+               "received": at(second).to_rfc3339()})
+    }
+
+    #[test]
+    fn a_removal_sent_again_by_the_next_run_is_nothing_done() {
+        let log = json!([
+            graph("POST", Some(204), 0),
+            graph("DELETE", Some(204), 10),
+            graph("DELETE", Some(404), 12),
+            graph("DELETE", Some(404), 14),
+        ]);
+        assert!(graph_writes_once(&log, &before(), &[at(11), at(13)]).is_empty());
+    }
+
+    #[test]
+    fn a_removal_sent_twice_within_one_run_is_made_twice() {
+        let log = json!([
+            graph("POST", Some(204), 0),
+            graph("DELETE", Some(204), 10),
+            graph("DELETE", Some(404), 12),
+        ]);
+        // The run ended before the first removal, or after the second: one run sent both.
+        assert_eq!(
+            graph_writes_once(&log, &before(), &[at(5), at(13)]).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_removal_whose_answer_was_lost_may_be_sent_again() {
+        let log = json!([
+            graph("POST", Some(204), 0),
+            graph("DELETE", None, 10),
+            graph("DELETE", Some(404), 12),
+        ]);
+        assert!(graph_writes_once(&log, &before(), &[]).is_empty());
+    }
+
+    #[test]
+    fn a_removal_of_what_was_never_there_is_a_problem() {
+        let log = json!([graph("DELETE", Some(404), 12)]);
+        assert_eq!(graph_writes_once(&log, &before(), &[at(11)]).len(), 1);
+    }
+
+    #[test]
+    fn exchange_removals_that_find_nothing_follow_the_same_rule() {
+        let added_then_removed = [
+            exchange("Add-MailboxPermission", Some(200), false, 0),
+            exchange("Remove-MailboxPermission", Some(200), false, 10),
+        ];
+        let resent = exchange("Remove-MailboxPermission", Some(200), true, 12);
+        let mut log = added_then_removed.to_vec();
+        log.push(resent.clone());
+        let log = Value::Array(log);
+        assert!(exchange_writes_once(&log, &[at(11)]).is_empty());
+        assert_eq!(exchange_writes_once(&log, &[]).len(), 1);
+        assert_eq!(exchange_writes_once(&json!([resent]), &[at(11)]).len(), 1);
+        let twice = json!([
+            exchange("Add-MailboxPermission", Some(200), false, 0),
+            exchange("Add-MailboxPermission", Some(200), false, 10),
+        ]);
+        assert_eq!(exchange_writes_once(&twice, &[at(5)]).len(), 1);
+    }
 }

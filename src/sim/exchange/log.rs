@@ -2,6 +2,7 @@
 
 use std::sync::Mutex;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -24,6 +25,8 @@ pub struct ExchangeLogEntry {
     pub endpoint: String,
     #[serde(rename = "request-id")]
     pub request_id: String,
+    /// When the call arrived, before any latency (as the Graph log's `received`).
+    pub received: DateTime<Utc>,
 }
 
 /// Every call so far. Entries are only ever appended, so a test may remember a length and read

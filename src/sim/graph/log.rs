@@ -3,6 +3,7 @@
 
 use std::sync::Mutex;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -21,6 +22,9 @@ pub struct LogEntry {
     pub response: Option<Value>,
     #[serde(rename = "request-id")]
     pub request_id: String,
+    /// When the call arrived, before any latency: a call that arrived before a caller died was
+    /// sent by it, however late it was carried out.
+    pub received: DateTime<Utc>,
 }
 
 /// Every call so far. Entries are only ever appended, so a test may remember a length and read
