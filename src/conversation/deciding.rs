@@ -23,14 +23,21 @@ use crate::requests::StartError;
 impl Conversation {
     /// Says back what was understood and what policy decided, or asks for what is missing.
     /// `origin` is the id of the delivery that asked (a message, or a click).
+    /// `requester_id` is the requester's directory object id when the chat service vouched for it
+    /// (Teams' `aadObjectId`, a linked Slack account): whether they already have what they ask
+    /// for is then read while the directory is read and policy decides.
     pub(super) async fn proceed(
         &self,
-        place: &Place,
-        upn: &str,
-        user: &ChatUser,
+        asking: &Asking<'_>,
+        requester_id: Option<&str>,
         request: AccessRequest,
-        origin: &str,
     ) {
+        let Asking {
+            place,
+            upn,
+            user,
+            origin: _,
+        } = *asking;
         let who = user.key();
         let who = who.as_str();
         if let Some(other) = &request.terms.on_behalf_of {
@@ -50,6 +57,9 @@ impl Conversation {
                 return;
             }
         };
+        if let Some(requester_id) = requester_id {
+            self.requests.read_ahead(&request, requester_id);
+        }
         let catalog = self.catalog.current();
         let intent = Intent::Access(request.clone());
         let Decided {
@@ -130,21 +140,8 @@ impl Conversation {
                 return;
             }
         };
-        let asking = Asking {
-            place,
-            upn,
-            user,
-            origin,
-        };
-        self.start(
-            &asking,
-            &request,
-            grant,
-            profile,
-            decision.sentence(),
-            &line,
-        )
-        .await;
+        self.start(asking, &request, grant, profile, decision.sentence(), &line)
+            .await;
     }
 
     /// Starts a change to the requester's own mailbox that policy allowed (`decided`): a
@@ -342,11 +339,11 @@ impl Conversation {
 
 /// Who asks, in which conversation, and by which delivery (a message, or a click).
 #[derive(Clone, Copy)]
-struct Asking<'a> {
-    place: &'a Place,
-    upn: &'a str,
-    user: &'a ChatUser,
-    origin: &'a str,
+pub(super) struct Asking<'a> {
+    pub place: &'a Place,
+    pub upn: &'a str,
+    pub user: &'a ChatUser,
+    pub origin: &'a str,
 }
 
 /// What Doorman says to a self-service request (a password reset, an unlock, MFA recovery,

@@ -8,7 +8,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::Conversation;
-use super::deciding::self_service_reply;
+use super::deciding::{Asking, self_service_reply};
 use super::dialogue::{AnswerRefused, Clarification};
 use super::replies;
 use super::revoking::quoted_revocation;
@@ -63,14 +63,13 @@ impl Conversation {
         match self.dialogue.take_awaiting(&who, now) {
             Ok(Some(mut waiting)) if matches!(intent, Intent::Unknown { .. }) => {
                 waiting.terms.reason = Some(message.text.trim().chars().take(500).collect());
-                self.proceed(
-                    &message.place,
-                    &upn,
-                    &message.sender.user,
-                    waiting,
-                    &message.id,
-                )
-                .await;
+                let asking = Asking {
+                    place: &message.place,
+                    upn: &upn,
+                    user: &message.sender.user,
+                    origin: &message.id,
+                };
+                self.proceed(&asking, Some(&entra.id), waiting).await;
                 return;
             }
             Ok(_) => {}
@@ -131,14 +130,13 @@ impl Conversation {
         }
         match intent {
             Intent::Access(request) => {
-                self.proceed(
-                    &message.place,
-                    &upn,
-                    &message.sender.user,
-                    request,
-                    &message.id,
-                )
-                .await
+                let asking = Asking {
+                    place: &message.place,
+                    upn: &upn,
+                    user: &message.sender.user,
+                    origin: &message.id,
+                };
+                self.proceed(&asking, Some(&entra.id), request).await
             }
             Intent::Clarify {
                 change,
@@ -315,14 +313,14 @@ impl Conversation {
             terms: clarification.terms,
         };
         self.audit_understood(&clarification.upn, &Intent::Access(request.clone()));
-        self.proceed(
-            &action.place,
-            &clarification.upn,
-            &action.sender.user,
-            request,
-            &action.id,
-        )
-        .await;
+        let asking = Asking {
+            place: &action.place,
+            upn: &clarification.upn,
+            user: &action.sender.user,
+            origin: &action.id,
+        };
+        let person = action.sender.entra.as_ref().map(|entra| entra.id.as_str());
+        self.proceed(&asking, person, request).await;
         Some(replies::chosen(&label))
     }
 

@@ -14,6 +14,7 @@
 use std::collections::BTreeSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -183,11 +184,21 @@ pub struct Ledger {
     table: Table<String, Holding>,
     plans: Table<String, Plan>,
     stripes: Vec<tokio::sync::Mutex<()>>,
+    /// How many times each stripe's holdings have changed since the start: a read made while
+    /// it stood still is as good as one made under the lock ([`Ledger::changes`]).
+    changes: Vec<AtomicU64>,
 }
 
 /// A holding's key: the person and the fact.
 pub fn key(person: &str, step: &Step) -> String {
     format!("{}|{}", person.to_lowercase(), step.key())
+}
+
+/// The stripe a holding's key falls in: below STRIPES.
+fn stripe(key: &str) -> usize {
+    let mut hasher = DefaultHasher::new();
+    key.hash(&mut hasher);
+    usize::try_from(hasher.finish() % STRIPES as u64).unwrap_or(0)
 }
 
 impl Ledger {
@@ -197,16 +208,31 @@ impl Ledger {
             plans: Table::open(store.as_ref(), Domain::Plans)?,
             store,
             stripes: (0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
+            changes: (0..STRIPES).map(|_| AtomicU64::new(0)).collect(),
         })
     }
 
     /// The lock of one holding: held across the reads and writes that decide and change it.
     pub async fn lock(&self, person: &str, step: &Step) -> tokio::sync::MutexGuard<'_, ()> {
-        let mut hasher = DefaultHasher::new();
-        key(person, step).hash(&mut hasher);
-        let stripe = usize::try_from(hasher.finish() % STRIPES as u64).unwrap_or(0);
         // `stripes` has STRIPES entries and `stripe` is below that.
-        self.stripes[stripe].lock().await
+        self.stripes[stripe(&key(person, step))].lock().await
+    }
+
+    /// A count that moves whenever a holding that shares a stripe with `person`'s `step`
+    /// changes: while it stands still, Doorman has claimed, released or removed nothing there,
+    /// so no write of Doorman's can have changed the fact since.
+    pub fn changes(&self, person: &str, step: &Step) -> u64 {
+        self.changes[stripe(&key(person, step))].load(Ordering::SeqCst)
+    }
+
+    /// Makes a change to the holding at `key`, counted before and after it: a read that
+    /// overlaps it in any way is never taken for one made after it.
+    fn changing<T>(&self, key: &str, change: impl FnOnce() -> T) -> T {
+        let count = &self.changes[stripe(key)];
+        count.fetch_add(1, Ordering::SeqCst);
+        let changed = change();
+        count.fetch_add(1, Ordering::SeqCst);
+        changed
     }
 
     pub fn get(&self, person: &str, step: &Step) -> Result<Option<Holding>, StoreError> {
@@ -216,18 +242,23 @@ impl Ledger {
     /// Keeps `holding` (or forgets it when it is spent), on disk before it returns.
     pub fn put(&self, holding: &Holding) -> Result<(), StoreError> {
         let key = key(&holding.person, &holding.step);
-        if holding.is_spent() {
-            self.table.remove(&key)?;
-        } else {
-            self.table.insert(&key, holding)?;
-        }
-        self.store.flush()
+        self.changing(&key, || {
+            if holding.is_spent() {
+                self.table.remove(&key)?;
+            } else {
+                self.table.insert(&key, holding)?;
+            }
+            self.store.flush()
+        })
     }
 
     /// Forgets a holding altogether.
     pub fn forget(&self, holding: &Holding) -> Result<(), StoreError> {
-        self.table.remove(&key(&holding.person, &holding.step))?;
-        self.store.flush()
+        let key = key(&holding.person, &holding.step);
+        self.changing(&key, || {
+            self.table.remove(&key)?;
+            self.store.flush()
+        })
     }
 
     /// Fixes the plan of `grant` (on disk before it returns): taking the grant away later undoes

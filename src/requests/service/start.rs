@@ -11,7 +11,7 @@ use crate::audit::AuditKind;
 use crate::catalog::Resource;
 use crate::domain::request::{Acting, RequestRecord, Requester, State};
 use crate::domain::resource::{Access, ResourceKind};
-use crate::intent::AccessRequest;
+use crate::intent::{AccessRequest, Change};
 use crate::policy::Grant;
 use crate::provision::{self, Subject};
 use crate::store::StoreError;
@@ -109,6 +109,19 @@ impl Requests {
         self.settle_origin(origin, &record.id)?;
         self.audit_received(&record, grant, standing_used);
         Ok(record)
+    }
+
+    /// Reads ahead, while policy decides, whether `person` (their directory object id) already
+    /// has what `request` asks for, so that a grant allowed without approval claims it without
+    /// waiting for that read. Nothing for a removal, a change to the person's own mailbox, or
+    /// a resource the catalog does not hold or cannot grant.
+    pub fn read_ahead(&self, request: &AccessRequest, person: &str) {
+        if request.change != Change::Grant || request.resource.kind.is_self_service() {
+            return;
+        }
+        if let Ok((_, plan)) = self.catalog_plan(request, request.access) {
+            self.provisioner.read_ahead(person, &plan);
+        }
     }
 
     /// The plan for a resource of the catalog, fixed now from what the catalog says of it:

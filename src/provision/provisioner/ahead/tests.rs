@@ -1,0 +1,199 @@
+//! A read made ahead of a claim, against a tenant held in memory: taken when nothing of
+//! Doorman's touched the fact meanwhile, set aside when something did.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+
+use crate::domain::request::Service;
+use crate::graph::DelegatedToken;
+use crate::metrics::Metrics;
+use crate::provision::ledger::Ledger;
+use crate::provision::plan::{Plan, Step};
+use crate::provision::provider::{
+    Provider, ProviderError, Providers, Removal, Remove, Signed, Write, Written,
+};
+use crate::provision::provisioner::{Provisioner, ProvisionerParts};
+use crate::scheduler::SystemClock;
+use crate::store::SledStore;
+
+const PERSON: &str = "0b1c2d3e-aaaa-4bbb-8ccc-000000000001";
+
+/// Group memberships, in memory, counting the reads of them.
+#[derive(Default)]
+struct Tenant {
+    members: Mutex<BTreeSet<(String, String)>>,
+    reads: AtomicUsize,
+}
+
+impl Tenant {
+    fn has(&self, person: &str, step: &Step) -> bool {
+        self.members
+            .lock()
+            .expect("tenant")
+            .contains(&(person.to_lowercase(), step.key()))
+    }
+
+    fn set(&self, person: &str, step: &Step, there: bool) -> bool {
+        let fact = (person.to_lowercase(), step.key());
+        let mut members = self.members.lock().expect("tenant");
+        if there {
+            !members.insert(fact)
+        } else {
+            members.remove(&fact)
+        }
+    }
+}
+
+impl Provider for Tenant {
+    fn carries(&self, _: &Step) -> bool {
+        true
+    }
+
+    fn write<'a>(&'a self, write: Write<'a>) -> BoxFuture<'a, Result<Written, ProviderError>> {
+        let found_there = self.set(write.person, write.step, true);
+        async move {
+            Ok(Written {
+                request_id: None,
+                handle: None,
+                found_there,
+            })
+        }
+        .boxed()
+    }
+
+    fn present<'a>(
+        &'a self,
+        step: &'a Step,
+        person: &'a str,
+    ) -> BoxFuture<'a, Result<bool, ProviderError>> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        let there = self.has(person, step);
+        async move { Ok(there) }.boxed()
+    }
+
+    fn remove<'a>(&'a self, remove: Remove<'a>) -> BoxFuture<'a, Result<Removal, ProviderError>> {
+        let removed = self.set(remove.person, remove.step, false);
+        async move {
+            Ok(if removed {
+                Removal::Removed
+            } else {
+                Removal::NotThere
+            })
+        }
+        .boxed()
+    }
+}
+
+struct World {
+    tenant: Arc<Tenant>,
+    provisioner: Provisioner,
+    plan: Plan,
+    token: DelegatedToken,
+    _store: tempfile::TempDir,
+}
+
+fn world() -> World {
+    let store = tempfile::tempdir().expect("dir");
+    let sled = SledStore::open(store.path()).expect("store");
+    let tenant = Arc::new(Tenant::default());
+    let provisioner = Provisioner::new(ProvisionerParts {
+        providers: Providers::new(vec![Arc::clone(&tenant) as Arc<dyn Provider>]),
+        ledger: Ledger::open(Arc::new(sled)).expect("ledger"),
+        clock: Arc::new(SystemClock),
+        metrics: Metrics::new(),
+        verify_within: Duration::from_secs(1),
+    });
+    World {
+        tenant,
+        provisioner,
+        plan: Plan {
+            steps: vec![Step::GroupMember {
+                group_id: "marketing".into(),
+            }],
+        },
+        token: DelegatedToken::new("operator-token".into()),
+        _store: store,
+    }
+}
+
+/// Lets the spawned read made ahead finish.
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(50)).await;
+}
+
+#[tokio::test]
+async fn a_claim_takes_the_read_made_ahead_instead_of_reading_again() {
+    let world = world();
+    world.provisioner.read_ahead(PERSON, &world.plan);
+    settle().await;
+    let made = world
+        .provisioner
+        .carry_out("R-1", PERSON, &world.plan, &world.token)
+        .await
+        .expect("made");
+    assert_eq!(made.written, world.plan.steps);
+    assert!(made.held_before.is_empty());
+    assert_eq!(world.tenant.reads.load(Ordering::SeqCst), 1, "read twice");
+    assert!(world.tenant.has(PERSON, &world.plan.steps[0]));
+}
+
+#[tokio::test]
+async fn a_read_made_ahead_of_a_removal_of_doormans_is_set_aside() {
+    let world = world();
+    let step = &world.plan.steps[0];
+    world
+        .provisioner
+        .carry_out("R-1", PERSON, &world.plan, &world.token)
+        .await
+        .expect("made");
+    // Read while R-1's membership is there: it is Doorman's, then R-1 ends and it goes.
+    world.provisioner.read_ahead(PERSON, &world.plan);
+    settle().await;
+    let signed = Signed {
+        token: &world.token,
+        service: Service::Graph,
+    };
+    let released = world
+        .provisioner
+        .release("R-1", PERSON, &world.plan, Some(signed))
+        .await;
+    assert!(released.is_complete(), "{released:?}");
+    assert!(!world.tenant.has(PERSON, step));
+    // R-2 must read again: taking the old read would count the membership as the person's
+    // own and never write it.
+    let made = world
+        .provisioner
+        .carry_out("R-2", PERSON, &world.plan, &world.token)
+        .await
+        .expect("made");
+    assert_eq!(made.written, world.plan.steps, "{made:?}");
+    assert!(made.held_before.is_empty(), "{made:?}");
+    assert!(world.tenant.has(PERSON, step));
+}
+
+#[tokio::test]
+async fn a_read_made_ahead_is_not_taken_for_a_fact_another_grant_covers() {
+    let world = world();
+    world.provisioner.read_ahead(PERSON, &world.plan);
+    settle().await;
+    world
+        .provisioner
+        .carry_out("R-1", PERSON, &world.plan, &world.token)
+        .await
+        .expect("made");
+    // A second read made ahead says "there", which is R-1's doing, not the person's.
+    world.provisioner.read_ahead(PERSON, &world.plan);
+    settle().await;
+    let made = world
+        .provisioner
+        .carry_out("R-2", PERSON, &world.plan, &world.token)
+        .await
+        .expect("made");
+    assert_eq!(made.covered, world.plan.steps, "{made:?}");
+    assert!(made.held_before.is_empty(), "{made:?}");
+}
