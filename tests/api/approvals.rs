@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use crate::app::{OPERATOR, TestApp, eventually, request_id, until_said};
+use crate::helpers::is_read_only_action;
 use crate::requests::{click_teams, objects, sign_in_on_slack};
 
 /// The newest card action with `verb` in these messages, with the id of its message.
@@ -52,9 +53,15 @@ pub(crate) async fn writes_made(app: &TestApp) -> Vec<serde_json::Value> {
     log.as_array()
         .into_iter()
         .flatten()
-        .filter(|entry| entry["method"] != "GET" && entry["status"].as_u64().unwrap_or(500) < 300)
+        .filter(|entry| is_write(entry) && entry["status"].as_u64().unwrap_or(500) < 300)
         .cloned()
         .collect()
+}
+
+/// Whether a Graph log entry may have changed the tenant: not a GET, nor a POST of an action
+/// that only reads (`checkMemberGroups`, as the read of whether someone has a membership is).
+fn is_write(entry: &serde_json::Value) -> bool {
+    entry["method"] != "GET" && !is_read_only_action(entry["path"].as_str().unwrap_or_default())
 }
 
 /// Graph writes so far, as (method, path, the UPN whose token made it).
@@ -67,13 +74,7 @@ pub(crate) async fn writes(app: &TestApp) -> Vec<(String, String, String)> {
     log.as_array()
         .into_iter()
         .flatten()
-        .filter(|entry| {
-            entry["method"] != "GET"
-                && !entry["path"]
-                    .as_str()
-                    .unwrap_or("")
-                    .ends_with("checkMemberGroups")
-        })
+        .filter(|entry| is_write(entry))
         .map(|entry| {
             (
                 entry["method"].as_str().unwrap_or("").to_owned(),
