@@ -386,7 +386,7 @@ impl Provisioner {
     pub fn read_ahead(&self, person: &str, plan: &Plan) {
         if let Some(first) = plan.steps.first() {
             self.ahead
-                .read(&self.providers, &self.ledger, &person.to_lowercase(), first);
+                .read(&self.providers, &self.ledger, person, first);
         }
     }
 

@@ -23,9 +23,10 @@ pub struct TestApp {
     config_text: String,
     admin: String,
     running: Option<Running>,
-    /// When each run of the bot ended (stopped or killed), in order: what one run sent, the
-    /// next may send again ([`crate::invariants`]).
-    ended: Vec<chrono::DateTime<chrono::Utc>>,
+    /// When each run of the bot started, in order: what one run sent, a later one may send
+    /// again ([`crate::invariants`]). Not when runs ended: a request the killed bot wrote just
+    /// before it died may still reach the simulator after the kill returns.
+    started: Vec<chrono::DateTime<chrono::Utc>>,
     browser: reqwest::Client,
     /// More `DOORMAN__...` overrides for every start.
     overrides: Vec<(String, String)>,
@@ -133,7 +134,7 @@ impl TestApp {
             config_text,
             admin: format!("127.0.0.1:{}", free_port()),
             running: None,
-            ended: Vec::new(),
+            started: Vec::new(),
             browser: browser.build().expect("client"),
             clock: std::sync::Arc::default(),
             overrides: vec![
@@ -205,6 +206,7 @@ impl TestApp {
 
     /// Starts the bot on its store (again, after [`TestApp::stop`]).
     pub async fn start(&mut self) {
+        self.started.push(chrono::Utc::now());
         let config = doorman::config::Config::from_toml(&self.config_text, self.settings())
             .expect("the sim's config loads");
         let clock =
@@ -238,6 +240,7 @@ impl TestApp {
     }
 
     async fn start_process_with(&mut self, stderr: std::process::Stdio, level: Option<&str>) {
+        self.started.push(chrono::Utc::now());
         let config = self.storage.path().join("serve.toml");
         std::fs::write(&config, &self.config_text).expect("config written");
         let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_doorman"));
@@ -269,14 +272,13 @@ impl TestApp {
                 handle.abort();
                 let _ = handle.await;
             }
-            None => return,
+            None => {}
         }
-        self.ended.push(chrono::Utc::now());
     }
 
-    /// When each run of the bot ended, stopped or killed, in order.
-    pub fn runs_ended(&self) -> &[chrono::DateTime<chrono::Utc>] {
-        &self.ended
+    /// When each run of the bot started, in order.
+    pub fn runs_started(&self) -> &[chrono::DateTime<chrono::Utc>] {
+        &self.started
     }
 
     /// Waits (up to 15 s) until `/readyz` says the bot is ready: its first catalog sync is done.
@@ -313,9 +315,8 @@ impl TestApp {
             Some(Running::Process(mut child)) => {
                 let _ = child.kill().await;
             }
-            None => return,
+            None => {}
         }
-        self.ended.push(chrono::Utc::now());
     }
 
     /// Runs the `doorman` binary against this deployment's config and store (through the

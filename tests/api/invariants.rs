@@ -111,8 +111,8 @@ pub(crate) async fn problems(
         approvals: clicks.len(),
     };
     let mut problems = Vec::new();
-    problems.extend(graph_writes_once(&graph_log, before, app.runs_ended()));
-    problems.extend(exchange_writes_once(&exchange_log, app.runs_ended()));
+    problems.extend(graph_writes_once(&graph_log, before, app.runs_started()));
+    problems.extend(exchange_writes_once(&exchange_log, app.runs_started()));
     problems.extend(tenant_matches_grants(before, &now, &requests));
     problems.extend(requests_settled(&requests));
     problems.extend(approvals_kept(app, clicks));
@@ -253,14 +253,16 @@ fn readable_names(tenant: &Value) -> BTreeMap<String, String> {
 /// Every Graph membership or ownership write, in order, against whether the fact was there:
 /// adding what is there, or removing what is not, is a change made twice (or made over what a
 /// person had before) — Doorman must have read first and known.
-fn graph_writes_once(log: &Value, before: &Value, ended: &[DateTime<Utc>]) -> Vec<String> {
+fn graph_writes_once(log: &Value, before: &Value, started: &[DateTime<Utc>]) -> Vec<String> {
     let people = object_ids(before);
     let lists = group_lists(before, &people);
     let names = readable_names(before);
     let mut present: BTreeMap<(String, String), bool> = BTreeMap::new();
     let mut history: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
-    // Per fact, the last write that reached the tenant.
+    // Per fact, the last write that reached the tenant, not counting removals sent again; and
+    // the last removal sent, counting them.
     let mut last_reached: BTreeMap<(String, String), &Value> = BTreeMap::new();
+    let mut last_removal: BTreeMap<(String, String), &Value> = BTreeMap::new();
     let mut problems = Vec::new();
     for entry in log.as_array().into_iter().flatten() {
         let Some((list, person, adding)) = graph_fact(entry) else {
@@ -282,9 +284,14 @@ fn graph_writes_once(log: &Value, before: &Value, ended: &[DateTime<Utc>]) -> Ve
                 .get(&(list.clone(), String::new()))
                 .is_some_and(|ids| ids.contains(&person))
         });
-        // A removal sent again changed nothing: the removal it repeats stays the last write, so
-        // that a run killed again resends it once more.
-        let sent_again = removal_sent_again(entry, last_reached.get(&key).copied(), ended);
+        // A removal sent again changed nothing: the removal it repeats stays the last write, and
+        // the next run may send it once more, but this one may not.
+        let sent_again = removal_sent_again(
+            entry,
+            last_reached.get(&key).copied(),
+            last_removal.get(&key).copied(),
+            started,
+        );
         if there == adding && !sent_again {
             problems.push(format!(
                 "{} {} {} when it was {} (by {}, answered {}); its last writes: {}",
@@ -300,6 +307,9 @@ fn graph_writes_once(log: &Value, before: &Value, ended: &[DateTime<Utc>]) -> Ve
         if carried_out(entry) {
             present.insert(key.clone(), adding);
         }
+        if !adding {
+            last_removal.insert(key.clone(), entry);
+        }
         if !sent_again {
             last_reached.insert(key, entry);
         }
@@ -312,11 +322,17 @@ fn graph_writes_once(log: &Value, before: &Value, ended: &[DateTime<Utc>]) -> Ve
 /// proves nothing: `provision::provisioner`'s `gone_already`), and Graph's 404 says it found
 /// nothing to remove. It changed nothing, so it is no change made twice, as Exchange's warning is
 /// not ([`found_nothing`]). "The same removal": the last write of the fact to reach the tenant was
-/// a removal carried out under the same person's token, with nothing in between, by a run that
-/// never heard its answer ([`unheard_before`]). A 404 to any other removal is still a problem:
-/// Doorman removed what it had not read was there.
-fn removal_sent_again(entry: &Value, previous: Option<&Value>, ended: &[DateTime<Utc>]) -> bool {
-    let Some(previous) = previous else {
+/// a removal carried out under the same person's token, with nothing in between, and the last
+/// time it was sent (it, or a resend of it) was by a run that never heard the answer
+/// ([`unheard_before`]). A 404 to any other removal is still a problem: Doorman removed what it
+/// had not read was there.
+fn removal_sent_again(
+    entry: &Value,
+    previous: Option<&Value>,
+    last_sent: Option<&Value>,
+    started: &[DateTime<Utc>],
+) -> bool {
+    let (Some(previous), Some(last_sent)) = (previous, last_sent) else {
         return false;
     };
     entry["method"] == "DELETE"
@@ -325,14 +341,14 @@ fn removal_sent_again(entry: &Value, previous: Option<&Value>, ended: &[DateTime
         && carried_out(previous)
         && previous["user"] == entry["user"]
         && previous["path"] == entry["path"]
-        && unheard_before(previous, entry, ended)
+        && unheard_before(last_sent, entry, started)
 }
 
 /// Whether the run that sent `earlier` cannot have heard its answer before `later` was sent:
-/// the answer was lost, or a run of the bot ended (killed or stopped) after `earlier` arrived
-/// and before `later` did. Two removals of one fact sent within one run, the first answered,
-/// are the same change made twice, whoever sent them.
-fn unheard_before(earlier: &Value, later: &Value, ended: &[DateTime<Utc>]) -> bool {
+/// the answer was lost, or a run of the bot started after `earlier` arrived and before `later`
+/// did (so a later run sent it). Two removals of one fact sent within one run, the first
+/// answered, are the same change made twice, whoever sent them.
+fn unheard_before(earlier: &Value, later: &Value, started: &[DateTime<Utc>]) -> bool {
     let received = |entry: &Value| {
         entry["received"]
             .as_str()
@@ -342,15 +358,17 @@ fn unheard_before(earlier: &Value, later: &Value, ended: &[DateTime<Utc>]) -> bo
     let (Some(sent), Some(resent)) = (received(earlier), received(later)) else {
         return false;
     };
-    earlier["status"].is_null() || ended.iter().any(|&end| sent < end && end < resent)
+    earlier["status"].is_null() || started.iter().any(|&start| sent < start && start < resent)
 }
 
 /// Every Exchange permission or list change, in order: the same change carried out twice with
 /// nothing undoing it between is a change made twice, and a removal that found nothing to remove
-/// is one too unless it is the last removal of the fact sent again by a run that never heard
-/// its answer (as Graph's 404, [`removal_sent_again`]).
-fn exchange_writes_once(log: &Value, ended: &[DateTime<Utc>]) -> Vec<String> {
+/// is one too unless it is the last removal of the fact sent again, after the last time it was
+/// sent, by a run that never heard its answer (as Graph's 404, [`removal_sent_again`]).
+fn exchange_writes_once(log: &Value, started: &[DateTime<Utc>]) -> Vec<String> {
     let mut last: BTreeMap<String, (bool, &Value)> = BTreeMap::new();
+    // Per fact, the last removal sent, counting those sent again.
+    let mut last_removal: BTreeMap<String, &Value> = BTreeMap::new();
     let mut problems = Vec::new();
     for entry in log.as_array().into_iter().flatten() {
         let cmdlet = entry["cmdlet"].as_str().unwrap_or_default();
@@ -379,10 +397,11 @@ fn exchange_writes_once(log: &Value, ended: &[DateTime<Utc>]) -> Vec<String> {
             parameters["AccessRights"]
         );
         if !adding && found_nothing(entry) {
+            let last_sent = last_removal.insert(fact.clone(), entry);
             let sent_again = last.get(&fact).is_some_and(|(added, previous)| {
                 !added
                     && previous["user"] == entry["user"]
-                    && unheard_before(previous, entry, ended)
+                    && last_sent.is_some_and(|sent| unheard_before(sent, entry, started))
             });
             if !sent_again {
                 problems.push(format!(
@@ -393,6 +412,9 @@ fn exchange_writes_once(log: &Value, ended: &[DateTime<Utc>]) -> Vec<String> {
         }
         if last.get(&fact).is_some_and(|(added, _)| *added == adding) {
             problems.push(format!("{cmdlet} carried out twice in a row: {fact}"));
+        }
+        if !adding {
+            last_removal.insert(fact.clone(), entry);
         }
         last.insert(fact, (adding, entry));
     }
@@ -591,11 +613,25 @@ mod checks {
             graph("DELETE", Some(204), 10),
             graph("DELETE", Some(404), 12),
         ]);
-        // The run ended before the first removal, or after the second: one run sent both.
+        // A run started before the first removal, and the next after the second: one run sent
+        // both.
         assert_eq!(
             graph_writes_once(&log, &before(), &[at(5), at(13)]).len(),
             1
         );
+    }
+
+    #[test]
+    fn a_removal_sent_again_twice_by_one_run_is_made_twice() {
+        let log = json!([
+            graph("POST", Some(204), 0),
+            graph("DELETE", Some(204), 10),
+            graph("DELETE", Some(404), 12),
+            graph("DELETE", Some(404), 14),
+            graph("DELETE", Some(404), 16),
+        ]);
+        // One restart excuses one resend: the run that sent it heard its 404.
+        assert_eq!(graph_writes_once(&log, &before(), &[at(11)]).len(), 2);
     }
 
     #[test]
@@ -632,5 +668,13 @@ mod checks {
             exchange("Add-MailboxPermission", Some(200), false, 10),
         ]);
         assert_eq!(exchange_writes_once(&twice, &[at(5)]).len(), 1);
+        let mut again = added_then_removed.to_vec();
+        again.push(resent);
+        again.push(exchange("Remove-MailboxPermission", Some(200), true, 14));
+        assert_eq!(
+            exchange_writes_once(&Value::Array(again), &[at(11)]).len(),
+            1,
+            "the second resend came from the run that heard the first"
+        );
     }
 }

@@ -3,10 +3,15 @@
 //! for that read after the decision.
 //!
 //! A claim takes such a read in place of its own only when it is as good as one made under the
-//! fact's lock: no holding of the fact's stripe changed from before the read was sent until the
-//! claim ([`Ledger::changes`]), nothing covers the fact at the claim (a fact another grant
-//! covers or whose removal is owed is never read as what the person had), and the read is
-//! younger than [`FRESH_FOR`]. Anything else, and the claim reads for itself, as it always did.
+//! fact's lock: it was made for the same fact and the same person id, spelled the same; no
+//! holding of the fact's stripe changed from before the read was sent until the claim
+//! ([`Ledger::changes`]); nothing covers the fact at the claim (a fact another grant covers or
+//! whose removal is owed is never read as what the person had); and its answer came within
+//! [`FRESH_FOR`] of sending it. Anything else, and the claim reads for itself, as it always did.
+//!
+//! A read is sent for every request before policy decides, so one person has at most one
+//! waiting at a time: asking again and again (for things policy refuses, say) costs at most one
+//! read every [`FRESH_FOR`].
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -15,7 +20,7 @@ use std::time::{Duration, Instant};
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
 
-use crate::provision::ledger::{self, Ledger};
+use crate::provision::ledger::Ledger;
 use crate::provision::plan::Step;
 use crate::provision::provider::Providers;
 
@@ -23,12 +28,15 @@ use crate::provision::provider::Providers;
 /// moment after the decision; one that waited for an approver reads again.
 pub(super) const FRESH_FOR: Duration = Duration::from_secs(5);
 
-/// At most this many reads wait for their claim; past it, no more are made until some are
-/// taken or grow old (each request makes one, and requests are rate-limited per person).
+/// At most this many people have a read waiting for its claim; past it, no more are made until
+/// some are taken or grow old.
 const MOST_WAITING: usize = 1_024;
 
 /// One read made ahead.
 struct Ahead {
+    /// The person id the read was made for, as given.
+    person: String,
+    step: Step,
     sent: Instant,
     /// [`Ledger::changes`] for the fact just before the read was sent.
     changes: u64,
@@ -36,18 +44,20 @@ struct Ahead {
     answer: Shared<BoxFuture<'static, Option<bool>>>,
 }
 
-/// The reads made ahead and not yet taken, by holding key.
+/// The reads made ahead and not yet taken, by person (lower case): one each at most.
 #[derive(Default)]
 pub(super) struct ReadsAhead {
     waiting: Mutex<HashMap<String, Ahead>>,
 }
 
 impl ReadsAhead {
-    /// Sends the read of whether `person` has `step`, unless too many wait already.
+    /// Sends the read of whether `person` has `step`, unless a read for them sent less than
+    /// [`FRESH_FOR`] ago still waits, or too many people have one waiting.
     pub(super) fn read(&self, providers: &Providers, ledger: &Ledger, person: &str, step: &Step) {
         let mut waiting = self.lock();
         waiting.retain(|_, ahead| ahead.sent.elapsed() < FRESH_FOR);
-        if waiting.len() >= MOST_WAITING {
+        let whose = person.to_lowercase();
+        if waiting.contains_key(&whose) || waiting.len() >= MOST_WAITING {
             return;
         }
         // Counted before the read is sent: a change that overlaps the read moves the count.
@@ -63,8 +73,10 @@ impl ReadsAhead {
         });
         let answer = read.map(|joined| joined.ok().flatten()).boxed().shared();
         waiting.insert(
-            ledger::key(person, step),
+            whose,
             Ahead {
+                person: person.to_owned(),
+                step: step.clone(),
                 sent: Instant::now(),
                 changes,
                 answer,
@@ -73,14 +85,25 @@ impl ReadsAhead {
     }
 
     /// Whether `person` has `step`, as a read made ahead says, when that read stands in for
-    /// the claim's own (see the module's documentation); taken either way. Called under the
-    /// fact's lock, for a claim that reads.
+    /// the claim's own (see the module's documentation). A read for this fact is taken either
+    /// way; one for another fact is left for its own claim. Called under the fact's lock, for
+    /// a claim that reads: it waits for the answer no longer than the read stays fresh.
     pub(super) async fn take(&self, ledger: &Ledger, person: &str, step: &Step) -> Option<bool> {
-        let ahead = self.lock().remove(&ledger::key(person, step))?;
-        let there = ahead.answer.await?;
-        let stands =
-            ahead.sent.elapsed() < FRESH_FOR && ledger.changes(person, step) == ahead.changes;
-        stands.then_some(there)
+        let ahead = {
+            let mut waiting = self.lock();
+            let whose = person.to_lowercase();
+            if waiting.get(&whose)?.step != *step {
+                return None;
+            }
+            waiting.remove(&whose)?
+        };
+        let unchanged = || ledger.changes(person, step) == ahead.changes;
+        let left = FRESH_FOR.checked_sub(ahead.sent.elapsed())?;
+        if ahead.person != person || !unchanged() {
+            return None;
+        }
+        let there = tokio::time::timeout(left, ahead.answer).await.ok()??;
+        unchanged().then_some(there)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Ahead>> {

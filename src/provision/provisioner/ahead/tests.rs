@@ -197,3 +197,62 @@ async fn a_read_made_ahead_is_not_taken_for_a_fact_another_grant_covers() {
     assert_eq!(made.covered, world.plan.steps, "{made:?}");
     assert!(made.held_before.is_empty(), "{made:?}");
 }
+
+#[tokio::test]
+async fn one_person_has_one_read_made_ahead_at_a_time() {
+    let world = world();
+    let other = Plan {
+        steps: vec![Step::GroupMember {
+            group_id: "finance".into(),
+        }],
+    };
+    // Asking again and again, for one thing or another, sends one read until it is taken.
+    for _ in 0..10 {
+        world.provisioner.read_ahead(PERSON, &other);
+        world.provisioner.read_ahead(PERSON, &world.plan);
+    }
+    settle().await;
+    assert_eq!(world.tenant.reads.load(Ordering::SeqCst), 1);
+    // The read waiting is for the other fact: this claim reads for itself, and leaves it.
+    world
+        .provisioner
+        .carry_out("R-1", PERSON, &world.plan, &world.token)
+        .await
+        .expect("made");
+    assert_eq!(world.tenant.reads.load(Ordering::SeqCst), 2);
+    // R-1's claim changed a holding of another stripe than the finance fact's: had they shared
+    // one, the read would rightly be set aside.
+    assert_eq!(
+        world.provisioner.ledger().changes(PERSON, &other.steps[0]),
+        0
+    );
+    world
+        .provisioner
+        .carry_out("R-2", PERSON, &other, &world.token)
+        .await
+        .expect("made");
+    assert_eq!(
+        world.tenant.reads.load(Ordering::SeqCst),
+        2,
+        "the read made ahead was taken"
+    );
+}
+
+#[tokio::test]
+async fn a_read_made_for_the_id_spelled_otherwise_is_not_taken() {
+    let world = world();
+    world
+        .provisioner
+        .read_ahead(&PERSON.to_uppercase(), &world.plan);
+    settle().await;
+    world
+        .provisioner
+        .carry_out("R-1", PERSON, &world.plan, &world.token)
+        .await
+        .expect("made");
+    assert_eq!(
+        world.tenant.reads.load(Ordering::SeqCst),
+        2,
+        "read once more"
+    );
+}
