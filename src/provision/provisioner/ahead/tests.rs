@@ -17,7 +17,7 @@ use crate::provision::plan::{Plan, Step};
 use crate::provision::provider::{
     Provider, ProviderError, Providers, Removal, Remove, Signed, Write, Written,
 };
-use crate::provision::provisioner::{Provisioner, ProvisionerParts};
+use crate::provision::provisioner::{Made, Provisioner, ProvisionerParts};
 use crate::scheduler::SystemClock;
 use crate::store::SledStore;
 
@@ -121,24 +121,34 @@ fn world() -> World {
     }
 }
 
-/// Lets the spawned read made ahead finish.
-async fn settle() {
-    tokio::time::sleep(Duration::from_millis(50)).await;
+impl World {
+    /// Reads ahead for `plan`, and lets the spawned read finish.
+    async fn read_ahead(&self, person: &str, plan: &Plan) {
+        self.provisioner.read_ahead(person, plan);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    /// Carries `plan` out for `grant`.
+    async fn make(&self, grant: &str, plan: &Plan) -> Made {
+        self.provisioner
+            .carry_out(grant, PERSON, plan, &self.token)
+            .await
+            .expect("made")
+    }
+
+    fn reads(&self) -> usize {
+        self.tenant.reads.load(Ordering::SeqCst)
+    }
 }
 
 #[tokio::test]
 async fn a_claim_takes_the_read_made_ahead_instead_of_reading_again() {
     let world = world();
-    world.provisioner.read_ahead(PERSON, &world.plan);
-    settle().await;
-    let made = world
-        .provisioner
-        .carry_out("R-1", PERSON, &world.plan, &world.token)
-        .await
-        .expect("made");
+    world.read_ahead(PERSON, &world.plan).await;
+    let made = world.make("R-1", &world.plan).await;
     assert_eq!(made.written, world.plan.steps);
     assert!(made.held_before.is_empty());
-    assert_eq!(world.tenant.reads.load(Ordering::SeqCst), 1, "read twice");
+    assert_eq!(world.reads(), 1, "read twice");
     assert!(world.tenant.has(PERSON, &world.plan.steps[0]));
 }
 
@@ -146,14 +156,9 @@ async fn a_claim_takes_the_read_made_ahead_instead_of_reading_again() {
 async fn a_read_made_ahead_of_a_removal_of_doormans_is_set_aside() {
     let world = world();
     let step = &world.plan.steps[0];
-    world
-        .provisioner
-        .carry_out("R-1", PERSON, &world.plan, &world.token)
-        .await
-        .expect("made");
+    world.make("R-1", &world.plan).await;
     // Read while R-1's membership is there: it is Doorman's, then R-1 ends and it goes.
-    world.provisioner.read_ahead(PERSON, &world.plan);
-    settle().await;
+    world.read_ahead(PERSON, &world.plan).await;
     let signed = Signed {
         token: &world.token,
         service: Service::Graph,
@@ -166,11 +171,7 @@ async fn a_read_made_ahead_of_a_removal_of_doormans_is_set_aside() {
     assert!(!world.tenant.has(PERSON, step));
     // R-2 must read again: taking the old read would count the membership as the person's
     // own and never write it.
-    let made = world
-        .provisioner
-        .carry_out("R-2", PERSON, &world.plan, &world.token)
-        .await
-        .expect("made");
+    let made = world.make("R-2", &world.plan).await;
     assert_eq!(made.written, world.plan.steps, "{made:?}");
     assert!(made.held_before.is_empty(), "{made:?}");
     assert!(world.tenant.has(PERSON, step));
@@ -179,21 +180,11 @@ async fn a_read_made_ahead_of_a_removal_of_doormans_is_set_aside() {
 #[tokio::test]
 async fn a_read_made_ahead_is_not_taken_for_a_fact_another_grant_covers() {
     let world = world();
-    world.provisioner.read_ahead(PERSON, &world.plan);
-    settle().await;
-    world
-        .provisioner
-        .carry_out("R-1", PERSON, &world.plan, &world.token)
-        .await
-        .expect("made");
+    world.read_ahead(PERSON, &world.plan).await;
+    world.make("R-1", &world.plan).await;
     // A second read made ahead says "there", which is R-1's doing, not the person's.
-    world.provisioner.read_ahead(PERSON, &world.plan);
-    settle().await;
-    let made = world
-        .provisioner
-        .carry_out("R-2", PERSON, &world.plan, &world.token)
-        .await
-        .expect("made");
+    world.read_ahead(PERSON, &world.plan).await;
+    let made = world.make("R-2", &world.plan).await;
     assert_eq!(made.covered, world.plan.steps, "{made:?}");
     assert!(made.held_before.is_empty(), "{made:?}");
 }
@@ -208,51 +199,27 @@ async fn one_person_has_one_read_made_ahead_at_a_time() {
     };
     // Asking again and again, for one thing or another, sends one read until it is taken.
     for _ in 0..10 {
-        world.provisioner.read_ahead(PERSON, &other);
-        world.provisioner.read_ahead(PERSON, &world.plan);
+        world.read_ahead(PERSON, &other).await;
+        world.read_ahead(PERSON, &world.plan).await;
     }
-    settle().await;
-    assert_eq!(world.tenant.reads.load(Ordering::SeqCst), 1);
+    assert_eq!(world.reads(), 1);
     // The read waiting is for the other fact: this claim reads for itself, and leaves it.
-    world
-        .provisioner
-        .carry_out("R-1", PERSON, &world.plan, &world.token)
-        .await
-        .expect("made");
-    assert_eq!(world.tenant.reads.load(Ordering::SeqCst), 2);
+    world.make("R-1", &world.plan).await;
+    assert_eq!(world.reads(), 2);
     // R-1's claim changed a holding of another stripe than the finance fact's: had they shared
     // one, the read would rightly be set aside.
     assert_eq!(
         world.provisioner.ledger().changes(PERSON, &other.steps[0]),
         0
     );
-    world
-        .provisioner
-        .carry_out("R-2", PERSON, &other, &world.token)
-        .await
-        .expect("made");
-    assert_eq!(
-        world.tenant.reads.load(Ordering::SeqCst),
-        2,
-        "the read made ahead was taken"
-    );
+    world.make("R-2", &other).await;
+    assert_eq!(world.reads(), 2, "the read made ahead was taken");
 }
 
 #[tokio::test]
 async fn a_read_made_for_the_id_spelled_otherwise_is_not_taken() {
     let world = world();
-    world
-        .provisioner
-        .read_ahead(&PERSON.to_uppercase(), &world.plan);
-    settle().await;
-    world
-        .provisioner
-        .carry_out("R-1", PERSON, &world.plan, &world.token)
-        .await
-        .expect("made");
-    assert_eq!(
-        world.tenant.reads.load(Ordering::SeqCst),
-        2,
-        "read once more"
-    );
+    world.read_ahead(&PERSON.to_uppercase(), &world.plan).await;
+    world.make("R-1", &world.plan).await;
+    assert_eq!(world.reads(), 2, "read once more");
 }
