@@ -398,17 +398,16 @@ impl Provisioner {
         person: &str,
         step: &Step,
     ) -> Result<Claimed, ProvisionError> {
+        // Waited for before the lock, judged under it.
+        let ahead = self.ahead.take(person, step).await;
         let _one_at_a_time = self.ledger.lock(person, step).await;
         let existing = self.ledger.get(person, step)?;
         let fresh = Holding::before_claim(existing.as_ref()) == Before::Read;
-        let ahead = if fresh {
-            self.ahead.take(&self.ledger, person, step).await
-        } else {
-            None
-        };
         let there = match ahead {
-            Some(there) => there,
-            None => self.present(person, step).await?,
+            Some(answered) if fresh && answered.stands(&self.ledger, person, step) => {
+                answered.there
+            }
+            _ => self.present(person, step).await?,
         };
         let mut holding = Holding::claim(existing, person, step, grant, there);
         // Kept before the write, so a removal later knows how long replication lag may hide it.
@@ -541,6 +540,8 @@ struct Claimed {
 
 mod ahead;
 mod drift;
+#[cfg(test)]
+mod memory;
 mod released;
 
 pub use drift::Repair;

@@ -237,7 +237,8 @@ struct Writer {
     /// The file's length after the last batch that was written: a failed batch is cut back to
     /// it, so a record that was refused never comes back at the next start.
     length: u64,
-    /// Since when records nobody waited for have been written but not synced.
+    /// Since when records nobody waited for have been written but not synced (or since their
+    /// last sync failed): they are synced once SYNC_UNAWAITED_WITHIN has passed since.
     unsynced_since: Option<Instant>,
     /// How many callers the last batch that anyone waited for answered.
     last_waiters: usize,

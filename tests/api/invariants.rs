@@ -347,7 +347,9 @@ fn removal_sent_again(
 /// Whether the run that sent `earlier` cannot have heard its answer before `later` was sent:
 /// the answer was lost, or a run of the bot started after `earlier` arrived and before `later`
 /// did (so a later run sent it). Two removals of one fact sent within one run, the first
-/// answered, are the same change made twice, whoever sent them.
+/// answered, are the same change made twice, whoever sent them. (A request a killed run wrote
+/// just before it died and the simulator read only after the next run started would be taken
+/// for the next run's: never seen, as a run takes far longer to start than that.)
 fn unheard_before(earlier: &Value, later: &Value, started: &[DateTime<Utc>]) -> bool {
     let received = |entry: &Value| {
         entry["received"]

@@ -9,9 +9,11 @@
 //! whose removal is owed is never read as what the person had); and its answer came within
 //! [`FRESH_FOR`] of sending it. Anything else, and the claim reads for itself, as it always did.
 //!
-//! A read is sent for every request before policy decides, so one person has at most one
-//! waiting at a time: asking again and again (for things policy refuses, say) costs at most one
-//! read every [`FRESH_FOR`].
+//! A read is sent before policy decides, for every request for access to a resource of the
+//! catalog by someone whose object id the chat service vouched for, so one person has at most
+//! one waiting at a time: asking again and again (for things policy refuses, say) costs at most
+//! one read every [`FRESH_FOR`]. It is for the level asked for: when policy grants another, it
+//! is for another fact and goes unused.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -42,6 +44,23 @@ struct Ahead {
     changes: u64,
     /// Whether the person has the fact; `None` when the read failed.
     answer: Shared<BoxFuture<'static, Option<bool>>>,
+}
+
+/// What a read made ahead answered.
+pub(super) struct Answered {
+    /// Whether the person had the fact.
+    pub there: bool,
+    /// [`Ledger::changes`] for the fact just before the read was sent.
+    changes: u64,
+}
+
+impl Answered {
+    /// Whether the answer is as good as a read made now: no holding of the fact's stripe
+    /// changed since just before the read was sent. Asked under the fact's lock, of a fact
+    /// nothing covers.
+    pub(super) fn stands(&self, ledger: &Ledger, person: &str, step: &Step) -> bool {
+        ledger.changes(person, step) == self.changes
+    }
 }
 
 /// The reads made ahead and not yet taken, by person (lower case): one each at most.
@@ -84,26 +103,27 @@ impl ReadsAhead {
         );
     }
 
-    /// Whether `person` has `step`, as a read made ahead says, when that read stands in for
-    /// the claim's own (see the module's documentation). A read for this fact is taken either
-    /// way; one for another fact is left for its own claim. Called under the fact's lock, for
-    /// a claim that reads: it waits for the answer no longer than the read stays fresh.
-    pub(super) async fn take(&self, ledger: &Ledger, person: &str, step: &Step) -> Option<bool> {
+    /// The answer of the read made ahead for `person`'s `step`, if one was made and answered
+    /// within [`FRESH_FOR`] of sending it, waiting for it no longer than that; taken either
+    /// way (one for another fact is left for its own claim). Called before the claim takes the
+    /// fact's lock, so a slow read holds up nobody else: the claim then decides under the lock
+    /// whether it still stands ([`Answered::stands`]).
+    pub(super) async fn take(&self, person: &str, step: &Step) -> Option<Answered> {
         let ahead = {
             let mut waiting = self.lock();
             let whose = person.to_lowercase();
-            if waiting.get(&whose)?.step != *step {
+            let found = waiting.get(&whose)?;
+            if found.step != *step || found.person != person {
                 return None;
             }
             waiting.remove(&whose)?
         };
-        let unchanged = || ledger.changes(person, step) == ahead.changes;
         let left = FRESH_FOR.checked_sub(ahead.sent.elapsed())?;
-        if ahead.person != person || !unchanged() {
-            return None;
-        }
         let there = tokio::time::timeout(left, ahead.answer).await.ok()??;
-        unchanged().then_some(there)
+        Some(Answered {
+            there,
+            changes: ahead.changes,
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Ahead>> {

@@ -40,16 +40,24 @@ impl Provisioner {
             .collect())
     }
 
-    /// Forgets removed facts no longer watched (removed before `before`).
-    pub fn forget_removed_before(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
-        let mut forgotten = 0;
-        for holding in self.ledger.all()? {
-            let stale = holding.grants.is_empty()
+    /// Forgets removed facts no longer watched (removed before `before`). Each is read again
+    /// and forgotten under its lock: a grant may have claimed it since the list was read, and
+    /// forgetting its holding then would forget that the grant covers it.
+    pub async fn forget_removed_before(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        let stale = |holding: &Holding| {
+            holding.grants.is_empty()
                 && !holding.removal_owed
-                && holding.removed_at.is_some_and(|at| at < before);
-            if stale {
-                self.ledger.forget(&holding)?;
-                forgotten += 1;
+                && holding.removed_at.is_some_and(|at| at < before)
+        };
+        let mut forgotten = 0;
+        for listed in self.ledger.all()?.into_iter().filter(stale) {
+            let _one_at_a_time = self.ledger.lock(&listed.person, &listed.step).await;
+            match self.ledger.get(&listed.person, &listed.step)? {
+                Some(holding) if stale(&holding) => {
+                    self.ledger.forget(&holding)?;
+                    forgotten += 1;
+                }
+                _ => {}
             }
         }
         Ok(forgotten)

@@ -70,7 +70,7 @@ impl Requests {
             }
             Err(error) => tracing::error!(%error, "cannot read the grant ledger"),
         }
-        if let Err(error) = self.provisioner.forget_removed_before(watched_since) {
+        if let Err(error) = self.provisioner.forget_removed_before(watched_since).await {
             tracing::warn!(%error, "cannot forget removals no longer watched");
         }
         if let Err(error) = self.forget_origins_before(self.now() - TimeDelta::days(1)) {

@@ -216,8 +216,15 @@ async fn a_failing_sync_of_unawaited_records_is_tried_again_at_the_bound_not_at_
     let dir = tempfile::tempdir().expect("dir");
     let path = log_in(dir.path());
     let (log, _, _) = reopen(&path);
+    let empty = std::fs::metadata(&path).map_or(0, |file| file.len());
     log.append_unawaited(b"done".to_vec()).expect("queued");
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    // Written (not synced) before the disk starts failing, however busy the machine.
+    for _ in 0..500 {
+        if std::fs::metadata(&path).map_or(0, |file| file.len()) > empty {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     log.fail_writes(true);
     let before = log.syncs();
     tokio::time::sleep(std::time::Duration::from_millis(700)).await;
