@@ -5,6 +5,8 @@
 //! ever reaches a log line is kept where values are produced: secrets are wrapped in types whose
 //! `Debug` is redacted, and spans record ids, never payloads.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
@@ -12,8 +14,11 @@ use crate::config::LogFormat;
 /// Installs the global subscriber. Calling it again (as tests do) is harmless.
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colour only for a person at a terminal: escape codes in a file or a journal are noise
+    // for whoever reads it, and styling every span's fields costs each request its share.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder
