@@ -6,8 +6,8 @@
 //! activity or the configuration, or take a reference from a [`Place`] on trust for where to
 //! send the token (see [`Conversations::is_trusted`]).
 
-use std::collections::HashSet;
-use std::sync::{Arc, RwLock};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, RwLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -38,9 +38,17 @@ pub(super) struct PersonalConversation {
     pub user_name: Option<String>,
 }
 
+/// How many people's stored conversations [`Conversations::remember`] keeps in memory, to tell
+/// a message from a known conversation without reading the store: about 300 bytes each.
+const REMEMBERED_IN_MEMORY: usize = 10_000;
+
 pub(super) struct Conversations {
     store: Arc<dyn Store>,
     table: Table<String, PersonalConversation>,
+    /// What the table holds for the people who wrote lately. Only [`Conversations::remember`]
+    /// writes the table, and after each write it reads the table into here (see
+    /// [`Conversations::read_into_memory`]).
+    stored: Mutex<HashMap<String, PersonalConversation>>,
     configured_service_url: String,
     /// Service URLs of authenticated activities (since start, and of every stored reference).
     trusted: RwLock<HashSet<String>>,
@@ -76,6 +84,7 @@ impl Conversations {
         Ok(Conversations {
             store,
             table,
+            stored: Mutex::new(HashMap::new()),
             configured_service_url: configured_service_url.to_owned(),
             trusted: RwLock::new(trusted),
         })
@@ -88,6 +97,9 @@ impl Conversations {
 
     /// Records that an authenticated activity came from `service_url`.
     pub fn trust(&self, service_url: &str) {
+        if self.is_trusted(service_url) {
+            return;
+        }
         if let Ok(mut trusted) = self.trusted.write() {
             if !trusted.contains(service_url) {
                 trusted.insert(service_url.to_owned());
@@ -112,12 +124,51 @@ impl Conversations {
         conversation: &PersonalConversation,
     ) -> Result<(), StoreError> {
         let key = key_of(person);
-        if self.table.get(&key)?.as_ref() == Some(conversation) {
+        if self.is_in_memory(&key, conversation) {
             return Ok(());
         }
-        self.table.insert(&key, conversation)?;
+        let stored = self.store_unless_same(&key, conversation);
+        self.read_into_memory(key);
+        stored
+    }
+
+    fn store_unless_same(
+        &self,
+        key: &String,
+        conversation: &PersonalConversation,
+    ) -> Result<(), StoreError> {
+        if self.table.get(key)?.as_ref() == Some(conversation) {
+            return Ok(());
+        }
+        self.table.insert(key, conversation)?;
         self.trust(&conversation.reference.service_url);
         self.store.flush()
+    }
+
+    fn is_in_memory(&self, key: &str, conversation: &PersonalConversation) -> bool {
+        self.stored
+            .lock()
+            .is_ok_and(|stored| stored.get(key) == Some(conversation))
+    }
+
+    /// Sets what memory holds for `key` to what the store holds, read under the memory's lock:
+    /// whichever of two writers of different conversations reads last reads the last write, so
+    /// memory ends as the store ends. Past the cap, the memory starts over rather than grow.
+    fn read_into_memory(&self, key: String) {
+        let Ok(mut stored) = self.stored.lock() else {
+            return;
+        };
+        match self.table.get(&key) {
+            Ok(Some(conversation)) => {
+                if stored.len() >= REMEMBERED_IN_MEMORY && !stored.contains_key(&key) {
+                    stored.clear();
+                }
+                stored.insert(key, conversation);
+            }
+            Ok(None) | Err(_) => {
+                stored.remove(&key);
+            }
+        }
     }
 
     /// The 1:1 conversation with the person whose Entra object id is `person`.

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use super::super::inbound::strip_bot_mentions;
 use super::{ANA, ANA_MRI, BOT_ID, Harness, TENANT, TestResult, eventually, lock};
 use crate::domain::chat::{Card, Channel, ChatUser, EntraUser, Message, Verb};
-use crate::store::{Domain, Table};
+use crate::store::{Domain, StoreError, Table};
 
 fn bot_mention(text: &str) -> Value {
     json!({"type": "mention", "text": text, "mentioned": {"id": BOT_ID, "name": "Doorman"}})
@@ -96,6 +96,37 @@ async fn a_personal_conversation_is_stored_by_the_senders_object_id() -> TestRes
             "user_name": "Ana Lopez",
         }))
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_personal_conversation_that_changes_is_stored_again_each_time() -> TestResult {
+    let harness = Harness::start().await?;
+    let table: Table<String, Value> =
+        Table::open(harness.store.as_ref(), Domain::TeamsConversations)?;
+    let stored_name = || -> Result<Value, StoreError> {
+        Ok(table
+            .get(&ANA.to_owned())?
+            .map(|stored| stored["user_name"].clone())
+            .unwrap_or_default())
+    };
+    let from = |message: &mut Value, name: &str| {
+        message["from"]["name"] = json!(name);
+    };
+    let mut message = harness.personal_message("msg-1", "hi");
+    harness.deliver(&message).await?;
+    assert_eq!(stored_name()?, json!("Ana Lopez"));
+
+    // Renamed in Teams, then back: each change reaches the store, however recently the same
+    // conversation was seen.
+    message["id"] = json!("msg-2");
+    from(&mut message, "Ana López-Reyes");
+    harness.deliver(&message).await?;
+    assert_eq!(stored_name()?, json!("Ana López-Reyes"));
+    message["id"] = json!("msg-3");
+    from(&mut message, "Ana Lopez");
+    harness.deliver(&message).await?;
+    assert_eq!(stored_name()?, json!("Ana Lopez"));
     Ok(())
 }
 
