@@ -278,6 +278,24 @@ fn understanding(criterion: &mut Criterion) {
             black_box(understand(black_box(&requests[at]), asker, &catalog))
         })
     });
+
+    // Most of what a chat bot is sent names nothing: greetings, thanks, small talk. The ingest
+    // benchmark's message is one of these.
+    let small_talk = [
+        "hello bot, how are you today? 48213",
+        "thanks!",
+        "good morning :)",
+        "ok cool, that worked",
+        "hey there, what's up",
+        "lol no worries",
+    ];
+    let mut at = 0;
+    criterion.bench_function("small talk (200k catalog)", |bench| {
+        bench.iter(|| {
+            at = (at + 1) % small_talk.len();
+            black_box(understand(black_box(small_talk[at]), asker, &catalog))
+        })
+    });
 }
 
 criterion_group!(benches, understanding);

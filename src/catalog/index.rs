@@ -6,9 +6,9 @@
 //! bits). Typos are found through one-deletion neighbourhoods (SymSpell), prefixes through the
 //! terms sorted by text. Nothing here allocates per resource at query time.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
+use foldhash::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::resource::Resource;

@@ -2,8 +2,9 @@
 //! vocabulary lives here, never a resource's name: everything tenant-specific comes from the
 //! catalog.
 
-use std::collections::HashSet;
 use std::sync::LazyLock;
+
+use foldhash::HashSet;
 
 use crate::catalog::text;
 use crate::domain::resource::ResourceKind;
