@@ -17,10 +17,12 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
+// Tokio's clock, which tests can stop and move on.
+use tokio::time::Instant;
 
 use crate::provision::ledger::Ledger;
 use crate::provision::plan::Step;

@@ -1,6 +1,8 @@
 //! A read made ahead of a claim, against a tenant held in memory: taken when nothing of
 //! Doorman's touched the fact meanwhile, set aside when something did.
 
+use std::time::Duration;
+
 use crate::provision::plan::{Plan, Step};
 use crate::provision::provisioner::memory::{PERSON, world};
 
@@ -81,4 +83,41 @@ async fn a_read_made_for_the_id_spelled_otherwise_is_not_taken() {
     world.read_ahead(&PERSON.to_uppercase(), &world.plan).await;
     world.make("R-1", &world.plan).await;
     assert_eq!(world.reads(), 2, "read once more");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_read_made_ahead_stands_for_five_seconds_and_no_longer() {
+    let world = world();
+    world.read_ahead(PERSON, &world.plan).await;
+    tokio::time::advance(Duration::from_millis(4_500)).await;
+    world.make("R-1", &world.plan).await;
+    assert_eq!(world.reads(), 1, "a read 4.5 s old was not taken");
+
+    let other = Plan {
+        steps: vec![Step::GroupMember {
+            group_id: "finance".into(),
+        }],
+    };
+    world.read_ahead(PERSON, &other).await;
+    tokio::time::advance(Duration::from_millis(5_100)).await;
+    world.make("R-2", &other).await;
+    assert_eq!(world.reads(), 3, "a read 5.1 s old was taken");
+}
+
+#[tokio::test(start_paused = true)]
+async fn at_most_1024_people_have_a_read_made_ahead_waiting() {
+    let world = world();
+    let people: Vec<String> = (0..1_025)
+        .map(|n| format!("0b1c2d3e-aaaa-4bbb-8ccc-{n:012}"))
+        .collect();
+    for person in &people {
+        world.provisioner.read_ahead(person, &world.plan);
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(world.reads(), 1_024, "the 1,025th person's read was sent");
+
+    // Once the waiting reads are past their time, there is room again.
+    tokio::time::advance(Duration::from_secs(6)).await;
+    world.read_ahead(&people[1_024], &world.plan).await;
+    assert_eq!(world.reads(), 1_025);
 }
