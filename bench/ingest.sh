@@ -143,10 +143,11 @@ DOORMAN_TEAMS_BODY=$PB/project/teams-message-doorman.json
 # Doorman's Slack rows come from a person of the tenant, as its Teams rows do (Tom Becker): the
 # sim's workspace, his Slack id, and the bot's DM with him, so the bot's `users.info` and its
 # reply succeed as they do for a colleague. The sim names a DM `D` + the first five bytes of
-# SHA-256("im" NUL team NUL user), in capital hex. Doorman's config takes the sim's workspace and
-# signing secret back from doorman-setup.sh's: the sim delivers the bot's own replies as events,
-# as Slack does, signed with its secret, so Doorman's rows are signed with it too (Bolt's keep
-# the harness's).
+# SHA-256("im" NUL team NUL user), in capital hex. Doorman's config takes the sim's workspace, app
+# and signing secret back from doorman-setup.sh's: the sim delivers the bot's own replies as
+# events, as Slack does, signed with its secret and naming its app, so Doorman's rows are signed
+# with it too (Bolt's keep the harness's), and each reply's echo is Doorman's own post, set aside
+# as it is in production (Bolt's replies go to the stub, which sends nothing back).
 DOORMAN_SLACK_BODY=$PB/project/slack-message-doorman.json
 python3 - "$PB/state/doorman-sim.toml" "$PB/state/doorman-bench.toml" "$SLACK_BODY" \
   "$DOORMAN_SLACK_BODY" "${SLACK_SENDER:-U04TOM}" <<'EOF'
@@ -154,16 +155,18 @@ import hashlib, json, re, sys
 sim_toml, bench_toml, sample, out, user = sys.argv[1:6]
 slack = re.search(r'^\[slack\]\n((?:(?!^\[).*\n?)*)', open(sim_toml).read(), re.M).group(1)
 team = re.search(r'^team_id = "([^"]+)"', slack, re.M).group(1)
+app = re.search(r'^app_id = "([^"]+)"', slack, re.M).group(1)
 dm = "D" + hashlib.sha256(f"im\0{team}\0{user}".encode()).digest()[:5].hex().upper()
 body = json.load(open(sample))
 body["team_id"] = team
+body["api_app_id"] = app
 body["event"].update({"team": team, "user": user, "channel": dm})
 for authorization in body.get("authorizations", []):
     authorization["team_id"] = team
 json.dump(body, open(out, "w"), separators=(",", ":"))
 secret = re.search(r'^signing_secret = "([^"]+)"', slack, re.M).group(1)
 config = open(bench_toml).read()
-for key, value in (("team_id", team), ("signing_secret", secret)):
+for key, value in (("team_id", team), ("app_id", app), ("signing_secret", secret)):
     config = re.sub(r'(^\[slack\]\n(?:(?!^\[).*\n)*?)^' + key + r' = .*$',
                     lambda m: m.group(1) + f'{key} = "{value}"', config, count=1, flags=re.M)
 open(bench_toml, "w").write(config)

@@ -82,8 +82,9 @@ fn collect_buttons(value: &serde_json::Value, found: &mut Vec<(String, String)>)
     }
 }
 
+use std::collections::HashSet;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::routing::post;
@@ -107,7 +108,13 @@ pub struct Slack {
     deliveries: Deliveries,
     handler: Arc<dyn InboundHandler>,
     web: Arc<SlackWeb>,
+    /// The other workspaces and apps whose events came here, each warned about once.
+    strangers: Mutex<HashSet<(String, String)>>,
 }
+
+/// How many other workspaces and apps [`Slack::first_sight`] remembers; past it, no more
+/// warnings (a misconfiguration is long since told).
+const STRANGERS_REMEMBERED: usize = 64;
 
 /// Why the Slack adapter cannot be built. Messages never carry the secrets themselves.
 #[derive(Debug, thiserror::Error)]
@@ -142,6 +149,7 @@ impl Slack {
             deliveries,
             handler,
             web,
+            strangers: Mutex::new(HashSet::new()),
         }))
     }
 
@@ -150,6 +158,16 @@ impl Slack {
     /// misconfigured install, never a person to serve.
     fn serves(&self, team_id: &str, app_id: &str) -> bool {
         team_id == self.team_id && app_id == self.app_id
+    }
+
+    /// Whether this is the first event from `team_id` and `app_id`, neither of them served, so
+    /// that a misconfiguration is told once and not logged again for each event Slack sends.
+    fn first_sight(&self, team_id: &str, app_id: &str) -> bool {
+        let Ok(mut strangers) = self.strangers.lock() else {
+            return false;
+        };
+        strangers.len() < STRANGERS_REMEMBERED
+            && strangers.insert((team_id.to_owned(), app_id.to_owned()))
     }
 }
 

@@ -92,8 +92,17 @@ async fn on_callback(
         retry = retry.as_deref().map(untrusted).map(tracing::field::display),
     );
     let kept = span.in_scope(|| {
-        if !slack.serves(&team_id, &callback.api_app_id.0) {
-            tracing::info!(app_id = %untrusted(&callback.api_app_id.0), "event for another workspace or app, ignored");
+        let app_id = &callback.api_app_id.0;
+        if !slack.serves(&team_id, app_id) {
+            if slack.first_sight(&team_id, app_id) {
+                tracing::warn!(
+                    app_id = %untrusted(app_id),
+                    "events for another workspace or app are ignored: [slack] team_id and app_id \
+                     name the ones served (told once for each)"
+                );
+            } else {
+                tracing::debug!(app_id = %untrusted(app_id), "event for another workspace or app, ignored");
+            }
             return None;
         }
         said_to_doorman(&callback, raw_event)

@@ -10,6 +10,7 @@ use tokio::sync::Notify;
 use super::support::*;
 use crate::channels::slack::events::strip_mentions;
 use crate::domain::chat::{Channel, ChatUser};
+use crate::graph::tests::tracing_capture::CapturedLog;
 
 const EVENTS: &str = "/slack/events";
 
@@ -258,16 +259,27 @@ fn only_doormans_mentions_are_stripped() {
 #[tokio::test]
 async fn events_of_another_workspace_or_app_are_acknowledged_and_ignored() -> TestResult {
     let mut harness = Harness::quiet()?;
-    for (key, value) in [("team_id", "T0OTHER"), ("api_app_id", "A0OTHER")] {
-        let body = with(
-            callback(&format!("Ev{key}"), direct_message("hi")),
-            key,
-            json!(value),
-        );
-        let (status, _) = harness.send(signed(EVENTS, &body.to_string())).await?;
-        assert_eq!(status, StatusCode::OK);
+    let log = CapturedLog::default();
+    let guard = tracing::subscriber::set_default(log.clone());
+    for round in 0..3 {
+        for (key, value) in [("team_id", "T0OTHER"), ("api_app_id", "A0OTHER")] {
+            let body = with(
+                callback(&format!("Ev{key}{round}"), direct_message("hi")),
+                key,
+                json!(value),
+            );
+            let (status, _) = harness.send(signed(EVENTS, &body.to_string())).await?;
+            assert_eq!(status, StatusCode::OK);
+        }
     }
+    drop(guard);
     assert!(harness.no_more_calls().await);
+    // A misconfiguration is told once for each workspace and app, not for every event.
+    let told = log
+        .contents()
+        .matches("are ignored: [slack] team_id")
+        .count();
+    assert_eq!(told, 2, "{}", log.contents());
     Ok(())
 }
 
