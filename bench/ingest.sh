@@ -167,8 +167,9 @@ json.dump(body, open(out, "w"), separators=(",", ":"))
 secret = re.search(r'^signing_secret = "([^"]+)"', slack, re.M).group(1)
 config = open(bench_toml).read()
 for key, value in (("team_id", team), ("app_id", app), ("signing_secret", secret)):
-    config = re.sub(r'(^\[slack\]\n(?:(?!^\[).*\n)*?)^' + key + r' = .*$',
-                    lambda m: m.group(1) + f'{key} = "{value}"', config, count=1, flags=re.M)
+    config, found = re.subn(r'(^\[slack\]\n(?:(?!^\[).*\n)*?)^' + key + r' = .*$',
+                            lambda m: m.group(1) + f'{key} = "{value}"', config, count=1, flags=re.M)
+    assert found == 1, f"no [slack] {key} in {bench_toml}"
 open(bench_toml, "w").write(config)
 open(out + ".secret", "w").write(secret)
 EOF

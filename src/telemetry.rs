@@ -14,11 +14,9 @@ use crate::config::LogFormat;
 /// Installs the global subscriber. Calling it again (as tests do) is harmless.
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    // Colour only for a person at a terminal: escape codes in a file or a journal are noise
-    // for whoever reads it, and styling every span's fields costs each request its share.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_ansi(in_colour())
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder
@@ -28,6 +26,14 @@ pub fn init(format: LogFormat) {
             .try_init(),
         LogFormat::Text => builder.try_init(),
     };
+}
+
+/// Colour only for a person at a terminal who has not asked for none (`NO_COLOR`, set and not
+/// empty): escape codes in a file or a journal are noise for whoever reads it, and styling every
+/// span's fields costs each request its share.
+fn in_colour() -> bool {
+    std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
 }
 
 /// How many characters of an untrusted value a log line keeps.

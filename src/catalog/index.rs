@@ -8,6 +8,9 @@
 
 use std::sync::Arc;
 
+// foldhash rather than SipHash: the typo lookups hash a dozen strings per word of every
+// message. Its seed is random per process and the index is rebuilt at each sync, so names chosen
+// to collide (a tenant's users can name groups) would have to guess the seed first.
 use foldhash::HashMap;
 use serde::{Deserialize, Serialize};
 

@@ -160,7 +160,7 @@ impl Slack {
         team_id == self.team_id && app_id == self.app_id
     }
 
-    /// Whether this is the first event from `team_id` and `app_id`, neither of them served, so
+    /// Whether this is the first event from `team_id` and `app_id`, not both of them served, so
     /// that a misconfiguration is told once and not logged again for each event Slack sends.
     fn first_sight(&self, team_id: &str, app_id: &str) -> bool {
         let Ok(mut strangers) = self.strangers.lock() else {

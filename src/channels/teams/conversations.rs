@@ -3,8 +3,9 @@
 //!
 //! Owns [`ConversationRef`] (what a Teams [`Place`] carries) and the set of service URLs the bot
 //! token may be sent to. Must not: learn a service URL from anything but an authenticated
-//! activity or the configuration, or take a reference from a [`Place`] on trust for where to
-//! send the token (see [`Conversations::is_trusted`]).
+//! activity or the configuration, take a reference from a [`Place`] on trust for where to send
+//! the token (see [`Conversations::is_trusted`]), or write the table anywhere but
+//! [`Conversations::remember`] (what it keeps in memory mirrors the table only so).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
@@ -132,6 +133,7 @@ impl Conversations {
         stored
     }
 
+    /// Writes `conversation` for `key` and flushes, unless the store holds it already.
     fn store_unless_same(
         &self,
         key: &String,
@@ -145,6 +147,7 @@ impl Conversations {
         self.store.flush()
     }
 
+    /// Whether memory says the store holds `conversation` for `key`.
     fn is_in_memory(&self, key: &str, conversation: &PersonalConversation) -> bool {
         self.stored
             .lock()
@@ -153,7 +156,7 @@ impl Conversations {
 
     /// Sets what memory holds for `key` to what the store holds, read under the memory's lock:
     /// whichever of two writers of different conversations reads last reads the last write, so
-    /// memory ends as the store ends. Past the cap, the memory starts over rather than grow.
+    /// memory ends as the store ends. At the cap, one other person makes room.
     fn read_into_memory(&self, key: String) {
         let Ok(mut stored) = self.stored.lock() else {
             return;
@@ -161,7 +164,10 @@ impl Conversations {
         match self.table.get(&key) {
             Ok(Some(conversation)) => {
                 if stored.len() >= REMEMBERED_IN_MEMORY && !stored.contains_key(&key) {
-                    stored.clear();
+                    let other = stored.keys().next().cloned();
+                    if let Some(other) = other {
+                        stored.remove(&other);
+                    }
                 }
                 stored.insert(key, conversation);
             }
