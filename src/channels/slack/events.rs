@@ -16,6 +16,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::{Value, json};
 use slack_morphism::prelude::*;
 use tracing::Instrument;
@@ -43,13 +44,16 @@ pub(super) async fn receive(
         tracing::warn!(%rejection, "slack event refused");
         return StatusCode::UNAUTHORIZED.into_response();
     }
-    let Ok(raw) = serde_json::from_slice::<Value>(&body) else {
-        tracing::warn!("slack event body is not json");
-        return StatusCode::BAD_REQUEST.into_response();
-    };
-    let push = match SlackPushEvent::deserialize(&raw) {
+    // Read straight into slack-morphism's model, and once more for the few fields it leaves
+    // out (who wrote the event): skimming the bytes twice costs less than building a `Value`
+    // of the whole body and reading the model out of it.
+    let push = match serde_json::from_slice::<SlackPushEvent>(&body) {
         Ok(push) => push,
         Err(_) => {
+            let Ok(raw) = serde_json::from_slice::<Value>(&body) else {
+                tracing::warn!("slack event body is not json");
+                return StatusCode::BAD_REQUEST.into_response();
+            };
             // A signed payload of a shape slack-morphism does not know is Slack's news, not an
             // attack: acknowledging it keeps Slack from retrying and disabling the subscription.
             // The parse error is not logged, because it may quote what someone wrote.
@@ -67,7 +71,12 @@ pub(super) async fn receive(
                 .get("x-slack-retry-num")
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_owned);
-            on_callback(&slack, callback, raw.get("event"), retry).await
+            // The model read the same bytes, so this cannot fail but on a shape it also
+            // refused; should it, the event is taken for no person's.
+            let authorship = serde_json::from_slice::<Envelope>(&body)
+                .map(|envelope| envelope.event)
+                .unwrap_or(Authorship::UNREADABLE);
+            on_callback(&slack, callback, &authorship, retry).await
         }
         SlackPushEvent::AppRateLimited(limited) => {
             tracing::warn!(team_id = %untrusted(&limited.team_id), "slack dropped events: app rate limited");
@@ -79,7 +88,7 @@ pub(super) async fn receive(
 async fn on_callback(
     slack: &Arc<Slack>,
     callback: SlackPushEventCallback,
-    raw_event: Option<&Value>,
+    authorship: &Authorship,
     retry: Option<String>,
 ) -> Response {
     let team_id = callback.team_id.0.clone();
@@ -105,7 +114,7 @@ async fn on_callback(
             }
             return None;
         }
-        said_to_doorman(&callback, raw_event)
+        said_to_doorman(&callback, authorship)
     });
     let Some(said) = kept else {
         return StatusCode::OK.into_response();
@@ -159,9 +168,9 @@ async fn on_callback(
 
 /// The person's words when the event is one Doorman answers: a direct message or a mention,
 /// written by a person other than Doorman, and not an edit, a deletion or other system event.
-fn said_to_doorman(callback: &SlackPushEventCallback, raw_event: Option<&Value>) -> Option<Said> {
+fn said_to_doorman(callback: &SlackPushEventCallback, authorship: &Authorship) -> Option<Said> {
     // Read from the raw event, because slack-morphism's mention model has no `bot_id`.
-    if let Some(reason) = raw_event.and_then(not_a_person) {
+    if let Some(reason) = authorship.not_a_person() {
         tracing::debug!(reason, "event not written by a person, ignored");
         return None;
     }
@@ -221,16 +230,49 @@ fn said_to_doorman(callback: &SlackPushEventCallback, raw_event: Option<&Value>)
 
 /// Why an event is not a person's words: Slack marks bot posts with `bot_id`, and edits,
 /// deletions, joins and the like with a `subtype` (some also `hidden`).
-fn not_a_person(event: &Value) -> Option<&'static str> {
-    let present = |key: &str| event.get(key).is_some_and(|value| !value.is_null());
-    if present("bot_id") {
-        Some("bot_id")
-    } else if present("subtype") {
-        Some("subtype")
-    } else if event.get("hidden").and_then(Value::as_bool) == Some(true) {
-        Some("hidden")
-    } else {
-        None
+/// The envelope of an event callback, read only for [`Authorship`].
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(default)]
+    event: Authorship,
+}
+
+/// What of an event says who wrote it, beyond slack-morphism's model. Each field is read
+/// whatever its type, so that no shape of these fields makes the event a person's by failing.
+#[derive(Deserialize, Default)]
+struct Authorship {
+    #[serde(default)]
+    bot_id: Option<IgnoredAny>,
+    #[serde(default)]
+    subtype: Option<IgnoredAny>,
+    #[serde(default)]
+    hidden: Option<Value>,
+    /// Set only when the envelope could not be read.
+    #[serde(skip)]
+    unreadable: bool,
+}
+
+impl Authorship {
+    const UNREADABLE: Authorship = Authorship {
+        bot_id: None,
+        subtype: None,
+        hidden: None,
+        unreadable: true,
+    };
+
+    /// Why the event is not a person's words: a bot's, a changed or deleted message, or hidden.
+    fn not_a_person(&self) -> Option<&'static str> {
+        if self.unreadable {
+            Some("unreadable")
+        } else if self.bot_id.is_some() {
+            Some("bot_id")
+        } else if self.subtype.is_some() {
+            Some("subtype")
+        } else if self.hidden.as_ref().and_then(Value::as_bool) == Some(true) {
+            Some("hidden")
+        } else {
+            None
+        }
     }
 }
 

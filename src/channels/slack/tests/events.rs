@@ -207,6 +207,7 @@ async fn bot_posts_edits_system_messages_and_doormans_own_words_are_ignored() ->
         with(dm.clone(), "user", json!(BOT_USER)),
         with(dm.clone(), "channel_type", json!("channel")),
         with(mention("<@UBOTDOOR> hi"), "bot_id", json!("B0123")),
+        with(dm.clone(), "bot_id", json!({"id": "B0123"})),
         json!({"type": "reaction_added", "user": "U2147483697", "reaction": "thumbsup",
                "item": {"type": "message", "channel": "C0LAN2Q65", "ts": "1700000000.000100"},
                "event_ts": "1700000000.000400"}),
@@ -217,6 +218,25 @@ async fn bot_posts_edits_system_messages_and_doormans_own_words_are_ignored() ->
         assert_eq!(status, StatusCode::OK, "case {index}");
     }
     assert!(harness.no_more_calls().await);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_null_bot_id_or_subtype_or_a_false_hidden_flag_leaves_a_persons_message() -> TestResult {
+    let mut harness = Harness::quiet()?;
+    let cases = [
+        with(direct_message("hello"), "bot_id", Value::Null),
+        with(direct_message("hello"), "subtype", Value::Null),
+        with(direct_message("hello"), "hidden", json!(false)),
+    ];
+    for (index, event) in cases.into_iter().enumerate() {
+        let body = callback(&format!("EvPerson{index}"), event).to_string();
+        harness.send(signed(EVENTS, &body)).await?;
+        let Some(Inbound::Message(message)) = harness.next_call().await else {
+            return Err(format!("case {index} was not handed on").into());
+        };
+        assert_eq!(message.text, "hello", "case {index}");
+    }
     Ok(())
 }
 
