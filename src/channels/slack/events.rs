@@ -45,8 +45,8 @@ pub(super) async fn receive(
         return StatusCode::UNAUTHORIZED.into_response();
     }
     // Read straight into slack-morphism's model, and once more for the few fields it leaves
-    // out (who wrote the event): skimming the bytes twice costs less than building a `Value`
-    // of the whole body and reading the model out of it.
+    // out (who wrote the event): one tree of the whole body fewer than reading it into a
+    // `Value` first and the model out of that.
     let push = match serde_json::from_slice::<SlackPushEvent>(&body) {
         Ok(push) => push,
         Err(_) => {
@@ -71,8 +71,9 @@ pub(super) async fn receive(
                 .get("x-slack-retry-num")
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_owned);
-            // The model read the same bytes, so this cannot fail but on a shape it also
-            // refused; should it, the event is taken for no person's.
+            // The model takes events of shapes it does not know (as `Unknown`), so this can
+            // fail where it did not (`"event": null`, a key given twice): such an event is
+            // taken for no person's.
             let authorship = serde_json::from_slice::<Envelope>(&body)
                 .map(|envelope| envelope.event)
                 .unwrap_or(Authorship::UNREADABLE);
@@ -169,7 +170,7 @@ async fn on_callback(
 /// The person's words when the event is one Doorman answers: a direct message or a mention,
 /// written by a person other than Doorman, and not an edit, a deletion or other system event.
 fn said_to_doorman(callback: &SlackPushEventCallback, authorship: &Authorship) -> Option<Said> {
-    // Read from the raw event, because slack-morphism's mention model has no `bot_id`.
+    // Read apart from the model, because slack-morphism's mention model has no `bot_id`.
     if let Some(reason) = authorship.not_a_person() {
         tracing::debug!(reason, "event not written by a person, ignored");
         return None;
@@ -228,8 +229,6 @@ fn said_to_doorman(callback: &SlackPushEventCallback, authorship: &Authorship) -
     })
 }
 
-/// Why an event is not a person's words: Slack marks bot posts with `bot_id`, and edits,
-/// deletions, joins and the like with a `subtype` (some also `hidden`).
 /// The envelope of an event callback, read only for [`Authorship`].
 #[derive(Deserialize)]
 struct Envelope {
@@ -260,7 +259,8 @@ impl Authorship {
         unreadable: true,
     };
 
-    /// Why the event is not a person's words: a bot's, a changed or deleted message, or hidden.
+    /// Why the event is not a person's words: Slack marks bot posts with `bot_id`, and edits,
+    /// deletions, joins and the like with a `subtype` (some also `hidden`).
     fn not_a_person(&self) -> Option<&'static str> {
         if self.unreadable {
             Some("unreadable")

@@ -207,7 +207,9 @@ async fn bot_posts_edits_system_messages_and_doormans_own_words_are_ignored() ->
         with(dm.clone(), "user", json!(BOT_USER)),
         with(dm.clone(), "channel_type", json!("channel")),
         with(mention("<@UBOTDOOR> hi"), "bot_id", json!("B0123")),
-        with(dm.clone(), "bot_id", json!({"id": "B0123"})),
+        // Fields the mention model leaves out, of any type, are still read.
+        with(mention("<@UBOTDOOR> hi"), "bot_id", json!({"id": "B0123"})),
+        with(mention("<@UBOTDOOR> hi"), "subtype", json!(5)),
         json!({"type": "reaction_added", "user": "U2147483697", "reaction": "thumbsup",
                "item": {"type": "message", "channel": "C0LAN2Q65", "ts": "1700000000.000100"},
                "event_ts": "1700000000.000400"}),
