@@ -22,6 +22,8 @@ mod revoking;
 
 use std::sync::Arc;
 
+use prometheus_client::metrics::counter::Counter;
+
 use crate::audit::AuditLog;
 use crate::catalog::CatalogService;
 use crate::domain::chat::Verb;
@@ -55,6 +57,9 @@ pub struct Conversation {
     requests: Arc<Requests>,
     /// Reads who holds a shared mailbox's permissions, for its owners.
     mailboxes: Arc<ExchangeProvider>,
+    /// Messages that asked for nothing Doorman knows, with no suggestion made: counted, not
+    /// audited.
+    not_understood: Counter,
     /// When each person was last greeted on install: Teams announces one install twice
     /// (`conversationUpdate` and `installationUpdate`), and one greeting is enough.
     greeted: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
@@ -73,6 +78,9 @@ pub struct Parts {
     pub requests: Arc<Requests>,
     /// Reads who holds a shared mailbox's permissions, for its owners.
     pub mailboxes: Arc<ExchangeProvider>,
+    /// Counts messages that asked for nothing Doorman knows (the metric
+    /// `doorman_messages_not_understood`).
+    pub not_understood: Counter,
 }
 
 /// Install events closer together than this get one greeting.
@@ -89,6 +97,7 @@ impl Conversation {
             intake,
             requests,
             mailboxes,
+            not_understood,
         } = parts;
         Ok(Arc::new(Conversation {
             port,
@@ -98,6 +107,7 @@ impl Conversation {
             intake,
             requests,
             mailboxes,
+            not_understood,
             rate: RequestRate::open(Arc::clone(&store))?,
             dialogue: Dialogue::open(Arc::clone(&store))?,
             pending: Pending::open(store)?,

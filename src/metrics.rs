@@ -91,6 +91,9 @@ pub struct Metrics {
     pub removals_failed: Counter,
     /// Chat deliveries dropped because they were seen before (retries, redeliveries).
     pub deliveries_redelivered: Counter,
+    /// Chat messages that asked for nothing Doorman knows and were answered without a
+    /// suggestion: counted here rather than audited, since nothing was decided or disclosed.
+    pub messages_not_understood: Counter,
     /// Facts Doorman made that no grant covers and whose removal is still owed.
     pub access_uncovered: Gauge,
 }
@@ -191,6 +194,12 @@ impl Metrics {
             "Chat deliveries (Slack events and clicks, Teams activities) dropped as seen before",
             deliveries_redelivered.clone(),
         );
+        let messages_not_understood = Counter::default();
+        registry.register(
+            "messages_not_understood",
+            "Chat messages that asked for nothing Doorman knows and got no suggestion",
+            messages_not_understood.clone(),
+        );
         let access_uncovered = Gauge::default();
         registry.register(
             "access_uncovered",
@@ -221,6 +230,7 @@ impl Metrics {
             approvals_pending,
             removals_failed,
             deliveries_redelivered,
+            messages_not_understood,
             access_uncovered,
         })
     }

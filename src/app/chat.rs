@@ -103,7 +103,7 @@ pub(super) fn build(
         scheduler,
         remind_before: config.lifecycle.remind_before,
         reconcile_every: config.lifecycle.reconcile_every,
-        metrics,
+        metrics: Arc::clone(&metrics),
         provisioner,
     })?;
     let conversation = Conversation::new(conversation::Parts {
@@ -115,6 +115,7 @@ pub(super) fn build(
         intake,
         requests: Arc::clone(&requests),
         mailboxes,
+        not_understood: metrics.messages_not_understood.clone(),
     })?;
     let handler: Arc<dyn InboundHandler> = Arc::clone(&conversation) as Arc<dyn InboundHandler>;
     let mut routes = identity::router(Arc::clone(&identity));

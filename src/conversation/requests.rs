@@ -352,7 +352,16 @@ impl Conversation {
         }
     }
 
+    /// Audits what a message was understood as. A message that asked for nothing Doorman
+    /// knows and got no suggestion back (a greeting, thanks, small talk: most of what a bot is
+    /// sent) led to no decision and disclosed nothing, so it is counted rather than audited:
+    /// the trail is of access, not a log of who chatted with the bot. A suggestion names
+    /// resources, so a message that got one is audited.
     fn audit_understood(&self, upn: &str, intent: &Intent) {
+        if matches!(intent, Intent::Unknown { suggestions, .. } if suggestions.is_empty()) {
+            self.not_understood.inc();
+            return;
+        }
         let mut data = intent.to_json();
         // The reason is the person's own text: its presence is what the trail needs.
         if let Some(object) = data.as_object_mut() {

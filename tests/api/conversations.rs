@@ -255,6 +255,51 @@ async fn a_redelivered_slack_event_gets_one_answer_even_across_a_restart() {
     assert_eq!(seen.len(), 1, "one answer for one event: {seen:?}");
 }
 
+/// Small talk is answered and counted; the trail keeps what was understood or disclosed.
+#[tokio::test]
+async fn a_message_asking_for_nothing_known_is_counted_not_audited_but_a_suggestion_is_audited() {
+    let app = TestApp::spawn().await;
+    let person = "tom.becker@contoso.com";
+    app.teams(person, "hey bot, how are you today? 48213").await;
+    until_said(|| app.teams_seen(person), "couldn't find").await;
+    app.teams(person, "give me access to the finance budgets thing")
+        .await;
+    until_said(|| app.teams_seen(person), "Did you mean").await;
+
+    let metrics = reqwest::get(format!("{}/metrics", app.admin_url()))
+        .await
+        .expect("the admin listener answers")
+        .text()
+        .await
+        .expect("a metrics text");
+    assert!(
+        metrics.contains("doorman_messages_not_understood_total 1\n"),
+        "{metrics}"
+    );
+    // The record of the suggestion is written without a flush of its own: give the store its
+    // periodic flush before reading it from another process.
+    let mut understood = Vec::new();
+    for _ in 0..20 {
+        let export = app.cli(&["audit", "export"]).await;
+        understood = String::from_utf8_lossy(&export.stdout)
+            .lines()
+            .filter(|line| line.contains("\"kind\":\"understood\""))
+            .map(str::to_owned)
+            .collect();
+        if !understood.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(
+        understood.len(),
+        1,
+        "only the message that got a suggestion: {understood:?}"
+    );
+    assert!(understood[0].contains("Finance"), "{}", understood[0]);
+    assert!(understood[0].contains(person), "{}", understood[0]);
+}
+
 #[tokio::test]
 async fn a_greeting_is_answered_with_what_doorman_is() {
     let app = TestApp::spawn().await;
