@@ -1401,6 +1401,10 @@ fn filler_lookups_agree_with_the_word_list() {
             "",
             "é",
             "pleaseeee",
+            "pléase",
+            "plеase",
+            "thanksé",
+            "éthanks",
         ]
         .map(String::from),
     );

@@ -31,7 +31,11 @@ pub struct Token {
 
 impl Token {
     pub fn is(&self, word: &str) -> bool {
-        self.kind == Kind::Word && self.text == word
+        // The first letter first: the parser asks this of every word against whole tables of
+        // phrases, and most entries differ there.
+        self.kind == Kind::Word
+            && self.text.as_bytes().first() == word.as_bytes().first()
+            && self.text == word
     }
 
     pub fn is_word(&self) -> bool {

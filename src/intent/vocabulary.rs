@@ -4,7 +4,7 @@
 
 use std::sync::LazyLock;
 
-use foldhash::HashSet;
+use foldhash::{HashMap, HashSet};
 
 use crate::catalog::text;
 use crate::domain::resource::ResourceKind;
@@ -412,14 +412,25 @@ pub const FILLER: &[&str] = &[
 static FILLER_SET: LazyLock<HashSet<&'static str>> =
     LazyLock::new(|| FILLER.iter().copied().collect());
 
-/// The fillers of five letters or more, by length, for [`near_filler`].
-static LONG_FILLER_BY_LENGTH: LazyLock<Vec<Vec<&'static str>>> = LazyLock::new(|| {
-    let longest = FILLER.iter().map(|filler| filler.len()).max().unwrap_or(0);
-    let mut by_length = vec![Vec::new(); longest + 1];
+/// The fillers of five letters or more, for [`near_filler`], each under itself and under every
+/// string one byte shorter (its SymSpell deletions). A word one typo from a filler shares a key
+/// with it: the word itself or one of its own deletions (a changed letter: both without it; an
+/// added one: the word without it is the filler; a left-out one: the word is a deletion of the
+/// filler; two swapped: both without the first of the pair). Bytes, as [`text::within_one_edit`]
+/// counts edits in bytes.
+static LONG_FILLER_KEYS: LazyLock<HashMap<Vec<u8>, Vec<&'static str>>> = LazyLock::new(|| {
+    let mut keys: HashMap<Vec<u8>, Vec<&'static str>> = HashMap::default();
     for filler in FILLER.iter().filter(|filler| filler.len() >= 5) {
-        by_length[filler.len()].push(*filler);
+        let bytes = filler.as_bytes();
+        let deletions = (0..bytes.len()).map(|at| [&bytes[..at], &bytes[at + 1..]].concat());
+        for key in std::iter::once(bytes.to_vec()).chain(deletions) {
+            let fillers = keys.entry(key).or_default();
+            if !fillers.contains(filler) {
+                fillers.push(filler);
+            }
+        }
     }
-    by_length
+    keys
 });
 
 /// Whether `word` (lowercase) is one of the [`FILLER`] words.
@@ -430,11 +441,25 @@ pub fn is_filler_word(word: &str) -> bool {
 /// Whether `word` is one typo (a letter changed, added, left out, or two swapped) from a filler
 /// of five letters or more ("plese", "thnaks").
 pub fn near_filler(word: &str) -> bool {
-    let length = word.len();
-    (length.saturating_sub(1)..=length + 1)
-        .filter_map(|length| LONG_FILLER_BY_LENGTH.get(length))
-        .flatten()
-        .any(|filler| text::within_one_edit(filler, word))
+    // Each filler sharing a key is a candidate, and the edit check decides.
+    let near = |key: &[u8]| {
+        LONG_FILLER_KEYS.get(key).is_some_and(|fillers| {
+            fillers
+                .iter()
+                .any(|filler| text::within_one_edit(filler, word))
+        })
+    };
+    let bytes = word.as_bytes();
+    if near(bytes) {
+        return true;
+    }
+    let mut key = Vec::with_capacity(bytes.len());
+    (0..bytes.len()).any(|at| {
+        key.clear();
+        key.extend_from_slice(&bytes[..at]);
+        key.extend_from_slice(&bytes[at + 1..]);
+        near(&key)
+    })
 }
 
 /// Words that may be filler or part of a name ("all-hands", "VPN Users", "Helpdesk Admins"):
