@@ -1385,6 +1385,11 @@ fn filler_lookups_agree_with_the_word_list() {
             let mut added = letters.clone();
             added.insert(at, 'x');
             words.push(added.iter().collect());
+            if at + 1 == letters.len() {
+                let mut added = letters.clone();
+                added.push('x');
+                words.push(added.iter().collect());
+            }
             if at + 1 < letters.len() {
                 let mut swapped = letters.clone();
                 swapped.swap(at, at + 1);

@@ -416,8 +416,8 @@ static FILLER_SET: LazyLock<HashSet<&'static str>> =
 /// string one byte shorter (its SymSpell deletions). A word one typo from a filler shares a key
 /// with it: the word itself or one of its own deletions (a changed letter: both without it; an
 /// added one: the word without it is the filler; a left-out one: the word is a deletion of the
-/// filler; two swapped: both without the first of the pair). Bytes, as [`text::within_one_edit`]
-/// counts edits in bytes.
+/// filler; two swapped: the word without the first of the pair, the filler without the
+/// second). Bytes, as [`text::within_one_edit`] counts edits in bytes.
 static LONG_FILLER_KEYS: LazyLock<HashMap<Vec<u8>, Vec<&'static str>>> = LazyLock::new(|| {
     let mut keys: HashMap<Vec<u8>, Vec<&'static str>> = HashMap::default();
     for filler in FILLER.iter().filter(|filler| filler.len() >= 5) {
