@@ -28,8 +28,8 @@ use super::model::{AccessRequest, AccessWord, Change, Intent, ResourceRef, Terms
 use super::tokens::{Kind, Token, tokenize};
 use super::vocabulary::{
     ACCESS_PHRASES, ASKING, CALENDAR_NOUNS, EXPLANATION_OPENERS, KIND_PHRASES, KindAffinity,
-    PERSON_NOUNS, POLITENESS, SOFT, SOMEONE_ELSE, is_filler_word, kind_affinity, mistyped_verb,
-    near_filler,
+    PERSON_NOUNS, POLITENESS, Phrases, SOFT, SOMEONE_ELSE, is_filler_word, kind_affinity,
+    mistyped_verb, near_filler,
 };
 
 mod cues;

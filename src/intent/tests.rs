@@ -1431,3 +1431,22 @@ fn filler_lookups_agree_with_the_word_list() {
         "the variants must reach the typo check: {near}"
     );
 }
+
+/// The phrase tables turn a word away when no phrase starts with it: sound only while every
+/// phrase has a first word (an empty one would match anywhere).
+#[test]
+fn every_phrase_has_a_first_word_its_table_knows() {
+    use vocabulary::{ACCESS_PHRASES, KIND_PHRASES};
+
+    for phrase in ACCESS_PHRASES.table.iter().map(|(phrase, _)| phrase) {
+        assert!(!phrase.is_empty());
+        assert!(ACCESS_PHRASES.may_start(phrase[0]), "{phrase:?}");
+    }
+    for phrase in KIND_PHRASES.table.iter().map(|(phrase, _)| phrase) {
+        assert!(!phrase.is_empty());
+        assert!(KIND_PHRASES.may_start(phrase[0]), "{phrase:?}");
+    }
+    assert!(ACCESS_PHRASES.may_start("full"));
+    assert!(!ACCESS_PHRASES.may_start("control panel"));
+    assert!(!KIND_PHRASES.may_start("hello"));
+}

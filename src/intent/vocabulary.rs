@@ -2,7 +2,7 @@
 //! vocabulary lives here, never a resource's name: everything tenant-specific comes from the
 //! catalog.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use foldhash::{HashMap, HashSet};
 
@@ -95,9 +95,43 @@ pub const ASKING: &[&str] = &[
 /// What people call their calendar.
 pub const CALENDAR_NOUNS: &[&str] = &["calendar", "calender", "calendars", "diary", "agenda"];
 
+/// A table of phrases, and the words its phrases start with: the parser asks of nearly every
+/// word whether a phrase starts there, and most words start none, which one lookup says.
+pub struct Phrases<T: 'static> {
+    /// The phrases in the order they are tried: the first that matches is taken.
+    pub table: &'static [(&'static [&'static str], T)],
+    starts: OnceLock<HashSet<&'static str>>,
+}
+
+impl<T> Phrases<T> {
+    const fn new(table: &'static [(&'static [&'static str], T)]) -> Self {
+        Phrases {
+            table,
+            starts: OnceLock::new(),
+        }
+    }
+
+    /// Whether some phrase of the table starts with `word`.
+    pub fn may_start(&self, word: &str) -> bool {
+        self.starts
+            .get_or_init(|| {
+                self.table
+                    .iter()
+                    .filter_map(|(phrase, _)| phrase.first().copied())
+                    .collect()
+            })
+            .contains(word)
+    }
+}
+
 /// Multi-word access phrases first, so "full control" wins over "control" and "send as" over
 /// "as".
-pub const ACCESS_PHRASES: &[(&[&str], AccessWord)] = &[
+pub static ACCESS_PHRASES: Phrases<AccessWord> = Phrases::new(ACCESS_PHRASE_LIST);
+
+/// Nouns that say which kind of resource is meant.
+pub static KIND_PHRASES: Phrases<ResourceKind> = Phrases::new(KIND_PHRASE_LIST);
+
+const ACCESS_PHRASE_LIST: &[(&[&str], AccessWord)] = &[
     (&["send", "on", "behalf"], AccessWord::SendOnBehalf),
     (&["on", "behalf"], AccessWord::SendOnBehalf),
     (&["send", "as"], AccessWord::SendAs),
@@ -146,8 +180,7 @@ pub const ACCESS_PHRASES: &[(&[&str], AccessWord)] = &[
     (&["own"], AccessWord::Manage),
 ];
 
-/// Nouns that say which kind of resource is meant.
-pub const KIND_PHRASES: &[(&[&str], ResourceKind)] = &[
+const KIND_PHRASE_LIST: &[(&[&str], ResourceKind)] = &[
     (&["sharepoint", "site"], ResourceKind::Site),
     (&["sharepoint", "sites"], ResourceKind::Site),
     (&["document", "library"], ResourceKind::Library),

@@ -151,7 +151,7 @@ impl Parser<'_, '_> {
             // "…for audit purposes", "…for release 4.2 signing": a purpose with no article.
             let purpose = (self.word_at(at) == Some("to")
                 && self
-                    .phrase_at(at + 1, ACCESS_PHRASES)
+                    .phrase_at(at + 1, &ACCESS_PHRASES)
                     .is_some_and(|(length, _)| at + 1 + length < end))
                 || (self.word_at(at) == Some("for")
                     && self.word_at(at + 1).is_some()
@@ -262,8 +262,8 @@ impl Parser<'_, '_> {
         let subject = self.word_at(noun).is_some_and(|word| {
             (word == "it" || !self.is_filler(word))
                 && !self.used[noun]
-                && self.phrase_at(noun, ACCESS_PHRASES).is_none()
-                && self.phrase_at(noun, KIND_PHRASES).is_none()
+                && self.phrase_at(noun, &ACCESS_PHRASES).is_none()
+                && self.phrase_at(noun, &KIND_PHRASES).is_none()
         });
         // "we're" is a subject and its verb, not a verb.
         let verb = self.word_at(noun + 1).is_some_and(|verb| {
@@ -332,7 +332,7 @@ impl Parser<'_, '_> {
             let text = self.tokens[at].text.as_str();
             (ASKING.contains(&text) && !someone_elses(at))
                 || (CORRECTING.contains(&text) && at == unused[0])
-                || self.phrase_at(at, KIND_PHRASES).is_some()
+                || self.phrase_at(at, &KIND_PHRASES).is_some()
                 || CALENDAR_NOUNS.contains(&text)
                 || FORWARDING.contains(&text)
         });
@@ -344,7 +344,7 @@ impl Parser<'_, '_> {
             !self.is_filler(text)
                 && !POLITENESS.contains(&text)
                 && !CORRECTING.contains(&text)
-                && self.phrase_at(at, ACCESS_PHRASES).is_none()
+                && self.phrase_at(at, &ACCESS_PHRASES).is_none()
                 && !self.catalog.names_word(text)
                 && self.catalog.people_named(&[text]).is_empty()
         })
@@ -474,7 +474,7 @@ impl Parser<'_, '_> {
                 at += 1;
                 continue;
             }
-            if let Some((length, _)) = self.phrase_at(at, ACCESS_PHRASES) {
+            if let Some((length, _)) = self.phrase_at(at, &ACCESS_PHRASES) {
                 level = true;
                 at += length;
                 continue;
@@ -848,8 +848,8 @@ impl Parser<'_, '_> {
         };
         !self.used[at]
             && !self.is_filler(word)
-            && self.phrase_at(at, ACCESS_PHRASES).is_none()
-            && self.phrase_at(at, KIND_PHRASES).is_none()
+            && self.phrase_at(at, &ACCESS_PHRASES).is_none()
+            && self.phrase_at(at, &KIND_PHRASES).is_none()
             && !self.catalog.names_word(word)
             && self.catalog.people_named(&[word]).is_empty()
             && !CALENDAR_NOUNS.contains(&word)

@@ -40,7 +40,7 @@ impl Parser<'_, '_> {
         let mut found = Vec::new();
         let mut at = 0;
         while at < self.tokens.len() {
-            match self.phrase_matching(at, ACCESS_PHRASES, &usable) {
+            match self.phrase_matching(at, &ACCESS_PHRASES, &usable) {
                 Some((length, word)) => {
                     found.push(word);
                     at += length;
@@ -51,23 +51,23 @@ impl Parser<'_, '_> {
         found
     }
 
-    /// The longest phrase of `table` that starts at token `at` (unused words only).
-    pub(super) fn phrase_at<T: Copy>(
-        &self,
-        at: usize,
-        table: &[(&[&str], T)],
-    ) -> Option<(usize, T)> {
-        self.phrase_matching(at, table, |at| !self.used[at])
+    /// The longest phrase of `phrases` that starts at token `at` (unused words only).
+    pub(super) fn phrase_at<T: Copy>(&self, at: usize, phrases: &Phrases<T>) -> Option<(usize, T)> {
+        self.phrase_matching(at, phrases, |at| !self.used[at])
     }
 
-    /// The longest phrase of `table` that starts at token `at`, of tokens `usable` admits.
+    /// The longest phrase of `phrases` that starts at token `at`, of tokens `usable` admits.
     pub(super) fn phrase_matching<T: Copy>(
         &self,
         at: usize,
-        table: &[(&[&str], T)],
+        phrases: &Phrases<T>,
         usable: impl Fn(usize) -> bool,
     ) -> Option<(usize, T)> {
-        table.iter().find_map(|(phrase, value)| {
+        let first = self.tokens.get(at)?;
+        if first.kind != Kind::Word || !phrases.may_start(&first.text) {
+            return None;
+        }
+        phrases.table.iter().find_map(|(phrase, value)| {
             let matches = phrase.iter().enumerate().all(|(offset, word)| {
                 self.tokens
                     .get(at + offset)
@@ -135,7 +135,7 @@ impl Parser<'_, '_> {
                 at += length;
                 continue;
             }
-            if let Some((length, access)) = self.phrase_at(at, ACCESS_PHRASES) {
+            if let Some((length, access)) = self.phrase_at(at, &ACCESS_PHRASES) {
                 for offset in 0..length {
                     let text = &self.tokens[at + offset].text;
                     if is_filler_word(text) && length > 1 {
@@ -165,7 +165,7 @@ impl Parser<'_, '_> {
                 at += length;
                 continue;
             }
-            if let Some((length, kind)) = self.phrase_at(at, KIND_PHRASES) {
+            if let Some((length, kind)) = self.phrase_at(at, &KIND_PHRASES) {
                 for offset in 0..length {
                     let said = self.tokens[at + offset].text.as_str();
                     // A site's files are its document library, whatever people call them.
@@ -207,7 +207,7 @@ impl Parser<'_, '_> {
     /// word: "edit access to finance" asks for a level, whatever group is called "Edit Access".
     fn weak_name_at(&self, at: usize, end: usize) -> Option<usize> {
         let first = self.word_at(at)?;
-        if !self.is_filler(first) || self.phrase_at(at, ACCESS_PHRASES).is_some() {
+        if !self.is_filler(first) || self.phrase_at(at, &ACCESS_PHRASES).is_some() {
             return None;
         }
         let mut words: Vec<&str> = Vec::with_capacity(4);
