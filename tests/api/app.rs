@@ -204,6 +204,16 @@ impl TestApp {
         format!("http://{}", self.admin)
     }
 
+    /// The Prometheus text the admin listener serves at `/metrics`.
+    pub async fn metrics(&self) -> String {
+        reqwest::get(format!("{}/metrics", self.admin_url()))
+            .await
+            .expect("the admin listener answers")
+            .text()
+            .await
+            .expect("a metrics text")
+    }
+
     /// Starts the bot on its store (again, after [`TestApp::stop`]).
     pub async fn start(&mut self) {
         self.started.push(chrono::Utc::now());

@@ -231,12 +231,7 @@ async fn a_redelivered_slack_event_gets_one_answer_even_across_a_restart() {
         assert_eq!(again.body["status"], 200);
     }
     // Dropped retries are counted for the operator, not logged one line each.
-    let metrics = reqwest::get(format!("{}/metrics", app.admin_url()))
-        .await
-        .expect("the admin listener answers")
-        .text()
-        .await
-        .expect("a metrics text");
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("doorman_deliveries_redelivered_total 2"),
         "{metrics}"
@@ -266,12 +261,7 @@ async fn a_message_asking_for_nothing_known_is_counted_not_audited_but_a_suggest
         .await;
     until_said(|| app.teams_seen(person), "Did you mean").await;
 
-    let metrics = reqwest::get(format!("{}/metrics", app.admin_url()))
-        .await
-        .expect("the admin listener answers")
-        .text()
-        .await
-        .expect("a metrics text");
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("doorman_messages_not_understood_total 1\n"),
         "{metrics}"

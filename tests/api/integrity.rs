@@ -345,12 +345,7 @@ async fn what_a_failed_request_made_and_cannot_find_yet_is_taken_back_on_the_tim
     let told = until_said(|| app.teams_seen(TOM), "is taking a little longer").await;
     assert!(said(&told).contains("I could not make this change"));
     assert!(in_channel(&app, "Product Launch", TOM).await, "still there");
-    let metrics = reqwest::get(format!("{}/metrics", app.admin_url()))
-        .await
-        .expect("metrics answer")
-        .text()
-        .await
-        .unwrap_or_default();
+    let metrics = app.metrics().await;
     assert!(
         metrics
             .lines()

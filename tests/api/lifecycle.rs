@@ -665,12 +665,7 @@ async fn reconciliation_removes_access_added_back_after_it_ended_and_ends_a_gran
     .await;
 
     // Both findings are counted, and the first is on the audit chain.
-    let metrics = reqwest::get(format!("{}/metrics", app.admin_url()))
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = app.metrics().await;
     assert!(metrics.contains("doorman_drift_found_total 2"), "{metrics}");
     assert!(
         metrics.contains("doorman_grants_ended_total{cause=\"expired\"} 1"),
